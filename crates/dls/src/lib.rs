@@ -1,0 +1,1 @@
+//! dls (in progress).

@@ -1,0 +1,19 @@
+//! The ABI that rdmus shares with Windows, written from the public headers.
+//!
+//! Raw bindings only, in the DDK's own spellings (`DMUS_KERNEL_EVENT`,
+//! `IMiniportDMus`, `KSMUSICFORMAT`): `#[repr(C)]` types, constants, GUIDs, COM
+//! vtables and the `extern "system"` functions of ntoskrnl.exe, hal.dll,
+//! portcls.sys and ks.sys. No logic lives here; safe wrappers live in the
+//! crates above. Every layout is pinned for x86, x64 and ARM64 by compile-time
+//! assertions (they fire when cross-building each Windows target) and by host
+//! tests, each naming the public header it was checked against.
+#![no_std]
+// The DDK's spellings are the point of this crate.
+#![allow(non_camel_case_types, non_snake_case, non_upper_case_globals, clippy::upper_case_acronyms)]
+
+pub mod dmusic;
+mod layout;
+pub mod guid;
+pub mod ks;
+
+pub use guid::GUID;

@@ -1,0 +1,1 @@
+//! mpu401 (in progress).

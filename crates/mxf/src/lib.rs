@@ -1,0 +1,1 @@
+//! mxf (in progress).

@@ -1,0 +1,2 @@
+//! The `rdmus` command.
+fn main() {}

@@ -1,0 +1,1 @@
+//! wdm-sim (in progress).

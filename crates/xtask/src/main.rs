@@ -1,0 +1,2 @@
+//! Build tasks: package, test.
+fn main() {}
