@@ -11,6 +11,7 @@
 // The DDK's spellings are the point of this crate.
 #![allow(non_camel_case_types, non_snake_case, non_upper_case_globals, clippy::upper_case_acronyms)]
 
+pub mod dls;
 pub mod dmusic;
 mod layout;
 pub mod guid;
