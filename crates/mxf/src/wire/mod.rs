@@ -1,0 +1,13 @@
+//! Wire formats: checked readers and writers for the buffers user mode sends
+//! and receives. These modules only parse and emit bytes; unpacking into event
+//! chains and packing from them is behaviour that lives in [`crate::unpack`] and
+//! [`crate::pack`].
+//!
+//! All Windows targets are little-endian, so fields are read and written with
+//! `from_le_bytes`/`to_le_bytes` at fixed offsets, never through pointer casts.
+
+pub mod dmus;
+mod error;
+pub mod ksmusic;
+
+pub use error::{EmitError, WireError};
