@@ -1,2 +1,108 @@
-//! Build tasks: package, test.
-fn main() {}
+//! `cargo xtask <task>`: see `cargo xtask help`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use xtask::cmd::{TaskError, TaskResult};
+use xtask::image::{self, Machine};
+use xtask::{ci, fuzz, package};
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  package [--arch x64|arm64]...    release cross-builds of rdmus.sys, image checks, stamped INF,
+                                   test signature; output in target/package/{x64,arm64}/
+  check-image PATH [--arch A]      check a built rdmus.sys (machine read from the file if not given)
+  test                             everything CI runs: fmt, clippy, x86 check, package, tests, fuzz
+  fuzz                             the bounded fuzz runs alone
+  help                             this text";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> TaskResult {
+    let Some((task, rest)) = args.split_first() else {
+        println!("{USAGE}");
+        return Err(TaskError::new("no task given"));
+    };
+    match task.as_str() {
+        "package" => {
+            let machines = parse_arches(rest)?;
+            let machines = if machines.is_empty() {
+                package::MACHINES.to_vec()
+            } else {
+                machines
+            };
+            package::package(&machines).map(drop)
+        }
+        "check-image" => check_image(rest),
+        "test" => no_arguments(rest).and_then(|()| ci::test_all()),
+        "fuzz" => no_arguments(rest).and_then(|()| fuzz::run_all()),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => {
+            println!("{USAGE}");
+            Err(TaskError::new(format!("unknown task {other:?}")))
+        }
+    }
+}
+
+fn no_arguments(rest: &[String]) -> TaskResult {
+    match rest.first() {
+        None => Ok(()),
+        Some(extra) => Err(TaskError::new(format!("unexpected argument {extra:?}"))),
+    }
+}
+
+fn parse_arches(args: &[String]) -> TaskResult<Vec<Machine>> {
+    let mut machines = Vec::new();
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        if arg != "--arch" {
+            return Err(TaskError::new(format!("unexpected argument {arg:?}")));
+        }
+        let name = iter
+            .next()
+            .ok_or_else(|| TaskError::new("--arch needs x64 or arm64"))?;
+        machines.push(
+            Machine::parse(name)
+                .ok_or_else(|| TaskError::new(format!("unknown architecture {name:?}")))?,
+        );
+    }
+    Ok(machines)
+}
+
+fn check_image(args: &[String]) -> TaskResult {
+    let (path, arch_args) = args
+        .split_first()
+        .ok_or_else(|| TaskError::new("check-image needs a PATH"))?;
+    let path = PathBuf::from(path);
+    let data = std::fs::read(&path).map_err(|error| xtask::cmd::io_error("read", &path, &error))?;
+    let machine = match parse_arches(arch_args)?.as_slice() {
+        [] => image::machine_of(&data).ok_or_else(|| {
+            TaskError::new(format!(
+                "{} is not a PE32+ image for AMD64 or ARM64 (give --arch to see every rule it breaks)",
+                path.display()
+            ))
+        })?,
+        [machine] => *machine,
+        _ => return Err(TaskError::new("give --arch at most once")),
+    };
+    let report = image::check(&data, machine).map_err(|error| {
+        TaskError::new(format!("{} fails the image check: {error}", path.display()))
+    })?;
+    println!("{}: ok", path.display());
+    print!("{report}");
+    Ok(())
+}

@@ -1,0 +1,185 @@
+//! `cargo xtask test`: every check CI runs, in order, failing fast.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use crate::cmd::{self, TaskError, TaskResult};
+use crate::{fuzz, package};
+
+/// One step of the test run.
+struct Step {
+    title: &'static str,
+    run: fn() -> TaskResult,
+}
+
+const STEPS: &[Step] = &[
+    Step {
+        title: "format: cargo fmt --all --check",
+        run: format,
+    },
+    Step {
+        title: "lint: cargo clippy --workspace --all-targets -- -D warnings",
+        run: clippy,
+    },
+    Step {
+        title: "x86 layouts: cargo check -p dmus-sys --target i686-pc-windows-msvc",
+        run: check_x86,
+    },
+    Step {
+        title: "package: rdmus.sys for x64 and arm64, image checks, stamped INF",
+        run: package_step,
+    },
+    Step {
+        title: "tests: cargo test --workspace",
+        run: test_workspace,
+    },
+    Step {
+        title: "fuzz: bounded runs of the listed fuzz targets",
+        run: fuzz::run_all,
+    },
+];
+
+/// Runs every step; stops at the first failure.
+///
+/// # Errors
+/// The first step that failed.
+pub fn test_all() -> TaskResult {
+    for (index, step) in STEPS.iter().enumerate() {
+        cmd::header(index + 1, STEPS.len(), step.title);
+        (step.run)().map_err(|error| {
+            TaskError::new(format!(
+                "step {} ({}) failed: {error}",
+                index + 1,
+                step.title
+            ))
+        })?;
+    }
+    println!();
+    println!("==> all {} steps passed", STEPS.len());
+    Ok(())
+}
+
+fn format() -> TaskResult {
+    cmd::run(cmd::cargo().args(["fmt", "--all", "--check"]))
+}
+
+fn clippy() -> TaskResult {
+    cmd::run(cmd::cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
+fn check_x86() -> TaskResult {
+    cmd::run(cmd::cargo().args([
+        "check",
+        "--package",
+        "dmus-sys",
+        "--target",
+        "i686-pc-windows-msvc",
+    ]))
+}
+
+fn package_step() -> TaskResult {
+    package::package(package::MACHINES).map(drop)
+}
+
+/// Runs the workspace tests, echoing their output, and prints one closing
+/// line with the totals of every test binary (`summary: N passed, N failed,
+/// N skipped`) so the result is plain at the end of the log.
+fn test_workspace() -> TaskResult {
+    let mut command = cmd::cargo();
+    command
+        .args(["test", "--workspace", "--no-fail-fast"])
+        .stdout(Stdio::piped());
+    let shown = cmd::describe(&command);
+    println!("$ {shown}");
+    let mut child = command
+        .spawn()
+        .map_err(|error| TaskError::new(format!("could not run `{shown}`: {error}")))?;
+    let mut totals = TestTotals::default();
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let line =
+                line.map_err(|error| TaskError::new(format!("reading test output: {error}")))?;
+            println!("{line}");
+            totals.add_line(&line);
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|error| TaskError::new(format!("waiting for `{shown}`: {error}")))?;
+    println!();
+    println!(
+        "summary: {} passed, {} failed, {} skipped",
+        totals.passed, totals.failed, totals.ignored
+    );
+    cmd::check_status(&shown, status)?;
+    if totals.passed == 0 {
+        return Err(TaskError::new("cargo test ran no test"));
+    }
+    Ok(())
+}
+
+/// Sums of the `test result:` lines of every test binary.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct TestTotals {
+    /// Tests that passed.
+    pub passed: u64,
+    /// Tests that failed.
+    pub failed: u64,
+    /// Tests that were ignored.
+    pub ignored: u64,
+}
+
+impl TestTotals {
+    /// Adds the counts of one `test result: ok. 3 passed; 0 failed; 1 ignored; …` line.
+    pub fn add_line(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            return;
+        };
+        for part in rest.split(';') {
+            let mut words = part.split_whitespace().rev();
+            let (Some(label), Some(count)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(count) = count.parse::<u64>() else {
+                continue;
+            };
+            match label {
+                "passed" => self.passed += count,
+                "failed" => self.failed += count,
+                "ignored" => self.ignored += count,
+                _ => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TestTotals;
+
+    #[test]
+    fn totals_add_up_every_result_line() {
+        let mut totals = TestTotals::default();
+        totals.add_line("test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s");
+        totals.add_line("running 3 tests");
+        totals.add_line(
+            "test result: FAILED. 2 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out",
+        );
+        totals.add_line("test something ... ok");
+        assert_eq!(
+            totals,
+            TestTotals {
+                passed: 14,
+                failed: 1,
+                ignored: 1
+            }
+        );
+    }
+}

@@ -1,0 +1,418 @@
+//! The self-check of a built driver image (`cargo xtask check-image PATH`).
+//!
+//! A kernel driver that loads must be a PE32+ image of the machine it runs on,
+//! for the native subsystem, entered at `DriverEntry`, importing only from
+//! modules the kernel resolves for drivers, and (because HVCI and the kernel
+//! loader refuse it) with no section that is both writable and executable.
+//! Every rule is checked, every violation is reported, and nothing here
+//! panics on a malformed file: a file `object` cannot parse is an error.
+
+use std::fmt;
+
+use object::LittleEndian as LE;
+use object::pe;
+use object::read::pe::{ExportTarget, ImageNtHeaders, ImageOptionalHeader, Import, PeFile64};
+
+/// The modules a kernel driver may import from (compared case-insensitively).
+pub const KERNEL_MODULES: &[&str] = &["ntoskrnl.exe", "hal.dll", "portcls.sys", "ks.sys"];
+
+/// The name of the entry point the image must start at.
+pub const ENTRY_SYMBOL: &str = "DriverEntry";
+
+/// The CPU an image is built for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Machine {
+    /// x86-64 (`IMAGE_FILE_MACHINE_AMD64`).
+    Amd64,
+    /// ARM64 (`IMAGE_FILE_MACHINE_ARM64`).
+    Arm64,
+}
+
+impl Machine {
+    /// The `IMAGE_FILE_MACHINE_*` value of this machine.
+    #[must_use]
+    pub fn raw(self) -> u16 {
+        match self {
+            Self::Amd64 => pe::IMAGE_FILE_MACHINE_AMD64.0,
+            Self::Arm64 => pe::IMAGE_FILE_MACHINE_ARM64.0,
+        }
+    }
+
+    /// The machine of an `IMAGE_FILE_MACHINE_*` value, if it is one we ship.
+    #[must_use]
+    pub fn from_raw(raw: u16) -> Option<Self> {
+        [Self::Amd64, Self::Arm64]
+            .into_iter()
+            .find(|machine| machine.raw() == raw)
+    }
+
+    /// The Rust target triple that builds this machine's image.
+    #[must_use]
+    pub fn target(self) -> &'static str {
+        match self {
+            Self::Amd64 => "x86_64-pc-windows-msvc",
+            Self::Arm64 => "aarch64-pc-windows-msvc",
+        }
+    }
+
+    /// The directory name of the package for this machine (`x64`, `arm64`).
+    #[must_use]
+    pub fn package_dir(self) -> &'static str {
+        match self {
+            Self::Amd64 => "x64",
+            Self::Arm64 => "arm64",
+        }
+    }
+
+    /// The INF architecture decoration (`NTamd64`, `NTarm64`) suffix.
+    #[must_use]
+    pub fn inf_arch(self) -> &'static str {
+        match self {
+            Self::Amd64 => "amd64",
+            Self::Arm64 => "arm64",
+        }
+    }
+
+    /// Parses a user-given machine name (`x64`, `amd64`, `arm64`, `aarch64`).
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "x64" | "amd64" | "x86_64" => Some(Self::Amd64),
+            "arm64" | "aarch64" => Some(Self::Arm64),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Machine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Amd64 => "AMD64",
+            Self::Arm64 => "ARM64",
+        })
+    }
+}
+
+/// One function the image imports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedFunction {
+    /// The module it comes from, as written in the image.
+    pub module: String,
+    /// Its name, or `#N` for an import by ordinal.
+    pub name: String,
+}
+
+/// What a passing image looks like, for printing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageReport {
+    /// The image's machine.
+    pub machine: Machine,
+    /// The file size in bytes.
+    pub file_size: usize,
+    /// `SizeOfImage` from the optional header (bytes mapped in memory).
+    pub size_of_image: u32,
+    /// The entry point RVA (equal to `DriverEntry`'s).
+    pub entry_rva: u32,
+    /// Every imported function, in import-table order.
+    pub imports: Vec<ImportedFunction>,
+}
+
+impl fmt::Display for ImageReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} PE32+ native driver: {} bytes on disk, SizeOfImage {} bytes, entry DriverEntry at RVA {:#x}",
+            self.machine, self.file_size, self.size_of_image, self.entry_rva
+        )?;
+        writeln!(f, "{} imported functions:", self.imports.len())?;
+        for import in &self.imports {
+            writeln!(f, "  {}!{}", import.module, import.name)?;
+        }
+        Ok(())
+    }
+}
+
+/// One rule an image broke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Violation {
+    /// Not a PE32+ image at all (the parser's reason).
+    NotPe32Plus(String),
+    /// The machine is not the expected one.
+    WrongMachine {
+        /// What was expected.
+        expected: Machine,
+        /// The raw `IMAGE_FILE_MACHINE_*` found.
+        found: u16,
+    },
+    /// The subsystem is not `IMAGE_SUBSYSTEM_NATIVE`.
+    NotNativeSubsystem(u16),
+    /// No `DriverEntry` export to compare the entry point with.
+    NoDriverEntry,
+    /// The entry point is not `DriverEntry`.
+    EntryNotDriverEntry {
+        /// `AddressOfEntryPoint`.
+        entry_rva: u32,
+        /// `DriverEntry`'s RVA.
+        driver_entry_rva: u32,
+    },
+    /// A module outside [`KERNEL_MODULES`] is imported.
+    ForeignImport(String),
+    /// The import table could not be read.
+    BadImportTable(String),
+    /// A section is both writable and executable.
+    WritableExecutable(String),
+    /// The header checksum is missing or wrong (the loader verifies it).
+    BadChecksum {
+        /// The value in the optional header.
+        stored: u32,
+        /// The value computed over the file.
+        computed: u32,
+    },
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotPe32Plus(reason) => write!(f, "not a PE32+ image: {reason}"),
+            Self::WrongMachine { expected, found } => {
+                write!(
+                    f,
+                    "machine is {found:#06x}, expected {expected} ({:#06x})",
+                    expected.raw()
+                )
+            }
+            Self::NotNativeSubsystem(found) => {
+                write!(f, "subsystem is {found}, expected NATIVE (1)")
+            }
+            Self::NoDriverEntry => write!(
+                f,
+                "no {ENTRY_SYMBOL} export to check the entry point against"
+            ),
+            Self::EntryNotDriverEntry {
+                entry_rva,
+                driver_entry_rva,
+            } => write!(
+                f,
+                "entry point RVA {entry_rva:#x} is not {ENTRY_SYMBOL} ({driver_entry_rva:#x})"
+            ),
+            Self::ForeignImport(module) => write!(
+                f,
+                "imports from {module}, which is not a kernel module ({})",
+                KERNEL_MODULES.join(", ")
+            ),
+            Self::BadImportTable(reason) => write!(f, "unreadable import table: {reason}"),
+            Self::WritableExecutable(section) => {
+                write!(f, "section {section} is both writable and executable")
+            }
+            Self::BadChecksum { stored, computed } => {
+                write!(
+                    f,
+                    "header checksum {stored:#x} does not match the file ({computed:#x})"
+                )
+            }
+        }
+    }
+}
+
+/// Every rule the image broke (never empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageError(pub Vec<Violation>);
+
+impl fmt::Display for ImageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, violation) in self.0.iter().enumerate() {
+            if index > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{violation}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ImageError {}
+
+/// Checks `data` as a driver image for `expected`.
+///
+/// # Errors
+/// Every rule the image breaks, in the order they are checked; a file that is
+/// not PE32+ stops the check at that first violation.
+pub fn check(data: &[u8], expected: Machine) -> Result<ImageReport, ImageError> {
+    let file = PeFile64::parse(data)
+        .map_err(|error| ImageError(vec![Violation::NotPe32Plus(error.to_string())]))?;
+    let mut violations = Vec::new();
+
+    let raw_machine = file.nt_headers().file_header().machine.get(LE).0;
+    if raw_machine != expected.raw() {
+        violations.push(Violation::WrongMachine {
+            expected,
+            found: raw_machine,
+        });
+    }
+    let optional = file.nt_headers().optional_header();
+    let subsystem = optional.subsystem().0;
+    if subsystem != pe::IMAGE_SUBSYSTEM_NATIVE.0 {
+        violations.push(Violation::NotNativeSubsystem(subsystem));
+    }
+
+    let entry_rva = optional.address_of_entry_point();
+    match driver_entry_rva(&file) {
+        Some(driver_entry_rva) if driver_entry_rva == entry_rva => {}
+        Some(driver_entry_rva) => {
+            violations.push(Violation::EntryNotDriverEntry {
+                entry_rva,
+                driver_entry_rva,
+            });
+        }
+        None => violations.push(Violation::NoDriverEntry),
+    }
+
+    let imports = match imported_functions(&file) {
+        Ok(imports) => imports,
+        Err(reason) => {
+            violations.push(Violation::BadImportTable(reason));
+            Vec::new()
+        }
+    };
+    let mut foreign: Vec<String> = imports
+        .iter()
+        .filter(|import| !is_kernel_module(&import.module))
+        .map(|import| import.module.clone())
+        .collect();
+    foreign.dedup();
+    violations.extend(foreign.into_iter().map(Violation::ForeignImport));
+
+    let write_execute = pe::IMAGE_SCN_MEM_WRITE.0 | pe::IMAGE_SCN_MEM_EXECUTE.0;
+    for section in file.section_table().iter() {
+        if section.characteristics.get(LE).0 & write_execute == write_execute {
+            let name = String::from_utf8_lossy(section.raw_name()).into_owned();
+            violations.push(Violation::WritableExecutable(name));
+        }
+    }
+
+    let stored = optional.check_sum();
+    let computed = pe_checksum(data);
+    if stored != computed {
+        violations.push(Violation::BadChecksum { stored, computed });
+    }
+
+    if violations.is_empty() {
+        Ok(ImageReport {
+            machine: expected,
+            file_size: data.len(),
+            size_of_image: optional.size_of_image(),
+            entry_rva,
+            imports,
+        })
+    } else {
+        Err(ImageError(violations))
+    }
+}
+
+/// Reads the machine an image says it is for, to check it without being told.
+#[must_use]
+pub fn machine_of(data: &[u8]) -> Option<Machine> {
+    let file = PeFile64::parse(data).ok()?;
+    Machine::from_raw(file.nt_headers().file_header().machine.get(LE).0)
+}
+
+fn is_kernel_module(module: &str) -> bool {
+    KERNEL_MODULES
+        .iter()
+        .any(|kernel| kernel.eq_ignore_ascii_case(module))
+}
+
+fn driver_entry_rva(file: &PeFile64<'_>) -> Option<u32> {
+    let exports = file.export_table().ok()??;
+    let all = exports.exports().ok()?;
+    all.into_iter()
+        .find_map(|export| match (export.name, export.target) {
+            (Some(name), ExportTarget::Address(rva)) if name == ENTRY_SYMBOL.as_bytes() => {
+                Some(rva)
+            }
+            _ => None,
+        })
+}
+
+fn imported_functions(file: &PeFile64<'_>) -> Result<Vec<ImportedFunction>, String> {
+    let Some(table) = file.import_table().map_err(|error| error.to_string())? else {
+        return Ok(Vec::new());
+    };
+    let mut functions = Vec::new();
+    let mut descriptors = table.descriptors().map_err(|error| error.to_string())?;
+    while let Some(descriptor) = descriptors.next().map_err(|error| error.to_string())? {
+        let module_name = table
+            .name(descriptor.name.get(LE))
+            .map_err(|error| error.to_string())?;
+        let module = String::from_utf8_lossy(module_name).into_owned();
+        // The lookup table may be absent (some linkers only write the IAT).
+        let lookup = match descriptor.original_first_thunk.get(LE) {
+            0 => descriptor.first_thunk.get(LE),
+            rva => rva,
+        };
+        let mut thunks = table.thunks(lookup).map_err(|error| error.to_string())?;
+        while let Some(thunk) = thunks
+            .next::<object::pe::ImageNtHeaders64>()
+            .map_err(|error| error.to_string())?
+        {
+            let name = match table
+                .import::<object::pe::ImageNtHeaders64>(thunk)
+                .map_err(|error| error.to_string())?
+            {
+                Import::Name(_hint, name) => String::from_utf8_lossy(name).into_owned(),
+                Import::Ordinal(ordinal) => format!("#{ordinal}"),
+            };
+            functions.push(ImportedFunction {
+                module: module.clone(),
+                name,
+            });
+        }
+        if functions.iter().all(|function| function.module != module) {
+            // A module with no functions is still a dependency the loader resolves.
+            functions.push(ImportedFunction {
+                module,
+                name: String::from("(no functions)"),
+            });
+        }
+    }
+    Ok(functions)
+}
+
+/// The PE image checksum: the ones'-complement-style 16-bit sum of the file
+/// (with the checksum field counted as zero), folded, plus the file length.
+/// This is the algorithm `CheckSumMappedFile` documents and link.exe
+/// `/RELEASE` writes.
+#[must_use]
+pub fn pe_checksum(data: &[u8]) -> u32 {
+    let checksum_offset = checksum_field_offset(data);
+    let mut sum: u64 = 0;
+    for (index, chunk) in data.chunks(2).enumerate() {
+        let offset = index * 2;
+        if let Some(field) = checksum_offset {
+            if offset >= field && offset < field + 4 {
+                continue;
+            }
+        }
+        let word = u16::from_le_bytes([chunk[0], chunk.get(1).copied().unwrap_or(0)]);
+        sum += u64::from(word);
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    sum = (sum & 0xffff) + (sum >> 16);
+    // The length of a PE file always fits in u32 (the format's offsets are u32).
+    let length = u32::try_from(data.len()).unwrap_or(u32::MAX);
+    u32::try_from(sum & 0xffff)
+        .unwrap_or(0)
+        .wrapping_add(length)
+}
+
+/// Offset of `OptionalHeader.CheckSum`: `e_lfanew` + 4 (signature) + 20 (file
+/// header) + 64 (the same offset in PE32 and PE32+).
+fn checksum_field_offset(data: &[u8]) -> Option<usize> {
+    let lfanew = data.get(0x3c..0x40)?;
+    let lfanew = u32::from_le_bytes(lfanew.try_into().ok()?);
+    usize::try_from(lfanew).ok()?.checked_add(4 + 20 + 64)
+}
+
+#[cfg(test)]
+#[path = "image_tests.rs"]
+mod tests;

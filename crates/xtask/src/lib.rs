@@ -1,0 +1,11 @@
+//! rdmus's build tasks: package the driver, check its image, stamp the INF,
+//! and run every check CI runs. The `xtask` binary is the command line over
+//! these modules; `tests/image.rs` at the workspace root uses the image check.
+
+pub mod ci;
+pub mod cmd;
+pub mod fuzz;
+pub mod image;
+pub mod inf;
+pub mod package;
+pub mod sign;
