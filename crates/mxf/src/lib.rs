@@ -8,4 +8,7 @@
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![deny(unsafe_code)]
 
+pub mod raw;
 pub mod wire;
+
+pub use raw::{Chain, EventPool, EventRef, FixedPool, PoolStats};
