@@ -18,46 +18,64 @@ impl GUID {
     /// Builds a GUID from its textual form's fields, as `DEFINE_GUID` does.
     #[must_use]
     pub const fn from_fields(data1: u32, data2: u16, data3: u16, data4: [u8; 8]) -> Self {
-        Self { Data1: data1, Data2: data2, Data3: data3, Data4: data4 }
+        Self {
+            Data1: data1,
+            Data2: data2,
+            Data3: data3,
+            Data4: data4,
+        }
     }
 
-    /// Parses the registry form `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (no braces) at compile
-    /// time; panics (a compile error in const context) on malformed text.
+    /// Parses the registry form `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (no braces, either case)
+    /// at compile time.
+    ///
+    /// # Panics
+    ///
+    /// On malformed text: wrong length, a missing dash or a non-hex digit. Used in `const`
+    /// items, where that panic is a compile error.
     #[must_use]
     pub const fn parse(text: &str) -> Self {
-        let b = text.as_bytes();
-        assert!(b.len() == 36, "GUID text must be 36 characters");
-        assert!(b[8] == b'-' && b[13] == b'-' && b[18] == b'-' && b[23] == b'-', "GUID dashes");
-        let data1 = hex_run(b, 0, 8) as u32;
-        let data2 = hex_run(b, 9, 4) as u16;
-        let data3 = hex_run(b, 14, 4) as u16;
+        let bytes = text.as_bytes();
+        assert!(bytes.len() == 36, "GUID text must be 36 characters");
+        assert!(
+            bytes[8] == b'-' && bytes[13] == b'-' && bytes[18] == b'-' && bytes[23] == b'-',
+            "GUID text must have dashes at 8, 13, 18 and 23"
+        );
         let mut data4 = [0u8; 8];
-        data4[0] = hex_run(b, 19, 2) as u8;
-        data4[1] = hex_run(b, 21, 2) as u8;
-        let mut i = 0;
-        while i < 6 {
-            data4[2 + i] = hex_run(b, 24 + 2 * i, 2) as u8;
-            i += 1;
+        data4[0] = hex_byte(bytes, 19);
+        data4[1] = hex_byte(bytes, 21);
+        let mut index = 0;
+        while index < 6 {
+            data4[2 + index] = hex_byte(bytes, 24 + 2 * index);
+            index += 1;
         }
-        Self::from_fields(data1, data2, data3, data4)
+        Self::from_fields(
+            u32::from_be_bytes([
+                hex_byte(bytes, 0),
+                hex_byte(bytes, 2),
+                hex_byte(bytes, 4),
+                hex_byte(bytes, 6),
+            ]),
+            u16::from_be_bytes([hex_byte(bytes, 9), hex_byte(bytes, 11)]),
+            u16::from_be_bytes([hex_byte(bytes, 14), hex_byte(bytes, 16)]),
+            data4,
+        )
     }
 }
 
-const fn hex_run(b: &[u8], start: usize, len: usize) -> u64 {
-    let mut v = 0u64;
-    let mut i = 0;
-    while i < len {
-        let c = b[start + i];
-        let d = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            b'A'..=b'F' => c - b'A' + 10,
-            _ => panic!("GUID text has a non-hex digit"),
-        };
-        v = (v << 4) | d as u64;
-        i += 1;
+/// The byte written as two hex digits at `bytes[at..at + 2]`.
+const fn hex_byte(bytes: &[u8], at: usize) -> u8 {
+    (hex_digit(bytes[at]) << 4) | hex_digit(bytes[at + 1])
+}
+
+/// The value of one hex digit.
+const fn hex_digit(digit: u8) -> u8 {
+    match digit {
+        b'0'..=b'9' => digit - b'0',
+        b'a'..=b'f' => digit - b'a' + 10,
+        b'A'..=b'F' => digit - b'A' + 10,
+        _ => panic!("GUID text has a non-hex digit"),
     }
-    v
 }
 
 /// `REFGUID` / `REFIID` / `REFCLSID`.

@@ -2,19 +2,32 @@
 //!
 //! Raw bindings only, in the DDK's own spellings (`DMUS_KERNEL_EVENT`,
 //! `IMiniportDMus`, `KSMUSICFORMAT`): `#[repr(C)]` types, constants, GUIDs, COM
-//! vtables and the `extern "system"` functions of ntoskrnl.exe, hal.dll,
-//! portcls.sys and ks.sys. No logic lives here; safe wrappers live in the
-//! crates above. Every layout is pinned for x86, x64 and ARM64 by compile-time
-//! assertions (they fire when cross-building each Windows target) and by host
-//! tests, each naming the public header it was checked against.
+//! vtables and the `extern "system"` functions of ntoskrnl.exe, hal.dll and
+//! portcls.sys. No logic lives here; safe wrappers live in the crates above.
+//! Every layout is pinned for x86, x64 and ARM64 by compile-time assertions
+//! (they fire when cross-building each Windows target) and by host tests, each
+//! naming the public header it was checked against.
 #![no_std]
 // The DDK's spellings are the point of this crate.
-#![allow(non_camel_case_types, non_snake_case, non_upper_case_globals, clippy::upper_case_acronyms)]
+#![allow(
+    non_camel_case_types,
+    non_snake_case,
+    non_upper_case_globals,
+    clippy::upper_case_acronyms
+)]
+// Docs quote the DDK's vocabulary (PortCls, DISPATCH_LEVEL, ntoskrnl) in almost every line;
+// backticking each would bury the prose.
+#![allow(clippy::doc_markdown)]
 
+pub mod com;
 pub mod dls;
+pub mod dmus_com;
 pub mod dmusic;
-mod layout;
 pub mod guid;
+pub mod imports;
+pub mod kernel;
 pub mod ks;
+mod layout;
+pub mod portcls;
 
 pub use guid::GUID;

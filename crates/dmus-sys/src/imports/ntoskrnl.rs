@@ -1,0 +1,246 @@
+//! ntoskrnl.exe imports (wdm.h declarations; signatures checked against mingw-w64
+//! ddk/wdm.h and learn.microsoft.com `wdm` reference pages).
+
+#[cfg(not(target_arch = "x86"))]
+use crate::kernel::KIRQL;
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+use crate::kernel::PXSTATE_SAVE;
+use crate::kernel::{
+    BOOLEAN, EXT_SET_PARAMETERS, KDPC, KSPIN_LOCK, KTIMER, LARGE_INTEGER, NPAGED_LOOKASIDE_LIST,
+    PALLOCATE_FUNCTION, PDEVICE_OBJECT, PEX_TIMER, PEXT_CALLBACK, PEXT_CANCEL_PARAMETERS,
+    PEXT_DELETE_PARAMETERS, PFREE_FUNCTION, PIO_WORKITEM, PIO_WORKITEM_ROUTINE, PKDEFERRED_ROUTINE,
+    POOL_FLAGS, PVOID, SIZE_T, TIMER_TYPE, ULONG_PTR, WORK_QUEUE_TYPE,
+};
+use crate::kernel::{PSLIST_ENTRY, PSLIST_HEADER};
+
+#[cfg_attr(
+    all(target_os = "windows", not(target_arch = "x86")),
+    link(name = "ntoskrnl.exe", kind = "raw-dylib", modifiers = "+verbatim")
+)]
+#[cfg_attr(
+    all(target_os = "windows", target_arch = "x86"),
+    link(
+        name = "ntoskrnl.exe",
+        kind = "raw-dylib",
+        modifiers = "+verbatim",
+        import_name_type = "undecorated"
+    )
+)]
+unsafe extern "system" {
+    /// `ExAllocatePool2` (Windows 10 2004+): IRQL ≤ DISPATCH_LEVEL for non-paged pool. Zeroes
+    /// the block unless `POOL_FLAG_UNINITIALIZED`.
+    pub fn ExAllocatePool2(Flags: POOL_FLAGS, NumberOfBytes: SIZE_T, Tag: u32) -> PVOID;
+    /// `ExFreePoolWithTag`: IRQL ≤ DISPATCH_LEVEL.
+    pub fn ExFreePoolWithTag(P: PVOID, Tag: u32);
+    /// `ExInitializeNPagedLookasideList`: IRQL ≤ DISPATCH_LEVEL.
+    pub fn ExInitializeNPagedLookasideList(
+        Lookaside: *mut NPAGED_LOOKASIDE_LIST,
+        Allocate: PALLOCATE_FUNCTION,
+        Free: PFREE_FUNCTION,
+        Flags: u32,
+        Size: SIZE_T,
+        Tag: u32,
+        Depth: u16,
+    );
+    /// `ExDeleteNPagedLookasideList`: IRQL ≤ DISPATCH_LEVEL; frees the cached entries.
+    pub fn ExDeleteNPagedLookasideList(Lookaside: *mut NPAGED_LOOKASIDE_LIST);
+
+    /// `KeInitializeDpc`: any IRQL.
+    pub fn KeInitializeDpc(
+        Dpc: *mut KDPC,
+        DeferredRoutine: PKDEFERRED_ROUTINE,
+        DeferredContext: PVOID,
+    );
+    /// `KeInsertQueueDpc`: any IRQL; FALSE if already queued.
+    pub fn KeInsertQueueDpc(
+        Dpc: *mut KDPC,
+        SystemArgument1: PVOID,
+        SystemArgument2: PVOID,
+    ) -> BOOLEAN;
+    /// `KeRemoveQueueDpc`: any IRQL; TRUE if it was queued.
+    pub fn KeRemoveQueueDpc(Dpc: *mut KDPC) -> BOOLEAN;
+    /// `KeInitializeTimerEx`: IRQL ≤ DISPATCH_LEVEL.
+    pub fn KeInitializeTimerEx(Timer: *mut KTIMER, Type: TIMER_TYPE);
+    /// `KeSetTimerEx`: IRQL ≤ DISPATCH_LEVEL; due time negative = relative, 100 ns units;
+    /// TRUE if the timer was already set.
+    pub fn KeSetTimerEx(
+        Timer: *mut KTIMER,
+        DueTime: LARGE_INTEGER,
+        Period: i32,
+        Dpc: *mut KDPC,
+    ) -> BOOLEAN;
+    /// `KeCancelTimer`: IRQL ≤ DISPATCH_LEVEL; TRUE if it was set.
+    pub fn KeCancelTimer(Timer: *mut KTIMER) -> BOOLEAN;
+
+    /// `ExAllocateTimer` (Windows 8.1+): IRQL ≤ DISPATCH_LEVEL.
+    pub fn ExAllocateTimer(
+        Callback: PEXT_CALLBACK,
+        CallbackContext: PVOID,
+        Attributes: u32,
+    ) -> PEX_TIMER;
+    /// `ExSetTimer`: IRQL ≤ DISPATCH_LEVEL; TRUE if the timer was already set (and is reset).
+    pub fn ExSetTimer(
+        Timer: PEX_TIMER,
+        DueTime: i64,
+        Period: i64,
+        Parameters: *mut EXT_SET_PARAMETERS,
+    ) -> BOOLEAN;
+    /// `ExCancelTimer`: IRQL ≤ DISPATCH_LEVEL; `Parameters` must be null.
+    pub fn ExCancelTimer(Timer: PEX_TIMER, Parameters: PEXT_CANCEL_PARAMETERS) -> BOOLEAN;
+    /// `ExDeleteTimer`: IRQL ≤ DISPATCH_LEVEL (PASSIVE_LEVEL with `Wait`).
+    pub fn ExDeleteTimer(
+        Timer: PEX_TIMER,
+        Cancel: BOOLEAN,
+        Wait: BOOLEAN,
+        Parameters: PEXT_DELETE_PARAMETERS,
+    ) -> BOOLEAN;
+
+    /// `KeQueryInterruptTimePrecise` (Windows 8.1+): interrupt time in 100 ns units, and the
+    /// QPC value it was derived from.
+    pub fn KeQueryInterruptTimePrecise(QpcTimeStamp: *mut u64) -> u64;
+
+    /// `KeBugCheckEx`: stops the system.
+    pub fn KeBugCheckEx(
+        BugCheckCode: u32,
+        BugCheckParameter1: ULONG_PTR,
+        BugCheckParameter2: ULONG_PTR,
+        BugCheckParameter3: ULONG_PTR,
+        BugCheckParameter4: ULONG_PTR,
+    ) -> !;
+
+    /// `IoAllocateWorkItem`: IRQL ≤ DISPATCH_LEVEL.
+    pub fn IoAllocateWorkItem(DeviceObject: PDEVICE_OBJECT) -> PIO_WORKITEM;
+    /// `IoQueueWorkItem`: IRQL ≤ DISPATCH_LEVEL; the routine runs at PASSIVE_LEVEL.
+    pub fn IoQueueWorkItem(
+        IoWorkItem: PIO_WORKITEM,
+        WorkerRoutine: PIO_WORKITEM_ROUTINE,
+        QueueType: WORK_QUEUE_TYPE,
+        Context: PVOID,
+    );
+    /// `IoFreeWorkItem`: IRQL ≤ DISPATCH_LEVEL.
+    pub fn IoFreeWorkItem(IoWorkItem: PIO_WORKITEM);
+}
+
+// 64-bit spin-lock and SList exports (x64, ARM64, and the host simulation).
+#[cfg(not(target_arch = "x86"))]
+#[cfg_attr(
+    target_os = "windows",
+    link(name = "ntoskrnl.exe", kind = "raw-dylib", modifiers = "+verbatim")
+)]
+unsafe extern "system" {
+    /// `KeAcquireSpinLockRaiseToDpc`: IRQL ≤ DISPATCH_LEVEL; returns the previous IRQL.
+    pub fn KeAcquireSpinLockRaiseToDpc(SpinLock: *mut KSPIN_LOCK) -> KIRQL;
+    /// `KeReleaseSpinLock`: at DISPATCH_LEVEL; lowers to `NewIrql`.
+    pub fn KeReleaseSpinLock(SpinLock: *mut KSPIN_LOCK, NewIrql: KIRQL);
+    /// `KeAcquireSpinLockAtDpcLevel`: at IRQL ≥ DISPATCH_LEVEL.
+    pub fn KeAcquireSpinLockAtDpcLevel(SpinLock: *mut KSPIN_LOCK);
+    /// `KeReleaseSpinLockFromDpcLevel`: at IRQL ≥ DISPATCH_LEVEL.
+    pub fn KeReleaseSpinLockFromDpcLevel(SpinLock: *mut KSPIN_LOCK);
+
+    /// `ExpInterlockedPopEntrySList` (`InterlockedPopEntrySList` on 64-bit): any IRQL.
+    pub fn ExpInterlockedPopEntrySList(ListHead: PSLIST_HEADER) -> PSLIST_ENTRY;
+    /// `ExpInterlockedPushEntrySList` (`InterlockedPushEntrySList` on 64-bit): any IRQL;
+    /// returns the previous first entry.
+    pub fn ExpInterlockedPushEntrySList(
+        ListHead: PSLIST_HEADER,
+        ListEntry: PSLIST_ENTRY,
+    ) -> PSLIST_ENTRY;
+    /// `ExpInterlockedFlushSList` (`InterlockedFlushSList` on 64-bit): any IRQL.
+    pub fn ExpInterlockedFlushSList(ListHead: PSLIST_HEADER) -> PSLIST_ENTRY;
+}
+
+// x86 `__fastcall` exports.
+#[cfg(target_arch = "x86")]
+#[link(
+    name = "ntoskrnl.exe",
+    kind = "raw-dylib",
+    modifiers = "+verbatim",
+    import_name_type = "undecorated"
+)]
+unsafe extern "fastcall" {
+    /// `KefAcquireSpinLockAtDpcLevel` (x86 `KeAcquireSpinLockAtDpcLevel`).
+    pub fn KefAcquireSpinLockAtDpcLevel(SpinLock: *mut KSPIN_LOCK);
+    /// `KefReleaseSpinLockFromDpcLevel` (x86 `KeReleaseSpinLockFromDpcLevel`).
+    pub fn KefReleaseSpinLockFromDpcLevel(SpinLock: *mut KSPIN_LOCK);
+    /// `InterlockedPopEntrySList` (x86).
+    pub fn InterlockedPopEntrySList(ListHead: PSLIST_HEADER) -> PSLIST_ENTRY;
+    /// `InterlockedPushEntrySList` (x86).
+    pub fn InterlockedPushEntrySList(
+        ListHead: PSLIST_HEADER,
+        ListEntry: PSLIST_ENTRY,
+    ) -> PSLIST_ENTRY;
+    /// `ExInterlockedFlushSList` (x86 `InterlockedFlushSList`).
+    pub fn ExInterlockedFlushSList(ListHead: PSLIST_HEADER) -> PSLIST_ENTRY;
+}
+
+// Extended processor state: x86 and x64 only.
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+#[cfg_attr(
+    all(target_os = "windows", target_arch = "x86_64"),
+    link(name = "ntoskrnl.exe", kind = "raw-dylib", modifiers = "+verbatim")
+)]
+#[cfg_attr(
+    all(target_os = "windows", target_arch = "x86"),
+    link(
+        name = "ntoskrnl.exe",
+        kind = "raw-dylib",
+        modifiers = "+verbatim",
+        import_name_type = "undecorated"
+    )
+)]
+unsafe extern "system" {
+    /// `KeSaveExtendedProcessorState`: IRQL ≤ DISPATCH_LEVEL.
+    pub fn KeSaveExtendedProcessorState(
+        Mask: u64,
+        XStateSave: PXSTATE_SAVE,
+    ) -> crate::kernel::NTSTATUS;
+    /// `KeRestoreExtendedProcessorState`: same IRQL as the save.
+    pub fn KeRestoreExtendedProcessorState(XStateSave: PXSTATE_SAVE);
+}
+
+// `__cdecl` exports. ntoskrnl exports the C memory routines; a kernel image links no CRT, so
+// the compiler's own calls to `memcpy` & co. must resolve here. On the host they are libc's.
+#[cfg_attr(
+    all(target_os = "windows", not(target_arch = "x86")),
+    link(name = "ntoskrnl.exe", kind = "raw-dylib", modifiers = "+verbatim")
+)]
+#[cfg_attr(
+    all(target_os = "windows", target_arch = "x86"),
+    link(
+        name = "ntoskrnl.exe",
+        kind = "raw-dylib",
+        modifiers = "+verbatim",
+        import_name_type = "undecorated"
+    )
+)]
+unsafe extern "C" {
+    /// `DbgPrintEx`: IRQL ≤ DIRQL; `%` formats as printf.
+    pub fn DbgPrintEx(ComponentId: u32, Level: u32, Format: *const core::ffi::c_char, ...) -> u32;
+    /// `memcpy`.
+    pub fn memcpy(
+        dest: *mut core::ffi::c_void,
+        src: *const core::ffi::c_void,
+        n: usize,
+    ) -> *mut core::ffi::c_void;
+    /// `memmove`.
+    pub fn memmove(
+        dest: *mut core::ffi::c_void,
+        src: *const core::ffi::c_void,
+        n: usize,
+    ) -> *mut core::ffi::c_void;
+    /// `memset`.
+    pub fn memset(dest: *mut core::ffi::c_void, c: i32, n: usize) -> *mut core::ffi::c_void;
+    /// `memcmp`.
+    pub fn memcmp(a: *const core::ffi::c_void, b: *const core::ffi::c_void, n: usize) -> i32;
+}
+
+/// `DPFLTR_IHVAUDIO_ID` (dpfilter.h): the DbgPrintEx component for audio drivers.
+pub const DPFLTR_IHVAUDIO_ID: u32 = 81;
+/// `DPFLTR_ERROR_LEVEL`.
+pub const DPFLTR_ERROR_LEVEL: u32 = 0;
+/// `DPFLTR_WARNING_LEVEL`.
+pub const DPFLTR_WARNING_LEVEL: u32 = 1;
+/// `DPFLTR_TRACE_LEVEL`.
+pub const DPFLTR_TRACE_LEVEL: u32 = 2;
+/// `DPFLTR_INFO_LEVEL`.
+pub const DPFLTR_INFO_LEVEL: u32 = 3;
