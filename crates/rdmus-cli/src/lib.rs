@@ -1,0 +1,7 @@
+//! The host side of the `rdmus` command: Standard MIDI Files to a timeline,
+//! the timeline to the IRP buffers a Windows application sends, the ideal
+//! MIDI wire and the lateness of an observed one.
+#![forbid(unsafe_code)]
+
+pub mod smf;
+pub mod timeline;
