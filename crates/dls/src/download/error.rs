@@ -1,0 +1,53 @@
+//! The one error type of the download path; the driver maps every variant to
+//! `STATUS_INVALID_PARAMETER`.
+
+use core::fmt;
+
+/// Why a download buffer (or an unload) was refused. The store is unchanged by a refusal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DownloadError {
+    /// The buffer is shorter than its header, than `cbSize`, or than an item it holds.
+    Truncated,
+    /// The offset table is empty, runs past `cbSize`, or holds an offset outside the data.
+    BadOffsetTable,
+    /// An item refers to an offset-table index that does not exist (or to index 0 where the
+    /// main item cannot be meant).
+    BadIndex,
+    /// A region, articulation or extension-chunk chain comes back to a link it already visited.
+    Cycle,
+    /// `dwDLType` is not one the synth takes (instrument, instrument2, wave).
+    UnknownType,
+    /// The wave is not PCM, mono, 8 or 16 bits with a non-zero rate.
+    BadWave,
+    /// The wave data, or the appended guard samples after it, run past the buffer.
+    TruncatedWave,
+    /// A region's key or velocity range is not within 0..=127 with low <= high.
+    BadRegion,
+    /// A region links to a wave download id that is not downloaded.
+    UnknownWave,
+    /// The download id is already in use.
+    DuplicateId,
+    /// Unload of a download id that is not downloaded.
+    NotFound,
+    /// Unload of a wave that a downloaded instrument still plays.
+    WaveInUse,
+}
+
+impl fmt::Display for DownloadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Truncated => "download buffer is truncated",
+            Self::BadOffsetTable => "download offset table is invalid",
+            Self::BadIndex => "download item refers to a missing offset-table index",
+            Self::Cycle => "download chain loops",
+            Self::UnknownType => "download type is not supported",
+            Self::BadWave => "wave format is not PCM mono 8/16-bit",
+            Self::TruncatedWave => "wave data runs past the buffer",
+            Self::BadRegion => "region key or velocity range is invalid",
+            Self::UnknownWave => "region links to a wave that is not downloaded",
+            Self::DuplicateId => "download id already in use",
+            Self::NotFound => "download id not downloaded",
+            Self::WaveInUse => "wave is still used by a downloaded instrument",
+        })
+    }
+}

@@ -1,0 +1,13 @@
+//! `DirectMusic` DLS downloads: the validating parser (kernel side), the instrument store, and
+//! (feature `host`) the builder of download buffers from a `.dls` file.
+
+#[cfg(feature = "host")]
+pub mod build;
+mod chain;
+pub mod error;
+pub mod parse;
+pub mod store;
+
+pub use error::DownloadError;
+pub use parse::{Articulation, Parsed, ParsedInstrument, ParsedRegion, ParsedWave, parse};
+pub use store::{Downloaded, InstrumentStore, Refused, StoredWave, WaveSamples};

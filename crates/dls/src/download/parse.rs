@@ -1,0 +1,403 @@
+//! The validating parser of download buffers.
+//!
+//! Instruments are copied into small owned values (the client may free an instrument buffer
+//! as soon as the download returns, as ddksynth does). Waves are not copied: the parser
+//! returns where the samples lie in the buffer, and the store keeps the buffer.
+//!
+//! Every index is checked against the offset table, every item against `cbSize`, every chain
+//! (regions, articulation links, extension chunks) for cycles, and every count against the
+//! bytes that hold it. Nothing panics on any input.
+
+use alloc::vec::Vec;
+use core::ops::Range;
+
+use super::DownloadError;
+use super::chain::Visits;
+use crate::model::{
+    ArticulationLevel, ConnectionBlock, KeyRange, Patch, SampleInfo, WaveFormat, WaveLoop,
+};
+use crate::wire::bytes::{i16_at, i32_at, to_usize, u16_at, u32_at};
+use crate::wire::download::DownloadView;
+use crate::wire::file::read_connection_list;
+use dmus_sys::dls::{
+    DMUS_ARTICPARAMS, DMUS_DOWNLOADINFO_INSTRUMENT, DMUS_DOWNLOADINFO_INSTRUMENT2,
+    DMUS_DOWNLOADINFO_WAVE, DMUS_LFOPARAMS, DMUS_MSCPARAMS, DMUS_PEGPARAMS, DMUS_VEGPARAMS,
+};
+
+/// `DMUS_INSTRUMENT` size.
+const INSTRUMENT_LEN: usize = 24;
+/// `DMUS_REGION` size (with its one declared loop).
+const REGION_LEN: usize = 72;
+/// Offset of `DMUS_REGION::WLOOP`.
+const REGION_LOOPS_AT: usize = 56;
+/// `WLOOP` size.
+const WLOOP_LEN: usize = 16;
+/// `DMUS_ARTICULATION` size.
+const ARTICULATION_LEN: usize = 8;
+/// `DMUS_ARTICULATION2` size.
+const ARTICULATION2_LEN: usize = 12;
+/// `DMUS_ARTICPARAMS` size.
+const ARTICPARAMS_LEN: usize = 80;
+/// `DMUS_WAVE` size.
+const WAVE_LEN: usize = 32;
+/// Header of `DMUS_EXTENSIONCHUNK` and `DMUS_COPYRIGHT`/`DMUS_WAVEDATA` before their bytes.
+const EXTENSION_HEADER_LEN: usize = 12;
+
+/// An instrument's or region's articulation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Articulation {
+    /// `DMUS_DOWNLOADINFO_INSTRUMENT`: one `DMUS_ARTICPARAMS` block.
+    Dls1(DMUS_ARTICPARAMS),
+    /// `DMUS_DOWNLOADINFO_INSTRUMENT2`: the connection lists of the `DMUS_ARTICULATION2` chain.
+    Dls2(Vec<ConnectionBlock>),
+}
+
+/// A region of a downloaded instrument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedRegion {
+    /// Key range.
+    pub key: KeyRange,
+    /// Velocity range.
+    pub velocity: KeyRange,
+    /// `F_RGN_OPTION_*`.
+    pub options: u16,
+    /// Key group (exclusive class).
+    pub key_group: u16,
+    /// The download id of the wave it plays (`WaveLink.ulTableIndex`).
+    pub wave_dlid: u32,
+    /// `WaveLink.ulChannel`.
+    pub channel: u32,
+    /// `WaveLink.fusOptions`.
+    pub link_options: u16,
+    /// `WaveLink.usPhaseGroup`.
+    pub phase_group: u16,
+    /// Sample info and loop.
+    pub sample: SampleInfo,
+    /// The region's own articulation.
+    pub articulation: Option<Articulation>,
+}
+
+/// A downloaded instrument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedInstrument {
+    /// Download id.
+    pub dlid: u32,
+    /// Patch (`ulPatch`).
+    pub patch: Patch,
+    /// `DMUS_INSTRUMENT_*` flags.
+    pub flags: u32,
+    /// Regions, in chain order.
+    pub regions: Vec<ParsedRegion>,
+    /// Global articulation.
+    pub articulation: Option<Articulation>,
+}
+
+/// A downloaded wave: where its samples lie in the buffer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedWave {
+    /// Download id.
+    pub dlid: u32,
+    /// Format (checked playable).
+    pub format: WaveFormat,
+    /// Byte range of the whole frames of sample data in the buffer.
+    pub data: Range<usize>,
+    /// Byte range of the appended guard frames right after `data` (empty when the synth asked
+    /// for no append).
+    pub guard: Range<usize>,
+}
+
+impl ParsedWave {
+    /// Number of sample frames.
+    #[must_use]
+    pub fn frames(&self) -> usize {
+        self.data.len() / usize::from(self.format.block_align.max(1))
+    }
+}
+
+/// What a buffer held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Parsed {
+    /// A wave (`DMUS_DOWNLOADINFO_WAVE`).
+    Wave(ParsedWave),
+    /// An instrument (`DMUS_DOWNLOADINFO_INSTRUMENT` or `_INSTRUMENT2`).
+    Instrument(ParsedInstrument),
+}
+
+/// Parses and validates one download buffer. `append_samples` is the value the synth reports
+/// for `KSPROPERTY_SYNTH_DLS_APPEND`: that many frames must follow each wave's data inside
+/// the buffer.
+///
+/// # Errors
+/// The first fault found, as a [`DownloadError`].
+pub fn parse(buffer: &[u8], append_samples: u32) -> Result<Parsed, DownloadError> {
+    let view = DownloadView::new_checked(buffer)?;
+    let mut visits = Visits::new(to_usize(view.entries()));
+    match view.kind() {
+        DMUS_DOWNLOADINFO_WAVE => parse_wave(&view, &mut visits, append_samples).map(Parsed::Wave),
+        DMUS_DOWNLOADINFO_INSTRUMENT => {
+            parse_instrument(&view, &mut visits, false).map(Parsed::Instrument)
+        }
+        DMUS_DOWNLOADINFO_INSTRUMENT2 => {
+            parse_instrument(&view, &mut visits, true).map(Parsed::Instrument)
+        }
+        _ => Err(DownloadError::UnknownType),
+    }
+}
+
+fn field(item: &[u8], at: usize) -> Result<u32, DownloadError> {
+    u32_at(item, at).ok_or(DownloadError::Truncated)
+}
+
+/// Checks an extension-chunk chain (contents are not used).
+fn check_extensions(
+    view: &DownloadView<'_>,
+    visits: &mut Visits,
+    first: u32,
+) -> Result<(), DownloadError> {
+    visits.begin();
+    let mut index = first;
+    while index != 0 {
+        visits.visit(index)?;
+        let item = view.item(index, EXTENSION_HEADER_LEN)?;
+        let bytes = to_usize(field(item, 0)?);
+        if bytes > item.len() - EXTENSION_HEADER_LEN {
+            return Err(DownloadError::Truncated);
+        }
+        index = field(item, 4)?;
+    }
+    Ok(())
+}
+
+/// Checks a `DMUS_COPYRIGHT` item (contents are not used).
+fn check_copyright(view: &DownloadView<'_>, index: u32) -> Result<(), DownloadError> {
+    if index == 0 {
+        return Ok(());
+    }
+    let item = view.item(index, 4)?;
+    if to_usize(field(item, 0)?) > item.len() - 4 {
+        return Err(DownloadError::Truncated);
+    }
+    Ok(())
+}
+
+fn parse_wave(
+    view: &DownloadView<'_>,
+    visits: &mut Visits,
+    append_samples: u32,
+) -> Result<ParsedWave, DownloadError> {
+    let wave = view.item(0, WAVE_LEN)?;
+    check_extensions(view, visits, field(wave, 0)?)?;
+    check_copyright(view, field(wave, 4)?)?;
+    let data_index = field(wave, 8)?;
+    let f = |at| u16_at(wave, at).ok_or(DownloadError::Truncated);
+    let format = WaveFormat {
+        format_tag: f(12)?,
+        channels: f(14)?,
+        sample_rate: field(wave, 16)?,
+        avg_bytes_per_sec: field(wave, 20)?,
+        block_align: f(24)?,
+        bits_per_sample: f(26)?,
+    };
+    if !format.is_playable() {
+        return Err(DownloadError::BadWave);
+    }
+    if data_index == 0 {
+        return Err(DownloadError::BadIndex);
+    }
+    let data_item = view.offset(data_index)?;
+    let declared = to_usize(field(view.item(data_index, 4)?, 0)?);
+    let start = data_item + 4;
+    let end = start
+        .checked_add(declared)
+        .filter(|&end| end <= view.size())
+        .ok_or(DownloadError::TruncatedWave)?;
+    let block = usize::from(format.block_align);
+    let end = start + (end - start) / block * block;
+    let guard_len = to_usize(append_samples)
+        .checked_mul(block)
+        .ok_or(DownloadError::TruncatedWave)?;
+    let guard_end = end
+        .checked_add(guard_len)
+        .filter(|&g| g <= view.buffer().len());
+    let guard_end = guard_end.ok_or(DownloadError::TruncatedWave)?;
+    Ok(ParsedWave {
+        dlid: view.dlid(),
+        format,
+        data: start..end,
+        guard: end..guard_end,
+    })
+}
+
+fn parse_instrument(
+    view: &DownloadView<'_>,
+    visits: &mut Visits,
+    level2: bool,
+) -> Result<ParsedInstrument, DownloadError> {
+    let ins = view.item(0, INSTRUMENT_LEN)?;
+    let patch = Patch(field(ins, 0)?);
+    let first_region = field(ins, 4)?;
+    let global_art = field(ins, 8)?;
+    check_extensions(view, visits, field(ins, 12)?)?;
+    check_copyright(view, field(ins, 16)?)?;
+    let flags = field(ins, 20)?;
+    let articulation = parse_articulation(view, visits, global_art, level2)?;
+
+    // Region articulations are walked inside the loop with their own stamps, so collect the
+    // region chain first.
+    let mut region_indices = Vec::new();
+    visits.begin();
+    let mut index = first_region;
+    while index != 0 {
+        visits.visit(index)?;
+        region_indices.push(index);
+        index = field(view.item(index, REGION_LEN)?, 16)?;
+    }
+    let mut regions = Vec::with_capacity(region_indices.len());
+    for index in region_indices {
+        regions.push(parse_region(view, visits, index, level2)?);
+    }
+    Ok(ParsedInstrument {
+        dlid: view.dlid(),
+        patch,
+        flags,
+        regions,
+        articulation,
+    })
+}
+
+fn range(item: &[u8], at: usize) -> Result<KeyRange, DownloadError> {
+    let r = KeyRange {
+        low: u16_at(item, at).ok_or(DownloadError::Truncated)?,
+        high: u16_at(item, at + 2).ok_or(DownloadError::Truncated)?,
+    };
+    if r.low > r.high || r.high > 127 {
+        return Err(DownloadError::BadRegion);
+    }
+    Ok(r)
+}
+
+fn parse_region(
+    view: &DownloadView<'_>,
+    visits: &mut Visits,
+    index: u32,
+    level2: bool,
+) -> Result<ParsedRegion, DownloadError> {
+    let r = view.item(index, REGION_LEN)?;
+    let h = |at| u16_at(r, at).ok_or(DownloadError::Truncated);
+    let loops = to_usize(field(r, 52)?);
+    let loops_end = loops
+        .checked_mul(WLOOP_LEN)
+        .and_then(|n| n.checked_add(REGION_LOOPS_AT));
+    if loops_end.is_none_or(|end| end > r.len()) {
+        return Err(DownloadError::Truncated);
+    }
+    let wave_loop = (loops > 0)
+        .then(|| -> Result<WaveLoop, DownloadError> {
+            Ok(WaveLoop {
+                kind: field(r, 60)?,
+                start: field(r, 64)?,
+                length: field(r, 68)?,
+            })
+        })
+        .transpose()?;
+    let sample = SampleInfo {
+        unity_note: h(40)?,
+        fine_tune: i16_at(r, 42).ok_or(DownloadError::Truncated)?,
+        attenuation: i32_at(r, 44).ok_or(DownloadError::Truncated)?,
+        options: field(r, 48)?,
+        wave_loop,
+    };
+    check_extensions(view, visits, field(r, 20)?)?;
+    Ok(ParsedRegion {
+        key: range(r, 0)?,
+        velocity: range(r, 4)?,
+        options: h(8)?,
+        key_group: h(10)?,
+        link_options: h(24)?,
+        phase_group: h(26)?,
+        channel: field(r, 28)?,
+        wave_dlid: field(r, 32)?,
+        sample,
+        articulation: parse_articulation(view, visits, field(r, 12)?, level2)?,
+    })
+}
+
+fn parse_articulation(
+    view: &DownloadView<'_>,
+    visits: &mut Visits,
+    first: u32,
+    level2: bool,
+) -> Result<Option<Articulation>, DownloadError> {
+    if first == 0 {
+        return Ok(None);
+    }
+    if !level2 {
+        let art = view.item(first, ARTICULATION_LEN)?;
+        let params_index = field(art, 0)?;
+        check_extensions(view, visits, field(art, 4)?)?;
+        if params_index == 0 {
+            return Err(DownloadError::BadIndex);
+        }
+        return Ok(Some(Articulation::Dls1(read_articparams(
+            view.item(params_index, ARTICPARAMS_LEN)?,
+        )?)));
+    }
+    // Walk the link chain first with its own stamp, then the extension chains of its links.
+    let mut links = Vec::new();
+    visits.begin();
+    let mut index = first;
+    while index != 0 {
+        visits.visit(index)?;
+        let link = view.item(index, ARTICULATION2_LEN)?;
+        links.push((field(link, 0)?, field(link, 4)?));
+        index = field(link, 8)?;
+    }
+    let mut blocks = Vec::with_capacity(links.len());
+    for (list_index, extensions) in links {
+        check_extensions(view, visits, extensions)?;
+        if list_index == 0 {
+            continue;
+        }
+        let connections =
+            read_connection_list(view.item(list_index, 8)?).ok_or(DownloadError::Truncated)?;
+        blocks.push(ConnectionBlock {
+            level: ArticulationLevel::Dls2,
+            connections,
+        });
+    }
+    Ok(Some(Articulation::Dls2(blocks)))
+}
+
+fn read_articparams(p: &[u8]) -> Result<DMUS_ARTICPARAMS, DownloadError> {
+    let v = |i: usize| i32_at(p, 4 * i).ok_or(DownloadError::Truncated);
+    Ok(DMUS_ARTICPARAMS {
+        LFO: DMUS_LFOPARAMS {
+            pcFrequency: v(0)?,
+            tcDelay: v(1)?,
+            gcVolumeScale: v(2)?,
+            pcPitchScale: v(3)?,
+            gcMWToVolume: v(4)?,
+            pcMWToPitch: v(5)?,
+        },
+        VolEG: DMUS_VEGPARAMS {
+            tcAttack: v(6)?,
+            tcDecay: v(7)?,
+            ptSustain: v(8)?,
+            tcRelease: v(9)?,
+            tcVel2Attack: v(10)?,
+            tcKey2Decay: v(11)?,
+        },
+        PitchEG: DMUS_PEGPARAMS {
+            tcAttack: v(12)?,
+            tcDecay: v(13)?,
+            ptSustain: v(14)?,
+            tcRelease: v(15)?,
+            tcVel2Attack: v(16)?,
+            tcKey2Decay: v(17)?,
+            pcRange: v(18)?,
+        },
+        Misc: DMUS_MSCPARAMS {
+            ptDefaultPan: v(19)?,
+        },
+    })
+}

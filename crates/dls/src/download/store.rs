@@ -1,0 +1,253 @@
+//! The instrument store: what the synth plays from.
+//!
+//! A wave download keeps its buffer (the driver's one copy of the client's bytes) and the synth
+//! reads samples straight out of it; an instrument download is parsed into small owned values
+//! and its buffer is handed back at once. Downloads and unloads are atomic: a refused request
+//! leaves the store exactly as it was and hands the buffer back to its owner.
+//!
+//! `KSPROPERTY_SYNTH_DLS_APPEND`: the store is built with the number of sample frames the synth
+//! reports (`DirectMusic`'s user-mode `GetAppend` counts samples; ddksynth reports 1 and writes
+//! one frame past the data). Every wave buffer must hold that many frames after its data; the
+//! store zeroes them on download, so a one-shot interpolates into silence and the voice never
+//! needs a bounds branch for the frame after the last.
+
+use alloc::vec::Vec;
+
+use super::DownloadError;
+use super::parse::{Parsed, ParsedInstrument, ParsedRegion, ParsedWave, parse};
+use crate::model::{Patch, WaveFormat};
+
+/// A wave kept in the store, with the buffer it came in.
+#[derive(Debug)]
+pub struct StoredWave<B> {
+    parsed: ParsedWave,
+    buffer: B,
+}
+
+/// The samples of a wave, borrowed from its download buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaveSamples<'a> {
+    /// 8-bit unsigned PCM (128 = silence).
+    U8(&'a [u8]),
+    /// 16-bit signed little-endian PCM, two bytes per frame.
+    I16Le(&'a [u8]),
+}
+
+impl<B: AsRef<[u8]>> StoredWave<B> {
+    /// Download id.
+    #[must_use]
+    pub fn dlid(&self) -> u32 {
+        self.parsed.dlid
+    }
+
+    /// Format.
+    #[must_use]
+    pub fn format(&self) -> WaveFormat {
+        self.parsed.format
+    }
+
+    /// Number of frames of real sample data.
+    #[must_use]
+    pub fn frames(&self) -> usize {
+        self.parsed.frames()
+    }
+
+    /// The samples followed by the zeroed guard frames (`frames() + append` frames).
+    #[must_use]
+    pub fn samples_with_guard(&self) -> WaveSamples<'_> {
+        let bytes = self
+            .buffer
+            .as_ref()
+            .get(self.parsed.data.start..self.parsed.guard.end)
+            .unwrap_or(&[]);
+        if self.parsed.format.bits_per_sample == 8 {
+            WaveSamples::U8(bytes)
+        } else {
+            WaveSamples::I16Le(bytes)
+        }
+    }
+}
+
+/// A successful download.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Downloaded<B> {
+    /// The download id (the handle the client unloads with).
+    pub dlid: u32,
+    /// The buffer, when the store did not keep it (instruments): the caller may free it.
+    /// `None` when a wave's samples now live in it until unload.
+    pub returned: Option<B>,
+}
+
+/// A refused download: the reason and the untouched buffer.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Refused<B> {
+    /// Why.
+    pub error: DownloadError,
+    /// The caller's buffer, handed back.
+    pub buffer: B,
+}
+
+/// Downloaded waves and instruments, by download id.
+#[derive(Debug)]
+pub struct InstrumentStore<B> {
+    append_samples: u32,
+    waves: Vec<StoredWave<B>>,
+    instruments: Vec<ParsedInstrument>,
+}
+
+impl<B: AsRef<[u8]> + AsMut<[u8]>> InstrumentStore<B> {
+    /// An empty store whose synth reports `append_samples` for `KSPROPERTY_SYNTH_DLS_APPEND`.
+    #[must_use]
+    pub fn new(append_samples: u32) -> Self {
+        Self {
+            append_samples,
+            waves: Vec::new(),
+            instruments: Vec::new(),
+        }
+    }
+
+    /// The append value the store requires of wave buffers, in sample frames.
+    #[must_use]
+    pub fn append_samples(&self) -> u32 {
+        self.append_samples
+    }
+
+    fn wave_slot(&self, dlid: u32) -> Result<usize, usize> {
+        self.waves.binary_search_by_key(&dlid, |w| w.parsed.dlid)
+    }
+
+    fn is_used(&self, dlid: u32) -> bool {
+        self.wave_slot(dlid).is_ok() || self.instruments.iter().any(|i| i.dlid == dlid)
+    }
+
+    /// Downloads one buffer (`KSPROPERTY_SYNTH_DLS_DOWNLOAD`): validates it, checks that its
+    /// id is free and, for an instrument, that every region's wave is downloaded and every loop
+    /// lies within its wave.
+    ///
+    /// # Errors
+    /// [`Refused`] with the reason and the buffer; the store is unchanged.
+    pub fn download(&mut self, mut buffer: B) -> Result<Downloaded<B>, Refused<B>> {
+        let parsed = match parse(buffer.as_ref(), self.append_samples) {
+            Ok(parsed) => parsed,
+            Err(error) => return Err(Refused { error, buffer }),
+        };
+        let dlid = match &parsed {
+            Parsed::Wave(w) => w.dlid,
+            Parsed::Instrument(i) => i.dlid,
+        };
+        if self.is_used(dlid) {
+            return Err(Refused {
+                error: DownloadError::DuplicateId,
+                buffer,
+            });
+        }
+        match parsed {
+            Parsed::Wave(parsed) => {
+                if let Some(guard) = buffer.as_mut().get_mut(parsed.guard.clone()) {
+                    let silence = if parsed.format.bits_per_sample == 8 {
+                        0x80
+                    } else {
+                        0
+                    };
+                    guard.fill(silence);
+                }
+                let slot = self.wave_slot(dlid).unwrap_or_else(|free| free);
+                self.waves.insert(slot, StoredWave { parsed, buffer });
+                Ok(Downloaded {
+                    dlid,
+                    returned: None,
+                })
+            }
+            Parsed::Instrument(instrument) => {
+                if let Err(error) = self.check_regions(&instrument.regions) {
+                    return Err(Refused { error, buffer });
+                }
+                self.instruments.push(instrument);
+                Ok(Downloaded {
+                    dlid,
+                    returned: Some(buffer),
+                })
+            }
+        }
+    }
+
+    fn check_regions(&self, regions: &[ParsedRegion]) -> Result<(), DownloadError> {
+        for region in regions {
+            let wave = self
+                .wave(region.wave_dlid)
+                .ok_or(DownloadError::UnknownWave)?;
+            if let Some(l) = region.sample.wave_loop {
+                let end = u64::from(l.start) + u64::from(l.length);
+                if end > u64::try_from(wave.frames()).unwrap_or(u64::MAX) {
+                    return Err(DownloadError::BadRegion);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Unloads a download (`KSPROPERTY_SYNTH_DLS_UNLOAD`). A wave hands back its buffer.
+    ///
+    /// # Errors
+    /// [`DownloadError::NotFound`], or [`DownloadError::WaveInUse`] while an instrument still
+    /// plays the wave (`DirectMusic` unloads instruments before their waves).
+    pub fn unload(&mut self, dlid: u32) -> Result<Option<B>, DownloadError> {
+        if let Some(at) = self.instruments.iter().position(|i| i.dlid == dlid) {
+            self.instruments.remove(at);
+            return Ok(None);
+        }
+        let slot = self.wave_slot(dlid).map_err(|_| DownloadError::NotFound)?;
+        if self
+            .instruments
+            .iter()
+            .any(|i| i.regions.iter().any(|r| r.wave_dlid == dlid))
+        {
+            return Err(DownloadError::WaveInUse);
+        }
+        Ok(Some(self.waves.remove(slot).buffer))
+    }
+
+    /// The wave with download id `dlid`.
+    #[must_use]
+    pub fn wave(&self, dlid: u32) -> Option<&StoredWave<B>> {
+        self.wave_slot(dlid).ok().map(|slot| &self.waves[slot])
+    }
+
+    /// The most recently downloaded instrument with `patch`.
+    #[must_use]
+    pub fn instrument(&self, patch: Patch) -> Option<&ParsedInstrument> {
+        self.instruments.iter().rev().find(|i| i.patch == patch)
+    }
+
+    /// The regions of `patch` that play `key` at `velocity`, with their waves.
+    pub fn regions_for(
+        &self,
+        patch: Patch,
+        key: u8,
+        velocity: u8,
+    ) -> impl Iterator<Item = (&ParsedRegion, &StoredWave<B>)> {
+        let regions = self.instrument(patch).map_or(&[][..], |i| &i.regions[..]);
+        regions
+            .iter()
+            .filter(move |r| r.key.contains(key.into()) && r.velocity.contains(velocity.into()))
+            .filter_map(|r| self.wave(r.wave_dlid).map(|w| (r, w)))
+    }
+
+    /// Number of downloaded instruments.
+    #[must_use]
+    pub fn instrument_count(&self) -> usize {
+        self.instruments.len()
+    }
+
+    /// Number of downloaded waves.
+    #[must_use]
+    pub fn wave_count(&self) -> usize {
+        self.waves.len()
+    }
+
+    /// Bytes of sample data held (for the synth's memory statistics).
+    #[must_use]
+    pub fn sample_bytes(&self) -> usize {
+        self.waves.iter().map(|w| w.parsed.data.len()).sum()
+    }
+}

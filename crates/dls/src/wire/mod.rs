@@ -1,0 +1,6 @@
+//! Wire formats: byte readers with no behaviour.
+
+pub mod bytes;
+pub mod download;
+pub mod file;
+pub mod riff;
