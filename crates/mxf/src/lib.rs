@@ -8,6 +8,7 @@
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![deny(unsafe_code)]
 
+pub mod midi;
 pub mod raw;
 pub mod wire;
 
