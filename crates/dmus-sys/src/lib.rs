@@ -23,10 +23,13 @@ pub mod com;
 pub mod dls;
 pub mod dmus_com;
 pub mod dmusic;
+pub mod dmusprop;
 pub mod guid;
 pub mod imports;
 pub mod kernel;
 pub mod ks;
+pub mod ks_guids;
+pub mod ksmedia;
 mod layout;
 pub mod portcls;
 
