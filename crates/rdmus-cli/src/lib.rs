@@ -3,5 +3,7 @@
 //! MIDI wire and the lateness of an observed one.
 #![forbid(unsafe_code)]
 
+pub mod irp;
 pub mod smf;
 pub mod timeline;
+pub mod wire;

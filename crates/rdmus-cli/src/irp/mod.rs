@@ -1,0 +1,15 @@
+//! The buffers a Windows application sends to the driver's pins, built from
+//! a [`crate::timeline::Timeline`]: `KSMUSICFORMAT` for the legacy MIDI pin
+//! (winmm's midiOut/midiStream path, millisecond deltas) and
+//! `DMUS_EVENTHEADER` for the DirectMusic pin (100 ns deltas), each buffer
+//! with the `KSSTREAM_HEADER` values that travel with it. The record layouts
+//! are written by `mxf::wire`, the same code the driver reads them with.
+
+mod dmus;
+mod ksmusic;
+mod packet;
+mod pieces;
+
+pub use dmus::{DEFAULT_CHANNEL_GROUP, build_dmus};
+pub use ksmusic::{build_ksmusic, round_to_ms};
+pub use packet::{IrpError, StreamPacket};

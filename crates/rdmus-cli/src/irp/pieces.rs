@@ -1,0 +1,59 @@
+//! Cutting messages into record-sized pieces.
+//!
+//! A channel message is never split (it must reach the device whole). A
+//! system-exclusive or escape message longer than one record can carry is
+//! cut into consecutive pieces at the same time: both pins carry raw bytes
+//! there (KSMUSICFORMAT records form one byte stream; DirectMusic events
+//! without `DMUS_EVENT_STRUCTURED` are unstructured data), so the device
+//! receives the same byte sequence.
+
+use super::IrpError;
+use crate::timeline::Timeline;
+
+/// A record's worth of one message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Piece<'a> {
+    /// Index of the message in the timeline.
+    pub message: usize,
+    /// The message's time, 100 ns.
+    pub time: u64,
+    /// True for a complete channel message.
+    pub structured: bool,
+    /// The bytes of this piece.
+    pub data: &'a [u8],
+}
+
+/// Cuts every message into pieces of at most `max_data` bytes; `record_len`
+/// gives the buffer size one record of n data bytes needs (for the error).
+pub fn cut(
+    timeline: &Timeline,
+    max_data: usize,
+    buffer_size: usize,
+    record_len: fn(usize) -> usize,
+) -> Result<Vec<Piece<'_>>, IrpError> {
+    let mut pieces = Vec::with_capacity(timeline.messages.len());
+    for (index, message) in timeline.messages.iter().enumerate() {
+        let structured = message.kind.is_structured();
+        if structured && message.bytes.len() > max_data {
+            return Err(IrpError::BufferTooSmall {
+                buffer_size,
+                needed: record_len(message.bytes.len()),
+            });
+        }
+        if max_data == 0 {
+            return Err(IrpError::BufferTooSmall {
+                buffer_size,
+                needed: record_len(1),
+            });
+        }
+        for data in message.bytes.chunks(max_data) {
+            pieces.push(Piece {
+                message: index,
+                time: message.time,
+                structured,
+                data,
+            });
+        }
+    }
+    Ok(pieces)
+}

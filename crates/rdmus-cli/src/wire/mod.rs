@@ -1,0 +1,13 @@
+//! The MIDI wire: the ideal one a timeline should produce, the messages on a
+//! wire log, lateness of an observed log against the ideal, and the TSV
+//! format both are written and read in.
+
+mod ideal;
+mod lateness;
+mod stream;
+mod tsv;
+
+pub use ideal::{BYTE_TIME_100NS, WireByte, ideal_wire};
+pub use lateness::{Lateness, Percentiles, compare};
+pub use stream::{WireMessage, split_messages};
+pub use tsv::{TsvError, read_tsv, write_tsv};
