@@ -8,8 +8,10 @@
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![deny(unsafe_code)]
 
+pub mod build;
 pub mod midi;
 pub mod raw;
+pub mod unpack;
 pub mod wire;
 
 pub use raw::{Chain, EventPool, EventRef, FixedPool, PoolStats};
