@@ -11,6 +11,7 @@
 pub mod build;
 pub mod midi;
 pub mod raw;
+pub mod sequencer;
 pub mod unpack;
 pub mod wire;
 

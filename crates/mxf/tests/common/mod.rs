@@ -7,10 +7,12 @@ use mxf::raw::{CountingPool, FixedPool};
 /// The checked pool the tests use.
 pub type Pool = CountingPool<FixedPool, 4096>;
 
-/// Failure counters of a pool.
+/// Counters of a pool, shortened.
 pub trait Failures {
     /// Event plus buffer failures.
     fn stats_failures(&self) -> u64;
+    /// Events plus buffers in use.
+    fn stats_in_use(&self) -> usize;
 }
 
 impl Failures for Pool {
@@ -18,6 +20,12 @@ impl Failures for Pool {
         use mxf::EventPool;
         let s = self.stats();
         s.event_failures + s.buffer_failures
+    }
+
+    fn stats_in_use(&self) -> usize {
+        use mxf::EventPool;
+        let s = self.stats();
+        s.events_in_use + s.buffers_in_use
     }
 }
 

@@ -1,0 +1,172 @@
+//! The sequencer: presentation order with ties in arrival order, and the
+//! KSSTATE rules. A counting pool proves no event is lost or freed twice.
+#![allow(missing_docs)] // Test crate.
+
+mod common;
+
+use common::{Failures, pool};
+use dmus_sys::dmusic::DMUS_KEF;
+use dmus_sys::ks::{KSSTATE_ACQUIRE, KSSTATE_PAUSE, KSSTATE_RUN, KSSTATE_STOP};
+use mxf::Chain;
+use mxf::sequencer::Sequencer;
+use proptest::prelude::*;
+
+/// An event whose data carries a 14-bit arrival tag.
+fn tagged(p: &mut common::Pool, time: i64, tag: usize) -> Chain {
+    let tag = u16::try_from(tag).unwrap();
+    let data = [
+        0x90,
+        u8::try_from(tag >> 7).unwrap(),
+        u8::try_from(tag & 0x7F).unwrap(),
+    ];
+    Chain::event(p, time, 1, DMUS_KEF::EVENT_COMPLETE, &data).unwrap()
+}
+
+fn tag_of(data: &[u8]) -> usize {
+    usize::from(data[1]) << 7 | usize::from(data[2])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Random batches (each a chain, possibly unsorted) interleaved with pops
+    /// at increasing times: everything comes out once, each pop in
+    /// (time, arrival) order, and nothing comes out early.
+    #[test]
+    fn emits_in_presentation_order_ties_in_arrival_order(
+        batches in prop::collection::vec((prop::collection::vec(0i64..50, 0..12), 0i64..8), 0..30),
+    ) {
+        let mut p = pool(512, 0, 16);
+        let mut seq = Sequencer::new();
+        seq.set_state(KSSTATE_RUN, 0, &mut p);
+        let mut arrival = 0;
+        let mut now = 0;
+        let mut sent = Vec::new();
+        let mut received: Vec<(i64, usize)> = Vec::new();
+        for (times, advance) in batches {
+            let mut batch = Chain::new();
+            for t in times {
+                batch.push_back(tagged(&mut p, t, arrival));
+                sent.push((t, arrival));
+                arrival += 1;
+            }
+            seq.put(batch, &mut p);
+            now += advance;
+            let due = seq.pop_due(now);
+            let popped: Vec<(i64, usize)> = due.iter().map(|e| (e.time(), tag_of(e.data()))).collect();
+            prop_assert!(popped.iter().all(|&(t, _)| t <= now));
+            prop_assert!(popped.windows(2).all(|w| w[0] < w[1]), "pop out of order: {:?}", popped);
+            received.extend(popped);
+            due.free(&mut p);
+            if let Some(next) = seq.next_due_time() {
+                prop_assert!(next > now);
+            }
+        }
+        let rest = seq.pop_due(i64::MAX);
+        let popped: Vec<(i64, usize)> = rest.iter().map(|e| (e.time(), tag_of(e.data()))).collect();
+        prop_assert!(popped.windows(2).all(|w| w[0] < w[1]), "pop out of order: {:?}", popped);
+        received.extend(popped);
+        rest.free(&mut p);
+        // Across pops, a late arrival is due at once, so only the multiset is
+        // compared: every event out exactly once.
+        let mut all = received.clone();
+        all.sort_unstable();
+        let mut expected = sent.clone();
+        expected.sort_unstable();
+        prop_assert_eq!(all, expected);
+        prop_assert!(seq.is_empty());
+        prop_assert!(p.check().is_ok());
+    }
+
+    /// With everything queued before one pop, the output is exactly the
+    /// stable sort by time.
+    #[test]
+    fn one_pop_is_the_stable_sort(times in prop::collection::vec(-5i64..20, 0..200)) {
+        let mut p = pool(512, 0, 16);
+        let mut seq = Sequencer::new();
+        seq.set_state(KSSTATE_PAUSE, 0, &mut p);
+        for (i, &t) in times.iter().enumerate() {
+            seq.put(tagged(&mut p, t, i), &mut p);
+        }
+        seq.set_state(KSSTATE_RUN, 0, &mut p);
+        let out = seq.pop_due(i64::MAX);
+        let got: Vec<(i64, usize)> = out.iter().map(|e| (e.time(), tag_of(e.data()))).collect();
+        let mut expected: Vec<(i64, usize)> = times.iter().copied().zip(0..).collect();
+        expected.sort_by_key(|&(t, _)| t); // stable
+        prop_assert_eq!(got, expected);
+        out.free(&mut p);
+        prop_assert!(p.check().is_ok());
+    }
+}
+
+#[test]
+fn holds_outside_run_and_flushes_on_stop() {
+    let mut p = pool(64, 0, 16);
+    let mut seq = Sequencer::new();
+    // STOP discards what arrives.
+    let dropped = seq.put(tagged(&mut p, 0, 0), &mut p);
+    assert_eq!(dropped.events, 1);
+    assert_eq!(p.stats_in_use(), 0);
+    for state in [KSSTATE_ACQUIRE, KSSTATE_PAUSE] {
+        seq.set_state(state, 0, &mut p);
+        seq.put(tagged(&mut p, 0, 1), &mut p);
+        assert!(seq.pop_due(1_000_000).is_empty(), "held in state {state}");
+        assert_eq!(seq.next_due_time(), None);
+    }
+    assert_eq!(seq.len(), 2);
+    let flushed = seq.set_state(KSSTATE_STOP, 5, &mut p);
+    assert_eq!(flushed.events, 2);
+    assert!(seq.is_empty());
+    p.check().unwrap();
+}
+
+#[test]
+fn presentation_time_freezes_in_pause_and_resets_on_stop() {
+    let mut p = pool(64, 0, 16);
+    let mut seq = Sequencer::new();
+    seq.set_state(KSSTATE_PAUSE, 0, &mut p);
+    seq.put(tagged(&mut p, 100, 0), &mut p);
+    seq.put(tagged(&mut p, 300, 1), &mut p);
+    // RUN at master 1000: presentation 0 there.
+    seq.set_state(KSSTATE_RUN, 1000, &mut p);
+    assert_eq!(seq.clock().now(1050), 50);
+    assert_eq!(seq.next_due_time(), Some(1100));
+    assert!(seq.pop_due(1099).is_empty());
+    let due = seq.pop_due(1100);
+    assert_eq!(due.len(), 1);
+    due.free(&mut p);
+    // PAUSE at master 1200 (presentation 200); time stands still.
+    seq.set_state(KSSTATE_PAUSE, 1200, &mut p);
+    assert_eq!(seq.clock().now(5000), 200);
+    assert!(seq.pop_due(5000).is_empty());
+    // RUN again at master 5000: presentation 200 there, event at 300 due at 5100.
+    seq.set_state(KSSTATE_RUN, 5000, &mut p);
+    assert_eq!(seq.next_due_time(), Some(5100));
+    assert!(seq.pop_due(5099).is_empty());
+    seq.pop_due(5100).free(&mut p);
+    // STOP resets presentation time to 0.
+    seq.put(tagged(&mut p, 50, 2), &mut p);
+    seq.set_state(KSSTATE_STOP, 6000, &mut p);
+    assert_eq!(seq.clock().now(7000), 0);
+    seq.set_state(KSSTATE_RUN, 7000, &mut p);
+    assert_eq!(seq.clock().now(7010), 10);
+    p.check().unwrap();
+}
+
+#[test]
+fn packages_are_sequenced_whole() {
+    let mut p = pool(64, 0, 16);
+    let mut seq = Sequencer::new();
+    seq.set_state(KSSTATE_RUN, 0, &mut p);
+    let mut contents = tagged(&mut p, 10, 0);
+    contents.push_back(tagged(&mut p, 10, 1));
+    let package = Chain::package(&mut p, 10, 1, contents).unwrap();
+    seq.put(tagged(&mut p, 20, 2), &mut p);
+    seq.put(package, &mut p);
+    let due = seq.pop_due(15);
+    assert_eq!(due.len(), 1);
+    assert_eq!(due.front().unwrap().package().count(), 2);
+    due.free(&mut p);
+    assert_eq!(seq.set_state(KSSTATE_STOP, 0, &mut p).events, 1);
+    p.check().unwrap();
+}
