@@ -78,17 +78,14 @@ fn package_one(
 ) -> TaskResult<Package> {
     println!();
     println!("--- {machine}: building rdmus.sys for {}", machine.target());
+    // `cargo rustc --crate-type cdylib`: the package also declares an rlib
+    // (for host tests), and cargo skips LTO for a unit that emits an rlib.
+    // LTO is what drops the unused, unwind-built parts of liballoc that would
+    // otherwise pull CRT symbols (`__CxxFrameHandler3`, `strlen`) into the image.
     cmd::run(
         cmd::cargo()
-            .args([
-                "build",
-                "--package",
-                "rdmus",
-                "--lib",
-                "--release",
-                "--target",
-            ])
-            .arg(machine.target()),
+            .args(["rustc", "--package", "rdmus", "--lib", "--release"])
+            .args(["--crate-type", "cdylib", "--target", machine.target()]),
     )?;
     let built = cmd::target_dir()
         .join(machine.target())

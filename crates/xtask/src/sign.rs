@@ -42,7 +42,8 @@ pub fn ensure_certificate(dir: &Path) -> TaskResult<TestCertificate> {
         der: dir.join("rdmus.cer"),
     };
     if !(certificate.pem.exists() && certificate.key.exists()) {
-        cmd::run(
+        println!("generating a test-signing certificate in {}", dir.display());
+        cmd::output(
             Command::new("openssl")
                 .args([
                     "req", "-x509", "-newkey", "rsa:3072", "-sha256", "-nodes", "-days", "3650",
@@ -56,7 +57,7 @@ pub fn ensure_certificate(dir: &Path) -> TaskResult<TestCertificate> {
                 .arg(&certificate.pem),
         )?;
     }
-    cmd::run(
+    cmd::output(
         Command::new("openssl")
             .args(["x509", "-outform", "der", "-in"])
             .arg(&certificate.pem)
@@ -86,12 +87,21 @@ pub fn sign(certificate: &TestCertificate, unsigned: &Path, signed: &Path) -> Ta
             .arg("-out")
             .arg(signed),
     )?;
-    cmd::run(
+    let verified = cmd::output(
         Command::new("osslsigncode")
             .arg("verify")
             .arg("-CAfile")
             .arg(&certificate.pem)
             .arg("-in")
             .arg(signed),
-    )
+    )?;
+    println!(
+        "{}: signature verified against the test certificate ({})",
+        signed.display(),
+        verified
+            .lines()
+            .rfind(|line| line.starts_with("Number of verified"))
+            .unwrap_or("ok")
+    );
+    Ok(())
 }

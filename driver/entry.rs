@@ -1,0 +1,127 @@
+//! The driver's entry points: DriverEntry, AddDevice, StartDevice, unload.
+//!
+//! PortCls does the WDM plumbing: `PcInitializeAdapterDriver` installs its IRP
+//! dispatch and our AddDevice, `PcAddAdapterDevice` creates the FDO and calls
+//! our StartDevice on `IRP_MN_START_DEVICE` with the assigned resources.
+//! PortCls also installs its own unload routine; rdmus puts its own in front,
+//! releases what it kept, then calls PortCls'.
+
+use alloc::boxed::Box;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use dmus_sys::imports::{DPFLTR_ERROR_LEVEL, PcAddAdapterDevice, PcInitializeAdapterDriver};
+use dmus_sys::kernel::{
+    DRIVER_OBJECT, NT_SUCCESS, NTSTATUS, PDEVICE_OBJECT, PDRIVER_OBJECT, PDRIVER_UNLOAD, PIRP,
+    PUNICODE_STRING, STATUS_INVALID_PARAMETER, STATUS_SUCCESS,
+};
+use dmus_sys::portcls::PRESOURCELIST;
+
+use crate::adapter::Adapter;
+use crate::adapters;
+use crate::trace::trace;
+
+/// The most subdevices (port/miniport pairs) one adapter registers:
+/// `PcAddAdapterDevice`'s `MaxObjects`.
+pub const MAX_SUBDEVICES_PER_ADAPTER: u32 = 2;
+
+/// PortCls' unload routine, saved by DriverEntry (0 = none); rdmus's unload calls it last.
+static PORTCLS_UNLOAD: AtomicUsize = AtomicUsize::new(0);
+
+/// The kernel's entry point (`/ENTRY:DriverEntry`), PASSIVE_LEVEL.
+///
+/// # Safety
+/// Called by the kernel once per load with a valid driver object and registry path.
+#[allow(
+    non_snake_case,
+    reason = "the name the kernel and the linker's /ENTRY look for"
+)]
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn DriverEntry(
+    driver: PDRIVER_OBJECT,
+    registry_path: PUNICODE_STRING,
+) -> NTSTATUS {
+    if driver.is_null() {
+        return STATUS_INVALID_PARAMETER;
+    }
+    // SAFETY: the kernel's driver object and registry path, at PASSIVE_LEVEL,
+    // as PcInitializeAdapterDriver requires; AddDevice matches PDRIVER_ADD_DEVICE.
+    let status = unsafe { PcInitializeAdapterDriver(driver, registry_path, Some(add_device)) };
+    if !NT_SUCCESS(status) {
+        trace(DPFLTR_ERROR_LEVEL, "PcInitializeAdapterDriver failed");
+        return status;
+    }
+    // SAFETY: DriverEntry owns the driver object until it returns; PortCls has
+    // just set DriverUnload and nothing else runs yet. PASSIVE_LEVEL.
+    let portcls_unload = unsafe { (*driver).DriverUnload };
+    PORTCLS_UNLOAD.store(
+        portcls_unload.map_or(0, |routine| routine as usize),
+        Ordering::Release,
+    );
+    // SAFETY: as above.
+    unsafe { (*driver).DriverUnload = Some(driver_unload) };
+    STATUS_SUCCESS
+}
+
+/// AddDevice: PortCls creates the FDO and will call [`start_device`]. PASSIVE_LEVEL.
+///
+/// # Safety
+/// Called by the PnP manager with valid driver and physical device objects.
+pub unsafe extern "system" fn add_device(
+    driver: *mut DRIVER_OBJECT,
+    physical_device: PDEVICE_OBJECT,
+) -> NTSTATUS {
+    // SAFETY: the PnP manager's objects at PASSIVE_LEVEL; StartDevice matches
+    // PCPFNSTARTDEVICE; 0 extra extension bytes (rdmus keeps its state in `adapters`).
+    unsafe {
+        PcAddAdapterDevice(
+            driver,
+            physical_device,
+            Some(start_device),
+            MAX_SUBDEVICES_PER_ADAPTER,
+            0,
+        )
+    }
+}
+
+/// StartDevice: reads the resources and creates the DMus port (see `adapter.rs`). PASSIVE_LEVEL.
+///
+/// # Safety
+/// Called by PortCls with its device object, the start IRP and the resource list.
+pub unsafe extern "system" fn start_device(
+    device: PDEVICE_OBJECT,
+    irp: PIRP,
+    resources: PRESOURCELIST,
+) -> NTSTATUS {
+    // SAFETY: PortCls' own StartDevice arguments, forwarded. PASSIVE_LEVEL.
+    match unsafe { Adapter::start(device, irp, resources) } {
+        Ok(adapter) => match adapters::keep(Box::new(adapter)) {
+            Ok(()) => STATUS_SUCCESS,
+            Err(status) => status,
+        },
+        Err(status) => {
+            trace(DPFLTR_ERROR_LEVEL, "StartDevice failed");
+            status
+        }
+    }
+}
+
+/// Unload: releases every adapter's port, then runs PortCls' unload. PASSIVE_LEVEL.
+///
+/// # Safety
+/// Called by the kernel once, after every device is removed.
+pub unsafe extern "system" fn driver_unload(driver: *mut DRIVER_OBJECT) {
+    adapters::release_all();
+    let saved = PORTCLS_UNLOAD.swap(0, Ordering::AcqRel);
+    if saved != 0 {
+        // SAFETY: `saved` is the DriverUnload pointer PortCls installed, stored
+        // as usize by DriverEntry; a non-zero value converts back to the same
+        // function pointer type.
+        let portcls_unload: PDRIVER_UNLOAD = Some(unsafe {
+            core::mem::transmute::<usize, unsafe extern "system" fn(*mut DRIVER_OBJECT)>(saved)
+        });
+        if let Some(routine) = portcls_unload {
+            // SAFETY: PortCls' unload for this driver object, at PASSIVE_LEVEL, once.
+            unsafe { routine(driver) };
+        }
+    }
+}
