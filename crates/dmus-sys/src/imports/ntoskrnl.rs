@@ -200,6 +200,10 @@ unsafe extern "system" {
 
 // `__cdecl` exports. ntoskrnl exports the C memory routines; a kernel image links no CRT, so
 // the compiler's own calls to `memcpy` & co. must resolve here. On the host they are libc's.
+// On x86, LLVM's libcalls reference the cdecl-decorated `_memcpy`, while rustc names a
+// raw-dylib cdecl import after its link name as is; `link_name = "_memcpy"` makes the import
+// library define `_memcpy`, and `import_name_type = "undecorated"` still imports `memcpy`
+// (checked with llvm-readobj --coff-imports on an i686 image).
 #[cfg_attr(
     all(target_os = "windows", not(target_arch = "x86")),
     link(name = "ntoskrnl.exe", kind = "raw-dylib", modifiers = "+verbatim")
@@ -217,20 +221,24 @@ unsafe extern "C" {
     /// `DbgPrintEx`: IRQL ≤ DIRQL; `%` formats as printf.
     pub fn DbgPrintEx(ComponentId: u32, Level: u32, Format: *const core::ffi::c_char, ...) -> u32;
     /// `memcpy`.
+    #[cfg_attr(all(target_os = "windows", target_arch = "x86"), link_name = "_memcpy")]
     pub fn memcpy(
         dest: *mut core::ffi::c_void,
         src: *const core::ffi::c_void,
         n: usize,
     ) -> *mut core::ffi::c_void;
     /// `memmove`.
+    #[cfg_attr(all(target_os = "windows", target_arch = "x86"), link_name = "_memmove")]
     pub fn memmove(
         dest: *mut core::ffi::c_void,
         src: *const core::ffi::c_void,
         n: usize,
     ) -> *mut core::ffi::c_void;
     /// `memset`.
+    #[cfg_attr(all(target_os = "windows", target_arch = "x86"), link_name = "_memset")]
     pub fn memset(dest: *mut core::ffi::c_void, c: i32, n: usize) -> *mut core::ffi::c_void;
     /// `memcmp`.
+    #[cfg_attr(all(target_os = "windows", target_arch = "x86"), link_name = "_memcmp")]
     pub fn memcmp(a: *const core::ffi::c_void, b: *const core::ffi::c_void, n: usize) -> i32;
 }
 
