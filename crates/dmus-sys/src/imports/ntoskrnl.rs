@@ -228,7 +228,10 @@ unsafe extern "C" {
         n: usize,
     ) -> *mut core::ffi::c_void;
     /// `memmove`.
-    #[cfg_attr(all(target_os = "windows", target_arch = "x86"), link_name = "_memmove")]
+    #[cfg_attr(
+        all(target_os = "windows", target_arch = "x86"),
+        link_name = "_memmove"
+    )]
     pub fn memmove(
         dest: *mut core::ffi::c_void,
         src: *const core::ffi::c_void,
