@@ -3,6 +3,8 @@
 //! MIDI wire and the lateness of an observed one.
 #![forbid(unsafe_code)]
 
+pub mod cli;
+pub mod inspect;
 pub mod irp;
 pub mod smf;
 pub mod timeline;
