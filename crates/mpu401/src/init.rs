@@ -28,17 +28,26 @@
 //!   arrived within the window (bytes that did arrive are counted).
 //!
 //! # Why this and not the DDK's "reset twice, 50 ms each"
-//! Microsoft's sample resets twice and spins up to 50 ms per reset at
-//! `DISPATCH_LEVEL` (under its interrupt sync), so a silent card freezes a CPU
-//! for 100 ms and more with DPCs and the scheduler held off. This sequence runs
-//! at `PASSIVE_LEVEL` from `StartDevice`, where [`Delay`] may sleep instead of
-//! spin; it resets once (the second reset only existed to provoke the ACK a
-//! UART-mode card may withhold, and the enter-UART ACK is the proof that
-//! matters); and every wait ends as soon as its condition holds. Its worst
-//! case is fixed by the budget: [`InitBudget::worst_case_us`], 90 ms plus
-//! 1,156 status reads with [`InitBudget::DEFAULT`] — only reached by a card
-//! that is stuck or silent, never by a working one, which finishes within a
-//! few polls.
+//! Microsoft's sample (WDK 7.1 `audio/dmusuart/mpu.cpp`, `InitMPU`, read in
+//! `KunYi/WDK7.1-Samples`) runs its whole reset sequence through
+//! `IInterruptSync::CallSynchronizedRoutine`, i.e. at DIRQL holding the
+//! interrupt spin lock: each of its two resets spins up to 50 ms for DRR and
+//! then up to 50 ms (25 µs stalls) for any input byte, and only the second
+//! must be 0xFE. A silent card thus holds a CPU at DIRQL for up to 200 ms,
+//! and the enter-UART command that follows (`ResetHardware`) is never
+//! checked for its ACK, which the ISR later reads as if it were MIDI input.
+//!
+//! This sequence instead runs at `PASSIVE_LEVEL` from `StartDevice`, **before
+//! the interrupt is connected** (so no ISR can race it for the ACK bytes,
+//! which is what the DDK's lock was for), where [`Delay`] may sleep instead
+//! of spin; it resets once (the second reset only existed to provoke the ACK
+//! a UART-mode card may withhold, and the enter-UART ACK is the proof that
+//! matters); it checks that the ACK byte is 0xFE; and every wait ends as
+//! soon as its condition holds. Its worst case is fixed by the budget:
+//! [`InitBudget::worst_case_us`], 90 ms plus 1,156 status reads with
+//! [`InitBudget::DEFAULT`] — reached only by a card that is stuck or silent,
+//! never by a working one, which finishes within a few polls (under 0.3 ms
+//! against the tests' fake card).
 
 use crate::port::{ACK, CMD_ENTER_UART, CMD_RESET, ControlPort, DataPort, Delay};
 
@@ -172,7 +181,9 @@ pub struct InitReport {
 /// Puts the card in UART mode. See the [module documentation](self) for the
 /// exact sequence and its worst-case duration.
 ///
-/// Runs at `PASSIVE_LEVEL` (it calls [`Delay::delay_us`], which may sleep).
+/// Runs at `PASSIVE_LEVEL` (it calls [`Delay::delay_us`], which may sleep),
+/// before the card's interrupt is connected: an ISR draining input at the
+/// same time would swallow the ACK bytes.
 ///
 /// # Errors
 /// [`InitError::Absent`] for a floating bus, [`InitError::Timeout`] when DRR

@@ -3,7 +3,8 @@
 //! A card takes a byte only while DRR is clear; a real MPU-401 has a small
 //! output FIFO (one byte on many clones, 16 on some) that drains at 320 µs per
 //! byte, so a burst soon finds DRR set. Instead of spinning until it clears
-//! (the DDK sample spins up to 50 ms at `DISPATCH_LEVEL`), [`PacedWriter::write`]
+//! (the WDK 7.1 dmusuart sample, once inside a 3-byte group, spins up to
+//! 50 ms per byte at DIRQL under its interrupt lock), [`PacedWriter::write`]
 //! polls at most a given number of times, writes whatever whole bytes DRR
 //! allows, and says how far it got so that the DPC can re-arm its timer for the
 //! rest. Across calls it counts status polls that found DRR set without any
