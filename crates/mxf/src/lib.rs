@@ -9,7 +9,9 @@
 #![deny(unsafe_code)]
 
 pub mod build;
+pub mod capture;
 pub mod midi;
+pub mod pack;
 pub mod raw;
 pub mod sequencer;
 pub mod unpack;

@@ -405,6 +405,37 @@ impl Chain {
         due
     }
 
+    /// If the first event is a package, puts its contents in its place (in
+    /// order) and gives the package's own event back to `pool`. Returns
+    /// whether it did.
+    pub fn open_front_package<P: EventPool + ?Sized>(&mut self, pool: &mut P) -> bool {
+        let Some(first) = self.head else {
+            return false;
+        };
+        // SAFETY: `first` is owned by this chain (invariant): valid, and no
+        // other reference to it exists while this one lives. Any IRQL.
+        let event = unsafe { &mut *first.as_ptr() };
+        if !event.usFlags.contains(DMUS_KEF::PACKAGE_EVENT) {
+            return false;
+        }
+        // SAFETY: a package event's payload is its pPackageEvt pointer.
+        let contents = unsafe { event.uData.pPackageEvt };
+        // Detach the contents from the shell so freeing the shell frees only it.
+        event.uData = DMUS_KERNEL_EVENT_DATA {
+            abData: [0; INLINE_CAPACITY],
+        };
+        event.usFlags = DMUS_KEF::EVENT_COMPLETE;
+        event.cbEvent = 0;
+        // SAFETY: the package owned its contents chain (invariant) and we just
+        // cut the package's pointer to it, so ownership moves to this value.
+        let mut contents = unsafe { Self::from_raw(contents) };
+        let shell = self.pop_front();
+        shell.free(pool);
+        contents.push_back(core::mem::take(self));
+        *self = contents;
+        true
+    }
+
     /// Gives every event back to `pool`, package contents and data buffers
     /// included, each exactly once. Events are detached (zeroed) before
     /// [`EventPool::put_event`] sees them.
