@@ -22,6 +22,9 @@ pub struct TestCertificate {
     pub key: PathBuf,
     /// DER certificate, shipped in the package as `rdmus.cer`.
     pub der: PathBuf,
+    /// The certificate and key as PKCS#12 (password `rdmus`), for signing the
+    /// catalog with signtool on the Windows machine. Never shipped in a package.
+    pub pfx: PathBuf,
 }
 
 /// Whether both signing tools are installed.
@@ -40,6 +43,7 @@ pub fn ensure_certificate(dir: &Path) -> TaskResult<TestCertificate> {
         pem: dir.join("rdmus-test.pem"),
         key: dir.join("rdmus-test.key"),
         der: dir.join("rdmus.cer"),
+        pfx: dir.join("rdmus-test.pfx"),
     };
     if !(certificate.pem.exists() && certificate.key.exists()) {
         println!("generating a test-signing certificate in {}", dir.display());
@@ -63,6 +67,15 @@ pub fn ensure_certificate(dir: &Path) -> TaskResult<TestCertificate> {
             .arg(&certificate.pem)
             .arg("-out")
             .arg(&certificate.der),
+    )?;
+    cmd::output(
+        Command::new("openssl")
+            .args(["pkcs12", "-export", "-passout", "pass:rdmus", "-inkey"])
+            .arg(&certificate.key)
+            .arg("-in")
+            .arg(&certificate.pem)
+            .arg("-out")
+            .arg(&certificate.pfx),
     )?;
     Ok(certificate)
 }
