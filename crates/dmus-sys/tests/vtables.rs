@@ -9,7 +9,7 @@ use dmus_sys::dmus_com::{
 };
 use dmus_sys::portcls::{
     IAdapterPowerManagementVtbl, IInterruptSyncVtbl, IMiniportVtbl, IPortVtbl, IPowerNotifyVtbl,
-    IResourceListVtbl, IServiceGroupVtbl, IServiceSinkVtbl,
+    IRegistryKeyVtbl, IResourceListVtbl, IServiceGroupVtbl, IServiceSinkVtbl,
 };
 
 const PTR: usize = size_of::<usize>();
@@ -26,6 +26,7 @@ fn each_vtable_has_the_headers_slot_count() {
         (size_of::<IInterruptSyncVtbl>(), 3 + 5, "IInterruptSync"),
         (size_of::<IPortVtbl>(), 3 + 3, "IPort"),
         (size_of::<IMiniportVtbl>(), 3 + 2, "IMiniport"),
+        (size_of::<IRegistryKeyVtbl>(), 3 + 8, "IRegistryKey"),
         (
             size_of::<IAdapterPowerManagementVtbl>(),
             3 + 3,

@@ -245,8 +245,9 @@ unsafe extern "C" {
     pub fn memcmp(a: *const core::ffi::c_void, b: *const core::ffi::c_void, n: usize) -> i32;
 }
 
-/// `DPFLTR_IHVAUDIO_ID` (dpfilter.h): the DbgPrintEx component for audio drivers.
-pub const DPFLTR_IHVAUDIO_ID: u32 = 81;
+/// `DPFLTR_IHVAUDIO_ID` (dpfilter.h `DPFLTR_TYPE`, ReactOS and mingw-w64): the DbgPrintEx
+/// component for audio drivers.
+pub const DPFLTR_IHVAUDIO_ID: u32 = 79;
 /// `DPFLTR_ERROR_LEVEL`.
 pub const DPFLTR_ERROR_LEVEL: u32 = 0;
 /// `DPFLTR_WARNING_LEVEL`.

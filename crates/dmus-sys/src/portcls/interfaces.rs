@@ -6,7 +6,7 @@ use crate::com::{IUnknownVtbl, PUNKNOWN};
 use crate::kernel::{
     ACCESS_MASK, BOOLEAN, CM_RESOURCE_TYPE, DEVICE_REGISTRY_PROPERTY, NTSTATUS,
     PCM_PARTIAL_RESOURCE_DESCRIPTOR, PCM_RESOURCE_LIST, PDEVICE_CAPABILITIES, PDEVICE_OBJECT, PIRP,
-    PKINTERRUPT, POBJECT_ATTRIBUTES, POWER_STATE, PVOID,
+    PKINTERRUPT, POBJECT_ATTRIBUTES, POWER_STATE, PUNICODE_STRING, PVOID,
 };
 use crate::ks::PKSDATARANGE;
 
@@ -160,16 +160,81 @@ pub struct IInterruptSyncVtbl {
 }
 
 interface!(
-    /// `IRegistryKey`: only passed through (`IPort::NewRegistryKey`); rdmus calls none of its
-    /// methods, so its vtable is left opaque.
+    /// `IRegistryKey`: a registry key PortCls opens for the driver (`IPort::NewRegistryKey`).
     IRegistryKey, IRegistryKeyVtbl, PREGISTRYKEY
 );
 
-/// `IRegistryKey`'s vtable: opaque beyond `IUnknown`.
+/// `KEY_INFORMATION_CLASS` / `KEY_VALUE_INFORMATION_CLASS` (wdm.h enums).
+pub type KEY_INFORMATION_CLASS = i32;
+/// `KEY_VALUE_INFORMATION_CLASS` (wdm.h enum).
+pub type KEY_VALUE_INFORMATION_CLASS = i32;
+
+/// `IRegistryKey`'s vtable (portcls.h).
 #[repr(C)]
 pub struct IRegistryKeyVtbl {
     /// `IUnknown`.
     pub base: IUnknownVtbl,
+    /// `NTSTATUS QueryKey(KEY_INFORMATION_CLASS, PVOID, ULONG, PULONG)`.
+    pub QueryKey: unsafe extern "system" fn(
+        This: *mut IRegistryKey,
+        KeyInformationClass: KEY_INFORMATION_CLASS,
+        KeyInformation: PVOID,
+        Length: u32,
+        ResultLength: *mut u32,
+    ) -> NTSTATUS,
+    /// `NTSTATUS EnumerateKey(ULONG, KEY_INFORMATION_CLASS, PVOID, ULONG, PULONG)`.
+    pub EnumerateKey: unsafe extern "system" fn(
+        This: *mut IRegistryKey,
+        Index: u32,
+        KeyInformationClass: KEY_INFORMATION_CLASS,
+        KeyInformation: PVOID,
+        Length: u32,
+        ResultLength: *mut u32,
+    ) -> NTSTATUS,
+    /// `NTSTATUS QueryValueKey(PUNICODE_STRING, KEY_VALUE_INFORMATION_CLASS, PVOID, ULONG, PULONG)`.
+    pub QueryValueKey: unsafe extern "system" fn(
+        This: *mut IRegistryKey,
+        ValueName: PUNICODE_STRING,
+        KeyValueInformationClass: KEY_VALUE_INFORMATION_CLASS,
+        KeyValueInformation: PVOID,
+        Length: u32,
+        ResultLength: *mut u32,
+    ) -> NTSTATUS,
+    /// `NTSTATUS EnumerateValueKey(ULONG, KEY_VALUE_INFORMATION_CLASS, PVOID, ULONG, PULONG)`.
+    pub EnumerateValueKey: unsafe extern "system" fn(
+        This: *mut IRegistryKey,
+        Index: u32,
+        KeyValueInformationClass: KEY_VALUE_INFORMATION_CLASS,
+        KeyValueInformation: PVOID,
+        Length: u32,
+        ResultLength: *mut u32,
+    ) -> NTSTATUS,
+    /// `NTSTATUS SetValueKey(PUNICODE_STRING, ULONG Type, PVOID, ULONG)`.
+    pub SetValueKey: unsafe extern "system" fn(
+        This: *mut IRegistryKey,
+        ValueName: PUNICODE_STRING,
+        Type: u32,
+        Data: PVOID,
+        DataSize: u32,
+    ) -> NTSTATUS,
+    /// `NTSTATUS QueryRegistryValues(PRTL_QUERY_REGISTRY_TABLE, PVOID)`.
+    pub QueryRegistryValues: unsafe extern "system" fn(
+        This: *mut IRegistryKey,
+        QueryTable: PVOID,
+        Context: PVOID,
+    ) -> NTSTATUS,
+    /// `NTSTATUS NewSubKey(IRegistryKey**, PUNKNOWN, ACCESS_MASK, PUNICODE_STRING, ULONG, PULONG)`.
+    pub NewSubKey: unsafe extern "system" fn(
+        This: *mut IRegistryKey,
+        RegistrySubKey: *mut PREGISTRYKEY,
+        OuterUnknown: PUNKNOWN,
+        DesiredAccess: ACCESS_MASK,
+        SubKeyName: PUNICODE_STRING,
+        CreateOptions: u32,
+        Disposition: *mut u32,
+    ) -> NTSTATUS,
+    /// `NTSTATUS DeleteKey()`.
+    pub DeleteKey: unsafe extern "system" fn(This: *mut IRegistryKey) -> NTSTATUS,
 }
 
 interface!(
