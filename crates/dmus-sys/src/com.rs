@@ -34,3 +34,5 @@ pub struct IUnknownVtbl {
     /// `ULONG Release()`.
     pub Release: unsafe extern "system" fn(This: *mut IUnknown) -> u32,
 }
+
+crate::pin_layout!(IUnknown, "punknown.h (one vtable pointer)", size (4, 8), align (4, 8), { lpVtbl: (0, 0) });

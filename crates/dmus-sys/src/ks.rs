@@ -266,6 +266,11 @@ pub struct KSPIN_DESCRIPTOR_CONSTRAINED {
     pub ConstrainedDataRanges: *mut PKSDATARANGE,
 }
 
+pin_layout!(KSPIN_DESCRIPTOR_CONSTRAINED, "ks.h", size (8, 16), align (8, 8), {
+    ConstrainedDataRangesCount: (0, 0),
+    ConstrainedDataRanges: (4, 8),
+});
+
 pin_layout!(KSPIN_DESCRIPTOR, "ks.h", size (48, 88), align (8, 8), {
     InterfacesCount: (0, 0),
     Interfaces: (4, 8),

@@ -66,6 +66,7 @@ pub struct LARGE_INTEGER_PARTS {
 /// `PHYSICAL_ADDRESS` (`LARGE_INTEGER`).
 pub type PHYSICAL_ADDRESS = LARGE_INTEGER;
 
+pin_layout!(LARGE_INTEGER_PARTS, "ntdef.h", size (8, 8), align (4, 4), { LowPart: (0, 0), HighPart: (4, 4) });
 pin_layout!(LARGE_INTEGER, "ntdef.h", size (8, 8), align (8, 8), { QuadPart: (0, 0) });
 
 /// `UNICODE_STRING` (ntdef.h): a counted UTF-16 string, not necessarily terminated.

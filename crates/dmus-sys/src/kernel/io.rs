@@ -182,6 +182,8 @@ pub struct DEVICE_OBJECT_QUEUE {
     pub Opaque: [usize; 9],
 }
 
+pin_layout!(DEVICE_OBJECT_QUEUE, "wdm.h (WAIT_CONTEXT_BLOCK)", size (0x28, 0x48), align (4, 8), { Opaque: (0, 0) });
+
 /// `DEVICE_OBJECT` (wdm.h, `DECLSPEC_ALIGN(MEMORY_ALLOCATION_ALIGNMENT)`: 8 on x86, 16 on
 /// 64-bit).
 #[cfg_attr(target_pointer_width = "64", repr(C, align(16)))]

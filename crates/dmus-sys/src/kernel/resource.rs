@@ -123,6 +123,20 @@ pin_layout!(CM_PARTIAL_RESOURCE_INTERRUPT, "wdm.h (pshpack4)", size (12, 16), al
     Vector: (4, 4),
     Affinity: (8, 8),
 });
+pin_layout!(CM_PARTIAL_RESOURCE_DMA, "wdm.h (pshpack4)", size (12, 12), align (4, 4), {
+    Channel: (0, 0),
+    Port: (4, 4),
+    Reserved1: (8, 8),
+});
+pin_layout!(CM_PARTIAL_RESOURCE_PRIVATE, "wdm.h (pshpack4)", size (12, 12), align (4, 4), { Data: (0, 0) });
+pin_layout!(CM_PARTIAL_RESOURCE_DESCRIPTOR_U, "wdm.h (pshpack4)", size (12, 16), align (4, 4), {
+    Generic: (0, 0),
+    Port: (0, 0),
+    Memory: (0, 0),
+    Interrupt: (0, 0),
+    Dma: (0, 0),
+    DevicePrivate: (0, 0),
+});
 pin_layout!(CM_PARTIAL_RESOURCE_DESCRIPTOR, "wdm.h (pshpack4)", size (16, 20), align (4, 4), {
     Type: (0, 0),
     ShareDisposition: (1, 1),

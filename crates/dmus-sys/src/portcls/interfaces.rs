@@ -21,6 +21,9 @@ macro_rules! interface {
         }
         #[doc = concat!("`", stringify!($ptr), "`.")]
         pub type $ptr = *mut $name;
+        $crate::pin_layout!($name, "DECLARE_INTERFACE_: one vtable pointer", size (4, 8), align (4, 8), {
+            lpVtbl: (0, 0),
+        });
     };
 }
 pub(crate) use interface;
