@@ -1,0 +1,273 @@
+//! Pool: allocations by tag, their leak report, and injected allocation failures.
+//!
+//! Each allocation is its own 16-byte-aligned host buffer (the x64 pool's alignment), kept in
+//! a map by address so a free can be checked: NULL, not allocated (double free), or freed with
+//! another tag are findings and leave the pool intact.
+
+use alloc::collections::BTreeMap;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::config::FaultInjection;
+use crate::prng::SplitMix64;
+
+/// The unit pool memory is made of: gives every allocation 16-byte alignment.
+#[repr(C, align(16))]
+#[derive(Clone, Copy, Debug)]
+struct Chunk([u8; 16]);
+
+/// One live allocation.
+#[derive(Debug)]
+struct Block {
+    /// The memory; its address is the allocation's and never changes while it lives here.
+    memory: Vec<Chunk>,
+    size: usize,
+    tag: u32,
+}
+
+/// A live allocation, as the leak report and the active-object check see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockInfo {
+    /// Start address.
+    pub address: usize,
+    /// Bytes requested.
+    pub size: usize,
+    /// Pool tag.
+    pub tag: u32,
+}
+
+/// Why a free was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FreeError {
+    /// The pointer was NULL.
+    Null,
+    /// Not a live allocation: already freed, or never allocated.
+    NotAllocated,
+}
+
+/// Leaked pool, summed for one tag.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TagUsage {
+    /// Allocations.
+    pub count: usize,
+    /// Their bytes.
+    pub bytes: usize,
+}
+
+/// The byte uninitialised pool (`POOL_FLAG_UNINITIALIZED`) is filled with, so a driver that
+/// reads it before writing sees something other than zero.
+pub const UNINITIALIZED_FILL: u8 = 0xA5;
+
+/// The pool.
+#[derive(Debug)]
+pub struct Pool {
+    blocks: BTreeMap<usize, Block>,
+    attempts: u64,
+    failures: u64,
+    faults: FaultInjection,
+    rng: SplitMix64,
+}
+
+impl Pool {
+    /// An empty pool that injects `faults`.
+    #[must_use]
+    pub fn new(faults: FaultInjection) -> Self {
+        let rng = SplitMix64::new(faults.seed);
+        Self {
+            blocks: BTreeMap::new(),
+            attempts: 0,
+            failures: 0,
+            faults,
+            rng,
+        }
+    }
+
+    /// Counts one allocation attempt (of any allocating kernel call) and says whether fault
+    /// injection makes it fail.
+    pub fn inject_failure(&mut self) -> bool {
+        self.attempts += 1;
+        let nth = self.faults.fail_nth == Some(self.attempts);
+        let random = self.faults.fail_ppm != 0 && self.rng.chance_ppm(self.faults.fail_ppm);
+        if nth || random {
+            self.failures += 1;
+        }
+        nth || random
+    }
+
+    /// Allocation attempts so far (including failed ones).
+    #[must_use]
+    pub const fn attempts(&self) -> u64 {
+        self.attempts
+    }
+
+    /// Allocations fault injection failed so far.
+    #[must_use]
+    pub const fn injected_failures(&self) -> u64 {
+        self.failures
+    }
+
+    /// Allocates `size` bytes (at least one) with `tag`, zeroed or filled with
+    /// [`UNINITIALIZED_FILL`]. Returns the address.
+    pub fn allocate(&mut self, size: usize, tag: u32, zeroed: bool) -> usize {
+        let fill = if zeroed { 0 } else { UNINITIALIZED_FILL };
+        let chunks = size.max(1).div_ceil(16);
+        let mut memory = vec![Chunk([fill; 16]); chunks];
+        let address = memory.as_mut_ptr() as usize;
+        self.blocks.insert(address, Block { memory, size, tag });
+        address
+    }
+
+    /// Frees the allocation at `address`. A tag of 0 skips the tag check (as `ExFreePool`
+    /// does); the caller compares the returned block's tag otherwise.
+    ///
+    /// # Errors
+    /// [`FreeError`] when `address` is NULL or not a live allocation; nothing changes then.
+    pub fn free(&mut self, address: usize) -> Result<BlockInfo, FreeError> {
+        if address == 0 {
+            return Err(FreeError::Null);
+        }
+        let block = self
+            .blocks
+            .remove(&address)
+            .ok_or(FreeError::NotAllocated)?;
+        let info = BlockInfo {
+            address,
+            size: block.size,
+            tag: block.tag,
+        };
+        drop(block.memory);
+        Ok(info)
+    }
+
+    /// The live allocation containing `address`, if any.
+    #[must_use]
+    pub fn containing(&self, address: usize) -> Option<BlockInfo> {
+        let (&start, block) = self.blocks.range(..=address).next_back()?;
+        (address < start + block.size.max(1)).then_some(BlockInfo {
+            address: start,
+            size: block.size,
+            tag: block.tag,
+        })
+    }
+
+    /// The live allocation starting at `address`, if any.
+    #[must_use]
+    pub fn block(&self, address: usize) -> Option<BlockInfo> {
+        self.blocks.get(&address).map(|b| BlockInfo {
+            address,
+            size: b.size,
+            tag: b.tag,
+        })
+    }
+
+    /// Live allocations.
+    #[must_use]
+    pub fn live(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Live bytes.
+    #[must_use]
+    pub fn live_bytes(&self) -> usize {
+        self.blocks.values().map(|b| b.size).sum()
+    }
+
+    /// Live allocations summed by tag, tags in ascending order.
+    #[must_use]
+    pub fn usage_by_tag(&self) -> BTreeMap<u32, TagUsage> {
+        let mut usage = BTreeMap::<u32, TagUsage>::new();
+        for block in self.blocks.values() {
+            let entry = usage.entry(block.tag).or_default();
+            entry.count += 1;
+            entry.bytes += block.size;
+        }
+        usage
+    }
+
+    /// Drops every live allocation (the machine is going away).
+    pub fn clear(&mut self) {
+        self.blocks.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TAG: u32 = u32::from_le_bytes(*b"Test");
+
+    #[test]
+    fn allocations_are_aligned_zeroed_and_freed_once() {
+        let mut pool = Pool::new(FaultInjection::default());
+        let a = pool.allocate(40, TAG, true);
+        assert_eq!(a % 16, 0);
+        assert_eq!(
+            pool.block(a),
+            Some(BlockInfo {
+                address: a,
+                size: 40,
+                tag: TAG
+            })
+        );
+        assert_eq!(pool.containing(a + 39).map(|b| b.address), Some(a));
+        assert_eq!(pool.containing(a + 48), None);
+        assert_eq!(pool.live_bytes(), 40);
+        assert_eq!(
+            pool.free(a),
+            Ok(BlockInfo {
+                address: a,
+                size: 40,
+                tag: TAG
+            })
+        );
+        assert_eq!(pool.free(a), Err(FreeError::NotAllocated));
+        assert_eq!(pool.free(0), Err(FreeError::Null));
+        assert_eq!(pool.live(), 0);
+    }
+
+    #[test]
+    fn usage_is_summed_by_tag() {
+        let mut pool = Pool::new(FaultInjection::default());
+        let other = u32::from_le_bytes(*b"Othr");
+        pool.allocate(10, TAG, true);
+        pool.allocate(20, TAG, false);
+        pool.allocate(5, other, true);
+        let usage = pool.usage_by_tag();
+        assert_eq!(
+            usage[&TAG],
+            TagUsage {
+                count: 2,
+                bytes: 30
+            }
+        );
+        assert_eq!(usage[&other], TagUsage { count: 1, bytes: 5 });
+    }
+
+    #[test]
+    fn nth_allocation_fails_exactly_once() {
+        let mut pool = Pool::new(FaultInjection {
+            fail_nth: Some(3),
+            ..FaultInjection::default()
+        });
+        let failed: Vec<bool> = (0..5).map(|_| pool.inject_failure()).collect();
+        assert_eq!(failed, [false, false, true, false, false]);
+        assert_eq!((pool.attempts(), pool.injected_failures()), (5, 1));
+    }
+
+    #[test]
+    fn seeded_fraction_fails_the_same_allocations_every_run() {
+        let faults = FaultInjection {
+            fail_ppm: 250_000,
+            seed: 7,
+            ..FaultInjection::default()
+        };
+        let run = |faults: &FaultInjection| {
+            let mut pool = Pool::new(faults.clone());
+            (0..1000).map(|_| pool.inject_failure()).collect::<Vec<_>>()
+        };
+        let first = run(&faults);
+        assert_eq!(first, run(&faults));
+        let failures = first.iter().filter(|&&f| f).count();
+        assert!((200..300).contains(&failures), "{failures} of 1000 at 25%");
+    }
+}
