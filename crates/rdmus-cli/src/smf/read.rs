@@ -228,3 +228,113 @@ impl Reader {
         Ok(end)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SCALE: &[u8] = include_bytes!("../../tests/data/jazz-soft/test-c-major-scale.mid");
+    const KARAOKE: &[u8] = include_bytes!("../../tests/data/jazz-soft/test-karaoke-kar.mid");
+
+    fn check_invariants(timeline: &Timeline) -> Result<(), TestCaseError> {
+        prop_assert!(timeline.messages.windows(2).all(|w| w[0].time <= w[1].time));
+        prop_assert!(timeline.messages.iter().all(|m| !m.bytes.is_empty()));
+        prop_assert!(
+            timeline
+                .messages
+                .iter()
+                .all(|m| m.time <= timeline.end_time)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn format_1_tempo_in_any_track_applies_to_all() {
+        // Track 0: a note at tick 96; track 1: tempo 1 s per quarter at tick 0.
+        let mut file = b"MThd\0\0\0\x06\0\x01\0\x02\0\x60".to_vec();
+        file.extend_from_slice(b"MTrk\0\0\0\x0c\x60\x90\x3c\x40\x00\x80\x3c\x40\x00\xff\x2f\x00");
+        file.extend_from_slice(b"MTrk\0\0\0\x0b\x00\xff\x51\x03\x0f\x42\x40\x00\xff\x2f\x00");
+        let timeline = read_smf(&file).unwrap();
+        assert_eq!(
+            timeline.messages[0].time, 10_000_000,
+            "one quarter at 60 BPM"
+        );
+        assert_eq!(timeline.end_time, 10_000_000);
+    }
+
+    #[test]
+    fn missing_track_and_truncated_track_keep_what_was_read() {
+        let mut file = b"MThd\0\0\0\x06\0\x01\0\x02\0\x60".to_vec();
+        file.extend_from_slice(b"MTrk\0\0\0\x08\x00\x90\x3c\x40\x00\xff\x2f\x00");
+        let err = read_smf(&file).unwrap_err();
+        assert_eq!(
+            err.fault,
+            SmfFault::MissingTracks {
+                declared: 2,
+                found: 1
+            }
+        );
+        assert_eq!(err.kept.messages.len(), 1);
+
+        let mut file = b"MThd\0\0\0\x06\0\0\0\x01\0\x60".to_vec();
+        file.extend_from_slice(b"MTrk\0\0\0\x20\x00\x90\x3c\x40\x10\x80\x3c\x40");
+        let err = read_smf(&file).unwrap_err();
+        assert_eq!(
+            err.fault,
+            SmfFault::TruncatedTrack {
+                track: 0,
+                offset: 14,
+                declared_len: 32,
+                present: 8
+            }
+        );
+        assert_eq!(err.kept.messages.len(), 2, "both complete events are kept");
+    }
+
+    #[test]
+    fn zero_division_and_bad_format_are_header_faults() {
+        let err = read_smf(b"MThd\0\0\0\x06\0\0\0\x01\0\0MTrk\0\0\0\0").unwrap_err();
+        assert_eq!(err.fault, SmfFault::ZeroDivision);
+        let err = read_smf(b"MThd\0\0\0\x06\0\x07\0\x01\0\x60").unwrap_err();
+        assert!(
+            matches!(err.fault, SmfFault::BadHeader { .. }),
+            "{:?}",
+            err.fault
+        );
+        let err = read_smf(b"MThd\0\0").unwrap_err();
+        assert!(
+            matches!(err.fault, SmfFault::BadHeader { .. }),
+            "{:?}",
+            err.fault
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            match read_smf(&bytes) {
+                Ok(t) => check_invariants(&t)?,
+                Err(e) => check_invariants(&e.kept)?,
+            }
+        }
+
+        #[test]
+        fn never_panics_on_mutated_real_files(
+            which in 0..2usize,
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let mut bytes = [SCALE, KARAOKE][which].to_vec();
+            for (at, value) in edits {
+                let i = at.index(bytes.len());
+                bytes[i] = value;
+            }
+            bytes.truncate(cut.index(bytes.len() + 1));
+            match read_smf(&bytes) {
+                Ok(t) => check_invariants(&t)?,
+                Err(e) => check_invariants(&e.kept)?,
+            }
+        }
+    }
+}
