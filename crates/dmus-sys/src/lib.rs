@@ -3,10 +3,19 @@
 //! Raw bindings only, in the DDK's own spellings (`DMUS_KERNEL_EVENT`,
 //! `IMiniportDMus`, `KSMUSICFORMAT`): `#[repr(C)]` types, constants, GUIDs, COM
 //! vtables and the `extern "system"` functions of ntoskrnl.exe, hal.dll and
-//! portcls.sys. No logic lives here; safe wrappers live in the crates above.
-//! Every layout is pinned for x86, x64 and ARM64 by compile-time assertions
-//! (they fire when cross-building each Windows target) and by host tests, each
-//! naming the public header it was checked against.
+//! portcls.sys (nothing is imported from ks.sys: PortCls does the KS work). No
+//! logic lives here; safe wrappers live in the crates above. Every layout is
+//! pinned for x86, x64 and ARM64 by compile-time assertions (they fire when
+//! cross-building each Windows target, `cargo check --target ...`), each naming
+//! the public header it was checked against; tests/ pins every GUID to its
+//! header's fields and every vtable's slot count.
+//!
+//! Modules: [`kernel`] (ntdef.h / ntstatus.h / wdm.h), [`imports`] (the imported
+//! functions, per architecture), [`com`] (`IUnknown`), [`portcls`] (PortCls
+//! interfaces, descriptors, ids), [`dmus_com`] (the DirectMusic kernel
+//! interfaces), [`dmusic`] (kernel events and wire records), [`dmusprop`]
+//! (synth properties), [`ks`], [`ks_guids`], [`ksmedia`], [`dls`] (DLS download
+//! structures), [`guid`].
 #![no_std]
 // The DDK's spellings are the point of this crate.
 #![allow(

@@ -90,3 +90,15 @@ pin_layout!(EXT_DELETE_PARAMETERS, "wdm.h (_EXT_DELETE_PARAMETERS)", size (16, 2
     DeleteCallback: (8, 8),
     DeleteContext: (12, 16),
 });
+
+/// `ExInitializeDeleteTimerParameters` (FORCEINLINE in wdm.h, no export): version 0, no
+/// delete callback.
+#[must_use]
+pub const fn ExInitializeDeleteTimerParameters() -> EXT_DELETE_PARAMETERS {
+    EXT_DELETE_PARAMETERS {
+        Version: 0,
+        Reserved: 0,
+        DeleteCallback: None,
+        DeleteContext: core::ptr::null_mut(),
+    }
+}
