@@ -122,20 +122,6 @@ pub const KSPROPERTY_TYPE_DEFAULTVALUES: u32 = 0x0001_0000;
 /// `KSPROPERTY_TYPE_TOPOLOGY`: a `KSNODEPROPERTY` follows (node-addressed).
 pub const KSPROPERTY_TYPE_TOPOLOGY: u32 = 0x1000_0000;
 
-/// `KSNODEPROPERTY` (ks.h): a property addressed to a topology node.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct KSNODEPROPERTY {
-    /// The property (with `KSPROPERTY_TYPE_TOPOLOGY`).
-    pub Property: KSPROPERTY,
-    /// Node id.
-    pub NodeId: u32,
-    /// Reserved.
-    pub Reserved: u32,
-}
-
-pin_layout!(KSNODEPROPERTY, "ks.h", size (32, 32), align (8, 8), { Property: (0, 0), NodeId: (24, 24), Reserved: (28, 28) });
-
 /// `KSP_PIN` (ks.h): a property addressed to a pin factory.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! ksmedia.h structures for music pins.
 
 use crate::guid::GUID;
-use crate::ks::KSDATARANGE;
+use crate::ks::{KSDATARANGE, KSPROPERTY};
 use crate::pin_layout;
 
 /// `KSDATARANGE_MUSIC` (ksmedia.h): a MIDI / DirectMusic pin's data range.
@@ -29,3 +29,17 @@ pin_layout!(KSDATARANGE_MUSIC, "ksmedia.h", size (96, 96), align (8, 8), {
     Notes: (84, 84),
     ChannelMask: (88, 88),
 });
+
+/// `KSNODEPROPERTY` (ksmedia.h): a property addressed to a topology node.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KSNODEPROPERTY {
+    /// The property (with `KSPROPERTY_TYPE_TOPOLOGY`).
+    pub Property: KSPROPERTY,
+    /// Node id.
+    pub NodeId: u32,
+    /// Reserved.
+    pub Reserved: u32,
+}
+
+pin_layout!(KSNODEPROPERTY, "ksmedia.h", size (32, 32), align (8, 8), { Property: (0, 0), NodeId: (24, 24), Reserved: (28, 28) });
