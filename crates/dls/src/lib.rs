@@ -17,4 +17,5 @@ extern crate alloc;
 
 pub mod download;
 pub mod model;
+pub mod synth;
 pub mod wire;

@@ -1,0 +1,206 @@
+//! From articulation data to the parameters of one note.
+//!
+//! Supported now: constant connections (source and control `CONN_SRC_NONE`) and connections
+//! from key number or key-on velocity (linear, with the DLS2 source bipolar/invert bits) to the
+//! EG1 times and sustain, gain, pitch and pan. Modulators (LFOs, EG2, controllers) are left for
+//! the modulation stage and ignored here. A region's connection replaces the instrument's
+//! connection with the same source, control and destination; the others add up.
+//!
+//! The implied DLS connections apply unless the articulation states its own: key number to
+//! pitch at 12800 cents over the key range (100 cents per key, counted from the unity note, so
+//! a scale of 0 plays every key at the sample's own pitch, as drum kits do), and the concave
+//! key-on velocity curve to attenuation.
+
+use alloc::vec::Vec;
+
+use super::envelope::EnvelopeParams;
+use super::fixed::TIME_CENTS_ZERO;
+use super::tables::VELOCITY_ATTENUATION_CB;
+use crate::download::{Articulation, ParsedRegion};
+use crate::model::Connection;
+use dmus_sys::dls::{
+    CONN_DST_ATTENUATION, CONN_DST_EG1_ATTACKTIME, CONN_DST_EG1_DECAYTIME, CONN_DST_EG1_DELAYTIME,
+    CONN_DST_EG1_HOLDTIME, CONN_DST_EG1_RELEASETIME, CONN_DST_EG1_SUSTAINLEVEL, CONN_DST_PAN,
+    CONN_DST_PITCH, CONN_SRC_KEYNUMBER, CONN_SRC_KEYONVELOCITY, CONN_SRC_NONE,
+};
+
+/// DLS2 `usTransform` bit: the source is bipolar (0..1 maps to -1..1).
+const TRN_SOURCE_BIPOLAR: u16 = 0x4000;
+/// DLS2 `usTransform` bit: the source is inverted (x maps to 1 - x).
+const TRN_SOURCE_INVERT: u16 = 0x8000;
+
+/// What one note plays with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoteParams {
+    /// Pitch relative to the wave at its unity note, in cents (key tracking, unity note, fine
+    /// tune and pitch connections).
+    pub pitch_cents: i32,
+    /// Attenuation in centibels (velocity curve, sample attenuation, gain connections);
+    /// negative values are gain.
+    pub attenuation_cb: i32,
+    /// Pan, -500 (left) ..= 500 (right) per mille.
+    pub pan_permille: i32,
+    /// The volume envelope.
+    pub envelope: EnvelopeParams,
+}
+
+/// A source's value for this note in 1/128 units (0..=128, or -128..=128 when bipolar).
+fn source_value(connection: &Connection, key: u8, velocity: u8) -> Option<i64> {
+    let raw = match connection.source {
+        CONN_SRC_NONE => return Some(128),
+        CONN_SRC_KEYNUMBER => i64::from(key),
+        CONN_SRC_KEYONVELOCITY => i64::from(velocity),
+        _ => return None,
+    };
+    let mut v = raw;
+    if connection.transform & TRN_SOURCE_INVERT != 0 {
+        v = 127 - v;
+    }
+    if connection.transform & TRN_SOURCE_BIPOLAR != 0 {
+        v = 2 * v - 127;
+    }
+    Some(v)
+}
+
+/// The connection's contribution in whole destination units: `scale * source`.
+fn contribution(connection: &Connection, key: u8, velocity: u8) -> Option<i64> {
+    if connection.control != CONN_SRC_NONE {
+        return None;
+    }
+    let source = source_value(connection, key, velocity)?;
+    Some((i64::from(connection.scale) * source) >> (16 + 7))
+}
+
+fn same_slot(a: &Connection, b: &Connection) -> bool {
+    (a.source, a.control, a.destination) == (b.source, b.control, b.destination)
+}
+
+/// The effective connection list: the region's, plus the instrument's that it does not replace.
+fn effective(global: Option<&Articulation>, region: Option<&Articulation>) -> Vec<Connection> {
+    fn flatten(a: Option<&Articulation>) -> Vec<Connection> {
+        match a {
+            Some(Articulation::Dls2(blocks)) => blocks
+                .iter()
+                .flat_map(|b| b.connections.iter().copied())
+                .collect(),
+            Some(Articulation::Dls1(p)) => {
+                let c = |destination, value: i32| Connection {
+                    source: CONN_SRC_NONE,
+                    control: CONN_SRC_NONE,
+                    destination,
+                    transform: 0,
+                    scale: value,
+                };
+                let mut v = alloc::vec![
+                    c(CONN_DST_EG1_ATTACKTIME, p.VolEG.tcAttack),
+                    c(CONN_DST_EG1_DECAYTIME, p.VolEG.tcDecay),
+                    c(CONN_DST_EG1_SUSTAINLEVEL, p.VolEG.ptSustain),
+                    c(CONN_DST_EG1_RELEASETIME, p.VolEG.tcRelease),
+                    c(CONN_DST_PAN, p.Misc.ptDefaultPan),
+                ];
+                v.push(Connection {
+                    source: CONN_SRC_KEYONVELOCITY,
+                    ..c(CONN_DST_EG1_ATTACKTIME, p.VolEG.tcVel2Attack)
+                });
+                v.push(Connection {
+                    source: CONN_SRC_KEYNUMBER,
+                    ..c(CONN_DST_EG1_DECAYTIME, p.VolEG.tcKey2Decay)
+                });
+                v
+            }
+            None => Vec::new(),
+        }
+    }
+    let own = flatten(region);
+    let mut all: Vec<Connection> = flatten(global)
+        .into_iter()
+        .filter(|g| !own.iter().any(|r| same_slot(r, g)))
+        .collect();
+    all.extend(own);
+    all
+}
+
+fn clamp_i32(v: i64) -> i32 {
+    i32::try_from(v.clamp(i64::from(i32::MIN), i64::from(i32::MAX))).unwrap_or(0)
+}
+
+/// The parameters of `key` at `velocity` on `region` of an instrument with `global`
+/// articulation.
+///
+/// `WSMPL::lAttenuation` and gain connections are relative gain (1/65536 centibel): negative
+/// values attenuate.
+#[must_use]
+pub fn note_params(
+    global: Option<&Articulation>,
+    region: &ParsedRegion,
+    key: u8,
+    velocity: u8,
+) -> NoteParams {
+    let connections = effective(global, region.articulation.as_ref());
+    let mut pitch: i64 = 0;
+    let mut gain: i64 = i64::from(region.sample.attenuation >> 16);
+    let mut pan: i64 = 0;
+    let mut times: [Option<i64>; 5] = [None; 5];
+    let mut sustain: Option<i64> = None;
+    // Key tracking is relative to the unity note: 12800 cents over 128 keys by default.
+    let mut key_to_pitch_q16: Option<i64> = None;
+    let mut velocity_to_gain = false;
+    for c in &connections {
+        if (c.source, c.control, c.destination)
+            == (CONN_SRC_KEYNUMBER, CONN_SRC_NONE, CONN_DST_PITCH)
+        {
+            key_to_pitch_q16 = Some(key_to_pitch_q16.unwrap_or(0) + i64::from(c.scale));
+            continue;
+        }
+        let Some(value) = contribution(c, key, velocity) else {
+            continue;
+        };
+        let slot = match c.destination {
+            CONN_DST_EG1_DELAYTIME => Some(0),
+            CONN_DST_EG1_ATTACKTIME => Some(1),
+            CONN_DST_EG1_HOLDTIME => Some(2),
+            CONN_DST_EG1_DECAYTIME => Some(3),
+            CONN_DST_EG1_RELEASETIME => Some(4),
+            _ => None,
+        };
+        if let Some(slot) = slot {
+            // A constant of 0x80000000 means "no time"; it does not add.
+            if !(c.source == CONN_SRC_NONE && c.scale == TIME_CENTS_ZERO) {
+                times[slot] = Some(times[slot].unwrap_or(0) + value);
+            }
+            continue;
+        }
+        match c.destination {
+            CONN_DST_EG1_SUSTAINLEVEL => sustain = Some(sustain.unwrap_or(0) + value),
+            CONN_DST_ATTENUATION => {
+                gain += value;
+                velocity_to_gain |= c.source == CONN_SRC_KEYONVELOCITY;
+            }
+            CONN_DST_PITCH => pitch += value,
+            CONN_DST_PAN => pan += value,
+            _ => {}
+        }
+    }
+    let key_scale = key_to_pitch_q16.unwrap_or(12800 << 16);
+    pitch += (key_scale * (i64::from(key) - i64::from(region.sample.unity_note))) >> (16 + 7);
+    // `WSMPL::sFineTune` is in cents (the 16-bit form of relative pitch).
+    pitch += i64::from(region.sample.fine_tune);
+    let mut attenuation = -gain;
+    if !velocity_to_gain {
+        attenuation += i64::from(VELOCITY_ATTENUATION_CB[usize::from(velocity & 0x7f)]);
+    }
+    let time = |t: Option<i64>| t.map_or(TIME_CENTS_ZERO, clamp_i32);
+    NoteParams {
+        pitch_cents: clamp_i32(pitch),
+        attenuation_cb: clamp_i32(attenuation),
+        pan_permille: clamp_i32(pan.clamp(-500, 500)),
+        envelope: EnvelopeParams {
+            delay_tc: time(times[0]),
+            attack_tc: time(times[1]),
+            hold_tc: time(times[2]),
+            decay_tc: time(times[3]),
+            sustain_permille: u32::try_from(sustain.unwrap_or(1000).clamp(0, 1000)).unwrap_or(1000),
+            release_tc: time(times[4]),
+        },
+    }
+}

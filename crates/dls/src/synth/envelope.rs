@@ -1,0 +1,317 @@
+//! The DLS2 volume envelope (EG1): delay, attack, hold, decay, sustain, release.
+//!
+//! As the DLS2 specification draws it: the attack rises linearly in amplitude; decay and
+//! release fall linearly in decibels, at the rate that would cover the whole 96 dB range in the
+//! stage's time; sustain is a fraction of that range (1000 ‰ = 0 dB, 0 ‰ = -96 dB). One call
+//! per output sample, constant work per call, integers only.
+
+use super::fixed::{attenuation_to_gain_q15, gain_q15_to_attenuation, time_cents_to_samples};
+use super::tables::MAX_ATTENUATION_CB;
+
+/// Full range of the envelope in centibels (96 dB).
+const MAX_CB: u32 = 960;
+const _: () = assert!(
+    MAX_CB as usize == MAX_ATTENUATION_CB,
+    "the gain table covers the range"
+);
+/// Full range of the envelope in centibels, Q16.
+const FULL_RANGE_Q16: u32 = MAX_CB << 16;
+/// Unity gain in Q15.
+const UNITY_Q15: u16 = 32767;
+
+/// EG1 parameters for one note, in whole time cents (see [`super::fixed::TIME_CENTS_ZERO`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EnvelopeParams {
+    /// Delay before the attack.
+    pub delay_tc: i32,
+    /// Attack time.
+    pub attack_tc: i32,
+    /// Hold time at full level.
+    pub hold_tc: i32,
+    /// Time the decay would take over the full 96 dB.
+    pub decay_tc: i32,
+    /// Sustain level, 0..=1000 per mille of the range.
+    pub sustain_permille: u32,
+    /// Time the release would take over the full 96 dB.
+    pub release_tc: i32,
+}
+
+impl Default for EnvelopeParams {
+    /// DLS defaults: no delay, attack, hold, decay or release; sustain at full level.
+    fn default() -> Self {
+        let zero = super::fixed::TIME_CENTS_ZERO;
+        Self {
+            delay_tc: zero,
+            attack_tc: zero,
+            hold_tc: zero,
+            decay_tc: zero,
+            sustain_permille: 1000,
+            release_tc: zero,
+        }
+    }
+}
+
+/// Stage of the envelope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Silent, waiting.
+    Delay,
+    /// Rising linearly to full level.
+    Attack,
+    /// At full level.
+    Hold,
+    /// Falling toward the sustain level.
+    Decay,
+    /// At the sustain level until release.
+    Sustain,
+    /// Falling to silence.
+    Release,
+    /// Silent for good.
+    Done,
+}
+
+/// A running envelope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Envelope {
+    stage: Stage,
+    /// Samples left in a timed stage (delay, attack, hold).
+    remaining: u32,
+    attack_len: u32,
+    hold_len: u32,
+    /// Attenuation in centibels, Q16 (decay, sustain, release).
+    attenuation_q16: u32,
+    sustain_q16: u32,
+    decay_step_q16: u32,
+    release_step_q16: u32,
+}
+
+fn step_over(samples: u32) -> u32 {
+    FULL_RANGE_Q16
+        .checked_div(samples)
+        .map_or(FULL_RANGE_Q16, |step| step.max(1))
+}
+
+impl Envelope {
+    /// Starts an envelope at note-on, for output at `rate` Hz.
+    #[must_use]
+    pub fn start(params: &EnvelopeParams, rate: u32) -> Self {
+        let sustain = params.sustain_permille.min(1000);
+        let mut env = Self {
+            stage: Stage::Delay,
+            remaining: time_cents_to_samples(params.delay_tc, rate),
+            attack_len: time_cents_to_samples(params.attack_tc, rate),
+            hold_len: time_cents_to_samples(params.hold_tc, rate),
+            attenuation_q16: 0,
+            sustain_q16: u32::try_from(
+                u64::from(1000 - sustain) * u64::from(FULL_RANGE_Q16) / 1000,
+            )
+            .unwrap_or(FULL_RANGE_Q16),
+            decay_step_q16: step_over(time_cents_to_samples(params.decay_tc, rate)),
+            release_step_q16: step_over(time_cents_to_samples(params.release_tc, rate)),
+        };
+        env.settle();
+        env
+    }
+
+    /// The current stage.
+    #[must_use]
+    pub fn stage(&self) -> Stage {
+        self.stage
+    }
+
+    /// Whether the envelope has finished (the voice can be freed).
+    #[must_use]
+    pub fn is_done(&self) -> bool {
+        self.stage == Stage::Done
+    }
+
+    /// Moves past stages that have no time left. At most one pass over the stages.
+    fn settle(&mut self) {
+        if self.stage == Stage::Delay && self.remaining == 0 {
+            self.stage = Stage::Attack;
+            self.remaining = self.attack_len;
+        }
+        if self.stage == Stage::Attack && self.remaining == 0 {
+            self.stage = Stage::Hold;
+            self.remaining = self.hold_len;
+        }
+        if self.stage == Stage::Hold && self.remaining == 0 {
+            self.stage = Stage::Decay;
+            // A decay of no time lands on the sustain level at once.
+            self.attenuation_q16 = if self.decay_step_q16 >= FULL_RANGE_Q16 {
+                self.sustain_q16
+            } else {
+                0
+            };
+        }
+        if self.stage == Stage::Decay && self.attenuation_q16 >= self.sustain_q16 {
+            self.attenuation_q16 = self.sustain_q16;
+            self.stage = Stage::Sustain;
+        }
+        if matches!(self.stage, Stage::Sustain | Stage::Release)
+            && self.attenuation_q16 >= FULL_RANGE_Q16
+        {
+            self.stage = Stage::Done;
+        }
+    }
+
+    /// Note-off: enters the release from wherever the envelope is.
+    pub fn release(&mut self) {
+        self.attenuation_q16 = match self.stage {
+            Stage::Delay | Stage::Done => FULL_RANGE_Q16,
+            Stage::Attack => gain_q15_to_attenuation(self.attack_gain()).min(MAX_CB) << 16,
+            Stage::Hold => 0,
+            Stage::Decay | Stage::Sustain | Stage::Release => self.attenuation_q16,
+        };
+        self.stage = Stage::Release;
+        if self.release_step_q16 >= FULL_RANGE_Q16 {
+            // A release of no time ends the note at once.
+            self.attenuation_q16 = FULL_RANGE_Q16;
+        }
+        self.settle();
+    }
+
+    fn attack_gain(&self) -> u16 {
+        let elapsed = u64::from(self.attack_len - self.remaining.min(self.attack_len));
+        let level = u64::from(UNITY_Q15) * elapsed / u64::from(self.attack_len.max(1));
+        u16::try_from(level).unwrap_or(u16::MAX)
+    }
+
+    /// The gain of this sample (Q15), then advances by one sample.
+    pub fn next_gain_q15(&mut self) -> u16 {
+        let gain = match self.stage {
+            Stage::Delay | Stage::Done => 0,
+            Stage::Attack => self.attack_gain(),
+            Stage::Hold => UNITY_Q15,
+            Stage::Decay | Stage::Sustain | Stage::Release => attenuation_to_gain_q15(
+                i32::try_from(self.attenuation_q16 >> 16).unwrap_or(i32::MAX),
+            ),
+        };
+        match self.stage {
+            Stage::Delay | Stage::Attack | Stage::Hold => {
+                self.remaining = self.remaining.saturating_sub(1);
+            }
+            Stage::Decay => {
+                self.attenuation_q16 = self.attenuation_q16.saturating_add(self.decay_step_q16);
+            }
+            Stage::Release => {
+                self.attenuation_q16 = self.attenuation_q16.saturating_add(self.release_step_q16);
+            }
+            Stage::Sustain | Stage::Done => {}
+        }
+        self.settle();
+        gain
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixed::TIME_CENTS_ZERO;
+    use super::*;
+
+    fn run(env: &mut Envelope, n: usize) -> alloc::vec::Vec<u16> {
+        (0..n).map(|_| env.next_gain_q15()).collect()
+    }
+
+    #[test]
+    fn default_envelope_is_full_until_release_then_silent() {
+        let mut env = Envelope::start(&EnvelopeParams::default(), 1000);
+        assert_eq!(env.stage(), Stage::Sustain);
+        assert_eq!(run(&mut env, 3), [32767; 3]);
+        env.release();
+        assert!(env.is_done());
+        assert_eq!(env.next_gain_q15(), 0);
+    }
+
+    #[test]
+    fn stages_take_their_times() {
+        // At 1000 Hz: delay 0.5 s (-1200 tc), attack 1 s, hold 0.5 s, decay 2 s over 96 dB,
+        // sustain 50 % (-48 dB), release 1 s over 96 dB.
+        let p = EnvelopeParams {
+            delay_tc: -1200,
+            attack_tc: 0,
+            hold_tc: -1200,
+            decay_tc: 1200,
+            sustain_permille: 500,
+            release_tc: 0,
+        };
+        let mut env = Envelope::start(&p, 1000);
+        let g = run(&mut env, 500);
+        assert!(g.iter().all(|&x| x == 0), "delay is silent");
+        assert_eq!(env.stage(), Stage::Attack);
+        let g = run(&mut env, 1000);
+        assert_eq!(g[0], 0);
+        assert_eq!(
+            g[500], 16383,
+            "half way up the attack is half the amplitude"
+        );
+        assert!(g.windows(2).all(|w| w[0] <= w[1]), "attack rises");
+        assert_eq!(env.stage(), Stage::Hold);
+        assert_eq!(run(&mut env, 500), [32767; 500]);
+        assert_eq!(env.stage(), Stage::Decay);
+        // 48 dB at 96 dB / 2 s takes 1 s.
+        let g = run(&mut env, 999);
+        assert_eq!(env.stage(), Stage::Decay);
+        assert!(g.windows(2).all(|w| w[0] >= w[1]), "decay falls");
+        let about_24_db = attenuation_to_gain_q15(240)..=attenuation_to_gain_q15(239);
+        assert!(
+            about_24_db.contains(&g[500]),
+            "24 dB after 0.5 s, got {}",
+            g[500]
+        );
+        run(&mut env, 2);
+        assert_eq!(env.stage(), Stage::Sustain);
+        assert_eq!(env.next_gain_q15(), attenuation_to_gain_q15(480));
+        env.release();
+        // The remaining 48 dB at 96 dB / 1 s take 0.5 s.
+        let g = run(&mut env, 499);
+        assert!(!env.is_done());
+        assert!(g.windows(2).all(|w| w[0] >= w[1]));
+        run(&mut env, 2);
+        assert!(env.is_done());
+    }
+
+    #[test]
+    fn release_during_attack_starts_from_the_current_level() {
+        let p = EnvelopeParams {
+            attack_tc: 0,
+            release_tc: 0,
+            ..EnvelopeParams::default()
+        };
+        let mut env = Envelope::start(&p, 1000);
+        run(&mut env, 500);
+        env.release();
+        let first = env.next_gain_q15();
+        assert!((16000..=16422).contains(&first), "about -6 dB, got {first}");
+        let mut released = 1;
+        while !env.is_done() {
+            env.next_gain_q15();
+            released += 1;
+        }
+        assert!(
+            (930..=940).contains(&released),
+            "about 90 dB at 96 dB/s, got {released} samples"
+        );
+    }
+
+    #[test]
+    fn release_during_delay_ends_at_once_and_zero_sustain_ends_after_decay() {
+        let mut env = Envelope::start(
+            &EnvelopeParams {
+                delay_tc: 0,
+                ..EnvelopeParams::default()
+            },
+            100,
+        );
+        env.release();
+        assert!(env.is_done());
+        let p = EnvelopeParams {
+            decay_tc: TIME_CENTS_ZERO,
+            sustain_permille: 0,
+            ..EnvelopeParams::default()
+        };
+        let mut env = Envelope::start(&p, 100);
+        assert!(env.is_done(), "instant decay to -96 dB is the end");
+        assert_eq!(env.next_gain_q15(), 0);
+    }
+}

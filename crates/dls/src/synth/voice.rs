@@ -1,0 +1,377 @@
+//! One playing note: reads a wave straight from its download buffer with linear
+//! interpolation, follows the region's loop, and applies the volume envelope and gain.
+//!
+//! Position and step are Q32.32 sample frames. Every sample costs the same small amount of
+//! work (one wrap by modulo at most), there is no allocation, and every read of the wave is
+//! bounds-checked (`get`), so a voice cannot fault whatever the data. The frame after the last
+//! is read from the guard frames the store zeroed (`KSPROPERTY_SYNTH_DLS_APPEND`), so a
+//! one-shot interpolates into silence.
+
+use super::articulation::NoteParams;
+use super::envelope::Envelope;
+use super::fixed::{attenuation_to_gain_q15, pitch_ratio_q32};
+use crate::download::WaveSamples;
+use crate::model::{SampleInfo, WaveFormat};
+use dmus_sys::dls::WLOOP_TYPE_RELEASE;
+
+/// Largest step: 256 frames per output sample.
+const MAX_STEP_Q32: u64 = 256 << 32;
+
+/// How a voice loops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoopMode {
+    /// Plays once to the end.
+    OneShot,
+    /// Loops until the envelope ends (`WLOOP_TYPE_FORWARD`).
+    Forward,
+    /// Loops until note-off, then plays on to the end (`WLOOP_TYPE_RELEASE`).
+    UntilRelease,
+}
+
+/// A playing voice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Voice {
+    frames: u32,
+    loop_mode: LoopMode,
+    loop_start: u32,
+    loop_end: u32,
+    position: u64,
+    step: u64,
+    gain_q15: u16,
+    pan_permille: i32,
+    envelope: Envelope,
+    released: bool,
+    finished: bool,
+}
+
+impl Voice {
+    /// Starts a voice on a wave of `frames` frames in `format`, with the region's sample info
+    /// and the note's parameters, rendering at `output_rate` Hz.
+    #[must_use]
+    pub fn start(
+        format: WaveFormat,
+        frames: usize,
+        sample: &SampleInfo,
+        params: &NoteParams,
+        output_rate: u32,
+    ) -> Self {
+        let frames = u32::try_from(frames).unwrap_or(u32::MAX);
+        let (loop_mode, loop_start, loop_end) = match sample.wave_loop {
+            Some(l)
+                if l.length > 0
+                    && l.start
+                        .checked_add(l.length)
+                        .is_some_and(|end| end <= frames) =>
+            {
+                let mode = if l.kind == WLOOP_TYPE_RELEASE {
+                    LoopMode::UntilRelease
+                } else {
+                    LoopMode::Forward
+                };
+                (mode, l.start, l.start + l.length)
+            }
+            _ => (LoopMode::OneShot, 0, frames),
+        };
+        let ratio = u128::from(pitch_ratio_q32(params.pitch_cents));
+        let step = ratio * u128::from(format.sample_rate) / u128::from(output_rate.max(1));
+        let step = u64::try_from(step).unwrap_or(u64::MAX).min(MAX_STEP_Q32);
+        let envelope = Envelope::start(&params.envelope, output_rate);
+        Self {
+            frames,
+            loop_mode,
+            loop_start,
+            loop_end,
+            position: 0,
+            step,
+            gain_q15: attenuation_to_gain_q15(params.attenuation_cb),
+            pan_permille: params.pan_permille,
+            finished: frames == 0 || envelope.is_done(),
+            envelope,
+            released: false,
+        }
+    }
+
+    /// Note-off.
+    pub fn release(&mut self) {
+        self.released = true;
+        self.envelope.release();
+        self.finished |= self.envelope.is_done();
+    }
+
+    /// Whether the voice has nothing more to play.
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// The step per output sample, Q32.32 frames.
+    #[must_use]
+    pub fn step_q32(&self) -> u64 {
+        self.step
+    }
+
+    /// The pan of this voice, -500..=500 per mille.
+    #[must_use]
+    pub fn pan_permille(&self) -> i32 {
+        self.pan_permille
+    }
+
+    /// The loop mode in effect.
+    #[must_use]
+    pub fn loop_mode(&self) -> LoopMode {
+        self.loop_mode
+    }
+
+    fn looping(&self) -> bool {
+        match self.loop_mode {
+            LoopMode::OneShot => false,
+            LoopMode::Forward => true,
+            LoopMode::UntilRelease => !self.released,
+        }
+    }
+
+    /// Adds this voice's next `out.len()` samples (mono, 16-bit scale) into `out`. Returns how
+    /// many samples it produced; fewer than `out.len()` means it finished.
+    pub fn render(&mut self, samples: WaveSamples<'_>, out: &mut [i32]) -> usize {
+        for (n, slot) in out.iter_mut().enumerate() {
+            if self.finished {
+                return n;
+            }
+            let index = u32::try_from(self.position >> 32).unwrap_or(u32::MAX);
+            let next = if self.looping() && index.saturating_add(1) >= self.loop_end {
+                self.loop_start
+            } else {
+                index + 1
+            };
+            let s0 = frame(samples, index);
+            let s1 = frame(samples, next);
+            let frac = i32::try_from((self.position >> 17) & 0x7fff).unwrap_or(0);
+            let sample = s0 + (((s1 - s0) * frac) >> 15);
+            let gain = (u32::from(self.envelope.next_gain_q15()) * u32::from(self.gain_q15)) >> 15;
+            *slot += (sample * i32::try_from(gain).unwrap_or(0)) >> 15;
+            self.advance();
+        }
+        out.len()
+    }
+
+    fn advance(&mut self) {
+        self.position = self.position.saturating_add(self.step);
+        let end = u64::from(self.loop_end) << 32;
+        if self.looping() {
+            if self.position >= end {
+                let start = u64::from(self.loop_start) << 32;
+                let length = end - start;
+                self.position = start + (self.position - end) % length;
+            }
+        } else if self.position >= u64::from(self.frames) << 32 {
+            self.finished = true;
+        }
+        self.finished |= self.envelope.is_done();
+    }
+}
+
+/// Frame `index` as a 16-bit-scale sample; 0 outside the data.
+fn frame(samples: WaveSamples<'_>, index: u32) -> i32 {
+    let i = usize::try_from(index).unwrap_or(usize::MAX);
+    match samples {
+        WaveSamples::I16Le(bytes) => {
+            let at = i.saturating_mul(2);
+            match bytes.get(at..at.saturating_add(2)) {
+                Some(&[lo, hi]) => i32::from(i16::from_le_bytes([lo, hi])),
+                _ => 0,
+            }
+        }
+        WaveSamples::U8(bytes) => bytes.get(i).map_or(0, |&b| (i32::from(b) - 128) << 8),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::envelope::EnvelopeParams;
+    use super::*;
+    use crate::model::WaveLoop;
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    fn format(rate: u32, bits: u16) -> WaveFormat {
+        WaveFormat {
+            format_tag: 1,
+            channels: 1,
+            sample_rate: rate,
+            avg_bytes_per_sec: rate * u32::from(bits / 8),
+            block_align: bits / 8,
+            bits_per_sample: bits,
+        }
+    }
+
+    fn ramp16(frames: usize, guard: usize) -> Vec<u8> {
+        let mut v: Vec<u8> = (0..frames)
+            .flat_map(|i| i16::try_from(i * 1000).unwrap().to_le_bytes())
+            .collect();
+        v.resize(v.len() + 2 * guard, 0);
+        v
+    }
+
+    fn flat_params(pitch_cents: i32) -> NoteParams {
+        NoteParams {
+            pitch_cents,
+            attenuation_cb: 0,
+            pan_permille: 0,
+            envelope: EnvelopeParams::default(),
+        }
+    }
+
+    fn unity() -> SampleInfo {
+        SampleInfo {
+            unity_note: 60,
+            ..SampleInfo::default()
+        }
+    }
+
+    /// Output for a full-scale sample: two Q15 gains of 32767 lose a little.
+    fn scaled(sample: i32) -> i32 {
+        (sample * ((32767 * 32767) >> 15)) >> 15
+    }
+
+    #[test]
+    fn half_step_interpolates_linearly_into_the_guard() {
+        let data = ramp16(10, 1);
+        let mut v = Voice::start(format(11025, 16), 10, &unity(), &flat_params(0), 22050);
+        assert_eq!(v.step_q32(), 1 << 31);
+        let mut out = vec![0; 25];
+        let n = v.render(WaveSamples::I16Le(&data), &mut out);
+        assert_eq!(n, 20, "10 frames at half speed");
+        assert!(v.is_finished());
+        for (i, &o) in out[..20].iter().enumerate() {
+            let expected = if i == 19 {
+                4500
+            } else {
+                i32::try_from(i).unwrap() * 500
+            };
+            assert_eq!(o, scaled(expected), "sample {i}");
+        }
+        assert_eq!(&out[20..], &[0; 5]);
+    }
+
+    #[test]
+    fn forward_loop_repeats_and_interpolates_across_the_seam() {
+        let data = ramp16(16, 1);
+        let lp = SampleInfo {
+            wave_loop: Some(WaveLoop {
+                kind: 0,
+                start: 4,
+                length: 8,
+            }),
+            ..unity()
+        };
+        let mut v = Voice::start(format(22050, 16), 16, &lp, &flat_params(0), 22050);
+        assert_eq!(v.loop_mode(), LoopMode::Forward);
+        let mut out = vec![0; 100];
+        assert_eq!(v.render(WaveSamples::I16Le(&data), &mut out), 100);
+        for (i, &o) in out.iter().enumerate() {
+            let frame = if i < 12 { i } else { 4 + (i - 12) % 8 };
+            assert_eq!(
+                o,
+                scaled(i32::try_from(frame).unwrap() * 1000),
+                "sample {i}"
+            );
+        }
+        // At half speed, frame 11.5 interpolates between frame 11 and the loop start (frame 4).
+        let mut v = Voice::start(format(11025, 16), 16, &lp, &flat_params(0), 22050);
+        let mut out = vec![0; 24];
+        v.render(WaveSamples::I16Le(&data), &mut out);
+        assert_eq!(out[23], scaled((11_000 + 4_000) / 2));
+        assert!(!v.is_finished());
+    }
+
+    #[test]
+    fn release_loop_plays_out_after_note_off() {
+        let data = ramp16(16, 1);
+        let lp = SampleInfo {
+            wave_loop: Some(WaveLoop {
+                kind: WLOOP_TYPE_RELEASE,
+                start: 4,
+                length: 8,
+            }),
+            ..unity()
+        };
+        let params = NoteParams {
+            envelope: EnvelopeParams {
+                release_tc: 1200,
+                ..EnvelopeParams::default()
+            },
+            ..flat_params(0)
+        };
+        let mut v = Voice::start(format(22050, 16), 16, &lp, &params, 22050);
+        let mut out = vec![0; 30];
+        v.render(WaveSamples::I16Le(&data), &mut out);
+        v.release();
+        // Position is 30 → frame 4 + (30 - 12) % 8 = 6; after release it plays 6..16 and stops.
+        let mut out = vec![0; 30];
+        assert_eq!(v.render(WaveSamples::I16Le(&data), &mut out), 10);
+        assert!(v.is_finished());
+    }
+
+    #[test]
+    fn pitch_moves_the_step_and_bad_loops_are_one_shots() {
+        let up = Voice::start(format(22050, 16), 100, &unity(), &flat_params(1200), 22050);
+        assert_eq!(up.step_q32(), 2 << 32);
+        let down = Voice::start(format(44100, 16), 100, &unity(), &flat_params(-2400), 22050);
+        assert_eq!(down.step_q32(), 1 << 31);
+        let huge = Voice::start(
+            format(96000, 16),
+            100,
+            &unity(),
+            &flat_params(100_000),
+            8000,
+        );
+        assert_eq!(huge.step_q32(), MAX_STEP_Q32);
+        let past_end = SampleInfo {
+            wave_loop: Some(WaveLoop {
+                kind: 0,
+                start: 90,
+                length: 20,
+            }),
+            ..unity()
+        };
+        assert_eq!(
+            Voice::start(format(8000, 16), 100, &past_end, &flat_params(0), 8000).loop_mode(),
+            LoopMode::OneShot
+        );
+        let empty = SampleInfo {
+            wave_loop: Some(WaveLoop {
+                kind: 0,
+                start: 5,
+                length: 0,
+            }),
+            ..unity()
+        };
+        assert_eq!(
+            Voice::start(format(8000, 16), 100, &empty, &flat_params(0), 8000).loop_mode(),
+            LoopMode::OneShot
+        );
+    }
+
+    #[test]
+    fn eight_bit_samples_are_centred_and_attenuation_applies() {
+        let data = [128u8, 192, 64, 128];
+        let params = NoteParams {
+            attenuation_cb: 60,
+            ..flat_params(0)
+        };
+        let mut v = Voice::start(format(8000, 8), 3, &unity(), &params, 8000);
+        let mut out = vec![0; 4];
+        assert_eq!(v.render(WaveSamples::U8(&data), &mut out), 3);
+        let g = (32767 * 16422) >> 15;
+        assert_eq!(out, vec![0, (16384 * g) >> 15, (-16384 * g) >> 15, 0]);
+    }
+
+    #[test]
+    fn short_or_missing_data_reads_as_silence() {
+        let mut v = Voice::start(format(8000, 16), 50, &unity(), &flat_params(0), 8000);
+        let mut out = vec![0; 60];
+        assert_eq!(v.render(WaveSamples::I16Le(&[1, 2, 3]), &mut out), 50);
+        assert_eq!(out[0], scaled(0x0201));
+        assert!(out[1..].iter().all(|&o| o == 0));
+    }
+}

@@ -1,0 +1,173 @@
+//! The synth data path on downloaded instruments: note parameters from articulation, voices
+//! reading from the store, on the small fixture and on the GM bank.
+
+mod common;
+
+use common::{gm_bank, small_collection};
+use dls::download::build::build_collection;
+use dls::download::{Articulation, InstrumentStore};
+use dls::model::{ArticulationLevel, Connection, ConnectionBlock, Patch};
+use dls::synth::articulation::{NoteParams, note_params};
+use dls::synth::fixed::TIME_CENTS_ZERO;
+use dls::synth::voice::{LoopMode, Voice};
+use dls::wire::file::DlsFile;
+use dmus_sys::dls::{
+    CONN_DST_EG1_ATTACKTIME, CONN_DST_EG1_DECAYTIME, CONN_DST_EG1_SUSTAINLEVEL, CONN_DST_GAIN,
+    CONN_DST_PITCH, CONN_SRC_KEYNUMBER, CONN_SRC_KEYONVELOCITY, CONN_SRC_NONE,
+};
+
+fn store_of(bytes: &[u8]) -> InstrumentStore<Vec<u8>> {
+    let file = DlsFile::parse(bytes).unwrap();
+    let built = build_collection(&file, 1, 1).unwrap();
+    let mut store = InstrumentStore::new(1);
+    for b in built.waves.into_iter().chain(built.instruments) {
+        store.download(b.bytes).unwrap();
+    }
+    store
+}
+
+fn constant(destination: u16, whole: i32) -> Connection {
+    Connection {
+        source: CONN_SRC_NONE,
+        control: CONN_SRC_NONE,
+        destination,
+        transform: 0,
+        scale: whole << 16,
+    }
+}
+
+fn dls2(connections: Vec<Connection>) -> Articulation {
+    Articulation::Dls2(vec![ConnectionBlock {
+        level: ArticulationLevel::Dls2,
+        connections,
+    }])
+}
+
+#[test]
+fn note_params_follow_the_dls_rules() {
+    let store = store_of(&small_collection());
+    let piano = store.instrument(Patch(0x0001_0205)).unwrap();
+    let region = &piano.regions[0];
+    // Unity 60, fine tune -5 cents, sample attenuation -10 cb (gain), default velocity curve.
+    let p = note_params(piano.articulation.as_ref(), region, 72, 127);
+    assert_eq!(p.pitch_cents, 1200 - 5);
+    assert_eq!(p.attenuation_cb, 10);
+    let soft = note_params(piano.articulation.as_ref(), region, 60, 64);
+    assert_eq!((soft.pitch_cents, soft.attenuation_cb), (-5, 10 + 119));
+
+    // Region connections replace the instrument's with the same slot; others add.
+    let global = dls2(vec![
+        constant(CONN_DST_EG1_ATTACKTIME, -1200),
+        constant(CONN_DST_EG1_SUSTAINLEVEL, 500),
+        constant(CONN_DST_GAIN, -60),
+        Connection {
+            source: CONN_SRC_KEYONVELOCITY,
+            ..constant(CONN_DST_EG1_ATTACKTIME, -1280)
+        },
+    ]);
+    let mut own = region.clone();
+    own.articulation = Some(dls2(vec![
+        constant(CONN_DST_EG1_ATTACKTIME, 0),
+        Connection {
+            source: CONN_SRC_KEYNUMBER,
+            ..constant(CONN_DST_EG1_DECAYTIME, 256)
+        },
+        Connection {
+            source: CONN_SRC_KEYNUMBER,
+            ..constant(CONN_DST_PITCH, 0)
+        },
+        Connection {
+            source: CONN_SRC_KEYONVELOCITY,
+            ..constant(CONN_DST_GAIN, -960)
+        },
+    ]));
+    let p = note_params(Some(&global), &own, 64, 64);
+    // Attack: region's 0 tc replaces the global -1200; velocity 64 adds -1280 * 64/128.
+    assert_eq!(p.envelope.attack_tc, -640);
+    // Decay from key 64: 256 * 64/128.
+    assert_eq!(p.envelope.decay_tc, 128);
+    assert_eq!(p.envelope.sustain_permille, 500);
+    assert_eq!(
+        (p.envelope.delay_tc, p.envelope.release_tc),
+        (TIME_CENTS_ZERO, TIME_CENTS_ZERO)
+    );
+    // Key tracking 0: every key plays at the sample's pitch (plus fine tune).
+    assert_eq!(p.pitch_cents, -5);
+    // Gain: -10 (sample) + 60 (global) + 480 (explicit velocity connection replaces the curve).
+    assert_eq!(p.attenuation_cb, 10 + 60 + 480);
+}
+
+#[test]
+fn voices_play_downloaded_waves() {
+    let store = store_of(&small_collection());
+    let patch = Patch(0x0001_0205);
+    let (region, wave) = store.regions_for(patch, 60, 100).next().unwrap();
+    let piano = store.instrument(patch).unwrap();
+    let params = note_params(piano.articulation.as_ref(), region, 60, 100);
+    let mut voice = Voice::start(wave.format(), wave.frames(), &region.sample, &params, 44100);
+    assert_eq!(voice.loop_mode(), LoopMode::Forward);
+    let mut out = vec![0i32; 1000];
+    assert_eq!(
+        voice.render(wave.samples_with_guard(), &mut out),
+        1000,
+        "a looped voice plays until released"
+    );
+    assert!(out.iter().any(|&s| s != 0));
+    voice.release();
+    assert!(
+        voice.is_finished(),
+        "no release time: the note ends at once"
+    );
+}
+
+#[test]
+fn gm_bank_piano_and_drum_notes_render() {
+    let Some(bytes) = gm_bank() else { return };
+    let store = store_of(&bytes);
+    let rate = 22050;
+
+    let piano = store.instrument(Patch(0)).unwrap();
+    let (region, wave) = store.regions_for(Patch(0), 60, 100).next().unwrap();
+    let p: NoteParams = note_params(piano.articulation.as_ref(), region, 60, 100);
+    // Region 10 of "Piano 1" (keys 58-62): dlsdump pins the region, the raw chunks its unity
+    // note 76 and its fine tune -48 cents.
+    assert_eq!(
+        (region.sample.unity_note, region.sample.fine_tune),
+        (76, -48)
+    );
+    assert_eq!(p.pitch_cents, (60 - 76) * 100 - 48);
+    let mut voice = Voice::start(wave.format(), wave.frames(), &region.sample, &p, rate);
+    let mut out = vec![0i32; rate as usize];
+    assert_eq!(voice.render(wave.samples_with_guard(), &mut out), out.len());
+    let peak = out.iter().map(|s| s.unsigned_abs()).max().unwrap();
+    assert!(peak > 1000, "piano peak {peak}");
+    voice.release();
+    let mut tail = 0usize;
+    let mut block = vec![0i32; 1024];
+    while !voice.is_finished() && tail < 30 * rate as usize {
+        tail += voice.render(wave.samples_with_guard(), &mut block);
+    }
+    assert!(voice.is_finished(), "the release ends the note");
+    println!("GM piano C4: peak {peak}, release tail {tail} samples at {rate} Hz");
+
+    // Drum kit "Standard", key 36: the raw chunks give unity note 48, fine tune 66 and no
+    // key-to-pitch connection, so the default key tracking applies from the unity note.
+    let kit = store.instrument(Patch(0x8000_0000)).unwrap();
+    let (kick, kick_wave) = store
+        .regions_for(Patch(0x8000_0000), 36, 100)
+        .next()
+        .unwrap();
+    assert_eq!((kick.sample.unity_note, kick.sample.fine_tune), (48, 66));
+    let p = note_params(kit.articulation.as_ref(), kick, 36, 100);
+    assert_eq!(p.pitch_cents, (36 - 48) * 100 + 66);
+    let mut voice = Voice::start(
+        kick_wave.format(),
+        kick_wave.frames(),
+        &kick.sample,
+        &p,
+        rate,
+    );
+    let mut out = vec![0i32; 4096];
+    voice.render(kick_wave.samples_with_guard(), &mut out);
+    assert!(out.iter().any(|&s| s != 0));
+}
