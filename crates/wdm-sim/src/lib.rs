@@ -43,6 +43,9 @@ pub mod time;
 pub mod timers;
 pub mod work;
 
+#[cfg(test)]
+mod tests;
+
 pub use config::{FaultInjection, MachineConfig, Mpu401Config, Mpu401Fault, translated_interrupt};
 pub use finding::{Finding, RoutineKind};
 pub use machine::Machine;

@@ -25,7 +25,7 @@ pub unsafe extern "system" fn KeQueryPerformanceCounter(
         unsafe {
             PerformanceFrequency.write(LARGE_INTEGER::from_quad(ticks_as_i64(
                 PERFORMANCE_FREQUENCY,
-            )))
+            )));
         };
     }
     LARGE_INTEGER::from_quad(ticks_as_i64(now))

@@ -170,7 +170,7 @@ unsafe extern "system" fn query_interface(
             m.record(Finding::NullArgument {
                 call: CALL,
                 argument: "InterfaceId/Interface",
-            })
+            });
         });
         return STATUS_INVALID_PARAMETER;
     }

@@ -52,7 +52,7 @@ pub unsafe extern "system" fn ExpInterlockedPopEntrySList(ListHead: PSLIST_HEADE
             m.record(Finding::NullArgument {
                 call: CALL,
                 argument: "ListHead",
-            })
+            });
         });
         return core::ptr::null_mut();
     }
@@ -89,7 +89,7 @@ pub unsafe extern "system" fn ExpInterlockedPushEntrySList(
             m.record(Finding::NullArgument {
                 call: CALL,
                 argument,
-            })
+            });
         });
         return core::ptr::null_mut();
     }
@@ -110,7 +110,7 @@ pub unsafe extern "system" fn ExpInterlockedPushEntrySList(
     unsafe {
         ListEntry.write(SLIST_ENTRY {
             Next: header.first as PSLIST_ENTRY,
-        })
+        });
     };
     let (alignment, region) = header.pushed(ListEntry as usize).encode();
     // SAFETY: `ListHead` is valid by the caller's contract.
@@ -118,7 +118,7 @@ pub unsafe extern "system" fn ExpInterlockedPushEntrySList(
         ListHead.write(dmus_sys::kernel::SLIST_HEADER {
             Alignment: alignment,
             Region: region,
-        })
+        });
     };
     with_state(CALL, |m| m.lookasides.note_push(ListHead as usize));
     header.first as PSLIST_ENTRY
@@ -137,7 +137,7 @@ pub unsafe extern "system" fn ExpInterlockedFlushSList(ListHead: PSLIST_HEADER) 
             m.record(Finding::NullArgument {
                 call: CALL,
                 argument: "ListHead",
-            })
+            });
         });
         return core::ptr::null_mut();
     }
@@ -154,7 +154,7 @@ pub unsafe extern "system" fn ExpInterlockedFlushSList(ListHead: PSLIST_HEADER) 
         ListHead.write(dmus_sys::kernel::SLIST_HEADER {
             Alignment: alignment,
             Region: region,
-        })
+        });
     };
     with_state(CALL, |m| {
         for _ in 0..header.depth {

@@ -47,7 +47,7 @@ fn lock_address(call: &'static str, lock: *mut KSPIN_LOCK) -> Option<usize> {
             m.record(Finding::NullArgument {
                 call,
                 argument: "SpinLock",
-            })
+            });
         });
         return None;
     }
@@ -94,7 +94,7 @@ pub unsafe extern "system" fn KeReleaseSpinLock(SpinLock: *mut KSPIN_LOCK, NewIr
     // SAFETY: non-null and valid by the caller's contract.
     unsafe { set_lock_word(SpinLock, false) };
     with_state(CALL, |m| {
-        m.cpu.release_lower(lock, NewIrql, &mut m.findings)
+        m.cpu.release_lower(lock, NewIrql, &mut m.findings);
     });
     service();
 }

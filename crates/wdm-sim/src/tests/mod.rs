@@ -1,0 +1,11 @@
+//! Tests of the whole kernel half through the exported functions, as the driver calls them.
+
+mod support;
+
+mod dpc_timer;
+mod interrupt;
+mod lookaside;
+mod machine;
+mod pool;
+mod sync;
+mod work;
