@@ -55,8 +55,10 @@ pub struct Packed {
 trait RecordSink {
     fn data_capacity(&self) -> usize;
     fn is_empty(&self) -> bool;
-    /// Writes one record; `whole` when it holds a whole event.
-    fn write(&mut self, time: i64, channel_group: u16, whole_message: bool, data: &[u8]);
+    /// Writes one record (`whole_message` when it holds a whole event);
+    /// `false` when it did not fit, which the caller's capacity check rules
+    /// out, and which it treats as a full buffer all the same.
+    fn write(&mut self, time: i64, channel_group: u16, whole_message: bool, data: &[u8]) -> bool;
     fn finish(&self) -> Packed;
 }
 
@@ -90,13 +92,14 @@ impl RecordSink for KsSink<'_> {
     fn is_empty(&self) -> bool {
         self.writer.is_empty()
     }
-    fn write(&mut self, time: i64, _channel_group: u16, _whole_message: bool, data: &[u8]) {
+    fn write(&mut self, time: i64, _channel_group: u16, _whole_message: bool, data: &[u8]) -> bool {
         let ms = self.times.offset(time) / 10_000;
         let delta = u32::try_from(ms - self.last_ms).unwrap_or(u32::MAX);
-        self.last_ms = ms;
-        // The caller checked the capacity and that data is not empty.
-        let written = self.writer.push(delta, data);
-        debug_assert!(written.is_ok());
+        let written = self.writer.push(delta, data).is_ok();
+        if written {
+            self.last_ms = ms;
+        }
+        written
     }
     fn finish(&self) -> Packed {
         Packed {
@@ -120,7 +123,7 @@ impl RecordSink for DmusSink<'_> {
     fn is_empty(&self) -> bool {
         self.writer.is_empty()
     }
-    fn write(&mut self, time: i64, channel_group: u16, whole_message: bool, data: &[u8]) {
+    fn write(&mut self, time: i64, channel_group: u16, whole_message: bool, data: &[u8]) -> bool {
         let structured = whole_message && is_complete_short_message(data);
         let record = dmus::RecordRepr {
             rt_delta: self.times.offset(time),
@@ -132,8 +135,7 @@ impl RecordSink for DmusSink<'_> {
             },
             data,
         };
-        let written = self.writer.push(&record);
-        debug_assert!(written.is_ok());
+        self.writer.push(&record).is_ok()
     }
     fn finish(&self) -> Packed {
         Packed {
