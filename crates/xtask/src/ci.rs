@@ -26,6 +26,10 @@ const STEPS: &[Step] = &[
         run: check_x86,
     },
     Step {
+        title: "features: a default build resolves no wdk crate",
+        run: no_wdk_by_default,
+    },
+    Step {
         title: "package: rdmus.sys for x64 and arm64, image checks, stamped INF",
         run: package_step,
     },
@@ -82,6 +86,53 @@ fn check_x86() -> TaskResult {
         "--target",
         "i686-pc-windows-msvc",
     ]))
+}
+
+/// The wdk crates cannot build off Windows: a default build must not even
+/// resolve them, for the host or for either driver target.
+fn no_wdk_by_default() -> TaskResult {
+    for target in [
+        "x86_64-unknown-linux-gnu",
+        "x86_64-pc-windows-msvc",
+        "aarch64-pc-windows-msvc",
+    ] {
+        let tree = cmd::output(cmd::cargo().args([
+            "tree",
+            "--package",
+            "rdmus",
+            "--edges",
+            "normal,build",
+            "--prefix",
+            "none",
+            "--target",
+            target,
+        ]))?;
+        let wdk = wdk_crates(&tree);
+        if !wdk.is_empty() {
+            return Err(TaskError::new(format!(
+                "a default build for {target} resolves {}",
+                wdk.join(", ")
+            )));
+        }
+        println!(
+            "{target}: {} crates, none from windows-drivers-rs",
+            tree.lines().count()
+        );
+    }
+    Ok(())
+}
+
+/// The windows-drivers-rs crates named in `cargo tree --prefix none` output.
+fn wdk_crates(tree: &str) -> Vec<String> {
+    let mut found: Vec<String> = tree
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name == "wdk" || name.starts_with("wdk-"))
+        .map(str::to_owned)
+        .collect();
+    found.sort();
+    found.dedup();
+    found
 }
 
 fn package_step() -> TaskResult {
@@ -162,7 +213,17 @@ impl TestTotals {
 
 #[cfg(test)]
 mod tests {
-    use super::TestTotals;
+    use super::{TestTotals, wdk_crates};
+
+    #[test]
+    fn wdk_crates_are_spotted_in_a_tree() {
+        let tree = "rdmus v0.1.0 (/work/main)\nbitflags v2.13.0\nwdk v0.5.0\nwdk-sys v0.5.2\nwdk-sys v0.5.2\nwdkish v1.0.0\n";
+        assert_eq!(
+            wdk_crates(tree),
+            vec![String::from("wdk"), String::from("wdk-sys")]
+        );
+        assert!(wdk_crates("rdmus v0.1.0\ndmus-sys v0.1.0\n").is_empty());
+    }
 
     #[test]
     fn totals_add_up_every_result_line() {
