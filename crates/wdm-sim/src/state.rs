@@ -209,6 +209,12 @@ impl MachineState {
         &self.debug_log
     }
 
+    /// The pool (live allocations, usage by tag, fault-injection counts).
+    #[must_use]
+    pub const fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
     /// The emulated MPU-401, if the machine has one.
     pub const fn mpu401(&mut self) -> Option<&mut Mpu401> {
         self.mpu.as_mut()
