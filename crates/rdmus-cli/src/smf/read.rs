@@ -106,6 +106,18 @@ fn read_header(bytes: &[u8]) -> Result<(SmfFormat, TimeBase, u16, Chunks<'_>), S
             });
         }
     };
+    // midly negates the SMPTE frame-rate byte as an i8, which overflows (a
+    // panic in debug builds) for 0x80; refuse every code but the four valid ones.
+    if let Some(&[fps, _]) = header_chunk.data.get(4..6)
+        && fps & 0x80 != 0
+        && ![0xE8, 0xE7, 0xE3, 0xE2].contains(&fps)
+    {
+        return Err(SmfFault::BadHeader {
+            reason: format!(
+                "SMPTE division with frame-rate byte {fps:#04X} (valid: -24, -25, -29, -30)"
+            ),
+        });
+    }
     let header = midly::parse(header_bytes)
         .map_err(|err| SmfFault::BadHeader {
             reason: err.to_string(),
@@ -293,6 +305,18 @@ mod tests {
     }
 
     #[test]
+    fn smpte_division_times_ticks_in_seconds() {
+        // 25 fps × 40 subframes = 1000 ticks per second (ms resolution).
+        let mut file = b"MThd\0\0\0\x06\0\0\0\x01\xe7\x28".to_vec();
+        file.extend_from_slice(b"MTrk\0\0\0\x0c\x87\x68\x90\x3c\x40\x00\xff\x51\x03\x01\x00\x00");
+        let timeline = read_smf(&file).unwrap();
+        assert_eq!(
+            timeline.messages[0].time, 10_000_000,
+            "1000 ticks = 1 s, tempo ignored"
+        );
+    }
+
+    #[test]
     fn zero_division_and_bad_format_are_header_faults() {
         let err = read_smf(b"MThd\0\0\0\x06\0\0\0\x01\0\0MTrk\0\0\0\0").unwrap_err();
         assert_eq!(err.fault, SmfFault::ZeroDivision);
@@ -301,6 +325,15 @@ mod tests {
             matches!(err.fault, SmfFault::BadHeader { .. }),
             "{:?}",
             err.fault
+        );
+        let err = read_smf(b"MThd\0\0\0\x06\0\0\0\x01\x80\x40").unwrap_err();
+        assert_eq!(
+            err.fault,
+            SmfFault::BadHeader {
+                reason: "SMPTE division with frame-rate byte 0x80 (valid: -24, -25, -29, -30)"
+                    .into()
+            },
+            "found by the smf fuzz target: midly's negation overflows"
         );
         let err = read_smf(b"MThd\0\0").unwrap_err();
         assert!(
