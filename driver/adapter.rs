@@ -54,7 +54,7 @@ impl Adapter {
             port,
         };
         match subdevice.miniport_in(MINIPORTS) {
-            // SAFETY: StartDevice's own arguments, forwarded.
+            // SAFETY: StartDevice's own arguments, forwarded, at PASSIVE_LEVEL.
             Some(constructor) => unsafe { adapter.plug(constructor, irp, list)? },
             None => trace(
                 dmus_sys::imports::DPFLTR_INFO_LEVEL,
@@ -75,7 +75,8 @@ impl Adapter {
         list: PRESOURCELIST,
     ) -> Result<(), NTSTATUS> {
         let miniport = constructor(&self.resources)?;
-        // SAFETY: StartDevice's arguments and a live miniport (one reference, ours).
+        // SAFETY: StartDevice's arguments and a live miniport (one reference,
+        // ours), at PASSIVE_LEVEL.
         let init = unsafe { self.port.init(self.device, irp, miniport, list) };
         // The port took its own reference (or failed): ours goes either way.
         // SAFETY: the constructor handed us exactly one reference. PASSIVE_LEVEL.

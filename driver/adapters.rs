@@ -37,7 +37,8 @@ pub fn keep(adapter: Box<Adapter>) -> Result<(), NTSTATUS> {
         if same_device {
             let old = slot.swap(new, Ordering::AcqRel);
             if !old.is_null() {
-                // SAFETY: `old` came from Box::into_raw and left the slot in the
+                // SAFETY: PASSIVE_LEVEL (dropping releases the port). `old`
+                // came from Box::into_raw and left the slot in the
                 // swap above, so this is its only owner.
                 drop(unsafe { Box::from_raw(old) });
             }
@@ -57,7 +58,8 @@ pub fn keep(adapter: Box<Adapter>) -> Result<(), NTSTATUS> {
             return Ok(());
         }
     }
-    // SAFETY: `new` came from Box::into_raw above and was stored nowhere.
+    // SAFETY: `new` came from Box::into_raw above and was stored nowhere;
+    // dropping it releases its port at PASSIVE_LEVEL, where StartDevice runs.
     drop(unsafe { Box::from_raw(new) });
     Err(STATUS_INSUFFICIENT_RESOURCES)
 }
@@ -95,7 +97,8 @@ pub fn release_all() {
     for slot in &SLOTS {
         let adapter = slot.swap(core::ptr::null_mut(), Ordering::AcqRel);
         if !adapter.is_null() {
-            // SAFETY: the pointer came from Box::into_raw and the swap took it
+            // SAFETY: PASSIVE_LEVEL (unload; dropping releases the port). The
+            // pointer came from Box::into_raw and the swap took it
             // out of the slot, so this is its only owner.
             drop(unsafe { Box::from_raw(adapter) });
         }

@@ -16,7 +16,8 @@ pub unsafe trait Interface {
     type Vtbl;
 }
 
-// SAFETY: dmus-sys declares each as `#[repr(C)] struct { lpVtbl: *const Vtbl }`.
+// SAFETY: dmus-sys declares each as `#[repr(C)] struct { lpVtbl: *const Vtbl }`
+// (a layout fact; no IRQL involved).
 unsafe impl Interface for IUnknown {
     type Vtbl = IUnknownVtbl;
 }
@@ -36,9 +37,10 @@ unsafe impl Interface for IResourceList {
 /// (a plain read).
 pub unsafe fn vtable<'a, I: Interface>(this: *mut I) -> &'a I::Vtbl {
     // SAFETY: the caller guarantees a live object whose first field is the
-    // vtable pointer (Interface's contract).
+    // vtable pointer (Interface's contract). A plain read: any IRQL.
     let vtable = unsafe { this.cast::<*const I::Vtbl>().read() };
     // SAFETY: a live COM object's vtable is valid for the object's lifetime.
+    // Any IRQL.
     unsafe { &*vtable }
 }
 
@@ -47,7 +49,7 @@ pub unsafe fn vtable<'a, I: Interface>(this: *mut I) -> &'a I::Vtbl {
 /// # Safety
 /// `this` holds a reference the caller owns and gives up here; IRQL ≤ DISPATCH_LEVEL.
 pub unsafe fn release(this: *mut IUnknown) -> u32 {
-    // SAFETY: the caller's live reference.
+    // SAFETY: the caller's live reference; a plain read, any IRQL.
     let vtable = unsafe { vtable(this) };
     // SAFETY: Release on a reference the caller owns, once.
     unsafe { (vtable.Release)(this) }

@@ -57,7 +57,7 @@ pub unsafe extern "system" fn DriverEntry(
         portcls_unload.map_or(0, |routine| routine as usize),
         Ordering::Release,
     );
-    // SAFETY: as above.
+    // SAFETY: as above (DriverEntry owns the object; PASSIVE_LEVEL).
     unsafe { (*driver).DriverUnload = Some(driver_unload) };
     STATUS_SUCCESS
 }
@@ -115,7 +115,7 @@ pub unsafe extern "system" fn driver_unload(driver: *mut DRIVER_OBJECT) {
     if saved != 0 {
         // SAFETY: `saved` is the DriverUnload pointer PortCls installed, stored
         // as usize by DriverEntry; a non-zero value converts back to the same
-        // function pointer type.
+        // function pointer type. A value conversion: any IRQL.
         let portcls_unload: PDRIVER_UNLOAD = Some(unsafe {
             core::mem::transmute::<usize, unsafe extern "system" fn(*mut DRIVER_OBJECT)>(saved)
         });

@@ -57,7 +57,8 @@ pub fn over_aligned_address(raw: usize, align: usize) -> usize {
 // SAFETY: alloc returns either null or a block of at least layout.size() bytes
 // at layout.align() that no one else uses until dealloc; dealloc frees exactly
 // the pool block alloc took (found again from the layout it is given, which the
-// GlobalAlloc contract says is the same as at alloc). Neither unwinds.
+// GlobalAlloc contract says is the same as at alloc). Neither unwinds. Both
+// run at the caller's IRQL, which must be ≤ DISPATCH_LEVEL (non-paged pool).
 unsafe impl GlobalAlloc for PoolAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded contract (non-zero size, caller's IRQL ≤ DISPATCH_LEVEL).
@@ -77,6 +78,7 @@ unsafe impl GlobalAlloc for PoolAllocator {
             // SAFETY: alloc stored the pool block's address in the word just
             // below every over-aligned block, inside the same pool block, at a
             // word-aligned address (ptr is a multiple of align > word size).
+            // A plain read of memory we own: any IRQL.
             unsafe { stored_pool_address(ptr).read() }
         };
         // SAFETY: raw is the address ExAllocatePool2 returned with POOL_TAG;
@@ -101,10 +103,11 @@ unsafe fn allocate(layout: Layout, flags: POOL_FLAGS) -> *mut u8 {
     let offset = over_aligned_address(raw as usize, layout.align()) - raw as usize;
     // SAFETY: offset ≤ align, so the aligned block (offset + size ≤ request)
     // and the word below it (offset ≥ POOL_ALIGNMENT ≥ a word) both lie
-    // inside the pool block just allocated.
+    // inside the pool block just allocated. Pointer arithmetic: any IRQL.
     let aligned = unsafe { raw.add(offset) };
     // SAFETY: see above: the word below `aligned` is in the block and
     // word-aligned (aligned is a multiple of align > POOL_ALIGNMENT ≥ word).
+    // A plain write to non-paged memory we own: any IRQL.
     unsafe { stored_pool_address(aligned).write(raw) };
     aligned
 }

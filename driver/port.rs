@@ -51,7 +51,7 @@ impl DmusPort {
         resources: PRESOURCELIST,
     ) -> Result<(), NTSTATUS> {
         let port = self.port.as_ptr();
-        // SAFETY: `port` is live: this wrapper holds a reference.
+        // SAFETY: `port` is live: this wrapper holds a reference. A plain read, any IRQL.
         let vtable = unsafe { crate::com::vtable(port) };
         // SAFETY: the caller vouches for the arguments; no adapter IUnknown.
         // PASSIVE_LEVEL, as StartDevice runs.

@@ -37,7 +37,7 @@ pub fn current_irql() -> KIRQL {
 /// `new_irql` must be ≥ the current IRQL; lower back with [`lower_irql`].
 #[must_use]
 pub unsafe fn raise_irql(new_irql: KIRQL) -> KIRQL {
-    // SAFETY: the caller guarantees a legal raise.
+    // SAFETY: the caller guarantees a legal raise (from any IRQL ≤ new_irql).
     unsafe { KfRaiseIrql(new_irql) }
 }
 
@@ -46,7 +46,7 @@ pub unsafe fn raise_irql(new_irql: KIRQL) -> KIRQL {
 /// # Safety
 /// `new_irql` must be an IRQL this code raised from (≤ the current one).
 pub unsafe fn lower_irql(new_irql: KIRQL) {
-    // SAFETY: the caller guarantees a legal lowering.
+    // SAFETY: the caller guarantees a legal lowering (from the raised IRQL ≥ new_irql).
     unsafe { KfLowerIrql(new_irql) }
 }
 

@@ -17,7 +17,8 @@ pub fn current_irql() -> KIRQL {
 /// `new_irql` must be ≥ the current IRQL; lower back with [`lower_irql`].
 #[must_use]
 pub unsafe fn raise_irql(new_irql: KIRQL) -> KIRQL {
-    // SAFETY: the caller guarantees a legal raise; the simulation checks it too.
+    // SAFETY: the caller guarantees a legal raise (from any IRQL ≤ new_irql); the
+    // simulation checks it too.
     unsafe { imports::KfRaiseIrql(new_irql) }
 }
 
@@ -26,7 +27,8 @@ pub unsafe fn raise_irql(new_irql: KIRQL) -> KIRQL {
 /// # Safety
 /// `new_irql` must be an IRQL this code raised from (≤ the current one).
 pub unsafe fn lower_irql(new_irql: KIRQL) {
-    // SAFETY: the caller guarantees a legal lowering; the simulation checks it too.
+    // SAFETY: the caller guarantees a legal lowering (from the raised IRQL ≥
+    // new_irql); the simulation checks it too.
     unsafe { imports::KeLowerIrql(new_irql) }
 }
 
