@@ -3,6 +3,7 @@
 mod support;
 
 mod dpc_timer;
+mod fatal;
 mod interrupt;
 mod lookaside;
 mod machine;
