@@ -22,6 +22,7 @@ pub mod adapters;
 pub mod arch;
 pub mod com;
 pub mod entry;
+pub mod miniport;
 pub mod panic;
 pub mod pool;
 pub mod port;
