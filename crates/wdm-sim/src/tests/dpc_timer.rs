@@ -370,3 +370,54 @@ fn timer_still_set_at_unload_is_a_finding() {
         }]
     );
 }
+
+#[test]
+fn a_timer_expiring_during_a_passive_stall_runs_its_dpc_on_time_and_the_stall_ends_on_time() {
+    let machine = Machine::new(MachineConfig::default());
+    let (mut t, mut d) = (storage(), storage());
+    let (timer, dpc) = (t.as_ptr::<KTIMER>(), d.as_ptr::<KDPC>());
+    init_dpc(dpc, Some(recording_dpc), 30);
+    init_timer(timer);
+    set_timer(timer, -100_000, 0, dpc);
+    stall(20_000);
+    see("stall done");
+    assert_eq!(
+        seen(),
+        [
+            dpc_at(156_250),
+            Seen {
+                what: "stall done",
+                at: 200_000,
+                irql: 0
+            }
+        ]
+    );
+    assert!(machine.findings().is_empty());
+}
+
+#[test]
+fn null_kernel_objects_are_findings_not_crashes() {
+    let machine = Machine::new(MachineConfig::default());
+    init_dpc(core::ptr::null_mut(), Some(recording_dpc), 0);
+    // SAFETY: NULL is what is being checked.
+    let old = unsafe { sync::KeAcquireSpinLockRaiseToDpc(core::ptr::null_mut()) };
+    assert_eq!((old, irql()), (0, 0));
+    set_timer(core::ptr::null_mut(), -1, 0, core::ptr::null_mut());
+    assert_eq!(
+        machine.take_findings(),
+        [
+            Finding::NullArgument {
+                call: "KeInitializeDpc",
+                argument: "Dpc"
+            },
+            Finding::NullArgument {
+                call: "KeAcquireSpinLockRaiseToDpc",
+                argument: "SpinLock"
+            },
+            Finding::NullArgument {
+                call: "KeSetTimerEx",
+                argument: "Timer"
+            },
+        ]
+    );
+}

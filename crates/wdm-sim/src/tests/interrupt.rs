@@ -412,3 +412,61 @@ fn the_same_scenario_gives_the_same_wire_log_bit_for_bit() {
     assert_eq!(first.1.len(), 1 + 7);
     let _ = vec![0_u8];
 }
+
+unsafe extern "system" fn dpc_busy_500_us(
+    _: *mut dmus_sys::kernel::KDPC,
+    _: PVOID,
+    _: PVOID,
+    _: PVOID,
+) {
+    stall(500);
+}
+
+#[test]
+fn an_interrupt_arriving_during_a_dpc_preempts_it_and_counts_in_its_duration() {
+    let machine = Machine::new(MachineConfig {
+        dpc_bound: us(1000),
+        ..MachineConfig::default()
+    });
+    let interrupt = Interrupt::new(0);
+    interrupt.synchronized(init_uart_synchronized);
+    received();
+    machine.inject_midi_input(us(300), &[0xFE]);
+    let mut d = super::support::storage();
+    let dpc = d.as_ptr::<dmus_sys::kernel::KDPC>();
+    machine.run_until(us(100));
+    super::support::init_dpc(dpc, Some(dpc_busy_500_us), 0);
+    super::support::insert_dpc(dpc);
+    // The byte arrived at 300 µs, inside the DPC (100..600 µs), and the ISR took it at once.
+    assert_eq!(received(), [(3_020, 8, 0xFE)]);
+    assert_eq!(now(), 6_000);
+    let dpc_stats = machine
+        .dpc_stats()
+        .routine(dpc_busy_500_us as *const () as usize);
+    assert_eq!(dpc_stats.map(|s| s.longest), Some(5_000));
+    interrupt.release();
+    assert!(machine.findings().is_empty());
+}
+
+#[test]
+fn port_model_findings_read_like_the_verifier() {
+    let machine = Machine::new(MachineConfig::default());
+    machine.with(|m| {
+        m.report_event_returned_twice(0x1000);
+        m.report_event_used_after_return(0x2000, "cbEvent changed from 0 to 3".into());
+        m.report_ks_state("pin 0".into(), "STOP -> RUN skips ACQUIRE and PAUSE".into());
+    });
+    let text: Vec<alloc::string::String> = machine
+        .take_findings()
+        .iter()
+        .map(alloc::string::ToString::to_string)
+        .collect();
+    assert_eq!(
+        text,
+        [
+            "DRIVER_VERIFIER_DETECTED_VIOLATION (c4): allocator event 0x1000 returned with PutMessage twice",
+            "DRIVER_VERIFIER_DETECTED_VIOLATION (c4): allocator event 0x2000 used after it was returned: cbEvent changed from 0 to 3",
+            "DRIVER_VERIFIER_DETECTED_VIOLATION (c4): KSSTATE rule broken by pin 0: STOP -> RUN skips ACQUIRE and PAUSE",
+        ]
+    );
+}
