@@ -16,6 +16,10 @@
 //!    be acknowledged: a card in command mode always does, and without it we
 //!    cannot know the card is in UART mode.
 //!
+//! A card slower to acknowledge than the reset window (10 ms by default) has
+//! its reset ACK taken for the UART ACK; its real UART ACK then reaches the
+//! ISR as a 0xFE byte, which MIDI receivers ignore as active sensing.
+//!
 //! Every poll is one status read followed, when the awaited condition is not
 //! met, by [`Delay::delay_us`]`(`[`InitBudget::poll_interval_us`]`)`.
 //!
@@ -56,7 +60,8 @@ use crate::port::{ACK, CMD_ENTER_UART, CMD_RESET, ControlPort, DataPort, Delay};
 pub struct InitBudget {
     /// Microseconds passed to [`Delay::delay_us`] after a poll that did not succeed.
     pub poll_interval_us: u32,
-    /// Polls allowed for DRR to clear before each command.
+    /// Polls allowed for DRR to clear before each command (0 is taken as 1:
+    /// a command is never sent without reading DRR first).
     pub ready_polls: u32,
     /// Polls allowed for the reset's ACK (its absence is tolerated).
     pub reset_ack_polls: u32,
@@ -261,7 +266,7 @@ impl<P: DataPort + ControlPort, D: Delay> Run<'_, P, D> {
     fn send_command(&mut self, command: u8, stage: InitStage) -> Result<(), InitError> {
         let mut all_floating = true;
         let mut last_status = 0;
-        for _ in 0..self.budget.ready_polls {
+        for _ in 0..self.budget.ready_polls.max(1) {
             let status = self.status();
             if status.output_ready() {
                 self.io.write_command(command);
@@ -471,6 +476,61 @@ mod tests {
             }
         );
         assert!(card.status_reads <= 1_156);
+    }
+
+    #[test]
+    fn zero_budget_still_reads_drr_and_fails_cleanly() {
+        let budget = InitBudget {
+            poll_interval_us: 0,
+            ready_polls: 0,
+            reset_ack_polls: 0,
+            uart_ack_polls: 0,
+            max_discard: 0,
+        };
+        let mut card = FakeCard::new(
+            Behaviour {
+                ack_delay_us: 0,
+                ..Behaviour::WORKING
+            },
+            Mode::Command,
+        );
+        let mut delay = card.delay();
+        // Both commands go out (DRR read first); an ACK that is already there
+        // still needs one poll to be seen, so UART mode is unconfirmed.
+        let result = initialize(&mut card, &mut delay, &budget);
+        assert_eq!(
+            result,
+            Err(InitError::NoAck {
+                stage: InitStage::EnterUart,
+                other_bytes: 0,
+                last_byte: None
+            })
+        );
+        let commands: std::vec::Vec<u8> = card.commands.iter().map(|&(_, c)| c).collect();
+        assert_eq!(commands, [CMD_RESET, CMD_ENTER_UART]);
+    }
+
+    #[test]
+    fn ack_later_than_the_reset_window_is_taken_for_the_uart_ack() {
+        // A card that answers every command after 15 ms: the reset's ACK
+        // arrives after its 10 ms window and after the stale drain, so it is
+        // read as the UART ACK; the UART's own ACK stays queued and will reach
+        // the ISR as 0xFE, which MIDI receivers ignore as active sensing.
+        let behaviour = Behaviour {
+            ack_delay_us: 15_000,
+            ..Behaviour::WORKING
+        };
+        let mut card = FakeCard::new(behaviour, Mode::Command);
+        let report = run(&mut card).unwrap();
+        assert!(!report.reset_acked);
+        assert_eq!(card.mode, Mode::Uart);
+        assert_eq!(
+            card.input
+                .iter()
+                .map(|&(_, b)| b)
+                .collect::<std::vec::Vec<u8>>(),
+            [ACK]
+        );
     }
 
     #[test]
