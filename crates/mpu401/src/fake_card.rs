@@ -39,6 +39,9 @@ pub struct Behaviour {
     pub fifo_depth: usize,
     /// The wire never takes a byte (output never drains).
     pub never_drains: bool,
+    /// Status bits 0–5, which the MPU-401 leaves undefined: 0 here by
+    /// default; DOSBox (and wdm-sim's card) read them as 1 (0x3F).
+    pub idle_bits: u8,
 }
 
 impl Behaviour {
@@ -50,6 +53,7 @@ impl Behaviour {
         ack_delay_us: 5,
         fifo_depth: 1,
         never_drains: false,
+        idle_bits: 0,
     };
 }
 
@@ -150,7 +154,7 @@ impl FakeCard {
         if self.behaviour.absent {
             return Status(0xFF);
         }
-        let mut bits = 0;
+        let mut bits = self.behaviour.idle_bits & 0x3F;
         if self.fifo.len() >= self.behaviour.fifo_depth {
             bits |= Status::DRR;
         }

@@ -25,7 +25,10 @@
 //!
 //! # Errors, and telling them apart
 //! - [`InitError::Absent`]: every status read during a DRR wait returned 0xFF
-//!   (a floating ISA bus: nothing decodes the address).
+//!   (a floating ISA bus: nothing decodes the address). A card whose
+//!   undefined status bits read 1 (DOSBox, wdm-sim's card: idle status 0x3F)
+//!   and whose output is stuck also reads 0xFF throughout; the status
+//!   register cannot tell the two apart, so that card is reported absent too.
 //! - [`InitError::Timeout`]: DRR never cleared although the card answered with
 //!   something other than 0xFF: a card is there but its output is stuck.
 //! - [`InitError::NoAck`]: the enter-UART command went out but no [`ACK`]
@@ -121,7 +124,8 @@ pub enum InitStage {
 /// Why [`initialize`] failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InitError {
-    /// Every status read of a DRR wait returned 0xFF: no card decodes this address.
+    /// Every status read of a DRR wait returned 0xFF: no card decodes this
+    /// address (or a stuck card whose undefined status bits read 1).
     Absent,
     /// DRR never cleared within [`InitBudget::ready_polls`] though the card answered.
     Timeout {
@@ -396,6 +400,33 @@ mod tests {
             1 + 200,
             "one stale-drain read (DSR set), then 200 DRR polls"
         );
+    }
+
+    #[test]
+    fn card_with_high_idle_bits_initialises() {
+        // DOSBox and wdm-sim read the undefined status bits as 1: ready with no
+        // input is 0xBF, ready with input 0x3F; neither is the floating 0xFF.
+        let behaviour = Behaviour {
+            idle_bits: 0x3F,
+            ack_reset_in_uart: false,
+            ..Behaviour::WORKING
+        };
+        let mut card = FakeCard::new(behaviour, Mode::Uart);
+        let report = run(&mut card).unwrap();
+        assert!(!report.reset_acked);
+        assert_eq!(card.mode, Mode::Uart);
+    }
+
+    #[test]
+    fn stuck_card_with_high_idle_bits_reads_as_absent() {
+        let behaviour = Behaviour {
+            idle_bits: 0x3F,
+            never_drains: true,
+            ..Behaviour::WORKING
+        };
+        let mut card = FakeCard::new(behaviour, Mode::Uart);
+        card.write_data(0x90);
+        assert_eq!(run(&mut card), Err(InitError::Absent));
     }
 
     #[test]
