@@ -164,3 +164,19 @@ pub fn run_interrupt(object: usize) {
         }
     }
 }
+
+/// Calls driver code `f` at `irql` the way the kernel or `PortCls` calls a driver routine: the
+/// IRQL is set for the call, and on return the simulation checks that the routine left the
+/// IRQL, spin locks and extended state as it found them (findings otherwise), then restores
+/// the caller's IRQL and delivers what the restored IRQL unmasks. `routine` is the address
+/// findings name (the method's function pointer). For the port model's calls into a miniport
+/// (`IMXF::PutMessage` at `DISPATCH_LEVEL`, `SetState` at `PASSIVE_LEVEL`, ...).
+pub fn call_driver<R>(routine: usize, irql: u8, f: impl FnOnce() -> R) -> R {
+    let previous = with_state("call_driver", |m| {
+        m.enter_routine(RoutineKind::DriverCall, routine, irql)
+    });
+    let result = f();
+    with_state("call_driver", |m| m.leave_routine(previous));
+    crate::scheduler::service();
+    result
+}

@@ -21,6 +21,8 @@ pub enum RoutineKind {
     WorkItem,
     /// A host-side callback the port model scheduled.
     Host,
+    /// A driver routine the port model called directly (a miniport method).
+    DriverCall,
 }
 
 impl fmt::Display for RoutineKind {
@@ -32,6 +34,7 @@ impl fmt::Display for RoutineKind {
             Self::SynchronizedRoutine => "synchronized routine",
             Self::WorkItem => "work item routine",
             Self::Host => "host callback",
+            Self::DriverCall => "driver routine",
         })
     }
 }
@@ -179,6 +182,15 @@ pub enum Finding {
         /// Tag passed to the free.
         freed: u32,
     },
+    /// A freed block was written after its free (special pool's check).
+    PoolModifiedAfterFree {
+        /// The block.
+        address: usize,
+        /// Its tag.
+        tag: u32,
+        /// Offset of the first modified byte.
+        offset: usize,
+    },
     /// Pool allocated with tag 0.
     ZeroPoolTag {
         /// The routine.
@@ -306,6 +318,7 @@ impl Finding {
             | Self::PoolTagMismatch { .. }
             | Self::ZeroPoolTag { .. } => ("BAD_POOL_CALLER", 0xc2),
             Self::FreedPoolHoldsActiveObject { .. } => ("TIMER_OR_DPC_INVALID", 0xc7),
+            Self::PoolModifiedAfterFree { .. } => ("SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION", 0xc1),
             Self::ActiveAtUnload { .. } => (
                 "DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS",
                 0xce,
@@ -453,6 +466,15 @@ impl fmt::Display for Finding {
                 tag_text(*allocated)
             ),
             Self::ZeroPoolTag { call } => write!(f, "{call} with pool tag 0"),
+            Self::PoolModifiedAfterFree {
+                address,
+                tag,
+                offset,
+            } => write!(
+                f,
+                "pool {address:#x} (tag '{}') was written at offset {offset} after it was freed",
+                tag_text(*tag)
+            ),
             Self::PoolLeaked { tag, count, bytes } => write!(
                 f,
                 "driver unloading without freeing its pool: tag '{}' has {count} allocation(s), {bytes} bytes",

@@ -47,6 +47,7 @@ pub mod work;
 mod tests;
 
 pub use config::{FaultInjection, MachineConfig, Mpu401Config, Mpu401Fault, translated_interrupt};
+pub use dispatch::call_driver;
 pub use finding::{Finding, RoutineKind};
 pub use machine::Machine;
 pub use state::{HostCallback, HostLevel, MachineState};

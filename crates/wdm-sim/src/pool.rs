@@ -3,8 +3,13 @@
 //! Each allocation is its own 16-byte-aligned host buffer (the x64 pool's alignment), kept in
 //! a map by address so a free can be checked: NULL, not allocated (double free), or freed with
 //! another tag are findings and leave the pool intact.
+//!
+//! Like Driver Verifier's special pool, a freed block is not returned to the host at once: it
+//! is filled with [`FREED_FILL`] and held in a quarantine of the last [`QUARANTINE_BLOCKS`]
+//! frees. A write through a stale pointer lands there instead of in someone else's memory, and
+//! is found when the block leaves the quarantine (or at the unload checks).
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -58,10 +63,25 @@ pub struct TagUsage {
 /// reads it before writing sees something other than zero.
 pub const UNINITIALIZED_FILL: u8 = 0xA5;
 
+/// The byte a freed block is filled with while in quarantine.
+pub const FREED_FILL: u8 = 0xFD;
+/// How many freed blocks the quarantine holds.
+pub const QUARANTINE_BLOCKS: usize = 256;
+
+/// A freed block written after its free.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ModifiedAfterFree {
+    /// The block as it was allocated.
+    pub block: BlockInfo,
+    /// Offset of the first modified byte.
+    pub offset: usize,
+}
+
 /// The pool.
 #[derive(Debug)]
 pub struct Pool {
     blocks: BTreeMap<usize, Block>,
+    quarantine: VecDeque<(usize, Block)>,
     attempts: u64,
     failures: u64,
     faults: FaultInjection,
@@ -75,6 +95,7 @@ impl Pool {
         let rng = SplitMix64::new(faults.seed);
         Self {
             blocks: BTreeMap::new(),
+            quarantine: VecDeque::new(),
             attempts: 0,
             failures: 0,
             faults,
@@ -117,16 +138,19 @@ impl Pool {
         address
     }
 
-    /// Frees the allocation at `address`. A tag of 0 skips the tag check (as `ExFreePool`
-    /// does); the caller compares the returned block's tag otherwise.
+    /// Frees the allocation at `address` into the quarantine. Returns the block, and a block
+    /// the quarantine let go that had been written after its free, if any.
     ///
     /// # Errors
     /// [`FreeError`] when `address` is NULL or not a live allocation; nothing changes then.
-    pub fn free(&mut self, address: usize) -> Result<BlockInfo, FreeError> {
+    pub fn free(
+        &mut self,
+        address: usize,
+    ) -> Result<(BlockInfo, Option<ModifiedAfterFree>), FreeError> {
         if address == 0 {
             return Err(FreeError::Null);
         }
-        let block = self
+        let mut block = self
             .blocks
             .remove(&address)
             .ok_or(FreeError::NotAllocated)?;
@@ -135,8 +159,40 @@ impl Pool {
             size: block.size,
             tag: block.tag,
         };
-        drop(block.memory);
-        Ok(info)
+        block.memory.fill(Chunk([FREED_FILL; 16]));
+        self.quarantine.push_back((address, block));
+        let evicted = if self.quarantine.len() > QUARANTINE_BLOCKS {
+            self.quarantine
+                .pop_front()
+                .and_then(|(a, b)| Self::modified(a, &b))
+        } else {
+            None
+        };
+        Ok((info, evicted))
+    }
+
+    fn modified(address: usize, block: &Block) -> Option<ModifiedAfterFree> {
+        let offset = block
+            .memory
+            .iter()
+            .flat_map(|c| c.0)
+            .position(|b| b != FREED_FILL)?;
+        Some(ModifiedAfterFree {
+            block: BlockInfo {
+                address,
+                size: block.size,
+                tag: block.tag,
+            },
+            offset,
+        })
+    }
+
+    /// Empties the quarantine, returning the blocks written after their free.
+    pub fn drain_quarantine(&mut self) -> Vec<ModifiedAfterFree> {
+        self.quarantine
+            .drain(..)
+            .filter_map(|(a, b)| Self::modified(a, &b))
+            .collect()
     }
 
     /// The live allocation containing `address`, if any.
@@ -184,9 +240,10 @@ impl Pool {
         usage
     }
 
-    /// Drops every live allocation (the machine is going away).
+    /// Drops every live and quarantined allocation (the machine is going away).
     pub fn clear(&mut self) {
         self.blocks.clear();
+        self.quarantine.clear();
     }
 }
 
@@ -214,15 +271,57 @@ mod tests {
         assert_eq!(pool.live_bytes(), 40);
         assert_eq!(
             pool.free(a),
-            Ok(BlockInfo {
-                address: a,
-                size: 40,
-                tag: TAG
-            })
+            Ok((
+                BlockInfo {
+                    address: a,
+                    size: 40,
+                    tag: TAG
+                },
+                None
+            ))
         );
         assert_eq!(pool.free(a), Err(FreeError::NotAllocated));
         assert_eq!(pool.free(0), Err(FreeError::Null));
         assert_eq!(pool.live(), 0);
+    }
+
+    #[test]
+    fn a_write_after_free_is_found_when_the_block_leaves_quarantine() {
+        let mut pool = Pool::new(FaultInjection::default());
+        let stale = pool.allocate(24, TAG, true);
+        pool.free(stale).unwrap();
+        let stale_ptr = stale as *mut u8;
+        // The driver's bug, simulated: a write through the freed pointer (the block is still
+        // host memory, held by the quarantine).
+        // SAFETY: the quarantine keeps the 32-byte block alive; offset 5 is inside it.
+        unsafe { stale_ptr.wrapping_add(5).write(0x42) };
+        let mut evicted = None;
+        for _ in 0..QUARANTINE_BLOCKS {
+            let a = pool.allocate(8, TAG, true);
+            evicted = evicted.or(pool.free(a).unwrap().1);
+        }
+        assert_eq!(
+            evicted,
+            Some(ModifiedAfterFree {
+                block: BlockInfo {
+                    address: stale,
+                    size: 24,
+                    tag: TAG
+                },
+                offset: 5
+            })
+        );
+        assert!(pool.drain_quarantine().is_empty());
+    }
+
+    #[test]
+    fn untouched_freed_blocks_pass_the_quarantine_check() {
+        let mut pool = Pool::new(FaultInjection::default());
+        for _ in 0..10 {
+            let a = pool.allocate(100, TAG, false);
+            pool.free(a).unwrap();
+        }
+        assert!(pool.drain_quarantine().is_empty());
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::finding::{Finding, RoutineKind};
 use crate::interrupt::InterruptObject;
 use crate::lookaside::Lookasides;
 use crate::mpu401::Mpu401;
-use crate::pool::{FreeError, Pool};
+use crate::pool::{FreeError, ModifiedAfterFree, Pool};
 use crate::portcls::PortClsState;
 use crate::stats::DurationStats;
 use crate::timers::{Expired, Timers};
@@ -445,7 +445,10 @@ impl MachineState {
         let (stats, bound) = match frame.kind {
             RoutineKind::Dpc | RoutineKind::ExTimer => (&mut self.dpc_stats, self.config.dpc_bound),
             RoutineKind::Isr => (&mut self.isr_stats, self.config.isr_bound),
-            RoutineKind::Host | RoutineKind::WorkItem | RoutineKind::SynchronizedRoutine => return,
+            RoutineKind::Host
+            | RoutineKind::WorkItem
+            | RoutineKind::SynchronizedRoutine
+            | RoutineKind::DriverCall => return,
         };
         stats.record(frame.routine, duration);
         if duration <= bound {
@@ -514,7 +517,17 @@ impl MachineState {
             });
         }
         self.forget_objects_in(address, address + block.size.max(1), block.tag);
-        let _ = self.pool.free(address);
+        if let Ok((_, Some(modified))) = self.pool.free(address) {
+            self.record_modified_after_free(modified);
+        }
+    }
+
+    fn record_modified_after_free(&mut self, modified: ModifiedAfterFree) {
+        self.record(Finding::PoolModifiedAfterFree {
+            address: modified.block.address,
+            tag: modified.block.tag,
+            offset: modified.offset,
+        });
     }
 
     fn forget_objects_in(&mut self, start: usize, end: usize, tag: u32) {
@@ -667,7 +680,8 @@ impl MachineState {
         self.unload_checked
     }
 
-    /// The checks Driver Verifier makes when the driver unloads: pool left (by tag), timers
+    /// The checks Driver Verifier makes when the driver unloads: freed pool written after its
+    /// free, pool left (by tag), timers
     /// set, DPCs queued, work items and `EX_TIMER`s not freed, lookaside lists not deleted, COM
     /// references outstanding, spin locks held, IRQL not PASSIVE.
     pub fn unload_checks(&mut self) {
@@ -679,6 +693,9 @@ impl MachineState {
                 irql,
                 max: PASSIVE_LEVEL,
             });
+        }
+        for modified in self.pool.drain_quarantine() {
+            self.record_modified_after_free(modified);
         }
         for (tag, usage) in self.pool.usage_by_tag() {
             self.record(Finding::PoolLeaked {

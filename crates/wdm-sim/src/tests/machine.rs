@@ -54,3 +54,40 @@ fn machines_on_parallel_threads_share_nothing() {
     let times: alloc::vec::Vec<u64> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     assert_eq!(times, [ms(1), ms(2), ms(3), ms(4)]);
 }
+
+#[test]
+fn call_driver_sets_the_irql_and_checks_what_the_routine_left() {
+    use super::support::{irql, raise};
+    let machine = Machine::new(MachineConfig::default());
+    let seen = crate::call_driver(0x1234, 2, irql);
+    assert_eq!((seen, irql()), (2, 0));
+    crate::call_driver(0x1234, 2, || raise(4));
+    assert_eq!(irql(), 0);
+    assert_eq!(
+        machine.take_findings(),
+        [Finding::RoutineChangedIrql {
+            kind: crate::RoutineKind::DriverCall,
+            routine: 0x1234,
+            irql: 4,
+            expected: 2
+        }]
+    );
+}
+
+#[test]
+fn debug_print_and_performance_counter() {
+    use crate::exports::{debug, hal};
+    let machine = Machine::new(MachineConfig::default());
+    machine.run_for(ms(2));
+    // SAFETY: a NUL-terminated format with one integer argument.
+    unsafe { debug::DbgPrintEx(81, 0, c"rdmus: %d events\\n".as_ptr(), 42, 0, 0) };
+    assert_eq!(machine.debug_log(), ["rdmus: 42 events\\n"]);
+    let mut frequency = dmus_sys::kernel::LARGE_INTEGER::from_quad(0);
+    // SAFETY: a writable out-parameter.
+    let counter = unsafe { hal::KeQueryPerformanceCounter(&raw mut frequency) };
+    // SAFETY: both members cover the whole integer.
+    let counter = unsafe { counter.QuadPart };
+    // SAFETY: as above.
+    let frequency = unsafe { frequency.QuadPart };
+    assert_eq!((counter, frequency), (20_000, 10_000_000));
+}

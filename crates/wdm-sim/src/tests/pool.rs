@@ -229,3 +229,29 @@ fn a_seeded_fraction_of_allocations_fails_the_same_way_every_run() {
     let failures = first.iter().filter(|&&f| f).count();
     assert!((40..80).contains(&failures), "{failures} of 200 at 30%");
 }
+
+#[test]
+fn a_write_through_a_freed_pointer_is_caught_at_unload() {
+    let machine = Machine::new(MachineConfig::default());
+    let block = alloc(POOL_FLAG_NON_PAGED, 32, TAG);
+    free(block, TAG);
+    // The bug under test: a stale pointer written after the free. The quarantine still holds
+    // the block, so the write lands in memory the simulation owns.
+    // SAFETY: the quarantine keeps the 32-byte block allocated; offset 9 is inside it.
+    unsafe { block.wrapping_add(9).write(1) };
+    machine.unload_checks();
+    let findings = machine.take_findings();
+    assert_eq!(
+        findings,
+        [Finding::PoolModifiedAfterFree {
+            address: block as usize,
+            tag: TAG,
+            offset: 9
+        }]
+    );
+    assert!(
+        findings[0]
+            .to_string()
+            .starts_with("SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION (c1): pool 0x")
+    );
+}
