@@ -23,6 +23,7 @@ pub mod arch;
 pub mod com;
 pub mod entry;
 pub mod miniport;
+pub mod mpu401;
 pub mod panic;
 pub mod pool;
 pub mod port;

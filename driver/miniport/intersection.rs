@@ -155,22 +155,34 @@ mod tests {
         let mut out = KSDATAFORMAT::default();
         // SAFETY: valid pointers to locals for every call below.
         let status = unsafe {
-            data_range_intersection(Some(&midi), &client, 0, core::ptr::null_mut(), &mut length)
+            data_range_intersection(
+                Some(&midi),
+                &raw const client,
+                0,
+                core::ptr::null_mut(),
+                &raw mut length,
+            )
         };
         assert_eq!((status, length), (STATUS_BUFFER_OVERFLOW, FORMAT_SIZE));
         // SAFETY: as above.
         let status = unsafe {
-            data_range_intersection(Some(&midi), &client, 8, (&raw mut out).cast(), &mut length)
+            data_range_intersection(
+                Some(&midi),
+                &raw const client,
+                8,
+                (&raw mut out).cast(),
+                &raw mut length,
+            )
         };
         assert_eq!(status, STATUS_BUFFER_TOO_SMALL);
         // SAFETY: as above.
         let status = unsafe {
             data_range_intersection(
                 Some(&midi),
-                &client,
+                &raw const client,
                 FORMAT_SIZE,
                 (&raw mut out).cast(),
-                &mut length,
+                &raw mut length,
             )
         };
         assert_eq!((status, length), (STATUS_SUCCESS, FORMAT_SIZE));
@@ -179,10 +191,10 @@ mod tests {
         let status = unsafe {
             data_range_intersection(
                 None,
-                &client,
+                &raw const client,
                 FORMAT_SIZE,
                 (&raw mut out).cast(),
-                &mut length,
+                &raw mut length,
             )
         };
         assert_eq!(status, STATUS_NO_MATCH);

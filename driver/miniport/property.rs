@@ -202,7 +202,6 @@ mod tests {
         assert_eq!(wrapped.reply(&0x0102_0304u32), STATUS_SUCCESS);
         assert_eq!(wrapped.value_size(), 4);
         assert_eq!(wrapped.read_value::<u32>(), Ok(0x0102_0304));
-        drop(wrapped);
         assert_eq!(value[..4], 0x0102_0304u32.to_ne_bytes());
         assert_eq!(value[4], 0xAA, "nothing written past the value");
 

@@ -1,0 +1,11 @@
+//! The MPU-401 UART DirectMusic miniport.
+//!
+//! - [`miniport`]: the `IMiniportDMus` object (Init from the resource list,
+//!   hardware init, interrupt, NewStream, Service).
+//! - [`descriptor`]: the filter the port publishes (pins, nodes, connections).
+//! - [`properties`]: the `KSPROPSETID_Synth` handlers.
+//! - [`render`] and [`render_engine`]: the render stream and its timer-driven writer.
+//! - [`capture`]: the capture stream, fed by the ISR's timestamped ring.
+//! - [`hardware`]: the card's ports and the init delay over the kernel.
+
+pub mod render_engine;

@@ -1,0 +1,542 @@
+//! The render stream's logic, free of COM and kernel calls: what its timer
+//! DPC does with the card, as a function of the master time.
+//!
+//! Events wait in the [`RenderQueue`] until due, then move to a *due* chain
+//! and go out through mpu401's [`PacedWriter`], whole bytes as DRR allows,
+//! in order. Each service call polls the status register at most
+//! [`RenderConfig::max_polls`] times (one ISA cycle, about 1 µs, each), so no
+//! DPC busy-waits longer than that; the default (400) covers one byte time
+//! (320 µs) plus margin, so a 3-byte message is finished within one DPC even
+//! on a card with a one-byte FIFO: a message is split between DPCs only when
+//! the FIFO forces it. What is left waits for the next call, which the caller
+//! arms for [`ServiceOutcome::wake_at`].
+//!
+//! Packages are opened in place (their events play in order, atomically with
+//! respect to other events because nothing is inserted into the due chain
+//! while they play). Events of channel groups other than 0 ("all") and 1 (the
+//! MPU-401's only group) are not played and count as filtered. A card whose
+//! output never drains (the writer reports `Stuck`) faults the stream: every
+//! held event goes back to the allocator, later events are refused, and the
+//! fault clears on STOP.
+
+use dmus_sys::ks::{KSSTATE, KSSTATE_RUN, KSSTATE_STOP};
+use mpu401::{ControlPort, DataPort, OutputState, PacedWriter};
+use mxf::Chain;
+
+use crate::miniport::render_queue::{Discard, RenderQueue};
+
+/// Tuning of a render stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RenderConfig {
+    /// Status polls allowed per service call (≈ µs of busy-waiting per DPC).
+    pub max_polls: u32,
+    /// How long to wait before retrying a backed-up card, in 100 ns.
+    pub retry_delay: i64,
+    /// Consecutive polls with DRR set and no byte accepted before the output
+    /// counts as stuck (counted across service calls).
+    pub stall_limit: u32,
+}
+
+impl RenderConfig {
+    /// 400 polls per DPC, a retry one wire byte (320 µs) later, stuck after
+    /// 8,000 fruitless polls (20 service calls that moved nothing).
+    pub const DEFAULT: Self = Self {
+        max_polls: 400,
+        retry_delay: 3_200,
+        stall_limit: 8_000,
+    };
+}
+
+/// Counters of a render stream (`KSPROPERTY_SYNTH_RUNNINGSTATS` reports `lost`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RenderStats {
+    /// Messages (events) written completely.
+    pub events_played: u64,
+    /// Bytes written to the card.
+    pub bytes_written: u64,
+    /// Events not played because of their channel group.
+    pub events_filtered: u64,
+    /// Events given back unplayed because the output was stuck or the stream stopped mid-play.
+    pub events_lost: u64,
+    /// Service calls.
+    pub services: u64,
+    /// The most status polls one service call used.
+    pub max_polls_in_one_service: u32,
+}
+
+/// Why the stream refused events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RenderError {
+    /// The card's output never drained; the stream discards until STOP.
+    OutputStuck,
+}
+
+/// What a service call leaves for the caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServiceOutcome {
+    /// The master time to call again at, if anything is waiting.
+    pub wake_at: Option<i64>,
+    /// Status polls this call used.
+    pub polls: u32,
+}
+
+/// Whether an event of `group` goes to the MPU-401's one channel group.
+#[must_use]
+pub const fn plays_on_this_port(group: u16) -> bool {
+    matches!(group, 0 | 1)
+}
+
+/// One render stream's events and writer.
+#[derive(Debug)]
+pub struct RenderEngine {
+    config: RenderConfig,
+    queue: RenderQueue,
+    due: Chain,
+    /// Bytes of the first due event already written.
+    offset: usize,
+    writer: PacedWriter,
+    fault: Option<RenderError>,
+    stats: RenderStats,
+}
+
+impl RenderEngine {
+    /// A stopped engine.
+    #[must_use]
+    pub const fn new(config: RenderConfig) -> Self {
+        Self {
+            config,
+            queue: RenderQueue::new(),
+            due: Chain::new(),
+            offset: 0,
+            writer: PacedWriter::new(config.stall_limit),
+            fault: None,
+            stats: RenderStats {
+                events_played: 0,
+                bytes_written: 0,
+                events_filtered: 0,
+                events_lost: 0,
+                services: 0,
+                max_polls_in_one_service: 0,
+            },
+        }
+    }
+
+    /// The counters.
+    #[must_use]
+    pub const fn stats(&self) -> RenderStats {
+        self.stats
+    }
+
+    /// The stream's state.
+    #[must_use]
+    pub const fn state(&self) -> KSSTATE {
+        self.queue.state()
+    }
+
+    /// The fault, if the output got stuck.
+    #[must_use]
+    pub const fn fault(&self) -> Option<RenderError> {
+        self.fault
+    }
+
+    /// Events held or waiting to be written (a package counts as one).
+    #[must_use]
+    pub const fn pending(&self) -> usize {
+        self.queue.len() + self.due.len()
+    }
+
+    /// Bytes due but not yet written: how far behind the wire is.
+    #[must_use]
+    pub fn backlog_bytes(&self) -> usize {
+        let due: usize = self.due.iter().map(|event| event.data().len()).sum();
+        due.saturating_sub(self.offset)
+    }
+
+    /// Takes events from the port (`PutMessage`).
+    ///
+    /// # Errors
+    /// [`RenderError::OutputStuck`] after a fault: the events go back to `pool`.
+    pub fn put<P: Discard>(&mut self, chain: Chain, pool: &mut P) -> Result<(), RenderError> {
+        if let Some(fault) = self.fault {
+            self.stats.events_lost += chain.len() as u64;
+            pool.discard(chain);
+            return Err(fault);
+        }
+        let refused = self.queue.put(chain);
+        pool.discard(refused);
+        Ok(())
+    }
+
+    /// Changes state. STOP gives every held and due event back, resets
+    /// presentation time and clears a fault; a message cut short by STOP
+    /// counts as lost.
+    pub fn set_state<P: Discard>(&mut self, state: KSSTATE, master_now: i64, pool: &mut P) {
+        let dropped = self.queue.set_state(state, master_now);
+        pool.discard(dropped);
+        if state == KSSTATE_STOP {
+            if self.offset > 0 {
+                self.stats.events_lost += 1;
+            }
+            pool.discard(core::mem::take(&mut self.due));
+            self.offset = 0;
+            self.writer.clear_stall();
+            self.fault = None;
+        }
+    }
+
+    /// Gives back everything the engine holds (the stream is going away).
+    pub fn drain<P: Discard>(&mut self, pool: &mut P) {
+        pool.discard(self.queue.take_all());
+        pool.discard(core::mem::take(&mut self.due));
+        self.offset = 0;
+    }
+
+    /// The DPC's work at `master_now`: move due events to the due chain and
+    /// write as much as the poll budget and the card allow. Outside RUN only
+    /// a message already on its way is finished. Spent events go to `pool`.
+    pub fn service<P, IO>(&mut self, master_now: i64, io: &mut IO, pool: &mut P) -> ServiceOutcome
+    where
+        P: Discard,
+        IO: DataPort + ControlPort,
+    {
+        self.stats.services += 1;
+        let running = self.queue.state() == KSSTATE_RUN;
+        if running && self.fault.is_none() {
+            let newly_due = self.queue.pop_due(master_now);
+            self.due.push_back(newly_due);
+        }
+        let mut budget = self.config.max_polls;
+        let mut spent = Chain::new();
+        let mut backed_up = false;
+        // Each pass either retires the first due event, opens a package (its
+        // events replace it), or returns: bounded by the events due.
+        while let Some(front) = self.due.front() {
+            if !running && self.offset == 0 {
+                break;
+            }
+            if front.is_package() {
+                let _ = self.due.open_front_package(pool);
+                continue;
+            }
+            if !plays_on_this_port(front.channel_group()) {
+                self.stats.events_filtered += 1;
+                spent.push_back(self.due.pop_front());
+                continue;
+            }
+            let data = front.data();
+            let rest = data.get(self.offset..).unwrap_or_default();
+            let progress = self.writer.write(io, rest, budget);
+            budget = budget.saturating_sub(progress.polls);
+            self.offset += progress.written;
+            self.stats.bytes_written += progress.written as u64;
+            if self.offset >= data.len() {
+                self.offset = 0;
+                self.stats.events_played += 1;
+                spent.push_back(self.due.pop_front());
+            }
+            match progress.state {
+                OutputState::Complete => {}
+                OutputState::BackedUp => {
+                    backed_up = true;
+                    break;
+                }
+                OutputState::Stuck => {
+                    self.fault = Some(RenderError::OutputStuck);
+                    let lost = core::mem::take(&mut self.due);
+                    self.stats.events_lost += lost.len() as u64;
+                    spent.push_back(lost);
+                    let held = self.queue.take_all();
+                    self.stats.events_lost += held.len() as u64;
+                    spent.push_back(held);
+                    self.offset = 0;
+                    break;
+                }
+            }
+        }
+        pool.discard(spent);
+        let polls = self.config.max_polls - budget;
+        self.stats.max_polls_in_one_service = self.stats.max_polls_in_one_service.max(polls);
+        let retry = (backed_up || (!self.due.is_empty() && (running || self.offset > 0)))
+            .then(|| master_now.saturating_add(self.config.retry_delay));
+        let next = if self.fault.is_some() {
+            None
+        } else {
+            match (retry, self.queue.next_due()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        };
+        ServiceOutcome {
+            wake_at: next,
+            polls,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::vec::Vec;
+
+    use dmus_sys::dmusic::DMUS_KEF;
+    use dmus_sys::ks::{KSSTATE_ACQUIRE, KSSTATE_PAUSE, KSSTATE_RUN, KSSTATE_STOP};
+    use mpu401::{ControlPort, DataPort, Status};
+    use mxf::Chain;
+
+    use super::{RenderConfig, RenderEngine, RenderError};
+    use crate::miniport::render_queue::tests::{TestPool, note, pool};
+
+    /// A card in UART mode with a FIFO, a wire at 320 µs a byte, and a clock
+    /// that advances 1 µs (10 ticks) per port access, in 100 ns ticks.
+    struct Card {
+        now: i64,
+        fifo: Vec<u8>,
+        depth: usize,
+        tx_free_at: i64,
+        wire: Vec<(i64, u8)>,
+        drains: bool,
+        overruns: u32,
+    }
+
+    impl Card {
+        fn new(depth: usize) -> Self {
+            Self {
+                now: 0,
+                fifo: Vec::new(),
+                depth,
+                tx_free_at: 0,
+                wire: Vec::new(),
+                drains: true,
+                overruns: 0,
+            }
+        }
+
+        fn advance(&mut self, to: i64) {
+            self.now = self.now.max(to);
+            while self.drains && !self.fifo.is_empty() && self.tx_free_at <= self.now {
+                let byte = self.fifo.remove(0);
+                self.wire.push((self.tx_free_at, byte));
+                self.tx_free_at += 3_200;
+            }
+        }
+
+        fn tick(&mut self) {
+            let next = self.now + 10;
+            self.advance(next);
+        }
+
+        fn bytes(&self) -> Vec<u8> {
+            self.wire.iter().map(|&(_, b)| b).collect()
+        }
+    }
+
+    impl ControlPort for Card {
+        fn read_status(&mut self) -> Status {
+            self.tick();
+            Status(
+                if self.fifo.len() >= self.depth {
+                    0x40
+                } else {
+                    0
+                } | 0x80
+                    | 0x3F,
+            )
+        }
+        fn write_command(&mut self, _command: u8) {
+            self.tick();
+        }
+    }
+
+    impl DataPort for Card {
+        fn read_data(&mut self) -> u8 {
+            self.tick();
+            0xFE
+        }
+        fn write_data(&mut self, byte: u8) {
+            self.tick();
+            if self.fifo.len() >= self.depth {
+                self.overruns += 1;
+                return;
+            }
+            if self.fifo.is_empty() && self.tx_free_at <= self.now && self.drains {
+                self.wire.push((self.now, byte));
+                self.tx_free_at = self.now + 3_200;
+            } else {
+                self.fifo.push(byte);
+            }
+        }
+    }
+
+    /// Runs service calls at each wake time until nothing is left (bounded).
+    fn run(engine: &mut RenderEngine, card: &mut Card, pool: &mut TestPool, start: i64) -> u32 {
+        let mut at = Some(start);
+        let mut calls = 0;
+        while let Some(time) = at {
+            calls += 1;
+            assert!(calls < 10_000, "the engine keeps waking");
+            card.advance(time);
+            at = engine.service(card.now, card, pool).wake_at;
+        }
+        calls
+    }
+
+    fn running_engine(pool: &mut TestPool) -> RenderEngine {
+        let mut engine = RenderEngine::new(RenderConfig::DEFAULT);
+        engine.set_state(KSSTATE_ACQUIRE, 0, pool);
+        engine.set_state(KSSTATE_PAUSE, 0, pool);
+        engine.set_state(KSSTATE_RUN, 0, pool);
+        engine
+    }
+
+    #[test]
+    fn due_events_reach_the_wire_in_order_and_on_time() {
+        let mut pool = pool();
+        let mut card = Card::new(1);
+        let mut engine = running_engine(&mut pool);
+        // Out of order arrival, one chord at 10 ms, one note at 50 ms.
+        let mut chain = note(&mut pool, 500_000, &[0x80, 60, 0]);
+        chain.push_back(note(&mut pool, 100_000, &[0x90, 60, 100]));
+        chain.push_back(note(&mut pool, 100_000, &[0x90, 64, 100]));
+        engine.put(chain, &mut pool).unwrap();
+        let first = engine.service(0, &mut card, &mut pool);
+        assert_eq!(
+            first.wake_at,
+            Some(100_000),
+            "nothing due yet: wake for the chord"
+        );
+        assert_eq!(first.polls, 0);
+        run(&mut engine, &mut card, &mut pool, 100_000);
+        card.advance(card.now + 100_000);
+        assert_eq!(card.bytes(), [0x90, 60, 100, 0x90, 64, 100, 0x80, 60, 0]);
+        // Each message starts when due or right after the previous one.
+        assert_eq!(
+            card.wire[0].0, 100_020,
+            "one status read and one write after due"
+        );
+        assert_eq!(
+            card.wire[3].0,
+            card.wire[2].0 + 3_200,
+            "back to back on the wire"
+        );
+        assert!(card.wire[6].0 - 500_000 < 10_000, "within a millisecond");
+        assert_eq!(card.overruns, 0, "never writes while DRR is set");
+        assert!(engine.stats().max_polls_in_one_service <= RenderConfig::DEFAULT.max_polls);
+        assert_eq!(engine.stats().events_played, 3);
+        assert_eq!(engine.pending(), 0);
+        pool.check().expect("every event back exactly once");
+    }
+
+    #[test]
+    fn a_three_byte_message_is_not_split_on_a_one_byte_fifo() {
+        let mut pool = pool();
+        let mut card = Card::new(1);
+        let mut engine = running_engine(&mut pool);
+        engine
+            .put(note(&mut pool, 0, &[0x90, 60, 100]), &mut pool)
+            .unwrap();
+        let outcome = engine.service(0, &mut card, &mut pool);
+        assert_eq!(
+            outcome.wake_at, None,
+            "the whole message went out in one call"
+        );
+        assert!(
+            outcome.polls > 300 && outcome.polls <= 400,
+            "{} polls",
+            outcome.polls
+        );
+        card.advance(20_000);
+        assert_eq!(card.bytes(), [0x90, 60, 100]);
+        pool.check().unwrap();
+    }
+
+    #[test]
+    fn a_long_burst_is_paced_across_calls_with_a_bounded_budget() {
+        let mut pool = pool();
+        let mut card = Card::new(1);
+        let mut engine = running_engine(&mut pool);
+        let sysex: Vec<u8> = core::iter::once(0xF0)
+            .chain(1..=40)
+            .chain(core::iter::once(0xF7))
+            .collect();
+        let long = Chain::event(&mut pool, 0, 1, DMUS_KEF::EVENT_COMPLETE, &sysex).unwrap();
+        engine.put(long, &mut pool).unwrap();
+        let calls = run(&mut engine, &mut card, &mut pool, 0);
+        card.advance(card.now + 100_000);
+        assert_eq!(card.bytes(), sysex);
+        assert!(calls > 1, "a 42-byte sysex cannot fit one bounded call");
+        assert!(engine.stats().max_polls_in_one_service <= 400);
+        pool.check().unwrap();
+    }
+
+    #[test]
+    fn packages_play_in_order_and_foreign_groups_are_filtered() {
+        let mut pool = pool();
+        let mut card = Card::new(16);
+        let mut engine = running_engine(&mut pool);
+        let mut contents = note(&mut pool, 0, &[0xB0, 7, 100]);
+        contents.push_back(note(&mut pool, 0, &[0xC0, 5]));
+        let package = Chain::package(&mut pool, 0, 1, contents)
+            .map_err(|e| e.0)
+            .unwrap();
+        let foreign = Chain::event(&mut pool, 0, 2, DMUS_KEF::EVENT_COMPLETE, &[0x90, 1, 1]);
+        let all = Chain::event(&mut pool, 0, 0, DMUS_KEF::EVENT_COMPLETE, &[0xF8]);
+        let mut chain = package;
+        chain.push_back(foreign.unwrap());
+        chain.push_back(all.unwrap());
+        engine.put(chain, &mut pool).unwrap();
+        run(&mut engine, &mut card, &mut pool, 0);
+        card.advance(card.now + 100_000);
+        assert_eq!(card.bytes(), [0xB0, 7, 100, 0xC0, 5, 0xF8]);
+        assert_eq!(engine.stats().events_filtered, 1);
+        pool.check().unwrap();
+    }
+
+    #[test]
+    fn pause_holds_and_stop_flushes() {
+        let mut pool = pool();
+        let mut card = Card::new(1);
+        let mut engine = RenderEngine::new(RenderConfig::DEFAULT);
+        engine.set_state(KSSTATE_ACQUIRE, 0, &mut pool);
+        engine.set_state(KSSTATE_PAUSE, 0, &mut pool);
+        engine
+            .put(note(&mut pool, 0, &[0x90, 60, 100]), &mut pool)
+            .unwrap();
+        assert_eq!(
+            engine.service(1_000_000, &mut card, &mut pool).wake_at,
+            None
+        );
+        assert!(card.wire.is_empty(), "nothing plays in PAUSE");
+        engine.set_state(KSSTATE_STOP, 1_000_000, &mut pool);
+        assert_eq!(engine.pending(), 0);
+        pool.check().expect("STOP gave the held event back");
+        engine
+            .put(note(&mut pool, 0, &[0x90, 60, 100]), &mut pool)
+            .unwrap();
+        assert_eq!(engine.pending(), 0, "a stopped stream does not keep data");
+        pool.check().unwrap();
+    }
+
+    #[test]
+    fn output_that_never_drains_faults_returns_events_and_does_not_hang() {
+        let mut pool = pool();
+        let mut card = Card::new(1);
+        card.drains = false;
+        card.fifo.push(0xFE); // the FIFO is full for good
+        let mut engine = running_engine(&mut pool);
+        for time in [0, 0, 10_000] {
+            engine
+                .put(note(&mut pool, time, &[0x90, 60, 100]), &mut pool)
+                .unwrap();
+        }
+        let calls = run(&mut engine, &mut card, &mut pool, 0);
+        assert!(calls <= 21, "bounded: {calls} calls");
+        assert_eq!(engine.fault(), Some(RenderError::OutputStuck));
+        assert_eq!(engine.stats().events_lost, 3);
+        assert_eq!(
+            engine.put(note(&mut pool, 0, &[0xF8]), &mut pool),
+            Err(RenderError::OutputStuck)
+        );
+        pool.check().expect("every event back, none twice");
+        engine.set_state(KSSTATE_STOP, card.now, &mut pool);
+        assert_eq!(engine.fault(), None, "STOP clears the fault");
+    }
+}
