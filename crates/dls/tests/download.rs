@@ -190,6 +190,10 @@ fn chains_that_loop_are_refused() {
     let link_at = item_offset(&art, usize::try_from(link).unwrap());
     put_u32(&mut art, link_at + 8, link);
     assert_eq!(parse(&art, APPEND), Err(DownloadError::Cycle));
+    // Two regions sharing one item: point the second region's articulation at the global link.
+    let mut shared = base.clone();
+    put_u32(&mut shared, second_at + 12, link);
+    assert_eq!(parse(&shared, APPEND), Err(DownloadError::Cycle));
     // Extension chain on the instrument that loops: give it an index whose "next" is itself.
     let mut ext = base;
     put_u32(&mut ext, ins + 12, link);

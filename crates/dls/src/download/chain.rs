@@ -1,45 +1,53 @@
-//! Cycle detection for the index chains of a download buffer, in O(1) per step.
+//! Every offset-table entry may be used once per buffer.
+//!
+//! `DirectMusic` writes each item of a download buffer for one owner (one region's articulation,
+//! one wave's data), and ddksynth clears the links it follows so that a loop cannot trap it.
+//! Claiming each index at most once refuses loops in any chain (regions, articulation links,
+//! extension chunks) and items shared between owners alike, and bounds the parser's total
+//! work by the number of entries: a hostile buffer cannot make it walk one long chain many
+//! times. One bit per entry.
 
 use alloc::vec;
 use alloc::vec::Vec;
 
 use super::DownloadError;
+use crate::wire::bytes::to_usize;
 
-/// One stamp per offset-table entry; each chain walk uses a fresh stamp, so a repeat within
-/// one chain is a cycle while links shared by different chains are allowed.
-pub struct Visits {
-    stamps: Vec<u32>,
-    current: u32,
+/// The set of claimed offset-table indices.
+pub struct Claims {
+    bits: Vec<u64>,
+    entries: usize,
 }
 
-impl Visits {
-    /// For a table of `entries` entries.
+impl Claims {
+    /// For a table of `entries` entries; index 0 (the buffer's main item) is claimed.
     pub fn new(entries: usize) -> Self {
-        Self {
-            stamps: vec![0; entries],
-            current: 0,
+        let mut claims = Self {
+            bits: vec![0; entries.div_ceil(64)],
+            entries,
+        };
+        if entries > 0 {
+            claims.bits[0] = 1;
         }
+        claims
     }
 
-    /// Starts a new chain.
-    pub fn begin(&mut self) {
-        self.current = self.current.wrapping_add(1);
-        if self.current == 0 {
-            self.stamps.iter_mut().for_each(|s| *s = 0);
-            self.current = 1;
+    /// Claims `index`.
+    ///
+    /// # Errors
+    /// [`DownloadError::BadIndex`] outside the table, [`DownloadError::Cycle`] when the index
+    /// was already used.
+    pub fn claim(&mut self, index: u32) -> Result<(), DownloadError> {
+        let i = to_usize(index);
+        if i >= self.entries {
+            return Err(DownloadError::BadIndex);
         }
-    }
-
-    /// Marks `index` as visited by the current chain.
-    pub fn visit(&mut self, index: u32) -> Result<(), DownloadError> {
-        let slot = self
-            .stamps
-            .get_mut(crate::wire::bytes::to_usize(index))
-            .ok_or(DownloadError::BadIndex)?;
-        if *slot == self.current {
+        let (word, bit) = (i / 64, 1u64 << (i % 64));
+        let slot = self.bits.get_mut(word).ok_or(DownloadError::BadIndex)?;
+        if *slot & bit != 0 {
             return Err(DownloadError::Cycle);
         }
-        *slot = self.current;
+        *slot |= bit;
         Ok(())
     }
 }
@@ -49,14 +57,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn repeat_within_a_chain_is_a_cycle_but_not_across_chains() {
-        let mut v = Visits::new(3);
-        v.begin();
-        assert_eq!(v.visit(1), Ok(()));
-        assert_eq!(v.visit(2), Ok(()));
-        assert_eq!(v.visit(1), Err(DownloadError::Cycle));
-        v.begin();
-        assert_eq!(v.visit(1), Ok(()));
-        assert_eq!(v.visit(3), Err(DownloadError::BadIndex));
+    fn each_index_is_claimed_once() {
+        let mut c = Claims::new(130);
+        assert_eq!(
+            c.claim(0),
+            Err(DownloadError::Cycle),
+            "the main item is never a link"
+        );
+        assert_eq!(c.claim(1), Ok(()));
+        assert_eq!(c.claim(129), Ok(()));
+        assert_eq!(c.claim(1), Err(DownloadError::Cycle));
+        assert_eq!(c.claim(130), Err(DownloadError::BadIndex));
+        assert_eq!(c.claim(u32::MAX), Err(DownloadError::BadIndex));
     }
 }

@@ -13,7 +13,8 @@ pub enum DownloadError {
     /// An item refers to an offset-table index that does not exist (or to index 0 where the
     /// main item cannot be meant).
     BadIndex,
-    /// A region, articulation or extension-chunk chain comes back to a link it already visited.
+    /// An offset-table index is used twice: a region, articulation or extension-chunk chain
+    /// loops, or two owners share one item.
     Cycle,
     /// `dwDLType` is not one the synth takes (instrument, instrument2, wave).
     UnknownType,
@@ -39,7 +40,7 @@ impl fmt::Display for DownloadError {
             Self::Truncated => "download buffer is truncated",
             Self::BadOffsetTable => "download offset table is invalid",
             Self::BadIndex => "download item refers to a missing offset-table index",
-            Self::Cycle => "download chain loops",
+            Self::Cycle => "download item used twice (a chain loops)",
             Self::UnknownType => "download type is not supported",
             Self::BadWave => "wave format is not PCM mono 8/16-bit",
             Self::TruncatedWave => "wave data runs past the buffer",

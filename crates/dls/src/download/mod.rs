@@ -10,4 +10,4 @@ pub mod store;
 
 pub use error::DownloadError;
 pub use parse::{Articulation, Parsed, ParsedInstrument, ParsedRegion, ParsedWave, parse};
-pub use store::{Downloaded, InstrumentStore, Refused, StoredWave, WaveSamples};
+pub use store::{APPEND_SAMPLES, Downloaded, InstrumentStore, Refused, StoredWave, WaveSamples};

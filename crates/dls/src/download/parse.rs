@@ -4,15 +4,16 @@
 //! as soon as the download returns, as ddksynth does). Waves are not copied: the parser
 //! returns where the samples lie in the buffer, and the store keeps the buffer.
 //!
-//! Every index is checked against the offset table, every item against `cbSize`, every chain
-//! (regions, articulation links, extension chunks) for cycles, and every count against the
-//! bytes that hold it. Nothing panics on any input.
+//! Every index is checked against the offset table, every item against `cbSize`, every count
+//! against the bytes that hold it, and every index is used at most once per buffer (which
+//! refuses loops in the region, articulation and extension-chunk chains and bounds the work
+//! by the table's size). Nothing panics on any input.
 
 use alloc::vec::Vec;
 use core::ops::Range;
 
 use super::DownloadError;
-use super::chain::Visits;
+use super::chain::Claims;
 use crate::model::{
     ArticulationLevel, ConnectionBlock, KeyRange, Patch, SampleInfo, WaveFormat, WaveLoop,
 };
@@ -131,7 +132,7 @@ pub enum Parsed {
 /// The first fault found, as a [`DownloadError`].
 pub fn parse(buffer: &[u8], append_samples: u32) -> Result<Parsed, DownloadError> {
     let view = DownloadView::new_checked(buffer)?;
-    let mut visits = Visits::new(to_usize(view.entries()));
+    let mut visits = Claims::new(to_usize(view.entries()));
     match view.kind() {
         DMUS_DOWNLOADINFO_WAVE => parse_wave(&view, &mut visits, append_samples).map(Parsed::Wave),
         DMUS_DOWNLOADINFO_INSTRUMENT => {
@@ -151,13 +152,12 @@ fn field(item: &[u8], at: usize) -> Result<u32, DownloadError> {
 /// Checks an extension-chunk chain (contents are not used).
 fn check_extensions(
     view: &DownloadView<'_>,
-    visits: &mut Visits,
+    visits: &mut Claims,
     first: u32,
 ) -> Result<(), DownloadError> {
-    visits.begin();
     let mut index = first;
     while index != 0 {
-        visits.visit(index)?;
+        visits.claim(index)?;
         let item = view.item(index, EXTENSION_HEADER_LEN)?;
         let bytes = to_usize(field(item, 0)?);
         if bytes > item.len() - EXTENSION_HEADER_LEN {
@@ -169,10 +169,15 @@ fn check_extensions(
 }
 
 /// Checks a `DMUS_COPYRIGHT` item (contents are not used).
-fn check_copyright(view: &DownloadView<'_>, index: u32) -> Result<(), DownloadError> {
+fn check_copyright(
+    view: &DownloadView<'_>,
+    visits: &mut Claims,
+    index: u32,
+) -> Result<(), DownloadError> {
     if index == 0 {
         return Ok(());
     }
+    visits.claim(index)?;
     let item = view.item(index, 4)?;
     if to_usize(field(item, 0)?) > item.len() - 4 {
         return Err(DownloadError::Truncated);
@@ -182,12 +187,12 @@ fn check_copyright(view: &DownloadView<'_>, index: u32) -> Result<(), DownloadEr
 
 fn parse_wave(
     view: &DownloadView<'_>,
-    visits: &mut Visits,
+    visits: &mut Claims,
     append_samples: u32,
 ) -> Result<ParsedWave, DownloadError> {
     let wave = view.item(0, WAVE_LEN)?;
     check_extensions(view, visits, field(wave, 0)?)?;
-    check_copyright(view, field(wave, 4)?)?;
+    check_copyright(view, visits, field(wave, 4)?)?;
     let data_index = field(wave, 8)?;
     let f = |at| u16_at(wave, at).ok_or(DownloadError::Truncated);
     let format = WaveFormat {
@@ -204,6 +209,7 @@ fn parse_wave(
     if data_index == 0 {
         return Err(DownloadError::BadIndex);
     }
+    visits.claim(data_index)?;
     let data_item = view.offset(data_index)?;
     let declared = to_usize(field(view.item(data_index, 4)?, 0)?);
     let start = data_item + 4;
@@ -230,7 +236,7 @@ fn parse_wave(
 
 fn parse_instrument(
     view: &DownloadView<'_>,
-    visits: &mut Visits,
+    visits: &mut Claims,
     level2: bool,
 ) -> Result<ParsedInstrument, DownloadError> {
     let ins = view.item(0, INSTRUMENT_LEN)?;
@@ -238,17 +244,16 @@ fn parse_instrument(
     let first_region = field(ins, 4)?;
     let global_art = field(ins, 8)?;
     check_extensions(view, visits, field(ins, 12)?)?;
-    check_copyright(view, field(ins, 16)?)?;
+    check_copyright(view, visits, field(ins, 16)?)?;
     let flags = field(ins, 20)?;
     let articulation = parse_articulation(view, visits, global_art, level2)?;
 
     // Region articulations are walked inside the loop with their own stamps, so collect the
     // region chain first.
     let mut region_indices = Vec::new();
-    visits.begin();
     let mut index = first_region;
     while index != 0 {
-        visits.visit(index)?;
+        visits.claim(index)?;
         region_indices.push(index);
         index = field(view.item(index, REGION_LEN)?, 16)?;
     }
@@ -278,7 +283,7 @@ fn range(item: &[u8], at: usize) -> Result<KeyRange, DownloadError> {
 
 fn parse_region(
     view: &DownloadView<'_>,
-    visits: &mut Visits,
+    visits: &mut Claims,
     index: u32,
     level2: bool,
 ) -> Result<ParsedRegion, DownloadError> {
@@ -324,7 +329,7 @@ fn parse_region(
 
 fn parse_articulation(
     view: &DownloadView<'_>,
-    visits: &mut Visits,
+    visits: &mut Claims,
     first: u32,
     level2: bool,
 ) -> Result<Option<Articulation>, DownloadError> {
@@ -332,22 +337,23 @@ fn parse_articulation(
         return Ok(None);
     }
     if !level2 {
+        visits.claim(first)?;
         let art = view.item(first, ARTICULATION_LEN)?;
         let params_index = field(art, 0)?;
         check_extensions(view, visits, field(art, 4)?)?;
         if params_index == 0 {
             return Err(DownloadError::BadIndex);
         }
+        visits.claim(params_index)?;
         return Ok(Some(Articulation::Dls1(read_articparams(
             view.item(params_index, ARTICPARAMS_LEN)?,
         )?)));
     }
     // Walk the link chain first with its own stamp, then the extension chains of its links.
     let mut links = Vec::new();
-    visits.begin();
     let mut index = first;
     while index != 0 {
-        visits.visit(index)?;
+        visits.claim(index)?;
         let link = view.item(index, ARTICULATION2_LEN)?;
         links.push((field(link, 0)?, field(link, 4)?));
         index = field(link, 8)?;
@@ -358,6 +364,7 @@ fn parse_articulation(
         if list_index == 0 {
             continue;
         }
+        visits.claim(list_index)?;
         let connections =
             read_connection_list(view.item(list_index, 8)?).ok_or(DownloadError::Truncated)?;
         blocks.push(ConnectionBlock {

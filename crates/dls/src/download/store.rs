@@ -17,6 +17,10 @@ use super::DownloadError;
 use super::parse::{Parsed, ParsedInstrument, ParsedRegion, ParsedWave, parse};
 use crate::model::{Patch, WaveFormat};
 
+/// The value rdmus reports for `KSPROPERTY_SYNTH_DLS_APPEND`: one frame, ddksynth's value and
+/// all that linear interpolation past the last frame needs.
+pub const APPEND_SAMPLES: u32 = 1;
+
 /// A wave kept in the store, with the buffer it came in.
 #[derive(Debug)]
 pub struct StoredWave<B> {

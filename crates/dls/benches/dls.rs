@@ -1,0 +1,162 @@
+//! DLS benchmarks on the shared GM bank (5 MB, 329 instruments, 488 waves):
+//! `.dls` parse, download-buffer build, kernel-side validation of every buffer, store
+//! download, and the voice render loop (32 voices of piano).
+//!
+//! `cargo bench -p dls --bench dls` (set `DLS_BENCH_BANK` to use another bank; without
+//! /work/shared it prints a message and skips).
+#![allow(missing_docs)] // Bench binary.
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use dls::download::build::{CollectionBuffers, build_collection};
+use dls::download::{APPEND_SAMPLES, InstrumentStore, parse};
+use dls::model::Patch;
+use dls::synth::articulation::note_params;
+use dls::synth::voice::Voice;
+use dls::wire::file::DlsFile;
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Instant;
+
+const RATE: u32 = 22050;
+const VOICES: usize = 32;
+const BLOCK: usize = 1024;
+
+fn bank() -> Option<Vec<u8>> {
+    let path = std::env::var_os("DLS_BENCH_BANK").map_or_else(
+        || PathBuf::from("/work/shared/data/dls/sf_GMbank.dls"),
+        PathBuf::from,
+    );
+    match std::fs::read(&path) {
+        Ok(b) => Some(b),
+        Err(e) => {
+            eprintln!(
+                "skipping dls benches: {} not readable ({e})",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
+fn store_of(built: &CollectionBuffers) -> InstrumentStore<Vec<u8>> {
+    let mut store = InstrumentStore::new(APPEND_SAMPLES);
+    for b in built.waves.iter().chain(&built.instruments) {
+        store
+            .download(b.bytes.clone())
+            .expect("built buffers download");
+    }
+    store
+}
+
+fn voices(store: &InstrumentStore<Vec<u8>>) -> Vec<(Voice, u32)> {
+    let piano = store.instrument(Patch(0)).expect("GM piano");
+    (0..VOICES)
+        .map(|n| {
+            let key = 36 + u8::try_from(n).unwrap() * 2;
+            let (region, wave) = store
+                .regions_for(Patch(0), key, 100)
+                .next()
+                .expect("a region per key");
+            let params = note_params(piano.articulation.as_ref(), region, key, 100);
+            (
+                Voice::start(wave.format(), wave.frames(), &region.sample, &params, RATE),
+                region.wave_dlid,
+            )
+        })
+        .collect()
+}
+
+fn render_block(store: &InstrumentStore<Vec<u8>>, voices: &mut [(Voice, u32)], out: &mut [i32]) {
+    out.fill(0);
+    for (voice, dlid) in voices.iter_mut() {
+        if let Some(wave) = store.wave(*dlid) {
+            voice.render(wave.samples_with_guard(), out);
+        }
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let Some(bytes) = bank() else { return };
+
+    // One timed pass of each stage, printed as figures.
+    let t = Instant::now();
+    let file = DlsFile::parse(&bytes).expect("bank parses");
+    let parse_time = t.elapsed();
+    let t = Instant::now();
+    let built = build_collection(&file, 1, APPEND_SAMPLES).expect("bank builds");
+    let build_time = t.elapsed();
+    let all: Vec<&[u8]> = built
+        .waves
+        .iter()
+        .chain(&built.instruments)
+        .map(|b| &b.bytes[..])
+        .collect();
+    let total: usize = all.iter().map(|b| b.len()).sum();
+    let t = Instant::now();
+    for b in &all {
+        parse(b, APPEND_SAMPLES).expect("valid");
+    }
+    let validate_time = t.elapsed();
+    let store = store_of(&built);
+    let mut vs = voices(&store);
+    let mut out = vec![0i32; BLOCK];
+    let blocks = 200;
+    let t = Instant::now();
+    for _ in 0..blocks {
+        render_block(&store, &mut vs, &mut out);
+    }
+    let render = t.elapsed();
+    let voice_samples = f64::from(u32::try_from(blocks * BLOCK * VOICES).unwrap());
+    let per_sec = voice_samples / render.as_secs_f64();
+    println!(
+        "GM bank {} bytes: parse {parse_time:?}, build {} buffers ({total} bytes) {build_time:?}, \
+         validate all {validate_time:?}; render {VOICES} voices: {:.1} M voice-samples/s = {:.1}x real time at {RATE} Hz",
+        bytes.len(),
+        all.len(),
+        per_sec / 1e6,
+        per_sec / (f64::from(RATE) * f64::from(u32::try_from(VOICES).unwrap())),
+    );
+
+    let mut g = c.benchmark_group("gm_bank");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(bytes.len() as u64));
+    g.bench_function("parse_dls_file", |b| {
+        b.iter(|| DlsFile::parse(black_box(&bytes)).unwrap().instruments.len());
+    });
+    g.bench_function("build_download_buffers", |b| {
+        b.iter(|| build_collection(black_box(&file), 1, APPEND_SAMPLES).unwrap());
+    });
+    g.throughput(Throughput::Bytes(total as u64));
+    g.bench_function("validate_all_buffers", |b| {
+        b.iter(|| {
+            all.iter()
+                .filter(|buf| parse(black_box(buf), APPEND_SAMPLES).is_ok())
+                .count()
+        });
+    });
+    g.bench_function("download_all_into_store", |b| {
+        b.iter_batched(
+            || built.clone(),
+            |built| {
+                let mut store = InstrumentStore::new(APPEND_SAMPLES);
+                for buf in built.waves.into_iter().chain(built.instruments) {
+                    store.download(buf.bytes).unwrap();
+                }
+                store.wave_count()
+            },
+            BatchSize::LargeInput,
+        );
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("voice");
+    g.throughput(Throughput::Elements((BLOCK * VOICES) as u64));
+    g.bench_function("render_32_piano_voices_1024", |b| {
+        let mut vs = voices(&store);
+        b.iter(|| render_block(&store, &mut vs, &mut out));
+    });
+    g.finish();
+}
+
+criterion_group!(dls_benches, benches);
+criterion_main!(dls_benches);
