@@ -2,8 +2,26 @@
 //! receives and the kernel events (`DMUS_KERNEL_EVENT`) a `DirectMusic` miniport handles.
 //!
 //! Plain `no_std` Rust: no COM, no kernel calls, no clock reads (time is always
-//! an argument). `unsafe` is denied everywhere except in [`raw`], the one
-//! module that owns and walks raw event chains.
+//! an argument, in 100 ns units). `unsafe` is denied everywhere except in
+//! [`raw`], the one module that owns and walks raw event chains.
+//!
+//! | module | job |
+//! |---|---|
+//! | [`wire`] | checked readers and writers of `KSMUSICFORMAT` and `DMUS_EVENTHEADER` buffers (bytes only) |
+//! | [`raw`] | [`Chain`] (owned `pNextEvt` chains, packages, long data), the [`EventPool`] trait, [`FixedPool`] (host) and [`raw::CountingPool`] (checking wrapper) |
+//! | [`unpack`] | render IRP → chain, with the time rules (first delta from `PresentationTime`, never backwards across IRPs) |
+//! | [`sequencer`] | time-ordered, intrusive queue with the render `KSSTATE` rules and a presentation clock |
+//! | [`pack`] | capture chain → IRP buffers of a given size, carrying what does not fit |
+//! | [`midi`] | MIDI 1.0 byte-stream parser (running status, realtime anywhere, sysex pieces) |
+//! | [`capture`] | captured `(byte, time)` → events; the capture `KSSTATE` rule |
+//! | [`build`] | messages → events (split into `DMUS_KEF_EVENT_INCOMPLETE` pieces when long) |
+//!
+//! Render, as the port and driver use it: `unpack::KsMusicUnpacker::unpack`
+//! (or `DmusUnpacker`) → `Sequencer::put` → on the timer, `Sequencer::pop_due`
+//! → play → `Chain::free` to the pool; `Sequencer::next_due_time` arms the
+//! timer. Capture: `capture::CaptureParser::parse` → `pack::Packer::push` →
+//! `Packer::pack_ksmusic`/`pack_dmus` per IRP. A user-mode application's
+//! buffers are built with `wire::ksmusic::Writer` / `wire::dmus::Writer`.
 // Unit tests and the `std` feature (host helpers) link std; everything else is core only.
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![deny(unsafe_code)]
