@@ -9,6 +9,7 @@ use core::cell::RefCell;
 use core::marker::PhantomData;
 
 use crate::config::MachineConfig;
+use crate::cpu::PASSIVE_LEVEL;
 use crate::current;
 use crate::finding::Finding;
 use crate::scheduler;
@@ -54,17 +55,18 @@ impl Machine {
     /// events happen, interrupts, DPCs and work items run. The clock ends at `t` (or later if
     /// a routine was still running past it).
     pub fn run_until(&self, t: u64) {
+        self.with(|m| m.check_call("Machine::run_until", PASSIVE_LEVEL, false));
         scheduler::run_until(t);
     }
 
     /// Runs the machine for `d` ticks.
     pub fn run_for(&self, d: u64) {
-        scheduler::run_until(self.now() + d);
+        self.run_until(self.now() + d);
     }
 
     /// Runs whatever is due now (queued DPCs, work items) without moving the clock.
     pub fn run_pending(&self) {
-        scheduler::run_until(self.now());
+        self.run_until(self.now());
     }
 
     /// Findings so far (cloned; they still count as unacknowledged).

@@ -82,7 +82,7 @@ pub fn run_until(target: u64) {
                 match next {
                     Some(t) => m.advance_to(t),
                     None if m.now() < target => m.advance_to(target),
-                    None => return m.has_queued_work(),
+                    None => return m.has_runnable_work(),
                 }
                 true
             });

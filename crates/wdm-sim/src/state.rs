@@ -424,12 +424,22 @@ impl MachineState {
         None
     }
 
-    /// Whether anything is queued to run (DPCs, work, a pending interrupt).
+    /// Whether anything queued can run at the current IRQL (DPCs below `DISPATCH_LEVEL`, work
+    /// at `PASSIVE_LEVEL`, a pending interrupt below its DIRQL or with nobody connected).
     #[must_use]
-    pub fn has_queued_work(&self) -> bool {
-        !self.dpcs.queue.is_empty()
-            || !self.work.queue.is_empty()
-            || self.mpu.as_ref().is_some_and(Mpu401::interrupt_pending)
+    pub fn has_runnable_work(&self) -> bool {
+        let irql = self.cpu.irql();
+        let interrupt = self.mpu.as_ref().is_some_and(|mpu| {
+            let irq = mpu.config().irq;
+            let target = self
+                .interrupts
+                .values()
+                .find(|i| i.connected && i.irq == irq);
+            mpu.interrupt_pending() && target.is_none_or(|i| irql < i.dirql)
+        });
+        interrupt
+            || (irql < DISPATCH_LEVEL && !self.dpcs.queue.is_empty())
+            || (irql == PASSIVE_LEVEL && !self.work.queue.is_empty())
     }
 
     /// The kernel calls a driver routine at `irql`: returns the IRQL to restore after.
@@ -586,13 +596,18 @@ impl MachineState {
         self.com.register(object, kind);
     }
 
-    /// `AddRef` on a registered object: the new count (0 if unknown, which is a finding).
+    /// `AddRef` on a registered object: the new count (0 for an object the sim does not know or
+    /// already destroyed, which is a finding).
     pub fn com_add_ref(&mut self, object: usize) -> u32 {
         if let Some(refs) = self.com.add_ref(object) {
             return refs;
         }
         let kind = self.com.get(object).map_or("COM object", |r| r.kind);
-        self.record(Finding::ComOverRelease { kind, object });
+        self.record(Finding::UninitializedObject {
+            call: "AddRef",
+            kind,
+            object,
+        });
         0
     }
 

@@ -91,3 +91,26 @@ fn debug_print_and_performance_counter() {
     let frequency = unsafe { frequency.QuadPart };
     assert_eq!((counter, frequency), (20_000, 10_000_000));
 }
+
+#[test]
+fn running_the_clock_at_a_raised_irql_is_a_finding_and_does_not_hang() {
+    use super::support::{init_dpc, insert_dpc, lower, raise, recording_dpc, seen, storage};
+    let machine = Machine::new(MachineConfig::default());
+    let mut d = storage();
+    let dpc = d.as_ptr::<dmus_sys::kernel::KDPC>();
+    init_dpc(dpc, Some(recording_dpc), 0);
+    let old = raise(2);
+    insert_dpc(dpc);
+    machine.run_for(ms(1));
+    assert!(seen().is_empty(), "a DPC cannot run at DISPATCH_LEVEL");
+    lower(old);
+    assert_eq!(seen().len(), 1, "lowering the IRQL delivers it");
+    assert_eq!(
+        machine.take_findings(),
+        [Finding::IrqlTooHigh {
+            call: "Machine::run_until",
+            irql: 2,
+            max: 0
+        }]
+    );
+}
