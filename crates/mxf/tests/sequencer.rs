@@ -170,3 +170,26 @@ fn packages_are_sequenced_whole() {
     assert_eq!(seq.set_state(KSSTATE_STOP, 0, &mut p).events, 1);
     p.check().unwrap();
 }
+
+#[test]
+fn detached_variants_hand_chains_back_whole() {
+    let mut p = pool(64, 0, 16);
+    let mut seq = Sequencer::new();
+    let refused = seq.put_detach(tagged(&mut p, 0, 0));
+    assert_eq!(refused.len(), 1);
+    refused.free(&mut p);
+    assert!(seq.set_state_detach(KSSTATE_PAUSE, 0).is_empty());
+    assert!(seq.put_detach(tagged(&mut p, 7, 1)).is_empty());
+    assert!(seq.put_detach(tagged(&mut p, 3, 2)).is_empty());
+    let flushed = seq.set_state_detach(KSSTATE_STOP, 0);
+    let times: Vec<i64> = flushed.iter().map(|e| e.time()).collect();
+    assert_eq!(times, [3, 7]);
+    flushed.free(&mut p);
+    seq.set_state(KSSTATE_RUN, 0, &mut p);
+    seq.put(tagged(&mut p, 1_000, 3), &mut p);
+    let all = seq.take_all();
+    assert_eq!(all.len(), 1);
+    assert!(seq.is_empty());
+    all.free(&mut p);
+    p.check().unwrap();
+}

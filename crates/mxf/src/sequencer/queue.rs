@@ -75,12 +75,20 @@ impl Sequencer {
         master_now: i64,
         pool: &mut P,
     ) -> FreeCount {
+        self.set_state_detach(state, master_now).free(pool)
+    }
+
+    /// As [`set_state`](Self::set_state), but hands what STOP discards back
+    /// as a chain, for a caller that returns chains whole (a miniport gives
+    /// them to the allocator's `PutMessage`, which frees buffers and packages
+    /// itself). Empty unless entering STOP.
+    pub fn set_state_detach(&mut self, state: KSSTATE, master_now: i64) -> Chain {
         self.state = state;
         self.clock.set_state(state, master_now);
         if state == KSSTATE_STOP {
-            core::mem::take(&mut self.queue).free(pool)
+            core::mem::take(&mut self.queue)
         } else {
-            FreeCount::default()
+            Chain::new()
         }
     }
 
@@ -88,11 +96,23 @@ impl Sequencer {
     /// the chain goes straight back to `pool` (a stopped render pin discards
     /// its data); in every other state it is held until due.
     pub fn put<P: EventPool + ?Sized>(&mut self, chain: Chain, pool: &mut P) -> FreeCount {
+        self.put_detach(chain).free(pool)
+    }
+
+    /// As [`put`](Self::put), but hands a chain refused in STOP back to the
+    /// caller instead of freeing it. Empty when the chain was taken.
+    pub fn put_detach(&mut self, chain: Chain) -> Chain {
         if self.state == KSSTATE_STOP {
-            return chain.free(pool);
+            return chain;
         }
         self.queue.insert_by_time(chain);
-        FreeCount::default()
+        Chain::new()
+    }
+
+    /// Detaches everything held, due or not, in presentation order (a device
+    /// fault, or a miniport that stops early).
+    pub fn take_all(&mut self) -> Chain {
+        core::mem::take(&mut self.queue)
     }
 
     /// Detaches every event due at master time `master_now` (presentation
