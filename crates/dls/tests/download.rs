@@ -592,3 +592,14 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn store_takes_any_owned_byte_buffer() {
+    let built = small_buffers();
+    let mut store: InstrumentStore<Box<[u8]>> = InstrumentStore::new(APPEND);
+    for b in built.waves.iter().chain(&built.instruments) {
+        store.download(b.bytes.clone().into_boxed_slice()).unwrap();
+    }
+    assert_eq!((store.wave_count(), store.instrument_count()), (2, 2));
+    assert_eq!(store.regions_for(Patch(0x8000_0000), 35, 1).count(), 1);
+}
