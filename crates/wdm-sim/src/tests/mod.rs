@@ -8,5 +8,6 @@ mod interrupt;
 mod lookaside;
 mod machine;
 mod pool;
+mod properties;
 mod sync;
 mod work;
