@@ -70,7 +70,7 @@ impl Summary {
             irp_size,
             ksmusic_irps: build_ksmusic(timeline, irp_size)?.len(),
             dmus_irps: build_dmus(timeline, irp_size, DEFAULT_CHANNEL_GROUP)?.len(),
-            warnings: timeline.warnings.iter().map(|w| format!("{w:?}")).collect(),
+            warnings: timeline.warnings.iter().map(ToString::to_string).collect(),
         })
     }
 }
@@ -153,6 +153,28 @@ mod tests {
         assert!(text.contains("duration:    1.000000 s"), "{text}");
         assert!(
             text.contains("ends at 0.002880 s, longest wait behind presentation time 0.001920 s"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn warnings_print_in_words() {
+        let mut t = Timeline::empty(SmfFormat::SingleTrack);
+        t.warnings.push(crate::timeline::SmfWarning::UnknownChunk {
+            id: *b"Junk",
+            offset: 14,
+        });
+        t.warnings.push(crate::timeline::SmfWarning::TrailingBytes {
+            offset: 275,
+            len: 1,
+        });
+        let text = Summary::new(&t, 4096).unwrap().to_string();
+        assert!(
+            text.contains("warning:     chunk \"Junk\" at byte 0xE is not a track; skipped"),
+            "{text}"
+        );
+        assert!(
+            text.contains("warning:     1 byte(s) after the last chunk, at byte 0x113, ignored"),
             "{text}"
         );
     }

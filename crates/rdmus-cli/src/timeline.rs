@@ -94,6 +94,39 @@ pub enum SmfWarning {
     },
 }
 
+impl core::fmt::Display for SmfWarning {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::TrailingBytes { offset, len } => {
+                write!(
+                    f,
+                    "{len} byte(s) after the last chunk, at byte {offset:#X}, ignored"
+                )
+            }
+            Self::UnknownChunk { id, offset } => {
+                write!(
+                    f,
+                    "chunk {:?} at byte {offset:#X} is not a track; skipped",
+                    String::from_utf8_lossy(id)
+                )
+            }
+            Self::ExtraTracks { declared, found } => {
+                write!(
+                    f,
+                    "{found} track chunks but the header declares {declared}; the extra ones are ignored"
+                )
+            }
+            Self::RunningStatusAcrossMeta { track, offset } => write!(
+                f,
+                "track {track}, byte {offset:#X}: running status continues across a meta or sysex event"
+            ),
+            Self::UnterminatedSysEx { track } => {
+                write!(f, "track {track}: a split sysex message never ends with F7")
+            }
+        }
+    }
+}
+
 /// A file's messages in time order (stable: equal times keep file order).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Timeline {
