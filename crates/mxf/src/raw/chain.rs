@@ -101,7 +101,7 @@ fn time_of(event: NonNull<Event>) -> i64 {
 
 /// Reads an event's `pNextEvt`.
 fn next_of(event: NonNull<Event>) -> Option<NonNull<Event>> {
-    // SAFETY: as for time_of.
+    // SAFETY: as for time_of: an owned event, valid for reads. Any IRQL.
     NonNull::new(unsafe { (*event.as_ptr()).pNextEvt })
 }
 
@@ -418,7 +418,8 @@ impl Chain {
         if !event.usFlags.contains(DMUS_KEF::PACKAGE_EVENT) {
             return false;
         }
-        // SAFETY: a package event's payload is its pPackageEvt pointer.
+        // SAFETY: a package event's payload is its pPackageEvt pointer
+        // (invariant); reading a pointer field of a plain union. Any IRQL.
         let contents = unsafe { event.uData.pPackageEvt };
         // Detach the contents from the shell so freeing the shell frees only it.
         event.uData = DMUS_KERNEL_EVENT_DATA {
@@ -428,6 +429,7 @@ impl Chain {
         event.cbEvent = 0;
         // SAFETY: the package owned its contents chain (invariant) and we just
         // cut the package's pointer to it, so ownership moves to this value.
+        // Any IRQL (memory only).
         let mut contents = unsafe { Self::from_raw(contents) };
         let shell = self.pop_front();
         shell.free(pool);
@@ -446,12 +448,13 @@ impl Chain {
         // front of the rest, so every owned event is visited exactly once.
         while let Some(node) = pending {
             // SAFETY: `node` is an event this chain owns (invariant), valid and
-            // not referenced elsewhere; it is ours until given back below.
+            // not referenced elsewhere; it is ours until given back below. Any
+            // IRQL (memory only).
             let event = unsafe { &mut *node.as_ptr() };
             pending = NonNull::new(event.pNextEvt);
             if event.usFlags.contains(DMUS_KEF::PACKAGE_EVENT) {
                 // SAFETY: a package event's payload is the pPackageEvt pointer
-                // (invariant); reading a pointer field of a plain union.
+                // (invariant); reading a pointer field of a plain union. Any IRQL.
                 let contents = unsafe { event.uData.pPackageEvt };
                 if let Some(first) = NonNull::new(contents) {
                     let mut last = first;
@@ -463,7 +466,7 @@ impl Chain {
                 }
             } else if !SHORT_EVT(event.cbEvent) {
                 // SAFETY: a long data event's payload is its pbData pointer
-                // (invariant).
+                // (invariant). Any IRQL.
                 let buffer = unsafe { event.uData.pbData };
                 if let Some(buffer) = NonNull::new(buffer) {
                     // SAFETY: the buffer came from this pool (from_raw/event
@@ -543,17 +546,18 @@ impl<'a> EventRef<'a> {
         let len = usize::from(self.event.cbEvent);
         if SHORT_EVT(self.event.cbEvent) {
             // SAFETY: short events keep their bytes inline (invariant); abData is
-            // plain bytes, valid for any bit pattern.
+            // plain bytes, valid for any bit pattern. Any IRQL.
             let inline: &'a [u8; INLINE_CAPACITY] = unsafe { &self.event.uData.abData };
             &inline[..len]
         } else {
-            // SAFETY: long events hold their buffer pointer (invariant).
+            // SAFETY: long events hold their buffer pointer (invariant). Any IRQL.
             let buffer = unsafe { self.event.uData.pbData };
             if buffer.is_null() {
                 return &[];
             }
             // SAFETY: the buffer holds at least cbEvent initialised bytes, is
             // owned by the chain borrowed for 'a and not written meanwhile.
+            // Nonpaged in the driver, so any IRQL up to DISPATCH_LEVEL.
             unsafe { core::slice::from_raw_parts(buffer, len) }
         }
     }
@@ -563,6 +567,7 @@ impl<'a> EventRef<'a> {
     pub fn package(&self) -> ChainIter<'a> {
         let head = if self.is_package() {
             // SAFETY: package events hold their contents pointer (invariant).
+            // Any IRQL.
             NonNull::new(unsafe { self.event.uData.pPackageEvt })
         } else {
             None

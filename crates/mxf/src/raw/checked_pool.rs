@@ -241,6 +241,7 @@ unsafe impl<P: EventPool, const N: usize> EventPool for CountingPool<P, N> {
             }
             // SAFETY: `evicted` came from the inner pool, was recorded, given
             // back once and held in quarantine until now; nobody else uses it.
+            // Same IRQL as our caller, which the inner pool accepts.
             unsafe { self.inner.put_event(evicted.cast()) };
         }
     }
@@ -280,6 +281,7 @@ unsafe impl<P: EventPool, const N: usize> EventPool for CountingPool<P, N> {
                 self.violations.use_after_return += 1;
             }
             // SAFETY: as for events: recorded, returned once, quarantined.
+            // Same IRQL as our caller.
             unsafe { self.inner.put_buffer(evicted) };
         }
     }
