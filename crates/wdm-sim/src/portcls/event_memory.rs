@@ -50,7 +50,9 @@ impl Default for PoolSize {
 enum Slot {
     Free,
     /// Handed out; `owner` is the render pin whose stream was given it, if any.
-    Out { owner: Option<u32> },
+    Out {
+        owner: Option<u32>,
+    },
 }
 
 fn zero_event() -> DMUS_KERNEL_EVENT {
@@ -121,7 +123,8 @@ impl TrackedPool {
     /// A pool of `size`, everything free and poisoned.
     #[must_use]
     pub fn new(size: PoolSize) -> Self {
-        let events: Box<[DMUS_KERNEL_EVENT]> = (0..size.events.max(1)).map(|_| zero_event()).collect();
+        let events: Box<[DMUS_KERNEL_EVENT]> =
+            (0..size.events.max(1)).map(|_| zero_event()).collect();
         let event_count = events.len();
         let buffer_size = usize::from(size.buffer_size.max(1));
         let buffers: Box<[u8]> = alloc::vec![POISON; buffer_size * size.buffers.max(1)].into();
@@ -300,7 +303,8 @@ impl TrackedPool {
             return false;
         };
         if self.buffer_slots[index] == Slot::Free {
-            self.findings.push(Finding::EventReturnedTwice { event: address });
+            self.findings
+                .push(Finding::EventReturnedTwice { event: address });
             return false;
         }
         self.buffer_slots[index] = Slot::Free;
@@ -336,7 +340,8 @@ impl TrackedPool {
                 break;
             };
             if self.event_slots[index] == Slot::Free {
-                self.findings.push(Finding::EventReturnedTwice { event: address });
+                self.findings
+                    .push(Finding::EventReturnedTwice { event: address });
                 break;
             }
             let event = self.read_event(index);
@@ -439,7 +444,8 @@ impl TrackedPool {
 
 impl Drop for TrackedPool {
     fn drop(&mut self) {
-        let events = core::ptr::slice_from_raw_parts_mut(self.events.as_ptr(), self.event_slots.len());
+        let events =
+            core::ptr::slice_from_raw_parts_mut(self.events.as_ptr(), self.event_slots.len());
         let buffers = core::ptr::slice_from_raw_parts_mut(
             self.buffers.as_ptr(),
             self.buffer_slots.len() * self.buffer_size,
@@ -510,7 +516,13 @@ mod tests {
         let a = pool.take_event().unwrap();
         assert!(pool.event_bytes(0).iter().all(|&b| b == 0));
         let report = pool.return_chain(a.as_ptr() as usize, "test");
-        assert_eq!(report, PutReport { events: 1, buffers: 0 });
+        assert_eq!(
+            report,
+            PutReport {
+                events: 1,
+                buffers: 0
+            }
+        );
         assert!(pool.event_bytes(0).iter().all(|&b| b == POISON));
         // FIFO: the returned event is handed out last.
         let b = pool.take_event().unwrap();
@@ -528,7 +540,13 @@ mod tests {
         let package = Chain::package(&mut pool, 5, 1, inner).unwrap();
         assert_eq!(pool.outstanding(), (3, 1));
         let report = pool.return_chain(package.into_raw() as usize, "test");
-        assert_eq!(report, PutReport { events: 3, buffers: 1 });
+        assert_eq!(
+            report,
+            PutReport {
+                events: 3,
+                buffers: 1
+            }
+        );
         assert_eq!(pool.outstanding(), (0, 0));
         assert!(pool.take_findings().is_empty());
     }
@@ -579,11 +597,16 @@ mod tests {
     #[test]
     fn delivery_marks_the_holder_and_moves_the_time() {
         let mut pool = small();
-        let chain = Chain::event(&mut pool, 100, 1, DMUS_KEF::EVENT_COMPLETE, &[0x90, 1, 2]).unwrap();
+        let chain =
+            Chain::event(&mut pool, 100, 1, DMUS_KEF::EVENT_COMPLETE, &[0x90, 1, 2]).unwrap();
         let head = chain.into_raw();
         pool.deliver(head as usize, 3, 1_000);
         assert_eq!(pool.held_by(3), 1);
-        assert_eq!(pool.read_event(pool.event_index(head as usize).unwrap()).ullPresTime100ns, 1_100);
+        assert_eq!(
+            pool.read_event(pool.event_index(head as usize).unwrap())
+                .ullPresTime100ns,
+            1_100
+        );
         pool.return_chain(head as usize, "test");
         assert_eq!(pool.held_by(3), 0);
     }

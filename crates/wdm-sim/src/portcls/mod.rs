@@ -1,29 +1,40 @@
-//! The `PortCls` model's state: the adapter driver as `PortCls` knows it.
+//! The `PortCls` model: the adapter driver's view of portcls.sys and a `DMus` port.
 //!
-//! Owned by helper D2, who extends it with the `DMus` port, its allocator, master clock,
-//! sequencer, pins, streams and the test-facing driver API. D1's kernel half provides the seams
-//! it builds on: [`MachineState`](crate::MachineState) owns this state as its `portcls` field;
-//! `MachineState::schedule_host` runs port-model callbacks at virtual times (at `DISPATCH_LEVEL`
-//! or `PASSIVE_LEVEL`); `register_com` / `com_add_ref` / `com_release` count the COM objects the
-//! port hands out; `report_event_returned_twice`, `report_event_used_after_return`,
-//! `report_ks_state` and `report_port_contract` record the port's verifier findings.
-//! `translated_interrupt` (crate root) gives the resource list's interrupt descriptor.
+//! D1's kernel half provides the seams: [`MachineState`](crate::MachineState) owns this state
+//! as its `portcls` field; `schedule_host` runs port callbacks at virtual times; the COM
+//! registry counts every object the sim hands out; the `report_*` methods record the port's
+//! verifier findings. This half (helper D2) defines every portcls.sys export except
+//! `PcNewInterruptSync` and `PcGetTimeInterval`, the COM objects they hand out (port,
+//! allocator, master clock, service groups, resource lists, capture sinks), the render and
+//! capture paths over `mxf`, and the test-facing API ([`api`]).
 //!
-//! The kernel half defines `PcNewInterruptSync` and `PcGetTimeInterval`; every other portcls.sys
-//! export is the port model's.
+//! Layout: [`state`] is plain data; [`event_memory`] is the allocator's tracked memory (the
+//! one module that touches event memory); the object modules are the COM glue; [`api`] is what
+//! tests call.
 
-/// An adapter driver's registration with `PortCls` (`PcInitializeAdapterDriver`).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct AdapterRegistration {
-    /// The `DRIVER_OBJECT`'s address.
-    pub driver_object: usize,
-    /// The driver's `AddDevice` routine, as passed to `PortCls` (`PDRIVER_ADD_DEVICE`).
-    pub add_device: usize,
-}
+pub mod adapter;
+pub mod api;
+pub mod allocator;
+pub mod descriptor;
+pub mod event_memory;
+mod irp;
+mod objects;
+pub mod pin;
+mod pin_objects;
+pub mod port;
+pub mod property;
+pub mod render;
+pub mod resource_list;
+pub mod service;
+#[cfg(test)]
+mod signatures;
+pub mod state;
 
-/// What `PortCls` knows. D2 extends this.
-#[derive(Debug, Default)]
-pub struct PortClsState {
-    /// Adapter drivers registered with `PcInitializeAdapterDriver`.
-    pub adapters: alloc::vec::Vec<AdapterRegistration>,
-}
+pub use api::{Device, Driver, Filter, Pin, Resources};
+pub use event_memory::PoolSize;
+pub use pin::{OpenError, StateError};
+pub use pin_objects::IID_ISIM_PIN;
+pub use property::{PropertyResult, PropertyTarget};
+pub use render::{CaptureRead, ReadError, WriteError, WriteReport};
+pub use state::PinFormat;
+pub use state::{AdapterRegistration, PortClsState};

@@ -9,7 +9,7 @@
 
 use alloc::boxed::Box;
 
-use dmus_sys::com::{IUnknown, IUnknownVtbl, PUNKNOWN};
+use dmus_sys::com::{IUnknownVtbl, PUNKNOWN};
 use dmus_sys::guid::GUID;
 use dmus_sys::kernel::{NT_SUCCESS, NTSTATUS, PVOID, STATUS_INVALID_PARAMETER, STATUS_SUCCESS};
 

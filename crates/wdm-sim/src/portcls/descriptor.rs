@@ -1,0 +1,169 @@
+//! Reading a miniport's filter descriptor (`PCFILTER_DESCRIPTOR`, static tables the miniport
+//! owns) into plain values, with every count and pointer checked before use.
+
+use alloc::vec::Vec;
+use core::mem::size_of;
+
+use dmus_sys::guid::GUID;
+use dmus_sys::ks::{KSDATARANGE, KSPIN_DATAFLOW, PKSDATARANGE};
+use dmus_sys::portcls::{
+    PCAUTOMATION_TABLE, PCFILTER_DESCRIPTOR, PCPFNPROPERTY_HANDLER, PCPIN_DESCRIPTOR,
+    PCPROPERTY_ITEM,
+};
+
+/// The most pins, ranges or properties the port reads from one table (a sanity bound: a
+/// descriptor claiming more is treated as corrupt).
+const MAX_ITEMS: u32 = 256;
+
+/// Why a descriptor could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DescriptorError {
+    /// No such pin factory.
+    NoSuchPin,
+    /// A count beyond [`MAX_ITEMS`], a NULL table with a non-zero count, or an item size
+    /// smaller than the structure.
+    Corrupt,
+}
+
+/// One pin factory, as the port uses it.
+#[derive(Clone, Debug)]
+pub struct PinFactory {
+    /// `MaxFilterInstanceCount`.
+    pub max_instances: u32,
+    /// `KSPIN_DATAFLOW_IN` (render) or `_OUT` (capture).
+    pub data_flow: KSPIN_DATAFLOW,
+    /// The data ranges: each range's value and its address (for `DataRangeIntersection`).
+    pub ranges: Vec<(KSDATARANGE, PKSDATARANGE)>,
+    /// The pin's automation table (NULL: none).
+    pub automation: *const PCAUTOMATION_TABLE,
+}
+
+/// One property item.
+#[derive(Clone, Copy, Debug)]
+pub struct PropertyItem {
+    /// Its property set.
+    pub set: GUID,
+    /// Its id.
+    pub id: u32,
+    /// `PCPROPERTY_ITEM_FLAG_*`.
+    pub flags: u32,
+    /// The handler.
+    pub handler: PCPFNPROPERTY_HANDLER,
+    /// The item's address (the request points at it).
+    pub address: *const PCPROPERTY_ITEM,
+}
+
+/// Reads the filter descriptor.
+///
+/// # Safety
+/// `descriptor` is the non-null descriptor a live miniport returned from `GetDescription`;
+/// its tables live as long as the miniport.
+unsafe fn filter(descriptor: usize) -> PCFILTER_DESCRIPTOR {
+    // SAFETY: the caller's contract.
+    unsafe { (descriptor as *const PCFILTER_DESCRIPTOR).read_unaligned() }
+}
+
+/// The number of pin factories.
+///
+/// # Safety
+/// As [`filter`].
+pub unsafe fn pin_count(descriptor: usize) -> u32 {
+    // SAFETY: the caller's contract.
+    unsafe { filter(descriptor) }.PinCount
+}
+
+/// Reads pin factory `pin`.
+///
+/// # Errors
+/// [`DescriptorError`].
+///
+/// # Safety
+/// As [`filter`].
+pub unsafe fn pin_factory(descriptor: usize, pin: u32) -> Result<PinFactory, DescriptorError> {
+    // SAFETY: the caller's contract.
+    let filter = unsafe { filter(descriptor) };
+    if pin >= filter.PinCount {
+        return Err(DescriptorError::NoSuchPin);
+    }
+    let size = usize::try_from(filter.PinSize).map_err(|_| DescriptorError::Corrupt)?;
+    if filter.Pins.is_null() || filter.PinCount > MAX_ITEMS || size < size_of::<PCPIN_DESCRIPTOR>() {
+        return Err(DescriptorError::Corrupt);
+    }
+    let at = filter
+        .Pins
+        .cast::<u8>()
+        .wrapping_add(size * usize::try_from(pin).map_err(|_| DescriptorError::Corrupt)?)
+        .cast::<PCPIN_DESCRIPTOR>();
+    // SAFETY: pin < PinCount entries of PinSize bytes in the miniport's static table.
+    let descriptor = unsafe { at.read_unaligned() };
+    let ks = descriptor.KsPinDescriptor;
+    let count = ks.DataRangesCount;
+    if count > MAX_ITEMS || (count > 0 && ks.DataRanges.is_null()) {
+        return Err(DescriptorError::Corrupt);
+    }
+    let mut ranges = Vec::new();
+    for index in 0..usize::try_from(count).map_err(|_| DescriptorError::Corrupt)? {
+        // SAFETY: DataRanges holds DataRangesCount pointers (ks.h).
+        let range = unsafe { ks.DataRanges.add(index).read_unaligned() };
+        if range.is_null() {
+            return Err(DescriptorError::Corrupt);
+        }
+        // SAFETY: each points to a KSDATARANGE (or a larger structure starting with one).
+        ranges.push((unsafe { range.read_unaligned() }, range));
+    }
+    Ok(PinFactory {
+        max_instances: descriptor.MaxFilterInstanceCount,
+        data_flow: ks.DataFlow,
+        ranges,
+        automation: descriptor.AutomationTable,
+    })
+}
+
+/// The filter's automation table (NULL: none).
+///
+/// # Safety
+/// As [`filter`].
+pub unsafe fn filter_automation(descriptor: usize) -> *const PCAUTOMATION_TABLE {
+    // SAFETY: the caller's contract.
+    unsafe { filter(descriptor) }.AutomationTable
+}
+
+/// The property items of an automation table.
+///
+/// # Errors
+/// [`DescriptorError::Corrupt`].
+///
+/// # Safety
+/// `table` is NULL or an automation table of a live miniport.
+pub unsafe fn properties(table: *const PCAUTOMATION_TABLE) -> Result<Vec<PropertyItem>, DescriptorError> {
+    if table.is_null() {
+        return Ok(Vec::new());
+    }
+    // SAFETY: the caller's contract.
+    let table = unsafe { table.read_unaligned() };
+    let size = usize::try_from(table.PropertyItemSize).map_err(|_| DescriptorError::Corrupt)?;
+    if table.PropertyCount == 0 {
+        return Ok(Vec::new());
+    }
+    if table.PropertyCount > MAX_ITEMS || table.Properties.is_null() || size < size_of::<PCPROPERTY_ITEM>() {
+        return Err(DescriptorError::Corrupt);
+    }
+    let mut items = Vec::new();
+    for index in 0..usize::try_from(table.PropertyCount).map_err(|_| DescriptorError::Corrupt)? {
+        let at = table.Properties.cast::<u8>().wrapping_add(size * index).cast::<PCPROPERTY_ITEM>();
+        // SAFETY: PropertyCount items of PropertyItemSize bytes (portcls.h).
+        let item = unsafe { at.read_unaligned() };
+        if item.Set.is_null() {
+            return Err(DescriptorError::Corrupt);
+        }
+        items.push(PropertyItem {
+            // SAFETY: a non-null set GUID pointer in a static table.
+            set: unsafe { item.Set.read_unaligned() },
+            id: item.Id,
+            flags: item.Flags,
+            handler: item.Handler,
+            address: at,
+        });
+    }
+    Ok(items)
+}

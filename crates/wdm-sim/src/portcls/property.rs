@@ -1,0 +1,140 @@
+//! Property requests routed through the miniport's automation tables, as `PortCls` does for a
+//! KS property IRP: find the item by set and id in the filter's (or the pin's) table, check
+//! the verb against the item's flags, and call its handler at `PASSIVE_LEVEL` with a
+//! `PCPROPERTY_REQUEST` (`MajorTarget` the miniport, `MinorTarget` the stream for a pin).
+
+use alloc::vec::Vec;
+
+use dmus_sys::guid::GUID;
+use dmus_sys::kernel::{
+    NTSTATUS, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER, STATUS_NOT_FOUND,
+    STATUS_NOT_SUPPORTED,
+};
+use dmus_sys::portcls::{PCFILTER_NODE, PCPROPERTY_REQUEST};
+
+use super::descriptor::{filter_automation, pin_factory, properties};
+use super::irp::SimIrp;
+use super::port::port_binding;
+use crate::current::with_state;
+
+/// What a property request is addressed to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PropertyTarget {
+    /// The filter.
+    Filter,
+    /// A pin factory (no pin open).
+    PinFactory(u32),
+    /// An open pin, by id.
+    Pin(u32),
+}
+
+/// The result of a request: the handler's status and the `ValueSize` it left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PropertyResult {
+    /// The handler's status (or the port's, when no handler ran).
+    pub status: NTSTATUS,
+    /// `ValueSize` after the handler: bytes written (GET) or needed.
+    pub value_size: u32,
+}
+
+/// Sends a property request to the miniport of `port`. `verb` is `KSPROPERTY_TYPE_GET`,
+/// `_SET` or `_BASICSUPPORT`; `instance` follows the `KSPROPERTY`; `value` is the buffer
+/// (read for SET, written for GET).
+#[must_use]
+pub fn request(
+    port: usize,
+    target: PropertyTarget,
+    set: &GUID,
+    id: u32,
+    verb: u32,
+    instance: &mut [u8],
+    value: &mut [u8],
+) -> PropertyResult {
+    let refuse = |status| PropertyResult {
+        status,
+        value_size: 0,
+    };
+    let Some((miniport, descriptor)) = port_binding(port) else {
+        return refuse(STATUS_INVALID_PARAMETER);
+    };
+    let (factory, stream) = match target {
+        PropertyTarget::Filter => (None, 0),
+        PropertyTarget::PinFactory(f) => (Some(f), 0),
+        PropertyTarget::Pin(pin) => {
+            match with_state("property", |m| {
+                m.portcls
+                    .pins
+                    .get(&pin)
+                    .filter(|p| p.port == port)
+                    .map(|p| (p.factory, p.stream))
+            }) {
+                Some((f, s)) => (Some(f), s),
+                None => return refuse(STATUS_INVALID_PARAMETER),
+            }
+        }
+    };
+    // SAFETY: the descriptor of a live, initialised port's miniport.
+    let table = match factory {
+        None => unsafe { filter_automation(descriptor) },
+        Some(f) => match unsafe { pin_factory(descriptor, f) } {
+            Ok(pin) => pin.automation,
+            Err(_) => return refuse(STATUS_INVALID_PARAMETER),
+        },
+    };
+    // SAFETY: a table of the live miniport (or NULL).
+    let Ok(items) = (unsafe { properties(table) }) else {
+        return refuse(STATUS_INVALID_DEVICE_REQUEST);
+    };
+    let Some(item) = items.iter().find(|i| i.set == *set && i.id == id) else {
+        return refuse(STATUS_NOT_FOUND);
+    };
+    if item.flags & verb != verb || verb == 0 {
+        return refuse(STATUS_INVALID_DEVICE_REQUEST);
+    }
+    let Some(handler) = item.handler else {
+        return refuse(STATUS_NOT_SUPPORTED);
+    };
+    let irp = SimIrp::new();
+    let mut request = PCPROPERTY_REQUEST {
+        MajorTarget: miniport as *mut _,
+        MinorTarget: stream as *mut _,
+        Node: PCFILTER_NODE,
+        PropertyItem: item.address,
+        Verb: verb,
+        InstanceSize: u32::try_from(instance.len()).unwrap_or(u32::MAX),
+        Instance: if instance.is_empty() {
+            core::ptr::null_mut()
+        } else {
+            instance.as_mut_ptr().cast()
+        },
+        ValueSize: u32::try_from(value.len()).unwrap_or(u32::MAX),
+        Value: if value.is_empty() {
+            core::ptr::null_mut()
+        } else {
+            value.as_mut_ptr().cast()
+        },
+        Irp: irp.as_ptr(),
+    };
+    // SAFETY: the miniport's handler at PASSIVE_LEVEL with a request whose buffers are valid
+    // for their sizes for the whole call; the miniport is held by its port.
+    let status = unsafe { handler(&raw mut request) };
+    drop(irp);
+    PropertyResult {
+        status,
+        value_size: request.ValueSize,
+    }
+}
+
+/// Every (set, id) the filter's automation table lists.
+#[must_use]
+pub fn filter_properties(port: usize) -> Vec<(GUID, u32)> {
+    let Some((_, descriptor)) = port_binding(port) else {
+        return Vec::new();
+    };
+    // SAFETY: as in `request`.
+    let table = unsafe { filter_automation(descriptor) };
+    // SAFETY: as in `request`.
+    unsafe { properties(table) }
+        .map(|items| items.iter().map(|i| (i.set, i.id)).collect())
+        .unwrap_or_default()
+}

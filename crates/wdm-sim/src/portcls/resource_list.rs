@@ -1,0 +1,368 @@
+//! `IResourceList`: the resources PnP assigned, as `PortCls` hands them to `StartDevice`, and
+//! `PcNewResourceSublist`.
+//!
+//! The object keeps two `CM_RESOURCE_LIST` images (translated and untranslated) with room for
+//! its capacity, so every descriptor pointer it hands out stays valid for the object's life.
+
+use alloc::vec::Vec;
+use core::mem::size_of;
+
+use dmus_sys::com::{IID_IUnknown, IUnknown, IUnknownVtbl, PUNKNOWN};
+use dmus_sys::guid::GUID;
+use dmus_sys::kernel::{
+    CM_FULL_RESOURCE_DESCRIPTOR, CM_PARTIAL_RESOURCE_DESCRIPTOR, CM_RESOURCE_LIST,
+    CM_RESOURCE_TYPE, Isa, NTSTATUS, PASSIVE_LEVEL, PCM_PARTIAL_RESOURCE_DESCRIPTOR,
+    PCM_RESOURCE_LIST, POOL_TYPE, PVOID, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_PARAMETER,
+    STATUS_NOT_SUPPORTED, STATUS_SUCCESS,
+};
+use dmus_sys::portcls::{IID_IResourceList, IResourceList, IResourceListVtbl, PRESOURCELIST};
+
+use super::objects::{add_ref_object, free_object, new_object, query_object, release_object};
+use crate::current::with_state;
+use crate::finding::Finding;
+
+const KIND: &str = "IResourceList";
+
+/// Bytes of a `CM_RESOURCE_LIST` before its first partial descriptor.
+const HEADER: usize = size_of::<CM_RESOURCE_LIST>() - size_of::<CM_PARTIAL_RESOURCE_DESCRIPTOR>();
+/// Offset of the partial list's `Count` in a `CM_RESOURCE_LIST`.
+const PARTIAL_COUNT: usize = HEADER - size_of::<u32>();
+
+/// A resource list image with room for `capacity` descriptors, 4-byte aligned like the
+/// packed structures in it.
+struct Image {
+    words: Vec<u32>,
+}
+
+impl Image {
+    fn new(capacity: usize) -> Self {
+        let bytes = HEADER + capacity.max(1) * size_of::<CM_PARTIAL_RESOURCE_DESCRIPTOR>();
+        let mut image = Self {
+            words: alloc::vec![0; bytes.div_ceil(4)],
+        };
+        let full = CM_FULL_RESOURCE_DESCRIPTOR {
+            InterfaceType: Isa,
+            BusNumber: 0,
+            PartialResourceList: dmus_sys::kernel::CM_PARTIAL_RESOURCE_LIST {
+                Version: 1,
+                Revision: 1,
+                Count: 0,
+                PartialDescriptors: [empty_descriptor()],
+            },
+        };
+        // SAFETY: the image holds at least a CM_RESOURCE_LIST's header and one descriptor;
+        // the word buffer is 4-byte aligned, as the packed(4)/u32 structures need. Count 1 at
+        // the start, then the full descriptor right after it.
+        unsafe {
+            let base = image.words.as_mut_ptr().cast::<u8>();
+            base.cast::<u32>().write(1);
+            base.add(size_of::<u32>())
+                .cast::<CM_FULL_RESOURCE_DESCRIPTOR>()
+                .write_unaligned(full);
+        }
+        image
+    }
+
+    fn base(&mut self) -> *mut u8 {
+        self.words.as_mut_ptr().cast()
+    }
+
+    fn descriptor(&mut self, index: usize) -> PCM_PARTIAL_RESOURCE_DESCRIPTOR {
+        self.base()
+            .wrapping_add(HEADER + index * size_of::<CM_PARTIAL_RESOURCE_DESCRIPTOR>())
+            .cast()
+    }
+
+    fn set(&mut self, index: usize, count: usize, value: CM_PARTIAL_RESOURCE_DESCRIPTOR) {
+        let at = self.descriptor(index);
+        let count_at = self.base().wrapping_add(PARTIAL_COUNT).cast::<u32>();
+        // SAFETY: `index` < capacity (checked by the callers), so both writes land inside the
+        // image; the fields are 4-byte aligned in a u32 buffer.
+        unsafe {
+            at.write_unaligned(value);
+            count_at.write(u32::try_from(count).unwrap_or(u32::MAX));
+        }
+    }
+}
+
+const fn empty_descriptor() -> CM_PARTIAL_RESOURCE_DESCRIPTOR {
+    CM_PARTIAL_RESOURCE_DESCRIPTOR {
+        Type: 0,
+        ShareDisposition: 0,
+        Flags: 0,
+        u: dmus_sys::kernel::CM_PARTIAL_RESOURCE_DESCRIPTOR_U {
+            DevicePrivate: dmus_sys::kernel::CM_PARTIAL_RESOURCE_PRIVATE { Data: [0; 3] },
+        },
+    }
+}
+
+#[repr(C)]
+struct ResourceListObject {
+    interface: IResourceList,
+    translated: Image,
+    untranslated: Image,
+    types: Vec<u8>,
+    capacity: usize,
+}
+
+static VTABLE: IResourceListVtbl = IResourceListVtbl {
+    base: IUnknownVtbl {
+        QueryInterface: query_interface,
+        AddRef: add_ref,
+        Release: release,
+    },
+    NumberOfEntries: number_of_entries,
+    NumberOfEntriesOfType: number_of_entries_of_type,
+    FindTranslatedEntry: find_translated_entry,
+    FindUntranslatedEntry: find_untranslated_entry,
+    AddEntry: add_entry,
+    AddEntryFromParent: add_entry_from_parent,
+    TranslatedList: translated_list,
+    UntranslatedList: untranslated_list,
+};
+
+/// Makes a resource list holding `entries` (translated, untranslated), one reference (the
+/// caller's), with room for `capacity` entries in all.
+#[must_use]
+pub fn new_resource_list(
+    entries: &[(
+        CM_PARTIAL_RESOURCE_DESCRIPTOR,
+        CM_PARTIAL_RESOURCE_DESCRIPTOR,
+    )],
+    capacity: usize,
+) -> PRESOURCELIST {
+    let capacity = capacity.max(entries.len());
+    let mut object = ResourceListObject {
+        interface: IResourceList {
+            lpVtbl: &raw const VTABLE,
+        },
+        translated: Image::new(capacity),
+        untranslated: Image::new(capacity),
+        types: Vec::with_capacity(capacity),
+        capacity,
+    };
+    for (translated, untranslated) in entries {
+        object.push(*translated, *untranslated);
+    }
+    new_object(object, KIND).cast()
+}
+
+impl ResourceListObject {
+    fn push(
+        &mut self,
+        translated: CM_PARTIAL_RESOURCE_DESCRIPTOR,
+        untranslated: CM_PARTIAL_RESOURCE_DESCRIPTOR,
+    ) -> bool {
+        let index = self.types.len();
+        if index >= self.capacity {
+            return false;
+        }
+        self.types.push(translated.Type);
+        self.translated.set(index, index + 1, translated);
+        self.untranslated.set(index, index + 1, untranslated);
+        true
+    }
+
+    /// The list index of the `n`th entry of type `kind`.
+    fn index_of(&self, kind: CM_RESOURCE_TYPE, n: u32) -> Option<usize> {
+        self.types
+            .iter()
+            .enumerate()
+            .filter(|&(_, &t)| i32::from(t) == kind)
+            .nth(usize::try_from(n).ok()?)
+            .map(|(i, _)| i)
+    }
+}
+
+/// The object behind an interface pointer, checked to be a live resource list of the sim.
+fn object<'a>(this: *mut IResourceList, call: &'static str) -> Option<&'a mut ResourceListObject> {
+    let known = with_state(call, |m| {
+        let known = m
+            .com
+            .get(this as usize)
+            .is_some_and(|r| r.kind == KIND && r.refs > 0);
+        if !known {
+            m.record(Finding::UninitializedObject {
+                call,
+                kind: KIND,
+                object: this as usize,
+            });
+        }
+        known
+    });
+    // SAFETY: the registry says `this` is a live ResourceListObject (made by
+    // new_resource_list, not yet freed); the sim runs on one thread, so no other reference
+    // to it is in use during this call.
+    known.then(|| unsafe { &mut *this.cast::<ResourceListObject>() })
+}
+
+unsafe extern "system" fn query_interface(
+    this: *mut IUnknown,
+    iid: *const GUID,
+    out: *mut PVOID,
+) -> NTSTATUS {
+    // SAFETY: COM's contract for the arguments, passed on.
+    unsafe {
+        query_object(
+            this as usize,
+            iid,
+            out,
+            &[IID_IUnknown, IID_IResourceList],
+            "IResourceList::QueryInterface",
+        )
+    }
+}
+
+unsafe extern "system" fn add_ref(this: *mut IUnknown) -> u32 {
+    add_ref_object(this as usize, "IResourceList::AddRef")
+}
+
+unsafe extern "system" fn release(this: *mut IUnknown) -> u32 {
+    let (refs, destroyed) = release_object(this as usize, "IResourceList::Release");
+    if destroyed {
+        // SAFETY: made by new_resource_list as a ResourceListObject; its count just reached 0.
+        unsafe { free_object(this.cast::<ResourceListObject>()) };
+    }
+    refs
+}
+
+unsafe extern "system" fn number_of_entries(this: *mut IResourceList) -> u32 {
+    object(this, "IResourceList::NumberOfEntries")
+        .map_or(0, |o| u32::try_from(o.types.len()).unwrap_or(u32::MAX))
+}
+
+unsafe extern "system" fn number_of_entries_of_type(
+    this: *mut IResourceList,
+    kind: CM_RESOURCE_TYPE,
+) -> u32 {
+    object(this, "IResourceList::NumberOfEntriesOfType").map_or(0, |o| {
+        let n = o.types.iter().filter(|&&t| i32::from(t) == kind).count();
+        u32::try_from(n).unwrap_or(u32::MAX)
+    })
+}
+
+unsafe extern "system" fn find_translated_entry(
+    this: *mut IResourceList,
+    kind: CM_RESOURCE_TYPE,
+    index: u32,
+) -> PCM_PARTIAL_RESOURCE_DESCRIPTOR {
+    let Some(o) = object(this, "IResourceList::FindTranslatedEntry") else {
+        return core::ptr::null_mut();
+    };
+    o.index_of(kind, index)
+        .map_or(core::ptr::null_mut(), |i| o.translated.descriptor(i))
+}
+
+unsafe extern "system" fn find_untranslated_entry(
+    this: *mut IResourceList,
+    kind: CM_RESOURCE_TYPE,
+    index: u32,
+) -> PCM_PARTIAL_RESOURCE_DESCRIPTOR {
+    let Some(o) = object(this, "IResourceList::FindUntranslatedEntry") else {
+        return core::ptr::null_mut();
+    };
+    o.index_of(kind, index)
+        .map_or(core::ptr::null_mut(), |i| o.untranslated.descriptor(i))
+}
+
+unsafe extern "system" fn add_entry(
+    this: *mut IResourceList,
+    translated: PCM_PARTIAL_RESOURCE_DESCRIPTOR,
+    untranslated: PCM_PARTIAL_RESOURCE_DESCRIPTOR,
+) -> NTSTATUS {
+    const CALL: &str = "IResourceList::AddEntry";
+    if translated.is_null() || untranslated.is_null() {
+        with_state(CALL, |m| {
+            m.record(Finding::NullArgument {
+                call: CALL,
+                argument: "Translated/Untranslated",
+            });
+        });
+        return STATUS_INVALID_PARAMETER;
+    }
+    let Some(o) = object(this, CALL) else {
+        return STATUS_INVALID_PARAMETER;
+    };
+    // SAFETY: both non-null and readable by the caller's contract.
+    let (t, u) = unsafe { (translated.read_unaligned(), untranslated.read_unaligned()) };
+    if o.push(t, u) {
+        STATUS_SUCCESS
+    } else {
+        STATUS_INSUFFICIENT_RESOURCES
+    }
+}
+
+unsafe extern "system" fn add_entry_from_parent(
+    this: *mut IResourceList,
+    parent: *mut IResourceList,
+    kind: CM_RESOURCE_TYPE,
+    index: u32,
+) -> NTSTATUS {
+    const CALL: &str = "IResourceList::AddEntryFromParent";
+    let Some(p) = object(parent, CALL) else {
+        return STATUS_INVALID_PARAMETER;
+    };
+    let Some(at) = p.index_of(kind, index) else {
+        return STATUS_INVALID_PARAMETER;
+    };
+    let t = p.translated.descriptor(at);
+    let u = p.untranslated.descriptor(at);
+    // SAFETY: descriptors inside the parent's live image.
+    let (t, u) = unsafe { (t.read_unaligned(), u.read_unaligned()) };
+    let Some(o) = object(this, CALL) else {
+        return STATUS_INVALID_PARAMETER;
+    };
+    if o.push(t, u) {
+        STATUS_SUCCESS
+    } else {
+        STATUS_INSUFFICIENT_RESOURCES
+    }
+}
+
+unsafe extern "system" fn translated_list(this: *mut IResourceList) -> PCM_RESOURCE_LIST {
+    object(this, "IResourceList::TranslatedList")
+        .map_or(core::ptr::null_mut(), |o| o.translated.base().cast())
+}
+
+unsafe extern "system" fn untranslated_list(this: *mut IResourceList) -> PCM_RESOURCE_LIST {
+    object(this, "IResourceList::UntranslatedList")
+        .map_or(core::ptr::null_mut(), |o| o.untranslated.base().cast())
+}
+
+/// `PcNewResourceSublist`: `PASSIVE_LEVEL`. An empty list with room for `MaximumEntries`,
+/// to be filled from `ParentList` with `AddEntryFromParent`. Aggregation is not modelled.
+///
+/// # Safety
+/// `OutResourceList` is NULL (a finding) or writable; `ParentList` a live resource list.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn PcNewResourceSublist(
+    OutResourceList: *mut PRESOURCELIST,
+    OuterUnknown: PUNKNOWN,
+    PoolType: POOL_TYPE,
+    ParentList: PRESOURCELIST,
+    MaximumEntries: u32,
+) -> NTSTATUS {
+    const CALL: &str = "PcNewResourceSublist";
+    let _ = PoolType;
+    let ok = with_state(CALL, |m| {
+        m.check_call(CALL, PASSIVE_LEVEL, true);
+        if OutResourceList.is_null() || ParentList.is_null() {
+            m.record(Finding::NullArgument {
+                call: CALL,
+                argument: "OutResourceList/ParentList",
+            });
+            return Err(STATUS_INVALID_PARAMETER);
+        }
+        if !OuterUnknown.is_null() {
+            return Err(STATUS_NOT_SUPPORTED);
+        }
+        Ok(())
+    });
+    if let Err(status) = ok {
+        return status;
+    }
+    let list = new_resource_list(&[], usize::try_from(MaximumEntries).unwrap_or(0));
+    // SAFETY: non-null and writable (checked; caller's contract).
+    unsafe { OutResourceList.write(list) };
+    STATUS_SUCCESS
+}
