@@ -64,6 +64,45 @@ pub struct Lateness {
     pub reordered: usize,
 }
 
+/// 100 ns units as microseconds with one decimal.
+struct Micros(i64);
+
+impl core::fmt::Display for Micros {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{} us", abs / 10, abs % 10)
+    }
+}
+
+impl core::fmt::Display for Lateness {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "{} of {} messages matched",
+            self.matched, self.ideal_messages
+        )?;
+        if let Some(p) = self.lateness {
+            write!(
+                f,
+                "; lateness p50 {}, p99 {}, max {}",
+                Micros(p.p50),
+                Micros(p.p99),
+                Micros(p.max)
+            )?;
+        }
+        write!(
+            f,
+            "; missing {} messages ({} bytes), extra {} messages ({} bytes), reordered {}",
+            self.missing_messages,
+            self.missing_bytes,
+            self.extra_messages,
+            self.extra_bytes,
+            self.reordered
+        )
+    }
+}
+
 /// Compares an observed wire log with the ideal wire.
 #[must_use]
 pub fn compare(ideal: &[WireByte], observed: &[WireByte]) -> Lateness {
