@@ -82,6 +82,13 @@ fn each_built_package_passes_the_image_check() {
                 .any(|import| import.name == "PcInitializeAdapterDriver"),
             "DriverEntry hands the driver to PortCls: {report}"
         );
+        // A package with the test certificate carries an embedded signature.
+        assert_eq!(
+            report.signature_size > 0,
+            dir.join("rdmus.cer").exists(),
+            "{}: signed exactly when rdmus.cer is shipped",
+            sys.display()
+        );
         let inf = std::fs::read_to_string(dir.join("rdmus.inf"))
             .expect("a stamped rdmus.inf beside rdmus.sys");
         assert!(

@@ -115,14 +115,24 @@ pub struct ImageReport {
     pub entry_rva: u32,
     /// Every imported function, in import-table order.
     pub imports: Vec<ImportedFunction>,
+    /// Bytes of embedded Authenticode signature (the security directory); 0 = unsigned.
+    pub signature_size: u32,
 }
 
 impl fmt::Display for ImageReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{} PE32+ native driver: {} bytes on disk, SizeOfImage {} bytes, entry DriverEntry at RVA {:#x}",
-            self.machine, self.file_size, self.size_of_image, self.entry_rva
+            "{} PE32+ native driver: {} bytes on disk, SizeOfImage {} bytes, entry DriverEntry at RVA {:#x}, {}",
+            self.machine,
+            self.file_size,
+            self.size_of_image,
+            self.entry_rva,
+            if self.signature_size == 0 {
+                String::from("unsigned")
+            } else {
+                format!("{}-byte embedded signature", self.signature_size)
+            }
         )?;
         writeln!(f, "{} imported functions:", self.imports.len())?;
         for import in &self.imports {
@@ -303,6 +313,9 @@ pub fn check(data: &[u8], expected: Machine) -> Result<ImageReport, ImageError> 
             size_of_image: optional.size_of_image(),
             entry_rva,
             imports,
+            signature_size: file
+                .data_directory(pe::IMAGE_DIRECTORY_ENTRY_SECURITY)
+                .map_or(0, |directory| directory.size.get(LE)),
         })
     } else {
         Err(ImageError(violations))

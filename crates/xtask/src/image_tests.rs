@@ -163,11 +163,13 @@ fn a_minimal_driver_passes_and_reports_its_imports() {
     assert_eq!(report.file_size, 0x600);
     assert_eq!(report.size_of_image, 0x3000);
     assert_eq!(report.entry_rva, DRIVER_ENTRY);
+    assert_eq!(report.signature_size, 0);
     assert_eq!(report.imports.len(), 1);
     assert_eq!(report.imports[0].module, "ntoskrnl.exe");
     assert_eq!(report.imports[0].name, "KeBugCheckEx");
     let printed = report.to_string();
     assert!(printed.contains("ntoskrnl.exe!KeBugCheckEx"), "{printed}");
+    assert!(printed.contains("unsigned"), "{printed}");
     assert_eq!(machine_of(&image), Some(Machine::Amd64));
 }
 
