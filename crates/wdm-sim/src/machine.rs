@@ -18,6 +18,24 @@ use crate::stats::DurationStats;
 
 /// One simulated machine, installed on the creating thread for as long as it lives. The
 /// driver's kernel calls on this thread reach it.
+///
+/// ```
+/// use wdm_sim::{Machine, MachineConfig, Mpu401Config, ms, us};
+///
+/// let config = MachineConfig {
+///     mpu401: Some(Mpu401Config { fifo_depth: 16, ..Mpu401Config::default() }),
+///     high_res_resolution: us(500),
+///     ..MachineConfig::default()
+/// };
+/// let machine = Machine::new(config);
+/// // ... load the driver and open a pin through the port model ...
+/// machine.inject_midi_input(ms(1), &[0x90, 0x3C, 0x40]);
+/// machine.run_for(ms(10));
+/// // No driver listened, so nothing reached the wire and nothing broke a rule.
+/// assert!(machine.wire_log().is_empty());
+/// assert_eq!(machine.dpc_stats().all.count, 0);
+/// assert!(machine.take_findings().is_empty());
+/// ```
 pub struct Machine {
     state: Rc<RefCell<MachineState>>,
     /// A machine belongs to its thread.
