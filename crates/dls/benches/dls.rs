@@ -1,6 +1,6 @@
 //! DLS benchmarks on the shared GM bank (5 MB, 329 instruments, 488 waves):
 //! `.dls` parse, download-buffer build, kernel-side validation of every buffer, store
-//! download, and the voice render loop (32 voices of piano).
+//! download, and the voice render loop (32 voices of piano, stereo).
 //!
 //! `cargo bench -p dls --bench dls` (set `DLS_BENCH_BANK` to use another bank; without
 //! /work/shared it prints a message and skips).
@@ -70,7 +70,7 @@ fn render_block(store: &InstrumentStore<Vec<u8>>, voices: &mut [(Voice, u32)], o
     out.fill(0);
     for (voice, dlid) in voices.iter_mut() {
         if let Some(wave) = store.wave(*dlid) {
-            voice.render(wave.samples_with_guard(), out);
+            voice.render_stereo(wave.samples_with_guard(), out);
         }
     }
 }
@@ -99,7 +99,7 @@ fn benches(c: &mut Criterion) {
     let validate_time = t.elapsed();
     let store = store_of(&built);
     let mut vs = voices(&store);
-    let mut out = vec![0i32; BLOCK];
+    let mut out = vec![0i32; 2 * BLOCK];
     let blocks = 200;
     let t = Instant::now();
     for _ in 0..blocks {
@@ -151,7 +151,7 @@ fn benches(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("voice");
     g.throughput(Throughput::Elements((BLOCK * VOICES) as u64));
-    g.bench_function("render_32_piano_voices_1024", |b| {
+    g.bench_function("render_32_piano_voices_1024_stereo", |b| {
         let mut vs = voices(&store);
         b.iter(|| render_block(&store, &mut vs, &mut out));
     });

@@ -10,6 +10,7 @@
 use super::articulation::NoteParams;
 use super::envelope::Envelope;
 use super::fixed::{attenuation_to_gain_q15, pitch_ratio_q32};
+use super::tables::PAN_SIN_Q15;
 use crate::download::WaveSamples;
 use crate::model::{SampleInfo, WaveFormat};
 use dmus_sys::dls::WLOOP_TYPE_RELEASE;
@@ -130,28 +131,50 @@ impl Voice {
         }
     }
 
+    /// The next sample (16-bit scale, after envelope and gain), or `None` once finished.
+    fn next_sample(&mut self, samples: WaveSamples<'_>) -> Option<i32> {
+        if self.finished {
+            return None;
+        }
+        let index = u32::try_from(self.position >> 32).unwrap_or(u32::MAX);
+        let next = if self.looping() && index.saturating_add(1) >= self.loop_end {
+            self.loop_start
+        } else {
+            index + 1
+        };
+        let s0 = frame(samples, index);
+        let s1 = frame(samples, next);
+        let frac = i32::try_from((self.position >> 17) & 0x7fff).unwrap_or(0);
+        let sample = s0 + (((s1 - s0) * frac) >> 15);
+        let gain = (u32::from(self.envelope.next_gain_q15()) * u32::from(self.gain_q15)) >> 15;
+        self.advance();
+        Some((sample * i32::try_from(gain).unwrap_or(0)) >> 15)
+    }
+
     /// Adds this voice's next `out.len()` samples (mono, 16-bit scale) into `out`. Returns how
     /// many samples it produced; fewer than `out.len()` means it finished.
     pub fn render(&mut self, samples: WaveSamples<'_>, out: &mut [i32]) -> usize {
         for (n, slot) in out.iter_mut().enumerate() {
-            if self.finished {
+            let Some(sample) = self.next_sample(samples) else {
                 return n;
-            }
-            let index = u32::try_from(self.position >> 32).unwrap_or(u32::MAX);
-            let next = if self.looping() && index.saturating_add(1) >= self.loop_end {
-                self.loop_start
-            } else {
-                index + 1
             };
-            let s0 = frame(samples, index);
-            let s1 = frame(samples, next);
-            let frac = i32::try_from((self.position >> 17) & 0x7fff).unwrap_or(0);
-            let sample = s0 + (((s1 - s0) * frac) >> 15);
-            let gain = (u32::from(self.envelope.next_gain_q15()) * u32::from(self.gain_q15)) >> 15;
-            *slot += (sample * i32::try_from(gain).unwrap_or(0)) >> 15;
-            self.advance();
+            *slot += sample;
         }
         out.len()
+    }
+
+    /// Adds this voice's next `out.len() / 2` frames into `out`, interleaved left/right, panned
+    /// with constant power. Returns how many frames it produced.
+    pub fn render_stereo(&mut self, samples: WaveSamples<'_>, out: &mut [i32]) -> usize {
+        let (left, right) = pan_gains_q15(self.pan_permille);
+        for (n, pair) in out.chunks_exact_mut(2).enumerate() {
+            let Some(sample) = self.next_sample(samples) else {
+                return n;
+            };
+            pair[0] += (sample * left) >> 15;
+            pair[1] += (sample * right) >> 15;
+        }
+        out.len() / 2
     }
 
     fn advance(&mut self) {
@@ -167,6 +190,21 @@ impl Voice {
             self.finished = true;
         }
         self.finished |= self.envelope.is_done();
+    }
+}
+
+/// Left and right Q15 gains of a pan (-500..=500 per mille), constant power.
+#[must_use]
+pub fn pan_gains_q15(pan_permille: i32) -> (i32, i32) {
+    let p = usize::try_from(pan_permille.clamp(-500, 500) + 500).unwrap_or(500);
+    let gain = |i: usize| i32::from(PAN_SIN_Q15.get(i).copied().unwrap_or(0));
+    (gain(1000 - p), gain(p))
+}
+
+/// Converts a mix accumulator to 16-bit PCM, saturating.
+pub fn saturate_to_i16(mix: &[i32], out: &mut [i16]) {
+    for (o, &m) in out.iter_mut().zip(mix) {
+        *o = i16::try_from(m.clamp(i32::from(i16::MIN), i32::from(i16::MAX))).unwrap_or(0);
     }
 }
 
@@ -364,6 +402,52 @@ mod tests {
         assert_eq!(v.render(WaveSamples::U8(&data), &mut out), 3);
         let g = (32767 * 16422) >> 15;
         assert_eq!(out, vec![0, (16384 * g) >> 15, (-16384 * g) >> 15, 0]);
+    }
+
+    #[test]
+    fn stereo_pans_with_constant_power_and_output_saturates() {
+        assert_eq!(
+            pan_gains_q15(0),
+            (23170, 23170),
+            "centre is -3 dB each side"
+        );
+        assert_eq!(pan_gains_q15(-500), (32767, 0));
+        assert_eq!(pan_gains_q15(500), (0, 32767));
+        assert_eq!(pan_gains_q15(9999), (0, 32767));
+        for p in [-400, -123, 0, 77, 350] {
+            let (l, r) = pan_gains_q15(p);
+            let power = i64::from(l) * i64::from(l) + i64::from(r) * i64::from(r);
+            assert!(
+                (power - 32767 * 32767).abs() < 2 * 32767,
+                "pan {p}: power {power}"
+            );
+        }
+        let data = ramp16(4, 1);
+        let params = NoteParams {
+            pan_permille: -500,
+            ..flat_params(0)
+        };
+        let mut v = Voice::start(format(8000, 16), 4, &unity(), &params, 8000);
+        let mut out = vec![0; 10];
+        assert_eq!(v.render_stereo(WaveSamples::I16Le(&data), &mut out), 4);
+        assert_eq!(
+            out,
+            vec![
+                0,
+                0,
+                (scaled(1000) * 32767) >> 15,
+                0,
+                (scaled(2000) * 32767) >> 15,
+                0,
+                (scaled(3000) * 32767) >> 15,
+                0,
+                0,
+                0
+            ]
+        );
+        let mut pcm = [0i16; 4];
+        saturate_to_i16(&[40_000, -40_000, 123, -5], &mut pcm);
+        assert_eq!(pcm, [32767, -32768, 123, -5]);
     }
 
     #[test]
