@@ -2,9 +2,14 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
+use std::sync::OnceLock;
 
 use crate::cmd::{self, TaskError, TaskResult};
 use crate::{fuzz, package};
+
+/// The closing line of the workspace tests, repeated as the run's last line
+/// so that a log reader sees the test counts at the very end.
+static TEST_SUMMARY: OnceLock<String> = OnceLock::new();
 
 /// One step of the test run.
 struct Step {
@@ -60,6 +65,9 @@ pub fn test_all() -> TaskResult {
     }
     println!();
     println!("==> all {} steps passed", STEPS.len());
+    if let Some(summary) = TEST_SUMMARY.get() {
+        println!("{summary}");
+    }
     Ok(())
 }
 
@@ -181,11 +189,14 @@ fn test_workspace() -> TaskResult {
     let status = child
         .wait()
         .map_err(|error| TaskError::new(format!("waiting for `{shown}`: {error}")))?;
-    println!();
-    println!(
+    let summary = format!(
         "summary: {} passed, {} failed, {} skipped",
         totals.passed, totals.failed, totals.ignored
     );
+    println!();
+    println!("{summary}");
+    // The first (only) test step of a run records it; a second cannot happen.
+    let _ = TEST_SUMMARY.set(summary);
     cmd::check_status(&shown, status)?;
     if totals.passed == 0 {
         return Err(TaskError::new("cargo test ran no test"));
