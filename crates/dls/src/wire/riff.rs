@@ -351,4 +351,91 @@ mod tests {
         );
         assert_eq!(tiny.children().unwrap_err().kind, RiffErrorKind::NotAList);
     }
+
+    /// A generated chunk tree: leaves with data, lists with children.
+    #[derive(Clone, Debug)]
+    enum Tree {
+        Leaf([u8; 4], Vec<u8>),
+        List([u8; 4], Vec<Tree>),
+    }
+
+    fn emit(t: &Tree) -> Vec<u8> {
+        match t {
+            Tree::Leaf(id, data) => chunk(*id, data),
+            Tree::List(kind, kids) => {
+                let body: Vec<u8> = kids.iter().flat_map(emit).collect();
+                list(*b"LIST", *kind, &body)
+            }
+        }
+    }
+
+    fn check(t: &Tree, c: &Chunk<'_>, file: &[u8]) {
+        assert_eq!(
+            &file[c.offset + HEADER_LEN..c.offset + HEADER_LEN + c.data.len()],
+            c.data
+        );
+        match t {
+            Tree::Leaf(id, data) => {
+                assert_eq!(c.id, u32::from_le_bytes(*id));
+                assert_eq!(c.data, &data[..]);
+            }
+            Tree::List(kind, kids) => {
+                assert_eq!(c.list_type(), Some(u32::from_le_bytes(*kind)));
+                let got: Vec<_> = c.children().unwrap().collect::<Result<_, _>>().unwrap();
+                assert_eq!(got.len(), kids.len());
+                for (k, g) in kids.iter().zip(&got) {
+                    check(k, g, file);
+                }
+            }
+        }
+    }
+
+    fn tree() -> impl proptest::strategy::Strategy<Value = Tree> {
+        use proptest::prelude::*;
+        let id = any::<[u8; 4]>().prop_filter("not a list id", |id| id != b"LIST" && id != b"RIFF");
+        let leaf =
+            (id, proptest::collection::vec(any::<u8>(), 0..9)).prop_map(|(i, d)| Tree::Leaf(i, d));
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            (any::<[u8; 4]>(), proptest::collection::vec(inner, 0..4))
+                .prop_map(|(k, kids)| Tree::List(k, kids))
+        })
+    }
+
+    /// Walks every list of `c` down to `depth` levels; returns the chunks seen.
+    fn walk(c: &Chunk<'_>, file: &[u8], depth: u32) -> usize {
+        let mut seen = 1;
+        if depth == 0 || !c.is_list() {
+            return seen;
+        }
+        if let Ok(kids) = c.children() {
+            for kid in kids.flatten() {
+                assert!(kid.offset + HEADER_LEN + kid.data.len() <= file.len());
+                seen += walk(&kid, file, depth - 1);
+            }
+        }
+        seen
+    }
+
+    proptest::proptest! {
+        /// Generated chunk trees read back exactly, with correct absolute offsets.
+        #[test]
+        fn generated_trees_read_back(kids in proptest::collection::vec(tree(), 0..5)) {
+            let body: Vec<u8> = kids.iter().flat_map(emit).collect();
+            let file = list(*b"RIFF", *b"TEST", &body);
+            let riff = read_form(&file, u32::from_le_bytes(*b"TEST")).unwrap();
+            check(&Tree::List(*b"TEST", kids), &riff, &file);
+        }
+
+        /// Arbitrary bytes after a RIFF header never panic the reader, and every chunk it yields
+        /// lies inside the input.
+        #[test]
+        fn arbitrary_bytes_never_panic(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
+            let mut file = b"RIFF".to_vec();
+            file.extend_from_slice(&u32::try_from(body.len() + 4).unwrap().to_le_bytes());
+            file.extend_from_slice(b"TEST");
+            file.extend_from_slice(&body);
+            let riff = read_form(&file, u32::from_le_bytes(*b"TEST")).unwrap();
+            proptest::prop_assert!(walk(&riff, &file, 8) >= 1);
+        }
+    }
 }
