@@ -246,7 +246,8 @@ pub const WAVE_FORMAT_PCM: u16 = 1;
 // Structures
 // ---------------------------------------------------------------------------
 
-/// `WAVEFORMATEX` (mmsystem.h, `#pragma pack(1)`): 18 bytes, byte-aligned.
+/// `WAVEFORMATEX` (mmsystem.h, `#pragma pack(1)`): 18 bytes, byte-aligned. The Win32 metadata
+/// (windows-rs) declares it `packed(1)` too.
 #[repr(C, packed(1))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WAVEFORMATEX {
