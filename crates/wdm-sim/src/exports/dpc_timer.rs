@@ -327,7 +327,12 @@ pub unsafe extern "system" fn ExSetTimer(
     let _ = Parameters;
     let was_set = with_state(CALL, |m| {
         m.check_call(CALL, DISPATCH_LEVEL, false);
-        let Some(t) = m.timers.executive.get(&(Timer as usize)) else {
+        let live = m
+            .timers
+            .executive
+            .get(&(Timer as usize))
+            .filter(|t| !t.delete_after_expiry);
+        let Some(t) = live else {
             m.record(Finding::UninitializedObject {
                 call: CALL,
                 kind: "EX_TIMER",
@@ -376,7 +381,12 @@ pub unsafe extern "system" fn ExCancelTimer(
                 detail: "Parameters must be NULL".into(),
             });
         }
-        let Some(t) = m.timers.executive.get_mut(&(Timer as usize)) else {
+        let live = m
+            .timers
+            .executive
+            .get_mut(&(Timer as usize))
+            .filter(|t| !t.delete_after_expiry);
+        let Some(t) = live else {
             m.record(Finding::UninitializedObject {
                 call: CALL,
                 kind: "EX_TIMER",
@@ -390,7 +400,8 @@ pub unsafe extern "system" fn ExCancelTimer(
 
 /// `ExDeleteTimer`: IRQL ≤ `DISPATCH_LEVEL`, `PASSIVE_LEVEL` with `Wait` (which may wait: a spin
 /// lock held is a finding). With `Cancel` the timer is disarmed and a queued callback dropped;
-/// without it a set timer is deleted after it next expires. TRUE if it was set and cancelled.
+/// without it a set timer is deleted after it next expires (a periodic one never is, and shows
+/// at unload). TRUE if it was set and cancelled. Any later use of the handle is a finding.
 ///
 /// # Safety
 /// `Timer` is a handle from `ExAllocateTimer` (anything else is a finding).

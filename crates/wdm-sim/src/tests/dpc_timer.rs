@@ -421,3 +421,26 @@ fn null_kernel_objects_are_findings_not_crashes() {
         ]
     );
 }
+
+#[test]
+fn a_timer_deleted_without_cancel_fires_once_more_and_its_handle_is_dead() {
+    let machine = Machine::new(MachineConfig::default());
+    let timer = allocate_ex_timer(EX_TIMER_HIGH_RESOLUTION);
+    ex_set(timer, -20_000, 0);
+    // SAFETY: a live handle.
+    let cancelled = unsafe { dpc_timer::ExDeleteTimer(timer, FALSE, FALSE, core::ptr::null_mut()) };
+    assert_eq!(cancelled, FALSE);
+    assert!(!ex_set(timer, -10_000, 0), "the deleted handle is refused");
+    machine.run_until(ms(5));
+    assert_eq!(seen(), [ex_at(20_000)]);
+    assert_eq!(
+        machine.take_findings(),
+        [Finding::UninitializedObject {
+            call: "ExSetTimer",
+            kind: "EX_TIMER",
+            object: timer as usize
+        }]
+    );
+    machine.unload_checks();
+    assert!(machine.findings().is_empty(), "deleted after it fired");
+}
