@@ -458,4 +458,46 @@ mod tests {
         assert_eq!(out[0], scaled(0x0201));
         assert!(out[1..].iter().all(|&o| o == 0));
     }
+
+    proptest::proptest! {
+        /// Any wave, loop, pitch, rate and envelope: rendering never panics, a voice that says
+        /// it finished stays finished and silent, and a one-shot ends within its length.
+        #[test]
+        fn voices_stay_in_bounds(
+            data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+            sixteen in proptest::prelude::any::<bool>(),
+            frames in 0usize..40,
+            lp in proptest::option::of((0u32..50, 0u32..50, 0u32..3)),
+            pitch in -4800i32..4800,
+            rate in 1u32..96_000,
+            out_rate in 1u32..96_000,
+            release_at in 0usize..200,
+        ) {
+            let bits = if sixteen { 16 } else { 8 };
+            let sample = SampleInfo {
+                wave_loop: lp.map(|(start, length, kind)| WaveLoop { kind, start, length }),
+                ..unity()
+            };
+            let params = NoteParams { envelope: EnvelopeParams { release_tc: -1200, ..EnvelopeParams::default() }, ..flat_params(pitch) };
+            let mut v = Voice::start(format(rate, bits), frames, &sample, &params, out_rate);
+            let samples = if sixteen { WaveSamples::I16Le(&data) } else { WaveSamples::U8(&data) };
+            let mut out = vec![0i32; 2];
+            for n in 0..400 {
+                if n == release_at {
+                    v.release();
+                }
+                let was_finished = v.is_finished();
+                out.fill(0);
+                let produced = v.render_stereo(samples, &mut out);
+                if was_finished {
+                    proptest::prop_assert_eq!(produced, 0);
+                    proptest::prop_assert_eq!(&out, &vec![0, 0]);
+                }
+                proptest::prop_assert!(out.iter().all(|s| s.unsigned_abs() <= 32768));
+            }
+            if v.loop_mode() == LoopMode::OneShot && v.step_q32() >= 1 << 32 {
+                proptest::prop_assert!(v.is_finished() || frames > 400);
+            }
+        }
+    }
 }
