@@ -116,6 +116,13 @@ impl Machine {
         self.state.borrow_mut().schedule_host(at, level, callback);
     }
 
+    /// The MPU-401's counters (bytes sent, overruns, ACKs, input lost, interrupts), if the
+    /// machine has one.
+    #[must_use]
+    pub fn mpu401_stats(&self) -> Option<crate::mpu401::Mpu401Stats> {
+        self.state.borrow_mut().mpu401().map(|mpu| mpu.stats())
+    }
+
     /// DPC and timer-callback durations.
     #[must_use]
     pub fn dpc_stats(&self) -> DurationStats {

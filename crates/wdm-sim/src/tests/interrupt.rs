@@ -257,6 +257,13 @@ fn input_raises_the_interrupt_and_the_isr_runs_at_dirql_per_byte() {
             longest: 30
         })
     );
+    let mpu = machine
+        .mpu401_stats()
+        .expect("the default machine has an MPU-401");
+    assert_eq!(
+        (mpu.acks, mpu.interrupts, mpu.input_lost, mpu.bytes_sent),
+        (2, 4, 0, 0)
+    );
     assert_eq!(interrupt.release(), 0);
     assert!(machine.findings().is_empty());
 }
