@@ -34,6 +34,12 @@ use crate::config::{Mpu401Config, translated_interrupt};
 use crate::current::with_state;
 use crate::dispatch::call_driver;
 
+/// Makes the port pass each new pin's own `IUnknown` to `NewStream` as `OuterUnknown` (`on`)
+/// or NULL, as `PortCls` does (the default). For miniports that support aggregation.
+pub fn pass_outer_unknown(on: bool) {
+    with_state("pass_outer_unknown", |m| m.portcls.pass_outer_unknown = on);
+}
+
 /// The resources PnP assigns a device: (translated, untranslated) descriptors.
 #[derive(Clone, Default)]
 pub struct Resources {
@@ -368,8 +374,9 @@ impl Device {
         })
     }
 
-    /// `IRP_MN_STOP_DEVICE`: pins still open are a finding (and are closed); every subdevice
-    /// registration is dropped (its port reference released).
+    /// `IRP_MN_STOP_DEVICE`: pins still open are a finding (and are closed); every subdevice's
+    /// port releases its miniport ([`release_children`](super::port::release_children)) and
+    /// the registration's port reference is released.
     pub fn stop(&self) {
         let ports: Vec<usize> = with_state("stop", |m| {
             m.portcls
@@ -403,6 +410,7 @@ impl Device {
             })
         });
         for (_, port) in registrations.unwrap_or_default() {
+            super::port::release_children(port);
             // SAFETY: the registration's reference on the port.
             unsafe { release_foreign(port as PUNKNOWN) };
         }
@@ -460,6 +468,21 @@ impl Filter {
     #[must_use]
     pub fn uninitialised() -> Self {
         Self { port: new_port() }
+    }
+
+    /// The pin factories and their data flow (`KSPIN_DATAFLOW_IN`: render, `_OUT`: capture),
+    /// as an application learns them from `KSPROPERTY_PIN_CTYPES` and `_DATAFLOW`.
+    #[must_use]
+    pub fn pin_flows(&self) -> Vec<(u32, dmus_sys::ks::KSPIN_DATAFLOW)> {
+        let Some((_, descriptor)) = super::port::port_binding(self.port) else {
+            return Vec::new();
+        };
+        // SAFETY: the descriptor of a live, initialised port's miniport.
+        let count = unsafe { super::descriptor::pin_count(descriptor) };
+        (0..count)
+            // SAFETY: as above.
+            .filter_map(|f| unsafe { super::descriptor::pin_factory(descriptor, f) }.ok().map(|p| (f, p.data_flow)))
+            .collect()
     }
 
     /// Opens pin factory `factory` in `format`, as an application's `KsCreatePin` would.

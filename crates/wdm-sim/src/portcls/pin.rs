@@ -3,13 +3,15 @@
 //!
 //! # Aggregation
 //!
-//! The port passes each pin's own `IUnknown` (a sim object) to `NewStream` as `OuterUnknown`.
-//! The contract the sim checks: a stream that aggregates forwards `QueryInterface` for
-//! interfaces it does not implement to the outer (so `query_stream` with
-//! [`IID_ISIM_PIN`](super::pin_objects::IID_ISIM_PIN) reaches the pin through the stream), and
-//! holds no counted reference on the outer beyond a call: the pin owns the stream, so a
-//! reference from the stream to the pin would be a cycle that keeps both alive. The pin's
-//! reference count is checked when it closes.
+//! `PortCls` passes no outer object to `NewStream` (ReactOS' `CPortPinDMus::Init` passes
+//! NULL), and that is the default here. A test can make the port pass each pin's own
+//! `IUnknown` (a sim object) instead ([`super::api::pass_outer_unknown`]), to check a miniport
+//! that supports aggregation. The contract the sim checks then: a stream that aggregates
+//! forwards `QueryInterface` for interfaces it does not implement to the outer (so
+//! `query_stream` with [`IID_ISIM_PIN`](super::pin_objects::IID_ISIM_PIN) reaches the pin
+//! through the stream), and holds no counted reference on the outer beyond a call: the pin
+//! owns the stream, so a reference from the stream to the pin would be a cycle that keeps both
+//! alive. The outer's reference count is checked when the pin closes.
 
 use alloc::format;
 use alloc::string::String;
@@ -181,7 +183,11 @@ pub fn open(port: usize, factory: u32, format: PinFormat) -> Result<u32, OpenErr
         m.portcls.next_pin += 1;
         m.portcls.next_pin
     });
-    let outer = new_pin_outer(id);
+    let outer = if with_state("open pin", |m| m.portcls.pass_outer_unknown) {
+        new_pin_outer(id)
+    } else {
+        0
+    };
     add_ref_object(port, "open pin (port reference)");
     let mut data_format = alloc::boxed::Box::new(format_value);
     let mut stream: PMXF = core::ptr::null_mut();
@@ -435,21 +441,19 @@ pub fn close(id: u32) {
         }
     }
     let outer_refs = with_state("pin close", |m| m.com.get(pin.outer).map_or(0, |r| r.refs));
-    if outer_refs != 1 {
+    if pin.outer != 0 && outer_refs != 1 {
         with_state("pin close", |m| {
             m.report_port_contract(format!(
                 "{name}: after the stream's last Release its outer IUnknown has {outer_refs} reference(s), expected 1 (the pin's own): an aggregated stream must not keep counted references on its outer"
             ));
         });
     }
-    // SAFETY: the pin's own references on its outer and on its port.
-    unsafe {
-        release_foreign(pin.outer as PUNKNOWN);
+    if pin.outer != 0 {
+        // SAFETY: the pin's own reference on its outer.
+        unsafe { release_foreign(pin.outer as PUNKNOWN) };
     }
-    // SAFETY: as above.
-    unsafe {
-        release_foreign(pin.port as PUNKNOWN);
-    }
+    // SAFETY: the pin's reference on its port.
+    unsafe { release_foreign(pin.port as PUNKNOWN) };
     drop(pin.data_format);
 }
 
@@ -468,8 +472,8 @@ pub fn query_stream(id: u32, iid: &GUID) -> Result<usize, NTSTATUS> {
     Ok(found as usize)
 }
 
-/// The outer `IUnknown` of pin `id`.
+/// The outer `IUnknown` of pin `id`, if the port passed one.
 #[must_use]
 pub fn outer(id: u32) -> Option<usize> {
-    with_state("pin", |m| m.portcls.pins.get(&id).map(|p| p.outer))
+    with_state("pin", |m| m.portcls.pins.get(&id).map(|p| p.outer)).filter(|&o| o != 0)
 }

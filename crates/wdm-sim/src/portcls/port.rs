@@ -389,6 +389,38 @@ pub unsafe extern "system" fn PcNewPort(OutPort: *mut PPORT, ClassId: *const GUI
     STATUS_SUCCESS
 }
 
+/// What `PortCls` does to a subdevice's port when the device stops or is removed (its
+/// `ISubdevice::ReleaseChildren`): the port lets go of its miniport and the service groups it
+/// holds, breaking the cycle a miniport that keeps its `IPortDMus` forms with it. The port
+/// itself lives on until its last reference goes, uninitialised.
+pub fn release_children(port: usize) {
+    let children = with_state("ReleaseChildren", |m| {
+        let record = m.portcls.ports.get_mut(&port)?;
+        record.initialised = false;
+        record.descriptor = 0;
+        Some((
+            core::mem::take(&mut record.miniport),
+            core::mem::take(&mut record.service_groups),
+            record.sink,
+        ))
+    });
+    let Some((miniport, groups, sink)) = children else {
+        return;
+    };
+    for group in groups {
+        if sink != 0 {
+            // SAFETY: the port holds a reference on the group and on its own sink.
+            unsafe { remove_member_from(group as PSERVICEGROUP, sink as *mut _) };
+        }
+        // SAFETY: the port's reference on the group.
+        unsafe { release_foreign(group as PUNKNOWN) };
+    }
+    if miniport != 0 {
+        // SAFETY: the port's reference on its miniport.
+        unsafe { release_foreign(miniport as PUNKNOWN) };
+    }
+}
+
 /// The filter descriptor and miniport of an initialised port.
 #[must_use]
 pub fn port_binding(port: usize) -> Option<(usize, usize)> {

@@ -136,7 +136,7 @@ pub struct PinRecord {
     pub stream: usize,
     /// The service group `NewStream` returned, if any (one reference held).
     pub service_group: usize,
-    /// The pin's outer `IUnknown` passed to `NewStream`.
+    /// The pin's outer `IUnknown` passed to `NewStream` (0: none, as `PortCls` does).
     pub outer: usize,
     /// The data format buffer given to `NewStream` (kept alive while the stream lives).
     pub data_format: alloc::boxed::Box<dmus_sys::ks::KSDATAFORMAT>,
@@ -190,4 +190,7 @@ pub struct PortClsState {
     pub pool_size: PoolSize,
     /// The next pin id.
     pub next_pin: u32,
+    /// Whether `NewStream` gets each pin's own `IUnknown` as `OuterUnknown` (default: NULL,
+    /// as `PortCls` passes).
+    pub pass_outer_unknown: bool,
 }
