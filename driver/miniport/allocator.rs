@@ -1,7 +1,7 @@
 //! The port's allocator (`IAllocatorMXF`), held by reference, as an mxf
 //! [`EventPool`] and as the last stop of spent chains.
 //!
-//! Render streams give spent events back with [`Allocator::discard`]: one
+//! Render streams give spent events back with [`Allocator::give_back`]: one
 //! `PutMessage` per chain, which frees attached buffers and package contents
 //! too (dmusicks.h; miniports never call `PutBuffer` on that path). Capture
 //! builds its events with the pool methods: `GetMessage` for a zeroed event,
@@ -13,6 +13,8 @@ use dmus_sys::dmus_com::IAllocatorMXF;
 use dmus_sys::dmusic::DMUS_KERNEL_EVENT;
 use dmus_sys::kernel::NT_SUCCESS;
 use mxf::{Chain, EventPool, PoolStats};
+
+use super::render_queue::Discard;
 
 /// One reference to the port's allocator; released on drop.
 pub struct Allocator {
@@ -56,7 +58,7 @@ impl Allocator {
     /// Gives a whole chain back (`IMXF::PutMessage` on the allocator), buffers
     /// and package contents included. An empty chain costs nothing.
     /// IRQL ≤ DISPATCH_LEVEL.
-    pub fn discard(&mut self, chain: Chain) {
+    pub fn give_back(&mut self, chain: Chain) {
         let events = chain.len();
         let head = chain.into_raw();
         if head.is_null() {
@@ -126,7 +128,7 @@ unsafe impl EventPool for Allocator {
         let vtable = unsafe { crate::com::vtable(self.mxf.as_ptr()) };
         // SAFETY: the buffer came from this allocator's GetBuffer and is not
         // used again (EventPool contract); IRQL ≤ DISPATCH_LEVEL. (rdmus gives
-        // chains back whole with `discard`, never with `Chain::free`, so no
+        // chains back whole with `give_back`, never with `Chain::free`, so no
         // rdmus path reaches this today.)
         unsafe { (vtable.PutBuffer)(self.mxf.as_ptr(), buffer.as_ptr()) };
     }
@@ -142,5 +144,11 @@ impl Drop for Allocator {
         let vtable = unsafe { crate::com::vtable(self.mxf.as_ptr()) };
         // SAFETY: releases this handle's one reference, once, IRQL ≤ DISPATCH_LEVEL.
         unsafe { (vtable.base.base.Release)(self.mxf.as_ptr().cast()) };
+    }
+}
+
+impl Discard for Allocator {
+    fn discard(&mut self, chain: Chain) {
+        self.give_back(chain);
     }
 }

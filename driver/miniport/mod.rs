@@ -5,6 +5,7 @@
 
 pub mod allocator;
 pub mod clock;
+pub mod com_object;
 pub mod interfaces;
 pub mod intersection;
 pub mod pool_box;
@@ -14,3 +15,8 @@ pub mod render_queue;
 pub mod shared;
 pub mod spin_lock;
 pub mod timer;
+
+// The unit tests reach kernel imports through the miniports' static tables;
+// link the simulation that defines them (tests only; nothing calls them).
+#[cfg(test)]
+use wdm_sim as _;

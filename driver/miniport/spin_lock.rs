@@ -8,8 +8,17 @@
 
 use core::cell::UnsafeCell;
 
-use dmus_sys::imports::{KeAcquireSpinLockRaiseToDpc, KeReleaseSpinLock};
 use dmus_sys::kernel::{KIRQL, KSPIN_LOCK};
+
+// x86 exports the spin-lock routines from hal.dll as `__fastcall`
+// `KfAcquireSpinLock` / `KfReleaseSpinLock` (wdm.h maps
+// `KeAcquireSpinLockRaiseToDpc` and `KeReleaseSpinLock` to them there).
+#[cfg(not(target_arch = "x86"))]
+use dmus_sys::imports::{KeAcquireSpinLockRaiseToDpc, KeReleaseSpinLock};
+#[cfg(target_arch = "x86")]
+use dmus_sys::imports::{
+    KfAcquireSpinLock as KeAcquireSpinLockRaiseToDpc, KfReleaseSpinLock as KeReleaseSpinLock,
+};
 
 /// Data guarded by a kernel spin lock. Usable at IRQL ≤ DISPATCH_LEVEL.
 pub struct SpinLock<T> {
@@ -30,6 +39,11 @@ impl<T> SpinLock<T> {
             lock: UnsafeCell::new(0),
             data: UnsafeCell::new(data),
         }
+    }
+
+    /// The data, without locking: `&mut self` proves no one else can reach it.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.data.get_mut()
     }
 
     /// Acquires the lock, raising to DISPATCH_LEVEL. Call at IRQL ≤ DISPATCH_LEVEL.

@@ -8,4 +8,14 @@
 //! - [`capture`]: the capture stream, fed by the ISR's timestamped ring.
 //! - [`hardware`]: the card's ports and the init delay over the kernel.
 
+pub mod capture;
+pub mod descriptor;
+pub mod hardware;
+pub mod miniport;
+pub mod properties;
+pub mod render;
 pub mod render_engine;
+pub(crate) mod time;
+
+pub use miniport::new_miniport;
+pub(crate) use time::{qpc_100ns, stream_report};

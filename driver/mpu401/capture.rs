@@ -1,0 +1,492 @@
+//! The capture stream COM object (`IMXF`): the MPU-401's input, parsed into
+//! events from the port's allocator and sent to the capture sink.
+//!
+//! Bytes arrive in the miniport's input ring with one timestamp each (the
+//! ISR's, or the poll timer's when the card has no IRQ). [`CaptureStream::pump`]
+//! (DISPATCH_LEVEL: the miniport's `Service`, a `PutMessage(NULL)` from the
+//! port, or the poll timer) takes them out in batches under the interrupt
+//! lock, parses them with mxf's parser — running status, realtime bytes
+//! inside other messages, sysex in pieces — and stamps each message with the
+//! time of its own first byte, converted to master time. Whole messages are
+//! `DMUS_KEF_EVENT_COMPLETE`; sysex pieces other than the last are
+//! `DMUS_KEF_EVENT_INCOMPLETE`. In STOP and ACQUIRE input is thrown away
+//! (reference.md); a full ring counts its overflow and keeps what it has.
+
+use core::ptr::NonNull;
+
+use dmus_sys::GUID;
+use dmus_sys::com::{IID_IUnknown, IUnknown, IUnknownVtbl};
+use dmus_sys::dmus_com::{IAllocatorMXF, IID_IMXF, IMXF, IMXFVtbl, IMasterClock};
+use dmus_sys::dmusic::PDMUS_KERNEL_EVENT;
+use dmus_sys::kernel::{
+    EX_TIMER, KDPC, NTSTATUS, PVOID, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_INVALID_PARAMETER, STATUS_SUCCESS, STATUS_UNSUCCESSFUL,
+};
+use dmus_sys::ks::{KSSTATE, KSSTATE_RUN, KSSTATE_STOP};
+use dmus_sys::portcls::IInterruptSync;
+use mpu401::TimedByte;
+use mxf::Chain;
+use mxf::capture::{CaptureParser, capture_passes_data};
+
+use super::hardware::CardIo;
+use super::miniport::{INPUT_RING_BYTES, ISR_MAX_READS, Miniport, Setup};
+use super::properties::StreamReport;
+use super::time::StreamKind;
+use crate::miniport::allocator::Allocator;
+use crate::miniport::clock::MasterClock;
+use crate::miniport::com_object::query_interface;
+use crate::miniport::pool_box;
+use crate::miniport::refcount::{RefCount, Released, release_result};
+use crate::miniport::spin_lock::SpinLock;
+use crate::miniport::timer::StreamTimer;
+
+/// Bytes moved out of the ring per synchronized call (bounds time at DIRQL).
+pub const BATCH: usize = 32;
+/// The largest sysex piece one event carries.
+pub const SYSEX_PIECE: usize = 64;
+/// The poll period without an IRQ (100 ns): 1 ms.
+pub const POLL_PERIOD_100NS: i64 = 10_000;
+/// Channel group of captured events (the MPU-401 has one).
+pub const CAPTURE_GROUP: u16 = 1;
+
+/// Counters of a capture stream.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CaptureStats {
+    /// Events sent to the sink.
+    pub events: u64,
+    /// Messages lost because the allocator had no event.
+    pub no_event: u64,
+    /// Bytes the full ring could not take.
+    pub overflow: u64,
+    /// Bytes thrown away because the stream was in STOP or ACQUIRE.
+    pub discarded: u64,
+}
+
+struct CaptureInner {
+    parser: CaptureParser<SYSEX_PIECE>,
+    allocator: Allocator,
+    /// The connected sink (one reference held), or none: the allocator.
+    sink: Option<NonNull<IMXF>>,
+    state: KSSTATE,
+    stats: CaptureStats,
+}
+
+// SAFETY: the sink is a COM reference usable from any thread at IRQL ≤
+// DISPATCH_LEVEL; everything else is plain data. Reached only under the lock.
+unsafe impl Send for CaptureInner {}
+
+/// The capture stream on pin 4.
+#[repr(C)]
+pub struct CaptureStream {
+    interface: IMXF,
+    /// Always [`StreamKind::Capture`]; at the same offset in both stream types.
+    kind: StreamKind,
+    refs: RefCount,
+    miniport: NonNull<Miniport>,
+    io: CardIo,
+    polled: bool,
+    clock: MasterClock,
+    /// The poll timer (no IRQ only); set before the stream is handed out.
+    timer: Option<StreamTimer>,
+    inner: SpinLock<CaptureInner>,
+}
+
+static VTABLE: IMXFVtbl = IMXFVtbl {
+    base: IUnknownVtbl {
+        QueryInterface: query_interface_thunk,
+        AddRef: add_ref_thunk,
+        Release: release_thunk,
+    },
+    SetState: set_state,
+    PutMessage: put_message,
+    ConnectOutput: connect_output,
+    DisconnectOutput: disconnect_output,
+};
+
+const INTERFACES: [GUID; 2] = [IID_IUnknown, IID_IMXF];
+const KIND: StreamKind = StreamKind::Capture;
+
+/// Bytes taken from the ring in one synchronized call.
+struct Batch {
+    miniport: NonNull<Miniport>,
+    bytes: [TimedByte; BATCH],
+    len: usize,
+    overflow: u32,
+    clear: bool,
+}
+
+impl Batch {
+    fn new(miniport: NonNull<Miniport>) -> Self {
+        Self {
+            miniport,
+            bytes: [TimedByte::default(); BATCH],
+            len: 0,
+            overflow: 0,
+            clear: false,
+        }
+    }
+}
+
+/// Moves up to [`BATCH`] bytes out of the ring (or clears it). Runs at DIRQL
+/// with the interrupt lock held, or at DISPATCH_LEVEL under the capture lock
+/// when polled.
+unsafe extern "system" fn take_batch(_sync: *mut IInterruptSync, context: PVOID) -> NTSTATUS {
+    // SAFETY: the context is the caller's Batch, alive for the call.
+    let batch = unsafe { &mut *context.cast::<Batch>() };
+    // SAFETY: the miniport outlives its streams.
+    let miniport = unsafe { batch.miniport.as_ref() };
+    // SAFETY: the caller holds the lock that makes the ring ours (see Miniport::input).
+    let ring = unsafe { miniport.input() };
+    batch.overflow = ring.take_dropped();
+    if batch.clear {
+        ring.clear();
+        return STATUS_SUCCESS;
+    }
+    while batch.len < BATCH {
+        let Some(byte) = ring.pop() else { break };
+        batch.bytes[batch.len] = byte;
+        batch.len += 1;
+    }
+    STATUS_SUCCESS
+}
+
+/// Runs [`take_batch`] with the ring exclusively ours.
+///
+/// # Safety
+/// Without an interrupt, the caller holds the capture stream's lock.
+unsafe fn synchronized(miniport: &Miniport, batch: &mut Batch) {
+    let context = core::ptr::from_mut(batch).cast();
+    match miniport.interrupt() {
+        Some(sync) => {
+            // SAFETY: the miniport's connected interrupt object (live while it is).
+            let vtable = unsafe { crate::com::vtable(sync.as_ptr()) };
+            // SAFETY: take_batch has PINTERRUPTSYNCROUTINE's signature and a
+            // context valid for the call; callable at IRQL ≤ DISPATCH_LEVEL.
+            unsafe { (vtable.CallSynchronizedRoutine)(sync.as_ptr(), Some(take_batch), context) };
+        }
+        // SAFETY: no ISR exists; the caller's capture lock serialises the ring.
+        None => unsafe {
+            take_batch(core::ptr::null_mut(), context);
+        },
+    }
+}
+
+/// Empties the ring when no capture stream is open (the miniport's `Service`).
+/// DISPATCH_LEVEL.
+pub(crate) fn discard_input(miniport: &Miniport) {
+    if miniport.interrupt().is_none() {
+        // Polled cards only fill the ring from an open capture stream.
+        return;
+    }
+    let mut batch = Batch::new(NonNull::from(miniport));
+    batch.clear = true;
+    // SAFETY: with an interrupt, the synchronized call holds its lock.
+    unsafe { synchronized(miniport, &mut batch) };
+}
+
+impl CaptureStream {
+    /// Makes the stream with one reference for the caller and plugs it into
+    /// the miniport's capture slot. PASSIVE_LEVEL.
+    ///
+    /// # Errors
+    /// `STATUS_INSUFFICIENT_RESOURCES` or `STATUS_INVALID_PARAMETER`.
+    ///
+    /// # Safety
+    /// `allocator` and `clock` are PortCls' live objects; `miniport` is live.
+    pub(crate) unsafe fn create(
+        miniport: NonNull<Miniport>,
+        setup: &Setup,
+        allocator: *mut IAllocatorMXF,
+        clock: *mut IMasterClock,
+    ) -> Result<NonNull<IMXF>, NTSTATUS> {
+        // SAFETY: PortCls' live allocator.
+        let allocator = unsafe { Allocator::add_ref(allocator) }.ok_or(STATUS_INVALID_PARAMETER)?;
+        // SAFETY: PortCls' live clock.
+        let clock = unsafe { MasterClock::add_ref(clock) }.ok_or(STATUS_INVALID_PARAMETER)?;
+        let object = pool_box::try_new(Self {
+            interface: IMXF {
+                lpVtbl: &raw const VTABLE,
+            },
+            kind: KIND,
+            refs: RefCount::new(),
+            miniport,
+            io: setup.io,
+            polled: setup.polled,
+            clock,
+            timer: None,
+            inner: SpinLock::new(CaptureInner {
+                parser: CaptureParser::new(CAPTURE_GROUP),
+                allocator,
+                sink: None,
+                state: KSSTATE_STOP,
+                stats: CaptureStats::default(),
+            }),
+        })?;
+        if setup.polled {
+            // SAFETY: the callbacks get the stream, which deletes the timer
+            // before it is freed. PASSIVE_LEVEL.
+            let timer = unsafe { StreamTimer::new(on_timer, on_dpc, object.as_ptr().cast()) };
+            let Ok(timer) = timer else {
+                // SAFETY: made above and never shared.
+                unsafe { pool_box::free(object) };
+                return Err(STATUS_INSUFFICIENT_RESOURCES);
+            };
+            // SAFETY: not shared yet: this is the object's only user.
+            unsafe { (*object.as_ptr()).timer = Some(timer) };
+        }
+        // SAFETY: the miniport is live; the stream keeps it so.
+        let owner = unsafe { miniport.as_ref() };
+        owner.add_ref();
+        *owner.capture_slot().lock() = Some(object);
+        Ok(object.cast())
+    }
+
+    /// The object behind its interface pointer.
+    ///
+    /// # Safety
+    /// `this` points to a live `CaptureStream`.
+    pub(crate) unsafe fn from_this<'a, T>(this: *mut T) -> &'a Self {
+        // SAFETY: the interface is the first field (repr(C)); live per the caller.
+        unsafe { &*this.cast::<Self>() }
+    }
+
+    /// What the property handler reports (capture has no backlog).
+    pub(crate) fn report(&self) -> StreamReport {
+        StreamReport {
+            now: self.clock.now(),
+            backlog_bytes: 0,
+            lost: self.inner.lock().stats.no_event,
+        }
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> CaptureStats {
+        self.inner.lock().stats
+    }
+
+    /// Moves input from the ring to the sink. DISPATCH_LEVEL; bounded by the
+    /// ring's size.
+    pub(crate) fn pump(&self) {
+        let mut inner = self.inner.lock();
+        // SAFETY: the miniport outlives its streams.
+        let miniport = unsafe { self.miniport.as_ref() };
+        if self.polled {
+            let mut io = self.io;
+            // SAFETY: polled: no ISR; the capture lock we hold serialises the ring.
+            let ring = unsafe { miniport.input() };
+            let report = mpu401::drain_input(&mut io, ring, ISR_MAX_READS, super::qpc_100ns);
+            let _ = report;
+        }
+        let offset = self.clock.now().wrapping_sub(signed(super::qpc_100ns()));
+        for _ in 0..=INPUT_RING_BYTES / BATCH {
+            let mut batch = Batch::new(self.miniport);
+            // SAFETY: we hold the capture lock (needed when polled).
+            unsafe { synchronized(miniport, &mut batch) };
+            inner.stats.overflow += u64::from(batch.overflow);
+            if batch.len == 0 {
+                break;
+            }
+            let bytes = &batch.bytes[..batch.len];
+            if !capture_passes_data(inner.state) {
+                inner.stats.discarded += bytes.len() as u64;
+                continue;
+            }
+            let CaptureInner {
+                parser,
+                allocator,
+                sink,
+                stats,
+                ..
+            } = &mut *inner;
+            let mut events = Chain::new();
+            let timed = bytes
+                .iter()
+                .map(|byte| (byte.byte, signed(byte.time).wrapping_add(offset)));
+            let report = parser.parse(timed, allocator, &mut events);
+            stats.events += report.events as u64;
+            stats.no_event += report.dropped as u64;
+            deliver(events, *sink, allocator);
+        }
+    }
+}
+
+/// A counter time as the signed 100 ns of master time (counter times never reach 2^63).
+fn signed(time: u64) -> i64 {
+    i64::try_from(time).unwrap_or(i64::MAX)
+}
+
+/// Sends a chain to the sink (or back to the allocator when unconnected).
+fn deliver(events: Chain, sink: Option<NonNull<IMXF>>, allocator: &mut Allocator) {
+    match sink {
+        None => allocator.give_back(events),
+        Some(sink) => {
+            let head = events.into_raw();
+            if head.is_null() {
+                return;
+            }
+            // SAFETY: the connected sink, referenced by this stream.
+            let vtable = unsafe { crate::com::vtable(sink.as_ptr()) };
+            // SAFETY: hands the whole chain (our allocator's events) to the
+            // sink, which owns it from here. DISPATCH_LEVEL.
+            unsafe { (vtable.PutMessage)(sink.as_ptr(), head) };
+        }
+    }
+}
+
+impl Drop for CaptureStream {
+    fn drop(&mut self) {
+        if let Some(timer) = self.timer.take() {
+            timer.delete();
+        }
+        // SAFETY: the miniport is live: this stream still holds its reference.
+        let miniport = unsafe { self.miniport.as_ref() };
+        // After this no Service call can reach the stream (it takes the same lock).
+        *miniport.capture_slot().lock() = None;
+        let inner = self.inner.get_mut();
+        if let Some(sink) = inner.sink.take() {
+            // SAFETY: the reference ConnectOutput took, released once.
+            unsafe { crate::com::release(sink.as_ptr().cast()) };
+        }
+        miniport.release_pin(super::descriptor::PIN_CAPTURE);
+    }
+}
+
+unsafe extern "system" fn on_timer(_timer: *mut EX_TIMER, context: PVOID) {
+    // SAFETY: the stream, alive until its timer is deleted. DISPATCH_LEVEL.
+    unsafe { &*context.cast::<CaptureStream>() }.poll();
+}
+
+unsafe extern "system" fn on_dpc(_dpc: *mut KDPC, context: PVOID, _a: PVOID, _b: PVOID) {
+    // SAFETY: as in on_timer.
+    unsafe { &*context.cast::<CaptureStream>() }.poll();
+}
+
+impl CaptureStream {
+    /// The poll timer's work: pump, then poll again while input is wanted.
+    fn poll(&self) {
+        self.pump();
+        let wanted = capture_passes_data(self.inner.lock().state);
+        if let (true, Some(timer)) = (wanted, &self.timer) {
+            timer.arm(POLL_PERIOD_100NS);
+        }
+    }
+}
+
+unsafe extern "system" fn query_interface_thunk(
+    this: *mut IUnknown,
+    iid: *const GUID,
+    out: *mut PVOID,
+) -> NTSTATUS {
+    // SAFETY: called through our vtable on a live stream.
+    let stream = unsafe { CaptureStream::from_this(this) };
+    // SAFETY: PortCls' pointers per QueryInterface's contract.
+    unsafe {
+        query_interface(this.cast(), iid, out, &INTERFACES, || {
+            stream.refs.add_ref();
+        })
+    }
+}
+
+unsafe extern "system" fn add_ref_thunk(this: *mut IUnknown) -> u32 {
+    // SAFETY: called through our vtable on a live stream.
+    unsafe { CaptureStream::from_this(this) }.refs.add_ref()
+}
+
+unsafe extern "system" fn release_thunk(this: *mut IUnknown) -> u32 {
+    // SAFETY: called through our vtable by a reference holder.
+    let outcome = unsafe { CaptureStream::from_this(this) }.refs.release();
+    if outcome == Released::Last {
+        // SAFETY: the last reference is gone; PortCls closes pins at PASSIVE_LEVEL.
+        let miniport = unsafe { CaptureStream::from_this(this) }.miniport;
+        #[allow(
+            clippy::cast_ptr_alignment,
+            reason = "the interface is the object's first field: `this` is the object's own, aligned address"
+        )]
+        let object = NonNull::new(this.cast::<CaptureStream>());
+        if let Some(object) = object {
+            // SAFETY: made by pool_box::try_new in create; last use.
+            unsafe { pool_box::free(object) };
+        }
+        // SAFETY: the reference `create` took, released once after the stream is gone.
+        unsafe { Miniport::release(miniport) };
+    }
+    release_result(outcome)
+}
+
+unsafe extern "system" fn set_state(this: *mut IMXF, state: KSSTATE) -> NTSTATUS {
+    if !(KSSTATE_STOP..=KSSTATE_RUN).contains(&state) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    // SAFETY: called through our vtable on a live stream.
+    let stream = unsafe { CaptureStream::from_this(this) };
+    {
+        let mut inner = stream.inner.lock();
+        inner.state = state;
+        if state == KSSTATE_STOP {
+            inner.parser = CaptureParser::new(CAPTURE_GROUP);
+            // SAFETY: the miniport outlives its streams.
+            let miniport = unsafe { stream.miniport.as_ref() };
+            let mut batch = Batch::new(stream.miniport);
+            batch.clear = true;
+            // SAFETY: we hold the capture lock (needed when polled).
+            unsafe { synchronized(miniport, &mut batch) };
+        }
+    }
+    if let Some(timer) = &stream.timer {
+        if capture_passes_data(state) {
+            timer.arm(POLL_PERIOD_100NS);
+        } else {
+            timer.cancel();
+        }
+    }
+    STATUS_SUCCESS
+}
+
+unsafe extern "system" fn put_message(this: *mut IMXF, event: PDMUS_KERNEL_EVENT) -> NTSTATUS {
+    // SAFETY: called through our vtable on a live stream.
+    let stream = unsafe { CaptureStream::from_this(this) };
+    if event.is_null() {
+        // The port asks for input (as the DDK's port does): pump it.
+        stream.pump();
+        return STATUS_SUCCESS;
+    }
+    // SAFETY: a chain the port hands over; a capture stream takes no data, so
+    // it goes straight back. DISPATCH_LEVEL.
+    let chain = unsafe { Chain::from_raw(event) };
+    stream.inner.lock().allocator.give_back(chain);
+    STATUS_INVALID_DEVICE_REQUEST
+}
+
+unsafe extern "system" fn connect_output(this: *mut IMXF, sink: *mut IMXF) -> NTSTATUS {
+    let Some(sink) = NonNull::new(sink) else {
+        return STATUS_INVALID_PARAMETER;
+    };
+    // SAFETY: called through our vtable on a live stream.
+    let stream = unsafe { CaptureStream::from_this(this) };
+    let mut inner = stream.inner.lock();
+    if inner.sink.is_some() {
+        return STATUS_UNSUCCESSFUL;
+    }
+    // SAFETY: the port's live sink; the reference is ours until disconnect.
+    let vtable = unsafe { crate::com::vtable(sink.as_ptr()) };
+    // SAFETY: AddRef on a live object.
+    unsafe { (vtable.base.AddRef)(sink.as_ptr().cast()) };
+    inner.sink = Some(sink);
+    STATUS_SUCCESS
+}
+
+unsafe extern "system" fn disconnect_output(this: *mut IMXF, sink: *mut IMXF) -> NTSTATUS {
+    // SAFETY: called through our vtable on a live stream.
+    let stream = unsafe { CaptureStream::from_this(this) };
+    let mut inner = stream.inner.lock();
+    match inner.sink {
+        Some(current) if sink.is_null() || current.as_ptr() == sink => {
+            inner.sink = None;
+            drop(inner);
+            // SAFETY: the reference ConnectOutput took, released once.
+            unsafe { crate::com::release(current.as_ptr().cast()) };
+            STATUS_SUCCESS
+        }
+        _ => STATUS_UNSUCCESSFUL,
+    }
+}

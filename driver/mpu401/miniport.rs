@@ -1,0 +1,545 @@
+//! The MPU-401 miniport COM object (`IMiniportDMus`).
+//!
+//! Layout (style.md, windows-rs): `#[repr(C)]`, the interface (its vtable
+//! pointer) first, then the reference count and the state. The object lives
+//! in nonpaged pool ([`pool_box`]) and is freed by the `Release` that drops
+//! the last reference.
+//!
+//! Life: the subdevice seam creates it ([`new_miniport`]); PortCls calls
+//! `Init` once (PASSIVE_LEVEL) with the adapter's resources, which brings the
+//! card into UART mode *before* the interrupt is connected (mpu401's rule),
+//! then creates the service group and, when the list has an IRQ, an
+//! `IInterruptSync` with [`isr`] as its first routine. Without an IRQ the
+//! capture stream polls the card from a timer instead. Streams hold a
+//! reference to the miniport, so it outlives them.
+
+use core::cell::UnsafeCell;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+
+use dmus_sys::GUID;
+use dmus_sys::com::{IID_IUnknown, IUnknown, IUnknownVtbl, PUNKNOWN};
+use dmus_sys::dmus_com::{
+    IAllocatorMXF, IID_IMiniportDMus, IMXF, IMasterClock, IMiniportDMus, IMiniportDMusVtbl,
+    IPortDMus,
+};
+use dmus_sys::dmusic::{DMUS_STREAM_MIDI_CAPTURE, DMUS_STREAM_MIDI_RENDER, DMUS_STREAM_TYPE};
+use dmus_sys::imports::{PcNewInterruptSync, PcNewServiceGroup};
+use dmus_sys::kernel::{
+    NT_SUCCESS, NTSTATUS, POOL_TYPE, PVOID, STATUS_DEVICE_CONFIGURATION_ERROR,
+    STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER,
+    STATUS_NO_MATCH, STATUS_SUCCESS, STATUS_UNSUCCESSFUL,
+};
+use dmus_sys::ks::{KSDATAFORMAT, PKSDATARANGE};
+use dmus_sys::portcls::{
+    IID_IMiniport, IInterruptSync, IMiniport, IMiniportVtbl, IServiceGroup,
+    InterruptSyncModeNormal, PCFILTER_DESCRIPTOR, PINTERRUPTSYNC, PRESOURCELIST, PSERVICEGROUP,
+};
+use mpu401::{ControlPort, InitBudget, InputRing};
+
+use super::capture::CaptureStream;
+use super::descriptor::{FILTER, PIN_CAPTURE, PIN_DMUSIC_RENDER, PIN_LEGACY_RENDER, our_range};
+use super::hardware::{CardIo, StallDelay, init_status};
+use super::render::RenderStream;
+use crate::miniport::com_object::query_interface;
+use crate::miniport::intersection::data_range_intersection;
+use crate::miniport::pool_box;
+use crate::miniport::refcount::{RefCount, Released, release_result};
+use crate::miniport::spin_lock::SpinLock;
+use crate::resources::AdapterResources;
+
+/// Bytes of timestamped input the ISR can hold for the capture DPC.
+pub const INPUT_RING_BYTES: usize = 256;
+/// Input bytes one interrupt reads at most (the card holds fewer; bounds the ISR).
+pub const ISR_MAX_READS: u32 = 64;
+/// How far ahead the port hands render events over (100 ns): 20 ms, so the
+/// stream's own timer, not the port's sequencer, decides when each goes out.
+pub const RENDER_PREFETCH_100NS: u64 = 200_000;
+
+/// What Init set up; written once in Init, read-only afterwards.
+pub(crate) struct Setup {
+    pub(crate) io: CardIo,
+    pub(crate) port: NonNull<IPortDMus>,
+    pub(crate) service_group: NonNull<IServiceGroup>,
+    pub(crate) polled: bool,
+}
+
+/// The MPU-401 miniport.
+#[repr(C)]
+pub struct Miniport {
+    interface: IMiniportDMus,
+    refs: RefCount,
+    /// Set by Init (PASSIVE_LEVEL, before any stream or interrupt exists).
+    setup: UnsafeCell<Option<Setup>>,
+    /// The connected interrupt, or null when polled.
+    sync: AtomicPtr<IInterruptSync>,
+    /// One bit per pin with an open stream.
+    open_pins: AtomicU32,
+    /// The open capture stream (not a reference: the stream clears it before it is freed).
+    capture: SpinLock<Option<NonNull<CaptureStream>>>,
+    /// Input bytes with their arrival time (QPC in 100 ns). Touched only with the
+    /// interrupt lock held (the ISR, synchronized routines) or, when polled,
+    /// with the capture lock held.
+    input: UnsafeCell<InputRing<INPUT_RING_BYTES>>,
+}
+
+static VTABLE: IMiniportDMusVtbl = IMiniportDMusVtbl {
+    base: IMiniportVtbl {
+        base: IUnknownVtbl {
+            QueryInterface: query_interface_thunk,
+            AddRef: add_ref_thunk,
+            Release: release_thunk,
+        },
+        GetDescription: get_description,
+        DataRangeIntersection: data_range_intersection_thunk,
+    },
+    Init: init,
+    Service: service,
+    NewStream: new_stream,
+};
+
+const INTERFACES: [GUID; 3] = [IID_IUnknown, IID_IMiniport, IID_IMiniportDMus];
+
+/// The subdevice seam's constructor: a miniport with one reference for the
+/// caller. Hardware is touched only in Init. PASSIVE_LEVEL.
+///
+/// # Errors
+/// `STATUS_INSUFFICIENT_RESOURCES` when the pool is exhausted.
+pub fn new_miniport(_resources: &AdapterResources) -> Result<PUNKNOWN, NTSTATUS> {
+    let object = pool_box::try_new(Miniport {
+        interface: IMiniportDMus {
+            lpVtbl: &raw const VTABLE,
+        },
+        refs: RefCount::new(),
+        setup: UnsafeCell::new(None),
+        sync: AtomicPtr::new(core::ptr::null_mut()),
+        open_pins: AtomicU32::new(0),
+        capture: SpinLock::new(None),
+        input: UnsafeCell::new(InputRing::new()),
+    })?;
+    Ok(object.as_ptr().cast())
+}
+
+impl Miniport {
+    /// The object behind one of its interface pointers.
+    ///
+    /// # Safety
+    /// `this` points to a live `Miniport` (its first field).
+    unsafe fn from_this<'a, T>(this: *mut T) -> &'a Self {
+        // SAFETY: the interface is the object's first field (repr(C)), so the
+        // addresses agree; live per the caller.
+        unsafe { &*this.cast::<Self>() }
+    }
+
+    /// The card's base port, if `unknown` is an initialised miniport.
+    ///
+    /// # Safety
+    /// `unknown` is null or this driver's live MPU-401 miniport (PortCls passes
+    /// the miniport whose automation table matched as `MajorTarget`).
+    pub unsafe fn base_of(unknown: PUNKNOWN) -> Option<usize> {
+        if unknown.is_null() {
+            return None;
+        }
+        // SAFETY: our live miniport (caller's contract).
+        let miniport = unsafe { Self::from_this(unknown) };
+        miniport.setup().map(|setup| setup.io.base())
+    }
+
+    pub(crate) fn setup(&self) -> Option<&Setup> {
+        // SAFETY: `setup` is written only by Init, at PASSIVE_LEVEL before any
+        // stream, interrupt or property request can read it (PortCls calls
+        // Init first and once); afterwards it is only read.
+        unsafe { (*self.setup.get()).as_ref() }
+    }
+
+    /// Adds a reference (a stream keeps its miniport alive).
+    pub(crate) fn add_ref(&self) {
+        self.refs.add_ref();
+    }
+
+    /// Drops a reference taken with [`Self::add_ref`].
+    ///
+    /// # Safety
+    /// The caller owns the reference and does not use `this` afterwards. PASSIVE_LEVEL.
+    pub(crate) unsafe fn release(this: NonNull<Self>) {
+        // SAFETY: forwarded.
+        unsafe { release_thunk(this.as_ptr().cast()) };
+    }
+
+    /// Marks `pin` as having its stream; false if it already has one.
+    fn claim_pin(&self, pin: u32) -> bool {
+        let bit = 1 << pin;
+        self.open_pins.fetch_or(bit, Ordering::AcqRel) & bit == 0
+    }
+
+    /// Frees `pin` for a new stream.
+    pub(crate) fn release_pin(&self, pin: u32) {
+        self.open_pins.fetch_and(!(1 << pin), Ordering::AcqRel);
+    }
+
+    /// The capture stream slot.
+    pub(crate) fn capture_slot(&self) -> &SpinLock<Option<NonNull<CaptureStream>>> {
+        &self.capture
+    }
+
+    /// The connected interrupt, if any.
+    pub(crate) fn interrupt(&self) -> Option<NonNull<IInterruptSync>> {
+        NonNull::new(self.sync.load(Ordering::Acquire))
+    }
+
+    /// The input ring.
+    ///
+    /// # Safety
+    /// The caller holds the interrupt lock (ISR or synchronized routine) or,
+    /// with no interrupt connected, the capture stream's lock, and keeps the
+    /// borrow within that hold.
+    #[allow(
+        clippy::mut_from_ref,
+        reason = "exclusivity comes from the lock the caller holds"
+    )]
+    pub(crate) unsafe fn input(&self) -> &mut InputRing<INPUT_RING_BYTES> {
+        // SAFETY: exclusive per the caller's lock.
+        unsafe { &mut *self.input.get() }
+    }
+
+    /// Releases what Init took (interrupt, service group, port). PASSIVE_LEVEL.
+    fn teardown(&self) {
+        let sync = self.sync.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        if let Some(sync) = NonNull::new(sync) {
+            // SAFETY: the interrupt object this miniport created and owns one
+            // reference to. PASSIVE_LEVEL.
+            let vtable = unsafe { crate::com::vtable(sync.as_ptr()) };
+            // SAFETY: Disconnect at PASSIVE_LEVEL: the ISR does not run after it returns.
+            unsafe { (vtable.Disconnect)(sync.as_ptr()) };
+            // SAFETY: our one reference, released once.
+            unsafe { crate::com::release(sync.as_ptr().cast()) };
+        }
+        // SAFETY: teardown runs from the last Release or a failed Init, when no
+        // one else reads `setup`. PASSIVE_LEVEL.
+        if let Some(setup) = unsafe { (*self.setup.get()).take() } {
+            // SAFETY: references Init took on the service group and the port.
+            unsafe { crate::com::release(setup.service_group.as_ptr().cast()) };
+            // SAFETY: as above.
+            unsafe { crate::com::release(setup.port.as_ptr().cast()) };
+        }
+    }
+}
+
+unsafe extern "system" fn query_interface_thunk(
+    this: *mut IUnknown,
+    iid: *const GUID,
+    out: *mut PVOID,
+) -> NTSTATUS {
+    // SAFETY: PortCls calls through our vtable, so `this` is a live Miniport.
+    let miniport = unsafe { Miniport::from_this(this) };
+    // SAFETY: PortCls' pointers per QueryInterface's contract; add_ref adds one
+    // reference to this live object. Any IRQL ≤ DISPATCH_LEVEL.
+    unsafe {
+        query_interface(this.cast(), iid, out, &INTERFACES, || {
+            miniport.refs.add_ref();
+        })
+    }
+}
+
+unsafe extern "system" fn add_ref_thunk(this: *mut IUnknown) -> u32 {
+    // SAFETY: called through our vtable on a live object.
+    unsafe { Miniport::from_this(this) }.refs.add_ref()
+}
+
+/// `Release`: takes the raw pointer because the object may be gone when it returns.
+unsafe extern "system" fn release_thunk(this: *mut IUnknown) -> u32 {
+    // SAFETY: called through our vtable on an object the caller holds a reference to.
+    let outcome = unsafe { Miniport::from_this(this) }.refs.release();
+    if outcome == Released::Last {
+        // SAFETY: the last reference is gone: nothing else uses the object.
+        // Streams hold references, so none is open. PASSIVE_LEVEL (PortCls
+        // releases miniports when the device stops).
+        let miniport = unsafe { Miniport::from_this(this) };
+        miniport.teardown();
+        #[allow(
+            clippy::cast_ptr_alignment,
+            reason = "the interface is the object's first field: `this` is the object's own, aligned address"
+        )]
+        let object = NonNull::new(this.cast::<Miniport>());
+        if let Some(object) = object {
+            // SAFETY: made by pool_box::try_new in new_miniport; last use.
+            unsafe { pool_box::free(object) };
+        }
+    }
+    release_result(outcome)
+}
+
+unsafe extern "system" fn get_description(
+    _this: *mut IMiniport,
+    description: *mut *mut PCFILTER_DESCRIPTOR,
+) -> NTSTATUS {
+    if description.is_null() {
+        return STATUS_INVALID_PARAMETER;
+    }
+    // SAFETY: a writable out-pointer from PortCls; the descriptor is a static
+    // PortCls only reads. PASSIVE_LEVEL.
+    unsafe { description.write(FILTER.as_mut_ptr()) };
+    STATUS_SUCCESS
+}
+
+unsafe extern "system" fn data_range_intersection_thunk(
+    _this: *mut IMiniport,
+    pin: u32,
+    client: PKSDATARANGE,
+    matching: PKSDATARANGE,
+    output_length: u32,
+    result: PVOID,
+    result_length: *mut u32,
+) -> NTSTATUS {
+    if matching.is_null() {
+        return STATUS_INVALID_PARAMETER;
+    }
+    // SAFETY: `matching` is one of the pin's ranges PortCls read from our
+    // descriptor (a readable KSDATARANGE); unaligned read of its header.
+    let matching = unsafe { matching.read_unaligned() };
+    let ours = our_range(pin, &matching);
+    // SAFETY: PortCls' buffers per DataRangeIntersection's contract. PASSIVE_LEVEL.
+    unsafe { data_range_intersection(ours, client, output_length, result, result_length) }
+}
+
+unsafe extern "system" fn init(
+    this: *mut IMiniportDMus,
+    _adapter: PUNKNOWN,
+    list: PRESOURCELIST,
+    port: *mut IPortDMus,
+    service_group_out: *mut PSERVICEGROUP,
+) -> NTSTATUS {
+    if service_group_out.is_null() {
+        return STATUS_INVALID_PARAMETER;
+    }
+    // SAFETY: a writable out-pointer; cleared so a failure hands out nothing.
+    unsafe { service_group_out.write(core::ptr::null_mut()) };
+    let Some(port) = NonNull::new(port) else {
+        return STATUS_INVALID_PARAMETER;
+    };
+    if list.is_null() {
+        return STATUS_DEVICE_CONFIGURATION_ERROR;
+    }
+    // SAFETY: called through our vtable on a live object.
+    let miniport = unsafe { Miniport::from_this(this) };
+    if miniport.setup().is_some() {
+        return STATUS_INVALID_DEVICE_REQUEST;
+    }
+    // SAFETY: PortCls' live resource list. PASSIVE_LEVEL.
+    let resources = unsafe { AdapterResources::read(list) };
+    let Some(range) = resources.port else {
+        return STATUS_DEVICE_CONFIGURATION_ERROR;
+    };
+    let mut io = match CardIo::for_range(&range) {
+        Ok(io) => io,
+        Err(status) => return status,
+    };
+    if let Err(error) = mpu401::initialize(&mut io, &mut StallDelay, &InitBudget::DEFAULT) {
+        crate::trace::trace(dmus_sys::imports::DPFLTR_ERROR_LEVEL, "MPU-401 init failed");
+        return init_status(error);
+    }
+    let mut service_group: PSERVICEGROUP = core::ptr::null_mut();
+    // SAFETY: writes one referenced service group on success. PASSIVE_LEVEL.
+    let status = unsafe { PcNewServiceGroup(&raw mut service_group, core::ptr::null_mut()) };
+    let Some(group) = NonNull::new(service_group).filter(|_| NT_SUCCESS(status)) else {
+        return if NT_SUCCESS(status) {
+            STATUS_INSUFFICIENT_RESOURCES
+        } else {
+            status
+        };
+    };
+    // SAFETY: the port PortCls passed, live; our reference is released in teardown.
+    let port_vtable = unsafe { crate::com::vtable(port.as_ptr()) };
+    // SAFETY: AddRef on the live port.
+    unsafe { (port_vtable.base.base.AddRef)(port.as_ptr().cast()) };
+    // SAFETY: Init runs first and once, before anything reads `setup`. PASSIVE_LEVEL.
+    unsafe {
+        *miniport.setup.get() = Some(Setup {
+            io,
+            port,
+            service_group: group,
+            polled: resources.interrupt.is_none(),
+        });
+    }
+    // SAFETY: the live port; registering our live group early so interrupts can notify it.
+    unsafe { (port_vtable.RegisterServiceGroup)(port.as_ptr(), group.as_ptr()) };
+    if resources.interrupt.is_some() {
+        // SAFETY: PortCls' resource list; PASSIVE_LEVEL.
+        let connected = unsafe { connect_interrupt(miniport, list) };
+        if let Err(status) = connected {
+            miniport.teardown();
+            return status;
+        }
+    }
+    // SAFETY: the group is live (we hold a reference); the port gets its own.
+    let group_vtable = unsafe { crate::com::vtable(group.as_ptr()) };
+    // SAFETY: AddRef for the reference handed out through the out-pointer.
+    unsafe { (group_vtable.base.base.AddRef)(group.as_ptr().cast()) };
+    // SAFETY: writable out-pointer (checked above).
+    unsafe { service_group_out.write(group.as_ptr()) };
+    STATUS_SUCCESS
+}
+
+/// Creates, hooks and connects the interrupt. PASSIVE_LEVEL.
+///
+/// # Safety
+/// `list` is PortCls' live resource list; `miniport` has its setup.
+unsafe fn connect_interrupt(miniport: &Miniport, list: PRESOURCELIST) -> Result<(), NTSTATUS> {
+    let mut sync: PINTERRUPTSYNC = core::ptr::null_mut();
+    // SAFETY: writes one referenced object on success; the first interrupt
+    // resource; PASSIVE_LEVEL.
+    let status = unsafe {
+        PcNewInterruptSync(
+            &raw mut sync,
+            core::ptr::null_mut(),
+            list,
+            0,
+            InterruptSyncModeNormal,
+        )
+    };
+    let Some(sync) = NonNull::new(sync).filter(|_| NT_SUCCESS(status)) else {
+        return Err(if NT_SUCCESS(status) {
+            STATUS_INSUFFICIENT_RESOURCES
+        } else {
+            status
+        });
+    };
+    // Owned from here: teardown disconnects and releases it.
+    miniport.sync.store(sync.as_ptr(), Ordering::Release);
+    // SAFETY: the live interrupt object we own.
+    let vtable = unsafe { crate::com::vtable(sync.as_ptr()) };
+    let context = core::ptr::from_ref(miniport).cast_mut().cast();
+    // SAFETY: `isr` has PINTERRUPTSYNCROUTINE's signature; the miniport outlives
+    // the connection (teardown disconnects first). First in line. PASSIVE_LEVEL.
+    let status = unsafe { (vtable.RegisterServiceRoutine)(sync.as_ptr(), Some(isr), context, 1) };
+    if !NT_SUCCESS(status) {
+        return Err(status);
+    }
+    // SAFETY: the registered object; PASSIVE_LEVEL.
+    let status = unsafe { (vtable.Connect)(sync.as_ptr()) };
+    if NT_SUCCESS(status) {
+        Ok(())
+    } else {
+        Err(status)
+    }
+}
+
+/// The card's interrupt (DIRQL, interrupt lock held): drains the input into
+/// the ring, one timestamp per byte, and asks the port for service. Bounded
+/// by [`ISR_MAX_READS`].
+unsafe extern "system" fn isr(_sync: *mut IInterruptSync, context: PVOID) -> NTSTATUS {
+    // SAFETY: the context is the miniport, alive while the interrupt is connected.
+    let miniport = unsafe { &*context.cast::<Miniport>() };
+    let Some(setup) = miniport.setup() else {
+        return STATUS_UNSUCCESSFUL;
+    };
+    let mut io = setup.io;
+    if !io.read_status().input_available() {
+        // Not our interrupt (shared line): let the next routine look.
+        return STATUS_UNSUCCESSFUL;
+    }
+    // SAFETY: the ISR holds the interrupt lock.
+    let ring = unsafe { miniport.input() };
+    let _report = mpu401::drain_input(&mut io, ring, ISR_MAX_READS, super::qpc_100ns);
+    // SAFETY: the live port and group from Init; Notify may be called from an
+    // ISR (it queues the service group's DPC).
+    let vtable = unsafe { crate::com::vtable(setup.port.as_ptr()) };
+    // SAFETY: as above.
+    unsafe { (vtable.Notify)(setup.port.as_ptr(), setup.service_group.as_ptr()) };
+    STATUS_SUCCESS
+}
+
+/// `Service` (DISPATCH_LEVEL, from the service group): hands captured input to
+/// the capture stream, or drops it when none is open.
+unsafe extern "system" fn service(this: *mut IMiniportDMus) {
+    // SAFETY: called through our vtable on a live object.
+    let miniport = unsafe { Miniport::from_this(this) };
+    let slot = miniport.capture.lock();
+    match *slot {
+        // SAFETY: the slot holds the stream until its destructor clears it
+        // under this lock, so it is live while we hold the lock. DISPATCH_LEVEL.
+        Some(stream) => unsafe { stream.as_ref() }.pump(),
+        None => super::capture::discard_input(miniport),
+    }
+}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "IMiniportDMus::NewStream's signature"
+)]
+unsafe extern "system" fn new_stream(
+    this: *mut IMiniportDMus,
+    mxf_out: *mut *mut IMXF,
+    outer: PUNKNOWN,
+    _pool_type: POOL_TYPE,
+    pin: u32,
+    stream_type: DMUS_STREAM_TYPE,
+    format: *mut KSDATAFORMAT,
+    service_group_out: *mut PSERVICEGROUP,
+    allocator: *mut IAllocatorMXF,
+    clock: *mut IMasterClock,
+    prefetch: *mut u64,
+) -> NTSTATUS {
+    if mxf_out.is_null() || service_group_out.is_null() || prefetch.is_null() {
+        return STATUS_INVALID_PARAMETER;
+    }
+    // SAFETY: writable out-pointers (checked); cleared so failures hand out nothing.
+    unsafe { mxf_out.write(core::ptr::null_mut()) };
+    // SAFETY: as above.
+    unsafe { service_group_out.write(core::ptr::null_mut()) };
+    // Aggregation: NewStream returns a PMXF, not the non-delegating IUnknown an
+    // outer object would need to own the stream's lifetime, so an rdmus stream
+    // cannot be aggregated; PortCls' DMus port passes no outer object.
+    if !outer.is_null() || allocator.is_null() || clock.is_null() {
+        return STATUS_INVALID_PARAMETER;
+    }
+    // SAFETY: called through our vtable on a live object.
+    let miniport = unsafe { Miniport::from_this(this) };
+    let Some(setup) = miniport.setup() else {
+        return STATUS_INVALID_DEVICE_REQUEST;
+    };
+    let capture = match (pin, stream_type) {
+        (PIN_LEGACY_RENDER | PIN_DMUSIC_RENDER, DMUS_STREAM_MIDI_RENDER) => false,
+        (PIN_CAPTURE, DMUS_STREAM_MIDI_CAPTURE) => true,
+        _ => return STATUS_INVALID_DEVICE_REQUEST,
+    };
+    if !format.is_null() {
+        // SAFETY: PortCls' format for the pin, readable; unaligned header read.
+        let format = unsafe { format.read_unaligned() };
+        if our_range(pin, &format).is_none() {
+            return STATUS_NO_MATCH;
+        }
+    }
+    if !miniport.claim_pin(pin) {
+        return STATUS_INVALID_DEVICE_REQUEST;
+    }
+    let made = if capture {
+        // SAFETY: live allocator and clock from PortCls; PASSIVE_LEVEL.
+        unsafe { CaptureStream::create(NonNull::from(miniport), setup, allocator, clock) }
+    } else {
+        // SAFETY: as above.
+        unsafe { RenderStream::create(NonNull::from(miniport), pin, setup, allocator, clock) }
+    };
+    let stream = match made {
+        Ok(stream) => stream,
+        Err(status) => {
+            miniport.release_pin(pin);
+            return status;
+        }
+    };
+    // SAFETY: writable out-pointers (checked); the stream's one reference goes to PortCls.
+    unsafe { mxf_out.write(stream.as_ptr()) };
+    let ahead = if capture { 0 } else { RENDER_PREFETCH_100NS };
+    // SAFETY: writable (checked).
+    unsafe { prefetch.write(ahead) };
+    if capture {
+        let group = setup.service_group;
+        // SAFETY: our live group; the reference handed out is the port's.
+        let vtable = unsafe { crate::com::vtable(group.as_ptr()) };
+        // SAFETY: AddRef on a live object.
+        unsafe { (vtable.base.base.AddRef)(group.as_ptr().cast()) };
+        // SAFETY: writable (checked).
+        unsafe { service_group_out.write(group.as_ptr()) };
+    }
+    STATUS_SUCCESS
+}

@@ -1,0 +1,271 @@
+//! The render stream COM object (`IMXF`): PortCls hands it events with
+//! `PutMessage` (DISPATCH_LEVEL), it keeps them in its [`RenderEngine`] and
+//! writes them from its timer's callback when due.
+//!
+//! One timer per stream, armed for the engine's next wake time: the earliest
+//! held event, or a retry one wire byte later while the card is backed up.
+//! `PutMessage` services at once (events already due go out without waiting
+//! for a timer tick) and re-arms. Everything runs under the stream's spin
+//! lock at DISPATCH_LEVEL; the lock is never held across a call into the port
+//! other than the allocator's `PutMessage`, which does not call back.
+
+use core::ptr::NonNull;
+
+use dmus_sys::GUID;
+use dmus_sys::com::{IID_IUnknown, IUnknown, IUnknownVtbl};
+use dmus_sys::dmus_com::{IAllocatorMXF, IID_IMXF, IMXF, IMXFVtbl, IMasterClock};
+use dmus_sys::dmusic::PDMUS_KERNEL_EVENT;
+use dmus_sys::kernel::{
+    EX_TIMER, KDPC, NTSTATUS, PVOID, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_INVALID_PARAMETER, STATUS_IO_DEVICE_ERROR, STATUS_SUCCESS,
+};
+use dmus_sys::ks::{KSSTATE, KSSTATE_RUN, KSSTATE_STOP};
+use mxf::Chain;
+
+use super::hardware::CardIo;
+use super::miniport::{Miniport, Setup};
+use super::properties::StreamReport;
+use super::render_engine::{RenderConfig, RenderEngine};
+use super::time::StreamKind;
+use crate::miniport::allocator::Allocator;
+use crate::miniport::clock::MasterClock;
+use crate::miniport::com_object::query_interface;
+use crate::miniport::pool_box;
+use crate::miniport::refcount::{RefCount, Released, release_result};
+use crate::miniport::spin_lock::SpinLock;
+use crate::miniport::timer::StreamTimer;
+
+/// What the lock protects.
+struct RenderInner {
+    engine: RenderEngine,
+    allocator: Allocator,
+}
+
+/// A render stream on pin 0 (legacy MIDI) or 1 (DirectMusic).
+#[repr(C)]
+pub struct RenderStream {
+    interface: IMXF,
+    /// Always [`StreamKind::Render`]; at the same offset in both stream types.
+    kind: StreamKind,
+    refs: RefCount,
+    miniport: NonNull<Miniport>,
+    pin: u32,
+    io: CardIo,
+    clock: MasterClock,
+    /// Set right after allocation, before the stream is handed out.
+    timer: Option<StreamTimer>,
+    inner: SpinLock<RenderInner>,
+}
+
+static VTABLE: IMXFVtbl = IMXFVtbl {
+    base: IUnknownVtbl {
+        QueryInterface: query_interface_thunk,
+        AddRef: add_ref_thunk,
+        Release: release_thunk,
+    },
+    SetState: set_state,
+    PutMessage: put_message,
+    ConnectOutput: connect_output,
+    DisconnectOutput: disconnect_output,
+};
+
+const INTERFACES: [GUID; 2] = [IID_IUnknown, IID_IMXF];
+const KIND: StreamKind = StreamKind::Render;
+
+impl RenderStream {
+    /// Makes a stream with one reference for the caller. PASSIVE_LEVEL.
+    ///
+    /// # Errors
+    /// `STATUS_INSUFFICIENT_RESOURCES` (pool or timer), `STATUS_INVALID_PARAMETER`
+    /// for a null allocator or clock.
+    ///
+    /// # Safety
+    /// `allocator` and `clock` are PortCls' live objects; `miniport` is live.
+    pub(crate) unsafe fn create(
+        miniport: NonNull<Miniport>,
+        pin: u32,
+        setup: &Setup,
+        allocator: *mut IAllocatorMXF,
+        clock: *mut IMasterClock,
+    ) -> Result<NonNull<IMXF>, NTSTATUS> {
+        // SAFETY: PortCls' live allocator.
+        let allocator = unsafe { Allocator::add_ref(allocator) }.ok_or(STATUS_INVALID_PARAMETER)?;
+        // SAFETY: PortCls' live clock.
+        let clock = unsafe { MasterClock::add_ref(clock) }.ok_or(STATUS_INVALID_PARAMETER)?;
+        let object = pool_box::try_new(Self {
+            interface: IMXF {
+                lpVtbl: &raw const VTABLE,
+            },
+            kind: KIND,
+            refs: RefCount::new(),
+            miniport,
+            pin,
+            io: setup.io,
+            clock,
+            timer: None,
+            inner: SpinLock::new(RenderInner {
+                engine: RenderEngine::new(RenderConfig::DEFAULT),
+                allocator,
+            }),
+        })?;
+        // SAFETY: the callbacks run at DISPATCH_LEVEL with the stream, which
+        // outlives the timer (the destructor deletes it first). PASSIVE_LEVEL.
+        let timer = unsafe { StreamTimer::new(on_timer, on_dpc, object.as_ptr().cast()) };
+        let Ok(timer) = timer else {
+            // SAFETY: made above, never shared; dropping it releases the
+            // allocator and the clock.
+            unsafe { pool_box::free(object) };
+            return Err(STATUS_INSUFFICIENT_RESOURCES);
+        };
+        // SAFETY: the object is not shared yet: this is its only user.
+        unsafe { (*object.as_ptr()).timer = Some(timer) };
+        // SAFETY: the stream holds its miniport alive (released in the destructor).
+        unsafe { miniport.as_ref() }.add_ref();
+        Ok(object.cast())
+    }
+
+    /// The object behind its interface pointer.
+    ///
+    /// # Safety
+    /// `this` points to a live `RenderStream`.
+    pub(crate) unsafe fn from_this<'a, T>(this: *mut T) -> &'a Self {
+        // SAFETY: the interface is the first field (repr(C)); live per the caller.
+        unsafe { &*this.cast::<Self>() }
+    }
+
+    /// What the property handler reports. IRQL ≤ DISPATCH_LEVEL.
+    pub(crate) fn report(&self) -> StreamReport {
+        let now = self.clock.now();
+        let inner = self.inner.lock();
+        StreamReport {
+            now,
+            backlog_bytes: inner.engine.backlog_bytes(),
+            lost: inner.engine.stats().events_lost,
+        }
+    }
+
+    /// Services the engine and re-arms the timer. IRQL ≤ DISPATCH_LEVEL.
+    fn service(&self) {
+        let mut inner = self.inner.lock();
+        let now = self.clock.now();
+        let mut io = self.io;
+        let RenderInner { engine, allocator } = &mut *inner;
+        let outcome = engine.service(now, &mut io, allocator);
+        if let (Some(timer), Some(at)) = (&self.timer, outcome.wake_at) {
+            timer.arm(at.saturating_sub(now));
+        }
+    }
+}
+
+impl Drop for RenderStream {
+    fn drop(&mut self) {
+        if let Some(timer) = self.timer.take() {
+            // Deleted first and waited for: no callback runs after this.
+            timer.delete();
+        }
+        let inner = self.inner.get_mut();
+        inner.engine.drain(&mut inner.allocator);
+        // SAFETY: the miniport is alive: this stream holds a reference.
+        unsafe { self.miniport.as_ref() }.release_pin(self.pin);
+    }
+}
+
+unsafe extern "system" fn on_timer(_timer: *mut EX_TIMER, context: PVOID) {
+    // SAFETY: the context is the stream, alive until its timer is deleted. DISPATCH_LEVEL.
+    unsafe { &*context.cast::<RenderStream>() }.service();
+}
+
+unsafe extern "system" fn on_dpc(_dpc: *mut KDPC, context: PVOID, _a: PVOID, _b: PVOID) {
+    // SAFETY: as in on_timer.
+    unsafe { &*context.cast::<RenderStream>() }.service();
+}
+
+unsafe extern "system" fn query_interface_thunk(
+    this: *mut IUnknown,
+    iid: *const GUID,
+    out: *mut PVOID,
+) -> NTSTATUS {
+    // SAFETY: called through our vtable on a live stream.
+    let stream = unsafe { RenderStream::from_this(this) };
+    // SAFETY: PortCls' pointers per QueryInterface's contract.
+    unsafe {
+        query_interface(this.cast(), iid, out, &INTERFACES, || {
+            stream.refs.add_ref();
+        })
+    }
+}
+
+unsafe extern "system" fn add_ref_thunk(this: *mut IUnknown) -> u32 {
+    // SAFETY: called through our vtable on a live stream.
+    unsafe { RenderStream::from_this(this) }.refs.add_ref()
+}
+
+unsafe extern "system" fn release_thunk(this: *mut IUnknown) -> u32 {
+    // SAFETY: called through our vtable by a reference holder.
+    let outcome = unsafe { RenderStream::from_this(this) }.refs.release();
+    if outcome == Released::Last {
+        // SAFETY: the last reference is gone; PortCls closes pins at PASSIVE_LEVEL.
+        let miniport = unsafe { RenderStream::from_this(this) }.miniport;
+        #[allow(
+            clippy::cast_ptr_alignment,
+            reason = "the interface is the object's first field: `this` is the object's own, aligned address"
+        )]
+        let object = NonNull::new(this.cast::<RenderStream>());
+        if let Some(object) = object {
+            // SAFETY: made by pool_box::try_new in create; last use (Drop
+            // deletes the timer, gives every event back, frees the pin).
+            unsafe { pool_box::free(object) };
+        }
+        // SAFETY: the reference `create` took; released once, after the stream is gone.
+        unsafe { Miniport::release(miniport) };
+    }
+    release_result(outcome)
+}
+
+unsafe extern "system" fn set_state(this: *mut IMXF, state: KSSTATE) -> NTSTATUS {
+    if !(KSSTATE_STOP..=KSSTATE_RUN).contains(&state) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    // SAFETY: called through our vtable on a live stream.
+    let stream = unsafe { RenderStream::from_this(this) };
+    {
+        let mut inner = stream.inner.lock();
+        let now = stream.clock.now();
+        let RenderInner { engine, allocator } = &mut *inner;
+        engine.set_state(state, now, allocator);
+    }
+    if state == KSSTATE_STOP {
+        if let Some(timer) = &stream.timer {
+            timer.cancel();
+        }
+    }
+    stream.service();
+    STATUS_SUCCESS
+}
+
+unsafe extern "system" fn put_message(this: *mut IMXF, event: PDMUS_KERNEL_EVENT) -> NTSTATUS {
+    // SAFETY: called through our vtable on a live stream.
+    let stream = unsafe { RenderStream::from_this(this) };
+    // SAFETY: PortCls hands over a whole chain of its allocator's events (or
+    // null); from here this stream owns it until it goes back. DISPATCH_LEVEL.
+    let chain = unsafe { Chain::from_raw(event) };
+    let accepted = {
+        let mut inner = stream.inner.lock();
+        let RenderInner { engine, allocator } = &mut *inner;
+        engine.put(chain, allocator)
+    };
+    stream.service();
+    match accepted {
+        Ok(()) => STATUS_SUCCESS,
+        Err(_) => STATUS_IO_DEVICE_ERROR,
+    }
+}
+
+unsafe extern "system" fn connect_output(_this: *mut IMXF, _sink: *mut IMXF) -> NTSTATUS {
+    // A render stream's output is the wire, not another IMXF.
+    STATUS_INVALID_DEVICE_REQUEST
+}
+
+unsafe extern "system" fn disconnect_output(_this: *mut IMXF, _sink: *mut IMXF) -> NTSTATUS {
+    STATUS_INVALID_DEVICE_REQUEST
+}

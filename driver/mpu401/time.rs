@@ -1,0 +1,87 @@
+//! Timestamps the ISR can take, and the stream report for properties.
+
+use dmus_sys::com::IUnknown;
+use dmus_sys::imports::KeQueryPerformanceCounter;
+use dmus_sys::kernel::LARGE_INTEGER;
+
+use super::capture::CaptureStream;
+use super::properties::StreamReport;
+use super::render::RenderStream;
+
+/// The performance counter in 100 ns units: callable at any IRQL (the ISR
+/// stamps each input byte with it; the capture DPC maps it to master time).
+#[must_use]
+pub fn qpc_100ns() -> u64 {
+    let mut frequency = LARGE_INTEGER::from_quad(0);
+    // SAFETY: KeQueryPerformanceCounter may be called at any IRQL and writes
+    // the frequency to a valid LARGE_INTEGER.
+    let counter = unsafe { KeQueryPerformanceCounter(&raw mut frequency) };
+    // SAFETY: both LARGE_INTEGER members are plain integers over all 8 bytes.
+    let counter = unsafe { counter.QuadPart };
+    // SAFETY: as above.
+    let frequency = unsafe { frequency.QuadPart };
+    ticks_to_100ns(counter, frequency)
+}
+
+/// Converts counter ticks at `frequency` Hz to 100 ns units (saturating).
+#[must_use]
+pub fn ticks_to_100ns(counter: i64, frequency: i64) -> u64 {
+    let (Ok(counter), Ok(frequency)) = (u128::try_from(counter), u128::try_from(frequency)) else {
+        return 0;
+    };
+    if frequency == 0 {
+        return 0;
+    }
+    u64::try_from(counter * 10_000_000 / frequency).unwrap_or(u64::MAX)
+}
+
+/// Which stream an `IMXF` of this miniport belongs to: the field right after
+/// the interface pointer in both stream types (`#[repr(C)]`), so a pointer
+/// PortCls hands back as `MinorTarget` tells its type without touching the vtables.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamKind {
+    /// [`RenderStream`].
+    Render = 0x5244_4E52,
+    /// [`CaptureStream`].
+    Capture = 0x5244_4E43,
+}
+
+/// The common prefix of both stream types.
+#[repr(C)]
+struct StreamPrefix {
+    interface: *const core::ffi::c_void,
+    kind: StreamKind,
+}
+
+/// The report of the stream behind a property request's `MinorTarget`.
+///
+/// # Safety
+/// `minor` is null or one of this miniport's live streams (PortCls passes the
+/// stream of the pin the request addresses).
+pub unsafe fn stream_report(minor: *mut IUnknown) -> Option<StreamReport> {
+    if minor.is_null() {
+        return None;
+    }
+    // SAFETY: both stream types start with this prefix (repr(C)); live per the caller.
+    let kind = unsafe { (*minor.cast::<StreamPrefix>()).kind };
+    Some(match kind {
+        // SAFETY: the tag says which stream it is.
+        StreamKind::Render => unsafe { RenderStream::from_this(minor) }.report(),
+        // SAFETY: as above.
+        StreamKind::Capture => unsafe { CaptureStream::from_this(minor) }.report(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ticks_to_100ns;
+
+    #[test]
+    fn counter_ticks_become_100ns_units() {
+        assert_eq!(ticks_to_100ns(10_000_000, 10_000_000), 10_000_000);
+        assert_eq!(ticks_to_100ns(3_579_545, 3_579_545), 10_000_000);
+        assert_eq!(ticks_to_100ns(1, 0), 0);
+        assert_eq!(ticks_to_100ns(-5, 10), 0);
+    }
+}
