@@ -142,7 +142,7 @@ impl Machine {
     }
 
     /// Runs the unload checks now (the port model calls this after `DriverUnload`); dropping
-    /// the machine runs them if nobody did.
+    /// the machine runs them again if the driver allocated anything since.
     pub fn unload_checks(&self) {
         self.state.borrow_mut().unload_checks();
     }

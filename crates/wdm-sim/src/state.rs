@@ -119,7 +119,8 @@ pub struct MachineState {
     pub(crate) findings: Vec<Finding>,
     pub(crate) debug_log: Vec<String>,
     host: HostEvents,
-    unload_checked: bool,
+    /// Pool allocation attempts when the unload checks last ran.
+    checked_at_attempt: Option<u64>,
     /// The `PortCls` model's state (see [`crate::portcls`]).
     pub portcls: PortClsState,
 }
@@ -145,7 +146,7 @@ impl MachineState {
             findings: Vec::new(),
             debug_log: Vec::new(),
             host: HostEvents::default(),
-            unload_checked: false,
+            checked_at_attempt: None,
             portcls: PortClsState::default(),
         }
     }
@@ -689,18 +690,20 @@ impl MachineState {
 
     // ----- unload -------------------------------------------------------------------------
 
-    /// Whether [`Self::unload_checks`] ran.
+    /// Whether [`Self::unload_checks`] ran with no pool allocated (or attempted) since: then
+    /// dropping the machine does not run them again.
     #[must_use]
-    pub const fn unload_checked(&self) -> bool {
-        self.unload_checked
+    pub fn unload_checked(&self) -> bool {
+        self.checked_at_attempt == Some(self.pool.attempts())
     }
 
     /// The checks Driver Verifier makes when the driver unloads: freed pool written after its
-    /// free, pool left (by tag), timers
-    /// set, DPCs queued, work items and `EX_TIMER`s not freed, lookaside lists not deleted, COM
-    /// references outstanding, spin locks held, IRQL not PASSIVE.
+    /// free, pool left (by tag), timers set, DPCs queued, work items and `EX_TIMER`s not freed,
+    /// lookaside lists not deleted, COM references outstanding, spin locks held, IRQL not
+    /// PASSIVE. The port model runs them after `DriverUnload`; dropping the machine runs them
+    /// again if the driver allocated anything since.
     pub fn unload_checks(&mut self) {
-        self.unload_checked = true;
+        self.checked_at_attempt = Some(self.pool.attempts());
         let irql = self.cpu.irql();
         if irql != PASSIVE_LEVEL {
             self.record(Finding::IrqlTooHigh {

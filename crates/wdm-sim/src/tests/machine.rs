@@ -114,3 +114,26 @@ fn running_the_clock_at_a_raised_irql_is_a_finding_and_does_not_hang() {
         }]
     );
 }
+
+#[test]
+fn dropping_the_machine_rechecks_only_after_new_allocations() {
+    use crate::exports::pool::{ExAllocatePool2, ExFreePoolWithTag};
+    use dmus_sys::kernel::POOL_FLAG_NON_PAGED;
+    let machine = Machine::new(MachineConfig::default());
+    // SAFETY: no pointers.
+    let leaked = unsafe { ExAllocatePool2(POOL_FLAG_NON_PAGED, 8, super::support::TAG) };
+    machine.unload_checks();
+    assert_eq!(machine.take_findings().len(), 1, "the leak, acknowledged");
+    assert!(machine.with(|m| m.unload_checked()));
+    // SAFETY: no pointers.
+    let more = unsafe { ExAllocatePool2(POOL_FLAG_NON_PAGED, 8, super::support::TAG) };
+    assert!(
+        !machine.with(|m| m.unload_checked()),
+        "new driver activity re-arms the drop-time check"
+    );
+    // SAFETY: both blocks came from ExAllocatePool2 with this tag.
+    unsafe { ExFreePoolWithTag(more, super::support::TAG) };
+    // SAFETY: as above.
+    unsafe { ExFreePoolWithTag(leaked, super::support::TAG) };
+    drop(machine);
+}
