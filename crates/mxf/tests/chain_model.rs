@@ -89,8 +89,8 @@ impl World {
         (self.chains.swap_remove(i), self.model.swap_remove(i))
     }
 
-    fn apply(&mut self, op: Op) {
-        match op {
+    fn apply(&mut self, op: &Op) {
+        match *op {
             Op::New { time, tag, len } => {
                 let data = vec![tag; len];
                 let chain =
@@ -192,7 +192,7 @@ proptest! {
             queue_model: Vec::new(),
         };
         for op in ops {
-            world.apply(op);
+            world.apply(&op);
             world.check();
         }
         let World { mut pool, chains, queue, .. } = world;
