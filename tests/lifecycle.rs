@@ -16,7 +16,9 @@ static DRIVER: Mutex<()> = Mutex::new(());
 
 /// One test at a time owns the driver's globals.
 fn driver_lock() -> MutexGuard<'static, ()> {
-    DRIVER.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    DRIVER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn load() -> Driver {

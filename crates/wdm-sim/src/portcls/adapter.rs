@@ -302,7 +302,10 @@ pub unsafe extern "system" fn PcRegisterSubdevice(
         let Some(device) = m.portcls.devices.get_mut(&(DeviceObject as usize)) else {
             m.record(Finding::InvalidArgument {
                 call: CALL,
-                detail: format!("{:#x} is no device PcAddAdapterDevice made", DeviceObject as usize),
+                detail: format!(
+                    "{:#x} is no device PcAddAdapterDevice made",
+                    DeviceObject as usize
+                ),
             });
             return STATUS_INVALID_PARAMETER;
         };
@@ -347,7 +350,10 @@ pub unsafe extern "system" fn PcRegisterPhysicalConnection(
         let Some(device) = m.portcls.devices.get_mut(&(DeviceObject as usize)) else {
             m.record(Finding::InvalidArgument {
                 call: CALL,
-                detail: format!("{:#x} is no device PcAddAdapterDevice made", DeviceObject as usize),
+                detail: format!(
+                    "{:#x} is no device PcAddAdapterDevice made",
+                    DeviceObject as usize
+                ),
             });
             return STATUS_INVALID_PARAMETER;
         };
@@ -381,7 +387,10 @@ pub unsafe extern "system" fn PcRegisterAdapterPowerManagement(
         if !m.portcls.devices.contains_key(&(pvContext1 as usize)) {
             m.record(Finding::InvalidArgument {
                 call: CALL,
-                detail: format!("pvContext1 {:#x} is no device PcAddAdapterDevice made", pvContext1 as usize),
+                detail: format!(
+                    "pvContext1 {:#x} is no device PcAddAdapterDevice made",
+                    pvContext1 as usize
+                ),
             });
             return false;
         }

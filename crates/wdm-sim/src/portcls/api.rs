@@ -43,7 +43,10 @@ pub fn pass_outer_unknown(on: bool) {
 /// The resources PnP assigns a device: (translated, untranslated) descriptors.
 #[derive(Clone, Default)]
 pub struct Resources {
-    entries: Vec<(CM_PARTIAL_RESOURCE_DESCRIPTOR, CM_PARTIAL_RESOURCE_DESCRIPTOR)>,
+    entries: Vec<(
+        CM_PARTIAL_RESOURCE_DESCRIPTOR,
+        CM_PARTIAL_RESOURCE_DESCRIPTOR,
+    )>,
 }
 
 impl core::fmt::Debug for Resources {
@@ -224,9 +227,7 @@ impl Device {
         let pdo = ObjectMemory::zeroed(core::mem::size_of::<DEVICE_OBJECT>());
         let start: PCPFNSTARTDEVICE = Some(start_nothing);
         // SAFETY: a fresh driver object and physical device; PASSIVE_LEVEL.
-        let status = unsafe {
-            PcAddAdapterDevice(driver.driver(), pdo.as_ptr(), start, 8, 0)
-        };
+        let status = unsafe { PcAddAdapterDevice(driver.driver(), pdo.as_ptr(), start, 8, 0) };
         let fdo = with_state("standalone device", |m| {
             let found = m
                 .portcls
@@ -319,10 +320,18 @@ impl Device {
         let list = new_resource_list(&resources.entries, resources.entries.len());
         let irp = SimIrp::new();
         // SAFETY: the port we just made (its vtable is IPortDMus's, starting with IPort's).
-        let vtable = unsafe { super::objects::vtable_of::<dmus_sys::portcls::IPortVtbl>(port.cast()) };
+        let vtable =
+            unsafe { super::objects::vtable_of::<dmus_sys::portcls::IPortVtbl>(port.cast()) };
         // SAFETY: IPort::Init at PASSIVE_LEVEL with a live device, IRP, miniport and list.
         let status = unsafe {
-            (vtable.Init)(port, self.object(), irp.as_ptr(), miniport, core::ptr::null_mut(), list)
+            (vtable.Init)(
+                port,
+                self.object(),
+                irp.as_ptr(),
+                miniport,
+                core::ptr::null_mut(),
+                list,
+            )
         };
         drop(irp);
         // SAFETY: the list's creation reference, ours.
@@ -331,7 +340,9 @@ impl Device {
         wide.push(0);
         let status = if NT_SUCCESS(status) {
             // SAFETY: the FDO, a NUL-terminated name and the initialised port. PASSIVE_LEVEL.
-            unsafe { super::adapter::PcRegisterSubdevice(self.object(), wide.as_ptr(), port.cast()) }
+            unsafe {
+                super::adapter::PcRegisterSubdevice(self.object(), wide.as_ptr(), port.cast())
+            }
         } else {
             status
         };
@@ -343,7 +354,9 @@ impl Device {
                     d.started = true;
                 }
             });
-            Ok(Filter { port: port as usize })
+            Ok(Filter {
+                port: port as usize,
+            })
         } else {
             Err(status)
         }
@@ -481,7 +494,11 @@ impl Filter {
         let count = unsafe { super::descriptor::pin_count(descriptor) };
         (0..count)
             // SAFETY: as above.
-            .filter_map(|f| unsafe { super::descriptor::pin_factory(descriptor, f) }.ok().map(|p| (f, p.data_flow)))
+            .filter_map(|f| {
+                unsafe { super::descriptor::pin_factory(descriptor, f) }
+                    .ok()
+                    .map(|p| (f, p.data_flow))
+            })
             .collect()
     }
 
@@ -490,7 +507,10 @@ impl Filter {
     /// # Errors
     /// [`OpenError`].
     pub fn open_pin(&self, factory: u32, format: PinFormat) -> Result<Pin, OpenError> {
-        pin::open(self.port, factory, format).map(|id| Pin { id, port: self.port })
+        pin::open(self.port, factory, format).map(|id| Pin {
+            id,
+            port: self.port,
+        })
     }
 
     /// A property request to the filter or a pin factory.
@@ -562,7 +582,15 @@ impl Pin {
         instance: &mut [u8],
         value: &mut [u8],
     ) -> PropertyResult {
-        property::request(self.port, PropertyTarget::Pin(self.id), set, id, verb, instance, value)
+        property::request(
+            self.port,
+            PropertyTarget::Pin(self.id),
+            set,
+            id,
+            verb,
+            instance,
+            value,
+        )
     }
 
     /// `QueryInterface` on the pin's stream: the interface address.

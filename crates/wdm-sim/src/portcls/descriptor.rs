@@ -86,7 +86,8 @@ pub unsafe fn pin_factory(descriptor: usize, pin: u32) -> Result<PinFactory, Des
         return Err(DescriptorError::NoSuchPin);
     }
     let size = usize::try_from(filter.PinSize).map_err(|_| DescriptorError::Corrupt)?;
-    if filter.Pins.is_null() || filter.PinCount > MAX_ITEMS || size < size_of::<PCPIN_DESCRIPTOR>() {
+    if filter.Pins.is_null() || filter.PinCount > MAX_ITEMS || size < size_of::<PCPIN_DESCRIPTOR>()
+    {
         return Err(DescriptorError::Corrupt);
     }
     let at = filter
@@ -135,7 +136,9 @@ pub unsafe fn filter_automation(descriptor: usize) -> *const PCAUTOMATION_TABLE 
 ///
 /// # Safety
 /// `table` is NULL or an automation table of a live miniport.
-pub unsafe fn properties(table: *const PCAUTOMATION_TABLE) -> Result<Vec<PropertyItem>, DescriptorError> {
+pub unsafe fn properties(
+    table: *const PCAUTOMATION_TABLE,
+) -> Result<Vec<PropertyItem>, DescriptorError> {
     if table.is_null() {
         return Ok(Vec::new());
     }
@@ -145,12 +148,19 @@ pub unsafe fn properties(table: *const PCAUTOMATION_TABLE) -> Result<Vec<Propert
     if table.PropertyCount == 0 {
         return Ok(Vec::new());
     }
-    if table.PropertyCount > MAX_ITEMS || table.Properties.is_null() || size < size_of::<PCPROPERTY_ITEM>() {
+    if table.PropertyCount > MAX_ITEMS
+        || table.Properties.is_null()
+        || size < size_of::<PCPROPERTY_ITEM>()
+    {
         return Err(DescriptorError::Corrupt);
     }
     let mut items = Vec::new();
     for index in 0..usize::try_from(table.PropertyCount).map_err(|_| DescriptorError::Corrupt)? {
-        let at = table.Properties.cast::<u8>().wrapping_add(size * index).cast::<PCPROPERTY_ITEM>();
+        let at = table
+            .Properties
+            .cast::<u8>()
+            .wrapping_add(size * index)
+            .cast::<PCPROPERTY_ITEM>();
         // SAFETY: PropertyCount items of PropertyItemSize bytes (portcls.h).
         let item = unsafe { at.read_unaligned() };
         if item.Set.is_null() {

@@ -13,8 +13,8 @@
 //! tests call.
 
 pub mod adapter;
-pub mod api;
 pub mod allocator;
+pub mod api;
 pub mod descriptor;
 pub mod event_memory;
 mod irp;

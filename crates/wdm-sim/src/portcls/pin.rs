@@ -106,7 +106,8 @@ fn intersect(
         Notes: 0,
         ChannelMask: 0xFFFF,
     };
-    client.DataRange.FormatSize = u32::try_from(core::mem::size_of::<KSDATARANGE_MUSIC>()).unwrap_or(0);
+    client.DataRange.FormatSize =
+        u32::try_from(core::mem::size_of::<KSDATARANGE_MUSIC>()).unwrap_or(0);
     let mut result = KSDATAFORMAT::default();
     let mut length = 0_u32;
     // SAFETY: the port holds a reference on the miniport; PASSIVE_LEVEL (pin creation); the
@@ -229,8 +230,16 @@ pub fn open(port: usize, factory: u32, format: PinFormat) -> Result<u32, OpenErr
                 ));
             });
         }
-        let status = if NT_SUCCESS(status) { dmus_sys::kernel::STATUS_UNSUCCESSFUL } else { status };
-        return Err(OpenError::NewStream(fail(status, core::ptr::null_mut(), group)));
+        let status = if NT_SUCCESS(status) {
+            dmus_sys::kernel::STATUS_UNSUCCESSFUL
+        } else {
+            status
+        };
+        return Err(OpenError::NewStream(fail(
+            status,
+            core::ptr::null_mut(),
+            group,
+        )));
     }
     let flow = if stream_type == DMUS_STREAM_MIDI_RENDER {
         PinFlow::Render {
@@ -403,7 +412,10 @@ pub fn close(id: u32) {
         with_state("pin close", |m| {
             m.report_ks_state(
                 name,
-                format!("closed in {}; a pin must be walked down to KSSTATE_STOP before it is closed", state_name(current)),
+                format!(
+                    "closed in {}; a pin must be walked down to KSSTATE_STOP before it is closed",
+                    state_name(current)
+                ),
             );
         });
         let _ = set_state(id, KSSTATE_STOP);

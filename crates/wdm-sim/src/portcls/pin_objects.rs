@@ -199,8 +199,10 @@ unsafe extern "system" fn sink_put_message(this: *mut IMXF, event: PDMUS_KERNEL_
         };
         // The chain must be the allocator's events, handed out and not yet returned; anything
         // else is not trusted (the allocator's walk reports it).
-        let valid = with_allocator(m, allocator, CALL, |a| chain_is_out(&a.pool, event as usize))
-            .unwrap_or(false);
+        let valid = with_allocator(m, allocator, CALL, |a| {
+            chain_is_out(&a.pool, event as usize)
+        })
+        .unwrap_or(false);
         if !valid {
             with_allocator(m, allocator, CALL, |a| {
                 a.pool.return_chain(event as usize, CALL);
@@ -228,7 +230,9 @@ unsafe extern "system" fn sink_put_message(this: *mut IMXF, event: PDMUS_KERNEL_
             let mut out = Chain::new();
             while !chain.is_empty() {
                 let one = chain.pop_front();
-                let raw = one.front().is_some_and(|e| e.is_incomplete() && !e.is_package());
+                let raw = one
+                    .front()
+                    .is_some_and(|e| e.is_incomplete() && !e.is_package());
                 if raw {
                     let bytes: alloc::vec::Vec<(u8, i64)> = one
                         .front()
