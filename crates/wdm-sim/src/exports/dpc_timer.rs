@@ -80,7 +80,7 @@ pub unsafe extern "system" fn KeInitializeDpc(
             DpcData: null,
         };
         // SAFETY: `Dpc` is non-null and writable KDPC storage by the caller's contract.
-        unsafe { Dpc.write(value) };
+        unsafe { Dpc.write_unaligned(value) };
     }
 }
 
@@ -171,9 +171,10 @@ pub unsafe extern "system" fn KeInitializeTimerEx(Timer: *mut KTIMER, Type: TIME
         true
     });
     if ok {
+        let (bytes, len) = (Timer.cast::<u8>(), core::mem::size_of::<KTIMER>());
         // SAFETY: `Timer` is non-null, writable KTIMER storage (caller's contract); all-zero
-        // is a valid bit pattern for every field.
-        unsafe { Timer.write_bytes(0, 1) };
+        // is a valid bit pattern for every field; bytes need no alignment.
+        unsafe { bytes.write_bytes(0, len) };
     }
 }
 
@@ -450,7 +451,7 @@ pub unsafe extern "system" fn KeQueryInterruptTimePrecise(QpcTimeStamp: *mut u64
     let now = with_state("KeQueryInterruptTimePrecise", |m| m.now());
     if !QpcTimeStamp.is_null() {
         // SAFETY: non-null and writable by the caller's contract.
-        unsafe { QpcTimeStamp.write(now) };
+        unsafe { QpcTimeStamp.write_unaligned(now) };
     }
     now
 }

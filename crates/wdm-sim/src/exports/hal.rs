@@ -23,7 +23,7 @@ pub unsafe extern "system" fn KeQueryPerformanceCounter(
     if !PerformanceFrequency.is_null() {
         // SAFETY: non-null and writable by the caller's contract.
         unsafe {
-            PerformanceFrequency.write(LARGE_INTEGER::from_quad(ticks_as_i64(
+            PerformanceFrequency.write_unaligned(LARGE_INTEGER::from_quad(ticks_as_i64(
                 PERFORMANCE_FREQUENCY,
             )));
         };

@@ -62,7 +62,7 @@ fn interrupt_of(
         return None;
     }
     // SAFETY: a non-null descriptor from a live IResourceList points to a valid descriptor.
-    let descriptor = unsafe { descriptor.read() };
+    let descriptor = unsafe { descriptor.read_unaligned() };
     // SAFETY: the list returned it for CmResourceTypeInterrupt, so `u.Interrupt` is the active
     // member; every bit pattern of its integer fields is valid anyway.
     Some(unsafe { descriptor.u.Interrupt })
@@ -155,7 +155,7 @@ pub unsafe extern "system" fn PcNewInterruptSync(
         );
     });
     // SAFETY: `OutInterruptSync` is non-null and writable (checked above; caller's contract).
-    unsafe { OutInterruptSync.write(object.cast()) };
+    unsafe { OutInterruptSync.write_unaligned(object.cast()) };
     STATUS_SUCCESS
 }
 
@@ -175,15 +175,15 @@ unsafe extern "system" fn query_interface(
         return STATUS_INVALID_PARAMETER;
     }
     // SAFETY: non-null and readable by COM's contract.
-    let iid = unsafe { *InterfaceId };
+    let iid = unsafe { InterfaceId.read_unaligned() };
     if iid == IID_IUnknown || iid == IID_IInterruptSync {
         with_state(CALL, |m| m.com_add_ref(object_of(This)));
         // SAFETY: non-null and writable by COM's contract.
-        unsafe { Interface.write(This.cast()) };
+        unsafe { Interface.write_unaligned(This.cast()) };
         STATUS_SUCCESS
     } else {
         // SAFETY: as above.
-        unsafe { Interface.write(core::ptr::null_mut()) };
+        unsafe { Interface.write_unaligned(core::ptr::null_mut()) };
         STATUS_INVALID_PARAMETER
     }
 }

@@ -208,7 +208,7 @@ pub unsafe extern "system" fn ExInitializeNPagedLookasideList(
         Future: [0; 2],
     };
     // SAFETY: as above: `list` points to writable, aligned GENERAL_LOOKASIDE storage.
-    unsafe { list.write(value) };
+    unsafe { list.write_unaligned(value) };
 }
 
 /// `ExDeleteNPagedLookasideList`: IRQL ≤ `DISPATCH_LEVEL`. Checks the counters the driver's
@@ -240,9 +240,11 @@ pub unsafe extern "system" fn ExDeleteNPagedLookasideList(Lookaside: *mut NPAGED
         record
     });
     let Some(record) = record else { return };
+    // The list's storage need only be 16-byte aligned (its SList head), not cache aligned.
+    let list = Lookaside.cast::<GENERAL_LOOKASIDE>();
     // SAFETY: the simulation initialised this list (it is in its table), so the pointer is
-    // valid, aligned GENERAL_LOOKASIDE storage. IRQL ≤ DISPATCH_LEVEL.
-    let list = unsafe { (*Lookaside).L };
+    // valid GENERAL_LOOKASIDE storage (`L` is at offset 0). IRQL ≤ DISPATCH_LEVEL.
+    let list = unsafe { list.read_unaligned() };
     let header = SListHeader::decode(list.ListHead.Alignment, list.ListHead.Region);
     let counters = LookasideCounters {
         depth: list.Depth,

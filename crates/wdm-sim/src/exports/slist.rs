@@ -16,6 +16,21 @@ fn decode(header: dmus_sys::kernel::SLIST_HEADER) -> SListHeader {
     SListHeader::decode(header.Alignment, header.Region)
 }
 
+/// Records a finding and returns true if `head` is not 16-byte aligned (the 64-bit header
+/// must be: the kernel updates it with a 128-bit compare-exchange).
+fn misaligned(call: &'static str, head: PSLIST_HEADER) -> bool {
+    if head.is_aligned() {
+        return false;
+    }
+    with_state(call, |m| {
+        m.record(Finding::InvalidArgument {
+            call,
+            detail: format!("ListHead {head:p} is not 16-byte aligned"),
+        });
+    });
+    true
+}
+
 /// Pops the first entry of `head`, or returns NULL.
 ///
 /// # Safety
@@ -56,6 +71,9 @@ pub unsafe extern "system" fn ExpInterlockedPopEntrySList(ListHead: PSLIST_HEADE
         });
         return core::ptr::null_mut();
     }
+    if misaligned(CALL, ListHead) {
+        return core::ptr::null_mut();
+    }
     // SAFETY: non-null, and valid by the caller's contract.
     let entry = unsafe { pop(ListHead) };
     if !entry.is_null() {
@@ -91,6 +109,9 @@ pub unsafe extern "system" fn ExpInterlockedPushEntrySList(
                 argument,
             });
         });
+        return core::ptr::null_mut();
+    }
+    if misaligned(CALL, ListHead) {
         return core::ptr::null_mut();
     }
     // SAFETY: non-null and valid by the caller's contract. Any IRQL.
@@ -139,6 +160,9 @@ pub unsafe extern "system" fn ExpInterlockedFlushSList(ListHead: PSLIST_HEADER) 
                 argument: "ListHead",
             });
         });
+        return core::ptr::null_mut();
+    }
+    if misaligned(CALL, ListHead) {
         return core::ptr::null_mut();
     }
     // SAFETY: non-null and valid by the caller's contract.

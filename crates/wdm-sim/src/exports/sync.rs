@@ -60,7 +60,7 @@ fn lock_address(call: &'static str, lock: *mut KSPIN_LOCK) -> Option<usize> {
 /// `lock` is a valid, writable `KSPIN_LOCK`.
 unsafe fn set_lock_word(lock: *mut KSPIN_LOCK, held: bool) {
     // SAFETY: the caller guarantees `lock` is valid and writable. Any IRQL.
-    unsafe { lock.write(usize::from(held)) };
+    unsafe { lock.write_unaligned(usize::from(held)) };
 }
 
 /// `KeAcquireSpinLockRaiseToDpc`: IRQL ≤ `DISPATCH_LEVEL`; raises to `DISPATCH_LEVEL` and returns
