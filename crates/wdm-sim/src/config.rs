@@ -101,6 +101,8 @@ pub enum Mpu401Fault {
 pub struct FaultInjection {
     /// Fail exactly the Nth allocation (1-based).
     pub fail_nth: Option<u64>,
+    /// Fail every allocation from the Nth on (1-based): memory exhausted for good.
+    pub fail_from: Option<u64>,
     /// Fail each allocation with this probability, in parts per million.
     pub fail_ppm: u32,
     /// Seed of the PRNG behind `fail_ppm`.

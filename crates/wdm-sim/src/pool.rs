@@ -107,7 +107,11 @@ impl Pool {
     /// injection makes it fail.
     pub fn inject_failure(&mut self) -> bool {
         self.attempts += 1;
-        let nth = self.faults.fail_nth == Some(self.attempts);
+        let nth = self.faults.fail_nth == Some(self.attempts)
+            || self
+                .faults
+                .fail_from
+                .is_some_and(|from| self.attempts >= from);
         let random = self.faults.fail_ppm != 0 && self.rng.chance_ppm(self.faults.fail_ppm);
         if nth || random {
             self.failures += 1;
@@ -351,6 +355,16 @@ mod tests {
         let failed: Vec<bool> = (0..5).map(|_| pool.inject_failure()).collect();
         assert_eq!(failed, [false, false, true, false, false]);
         assert_eq!((pool.attempts(), pool.injected_failures()), (5, 1));
+    }
+
+    #[test]
+    fn every_allocation_from_the_nth_on_fails() {
+        let mut pool = Pool::new(FaultInjection {
+            fail_from: Some(3),
+            ..FaultInjection::default()
+        });
+        let failed: Vec<bool> = (0..5).map(|_| pool.inject_failure()).collect();
+        assert_eq!(failed, [false, false, true, true, true]);
     }
 
     #[test]
