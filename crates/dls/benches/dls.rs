@@ -1,6 +1,7 @@
 //! DLS benchmarks on the shared GM bank (5 MB, 329 instruments, 488 waves):
 //! `.dls` parse, download-buffer build, kernel-side validation of every buffer, store
-//! download, and the voice render loop (32 voices of piano, stereo).
+//! download, the voice render loop (32 voices of piano, stereo), and the engine rendering
+//! 32 held piano notes.
 //!
 //! `cargo bench -p dls --bench dls` (set `DLS_BENCH_BANK` to use another bank; without
 //! /work/shared it prints a message and skips).
@@ -11,6 +12,7 @@ use dls::download::build::{CollectionBuffers, build_collection};
 use dls::download::{APPEND_SAMPLES, InstrumentStore, parse};
 use dls::model::Patch;
 use dls::synth::articulation::note_params;
+use dls::synth::engine::Engine;
 use dls::synth::voice::Voice;
 use dls::wire::file::DlsFile;
 use std::hint::black_box;
@@ -154,6 +156,17 @@ fn benches(c: &mut Criterion) {
     g.bench_function("render_32_piano_voices_1024_stereo", |b| {
         let mut vs = voices(&store);
         b.iter(|| render_block(&store, &mut vs, &mut out));
+    });
+    g.bench_function("engine_32_notes_1024_stereo", |b| {
+        let mut engine: Engine<VOICES, 1> = Engine::new(RATE);
+        for n in 0..VOICES {
+            let key = 36 + u8::try_from(n).unwrap() * 2;
+            engine.message(&store, 1, &[0x90, key, 100]);
+        }
+        b.iter(|| {
+            out.fill(0);
+            engine.render(&store, &mut out);
+        });
     });
     g.finish();
 }

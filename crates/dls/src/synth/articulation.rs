@@ -11,13 +11,12 @@
 //! a scale of 0 plays every key at the sample's own pitch, as drum kits do), and the concave
 //! key-on velocity curve to attenuation.
 
-use alloc::vec::Vec;
-
 use super::envelope::EnvelopeParams;
 use super::fixed::TIME_CENTS_ZERO;
 use super::tables::VELOCITY_ATTENUATION_CB;
 use crate::download::{Articulation, ParsedRegion};
 use crate::model::Connection;
+use dmus_sys::dls::DMUS_ARTICPARAMS;
 use dmus_sys::dls::{
     CONN_DST_ATTENUATION, CONN_DST_EG1_ATTACKTIME, CONN_DST_EG1_DECAYTIME, CONN_DST_EG1_DELAYTIME,
     CONN_DST_EG1_HOLDTIME, CONN_DST_EG1_RELEASETIME, CONN_DST_EG1_SUSTAINLEVEL, CONN_DST_PAN,
@@ -75,49 +74,58 @@ fn same_slot(a: &Connection, b: &Connection) -> bool {
     (a.source, a.control, a.destination) == (b.source, b.control, b.destination)
 }
 
-/// The effective connection list: the region's, plus the instrument's that it does not replace.
-fn effective(global: Option<&Articulation>, region: Option<&Articulation>) -> Vec<Connection> {
-    fn flatten(a: Option<&Articulation>) -> Vec<Connection> {
-        match a {
-            Some(Articulation::Dls2(blocks)) => blocks
-                .iter()
-                .flat_map(|b| b.connections.iter().copied())
-                .collect(),
-            Some(Articulation::Dls1(p)) => {
-                let c = |destination, value: i32| Connection {
-                    source: CONN_SRC_NONE,
-                    control: CONN_SRC_NONE,
-                    destination,
-                    transform: 0,
-                    scale: value,
-                };
-                let mut v = alloc::vec![
-                    c(CONN_DST_EG1_ATTACKTIME, p.VolEG.tcAttack),
-                    c(CONN_DST_EG1_DECAYTIME, p.VolEG.tcDecay),
-                    c(CONN_DST_EG1_SUSTAINLEVEL, p.VolEG.ptSustain),
-                    c(CONN_DST_EG1_RELEASETIME, p.VolEG.tcRelease),
-                    c(CONN_DST_PAN, p.Misc.ptDefaultPan),
-                ];
-                v.push(Connection {
-                    source: CONN_SRC_KEYONVELOCITY,
-                    ..c(CONN_DST_EG1_ATTACKTIME, p.VolEG.tcVel2Attack)
-                });
-                v.push(Connection {
-                    source: CONN_SRC_KEYNUMBER,
-                    ..c(CONN_DST_EG1_DECAYTIME, p.VolEG.tcKey2Decay)
-                });
-                v
-            }
-            None => Vec::new(),
-        }
+/// The constant blocks of a DLS1 `DMUS_ARTICPARAMS`, as connections.
+fn dls1_connections(p: &DMUS_ARTICPARAMS) -> [Connection; 7] {
+    let c = |source, destination, scale: i32| Connection {
+        source,
+        control: CONN_SRC_NONE,
+        destination,
+        transform: 0,
+        scale,
+    };
+    [
+        c(CONN_SRC_NONE, CONN_DST_EG1_ATTACKTIME, p.VolEG.tcAttack),
+        c(CONN_SRC_NONE, CONN_DST_EG1_DECAYTIME, p.VolEG.tcDecay),
+        c(CONN_SRC_NONE, CONN_DST_EG1_SUSTAINLEVEL, p.VolEG.ptSustain),
+        c(CONN_SRC_NONE, CONN_DST_EG1_RELEASETIME, p.VolEG.tcRelease),
+        c(CONN_SRC_NONE, CONN_DST_PAN, p.Misc.ptDefaultPan),
+        c(
+            CONN_SRC_KEYONVELOCITY,
+            CONN_DST_EG1_ATTACKTIME,
+            p.VolEG.tcVel2Attack,
+        ),
+        c(
+            CONN_SRC_KEYNUMBER,
+            CONN_DST_EG1_DECAYTIME,
+            p.VolEG.tcKey2Decay,
+        ),
+    ]
+}
+
+/// Calls `f` on every connection of `articulation`.
+fn visit(articulation: Option<&Articulation>, f: &mut impl FnMut(&Connection)) {
+    match articulation {
+        Some(Articulation::Dls2(blocks)) => blocks.iter().flat_map(|b| &b.connections).for_each(f),
+        Some(Articulation::Dls1(p)) => dls1_connections(p).iter().for_each(f),
+        None => {}
     }
-    let own = flatten(region);
-    let mut all: Vec<Connection> = flatten(global)
-        .into_iter()
-        .filter(|g| !own.iter().any(|r| same_slot(r, g)))
-        .collect();
-    all.extend(own);
-    all
+}
+
+/// Calls `f` on the effective connections: the instrument's that the region does not replace,
+/// then the region's. No allocation (this runs at note-on, in the render path).
+fn visit_effective(
+    global: Option<&Articulation>,
+    region: Option<&Articulation>,
+    f: &mut impl FnMut(&Connection),
+) {
+    visit(global, &mut |g| {
+        let mut replaced = false;
+        visit(region, &mut |r| replaced |= same_slot(r, g));
+        if !replaced {
+            f(g);
+        }
+    });
+    visit(region, f);
 }
 
 fn clamp_i32(v: i64) -> i32 {
@@ -136,7 +144,6 @@ pub fn note_params(
     key: u8,
     velocity: u8,
 ) -> NoteParams {
-    let connections = effective(global, region.articulation.as_ref());
     let mut pitch: i64 = 0;
     let mut gain: i64 = i64::from(region.sample.attenuation >> 16);
     let mut pan: i64 = 0;
@@ -145,42 +152,46 @@ pub fn note_params(
     // Key tracking is relative to the unity note: 12800 cents over 128 keys by default.
     let mut key_to_pitch_q16: Option<i64> = None;
     let mut velocity_to_gain = false;
-    for c in &connections {
-        if (c.source, c.control, c.destination)
-            == (CONN_SRC_KEYNUMBER, CONN_SRC_NONE, CONN_DST_PITCH)
-        {
-            key_to_pitch_q16 = Some(key_to_pitch_q16.unwrap_or(0) + i64::from(c.scale));
-            continue;
-        }
-        let Some(value) = contribution(c, key, velocity) else {
-            continue;
-        };
-        let slot = match c.destination {
-            CONN_DST_EG1_DELAYTIME => Some(0),
-            CONN_DST_EG1_ATTACKTIME => Some(1),
-            CONN_DST_EG1_HOLDTIME => Some(2),
-            CONN_DST_EG1_DECAYTIME => Some(3),
-            CONN_DST_EG1_RELEASETIME => Some(4),
-            _ => None,
-        };
-        if let Some(slot) = slot {
-            // A constant of 0x80000000 means "no time"; it does not add.
-            if !(c.source == CONN_SRC_NONE && c.scale == TIME_CENTS_ZERO) {
-                times[slot] = Some(times[slot].unwrap_or(0) + value);
+    visit_effective(
+        global,
+        region.articulation.as_ref(),
+        &mut |c: &Connection| {
+            if (c.source, c.control, c.destination)
+                == (CONN_SRC_KEYNUMBER, CONN_SRC_NONE, CONN_DST_PITCH)
+            {
+                key_to_pitch_q16 = Some(key_to_pitch_q16.unwrap_or(0) + i64::from(c.scale));
+                return;
             }
-            continue;
-        }
-        match c.destination {
-            CONN_DST_EG1_SUSTAINLEVEL => sustain = Some(sustain.unwrap_or(0) + value),
-            CONN_DST_ATTENUATION => {
-                gain += value;
-                velocity_to_gain |= c.source == CONN_SRC_KEYONVELOCITY;
+            let Some(value) = contribution(c, key, velocity) else {
+                return;
+            };
+            let slot = match c.destination {
+                CONN_DST_EG1_DELAYTIME => Some(0),
+                CONN_DST_EG1_ATTACKTIME => Some(1),
+                CONN_DST_EG1_HOLDTIME => Some(2),
+                CONN_DST_EG1_DECAYTIME => Some(3),
+                CONN_DST_EG1_RELEASETIME => Some(4),
+                _ => None,
+            };
+            if let Some(slot) = slot {
+                // A constant of 0x80000000 means "no time"; it does not add.
+                if !(c.source == CONN_SRC_NONE && c.scale == TIME_CENTS_ZERO) {
+                    times[slot] = Some(times[slot].unwrap_or(0) + value);
+                }
+                return;
             }
-            CONN_DST_PITCH => pitch += value,
-            CONN_DST_PAN => pan += value,
-            _ => {}
-        }
-    }
+            match c.destination {
+                CONN_DST_EG1_SUSTAINLEVEL => sustain = Some(sustain.unwrap_or(0) + value),
+                CONN_DST_ATTENUATION => {
+                    gain += value;
+                    velocity_to_gain |= c.source == CONN_SRC_KEYONVELOCITY;
+                }
+                CONN_DST_PITCH => pitch += value,
+                CONN_DST_PAN => pan += value,
+                _ => {}
+            }
+        },
+    );
     let key_scale = key_to_pitch_q16.unwrap_or(12800 << 16);
     pitch += (key_scale * (i64::from(key) - i64::from(region.sample.unity_note))) >> (16 + 7);
     // `WSMPL::sFineTune` is in cents (the 16-bit form of relative pitch).

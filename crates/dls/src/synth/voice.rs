@@ -38,6 +38,9 @@ pub struct Voice {
     loop_end: u32,
     position: u64,
     step: u64,
+    base_cents: i32,
+    wave_rate: u32,
+    output_rate: u32,
     gain_q15: u16,
     pan_permille: i32,
     envelope: Envelope,
@@ -73,9 +76,7 @@ impl Voice {
             }
             _ => (LoopMode::OneShot, 0, frames),
         };
-        let ratio = u128::from(pitch_ratio_q32(params.pitch_cents));
-        let step = ratio * u128::from(format.sample_rate) / u128::from(output_rate.max(1));
-        let step = u64::try_from(step).unwrap_or(u64::MAX).min(MAX_STEP_Q32);
+        let step = step_for(params.pitch_cents, format.sample_rate, output_rate);
         let envelope = Envelope::start(&params.envelope, output_rate);
         Self {
             frames,
@@ -84,12 +85,31 @@ impl Voice {
             loop_end,
             position: 0,
             step,
+            base_cents: params.pitch_cents,
+            wave_rate: format.sample_rate,
+            output_rate,
             gain_q15: attenuation_to_gain_q15(params.attenuation_cb),
             pan_permille: params.pan_permille,
             finished: frames == 0 || envelope.is_done(),
             envelope,
             released: false,
         }
+    }
+
+    /// Shifts the pitch by `cents` from the note's own pitch (pitch bend, tuning); takes effect
+    /// from the next sample.
+    pub fn retune(&mut self, cents: i32) {
+        self.step = step_for(
+            self.base_cents.saturating_add(cents),
+            self.wave_rate,
+            self.output_rate,
+        );
+    }
+
+    /// Whether note-off has been given.
+    #[must_use]
+    pub fn is_released(&self) -> bool {
+        self.released
     }
 
     /// Note-off.
@@ -191,6 +211,13 @@ impl Voice {
         }
         self.finished |= self.envelope.is_done();
     }
+}
+
+/// The Q32.32 step for a pitch in cents from a wave at `wave_rate` to `output_rate`.
+fn step_for(cents: i32, wave_rate: u32, output_rate: u32) -> u64 {
+    let ratio = u128::from(pitch_ratio_q32(cents));
+    let step = ratio * u128::from(wave_rate) / u128::from(output_rate.max(1));
+    u64::try_from(step).unwrap_or(u64::MAX).min(MAX_STEP_Q32)
 }
 
 /// Left and right Q15 gains of a pan (-500..=500 per mille), constant power.
@@ -356,6 +383,11 @@ mod tests {
         assert_eq!(up.step_q32(), 2 << 32);
         let down = Voice::start(format(44100, 16), 100, &unity(), &flat_params(-2400), 22050);
         assert_eq!(down.step_q32(), 1 << 31);
+        let mut bent = Voice::start(format(22050, 16), 100, &unity(), &flat_params(0), 22050);
+        bent.retune(1200);
+        assert_eq!(bent.step_q32(), 2 << 32);
+        bent.retune(0);
+        assert_eq!(bent.step_q32(), 1 << 32);
         let huge = Voice::start(
             format(96000, 16),
             100,

@@ -1,0 +1,457 @@
+//! The synth engine: MIDI channel state for each channel group, voice allocation (with
+//! stealing, exclusive classes and the sustain pedal) and the stereo mix.
+//!
+//! Everything lives in fixed arrays sized by const generics; `message` and `render` never
+//! allocate and do bounded work (one pass over the voices, plus one region lookup per
+//! note-on), so both can run in the render DPC. The caller splits a render period at event
+//! times and calls `message` between the parts; the engine itself has no clock.
+
+use super::articulation::note_params;
+use super::fixed::attenuation_to_gain_q15;
+use super::tables::VELOCITY_ATTENUATION_CB;
+use super::voice::{Voice, pan_gains_q15};
+use crate::download::InstrumentStore;
+use crate::model::Patch;
+use dmus_sys::dls::{F_INSTRUMENT_DRUMS, F_RGN_OPTION_SELFNONEXCLUSIVE};
+
+/// MIDI channels per channel group.
+pub const CHANNELS: usize = 16;
+/// The GM percussion channel (MIDI channel 10).
+pub const DRUM_CHANNEL: u8 = 9;
+/// Frames mixed per pass through a voice (a stack buffer).
+const CHUNK: usize = 128;
+/// No RPN selected.
+const RPN_NONE: u16 = 0x3fff;
+
+/// The state of one MIDI channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Channel {
+    /// Program (0..=127).
+    pub program: u8,
+    /// Bank select MSB (CC0).
+    pub bank_msb: u8,
+    /// Bank select LSB (CC32).
+    pub bank_lsb: u8,
+    /// Channel volume (CC7).
+    pub volume: u8,
+    /// Expression (CC11).
+    pub expression: u8,
+    /// Pan (CC10, 64 = centre).
+    pub pan: u8,
+    /// Sustain pedal (CC64 >= 64).
+    pub sustain: bool,
+    /// Pitch bend, -8192..=8191.
+    pub bend: i16,
+    /// Pitch bend range in cents (RPN 0; default 2 semitones).
+    pub bend_range_cents: i32,
+    rpn: u16,
+}
+
+impl Channel {
+    /// A channel after reset.
+    pub const RESET: Self = Self {
+        program: 0,
+        bank_msb: 0,
+        bank_lsb: 0,
+        volume: 100,
+        expression: 127,
+        pan: 64,
+        sustain: false,
+        bend: 0,
+        bend_range_cents: 200,
+        rpn: RPN_NONE,
+    };
+
+    /// The patch this channel plays (a drum kit on `drum` channels).
+    #[must_use]
+    pub fn patch(&self, drum: bool) -> Patch {
+        let drum = if drum { F_INSTRUMENT_DRUMS } else { 0 };
+        Patch(
+            drum | (u32::from(self.bank_msb & 0x7f) << 16)
+                | (u32::from(self.bank_lsb & 0x7f) << 8)
+                | u32::from(self.program & 0x7f),
+        )
+    }
+
+    /// The current pitch bend in cents.
+    #[must_use]
+    pub fn bend_cents(&self) -> i32 {
+        let cents = i64::from(self.bend) * i64::from(self.bend_range_cents) / 8192;
+        i32::try_from(cents).unwrap_or(0)
+    }
+
+    /// Channel gain in Q15 from volume and expression (each on the concave 40·log10 curve).
+    #[must_use]
+    pub fn gain_q15(&self) -> u16 {
+        let cb = |v: u8| i32::from(VELOCITY_ATTENUATION_CB[usize::from(v & 0x7f)]);
+        attenuation_to_gain_q15(cb(self.volume) + cb(self.expression))
+    }
+
+    /// Pan in per mille (-500..=500).
+    #[must_use]
+    pub fn pan_permille(&self) -> i32 {
+        (i32::from(self.pan & 0x7f) - 64) * 500 / 64
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Slot {
+    voice: Voice,
+    wave_dlid: u32,
+    group: usize,
+    channel: u8,
+    key: u8,
+    key_group: u16,
+    age: u64,
+    sustained: bool,
+}
+
+/// A synth of `VOICES` voices and `GROUPS` channel groups.
+#[derive(Clone, Debug)]
+pub struct Engine<const VOICES: usize, const GROUPS: usize> {
+    rate: u32,
+    slots: [Option<Slot>; VOICES],
+    channels: [[Channel; CHANNELS]; GROUPS],
+    clock: u64,
+}
+
+impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
+    /// An engine rendering at `rate` Hz, all channels reset, no voices.
+    #[must_use]
+    pub fn new(rate: u32) -> Self {
+        Self {
+            rate,
+            slots: [const { None }; VOICES],
+            channels: [[Channel::RESET; CHANNELS]; GROUPS],
+            clock: 0,
+        }
+    }
+
+    /// Output rate in Hz.
+    #[must_use]
+    pub fn rate(&self) -> u32 {
+        self.rate
+    }
+
+    /// Number of sounding voices.
+    #[must_use]
+    pub fn active_voices(&self) -> usize {
+        self.slots.iter().flatten().count()
+    }
+
+    /// The sounding voices as (channel group, channel, key, voice), for diagnostics.
+    pub fn voices(&self) -> impl Iterator<Item = (u16, u8, u8, &Voice)> {
+        self.slots.iter().flatten().map(|s| {
+            (
+                u16::try_from(s.group + 1).unwrap_or(u16::MAX),
+                s.channel,
+                s.key,
+                &s.voice,
+            )
+        })
+    }
+
+    /// The state of `channel` (0..16) in channel group `group` (1-based).
+    #[must_use]
+    pub fn channel(&self, group: u16, channel: u8) -> Option<&Channel> {
+        self.channels
+            .get(usize::from(group).checked_sub(1)?)?
+            .get(usize::from(channel))
+    }
+
+    /// Handles one MIDI channel message for channel group `group` (1-based; 0 = every group).
+    /// System messages, incomplete messages and groups beyond `GROUPS` are ignored.
+    pub fn message<B: AsRef<[u8]> + AsMut<[u8]>>(
+        &mut self,
+        store: &InstrumentStore<B>,
+        group: u16,
+        bytes: &[u8],
+    ) {
+        if group == 0 {
+            for g in 1..=GROUPS {
+                self.message_to(store, g - 1, bytes);
+            }
+        } else if usize::from(group) <= GROUPS {
+            self.message_to(store, usize::from(group) - 1, bytes);
+        }
+    }
+
+    fn message_to<B: AsRef<[u8]> + AsMut<[u8]>>(
+        &mut self,
+        store: &InstrumentStore<B>,
+        g: usize,
+        bytes: &[u8],
+    ) {
+        let (Some(&status), d1, d2) = (bytes.first(), bytes.get(1).copied(), bytes.get(2).copied())
+        else {
+            return;
+        };
+        let ch = status & 0x0f;
+        // Data bytes are 7-bit; a stray high bit is dropped, not trusted.
+        let (d1, d2) = (d1.map(|b| b & 0x7f), d2.map(|b| b & 0x7f));
+        match (status & 0xf0, d1, d2) {
+            (0x80, Some(key), Some(_)) | (0x90, Some(key), Some(0)) => self.note_off(g, ch, key),
+            (0x90, Some(key), Some(velocity)) => {
+                self.note_on(store, g, ch, key, velocity);
+            }
+            (0xb0, Some(cc), Some(value)) => self.control_change(g, ch, cc, value),
+            (0xc0, Some(program), _) => self.with_channel(g, ch, |c| c.program = program),
+            (0xe0, Some(lsb), Some(msb)) => {
+                let bend = ((i16::from(msb) << 7) | i16::from(lsb)) - 8192;
+                self.with_channel(g, ch, |c| c.bend = bend);
+                self.retune_channel(g, ch);
+            }
+            _ => {}
+        }
+    }
+
+    fn with_channel(&mut self, g: usize, ch: u8, f: impl FnOnce(&mut Channel)) {
+        if let Some(c) = self
+            .channels
+            .get_mut(g)
+            .and_then(|group| group.get_mut(usize::from(ch)))
+        {
+            f(c);
+        }
+    }
+
+    fn channel_at(&self, g: usize, ch: u8) -> Channel {
+        self.channels
+            .get(g)
+            .and_then(|group| group.get(usize::from(ch)))
+            .copied()
+            .unwrap_or(Channel::RESET)
+    }
+
+    fn retune_channel(&mut self, g: usize, ch: u8) {
+        let cents = self.channel_at(g, ch).bend_cents();
+        for slot in self
+            .slots
+            .iter_mut()
+            .flatten()
+            .filter(|s| s.group == g && s.channel == ch)
+        {
+            slot.voice.retune(cents);
+        }
+    }
+
+    fn control_change(&mut self, g: usize, ch: u8, cc: u8, value: u8) {
+        match cc {
+            0 => self.with_channel(g, ch, |c| c.bank_msb = value),
+            32 => self.with_channel(g, ch, |c| c.bank_lsb = value),
+            7 => self.with_channel(g, ch, |c| c.volume = value),
+            10 => self.with_channel(g, ch, |c| c.pan = value),
+            11 => self.with_channel(g, ch, |c| c.expression = value),
+            64 => {
+                let down = value >= 64;
+                self.with_channel(g, ch, |c| c.sustain = down);
+                if !down {
+                    for slot in self.slots.iter_mut().flatten() {
+                        if slot.group == g && slot.channel == ch && slot.sustained {
+                            slot.sustained = false;
+                            slot.voice.release();
+                        }
+                    }
+                }
+            }
+            101 => self.with_channel(g, ch, |c| c.rpn = (c.rpn & 0x7f) | (u16::from(value) << 7)),
+            100 => self.with_channel(g, ch, |c| c.rpn = (c.rpn & !0x7f) | u16::from(value)),
+            6 => self.with_channel(g, ch, |c| {
+                if c.rpn == 0 {
+                    c.bend_range_cents = i32::from(value) * 100 + c.bend_range_cents % 100;
+                }
+            }),
+            38 => self.with_channel(g, ch, |c| {
+                if c.rpn == 0 {
+                    c.bend_range_cents = c.bend_range_cents / 100 * 100 + i32::from(value.min(99));
+                }
+            }),
+            120 => {
+                for slot in &mut self.slots {
+                    if slot
+                        .as_ref()
+                        .is_some_and(|s| s.group == g && s.channel == ch)
+                    {
+                        *slot = None;
+                    }
+                }
+            }
+            121 => {
+                // RP-015: reset expression, sustain, bend and the RPN selection; keep volume,
+                // pan, program, bank and the bend range.
+                self.control_change(g, ch, 64, 0);
+                self.with_channel(g, ch, |c| {
+                    *c = Channel {
+                        program: c.program,
+                        bank_msb: c.bank_msb,
+                        bank_lsb: c.bank_lsb,
+                        volume: c.volume,
+                        pan: c.pan,
+                        bend_range_cents: c.bend_range_cents,
+                        ..Channel::RESET
+                    };
+                });
+                self.retune_channel(g, ch);
+            }
+            123 => {
+                for slot in self
+                    .slots
+                    .iter_mut()
+                    .flatten()
+                    .filter(|s| s.group == g && s.channel == ch)
+                {
+                    slot.sustained = false;
+                    slot.voice.release();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn note_off(&mut self, g: usize, ch: u8, key: u8) {
+        let sustain = self.channel_at(g, ch).sustain;
+        for slot in self.slots.iter_mut().flatten() {
+            if slot.group == g && slot.channel == ch && slot.key == key && !slot.voice.is_released()
+            {
+                if sustain {
+                    slot.sustained = true;
+                } else {
+                    slot.voice.release();
+                }
+            }
+        }
+    }
+
+    /// The instrument for a channel: the exact patch, else bank 0 with the same program, else
+    /// (drums only) the standard kit.
+    fn find_patch<B: AsRef<[u8]> + AsMut<[u8]>>(
+        store: &InstrumentStore<B>,
+        channel: &Channel,
+        drum: bool,
+    ) -> Option<Patch> {
+        let exact = channel.patch(drum);
+        let bank0 = Patch(exact.0 & (F_INSTRUMENT_DRUMS | 0x7f));
+        let kit = drum.then_some(Patch(F_INSTRUMENT_DRUMS));
+        [Some(exact), Some(bank0), kit]
+            .into_iter()
+            .flatten()
+            .find(|&p| store.instrument(p).is_some())
+    }
+
+    fn note_on<B: AsRef<[u8]> + AsMut<[u8]>>(
+        &mut self,
+        store: &InstrumentStore<B>,
+        g: usize,
+        ch: u8,
+        key: u8,
+        velocity: u8,
+    ) {
+        let channel = self.channel_at(g, ch);
+        let Some(patch) = Self::find_patch(store, &channel, ch == DRUM_CHANNEL) else {
+            return;
+        };
+        let Some(instrument) = store.instrument(patch) else {
+            return;
+        };
+        for (region, wave) in store.regions_for(patch, key, velocity) {
+            for slot in self.slots.iter_mut().flatten() {
+                if slot.group != g || slot.channel != ch || slot.voice.is_released() {
+                    continue;
+                }
+                let same_class = region.key_group != 0 && slot.key_group == region.key_group;
+                let same_key =
+                    region.options & F_RGN_OPTION_SELFNONEXCLUSIVE == 0 && slot.key == key;
+                if same_class || same_key {
+                    slot.sustained = false;
+                    slot.voice.release();
+                }
+            }
+            let params = note_params(instrument.articulation.as_ref(), region, key, velocity);
+            let mut voice = Voice::start(
+                wave.format(),
+                wave.frames(),
+                &region.sample,
+                &params,
+                self.rate,
+            );
+            voice.retune(channel.bend_cents());
+            self.clock += 1;
+            let slot = Slot {
+                voice,
+                wave_dlid: region.wave_dlid,
+                group: g,
+                channel: ch,
+                key,
+                key_group: region.key_group,
+                age: self.clock,
+                sustained: false,
+            };
+            let index = self.free_slot();
+            if let Some(place) = self.slots.get_mut(index) {
+                *place = Some(slot);
+            }
+        }
+    }
+
+    /// A free slot, else the oldest released voice, else the oldest voice.
+    fn free_slot(&self) -> usize {
+        if let Some(free) = self.slots.iter().position(Option::is_none) {
+            return free;
+        }
+        let rank = |s: &Option<Slot>| {
+            s.as_ref()
+                .map_or((false, 0), |s| (!s.voice.is_released(), s.age))
+        };
+        self.slots
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, s)| rank(s))
+            .map_or(0, |(i, _)| i)
+    }
+
+    /// Adds `out.len() / 2` stereo frames (interleaved left, right; 16-bit scale) of every
+    /// voice into `out`. Voices whose wave is no longer in `store` stop.
+    pub fn render<B: AsRef<[u8]> + AsMut<[u8]>>(
+        &mut self,
+        store: &InstrumentStore<B>,
+        out: &mut [i32],
+    ) {
+        let frames = out.len() / 2;
+        for index in 0..VOICES {
+            let Some(slot) = self.slots.get_mut(index).and_then(Option::as_mut) else {
+                continue;
+            };
+            let Some(wave) = store.wave(slot.wave_dlid) else {
+                self.slots[index] = None;
+                continue;
+            };
+            let channel = self
+                .channels
+                .get(slot.group)
+                .and_then(|c| c.get(usize::from(slot.channel)))
+                .copied()
+                .unwrap_or(Channel::RESET);
+            let gain = i32::from(channel.gain_q15());
+            let (left, right) = pan_gains_q15(slot.voice.pan_permille() + channel.pan_permille());
+            let (left, right) = ((left * gain) >> 15, (right * gain) >> 15);
+            let samples = wave.samples_with_guard();
+            let mut done = 0;
+            let mut finished = false;
+            while done < frames && !finished {
+                let mut scratch = [0i32; CHUNK];
+                let want = (frames - done).min(CHUNK);
+                let got = slot.voice.render(samples, &mut scratch[..want]);
+                for (i, &s) in scratch[..got].iter().enumerate() {
+                    let at = 2 * (done + i);
+                    out[at] += (s * left) >> 15;
+                    out[at + 1] += (s * right) >> 15;
+                }
+                done += got;
+                finished = got < want;
+            }
+            if finished || slot.voice.is_finished() {
+                self.slots[index] = None;
+            }
+        }
+    }
+}
