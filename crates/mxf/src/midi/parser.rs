@@ -107,9 +107,14 @@ impl<const N: usize> Default for Parser<N> {
 }
 
 impl<const N: usize> Parser<N> {
+    /// A sysex piece of zero bytes could never hold anything: refused at
+    /// compile time.
+    const PIECE_NOT_EMPTY: () = assert!(N > 0, "Parser<N> needs N > 0");
+
     /// A parser with no running status and nothing pending.
     #[must_use]
     pub const fn new() -> Self {
+        let () = Self::PIECE_NOT_EMPTY;
         Self {
             running: None,
             pending: [0; 3],
