@@ -8,7 +8,10 @@ use crate::time::{DEFAULT_CLOCK_INTERVAL, ms, us};
 #[derive(Clone, Debug)]
 pub struct MachineConfig {
     /// The clock interval `KeSetTimer(Ex)` and ordinary `ExSetTimer` expiries are quantised to,
-    /// in ticks (default 15.625 ms).
+    /// in ticks (default 15.625 ms). Windows shortens the clock interval while a
+    /// high-resolution timer is set, which also sharpens ordinary timers meanwhile; the
+    /// simulation keeps the two apart (set this to model a system whose timer resolution
+    /// another component raised).
     pub clock_interval: u64,
     /// The resolution high-resolution timers (`EX_TIMER_HIGH_RESOLUTION`) are quantised to, in
     /// ticks (default 1 ms).
