@@ -29,7 +29,7 @@ use mxf::Chain;
 use mxf::capture::{CaptureParser, capture_passes_data};
 
 use super::hardware::CardIo;
-use super::miniport::{INPUT_RING_BYTES, ISR_MAX_READS, Miniport, Setup};
+use super::miniport::{ISR_MAX_READS, Miniport, Setup};
 use super::properties::StreamReport;
 use super::time::StreamKind;
 use crate::miniport::allocator::Allocator;
@@ -42,6 +42,9 @@ use crate::miniport::timer::StreamTimer;
 
 /// Bytes moved out of the ring per synchronized call (bounds time at DIRQL).
 pub const BATCH: usize = 32;
+/// Batches one pump handles before it asks the port for another service
+/// (bounds the DPC).
+pub const PUMP_BATCHES: usize = 2;
 /// The largest sysex piece one event carries.
 pub const SYSEX_PIECE: usize = 64;
 /// The poll period without an IRQ (100 ns): 1 ms.
@@ -109,6 +112,7 @@ const KIND: StreamKind = StreamKind::Capture;
 /// Bytes taken from the ring in one synchronized call.
 struct Batch {
     miniport: NonNull<Miniport>,
+    io: CardIo,
     bytes: [TimedByte; BATCH],
     len: usize,
     overflow: u32,
@@ -116,9 +120,10 @@ struct Batch {
 }
 
 impl Batch {
-    fn new(miniport: NonNull<Miniport>) -> Self {
+    fn new(miniport: NonNull<Miniport>, io: CardIo) -> Self {
         Self {
             miniport,
+            io,
             bytes: [TimedByte::default(); BATCH],
             len: 0,
             overflow: 0,
@@ -127,9 +132,10 @@ impl Batch {
     }
 }
 
-/// Moves up to [`BATCH`] bytes out of the ring (or clears it). Runs at DIRQL
-/// with the interrupt lock held, or at DISPATCH_LEVEL under the capture lock
-/// when polled.
+/// Reads what the card holds (at most [`ISR_MAX_READS`] bytes, each stamped)
+/// into the ring, then moves up to [`BATCH`] bytes out of it (or clears it).
+/// Runs at DIRQL with the interrupt lock held, or at DISPATCH_LEVEL under the
+/// capture lock when polled: either way no ISR touches card or ring meanwhile.
 unsafe extern "system" fn take_batch(_sync: *mut IInterruptSync, context: PVOID) -> NTSTATUS {
     // SAFETY: the context is the caller's Batch, alive for the call.
     let batch = unsafe { &mut *context.cast::<Batch>() };
@@ -137,6 +143,7 @@ unsafe extern "system" fn take_batch(_sync: *mut IInterruptSync, context: PVOID)
     let miniport = unsafe { batch.miniport.as_ref() };
     // SAFETY: the caller holds the lock that makes the ring ours (see Miniport::input).
     let ring = unsafe { miniport.input() };
+    let _report = mpu401::drain_input(&mut batch.io, ring, ISR_MAX_READS, super::qpc_100ns);
     batch.overflow = ring.take_dropped();
     if batch.clear {
         ring.clear();
@@ -178,7 +185,10 @@ pub(crate) fn discard_input(miniport: &Miniport) {
         // Polled cards only fill the ring from an open capture stream.
         return;
     }
-    let mut batch = Batch::new(NonNull::from(miniport));
+    let Some(setup) = miniport.setup() else {
+        return;
+    };
+    let mut batch = Batch::new(NonNull::from(miniport), setup.io);
     batch.clear = true;
     // SAFETY: with an interrupt, the synchronized call holds its lock.
     unsafe { synchronized(miniport, &mut batch) };
@@ -270,19 +280,14 @@ impl CaptureStream {
         let mut inner = self.inner.lock();
         // SAFETY: the miniport outlives its streams.
         let miniport = unsafe { self.miniport.as_ref() };
-        if self.polled {
-            let mut io = self.io;
-            // SAFETY: polled: no ISR; the capture lock we hold serialises the ring.
-            let ring = unsafe { miniport.input() };
-            let report = mpu401::drain_input(&mut io, ring, ISR_MAX_READS, super::qpc_100ns);
-            let _ = report;
-        }
         let offset = self.clock.now().wrapping_sub(signed(super::qpc_100ns()));
-        for _ in 0..=INPUT_RING_BYTES / BATCH {
-            let mut batch = Batch::new(self.miniport);
+        let mut more = false;
+        for _ in 0..PUMP_BATCHES {
+            let mut batch = Batch::new(self.miniport, self.io);
             // SAFETY: we hold the capture lock (needed when polled).
             unsafe { synchronized(miniport, &mut batch) };
             inner.stats.overflow += u64::from(batch.overflow);
+            more = batch.len == BATCH;
             if batch.len == 0 {
                 break;
             }
@@ -306,6 +311,17 @@ impl CaptureStream {
             stats.events += report.events as u64;
             stats.no_event += report.dropped as u64;
             deliver(events, *sink, allocator);
+        }
+        drop(inner);
+        if more && !self.polled {
+            // Input is still waiting: ask for another service rather than
+            // stretch this DPC (the poll timer covers polled cards).
+            if let Some(setup) = miniport.setup() {
+                // SAFETY: the live port and group from Init; Notify at DISPATCH_LEVEL.
+                let vtable = unsafe { crate::com::vtable(setup.port.as_ptr()) };
+                // SAFETY: as above.
+                unsafe { (vtable.Notify)(setup.port.as_ptr(), setup.service_group.as_ptr()) };
+            }
         }
     }
 }
@@ -426,7 +442,7 @@ unsafe extern "system" fn set_state(this: *mut IMXF, state: KSSTATE) -> NTSTATUS
             inner.parser = CaptureParser::new(CAPTURE_GROUP);
             // SAFETY: the miniport outlives its streams.
             let miniport = unsafe { stream.miniport.as_ref() };
-            let mut batch = Batch::new(stream.miniport);
+            let mut batch = Batch::new(stream.miniport, stream.io);
             batch.clear = true;
             // SAFETY: we hold the capture lock (needed when polled).
             unsafe { synchronized(miniport, &mut batch) };

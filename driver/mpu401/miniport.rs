@@ -50,8 +50,10 @@ use crate::resources::AdapterResources;
 
 /// Bytes of timestamped input the ISR can hold for the capture DPC.
 pub const INPUT_RING_BYTES: usize = 256;
-/// Input bytes one interrupt reads at most (the card holds fewer; bounds the ISR).
-pub const ISR_MAX_READS: u32 = 64;
+/// Input bytes one interrupt (or one synchronized drain) reads at most: two
+/// ISA cycles a byte keep the ISR within the 25 µs Microsoft recommends. Bytes
+/// left on the card are read by the capture DPC's next synchronized drain.
+pub const ISR_MAX_READS: u32 = 8;
 /// How far ahead the port hands render events over (100 ns): 20 ms, so the
 /// stream's own timer, not the port's sequencer, decides when each goes out.
 pub const RENDER_PREFETCH_100NS: u64 = 200_000;

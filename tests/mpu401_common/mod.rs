@@ -1,0 +1,206 @@
+//! Helpers the MPU-401 miniport's tests share: a started card, IRP builders, wire
+//! decoding and lateness against the ideal wire.
+#![allow(dead_code, reason = "each test file uses a different part")]
+
+use std::sync::{Mutex, MutexGuard};
+
+use wdm_sim::portcls::{Device, Driver, Filter, Resources};
+use wdm_sim::{Machine, MachineConfig};
+
+static DRIVER: Mutex<()> = Mutex::new(());
+
+/// One test at a time owns the driver's globals.
+pub fn driver_lock() -> MutexGuard<'static, ()> {
+    DRIVER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// One MIDI message at a presentation time (100 ns).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// Presentation time, 100 ns.
+    pub time: i64,
+    /// The bytes, status first.
+    pub bytes: Vec<u8>,
+}
+
+impl Message {
+    /// A message at `time`.
+    pub fn new(time: i64, bytes: &[u8]) -> Self {
+        Self {
+            time,
+            bytes: bytes.to_vec(),
+        }
+    }
+}
+
+/// A machine with the driver loaded and the card started.
+pub struct Rig {
+    /// The machine.
+    pub machine: Machine,
+    driver: Option<Driver>,
+    device: Option<Device>,
+}
+
+impl Rig {
+    /// Loads rdmus and starts the machine's MPU-401.
+    pub fn start(config: MachineConfig) -> Self {
+        let machine = Machine::new(config);
+        let driver = Driver::load(Some(rdmus::DriverEntry)).expect("DriverEntry");
+        let device = driver.add_device().expect("AddDevice");
+        device
+            .start(&Resources::of_machine())
+            .expect("StartDevice with the card");
+        Self {
+            machine,
+            driver: Some(driver),
+            device: Some(device),
+        }
+    }
+
+    /// The UART filter.
+    pub fn filter(&self) -> Filter {
+        self.device
+            .as_ref()
+            .and_then(|d| d.filter("UART"))
+            .expect("the UART subdevice is registered")
+    }
+
+    /// Master time now, 100 ns.
+    pub fn now(&self) -> i64 {
+        i64::try_from(self.machine.now()).unwrap()
+    }
+
+    /// Stops, removes, unloads, and checks the machine found nothing.
+    pub fn finish(mut self) {
+        if let Some(device) = self.device.take() {
+            device.stop();
+            device.remove();
+        }
+        if let Some(driver) = self.driver.take() {
+            driver.unload();
+        }
+        assert_eq!(self.machine.findings(), [], "verifier findings");
+        let dpcs = self.machine.dpc_stats();
+        assert!(
+            dpcs.all.longest <= 1_000,
+            "longest DPC {} x 100 ns",
+            dpcs.all.longest
+        );
+    }
+}
+
+/// `KSMUSICFORMAT` records for `messages`, on the ms grid of their absolute times.
+pub fn ksmusic_buffer(messages: &[Message]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut previous_ms = 0i64;
+    for message in messages {
+        let at_ms = message.time / 10_000;
+        let delta = u32::try_from(at_ms - previous_ms).unwrap();
+        previous_ms = at_ms;
+        out.extend_from_slice(&delta.to_le_bytes());
+        out.extend_from_slice(&u32::try_from(message.bytes.len()).unwrap().to_le_bytes());
+        out.extend_from_slice(&message.bytes);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+    }
+    out
+}
+
+/// `DMUS_EVENTHEADER` records for `messages` (channel group 1, structured).
+pub fn dmus_buffer(messages: &[Message]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for message in messages {
+        let start = out.len();
+        out.extend_from_slice(&u32::try_from(message.bytes.len()).unwrap().to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes());
+        out.extend_from_slice(&message.time.to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes()); // DMUS_EVENT_STRUCTURED
+        out.extend_from_slice(&message.bytes);
+        while (out.len() - start) % 8 != 0 {
+            out.push(0);
+        }
+    }
+    out
+}
+
+/// The wire log cut into messages by status bytes (no running status is used on output).
+pub fn wire_messages(wire: &[(u64, u8)]) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for &(_, byte) in wire {
+        if byte >= 0x80 && !(out.last().is_some_and(|m| m[0] == 0xF0) && byte == 0xF7) {
+            out.push(vec![byte]);
+        } else if let Some(last) = out.last_mut() {
+            last.push(byte);
+        }
+    }
+    out
+}
+
+/// The worst lateness (100 ns) of a message's first byte against the ideal wire: each
+/// message starts at its due time or when the previous one has left the wire, whichever is
+/// later (320 µs a byte). `wire` holds exactly the messages' bytes, in order.
+pub fn ideal_lateness(wire: &[(u64, u8)], messages: &[Message], run_start: i64) -> i64 {
+    let mut ideal_free = 0i64;
+    let mut at = 0usize;
+    let mut worst = 0i64;
+    for message in messages {
+        let due = run_start + message.time;
+        let ideal = due.max(ideal_free);
+        let actual = i64::try_from(wire[at].0).unwrap();
+        worst = worst.max(actual - ideal);
+        ideal_free = ideal + 3_200 * i64::try_from(message.bytes.len()).unwrap();
+        at += message.bytes.len();
+    }
+    worst
+}
+
+/// Where the shared test data lives (`../shared` beside the repository), if it is there.
+pub fn shared_midi(name: &str) -> Option<std::path::PathBuf> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/midi/jazz-soft")
+        .join(name);
+    path.exists().then_some(path)
+}
+
+/// The channel messages and whole sysex messages of a Standard MIDI File, merged across
+/// tracks, at their times on the 1 ms grid (both pin formats carry that grid exactly).
+pub fn smf_messages(raw: &[u8]) -> Vec<Message> {
+    use midly::{MetaMessage, Smf, Timing, TrackEventKind};
+    let smf = Smf::parse(raw).expect("a valid MIDI file");
+    let Timing::Metrical(per_beat) = smf.header.timing else {
+        panic!("timecode files are not used here");
+    };
+    let per_beat = u64::from(per_beat.as_int());
+    // (tick, track, index, event) merged in time order, stable per track.
+    let mut events = Vec::new();
+    for (track_index, track) in smf.tracks.iter().enumerate() {
+        let mut tick = 0u64;
+        for (index, event) in track.iter().enumerate() {
+            tick += u64::from(event.delta.as_int());
+            events.push((tick, track_index, index, event.kind));
+        }
+    }
+    events.sort_by_key(|&(tick, track, index, _)| (tick, track, index));
+    let mut out = Vec::new();
+    let mut tempo = 500_000u64; // µs per beat
+    let (mut last_tick, mut last_us) = (0u64, 0u64);
+    for (tick, _, _, kind) in events {
+        let now_us = last_us + (tick - last_tick) * tempo / per_beat;
+        (last_tick, last_us) = (tick, now_us);
+        if let TrackEventKind::Meta(MetaMessage::Tempo(t)) = kind {
+            tempo = u64::from(t.as_int());
+            continue;
+        }
+        let Some(live) = kind.as_live_event() else {
+            continue;
+        };
+        let mut bytes = Vec::new();
+        live.write_std(&mut bytes).expect("in-memory write");
+        let time = i64::try_from(now_us / 1_000 * 10_000).unwrap();
+        out.push(Message { time, bytes });
+    }
+    out
+}
