@@ -43,11 +43,20 @@ same_layout!(
     dmus_sys::kernel::DISPATCHER_HEADER => wdk_sys::DISPATCHER_HEADER,
     dmus_sys::kernel::KDEVICE_QUEUE => wdk_sys::KDEVICE_QUEUE,
     dmus_sys::kernel::GENERAL_LOOKASIDE => wdk_sys::GENERAL_LOOKASIDE,
-    dmus_sys::kernel::OBJECT_ATTRIBUTES => wdk_sys::OBJECT_ATTRIBUTES,
     dmus_sys::kernel::DEVICE_CAPABILITIES => wdk_sys::DEVICE_CAPABILITIES,
     dmus_sys::kernel::EXT_SET_PARAMETERS => wdk_sys::EXT_SET_PARAMETERS,
+    dmus_sys::kernel::EXT_DELETE_PARAMETERS => wdk_sys::EXT_DELETE_PARAMETERS,
+    dmus_sys::kernel::SINGLE_LIST_ENTRY => wdk_sys::SINGLE_LIST_ENTRY,
+    dmus_sys::kernel::POWER_STATE => wdk_sys::POWER_STATE,
+    dmus_sys::kernel::CM_PARTIAL_RESOURCE_LIST => wdk_sys::CM_PARTIAL_RESOURCE_LIST,
+    dmus_sys::kernel::CM_FULL_RESOURCE_DESCRIPTOR => wdk_sys::CM_FULL_RESOURCE_DESCRIPTOR,
 );
+// Opaque in dmus-sys (only ever behind a pointer), so not compared: IRP,
+// OBJECT_ATTRIBUTES, KINTERRUPT, IO_WORKITEM, EX_TIMER, EXT_CANCEL_PARAMETERS.
 
 // XSTATE_SAVE exists for x86 and x64 only (dmus-sys gates it the same way).
 #[cfg(target_arch = "x86_64")]
-same_layout!(dmus_sys::kernel::XSTATE_SAVE => wdk_sys::XSTATE_SAVE);
+same_layout!(
+    dmus_sys::kernel::XSTATE_SAVE => wdk_sys::XSTATE_SAVE,
+    dmus_sys::kernel::XSTATE_CONTEXT => wdk_sys::XSTATE_CONTEXT,
+);
