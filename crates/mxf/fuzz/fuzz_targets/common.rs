@@ -1,6 +1,6 @@
 //! Shared by the fuzz targets: one pool per thread, built once, and the
-#![allow(dead_code)] // Each target uses a different subset.
 //! checks every unpack must pass.
+#![allow(dead_code)] // Each target uses a different subset.
 
 use mxf::raw::FixedPool;
 use mxf::{Chain, EventPool};
