@@ -3,7 +3,7 @@
 //! open and close pins on whatever subdevices it registers, stop, remove, unload, with no
 //! verifier finding; and 1,000 start/stop cycles that leak nothing.
 //!
-//! The driver keeps process-wide state (its adapter slots and PortCls' saved unload routine),
+//! The driver keeps process-wide state (its adapter slots and `PortCls`' saved unload routine),
 //! so the tests in this file take turns through one lock.
 
 use std::sync::{Mutex, MutexGuard};

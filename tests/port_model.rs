@@ -192,7 +192,15 @@ const fn pin(flow: KSPIN_DATAFLOW, ranges: *const PKSDATARANGE, count: u32) -> P
     }
 }
 
-/// Pin 0: render (MIDI and DirectMusic); 1: capture (both); 2: render, MIDI only.
+/// A structure size as the tables' ULONG (the structures are far below 4 GiB).
+const fn size_u32(size: usize) -> u32 {
+    assert!(size <= u32::MAX as usize);
+    #[allow(clippy::cast_possible_truncation, reason = "checked just above")]
+    let size = size as u32;
+    size
+}
+
+/// Pin 0: render (MIDI and `DirectMusic`); 1: capture (both); 2: render, MIDI only.
 static PINS: Table<[PCPIN_DESCRIPTOR; 3]> = Table([
     pin(KSPIN_DATAFLOW_IN, (&raw const BOTH_RANGES.0).cast(), 2),
     pin(KSPIN_DATAFLOW_OUT, (&raw const BOTH_RANGES.0).cast(), 2),
@@ -234,7 +242,7 @@ static PROPERTIES: Table<[PCPROPERTY_ITEM; 1]> = Table([PCPROPERTY_ITEM {
 }]);
 
 static AUTOMATION: Table<PCAUTOMATION_TABLE> = Table(PCAUTOMATION_TABLE {
-    PropertyItemSize: core::mem::size_of::<PCPROPERTY_ITEM>() as u32,
+    PropertyItemSize: size_u32(core::mem::size_of::<PCPROPERTY_ITEM>()),
     PropertyCount: 1,
     Properties: (&raw const PROPERTIES.0).cast(),
     MethodItemSize: 0,
@@ -249,7 +257,7 @@ static AUTOMATION: Table<PCAUTOMATION_TABLE> = Table(PCAUTOMATION_TABLE {
 static FILTER: Table<PCFILTER_DESCRIPTOR> = Table(PCFILTER_DESCRIPTOR {
     Version: 0,
     AutomationTable: &raw const AUTOMATION.0,
-    PinSize: core::mem::size_of::<PCPIN_DESCRIPTOR>() as u32,
+    PinSize: size_u32(core::mem::size_of::<PCPIN_DESCRIPTOR>()),
     PinCount: 3,
     Pins: (&raw const PINS.0).cast(),
     NodeSize: 0,
@@ -319,7 +327,7 @@ static STREAM_VTABLE: IMXFVtbl = IMXFVtbl {
 fn new_miniport() -> PUNKNOWN {
     LIVE_OBJECTS.with(|l| l.set(l.get() + 1));
     Box::into_raw(Box::new(Miniport {
-        vtable: &MINIPORT_VTABLE,
+        vtable: &raw const MINIPORT_VTABLE,
         refs: Cell::new(1),
         port: Cell::new(core::ptr::null_mut()),
         group: Cell::new(core::ptr::null_mut()),
@@ -495,7 +503,7 @@ unsafe extern "system" fn new_stream(
     }
     LIVE_OBJECTS.with(|l| l.set(l.get() + 1));
     let stream = Box::into_raw(Box::new(Stream {
-        vtable: &STREAM_VTABLE,
+        vtable: &raw const STREAM_VTABLE,
         refs: Cell::new(1),
         outer,
         capture,
@@ -608,16 +616,21 @@ unsafe extern "system" fn put_message(this: *mut IMXF, event: PDMUS_KERNEL_EVENT
         let len = usize::from(e.cbEvent);
         let bytes = if len <= 8 {
             // SAFETY: short events keep their data inline.
-            unsafe { e.uData.abData[..len].to_vec() }
+            let inline = unsafe { e.uData.abData };
+            inline[..len].to_vec()
         } else {
             // SAFETY: long events point to a buffer of at least cbEvent bytes.
-            unsafe { std::slice::from_raw_parts(e.uData.pbData, len).to_vec() }
+            let buffer = unsafe { e.uData.pbData };
+            // SAFETY: as above.
+            unsafe { std::slice::from_raw_parts(buffer, len) }.to_vec()
         };
         if fault() == Fault::CallsPutBuffer && len > 8 {
             // SAFETY: the allocator, held by the stream.
             let table = unsafe { vtable::<IAllocatorMXFVtbl>(s.allocator.cast()) };
+            // SAFETY: a long event's payload is its buffer pointer.
+            let buffer = unsafe { e.uData.pbData };
             // SAFETY: the wrong call under test.
-            unsafe { (table.PutBuffer)(s.allocator, e.uData.pbData) };
+            unsafe { (table.PutBuffer)(s.allocator, buffer) };
         }
         see(Seen::Render {
             at: master_now(),
@@ -644,10 +657,11 @@ unsafe extern "system" fn put_message(this: *mut IMXF, event: PDMUS_KERNEL_EVENT
             let mut at = event;
             while !at.is_null() {
                 // SAFETY: the chain is still ours.
-                unsafe {
-                    if (*at).cbEvent > 8 {
-                        (*at).cbEvent = 0;
-                    }
+                let mut e = unsafe { at.read() };
+                if e.cbEvent > 8 {
+                    e.cbEvent = 0;
+                    // SAFETY: as above.
+                    unsafe { at.write(e) };
                 }
                 // SAFETY: as above.
                 at = unsafe { (*at).pNextEvt };
@@ -686,8 +700,8 @@ fn setup(with_fault: Fault) -> (Machine, Device, Filter) {
     let machine = Machine::new(MachineConfig::default());
     let device = Device::standalone();
     let miniport = new_miniport();
-    let filter = device
-        .register_miniport("Test", miniport, &Resources::none())
+    // SAFETY: a live test miniport (one reference, ours until released below).
+    let filter = unsafe { device.register_miniport("Test", miniport, &Resources::none()) }
         .expect("the test miniport initialises");
     release(miniport.cast());
     (machine, device, filter)
@@ -1033,7 +1047,7 @@ fn the_same_scenario_gives_the_same_render_log_twice() {
 
 fn render_one_note(
     machine: &Machine,
-    filter: &Filter,
+    filter: Filter,
     format: PinFormat,
     data: &[u8],
 ) -> wdm_sim::portcls::Pin {
@@ -1049,7 +1063,7 @@ fn an_event_returned_twice_is_a_finding() {
     let (machine, device, filter) = setup(Fault::ReturnTwice);
     let pin = render_one_note(
         &machine,
-        &filter,
+        filter,
         PinFormat::Midi,
         &ksmusic(0, &[0x90, 1, 2]),
     );
@@ -1068,7 +1082,7 @@ fn a_write_to_a_returned_event_is_a_finding() {
     let (machine, device, filter) = setup(Fault::WriteAfterReturn);
     let pin = render_one_note(
         &machine,
-        &filter,
+        filter,
         PinFormat::Midi,
         &ksmusic(0, &[0x90, 1, 2]),
     );
@@ -1087,7 +1101,7 @@ fn a_stream_holding_events_after_stop_is_a_finding() {
     let (machine, device, filter) = setup(Fault::HoldAfterStop);
     let pin = render_one_note(
         &machine,
-        &filter,
+        filter,
         PinFormat::Midi,
         &ksmusic(0, &[0x90, 1, 2]),
     );
@@ -1161,7 +1175,7 @@ fn put_buffer_from_a_miniport_is_a_finding() {
     let (machine, device, filter) = setup(Fault::CallsPutBuffer);
     let sysex = [0xF0, 0x7E, 0x7F, 0x09, 0x01, 0xF7, 0, 0, 0, 0, 0, 0];
     let data = dmus_record(0, 1, false, &sysex[..10]);
-    let pin = render_one_note(&machine, &filter, PinFormat::DirectMusic, &data);
+    let pin = render_one_note(&machine, filter, PinFormat::DirectMusic, &data);
     pin.set_state(KSSTATE_STOP).expect("STOP");
     pin.close();
     teardown(&machine, device);

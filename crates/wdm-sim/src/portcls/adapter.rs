@@ -2,7 +2,7 @@
 //! `PcRegisterSubdevice`, `PcRegisterPhysicalConnection`, `PcRegisterAdapterPowerManagement`,
 //! `PcDispatchIrp`, and the driver and device objects the simulation lays out for them.
 //!
-//! The simulation drives PnP and KS through its test API ([`super::api`]) rather than through
+//! The simulation drives `PnP` and `KS` through its test API ([`super::api`]) rather than through
 //! IRPs: `PortCls`' dispatch routines, installed in the driver object as Windows does, refuse
 //! any IRP sent to them.
 
@@ -72,14 +72,20 @@ impl DriverMemory {
         };
         let driver = memory.object.as_ptr::<DRIVER_OBJECT>();
         let extension = memory.extension.as_ptr::<DRIVER_EXTENSION>();
-        // SAFETY: both blocks are zeroed, aligned and large enough for their types (sized
+        // SAFETY: both blocks are zeroed (a valid DRIVER_OBJECT / DRIVER_EXTENSION: integers,
+        // null pointers, None routines), aligned and large enough for their types (sized
         // above); nothing else refers to them yet.
-        unsafe {
-            (*driver).Type = IO_TYPE_DRIVER;
-            (*driver).Size = i16::try_from(size_of::<DRIVER_OBJECT>()).unwrap_or(i16::MAX);
-            (*driver).DriverExtension = extension;
-            (*extension).DriverObject = driver;
-        }
+        let mut object = unsafe { driver.read() };
+        object.Type = IO_TYPE_DRIVER;
+        object.Size = i16::try_from(size_of::<DRIVER_OBJECT>()).unwrap_or(i16::MAX);
+        object.DriverExtension = extension;
+        // SAFETY: as above.
+        unsafe { driver.write(object) };
+        // SAFETY: as above.
+        let mut ext = unsafe { extension.read() };
+        ext.DriverObject = driver;
+        // SAFETY: as above.
+        unsafe { extension.write(ext) };
         memory
     }
 
@@ -159,16 +165,19 @@ pub unsafe extern "system" fn PcInitializeAdapterDriver(
         return STATUS_INVALID_PARAMETER;
     }
     // SAFETY: the driver object DriverEntry was given (caller's contract), at PASSIVE_LEVEL
-    // before any other routine of the driver runs; its extension is the I/O manager's.
-    unsafe {
-        for slot in 0..=IRP_MJ_MAXIMUM_FUNCTION {
-            (*DriverObject).MajorFunction[slot] = Some(portcls_dispatch);
-        }
-        (*DriverObject).DriverUnload = Some(portcls_unload);
-        let extension = (*DriverObject).DriverExtension;
-        if !extension.is_null() {
-            (*extension).AddDevice = AddDevice;
-        }
+    // before any other routine of the driver runs.
+    let mut driver = unsafe { DriverObject.read() };
+    driver.MajorFunction = [Some(portcls_dispatch); IRP_MJ_MAXIMUM_FUNCTION + 1];
+    driver.DriverUnload = Some(portcls_unload);
+    // SAFETY: as above.
+    unsafe { DriverObject.write(driver) };
+    let extension = driver.DriverExtension;
+    if !extension.is_null() {
+        // SAFETY: the I/O manager's driver extension of that driver object.
+        let mut ext = unsafe { extension.read() };
+        ext.AddDevice = AddDevice;
+        // SAFETY: as above.
+        unsafe { extension.write(ext) };
     }
     STATUS_SUCCESS
 }
@@ -207,26 +216,31 @@ pub unsafe extern "system" fn PcAddAdapterDevice(
     let memory = ObjectMemory::zeroed(size_of::<DEVICE_OBJECT>());
     let extension = ObjectMemory::zeroed(usize::try_from(DeviceExtensionSize).unwrap_or(0));
     let fdo = memory.as_ptr::<DEVICE_OBJECT>();
-    // SAFETY: a zeroed, aligned block of DEVICE_OBJECT's size; the driver object is live
-    // (caller's contract) and only this thread touches it at PASSIVE_LEVEL.
-    unsafe {
-        (*fdo).Type = IO_TYPE_DEVICE;
-        (*fdo).Size = u16::try_from(size_of::<DEVICE_OBJECT>()).unwrap_or(u16::MAX);
-        (*fdo).ReferenceCount = 0;
-        (*fdo).DriverObject = DriverObject;
-        (*fdo).NextDevice = (*DriverObject).DeviceObject;
-        (*fdo).DeviceExtension = extension.as_ptr();
-        (*fdo).DeviceType = FILE_DEVICE_KS;
-        (*fdo).Flags &= !DO_DEVICE_INITIALIZING;
-        (*DriverObject).DeviceObject = fdo;
-    }
+    // SAFETY: the driver object is live (caller's contract) and only this thread touches it,
+    // at PASSIVE_LEVEL.
+    let mut driver = unsafe { DriverObject.read() };
+    // SAFETY: a zeroed (valid: integers and null pointers), aligned block of DEVICE_OBJECT's
+    // size that nothing else refers to yet.
+    let mut device = unsafe { fdo.read() };
+    device.Type = IO_TYPE_DEVICE;
+    device.Size = u16::try_from(size_of::<DEVICE_OBJECT>()).unwrap_or(u16::MAX);
+    device.DriverObject = DriverObject;
+    device.NextDevice = driver.DeviceObject;
+    device.DeviceExtension = extension.as_ptr();
+    device.DeviceType = FILE_DEVICE_KS;
+    device.Flags &= !DO_DEVICE_INITIALIZING;
+    // SAFETY: as above.
+    unsafe { fdo.write(device) };
+    driver.DeviceObject = fdo;
+    // SAFETY: as above (the driver object).
+    unsafe { DriverObject.write(driver) };
     with_state(CALL, |m| {
         m.portcls.devices.insert(
             fdo as usize,
             DeviceRecord {
                 driver_object: DriverObject as usize,
                 physical_device: PhysicalDeviceObject as usize,
-                start_device: StartDevice.map_or(0, |f| f as usize),
+                start_device: StartDevice,
                 max_objects: MaxObjects,
                 extension_size: DeviceExtensionSize,
                 ..DeviceRecord::default()
@@ -247,7 +261,7 @@ unsafe fn read_name(name: *const u16) -> Option<String> {
     let mut units = Vec::new();
     for index in 0..MAX_NAME {
         // SAFETY: the caller's contract: readable up to the terminator.
-        let unit = unsafe { name.add(index).read_unaligned() };
+        let unit = unsafe { name.wrapping_add(index).read_unaligned() };
         if unit == 0 {
             return char::decode_utf16(units.iter().copied())
                 .collect::<Result<String, _>>()

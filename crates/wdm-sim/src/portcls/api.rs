@@ -40,7 +40,7 @@ pub fn pass_outer_unknown(on: bool) {
     with_state("pass_outer_unknown", |m| m.portcls.pass_outer_unknown = on);
 }
 
-/// The resources PnP assigns a device: (translated, untranslated) descriptors.
+/// The resources `PnP` assigns a device: (translated, untranslated) descriptors.
 #[derive(Clone, Default)]
 pub struct Resources {
     entries: Vec<(
@@ -155,7 +155,7 @@ impl Driver {
         self.memory.driver()
     }
 
-    /// PnP finds a device: a new physical device object is handed to the driver's
+    /// `PnP` finds a device: a new physical device object is handed to the driver's
     /// `AddDevice` (the one `PcInitializeAdapterDriver` installed), which calls
     /// `PcAddAdapterDevice`.
     ///
@@ -165,7 +165,9 @@ impl Driver {
         let driver = self.object();
         // SAFETY: the driver object this handle owns; DriverEntry set its extension's
         // AddDevice through PcInitializeAdapterDriver.
-        let add_device = unsafe { (*(*driver).DriverExtension).AddDevice };
+        let extension = unsafe { (*driver).DriverExtension };
+        // SAFETY: the I/O manager's extension of that driver object (DriverMemory made it).
+        let add_device = unsafe { (*extension).AddDevice };
         let add_device = add_device.ok_or(STATUS_UNSUCCESSFUL)?;
         let pdo = ObjectMemory::zeroed(core::mem::size_of::<DEVICE_OBJECT>());
         let pdo_address = pdo.as_ptr::<DEVICE_OBJECT>();
@@ -214,6 +216,9 @@ pub struct Device {
 impl Device {
     /// A device with no driver behind it, for tests that bind a miniport themselves
     /// ([`Device::register_miniport`]). Its `StartDevice` does nothing.
+    ///
+    /// # Panics
+    /// If `PcAddAdapterDevice` fails (fault injection on the device's allocation).
     #[must_use]
     pub fn standalone() -> Self {
         unsafe extern "system" fn start_nothing(
@@ -262,21 +267,12 @@ impl Device {
     /// `StartDevice`'s status.
     pub fn start(&self, resources: &Resources) -> Result<(), NTSTATUS> {
         let start = with_state("start", |m| {
-            m.portcls.devices.get(&self.fdo).map(|d| d.start_device)
+            m.portcls
+                .devices
+                .get(&self.fdo)
+                .and_then(|d| d.start_device)
         })
-        .filter(|&s| s != 0)
         .ok_or(STATUS_INVALID_PARAMETER)?;
-        // SAFETY: the address is the PCPFNSTARTDEVICE the driver gave PcAddAdapterDevice.
-        let start = unsafe {
-            core::mem::transmute::<
-                usize,
-                unsafe extern "system" fn(
-                    *mut DEVICE_OBJECT,
-                    dmus_sys::kernel::PIRP,
-                    dmus_sys::portcls::PRESOURCELIST,
-                ) -> NTSTATUS,
-            >(start)
-        };
         let list = new_resource_list(&resources.entries, resources.entries.len());
         let irp = SimIrp::new();
         let fdo = self.object();
@@ -305,7 +301,10 @@ impl Device {
     ///
     /// # Errors
     /// The first failing status.
-    pub fn register_miniport(
+    ///
+    /// # Safety
+    /// `miniport` is a live COM object (the port queries it for `IMiniportDMus`).
+    pub unsafe fn register_miniport(
         &self,
         name: &str,
         miniport: PUNKNOWN,
@@ -446,21 +445,42 @@ impl Device {
             unsafe { release_foreign(record.power_management as PUNKNOWN) };
         }
         if record.driver_object != 0 {
-            let driver = record.driver_object as *mut DRIVER_OBJECT;
-            // SAFETY: the live driver object the FDO belongs to: unlink the FDO from its list.
-            unsafe {
-                let mut link: *mut *mut DEVICE_OBJECT = &raw mut (*driver).DeviceObject;
-                while !(*link).is_null() {
-                    if *link as usize == self.fdo {
-                        *link = (**link).NextDevice;
-                        break;
-                    }
-                    link = &raw mut (**link).NextDevice;
-                }
-            }
+            unlink_device(record.driver_object as *mut DRIVER_OBJECT, self.fdo);
         }
         drop(memory);
         self.pdo = None;
+    }
+}
+
+/// Takes the FDO at `fdo` out of `driver`'s device list (`DeviceObject`, then `NextDevice`).
+fn unlink_device(driver: *mut DRIVER_OBJECT, fdo: usize) {
+    // SAFETY: the live driver object the FDO belongs to; PASSIVE_LEVEL, this thread only.
+    let mut object = unsafe { driver.read() };
+    let mut previous: *mut DEVICE_OBJECT = core::ptr::null_mut();
+    let mut current = object.DeviceObject;
+    // Bounded: a driver has far fewer devices than this; a longer list is a broken one.
+    for _ in 0..1024 {
+        if current.is_null() {
+            return;
+        }
+        // SAFETY: a device in the driver's list: alive until it is unlinked and freed.
+        let device = unsafe { current.read() };
+        if current as usize == fdo {
+            if previous.is_null() {
+                object.DeviceObject = device.NextDevice;
+                // SAFETY: as above (the driver object).
+                unsafe { driver.write(object) };
+            } else {
+                // SAFETY: the live device before it in the list.
+                let mut before = unsafe { previous.read() };
+                before.NextDevice = device.NextDevice;
+                // SAFETY: as above.
+                unsafe { previous.write(before) };
+            }
+            return;
+        }
+        previous = current;
+        current = device.NextDevice;
     }
 }
 
@@ -492,14 +512,14 @@ impl Filter {
         };
         // SAFETY: the descriptor of a live, initialised port's miniport.
         let count = unsafe { super::descriptor::pin_count(descriptor) };
-        (0..count)
+        let mut flows = Vec::new();
+        for factory in 0..count {
             // SAFETY: as above.
-            .filter_map(|f| {
-                unsafe { super::descriptor::pin_factory(descriptor, f) }
-                    .ok()
-                    .map(|p| (f, p.data_flow))
-            })
-            .collect()
+            if let Ok(pin) = unsafe { super::descriptor::pin_factory(descriptor, factory) } {
+                flows.push((factory, pin.data_flow));
+            }
+        }
+        flows
     }
 
     /// Opens pin factory `factory` in `format`, as an application's `KsCreatePin` would.

@@ -67,6 +67,7 @@ unsafe fn filter(descriptor: usize) -> PCFILTER_DESCRIPTOR {
 ///
 /// # Safety
 /// As [`filter`].
+#[must_use]
 pub unsafe fn pin_count(descriptor: usize) -> u32 {
     // SAFETY: the caller's contract.
     unsafe { filter(descriptor) }.PinCount
@@ -92,9 +93,7 @@ pub unsafe fn pin_factory(descriptor: usize, pin: u32) -> Result<PinFactory, Des
     }
     let at = filter
         .Pins
-        .cast::<u8>()
-        .wrapping_add(size * usize::try_from(pin).map_err(|_| DescriptorError::Corrupt)?)
-        .cast::<PCPIN_DESCRIPTOR>();
+        .wrapping_byte_add(size * usize::try_from(pin).map_err(|_| DescriptorError::Corrupt)?);
     // SAFETY: pin < PinCount entries of PinSize bytes in the miniport's static table.
     let descriptor = unsafe { at.read_unaligned() };
     let ks = descriptor.KsPinDescriptor;
@@ -105,7 +104,7 @@ pub unsafe fn pin_factory(descriptor: usize, pin: u32) -> Result<PinFactory, Des
     let mut ranges = Vec::new();
     for index in 0..usize::try_from(count).map_err(|_| DescriptorError::Corrupt)? {
         // SAFETY: DataRanges holds DataRangesCount pointers (ks.h).
-        let range = unsafe { ks.DataRanges.add(index).read_unaligned() };
+        let range = unsafe { ks.DataRanges.wrapping_add(index).read_unaligned() };
         if range.is_null() {
             return Err(DescriptorError::Corrupt);
         }
@@ -124,6 +123,7 @@ pub unsafe fn pin_factory(descriptor: usize, pin: u32) -> Result<PinFactory, Des
 ///
 /// # Safety
 /// As [`filter`].
+#[must_use]
 pub unsafe fn filter_automation(descriptor: usize) -> *const PCAUTOMATION_TABLE {
     // SAFETY: the caller's contract.
     unsafe { filter(descriptor) }.AutomationTable
@@ -156,11 +156,7 @@ pub unsafe fn properties(
     }
     let mut items = Vec::new();
     for index in 0..usize::try_from(table.PropertyCount).map_err(|_| DescriptorError::Corrupt)? {
-        let at = table
-            .Properties
-            .cast::<u8>()
-            .wrapping_add(size * index)
-            .cast::<PCPROPERTY_ITEM>();
+        let at = table.Properties.wrapping_byte_add(size * index);
         // SAFETY: PropertyCount items of PropertyItemSize bytes (portcls.h).
         let item = unsafe { at.read_unaligned() };
         if item.Set.is_null() {

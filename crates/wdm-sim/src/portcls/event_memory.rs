@@ -24,7 +24,7 @@ use crate::finding::Finding;
 /// The byte a returned event or buffer is filled with.
 pub const POISON: u8 = 0xDD;
 
-/// How big the allocator is. The sim's choice (PortCls documents only that buffers have one
+/// How big the allocator is. The sim's choice (`PortCls` documents only that buffers have one
 /// fixed size per port).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PoolSize {

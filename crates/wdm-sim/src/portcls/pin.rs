@@ -3,7 +3,7 @@
 //!
 //! # Aggregation
 //!
-//! `PortCls` passes no outer object to `NewStream` (ReactOS' `CPortPinDMus::Init` passes
+//! `PortCls` passes no outer object to `NewStream` (`ReactOS`' `CPortPinDMus::Init` passes
 //! NULL), and that is the default here. A test can make the port pass each pin's own
 //! `IUnknown` (a sim object) instead ([`super::api::pass_outer_unknown`]), to check a miniport
 //! that supports aggregation. The contract the sim checks then: a stream that aggregates
@@ -113,8 +113,10 @@ fn intersect(
     // SAFETY: the port holds a reference on the miniport; PASSIVE_LEVEL (pin creation); the
     // client range, the miniport's own matching range and the result buffer are valid for
     // the call, and the buffer length is the result's size.
+    let vtable = unsafe { miniport_base_vtable(miniport) };
+    // SAFETY: as above.
     let status = unsafe {
-        (miniport_base_vtable(miniport).DataRangeIntersection)(
+        (vtable.DataRangeIntersection)(
             miniport as *mut _,
             factory,
             (&raw mut client).cast(),
@@ -197,8 +199,10 @@ pub fn open(port: usize, factory: u32, format: PinFormat) -> Result<u32, OpenErr
     // SAFETY: the port holds a reference on the miniport; PASSIVE_LEVEL; every out pointer
     // is writable; the outer, allocator and clock are live sim objects the port holds (the
     // stream AddRefs what it keeps); the format box outlives the stream.
+    let vtable = unsafe { miniport_vtable(miniport) };
+    // SAFETY: as above.
     let status = unsafe {
-        (miniport_vtable(miniport).NewStream)(
+        (vtable.NewStream)(
             miniport as *mut _,
             &raw mut stream,
             outer as PUNKNOWN,
@@ -243,7 +247,7 @@ pub fn open(port: usize, factory: u32, format: PinFormat) -> Result<u32, OpenErr
     }
     let flow = if stream_type == DMUS_STREAM_MIDI_RENDER {
         PinFlow::Render {
-            ksmusic: KsMusicUnpacker::new(1, Limits::DEFAULT),
+            ksmusic: alloc::boxed::Box::new(KsMusicUnpacker::new(1, Limits::DEFAULT)),
             dmus: DmusUnpacker::new(Limits::DEFAULT),
             sequencer: mxf::sequencer::Sequencer::new(),
             prefetch,
@@ -263,7 +267,7 @@ pub fn open(port: usize, factory: u32, format: PinFormat) -> Result<u32, OpenErr
         }
         PinFlow::Capture {
             sink,
-            parser: mxf::capture::CaptureParser::new(1),
+            parser: alloc::boxed::Box::new(mxf::capture::CaptureParser::new(1)),
             packer: mxf::pack::Packer::new(),
         }
     };

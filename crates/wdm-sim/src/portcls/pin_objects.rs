@@ -224,9 +224,7 @@ unsafe extern "system" fn sink_put_message(this: *mut IMXF, event: PDMUS_KERNEL_
             return STATUS_INVALID_PARAMETER;
         };
         let pool = &mut record.pool;
-        if !capture_passes_data(state) {
-            chain.free(pool);
-        } else {
+        if capture_passes_data(state) {
             let mut out = Chain::new();
             while !chain.is_empty() {
                 let one = chain.pop_front();
@@ -245,6 +243,8 @@ unsafe extern "system" fn sink_put_message(this: *mut IMXF, event: PDMUS_KERNEL_
                 }
             }
             packer.push(out);
+        } else {
+            chain.free(pool);
         }
         let findings = pool.take_findings();
         for finding in findings {

@@ -436,6 +436,7 @@ pub fn port_binding(port: usize) -> Option<(usize, usize)> {
 ///
 /// # Safety
 /// `miniport` is a live `IMiniportDMus` the port holds a reference on.
+#[must_use]
 pub unsafe fn miniport_vtable<'a>(miniport: usize) -> &'a IMiniportDMusVtbl {
     // SAFETY: the caller's contract.
     unsafe { vtable_of::<IMiniportDMusVtbl>(miniport as *mut core::ffi::c_void) }
@@ -445,6 +446,7 @@ pub unsafe fn miniport_vtable<'a>(miniport: usize) -> &'a IMiniportDMusVtbl {
 ///
 /// # Safety
 /// As [`miniport_vtable`].
+#[must_use]
 pub unsafe fn miniport_base_vtable<'a>(miniport: usize) -> &'a IMiniportVtbl {
     // SAFETY: the caller's contract; IMiniportDMus's vtable starts with IMiniport's.
     unsafe { &miniport_vtable(miniport).base }

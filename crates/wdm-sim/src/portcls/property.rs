@@ -73,13 +73,15 @@ pub fn request(
             }
         }
     };
-    // SAFETY: the descriptor of a live, initialised port's miniport.
-    let table = match factory {
-        None => unsafe { filter_automation(descriptor) },
-        Some(f) => match unsafe { pin_factory(descriptor, f) } {
+    let table = if let Some(f) = factory {
+        // SAFETY: the descriptor of a live, initialised port's miniport.
+        match unsafe { pin_factory(descriptor, f) } {
             Ok(pin) => pin.automation,
             Err(_) => return refuse(STATUS_INVALID_PARAMETER),
-        },
+        }
+    } else {
+        // SAFETY: as above.
+        unsafe { filter_automation(descriptor) }
     };
     // SAFETY: a table of the live miniport (or NULL).
     let Ok(items) = (unsafe { properties(table) }) else {

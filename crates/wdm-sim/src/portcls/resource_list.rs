@@ -1,4 +1,4 @@
-//! `IResourceList`: the resources PnP assigned, as `PortCls` hands them to `StartDevice`, and
+//! `IResourceList`: the resources `PnP` assigned, as `PortCls` hands them to `StartDevice`, and
 //! `PcNewResourceSublist`.
 //!
 //! The object keeps two `CM_RESOURCE_LIST` images (translated and untranslated) with room for
@@ -27,6 +27,10 @@ const KIND: &str = "IResourceList";
 const HEADER: usize = size_of::<CM_RESOURCE_LIST>() - size_of::<CM_PARTIAL_RESOURCE_DESCRIPTOR>();
 /// Offset of the partial list's `Count` in a `CM_RESOURCE_LIST`.
 const PARTIAL_COUNT: usize = HEADER - size_of::<u32>();
+const _: () = assert!(
+    PARTIAL_COUNT % 4 == 0 && HEADER % 4 == 0,
+    "u32-aligned header fields"
+);
 
 /// A resource list image with room for `capacity` descriptors, 4-byte aligned like the
 /// packed structures in it.
@@ -50,38 +54,35 @@ impl Image {
                 PartialDescriptors: [empty_descriptor()],
             },
         };
+        // One full descriptor, then the full descriptor right after the count.
+        image.words[0] = 1;
+        let at = image
+            .words
+            .as_mut_ptr()
+            .wrapping_add(1)
+            .cast::<CM_FULL_RESOURCE_DESCRIPTOR>();
         // SAFETY: the image holds at least a CM_RESOURCE_LIST's header and one descriptor;
-        // the word buffer is 4-byte aligned, as the packed(4)/u32 structures need. Count 1 at
-        // the start, then the full descriptor right after it.
-        unsafe {
-            let base = image.words.as_mut_ptr().cast::<u8>();
-            base.cast::<u32>().write(1);
-            base.add(size_of::<u32>())
-                .cast::<CM_FULL_RESOURCE_DESCRIPTOR>()
-                .write_unaligned(full);
-        }
+        // the word buffer is 4-byte aligned, as the packed(4) structure needs.
+        unsafe { at.write_unaligned(full) };
         image
     }
 
-    fn base(&mut self) -> *mut u8 {
-        self.words.as_mut_ptr().cast()
+    fn base(&mut self) -> *mut u32 {
+        self.words.as_mut_ptr()
     }
 
     fn descriptor(&mut self, index: usize) -> PCM_PARTIAL_RESOURCE_DESCRIPTOR {
         self.base()
-            .wrapping_add(HEADER + index * size_of::<CM_PARTIAL_RESOURCE_DESCRIPTOR>())
+            .wrapping_byte_add(HEADER + index * size_of::<CM_PARTIAL_RESOURCE_DESCRIPTOR>())
             .cast()
     }
 
     fn set(&mut self, index: usize, count: usize, value: CM_PARTIAL_RESOURCE_DESCRIPTOR) {
         let at = self.descriptor(index);
-        let count_at = self.base().wrapping_add(PARTIAL_COUNT).cast::<u32>();
-        // SAFETY: `index` < capacity (checked by the callers), so both writes land inside the
-        // image; the fields are 4-byte aligned in a u32 buffer.
-        unsafe {
-            at.write_unaligned(value);
-            count_at.write(u32::try_from(count).unwrap_or(u32::MAX));
-        }
+        // SAFETY: `index` < capacity (checked by the callers), so the write lands inside the
+        // image, 4-byte aligned in a u32 buffer (the descriptor is packed(4)).
+        unsafe { at.write_unaligned(value) };
+        self.words[PARTIAL_COUNT / 4] = u32::try_from(count).unwrap_or(u32::MAX);
     }
 }
 
@@ -284,7 +285,9 @@ unsafe extern "system" fn add_entry(
         return STATUS_INVALID_PARAMETER;
     };
     // SAFETY: both non-null and readable by the caller's contract.
-    let (t, u) = unsafe { (translated.read_unaligned(), untranslated.read_unaligned()) };
+    let t = unsafe { translated.read_unaligned() };
+    // SAFETY: as above.
+    let u = unsafe { untranslated.read_unaligned() };
     if o.push(t, u) {
         STATUS_SUCCESS
     } else {
@@ -308,7 +311,9 @@ unsafe extern "system" fn add_entry_from_parent(
     let t = p.translated.descriptor(at);
     let u = p.untranslated.descriptor(at);
     // SAFETY: descriptors inside the parent's live image.
-    let (t, u) = unsafe { (t.read_unaligned(), u.read_unaligned()) };
+    let t = unsafe { t.read_unaligned() };
+    // SAFETY: as above.
+    let u = unsafe { u.read_unaligned() };
     let Some(o) = object(this, CALL) else {
         return STATUS_INVALID_PARAMETER;
     };

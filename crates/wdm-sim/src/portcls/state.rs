@@ -30,8 +30,8 @@ pub struct DeviceRecord {
     pub driver_object: usize,
     /// The physical device object below it.
     pub physical_device: usize,
-    /// The adapter's `StartDevice` (`PCPFNSTARTDEVICE` as an address).
-    pub start_device: usize,
+    /// The adapter's `StartDevice`.
+    pub start_device: dmus_sys::portcls::PCPFNSTARTDEVICE,
     /// `MaxObjects`: how many subdevices it may register.
     pub max_objects: u32,
     /// Whether `StartDevice` succeeded and no stop came since.
@@ -97,8 +97,8 @@ pub enum PinFormat {
 pub enum PinFlow {
     /// Render: IRPs are unpacked, sequenced and put to the miniport's stream.
     Render {
-        /// Unpacker for `KSMUSICFORMAT`.
-        ksmusic: KsMusicUnpacker,
+        /// Unpacker for `KSMUSICFORMAT` (boxed: its sysex buffer is large).
+        ksmusic: alloc::boxed::Box<KsMusicUnpacker>,
         /// Unpacker for `DMUS_EVENTHEADER`.
         dmus: DmusUnpacker,
         /// Events held until due (presentation time).
@@ -114,8 +114,9 @@ pub enum PinFlow {
     Capture {
         /// The capture sink object given to the stream with `ConnectOutput`.
         sink: usize,
-        /// Parses `DMUS_KEF_EVENT_INCOMPLETE` byte events into messages.
-        parser: mxf::capture::CaptureParser<64>,
+        /// Parses `DMUS_KEF_EVENT_INCOMPLETE` byte events into messages (boxed: it is
+        /// large beside the render variant).
+        parser: alloc::boxed::Box<mxf::capture::CaptureParser<64>>,
         /// Events waiting for reads.
         packer: Packer,
     },
