@@ -204,3 +204,51 @@ pub fn smf_messages(raw: &[u8]) -> Vec<Message> {
     }
     out
 }
+
+/// One record read back from a capture buffer: its absolute time (100 ns) and bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Captured {
+    /// Master time of the record (ms grid for `KSMUSICFORMAT`, exact for `DMUS_EVENTHEADER`).
+    pub time: i64,
+    /// The record's bytes.
+    pub bytes: Vec<u8>,
+    /// `DMUS_EVENT_STRUCTURED` (always true for `KSMUSICFORMAT`).
+    pub structured: bool,
+}
+
+fn le_u32(data: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(data[at..at + 4].try_into().unwrap())
+}
+
+/// The records of a `KSMUSICFORMAT` capture buffer whose first record is at `start`.
+pub fn read_ksmusic(data: &[u8], start: i64) -> Vec<Captured> {
+    let (mut at, mut time, mut out) = (0usize, start, Vec::new());
+    while at + 8 <= data.len() {
+        time += i64::from(le_u32(data, at)) * 10_000;
+        let count = le_u32(data, at + 4) as usize;
+        out.push(Captured {
+            time,
+            bytes: data[at + 8..at + 8 + count].to_vec(),
+            structured: true,
+        });
+        at += (8 + count).div_ceil(4) * 4;
+    }
+    out
+}
+
+/// The records of a `DMUS_EVENTHEADER` capture buffer starting at `start`.
+pub fn read_dmus(data: &[u8], start: i64) -> Vec<Captured> {
+    let (mut at, mut out) = (0usize, Vec::new());
+    while at + 20 <= data.len() {
+        let count = le_u32(data, at) as usize;
+        let delta = i64::from_le_bytes(data[at + 8..at + 16].try_into().unwrap());
+        let flags = le_u32(data, at + 16);
+        out.push(Captured {
+            time: start + delta,
+            bytes: data[at + 20..at + 20 + count].to_vec(),
+            structured: flags & 1 != 0,
+        });
+        at += (20 + count).div_ceil(8) * 8;
+    }
+    out
+}
