@@ -1,11 +1,18 @@
 //! Bounded fuzz runs, a step of `cargo xtask test`.
 //!
-//! Each crate that has a cargo-fuzz project keeps it in `crates/<crate>/fuzz`.
-//! The targets CI runs are listed in [`FUZZ_TARGETS`] with their time budget;
-//! a target found on disk but not listed is reported, and a listed target
-//! that does not exist is an error (the table must not rot). cargo-fuzz
-//! needs a nightly toolchain; without `cargo fuzz` the step says so and
-//! passes.
+//! Each crate that reads outside input keeps a cargo-fuzz project in
+//! `crates/<crate>/fuzz` (its own `[workspace]`, out of the main one). The
+//! targets CI runs are listed in [`FUZZ_TARGETS`] with their time budget; a
+//! target declared in a fuzz project's `Cargo.toml` but not listed is
+//! reported, and a listed target that is not declared is an error (the table
+//! must not rot).
+//!
+//! The runs use the stable toolchain: `cargo fuzz run --sanitizer none` needs
+//! only stable `-C` flags (sancov instrumentation), while address sanitizing
+//! would need nightly. The fuzzed crates forbid or confine `unsafe`, so the
+//! sanitizer adds little; debug assertions are on (`-a`), so an arithmetic
+//! overflow is a crash. When `cargo fuzz` is missing it is installed
+//! (`cargo install cargo-fuzz --locked`): the step never passes without running.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,7 +24,7 @@ use crate::cmd::{self, TaskError, TaskResult};
 pub struct FuzzTarget {
     /// The crate directory under `crates/` (its fuzz project is `fuzz/` inside it).
     pub krate: &'static str,
-    /// The cargo-fuzz target name (`fuzz/fuzz_targets/<name>.rs`).
+    /// The cargo-fuzz target name (a `[[bin]]` of `fuzz/Cargo.toml`).
     pub target: &'static str,
     /// How long CI runs it, in seconds.
     pub seconds: u32,
@@ -25,9 +32,77 @@ pub struct FuzzTarget {
 
 /// The fuzz targets CI runs, in order. Add a line per target; keep the sum of
 /// `seconds` small (the whole CI run stays well under 20 minutes).
-pub const FUZZ_TARGETS: &[FuzzTarget] = &[];
+pub const FUZZ_TARGETS: &[FuzzTarget] = &[
+    FuzzTarget {
+        krate: "mxf",
+        target: "unpack_ksmusic",
+        seconds: 20,
+    },
+    FuzzTarget {
+        krate: "mxf",
+        target: "unpack_dmus",
+        seconds: 20,
+    },
+    FuzzTarget {
+        krate: "mxf",
+        target: "parser",
+        seconds: 20,
+    },
+    FuzzTarget {
+        krate: "mxf",
+        target: "capture_pack",
+        seconds: 15,
+    },
+    FuzzTarget {
+        krate: "dls",
+        target: "download",
+        seconds: 20,
+    },
+    FuzzTarget {
+        krate: "dls",
+        target: "dls_file",
+        seconds: 15,
+    },
+    FuzzTarget {
+        krate: "dls",
+        target: "engine",
+        seconds: 15,
+    },
+    FuzzTarget {
+        krate: "rdmus-cli",
+        target: "smf",
+        seconds: 15,
+    },
+    FuzzTarget {
+        krate: "rdmus-cli",
+        target: "wire_tsv",
+        seconds: 10,
+    },
+];
 
-/// Every fuzz target that exists on disk, as `(crate, target)`.
+/// The `[[bin]]` names a fuzz project's `Cargo.toml` declares, in file order.
+#[must_use]
+pub fn declared_targets(manifest: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut in_bin = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_bin = line == "[[bin]]";
+            continue;
+        }
+        if !in_bin {
+            continue;
+        }
+        if let Some(value) = line.strip_prefix("name").map(str::trim_start) {
+            if let Some(quoted) = value.strip_prefix('=').map(str::trim) {
+                names.push(quoted.trim_matches('"').to_owned());
+            }
+        }
+    }
+    names
+}
+
+/// Every fuzz target declared on disk, as `(crate, target)`.
 #[must_use]
 pub fn discover(root: &Path) -> Vec<(String, String)> {
     let mut found = Vec::new();
@@ -40,23 +115,15 @@ pub fn discover(root: &Path) -> Vec<(String, String)> {
         .collect();
     crate_dirs.sort();
     for crate_dir in crate_dirs {
-        let Ok(targets) = std::fs::read_dir(crate_dir.join("fuzz").join("fuzz_targets")) else {
+        let Ok(manifest) = std::fs::read_to_string(crate_dir.join("fuzz").join("Cargo.toml"))
+        else {
             continue;
         };
         let krate = crate_dir
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let mut names: Vec<String> = targets
-            .filter_map(Result::ok)
-            .filter_map(|entry| {
-                let path = entry.path();
-                if path.extension()? != "rs" {
-                    return None;
-                }
-                Some(path.file_stem()?.to_string_lossy().into_owned())
-            })
-            .collect();
+        let mut names = declared_targets(&manifest);
         names.sort();
         found.extend(names.into_iter().map(|name| (krate.clone(), name)));
     }
@@ -92,8 +159,11 @@ pub fn check_table(table: &[FuzzTarget], on_disk: &[(String, String)]) -> TaskRe
 
 /// Runs every listed target for its budget (scaled by `$RDMUS_FUZZ_SECONDS` if set).
 ///
+/// Each run starts from the target's checked-in seeds (`fuzz/seeds/<target>`, when
+/// present) and grows a scratch corpus in `fuzz/corpus/<target>` (ignored by git).
+///
 /// # Errors
-/// The table is stale, or a fuzz run found a crash.
+/// The table is stale, cargo-fuzz cannot be installed, or a fuzz run found a crash.
 pub fn run_all() -> TaskResult {
     let root = cmd::workspace_root();
     let on_disk = discover(&root);
@@ -101,36 +171,42 @@ pub fn run_all() -> TaskResult {
     for name in &unlisted {
         println!("note: fuzz target {name} exists but is not in xtask's FUZZ_TARGETS: not run");
     }
-    if FUZZ_TARGETS.is_empty() {
-        println!(
-            "no fuzz targets listed in FUZZ_TARGETS (crates/xtask/src/fuzz.rs): nothing to run"
-        );
-        return Ok(());
-    }
-    if !cmd::available("cargo", &["+nightly", "fuzz", "--version"]) {
-        println!(
-            "skipped: `cargo +nightly fuzz` is not available (rustup toolchain install nightly; cargo install cargo-fuzz)"
-        );
-        return Ok(());
+    if !cmd::available("cargo", &["fuzz", "--version"]) {
+        println!("cargo-fuzz is missing: installing it (once)");
+        cmd::run(Command::new("cargo").args(["install", "cargo-fuzz", "--locked"]))?;
     }
     let override_seconds = std::env::var("RDMUS_FUZZ_SECONDS")
         .ok()
         .and_then(|value| value.parse::<u32>().ok());
     for listed in FUZZ_TARGETS {
         let seconds = override_seconds.unwrap_or(listed.seconds);
-        cmd::run(
-            Command::new("cargo")
-                .current_dir(root.join("crates").join(listed.krate).join("fuzz"))
-                .args(["+nightly", "fuzz", "run", listed.target, "--"])
-                .arg(format!("-max_total_time={seconds}")),
-        )?;
+        let project = root.join("crates").join(listed.krate).join("fuzz");
+        let corpus = project.join("corpus").join(listed.target);
+        std::fs::create_dir_all(&corpus).map_err(|error| {
+            TaskError::new(format!("cannot create {}: {error}", corpus.display()))
+        })?;
+        let mut command = Command::new("cargo");
+        command
+            .current_dir(&project)
+            .args(["fuzz", "run", "--sanitizer", "none", "--debug-assertions"])
+            .arg(listed.target)
+            .arg(&corpus);
+        let seeds = project.join("seeds").join(listed.target);
+        if seeds.is_dir() {
+            command.arg(&seeds);
+        }
+        command
+            .arg("--")
+            .arg(format!("-max_total_time={seconds}"))
+            .arg("-print_final_stats=1");
+        cmd::run(&mut command)?;
     }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{FuzzTarget, check_table, discover};
+    use super::{FUZZ_TARGETS, FuzzTarget, check_table, declared_targets, discover};
 
     fn on_disk() -> Vec<(String, String)> {
         vec![
@@ -167,26 +243,22 @@ mod tests {
     }
 
     #[test]
-    fn discovery_finds_target_sources_under_crates() {
-        let root =
-            std::env::temp_dir().join(format!("xtask-fuzz-discovery-{}", std::process::id()));
-        let targets = root
-            .join("crates")
-            .join("mxf")
-            .join("fuzz")
-            .join("fuzz_targets");
-        std::fs::create_dir_all(&targets).unwrap();
-        std::fs::write(targets.join("b.rs"), "").unwrap();
-        std::fs::write(targets.join("a.rs"), "").unwrap();
-        std::fs::write(targets.join("notes.txt"), "").unwrap();
-        let found = discover(&root);
-        std::fs::remove_dir_all(&root).unwrap();
+    fn declared_targets_reads_bin_names_only() {
+        let manifest = "[package]\nname = \"mxf-fuzz\"\n\n[[bin]]\nname = \"parser\"\npath = \"fuzz_targets/parser.rs\"\n\n[dependencies]\nname = \"not-a-bin\"\n\n[[bin]]\nname = \"unpack_dmus\"\n";
         assert_eq!(
-            found,
-            vec![
-                (String::from("mxf"), String::from("a")),
-                (String::from("mxf"), String::from("b"))
-            ]
+            declared_targets(manifest),
+            vec![String::from("parser"), String::from("unpack_dmus")]
+        );
+    }
+
+    #[test]
+    fn every_listed_target_is_declared_in_the_repository() {
+        let on_disk = discover(&crate::cmd::workspace_root());
+        let unlisted =
+            check_table(FUZZ_TARGETS, &on_disk).expect("FUZZ_TARGETS matches the fuzz projects");
+        assert!(
+            unlisted.is_empty(),
+            "fuzz targets not run by CI: {unlisted:?}"
         );
     }
 }
