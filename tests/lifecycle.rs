@@ -158,3 +158,49 @@ fn devices_come_and_go_on_one_driver() {
     driver.unload();
     assert_eq!(machine.findings(), []);
 }
+
+/// Loads the driver, plays a phrase on the UART and captures an input burst; returns the wire
+/// log, the ISR count and the DPC count (the driver unloaded and the machine checked).
+fn uart_scenario() -> (Vec<(u64, u8)>, u64, u64) {
+    let machine = Machine::new(card_with_fifo());
+    let driver = load();
+    let device = driver.add_device().expect("AddDevice");
+    device.start(&Resources::of_machine()).expect("StartDevice");
+    if let Some(filter) = device.filter("UART") {
+        let render = filter.open_pin(0, PinFormat::Midi).expect("render pin");
+        render.set_state(KSSTATE_RUN).expect("RUN");
+        let irp: Vec<u8> = (0..24_u8)
+            .flat_map(|n| ksmusic(u32::from(n % 5), &[0x90 | (n % 3), 40 + n, 64 + n]))
+            .collect();
+        render.write(0, &irp).expect("write");
+        machine.inject_midi_input(machine.now() + ms(2), &[0x90, 60, 1, 0xF8, 0x80, 60, 0]);
+        machine.run_for(ms(120));
+        render.set_state(KSSTATE_STOP).expect("STOP");
+        render.close();
+    }
+    device.stop();
+    device.remove();
+    driver.unload();
+    assert_eq!(machine.findings(), []);
+    (
+        machine.wire_log(),
+        machine.isr_stats().all.count,
+        machine.dpc_stats().all.count,
+    )
+}
+
+#[test]
+fn the_same_scenario_gives_the_same_wire_log_bit_for_bit() {
+    let _lock = driver_lock();
+    let (first, isrs, dpcs) = uart_scenario();
+    let (second, isrs_again, dpcs_again) = uart_scenario();
+    assert_eq!(first, second);
+    assert_eq!((isrs, dpcs), (isrs_again, dpcs_again));
+    if !first.is_empty() {
+        assert!(first.len() >= 72, "24 three-byte messages: {}", first.len());
+        assert!(
+            isrs > 0 && dpcs > 0,
+            "the card's input interrupted, the driver's DPCs ran"
+        );
+    }
+}

@@ -84,6 +84,8 @@ enum Fault {
     DontHold,
     /// `SchedulePreFetch` = 5 ms.
     Prefetch5ms,
+    /// Service: calls `GetMessage` with the IRQL raised to a device level.
+    GetMessageAtDirql,
 }
 
 thread_local! {
@@ -450,8 +452,16 @@ unsafe extern "system" fn service(this: *mut IMiniportDMus) {
     // SAFETY: the port's allocator, held by the stream.
     let allocator = unsafe { vtable::<IAllocatorMXFVtbl>(s.allocator.cast()) };
     let mut event: PDMUS_KERNEL_EVENT = core::ptr::null_mut();
-    // SAFETY: GetMessage at DISPATCH_LEVEL with a writable out pointer.
+    let raised = (fault() == Fault::GetMessageAtDirql).then(|| {
+        // SAFETY: the wrong raise under test (to a device IRQL), lowered right after.
+        unsafe { dmus_sys::imports::KfRaiseIrql(8) }
+    });
+    // SAFETY: GetMessage with a writable out pointer (at DISPATCH_LEVEL unless the fault).
     let status = unsafe { (allocator.GetMessage)(s.allocator, &raw mut event) };
+    if let Some(old) = raised {
+        // SAFETY: back to the IRQL raised from.
+        unsafe { dmus_sys::imports::KeLowerIrql(old) };
+    }
     if !NT_SUCCESS(status) || event.is_null() || bytes.len() > 8 {
         return;
     }
@@ -879,28 +889,8 @@ fn capture_goes_from_the_service_routine_to_reads_in_both_formats() {
         let (machine, device, filter) = setup(Fault::None);
         let pin = filter.open_pin(1, format).expect("capture pin");
         pin.set_state(KSSTATE_RUN).expect("RUN");
-        // The miniport behind the filter, through the capture stream.
-        let stream = pin
-            .query_stream(&IID_IMXF)
-            .expect("the stream answers IMXF") as *mut Stream;
-        let miniport = stream_of(stream).miniport;
-        // The "card" delivers a message's bytes; the miniport's ISR would Notify the port.
         let at = machine.now() + ms(3);
-        machine.schedule_host(
-            at,
-            HostLevel::Dispatch,
-            Box::new(move || {
-                miniport_of(miniport)
-                    .input
-                    .borrow_mut()
-                    .extend_from_slice(&[0x90, 64, 90]);
-                let port = filter.port() as *mut IPortDMus;
-                // SAFETY: the live port's vtable.
-                let table = unsafe { vtable::<IPortDMusVtbl>(port.cast()) };
-                // SAFETY: Notify with the miniport's service group, at DISPATCH_LEVEL.
-                unsafe { (table.Notify)(port, miniport_of(miniport).group.get()) };
-            }),
-        );
+        card_input(&machine, filter, &pin, at, &[0x90, 64, 90]);
         machine.run_for(ms(10));
         assert!(
             seen().contains(&Seen::Service { irql: 2 }),
@@ -920,6 +910,109 @@ fn capture_goes_from_the_service_routine_to_reads_in_both_formats() {
         teardown(&machine, device);
         assert_eq!(machine.findings(), []);
     }
+}
+
+/// The "card" delivers `bytes` at `at`: the miniport's ISR would queue them and `Notify` the
+/// port, whose DPC calls the miniport's `Service`, which puts them to the capture sink.
+fn card_input(
+    machine: &Machine,
+    filter: Filter,
+    pin: &wdm_sim::portcls::Pin,
+    at: u64,
+    bytes: &'static [u8],
+) {
+    // The miniport behind the filter, through the capture stream.
+    let stream = pin
+        .query_stream(&IID_IMXF)
+        .expect("the stream answers IMXF") as *mut Stream;
+    let miniport = stream_of(stream).miniport;
+    machine.schedule_host(
+        at,
+        HostLevel::Dispatch,
+        Box::new(move || {
+            miniport_of(miniport)
+                .input
+                .borrow_mut()
+                .extend_from_slice(bytes);
+            let port = filter.port() as *mut IPortDMus;
+            // SAFETY: the live port's vtable.
+            let table = unsafe { vtable::<IPortDMusVtbl>(port.cast()) };
+            // SAFETY: Notify with the miniport's service group, at DISPATCH_LEVEL.
+            unsafe { (table.Notify)(port, miniport_of(miniport).group.get()) };
+        }),
+    );
+}
+
+#[test]
+fn the_capture_sink_joins_raw_bytes_into_messages_and_drops_them_when_not_running() {
+    let (machine, device, filter) = setup(Fault::None);
+    let pin = filter
+        .open_pin(1, PinFormat::DirectMusic)
+        .expect("capture pin");
+    pin.set_state(KSSTATE_ACQUIRE).expect("ACQUIRE");
+    let t0 = machine.now();
+    card_input(&machine, filter, &pin, t0 + ms(1), &[0xC0, 1]);
+    machine.run_for(ms(2));
+    assert_eq!(
+        pin.read(128).expect("read").records,
+        0,
+        "ACQUIRE throws capture away"
+    );
+    pin.set_state(KSSTATE_RUN).expect("RUN");
+    // A note on split over two ISR batches, then a clock byte inside the next message.
+    card_input(&machine, filter, &pin, t0 + ms(3), &[0x90, 64]);
+    card_input(&machine, filter, &pin, t0 + ms(4), &[90, 0x80]);
+    card_input(&machine, filter, &pin, t0 + ms(5), &[0xF8, 64, 0]);
+    machine.run_for(ms(10));
+    let read = pin.read(256).expect("read");
+    let mut records = Vec::new();
+    let mut at = 0;
+    while at + 20 <= read.data.len() {
+        let len = u32::from_le_bytes(read.data[at..at + 4].try_into().unwrap()) as usize;
+        let delta = i64::from_le_bytes(read.data[at + 8..at + 16].try_into().unwrap());
+        records.push((delta, read.data[at + 20..at + 20 + len].to_vec()));
+        at += (20 + len).next_multiple_of(8);
+    }
+    let first = i64::try_from(t0 + ms(3)).unwrap();
+    assert_eq!(read.presentation_time, Some(first));
+    let ms_i = |n: u64| i64::try_from(ms(n)).unwrap();
+    assert_eq!(
+        records,
+        [
+            (0, vec![0x90, 64, 90]),
+            (ms_i(2), vec![0xF8]),
+            // Began at 4 ms, but a record never precedes the one before it (mxf::pack).
+            (ms_i(2), vec![0x80, 64, 0]),
+        ]
+    );
+    pin.set_state(KSSTATE_STOP).expect("STOP");
+    pin.close();
+    teardown(&machine, device);
+    assert_eq!(machine.findings(), []);
+}
+
+#[test]
+fn get_message_above_dispatch_level_is_a_finding() {
+    let (machine, device, filter) = setup(Fault::GetMessageAtDirql);
+    let pin = filter.open_pin(1, PinFormat::Midi).expect("capture pin");
+    pin.set_state(KSSTATE_RUN).expect("RUN");
+    card_input(&machine, filter, &pin, machine.now(), &[0xF8]);
+    machine.run_for(ms(1));
+    pin.set_state(KSSTATE_STOP).expect("STOP");
+    pin.close();
+    teardown(&machine, device);
+    let findings = machine.take_findings();
+    assert_eq!(
+        findings,
+        [Finding::IrqlTooHigh {
+            call: "IAllocatorMXF::GetMessage",
+            irql: 8,
+            max: 2
+        }]
+    );
+    assert!(findings[0].to_string().starts_with(
+        "DRIVER_VERIFIER_DETECTED_VIOLATION (c4): IAllocatorMXF::GetMessage called at IRQL 8"
+    ));
 }
 
 #[test]

@@ -20,7 +20,7 @@ use dmus_sys::com::PUNKNOWN;
 use dmus_sys::dmus_com::{IMXFVtbl, PMXF};
 use dmus_sys::dmusic::{DMUS_STREAM_MIDI_CAPTURE, DMUS_STREAM_MIDI_RENDER};
 use dmus_sys::guid::GUID;
-use dmus_sys::kernel::{NT_SUCCESS, NTSTATUS, NonPagedPool, STATUS_NOT_IMPLEMENTED};
+use dmus_sys::kernel::{NT_SUCCESS, NTSTATUS, NonPagedPool, PASSIVE_LEVEL, STATUS_NOT_IMPLEMENTED};
 use dmus_sys::ks::{
     KSDATAFORMAT, KSPIN_DATAFLOW_IN, KSPIN_DATAFLOW_OUT, KSSTATE, KSSTATE_ACQUIRE, KSSTATE_PAUSE,
     KSSTATE_RUN, KSSTATE_STOP,
@@ -41,6 +41,7 @@ use super::port::{miniport_base_vtable, miniport_vtable, port_binding};
 use super::render;
 use super::state::{PinFlow, PinFormat, PinRecord};
 use crate::current::with_state;
+use crate::dispatch::call_driver;
 
 /// `KSSTATE` as KS spells it.
 #[must_use]
@@ -114,9 +115,10 @@ fn intersect(
     // client range, the miniport's own matching range and the result buffer are valid for
     // the call, and the buffer length is the result's size.
     let vtable = unsafe { miniport_base_vtable(miniport) };
+    let routine = vtable.DataRangeIntersection;
     // SAFETY: as above.
-    let status = unsafe {
-        (vtable.DataRangeIntersection)(
+    let status = call_driver(routine as usize, PASSIVE_LEVEL, || unsafe {
+        routine(
             miniport as *mut _,
             factory,
             (&raw mut client).cast(),
@@ -125,7 +127,7 @@ fn intersect(
             (&raw mut result).cast(),
             &raw mut length,
         )
-    };
+    });
     if status == STATUS_NOT_IMPLEMENTED {
         return Ok(*format);
     }
@@ -200,9 +202,10 @@ pub fn open(port: usize, factory: u32, format: PinFormat) -> Result<u32, OpenErr
     // is writable; the outer, allocator and clock are live sim objects the port holds (the
     // stream AddRefs what it keeps); the format box outlives the stream.
     let vtable = unsafe { miniport_vtable(miniport) };
+    let routine = vtable.NewStream;
     // SAFETY: as above.
-    let status = unsafe {
-        (vtable.NewStream)(
+    let status = call_driver(routine as usize, PASSIVE_LEVEL, || unsafe {
+        routine(
             miniport as *mut _,
             &raw mut stream,
             outer as PUNKNOWN,
@@ -215,7 +218,7 @@ pub fn open(port: usize, factory: u32, format: PinFormat) -> Result<u32, OpenErr
             clock as *mut _,
             &raw mut prefetch,
         )
-    };
+    });
     let fail = |status: NTSTATUS, stream: PMXF, group: PSERVICEGROUP| {
         for object in [stream as usize, group as usize, outer, port] {
             if object != 0 {
@@ -259,7 +262,9 @@ pub fn open(port: usize, factory: u32, format: PinFormat) -> Result<u32, OpenErr
         // SAFETY: the stream is live (NewStream's reference); PASSIVE_LEVEL.
         let vtable = unsafe { vtable_of::<IMXFVtbl>(stream.cast()) };
         // SAFETY: ConnectOutput with our live sink.
-        let connected = unsafe { (vtable.ConnectOutput)(stream, sink as PMXF) };
+        let connected = call_driver(vtable.ConnectOutput as usize, PASSIVE_LEVEL, || unsafe {
+            (vtable.ConnectOutput)(stream, sink as PMXF)
+        });
         if !NT_SUCCESS(connected) {
             // SAFETY: our own reference on the sink.
             unsafe { release_foreign(sink as PUNKNOWN) };
@@ -347,7 +352,9 @@ pub fn set_state(id: u32, target: KSSTATE) -> Result<(), StateError> {
         // SAFETY: the pin holds a reference on the stream; PASSIVE_LEVEL.
         let vtable = unsafe { vtable_of::<IMXFVtbl>(stream as *mut core::ffi::c_void) };
         // SAFETY: SetState on the live stream at PASSIVE_LEVEL.
-        let status = unsafe { (vtable.SetState)(stream as PMXF, next) };
+        let status = call_driver(vtable.SetState as usize, PASSIVE_LEVEL, || unsafe {
+            (vtable.SetState)(stream as PMXF, next)
+        });
         if !NT_SUCCESS(status) && next != KSSTATE_STOP {
             return Err(StateError::Stream {
                 state: next,
@@ -438,7 +445,9 @@ pub fn close(id: u32) {
         // SAFETY: the pin holds the stream; PASSIVE_LEVEL.
         let vtable = unsafe { vtable_of::<IMXFVtbl>(pin.stream as *mut core::ffi::c_void) };
         // SAFETY: DisconnectOutput of the sink ConnectOutput connected.
-        unsafe { (vtable.DisconnectOutput)(pin.stream as PMXF, sink as PMXF) };
+        call_driver(vtable.DisconnectOutput as usize, PASSIVE_LEVEL, || unsafe {
+            (vtable.DisconnectOutput)(pin.stream as PMXF, sink as PMXF)
+        });
         // SAFETY: the pin's own reference on its sink.
         unsafe { release_foreign(sink as PUNKNOWN) };
     }

@@ -32,6 +32,7 @@ use super::objects::{
 use super::service::{add_member_to, new_port_sink, remove_member_from, request_service};
 use super::state::PortRecord;
 use crate::current::with_state;
+use crate::dispatch::call_driver;
 use crate::finding::Finding;
 
 const KIND: &str = "IPortDMus";
@@ -195,7 +196,7 @@ unsafe extern "system" fn init(
     let mut group: PSERVICEGROUP = core::ptr::null_mut();
     // SAFETY: IMiniportDMus::Init at PASSIVE_LEVEL with the adapter's objects, this port as
     // its IPortDMus, and a writable out pointer for the service group.
-    let status = unsafe {
+    let status = call_driver(vtable.Init as usize, PASSIVE_LEVEL, || unsafe {
         (vtable.Init)(
             miniport as *mut _,
             unknown_adapter,
@@ -203,7 +204,7 @@ unsafe extern "system" fn init(
             this.cast::<IPortDMus>() as PPORTDMUS,
             &raw mut group,
         )
-    };
+    });
     // Init may have called RegisterServiceGroup: take the record as it is now.
     record = with_state(CALL, |m| m.portcls.ports.get(&port).cloned()).unwrap_or(record);
     if !NT_SUCCESS(status) {
@@ -218,8 +219,11 @@ unsafe extern "system" fn init(
     }
     let mut descriptor: *mut PCFILTER_DESCRIPTOR = core::ptr::null_mut();
     // SAFETY: IMiniport's vtable is the start of IMiniportDMus's; a writable out pointer.
-    let described =
-        unsafe { (vtable.base.GetDescription)(miniport as *mut _, &raw mut descriptor) };
+    let described = call_driver(
+        vtable.base.GetDescription as usize,
+        PASSIVE_LEVEL,
+        || unsafe { (vtable.base.GetDescription)(miniport as *mut _, &raw mut descriptor) },
+    );
     if !NT_SUCCESS(described) || descriptor.is_null() {
         if NT_SUCCESS(described) {
             with_state(CALL, |m| {

@@ -7,8 +7,8 @@ use alloc::vec::Vec;
 
 use dmus_sys::guid::GUID;
 use dmus_sys::kernel::{
-    NTSTATUS, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER, STATUS_NOT_FOUND,
-    STATUS_NOT_SUPPORTED,
+    NTSTATUS, PASSIVE_LEVEL, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER,
+    STATUS_NOT_FOUND, STATUS_NOT_SUPPORTED,
 };
 use dmus_sys::portcls::{PCFILTER_NODE, PCPROPERTY_REQUEST};
 
@@ -16,6 +16,7 @@ use super::descriptor::{filter_automation, pin_factory, properties};
 use super::irp::SimIrp;
 use super::port::port_binding;
 use crate::current::with_state;
+use crate::dispatch::call_driver;
 
 /// What a property request is addressed to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,7 +120,9 @@ pub fn request(
     };
     // SAFETY: the miniport's handler at PASSIVE_LEVEL with a request whose buffers are valid
     // for their sizes for the whole call; the miniport is held by its port.
-    let status = unsafe { handler(&raw mut request) };
+    let status = call_driver(handler as usize, PASSIVE_LEVEL, || unsafe {
+        handler(&raw mut request)
+    });
     drop(irp);
     PropertyResult {
         status,

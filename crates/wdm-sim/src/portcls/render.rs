@@ -21,6 +21,7 @@ use mxf::unpack::{IrpHeader, UnpackError};
 use super::objects::{add_ref_foreign, release_foreign, vtable_of};
 use super::state::{PinFlow, PinFormat};
 use crate::current::with_state;
+use crate::dispatch::call_driver;
 use crate::state::{HostLevel, MachineState};
 
 fn master_now(m: &MachineState) -> i64 {
@@ -244,7 +245,9 @@ fn put_message(stream: usize, head: PDMUS_KERNEL_EVENT) {
     let vtable = unsafe { vtable_of::<IMXFVtbl>(stream as *mut core::ffi::c_void) };
     // SAFETY: PutMessage at DISPATCH_LEVEL with a chain of allocator events the port owns and
     // gives up here.
-    unsafe { (vtable.PutMessage)(stream as PMXF, head) };
+    call_driver(vtable.PutMessage as usize, DISPATCH_LEVEL, || unsafe {
+        (vtable.PutMessage)(stream as PMXF, head)
+    });
     // SAFETY: the extra reference taken above.
     unsafe { release_foreign(stream as PUNKNOWN) };
 }

@@ -27,6 +27,7 @@ use super::objects::{
 };
 use super::state::ServiceGroupRecord;
 use crate::current::with_state;
+use crate::dispatch::call_driver;
 use crate::finding::Finding;
 use crate::state::HostLevel;
 
@@ -345,7 +346,9 @@ unsafe extern "system" fn sink_request_service(this: *mut IServiceSink) {
         // miniport's Service runs at DISPATCH_LEVEL, where the group's DPC calls us.
         let vtable = unsafe { vtable_of::<IMiniportDMusVtbl>(miniport as *mut core::ffi::c_void) };
         // SAFETY: as above.
-        unsafe { (vtable.Service)(miniport as *mut _) };
+        call_driver(vtable.Service as usize, DISPATCH_LEVEL, || unsafe {
+            (vtable.Service)(miniport as *mut _);
+        });
     }
 }
 
