@@ -171,3 +171,44 @@ fn gm_bank_piano_and_drum_notes_render() {
     voice.render(kick_wave.samples_with_guard(), &mut out);
     assert!(out.iter().any(|&s| s != 0));
 }
+
+/// The lag (in samples, interpolated) of the strongest autocorrelation peak between `lo` and
+/// `hi`, over `signal`.
+fn autocorrelation_peak(signal: &[f64], lo: usize, hi: usize) -> f64 {
+    let corr = |lag: usize| -> f64 { signal.iter().zip(&signal[lag..]).map(|(a, b)| a * b).sum() };
+    let (best, _) = (lo..=hi)
+        .map(|lag| (lag, corr(lag)))
+        .fold((lo, f64::MIN), |acc, x| if x.1 > acc.1 { x } else { acc });
+    let (a, b, c) = (corr(best - 1), corr(best), corr(best + 1));
+    let shift = 0.5 * (a - c) / (a - 2.0 * b + c);
+    f64::from(u32::try_from(best).unwrap()) + shift
+}
+
+#[test]
+fn gm_bank_notes_sound_at_their_pitch() {
+    let Some(bytes) = gm_bank() else { return };
+    let store = store_of(&bytes);
+    let rate = 22050u32;
+    let piano = store.instrument(Patch(0)).unwrap();
+    for key in [48u8, 60, 69, 72] {
+        let (region, wave) = store.regions_for(Patch(0), key, 100).next().unwrap();
+        let params = note_params(piano.articulation.as_ref(), region, key, 100);
+        let mut voice = Voice::start(wave.format(), wave.frames(), &region.sample, &params, rate);
+        let mut out = vec![0i32; 8192];
+        voice.render(wave.samples_with_guard(), &mut out);
+        // Skip the attack; analyse 4096 samples.
+        let signal: Vec<f64> = out[2048..6144].iter().map(|&s| f64::from(s)).collect();
+        let hz = 440.0 * 2f64.powf((f64::from(key) - 69.0) / 12.0);
+        let expected = f64::from(rate) / hz;
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "small positive lags"
+        )]
+        let (lo, hi) = ((expected * 0.85) as usize, (expected * 1.15) as usize);
+        let lag = autocorrelation_peak(&signal, lo, hi);
+        let cents = 1200.0 * (expected / lag).log2();
+        println!("key {key}: expected period {expected:.2}, measured {lag:.2} ({cents:+.1} cents)");
+        assert!(cents.abs() < 25.0, "key {key} is {cents:+.1} cents off");
+    }
+}
