@@ -24,15 +24,24 @@ pub fn qpc_100ns() -> u64 {
 }
 
 /// Converts counter ticks at `frequency` Hz to 100 ns units (saturating).
+///
+/// Whole seconds and the remainder are scaled apart, which stays in `u64`
+/// for any counter frequency below 1.8 THz (a 128-bit division would pull
+/// compiler-builtins code with unwind tables into the ARM64 image).
 #[must_use]
 pub fn ticks_to_100ns(counter: i64, frequency: i64) -> u64 {
-    let (Ok(counter), Ok(frequency)) = (u128::try_from(counter), u128::try_from(frequency)) else {
+    const PER_SECOND: u64 = 10_000_000;
+    let (Ok(counter), Ok(frequency)) = (u64::try_from(counter), u64::try_from(frequency)) else {
         return 0;
     };
     if frequency == 0 {
         return 0;
     }
-    u64::try_from(counter * 10_000_000 / frequency).unwrap_or(u64::MAX)
+    let seconds = counter / frequency;
+    let rest = counter % frequency;
+    seconds
+        .saturating_mul(PER_SECOND)
+        .saturating_add(rest.saturating_mul(PER_SECOND) / frequency)
 }
 
 /// Which stream an `IMXF` of this miniport belongs to: the field right after
@@ -82,6 +91,8 @@ mod tests {
         assert_eq!(ticks_to_100ns(10_000_000, 10_000_000), 10_000_000);
         assert_eq!(ticks_to_100ns(3_579_545, 3_579_545), 10_000_000);
         assert_eq!(ticks_to_100ns(1, 0), 0);
+        assert_eq!(ticks_to_100ns(3_579_545 * 3 + 1, 3_579_545), 30_000_002);
+        assert_eq!(ticks_to_100ns(i64::MAX, 1), u64::MAX);
         assert_eq!(ticks_to_100ns(-5, 10), 0);
     }
 }
