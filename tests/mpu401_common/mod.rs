@@ -83,10 +83,23 @@ impl Rig {
         }
         assert_eq!(self.machine.findings(), [], "verifier findings");
         let dpcs = self.machine.dpc_stats();
+        let isrs = self.machine.isr_stats();
+        println!(
+            "DPCs: {} runs, longest {} us; ISRs: {} runs, longest {} us",
+            dpcs.all.count,
+            dpcs.all.longest / 10,
+            isrs.all.count,
+            isrs.all.longest / 10
+        );
         assert!(
             dpcs.all.longest <= 1_000,
             "longest DPC {} x 100 ns",
             dpcs.all.longest
+        );
+        assert!(
+            isrs.all.longest <= 250,
+            "longest ISR {} x 100 ns",
+            isrs.all.longest
         );
     }
 }
