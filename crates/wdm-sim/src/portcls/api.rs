@@ -108,6 +108,13 @@ impl Resources {
             .map_or_else(Self::none, |c| Self::mpu401(&c))
     }
 
+    /// An `IResourceList` of these resources, as `PortCls` hands one to `StartDevice` (one
+    /// reference, the caller's).
+    #[must_use]
+    pub fn to_list(&self) -> dmus_sys::portcls::PRESOURCELIST {
+        new_resource_list(&self.entries, self.entries.len())
+    }
+
     /// Descriptors in the list.
     #[must_use]
     pub fn len(&self) -> usize {

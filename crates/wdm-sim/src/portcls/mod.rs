@@ -29,6 +29,8 @@ pub mod service;
 #[cfg(test)]
 mod signatures;
 pub mod state;
+#[cfg(test)]
+mod tests;
 
 pub use api::{Device, Driver, Filter, Pin, Resources};
 pub use event_memory::PoolSize;
