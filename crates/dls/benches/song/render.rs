@@ -1,0 +1,118 @@
+//! A Standard MIDI File through the dls synth engine, with the bank downloaded the way the
+//! driver receives it.
+
+use dls::download::build::build_collection;
+use dls::download::{APPEND_SAMPLES, InstrumentStore};
+use dls::synth::engine::Engine;
+use dls::wire::file::DlsFile;
+use rdmus_cli::smf::read_smf;
+use rdmus_cli::timeline::MessageKind;
+
+/// Output rate (Hz).
+pub const RATE: u32 = 48_000;
+/// Voices, as `fluidsynth -o synth.polyphony=64`.
+pub const VOICES: usize = 64;
+/// Frames rendered per engine call at most (10 ms, a typical driver period).
+const BLOCK: usize = 480;
+/// Time units of rdmus-cli's timeline per second (100 ns).
+const TIMELINE_UNITS_PER_SECOND: u64 = 10_000_000;
+/// The first download id, as a fresh `DirectMusic` port hands them out.
+const FIRST_DLID: u32 = 1;
+
+/// A `.dls` file downloaded into a store through the driver's path: the host builder makes the
+/// `DirectMusic` download buffers, the store validates and keeps them (waves first).
+///
+/// # Errors
+/// The file does not parse, a buffer cannot be built, or the store refuses one.
+pub fn load_bank(bytes: &[u8]) -> Result<InstrumentStore<Vec<u8>>, String> {
+    let file = DlsFile::parse(bytes).map_err(|e| format!("bank: {e:?}"))?;
+    let built =
+        build_collection(&file, FIRST_DLID, APPEND_SAMPLES).map_err(|e| format!("build: {e:?}"))?;
+    let mut store = InstrumentStore::new(APPEND_SAMPLES);
+    for buffer in built.waves.into_iter().chain(built.instruments) {
+        let dlid = buffer.dlid;
+        store
+            .download(buffer.bytes)
+            .map_err(|refused| format!("download of dlid {dlid}: {:?}", refused.error))?;
+    }
+    Ok(store)
+}
+
+/// A song: channel messages at their output frame, in order, and its length in frames.
+#[derive(Clone, Debug)]
+pub struct Song {
+    /// (frame, message bytes), frames non-decreasing.
+    pub events: Vec<(u64, Vec<u8>)>,
+    /// The end of the file (its last End of Track) in frames.
+    pub frames: u64,
+}
+
+impl Song {
+    /// Reads a Standard MIDI File; only channel messages play (the engine ignores the rest).
+    ///
+    /// # Errors
+    /// The reader's fault (a file that is not a playable SMF).
+    pub fn read(bytes: &[u8]) -> Result<Self, String> {
+        let timeline = read_smf(bytes).map_err(|e| e.to_string())?;
+        let events = timeline
+            .messages
+            .into_iter()
+            .filter(|m| m.kind == MessageKind::Channel)
+            .map(|m| (frame_at(m.time), m.bytes))
+            .collect();
+        Ok(Self {
+            events,
+            frames: frame_at(timeline.end_time),
+        })
+    }
+
+    /// The length in seconds.
+    #[must_use]
+    pub fn seconds(&self) -> f64 {
+        #[allow(clippy::cast_precision_loss, reason = "frame counts are far below 2^52")]
+        let frames = self.frames as f64;
+        frames / f64::from(RATE)
+    }
+}
+
+/// The output frame of a timeline time (100 ns units), rounded to the nearest.
+fn frame_at(time_100ns: u64) -> u64 {
+    let scaled = u128::from(time_100ns) * u128::from(RATE) + u128::from(TIMELINE_UNITS_PER_SECOND / 2);
+    u64::try_from(scaled / u128::from(TIMELINE_UNITS_PER_SECOND)).unwrap_or(u64::MAX)
+}
+
+/// Renders `song` through a 64-voice engine (one channel group) at 48 kHz: interleaved
+/// 16-bit stereo, `song.frames` frames, each message applied at its exact frame, the mix
+/// clipped to 16 bits.
+#[must_use]
+pub fn render(store: &InstrumentStore<Vec<u8>>, song: &Song) -> Vec<i16> {
+    let mut engine = Box::new(Engine::<VOICES, 1>::new(RATE));
+    let total = usize::try_from(song.frames).unwrap_or(usize::MAX);
+    let mut out = Vec::with_capacity(2 * total);
+    let mut mix = [0i32; 2 * BLOCK];
+    let mut next = 0;
+    let mut frame = 0usize;
+    while frame < total {
+        while let Some((at, bytes)) = song.events.get(next)
+            && usize::try_from(*at).unwrap_or(usize::MAX) <= frame
+        {
+            engine.message(store, 1, bytes);
+            next += 1;
+        }
+        let until_event = song
+            .events
+            .get(next)
+            .map_or(total, |(at, _)| usize::try_from(*at).unwrap_or(usize::MAX));
+        let frames = BLOCK.min(total - frame).min(until_event - frame);
+        let part = &mut mix[..2 * frames];
+        part.fill(0);
+        engine.render(store, part);
+        out.extend(part.iter().map(|&s| {
+            #[allow(clippy::cast_possible_truncation, reason = "clamped to i16 first")]
+            let s = s.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
+            s
+        }));
+        frame += frames;
+    }
+    out
+}
