@@ -230,7 +230,7 @@ fn three_notes_smf() -> Vec<u8> {
     smf
 }
 
-/// Cross-check with FluidSynth (Debian's, which loads .dls through libinstpatch): the same
+/// Cross-check with `FluidSynth` (Debian's, which loads .dls through libinstpatch): the same
 /// notes measured from its render and from ours agree within 3 cents. Skips without
 /// `fluidsynth` or the bank.
 #[test]
