@@ -8,7 +8,7 @@ use std::ffi::c_void;
 use dmus_sys::com::{IID_IUnknown, IUnknown, IUnknownVtbl, PUNKNOWN};
 use dmus_sys::dmus_com::{
     IAllocatorMXF, IAllocatorMXFVtbl, IID_IMXF, IID_IMiniportDMus, IMXF, IMXFVtbl, IMasterClock,
-    IMiniportDMus, IMiniportDMusVtbl, IPortDMus, IPortDMusVtbl, PMXF,
+    IMasterClockVtbl, IMiniportDMus, IMiniportDMusVtbl, IPortDMus, IPortDMusVtbl, PMXF,
 };
 use dmus_sys::dmusic::{
     DMUS_KEF, DMUS_KERNEL_EVENT, DMUS_STREAM_MIDI_CAPTURE, DMUS_STREAM_TYPE,
@@ -24,7 +24,7 @@ use dmus_sys::ks::{
     KSDATAFORMAT, KSPIN_DATAFLOW, KSPIN_DATAFLOW_IN, KSPIN_DATAFLOW_OUT, KSPIN_DESCRIPTOR,
     KSPIN_DESCRIPTOR_CONSTRAINED, KSPROPERTY_TYPE_BASICSUPPORT, KSPROPERTY_TYPE_GET,
     KSPROPERTY_TYPE_SET, KSSTATE, KSSTATE_ACQUIRE, KSSTATE_PAUSE, KSSTATE_RUN, KSSTATE_STOP,
-    PKSDATARANGE,
+    KSSTREAM_HEADER, KSTIME, PKSDATARANGE,
 };
 use dmus_sys::ks_guids::{
     KSDATAFORMAT_SPECIFIER_NONE, KSDATAFORMAT_SUBTYPE_DIRECTMUSIC, KSDATAFORMAT_SUBTYPE_MIDI,
@@ -34,8 +34,9 @@ use dmus_sys::portcls::{
     IMiniport, IMiniportVtbl, PCAUTOMATION_TABLE, PCFILTER_DESCRIPTOR, PCPIN_DESCRIPTOR,
     PCPROPERTY_ITEM, PCPROPERTY_REQUEST, PRESOURCELIST, PSERVICEGROUP,
 };
+use mxf::unpack::{HeaderError, UnpackError};
 use wdm_sim::portcls::{
-    Device, Filter, IID_ISIM_PIN, OpenError, PinFormat, PropertyTarget, Resources,
+    Device, Filter, IID_ISIM_PIN, OpenError, PinFormat, PropertyTarget, Resources, WriteError,
     api::pass_outer_unknown,
 };
 use wdm_sim::{Finding, HostLevel, Machine, MachineConfig, ms};
@@ -1013,6 +1014,68 @@ fn get_message_above_dispatch_level_is_a_finding() {
     assert!(findings[0].to_string().starts_with(
         "DRIVER_VERIFIER_DETECTED_VIOLATION (c4): IAllocatorMXF::GetMessage called at IRQL 8"
     ));
+}
+
+#[test]
+fn stream_headers_are_honoured_and_the_master_clock_never_pauses() {
+    let (machine, device, filter) = setup(Fault::None);
+    let pin = filter.open_pin(0, PinFormat::Midi).expect("render pin");
+    pin.set_state(KSSTATE_PAUSE).expect("PAUSE");
+    let buffer = [ksmusic(0, &[0xC0, 1]), ksmusic(0, &[0xC0, 2])].concat();
+    let header = |data_used: u32, frame_extent: u32, denominator: u32| KSSTREAM_HEADER {
+        Size: u32::try_from(core::mem::size_of::<KSSTREAM_HEADER>()).unwrap(),
+        TypeSpecificFlags: 0,
+        PresentationTime: KSTIME {
+            Time: 3,
+            Numerator: 10_000,
+            Denominator: denominator,
+        },
+        Duration: 0,
+        FrameExtent: frame_extent,
+        DataUsed: data_used,
+        Data: core::ptr::null_mut(),
+        OptionsFlags: 0,
+        #[cfg(target_pointer_width = "64")]
+        Reserved: 0,
+    };
+    assert_eq!(
+        pin.write_irp(&header(12, 12, 0), &buffer),
+        Err(WriteError::Header(HeaderError::ZeroDenominator))
+    );
+    // DataUsed beyond FrameExtent: the record inside both is kept, the fault reported.
+    let report = pin.write_irp(&header(24, 12, 1), &buffer).expect("write");
+    assert_eq!(report.records, 1);
+    assert_eq!(
+        report.error,
+        Some(UnpackError::DataUsedBeyondFrameExtent {
+            data_used: 24,
+            frame_extent: 12
+        })
+    );
+    // The master clock runs while the pin is paused.
+    let stream = pin.query_stream(&IID_IMXF).expect("IMXF") as *mut Stream;
+    let clock = stream_of(stream).clock;
+    // SAFETY: the port's master clock, held by the stream.
+    let table = unsafe { vtable::<IMasterClockVtbl>(clock.cast()) };
+    let mut before = 0_i64;
+    // SAFETY: GetTime with a writable out pointer at PASSIVE_LEVEL.
+    unsafe { (table.GetTime)(clock, &raw mut before) };
+    machine.run_for(ms(7));
+    let mut after = 0_i64;
+    // SAFETY: as above.
+    unsafe { (table.GetTime)(clock, &raw mut after) };
+    assert_eq!(after - before, i64::try_from(ms(7)).unwrap());
+    assert!(
+        renders().is_empty(),
+        "paused: held, 3 ms presentation time not reached"
+    );
+    pin.set_state(KSSTATE_RUN).expect("RUN");
+    machine.run_for(ms(5));
+    assert_eq!(renders().len(), 1);
+    pin.set_state(KSSTATE_STOP).expect("STOP");
+    pin.close();
+    teardown(&machine, device);
+    assert_eq!(machine.findings(), []);
 }
 
 #[test]

@@ -196,6 +196,7 @@ impl Driver {
         Ok(Device {
             fdo,
             pdo: Some(pdo),
+            driver: None,
         })
     }
 
@@ -218,6 +219,8 @@ impl Driver {
 pub struct Device {
     fdo: usize,
     pdo: Option<ObjectMemory>,
+    /// The driver object of a standalone device (which has no driver handle).
+    driver: Option<DriverMemory>,
 }
 
 impl Device {
@@ -252,11 +255,11 @@ impl Device {
             })
         });
         assert!(NT_SUCCESS(status), "PcAddAdapterDevice failed: {status:#x}");
-        // The FDO keeps a pointer to this driver object; it lives as long as the device.
-        core::mem::forget(driver);
+        // The FDO points to this driver object: it lives as long as the device.
         Self {
             fdo: fdo.unwrap_or(0),
             pdo: Some(pdo),
+            driver: Some(driver),
         }
     }
 
@@ -456,6 +459,7 @@ impl Device {
         }
         drop(memory);
         self.pdo = None;
+        self.driver = None;
     }
 }
 
@@ -589,6 +593,24 @@ impl Pin {
     /// [`WriteError`].
     pub fn write(&self, presentation_time: i64, data: &[u8]) -> Result<WriteReport, WriteError> {
         render::write(self.id, presentation_time, data)
+    }
+
+    /// Writes one render IRP as an application's `KSSTREAM_HEADER` describes it
+    /// (`PresentationTime` scaled by its numerator and denominator, `DataUsed` bytes of
+    /// `buffer` within `FrameExtent`); the header's `Data` pointer is not read (`buffer` is the
+    /// mapped data).
+    ///
+    /// # Errors
+    /// [`WriteError`]; a header with a zero denominator or a time out of range is
+    /// [`WriteError::Header`].
+    pub fn write_irp(
+        &self,
+        header: &dmus_sys::ks::KSSTREAM_HEADER,
+        buffer: &[u8],
+    ) -> Result<WriteReport, WriteError> {
+        let header =
+            mxf::unpack::IrpHeader::from_stream_header(header).map_err(WriteError::Header)?;
+        render::write_with_header(self.id, &header, buffer)
     }
 
     /// Reads one capture IRP of `buffer_len` bytes.

@@ -97,6 +97,8 @@ pub enum WriteError {
     NotRender,
     /// The pin is in STOP: KS accepts no data there.
     Stopped,
+    /// The stream header cannot be used.
+    Header(mxf::unpack::HeaderError),
 }
 
 /// Writes one IRP's buffer to render pin `id`: `presentation_time` is the stream header's
@@ -105,6 +107,22 @@ pub enum WriteError {
 /// # Errors
 /// [`WriteError`].
 pub fn write(id: u32, presentation_time: i64, data: &[u8]) -> Result<WriteReport, WriteError> {
+    write_with_header(
+        id,
+        &IrpHeader::for_buffer(presentation_time, data.len()),
+        data,
+    )
+}
+
+/// Writes one IRP to render pin `id` with the parts of its stream header unpacking uses.
+///
+/// # Errors
+/// [`WriteError`].
+pub fn write_with_header(
+    id: u32,
+    header: &IrpHeader,
+    data: &[u8],
+) -> Result<WriteReport, WriteError> {
     let report = with_state("pin write", |m| {
         let pin = m.portcls.pins.get(&id).ok_or(WriteError::NotRender)?;
         if pin.state == KSSTATE_STOP {
@@ -132,10 +150,9 @@ pub fn write(id: u32, presentation_time: i64, data: &[u8]) -> Result<WriteReport
         else {
             return Err(WriteError::NotRender);
         };
-        let header = IrpHeader::for_buffer(presentation_time, data.len());
         let unpacked = match format {
-            PinFormat::Midi => ksmusic.unpack(&header, data, &mut record.pool),
-            PinFormat::DirectMusic => dmus.unpack(&header, data, &mut record.pool),
+            PinFormat::Midi => ksmusic.unpack(header, data, &mut record.pool),
+            PinFormat::DirectMusic => dmus.unpack(header, data, &mut record.pool),
         };
         let _ = sequencer.put(unpacked.chain, &mut record.pool);
         let findings = record.pool.take_findings();
