@@ -1,0 +1,127 @@
+//! An MPU-401 card without an IRQ, in the simulation: the resource list PortCls hands the
+//! miniport holds only the I/O range (built here as a sublist of the card's resources), so
+//! Init connects no interrupt and the capture stream polls the card from its timer, 1 ms
+//! apart. Render works the same; capture still parses and stamps what it reads.
+#![allow(
+    clippy::doc_markdown,
+    reason = "the docs use the DDK's names (DirectMusic, PortCls) as prose"
+)]
+
+mod mpu401_common;
+
+use dmus_sys::com::IUnknown;
+use dmus_sys::dmus_com::CLSID_PortDMus;
+use dmus_sys::imports::{PcNewPort, PcNewResourceSublist, PcRegisterSubdevice};
+use dmus_sys::kernel::{CmResourceTypePort, NT_SUCCESS, NonPagedPool};
+use dmus_sys::ks::{KSSTATE_RUN, KSSTATE_STOP};
+use dmus_sys::portcls::{IResourceList, PPORT, PRESOURCELIST};
+use mpu401_common::{Message, driver_lock, ksmusic_buffer, read_ksmusic, wire_messages};
+use wdm_sim::portcls::{Device, PinFormat, Resources};
+use wdm_sim::{Machine, MachineConfig, ms};
+
+/// `IUnknown::Release` on a COM object this test holds a reference to.
+///
+/// # Safety
+/// `object` is live and the reference is the caller's.
+unsafe fn release(object: *mut IUnknown) {
+    // SAFETY: a live object (the caller's contract).
+    let vtable = unsafe { rdmus::com::vtable(object) };
+    // SAFETY: the caller's reference, given up once.
+    unsafe { (vtable.Release)(object) };
+}
+
+/// The card's resources without its interrupt: a sublist holding the first port range only.
+fn ports_only() -> PRESOURCELIST {
+    let full = Resources::of_machine().to_list();
+    let mut sub: PRESOURCELIST = core::ptr::null_mut();
+    // SAFETY: a writable out-pointer and a live parent list. PASSIVE_LEVEL.
+    let status =
+        unsafe { PcNewResourceSublist(&raw mut sub, core::ptr::null_mut(), NonPagedPool, full, 1) };
+    assert!(NT_SUCCESS(status), "{status:#x}");
+    // SAFETY: the live sublist just made.
+    let vtable = unsafe { rdmus::com::vtable(sub) };
+    // SAFETY: both lists are live; the parent's first port range.
+    let status =
+        unsafe { (vtable.AddEntryFromParent)(sub, full, i32::from(CmResourceTypePort), 0) };
+    assert!(NT_SUCCESS(status), "{status:#x}");
+    // SAFETY: the parent's creation reference, ours.
+    unsafe { release(full.cast()) };
+    sub
+}
+
+#[test]
+fn a_card_without_an_irq_renders_and_captures_by_polling() {
+    let _lock = driver_lock();
+    let machine = Machine::new(MachineConfig::default());
+    let device = Device::standalone();
+    let miniport = rdmus::mpu401::new_miniport(&rdmus::resources::AdapterResources::default())
+        .expect("miniport");
+    let list = ports_only();
+    let mut port: PPORT = core::ptr::null_mut();
+    // SAFETY: a writable out-pointer and the DMus class id. PASSIVE_LEVEL.
+    assert!(NT_SUCCESS(unsafe {
+        PcNewPort(&raw mut port, &CLSID_PortDMus)
+    }));
+    // SAFETY: the live port just made.
+    let vtable = unsafe { rdmus::com::vtable(port) };
+    // SAFETY: IPort::Init at PASSIVE_LEVEL with the standalone FDO, our miniport and the list
+    // (the simulated port ignores the IRP).
+    let status = unsafe {
+        (vtable.Init)(
+            port,
+            device.object(),
+            core::ptr::null_mut(),
+            miniport,
+            core::ptr::null_mut(),
+            list,
+        )
+    };
+    assert!(NT_SUCCESS(status), "Init without an IRQ: {status:#x}");
+    // SAFETY: our references to the miniport and the list; the port keeps its own.
+    unsafe { release(miniport) };
+    // SAFETY: as above.
+    unsafe { release(list.cast::<IResourceList>().cast()) };
+    let name: Vec<u16> = "UART\0".encode_utf16().collect();
+    // SAFETY: the FDO, a NUL-terminated name and the initialised port. PASSIVE_LEVEL.
+    let status = unsafe { PcRegisterSubdevice(device.object(), name.as_ptr(), port.cast()) };
+    assert!(NT_SUCCESS(status));
+    // SAFETY: the port's creation reference: the registration keeps its own.
+    unsafe { release(port.cast()) };
+    assert_eq!(
+        machine.with(|m| m.mpu401().map(|c| c.config().irq)),
+        Some(9)
+    );
+
+    let filter = device.filter("UART").expect("registered");
+    let render = filter.open_pin(0, PinFormat::Midi).expect("render");
+    let capture = filter.open_pin(4, PinFormat::Midi).expect("capture");
+    render.set_state(KSSTATE_RUN).expect("RUN");
+    capture.set_state(KSSTATE_RUN).expect("RUN");
+    render
+        .write(0, &ksmusic_buffer(&[Message::new(0, &[0x90, 60, 100])]))
+        .expect("write");
+    let at = machine.now() + ms(3);
+    machine.inject_midi_input(at, &[0x90, 64, 90, 66, 90]);
+    machine.run_for(ms(30));
+    let read = capture.read(256).expect("read");
+    let records = read_ksmusic(&read.data, read.presentation_time.expect("captured"));
+    let bytes: Vec<Vec<u8>> = records.iter().map(|r| r.bytes.clone()).collect();
+    assert_eq!(bytes, [vec![0x90, 64, 90], vec![0x90, 66, 90]]);
+    // Polled every millisecond: each message is stamped within a poll of its first byte.
+    let first = i64::try_from(at).unwrap();
+    assert!((records[0].time - first).abs() <= 20_000, "{records:?}");
+    assert_eq!(wire_messages(&machine.wire_log()), [vec![0x90, 60, 100]]);
+    assert_eq!(
+        machine.isr_stats().all.count,
+        0,
+        "no interrupt was connected"
+    );
+    render.set_state(KSSTATE_STOP).expect("STOP");
+    capture.set_state(KSSTATE_STOP).expect("STOP");
+    render.close();
+    capture.close();
+    device.stop();
+    device.remove();
+    machine.unload_checks();
+    assert_eq!(machine.findings(), []);
+}
