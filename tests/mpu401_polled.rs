@@ -9,26 +9,15 @@
 
 mod mpu401_common;
 
-use dmus_sys::com::IUnknown;
-use dmus_sys::dmus_com::CLSID_PortDMus;
-use dmus_sys::imports::{PcNewPort, PcNewResourceSublist, PcRegisterSubdevice};
+use dmus_sys::imports::PcNewResourceSublist;
 use dmus_sys::kernel::{CmResourceTypePort, NT_SUCCESS, NonPagedPool};
 use dmus_sys::ks::{KSSTATE_RUN, KSSTATE_STOP};
-use dmus_sys::portcls::{IResourceList, PPORT, PRESOURCELIST};
-use mpu401_common::{Message, driver_lock, ksmusic_buffer, read_ksmusic, wire_messages};
-use wdm_sim::portcls::{Device, PinFormat, Resources};
+use dmus_sys::portcls::PRESOURCELIST;
+use mpu401_common::{
+    Bound, Message, driver_lock, ksmusic_buffer, read_ksmusic, release, wire_messages,
+};
+use wdm_sim::portcls::{PinFormat, Resources};
 use wdm_sim::{Machine, MachineConfig, ms};
-
-/// `IUnknown::Release` on a COM object this test holds a reference to.
-///
-/// # Safety
-/// `object` is live and the reference is the caller's.
-unsafe fn release(object: *mut IUnknown) {
-    // SAFETY: a live object (the caller's contract).
-    let vtable = unsafe { rdmus::com::vtable(object) };
-    // SAFETY: the caller's reference, given up once.
-    unsafe { (vtable.Release)(object) };
-}
 
 /// The card's resources without its interrupt: a sublist holding the first port range only.
 fn ports_only() -> PRESOURCELIST {
@@ -53,46 +42,14 @@ fn ports_only() -> PRESOURCELIST {
 fn a_card_without_an_irq_renders_and_captures_by_polling() {
     let _lock = driver_lock();
     let machine = Machine::new(MachineConfig::default());
-    let device = Device::standalone();
-    let miniport = rdmus::mpu401::new_miniport(&rdmus::resources::AdapterResources::default())
-        .expect("miniport");
-    let list = ports_only();
-    let mut port: PPORT = core::ptr::null_mut();
-    // SAFETY: a writable out-pointer and the DMus class id. PASSIVE_LEVEL.
-    assert!(NT_SUCCESS(unsafe {
-        PcNewPort(&raw mut port, &CLSID_PortDMus)
-    }));
-    // SAFETY: the live port just made.
-    let vtable = unsafe { rdmus::com::vtable(port) };
-    // SAFETY: IPort::Init at PASSIVE_LEVEL with the standalone FDO, our miniport and the list
-    // (the simulated port ignores the IRP).
-    let status = unsafe {
-        (vtable.Init)(
-            port,
-            device.object(),
-            core::ptr::null_mut(),
-            miniport,
-            core::ptr::null_mut(),
-            list,
-        )
-    };
-    assert!(NT_SUCCESS(status), "Init without an IRQ: {status:#x}");
-    // SAFETY: our references to the miniport and the list; the port keeps its own.
-    unsafe { release(miniport) };
-    // SAFETY: as above.
-    unsafe { release(list.cast::<IResourceList>().cast()) };
-    let name: Vec<u16> = "UART\0".encode_utf16().collect();
-    // SAFETY: the FDO, a NUL-terminated name and the initialised port. PASSIVE_LEVEL.
-    let status = unsafe { PcRegisterSubdevice(device.object(), name.as_ptr(), port.cast()) };
-    assert!(NT_SUCCESS(status));
-    // SAFETY: the port's creation reference: the registration keeps its own.
-    unsafe { release(port.cast()) };
+    // The card has an IRQ line (9); the list PortCls hands the miniport withholds it.
     assert_eq!(
         machine.with(|m| m.mpu401().map(|c| c.config().irq)),
         Some(9)
     );
-
-    let filter = device.filter("UART").expect("registered");
+    let bound = Bound::new(machine, ports_only());
+    let machine = &bound.machine;
+    let filter = bound.filter();
     let render = filter.open_pin(0, PinFormat::Midi).expect("render");
     let capture = filter.open_pin(4, PinFormat::Midi).expect("capture");
     render.set_state(KSSTATE_RUN).expect("RUN");
@@ -120,8 +77,5 @@ fn a_card_without_an_irq_renders_and_captures_by_polling() {
     capture.set_state(KSSTATE_STOP).expect("STOP");
     render.close();
     capture.close();
-    device.stop();
-    device.remove();
-    machine.unload_checks();
-    assert_eq!(machine.findings(), []);
+    bound.finish();
 }

@@ -265,3 +265,83 @@ pub fn read_dmus(data: &[u8], start: i64) -> Vec<Captured> {
     }
     out
 }
+
+/// A miniport bound by the test itself (what StartDevice does), so that the test holds the
+/// miniport's address: the property handlers' `MajorTarget`.
+pub struct Bound {
+    /// The machine.
+    pub machine: Machine,
+    /// The standalone device.
+    pub device: Device,
+    /// The miniport (the port holds the reference).
+    pub miniport: dmus_sys::com::PUNKNOWN,
+}
+
+/// `IUnknown::Release` on a COM object the caller holds a reference to.
+///
+/// # Safety
+/// `object` is live and the reference is the caller's.
+pub unsafe fn release(object: *mut dmus_sys::com::IUnknown) {
+    // SAFETY: a live object (the caller's contract).
+    let vtable = unsafe { rdmus::com::vtable(object) };
+    // SAFETY: the caller's reference, given up once.
+    unsafe { (vtable.Release)(object) };
+}
+
+impl Bound {
+    /// Binds a new MPU-401 miniport to a DMus port over `list` (consumed) as "UART".
+    pub fn new(machine: Machine, list: dmus_sys::portcls::PRESOURCELIST) -> Self {
+        use dmus_sys::imports::{PcNewPort, PcRegisterSubdevice};
+        use dmus_sys::kernel::NT_SUCCESS;
+        let device = Device::standalone();
+        let miniport = rdmus::mpu401::new_miniport(&rdmus::resources::AdapterResources::default())
+            .expect("miniport");
+        let mut port: dmus_sys::portcls::PPORT = core::ptr::null_mut();
+        // SAFETY: a writable out-pointer and the DMus class id. PASSIVE_LEVEL.
+        let status = unsafe { PcNewPort(&raw mut port, &dmus_sys::dmus_com::CLSID_PortDMus) };
+        assert!(NT_SUCCESS(status));
+        // SAFETY: the live port just made.
+        let vtable = unsafe { rdmus::com::vtable(port) };
+        // SAFETY: IPort::Init at PASSIVE_LEVEL with the standalone FDO, our miniport and the
+        // list (the simulated port ignores the IRP).
+        let status = unsafe {
+            (vtable.Init)(
+                port,
+                device.object(),
+                core::ptr::null_mut(),
+                miniport,
+                core::ptr::null_mut(),
+                list,
+            )
+        };
+        assert!(NT_SUCCESS(status), "IPort::Init: {status:#x}");
+        // SAFETY: our list reference; the port keeps what it needs.
+        unsafe { release(list.cast()) };
+        let name: Vec<u16> = "UART\0".encode_utf16().collect();
+        // SAFETY: the FDO, a NUL-terminated name and the initialised port. PASSIVE_LEVEL.
+        let status = unsafe { PcRegisterSubdevice(device.object(), name.as_ptr(), port.cast()) };
+        assert!(NT_SUCCESS(status));
+        // SAFETY: the port's creation reference: the registration keeps its own.
+        unsafe { release(port.cast()) };
+        // SAFETY: our miniport reference: the port holds its own while the device is started.
+        unsafe { release(miniport) };
+        Self {
+            machine,
+            device,
+            miniport,
+        }
+    }
+
+    /// The UART filter.
+    pub fn filter(&self) -> Filter {
+        self.device.filter("UART").expect("registered")
+    }
+
+    /// Stops and removes the device, runs the unload checks, and checks nothing was found.
+    pub fn finish(self) {
+        self.device.stop();
+        self.device.remove();
+        self.machine.unload_checks();
+        assert_eq!(self.machine.findings(), []);
+    }
+}
