@@ -204,3 +204,21 @@ fn the_same_scenario_gives_the_same_wire_log_bit_for_bit() {
         );
     }
 }
+
+#[test]
+fn unloading_with_a_device_still_present_is_a_finding() {
+    let _lock = driver_lock();
+    let machine = Machine::new(MachineConfig::default());
+    let driver = load();
+    let device = driver.add_device().expect("AddDevice");
+    device.start(&Resources::none()).expect("StartDevice");
+    driver.unload();
+    let findings = machine.take_findings();
+    assert!(
+        findings.iter().any(|f| matches!(
+            f,
+            wdm_sim::Finding::PortContract { detail } if detail.contains("1 device(s) not removed")
+        )),
+        "{findings:?}"
+    );
+}

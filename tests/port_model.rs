@@ -87,6 +87,8 @@ enum Fault {
     Prefetch5ms,
     /// Service: calls `GetMessage` with the IRQL raised to a device level.
     GetMessageAtDirql,
+    /// `DataRangeIntersection` answers MIDI requests with a `DirectMusic` format.
+    IntersectsWrongSubtype,
 }
 
 thread_local! {
@@ -409,12 +411,20 @@ unsafe extern "system" fn data_range_intersection(
     pin: u32,
     _range: PKSDATARANGE,
     _matching: PKSDATARANGE,
-    _len: u32,
-    _format: PVOID,
-    _result_len: *mut u32,
+    len: u32,
+    format: PVOID,
+    result_len: *mut u32,
 ) -> NTSTATUS {
     see(Seen::Intersection { pin });
-    STATUS_NOT_IMPLEMENTED
+    if fault() != Fault::IntersectsWrongSubtype {
+        return STATUS_NOT_IMPLEMENTED;
+    }
+    // SAFETY: the port's result buffer of `len` bytes (at least a KSDATAFORMAT).
+    unsafe { format.cast::<KSDATAFORMAT>().write_unaligned(DMUS_RANGE.0) };
+    // SAFETY: the port's writable length.
+    unsafe { result_len.write(64) };
+    let _ = len;
+    STATUS_SUCCESS
 }
 
 unsafe extern "system" fn miniport_init(
@@ -1340,6 +1350,40 @@ fn put_buffer_from_a_miniport_is_a_finding() {
         matches!(&findings[..], [Finding::PortContract { detail }] if detail.contains("miniports do not call PutBuffer")),
         "{findings:?}"
     );
+}
+
+#[test]
+fn an_intersection_of_another_subtype_refuses_the_pin() {
+    let (machine, device, filter) = setup(Fault::IntersectsWrongSubtype);
+    assert_eq!(
+        filter.open_pin(0, PinFormat::Midi).unwrap_err(),
+        OpenError::FormatNotSupported
+    );
+    teardown(&machine, device);
+    let findings = machine.take_findings();
+    assert!(
+        matches!(&findings[..], [Finding::PortContract { detail }] if detail.contains("another subtype")),
+        "{findings:?}"
+    );
+}
+
+#[test]
+fn a_device_stopped_under_an_open_pin_is_a_finding_and_nothing_leaks() {
+    let (machine, device, filter) = setup(Fault::None);
+    let pin = filter.open_pin(0, PinFormat::Midi).expect("render pin");
+    pin.set_state(KSSTATE_RUN).expect("RUN");
+    pin.write(0, &ksmusic(50, &[0x90, 1, 2])).expect("write");
+    teardown(&machine, device);
+    let findings = machine.take_findings();
+    assert!(
+        matches!(&findings[0], Finding::PortContract { detail } if detail.contains("stopped with pin")),
+        "{findings:?}"
+    );
+    assert!(
+        matches!(&findings[1], Finding::KsStateViolation { detail, .. } if detail.starts_with("closed in KSSTATE_RUN")),
+        "{findings:?}"
+    );
+    assert_eq!(findings.len(), 2, "{findings:?}");
 }
 
 #[test]

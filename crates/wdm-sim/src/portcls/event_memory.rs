@@ -594,6 +594,48 @@ mod tests {
         ));
     }
 
+    proptest::proptest! {
+        /// Correct use never trips the checks: any interleaving of chains built (short and
+        /// long events, packages) and returned whole leaves nothing out and no finding, even
+        /// when the pool runs dry on the way.
+        #[test]
+        fn correct_use_is_quiet_and_everything_comes_back(
+            ops in proptest::collection::vec((0_usize..20, proptest::bool::ANY, 0_usize..4), 1..60)
+        ) {
+            let mut pool = TrackedPool::new(PoolSize { events: 8, buffers: 3, buffer_size: 16 });
+            let mut held: Vec<Chain> = Vec::new();
+            for (len, package, give_back) in ops {
+                let data: Vec<u8> = (0..len.min(16)).map(|b| u8::try_from(b).unwrap()).collect();
+                let built = if data.is_empty() {
+                    Ok(Chain::new())
+                } else {
+                    Chain::event(&mut pool, 1, 1, DMUS_KEF::EVENT_COMPLETE, &data).map_err(|_| ())
+                };
+                if let Ok(chain) = built {
+                    let chain = if package && !chain.is_empty() {
+                        match Chain::package(&mut pool, 1, 1, chain) {
+                            Ok(p) => p,
+                            Err((_, inner)) => inner,
+                        }
+                    } else {
+                        chain
+                    };
+                    held.push(chain);
+                }
+                for _ in 0..give_back.min(held.len()) {
+                    let chain = held.remove(0);
+                    pool.return_chain(chain.into_raw() as usize, "test");
+                }
+            }
+            for chain in held {
+                pool.return_chain(chain.into_raw() as usize, "test");
+            }
+            pool.check_free_memory();
+            proptest::prop_assert_eq!(pool.outstanding(), (0, 0));
+            proptest::prop_assert!(pool.take_findings().is_empty());
+        }
+    }
+
     #[test]
     fn delivery_marks_the_holder_and_moves_the_time() {
         let mut pool = small();
