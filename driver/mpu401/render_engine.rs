@@ -295,6 +295,8 @@ mod tests {
         tx_free_at: i64,
         wire: Vec<(i64, u8)>,
         drains: bool,
+        /// Pulled out of the slot: reads float to 0xFF, writes vanish.
+        absent: bool,
         overruns: u32,
     }
 
@@ -307,6 +309,7 @@ mod tests {
                 tx_free_at: 0,
                 wire: Vec::new(),
                 drains: true,
+                absent: false,
                 overruns: 0,
             }
         }
@@ -333,6 +336,9 @@ mod tests {
     impl ControlPort for Card {
         fn read_status(&mut self) -> Status {
             self.tick();
+            if self.absent {
+                return Status(Status::FLOATING_BUS);
+            }
             Status(
                 if self.fifo.len() >= self.depth {
                     0x40
@@ -354,6 +360,9 @@ mod tests {
         }
         fn write_data(&mut self, byte: u8) {
             self.tick();
+            if self.absent {
+                return;
+            }
             if self.fifo.len() >= self.depth {
                 self.overruns += 1;
                 return;
@@ -551,5 +560,33 @@ mod tests {
         pool.check().expect("every event back, none twice");
         engine.set_state(KSSTATE_STOP, card.now, &mut pool);
         assert_eq!(engine.fault(), None, "STOP clears the fault");
+    }
+
+    #[test]
+    fn a_card_removed_while_streaming_faults_and_gives_everything_back() {
+        let mut pool = pool();
+        let mut card = Card::new(1);
+        let mut engine = running_engine(&mut pool);
+        let mut chain = Chain::new();
+        for i in 0..10 {
+            chain.push_back(note(&mut pool, i * 20_000, &[0x90, 60, 100]));
+        }
+        engine.put(chain, &mut pool).unwrap();
+        let mut at = Some(0);
+        let mut calls = 0;
+        while let Some(time) = at {
+            calls += 1;
+            assert!(calls < 1_000, "no end");
+            if time >= 50_000 {
+                card.absent = true; // surprise removal
+            }
+            card.advance(time);
+            at = engine.service(card.now, &mut card, &mut pool).wake_at;
+        }
+        assert_eq!(engine.fault(), Some(RenderError::OutputStuck));
+        let stats = engine.stats();
+        assert_eq!(stats.events_played + stats.events_lost, 10, "{stats:?}");
+        assert!(stats.events_lost >= 7, "{stats:?}");
+        pool.check().expect("every event back exactly once");
     }
 }
