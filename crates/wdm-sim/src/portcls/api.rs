@@ -22,12 +22,13 @@ use dmus_sys::ks::KSSTATE;
 use dmus_sys::portcls::PCPFNSTARTDEVICE;
 
 use super::adapter::{DriverMemory, ObjectMemory, PcAddAdapterDevice};
+use super::capture::{self, CaptureRead, ReadError};
 use super::irp::SimIrp;
 use super::objects::release_foreign;
 use super::pin::{self, OpenError, StateError};
 use super::port::{PcNewPort, new_port};
 use super::property::{self, PropertyResult, PropertyTarget};
-use super::render::{self, CaptureRead, ReadError, WriteError, WriteReport};
+use super::render::{self, WriteError, WriteReport};
 use super::resource_list::new_resource_list;
 use super::state::PinFormat;
 use crate::config::{Mpu401Config, translated_interrupt};
@@ -618,7 +619,7 @@ impl Pin {
     /// # Errors
     /// [`ReadError`].
     pub fn read(&self, buffer_len: usize) -> Result<CaptureRead, ReadError> {
-        render::read(self.id, buffer_len)
+        capture::read(self.id, buffer_len)
     }
 
     /// A property request to this pin.

@@ -8,13 +8,32 @@
 //! allocator, master clock, service groups, resource lists, capture sinks), the render and
 //! capture paths over `mxf`, and the test-facing API ([`api`]).
 //!
-//! Layout: [`state`] is plain data; [`event_memory`] is the allocator's tracked memory (the
-//! one module that touches event memory); the object modules are the COM glue; [`api`] is what
-//! tests call.
+//! Layout: [`state`] is plain data; [`event_memory`] is the allocator's tracked memory;
+//! [`descriptor`] reads the miniport's static tables; the object modules ([`adapter`],
+//! [`port`], [`allocator`], [`service`], [`resource_list`], `pin_objects`) are the COM glue;
+//! [`pin`] opens, walks and closes pins; [`render`] and [`capture`] are the data paths;
+//! [`property`] routes property requests; [`api`] is what tests call.
+//!
+//! A test's life with the model (see `tests/lifecycle.rs` and `tests/port_model.rs`):
+//!
+//! ```text
+//! let machine = Machine::new(MachineConfig::default());
+//! let driver = Driver::load(Some(rdmus::DriverEntry))?;      // DriverEntry
+//! let device = driver.add_device()?;                           // AddDevice
+//! device.start(&Resources::of_machine())?;                     // StartDevice (0x330, IRQ 9)
+//! let pin = device.filter("UART").unwrap().open_pin(0, PinFormat::Midi)?;
+//! pin.set_state(KSSTATE_RUN)?;                                 // STOP→ACQUIRE→PAUSE→RUN
+//! pin.write(0, &ksmusicformat_records)?;                       // one render IRP
+//! machine.run_for(ms(100));                                    // timers, DPCs, the wire
+//! pin.set_state(KSSTATE_STOP)?; pin.close();
+//! device.stop(); device.remove(); driver.unload();             // unload checks run
+//! assert_eq!(machine.findings(), []);                          // and machine.wire_log()
+//! ```
 
 pub mod adapter;
 pub mod allocator;
 pub mod api;
+pub mod capture;
 pub mod descriptor;
 pub mod event_memory;
 mod irp;
@@ -33,10 +52,10 @@ pub mod state;
 mod tests;
 
 pub use api::{Device, Driver, Filter, Pin, Resources};
+pub use capture::{CaptureRead, ReadError};
 pub use event_memory::PoolSize;
 pub use pin::{OpenError, StateError};
 pub use pin_objects::IID_ISIM_PIN;
 pub use property::{PropertyResult, PropertyTarget};
-pub use render::{CaptureRead, ReadError, WriteError, WriteReport};
-pub use state::PinFormat;
-pub use state::{AdapterRegistration, PortClsState};
+pub use render::{WriteError, WriteReport};
+pub use state::{AdapterRegistration, PinFormat, PortClsState};

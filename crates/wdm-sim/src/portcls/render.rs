@@ -1,6 +1,6 @@
-//! The data paths of a pin: render (IRP → unpack → sequencer → the stream's `PutMessage` at
+//! The render path of a pin: IRP → unpack → sequencer → the stream's `PutMessage` at
 //! `DISPATCH_LEVEL`, `SchedulePreFetch` early, or everything at once for
-//! `DONT_HOLD_FOR_SEQUENCING`) and capture reads (queued events → pack).
+//! `DONT_HOLD_FOR_SEQUENCING`.
 //!
 //! Render times: IRP presentation times are the pin's presentation time (mxf's
 //! `PresentationClock`: frozen in ACQUIRE/PAUSE, reset in STOP); the events a stream receives
@@ -8,14 +8,12 @@
 //! run). Data is held in every state but RUN and discarded in STOP.
 
 use alloc::boxed::Box;
-use alloc::vec::Vec;
 
 use dmus_sys::com::PUNKNOWN;
 use dmus_sys::dmus_com::{IMXFVtbl, PMXF};
 use dmus_sys::dmusic::{DONT_HOLD_FOR_SEQUENCING, PDMUS_KERNEL_EVENT};
 use dmus_sys::kernel::DISPATCH_LEVEL;
 use dmus_sys::ks::{KSSTATE, KSSTATE_RUN, KSSTATE_STOP};
-use mxf::pack::PackError;
 use mxf::unpack::{IrpHeader, UnpackError};
 
 use super::objects::{add_ref_foreign, release_foreign, vtable_of};
@@ -267,65 +265,4 @@ fn put_message(stream: usize, head: PDMUS_KERNEL_EVENT) {
     });
     // SAFETY: the extra reference taken above.
     unsafe { release_foreign(stream as PUNKNOWN) };
-}
-
-/// What one capture read filled.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CaptureRead {
-    /// The stream header's presentation time (master-clock time of the first record, 100 ns);
-    /// `None` when nothing was waiting.
-    pub presentation_time: Option<i64>,
-    /// The buffer, `DataUsed` bytes long.
-    pub data: Vec<u8>,
-    /// Records in it.
-    pub records: usize,
-}
-
-/// Why a read was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReadError {
-    /// No such pin, or not a capture pin.
-    NotCapture,
-    /// The buffer cannot hold one record.
-    Pack(PackError),
-}
-
-/// Reads one capture IRP of `buffer_len` bytes from pin `id`.
-///
-/// # Errors
-/// [`ReadError`].
-pub fn read(id: u32, buffer_len: usize) -> Result<CaptureRead, ReadError> {
-    with_state("pin read", |m| {
-        let pin = m.portcls.pins.get(&id).ok_or(ReadError::NotCapture)?;
-        let allocator = m
-            .portcls
-            .ports
-            .get(&pin.port)
-            .map(|p| p.allocator)
-            .ok_or(ReadError::NotCapture)?;
-        let mut buffer = alloc::vec![0_u8; buffer_len];
-        let Some(record) = m.portcls.allocators.get_mut(&allocator) else {
-            return Err(ReadError::NotCapture);
-        };
-        let pin = m.portcls.pins.get_mut(&id).ok_or(ReadError::NotCapture)?;
-        let format = pin.format;
-        let PinFlow::Capture { packer, .. } = &mut pin.flow else {
-            return Err(ReadError::NotCapture);
-        };
-        let packed = match format {
-            PinFormat::Midi => packer.pack_ksmusic(&mut buffer, &mut record.pool),
-            PinFormat::DirectMusic => packer.pack_dmus(&mut buffer, &mut record.pool),
-        }
-        .map_err(ReadError::Pack)?;
-        let findings = record.pool.take_findings();
-        for finding in findings {
-            m.record(finding);
-        }
-        buffer.truncate(packed.data_used);
-        Ok(CaptureRead {
-            presentation_time: packed.presentation_time,
-            data: buffer,
-            records: packed.records,
-        })
-    })
 }
