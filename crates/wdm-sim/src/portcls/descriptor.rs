@@ -20,7 +20,7 @@ const MAX_ITEMS: u32 = 256;
 pub enum DescriptorError {
     /// No such pin factory.
     NoSuchPin,
-    /// A count beyond [`MAX_ITEMS`], a NULL table with a non-zero count, or an item size
+    /// A count beyond 256 (the most the port reads from one table), a NULL table with a non-zero count, or an item size
     /// smaller than the structure.
     Corrupt,
 }
@@ -66,7 +66,8 @@ unsafe fn filter(descriptor: usize) -> PCFILTER_DESCRIPTOR {
 /// The number of pin factories.
 ///
 /// # Safety
-/// As [`filter`].
+/// `descriptor` is the non-null descriptor a live miniport returned from `GetDescription`;
+/// its tables live as long as the miniport.
 #[must_use]
 pub unsafe fn pin_count(descriptor: usize) -> u32 {
     // SAFETY: the caller's contract.
@@ -79,7 +80,8 @@ pub unsafe fn pin_count(descriptor: usize) -> u32 {
 /// [`DescriptorError`].
 ///
 /// # Safety
-/// As [`filter`].
+/// `descriptor` is the non-null descriptor a live miniport returned from `GetDescription`;
+/// its tables live as long as the miniport.
 pub unsafe fn pin_factory(descriptor: usize, pin: u32) -> Result<PinFactory, DescriptorError> {
     // SAFETY: the caller's contract.
     let filter = unsafe { filter(descriptor) };
@@ -122,7 +124,8 @@ pub unsafe fn pin_factory(descriptor: usize, pin: u32) -> Result<PinFactory, Des
 /// The filter's automation table (NULL: none).
 ///
 /// # Safety
-/// As [`filter`].
+/// `descriptor` is the non-null descriptor a live miniport returned from `GetDescription`;
+/// its tables live as long as the miniport.
 #[must_use]
 pub unsafe fn filter_automation(descriptor: usize) -> *const PCAUTOMATION_TABLE {
     // SAFETY: the caller's contract.
