@@ -1,33 +1,38 @@
-//! COM objects in nonpaged pool, allocated fallibly.
+//! COM objects in nonpaged pool, tagged `rdmu`, allocated fallibly.
 //!
-//! `Box::new` aborts when memory runs out; a driver must fail the call
-//! instead. [`try_new`] asks the global allocator (nonpaged pool with rdmus's
-//! tag in the Windows image, see `pool.rs`) and reports failure as
-//! `STATUS_INSUFFICIENT_RESOURCES`; [`free`] gives the object back through the
-//! `Box` that owns it.
+//! The miniports' objects come straight from `ExAllocatePool2` with rdmus's
+//! pool tag rather than through the global allocator: `Box::new` aborts when
+//! memory runs out, where a driver must fail the call; and on the host the
+//! simulated pool then sees (and its verifier checks) every object, tag and
+//! leak exactly as Windows' pool would.
 
-use alloc::alloc::{Layout, alloc};
-use alloc::boxed::Box;
 use core::ptr::NonNull;
 
-use dmus_sys::kernel::{NTSTATUS, STATUS_INSUFFICIENT_RESOURCES};
+use dmus_sys::imports::{ExAllocatePool2, ExFreePoolWithTag};
+use dmus_sys::kernel::{NTSTATUS, POOL_FLAG_NON_PAGED, STATUS_INSUFFICIENT_RESOURCES};
 
-/// Moves `value` into a new pool block. IRQL ≤ DISPATCH_LEVEL.
+use crate::pool::{POOL_ALIGNMENT, POOL_TAG};
+
+/// Moves `value` into a new nonpaged pool block. IRQL ≤ DISPATCH_LEVEL.
 ///
 /// # Errors
 /// `STATUS_INSUFFICIENT_RESOURCES` when the pool is exhausted (`value` is dropped).
 pub fn try_new<T>(value: T) -> Result<NonNull<T>, NTSTATUS> {
-    let layout = Layout::new::<T>();
-    if layout.size() == 0 {
-        return Ok(NonNull::from(Box::leak(Box::new(value))));
+    const {
+        assert!(
+            align_of::<T>() <= POOL_ALIGNMENT,
+            "pool blocks are MEMORY_ALLOCATION_ALIGNMENT-aligned"
+        );
     }
-    // SAFETY: the layout has a non-zero size (checked above). The global
-    // allocator runs at IRQL ≤ DISPATCH_LEVEL, the caller's IRQL.
-    let raw = unsafe { alloc(layout) }.cast::<T>();
-    let Some(block) = NonNull::new(raw) else {
+    // SAFETY: nonpaged pool may be allocated at IRQL ≤ DISPATCH_LEVEL (the
+    // caller's IRQL); a null result is handled below. A zero-sized request
+    // still returns a distinct block.
+    let raw = unsafe { ExAllocatePool2(POOL_FLAG_NON_PAGED, size_of::<T>().max(1), POOL_TAG) };
+    let Some(block) = NonNull::new(raw.cast::<T>()) else {
         return Err(STATUS_INSUFFICIENT_RESOURCES);
     };
-    // SAFETY: `block` is a fresh, exclusive allocation of T's layout.
+    // SAFETY: a fresh block of at least size_of::<T>() bytes, aligned for T
+    // (checked at compile time above), used by nothing else.
     unsafe { block.as_ptr().write(value) };
     Ok(block)
 }
@@ -37,24 +42,51 @@ pub fn try_new<T>(value: T) -> Result<NonNull<T>, NTSTATUS> {
 /// # Safety
 /// `object` came from [`try_new`] and nothing uses it afterwards.
 pub unsafe fn free<T>(object: NonNull<T>) {
-    // SAFETY: try_new allocated with the global allocator and T's layout,
-    // exactly what Box<T> frees with; the caller gives up every other use.
-    drop(unsafe { Box::from_raw(object.as_ptr()) });
+    // SAFETY: a live T that try_new wrote and no one else uses (caller's contract).
+    unsafe { object.as_ptr().drop_in_place() };
+    // SAFETY: the block ExAllocatePool2 returned with POOL_TAG, freed once at
+    // IRQL ≤ DISPATCH_LEVEL.
+    unsafe { ExFreePoolWithTag(object.as_ptr().cast(), POOL_TAG) };
 }
 
 #[cfg(test)]
 mod tests {
+    use wdm_sim::{FaultInjection, Machine, MachineConfig};
+
     use super::{free, try_new};
+    use crate::pool::POOL_TAG;
 
     #[test]
-    fn a_value_round_trips_through_the_pool() {
-        let block = try_new([7u64; 4]).expect("host allocation");
+    fn objects_live_in_tagged_pool_and_go_back() {
+        let machine = Machine::new(MachineConfig::default());
+        let block = try_new([7u64; 4]).expect("pool");
         // SAFETY: the block was just made and is exclusively ours.
         assert_eq!(unsafe { block.as_ptr().read() }, [7u64; 4]);
+        let usage = machine.with(|m| m.pool().usage_by_tag());
+        assert_eq!(
+            usage.get(&POOL_TAG).map(|u| (u.count, u.bytes)),
+            Some((1, 32))
+        );
         // SAFETY: made by try_new, not used afterwards.
         unsafe { free(block) };
-        let unit = try_new(()).expect("zero-sized values need no pool");
-        // SAFETY: as above.
-        unsafe { free(unit) };
+        let usage = machine.with(|m| m.pool().usage_by_tag());
+        assert_eq!(usage.get(&POOL_TAG).map_or(0, |u| u.count), 0);
+        assert_eq!(machine.findings(), []);
+    }
+
+    #[test]
+    fn an_exhausted_pool_is_an_error_not_a_crash() {
+        let machine = Machine::new(MachineConfig {
+            faults: FaultInjection {
+                fail_nth: Some(1),
+                ..FaultInjection::default()
+            },
+            ..MachineConfig::default()
+        });
+        assert_eq!(
+            try_new(1u32).err(),
+            Some(dmus_sys::kernel::STATUS_INSUFFICIENT_RESOURCES)
+        );
+        assert_eq!(machine.findings(), []);
     }
 }
