@@ -36,15 +36,20 @@ pub struct RenderConfig {
     /// Consecutive polls with DRR set and no byte accepted before the output
     /// counts as stuck (counted across service calls).
     pub stall_limit: u32,
+    /// Events one service call retires or opens at most (filtered events and
+    /// packages cost no polls, so the poll budget alone would not bound them).
+    pub max_events: u32,
 }
 
 impl RenderConfig {
     /// 60 polls per DPC, a retry one wire byte (320 µs) later, stuck after
-    /// 8,000 fruitless polls (some 130 service calls that moved nothing).
+    /// 8,000 fruitless polls (some 130 service calls that moved nothing), at
+    /// most 64 events per DPC.
     pub const DEFAULT: Self = Self {
         max_polls: 60,
         retry_delay: 3_200,
         stall_limit: 8_000,
+        max_events: 64,
     };
 }
 
@@ -209,12 +214,18 @@ impl RenderEngine {
         let mut budget = self.config.max_polls;
         let mut spent = Chain::new();
         let mut backed_up = false;
+        let mut events_left = self.config.max_events;
         // Each pass either retires the first due event, opens a package (its
-        // events replace it), or returns: bounded by the events due.
+        // events replace it), or returns: at most `max_events` passes.
         while let Some(front) = self.due.front() {
             if !running && self.offset == 0 {
                 break;
             }
+            if events_left == 0 {
+                backed_up = true;
+                break;
+            }
+            events_left -= 1;
             if front.is_package() {
                 let _ = self.due.open_front_package(pool);
                 continue;
@@ -509,6 +520,30 @@ mod tests {
         card.advance(card.now + 100_000);
         assert_eq!(card.bytes(), [0xB0, 7, 100, 0xC0, 5, 0xF8]);
         assert_eq!(engine.stats().events_filtered, 1);
+        pool.check().unwrap();
+    }
+
+    #[test]
+    fn a_flood_of_filtered_events_is_spread_over_bounded_calls() {
+        let mut pool = pool();
+        let mut card = Card::new(1);
+        let mut engine = running_engine(&mut pool);
+        let mut chain = Chain::new();
+        for _ in 0..200 {
+            let foreign = Chain::event(&mut pool, 0, 7, DMUS_KEF::EVENT_COMPLETE, &[0xF8]);
+            chain.push_back(foreign.unwrap());
+        }
+        engine.put(chain, &mut pool).unwrap();
+        let first = engine.service(0, &mut card, &mut pool);
+        assert_eq!(
+            first.wake_at,
+            Some(3_200),
+            "the rest waits for the next call"
+        );
+        assert_eq!(engine.stats().events_filtered, 64);
+        let calls = run(&mut engine, &mut card, &mut pool, 3_200);
+        assert_eq!((calls, engine.stats().events_filtered), (3, 200));
+        assert!(card.wire.is_empty());
         pool.check().unwrap();
     }
 
