@@ -189,7 +189,7 @@ pub fn open(port: usize, factory: u32, format: PinFormat) -> Result<u32, OpenErr
         m.portcls.next_pin
     });
     let outer = if with_state("open pin", |m| m.portcls.pass_outer_unknown) {
-        new_pin_outer(id)
+        new_pin_outer()
     } else {
         0
     };

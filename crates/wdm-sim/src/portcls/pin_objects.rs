@@ -60,10 +60,9 @@ static SINK_VTABLE: IMXFVtbl = IMXFVtbl {
     DisconnectOutput: sink_disconnect_output,
 };
 
-/// Makes pin `pin`'s outer `IUnknown` (one reference, the pin's).
+/// Makes a pin's outer `IUnknown` (one reference, the pin's).
 #[must_use]
-pub fn new_pin_outer(pin: u32) -> usize {
-    let _ = pin;
+pub fn new_pin_outer() -> usize {
     new_object(
         OuterObject {
             interface: IUnknown {
