@@ -8,12 +8,16 @@ use dls::download::build::build_collection;
 use dls::download::{Articulation, InstrumentStore};
 use dls::model::{ArticulationLevel, Connection, ConnectionBlock, Patch};
 use dls::synth::articulation::{NoteParams, note_params};
+use dls::synth::envelope::EnvelopeParams;
 use dls::synth::fixed::TIME_CENTS_ZERO;
+use dls::synth::modulation::LfoParams;
 use dls::synth::voice::{LoopMode, Voice};
 use dls::wire::file::DlsFile;
 use dmus_sys::dls::{
-    CONN_DST_EG1_ATTACKTIME, CONN_DST_EG1_DECAYTIME, CONN_DST_EG1_SUSTAINLEVEL, CONN_DST_GAIN,
-    CONN_DST_PITCH, CONN_SRC_KEYNUMBER, CONN_SRC_KEYONVELOCITY, CONN_SRC_NONE,
+    CONN_DST_EG1_ATTACKTIME, CONN_DST_EG1_DECAYTIME, CONN_DST_EG1_SUSTAINLEVEL,
+    CONN_DST_EG2_ATTACKTIME, CONN_DST_EG2_SUSTAINLEVEL, CONN_DST_GAIN, CONN_DST_LFO_FREQUENCY,
+    CONN_DST_LFO_STARTDELAY, CONN_DST_PITCH, CONN_SRC_EG2, CONN_SRC_KEYNUMBER,
+    CONN_SRC_KEYONVELOCITY, CONN_SRC_LFO, CONN_SRC_NONE, CONN_SRC_VIBRATO,
 };
 
 fn store_of(bytes: &[u8]) -> InstrumentStore<Vec<u8>> {
@@ -95,6 +99,53 @@ fn note_params_follow_the_dls_rules() {
     assert_eq!(p.pitch_cents, -5);
     // Gain: -10 (sample) + 60 (global) + 480 (explicit velocity connection replaces the curve).
     assert_eq!(p.attenuation_cb, 10 + 60 + 480);
+
+    // Modulators: depths, LFO frequency and delay, and EG2 land in the modulation parameters.
+    let mut modulated = region.clone();
+    modulated.articulation = Some(dls2(vec![
+        Connection {
+            source: CONN_SRC_LFO,
+            ..constant(CONN_DST_PITCH, 50)
+        },
+        Connection {
+            source: CONN_SRC_LFO,
+            ..constant(CONN_DST_GAIN, 30)
+        },
+        Connection {
+            source: CONN_SRC_VIBRATO,
+            ..constant(CONN_DST_PITCH, 20)
+        },
+        Connection {
+            source: CONN_SRC_EG2,
+            ..constant(CONN_DST_PITCH, 1200)
+        },
+        constant(CONN_DST_LFO_FREQUENCY, -1118),
+        constant(CONN_DST_LFO_STARTDELAY, -1200),
+        constant(CONN_DST_EG2_ATTACKTIME, 0),
+        constant(CONN_DST_EG2_SUSTAINLEVEL, 250),
+    ]));
+    let m = note_params(None, &modulated, 60, 100).modulation;
+    assert_eq!(
+        (
+            m.lfo_to_pitch_cents,
+            m.lfo_to_gain_cb,
+            m.vibrato_to_pitch_cents,
+            m.eg2_to_pitch_cents
+        ),
+        (50, 30, 20, 1200)
+    );
+    assert_eq!((m.lfo.frequency_cents, m.lfo.delay_tc), (-1118, -1200));
+    assert_eq!(m.vibrato, LfoParams::default());
+    assert_eq!(
+        (
+            m.pitch_envelope.attack_tc,
+            m.pitch_envelope.sustain_permille
+        ),
+        (0, 250)
+    );
+    // Modulators do not touch the static values.
+    let q = note_params(None, &modulated, 60, 100);
+    assert_eq!((q.pitch_cents, q.envelope), (-5, EnvelopeParams::default()));
 }
 
 #[test]

@@ -2,8 +2,10 @@
 //!
 //! Supported now: constant connections (source and control `CONN_SRC_NONE`) and connections
 //! from key number or key-on velocity (linear, with the DLS2 source bipolar/invert bits) to the
-//! EG1 times and sustain, gain, pitch and pan. Modulators (LFOs, EG2, controllers) are left for
-//! the modulation stage and ignored here. A region's connection replaces the instrument's
+//! EG1 and EG2 times and sustain levels, the LFO and vibrato frequencies and delays, gain, pitch
+//! and pan; and the modulators LFO → pitch, LFO → gain, vibrato → pitch and EG2 → pitch (their
+//! depth, taken from the scale). Controller sources, controls other than none, the filter and
+//! the effect sends are ignored. A region's connection replaces the instrument's
 //! connection with the same source, control and destination; the others add up.
 //!
 //! The implied DLS connections apply unless the articulation states its own: key number to
@@ -13,14 +15,19 @@
 
 use super::envelope::EnvelopeParams;
 use super::fixed::TIME_CENTS_ZERO;
+use super::modulation::{LfoParams, ModulationParams};
 use super::tables::VELOCITY_ATTENUATION_CB;
 use crate::download::{Articulation, ParsedRegion};
 use crate::model::Connection;
 use dmus_sys::dls::DMUS_ARTICPARAMS;
 use dmus_sys::dls::{
     CONN_DST_ATTENUATION, CONN_DST_EG1_ATTACKTIME, CONN_DST_EG1_DECAYTIME, CONN_DST_EG1_DELAYTIME,
-    CONN_DST_EG1_HOLDTIME, CONN_DST_EG1_RELEASETIME, CONN_DST_EG1_SUSTAINLEVEL, CONN_DST_PAN,
-    CONN_DST_PITCH, CONN_SRC_KEYNUMBER, CONN_SRC_KEYONVELOCITY, CONN_SRC_NONE,
+    CONN_DST_EG1_HOLDTIME, CONN_DST_EG1_RELEASETIME, CONN_DST_EG1_SUSTAINLEVEL,
+    CONN_DST_EG2_ATTACKTIME, CONN_DST_EG2_DECAYTIME, CONN_DST_EG2_DELAYTIME, CONN_DST_EG2_HOLDTIME,
+    CONN_DST_EG2_RELEASETIME, CONN_DST_EG2_SUSTAINLEVEL, CONN_DST_LFO_FREQUENCY,
+    CONN_DST_LFO_STARTDELAY, CONN_DST_PAN, CONN_DST_PITCH, CONN_DST_VIB_FREQUENCY,
+    CONN_DST_VIB_STARTDELAY, CONN_SRC_EG2, CONN_SRC_KEYNUMBER, CONN_SRC_KEYONVELOCITY,
+    CONN_SRC_LFO, CONN_SRC_NONE, CONN_SRC_VIBRATO,
 };
 
 /// DLS2 `usTransform` bit: the source is bipolar (0..1 maps to -1..1).
@@ -41,6 +48,8 @@ pub struct NoteParams {
     pub pan_permille: i32,
     /// The volume envelope.
     pub envelope: EnvelopeParams,
+    /// LFOs and the pitch envelope, and how deep they reach.
+    pub modulation: ModulationParams,
 }
 
 /// A source's value for this note in 1/128 units (0..=128, or -128..=128 when bipolar).
@@ -132,6 +141,115 @@ fn clamp_i32(v: i64) -> i32 {
     i32::try_from(v.clamp(i64::from(i32::MIN), i64::from(i32::MAX))).unwrap_or(0)
 }
 
+/// The sums of the connections of one note, by destination.
+#[derive(Default)]
+struct Sums {
+    pitch: i64,
+    gain: i64,
+    pan: i64,
+    /// EG1 (0) and EG2 (1): delay, attack, hold, decay, release.
+    times: [[Option<i64>; 5]; 2],
+    /// EG1 (0) and EG2 (1) sustain levels.
+    sustain: [Option<i64>; 2],
+    /// Modulation LFO (0) and vibrato LFO (1): frequency (absolute pitch cents) and delay.
+    lfo: [(Option<i64>, Option<i64>); 2],
+    /// Depths: LFO → pitch, LFO → gain, vibrato → pitch, EG2 → pitch.
+    depth: [i64; 4],
+    /// Key tracking (16.16 cents over the key range); the default applies when `None`.
+    key_to_pitch_q16: Option<i64>,
+    velocity_to_gain: bool,
+}
+
+fn add(total: &mut Option<i64>, value: i64) {
+    *total = Some(total.unwrap_or(0) + value);
+}
+
+impl Sums {
+    /// Adds one connection.
+    fn add(&mut self, c: &Connection, key: u8, velocity: u8) {
+        if (c.source, c.control, c.destination)
+            == (CONN_SRC_KEYNUMBER, CONN_SRC_NONE, CONN_DST_PITCH)
+        {
+            add(&mut self.key_to_pitch_q16, i64::from(c.scale));
+            return;
+        }
+        if c.control == CONN_SRC_NONE {
+            let target = match (c.source, c.destination) {
+                (CONN_SRC_LFO, CONN_DST_PITCH) => Some(0),
+                (CONN_SRC_LFO, CONN_DST_ATTENUATION) => Some(1),
+                (CONN_SRC_VIBRATO, CONN_DST_PITCH) => Some(2),
+                (CONN_SRC_EG2, CONN_DST_PITCH) => Some(3),
+                _ => None,
+            };
+            if let Some(t) = target {
+                self.depth[t] += i64::from(c.scale >> 16);
+                return;
+            }
+        }
+        let Some(value) = contribution(c, key, velocity) else {
+            return;
+        };
+        // A constant of 0x80000000 means "no time"; it does not add.
+        let no_time = c.source == CONN_SRC_NONE && c.scale == TIME_CENTS_ZERO;
+        let time = match c.destination {
+            CONN_DST_EG1_DELAYTIME => Some((0, 0)),
+            CONN_DST_EG1_ATTACKTIME => Some((0, 1)),
+            CONN_DST_EG1_HOLDTIME => Some((0, 2)),
+            CONN_DST_EG1_DECAYTIME => Some((0, 3)),
+            CONN_DST_EG1_RELEASETIME => Some((0, 4)),
+            CONN_DST_EG2_DELAYTIME => Some((1, 0)),
+            CONN_DST_EG2_ATTACKTIME => Some((1, 1)),
+            CONN_DST_EG2_HOLDTIME => Some((1, 2)),
+            CONN_DST_EG2_DECAYTIME => Some((1, 3)),
+            CONN_DST_EG2_RELEASETIME => Some((1, 4)),
+            _ => None,
+        };
+        if let Some((eg, stage)) = time {
+            if !no_time {
+                add(&mut self.times[eg][stage], value);
+            }
+            return;
+        }
+        match c.destination {
+            CONN_DST_EG1_SUSTAINLEVEL => add(&mut self.sustain[0], value),
+            CONN_DST_EG2_SUSTAINLEVEL => add(&mut self.sustain[1], value),
+            CONN_DST_LFO_FREQUENCY => add(&mut self.lfo[0].0, value),
+            CONN_DST_LFO_STARTDELAY if !no_time => add(&mut self.lfo[0].1, value),
+            CONN_DST_VIB_FREQUENCY => add(&mut self.lfo[1].0, value),
+            CONN_DST_VIB_STARTDELAY if !no_time => add(&mut self.lfo[1].1, value),
+            CONN_DST_ATTENUATION => {
+                self.gain += value;
+                self.velocity_to_gain |= c.source == CONN_SRC_KEYONVELOCITY;
+            }
+            CONN_DST_PITCH => self.pitch += value,
+            CONN_DST_PAN => self.pan += value,
+            _ => {}
+        }
+    }
+
+    fn envelope(&self, eg: usize) -> EnvelopeParams {
+        let time = |t: Option<i64>| t.map_or(TIME_CENTS_ZERO, clamp_i32);
+        EnvelopeParams {
+            delay_tc: time(self.times[eg][0]),
+            attack_tc: time(self.times[eg][1]),
+            hold_tc: time(self.times[eg][2]),
+            decay_tc: time(self.times[eg][3]),
+            sustain_permille: u32::try_from(self.sustain[eg].unwrap_or(1000).clamp(0, 1000))
+                .unwrap_or(1000),
+            release_tc: time(self.times[eg][4]),
+        }
+    }
+
+    fn lfo(&self, n: usize) -> LfoParams {
+        LfoParams {
+            frequency_cents: self.lfo[n]
+                .0
+                .map_or(LfoParams::DEFAULT_FREQUENCY_CENTS, clamp_i32),
+            delay_tc: self.lfo[n].1.map_or(TIME_CENTS_ZERO, clamp_i32),
+        }
+    }
+}
+
 /// The parameters of `key` at `velocity` on `region` of an instrument with `global`
 /// articulation.
 ///
@@ -144,74 +262,38 @@ pub fn note_params(
     key: u8,
     velocity: u8,
 ) -> NoteParams {
-    let mut pitch: i64 = 0;
-    let mut gain: i64 = i64::from(region.sample.attenuation >> 16);
-    let mut pan: i64 = 0;
-    let mut times: [Option<i64>; 5] = [None; 5];
-    let mut sustain: Option<i64> = None;
-    // Key tracking is relative to the unity note: 12800 cents over 128 keys by default.
-    let mut key_to_pitch_q16: Option<i64> = None;
-    let mut velocity_to_gain = false;
+    let mut sums = Sums {
+        gain: i64::from(region.sample.attenuation >> 16),
+        ..Sums::default()
+    };
     visit_effective(
         global,
         region.articulation.as_ref(),
-        &mut |c: &Connection| {
-            if (c.source, c.control, c.destination)
-                == (CONN_SRC_KEYNUMBER, CONN_SRC_NONE, CONN_DST_PITCH)
-            {
-                key_to_pitch_q16 = Some(key_to_pitch_q16.unwrap_or(0) + i64::from(c.scale));
-                return;
-            }
-            let Some(value) = contribution(c, key, velocity) else {
-                return;
-            };
-            let slot = match c.destination {
-                CONN_DST_EG1_DELAYTIME => Some(0),
-                CONN_DST_EG1_ATTACKTIME => Some(1),
-                CONN_DST_EG1_HOLDTIME => Some(2),
-                CONN_DST_EG1_DECAYTIME => Some(3),
-                CONN_DST_EG1_RELEASETIME => Some(4),
-                _ => None,
-            };
-            if let Some(slot) = slot {
-                // A constant of 0x80000000 means "no time"; it does not add.
-                if !(c.source == CONN_SRC_NONE && c.scale == TIME_CENTS_ZERO) {
-                    times[slot] = Some(times[slot].unwrap_or(0) + value);
-                }
-                return;
-            }
-            match c.destination {
-                CONN_DST_EG1_SUSTAINLEVEL => sustain = Some(sustain.unwrap_or(0) + value),
-                CONN_DST_ATTENUATION => {
-                    gain += value;
-                    velocity_to_gain |= c.source == CONN_SRC_KEYONVELOCITY;
-                }
-                CONN_DST_PITCH => pitch += value,
-                CONN_DST_PAN => pan += value,
-                _ => {}
-            }
-        },
+        &mut |c: &Connection| sums.add(c, key, velocity),
     );
-    let key_scale = key_to_pitch_q16.unwrap_or(12800 << 16);
-    pitch += (key_scale * (i64::from(key) - i64::from(region.sample.unity_note))) >> (16 + 7);
+    // Key tracking is relative to the unity note: 12800 cents over 128 keys by default.
+    let key_scale = sums.key_to_pitch_q16.unwrap_or(12800 << 16);
+    let mut pitch = sums.pitch
+        + ((key_scale * (i64::from(key) - i64::from(region.sample.unity_note))) >> (16 + 7));
     // `WSMPL::sFineTune` is in cents (the 16-bit form of relative pitch).
     pitch += i64::from(region.sample.fine_tune);
-    let mut attenuation = -gain;
-    if !velocity_to_gain {
+    let mut attenuation = -sums.gain;
+    if !sums.velocity_to_gain {
         attenuation += i64::from(VELOCITY_ATTENUATION_CB[usize::from(velocity & 0x7f)]);
     }
-    let time = |t: Option<i64>| t.map_or(TIME_CENTS_ZERO, clamp_i32);
     NoteParams {
         pitch_cents: clamp_i32(pitch),
         attenuation_cb: clamp_i32(attenuation),
-        pan_permille: clamp_i32(pan.clamp(-500, 500)),
-        envelope: EnvelopeParams {
-            delay_tc: time(times[0]),
-            attack_tc: time(times[1]),
-            hold_tc: time(times[2]),
-            decay_tc: time(times[3]),
-            sustain_permille: u32::try_from(sustain.unwrap_or(1000).clamp(0, 1000)).unwrap_or(1000),
-            release_tc: time(times[4]),
+        pan_permille: clamp_i32(sums.pan.clamp(-500, 500)),
+        envelope: sums.envelope(0),
+        modulation: ModulationParams {
+            lfo: sums.lfo(0),
+            vibrato: sums.lfo(1),
+            pitch_envelope: sums.envelope(1),
+            lfo_to_pitch_cents: clamp_i32(sums.depth[0]),
+            lfo_to_gain_cb: clamp_i32(sums.depth[1]),
+            vibrato_to_pitch_cents: clamp_i32(sums.depth[2]),
+            eg2_to_pitch_cents: clamp_i32(sums.depth[3]),
         },
     }
 }

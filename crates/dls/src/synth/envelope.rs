@@ -83,6 +83,8 @@ pub struct Envelope {
     sustain_q16: u32,
     decay_step_q16: u32,
     release_step_q16: u32,
+    /// Decay, sustain and release are linear in value (EG2) rather than in decibels (EG1).
+    linear: bool,
 }
 
 fn step_over(samples: u32) -> u32 {
@@ -92,6 +94,15 @@ fn step_over(samples: u32) -> u32 {
 }
 
 impl Envelope {
+    /// Starts a linear envelope (EG2, the pitch envelope: decay, sustain and release are
+    /// fractions of full scale, not decibels).
+    #[must_use]
+    pub fn start_linear(params: &EnvelopeParams, rate: u32) -> Self {
+        let mut env = Self::start(params, rate);
+        env.linear = true;
+        env
+    }
+
     /// Starts an envelope at note-on, for output at `rate` Hz.
     #[must_use]
     pub fn start(params: &EnvelopeParams, rate: u32) -> Self {
@@ -108,6 +119,7 @@ impl Envelope {
             .unwrap_or(FULL_RANGE_Q16),
             decay_step_q16: step_over(time_cents_to_samples(params.decay_tc, rate)),
             release_step_q16: step_over(time_cents_to_samples(params.release_tc, rate)),
+            linear: false,
         };
         env.settle();
         env
@@ -159,6 +171,12 @@ impl Envelope {
     pub fn release(&mut self) {
         self.attenuation_q16 = match self.stage {
             Stage::Delay | Stage::Done => FULL_RANGE_Q16,
+            Stage::Attack if self.linear => {
+                let level = u64::from(self.attack_gain());
+                let fall = u64::from(FULL_RANGE_Q16) * (u64::from(UNITY_Q15) - level)
+                    / u64::from(UNITY_Q15);
+                u32::try_from(fall).unwrap_or(FULL_RANGE_Q16)
+            }
             Stage::Attack => gain_q15_to_attenuation(self.attack_gain()).min(MAX_CB) << 16,
             Stage::Hold => 0,
             Stage::Decay | Stage::Sustain | Stage::Release => self.attenuation_q16,
@@ -183,6 +201,11 @@ impl Envelope {
             Stage::Delay | Stage::Done => 0,
             Stage::Attack => self.attack_gain(),
             Stage::Hold => UNITY_Q15,
+            Stage::Decay | Stage::Sustain | Stage::Release if self.linear => {
+                let left = u64::from(FULL_RANGE_Q16.saturating_sub(self.attenuation_q16));
+                u16::try_from(u64::from(UNITY_Q15) * left / u64::from(FULL_RANGE_Q16))
+                    .unwrap_or(UNITY_Q15)
+            }
             Stage::Decay | Stage::Sustain | Stage::Release => attenuation_to_gain_q15(
                 i32::try_from(self.attenuation_q16 >> 16).unwrap_or(i32::MAX),
             ),
@@ -292,6 +315,33 @@ mod tests {
             (930..=940).contains(&released),
             "about 90 dB at 96 dB/s, got {released} samples"
         );
+    }
+
+    #[test]
+    fn linear_envelope_falls_in_value_not_decibels() {
+        // Decay over 1 s at 1000 Hz to a 25 % sustain; release over 1 s.
+        let p = EnvelopeParams {
+            decay_tc: 0,
+            sustain_permille: 250,
+            release_tc: 0,
+            ..EnvelopeParams::default()
+        };
+        let mut env = Envelope::start_linear(&p, 1000);
+        let g = run(&mut env, 1000);
+        assert_eq!(g[0], 32767);
+        assert!(
+            (16380..=16390).contains(&g[500]),
+            "half way down the value, got {}",
+            g[500]
+        );
+        assert_eq!(env.stage(), Stage::Sustain);
+        assert!((8190..=8192).contains(&env.next_gain_q15()));
+        env.release();
+        let g = run(&mut env, 240);
+        // 25 % left, falling 0.1 % of full scale per sample: 11 steps (about 1.1 %) remain.
+        assert!((340..=380).contains(&g[239]), "got {}", g[239]);
+        run(&mut env, 20);
+        assert!(env.is_done());
     }
 
     #[test]

@@ -8,5 +8,6 @@ pub mod articulation;
 pub mod engine;
 pub mod envelope;
 pub mod fixed;
+pub mod modulation;
 pub mod tables;
 pub mod voice;

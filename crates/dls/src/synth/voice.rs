@@ -10,11 +10,14 @@
 use super::articulation::NoteParams;
 use super::envelope::Envelope;
 use super::fixed::{attenuation_to_gain_q15, pitch_ratio_q32};
+use super::modulation::Modulator;
 use super::tables::PAN_SIN_Q15;
 use crate::download::WaveSamples;
 use crate::model::{SampleInfo, WaveFormat};
 use dmus_sys::dls::WLOOP_TYPE_RELEASE;
 
+/// Samples between two evaluations of the modulators (LFOs, EG2).
+const CONTROL_PERIOD: u32 = 64;
 /// Largest step: 256 frames per output sample.
 const MAX_STEP_Q32: u64 = 256 << 32;
 
@@ -42,8 +45,14 @@ pub struct Voice {
     wave_rate: u32,
     output_rate: u32,
     gain_q15: u16,
+    attenuation_cb: i32,
     pan_permille: i32,
     envelope: Envelope,
+    modulator: Modulator,
+    modulated: bool,
+    bend_cents: i32,
+    modulation_cents: i32,
+    control_countdown: u32,
     released: bool,
     finished: bool,
 }
@@ -89,7 +98,13 @@ impl Voice {
             wave_rate: format.sample_rate,
             output_rate,
             gain_q15: attenuation_to_gain_q15(params.attenuation_cb),
+            attenuation_cb: params.attenuation_cb,
             pan_permille: params.pan_permille,
+            modulator: Modulator::start(&params.modulation, output_rate),
+            modulated: params.modulation.is_active(),
+            bend_cents: 0,
+            modulation_cents: 0,
+            control_countdown: 0,
             finished: frames == 0 || envelope.is_done(),
             envelope,
             released: false,
@@ -99,11 +114,31 @@ impl Voice {
     /// Shifts the pitch by `cents` from the note's own pitch (pitch bend, tuning); takes effect
     /// from the next sample.
     pub fn retune(&mut self, cents: i32) {
-        self.step = step_for(
-            self.base_cents.saturating_add(cents),
-            self.wave_rate,
-            self.output_rate,
-        );
+        self.bend_cents = cents;
+        self.update_step();
+    }
+
+    fn update_step(&mut self) {
+        let cents = self
+            .base_cents
+            .saturating_add(self.bend_cents)
+            .saturating_add(self.modulation_cents);
+        self.step = step_for(cents, self.wave_rate, self.output_rate);
+    }
+
+    /// Runs the modulators once per control period.
+    fn control(&mut self) {
+        if self.control_countdown == 0 {
+            self.control_countdown = CONTROL_PERIOD;
+            if self.modulated {
+                let (cents, gain_cb) = self.modulator.tick(CONTROL_PERIOD);
+                self.modulation_cents = cents;
+                self.gain_q15 =
+                    attenuation_to_gain_q15(self.attenuation_cb.saturating_sub(gain_cb));
+                self.update_step();
+            }
+        }
+        self.control_countdown -= 1;
     }
 
     /// Whether note-off has been given.
@@ -116,6 +151,7 @@ impl Voice {
     pub fn release(&mut self) {
         self.released = true;
         self.envelope.release();
+        self.modulator.release();
         self.finished |= self.envelope.is_done();
     }
 
@@ -156,6 +192,7 @@ impl Voice {
         if self.finished {
             return None;
         }
+        self.control();
         let index = u32::try_from(self.position >> 32).unwrap_or(u32::MAX);
         let next = if self.looping() && index.saturating_add(1) >= self.loop_end {
             self.loop_start
@@ -283,6 +320,7 @@ mod tests {
             attenuation_cb: 0,
             pan_permille: 0,
             envelope: EnvelopeParams::default(),
+            modulation: super::super::modulation::ModulationParams::default(),
         }
     }
 
@@ -480,6 +518,70 @@ mod tests {
         let mut pcm = [0i16; 4];
         saturate_to_i16(&[40_000, -40_000, 123, -5], &mut pcm);
         assert_eq!(pcm, [32767, -32768, 123, -5]);
+    }
+
+    #[test]
+    fn vibrato_and_tremolo_move_step_and_gain_at_control_rate() {
+        use super::super::modulation::{LfoParams, ModulationParams};
+        // A 25 Hz LFO at 6400 Hz: a quarter cycle is one control period (64 samples).
+        let lfo = LfoParams {
+            frequency_cents: 1934,
+            delay_tc: super::super::fixed::TIME_CENTS_ZERO,
+        };
+        let params = NoteParams {
+            modulation: ModulationParams {
+                vibrato: lfo,
+                vibrato_to_pitch_cents: 100,
+                ..ModulationParams::default()
+            },
+            ..flat_params(0)
+        };
+        let data = ramp16(16, 1);
+        let lp = SampleInfo {
+            wave_loop: Some(WaveLoop {
+                kind: 0,
+                start: 0,
+                length: 16,
+            }),
+            ..unity()
+        };
+        let mut v = Voice::start(format(6400, 16), 16, &lp, &params, 6400);
+        let mut out = vec![0; 1];
+        v.render(WaveSamples::I16Le(&data), &mut out);
+        assert_eq!(v.step_q32(), 1 << 32, "the LFO starts at zero");
+        let mut out = vec![0; 64];
+        v.render(WaveSamples::I16Le(&data), &mut out);
+        let up = v.step_q32();
+        let semitone = pitch_ratio_q32(100);
+        assert!(
+            up > pitch_ratio_q32(95) && up <= semitone,
+            "a semitone up at the crest, got {up:#x}"
+        );
+        v.render(WaveSamples::I16Le(&data), &mut vec![0; 128]);
+        assert!(
+            v.step_q32() < pitch_ratio_q32(-95),
+            "a semitone down at the trough"
+        );
+        // Bend adds to the vibrato.
+        v.retune(1200);
+        assert!(v.step_q32() > 1 << 32);
+
+        let params = NoteParams {
+            attenuation_cb: 100,
+            modulation: ModulationParams {
+                lfo,
+                lfo_to_gain_cb: 60,
+                ..ModulationParams::default()
+            },
+            ..flat_params(0)
+        };
+        let mut v = Voice::start(format(6400, 16), 16, &lp, &params, 6400);
+        v.render(WaveSamples::I16Le(&data), &mut vec![0; 65]);
+        assert_eq!(
+            v.gain_q15,
+            attenuation_to_gain_q15(100 - 59),
+            "6 dB louder at the crest"
+        );
     }
 
     #[test]
