@@ -26,7 +26,7 @@ use super::capture::{self, CaptureRead, ReadError};
 use super::irp::SimIrp;
 use super::objects::release_foreign;
 use super::pin::{self, OpenError, StateError};
-use super::port::{PcNewPort, new_port};
+use super::port::PcNewPort;
 use super::property::{self, PropertyResult, PropertyTarget};
 use super::render::{self, WriteError, WriteReport};
 use super::resource_list::new_resource_list;
@@ -507,12 +507,6 @@ impl Filter {
     #[must_use]
     pub const fn port(&self) -> usize {
         self.port
-    }
-
-    /// A fresh port with no miniport (for tests of `IPort::Init` itself).
-    #[must_use]
-    pub fn uninitialised() -> Self {
-        Self { port: new_port() }
     }
 
     /// The pin factories and their data flow (`KSPIN_DATAFLOW_IN`: render, `_OUT`: capture),

@@ -6,7 +6,6 @@
 //! (`GetDescription`). The port's last `Release` gives back everything it holds.
 
 use alloc::format;
-use alloc::vec::Vec;
 
 use dmus_sys::com::{IID_IUnknown, IUnknown, IUnknownVtbl, PUNKNOWN};
 use dmus_sys::dmus_com::{
@@ -454,17 +453,4 @@ pub unsafe fn miniport_vtable<'a>(miniport: usize) -> &'a IMiniportDMusVtbl {
 pub unsafe fn miniport_base_vtable<'a>(miniport: usize) -> &'a IMiniportVtbl {
     // SAFETY: the caller's contract; IMiniportDMus's vtable starts with IMiniport's.
     unsafe { &miniport_vtable(miniport).base }
-}
-
-/// Ports that are initialised, with their devices.
-#[must_use]
-pub fn ports() -> Vec<(usize, usize)> {
-    with_state("port", |m| {
-        m.portcls
-            .ports
-            .iter()
-            .filter(|(_, r)| r.initialised)
-            .map(|(&p, r)| (p, r.device))
-            .collect()
-    })
 }

@@ -3,8 +3,6 @@
 //! the verb against the item's flags, and call its handler at `PASSIVE_LEVEL` with a
 //! `PCPROPERTY_REQUEST` (`MajorTarget` the miniport, `MinorTarget` the stream for a pin).
 
-use alloc::vec::Vec;
-
 use dmus_sys::guid::GUID;
 use dmus_sys::kernel::{
     NTSTATUS, PASSIVE_LEVEL, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER,
@@ -128,18 +126,4 @@ pub fn request(
         status,
         value_size: request.ValueSize,
     }
-}
-
-/// Every (set, id) the filter's automation table lists.
-#[must_use]
-pub fn filter_properties(port: usize) -> Vec<(GUID, u32)> {
-    let Some((_, descriptor)) = port_binding(port) else {
-        return Vec::new();
-    };
-    // SAFETY: as in `request`.
-    let table = unsafe { filter_automation(descriptor) };
-    // SAFETY: as in `request`.
-    unsafe { properties(table) }
-        .map(|items| items.iter().map(|i| (i.set, i.id)).collect())
-        .unwrap_or_default()
 }
