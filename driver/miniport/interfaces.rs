@@ -5,7 +5,10 @@ use dmus_sys::dmus_com::{
     IAllocatorMXF, IAllocatorMXFVtbl, IMXF, IMXFVtbl, IMasterClock, IMasterClockVtbl, IPortDMus,
     IPortDMusVtbl,
 };
-use dmus_sys::portcls::{IInterruptSync, IInterruptSyncVtbl, IServiceGroup, IServiceGroupVtbl};
+use dmus_sys::portcls::{
+    IInterruptSync, IInterruptSyncVtbl, IPowerNotify, IPowerNotifyVtbl, IServiceGroup,
+    IServiceGroupVtbl,
+};
 
 use crate::com::Interface;
 
@@ -33,4 +36,8 @@ unsafe impl Interface for IServiceGroup {
 // SAFETY: as above.
 unsafe impl Interface for IInterruptSync {
     type Vtbl = IInterruptSyncVtbl;
+}
+// SAFETY: as above.
+unsafe impl Interface for IPowerNotify {
+    type Vtbl = IPowerNotifyVtbl;
 }

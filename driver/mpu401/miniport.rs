@@ -15,7 +15,7 @@
 
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, Ordering};
 
 use dmus_sys::GUID;
 use dmus_sys::com::{IID_IUnknown, IUnknown, IUnknownVtbl, PUNKNOWN};
@@ -26,14 +26,16 @@ use dmus_sys::dmus_com::{
 use dmus_sys::dmusic::{DMUS_STREAM_MIDI_CAPTURE, DMUS_STREAM_MIDI_RENDER, DMUS_STREAM_TYPE};
 use dmus_sys::imports::{PcNewInterruptSync, PcNewServiceGroup};
 use dmus_sys::kernel::{
-    NT_SUCCESS, NTSTATUS, POOL_TYPE, PVOID, STATUS_DEVICE_CONFIGURATION_ERROR,
-    STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER,
-    STATUS_NO_MATCH, STATUS_SUCCESS, STATUS_UNSUCCESSFUL,
+    NT_SUCCESS, NTSTATUS, POOL_TYPE, POWER_STATE, PVOID, PowerDeviceD0, PowerDeviceUnspecified,
+    STATUS_DEVICE_CONFIGURATION_ERROR, STATUS_INSUFFICIENT_RESOURCES,
+    STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER, STATUS_NO_MATCH, STATUS_SUCCESS,
+    STATUS_UNSUCCESSFUL,
 };
 use dmus_sys::ks::{KSDATAFORMAT, PKSDATARANGE};
 use dmus_sys::portcls::{
-    IID_IMiniport, IInterruptSync, IMiniport, IMiniportVtbl, IServiceGroup,
-    InterruptSyncModeNormal, PCFILTER_DESCRIPTOR, PINTERRUPTSYNC, PRESOURCELIST, PSERVICEGROUP,
+    IID_IMiniport, IID_IPowerNotify, IInterruptSync, IMiniport, IMiniportVtbl, IPowerNotify,
+    IPowerNotifyVtbl, IServiceGroup, InterruptSyncModeNormal, PCFILTER_DESCRIPTOR, PINTERRUPTSYNC,
+    PRESOURCELIST, PSERVICEGROUP,
 };
 use mpu401::{ControlPort, InitBudget, InputRing};
 
@@ -72,7 +74,11 @@ pub(crate) struct Setup {
 #[repr(C)]
 pub struct Miniport {
     interface: IMiniportDMus,
+    /// The second interface: PortCls tells the miniport about device power changes.
+    power: IPowerNotify,
     refs: RefCount,
+    /// The device power state last notified (`PowerDeviceUnspecified` until then).
+    power_state: AtomicI32,
     /// Set by Init (PASSIVE_LEVEL, before any stream or interrupt exists).
     setup: UnsafeCell<Option<Setup>>,
     /// The connected interrupt, or null when polled.
@@ -104,6 +110,15 @@ static VTABLE: IMiniportDMusVtbl = IMiniportDMusVtbl {
 
 const INTERFACES: [GUID; 3] = [IID_IUnknown, IID_IMiniport, IID_IMiniportDMus];
 
+static POWER_VTABLE: IPowerNotifyVtbl = IPowerNotifyVtbl {
+    base: IUnknownVtbl {
+        QueryInterface: power_query_interface,
+        AddRef: power_add_ref,
+        Release: power_release,
+    },
+    PowerChangeNotify: power_change_notify,
+};
+
 /// The subdevice seam's constructor: a miniport with one reference for the
 /// caller. Hardware is touched only in Init. PASSIVE_LEVEL.
 ///
@@ -114,7 +129,11 @@ pub fn new_miniport(_resources: &AdapterResources) -> Result<PUNKNOWN, NTSTATUS>
         interface: IMiniportDMus {
             lpVtbl: &raw const VTABLE,
         },
+        power: IPowerNotify {
+            lpVtbl: &raw const POWER_VTABLE,
+        },
         refs: RefCount::new(),
+        power_state: AtomicI32::new(PowerDeviceUnspecified),
         setup: UnsafeCell::new(None),
         sync: AtomicPtr::new(core::ptr::null_mut()),
         open_pins: AtomicU32::new(0),
@@ -236,12 +255,122 @@ unsafe extern "system" fn query_interface_thunk(
 ) -> NTSTATUS {
     // SAFETY: PortCls calls through our vtable, so `this` is a live Miniport.
     let miniport = unsafe { Miniport::from_this(this) };
-    // SAFETY: PortCls' pointers per QueryInterface's contract; add_ref adds one
-    // reference to this live object. Any IRQL ≤ DISPATCH_LEVEL.
-    unsafe {
-        query_interface(this.cast(), iid, out, &INTERFACES, || {
-            miniport.refs.add_ref();
-        })
+    // SAFETY: forwarded QueryInterface arguments.
+    unsafe { miniport.query(iid, out) }
+}
+
+impl Miniport {
+    /// `QueryInterface` for either interface: `IPowerNotify` is the second
+    /// vtable pointer, everything else (IUnknown included: one identity) the first.
+    ///
+    /// # Safety
+    /// `iid` is null or readable, `out` null or writable (QueryInterface's contract).
+    unsafe fn query(&self, iid: *const GUID, out: *mut PVOID) -> NTSTATUS {
+        // SAFETY: null or a readable GUID (caller's contract).
+        let wants_power = unsafe { iid.as_ref() } == Some(&IID_IPowerNotify);
+        let (target, interfaces): (PVOID, &[GUID]) = if wants_power {
+            (
+                core::ptr::from_ref(&self.power).cast_mut().cast(),
+                &[IID_IPowerNotify],
+            )
+        } else {
+            (
+                core::ptr::from_ref(&self.interface).cast_mut().cast(),
+                &INTERFACES,
+            )
+        };
+        // SAFETY: forwarded arguments; add_ref adds one reference to this live object.
+        // Any IRQL ≤ DISPATCH_LEVEL.
+        unsafe {
+            query_interface(target, iid, out, interfaces, || {
+                self.refs.add_ref();
+            })
+        }
+    }
+
+    /// The object behind its `IPowerNotify` pointer.
+    ///
+    /// # Safety
+    /// `this` is the `power` field of a live `Miniport`.
+    unsafe fn from_power<'a>(this: *mut IPowerNotify) -> &'a Self {
+        let object = this.wrapping_byte_sub(core::mem::offset_of!(Self, power));
+        // SAFETY: `power` sits at that offset inside a live Miniport (caller's contract).
+        unsafe { &*object.cast::<Self>() }
+    }
+
+    /// Brings the card back into UART mode after the device was powered down: the
+    /// interrupt is disconnected around it (init reads the ACKs itself). PASSIVE_LEVEL.
+    fn power_up(&self) {
+        let Some(setup) = self.setup() else {
+            return;
+        };
+        let sync = self.interrupt();
+        if let Some(sync) = sync {
+            // SAFETY: our connected interrupt object; PASSIVE_LEVEL.
+            let vtable = unsafe { crate::com::vtable(sync.as_ptr()) };
+            // SAFETY: Disconnect at PASSIVE_LEVEL; no ISR runs until Connect.
+            unsafe { (vtable.Disconnect)(sync.as_ptr()) };
+        }
+        let mut io = setup.io;
+        let init = mpu401::initialize(&mut io, &mut StallDelay, &InitBudget::DEFAULT);
+        if init.is_err() {
+            crate::trace::trace(
+                dmus_sys::imports::DPFLTR_ERROR_LEVEL,
+                "MPU-401 did not come back after power-up",
+            );
+        }
+        if let Some(sync) = sync {
+            // SAFETY: as above.
+            let vtable = unsafe { crate::com::vtable(sync.as_ptr()) };
+            // SAFETY: reconnects the routine registered in Init; PASSIVE_LEVEL.
+            let status = unsafe { (vtable.Connect)(sync.as_ptr()) };
+            if !NT_SUCCESS(status) {
+                crate::trace::trace(
+                    dmus_sys::imports::DPFLTR_ERROR_LEVEL,
+                    "MPU-401 interrupt did not reconnect after power-up",
+                );
+            }
+        }
+    }
+}
+
+unsafe extern "system" fn power_query_interface(
+    this: *mut IUnknown,
+    iid: *const GUID,
+    out: *mut PVOID,
+) -> NTSTATUS {
+    // SAFETY: called through POWER_VTABLE: `this` is a live miniport's `power` field.
+    let miniport = unsafe { Miniport::from_power(this.cast()) };
+    // SAFETY: forwarded QueryInterface arguments.
+    unsafe { miniport.query(iid, out) }
+}
+
+unsafe extern "system" fn power_add_ref(this: *mut IUnknown) -> u32 {
+    // SAFETY: as in power_query_interface.
+    unsafe { Miniport::from_power(this.cast()) }.refs.add_ref()
+}
+
+unsafe extern "system" fn power_release(this: *mut IUnknown) -> u32 {
+    let object = this.wrapping_byte_sub(core::mem::offset_of!(Miniport, power));
+    // SAFETY: the same object through its first interface, which Release frees
+    // when this was the last reference.
+    unsafe { release_thunk(object) }
+}
+
+/// `IPowerNotify::PowerChangeNotify` (PASSIVE_LEVEL): on the way back to D0 the
+/// card is re-initialised, as it may have lost its UART mode while off.
+unsafe extern "system" fn power_change_notify(this: *mut IPowerNotify, state: POWER_STATE) {
+    // SAFETY: called through POWER_VTABLE on a live miniport.
+    let miniport = unsafe { Miniport::from_power(this) };
+    // SAFETY: PortCls passes a device power state (the DeviceState member); any
+    // bit pattern is a valid i32.
+    let device_state = unsafe { state.DeviceState };
+    let previous = miniport.power_state.swap(device_state, Ordering::AcqRel);
+    if device_state == PowerDeviceD0
+        && previous != PowerDeviceD0
+        && previous != PowerDeviceUnspecified
+    {
+        miniport.power_up();
     }
 }
 
