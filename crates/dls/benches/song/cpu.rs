@@ -9,7 +9,10 @@
 pub fn thread_cpu_seconds() -> Option<f64> {
     let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
-    #[allow(clippy::cast_precision_loss, reason = "nanoseconds below 2^52 are exact")]
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "nanoseconds below 2^52 are exact"
+    )]
     Some(ns as f64 / 1e9)
 }
 

@@ -10,6 +10,7 @@
 //! - [`rms_envelope`], [`correlation`]: the sound-alike measure.
 #![allow(
     dead_code,
+    unused_imports,
     reason = "the bench, the test and the example each use a different part of the module"
 )]
 

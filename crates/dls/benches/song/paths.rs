@@ -20,4 +20,3 @@ pub fn bank_path() -> PathBuf {
 pub fn midi_path(name: &str) -> PathBuf {
     PathBuf::from(MIDI_DIR).join(name)
 }
-

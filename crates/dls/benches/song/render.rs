@@ -69,7 +69,10 @@ impl Song {
     /// The length in seconds.
     #[must_use]
     pub fn seconds(&self) -> f64 {
-        #[allow(clippy::cast_precision_loss, reason = "frame counts are far below 2^52")]
+        #[allow(
+            clippy::cast_precision_loss,
+            reason = "frame counts are far below 2^52"
+        )]
         let frames = self.frames as f64;
         frames / f64::from(RATE)
     }
@@ -77,7 +80,8 @@ impl Song {
 
 /// The output frame of a timeline time (100 ns units), rounded to the nearest.
 fn frame_at(time_100ns: u64) -> u64 {
-    let scaled = u128::from(time_100ns) * u128::from(RATE) + u128::from(TIMELINE_UNITS_PER_SECOND / 2);
+    let scaled =
+        u128::from(time_100ns) * u128::from(RATE) + u128::from(TIMELINE_UNITS_PER_SECOND / 2);
     u64::try_from(scaled / u128::from(TIMELINE_UNITS_PER_SECOND)).unwrap_or(u64::MAX)
 }
 

@@ -1,0 +1,219 @@
+//! The rdmus DLS synth next to FluidSynth on real songs and the shared GM bank: for each file,
+//! the correlation of the two renders' RMS envelopes (50 ms windows, mono mix) and both
+//! real-time factors (audio seconds / CPU seconds), measured in the same run.
+//!
+//! `cargo bench -p dls --bench vs_fluidsynth [-- FILE.mid ...]` (names in the shared jazz-soft
+//! directory or paths; `RDMUS_BANK` picks another bank). Needs `/work/shared` and Debian's
+//! `fluidsynth` (`apt-get update && apt-get install -y fluidsynth`); without them it says so
+//! and skips. The renders are left in `$TMPDIR/rdmus-vs-fluidsynth/` to listen to.
+//!
+//! Timing: rdmus renders in this thread (`/proc/thread-self/schedstat`); FluidSynth is a
+//! `fluidsynth -ni` fast-render child (`/proc/self/stat` children's times, 10 ms ticks). Its
+//! start-up (libinstpatch loading the 5 MB bank) is measured on an empty song and subtracted
+//! for the "render" factor; the "with load" factors count the bank load on both sides.
+#![allow(missing_docs)] // Bench binary.
+
+#[path = "song/mod.rs"]
+mod song;
+
+use song::{FluidError, FluidRun, Song};
+use std::path::{Path, PathBuf};
+
+/// Long files with many instruments (melodic, chords on every channel, every drum).
+const FILES: &[&str] = &[
+    "test-all-gm-sounds.mid",
+    "test-multichannel-chords-0.mid",
+    "test-multichannel-chords-3.mid",
+    "test-all-gm-percussion.mid",
+    "test-karaoke-kar.mid",
+];
+
+/// A format-0 file with one empty track: FluidSynth's start-up cost.
+const EMPTY_SMF: &[u8] = &[
+    b'M', b'T', b'h', b'd', 0, 0, 0, 6, 0, 0, 0, 1, 0, 96, b'M', b'T', b'r', b'k', 0, 0, 0, 4, 0,
+    0xff, 0x2f, 0,
+];
+
+struct Row {
+    name: String,
+    seconds: f64,
+    events: usize,
+    correlation: Option<f64>,
+    rdmus_cpu: f64,
+    fluid: FluidRun,
+}
+
+fn main() {
+    let bank = song::bank_path();
+    let Ok(bank_bytes) = std::fs::read(&bank) else {
+        println!(
+            "vs_fluidsynth: skipped: bank {} not readable (needs /work/shared)",
+            bank.display()
+        );
+        return;
+    };
+    let out_dir = std::env::temp_dir().join("rdmus-vs-fluidsynth");
+    if let Err(e) = std::fs::create_dir_all(&out_dir) {
+        println!("vs_fluidsynth: skipped: {}: {e}", out_dir.display());
+        return;
+    }
+    let names: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let names: Vec<String> = if names.is_empty() {
+        FILES.iter().map(|s| (*s).to_owned()).collect()
+    } else {
+        names
+    };
+
+    let load_start = song::thread_cpu_seconds();
+    let store = match song::load_bank(&bank_bytes) {
+        Ok(store) => store,
+        Err(e) => {
+            println!("vs_fluidsynth: the bank does not load: {e}");
+            std::process::exit(1);
+        }
+    };
+    let rdmus_load = song::thread_cpu_seconds()
+        .zip(load_start)
+        .map_or(0.0, |(b, a)| b - a);
+
+    let fluid_startup = match fluid_startup(&bank, &out_dir) {
+        Ok(run) => run.cpu_seconds,
+        Err(e @ FluidError::NotInstalled(_)) => {
+            println!("vs_fluidsynth: skipped: {e}");
+            return;
+        }
+        Err(e) => {
+            println!("vs_fluidsynth: {e}");
+            std::process::exit(1);
+        }
+    };
+    println!(
+        "bank {}: rdmus load (parse + build + download) {rdmus_load:.3} CPU s; FluidSynth start-up on an empty song {fluid_startup:.2} CPU s",
+        bank.display()
+    );
+
+    let mut rows = Vec::new();
+    for name in &names {
+        match measure(name, &bank, &store, &out_dir) {
+            Ok(row) => rows.push(row),
+            Err(e) => println!("{name}: {e}"),
+        }
+    }
+    print_table(&rows, rdmus_load, fluid_startup);
+}
+
+fn fluid_startup(bank: &Path, out_dir: &Path) -> Result<FluidRun, FluidError> {
+    let empty = out_dir.join("empty.mid");
+    std::fs::write(&empty, EMPTY_SMF).map_err(|e| FluidError::Failed(e.to_string()))?;
+    song::fluidsynth(bank, &empty, &out_dir.join("empty.fluidsynth.wav"))
+}
+
+fn midi_file(name: &str) -> PathBuf {
+    let path = PathBuf::from(name);
+    if path.is_file() {
+        path
+    } else {
+        song::midi_path(name)
+    }
+}
+
+fn measure(
+    name: &str,
+    bank: &Path,
+    store: &dls::download::InstrumentStore<Vec<u8>>,
+    out_dir: &Path,
+) -> Result<Row, String> {
+    let midi = midi_file(name);
+    let bytes = std::fs::read(&midi).map_err(|e| format!("{}: {e}", midi.display()))?;
+    let stem = midi
+        .file_stem()
+        .map_or_else(|| "song".into(), |s| s.to_string_lossy().into_owned());
+    let song = Song::read(&bytes)?;
+
+    let start = song::thread_cpu_seconds().ok_or("no thread CPU time in /proc")?;
+    let ours = song::render(store, &song);
+    let rdmus_cpu = song::thread_cpu_seconds().ok_or("no thread CPU time in /proc")? - start;
+    song::write_wav(
+        &out_dir.join(format!("{stem}.rdmus.wav")),
+        2,
+        song::RATE,
+        &ours,
+    )?;
+
+    let reference = out_dir.join(format!("{stem}.fluidsynth.wav"));
+    let fluid = song::fluidsynth(bank, &midi, &reference).map_err(|e| e.to_string())?;
+    let (channels, rate, theirs) = song::read_wav(&reference)?;
+    if rate != song::RATE {
+        return Err(format!(
+            "{}: {rate} Hz, asked for {}",
+            reference.display(),
+            song::RATE
+        ));
+    }
+    let correlation = song::correlation(
+        &song::rms_envelope(&ours, 2, song::RATE, song::WINDOW_MS),
+        &song::rms_envelope(&theirs, channels, rate, song::WINDOW_MS),
+    );
+    Ok(Row {
+        name: name.to_owned(),
+        seconds: song.seconds(),
+        events: song.events.len(),
+        correlation,
+        rdmus_cpu,
+        fluid,
+    })
+}
+
+fn print_table(rows: &[Row], rdmus_load: f64, fluid_startup: f64) {
+    println!();
+    println!(
+        "{:<34} {:>7} {:>6} {:>6} | {:>9} {:>9} {:>6} | {:>9} {:>9} {:>6}",
+        "file",
+        "audio s",
+        "events",
+        "corr",
+        "rdmus RTF",
+        "fluid RTF",
+        "ratio",
+        "rdmus+ld",
+        "fluid+ld",
+        "ratio"
+    );
+    let rtf = |audio: f64, cpu: f64| {
+        if cpu > 0.0 {
+            audio / cpu
+        } else {
+            f64::INFINITY
+        }
+    };
+    for r in rows {
+        let ours = rtf(r.seconds, r.rdmus_cpu);
+        let theirs = rtf(r.seconds, (r.fluid.cpu_seconds - fluid_startup).max(0.0));
+        let ours_loaded = rtf(r.seconds, r.rdmus_cpu + rdmus_load);
+        let theirs_loaded = rtf(r.seconds, r.fluid.cpu_seconds);
+        let corr = r
+            .correlation
+            .map_or_else(|| "n/a".to_owned(), |c| format!("{c:.3}"));
+        println!(
+            "{:<34} {:>7.1} {:>6} {:>6} | {:>9.1} {:>9.1} {:>6.2} | {:>9.1} {:>9.1} {:>6.2}",
+            r.name,
+            r.seconds,
+            r.events,
+            corr,
+            ours,
+            theirs,
+            ours / theirs,
+            ours_loaded,
+            theirs_loaded,
+            ours_loaded / theirs_loaded
+        );
+    }
+    println!();
+    println!(
+        "corr: RMS envelopes ({} ms, mono) of rdmus and FluidSynth, goal >= 0.85. RTF = audio s / CPU s; ratio = rdmus / FluidSynth, goal >= 2. \"+ld\": bank load counted (FluidSynth: its whole process).",
+        song::WINDOW_MS
+    );
+}
