@@ -2,7 +2,7 @@
 //! events from the port's allocator and sent to the capture sink.
 //!
 //! Bytes arrive in the miniport's input ring with one timestamp each (the
-//! ISR's, or the poll timer's when the card has no IRQ). [`CaptureStream::pump`]
+//! ISR's, or the poll timer's when the card has no IRQ). `CaptureStream::pump`
 //! (DISPATCH_LEVEL: the miniport's `Service`, a `PutMessage(NULL)` from the
 //! port, or the poll timer) takes them out in batches under the interrupt
 //! lock, parses them with mxf's parser — running status, realtime bytes

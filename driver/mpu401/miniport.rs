@@ -9,7 +9,7 @@
 //! `Init` once (PASSIVE_LEVEL) with the adapter's resources, which brings the
 //! card into UART mode *before* the interrupt is connected (mpu401's rule),
 //! then creates the service group and, when the list has an IRQ, an
-//! `IInterruptSync` with [`isr`] as its first routine. Without an IRQ the
+//! `IInterruptSync` with its ISR (`isr`) as its first routine. Without an IRQ the
 //! capture stream polls the card from a timer instead. Streams hold a
 //! reference to the miniport, so it outlives them.
 
