@@ -1,7 +1,9 @@
 //! The MPU-401 miniport COM object (`IMiniportDMus`).
 //!
-//! Layout (style.md, windows-rs): `#[repr(C)]`, the interface (its vtable
-//! pointer) first, then the reference count and the state. The object lives
+//! Layout (style.md, windows-rs): `#[repr(C)]`, one vtable pointer per
+//! interface first (`IMiniportDMus`, then `IPowerNotify`, whose thunks step
+//! back to the object by the field's offset), then the reference count and
+//! the state; `IUnknown` is always the first pointer (one COM identity). The object lives
 //! in nonpaged pool ([`pool_box`]) and is freed by the `Release` that drops
 //! the last reference.
 //!
