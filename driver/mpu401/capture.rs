@@ -274,8 +274,9 @@ impl CaptureStream {
         self.inner.lock().stats
     }
 
-    /// Moves input from the ring to the sink. DISPATCH_LEVEL; bounded by the
-    /// ring's size.
+    /// Moves input from the card and the ring to the sink. DISPATCH_LEVEL;
+    /// bounded by [`PUMP_BATCHES`] batches of [`BATCH`] bytes (more waiting
+    /// input asks the port for another service).
     pub(crate) fn pump(&self) {
         let mut inner = self.inner.lock();
         // SAFETY: the miniport outlives its streams.

@@ -152,7 +152,8 @@ impl RenderStream {
         let RenderInner { engine, allocator } = &mut *inner;
         let outcome = engine.service(now, &mut io, allocator);
         if let (Some(timer), Some(at)) = (&self.timer, outcome.wake_at) {
-            timer.arm(at.saturating_sub(now));
+            // Relative to the clock after the card's polls, which took time.
+            timer.arm(at.saturating_sub(self.clock.now()));
         }
     }
 }
