@@ -133,6 +133,7 @@ fn a_real_file_with_chords_and_sysex_plays_exactly_and_in_order() {
     let _lock = driver_lock();
     play_file("test-multichannel-chords-0.mid");
     play_file("test-running-status-sysex.mid");
+    play_file("test-karaoke-kar.mid");
 }
 
 #[test]
