@@ -25,7 +25,7 @@ use mxf::Chain;
 use super::hardware::CardIo;
 use super::miniport::{Miniport, Setup};
 use super::properties::StreamReport;
-use super::render_engine::{RenderConfig, RenderEngine};
+use super::render_engine::{RenderConfig, RenderEngine, TimerLead};
 use super::time::StreamKind;
 use crate::miniport::allocator::Allocator;
 use crate::miniport::clock::MasterClock;
@@ -39,6 +39,10 @@ use crate::miniport::timer::StreamTimer;
 struct RenderInner {
     engine: RenderEngine,
     allocator: Allocator,
+    /// The master time the timer was last armed for.
+    armed_for: Option<i64>,
+    /// How late the timer fires, and so how early events may go.
+    lead: TimerLead,
 }
 
 /// A render stream on pin 0 (legacy MIDI) or 1 (DirectMusic).
@@ -106,6 +110,8 @@ impl RenderStream {
             inner: SpinLock::new(RenderInner {
                 engine: RenderEngine::new(RenderConfig::DEFAULT),
                 allocator,
+                armed_for: None,
+                lead: TimerLead::default(),
             }),
         })?;
         // SAFETY: the callbacks run at DISPATCH_LEVEL with the stream, which
@@ -144,16 +150,30 @@ impl RenderStream {
         }
     }
 
-    /// Services the engine and re-arms the timer. IRQL ≤ DISPATCH_LEVEL.
-    fn service(&self) {
+    /// Services the engine and re-arms the timer; `from_timer` when the timer's
+    /// own callback calls, which teaches the lead how late it fired. IRQL ≤
+    /// DISPATCH_LEVEL.
+    fn service(&self, from_timer: bool) {
         let mut inner = self.inner.lock();
         let now = self.clock.now();
         let mut io = self.io;
-        let RenderInner { engine, allocator } = &mut *inner;
+        let RenderInner {
+            engine,
+            allocator,
+            armed_for,
+            lead,
+        } = &mut *inner;
+        if from_timer {
+            if let Some(at) = armed_for.take() {
+                lead.observe(at, now);
+            }
+        }
+        engine.set_lead(lead.lead());
         let outcome = engine.service(now, &mut io, allocator);
         if let (Some(timer), Some(at)) = (&self.timer, outcome.wake_at) {
             // Relative to the clock after the card's polls, which took time.
             timer.arm(at.saturating_sub(self.clock.now()));
+            *armed_for = Some(at);
         }
     }
 }
@@ -173,12 +193,12 @@ impl Drop for RenderStream {
 
 unsafe extern "system" fn on_timer(_timer: *mut EX_TIMER, context: PVOID) {
     // SAFETY: the context is the stream, alive until its timer is deleted. DISPATCH_LEVEL.
-    unsafe { &*context.cast::<RenderStream>() }.service();
+    unsafe { &*context.cast::<RenderStream>() }.service(true);
 }
 
 unsafe extern "system" fn on_dpc(_dpc: *mut KDPC, context: PVOID, _a: PVOID, _b: PVOID) {
     // SAFETY: as in on_timer.
-    unsafe { &*context.cast::<RenderStream>() }.service();
+    unsafe { &*context.cast::<RenderStream>() }.service(true);
 }
 
 unsafe extern "system" fn query_interface_thunk(
@@ -232,7 +252,9 @@ unsafe extern "system" fn set_state(this: *mut IMXF, state: KSSTATE) -> NTSTATUS
     {
         let mut inner = stream.inner.lock();
         let now = stream.clock.now();
-        let RenderInner { engine, allocator } = &mut *inner;
+        let RenderInner {
+            engine, allocator, ..
+        } = &mut *inner;
         engine.set_state(state, now, allocator);
     }
     if state == KSSTATE_STOP {
@@ -240,7 +262,7 @@ unsafe extern "system" fn set_state(this: *mut IMXF, state: KSSTATE) -> NTSTATUS
             timer.cancel();
         }
     }
-    stream.service();
+    stream.service(false);
     STATUS_SUCCESS
 }
 
@@ -252,10 +274,12 @@ unsafe extern "system" fn put_message(this: *mut IMXF, event: PDMUS_KERNEL_EVENT
     let chain = unsafe { Chain::from_raw(event) };
     let accepted = {
         let mut inner = stream.inner.lock();
-        let RenderInner { engine, allocator } = &mut *inner;
+        let RenderInner {
+            engine, allocator, ..
+        } = &mut *inner;
         engine.put(chain, allocator)
     };
-    stream.service();
+    stream.service(false);
     match accepted {
         Ok(()) => STATUS_SUCCESS,
         Err(_) => STATUS_IO_DEVICE_ERROR,

@@ -103,6 +103,38 @@ pub struct RenderEngine {
     writer: PacedWriter,
     fault: Option<RenderError>,
     stats: RenderStats,
+    /// How early (100 ns) events may be taken as due: see [`TimerLead`].
+    lead: i64,
+}
+
+/// How late the stream's timer fires, learnt from its callbacks, and the lead
+/// that centres the error: a timer quantised to a grid of `q` fires up to `q`
+/// after the time asked for, so an event sent when its time minus `q/2` has
+/// passed reaches the wire within `±q/2` of its time instead of `0..q` late.
+/// The lead is at most [`TimerLead::MAX`]; the learnt lateness decays, so a
+/// finer timer later (another driver raising the resolution) shrinks it again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TimerLead {
+    worst: i64,
+}
+
+impl TimerLead {
+    /// The largest lead: half a millisecond.
+    pub const MAX: i64 = 5_000;
+
+    /// Records that a callback armed for `armed_for` ran at `now`.
+    pub fn observe(&mut self, armed_for: i64, now: i64) {
+        let late = now.saturating_sub(armed_for).clamp(0, 2 * Self::MAX);
+        let decayed = self.worst - self.worst / 64;
+        self.worst = late.max(decayed);
+    }
+
+    /// The lead to use now.
+    #[must_use]
+    pub const fn lead(&self) -> i64 {
+        let half = self.worst / 2;
+        if half < Self::MAX { half } else { Self::MAX }
+    }
 }
 
 impl RenderEngine {
@@ -124,7 +156,13 @@ impl RenderEngine {
                 services: 0,
                 max_polls_in_one_service: 0,
             },
+            lead: 0,
         }
+    }
+
+    /// Takes events as due `lead` (100 ns, ≥ 0) before their time.
+    pub fn set_lead(&mut self, lead: i64) {
+        self.lead = lead.max(0);
     }
 
     /// The counters.
@@ -208,7 +246,7 @@ impl RenderEngine {
         self.stats.services += 1;
         let running = self.queue.state() == KSSTATE_RUN;
         if running && self.fault.is_none() {
-            let newly_due = self.queue.pop_due(master_now);
+            let newly_due = self.queue.pop_due(master_now.saturating_add(self.lead));
             self.due.push_back(newly_due);
         }
         let mut budget = self.config.max_polls;
@@ -273,7 +311,8 @@ impl RenderEngine {
         let next = if self.fault.is_some() {
             None
         } else {
-            match (retry, self.queue.next_due()) {
+            let next_due = self.queue.next_due().map(|due| due - self.lead);
+            match (retry, next_due) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             }
@@ -544,6 +583,42 @@ mod tests {
         let calls = run(&mut engine, &mut card, &mut pool, 3_200);
         assert_eq!((calls, engine.stats().events_filtered), (3, 200));
         assert!(card.wire.is_empty());
+        pool.check().unwrap();
+    }
+
+    #[test]
+    fn the_lead_centres_a_quantised_timer() {
+        let mut lead = super::TimerLead::default();
+        assert_eq!(lead.lead(), 0, "no lead before any callback");
+        lead.observe(1_000, 8_000);
+        assert_eq!(lead.lead(), 3_500, "half the lateness seen");
+        lead.observe(1_000, 1_000_000);
+        assert_eq!(lead.lead(), super::TimerLead::MAX, "bounded");
+        for _ in 0..400 {
+            lead.observe(0, 0);
+        }
+        assert!(
+            lead.lead() < 100,
+            "decays once timers are exact: {}",
+            lead.lead()
+        );
+
+        let mut pool = pool();
+        let mut card = Card::new(4);
+        let mut engine = running_engine(&mut pool);
+        engine.set_lead(3_000);
+        engine
+            .put(note(&mut pool, 10_000, &[0x90, 60, 100]), &mut pool)
+            .unwrap();
+        assert_eq!(engine.service(0, &mut card, &mut pool).wake_at, Some(7_000));
+        card.advance(7_000);
+        assert_eq!(engine.service(7_000, &mut card, &mut pool).wake_at, None);
+        card.advance(20_000);
+        assert_eq!(
+            card.wire[0],
+            (7_020, 0x90),
+            "sent at its time minus the lead"
+        );
         pool.check().unwrap();
     }
 

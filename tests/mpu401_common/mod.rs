@@ -152,22 +152,23 @@ pub fn wire_messages(wire: &[(u64, u8)]) -> Vec<Vec<u8>> {
     out
 }
 
-/// The worst lateness (100 ns) of a message's first byte against the ideal wire: each
-/// message starts at its due time or when the previous one has left the wire, whichever is
-/// later (320 µs a byte). `wire` holds exactly the messages' bytes, in order.
-pub fn ideal_lateness(wire: &[(u64, u8)], messages: &[Message], run_start: i64) -> i64 {
+/// How far (100 ns) each message's first byte is from the ideal wire, as (earliest, latest):
+/// ideally each message starts at its due time or when the previous one has left the wire,
+/// whichever is later (320 µs a byte). `wire` holds exactly the messages' bytes, in order.
+pub fn ideal_error(wire: &[(u64, u8)], messages: &[Message], run_start: i64) -> (i64, i64) {
     let mut ideal_free = 0i64;
     let mut at = 0usize;
-    let mut worst = 0i64;
+    let (mut earliest, mut latest) = (i64::MAX, i64::MIN);
     for message in messages {
         let due = run_start + message.time;
         let ideal = due.max(ideal_free);
         let actual = i64::try_from(wire[at].0).unwrap();
-        worst = worst.max(actual - ideal);
+        earliest = earliest.min(actual - ideal);
+        latest = latest.max(actual - ideal);
         ideal_free = ideal + 3_200 * i64::try_from(message.bytes.len()).unwrap();
         at += message.bytes.len();
     }
-    worst
+    (earliest, latest)
 }
 
 /// Where the shared test data lives (`../shared` beside the repository), if it is there.
