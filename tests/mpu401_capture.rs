@@ -145,3 +145,51 @@ fn input_outside_run_and_pause_is_thrown_away() {
     pin.close();
     rig.finish();
 }
+
+#[test]
+fn a_long_sysex_arrives_whole_in_pieces() {
+    let _lock = driver_lock();
+    let rig = Rig::start(MachineConfig::default());
+    let pin = rig
+        .filter()
+        .open_pin(CAPTURE_PIN, PinFormat::DirectMusic)
+        .expect("the capture pin opens");
+    pin.set_state(KSSTATE_RUN).expect("RUN");
+    let sysex: Vec<u8> = core::iter::once(0xF0)
+        .chain((0..300u32).map(|i| u8::try_from(i % 128).unwrap()))
+        .chain(core::iter::once(0xF7))
+        .collect();
+    let at = rig.machine.now() + ms(1);
+    rig.machine.inject_midi_input(at, &sysex);
+    rig.machine
+        .inject_midi_input(at + 3_200 * 302, &[0x90, 1, 2]);
+    rig.machine.run_for(ms(150));
+    let read = pin.read(8_192).expect("read");
+    pin.set_state(KSSTATE_STOP).expect("STOP");
+    pin.close();
+    let records = read_dmus(&read.data, read.presentation_time.expect("captured"));
+    let (note, pieces) = records.split_last().expect("records");
+    assert_eq!(
+        note.bytes,
+        [0x90, 1, 2],
+        "the note after the sysex comes last"
+    );
+    let joined: Vec<u8> = pieces
+        .iter()
+        .flat_map(|r| r.bytes.iter().copied())
+        .collect();
+    assert_eq!(
+        joined,
+        sysex,
+        "every byte, in order, across {} pieces",
+        pieces.len()
+    );
+    // Each piece is stamped by its own first byte.
+    let mut offset = 0;
+    for piece in pieces {
+        let want = arrival(at, offset);
+        assert!((piece.time - want).abs() <= 500, "{piece:02x?} vs {want}");
+        offset += piece.bytes.len();
+    }
+    rig.finish();
+}

@@ -10,7 +10,9 @@
 //! up, so a message is split between DPCs only when the FIFO forces it (a
 //! one-byte FIFO holds two bytes of a note-on: the third waits one wire byte,
 //! 320 µs, and goes out on the next call). What is left waits for the next
-//! call, which the caller arms for [`ServiceOutcome::wake_at`].
+//! call, which the caller arms for [`ServiceOutcome::wake_at`]. Events count
+//! as due [`TimerLead`] early: half of how late the caller's timer has been
+//! firing, so a timer quantised to 1 ms errs by ±0.5 ms rather than 0..1 ms.
 //!
 //! Packages are opened in place (their events play in order, atomically with
 //! respect to other events because nothing is inserted into the due chain
