@@ -156,3 +156,26 @@ fn a_card_with_a_deep_fifo_plays_chords_back_to_back() {
     let worst = play(config, PinFormat::DirectMusic, 1, &phrase());
     assert!(worst <= 10_000, "worst error: {worst}");
 }
+
+#[test]
+fn the_same_scenario_gives_the_same_wire_bit_for_bit() {
+    let _lock = driver_lock();
+    let run = || {
+        let rig = Rig::start(original_card());
+        let pin = rig
+            .filter()
+            .open_pin(1, PinFormat::DirectMusic)
+            .expect("open");
+        pin.set_state(KSSTATE_RUN).expect("RUN");
+        pin.write(0, &dmus_buffer(&phrase())).expect("write");
+        rig.machine.run_for(ms(600));
+        pin.set_state(KSSTATE_STOP).expect("STOP");
+        pin.close();
+        let wire = rig.machine.wire_log();
+        rig.finish();
+        wire
+    };
+    let first = run();
+    assert!(!first.is_empty());
+    assert_eq!(first, run());
+}
