@@ -7,7 +7,7 @@ use common::{gm_bank, small_collection};
 use dls::download::build::build_collection;
 use dls::download::{Articulation, InstrumentStore};
 use dls::model::{ArticulationLevel, Connection, ConnectionBlock, Patch};
-use dls::synth::articulation::{NoteParams, note_params};
+use dls::synth::articulation::{FilterParams, NoteParams, note_params};
 use dls::synth::envelope::EnvelopeParams;
 use dls::synth::fixed::TIME_CENTS_ZERO;
 use dls::synth::modulation::LfoParams;
@@ -15,9 +15,9 @@ use dls::synth::voice::{LoopMode, Voice};
 use dls::wire::file::DlsFile;
 use dmus_sys::dls::{
     CONN_DST_EG1_ATTACKTIME, CONN_DST_EG1_DECAYTIME, CONN_DST_EG1_SUSTAINLEVEL,
-    CONN_DST_EG2_ATTACKTIME, CONN_DST_EG2_SUSTAINLEVEL, CONN_DST_GAIN, CONN_DST_LFO_FREQUENCY,
-    CONN_DST_LFO_STARTDELAY, CONN_DST_PITCH, CONN_SRC_EG2, CONN_SRC_KEYNUMBER,
-    CONN_SRC_KEYONVELOCITY, CONN_SRC_LFO, CONN_SRC_NONE, CONN_SRC_VIBRATO,
+    CONN_DST_EG2_ATTACKTIME, CONN_DST_EG2_SUSTAINLEVEL, CONN_DST_FILTER_CUTOFF, CONN_DST_FILTER_Q,
+    CONN_DST_GAIN, CONN_DST_LFO_FREQUENCY, CONN_DST_LFO_STARTDELAY, CONN_DST_PITCH, CONN_SRC_EG2,
+    CONN_SRC_KEYNUMBER, CONN_SRC_KEYONVELOCITY, CONN_SRC_LFO, CONN_SRC_NONE, CONN_SRC_VIBRATO,
 };
 
 fn store_of(bytes: &[u8]) -> InstrumentStore<Vec<u8>> {
@@ -99,7 +99,13 @@ fn note_params_follow_the_dls_rules() {
     assert_eq!(p.pitch_cents, -5);
     // Gain: -10 (sample) + 60 (global) + 480 (explicit velocity connection replaces the curve).
     assert_eq!(p.attenuation_cb, 10 + 60 + 480);
+}
 
+#[test]
+fn modulators_and_filter_come_from_connections() {
+    let store = store_of(&small_collection());
+    let piano = store.instrument(Patch(0x0001_0205)).unwrap();
+    let region = &piano.regions[0];
     // Modulators: depths, LFO frequency and delay, and EG2 land in the modulation parameters.
     let mut modulated = region.clone();
     modulated.articulation = Some(dls2(vec![
@@ -123,6 +129,12 @@ fn note_params_follow_the_dls_rules() {
         constant(CONN_DST_LFO_STARTDELAY, -1200),
         constant(CONN_DST_EG2_ATTACKTIME, 0),
         constant(CONN_DST_EG2_SUSTAINLEVEL, 250),
+        constant(CONN_DST_FILTER_CUTOFF, 8875),
+        constant(CONN_DST_FILTER_Q, 70),
+        Connection {
+            source: CONN_SRC_EG2,
+            ..constant(CONN_DST_FILTER_CUTOFF, 5168)
+        },
     ]));
     let m = note_params(None, &modulated, 60, 100).modulation;
     assert_eq!(
@@ -142,6 +154,19 @@ fn note_params_follow_the_dls_rules() {
             m.pitch_envelope.sustain_permille
         ),
         (0, 250)
+    );
+    assert_eq!(m.eg2_to_cutoff_cents, 5168);
+    assert_eq!(
+        note_params(None, &modulated, 60, 100).filter,
+        Some(FilterParams {
+            cutoff_cents: 8875,
+            resonance_cb: 70
+        })
+    );
+    assert_eq!(
+        note_params(None, region, 60, 100).filter,
+        None,
+        "no cutoff, no filter"
     );
     // Modulators do not touch the static values.
     let q = note_params(None, &modulated, 60, 100);

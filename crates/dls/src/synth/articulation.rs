@@ -4,8 +4,9 @@
 //! from key number or key-on velocity (linear, with the DLS2 source bipolar/invert bits) to the
 //! EG1 and EG2 times and sustain levels, the LFO and vibrato frequencies and delays, gain, pitch
 //! and pan; and the modulators LFO → pitch, LFO → gain, vibrato → pitch and EG2 → pitch (their
-//! depth, taken from the scale). Controller sources, controls other than none, the filter and
-//! the effect sends are ignored. A region's connection replaces the instrument's
+//! depth, taken from the scale); the filter cutoff (a constant sets it, key and velocity move
+//! it, EG2 and the LFO modulate it) and resonance. Controller sources, controls other than
+//! none and the effect sends are ignored. A region's connection replaces the instrument's
 //! connection with the same source, control and destination; the others add up.
 //!
 //! The implied DLS connections apply unless the articulation states its own: key number to
@@ -24,10 +25,10 @@ use dmus_sys::dls::{
     CONN_DST_ATTENUATION, CONN_DST_EG1_ATTACKTIME, CONN_DST_EG1_DECAYTIME, CONN_DST_EG1_DELAYTIME,
     CONN_DST_EG1_HOLDTIME, CONN_DST_EG1_RELEASETIME, CONN_DST_EG1_SUSTAINLEVEL,
     CONN_DST_EG2_ATTACKTIME, CONN_DST_EG2_DECAYTIME, CONN_DST_EG2_DELAYTIME, CONN_DST_EG2_HOLDTIME,
-    CONN_DST_EG2_RELEASETIME, CONN_DST_EG2_SUSTAINLEVEL, CONN_DST_LFO_FREQUENCY,
-    CONN_DST_LFO_STARTDELAY, CONN_DST_PAN, CONN_DST_PITCH, CONN_DST_VIB_FREQUENCY,
-    CONN_DST_VIB_STARTDELAY, CONN_SRC_EG2, CONN_SRC_KEYNUMBER, CONN_SRC_KEYONVELOCITY,
-    CONN_SRC_LFO, CONN_SRC_NONE, CONN_SRC_VIBRATO,
+    CONN_DST_EG2_RELEASETIME, CONN_DST_EG2_SUSTAINLEVEL, CONN_DST_FILTER_CUTOFF, CONN_DST_FILTER_Q,
+    CONN_DST_LFO_FREQUENCY, CONN_DST_LFO_STARTDELAY, CONN_DST_PAN, CONN_DST_PITCH,
+    CONN_DST_VIB_FREQUENCY, CONN_DST_VIB_STARTDELAY, CONN_SRC_EG2, CONN_SRC_KEYNUMBER,
+    CONN_SRC_KEYONVELOCITY, CONN_SRC_LFO, CONN_SRC_NONE, CONN_SRC_VIBRATO,
 };
 
 /// DLS2 `usTransform` bit: the source is bipolar (0..1 maps to -1..1).
@@ -50,6 +51,17 @@ pub struct NoteParams {
     pub envelope: EnvelopeParams,
     /// LFOs and the pitch envelope, and how deep they reach.
     pub modulation: ModulationParams,
+    /// The low-pass filter, when the articulation sets a cutoff (DLS: none means no filter).
+    pub filter: Option<FilterParams>,
+}
+
+/// A voice filter's static setting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FilterParams {
+    /// Cutoff in absolute pitch cents (6900 = 440 Hz).
+    pub cutoff_cents: i32,
+    /// Resonance in centibels.
+    pub resonance_cb: i32,
 }
 
 /// A source's value for this note in 1/128 units (0..=128, or -128..=128 when bipolar).
@@ -153,8 +165,13 @@ struct Sums {
     sustain: [Option<i64>; 2],
     /// Modulation LFO (0) and vibrato LFO (1): frequency (absolute pitch cents) and delay.
     lfo: [(Option<i64>, Option<i64>); 2],
-    /// Depths: LFO → pitch, LFO → gain, vibrato → pitch, EG2 → pitch.
-    depth: [i64; 4],
+    /// Depths: LFO → pitch, LFO → gain, vibrato → pitch, EG2 → pitch, EG2 → cutoff,
+    /// LFO → cutoff.
+    depth: [i64; 6],
+    /// Filter cutoff set by a constant connection, and what key and velocity add to it.
+    cutoff: Option<i64>,
+    cutoff_offset: i64,
+    resonance: i64,
     /// Key tracking (16.16 cents over the key range); the default applies when `None`.
     key_to_pitch_q16: Option<i64>,
     velocity_to_gain: bool,
@@ -179,6 +196,8 @@ impl Sums {
                 (CONN_SRC_LFO, CONN_DST_ATTENUATION) => Some(1),
                 (CONN_SRC_VIBRATO, CONN_DST_PITCH) => Some(2),
                 (CONN_SRC_EG2, CONN_DST_PITCH) => Some(3),
+                (CONN_SRC_EG2, CONN_DST_FILTER_CUTOFF) => Some(4),
+                (CONN_SRC_LFO, CONN_DST_FILTER_CUTOFF) => Some(5),
                 _ => None,
             };
             if let Some(t) = target {
@@ -223,6 +242,9 @@ impl Sums {
             }
             CONN_DST_PITCH => self.pitch += value,
             CONN_DST_PAN => self.pan += value,
+            CONN_DST_FILTER_CUTOFF if c.source == CONN_SRC_NONE => add(&mut self.cutoff, value),
+            CONN_DST_FILTER_CUTOFF => self.cutoff_offset += value,
+            CONN_DST_FILTER_Q => self.resonance += value,
             _ => {}
         }
     }
@@ -294,6 +316,12 @@ pub fn note_params(
             lfo_to_gain_cb: clamp_i32(sums.depth[1]),
             vibrato_to_pitch_cents: clamp_i32(sums.depth[2]),
             eg2_to_pitch_cents: clamp_i32(sums.depth[3]),
+            eg2_to_cutoff_cents: clamp_i32(sums.depth[4]),
+            lfo_to_cutoff_cents: clamp_i32(sums.depth[5]),
         },
+        filter: sums.cutoff.map(|cutoff| FilterParams {
+            cutoff_cents: clamp_i32(cutoff + sums.cutoff_offset),
+            resonance_cb: clamp_i32(sums.resonance.clamp(0, 225)),
+        }),
     }
 }

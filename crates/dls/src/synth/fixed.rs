@@ -97,6 +97,10 @@ mod tests {
             let exact = 32767.0 * (float(i) / 1000.0 * core::f64::consts::FRAC_PI_2).sin();
             assert!((f64::from(v) - exact).abs() <= 0.5, "pan {i}");
         }
+        for (i, &v) in SIN_QUARTER_Q15.iter().enumerate() {
+            let exact = 32767.0 * (float(i) / 256.0 * core::f64::consts::FRAC_PI_2).sin();
+            assert!((f64::from(v) - exact).abs() <= 0.5, "sine {i}");
+        }
         assert_eq!(VELOCITY_ATTENUATION_CB[0], 960);
         for (v, &cb) in VELOCITY_ATTENUATION_CB.iter().enumerate().skip(1) {
             let exact = 400.0 * (127.0 / float(v)).log10();

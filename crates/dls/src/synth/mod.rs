@@ -7,6 +7,7 @@
 pub mod articulation;
 pub mod engine;
 pub mod envelope;
+pub mod filter;
 pub mod fixed;
 pub mod modulation;
 pub mod tables;

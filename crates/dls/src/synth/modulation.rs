@@ -47,6 +47,21 @@ pub struct ModulationParams {
     pub vibrato_to_pitch_cents: i32,
     /// Pitch offset of EG2 at full level, cents.
     pub eg2_to_pitch_cents: i32,
+    /// Filter cutoff offset of EG2 at full level, cents.
+    pub eg2_to_cutoff_cents: i32,
+    /// Filter cutoff swing of the modulation LFO at full scale, cents.
+    pub lfo_to_cutoff_cents: i32,
+}
+
+/// What the modulators contribute at one control tick.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Offsets {
+    /// Pitch offset, cents.
+    pub pitch_cents: i32,
+    /// Gain offset, centibels (positive = louder).
+    pub gain_cb: i32,
+    /// Filter cutoff offset, cents.
+    pub cutoff_cents: i32,
 }
 
 impl ModulationParams {
@@ -57,6 +72,8 @@ impl ModulationParams {
             || self.lfo_to_gain_cb != 0
             || self.vibrato_to_pitch_cents != 0
             || self.eg2_to_pitch_cents != 0
+            || self.eg2_to_cutoff_cents != 0
+            || self.lfo_to_cutoff_cents != 0
     }
 }
 
@@ -136,9 +153,8 @@ impl Modulator {
         self.eg2.release();
     }
 
-    /// The pitch offset (cents) and gain offset (centibels, positive = louder) now, then
-    /// advances `samples` samples.
-    pub fn tick(&mut self, samples: u32) -> (i32, i32) {
+    /// The offsets now, then advances `samples` samples.
+    pub fn tick(&mut self, samples: u32) -> Offsets {
         let lfo = i64::from(self.lfo.tick(samples));
         let vibrato = i64::from(self.vibrato.tick(samples));
         let mut eg2 = 0;
@@ -146,14 +162,21 @@ impl Modulator {
             eg2 = i64::from(self.eg2.next_gain_q15());
         }
         let p = &self.params;
-        let pitch = (lfo * i64::from(p.lfo_to_pitch_cents)
-            + vibrato * i64::from(p.vibrato_to_pitch_cents)
-            + eg2 * i64::from(p.eg2_to_pitch_cents))
-            >> 15;
-        let gain = (lfo * i64::from(p.lfo_to_gain_cb)) >> 15;
         let clamp =
             |v: i64| i32::try_from(v.clamp(i64::from(i32::MIN), i64::from(i32::MAX))).unwrap_or(0);
-        (clamp(pitch), clamp(gain))
+        Offsets {
+            pitch_cents: clamp(
+                (lfo * i64::from(p.lfo_to_pitch_cents)
+                    + vibrato * i64::from(p.vibrato_to_pitch_cents)
+                    + eg2 * i64::from(p.eg2_to_pitch_cents))
+                    >> 15,
+            ),
+            gain_cb: clamp((lfo * i64::from(p.lfo_to_gain_cb)) >> 15),
+            cutoff_cents: clamp(
+                (lfo * i64::from(p.lfo_to_cutoff_cents) + eg2 * i64::from(p.eg2_to_cutoff_cents))
+                    >> 15,
+            ),
+        }
     }
 }
 
@@ -214,12 +237,12 @@ mod tests {
         assert!(!ModulationParams::default().is_active());
         let mut m = Modulator::start(&params, 44_000);
         // At phase 0 the LFO is 0; EG2 (default: full, sustain 100 %) adds its whole depth.
-        let (pitch, gain) = m.tick(25);
-        assert_eq!((pitch, gain), (1199, 0));
-        let (pitch, gain) = m.tick(25);
-        assert_eq!((pitch, gain), (1249, 29));
+        let o = m.tick(25);
+        assert_eq!((o.pitch_cents, o.gain_cb, o.cutoff_cents), (1199, 0, 0));
+        let o = m.tick(25);
+        assert_eq!((o.pitch_cents, o.gain_cb), (1249, 29));
         m.release();
-        let (pitch, _) = m.tick(1);
+        let pitch = m.tick(1).pitch_cents;
         assert!(
             pitch.abs() <= 50,
             "EG2 released at once, LFO remains: {pitch}"

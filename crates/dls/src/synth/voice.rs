@@ -7,8 +7,10 @@
 //! is read from the guard frames the store zeroed (`KSPROPERTY_SYNTH_DLS_APPEND`), so a
 //! one-shot interpolates into silence.
 
+use super::articulation::FilterParams;
 use super::articulation::NoteParams;
 use super::envelope::Envelope;
+use super::filter::LowPass;
 use super::fixed::{attenuation_to_gain_q15, pitch_ratio_q32};
 use super::modulation::Modulator;
 use super::tables::PAN_SIN_Q15;
@@ -50,6 +52,7 @@ pub struct Voice {
     envelope: Envelope,
     modulator: Modulator,
     modulated: bool,
+    filter: Option<(LowPass, FilterParams)>,
     bend_cents: i32,
     modulation_cents: i32,
     control_countdown: u32,
@@ -102,6 +105,9 @@ impl Voice {
             pan_permille: params.pan_permille,
             modulator: Modulator::start(&params.modulation, output_rate),
             modulated: params.modulation.is_active(),
+            filter: params
+                .filter
+                .map(|f| (LowPass::new(f.cutoff_cents, f.resonance_cb, output_rate), f)),
             bend_cents: 0,
             modulation_cents: 0,
             control_countdown: 0,
@@ -131,11 +137,15 @@ impl Voice {
         if self.control_countdown == 0 {
             self.control_countdown = CONTROL_PERIOD;
             if self.modulated {
-                let (cents, gain_cb) = self.modulator.tick(CONTROL_PERIOD);
-                self.modulation_cents = cents;
+                let offsets = self.modulator.tick(CONTROL_PERIOD);
+                self.modulation_cents = offsets.pitch_cents;
                 self.gain_q15 =
-                    attenuation_to_gain_q15(self.attenuation_cb.saturating_sub(gain_cb));
+                    attenuation_to_gain_q15(self.attenuation_cb.saturating_sub(offsets.gain_cb));
                 self.update_step();
+                if let Some((filter, f)) = &mut self.filter {
+                    let cutoff = f.cutoff_cents.saturating_add(offsets.cutoff_cents);
+                    filter.tune(cutoff, f.resonance_cb, self.output_rate);
+                }
             }
         }
         self.control_countdown -= 1;
@@ -202,7 +212,10 @@ impl Voice {
         let s0 = frame(samples, index);
         let s1 = frame(samples, next);
         let frac = i32::try_from((self.position >> 17) & 0x7fff).unwrap_or(0);
-        let sample = s0 + (((s1 - s0) * frac) >> 15);
+        let mut sample = s0 + (((s1 - s0) * frac) >> 15);
+        if let Some((filter, _)) = &mut self.filter {
+            sample = filter.process(sample);
+        }
         let gain = (u32::from(self.envelope.next_gain_q15()) * u32::from(self.gain_q15)) >> 15;
         self.advance();
         Some((sample * i32::try_from(gain).unwrap_or(0)) >> 15)
@@ -321,6 +334,7 @@ mod tests {
             pan_permille: 0,
             envelope: EnvelopeParams::default(),
             modulation: super::super::modulation::ModulationParams::default(),
+            filter: None,
         }
     }
 
@@ -581,6 +595,46 @@ mod tests {
             v.gain_q15,
             attenuation_to_gain_q15(100 - 59),
             "6 dB louder at the crest"
+        );
+    }
+
+    #[test]
+    fn the_filter_darkens_a_bright_wave() {
+        // Alternating full-scale frames: all energy at the Nyquist frequency of the wave.
+        let data: Vec<u8> = (0..64)
+            .flat_map(|i| if i % 2 == 0 { 20_000i16 } else { -20_000 }.to_le_bytes())
+            .collect();
+        let lp = SampleInfo {
+            wave_loop: Some(WaveLoop {
+                kind: 0,
+                start: 0,
+                length: 64,
+            }),
+            ..unity()
+        };
+        let energy = |params: &NoteParams| {
+            let mut v = Voice::start(format(22050, 16), 64, &lp, params, 22050);
+            let mut out = vec![0; 512];
+            v.render(WaveSamples::I16Le(&data), &mut out);
+            out[256..]
+                .iter()
+                .map(|&s| i64::from(s).abs())
+                .max()
+                .unwrap()
+        };
+        let open = energy(&flat_params(0));
+        assert!(open > 19_000);
+        let dark = NoteParams {
+            filter: Some(super::super::articulation::FilterParams {
+                cutoff_cents: 6900,
+                resonance_cb: 0,
+            }),
+            ..flat_params(0)
+        };
+        let closed = energy(&dark);
+        assert!(
+            closed < open / 100,
+            "a 440 Hz low-pass removes 11 kHz: {closed} vs {open}"
         );
     }
 
