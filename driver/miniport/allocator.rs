@@ -36,11 +36,12 @@ impl Allocator {
     #[must_use]
     pub unsafe fn add_ref(allocator: *mut IAllocatorMXF) -> Option<Self> {
         let allocator = NonNull::new(allocator)?;
-        // SAFETY: a live COM object (the caller's contract).
+        // SAFETY: a live COM object (the caller's contract). Any IRQL (reads the vtable pointer).
         let vtable = unsafe { crate::com::vtable(allocator.as_ptr()) };
-        // SAFETY: AddRef on a live object; the reference is this handle's.
+        // SAFETY: AddRef on a live object; the reference is this handle's. IRQL ≤ DISPATCH_LEVEL.
         unsafe { (vtable.base.base.AddRef)(allocator.as_ptr().cast()) };
-        // SAFETY: GetBufferSize has no preconditions beyond a live allocator.
+        // SAFETY: GetBufferSize has no preconditions beyond a live allocator. IRQL ≤
+        // DISPATCH_LEVEL.
         let buffer_size = usize::from(unsafe { (vtable.GetBufferSize)(allocator.as_ptr()) });
         Some(Self {
             mxf: allocator,
@@ -69,7 +70,7 @@ impl Allocator {
     }
 
     fn put_raw(&self, head: *mut DMUS_KERNEL_EVENT) {
-        // SAFETY: the allocator is live (we hold a reference).
+        // SAFETY: the allocator is live (we hold a reference). Any IRQL (reads the vtable pointer).
         let vtable = unsafe { crate::com::vtable(self.mxf.as_ptr()) };
         // SAFETY: `head` is a chain this stream owned and now hands over
         // whole; PutMessage on the allocator takes it at IRQL ≤ DISPATCH_LEVEL.
@@ -84,7 +85,7 @@ impl Allocator {
 unsafe impl EventPool for Allocator {
     fn get_event(&mut self) -> Option<NonNull<DMUS_KERNEL_EVENT>> {
         let mut event: *mut DMUS_KERNEL_EVENT = core::ptr::null_mut();
-        // SAFETY: the allocator is live (we hold a reference).
+        // SAFETY: the allocator is live (we hold a reference). Any IRQL (reads the vtable pointer).
         let vtable = unsafe { crate::com::vtable(self.mxf.as_ptr()) };
         // SAFETY: GetMessage writes one event pointer; IRQL ≤ DISPATCH_LEVEL.
         let status = unsafe { (vtable.GetMessage)(self.mxf.as_ptr(), &raw mut event) };
@@ -110,7 +111,7 @@ unsafe impl EventPool for Allocator {
             return None;
         }
         let mut buffer: *mut u8 = core::ptr::null_mut();
-        // SAFETY: the allocator is live (we hold a reference).
+        // SAFETY: the allocator is live (we hold a reference). Any IRQL (reads the vtable pointer).
         let vtable = unsafe { crate::com::vtable(self.mxf.as_ptr()) };
         // SAFETY: GetBuffer writes one buffer pointer; IRQL ≤ DISPATCH_LEVEL.
         let status = unsafe { (vtable.GetBuffer)(self.mxf.as_ptr(), &raw mut buffer) };
@@ -124,7 +125,7 @@ unsafe impl EventPool for Allocator {
 
     unsafe fn put_buffer(&mut self, buffer: NonNull<u8>) {
         self.stats.buffers_in_use = self.stats.buffers_in_use.saturating_sub(1);
-        // SAFETY: the allocator is live (we hold a reference).
+        // SAFETY: the allocator is live (we hold a reference). Any IRQL (reads the vtable pointer).
         let vtable = unsafe { crate::com::vtable(self.mxf.as_ptr()) };
         // SAFETY: the buffer came from this allocator's GetBuffer and is not
         // used again (EventPool contract); IRQL ≤ DISPATCH_LEVEL. (rdmus gives
@@ -140,7 +141,7 @@ unsafe impl EventPool for Allocator {
 
 impl Drop for Allocator {
     fn drop(&mut self) {
-        // SAFETY: the allocator is live (we hold a reference).
+        // SAFETY: the allocator is live (we hold a reference). Any IRQL (reads the vtable pointer).
         let vtable = unsafe { crate::com::vtable(self.mxf.as_ptr()) };
         // SAFETY: releases this handle's one reference, once, IRQL ≤ DISPATCH_LEVEL.
         unsafe { (vtable.base.base.Release)(self.mxf.as_ptr().cast()) };

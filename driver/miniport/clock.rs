@@ -25,9 +25,10 @@ impl MasterClock {
     #[must_use]
     pub unsafe fn add_ref(clock: *mut IMasterClock) -> Option<Self> {
         let clock = NonNull::new(clock)?;
-        // SAFETY: a live COM object (the caller's contract).
+        // SAFETY: a live COM object (the caller's contract). Any IRQL (reads the vtable pointer).
         let vtable = unsafe { crate::com::vtable(clock.as_ptr()) };
-        // SAFETY: AddRef on a live object; the new reference is this handle's.
+        // SAFETY: AddRef on a live object; the new reference is this handle's. IRQL ≤
+        // DISPATCH_LEVEL.
         unsafe { (vtable.base.AddRef)(clock.as_ptr().cast()) };
         Some(Self { clock })
     }
@@ -37,7 +38,8 @@ impl MasterClock {
     #[must_use]
     pub fn now(&self) -> i64 {
         let mut time = 0i64;
-        // SAFETY: this handle holds a reference, so the clock is live.
+        // SAFETY: this handle holds a reference, so the clock is live. Any IRQL (reads the vtable
+        // pointer).
         let vtable = unsafe { crate::com::vtable(self.clock.as_ptr()) };
         // SAFETY: GetTime writes one REFERENCE_TIME to a valid pointer; callable
         // at IRQL ≤ DISPATCH_LEVEL.
@@ -48,7 +50,7 @@ impl MasterClock {
 
 impl Drop for MasterClock {
     fn drop(&mut self) {
-        // SAFETY: the clock is live (we hold a reference).
+        // SAFETY: the clock is live (we hold a reference). Any IRQL (reads the vtable pointer).
         let vtable = unsafe { crate::com::vtable(self.clock.as_ptr()) };
         // SAFETY: releases the one reference this handle owns, once, at IRQL ≤
         // DISPATCH_LEVEL.

@@ -44,7 +44,7 @@ pub unsafe fn query_interface(
     if out.is_null() {
         return STATUS_INVALID_PARAMETER;
     }
-    // SAFETY: null or a readable GUID (caller's contract).
+    // SAFETY: null or a readable GUID (caller's contract). Any IRQL (memory only).
     let iid = unsafe { iid.as_ref() };
     let (result, status) = match lookup(iid, supported) {
         Lookup::Hit => {
@@ -54,7 +54,7 @@ pub unsafe fn query_interface(
         Lookup::Miss => (core::ptr::null_mut(), STATUS_NOINTERFACE),
         Lookup::NullId => (core::ptr::null_mut(), STATUS_INVALID_PARAMETER),
     };
-    // SAFETY: `out` is writable (checked non-null; caller's contract).
+    // SAFETY: `out` is writable (checked non-null; caller's contract). Any IRQL (memory only).
     unsafe { out.write(result) };
     status
 }
@@ -75,14 +75,14 @@ mod tests {
         let refs = Cell::new(1);
         let this = (&raw const refs).cast_mut().cast();
         let mut out = core::ptr::dangling_mut();
-        // SAFETY: valid locals for every call.
+        // SAFETY: valid locals for every call. Host test, PASSIVE_LEVEL.
         let hit = unsafe {
             query_interface(this, &IID_IMXF, &raw mut out, &supported, || {
                 refs.set(refs.get() + 1);
             })
         };
         assert_eq!((hit, out, refs.get()), (STATUS_SUCCESS, this, 2));
-        // SAFETY: as above.
+        // SAFETY: as above. Host test, PASSIVE_LEVEL.
         let miss = unsafe {
             query_interface(this, &IID_IMiniportDMus, &raw mut out, &supported, || {
                 refs.set(99);
@@ -92,14 +92,14 @@ mod tests {
             (miss, out.is_null(), refs.get()),
             (STATUS_NOINTERFACE, true, 2)
         );
-        // SAFETY: as above.
+        // SAFETY: as above. Host test, PASSIVE_LEVEL.
         let no_out = unsafe {
             query_interface(this, &IID_IMXF, core::ptr::null_mut(), &supported, || {
                 refs.set(99);
             })
         };
         assert_eq!(no_out, STATUS_INVALID_PARAMETER);
-        // SAFETY: as above.
+        // SAFETY: as above. Host test, PASSIVE_LEVEL.
         let no_id = unsafe {
             query_interface(this, core::ptr::null(), &raw mut out, &supported, || {
                 refs.set(99);

@@ -77,7 +77,7 @@ pub unsafe fn data_range_intersection(
         return STATUS_NO_MATCH;
     };
     // SAFETY: a readable range (caller's contract); unaligned because KS
-    // buffers need not be 8-aligned.
+    // buffers need not be 8-aligned. Any IRQL (memory only).
     let client = unsafe { client.read_unaligned() };
     if client.FormatSize < FORMAT_SIZE {
         return STATUS_INVALID_PARAMETER;
@@ -89,11 +89,12 @@ pub unsafe fn data_range_intersection(
             return STATUS_INVALID_PARAMETER;
         }
         if let Some(format) = found {
-            // SAFETY: `result` holds output_length ≥ FORMAT_SIZE writable bytes.
+            // SAFETY: `result` holds output_length ≥ FORMAT_SIZE writable bytes. Any IRQL (memory
+            // only).
             unsafe { result.cast::<KSDATAFORMAT>().write_unaligned(format) };
         }
     }
-    // SAFETY: a writable ULONG (caller's contract).
+    // SAFETY: a writable ULONG (caller's contract). Any IRQL (memory only).
     unsafe { result_length.write(length) };
     status
 }
@@ -153,7 +154,7 @@ mod tests {
         let client = range(KSDATAFORMAT_TYPE_MUSIC, WILDCARD, WILDCARD);
         let mut length = 0u32;
         let mut out = KSDATAFORMAT::default();
-        // SAFETY: valid pointers to locals for every call below.
+        // SAFETY: valid pointers to locals for every call below. Host test, PASSIVE_LEVEL.
         let status = unsafe {
             data_range_intersection(
                 Some(&midi),
@@ -164,7 +165,7 @@ mod tests {
             )
         };
         assert_eq!((status, length), (STATUS_BUFFER_OVERFLOW, FORMAT_SIZE));
-        // SAFETY: as above.
+        // SAFETY: as above. Host test, PASSIVE_LEVEL.
         let status = unsafe {
             data_range_intersection(
                 Some(&midi),
@@ -175,7 +176,7 @@ mod tests {
             )
         };
         assert_eq!(status, STATUS_BUFFER_TOO_SMALL);
-        // SAFETY: as above.
+        // SAFETY: as above. Host test, PASSIVE_LEVEL.
         let status = unsafe {
             data_range_intersection(
                 Some(&midi),
@@ -187,7 +188,7 @@ mod tests {
         };
         assert_eq!((status, length), (STATUS_SUCCESS, FORMAT_SIZE));
         assert_eq!(out.SubFormat, KSDATAFORMAT_SUBTYPE_MIDI);
-        // SAFETY: as above.
+        // SAFETY: as above. Host test, PASSIVE_LEVEL.
         let status = unsafe {
             data_range_intersection(
                 None,

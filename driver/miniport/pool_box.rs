@@ -32,7 +32,7 @@ pub fn try_new<T>(value: T) -> Result<NonNull<T>, NTSTATUS> {
         return Err(STATUS_INSUFFICIENT_RESOURCES);
     };
     // SAFETY: a fresh block of at least size_of::<T>() bytes, aligned for T
-    // (checked at compile time above), used by nothing else.
+    // (checked at compile time above), used by nothing else. Any IRQL (memory only).
     unsafe { block.as_ptr().write(value) };
     Ok(block)
 }
@@ -42,7 +42,8 @@ pub fn try_new<T>(value: T) -> Result<NonNull<T>, NTSTATUS> {
 /// # Safety
 /// `object` came from [`try_new`] and nothing uses it afterwards.
 pub unsafe fn free<T>(object: NonNull<T>) {
-    // SAFETY: a live T that try_new wrote and no one else uses (caller's contract).
+    // SAFETY: a live T that try_new wrote and no one else uses (caller's contract). Any IRQL
+    // (memory only).
     unsafe { object.as_ptr().drop_in_place() };
     // SAFETY: the block ExAllocatePool2 returned with POOL_TAG, freed once at
     // IRQL ≤ DISPATCH_LEVEL.
@@ -60,14 +61,14 @@ mod tests {
     fn objects_live_in_tagged_pool_and_go_back() {
         let machine = Machine::new(MachineConfig::default());
         let block = try_new([7u64; 4]).expect("pool");
-        // SAFETY: the block was just made and is exclusively ours.
+        // SAFETY: the block was just made and is exclusively ours. Host test, PASSIVE_LEVEL.
         assert_eq!(unsafe { block.as_ptr().read() }, [7u64; 4]);
         let usage = machine.with(|m| m.pool().usage_by_tag());
         assert_eq!(
             usage.get(&POOL_TAG).map(|u| (u.count, u.bytes)),
             Some((1, 32))
         );
-        // SAFETY: made by try_new, not used afterwards.
+        // SAFETY: made by try_new, not used afterwards. Host test, PASSIVE_LEVEL.
         unsafe { free(block) };
         let usage = machine.with(|m| m.pool().usage_by_tag());
         assert_eq!(usage.get(&POOL_TAG).map_or(0, |u| u.count), 0);

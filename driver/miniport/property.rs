@@ -53,7 +53,8 @@ impl PropertyRequest {
     }
 
     fn fields(&self) -> PCPROPERTY_REQUEST {
-        // SAFETY: a live request (constructor contract); a plain copy of its fields.
+        // SAFETY: a live request (constructor contract); a plain copy of its fields. Any IRQL
+        // (memory only).
         unsafe { self.request.read() }
     }
 
@@ -70,7 +71,8 @@ impl PropertyRequest {
         if item.is_null() {
             return u32::MAX;
         }
-        // SAFETY: a non-null item is the PortCls item from our static table.
+        // SAFETY: a non-null item is the PortCls item from our static table. Any IRQL (memory
+        // only).
         unsafe { (*item).Id }
     }
 
@@ -100,7 +102,7 @@ impl PropertyRequest {
 
     fn set_value_size(&mut self, size: u32) {
         // SAFETY: a live request (constructor contract); ValueSize is the
-        // handler's output.
+        // handler's output. Any IRQL (memory only).
         unsafe { (*self.request).ValueSize = size };
     }
 
@@ -116,7 +118,7 @@ impl PropertyRequest {
         }
         // SAFETY: Value holds at least size_of::<T>() bytes (checked) and
         // belongs to this request; unaligned because KS buffers need not be
-        // aligned for T.
+        // aligned for T. Any IRQL (memory only).
         unsafe { fields.Value.cast::<T>().write_unaligned(*value) };
         self.set_value_size(needed);
         STATUS_SUCCESS
@@ -133,7 +135,7 @@ impl PropertyRequest {
             Err((STATUS_BUFFER_OVERFLOW, _)) => Err(STATUS_BUFFER_TOO_SMALL),
             Err((status, _)) => Err(status),
             // SAFETY: Value holds at least size_of::<T>() readable bytes
-            // (checked); T is plain data.
+            // (checked); T is plain data. Any IRQL (memory only).
             Ok(()) => Ok(unsafe { fields.Value.cast::<T>().read_unaligned() }),
         }
     }
@@ -148,7 +150,7 @@ impl PropertyRequest {
             return None;
         }
         // SAFETY: Instance holds InstanceSize ≥ size_of::<T>() readable bytes
-        // (checked); T is plain data.
+        // (checked); T is plain data. Any IRQL (memory only).
         Some(unsafe { fields.Instance.cast::<T>().read_unaligned() })
     }
 }
@@ -196,7 +198,8 @@ mod tests {
         };
         let mut value = [0xAAu8; 12];
         let mut raw = request(&item, &mut value);
-        // SAFETY: a request built above whose buffers outlive the wrapper.
+        // SAFETY: a request built above whose buffers outlive the wrapper. Host test,
+        // PASSIVE_LEVEL.
         let mut wrapped = unsafe { PropertyRequest::new(&raw mut raw) }.unwrap();
         assert_eq!(wrapped.id(), 4);
         assert_eq!(wrapped.reply(&0x0102_0304u32), STATUS_SUCCESS);
@@ -207,14 +210,14 @@ mod tests {
 
         let mut empty = [0u8; 0];
         let mut raw = request(&item, &mut empty);
-        // SAFETY: as above.
+        // SAFETY: as above. Host test, PASSIVE_LEVEL.
         let mut wrapped = unsafe { PropertyRequest::new(&raw mut raw) }.unwrap();
         assert_eq!(wrapped.reply(&0u64), STATUS_BUFFER_OVERFLOW);
         assert_eq!(wrapped.value_size(), 8, "a size query learns the size");
 
         let mut short = [0u8; 2];
         let mut raw = request(&item, &mut short);
-        // SAFETY: as above.
+        // SAFETY: as above. Host test, PASSIVE_LEVEL.
         let wrapped = unsafe { PropertyRequest::new(&raw mut raw) }.unwrap();
         assert_eq!(wrapped.read_value::<u64>(), Err(STATUS_BUFFER_TOO_SMALL));
     }

@@ -68,14 +68,16 @@ pub struct SpinLockGuard<'a, T> {
 impl<T> core::ops::Deref for SpinLockGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        // SAFETY: the guard holds the lock, so no other reference to the data exists.
+        // SAFETY: the guard holds the lock, so no other reference to the data exists. Any IRQL
+        // (memory only).
         unsafe { &*self.owner.data.get() }
     }
 }
 
 impl<T> core::ops::DerefMut for SpinLockGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: as in deref; `&mut self` makes this the only borrow of the guard.
+        // SAFETY: as in deref; `&mut self` makes this the only borrow of the guard. Any IRQL
+        // (memory only).
         unsafe { &mut *self.owner.data.get() }
     }
 }

@@ -78,7 +78,7 @@ impl StreamTimer {
             return Ok(Self::HighResolution(timer));
         }
         // SAFETY: all-zero bytes are a valid KTIMER/KDPC before initialisation
-        // (plain integers and null pointers).
+        // (plain integers and null pointers). Any IRQL (memory only).
         let storage: LegacyTimer = unsafe { core::mem::zeroed() };
         let legacy = super::pool_box::try_new(storage)?;
         // SAFETY: pool storage that stays put until delete frees it; any IRQL.
@@ -109,14 +109,14 @@ impl StreamTimer {
     /// Disarms the timer (a callback already running finishes). IRQL ≤ DISPATCH_LEVEL.
     pub fn cancel(&self) {
         match self {
-            // SAFETY: a live timer handle; null parameters as documented.
+            // SAFETY: a live timer handle; null parameters as documented. IRQL ≤ DISPATCH_LEVEL.
             Self::HighResolution(timer) => unsafe {
                 ExCancelTimer(timer.as_ptr(), core::ptr::null_mut());
             },
             Self::Legacy(legacy) => {
-                // SAFETY: initialised timer in live storage.
+                // SAFETY: initialised timer in live storage. IRQL ≤ DISPATCH_LEVEL.
                 unsafe { KeCancelTimer(LegacyTimer::timer(*legacy)) };
-                // SAFETY: initialised DPC in live storage.
+                // SAFETY: initialised DPC in live storage. Any IRQL.
                 unsafe { KeRemoveQueueDpc(LegacyTimer::dpc(*legacy)) };
             }
         }
@@ -132,14 +132,14 @@ impl StreamTimer {
                 ExDeleteTimer(timer.as_ptr(), 1, 1, core::ptr::null_mut());
             },
             Self::Legacy(legacy) => {
-                // SAFETY: initialised timer in live storage.
+                // SAFETY: initialised timer in live storage. IRQL ≤ DISPATCH_LEVEL.
                 unsafe { KeCancelTimer(LegacyTimer::timer(legacy)) };
                 // SAFETY: initialised DPC in live storage. (A DPC already
                 // running on another processor is not waited for: the import
                 // set has no KeFlushQueuedDpcs; the high-resolution path,
-                // present on every supported Windows, has no such window.)
+                // present on every supported Windows, has no such window.) Any IRQL.
                 unsafe { KeRemoveQueueDpc(LegacyTimer::dpc(legacy)) };
-                // SAFETY: made by pool_box::try_new; disarmed above.
+                // SAFETY: made by pool_box::try_new; disarmed above. IRQL ≤ DISPATCH_LEVEL.
                 unsafe { super::pool_box::free(legacy) };
             }
         }

@@ -137,11 +137,12 @@ impl Batch {
 /// Runs at DIRQL with the interrupt lock held, or at DISPATCH_LEVEL under the
 /// capture lock when polled: either way no ISR touches card or ring meanwhile.
 unsafe extern "system" fn take_batch(_sync: *mut IInterruptSync, context: PVOID) -> NTSTATUS {
-    // SAFETY: the context is the caller's Batch, alive for the call.
+    // SAFETY: the context is the caller's Batch, alive for the call. Any IRQL (memory only).
     let batch = unsafe { &mut *context.cast::<Batch>() };
-    // SAFETY: the miniport outlives its streams.
+    // SAFETY: the miniport outlives its streams. Any IRQL (memory only).
     let miniport = unsafe { batch.miniport.as_ref() };
-    // SAFETY: the caller holds the lock that makes the ring ours (see Miniport::input).
+    // SAFETY: the caller holds the lock that makes the ring ours (see Miniport::input). Any IRQL
+    // (memory only).
     let ring = unsafe { miniport.input() };
     let _report = mpu401::drain_input(&mut batch.io, ring, ISR_MAX_READS, super::qpc_100ns);
     batch.overflow = ring.take_dropped();
@@ -165,13 +166,15 @@ unsafe fn synchronized(miniport: &Miniport, batch: &mut Batch) {
     let context = core::ptr::from_mut(batch).cast();
     match miniport.interrupt() {
         Some(sync) => {
-            // SAFETY: the miniport's connected interrupt object (live while it is).
+            // SAFETY: the miniport's connected interrupt object (live while it is). Any IRQL (reads
+            // the vtable pointer).
             let vtable = unsafe { crate::com::vtable(sync.as_ptr()) };
             // SAFETY: take_batch has PINTERRUPTSYNCROUTINE's signature and a
             // context valid for the call; callable at IRQL ≤ DISPATCH_LEVEL.
             unsafe { (vtable.CallSynchronizedRoutine)(sync.as_ptr(), Some(take_batch), context) };
         }
-        // SAFETY: no ISR exists; the caller's capture lock serialises the ring.
+        // SAFETY: no ISR exists; the caller's capture lock serialises the ring. DISPATCH_LEVEL,
+        // under the capture lock.
         None => unsafe {
             take_batch(core::ptr::null_mut(), context);
         },
@@ -190,7 +193,7 @@ pub(crate) fn discard_input(miniport: &Miniport) {
     };
     let mut batch = Batch::new(NonNull::from(miniport), setup.io);
     batch.clear = true;
-    // SAFETY: with an interrupt, the synchronized call holds its lock.
+    // SAFETY: with an interrupt, the synchronized call holds its lock. DISPATCH_LEVEL.
     unsafe { synchronized(miniport, &mut batch) };
 }
 
@@ -209,9 +212,9 @@ impl CaptureStream {
         allocator: *mut IAllocatorMXF,
         clock: *mut IMasterClock,
     ) -> Result<NonNull<IMXF>, NTSTATUS> {
-        // SAFETY: PortCls' live allocator.
+        // SAFETY: PortCls' live allocator. PASSIVE_LEVEL (NewStream).
         let allocator = unsafe { Allocator::add_ref(allocator) }.ok_or(STATUS_INVALID_PARAMETER)?;
-        // SAFETY: PortCls' live clock.
+        // SAFETY: PortCls' live clock. PASSIVE_LEVEL (NewStream).
         let clock = unsafe { MasterClock::add_ref(clock) }.ok_or(STATUS_INVALID_PARAMETER)?;
         let object = pool_box::try_new(Self {
             interface: IMXF {
@@ -237,14 +240,14 @@ impl CaptureStream {
             // before it is freed. PASSIVE_LEVEL.
             let timer = unsafe { StreamTimer::new(on_timer, on_dpc, object.as_ptr().cast()) };
             let Ok(timer) = timer else {
-                // SAFETY: made above and never shared.
+                // SAFETY: made above and never shared. IRQL ≤ DISPATCH_LEVEL.
                 unsafe { pool_box::free(object) };
                 return Err(STATUS_INSUFFICIENT_RESOURCES);
             };
-            // SAFETY: not shared yet: this is the object's only user.
+            // SAFETY: not shared yet: this is the object's only user. Any IRQL (memory only).
             unsafe { (*object.as_ptr()).timer = Some(timer) };
         }
-        // SAFETY: the miniport is live; the stream keeps it so.
+        // SAFETY: the miniport is live; the stream keeps it so. Any IRQL (memory only).
         let owner = unsafe { miniport.as_ref() };
         owner.add_ref();
         *owner.capture_slot().lock() = Some(object);
@@ -256,7 +259,8 @@ impl CaptureStream {
     /// # Safety
     /// `this` points to a live `CaptureStream`.
     pub(crate) unsafe fn from_this<'a, T>(this: *mut T) -> &'a Self {
-        // SAFETY: the interface is the first field (repr(C)); live per the caller.
+        // SAFETY: the interface is the first field (repr(C)); live per the caller. Any IRQL (memory
+        // only).
         unsafe { &*this.cast::<Self>() }
     }
 
@@ -279,13 +283,13 @@ impl CaptureStream {
     /// input asks the port for another service).
     pub(crate) fn pump(&self) {
         let mut inner = self.inner.lock();
-        // SAFETY: the miniport outlives its streams.
+        // SAFETY: the miniport outlives its streams. Any IRQL (memory only).
         let miniport = unsafe { self.miniport.as_ref() };
         let offset = self.clock.now().wrapping_sub(signed(super::qpc_100ns()));
         let mut more = false;
         for _ in 0..PUMP_BATCHES {
             let mut batch = Batch::new(self.miniport, self.io);
-            // SAFETY: we hold the capture lock (needed when polled).
+            // SAFETY: we hold the capture lock (needed when polled). DISPATCH_LEVEL.
             unsafe { synchronized(miniport, &mut batch) };
             inner.stats.overflow += u64::from(batch.overflow);
             more = batch.len == BATCH;
@@ -320,7 +324,7 @@ impl CaptureStream {
             if let Some(setup) = miniport.setup() {
                 // SAFETY: the live port and group from Init; Notify at DISPATCH_LEVEL.
                 let vtable = unsafe { crate::com::vtable(setup.port.as_ptr()) };
-                // SAFETY: as above.
+                // SAFETY: as above. DISPATCH_LEVEL.
                 unsafe { (vtable.Notify)(setup.port.as_ptr(), setup.service_group.as_ptr()) };
             }
         }
@@ -341,7 +345,8 @@ fn deliver(events: Chain, sink: Option<NonNull<IMXF>>, allocator: &mut Allocator
             if head.is_null() {
                 return;
             }
-            // SAFETY: the connected sink, referenced by this stream.
+            // SAFETY: the connected sink, referenced by this stream. Any IRQL (reads the vtable
+            // pointer).
             let vtable = unsafe { crate::com::vtable(sink.as_ptr()) };
             // SAFETY: hands the whole chain (our allocator's events) to the
             // sink, which owns it from here. DISPATCH_LEVEL.
@@ -355,13 +360,14 @@ impl Drop for CaptureStream {
         if let Some(timer) = self.timer.take() {
             timer.delete();
         }
-        // SAFETY: the miniport is live: this stream still holds its reference.
+        // SAFETY: the miniport is live: this stream still holds its reference. Any IRQL (memory
+        // only).
         let miniport = unsafe { self.miniport.as_ref() };
         // After this no Service call can reach the stream (it takes the same lock).
         *miniport.capture_slot().lock() = None;
         let inner = self.inner.get_mut();
         if let Some(sink) = inner.sink.take() {
-            // SAFETY: the reference ConnectOutput took, released once.
+            // SAFETY: the reference ConnectOutput took, released once. IRQL ≤ DISPATCH_LEVEL.
             unsafe { crate::com::release(sink.as_ptr().cast()) };
         }
         miniport.release_pin(super::descriptor::PIN_CAPTURE);
@@ -374,7 +380,7 @@ unsafe extern "system" fn on_timer(_timer: *mut EX_TIMER, context: PVOID) {
 }
 
 unsafe extern "system" fn on_dpc(_dpc: *mut KDPC, context: PVOID, _a: PVOID, _b: PVOID) {
-    // SAFETY: as in on_timer.
+    // SAFETY: as in on_timer. Any IRQL (memory only).
     unsafe { &*context.cast::<CaptureStream>() }.poll();
 }
 
@@ -394,9 +400,9 @@ unsafe extern "system" fn query_interface_thunk(
     iid: *const GUID,
     out: *mut PVOID,
 ) -> NTSTATUS {
-    // SAFETY: called through our vtable on a live stream.
+    // SAFETY: called through our vtable on a live stream. Any IRQL (memory only).
     let stream = unsafe { CaptureStream::from_this(this) };
-    // SAFETY: PortCls' pointers per QueryInterface's contract.
+    // SAFETY: PortCls' pointers per QueryInterface's contract. IRQL ≤ DISPATCH_LEVEL.
     unsafe {
         query_interface(this.cast(), iid, out, &INTERFACES, || {
             stream.refs.add_ref();
@@ -405,26 +411,27 @@ unsafe extern "system" fn query_interface_thunk(
 }
 
 unsafe extern "system" fn add_ref_thunk(this: *mut IUnknown) -> u32 {
-    // SAFETY: called through our vtable on a live stream.
+    // SAFETY: called through our vtable on a live stream. Any IRQL (memory only).
     unsafe { CaptureStream::from_this(this) }.refs.add_ref()
 }
 
 unsafe extern "system" fn release_thunk(this: *mut IUnknown) -> u32 {
-    // SAFETY: called through our vtable by a reference holder.
+    // SAFETY: called through our vtable by a reference holder. IRQL ≤ DISPATCH_LEVEL.
     let outcome = unsafe { CaptureStream::from_this(this) }.refs.release();
     if outcome == Released::Last {
         // SAFETY: the last reference is gone; PortCls closes pins at PASSIVE_LEVEL.
         let miniport = unsafe { CaptureStream::from_this(this) }.miniport;
         #[allow(
             clippy::cast_ptr_alignment,
-            reason = "the interface is the object's first field: `this` is the object's own, aligned address"
+            reason = "`this` is the object's own address: the interface is its first field"
         )]
         let object = NonNull::new(this.cast::<CaptureStream>());
         if let Some(object) = object {
-            // SAFETY: made by pool_box::try_new in create; last use.
+            // SAFETY: made by pool_box::try_new in create; last use. IRQL ≤ DISPATCH_LEVEL.
             unsafe { pool_box::free(object) };
         }
-        // SAFETY: the reference `create` took, released once after the stream is gone.
+        // SAFETY: the reference `create` took, released once after the stream is gone. IRQL ≤
+        // DISPATCH_LEVEL.
         unsafe { Miniport::release(miniport) };
     }
     release_result(outcome)
@@ -434,18 +441,18 @@ unsafe extern "system" fn set_state(this: *mut IMXF, state: KSSTATE) -> NTSTATUS
     if !(KSSTATE_STOP..=KSSTATE_RUN).contains(&state) {
         return STATUS_INVALID_PARAMETER;
     }
-    // SAFETY: called through our vtable on a live stream.
+    // SAFETY: called through our vtable on a live stream. Any IRQL (memory only).
     let stream = unsafe { CaptureStream::from_this(this) };
     {
         let mut inner = stream.inner.lock();
         inner.state = state;
         if state == KSSTATE_STOP {
             inner.parser = CaptureParser::new(CAPTURE_GROUP);
-            // SAFETY: the miniport outlives its streams.
+            // SAFETY: the miniport outlives its streams. Any IRQL (memory only).
             let miniport = unsafe { stream.miniport.as_ref() };
             let mut batch = Batch::new(stream.miniport, stream.io);
             batch.clear = true;
-            // SAFETY: we hold the capture lock (needed when polled).
+            // SAFETY: we hold the capture lock (needed when polled). DISPATCH_LEVEL.
             unsafe { synchronized(miniport, &mut batch) };
         }
     }
@@ -460,7 +467,7 @@ unsafe extern "system" fn set_state(this: *mut IMXF, state: KSSTATE) -> NTSTATUS
 }
 
 unsafe extern "system" fn put_message(this: *mut IMXF, event: PDMUS_KERNEL_EVENT) -> NTSTATUS {
-    // SAFETY: called through our vtable on a live stream.
+    // SAFETY: called through our vtable on a live stream. Any IRQL (memory only).
     let stream = unsafe { CaptureStream::from_this(this) };
     if event.is_null() {
         // The port asks for input (as the DDK's port does): pump it.
@@ -478,29 +485,30 @@ unsafe extern "system" fn connect_output(this: *mut IMXF, sink: *mut IMXF) -> NT
     let Some(sink) = NonNull::new(sink) else {
         return STATUS_INVALID_PARAMETER;
     };
-    // SAFETY: called through our vtable on a live stream.
+    // SAFETY: called through our vtable on a live stream. Any IRQL (memory only).
     let stream = unsafe { CaptureStream::from_this(this) };
     let mut inner = stream.inner.lock();
     if inner.sink.is_some() {
         return STATUS_UNSUCCESSFUL;
     }
-    // SAFETY: the port's live sink; the reference is ours until disconnect.
+    // SAFETY: the port's live sink; the reference is ours until disconnect. Any IRQL (reads the
+    // vtable pointer).
     let vtable = unsafe { crate::com::vtable(sink.as_ptr()) };
-    // SAFETY: AddRef on a live object.
+    // SAFETY: AddRef on a live object. IRQL ≤ DISPATCH_LEVEL.
     unsafe { (vtable.base.AddRef)(sink.as_ptr().cast()) };
     inner.sink = Some(sink);
     STATUS_SUCCESS
 }
 
 unsafe extern "system" fn disconnect_output(this: *mut IMXF, sink: *mut IMXF) -> NTSTATUS {
-    // SAFETY: called through our vtable on a live stream.
+    // SAFETY: called through our vtable on a live stream. Any IRQL (memory only).
     let stream = unsafe { CaptureStream::from_this(this) };
     let mut inner = stream.inner.lock();
     match inner.sink {
         Some(current) if sink.is_null() || current.as_ptr() == sink => {
             inner.sink = None;
             drop(inner);
-            // SAFETY: the reference ConnectOutput took, released once.
+            // SAFETY: the reference ConnectOutput took, released once. IRQL ≤ DISPATCH_LEVEL.
             unsafe { crate::com::release(current.as_ptr().cast()) };
             STATUS_SUCCESS
         }

@@ -7,7 +7,8 @@
 //! | id | pin | flow | communication | ranges | name |
 //! |---|---|---|---|---|---|
 //! | 0 | legacy MIDI render | in | sink | MIDI (`KSMUSICFORMAT`) | `KSAUDFNAME_MIDI` |
-//! | 1 | DirectMusic render | in | sink | DirectMusic (`DMUS_EVENTHEADER`) | `KSAUDFNAME_DMUSIC_MPU_OUT` |
+//! | 1 | DirectMusic render | in | sink | DirectMusic (`DMUS_EVENTHEADER`) |
+//! `KSAUDFNAME_DMUSIC_MPU_OUT` |
 //! | 2 | bridge to the MIDI out jack | out | none | MIDI bus | – |
 //! | 3 | bridge from the MIDI in jack | in | none | MIDI bus | – |
 //! | 4 | capture | out | sink | MIDI and DirectMusic | `KSAUDFNAME_DMUSIC_MPU_IN` |
@@ -361,17 +362,19 @@ mod tests {
 
     fn pins() -> &'static [PCPIN_DESCRIPTOR] {
         let filter = &FILTER.0;
-        // SAFETY: `Pins` points to the static PINS array of PinCount entries.
+        // SAFETY: `Pins` points to the static PINS array of PinCount entries. Host test,
+        // PASSIVE_LEVEL.
         unsafe { core::slice::from_raw_parts(filter.Pins, filter.PinCount as usize) }
     }
 
     /// The sub-formats of a pin's ranges, read back through the raw descriptor.
     fn sub_formats(pin: &PCPIN_DESCRIPTOR) -> std::vec::Vec<dmus_sys::GUID> {
         let ks = &pin.KsPinDescriptor;
-        // SAFETY: the static range-pointer array of DataRangesCount entries.
+        // SAFETY: the static range-pointer array of DataRangesCount entries. Host test,
+        // PASSIVE_LEVEL.
         let ranges =
             unsafe { core::slice::from_raw_parts(ks.DataRanges, ks.DataRangesCount as usize) };
-        // SAFETY: each pointer is one of the static ranges.
+        // SAFETY: each pointer is one of the static ranges. Host test, PASSIVE_LEVEL.
         ranges
             .iter()
             .map(|&range| unsafe { (*range).SubFormat })
@@ -401,7 +404,7 @@ mod tests {
             sub_formats(&pins[4]),
             [KSDATAFORMAT_SUBTYPE_MIDI, KSDATAFORMAT_SUBTYPE_DIRECTMUSIC]
         );
-        // SAFETY: the names are static GUIDs.
+        // SAFETY: the names are static GUIDs. Host test, PASSIVE_LEVEL.
         let name = |pin: u32| unsafe { *pins[pin as usize].KsPinDescriptor.Name };
         assert_eq!(name(PIN_DMUSIC_RENDER), KSAUDFNAME_DMUSIC_MPU_OUT);
         assert_eq!(name(PIN_CAPTURE), KSAUDFNAME_DMUSIC_MPU_IN);
@@ -411,7 +414,7 @@ mod tests {
     #[test]
     fn every_connection_joins_existing_pins_and_nodes() {
         let filter = &FILTER.0;
-        // SAFETY: static array of ConnectionCount entries.
+        // SAFETY: static array of ConnectionCount entries. Host test, PASSIVE_LEVEL.
         let edges = unsafe {
             core::slice::from_raw_parts(filter.Connections, filter.ConnectionCount as usize)
         };
@@ -439,10 +442,11 @@ mod tests {
                 .iter()
                 .any(|e| e.ToNode == PCFILTER_NODE && e.ToNodePin == PIN_CAPTURE)
         );
-        // SAFETY: static node array; each node's automation table is the static synth table.
+        // SAFETY: static node array; each node's automation table is the static synth table. Host
+        // test, PASSIVE_LEVEL.
         let nodes = unsafe { core::slice::from_raw_parts(filter.Nodes, filter.NodeCount as usize) };
         for node in nodes {
-            // SAFETY: as above.
+            // SAFETY: as above. Host test, PASSIVE_LEVEL.
             let table = unsafe { &*node.AutomationTable };
             assert_eq!(table.PropertyCount, 5);
         }

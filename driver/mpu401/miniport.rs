@@ -152,7 +152,7 @@ impl Miniport {
     /// `this` points to a live `Miniport` (its first field).
     unsafe fn from_this<'a, T>(this: *mut T) -> &'a Self {
         // SAFETY: the interface is the object's first field (repr(C)), so the
-        // addresses agree; live per the caller.
+        // addresses agree; live per the caller. Any IRQL (memory only).
         unsafe { &*this.cast::<Self>() }
     }
 
@@ -165,7 +165,7 @@ impl Miniport {
         if unknown.is_null() {
             return None;
         }
-        // SAFETY: our live miniport (caller's contract).
+        // SAFETY: our live miniport (caller's contract). Any IRQL (memory only).
         let miniport = unsafe { Self::from_this(unknown) };
         miniport.setup().map(|setup| setup.io.base())
     }
@@ -187,7 +187,7 @@ impl Miniport {
     /// # Safety
     /// The caller owns the reference and does not use `this` afterwards. PASSIVE_LEVEL.
     pub(crate) unsafe fn release(this: NonNull<Self>) {
-        // SAFETY: forwarded.
+        // SAFETY: forwarded. IRQL ≤ DISPATCH_LEVEL.
         unsafe { release_thunk(this.as_ptr().cast()) };
     }
 
@@ -223,7 +223,7 @@ impl Miniport {
         reason = "exclusivity comes from the lock the caller holds"
     )]
     pub(crate) unsafe fn input(&self) -> &mut InputRing<INPUT_RING_BYTES> {
-        // SAFETY: exclusive per the caller's lock.
+        // SAFETY: exclusive per the caller's lock. Any IRQL (memory only).
         unsafe { &mut *self.input.get() }
     }
 
@@ -236,15 +236,16 @@ impl Miniport {
             let vtable = unsafe { crate::com::vtable(sync.as_ptr()) };
             // SAFETY: Disconnect at PASSIVE_LEVEL: the ISR does not run after it returns.
             unsafe { (vtable.Disconnect)(sync.as_ptr()) };
-            // SAFETY: our one reference, released once.
+            // SAFETY: our one reference, released once. IRQL ≤ DISPATCH_LEVEL.
             unsafe { crate::com::release(sync.as_ptr().cast()) };
         }
         // SAFETY: teardown runs from the last Release or a failed Init, when no
         // one else reads `setup`. PASSIVE_LEVEL.
         if let Some(setup) = unsafe { (*self.setup.get()).take() } {
-            // SAFETY: references Init took on the service group and the port.
+            // SAFETY: references Init took on the service group and the port. IRQL ≤
+            // DISPATCH_LEVEL.
             unsafe { crate::com::release(setup.service_group.as_ptr().cast()) };
-            // SAFETY: as above.
+            // SAFETY: as above. IRQL ≤ DISPATCH_LEVEL.
             unsafe { crate::com::release(setup.port.as_ptr().cast()) };
         }
     }
@@ -255,9 +256,10 @@ unsafe extern "system" fn query_interface_thunk(
     iid: *const GUID,
     out: *mut PVOID,
 ) -> NTSTATUS {
-    // SAFETY: PortCls calls through our vtable, so `this` is a live Miniport.
+    // SAFETY: PortCls calls through our vtable, so `this` is a live Miniport. Any IRQL (memory
+    // only).
     let miniport = unsafe { Miniport::from_this(this) };
-    // SAFETY: forwarded QueryInterface arguments.
+    // SAFETY: forwarded QueryInterface arguments. IRQL ≤ DISPATCH_LEVEL.
     unsafe { miniport.query(iid, out) }
 }
 
@@ -268,7 +270,7 @@ impl Miniport {
     /// # Safety
     /// `iid` is null or readable, `out` null or writable (QueryInterface's contract).
     unsafe fn query(&self, iid: *const GUID, out: *mut PVOID) -> NTSTATUS {
-        // SAFETY: null or a readable GUID (caller's contract).
+        // SAFETY: null or a readable GUID (caller's contract). Any IRQL (memory only).
         let wants_power = unsafe { iid.as_ref() } == Some(&IID_IPowerNotify);
         let (target, interfaces): (PVOID, &[GUID]) = if wants_power {
             (
@@ -296,7 +298,8 @@ impl Miniport {
     /// `this` is the `power` field of a live `Miniport`.
     unsafe fn from_power<'a>(this: *mut IPowerNotify) -> &'a Self {
         let object = this.wrapping_byte_sub(core::mem::offset_of!(Self, power));
-        // SAFETY: `power` sits at that offset inside a live Miniport (caller's contract).
+        // SAFETY: `power` sits at that offset inside a live Miniport (caller's contract). Any IRQL
+        // (memory only).
         unsafe { &*object.cast::<Self>() }
     }
 
@@ -322,7 +325,7 @@ impl Miniport {
             );
         }
         if let Some(sync) = sync {
-            // SAFETY: as above.
+            // SAFETY: as above. Any IRQL (reads the vtable pointer).
             let vtable = unsafe { crate::com::vtable(sync.as_ptr()) };
             // SAFETY: reconnects the routine registered in Init; PASSIVE_LEVEL.
             let status = unsafe { (vtable.Connect)(sync.as_ptr()) };
@@ -341,31 +344,32 @@ unsafe extern "system" fn power_query_interface(
     iid: *const GUID,
     out: *mut PVOID,
 ) -> NTSTATUS {
-    // SAFETY: called through POWER_VTABLE: `this` is a live miniport's `power` field.
+    // SAFETY: called through POWER_VTABLE: `this` is a live miniport's `power` field. Any IRQL
+    // (memory only).
     let miniport = unsafe { Miniport::from_power(this.cast()) };
-    // SAFETY: forwarded QueryInterface arguments.
+    // SAFETY: forwarded QueryInterface arguments. IRQL ≤ DISPATCH_LEVEL.
     unsafe { miniport.query(iid, out) }
 }
 
 unsafe extern "system" fn power_add_ref(this: *mut IUnknown) -> u32 {
-    // SAFETY: as in power_query_interface.
+    // SAFETY: as in power_query_interface. Any IRQL (memory only).
     unsafe { Miniport::from_power(this.cast()) }.refs.add_ref()
 }
 
 unsafe extern "system" fn power_release(this: *mut IUnknown) -> u32 {
     let object = this.wrapping_byte_sub(core::mem::offset_of!(Miniport, power));
     // SAFETY: the same object through its first interface, which Release frees
-    // when this was the last reference.
+    // when this was the last reference. IRQL ≤ DISPATCH_LEVEL.
     unsafe { release_thunk(object) }
 }
 
 /// `IPowerNotify::PowerChangeNotify` (PASSIVE_LEVEL): on the way back to D0 the
 /// card is re-initialised, as it may have lost its UART mode while off.
 unsafe extern "system" fn power_change_notify(this: *mut IPowerNotify, state: POWER_STATE) {
-    // SAFETY: called through POWER_VTABLE on a live miniport.
+    // SAFETY: called through POWER_VTABLE on a live miniport. Any IRQL (memory only).
     let miniport = unsafe { Miniport::from_power(this) };
     // SAFETY: PortCls passes a device power state (the DeviceState member); any
-    // bit pattern is a valid i32.
+    // bit pattern is a valid i32. Any IRQL (memory only).
     let device_state = unsafe { state.DeviceState };
     let previous = miniport.power_state.swap(device_state, Ordering::AcqRel);
     if device_state == PowerDeviceD0
@@ -377,13 +381,14 @@ unsafe extern "system" fn power_change_notify(this: *mut IPowerNotify, state: PO
 }
 
 unsafe extern "system" fn add_ref_thunk(this: *mut IUnknown) -> u32 {
-    // SAFETY: called through our vtable on a live object.
+    // SAFETY: called through our vtable on a live object. Any IRQL (memory only).
     unsafe { Miniport::from_this(this) }.refs.add_ref()
 }
 
 /// `Release`: takes the raw pointer because the object may be gone when it returns.
 unsafe extern "system" fn release_thunk(this: *mut IUnknown) -> u32 {
-    // SAFETY: called through our vtable on an object the caller holds a reference to.
+    // SAFETY: called through our vtable on an object the caller holds a reference to. IRQL ≤
+    // DISPATCH_LEVEL.
     let outcome = unsafe { Miniport::from_this(this) }.refs.release();
     if outcome == Released::Last {
         // SAFETY: the last reference is gone: nothing else uses the object.
@@ -393,11 +398,11 @@ unsafe extern "system" fn release_thunk(this: *mut IUnknown) -> u32 {
         miniport.teardown();
         #[allow(
             clippy::cast_ptr_alignment,
-            reason = "the interface is the object's first field: `this` is the object's own, aligned address"
+            reason = "`this` is the object's own address: the interface is its first field"
         )]
         let object = NonNull::new(this.cast::<Miniport>());
         if let Some(object) = object {
-            // SAFETY: made by pool_box::try_new in new_miniport; last use.
+            // SAFETY: made by pool_box::try_new in new_miniport; last use. IRQL ≤ DISPATCH_LEVEL.
             unsafe { pool_box::free(object) };
         }
     }
@@ -430,7 +435,7 @@ unsafe extern "system" fn data_range_intersection_thunk(
         return STATUS_INVALID_PARAMETER;
     }
     // SAFETY: `matching` is one of the pin's ranges PortCls read from our
-    // descriptor (a readable KSDATARANGE); unaligned read of its header.
+    // descriptor (a readable KSDATARANGE); unaligned read of its header. Any IRQL (memory only).
     let matching = unsafe { matching.read_unaligned() };
     let ours = our_range(pin, &matching);
     // SAFETY: PortCls' buffers per DataRangeIntersection's contract. PASSIVE_LEVEL.
@@ -447,7 +452,8 @@ unsafe extern "system" fn init(
     if service_group_out.is_null() {
         return STATUS_INVALID_PARAMETER;
     }
-    // SAFETY: a writable out-pointer; cleared so a failure hands out nothing.
+    // SAFETY: a writable out-pointer; cleared so a failure hands out nothing. Any IRQL (memory
+    // only).
     unsafe { service_group_out.write(core::ptr::null_mut()) };
     let Some(port) = NonNull::new(port) else {
         return STATUS_INVALID_PARAMETER;
@@ -455,7 +461,7 @@ unsafe extern "system" fn init(
     if list.is_null() {
         return STATUS_DEVICE_CONFIGURATION_ERROR;
     }
-    // SAFETY: called through our vtable on a live object.
+    // SAFETY: called through our vtable on a live object. Any IRQL (memory only).
     let miniport = unsafe { Miniport::from_this(this) };
     if miniport.setup().is_some() {
         return STATUS_INVALID_DEVICE_REQUEST;
@@ -483,9 +489,10 @@ unsafe extern "system" fn init(
             status
         };
     };
-    // SAFETY: the port PortCls passed, live; our reference is released in teardown.
+    // SAFETY: the port PortCls passed, live; our reference is released in teardown. Any IRQL (reads
+    // the vtable pointer).
     let port_vtable = unsafe { crate::com::vtable(port.as_ptr()) };
-    // SAFETY: AddRef on the live port.
+    // SAFETY: AddRef on the live port. IRQL ≤ DISPATCH_LEVEL.
     unsafe { (port_vtable.base.base.AddRef)(port.as_ptr().cast()) };
     // SAFETY: Init runs first and once, before anything reads `setup`. PASSIVE_LEVEL.
     unsafe {
@@ -497,6 +504,7 @@ unsafe extern "system" fn init(
         });
     }
     // SAFETY: the live port; registering our live group early so interrupts can notify it.
+    // PASSIVE_LEVEL.
     unsafe { (port_vtable.RegisterServiceGroup)(port.as_ptr(), group.as_ptr()) };
     if resources.interrupt.is_some() {
         // SAFETY: PortCls' resource list; PASSIVE_LEVEL.
@@ -506,11 +514,12 @@ unsafe extern "system" fn init(
             return status;
         }
     }
-    // SAFETY: the group is live (we hold a reference); the port gets its own.
+    // SAFETY: the group is live (we hold a reference); the port gets its own. Any IRQL (reads the
+    // vtable pointer).
     let group_vtable = unsafe { crate::com::vtable(group.as_ptr()) };
-    // SAFETY: AddRef for the reference handed out through the out-pointer.
+    // SAFETY: AddRef for the reference handed out through the out-pointer. IRQL ≤ DISPATCH_LEVEL.
     unsafe { (group_vtable.base.base.AddRef)(group.as_ptr().cast()) };
-    // SAFETY: writable out-pointer (checked above).
+    // SAFETY: writable out-pointer (checked above). Any IRQL (memory only).
     unsafe { service_group_out.write(group.as_ptr()) };
     STATUS_SUCCESS
 }
@@ -541,7 +550,7 @@ unsafe fn connect_interrupt(miniport: &Miniport, list: PRESOURCELIST) -> Result<
     };
     // Owned from here: teardown disconnects and releases it.
     miniport.sync.store(sync.as_ptr(), Ordering::Release);
-    // SAFETY: the live interrupt object we own.
+    // SAFETY: the live interrupt object we own. Any IRQL (reads the vtable pointer).
     let vtable = unsafe { crate::com::vtable(sync.as_ptr()) };
     let context = core::ptr::from_ref(miniport).cast_mut().cast();
     // SAFETY: `isr` has PINTERRUPTSYNCROUTINE's signature; the miniport outlives
@@ -563,7 +572,8 @@ unsafe fn connect_interrupt(miniport: &Miniport, list: PRESOURCELIST) -> Result<
 /// the ring, one timestamp per byte, and asks the port for service. Bounded
 /// by [`ISR_MAX_READS`].
 unsafe extern "system" fn isr(_sync: *mut IInterruptSync, context: PVOID) -> NTSTATUS {
-    // SAFETY: the context is the miniport, alive while the interrupt is connected.
+    // SAFETY: the context is the miniport, alive while the interrupt is connected. Any IRQL (memory
+    // only).
     let miniport = unsafe { &*context.cast::<Miniport>() };
     let Some(setup) = miniport.setup() else {
         return STATUS_UNSUCCESSFUL;
@@ -573,13 +583,13 @@ unsafe extern "system" fn isr(_sync: *mut IInterruptSync, context: PVOID) -> NTS
         // Not our interrupt (shared line): let the next routine look.
         return STATUS_UNSUCCESSFUL;
     }
-    // SAFETY: the ISR holds the interrupt lock.
+    // SAFETY: the ISR holds the interrupt lock. Any IRQL (memory only).
     let ring = unsafe { miniport.input() };
     let _report = mpu401::drain_input(&mut io, ring, ISR_MAX_READS, super::qpc_100ns);
     // SAFETY: the live port and group from Init; Notify may be called from an
-    // ISR (it queues the service group's DPC).
+    // ISR (it queues the service group's DPC). Any IRQL (reads the vtable pointer).
     let vtable = unsafe { crate::com::vtable(setup.port.as_ptr()) };
-    // SAFETY: as above.
+    // SAFETY: as above. DIRQL, in the ISR: Notify only queues the service group's DPC.
     unsafe { (vtable.Notify)(setup.port.as_ptr(), setup.service_group.as_ptr()) };
     STATUS_SUCCESS
 }
@@ -587,7 +597,7 @@ unsafe extern "system" fn isr(_sync: *mut IInterruptSync, context: PVOID) -> NTS
 /// `Service` (DISPATCH_LEVEL, from the service group): hands captured input to
 /// the capture stream, or drops it when none is open.
 unsafe extern "system" fn service(this: *mut IMiniportDMus) {
-    // SAFETY: called through our vtable on a live object.
+    // SAFETY: called through our vtable on a live object. Any IRQL (memory only).
     let miniport = unsafe { Miniport::from_this(this) };
     let slot = miniport.capture.lock();
     match *slot {
@@ -618,9 +628,10 @@ unsafe extern "system" fn new_stream(
     if mxf_out.is_null() || service_group_out.is_null() || prefetch.is_null() {
         return STATUS_INVALID_PARAMETER;
     }
-    // SAFETY: writable out-pointers (checked); cleared so failures hand out nothing.
+    // SAFETY: writable out-pointers (checked); cleared so failures hand out nothing. Any IRQL
+    // (memory only).
     unsafe { mxf_out.write(core::ptr::null_mut()) };
-    // SAFETY: as above.
+    // SAFETY: as above. Any IRQL (memory only).
     unsafe { service_group_out.write(core::ptr::null_mut()) };
     // Aggregation: NewStream returns a PMXF, not the non-delegating IUnknown an
     // outer object would need to own the stream's lifetime, so an rdmus stream
@@ -628,7 +639,7 @@ unsafe extern "system" fn new_stream(
     if !outer.is_null() || allocator.is_null() || clock.is_null() {
         return STATUS_INVALID_PARAMETER;
     }
-    // SAFETY: called through our vtable on a live object.
+    // SAFETY: called through our vtable on a live object. Any IRQL (memory only).
     let miniport = unsafe { Miniport::from_this(this) };
     let Some(setup) = miniport.setup() else {
         return STATUS_INVALID_DEVICE_REQUEST;
@@ -639,7 +650,8 @@ unsafe extern "system" fn new_stream(
         _ => return STATUS_INVALID_DEVICE_REQUEST,
     };
     if !format.is_null() {
-        // SAFETY: PortCls' format for the pin, readable; unaligned header read.
+        // SAFETY: PortCls' format for the pin, readable; unaligned header read. Any IRQL (memory
+        // only).
         let format = unsafe { format.read_unaligned() };
         if our_range(pin, &format).is_none() {
             return STATUS_NO_MATCH;
@@ -652,7 +664,7 @@ unsafe extern "system" fn new_stream(
         // SAFETY: live allocator and clock from PortCls; PASSIVE_LEVEL.
         unsafe { CaptureStream::create(NonNull::from(miniport), setup, allocator, clock) }
     } else {
-        // SAFETY: as above.
+        // SAFETY: as above. PASSIVE_LEVEL (NewStream).
         unsafe { RenderStream::create(NonNull::from(miniport), pin, setup, allocator, clock) }
     };
     let stream = match made {
@@ -662,18 +674,20 @@ unsafe extern "system" fn new_stream(
             return status;
         }
     };
-    // SAFETY: writable out-pointers (checked); the stream's one reference goes to PortCls.
+    // SAFETY: writable out-pointers (checked); the stream's one reference goes to PortCls. Any IRQL
+    // (memory only).
     unsafe { mxf_out.write(stream.as_ptr()) };
     let ahead = if capture { 0 } else { RENDER_PREFETCH_100NS };
-    // SAFETY: writable (checked).
+    // SAFETY: writable (checked). Any IRQL (memory only).
     unsafe { prefetch.write(ahead) };
     if capture {
         let group = setup.service_group;
-        // SAFETY: our live group; the reference handed out is the port's.
+        // SAFETY: our live group; the reference handed out is the port's. Any IRQL (reads the
+        // vtable pointer).
         let vtable = unsafe { crate::com::vtable(group.as_ptr()) };
-        // SAFETY: AddRef on a live object.
+        // SAFETY: AddRef on a live object. IRQL ≤ DISPATCH_LEVEL.
         unsafe { (vtable.base.base.AddRef)(group.as_ptr().cast()) };
-        // SAFETY: writable (checked).
+        // SAFETY: writable (checked). Any IRQL (memory only).
         unsafe { service_group_out.write(group.as_ptr()) };
     }
     STATUS_SUCCESS

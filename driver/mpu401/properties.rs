@@ -177,17 +177,17 @@ pub fn answer(
 /// Called by PortCls with a live request whose `MajorTarget` is this
 /// miniport and whose `MinorTarget` is null or one of its streams.
 pub unsafe extern "system" fn synth_property(request: *mut PCPROPERTY_REQUEST) -> NTSTATUS {
-    // SAFETY: PortCls' live request for the duration of this call.
+    // SAFETY: PortCls' live request for the duration of this call. Any IRQL (memory only).
     let Some(mut wrapped) = (unsafe { PropertyRequest::new(request) }) else {
         return STATUS_INVALID_PARAMETER;
     };
     // SAFETY: MajorTarget is the miniport PortCls calls us for (live while the
-    // filter is); null or foreign objects are refused inside.
+    // filter is); null or foreign objects are refused inside. Any IRQL (memory only).
     let Some(base) = (unsafe { super::miniport::Miniport::base_of(wrapped.major_target()) }) else {
         return STATUS_INVALID_DEVICE_REQUEST;
     };
     // SAFETY: MinorTarget is null or the stream of the pin the request is for,
-    // live for the call.
+    // live for the call. Any IRQL (memory only).
     let stream = unsafe { super::stream_report(wrapped.minor_target()) };
     answer(&mut wrapped, base, stream)
 }
@@ -270,7 +270,7 @@ mod tests {
             Value: value.as_mut_ptr().cast(),
             Irp: core::ptr::null_mut(),
         };
-        // SAFETY: a request over locals that outlive the call.
+        // SAFETY: a request over locals that outlive the call. Host test, PASSIVE_LEVEL.
         let mut request = unsafe { PropertyRequest::new(&raw mut raw) }.unwrap();
         answer(&mut request, 0x330, stream)
     }

@@ -92,9 +92,9 @@ impl RenderStream {
         allocator: *mut IAllocatorMXF,
         clock: *mut IMasterClock,
     ) -> Result<NonNull<IMXF>, NTSTATUS> {
-        // SAFETY: PortCls' live allocator.
+        // SAFETY: PortCls' live allocator. PASSIVE_LEVEL (NewStream).
         let allocator = unsafe { Allocator::add_ref(allocator) }.ok_or(STATUS_INVALID_PARAMETER)?;
-        // SAFETY: PortCls' live clock.
+        // SAFETY: PortCls' live clock. PASSIVE_LEVEL (NewStream).
         let clock = unsafe { MasterClock::add_ref(clock) }.ok_or(STATUS_INVALID_PARAMETER)?;
         let object = pool_box::try_new(Self {
             interface: IMXF {
@@ -119,13 +119,14 @@ impl RenderStream {
         let timer = unsafe { StreamTimer::new(on_timer, on_dpc, object.as_ptr().cast()) };
         let Ok(timer) = timer else {
             // SAFETY: made above, never shared; dropping it releases the
-            // allocator and the clock.
+            // allocator and the clock. IRQL ≤ DISPATCH_LEVEL.
             unsafe { pool_box::free(object) };
             return Err(STATUS_INSUFFICIENT_RESOURCES);
         };
-        // SAFETY: the object is not shared yet: this is its only user.
+        // SAFETY: the object is not shared yet: this is its only user. Any IRQL (memory only).
         unsafe { (*object.as_ptr()).timer = Some(timer) };
-        // SAFETY: the stream holds its miniport alive (released in the destructor).
+        // SAFETY: the stream holds its miniport alive (released in the destructor). Any IRQL
+        // (memory only).
         unsafe { miniport.as_ref() }.add_ref();
         Ok(object.cast())
     }
@@ -135,7 +136,8 @@ impl RenderStream {
     /// # Safety
     /// `this` points to a live `RenderStream`.
     pub(crate) unsafe fn from_this<'a, T>(this: *mut T) -> &'a Self {
-        // SAFETY: the interface is the first field (repr(C)); live per the caller.
+        // SAFETY: the interface is the first field (repr(C)); live per the caller. Any IRQL (memory
+        // only).
         unsafe { &*this.cast::<Self>() }
     }
 
@@ -186,7 +188,7 @@ impl Drop for RenderStream {
         }
         let inner = self.inner.get_mut();
         inner.engine.drain(&mut inner.allocator);
-        // SAFETY: the miniport is alive: this stream holds a reference.
+        // SAFETY: the miniport is alive: this stream holds a reference. Any IRQL (memory only).
         unsafe { self.miniport.as_ref() }.release_pin(self.pin);
     }
 }
@@ -197,7 +199,7 @@ unsafe extern "system" fn on_timer(_timer: *mut EX_TIMER, context: PVOID) {
 }
 
 unsafe extern "system" fn on_dpc(_dpc: *mut KDPC, context: PVOID, _a: PVOID, _b: PVOID) {
-    // SAFETY: as in on_timer.
+    // SAFETY: as in on_timer. Any IRQL (memory only).
     unsafe { &*context.cast::<RenderStream>() }.service(true);
 }
 
@@ -206,9 +208,9 @@ unsafe extern "system" fn query_interface_thunk(
     iid: *const GUID,
     out: *mut PVOID,
 ) -> NTSTATUS {
-    // SAFETY: called through our vtable on a live stream.
+    // SAFETY: called through our vtable on a live stream. Any IRQL (memory only).
     let stream = unsafe { RenderStream::from_this(this) };
-    // SAFETY: PortCls' pointers per QueryInterface's contract.
+    // SAFETY: PortCls' pointers per QueryInterface's contract. IRQL ≤ DISPATCH_LEVEL.
     unsafe {
         query_interface(this.cast(), iid, out, &INTERFACES, || {
             stream.refs.add_ref();
@@ -217,27 +219,28 @@ unsafe extern "system" fn query_interface_thunk(
 }
 
 unsafe extern "system" fn add_ref_thunk(this: *mut IUnknown) -> u32 {
-    // SAFETY: called through our vtable on a live stream.
+    // SAFETY: called through our vtable on a live stream. Any IRQL (memory only).
     unsafe { RenderStream::from_this(this) }.refs.add_ref()
 }
 
 unsafe extern "system" fn release_thunk(this: *mut IUnknown) -> u32 {
-    // SAFETY: called through our vtable by a reference holder.
+    // SAFETY: called through our vtable by a reference holder. IRQL ≤ DISPATCH_LEVEL.
     let outcome = unsafe { RenderStream::from_this(this) }.refs.release();
     if outcome == Released::Last {
         // SAFETY: the last reference is gone; PortCls closes pins at PASSIVE_LEVEL.
         let miniport = unsafe { RenderStream::from_this(this) }.miniport;
         #[allow(
             clippy::cast_ptr_alignment,
-            reason = "the interface is the object's first field: `this` is the object's own, aligned address"
+            reason = "`this` is the object's own address: the interface is its first field"
         )]
         let object = NonNull::new(this.cast::<RenderStream>());
         if let Some(object) = object {
             // SAFETY: made by pool_box::try_new in create; last use (Drop
-            // deletes the timer, gives every event back, frees the pin).
+            // deletes the timer, gives every event back, frees the pin). IRQL ≤ DISPATCH_LEVEL.
             unsafe { pool_box::free(object) };
         }
-        // SAFETY: the reference `create` took; released once, after the stream is gone.
+        // SAFETY: the reference `create` took; released once, after the stream is gone. IRQL ≤
+        // DISPATCH_LEVEL.
         unsafe { Miniport::release(miniport) };
     }
     release_result(outcome)
@@ -247,7 +250,7 @@ unsafe extern "system" fn set_state(this: *mut IMXF, state: KSSTATE) -> NTSTATUS
     if !(KSSTATE_STOP..=KSSTATE_RUN).contains(&state) {
         return STATUS_INVALID_PARAMETER;
     }
-    // SAFETY: called through our vtable on a live stream.
+    // SAFETY: called through our vtable on a live stream. Any IRQL (memory only).
     let stream = unsafe { RenderStream::from_this(this) };
     {
         let mut inner = stream.inner.lock();
@@ -267,7 +270,7 @@ unsafe extern "system" fn set_state(this: *mut IMXF, state: KSSTATE) -> NTSTATUS
 }
 
 unsafe extern "system" fn put_message(this: *mut IMXF, event: PDMUS_KERNEL_EVENT) -> NTSTATUS {
-    // SAFETY: called through our vtable on a live stream.
+    // SAFETY: called through our vtable on a live stream. Any IRQL (memory only).
     let stream = unsafe { RenderStream::from_this(this) };
     // SAFETY: PortCls hands over a whole chain of its allocator's events (or
     // null); from here this stream owns it until it goes back. DISPATCH_LEVEL.

@@ -16,9 +16,10 @@ pub fn qpc_100ns() -> u64 {
     // SAFETY: KeQueryPerformanceCounter may be called at any IRQL and writes
     // the frequency to a valid LARGE_INTEGER.
     let counter = unsafe { KeQueryPerformanceCounter(&raw mut frequency) };
-    // SAFETY: both LARGE_INTEGER members are plain integers over all 8 bytes.
+    // SAFETY: both LARGE_INTEGER members are plain integers over all 8 bytes. Any IRQL (memory
+    // only).
     let counter = unsafe { counter.QuadPart };
-    // SAFETY: as above.
+    // SAFETY: as above. Any IRQL (memory only).
     let frequency = unsafe { frequency.QuadPart };
     ticks_to_100ns(counter, frequency)
 }
@@ -72,12 +73,13 @@ pub unsafe fn stream_report(minor: *mut IUnknown) -> Option<StreamReport> {
     if minor.is_null() {
         return None;
     }
-    // SAFETY: both stream types start with this prefix (repr(C)); live per the caller.
+    // SAFETY: both stream types start with this prefix (repr(C)); live per the caller. Any IRQL
+    // (memory only).
     let kind = unsafe { (*minor.cast::<StreamPrefix>()).kind };
     Some(match kind {
-        // SAFETY: the tag says which stream it is.
+        // SAFETY: the tag says which stream it is. Any IRQL (memory only).
         StreamKind::Render => unsafe { RenderStream::from_this(minor) }.report(),
-        // SAFETY: as above.
+        // SAFETY: as above. Any IRQL (memory only).
         StreamKind::Capture => unsafe { CaptureStream::from_this(minor) }.report(),
     })
 }
