@@ -16,6 +16,7 @@ use dmus_sys::dmusic::{
 };
 use dmus_sys::dmusprop::{KSPROPERTY_SYNTH_VOLUME, KSPROPSETID_Synth};
 use dmus_sys::guid::GUID;
+use dmus_sys::kernel::{DEVICE_POWER_STATE, POWER_STATE, PowerDeviceD0, PowerDeviceD3};
 use dmus_sys::kernel::{
     NT_SUCCESS, NTSTATUS, POOL_TYPE, PVOID, STATUS_INVALID_PARAMETER, STATUS_NOT_FOUND,
     STATUS_NOT_IMPLEMENTED, STATUS_SUCCESS, STATUS_UNSUCCESSFUL,
@@ -29,6 +30,10 @@ use dmus_sys::ks::{
 use dmus_sys::ks_guids::{
     KSDATAFORMAT_SPECIFIER_NONE, KSDATAFORMAT_SUBTYPE_DIRECTMUSIC, KSDATAFORMAT_SUBTYPE_MIDI,
     KSDATAFORMAT_TYPE_MUSIC,
+};
+use dmus_sys::portcls::{
+    IAdapterPowerManagement, IAdapterPowerManagementVtbl, IID_IAdapterPowerManagement,
+    IID_IPowerNotify, IPowerNotify, IPowerNotifyVtbl,
 };
 use dmus_sys::portcls::{
     IMiniport, IMiniportVtbl, PCAUTOMATION_TABLE, PCFILTER_DESCRIPTOR, PCPIN_DESCRIPTOR,
@@ -59,6 +64,12 @@ enum Seen {
     Service { irql: u8 },
     /// `DataRangeIntersection` for `pin`.
     Intersection { pin: u32 },
+    /// A power call: who (`"miniport"`, `"adapter"`, `"query"`), the device state, IRQL.
+    Power {
+        who: &'static str,
+        state: DEVICE_POWER_STATE,
+        irql: u8,
+    },
 }
 
 /// Ways the test miniport can be wrong.
@@ -279,6 +290,8 @@ static FILTER: Table<PCFILTER_DESCRIPTOR> = Table(PCFILTER_DESCRIPTOR {
 #[repr(C)]
 struct Miniport {
     vtable: *const IMiniportDMusVtbl,
+    /// The miniport's second interface, `IPowerNotify`.
+    power: *const IPowerNotifyVtbl,
     refs: Cell<u32>,
     port: Cell<*mut IPortDMus>,
     group: Cell<PSERVICEGROUP>,
@@ -316,6 +329,141 @@ static MINIPORT_VTABLE: IMiniportDMusVtbl = IMiniportDMusVtbl {
     NewStream: new_stream,
 };
 
+static POWER_VTABLE: IPowerNotifyVtbl = IPowerNotifyVtbl {
+    base: IUnknownVtbl {
+        QueryInterface: power_qi,
+        AddRef: power_add_ref,
+        Release: power_release,
+    },
+    PowerChangeNotify: power_change_notify,
+};
+
+/// The miniport behind its `IPowerNotify` pointer.
+fn miniport_of_power(this: *mut c_void) -> *mut Miniport {
+    this.wrapping_byte_sub(core::mem::offset_of!(Miniport, power))
+        .cast()
+}
+
+unsafe extern "system" fn power_qi(
+    this: *mut IUnknown,
+    iid: *const GUID,
+    out: *mut PVOID,
+) -> NTSTATUS {
+    // SAFETY: IUnknown's methods of the second interface delegate to the object's.
+    unsafe { miniport_qi(miniport_of_power(this.cast()).cast(), iid, out) }
+}
+
+unsafe extern "system" fn power_add_ref(this: *mut IUnknown) -> u32 {
+    // SAFETY: as above.
+    unsafe { miniport_add_ref(miniport_of_power(this.cast()).cast()) }
+}
+
+unsafe extern "system" fn power_release(this: *mut IUnknown) -> u32 {
+    // SAFETY: as above.
+    unsafe { miniport_release(miniport_of_power(this.cast()).cast()) }
+}
+
+unsafe extern "system" fn power_change_notify(_this: *mut IPowerNotify, state: POWER_STATE) {
+    see(Seen::Power {
+        who: "miniport",
+        // SAFETY: device power changes carry a DeviceState.
+        state: unsafe { state.DeviceState },
+        irql: irql(),
+    });
+}
+
+/// A test adapter's `IAdapterPowerManagement`.
+#[repr(C)]
+struct Adapter {
+    vtable: *const IAdapterPowerManagementVtbl,
+    refs: Cell<u32>,
+}
+
+static ADAPTER_VTABLE: IAdapterPowerManagementVtbl = IAdapterPowerManagementVtbl {
+    base: IUnknownVtbl {
+        QueryInterface: adapter_qi,
+        AddRef: adapter_add_ref,
+        Release: adapter_release,
+    },
+    PowerChangeState: adapter_power_change_state,
+    QueryPowerChangeState: adapter_query_power_change_state,
+    QueryDeviceCapabilities: adapter_query_device_capabilities,
+};
+
+fn adapter_of<'a, T>(this: *mut T) -> &'a Adapter {
+    // SAFETY: only called through ADAPTER_VTABLE on the live test adapter.
+    unsafe { &*this.cast::<Adapter>() }
+}
+
+unsafe extern "system" fn adapter_qi(
+    this: *mut IUnknown,
+    iid: *const GUID,
+    out: *mut PVOID,
+) -> NTSTATUS {
+    // SAFETY: COM's contract: readable IID, writable out.
+    let iid = unsafe { iid.read() };
+    let known = iid == IID_IUnknown || iid == IID_IAdapterPowerManagement;
+    if known {
+        add_ref(this.cast());
+    }
+    let found: PVOID = if known {
+        this.cast()
+    } else {
+        core::ptr::null_mut()
+    };
+    // SAFETY: as above.
+    unsafe { out.write(found) };
+    if known {
+        STATUS_SUCCESS
+    } else {
+        STATUS_INVALID_PARAMETER
+    }
+}
+
+unsafe extern "system" fn adapter_add_ref(this: *mut IUnknown) -> u32 {
+    let a = adapter_of(this);
+    a.refs.set(a.refs.get() + 1);
+    a.refs.get()
+}
+
+unsafe extern "system" fn adapter_release(this: *mut IUnknown) -> u32 {
+    let a = adapter_of(this);
+    a.refs.set(a.refs.get() - 1);
+    a.refs.get()
+}
+
+unsafe extern "system" fn adapter_power_change_state(
+    _this: *mut IAdapterPowerManagement,
+    state: POWER_STATE,
+) {
+    see(Seen::Power {
+        who: "adapter",
+        // SAFETY: device power changes carry a DeviceState.
+        state: unsafe { state.DeviceState },
+        irql: irql(),
+    });
+}
+
+unsafe extern "system" fn adapter_query_power_change_state(
+    _this: *mut IAdapterPowerManagement,
+    state: POWER_STATE,
+) -> NTSTATUS {
+    see(Seen::Power {
+        who: "query",
+        // SAFETY: device power queries carry a DeviceState.
+        state: unsafe { state.DeviceState },
+        irql: irql(),
+    });
+    STATUS_SUCCESS
+}
+
+unsafe extern "system" fn adapter_query_device_capabilities(
+    _this: *mut IAdapterPowerManagement,
+    _caps: dmus_sys::kernel::PDEVICE_CAPABILITIES,
+) -> NTSTATUS {
+    STATUS_SUCCESS
+}
+
 static STREAM_VTABLE: IMXFVtbl = IMXFVtbl {
     base: IUnknownVtbl {
         QueryInterface: stream_qi,
@@ -333,6 +481,7 @@ fn new_miniport() -> PUNKNOWN {
     LIVE_OBJECTS.with(|l| l.set(l.get() + 1));
     Box::into_raw(Box::new(Miniport {
         vtable: &raw const MINIPORT_VTABLE,
+        power: &raw const POWER_VTABLE,
         refs: Cell::new(1),
         port: Cell::new(core::ptr::null_mut()),
         group: Cell::new(core::ptr::null_mut()),
@@ -359,6 +508,15 @@ unsafe extern "system" fn miniport_qi(
 ) -> NTSTATUS {
     // SAFETY: COM's contract: readable IID, writable out.
     let iid = unsafe { iid.read() };
+    if iid == IID_IPowerNotify {
+        add_ref(this.cast());
+        let power = this
+            .cast::<u8>()
+            .wrapping_byte_add(core::mem::offset_of!(Miniport, power));
+        // SAFETY: as above; the object's second interface.
+        unsafe { out.write(power.cast()) };
+        return STATUS_SUCCESS;
+    }
     if iid == IID_IUnknown || iid == IID_IMiniportDMus || iid == dmus_sys::portcls::IID_IMiniport {
         add_ref(this.cast());
         // SAFETY: as above.
@@ -1086,6 +1244,58 @@ fn stream_headers_are_honoured_and_the_master_clock_never_pauses() {
     pin.close();
     teardown(&machine, device);
     assert_eq!(machine.findings(), []);
+}
+
+#[test]
+fn power_goes_down_and_up_in_portcls_order() {
+    let (machine, device, filter) = setup(Fault::None);
+    let adapter = Box::into_raw(Box::new(Adapter {
+        vtable: &raw const ADAPTER_VTABLE,
+        refs: Cell::new(1),
+    }));
+    // SAFETY: a live adapter object and the device's FDO, at PASSIVE_LEVEL.
+    let status = unsafe {
+        dmus_sys::imports::PcRegisterAdapterPowerManagement(adapter.cast(), device.object().cast())
+    };
+    assert_eq!(status, STATUS_SUCCESS);
+    let pin = filter.open_pin(0, PinFormat::Midi).expect("render pin");
+    pin.set_state(KSSTATE_RUN).expect("RUN");
+    SEEN.with(|s| s.borrow_mut().clear());
+    assert_eq!(device.query_power(PowerDeviceD3), Ok(STATUS_SUCCESS));
+    device.set_power(PowerDeviceD3).expect("D3");
+    assert_eq!(pin.state(), Some(KSSTATE_PAUSE));
+    device.set_power(PowerDeviceD0).expect("D0");
+    assert_eq!(pin.state(), Some(KSSTATE_RUN));
+    let power = |who, state| Seen::Power {
+        who,
+        state,
+        irql: 0,
+    };
+    assert_eq!(
+        seen(),
+        [
+            power("query", PowerDeviceD3),
+            Seen::SetState {
+                state: KSSTATE_PAUSE,
+                irql: 0
+            },
+            power("miniport", PowerDeviceD3),
+            power("adapter", PowerDeviceD3),
+            power("adapter", PowerDeviceD0),
+            power("miniport", PowerDeviceD0),
+            Seen::SetState {
+                state: KSSTATE_RUN,
+                irql: 0
+            },
+        ]
+    );
+    pin.set_state(KSSTATE_STOP).expect("STOP");
+    pin.close();
+    teardown(&machine, device);
+    assert_eq!(machine.findings(), []);
+    // SAFETY: the test's adapter; the device released its reference at removal.
+    let adapter = unsafe { Box::from_raw(adapter) };
+    assert_eq!(adapter.refs.get(), 1);
 }
 
 #[test]

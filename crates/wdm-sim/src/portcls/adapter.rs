@@ -243,6 +243,7 @@ pub unsafe extern "system" fn PcAddAdapterDevice(
                 start_device: StartDevice,
                 max_objects: MaxObjects,
                 extension_size: DeviceExtensionSize,
+                power: dmus_sys::kernel::PowerDeviceD0,
                 ..DeviceRecord::default()
             },
         );

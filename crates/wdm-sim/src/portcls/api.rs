@@ -15,8 +15,9 @@ use dmus_sys::kernel::{
     CM_PARTIAL_RESOURCE_DESCRIPTOR, CM_PARTIAL_RESOURCE_DESCRIPTOR_U,
     CM_PARTIAL_RESOURCE_INTERRUPT, CM_PARTIAL_RESOURCE_RANGE, CM_RESOURCE_INTERRUPT_LATCHED,
     CM_RESOURCE_PORT_IO, CmResourceShareDeviceExclusive, CmResourceTypeInterrupt,
-    CmResourceTypePort, DEVICE_OBJECT, DRIVER_OBJECT, LARGE_INTEGER, NT_SUCCESS, NTSTATUS,
-    PASSIVE_LEVEL, PDRIVER_INITIALIZE, STATUS_INVALID_PARAMETER, STATUS_UNSUCCESSFUL,
+    CmResourceTypePort, DEVICE_OBJECT, DEVICE_POWER_STATE, DRIVER_OBJECT, LARGE_INTEGER,
+    NT_SUCCESS, NTSTATUS, PASSIVE_LEVEL, PDRIVER_INITIALIZE, STATUS_INVALID_PARAMETER,
+    STATUS_UNSUCCESSFUL,
 };
 use dmus_sys::ks::KSSTATE;
 use dmus_sys::portcls::PCPFNSTARTDEVICE;
@@ -27,6 +28,7 @@ use super::irp::SimIrp;
 use super::objects::release_foreign;
 use super::pin::{self, OpenError, StateError};
 use super::port::PcNewPort;
+use super::power::{self, PowerError};
 use super::property::{self, PropertyResult, PropertyTarget};
 use super::render::{self, WriteError, WriteReport};
 use super::resource_list::new_resource_list;
@@ -395,6 +397,24 @@ impl Device {
                 .find(|(n, _)| n == name)
                 .map(|&(_, port)| Filter { port })
         })
+    }
+
+    /// `IRP_MN_QUERY_POWER`: the adapter's `QueryPowerChangeState` for `state` (success
+    /// when the adapter registered no power management).
+    ///
+    /// # Errors
+    /// [`PowerError`].
+    pub fn query_power(&self, state: DEVICE_POWER_STATE) -> Result<NTSTATUS, PowerError> {
+        power::query(self.fdo, state)
+    }
+
+    /// `IRP_MN_SET_POWER` (device power): `PortCls`' order of pausing streams, notifying
+    /// miniports and streams (`IPowerNotify`) and the adapter (`IAdapterPowerManagement`).
+    ///
+    /// # Errors
+    /// [`PowerError`].
+    pub fn set_power(&self, state: DEVICE_POWER_STATE) -> Result<(), PowerError> {
+        power::set(self.fdo, state)
     }
 
     /// `IRP_MN_STOP_DEVICE`: pins still open are a finding (and are closed); every subdevice's

@@ -45,6 +45,10 @@ pub struct DeviceRecord {
     pub power_management: usize,
     /// Bytes of device extension the driver asked for.
     pub extension_size: u32,
+    /// The device power state (`PowerDeviceD0` once added).
+    pub power: dmus_sys::kernel::DEVICE_POWER_STATE,
+    /// Pins the last power-down paused (they run again at D0).
+    pub paused_for_power: Vec<u32>,
 }
 
 /// A service group object.
