@@ -135,3 +135,36 @@ fn aggregation_is_refused_cleanly() {
         .close();
     rig.finish();
 }
+
+#[test]
+fn a_thousand_pin_lives_leak_nothing() {
+    let _lock = driver_lock();
+    let rig = Rig::start(MachineConfig::default());
+    let filter = rig.filter();
+    let rdmus_blocks = || {
+        rig.machine.with(|m| {
+            m.pool()
+                .usage_by_tag()
+                .get(&rdmus::POOL_TAG)
+                .map_or(0, |usage| usage.count)
+        })
+    };
+    let baseline = rdmus_blocks();
+    assert!(baseline >= 1, "the miniport itself lives in tagged pool");
+    for _ in 0..1_000 {
+        let render = filter.open_pin(1, PinFormat::DirectMusic).expect("render");
+        let capture = filter.open_pin(4, PinFormat::Midi).expect("capture");
+        render.set_state(KSSTATE_RUN).expect("RUN");
+        capture.set_state(KSSTATE_RUN).expect("RUN");
+        render.set_state(KSSTATE_STOP).expect("STOP");
+        capture.set_state(KSSTATE_STOP).expect("STOP");
+        render.close();
+        capture.close();
+    }
+    assert_eq!(
+        rdmus_blocks(),
+        baseline,
+        "every stream went back to the pool"
+    );
+    rig.finish();
+}
