@@ -9,7 +9,7 @@
 use super::articulation::note_params;
 use super::fixed::attenuation_to_gain_q15;
 use super::tables::VELOCITY_ATTENUATION_CB;
-use super::voice::{Voice, pan_gains_q15};
+use super::voice::{Voice, pan_gains_q15, scale_q15};
 use crate::download::InstrumentStore;
 use crate::model::Patch;
 use dmus_sys::dls::{F_INSTRUMENT_DRUMS, F_RGN_OPTION_SELFNONEXCLUSIVE};
@@ -443,8 +443,8 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
                 let got = slot.voice.render(samples, &mut scratch[..want]);
                 for (i, &s) in scratch[..got].iter().enumerate() {
                     let at = 2 * (done + i);
-                    out[at] += (s * left) >> 15;
-                    out[at + 1] += (s * right) >> 15;
+                    out[at] += scale_q15(s, i64::from(left));
+                    out[at + 1] += scale_q15(s, i64::from(right));
                 }
                 done += got;
                 finished = got < want;
