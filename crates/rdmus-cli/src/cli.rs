@@ -1,21 +1,24 @@
 //! The command line: what `rdmus` accepts and what each command does.
 //!
-//! `play` and `record` need the simulated device (the driver's MPU-401 and
-//! synth miniports running in wdm-sim), which does not exist yet: they check
-//! their input (a bad file still gets its own clear error) and then fail
-//! with [`CliError::NotYetAvailable`] instead of printing made-up results.
+//! `play --device mpu401`, `record` and `bench-wire` run the driver's MPU-401
+//! miniport in wdm-sim. `play --device synth` needs the synth miniport,
+//! which does not exist yet: it checks its input (a bad file still gets its
+//! own clear error) and then fails with [`CliError::NotYetAvailable`]
+//! instead of printing made-up results.
 
 use core::fmt;
-use std::io::{BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::inspect::Summary;
-use crate::irp::{DEFAULT_CHANNEL_GROUP, IrpError, build_dmus, build_ksmusic};
+use crate::irp::IrpError;
+use crate::play::PlayOptions;
+use crate::sim::{SimConfig, SimError};
 use crate::smf::{SmfError, read_smf};
 use crate::timeline::Timeline;
-use crate::wire::{TsvError, ideal_wire, read_tsv, write_tsv};
+use crate::wire::{TsvError, ideal_wire, write_tsv};
 
 /// Plays Standard MIDI Files through the rdmus driver in a simulated Windows kernel.
 #[derive(Debug, Parser)]
@@ -54,18 +57,24 @@ pub enum Command {
         /// The device to play on.
         #[arg(long, value_enum, default_value_t = Device::Mpu401)]
         device: Device,
-        /// The buffer format the application sends.
-        #[arg(long, value_enum, default_value_t = PinFormat::Dmus)]
+        /// The buffer format the application sends (and with it the pin).
+        #[arg(long, value_enum, default_value_t = PinFormat::Ksmusic)]
         format: PinFormat,
         /// Write the observed wire here: per byte, its start in µs, a tab, its hex.
         #[arg(long, value_name = "OUT.tsv")]
         wire: Option<PathBuf>,
         /// High-resolution timer resolution of the simulated kernel, µs.
-        #[arg(long, value_name = "N", default_value_t = 1000)]
+        #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
         timer_res_us: u32,
-        /// Output FIFO depth of the emulated MPU-401, bytes.
-        #[arg(long, value_name = "N", default_value_t = 1)]
+        /// Output FIFO depth of the emulated MPU-401, bytes (1 = the original card).
+        #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
         mpu_fifo: u32,
+        /// A DPC running longer than this is a verifier finding, µs.
+        #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+        dpc_bound_us: u32,
+        /// How far ahead of the clock IRPs are written, ms.
+        #[arg(long, value_name = "MS", default_value_t = DEFAULT_QUEUE_AHEAD_MS, value_parser = clap::value_parser!(u32).range(1..))]
+        queue_ahead_ms: u32,
         /// DLS collection for the synth.
         #[arg(long, value_name = "BANK.dls")]
         dls: Option<PathBuf>,
@@ -82,10 +91,30 @@ pub enum Command {
         #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_IRP_SIZE)]
         irp_size: u32,
     },
-    /// Feed a recorded wire log to the driver's capture pin in the simulation.
+    /// Feed a recorded wire log to the driver's capture pin in the simulation
+    /// and print the messages captured, with their times.
     Record {
         /// The wire log: per byte, its start in µs, a tab, its hex.
         wire: PathBuf,
+        /// The buffer format the application reads.
+        #[arg(long, value_enum, default_value_t = PinFormat::Dmus)]
+        format: PinFormat,
+        /// Write the captured messages here instead of to standard output.
+        #[arg(long, value_name = "OUT.tsv")]
+        out: Option<PathBuf>,
+    },
+    /// Play files through the driver in both formats, with a 16-byte and a
+    /// 1-byte MPU-401 FIFO, and print a table of the wire's figures.
+    BenchWire {
+        /// Standard MIDI Files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// High-resolution timer resolution of the simulated kernel, µs.
+        #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+        timer_res_us: u32,
+        /// Size of each IRP's data buffer, bytes.
+        #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_IRP_SIZE)]
+        irp_size: u32,
     },
     /// Print what FILE.mid would send: events, bytes, duration, ideal wire, IRPs.
     Inspect {
@@ -102,6 +131,9 @@ pub enum Command {
 
 /// The default IRP data buffer size.
 pub const DEFAULT_IRP_SIZE: u32 = 4096;
+
+/// How far ahead an application keeps IRPs queued by default, ms.
+pub const DEFAULT_QUEUE_AHEAD_MS: u32 = 1_500;
 
 /// Why a command failed; each maps to an exit code.
 #[derive(Debug)]
@@ -134,21 +166,37 @@ pub enum CliError {
         /// Why.
         error: IrpError,
     },
-    /// The command needs the simulated device, which does not exist yet.
+    /// The command needs a simulated device that does not exist yet.
     NotYetAvailable {
         /// The command.
         command: &'static str,
+    },
+    /// The simulated device could not be used.
+    Sim {
+        /// The file being played or recorded.
+        path: PathBuf,
+        /// What failed.
+        error: SimError,
+    },
+    /// The simulated Driver Verifier found faults while the driver ran.
+    Findings {
+        /// The file (or files) being played or recorded.
+        path: PathBuf,
+        /// The findings, in words.
+        findings: Vec<String>,
     },
 }
 
 impl CliError {
     /// The process exit code: 1 for bad input, 3 for a command not yet
-    /// available (clap uses 2 for usage errors).
+    /// available, 4 when the driver failed in the simulation or the verifier
+    /// found a fault (clap uses 2 for usage errors).
     #[must_use]
     pub const fn exit_code(&self) -> u8 {
         match self {
             Self::Io { .. } | Self::Midi { .. } | Self::Tsv { .. } | Self::Irp { .. } => 1,
             Self::NotYetAvailable { .. } => 3,
+            Self::Sim { .. } | Self::Findings { .. } => 4,
         }
     }
 }
@@ -162,9 +210,28 @@ impl fmt::Display for CliError {
             Self::Irp { path, error } => write!(f, "{}: {error}", path.display()),
             Self::NotYetAvailable { command } => write!(
                 f,
-                "`rdmus {command}` is not yet available: it needs the simulated device \
-                 (the driver's miniports running in wdm-sim)"
+                "`rdmus {command}` is not yet available: it needs the driver's synth \
+                 miniport, which does not exist yet"
             ),
+            Self::Sim { path, error } => {
+                write!(
+                    f,
+                    "{}: the simulated device failed: {error}",
+                    path.display()
+                )
+            }
+            Self::Findings { path, findings } => {
+                write!(
+                    f,
+                    "{}: {} verifier finding(s) while the driver ran:",
+                    path.display(),
+                    findings.len()
+                )?;
+                for finding in findings {
+                    write!(f, "\n  {finding}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -184,6 +251,35 @@ pub fn load_timeline(path: &Path) -> Result<Timeline, CliError> {
         path: path.into(),
         error: Box::new(error),
     })
+}
+
+/// The whole command: parses `args` (the program name first), runs it,
+/// writes its output to `out` and errors to `err`, and returns the exit
+/// code (0 success, 2 usage, others from [`CliError::exit_code`]).
+pub fn main_with(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> u8 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Nothing better to do if even this write fails.
+            let _ = if error.use_stderr() {
+                write!(err, "{error}")
+            } else {
+                write!(out, "{error}")
+            };
+            return u8::try_from(error.exit_code()).unwrap_or(2);
+        }
+    };
+    match run(cli, out) {
+        Ok(()) => 0,
+        Err(error) => {
+            let _ = writeln!(err, "rdmus: {error}");
+            error.exit_code()
+        }
+    }
 }
 
 /// Runs `cli`, writing normal output to `out`.
@@ -221,33 +317,49 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
         }
         Command::Play {
             file,
+            device,
             format,
+            wire,
+            timer_res_us,
+            mpu_fifo,
+            dpc_bound_us,
+            queue_ahead_ms,
             irp_size,
             ..
         } => {
             let timeline = load_timeline(&file)?;
-            let irp_error = |error| CliError::Irp {
-                path: file.clone(),
-                error,
+            if device == Device::Synth {
+                crate::play::packets(&timeline, format, irp_size).map_err(|error| {
+                    CliError::Irp {
+                        path: file.clone(),
+                        error,
+                    }
+                })?;
+                return Err(CliError::NotYetAvailable {
+                    command: "play --device synth",
+                });
+            }
+            let options = PlayOptions {
+                format,
+                irp_size,
+                queue_ahead: u64::from(queue_ahead_ms) * 10_000,
+                sim: SimConfig {
+                    timer_res_us,
+                    mpu_fifo,
+                    dpc_bound_us,
+                },
             };
-            match format {
-                PinFormat::Ksmusic => build_ksmusic(&timeline, irp_size).map_err(irp_error)?,
-                PinFormat::Dmus => {
-                    build_dmus(&timeline, irp_size, DEFAULT_CHANNEL_GROUP).map_err(irp_error)?
-                }
-            };
-            Err(CliError::NotYetAvailable { command: "play" })
+            crate::commands::play_file(&file, &timeline, &options, wire.as_deref(), out)
         }
-        Command::Record { wire } => {
-            let file = std::fs::File::open(&wire).map_err(|error| CliError::Io {
-                path: wire.clone(),
-                error,
-            })?;
-            read_tsv(BufReader::new(file)).map_err(|error| CliError::Tsv {
-                path: wire.clone(),
-                error,
-            })?;
-            Err(CliError::NotYetAvailable { command: "record" })
-        }
+        Command::Record {
+            wire,
+            format,
+            out: out_path,
+        } => crate::commands::record_file(&wire, format, out_path.as_deref(), out),
+        Command::BenchWire {
+            files,
+            timer_res_us,
+            irp_size,
+        } => crate::commands::bench_wire(&files, timer_res_us, irp_size, out),
     }
 }

@@ -4,8 +4,14 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod commands;
 pub mod inspect;
 pub mod irp;
+pub mod play;
+pub mod sim;
 pub mod smf;
 pub mod timeline;
 pub mod wire;
+
+#[cfg(test)]
+mod tests;

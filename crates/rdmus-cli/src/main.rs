@@ -3,17 +3,12 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use rdmus_cli::cli::{Cli, run};
-
 fn main() -> ExitCode {
-    let cli = Cli::parse();
     let stdout = std::io::stdout();
-    match run(cli, &mut stdout.lock()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("rdmus: {error}");
-            ExitCode::from(error.exit_code())
-        }
-    }
+    let stderr = std::io::stderr();
+    ExitCode::from(rdmus_cli::cli::main_with(
+        std::env::args_os(),
+        &mut stdout.lock(),
+        &mut stderr.lock(),
+    ))
 }

@@ -7,7 +7,7 @@
 
 use mxf::wire::{EmitError, dmus};
 
-use super::pieces::{Piece, cut};
+use super::pieces::{Piece, cut, payload};
 use super::{IrpError, StreamPacket};
 use crate::timeline::Timeline;
 
@@ -33,7 +33,9 @@ pub fn build_dmus(
     while next < pieces.len() {
         let mut buffer = vec![0u8; size];
         let start = pieces.get(next).map_or(0, |p| p.time);
+        let first = next;
         let (used, records) = fill(&mut buffer, &pieces, &mut next, start, channel_group, size)?;
+        let message_bytes = pieces.get(first..next).map_or(0, payload);
         buffer.truncate(used);
         let presentation_time = i64::try_from(start).unwrap_or(i64::MAX);
         packets.push(StreamPacket {
@@ -41,6 +43,7 @@ pub fn build_dmus(
             frame_extent: buffer_size,
             data: buffer,
             records,
+            message_bytes,
         });
     }
     Ok(packets)

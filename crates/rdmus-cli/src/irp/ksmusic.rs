@@ -12,7 +12,7 @@
 
 use mxf::wire::{EmitError, ksmusic};
 
-use super::pieces::{Piece, cut};
+use super::pieces::{Piece, cut, payload};
 use super::{IrpError, StreamPacket};
 use crate::timeline::Timeline;
 
@@ -36,7 +36,9 @@ pub fn build_ksmusic(timeline: &Timeline, buffer_size: u32) -> Result<Vec<Stream
     let mut next = 0;
     while next < pieces.len() {
         let mut buffer = vec![0u8; size];
+        let first = next;
         let (used, records, start_ms) = fill(&mut buffer, &pieces, &mut next)?;
+        let message_bytes = pieces.get(first..next).map_or(0, payload);
         buffer.truncate(used);
         let presentation_time = i64::try_from(start_ms.saturating_mul(10_000)).unwrap_or(i64::MAX);
         packets.push(StreamPacket {
@@ -44,6 +46,7 @@ pub fn build_ksmusic(timeline: &Timeline, buffer_size: u32) -> Result<Vec<Stream
             frame_extent: buffer_size,
             data: buffer,
             records,
+            message_bytes,
         });
     }
     Ok(packets)

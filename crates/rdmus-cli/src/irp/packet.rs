@@ -15,6 +15,8 @@ pub struct StreamPacket {
     pub data: Vec<u8>,
     /// Records in the buffer.
     pub records: usize,
+    /// MIDI bytes the records carry (what reaches the wire).
+    pub message_bytes: u64,
 }
 
 /// Why a timeline cannot be turned into buffers of the chosen size.

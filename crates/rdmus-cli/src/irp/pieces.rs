@@ -57,3 +57,12 @@ pub fn cut(
     }
     Ok(pieces)
 }
+
+/// The MIDI bytes `pieces` carry.
+#[must_use]
+pub fn payload(pieces: &[Piece<'_>]) -> u64 {
+    pieces
+        .iter()
+        .map(|p| u64::try_from(p.data.len()).unwrap_or(u64::MAX))
+        .sum()
+}

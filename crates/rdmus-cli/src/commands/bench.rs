@@ -1,0 +1,172 @@
+//! `rdmus bench-wire FILES...`: each file played in both formats on a card
+//! with a 16-byte FIFO (DPC bound 100 µs) and on the original one-byte card
+//! (DPC bound raised to 1 ms: pacing it forces busy-waiting), as a table.
+
+use core::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::progress::bar;
+use crate::cli::{CliError, PinFormat, load_timeline};
+use crate::play::{OfWire, PlayError, PlayOptions, PlayReport, play};
+use crate::sim::{DEFAULT_QUEUE_AHEAD, SimConfig};
+use crate::timeline::Timeline;
+
+/// The machines a file is benchmarked on: (FIFO bytes, DPC bound µs).
+pub const MACHINES: [(u32, u32); 2] = [(16, 100), (1, 1_000)];
+
+/// One line of the table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BenchRow {
+    /// The file's name.
+    pub file: String,
+    /// The report of the run.
+    pub report: PlayReport,
+}
+
+/// Plays `timeline` in both formats on both [`MACHINES`].
+///
+/// # Errors
+/// [`PlayError`] of the first run that could not be made.
+pub fn bench_runs(
+    name: &str,
+    timeline: &Timeline,
+    timer_res_us: u32,
+    irp_size: u32,
+) -> Result<Vec<BenchRow>, PlayError> {
+    let mut rows = Vec::new();
+    for (mpu_fifo, dpc_bound_us) in MACHINES {
+        for format in [PinFormat::Dmus, PinFormat::Ksmusic] {
+            let options = PlayOptions {
+                format,
+                irp_size,
+                queue_ahead: DEFAULT_QUEUE_AHEAD,
+                sim: SimConfig {
+                    timer_res_us,
+                    mpu_fifo,
+                    dpc_bound_us,
+                },
+            };
+            let label = format!("{name} {} fifo {mpu_fifo}", format_name(format));
+            let progress = bar(timeline.end_time, &label);
+            let report = play(timeline, &options, &mut |at| {
+                progress.set_position(at / 10_000);
+            });
+            progress.finish_and_clear();
+            rows.push(BenchRow {
+                file: name.to_owned(),
+                report: report?,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+const fn format_name(format: PinFormat) -> &'static str {
+    match format {
+        PinFormat::Ksmusic => "ksmusic",
+        PinFormat::Dmus => "dmus",
+    }
+}
+
+/// 100 ns as whole µs (rounded down), for the table.
+fn us(ticks: i64) -> i64 {
+    ticks / 10
+}
+
+/// The table's header.
+pub const HEADER: &str = "file\tformat\tfifo\tevents\tbytes\tdropped\texact\tp50_us\tp99_us\tmax_us\tearly\tdpc_max_us\tburst_bps\tburst_min_bps\tfindings";
+
+impl fmt::Display for BenchRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = &self.report;
+        let (p50, p99, max) = r
+            .lateness
+            .lateness
+            .map_or((0, 0, 0), |p| (us(p.p50), us(p.p99), us(p.max)));
+        let early = r
+            .margins
+            .map_or_else(|| "-".to_owned(), |m| m.early.to_string());
+        let (overall, worst) = r.bursts.map_or_else(
+            || ("-".to_owned(), "-".to_owned()),
+            |b| {
+                (
+                    format!("{} ({})", b.overall, OfWire(b.overall)),
+                    format!("{} ({})", b.worst, OfWire(b.worst)),
+                )
+            },
+        );
+        write!(
+            f,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{p50}\t{p99}\t{max}\t{early}\t{}\t{overall}\t{worst}\t{}",
+            self.file,
+            format_name(r.options.format),
+            r.options.sim.mpu_fifo,
+            r.events,
+            r.bytes,
+            r.dropped(),
+            if r.exact { "yes" } else { "NO" },
+            r.longest_dpc / 10,
+            r.findings.len()
+        )
+    }
+}
+
+/// Benchmarks `files` and prints the table to `out`.
+///
+/// # Errors
+/// [`CliError`] for a file that cannot be read or played, and
+/// [`CliError::Findings`] after the table when any run had findings.
+pub fn bench_wire(
+    files: &[PathBuf],
+    timer_res_us: u32,
+    irp_size: u32,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let stdout_error = |error| CliError::Io {
+        path: "<stdout>".into(),
+        error,
+    };
+    writeln!(
+        out,
+        "# {timer_res_us} us high-resolution timers; FIFO 16 with a 100 us DPC bound, FIFO 1 with 1 ms; {irp_size}-byte IRPs queued {} ms ahead; lateness against the ideal wire",
+        DEFAULT_QUEUE_AHEAD / 10_000
+    )
+    .map_err(stdout_error)?;
+    writeln!(out, "{HEADER}").map_err(stdout_error)?;
+    let mut findings = Vec::new();
+    for file in files {
+        let timeline = load_timeline(file)?;
+        let name = file.file_name().map_or_else(
+            || file.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let rows = bench_runs(&name, &timeline, timer_res_us, irp_size)
+            .map_err(|error| play_error(file, error))?;
+        for row in rows {
+            writeln!(out, "{row}").map_err(stdout_error)?;
+            findings.extend(row.report.findings.iter().map(|f| format!("{name}: {f}")));
+        }
+    }
+    if findings.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Findings {
+            path: files.first().map_or_else(PathBuf::new, Clone::clone),
+            findings,
+        })
+    }
+}
+
+fn play_error(file: &Path, error: PlayError) -> CliError {
+    match error {
+        PlayError::Irp(error) => CliError::Irp {
+            path: file.into(),
+            error,
+        },
+        PlayError::Sim(error) => CliError::Sim {
+            path: file.into(),
+            error,
+        },
+    }
+}

@@ -1,0 +1,11 @@
+//! The commands that run the driver in the simulation: `play`, `record` and
+//! `bench-wire` (argument parsing and `inspect` live in [`crate::cli`]).
+
+mod bench;
+mod play;
+mod progress;
+mod record;
+
+pub use bench::{BenchRow, bench_runs, bench_wire};
+pub use play::play_file;
+pub use record::{record_file, write_messages};

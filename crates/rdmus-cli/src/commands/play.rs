@@ -1,0 +1,62 @@
+//! `rdmus play --device mpu401`.
+
+use std::io::Write;
+use std::path::Path;
+
+use super::progress::bar;
+use crate::cli::CliError;
+use crate::play::{PlayError, PlayOptions, play};
+use crate::timeline::Timeline;
+use crate::wire::write_tsv;
+
+/// Plays `timeline` (read from `file`), prints the summary to `out`, writes
+/// the observed wire to `wire_path` if given.
+///
+/// # Errors
+/// [`CliError::Irp`], [`CliError::Sim`], [`CliError::Io`], and
+/// [`CliError::Findings`] after the summary when the verifier found faults.
+pub fn play_file(
+    file: &Path,
+    timeline: &Timeline,
+    options: &PlayOptions,
+    wire_path: Option<&Path>,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let progress = bar(timeline.end_time, "playing");
+    let result = play(timeline, options, &mut |at| {
+        progress.set_position(at / 10_000);
+    });
+    progress.finish_and_clear();
+    let report = result.map_err(|error| match error {
+        PlayError::Irp(error) => CliError::Irp {
+            path: file.into(),
+            error,
+        },
+        PlayError::Sim(error) => CliError::Sim {
+            path: file.into(),
+            error,
+        },
+    })?;
+    let stdout_error = |error| CliError::Io {
+        path: "<stdout>".into(),
+        error,
+    };
+    writeln!(out, "file:        {}", file.display()).map_err(stdout_error)?;
+    write!(out, "{report}").map_err(stdout_error)?;
+    if let Some(path) = wire_path {
+        let io_error = |error| CliError::Io {
+            path: path.into(),
+            error,
+        };
+        let created = std::fs::File::create(path).map_err(io_error)?;
+        write_tsv(std::io::BufWriter::new(created), &report.wire).map_err(io_error)?;
+    }
+    if report.findings.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Findings {
+            path: file.into(),
+            findings: report.findings,
+        })
+    }
+}

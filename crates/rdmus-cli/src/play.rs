@@ -1,0 +1,312 @@
+//! `rdmus play --device mpu401`: a file streamed through the driver in the
+//! simulation, and what the wire shows against the ideal one.
+
+use core::fmt;
+
+use crate::cli::PinFormat;
+use crate::irp::round_to_ms;
+use crate::irp::{DEFAULT_CHANNEL_GROUP, IrpError, StreamPacket, build_dmus, build_ksmusic};
+use crate::sim::{RenderPin, SimConfig, SimError, StreamOptions, WriteTrouble, stream};
+use crate::timeline::{MessageKind, Timeline};
+use crate::wire::{
+    BYTE_TIME_100NS, BurstRate, Lateness, Margins, WireByte, burst_rate, compare, ideal_wire,
+    margins,
+};
+
+/// How a file is played.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlayOptions {
+    /// The pin and its buffer format.
+    pub format: PinFormat,
+    /// Bytes per IRP buffer.
+    pub irp_size: u32,
+    /// How far ahead of the clock IRPs are written, 100 ns.
+    pub queue_ahead: u64,
+    /// The machine.
+    pub sim: SimConfig,
+}
+
+/// Why a file could not be played.
+#[derive(Debug)]
+pub enum PlayError {
+    /// The timeline does not fit IRPs of the chosen size.
+    Irp(IrpError),
+    /// The simulated device failed.
+    Sim(SimError),
+}
+
+impl fmt::Display for PlayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Irp(error) => write!(f, "{error}"),
+            Self::Sim(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for PlayError {}
+
+/// What playing a file showed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlayReport {
+    /// How it was played.
+    pub options: PlayOptions,
+    /// Messages in the file.
+    pub events: usize,
+    /// Of those, channel messages.
+    pub channel_events: usize,
+    /// Message bytes.
+    pub bytes: usize,
+    /// IRPs written.
+    pub irps: usize,
+    /// Whether the wire carried exactly the file's bytes, in order.
+    pub exact: bool,
+    /// The observed wire against the ideal wire, message by message.
+    pub lateness: Lateness,
+    /// First-byte start against the presentation time the pin was given
+    /// (`None` when the wire is not exact).
+    pub margins: Option<Margins>,
+    /// Throughput through the ideal wire's bursts (`None` without bursts or
+    /// when the wire is not exact).
+    pub bursts: Option<BurstRate>,
+    /// The longest DPC or timer callback, 100 ns.
+    pub longest_dpc: u64,
+    /// DPCs and timer callbacks run.
+    pub dpcs: u64,
+    /// The longest ISR, 100 ns.
+    pub longest_isr: u64,
+    /// Bytes written to the card while its output was not ready (lost).
+    pub overruns: u64,
+    /// The most message bytes written but not yet on the wire.
+    pub deepest_queue: u64,
+    /// IRPs the port did not take whole.
+    pub write_troubles: Vec<WriteTrouble>,
+    /// Verifier findings, in words.
+    pub findings: Vec<String>,
+    /// The observed wire, relative to the presentation time of tick 0.
+    pub wire: Vec<WireByte>,
+}
+
+impl PlayReport {
+    /// Events that did not reach the wire.
+    #[must_use]
+    pub const fn dropped(&self) -> usize {
+        self.lateness.missing_messages
+    }
+}
+
+/// The IRPs `timeline` is sent in.
+///
+/// # Errors
+/// [`IrpError`] when it does not fit buffers of `irp_size` bytes.
+pub fn packets(
+    timeline: &Timeline,
+    format: PinFormat,
+    irp_size: u32,
+) -> Result<Vec<StreamPacket>, IrpError> {
+    match format {
+        PinFormat::Ksmusic => build_ksmusic(timeline, irp_size),
+        PinFormat::Dmus => build_dmus(timeline, irp_size, DEFAULT_CHANNEL_GROUP),
+    }
+}
+
+/// Plays `timeline` through the driver; `progress` hears the presentation
+/// time reached (100 ns).
+///
+/// # Errors
+/// [`PlayError`]. Verifier findings are in the report, not an error.
+pub fn play(
+    timeline: &Timeline,
+    options: &PlayOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<PlayReport, PlayError> {
+    let packets = packets(timeline, options.format, options.irp_size).map_err(PlayError::Irp)?;
+    let ideal = ideal_wire(timeline);
+    let wire_end = ideal
+        .last()
+        .map_or(0, |b| b.time.saturating_add(BYTE_TIME_100NS));
+    let pin = match options.format {
+        PinFormat::Ksmusic => RenderPin::Legacy,
+        PinFormat::Dmus => RenderPin::DirectMusic,
+    };
+    let run = stream(
+        &packets,
+        u64::try_from(wire_end).unwrap_or(0),
+        u64::try_from(timeline.byte_count()).unwrap_or(u64::MAX),
+        &StreamOptions {
+            pin,
+            queue_ahead: options.queue_ahead,
+            sim: options.sim,
+        },
+        progress,
+    )
+    .map_err(PlayError::Sim)?;
+    let exact =
+        run.wire.len() == ideal.len() && run.wire.iter().zip(&ideal).all(|(a, b)| a.byte == b.byte);
+    let presented = |time: u64| match options.format {
+        PinFormat::Ksmusic => round_to_ms(time) * 10_000,
+        PinFormat::Dmus => time,
+    };
+    Ok(PlayReport {
+        options: *options,
+        events: timeline.messages.len(),
+        channel_events: timeline
+            .messages
+            .iter()
+            .filter(|m| m.kind == MessageKind::Channel)
+            .count(),
+        bytes: timeline.byte_count(),
+        irps: run.irps,
+        exact,
+        lateness: compare(&ideal, &run.wire),
+        margins: margins(timeline, &run.wire, presented),
+        bursts: burst_rate(&ideal, &run.wire),
+        longest_dpc: run.rig.longest_dpc,
+        dpcs: run.rig.dpcs,
+        longest_isr: run.rig.longest_isr,
+        overruns: run.rig.overruns,
+        deepest_queue: run.deepest_queue,
+        write_troubles: run.write_troubles,
+        findings: run.rig.findings,
+        wire: run.wire,
+    })
+}
+
+/// 100 ns units as µs with one decimal.
+pub(crate) struct Micros(pub i64);
+
+impl fmt::Display for Micros {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{} us", abs / 10, abs % 10)
+    }
+}
+
+/// The wire's full speed, bytes/s.
+pub const WIRE_BYTES_PER_SECOND: u32 = 3_125;
+
+/// `part` as a percentage of the wire's full speed, one decimal.
+pub(crate) struct OfWire(pub u32);
+
+impl fmt::Display for OfWire {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let permille = u64::from(self.0) * 1_000 / u64::from(WIRE_BYTES_PER_SECOND);
+        write!(f, "{}.{}%", permille / 10, permille % 10)
+    }
+}
+
+impl fmt::Display for PlayReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let format = match self.options.format {
+            PinFormat::Ksmusic => "KSMUSICFORMAT (legacy MIDI pin)",
+            PinFormat::Dmus => "DMUS_EVENTHEADER (DirectMusic pin)",
+        };
+        let sim = &self.options.sim;
+        writeln!(
+            f,
+            "device:      mpu401, {format}, {}-byte IRPs queued {} ms ahead",
+            self.options.irp_size,
+            self.options.queue_ahead / 10_000
+        )?;
+        writeln!(
+            f,
+            "machine:     {} us high-resolution timers, {}-byte MPU-401 FIFO, DPC bound {} us",
+            sim.timer_res_us, sim.mpu_fifo, sim.dpc_bound_us
+        )?;
+        writeln!(
+            f,
+            "events:      {} ({} channel, {} sysex/escape), {} bytes, {} IRPs, at most {} bytes queued",
+            self.events,
+            self.channel_events,
+            self.events - self.channel_events,
+            self.bytes,
+            self.irps,
+            self.deepest_queue
+        )?;
+        if self.exact {
+            writeln!(
+                f,
+                "wire:        {} bytes, exactly the file's messages in order",
+                self.wire.len()
+            )?;
+        } else {
+            writeln!(
+                f,
+                "wire:        {} bytes, NOT the file's messages: {}",
+                self.wire.len(),
+                self.lateness
+            )?;
+        }
+        match self.lateness.lateness {
+            Some(p) => writeln!(
+                f,
+                "lateness:    p50 {}, p99 {}, max {} against the ideal wire",
+                Micros(p.p50),
+                Micros(p.p99),
+                Micros(p.max)
+            )?,
+            None => writeln!(f, "lateness:    no message to measure")?,
+        }
+        writeln!(
+            f,
+            "dropped:     {} events ({} bytes), {} bytes overrun at the card",
+            self.dropped(),
+            self.lateness.missing_bytes,
+            self.overruns
+        )?;
+        self.fmt_timing(f)?;
+        writeln!(
+            f,
+            "longest DPC: {} ({} DPCs and timer callbacks); longest ISR {}",
+            Micros(i64::try_from(self.longest_dpc).unwrap_or(i64::MAX)),
+            self.dpcs,
+            Micros(i64::try_from(self.longest_isr).unwrap_or(i64::MAX))
+        )?;
+        for trouble in &self.write_troubles {
+            writeln!(
+                f,
+                "IRP trouble: IRP {} took {} of {} records: {}",
+                trouble.irp, trouble.records, trouble.expected, trouble.reason
+            )?;
+        }
+        for finding in &self.findings {
+            writeln!(f, "finding:     {finding}")?;
+        }
+        Ok(())
+    }
+}
+
+impl PlayReport {
+    /// The early and bursts lines.
+    fn fmt_timing(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.margins {
+            Some(m) if m.early == 0 => writeln!(
+                f,
+                "early:       none (closest first byte {} after its presentation time)",
+                Micros(m.least)
+            )?,
+            Some(m) => writeln!(
+                f,
+                "early:       {} events started before their presentation time (worst {})",
+                m.early,
+                Micros(m.least)
+            )?,
+            None => writeln!(f, "early:       not measured (the wire is not exact)")?,
+        }
+        match self.bursts {
+            Some(b) => writeln!(
+                f,
+                "bursts:      {} bursts, {} bytes: {} bytes/s overall ({}), slowest {} bytes/s ({})",
+                b.bursts,
+                b.bytes,
+                b.overall,
+                OfWire(b.overall),
+                b.worst,
+                OfWire(b.worst)
+            )?,
+            None => writeln!(f, "bursts:      none measured")?,
+        }
+        Ok(())
+    }
+}

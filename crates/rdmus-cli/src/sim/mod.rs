@@ -1,0 +1,13 @@
+//! The driver in the simulation: rdmus's real code (its host rlib) loaded
+//! into wdm-sim's kernel, PortCls port and emulated MPU-401, driven the way
+//! an application drives a MIDI device.
+
+mod capture;
+mod play;
+mod rig;
+
+pub use capture::{
+    CaptureFormat, CaptureRun, CapturedMessage, CapturedRecord, capture, join_sysex,
+};
+pub use play::{DEFAULT_QUEUE_AHEAD, RenderPin, StreamOptions, StreamRun, WriteTrouble, stream};
+pub use rig::{Rig, RigReport, SimConfig, SimError};

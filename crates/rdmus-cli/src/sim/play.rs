@@ -1,0 +1,227 @@
+//! Playing a file through the driver's render pin the way an application
+//! streams: the first IRPs are written while the pin is paused (as winmm's
+//! `midiStreamOut` before `midiStreamRestart`), then the pin runs and further
+//! IRPs are written as the clock reaches them, each once its presentation
+//! time is less than a bounded queue-ahead window away. The driver's and the
+//! port's queues therefore hold about that much music, never the whole file.
+
+use dmus_sys::ks::{KSSTATE_PAUSE, KSSTATE_RUN, KSSTATE_STOP};
+use wdm_sim::ms;
+use wdm_sim::portcls::PinFormat as SimPinFormat;
+
+use super::rig::{Rig, RigReport, SimConfig, SimError};
+use crate::irp::StreamPacket;
+use crate::wire::WireByte;
+
+/// The buffer format, and with it the pin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RenderPin {
+    /// The legacy MIDI pin, `KSMUSICFORMAT`.
+    Legacy,
+    /// The DirectMusic pin, `DMUS_EVENTHEADER`.
+    DirectMusic,
+}
+
+impl RenderPin {
+    const fn factory(self) -> u32 {
+        match self {
+            Self::Legacy => rdmus::mpu401::descriptor::PIN_LEGACY_RENDER,
+            Self::DirectMusic => rdmus::mpu401::descriptor::PIN_DMUSIC_RENDER,
+        }
+    }
+
+    const fn format(self) -> SimPinFormat {
+        match self {
+            Self::Legacy => SimPinFormat::Midi,
+            Self::DirectMusic => SimPinFormat::DirectMusic,
+        }
+    }
+}
+
+/// How a file is streamed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamOptions {
+    /// The pin.
+    pub pin: RenderPin,
+    /// How far ahead of the clock IRPs are written, 100 ns.
+    pub queue_ahead: u64,
+    /// The machine.
+    pub sim: SimConfig,
+}
+
+/// How far ahead an application keeps IRPs queued by default: 1.5 s.
+pub const DEFAULT_QUEUE_AHEAD: u64 = 15_000_000;
+
+/// How often the clock stops to write IRPs and report progress: 100 ms.
+const STEP: u64 = 1_000_000;
+
+/// How long the wire may trail the ideal one before the run gives up
+/// waiting for more bytes: 2 s.
+const DRAIN_GRACE: u64 = 20_000_000;
+
+/// What one IRP write did, when it did not take everything.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriteTrouble {
+    /// Index of the IRP.
+    pub irp: usize,
+    /// Records the port took from it.
+    pub records: usize,
+    /// Records it held.
+    pub expected: usize,
+    /// Why the port stopped, in words.
+    pub reason: String,
+}
+
+/// The outcome of streaming a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamRun {
+    /// The wire, relative to the presentation time of the file's tick 0.
+    pub wire: Vec<WireByte>,
+    /// IRPs written.
+    pub irps: usize,
+    /// The most message bytes written but not yet on the wire, as the
+    /// application saw it after each of its writes.
+    pub deepest_queue: u64,
+    /// IRPs the port did not take whole.
+    pub write_troubles: Vec<WriteTrouble>,
+    /// The machine's report (findings, DPC and ISR durations).
+    pub rig: RigReport,
+}
+
+/// Streams `packets` (in presentation order, from one timeline whose ideal
+/// wire ends at `wire_end` and which has `total_bytes` bytes) through the
+/// driver. `progress` hears the presentation time reached, 100 ns.
+///
+/// # Errors
+/// [`SimError`] when the driver cannot be started or the pin opened or run.
+/// Verifier findings are in the report, not an error.
+pub fn stream(
+    packets: &[StreamPacket],
+    wire_end: u64,
+    total_bytes: u64,
+    options: &StreamOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<StreamRun, SimError> {
+    let rig = Rig::start(&options.sim)?;
+    let pin = rig.open_pin(options.pin.factory(), options.pin.format())?;
+    let state = |state| {
+        pin.set_state(state)
+            .map_err(|error| SimError::State(format!("{error:?}")))
+    };
+    state(KSSTATE_PAUSE)?;
+    let mut writer = Writer {
+        packets,
+        next: 0,
+        troubles: Vec::new(),
+        written_bytes: 0,
+        deepest_queue: 0,
+    };
+    // Prefill while paused: presentation time stands at 0.
+    writer.write_due(&pin, options.queue_ahead, 0);
+    state(KSSTATE_RUN)?;
+    let run_start = rig.now();
+    let until_pt = |t: u64| run_start + t;
+    // Stream: stop the clock every STEP or when the next IRP enters the window.
+    while writer.next < packets.len() {
+        let now_pt = rig.now() - run_start;
+        let sent = rig.machine().mpu401_stats().map_or(0, |s| s.bytes_sent);
+        writer.write_due(&pin, now_pt.saturating_add(options.queue_ahead), sent);
+        progress(now_pt);
+        let next_due = writer
+            .next_time()
+            .map_or(u64::MAX, |t| t.saturating_sub(options.queue_ahead));
+        let target = next_due.min(now_pt + STEP).max(now_pt + 1);
+        rig.machine().run_until(until_pt(target));
+    }
+    // Drain: until every byte has been carried, or the wire has been idle
+    // past the ideal wire's end, or it trails the ideal end by DRAIN_GRACE.
+    let mut last_sent = u64::MAX;
+    loop {
+        let at = rig.now() - run_start;
+        let sent = rig.machine().mpu401_stats().map_or(0, |s| s.bytes_sent);
+        let stuck = sent == last_sent && at > wire_end + ms(100);
+        if sent >= total_bytes || stuck || at > wire_end + DRAIN_GRACE {
+            break;
+        }
+        last_sent = sent;
+        progress(at);
+        let target = if at < wire_end {
+            wire_end.min(at + STEP)
+        } else {
+            at + STEP
+        };
+        rig.machine().run_until(until_pt(target));
+    }
+    // Let the last byte leave the card and the last DPCs run.
+    rig.machine().run_for(ms(10));
+    state(KSSTATE_STOP)?;
+    pin.close();
+    let report = rig.finish();
+    let start = i64::try_from(run_start).unwrap_or(i64::MAX);
+    let wire = report
+        .wire
+        .iter()
+        .map(|&(time, byte)| WireByte {
+            time: i64::try_from(time).unwrap_or(i64::MAX) - start,
+            byte,
+        })
+        .collect();
+    Ok(StreamRun {
+        wire,
+        irps: writer.next,
+        deepest_queue: writer.deepest_queue,
+        write_troubles: writer.troubles,
+        rig: report,
+    })
+}
+
+/// The application's side: which IRP goes next.
+struct Writer<'a> {
+    packets: &'a [StreamPacket],
+    next: usize,
+    troubles: Vec<WriteTrouble>,
+    written_bytes: u64,
+    deepest_queue: u64,
+}
+
+impl Writer<'_> {
+    fn next_time(&self) -> Option<u64> {
+        self.packets
+            .get(self.next)
+            .map(|p| u64::try_from(p.presentation_time).unwrap_or(0))
+    }
+
+    /// Writes every IRP whose presentation time is at most `horizon`;
+    /// `bytes_sent` (what the wire carried so far) estimates the queue depth.
+    fn write_due(&mut self, pin: &wdm_sim::portcls::Pin, horizon: u64, bytes_sent: u64) {
+        while let Some(packet) = self.packets.get(self.next) {
+            if self.next_time().is_some_and(|t| t > horizon) {
+                break;
+            }
+            match pin.write(packet.presentation_time, &packet.data) {
+                Ok(report) => {
+                    if report.records != packet.records || report.error.is_some() {
+                        self.troubles.push(WriteTrouble {
+                            irp: self.next,
+                            records: report.records,
+                            expected: packet.records,
+                            reason: report
+                                .error
+                                .map_or_else(|| "records missing".into(), |e| e.to_string()),
+                        });
+                    }
+                    self.written_bytes += packet.message_bytes;
+                }
+                Err(error) => self.troubles.push(WriteTrouble {
+                    irp: self.next,
+                    records: 0,
+                    expected: packet.records,
+                    reason: format!("{error:?}"),
+                }),
+            }
+            self.next += 1;
+        }
+        let queued = self.written_bytes.saturating_sub(bytes_sent);
+        self.deepest_queue = self.deepest_queue.max(queued);
+    }
+}

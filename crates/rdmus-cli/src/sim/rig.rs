@@ -1,0 +1,252 @@
+//! One simulated machine with the rdmus driver loaded and its MPU-401 device
+//! started, torn down again in the order Windows does it, with the
+//! verifier's findings and the routine statistics collected at the end.
+
+use core::fmt;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use wdm_sim::portcls::{Device, Driver, Filter, OpenError, Pin, PinFormat, Resources};
+use wdm_sim::{Finding, Machine, MachineConfig, Mpu401Config, us};
+
+/// The driver keeps process-wide state (its adapter slots) and a machine
+/// belongs to its thread: one rig at a time per process.
+static DRIVER: Mutex<()> = Mutex::new(());
+
+/// How the simulated machine is built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SimConfig {
+    /// Resolution of high-resolution kernel timers, µs (Windows: 1 ms
+    /// unless an application asks for finer, 0.5 ms at best).
+    pub timer_res_us: u32,
+    /// Bytes the MPU-401 queues for its transmitter (1 = the original card).
+    pub mpu_fifo: u32,
+    /// A DPC running longer than this is a verifier finding, µs.
+    pub dpc_bound_us: u32,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            timer_res_us: 1_000,
+            mpu_fifo: 16,
+            dpc_bound_us: 100,
+        }
+    }
+}
+
+impl SimConfig {
+    /// The machine configuration: wdm-sim's defaults with these changes.
+    #[must_use]
+    pub fn machine(&self) -> MachineConfig {
+        MachineConfig {
+            high_res_resolution: us(u64::from(self.timer_res_us)),
+            dpc_bound: us(u64::from(self.dpc_bound_us)),
+            mpu401: Some(Mpu401Config {
+                fifo_depth: usize::try_from(self.mpu_fifo).unwrap_or(usize::MAX),
+                ..Mpu401Config::default()
+            }),
+            ..MachineConfig::default()
+        }
+    }
+}
+
+/// Why the simulated device could not be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SimError {
+    /// `DriverEntry` failed with this `NTSTATUS`.
+    DriverEntry(i32),
+    /// `AddDevice` failed with this `NTSTATUS`.
+    AddDevice(i32),
+    /// `StartDevice` failed with this `NTSTATUS`.
+    StartDevice(i32),
+    /// The driver registered no `UART` subdevice.
+    NoUart,
+    /// A pin did not open.
+    OpenPin {
+        /// The pin factory.
+        pin: u32,
+        /// Why.
+        error: OpenError,
+    },
+    /// A pin refused a state change.
+    State(String),
+    /// The simulated Driver Verifier found faults (the run's results are not
+    /// trustworthy).
+    Findings(Vec<String>),
+}
+
+impl fmt::Display for SimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::DriverEntry(status) => write!(f, "DriverEntry failed: {status:#010x}"),
+            Self::AddDevice(status) => write!(f, "AddDevice failed: {status:#010x}"),
+            Self::StartDevice(status) => write!(f, "StartDevice failed: {status:#010x}"),
+            Self::NoUart => f.write_str("the driver registered no UART subdevice"),
+            Self::OpenPin { pin, error } => write!(f, "pin {pin} did not open: {error:?}"),
+            Self::State(what) => write!(f, "a pin refused a state change: {what}"),
+            Self::Findings(findings) => {
+                write!(f, "{} verifier finding(s):", findings.len())?;
+                for finding in findings {
+                    write!(f, "\n  {finding}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for SimError {}
+
+/// What a finished run leaves behind.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RigReport {
+    /// The MIDI wire: (start of the byte in master time, 100 ns; byte).
+    pub wire: Vec<(u64, u8)>,
+    /// The longest DPC or timer callback, 100 ns.
+    pub longest_dpc: u64,
+    /// DPCs and timer callbacks run.
+    pub dpcs: u64,
+    /// The longest ISR, 100 ns.
+    pub longest_isr: u64,
+    /// Bytes the driver wrote while the card's output was not ready (lost).
+    pub overruns: u64,
+    /// Input bytes the card lost.
+    pub input_lost: u64,
+    /// What the verifier found, in words.
+    pub findings: Vec<String>,
+}
+
+/// A machine with rdmus loaded and the card started.
+pub struct Rig {
+    // Field order is drop order: the machine must outlive nothing of the
+    // driver's, and the lock is released last.
+    device: Option<Device>,
+    driver: Option<Driver>,
+    machine: Machine,
+    filter: Filter,
+    _lock: MutexGuard<'static, ()>,
+}
+
+impl fmt::Debug for Rig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rig")
+            .field("now", &self.machine.now())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Findings in words.
+fn words(findings: &[Finding]) -> Vec<String> {
+    findings.iter().map(ToString::to_string).collect()
+}
+
+impl Rig {
+    /// Builds the machine, loads rdmus (`DriverEntry`), adds its device and
+    /// starts it with the card's resources.
+    ///
+    /// # Errors
+    /// [`SimError`] when a step fails (the machine's findings are appended to
+    /// the error then, if any).
+    pub fn start(config: &SimConfig) -> Result<Self, SimError> {
+        let lock = DRIVER.lock().unwrap_or_else(PoisonError::into_inner);
+        let machine = Machine::new(config.machine());
+        let failed = |machine: &Machine, error: SimError| {
+            let findings = words(&machine.take_findings());
+            if findings.is_empty() {
+                error
+            } else {
+                SimError::Findings(findings)
+            }
+        };
+        let driver = match Driver::load(Some(rdmus::DriverEntry)) {
+            Ok(driver) => driver,
+            Err(status) => return Err(failed(&machine, SimError::DriverEntry(status))),
+        };
+        let device = match driver.add_device() {
+            Ok(device) => device,
+            Err(status) => {
+                driver.unload();
+                return Err(failed(&machine, SimError::AddDevice(status)));
+            }
+        };
+        if let Err(status) = device.start(&Resources::of_machine()) {
+            device.remove();
+            driver.unload();
+            return Err(failed(&machine, SimError::StartDevice(status)));
+        }
+        let Some(filter) = device.filter(rdmus::SubdeviceKind::Uart.ks_name()) else {
+            device.remove();
+            driver.unload();
+            return Err(failed(&machine, SimError::NoUart));
+        };
+        Ok(Self {
+            device: Some(device),
+            driver: Some(driver),
+            machine,
+            filter,
+            _lock: lock,
+        })
+    }
+
+    /// The machine.
+    #[must_use]
+    pub const fn machine(&self) -> &Machine {
+        &self.machine
+    }
+
+    /// Master time now, 100 ns.
+    #[must_use]
+    pub fn now(&self) -> u64 {
+        self.machine.now()
+    }
+
+    /// Opens pin factory `pin` in `format`.
+    ///
+    /// # Errors
+    /// [`SimError::OpenPin`].
+    pub fn open_pin(&self, pin: u32, format: PinFormat) -> Result<Pin, SimError> {
+        self.filter
+            .open_pin(pin, format)
+            .map_err(|error| SimError::OpenPin { pin, error })
+    }
+
+    /// Stops and removes the device, unloads the driver, and reports what
+    /// happened. Findings are reported, not raised: the caller decides.
+    #[must_use]
+    pub fn finish(mut self) -> RigReport {
+        if let Some(device) = self.device.take() {
+            device.stop();
+            device.remove();
+        }
+        if let Some(driver) = self.driver.take() {
+            driver.unload();
+        }
+        let dpcs = self.machine.dpc_stats();
+        let mpu = self.machine.mpu401_stats().unwrap_or_default();
+        RigReport {
+            wire: self.machine.wire_log(),
+            longest_dpc: dpcs.all.longest,
+            dpcs: dpcs.all.count,
+            longest_isr: self.machine.isr_stats().all.longest,
+            overruns: mpu.overruns,
+            input_lost: mpu.input_lost,
+            findings: words(&self.machine.take_findings()),
+        }
+    }
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        // A rig dropped early (an error on the way) still tears down in order;
+        // its findings are taken so that the strict machine does not panic:
+        // the error that ended the run is what gets reported.
+        if let Some(device) = self.device.take() {
+            device.stop();
+            device.remove();
+        }
+        if let Some(driver) = self.driver.take() {
+            driver.unload();
+        }
+        let _ = self.machine.take_findings();
+    }
+}
