@@ -14,7 +14,9 @@ use dmus_sys::dmusic::{
     DMUS_KEF, DMUS_KERNEL_EVENT, DMUS_STREAM_MIDI_CAPTURE, DMUS_STREAM_TYPE,
     DONT_HOLD_FOR_SEQUENCING, PDMUS_KERNEL_EVENT,
 };
-use dmus_sys::dmusprop::{KSPROPERTY_SYNTH_VOLUME, KSPROPSETID_Synth};
+use dmus_sys::dmusprop::{
+    KSPROPERTY_SYNTH_VOLUME, KSPROPERTY_SYNTH_VOLUMEBOOST, KSPROPSETID_Synth,
+};
 use dmus_sys::guid::GUID;
 use dmus_sys::kernel::{DEVICE_POWER_STATE, POWER_STATE, PowerDeviceD0, PowerDeviceD3};
 use dmus_sys::kernel::{
@@ -29,15 +31,15 @@ use dmus_sys::ks::{
 };
 use dmus_sys::ks_guids::{
     KSDATAFORMAT_SPECIFIER_NONE, KSDATAFORMAT_SUBTYPE_DIRECTMUSIC, KSDATAFORMAT_SUBTYPE_MIDI,
-    KSDATAFORMAT_TYPE_MUSIC,
+    KSDATAFORMAT_TYPE_MUSIC, KSNODETYPE_SYNTHESIZER,
 };
 use dmus_sys::portcls::{
     IAdapterPowerManagement, IAdapterPowerManagementVtbl, IID_IAdapterPowerManagement,
     IID_IPowerNotify, IPowerNotify, IPowerNotifyVtbl,
 };
 use dmus_sys::portcls::{
-    IMiniport, IMiniportVtbl, PCAUTOMATION_TABLE, PCFILTER_DESCRIPTOR, PCPIN_DESCRIPTOR,
-    PCPROPERTY_ITEM, PCPROPERTY_REQUEST, PRESOURCELIST, PSERVICEGROUP,
+    IMiniport, IMiniportVtbl, PCAUTOMATION_TABLE, PCFILTER_DESCRIPTOR, PCNODE_DESCRIPTOR,
+    PCPIN_DESCRIPTOR, PCPROPERTY_ITEM, PCPROPERTY_REQUEST, PRESOURCELIST, PSERVICEGROUP,
 };
 use mxf::unpack::{HeaderError, UnpackError};
 use wdm_sim::portcls::{
@@ -270,15 +272,57 @@ static AUTOMATION: Table<PCAUTOMATION_TABLE> = Table(PCAUTOMATION_TABLE {
     Reserved: 0,
 });
 
+/// A node property: answers `Node + 100` so the test sees which node the port named.
+unsafe extern "system" fn node_handler(request: *mut PCPROPERTY_REQUEST) -> NTSTATUS {
+    // SAFETY: the port's request, valid for the call.
+    let request = unsafe { &mut *request };
+    if request.ValueSize < 4 || request.Value.is_null() {
+        return dmus_sys::kernel::STATUS_BUFFER_TOO_SMALL;
+    }
+    let value = request.Value.cast::<u32>();
+    // SAFETY: at least 4 writable bytes (checked).
+    unsafe { value.write_unaligned(request.Node + 100) };
+    request.ValueSize = 4;
+    STATUS_SUCCESS
+}
+
+static NODE_PROPERTIES: Table<[PCPROPERTY_ITEM; 1]> = Table([PCPROPERTY_ITEM {
+    Set: &KSPROPSETID_Synth,
+    Id: KSPROPERTY_SYNTH_VOLUMEBOOST,
+    Flags: KSPROPERTY_TYPE_GET,
+    Handler: Some(node_handler),
+}]);
+
+static NODE_AUTOMATION: Table<PCAUTOMATION_TABLE> = Table(PCAUTOMATION_TABLE {
+    PropertyItemSize: size_u32(core::mem::size_of::<PCPROPERTY_ITEM>()),
+    PropertyCount: 1,
+    Properties: (&raw const NODE_PROPERTIES.0).cast(),
+    MethodItemSize: 0,
+    MethodCount: 0,
+    Methods: core::ptr::null(),
+    EventItemSize: 0,
+    EventCount: 0,
+    Events: core::ptr::null(),
+    Reserved: 0,
+});
+
+/// One node: a synthesizer with its own automation table.
+static NODES: Table<[PCNODE_DESCRIPTOR; 1]> = Table([PCNODE_DESCRIPTOR {
+    Flags: 0,
+    AutomationTable: &raw const NODE_AUTOMATION.0,
+    Type: &KSNODETYPE_SYNTHESIZER,
+    Name: core::ptr::null(),
+}]);
+
 static FILTER: Table<PCFILTER_DESCRIPTOR> = Table(PCFILTER_DESCRIPTOR {
     Version: 0,
     AutomationTable: &raw const AUTOMATION.0,
     PinSize: size_u32(core::mem::size_of::<PCPIN_DESCRIPTOR>()),
     PinCount: 3,
     Pins: (&raw const PINS.0).cast(),
-    NodeSize: 0,
-    NodeCount: 0,
-    Nodes: core::ptr::null(),
+    NodeSize: size_u32(core::mem::size_of::<PCNODE_DESCRIPTOR>()),
+    NodeCount: 1,
+    Nodes: (&raw const NODES.0).cast(),
     ConnectionCount: 0,
     Connections: core::ptr::null(),
     CategoryCount: 0,
@@ -1353,6 +1397,33 @@ fn properties_route_through_the_automation_table() {
     assert_eq!(
         on_pin.status, STATUS_NOT_FOUND,
         "pin 0 has no automation table"
+    );
+    let boost = |target| {
+        let mut value = [0_u8; 4];
+        let result = filter.property(
+            target,
+            &KSPROPSETID_Synth,
+            KSPROPERTY_SYNTH_VOLUMEBOOST,
+            KSPROPERTY_TYPE_GET,
+            &mut [],
+            &mut value,
+        );
+        (result.status, u32::from_le_bytes(value))
+    };
+    assert_eq!(
+        boost(PropertyTarget::Node(0)),
+        (STATUS_SUCCESS, 100),
+        "Node names node 0"
+    );
+    assert_eq!(
+        boost(PropertyTarget::Filter).0,
+        STATUS_NOT_FOUND,
+        "only the node has it"
+    );
+    assert_eq!(
+        boost(PropertyTarget::Node(1)).0,
+        STATUS_INVALID_PARAMETER,
+        "no node 1"
     );
     teardown(&machine, device);
     assert_eq!(machine.findings(), []);

@@ -7,8 +7,8 @@ use core::mem::size_of;
 use dmus_sys::guid::GUID;
 use dmus_sys::ks::{KSDATARANGE, KSPIN_DATAFLOW, PKSDATARANGE};
 use dmus_sys::portcls::{
-    PCAUTOMATION_TABLE, PCFILTER_DESCRIPTOR, PCPFNPROPERTY_HANDLER, PCPIN_DESCRIPTOR,
-    PCPROPERTY_ITEM,
+    PCAUTOMATION_TABLE, PCFILTER_DESCRIPTOR, PCNODE_DESCRIPTOR, PCPFNPROPERTY_HANDLER,
+    PCPIN_DESCRIPTOR, PCPROPERTY_ITEM,
 };
 
 /// The most pins, ranges or properties the port reads from one table (a sanity bound: a
@@ -130,6 +130,37 @@ pub unsafe fn pin_factory(descriptor: usize, pin: u32) -> Result<PinFactory, Des
 pub unsafe fn filter_automation(descriptor: usize) -> *const PCAUTOMATION_TABLE {
     // SAFETY: the caller's contract.
     unsafe { filter(descriptor) }.AutomationTable
+}
+
+/// The automation table of topology node `node` (NULL: none).
+///
+/// # Errors
+/// [`DescriptorError::NoSuchPin`] for a node beyond `NodeCount` (the same refusal as a pin),
+/// [`DescriptorError::Corrupt`] for a table that cannot be read.
+///
+/// # Safety
+/// `descriptor` is the non-null descriptor a live miniport returned from `GetDescription`;
+/// its tables live as long as the miniport.
+pub unsafe fn node_automation(
+    descriptor: usize,
+    node: u32,
+) -> Result<*const PCAUTOMATION_TABLE, DescriptorError> {
+    // SAFETY: the caller's contract.
+    let filter = unsafe { filter(descriptor) };
+    if node >= filter.NodeCount {
+        return Err(DescriptorError::NoSuchPin);
+    }
+    let size = usize::try_from(filter.NodeSize).map_err(|_| DescriptorError::Corrupt)?;
+    if filter.Nodes.is_null()
+        || filter.NodeCount > MAX_ITEMS
+        || size < size_of::<PCNODE_DESCRIPTOR>()
+    {
+        return Err(DescriptorError::Corrupt);
+    }
+    let index = usize::try_from(node).map_err(|_| DescriptorError::Corrupt)?;
+    let at = filter.Nodes.wrapping_byte_add(size * index);
+    // SAFETY: node < NodeCount entries of NodeSize bytes in the miniport's static table.
+    Ok(unsafe { at.read_unaligned() }.AutomationTable)
 }
 
 /// The property items of an automation table.

@@ -10,7 +10,7 @@ use dmus_sys::kernel::{
 };
 use dmus_sys::portcls::{PCFILTER_NODE, PCPROPERTY_REQUEST};
 
-use super::descriptor::{filter_automation, pin_factory, properties};
+use super::descriptor::{filter_automation, node_automation, pin_factory, properties};
 use super::irp::SimIrp;
 use super::port::port_binding;
 use crate::current::with_state;
@@ -25,6 +25,9 @@ pub enum PropertyTarget {
     PinFactory(u32),
     /// An open pin, by id.
     Pin(u32),
+    /// A topology node (a `KSNODEPROPERTY` sent with `KSPROPERTY_TYPE_TOPOLOGY`): the node's
+    /// automation table, `Node` set in the request.
+    Node(u32),
 }
 
 /// The result of a request: the handler's status and the `ValueSize` it left.
@@ -57,7 +60,7 @@ pub fn request(
         return refuse(STATUS_INVALID_PARAMETER);
     };
     let (factory, stream) = match target {
-        PropertyTarget::Filter => (None, 0),
+        PropertyTarget::Filter | PropertyTarget::Node(_) => (None, 0),
         PropertyTarget::PinFactory(f) => (Some(f), 0),
         PropertyTarget::Pin(pin) => {
             match with_state("property", |m| {
@@ -72,7 +75,17 @@ pub fn request(
             }
         }
     };
-    let table = if let Some(f) = factory {
+    let node = match target {
+        PropertyTarget::Node(node) => node,
+        _ => PCFILTER_NODE,
+    };
+    let table = if let PropertyTarget::Node(node) = target {
+        // SAFETY: the descriptor of a live, initialised port's miniport.
+        match unsafe { node_automation(descriptor, node) } {
+            Ok(table) => table,
+            Err(_) => return refuse(STATUS_INVALID_PARAMETER),
+        }
+    } else if let Some(f) = factory {
         // SAFETY: the descriptor of a live, initialised port's miniport.
         match unsafe { pin_factory(descriptor, f) } {
             Ok(pin) => pin.automation,
@@ -99,7 +112,7 @@ pub fn request(
     let mut request = PCPROPERTY_REQUEST {
         MajorTarget: miniport as *mut _,
         MinorTarget: stream as *mut _,
-        Node: PCFILTER_NODE,
+        Node: node,
         PropertyItem: item.address,
         Verb: verb,
         InstanceSize: u32::try_from(instance.len()).unwrap_or(u32::MAX),
