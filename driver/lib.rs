@@ -30,6 +30,7 @@ pub mod port;
 pub mod resources;
 pub mod runtime;
 pub mod subdevice;
+pub mod synth;
 pub mod trace;
 #[cfg(all(target_os = "windows", feature = "wdk"))]
 mod wdk_glue;

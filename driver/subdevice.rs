@@ -31,8 +31,10 @@ pub enum SubdeviceKind {
 pub type MiniportConstructor = fn(&AdapterResources) -> Result<PUNKNOWN, NTSTATUS>;
 
 /// The miniports rdmus has, by subdevice. One line per miniport.
-pub static MINIPORTS: &[(SubdeviceKind, MiniportConstructor)] =
-    &[(SubdeviceKind::Uart, crate::mpu401::new_miniport)];
+pub static MINIPORTS: &[(SubdeviceKind, MiniportConstructor)] = &[
+    (SubdeviceKind::Uart, crate::mpu401::new_miniport),
+    (SubdeviceKind::Synth, crate::synth::new_miniport),
+];
 
 /// Every subdevice, in registration order.
 pub const ALL_SUBDEVICES: [SubdeviceKind; 2] = [SubdeviceKind::Uart, SubdeviceKind::Synth];

@@ -51,6 +51,7 @@ mod signatures;
 pub mod state;
 #[cfg(test)]
 mod tests;
+pub mod wave_sink;
 
 pub use api::{Device, Driver, Filter, Pin, Resources};
 pub use capture::{CaptureRead, ReadError};
@@ -61,3 +62,4 @@ pub use power::PowerError;
 pub use property::{PropertyResult, PropertyTarget};
 pub use render::{WriteError, WriteReport};
 pub use state::{AdapterRegistration, PinFormat, PortClsState};
+pub use wave_sink::{PullError, WaveSink, WaveSinkConfig};

@@ -68,6 +68,7 @@ pub fn before_state(id: u32, next: KSSTATE) {
                     let _ = packer.discard(&mut record.pool);
                 }
             }
+            PinFlow::WaveSink(flow) => super::wave_sink::before_state(flow, next),
         }
     });
 }
@@ -77,6 +78,7 @@ pub fn after_state(id: u32, now_state: KSSTATE) {
     if now_state == KSSTATE_RUN {
         schedule_delivery(id);
     }
+    super::wave_sink::after_state(id, now_state);
 }
 
 /// What one render write did.

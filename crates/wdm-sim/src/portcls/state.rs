@@ -124,6 +124,8 @@ pub enum PinFlow {
         /// Events waiting for reads.
         packer: Packer,
     },
+    /// The port's wave sink pulling audio from a synth (see `wave_sink.rs`).
+    WaveSink(alloc::boxed::Box<super::wave_sink::WaveSinkFlow>),
 }
 
 /// An open pin.

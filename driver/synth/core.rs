@@ -1,0 +1,603 @@
+//! The synth itself, apart from COM: the instrument store, the voice engine, the events
+//! waiting for their sample, the sample clock, the output volume and the running statistics.
+//!
+//! One `SynthCore` per miniport, behind the miniport's spin lock: the property handlers
+//! download and unload into its store, the MIDI render streams queue events into it
+//! (`PutMessage`), and the wave sink's `Render` pulls audio out of it. Everything the render
+//! path touches is allocated when the core is made (voices, channel state, the mix buffer);
+//! [`SynthCore::render`] allocates nothing and its loops are bounded by the frames asked for
+//! and the events held.
+//!
+//! Event placement: events carry master-clock times (the port adds the presentation offset);
+//! [`SampleClock::ref_to_sample`] gives the sample each one starts at, and the render loop
+//! splits the buffer at those samples, so a note starts at its own sample, not at the start
+//! of the buffer it falls in. An event whose sample was already rendered when it arrived
+//! plays at the start of the next buffer and counts as late.
+
+use alloc::boxed::Box;
+
+use dls::download::InstrumentStore;
+use dls::synth::engine::Engine;
+use dls::synth::fixed::attenuation_to_gain_q15;
+use dmus_sys::ks::{KSSTATE, KSSTATE_RUN, KSSTATE_STOP};
+use mxf::raw::ChainIter;
+use mxf::{Chain, EventRef};
+
+use super::clock::SampleClock;
+use crate::miniport::render_queue::Discard;
+
+/// Voices the engine mixes at most (ddksynth: 32).
+pub const MAX_VOICES: usize = 256;
+/// Channel groups (16 MIDI channels each) the synth plays.
+pub const MAX_CHANNEL_GROUPS: usize = 16;
+/// Frames mixed per engine pass (the preallocated mix buffer).
+pub const MIX_FRAMES: usize = 256;
+/// MIDI render pins that can feed the synth at once (legacy MIDI and DirectMusic).
+pub const RENDER_INPUTS: usize = 2;
+/// Lowest output rate the synth renders, Hz.
+pub const MIN_RATE: u32 = 22_050;
+/// Highest output rate, Hz (and the default).
+pub const MAX_RATE: u32 = 48_000;
+/// Output channels (interleaved stereo).
+pub const AUDIO_CHANNELS: usize = 2;
+/// Lowest volume, 1/100 dB (the engine's 96 dB range).
+pub const MIN_VOLUME: i32 = -9_600;
+
+/// The engine at rdmus's size.
+pub type SynthEngine = Engine<MAX_VOICES, MAX_CHANNEL_GROUPS>;
+/// A downloaded buffer: the driver's one copy of the client's bytes.
+pub type DownloadBuffer = Box<[u8]>;
+/// The store the engine plays from.
+pub type Store = InstrumentStore<DownloadBuffer>;
+
+/// Events from one MIDI render stream.
+struct Input<D> {
+    held: Chain,
+    state: KSSTATE,
+    pool: D,
+}
+
+/// What `RUNNINGSTATS` reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Voices sounding after the last render.
+    pub voices: u32,
+    /// Events that arrived after their sample was rendered (played late).
+    pub late_events: u32,
+    /// Events refused because their stream was stopped or gone.
+    pub dropped_events: u32,
+    /// Events played.
+    pub events: u64,
+    /// Frames rendered since the sink started.
+    pub frames: u64,
+}
+
+/// Why an input could not be attached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputError {
+    /// The slot is out of range or taken.
+    Busy,
+}
+
+/// The synth state behind the miniport's lock.
+pub struct SynthCore<D: Discard> {
+    /// Downloaded waves and instruments.
+    pub store: Store,
+    engine: SynthEngine,
+    mix: [i32; MIX_FRAMES * AUDIO_CHANNELS],
+    clock: SampleClock,
+    inputs: [Option<Input<D>>; RENDER_INPUTS],
+    channel_groups: u32,
+    volume: i32,
+    gain_q15: i32,
+    /// The next sample the sink will ask for (where the last render ended).
+    position: i64,
+    stats: Stats,
+}
+
+impl<D: Discard> SynthCore<D> {
+    /// A silent synth at `rate` Hz (clamped to [`MIN_RATE`]..=[`MAX_RATE`]), every channel
+    /// group enabled, full volume, an empty store.
+    #[must_use]
+    pub fn new(rate: u32) -> Self {
+        let rate = clamp_rate(rate);
+        Self {
+            store: InstrumentStore::new(dls::download::APPEND_SAMPLES),
+            engine: SynthEngine::new(rate),
+            mix: [0; MIX_FRAMES * AUDIO_CHANNELS],
+            clock: SampleClock::new(rate),
+            inputs: [const { None }; RENDER_INPUTS],
+            channel_groups: u32::try_from(MAX_CHANNEL_GROUPS).unwrap_or(1),
+            volume: 0,
+            gain_q15: 32_767,
+            position: 0,
+            stats: Stats::default(),
+        }
+    }
+
+    /// The output rate.
+    #[must_use]
+    pub fn rate(&self) -> u32 {
+        self.engine.rate()
+    }
+
+    /// Starts over at `rate` Hz with no voice sounding (a new wave sink). Channel state is
+    /// reset too; the store and the inputs stay.
+    pub fn restart(&mut self, rate: u32) {
+        let rate = clamp_rate(rate);
+        self.engine = SynthEngine::new(rate);
+        self.clock = SampleClock::new(rate);
+        self.position = 0;
+        self.stats.frames = 0;
+    }
+
+    /// The sample clock.
+    #[must_use]
+    pub fn clock(&self) -> &SampleClock {
+        &self.clock
+    }
+
+    /// `SyncToMaster`: see [`SampleClock`].
+    pub fn sync_to_master(&mut self, time: i64, start: bool, master_now: i64) {
+        if start {
+            self.clock.start(time);
+            self.position = 0;
+        } else {
+            self.clock.sync(time, master_now);
+        }
+    }
+
+    /// The earliest master time an event sent now can still be placed exactly: the time of
+    /// the first sample not yet rendered (`master_now` before the sink has started).
+    #[must_use]
+    pub fn latency_time(&self, master_now: i64) -> i64 {
+        if self.clock.is_started() {
+            self.clock.sample_to_ref(self.position).max(master_now)
+        } else {
+            master_now
+        }
+    }
+
+    /// Channel groups enabled (events for higher groups are ignored).
+    #[must_use]
+    pub fn channel_groups(&self) -> u32 {
+        self.channel_groups
+    }
+
+    /// Enables groups `1..=groups`; false (and no change) outside `1..=MAX_CHANNEL_GROUPS`.
+    pub fn set_channel_groups(&mut self, groups: u32) -> bool {
+        let allowed = usize::try_from(groups).is_ok_and(|g| (1..=MAX_CHANNEL_GROUPS).contains(&g));
+        if allowed {
+            self.channel_groups = groups;
+        }
+        allowed
+    }
+
+    /// The output volume, 1/100 dB (0 = unity).
+    #[must_use]
+    pub fn volume(&self) -> i32 {
+        self.volume
+    }
+
+    /// Sets the output volume (1/100 dB); values outside [`MIN_VOLUME`]..=0 are clamped
+    /// (the synth attenuates only). Returns the volume applied.
+    pub fn set_volume(&mut self, volume: i32) -> i32 {
+        self.volume = volume.clamp(MIN_VOLUME, 0);
+        // 1/100 dB of gain to centibels (1/10 dB) of attenuation.
+        self.gain_q15 = i32::from(attenuation_to_gain_q15(-self.volume / 10));
+        self.volume
+    }
+
+    /// The statistics so far.
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        Stats {
+            voices: u32::try_from(self.engine.active_voices()).unwrap_or(u32::MAX),
+            ..self.stats
+        }
+    }
+
+    /// Attaches the event source of render input `slot` (its allocator), in STOP.
+    ///
+    /// # Errors
+    /// [`InputError::Busy`] when the slot is out of range or taken; `pool` comes back.
+    pub fn attach(&mut self, slot: usize, pool: D) -> Result<(), (InputError, D)> {
+        match self.inputs.get_mut(slot) {
+            Some(place @ None) => {
+                *place = Some(Input {
+                    held: Chain::new(),
+                    state: KSSTATE_STOP,
+                    pool,
+                });
+                Ok(())
+            }
+            _ => Err((InputError::Busy, pool)),
+        }
+    }
+
+    /// Detaches input `slot`, giving back whatever it still holds; its pool comes back.
+    pub fn detach(&mut self, slot: usize) -> Option<D> {
+        let mut input = self.inputs.get_mut(slot)?.take()?;
+        let held = core::mem::take(&mut input.held);
+        input.pool.discard(held);
+        Some(input.pool)
+    }
+
+    /// Events input `slot` holds.
+    #[must_use]
+    pub fn held(&self, slot: usize) -> usize {
+        self.inputs
+            .get(slot)
+            .and_then(Option::as_ref)
+            .map_or(0, |input| input.held.len())
+    }
+
+    /// `IMXF::SetState` of input `slot`: events are played in RUN only, held in ACQUIRE and
+    /// PAUSE, and given back on STOP.
+    pub fn set_state(&mut self, slot: usize, state: KSSTATE) {
+        let Some(input) = self.inputs.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        input.state = state;
+        if state == KSSTATE_STOP {
+            let held = core::mem::take(&mut input.held);
+            input.pool.discard(held);
+        }
+    }
+
+    /// `IMXF::PutMessage` of input `slot`: keeps the chain in time order, or gives it back
+    /// to the input's allocator when the input is stopped.
+    ///
+    /// # Errors
+    /// The chain itself when no stream is attached at `slot` (its owner gives it back).
+    pub fn put(&mut self, slot: usize, chain: Chain) -> Result<(), Chain> {
+        let Some(input) = self.inputs.get_mut(slot).and_then(Option::as_mut) else {
+            self.stats.dropped_events = self
+                .stats
+                .dropped_events
+                .saturating_add(u32::try_from(chain.len()).unwrap_or(u32::MAX));
+            return Err(chain);
+        };
+        if input.state == KSSTATE_STOP {
+            self.stats.dropped_events = self
+                .stats
+                .dropped_events
+                .saturating_add(u32::try_from(chain.len()).unwrap_or(u32::MAX));
+            input.pool.discard(chain);
+        } else {
+            input.held.insert_by_time(chain);
+        }
+        Ok(())
+    }
+
+    /// `ISynthSinkDMus::Render`: fills `out` (interleaved stereo 16-bit frames) with the
+    /// frames starting at sample `position`, playing each due event at its sample.
+    pub fn render(&mut self, out: &mut [i16], position: i64) {
+        let frames = out.len() / AUDIO_CHANNELS;
+        let mut done = 0;
+        // Each pass renders at least one frame, so this runs at most `frames` times, plus
+        // one pass per event position.
+        while done < frames {
+            let at = position.saturating_add(i64::try_from(done).unwrap_or(i64::MAX));
+            self.play_due(at, at == position);
+            let next_event = self.next_event_sample().map_or(i64::MAX, |s| s.max(at + 1));
+            let until_event = usize::try_from(next_event - at).unwrap_or(usize::MAX);
+            let len = (frames - done).min(MIX_FRAMES).min(until_event);
+            let mix = &mut self.mix[..len * AUDIO_CHANNELS];
+            mix.fill(0);
+            self.engine.render(&self.store, mix);
+            let gain = self.gain_q15;
+            let target = &mut out[done * AUDIO_CHANNELS..(done + len) * AUDIO_CHANNELS];
+            for (sample, &mixed) in target.iter_mut().zip(mix.iter()) {
+                let scaled = (i64::from(mixed) * i64::from(gain)) >> 15;
+                *sample = i16::try_from(scaled.clamp(i64::from(i16::MIN), i64::from(i16::MAX)))
+                    .unwrap_or(0);
+            }
+            done += len;
+        }
+        self.position = position.saturating_add(i64::try_from(frames).unwrap_or(i64::MAX));
+        self.stats.frames = self
+            .stats
+            .frames
+            .saturating_add(u64::try_from(frames).unwrap_or(u64::MAX));
+    }
+
+    /// The sample of the earliest event held by a running input.
+    fn next_event_sample(&self) -> Option<i64> {
+        self.inputs
+            .iter()
+            .flatten()
+            .filter(|input| input.state == KSSTATE_RUN)
+            .filter_map(|input| input.held.front_time())
+            .map(|time| self.clock.ref_to_sample(time))
+            .min()
+    }
+
+    /// Plays every event of a running input whose sample is at or before `at`. Events due
+    /// before `at` at the start of a render (`first`) arrived too late to be placed.
+    fn play_due(&mut self, at: i64, first: bool) {
+        for slot in 0..RENDER_INPUTS {
+            // Bounded by the events held: each pass takes at least one.
+            while let Some(input) = self.inputs.get_mut(slot).and_then(Option::as_mut) {
+                if input.state != KSSTATE_RUN {
+                    break;
+                }
+                let Some(time) = input.held.front_time() else {
+                    break;
+                };
+                let sample = self.clock.ref_to_sample(time);
+                if sample > at {
+                    break;
+                }
+                let due = input.held.split_due(time);
+                let count = u32::try_from(due.len()).unwrap_or(u32::MAX);
+                if first && sample < at {
+                    self.stats.late_events = self.stats.late_events.saturating_add(count);
+                }
+                self.stats.events = self.stats.events.saturating_add(u64::from(count));
+                for event in &due {
+                    play_event(&mut self.engine, &self.store, self.channel_groups, event);
+                }
+                if let Some(input) = self.inputs.get_mut(slot).and_then(Option::as_mut) {
+                    input.pool.discard(due);
+                }
+            }
+        }
+    }
+}
+
+/// A rate the synth renders: `rate` clamped to [`MIN_RATE`]..=[`MAX_RATE`].
+#[must_use]
+pub fn clamp_rate(rate: u32) -> u32 {
+    rate.clamp(MIN_RATE, MAX_RATE)
+}
+
+/// Plays one event: a package's events in order (one level deep; DirectMusic does not nest
+/// them), a message's bytes. Sysex and fragments are not for this synth.
+fn play_event(engine: &mut SynthEngine, store: &Store, groups: u32, event: EventRef<'_>) {
+    if event.is_package() {
+        play_package(engine, store, groups, event.package());
+        return;
+    }
+    play_bytes(engine, store, groups, event);
+}
+
+fn play_package(engine: &mut SynthEngine, store: &Store, groups: u32, events: ChainIter<'_>) {
+    for event in events {
+        if !event.is_package() {
+            play_bytes(engine, store, groups, event);
+        }
+    }
+}
+
+fn play_bytes(engine: &mut SynthEngine, store: &Store, groups: u32, event: EventRef<'_>) {
+    let group = event.channel_group();
+    if event.is_incomplete() || u32::from(group) > groups {
+        return;
+    }
+    for message in Messages::new(event.data()) {
+        engine.message(store, group, message.bytes());
+    }
+}
+
+/// One channel message: its status and up to two data bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Message {
+    bytes: [u8; 3],
+    len: usize,
+}
+
+impl Message {
+    /// The message's bytes, status first.
+    #[must_use]
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+/// The channel messages in an event's bytes (running status allowed; system messages and
+/// stray data bytes skipped).
+pub struct Messages<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    status: Option<u8>,
+}
+
+impl<'a> Messages<'a> {
+    /// Messages in `bytes`.
+    #[must_use]
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Self {
+            bytes,
+            at: 0,
+            status: None,
+        }
+    }
+}
+
+impl Iterator for Messages<'_> {
+    type Item = Message;
+
+    fn next(&mut self) -> Option<Message> {
+        // Each turn consumes at least one byte: bounded by the event's length.
+        while let Some(&byte) = self.bytes.get(self.at) {
+            if byte >= 0xF0 {
+                // System messages are not for the synth. System common ones (0xF0..=0xF7)
+                // end running status and their data bytes are skipped as strays; realtime
+                // ones (0xF8..) may sit anywhere and change nothing.
+                if byte < 0xF8 {
+                    self.status = None;
+                }
+                self.at += 1;
+                continue;
+            }
+            let status = if byte >= 0x80 {
+                self.at += 1;
+                self.status = Some(byte);
+                byte
+            } else if let Some(status) = self.status {
+                status
+            } else {
+                self.at += 1;
+                continue;
+            };
+            let data = if matches!(status & 0xF0, 0xC0 | 0xD0) {
+                1
+            } else {
+                2
+            };
+            let Some(payload) = self.bytes.get(self.at..self.at + data) else {
+                self.at = self.bytes.len();
+                return None;
+            };
+            self.at += data;
+            let mut bytes = [status, 0, 0];
+            bytes[1..=data].copy_from_slice(payload);
+            return Some(Message {
+                bytes,
+                len: 1 + data,
+            });
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use core::cell::RefCell;
+    use core::ptr::NonNull;
+    use std::rc::Rc;
+
+    use dmus_sys::dmusic::DMUS_KERNEL_EVENT;
+    use dmus_sys::ks::{KSSTATE_PAUSE, KSSTATE_RUN, KSSTATE_STOP};
+    use mxf::{EventPool, PoolStats};
+
+    use super::{Messages, SynthCore};
+    use crate::miniport::render_queue::Discard;
+    use crate::miniport::render_queue::tests::{TestPool, note, pool};
+
+    #[test]
+    fn messages_are_split_and_system_bytes_skipped() {
+        let bytes = [0x90, 60, 100, 0xF8, 0x80, 60, 0, 0xC0, 5, 0xF7, 0x40];
+        let found: std::vec::Vec<std::vec::Vec<u8>> =
+            Messages::new(&bytes).map(|m| m.bytes().to_vec()).collect();
+        assert_eq!(found, [&[0x90, 60, 100][..], &[0x80, 60, 0], &[0xC0, 5]]);
+        let running: std::vec::Vec<std::vec::Vec<u8>> = Messages::new(&[0x90, 60, 100, 62, 90])
+            .map(|m| m.bytes().to_vec())
+            .collect();
+        assert_eq!(running, [[0x90, 60, 100], [0x90, 62, 90]], "running status");
+        assert_eq!(
+            Messages::new(&[0x90, 60]).count(),
+            0,
+            "a cut message is dropped"
+        );
+        assert_eq!(
+            Messages::new(&[60, 100]).count(),
+            0,
+            "no status, no message"
+        );
+    }
+
+    /// One host pool shared by the test and the core's input (events go back where they
+    /// came from).
+    #[derive(Clone)]
+    struct SharedPool(Rc<RefCell<TestPool>>);
+
+    // SAFETY: forwards every call to the one inner pool, which keeps EventPool's promises.
+    unsafe impl EventPool for SharedPool {
+        fn get_event(&mut self) -> Option<NonNull<DMUS_KERNEL_EVENT>> {
+            self.0.borrow_mut().get_event()
+        }
+        unsafe fn put_event(&mut self, event: NonNull<DMUS_KERNEL_EVENT>) {
+            // SAFETY: forwarded (the event came from the inner pool).
+            unsafe { self.0.borrow_mut().put_event(event) };
+        }
+        fn buffer_size(&self) -> usize {
+            self.0.borrow().buffer_size()
+        }
+        fn get_buffer(&mut self) -> Option<NonNull<u8>> {
+            self.0.borrow_mut().get_buffer()
+        }
+        unsafe fn put_buffer(&mut self, buffer: NonNull<u8>) {
+            // SAFETY: forwarded (the buffer came from the inner pool).
+            unsafe { self.0.borrow_mut().put_buffer(buffer) };
+        }
+        fn stats(&self) -> PoolStats {
+            self.0.borrow().stats()
+        }
+    }
+
+    impl Discard for SharedPool {}
+
+    fn core() -> std::boxed::Box<SynthCore<SharedPool>> {
+        std::boxed::Box::new(SynthCore::new(48_000))
+    }
+
+    fn shared() -> SharedPool {
+        SharedPool(Rc::new(RefCell::new(pool())))
+    }
+
+    #[test]
+    fn events_wait_for_run_and_stop_gives_them_back() {
+        let events = shared();
+        let mut core = core();
+        assert!(core.attach(0, events.clone()).is_ok());
+        assert!(core.attach(0, shared()).is_err(), "one stream per input");
+        assert!(core.attach(7, shared()).is_err());
+        let source = events.clone();
+        let make = |time: i64, data: &[u8]| note(&mut source.0.borrow_mut(), time, data);
+        core.sync_to_master(0, true, 0);
+        core.set_state(0, KSSTATE_PAUSE);
+        assert!(core.put(0, make(10_000, &[0x90, 60, 100])).is_ok());
+        let mut out = [0i16; 2 * 480];
+        core.render(&mut out, 0);
+        assert_eq!(core.held(0), 1, "held in PAUSE");
+        assert_eq!(core.stats().events, 0);
+        core.set_state(0, KSSTATE_RUN);
+        core.render(&mut out, 480);
+        assert_eq!(core.held(0), 0);
+        assert_eq!(core.stats().events, 1);
+        assert_eq!(
+            core.stats().late_events,
+            1,
+            "its sample (48) was already rendered"
+        );
+        assert!(core.put(0, make(200_000, &[0x80, 60, 0])).is_ok());
+        core.set_state(0, KSSTATE_STOP);
+        assert_eq!(core.held(0), 0, "STOP gives held events back");
+        assert!(core.put(0, make(300_000, &[0x80, 60, 0])).is_ok());
+        assert_eq!(core.stats().dropped_events, 1);
+        let refused = core
+            .put(1, make(300_000, &[0x80, 60, 0]))
+            .expect_err("no stream on input 1");
+        assert_eq!(core.stats().dropped_events, 2);
+        events.0.borrow_mut().discard(refused);
+        assert!(core.detach(0).is_some());
+        assert!(core.detach(0).is_none());
+        events
+            .0
+            .borrow_mut()
+            .check()
+            .expect("every event back once");
+    }
+
+    #[test]
+    fn silence_without_instruments_and_volume_is_clamped() {
+        let mut core = core();
+        core.sync_to_master(0, true, 0);
+        let mut out = [1i16; 2 * 300];
+        core.render(&mut out, 0);
+        assert!(out.iter().all(|&s| s == 0));
+        assert_eq!(core.stats().frames, 300);
+        assert_eq!(core.latency_time(0), 300 * 10_000_000 / 48_000);
+        assert_eq!(core.set_volume(500), 0);
+        assert_eq!(core.set_volume(-20_000), super::MIN_VOLUME);
+        assert_eq!(core.volume(), super::MIN_VOLUME);
+        assert!(core.set_channel_groups(2));
+        assert!(!core.set_channel_groups(0));
+        assert!(!core.set_channel_groups(17));
+        assert_eq!(core.channel_groups(), 2);
+        core.restart(8_000);
+        assert_eq!(core.rate(), super::MIN_RATE);
+    }
+}

@@ -1,0 +1,376 @@
+//! The synth filter as PortCls publishes it (`IMiniport::GetDescription`).
+//!
+//! In the shape "A Wave Sink for Kernel-Mode Software Synthesizers" asks for (and Microsoft's
+//! ddksynth sample has, read in KunYi/WDK7.1-Samples `audio/ddksynth/miniport.cpp` for the
+//! facts; these tables are rdmus's own):
+//!
+//! | id | pin | flow | communication | ranges |
+//! |---|---|---|---|---|
+//! | 0 | legacy MIDI render | in | sink | MIDI (`KSMUSICFORMAT`) |
+//! | 1 | DirectMusic render | in | sink | DirectMusic (`DMUS_EVENTHEADER`) |
+//! | 2 | wave out | out | source | PCM, 2 channels, 16 bits, 22,050–48,000 Hz |
+//!
+//! One synthesizer node carries the `KSPROPSETID_Synth` and `KSPROPSETID_Synth_Dls`
+//! properties; the same table is on the filter and on both render pins, so a request
+//! reaches it however it is addressed (the synth is one per miniport, so every handler
+//! answers from the miniport's state). Connections: both render pins → node → wave out.
+
+use dmus_sys::GUID;
+use dmus_sys::dmusprop::{
+    KSPROPERTY_SYNTH_CAPS, KSPROPERTY_SYNTH_CHANNELGROUPS, KSPROPERTY_SYNTH_DLS_APPEND,
+    KSPROPERTY_SYNTH_DLS_DOWNLOAD, KSPROPERTY_SYNTH_DLS_UNLOAD, KSPROPERTY_SYNTH_DLS_WAVEFORMAT,
+    KSPROPERTY_SYNTH_LATENCYCLOCK, KSPROPERTY_SYNTH_PORTPARAMETERS, KSPROPERTY_SYNTH_RUNNINGSTATS,
+    KSPROPERTY_SYNTH_VOICEPRIORITY, KSPROPERTY_SYNTH_VOLUME, KSPROPSETID_Synth,
+    KSPROPSETID_Synth_Dls,
+};
+use dmus_sys::ks::{
+    KSDATAFORMAT, KSDATARANGE, KSPIN_COMMUNICATION_SINK, KSPIN_COMMUNICATION_SOURCE,
+    KSPIN_DATAFLOW_IN, KSPIN_DATAFLOW_OUT, KSPIN_DESCRIPTOR, KSPIN_DESCRIPTOR_CONSTRAINED,
+    PKSDATARANGE,
+};
+use dmus_sys::ks_guids::{
+    KSAUDFNAME_MIDI, KSCATEGORY_AUDIO, KSCATEGORY_RENDER, KSCATEGORY_SYNTHESIZER,
+    KSDATAFORMAT_SPECIFIER_NONE, KSDATAFORMAT_SPECIFIER_WAVEFORMATEX,
+    KSDATAFORMAT_SUBTYPE_DIRECTMUSIC, KSDATAFORMAT_SUBTYPE_MIDI, KSDATAFORMAT_SUBTYPE_PCM,
+    KSDATAFORMAT_TYPE_AUDIO, KSDATAFORMAT_TYPE_MUSIC, KSMUSIC_TECHNOLOGY_WAVETABLE,
+    KSNODETYPE_SYNTHESIZER,
+};
+use dmus_sys::ksmedia::KSDATARANGE_MUSIC;
+use dmus_sys::portcls::{
+    PCAUTOMATION_TABLE, PCCONNECTION_DESCRIPTOR, PCFILTER_DESCRIPTOR, PCFILTER_NODE,
+    PCNODE_DESCRIPTOR, PCPIN_DESCRIPTOR, PCPROPERTY_ITEM, PCPROPERTY_ITEM_FLAG_BASICSUPPORT,
+    PCPROPERTY_ITEM_FLAG_GET, PCPROPERTY_ITEM_FLAG_SET,
+};
+
+use super::core::{AUDIO_CHANNELS, MAX_RATE, MIN_RATE};
+use crate::miniport::shared::Shared;
+
+/// Pin 0: legacy MIDI render.
+pub const PIN_LEGACY_RENDER: u32 = 0;
+/// Pin 1: DirectMusic render.
+pub const PIN_DMUSIC_RENDER: u32 = 1;
+/// Pin 2: the wave output the port's wave sink pulls from.
+pub const PIN_WAVE_OUT: u32 = 2;
+/// Number of pins.
+pub const PIN_COUNT: u32 = 3;
+/// Node 0: the synthesizer.
+pub const NODE_SYNTH: u32 = 0;
+/// `KSNODEPIN_STANDARD_IN` (ks.h).
+pub const KSNODEPIN_STANDARD_IN: u32 = 1;
+/// `KSNODEPIN_STANDARD_OUT` (ks.h).
+pub const KSNODEPIN_STANDARD_OUT: u32 = 0;
+/// Bits per output sample.
+pub const BITS_PER_SAMPLE: u32 = 16;
+
+/// `KSDATARANGE_AUDIO` (ksmedia.h; the same five `ULONG`s after the `KSDATARANGE` in
+/// MicrosoftDocs windows-driver-docs-ddi `ksmedia/ns-ksmedia-ksdataformat_audio` and in
+/// ddksynth's `PinDataRangesAudio` initialiser). Layout pinned in the tests.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+#[allow(
+    non_snake_case,
+    reason = "ksmedia.h's field names, as dmus-sys spells the ABI"
+)]
+pub struct KSDATARANGE_AUDIO {
+    /// The common header (type audio, subtype PCM, specifier `WAVEFORMATEX`).
+    pub DataRange: KSDATARANGE,
+    /// Channels at most.
+    pub MaximumChannels: u32,
+    /// Bits per sample, least.
+    pub MinimumBitsPerSample: u32,
+    /// Bits per sample, most.
+    pub MaximumBitsPerSample: u32,
+    /// Sample rate, least (Hz).
+    pub MinimumSampleFrequency: u32,
+    /// Sample rate, most (Hz).
+    pub MaximumSampleFrequency: u32,
+}
+
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "descriptor structures are tens of bytes (pinned in dmus-sys and below)"
+)]
+const fn size_u32<T>() -> u32 {
+    core::mem::size_of::<T>() as u32
+}
+
+const fn music_range(sub_format: GUID) -> KSDATARANGE_MUSIC {
+    KSDATARANGE_MUSIC {
+        DataRange: KSDATARANGE {
+            FormatSize: size_u32::<KSDATARANGE_MUSIC>(),
+            Flags: 0,
+            SampleSize: 0,
+            Reserved: 0,
+            MajorFormat: KSDATAFORMAT_TYPE_MUSIC,
+            SubFormat: sub_format,
+            Specifier: KSDATAFORMAT_SPECIFIER_NONE,
+        },
+        Technology: KSMUSIC_TECHNOLOGY_WAVETABLE,
+        Channels: 0,
+        Notes: 0,
+        ChannelMask: 0xFFFF,
+    }
+}
+
+static RANGE_LEGACY: Shared<KSDATARANGE_MUSIC> = Shared(music_range(KSDATAFORMAT_SUBTYPE_MIDI));
+static RANGE_DMUSIC: Shared<KSDATARANGE_MUSIC> =
+    Shared(music_range(KSDATAFORMAT_SUBTYPE_DIRECTMUSIC));
+/// The wave-out range.
+pub static RANGE_WAVE: Shared<KSDATARANGE_AUDIO> = Shared(KSDATARANGE_AUDIO {
+    DataRange: KSDATARANGE {
+        FormatSize: size_u32::<KSDATARANGE_AUDIO>(),
+        Flags: 0,
+        SampleSize: 0,
+        Reserved: 0,
+        MajorFormat: KSDATAFORMAT_TYPE_AUDIO,
+        SubFormat: KSDATAFORMAT_SUBTYPE_PCM,
+        Specifier: KSDATAFORMAT_SPECIFIER_WAVEFORMATEX,
+    },
+    #[allow(clippy::cast_possible_truncation, reason = "AUDIO_CHANNELS is 2")]
+    MaximumChannels: AUDIO_CHANNELS as u32,
+    MinimumBitsPerSample: BITS_PER_SAMPLE,
+    MaximumBitsPerSample: BITS_PER_SAMPLE,
+    MinimumSampleFrequency: MIN_RATE,
+    MaximumSampleFrequency: MAX_RATE,
+});
+
+static RANGES_LEGACY: Shared<[PKSDATARANGE; 1]> = Shared([RANGE_LEGACY.as_mut_ptr().cast()]);
+static RANGES_DMUSIC: Shared<[PKSDATARANGE; 1]> = Shared([RANGE_DMUSIC.as_mut_ptr().cast()]);
+static RANGES_WAVE: Shared<[PKSDATARANGE; 1]> = Shared([RANGE_WAVE.as_mut_ptr().cast()]);
+
+static CATEGORY_AUDIO: GUID = KSCATEGORY_AUDIO;
+static NAME_MIDI: GUID = KSAUDFNAME_MIDI;
+static NODE_TYPE_SYNTH: GUID = KSNODETYPE_SYNTHESIZER;
+static SET_SYNTH: GUID = KSPROPSETID_Synth;
+static SET_SYNTH_DLS: GUID = KSPROPSETID_Synth_Dls;
+
+const fn pin(
+    ranges: *const PKSDATARANGE,
+    flow: i32,
+    communication: i32,
+    name: *const GUID,
+) -> PCPIN_DESCRIPTOR {
+    PCPIN_DESCRIPTOR {
+        MaxGlobalInstanceCount: 1,
+        MaxFilterInstanceCount: 1,
+        MinFilterInstanceCount: 0,
+        AutomationTable: SYNTH_AUTOMATION.as_mut_ptr(),
+        KsPinDescriptor: KSPIN_DESCRIPTOR {
+            InterfacesCount: 0,
+            Interfaces: core::ptr::null(),
+            MediumsCount: 0,
+            Mediums: core::ptr::null(),
+            DataRangesCount: 1,
+            DataRanges: ranges,
+            DataFlow: flow,
+            Communication: communication,
+            Category: &raw const CATEGORY_AUDIO,
+            Name: name,
+            Constrained: KSPIN_DESCRIPTOR_CONSTRAINED {
+                ConstrainedDataRangesCount: 0,
+                ConstrainedDataRanges: core::ptr::null_mut(),
+            },
+        },
+    }
+}
+
+static PINS: Shared<[PCPIN_DESCRIPTOR; PIN_COUNT as usize]> = Shared([
+    pin(
+        RANGES_LEGACY.as_mut_ptr().cast(),
+        KSPIN_DATAFLOW_IN,
+        KSPIN_COMMUNICATION_SINK,
+        &raw const NAME_MIDI,
+    ),
+    pin(
+        RANGES_DMUSIC.as_mut_ptr().cast(),
+        KSPIN_DATAFLOW_IN,
+        KSPIN_COMMUNICATION_SINK,
+        core::ptr::null(),
+    ),
+    pin(
+        RANGES_WAVE.as_mut_ptr().cast(),
+        KSPIN_DATAFLOW_OUT,
+        KSPIN_COMMUNICATION_SOURCE,
+        core::ptr::null(),
+    ),
+]);
+
+const GET: u32 = PCPROPERTY_ITEM_FLAG_GET | PCPROPERTY_ITEM_FLAG_BASICSUPPORT;
+const GET_SET: u32 = GET | PCPROPERTY_ITEM_FLAG_SET;
+const SET: u32 = PCPROPERTY_ITEM_FLAG_SET | PCPROPERTY_ITEM_FLAG_BASICSUPPORT;
+
+const fn synth_item(id: u32, flags: u32) -> PCPROPERTY_ITEM {
+    PCPROPERTY_ITEM {
+        Set: &raw const SET_SYNTH,
+        Id: id,
+        Flags: flags,
+        Handler: Some(super::properties::synth_property),
+    }
+}
+
+const fn dls_item(id: u32, flags: u32) -> PCPROPERTY_ITEM {
+    PCPROPERTY_ITEM {
+        Set: &raw const SET_SYNTH_DLS,
+        Id: id,
+        Flags: flags,
+        Handler: Some(super::download::dls_property),
+    }
+}
+
+/// Properties the synth answers.
+pub const PROPERTY_COUNT: usize = 11;
+
+static PROPERTIES: Shared<[PCPROPERTY_ITEM; PROPERTY_COUNT]> = Shared([
+    synth_item(KSPROPERTY_SYNTH_VOLUME, GET_SET),
+    synth_item(KSPROPERTY_SYNTH_CAPS, GET),
+    synth_item(KSPROPERTY_SYNTH_PORTPARAMETERS, GET),
+    synth_item(KSPROPERTY_SYNTH_CHANNELGROUPS, GET_SET),
+    synth_item(KSPROPERTY_SYNTH_VOICEPRIORITY, GET_SET),
+    synth_item(KSPROPERTY_SYNTH_LATENCYCLOCK, GET),
+    synth_item(KSPROPERTY_SYNTH_RUNNINGSTATS, GET),
+    dls_item(KSPROPERTY_SYNTH_DLS_DOWNLOAD, GET),
+    dls_item(KSPROPERTY_SYNTH_DLS_UNLOAD, SET),
+    dls_item(KSPROPERTY_SYNTH_DLS_APPEND, GET),
+    dls_item(KSPROPERTY_SYNTH_DLS_WAVEFORMAT, GET),
+]);
+
+static SYNTH_AUTOMATION: Shared<PCAUTOMATION_TABLE> = Shared(PCAUTOMATION_TABLE {
+    PropertyItemSize: size_u32::<PCPROPERTY_ITEM>(),
+    #[allow(clippy::cast_possible_truncation, reason = "PROPERTY_COUNT is 11")]
+    PropertyCount: PROPERTY_COUNT as u32,
+    Properties: PROPERTIES.as_mut_ptr().cast(),
+    MethodItemSize: 0,
+    MethodCount: 0,
+    Methods: core::ptr::null(),
+    EventItemSize: 0,
+    EventCount: 0,
+    Events: core::ptr::null(),
+    Reserved: 0,
+});
+
+static NODES: Shared<[PCNODE_DESCRIPTOR; 1]> = Shared([PCNODE_DESCRIPTOR {
+    Flags: 0,
+    AutomationTable: SYNTH_AUTOMATION.as_mut_ptr(),
+    Type: &raw const NODE_TYPE_SYNTH,
+    Name: core::ptr::null(),
+}]);
+
+const fn edge(from_node: u32, from_pin: u32, to_node: u32, to_pin: u32) -> PCCONNECTION_DESCRIPTOR {
+    PCCONNECTION_DESCRIPTOR {
+        FromNode: from_node,
+        FromNodePin: from_pin,
+        ToNode: to_node,
+        ToNodePin: to_pin,
+    }
+}
+
+static CONNECTIONS: Shared<[PCCONNECTION_DESCRIPTOR; 3]> = Shared([
+    edge(
+        PCFILTER_NODE,
+        PIN_LEGACY_RENDER,
+        NODE_SYNTH,
+        KSNODEPIN_STANDARD_IN,
+    ),
+    edge(
+        PCFILTER_NODE,
+        PIN_DMUSIC_RENDER,
+        NODE_SYNTH,
+        KSNODEPIN_STANDARD_IN,
+    ),
+    edge(
+        NODE_SYNTH,
+        KSNODEPIN_STANDARD_OUT,
+        PCFILTER_NODE,
+        PIN_WAVE_OUT,
+    ),
+]);
+
+static CATEGORIES: Shared<[GUID; 3]> =
+    Shared([KSCATEGORY_AUDIO, KSCATEGORY_RENDER, KSCATEGORY_SYNTHESIZER]);
+
+/// The filter descriptor `GetDescription` hands out (PortCls only reads it).
+pub static FILTER: Shared<PCFILTER_DESCRIPTOR> = Shared(PCFILTER_DESCRIPTOR {
+    Version: 0,
+    AutomationTable: SYNTH_AUTOMATION.as_mut_ptr(),
+    PinSize: size_u32::<PCPIN_DESCRIPTOR>(),
+    PinCount: PIN_COUNT,
+    Pins: PINS.as_mut_ptr().cast(),
+    NodeSize: size_u32::<PCNODE_DESCRIPTOR>(),
+    NodeCount: 1,
+    Nodes: NODES.as_mut_ptr().cast(),
+    ConnectionCount: 3,
+    Connections: CONNECTIONS.as_mut_ptr().cast(),
+    CategoryCount: 3,
+    Categories: CATEGORIES.as_mut_ptr().cast(),
+});
+
+/// The range header of `pin` (`None` for an unknown pin).
+#[must_use]
+pub fn pin_range(pin: u32) -> Option<&'static KSDATAFORMAT> {
+    match pin {
+        PIN_LEGACY_RENDER => Some(&RANGE_LEGACY.0.DataRange),
+        PIN_DMUSIC_RENDER => Some(&RANGE_DMUSIC.0.DataRange),
+        PIN_WAVE_OUT => Some(&RANGE_WAVE.0.DataRange),
+        _ => None,
+    }
+}
+
+/// Our range of `pin` if it has the same three GUIDs as `range`.
+#[must_use]
+pub fn our_range(pin: u32, range: &KSDATAFORMAT) -> Option<&'static KSDATAFORMAT> {
+    pin_range(pin).filter(|ours| {
+        ours.MajorFormat == range.MajorFormat
+            && ours.SubFormat == range.SubFormat
+            && ours.Specifier == range.Specifier
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use dmus_sys::ks::{KSPIN_COMMUNICATION_SOURCE, KSPIN_DATAFLOW_IN, KSPIN_DATAFLOW_OUT};
+    use dmus_sys::ks_guids::{KSDATAFORMAT_SUBTYPE_DIRECTMUSIC, KSDATAFORMAT_SUBTYPE_PCM};
+
+    use super::{FILTER, KSDATARANGE_AUDIO, PIN_WAVE_OUT, PROPERTY_COUNT, our_range, pin_range};
+
+    #[test]
+    fn ksdatarange_audio_has_the_ksmedia_layout() {
+        // ksmedia.h: a 64-byte, 8-aligned KSDATARANGE (its union has a LONGLONG), then five
+        // ULONGs: 84 bytes of fields, 88 with the tail padding, on every target.
+        assert_eq!(core::mem::size_of::<KSDATARANGE_AUDIO>(), 88);
+        assert_eq!(core::mem::align_of::<KSDATARANGE_AUDIO>(), 8);
+        assert_eq!(
+            core::mem::offset_of!(KSDATARANGE_AUDIO, MaximumChannels),
+            64
+        );
+        assert_eq!(
+            core::mem::offset_of!(KSDATARANGE_AUDIO, MaximumSampleFrequency),
+            80
+        );
+    }
+
+    #[test]
+    fn the_pins_are_midi_in_dmusic_in_wave_out() {
+        let filter = &FILTER.0;
+        // SAFETY: `Pins` points to the static PINS array of PinCount entries.
+        let pins = unsafe { core::slice::from_raw_parts(filter.Pins, filter.PinCount as usize) };
+        let flows: std::vec::Vec<i32> = pins.iter().map(|p| p.KsPinDescriptor.DataFlow).collect();
+        assert_eq!(
+            flows,
+            [KSPIN_DATAFLOW_IN, KSPIN_DATAFLOW_IN, KSPIN_DATAFLOW_OUT]
+        );
+        assert_eq!(
+            pins[PIN_WAVE_OUT as usize].KsPinDescriptor.Communication,
+            KSPIN_COMMUNICATION_SOURCE
+        );
+        assert_eq!(
+            pin_range(1).unwrap().SubFormat,
+            KSDATAFORMAT_SUBTYPE_DIRECTMUSIC
+        );
+        assert_eq!(pin_range(2).unwrap().SubFormat, KSDATAFORMAT_SUBTYPE_PCM);
+        assert!(our_range(2, pin_range(1).unwrap()).is_none());
+        assert!(pin_range(3).is_none());
+        // SAFETY: the filter's automation table is the static synth table.
+        let table = unsafe { &*filter.AutomationTable };
+        assert_eq!(table.PropertyCount as usize, PROPERTY_COUNT);
+    }
+}

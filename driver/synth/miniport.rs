@@ -1,0 +1,443 @@
+//! The synth miniport COM object (`IMiniportDMus`).
+//!
+//! Layout (style.md, windows-rs): `#[repr(C)]`, the interface (its vtable pointer) first,
+//! then the reference count and the state. The object and its [`SynthCore`] live in nonpaged
+//! pool ([`pool_box`]): the core (voices, channel state, mix buffer, instrument store) is
+//! made once, here, so no stream and no render allocates voices later.
+//!
+//! Life: the subdevice seam creates it for a root-enumerated device ([`new_miniport`]);
+//! PortCls calls `Init` once (PASSIVE_LEVEL): the synth needs no resources and no service
+//! group. `NewStream` makes MIDI render streams (pins 0 and 1, each feeding one input of the
+//! core) and the wave-sink stream (pin 2). Streams hold a reference to the miniport, so it
+//! outlives them; the port's master clock is kept from the first stream on, for the
+//! properties that report times.
+
+use core::cell::UnsafeCell;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use dmus_sys::GUID;
+use dmus_sys::com::{IID_IUnknown, IUnknown, IUnknownVtbl, PUNKNOWN};
+use dmus_sys::dmus_com::{
+    IAllocatorMXF, IID_IMiniportDMus, IMXF, IMasterClock, IMiniportDMus, IMiniportDMusVtbl,
+    IPortDMus,
+};
+use dmus_sys::dmusic::{DMUS_STREAM_MIDI_RENDER, DMUS_STREAM_TYPE, DMUS_STREAM_WAVE_SINK};
+use dmus_sys::dmusprop::{
+    SYNTH_EFFECT_NONE, SYNTH_PORTPARAMS, SYNTH_PORTPARAMS_AUDIOCHANNELS,
+    SYNTH_PORTPARAMS_CHANNELGROUPS, SYNTH_PORTPARAMS_EFFECTS, SYNTH_PORTPARAMS_SAMPLERATE,
+    SYNTH_PORTPARAMS_VOICES,
+};
+use dmus_sys::kernel::{
+    NTSTATUS, POOL_TYPE, PVOID, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER,
+    STATUS_NO_MATCH, STATUS_SUCCESS,
+};
+use dmus_sys::ks::{KSDATAFORMAT, PKSDATARANGE};
+use dmus_sys::portcls::{
+    IID_IMiniport, IMiniport, IMiniportVtbl, PCFILTER_DESCRIPTOR, PRESOURCELIST, PSERVICEGROUP,
+};
+
+use super::core::{AUDIO_CHANNELS, MAX_CHANNEL_GROUPS, MAX_RATE, MAX_VOICES, SynthCore};
+use super::descriptor::{FILTER, PIN_DMUSIC_RENDER, PIN_LEGACY_RENDER, PIN_WAVE_OUT, our_range};
+use super::render::RenderStream;
+use super::sink::{SinkStream, WaveFormat};
+use crate::miniport::allocator::Allocator;
+use crate::miniport::clock::MasterClock;
+use crate::miniport::com_object::query_interface;
+use crate::miniport::intersection::data_range_intersection;
+use crate::miniport::pool_box;
+use crate::miniport::refcount::{RefCount, Released, release_result};
+use crate::miniport::spin_lock::SpinLock;
+use crate::resources::AdapterResources;
+
+/// The synth state the streams and properties share.
+pub type Core = SynthCore<Allocator>;
+
+/// Default voice priority (`DAUD_STANDARD_VOICE_PRIORITY`, dmusicc.h).
+pub const STANDARD_VOICE_PRIORITY: u32 = 0x8000_0000;
+/// Per-channel offsets of the default priorities (`DAUD_CHAN1..16_VOICE_PRIORITY_OFFSET`,
+/// dmusicc.h: channel 10 highest, then 1 to 16).
+pub const CHANNEL_PRIORITY_OFFSETS: [u32; 16] = [
+    0xE, 0xD, 0xC, 0xB, 0xA, 0x9, 0x8, 0x7, 0x6, 0xF, 0x5, 0x4, 0x3, 0x2, 0x1, 0x0,
+];
+
+/// What the port parameters and voice priorities are set to (properties only).
+pub struct Settings {
+    /// The parameters granted by the last `PORTPARAMETERS` (the defaults before it).
+    pub params: SYNTH_PORTPARAMS,
+    /// Voice priority per channel group and channel.
+    pub priorities: [[u32; 16]; MAX_CHANNEL_GROUPS],
+}
+
+impl Settings {
+    /// The defaults: every voice, every channel group, stereo at 48 kHz, no effects, the
+    /// documented default priorities.
+    #[must_use]
+    pub fn new() -> Self {
+        let mut row = [0u32; 16];
+        for (priority, offset) in row.iter_mut().zip(CHANNEL_PRIORITY_OFFSETS) {
+            *priority = STANDARD_VOICE_PRIORITY + offset;
+        }
+        Self {
+            params: default_params(),
+            priorities: [row; MAX_CHANNEL_GROUPS],
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The parameters the synth runs with before any `PORTPARAMETERS`.
+#[must_use]
+pub fn default_params() -> SYNTH_PORTPARAMS {
+    SYNTH_PORTPARAMS {
+        ValidParams: SYNTH_PORTPARAMS_VOICES
+            | SYNTH_PORTPARAMS_CHANNELGROUPS
+            | SYNTH_PORTPARAMS_AUDIOCHANNELS
+            | SYNTH_PORTPARAMS_SAMPLERATE
+            | SYNTH_PORTPARAMS_EFFECTS,
+        Voices: u32::try_from(MAX_VOICES).unwrap_or(u32::MAX),
+        ChannelGroups: u32::try_from(MAX_CHANNEL_GROUPS).unwrap_or(1),
+        AudioChannels: u32::try_from(AUDIO_CHANNELS).unwrap_or(2),
+        SampleRate: MAX_RATE,
+        EffectsFlags: SYNTH_EFFECT_NONE,
+        Share: 0,
+    }
+}
+
+/// The synth miniport.
+#[repr(C)]
+pub struct Miniport {
+    interface: IMiniportDMus,
+    refs: RefCount,
+    /// The port (one reference), set by Init at PASSIVE_LEVEL before any stream exists.
+    port: UnsafeCell<Option<NonNull<IPortDMus>>>,
+    /// The synth; pool-allocated with the object, freed with it.
+    core: NonNull<SpinLock<Core>>,
+    settings: SpinLock<Settings>,
+    /// The port's master clock, kept from the first stream on.
+    clock: SpinLock<Option<MasterClock>>,
+    /// One bit per pin with an open stream.
+    open_pins: AtomicU32,
+}
+
+static VTABLE: IMiniportDMusVtbl = IMiniportDMusVtbl {
+    base: IMiniportVtbl {
+        base: IUnknownVtbl {
+            QueryInterface: query_interface_thunk,
+            AddRef: add_ref_thunk,
+            Release: release_thunk,
+        },
+        GetDescription: get_description,
+        DataRangeIntersection: data_range_intersection_thunk,
+    },
+    Init: init,
+    Service: service,
+    NewStream: new_stream,
+};
+
+const INTERFACES: [GUID; 3] = [IID_IUnknown, IID_IMiniport, IID_IMiniportDMus];
+
+/// The subdevice seam's constructor: a miniport with one reference for the caller, its synth
+/// allocated and silent. PASSIVE_LEVEL.
+///
+/// # Errors
+/// `STATUS_INSUFFICIENT_RESOURCES` when the pool is exhausted (nothing is left allocated).
+pub fn new_miniport(_resources: &AdapterResources) -> Result<PUNKNOWN, NTSTATUS> {
+    let core = pool_box::try_new(SpinLock::new(Core::new(MAX_RATE)))?;
+    let object = pool_box::try_new(Miniport {
+        interface: IMiniportDMus {
+            lpVtbl: &raw const VTABLE,
+        },
+        refs: RefCount::new(),
+        port: UnsafeCell::new(None),
+        core,
+        settings: SpinLock::new(Settings::new()),
+        clock: SpinLock::new(None),
+        open_pins: AtomicU32::new(0),
+    });
+    match object {
+        Ok(object) => Ok(object.as_ptr().cast()),
+        Err(status) => {
+            // SAFETY: made above and never shared.
+            unsafe { pool_box::free(core) };
+            Err(status)
+        }
+    }
+}
+
+impl Miniport {
+    /// The object behind one of its interface pointers.
+    ///
+    /// # Safety
+    /// `this` points to a live `Miniport` (its first field).
+    pub(crate) unsafe fn from_this<'a, T>(this: *mut T) -> &'a Self {
+        // SAFETY: the interface is the object's first field (repr(C)); live per the caller.
+        unsafe { &*this.cast::<Self>() }
+    }
+
+    /// The synth.
+    pub(crate) fn core(&self) -> &SpinLock<Core> {
+        // SAFETY: allocated in new_miniport and freed only by the last Release, after which
+        // nothing can call in.
+        unsafe { self.core.as_ref() }
+    }
+
+    /// The port parameters and priorities.
+    pub(crate) fn settings(&self) -> &SpinLock<Settings> {
+        &self.settings
+    }
+
+    /// The master time now, once a stream has shown us the port's clock. IRQL ≤ DISPATCH_LEVEL.
+    pub(crate) fn master_now(&self) -> Option<i64> {
+        self.clock.lock().as_ref().map(MasterClock::now)
+    }
+
+    /// Whether a wave sink is open (its rate is the synth's).
+    pub(crate) fn sink_open(&self) -> bool {
+        self.open_pins.load(Ordering::Acquire) & (1 << PIN_WAVE_OUT) != 0
+    }
+
+    /// Adds a reference (a stream keeps its miniport alive).
+    pub(crate) fn add_ref(&self) {
+        self.refs.add_ref();
+    }
+
+    /// Drops a reference taken with [`Self::add_ref`].
+    ///
+    /// # Safety
+    /// The caller owns the reference and does not use `this` afterwards. PASSIVE_LEVEL.
+    pub(crate) unsafe fn release(this: NonNull<Self>) {
+        // SAFETY: forwarded.
+        unsafe { release_thunk(this.as_ptr().cast()) };
+    }
+
+    fn claim_pin(&self, pin: u32) -> bool {
+        let bit = 1 << pin;
+        self.open_pins.fetch_or(bit, Ordering::AcqRel) & bit == 0
+    }
+
+    /// Frees `pin` for a new stream.
+    pub(crate) fn release_pin(&self, pin: u32) {
+        self.open_pins.fetch_and(!(1 << pin), Ordering::AcqRel);
+    }
+
+    /// Releases what Init and the streams left (port, clock). PASSIVE_LEVEL, last Release.
+    fn teardown(&self) {
+        drop(self.clock.lock().take());
+        // SAFETY: the last reference is gone; no one else reads `port`.
+        if let Some(port) = unsafe { (*self.port.get()).take() } {
+            // SAFETY: the reference Init took.
+            unsafe { crate::com::release(port.as_ptr().cast()) };
+        }
+    }
+}
+
+unsafe extern "system" fn query_interface_thunk(
+    this: *mut IUnknown,
+    iid: *const GUID,
+    out: *mut PVOID,
+) -> NTSTATUS {
+    // SAFETY: PortCls calls through our vtable, so `this` is a live Miniport.
+    let miniport = unsafe { Miniport::from_this(this) };
+    // SAFETY: PortCls' pointers per QueryInterface's contract; IRQL ≤ DISPATCH_LEVEL.
+    unsafe {
+        query_interface(this.cast(), iid, out, &INTERFACES, || {
+            miniport.refs.add_ref();
+        })
+    }
+}
+
+unsafe extern "system" fn add_ref_thunk(this: *mut IUnknown) -> u32 {
+    // SAFETY: called through our vtable on a live object.
+    unsafe { Miniport::from_this(this) }.refs.add_ref()
+}
+
+/// `Release`: takes the raw pointer because the object may be gone when it returns.
+unsafe extern "system" fn release_thunk(this: *mut IUnknown) -> u32 {
+    // SAFETY: called through our vtable on an object the caller holds a reference to.
+    let outcome = unsafe { Miniport::from_this(this) }.refs.release();
+    if outcome == Released::Last {
+        // SAFETY: the last reference is gone: nothing else uses the object (streams hold
+        // references, so none is open). PASSIVE_LEVEL (PortCls releases at device stop).
+        let miniport = unsafe { Miniport::from_this(this) };
+        miniport.teardown();
+        let core = miniport.core;
+        #[allow(
+            clippy::cast_ptr_alignment,
+            reason = "the interface is the object's first field: `this` is the object's own, aligned address"
+        )]
+        let object = NonNull::new(this.cast::<Miniport>());
+        if let Some(object) = object {
+            // SAFETY: made by pool_box::try_new in new_miniport; last use.
+            unsafe { pool_box::free(object) };
+        }
+        // SAFETY: made by pool_box::try_new in new_miniport; no stream is left to use it.
+        unsafe { pool_box::free(core) };
+    }
+    release_result(outcome)
+}
+
+unsafe extern "system" fn get_description(
+    _this: *mut IMiniport,
+    description: *mut *mut PCFILTER_DESCRIPTOR,
+) -> NTSTATUS {
+    if description.is_null() {
+        return STATUS_INVALID_PARAMETER;
+    }
+    // SAFETY: a writable out-pointer; the descriptor is a static PortCls only reads.
+    unsafe { description.write(FILTER.as_mut_ptr()) };
+    STATUS_SUCCESS
+}
+
+unsafe extern "system" fn data_range_intersection_thunk(
+    _this: *mut IMiniport,
+    pin: u32,
+    client: PKSDATARANGE,
+    matching: PKSDATARANGE,
+    output_length: u32,
+    result: PVOID,
+    result_length: *mut u32,
+) -> NTSTATUS {
+    if matching.is_null() {
+        return STATUS_INVALID_PARAMETER;
+    }
+    if pin == PIN_WAVE_OUT {
+        // Audio ranges have parameters (channels, bits, rates): PortCls' own intersection
+        // handles KSDATARANGE_AUDIO, as the docs allow.
+        return dmus_sys::kernel::STATUS_NOT_IMPLEMENTED;
+    }
+    // SAFETY: one of the pin's ranges PortCls read from our descriptor; unaligned read.
+    let matching = unsafe { matching.read_unaligned() };
+    let ours = our_range(pin, &matching);
+    // SAFETY: PortCls' buffers per DataRangeIntersection's contract. PASSIVE_LEVEL.
+    unsafe { data_range_intersection(ours, client, output_length, result, result_length) }
+}
+
+unsafe extern "system" fn init(
+    this: *mut IMiniportDMus,
+    _adapter: PUNKNOWN,
+    _list: PRESOURCELIST,
+    port: *mut IPortDMus,
+    service_group_out: *mut PSERVICEGROUP,
+) -> NTSTATUS {
+    if service_group_out.is_null() {
+        return STATUS_INVALID_PARAMETER;
+    }
+    // SAFETY: a writable out-pointer: the synth has no interrupt and needs no service group.
+    unsafe { service_group_out.write(core::ptr::null_mut()) };
+    let Some(port) = NonNull::new(port) else {
+        return STATUS_INVALID_PARAMETER;
+    };
+    // SAFETY: called through our vtable on a live object.
+    let miniport = unsafe { Miniport::from_this(this) };
+    // SAFETY: Init runs first and once, at PASSIVE_LEVEL, before anything else reads `port`.
+    let slot = unsafe { &mut *miniport.port.get() };
+    if slot.is_some() {
+        return STATUS_INVALID_DEVICE_REQUEST;
+    }
+    // SAFETY: the port PortCls passed, live; our reference is released in teardown.
+    let vtable = unsafe { crate::com::vtable(port.as_ptr()) };
+    // SAFETY: AddRef on the live port. PASSIVE_LEVEL.
+    unsafe { (vtable.base.base.AddRef)(port.as_ptr().cast()) };
+    *slot = Some(port);
+    STATUS_SUCCESS
+}
+
+/// `Service`: nothing to do (no interrupt, no capture).
+unsafe extern "system" fn service(_this: *mut IMiniportDMus) {}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "IMiniportDMus::NewStream's signature"
+)]
+unsafe extern "system" fn new_stream(
+    this: *mut IMiniportDMus,
+    mxf_out: *mut *mut IMXF,
+    outer: PUNKNOWN,
+    _pool_type: POOL_TYPE,
+    pin: u32,
+    stream_type: DMUS_STREAM_TYPE,
+    format: *mut KSDATAFORMAT,
+    service_group_out: *mut PSERVICEGROUP,
+    allocator: *mut IAllocatorMXF,
+    clock: *mut IMasterClock,
+    prefetch: *mut u64,
+) -> NTSTATUS {
+    if mxf_out.is_null() || service_group_out.is_null() || prefetch.is_null() {
+        return STATUS_INVALID_PARAMETER;
+    }
+    // SAFETY: writable out-pointers (checked); cleared so failures hand out nothing.
+    unsafe { mxf_out.write(core::ptr::null_mut()) };
+    // SAFETY: as above; the synth's streams need no service group.
+    unsafe { service_group_out.write(core::ptr::null_mut()) };
+    // Aggregation: as the MPU-401 miniport (NewStream returns a PMXF, not a non-delegating
+    // IUnknown), an rdmus stream cannot be aggregated; PortCls passes no outer object.
+    if !outer.is_null() || allocator.is_null() || clock.is_null() {
+        return STATUS_INVALID_PARAMETER;
+    }
+    // SAFETY: called through our vtable on a live object.
+    let miniport = unsafe { Miniport::from_this(this) };
+    // SAFETY: read after Init, which wrote it at PASSIVE_LEVEL before any stream.
+    if unsafe { (*miniport.port.get()).is_none() } {
+        return STATUS_INVALID_DEVICE_REQUEST;
+    }
+    let wave = match (pin, stream_type) {
+        (PIN_LEGACY_RENDER | PIN_DMUSIC_RENDER, DMUS_STREAM_MIDI_RENDER) => None,
+        (PIN_WAVE_OUT, DMUS_STREAM_WAVE_SINK) => {
+            // SAFETY: PortCls' format for the pin (null or readable for FormatSize bytes).
+            match unsafe { WaveFormat::read(format) } {
+                Some(wave) => Some(wave),
+                None => return STATUS_NO_MATCH,
+            }
+        }
+        _ => return STATUS_INVALID_DEVICE_REQUEST,
+    };
+    if wave.is_none() && !format.is_null() {
+        // SAFETY: PortCls' format for the pin, readable; unaligned header read.
+        let header = unsafe { format.read_unaligned() };
+        if our_range(pin, &header).is_none() {
+            return STATUS_NO_MATCH;
+        }
+    }
+    {
+        let mut kept = miniport.clock.lock();
+        if kept.is_none() {
+            // SAFETY: PortCls' live master clock; the reference is the miniport's.
+            *kept = unsafe { MasterClock::add_ref(clock) };
+        }
+    }
+    if !miniport.claim_pin(pin) {
+        return STATUS_INVALID_DEVICE_REQUEST;
+    }
+    let made = match wave {
+        // SAFETY: live allocator and clock from PortCls; PASSIVE_LEVEL.
+        None => unsafe { RenderStream::create(NonNull::from(miniport), pin, allocator) },
+        // SAFETY: as above.
+        Some(wave) => unsafe {
+            SinkStream::create(NonNull::from(miniport), wave, allocator, clock)
+        },
+    };
+    let stream = match made {
+        Ok(stream) => stream,
+        Err(status) => {
+            miniport.release_pin(pin);
+            return status;
+        }
+    };
+    // SAFETY: writable (checked); the stream's one reference goes to PortCls.
+    unsafe { mxf_out.write(stream.as_ptr()) };
+    let ahead = if wave.is_none() {
+        // The synth places each event at its own sample: it wants every event at once.
+        dmus_sys::dmusic::DONT_HOLD_FOR_SEQUENCING
+    } else {
+        0
+    };
+    // SAFETY: writable (checked).
+    unsafe { prefetch.write(ahead) };
+    STATUS_SUCCESS
+}

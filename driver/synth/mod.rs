@@ -1,0 +1,20 @@
+//! The DLS software synthesizer DirectMusic miniport (the `Synth` subdevice).
+//!
+//! - [`miniport`]: the `IMiniportDMus` object and its [`core::SynthCore`] behind a spin lock.
+//! - [`descriptor`]: the filter (MIDI and DirectMusic render pins, the wave-out pin, the
+//!   synthesizer node).
+//! - [`render`]: the MIDI render streams (`IMXF`) that queue events into the synth.
+//! - [`sink`]: the wave-sink stream (`ISynthSinkDMus`) the port pulls audio from.
+//! - [`properties`] and [`download`]: `KSPROPSETID_Synth` and `KSPROPSETID_Synth_Dls`.
+//! - [`core`] and [`clock`]: the synth and its sample clock, free of COM.
+
+pub mod clock;
+pub mod core;
+pub mod descriptor;
+pub mod download;
+pub mod miniport;
+pub mod properties;
+pub mod render;
+pub mod sink;
+
+pub use miniport::new_miniport;

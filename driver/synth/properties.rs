@@ -1,0 +1,298 @@
+//! `KSPROPSETID_Synth` for the synth.
+//!
+//! What each property answers (dmusprop.h docs; the ddksynth sample answers the same set):
+//! - `CAPS` (GET): a DLS Level 1 and 2 software synth (`SYNTH_PC_DLS | SYNTH_PC_DLS2 |
+//!   SYNTH_PC_SOFTWARESYNTH`) in system memory, [`MAX_CHANNEL_GROUPS`] channel groups,
+//!   [`MAX_VOICES`] voices, stereo, no effects.
+//! - `PORTPARAMETERS` (GET, instance = the parameters asked for): what the synth grants, with
+//!   `ValidParams` naming every field it filled: the voices it has, the channel groups asked
+//!   for (1..=16), stereo, the rate asked for clamped to 22,050..=48,000 Hz, no effects.
+//!   The granted channel groups take effect at once; the rate when no wave sink is open
+//!   (an open sink's format decides otherwise).
+//! - `CHANNELGROUPS` (GET, SET): groups enabled; a SET outside 1..=16 is refused.
+//! - `VOICEPRIORITY` (GET, SET; instance `SYNTHVOICEPRIORITY_INSTANCE`): the priority of a
+//!   channel, dmusicc.h's defaults until set. (Kept and reported; the engine's stealing
+//!   order is its own: oldest released voice first.)
+//! - `VOLUME` (GET, SET): 1/100 dB; a SET outside -96 dB..=0 is clamped, and GET reports
+//!   the volume applied.
+//! - `LATENCYCLOCK` (GET): the master time of the first sample not yet rendered, the
+//!   earliest an event sent now can play at its own sample.
+//! - `RUNNINGSTATS` (GET): voices sounding, and as lost notes the events that played late
+//!   or were dropped (stream stopped).
+//! - `BASICSUPPORT`: the verbs as a `ULONG` of `KSPROPERTY_TYPE_*` flags (as ddksynth).
+
+use dmus_sys::GUID;
+use dmus_sys::dmusprop::{
+    KSPROPERTY_SYNTH_CAPS, KSPROPERTY_SYNTH_CHANNELGROUPS, KSPROPERTY_SYNTH_LATENCYCLOCK,
+    KSPROPERTY_SYNTH_PORTPARAMETERS, KSPROPERTY_SYNTH_RUNNINGSTATS, KSPROPERTY_SYNTH_VOICEPRIORITY,
+    KSPROPERTY_SYNTH_VOLUME, SYNTH_EFFECT_NONE, SYNTH_PC_DLS, SYNTH_PC_DLS2,
+    SYNTH_PC_SOFTWARESYNTH, SYNTH_PC_SYSTEMMEMORY, SYNTH_PORTPARAMS,
+    SYNTH_PORTPARAMS_AUDIOCHANNELS, SYNTH_PORTPARAMS_CHANNELGROUPS, SYNTH_PORTPARAMS_EFFECTS,
+    SYNTH_PORTPARAMS_SAMPLERATE, SYNTH_PORTPARAMS_VOICES, SYNTH_STATS, SYNTH_STATS_LOST_NOTES,
+    SYNTH_STATS_VOICES, SYNTHCAPS, SYNTHVOICEPRIORITY_INSTANCE,
+};
+use dmus_sys::kernel::{
+    NTSTATUS, STATUS_BUFFER_TOO_SMALL, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER,
+    STATUS_NOT_FOUND, STATUS_SUCCESS,
+};
+use dmus_sys::ks::{KSPROPERTY_TYPE_BASICSUPPORT, KSPROPERTY_TYPE_GET, KSPROPERTY_TYPE_SET};
+use dmus_sys::portcls::PCPROPERTY_REQUEST;
+
+use super::core::{AUDIO_CHANNELS, MAX_CHANNEL_GROUPS, MAX_VOICES, Stats, clamp_rate};
+use super::miniport::{Miniport, default_params};
+use crate::miniport::property::PropertyRequest;
+
+/// The class id rdmus's synth reports in `SYNTHCAPS.Guid` (rdmus's own; no header names
+/// it). Distinct from every Microsoft miniport class id (checked in the tests).
+pub const CLSID_RDMUS_SYNTH: GUID = GUID::parse("5d3c7f2a-8e41-4b6a-9c0d-72a1e5b39f10");
+
+/// `SYNTHCAPS` of the synth.
+#[must_use]
+pub fn synth_caps() -> SYNTHCAPS {
+    let mut description = [0u16; 128];
+    for (unit, byte) in description.iter_mut().zip(b"rdmus DLS Synth".iter()) {
+        *unit = u16::from(*byte);
+    }
+    SYNTHCAPS {
+        Guid: CLSID_RDMUS_SYNTH,
+        Flags: SYNTH_PC_DLS | SYNTH_PC_DLS2 | SYNTH_PC_SOFTWARESYNTH,
+        MemorySize: SYNTH_PC_SYSTEMMEMORY,
+        MaxChannelGroups: u32::try_from(MAX_CHANNEL_GROUPS).unwrap_or(1),
+        MaxVoices: u32::try_from(MAX_VOICES).unwrap_or(u32::MAX),
+        MaxAudioChannels: u32::try_from(AUDIO_CHANNELS).unwrap_or(2),
+        EffectFlags: SYNTH_EFFECT_NONE,
+        Description: description,
+    }
+}
+
+/// The parameters granted for `asked` (see the module docs).
+#[must_use]
+pub fn grant(asked: &SYNTH_PORTPARAMS) -> SYNTH_PORTPARAMS {
+    let defaults = default_params();
+    let groups = if asked.ValidParams & SYNTH_PORTPARAMS_CHANNELGROUPS != 0 {
+        asked.ChannelGroups.clamp(1, defaults.ChannelGroups)
+    } else {
+        defaults.ChannelGroups
+    };
+    let rate = if asked.ValidParams & SYNTH_PORTPARAMS_SAMPLERATE != 0 {
+        clamp_rate(asked.SampleRate)
+    } else {
+        defaults.SampleRate
+    };
+    SYNTH_PORTPARAMS {
+        ValidParams: SYNTH_PORTPARAMS_VOICES
+            | SYNTH_PORTPARAMS_CHANNELGROUPS
+            | SYNTH_PORTPARAMS_AUDIOCHANNELS
+            | SYNTH_PORTPARAMS_SAMPLERATE
+            | SYNTH_PORTPARAMS_EFFECTS,
+        Voices: defaults.Voices,
+        ChannelGroups: groups,
+        AudioChannels: defaults.AudioChannels,
+        SampleRate: rate,
+        EffectsFlags: SYNTH_EFFECT_NONE,
+        Share: asked.Share,
+    }
+}
+
+/// The verbs a property supports, as `BASICSUPPORT` reports them.
+#[must_use]
+pub fn access_flags(id: u32) -> Option<u32> {
+    let get = KSPROPERTY_TYPE_BASICSUPPORT | KSPROPERTY_TYPE_GET;
+    match id {
+        KSPROPERTY_SYNTH_VOLUME
+        | KSPROPERTY_SYNTH_CHANNELGROUPS
+        | KSPROPERTY_SYNTH_VOICEPRIORITY => Some(get | KSPROPERTY_TYPE_SET),
+        KSPROPERTY_SYNTH_CAPS
+        | KSPROPERTY_SYNTH_PORTPARAMETERS
+        | KSPROPERTY_SYNTH_LATENCYCLOCK
+        | KSPROPERTY_SYNTH_RUNNINGSTATS => Some(get),
+        _ => None,
+    }
+}
+
+/// `SYNTH_STATS` from the core's counters.
+#[must_use]
+pub fn running_stats(stats: &Stats) -> SYNTH_STATS {
+    SYNTH_STATS {
+        ValidStats: SYNTH_STATS_VOICES | SYNTH_STATS_LOST_NOTES,
+        Voices: stats.voices,
+        LostNotes: stats.late_events.saturating_add(stats.dropped_events),
+        ..SYNTH_STATS::default()
+    }
+}
+
+fn priority_slot(instance: Option<SYNTHVOICEPRIORITY_INSTANCE>) -> Option<(usize, usize)> {
+    let instance = instance?;
+    let group = usize::try_from(instance.ChannelGroup).ok()?;
+    let channel = usize::try_from(instance.Channel).ok()?;
+    (group < MAX_CHANNEL_GROUPS && channel < 16).then_some((group, channel))
+}
+
+/// Answers a request for `miniport`.
+pub fn answer(request: &mut PropertyRequest, miniport: &Miniport) -> NTSTATUS {
+    let id = request.id();
+    let Some(flags) = access_flags(id) else {
+        return STATUS_NOT_FOUND;
+    };
+    let verb = request.verb();
+    if verb & KSPROPERTY_TYPE_BASICSUPPORT != 0 {
+        return request.reply(&flags);
+    }
+    if verb & KSPROPERTY_TYPE_SET != 0 {
+        if flags & KSPROPERTY_TYPE_SET == 0 {
+            return STATUS_INVALID_DEVICE_REQUEST;
+        }
+        return set(request, miniport, id);
+    }
+    match id {
+        KSPROPERTY_SYNTH_CAPS => request.reply(&synth_caps()),
+        KSPROPERTY_SYNTH_PORTPARAMETERS => {
+            let Some(asked) = request.instance::<SYNTH_PORTPARAMS>() else {
+                return STATUS_BUFFER_TOO_SMALL;
+            };
+            let granted = grant(&asked);
+            let status = request.reply(&granted);
+            if status == STATUS_SUCCESS {
+                miniport.settings().lock().params = granted;
+                let mut core = miniport.core().lock();
+                core.set_channel_groups(granted.ChannelGroups);
+                if !miniport.sink_open() && core.rate() != granted.SampleRate {
+                    core.restart(granted.SampleRate);
+                }
+            }
+            status
+        }
+        KSPROPERTY_SYNTH_CHANNELGROUPS => {
+            let groups = miniport.core().lock().channel_groups();
+            request.reply(&groups)
+        }
+        KSPROPERTY_SYNTH_VOICEPRIORITY => {
+            let Some((group, channel)) = priority_slot(request.instance()) else {
+                return STATUS_INVALID_PARAMETER;
+            };
+            let priority = miniport.settings().lock().priorities[group][channel];
+            request.reply(&priority)
+        }
+        KSPROPERTY_SYNTH_VOLUME => {
+            let volume = miniport.core().lock().volume();
+            request.reply(&volume)
+        }
+        KSPROPERTY_SYNTH_LATENCYCLOCK => {
+            let Some(now) = miniport.master_now() else {
+                // No stream yet: the port's clock is unknown to the miniport.
+                return STATUS_INVALID_DEVICE_REQUEST;
+            };
+            let time = miniport.core().lock().latency_time(now);
+            request.reply(&time)
+        }
+        KSPROPERTY_SYNTH_RUNNINGSTATS => {
+            let stats = miniport.core().lock().stats();
+            request.reply(&running_stats(&stats))
+        }
+        _ => STATUS_NOT_FOUND,
+    }
+}
+
+fn set(request: &PropertyRequest, miniport: &Miniport, id: u32) -> NTSTATUS {
+    match id {
+        KSPROPERTY_SYNTH_CHANNELGROUPS => match request.read_value::<u32>() {
+            Ok(groups) if miniport.core().lock().set_channel_groups(groups) => STATUS_SUCCESS,
+            Ok(_) => STATUS_INVALID_PARAMETER,
+            Err(status) => status,
+        },
+        KSPROPERTY_SYNTH_VOLUME => match request.read_value::<i32>() {
+            Ok(volume) => {
+                miniport.core().lock().set_volume(volume);
+                STATUS_SUCCESS
+            }
+            Err(status) => status,
+        },
+        KSPROPERTY_SYNTH_VOICEPRIORITY => {
+            let Some((group, channel)) = priority_slot(request.instance()) else {
+                return STATUS_INVALID_PARAMETER;
+            };
+            match request.read_value::<u32>() {
+                Ok(priority) => {
+                    miniport.settings().lock().priorities[group][channel] = priority;
+                    STATUS_SUCCESS
+                }
+                Err(status) => status,
+            }
+        }
+        _ => STATUS_INVALID_DEVICE_REQUEST,
+    }
+}
+
+/// The `PCPFNPROPERTY_HANDLER` of every `KSPROPSETID_Synth` property (PASSIVE_LEVEL).
+///
+/// # Safety
+/// Called by PortCls with a live request whose `MajorTarget` is this miniport.
+pub unsafe extern "system" fn synth_property(request: *mut PCPROPERTY_REQUEST) -> NTSTATUS {
+    // SAFETY: PortCls' live request for the duration of this call.
+    let Some(mut wrapped) = (unsafe { PropertyRequest::new(request) }) else {
+        return STATUS_INVALID_PARAMETER;
+    };
+    let major = wrapped.major_target();
+    if major.is_null() {
+        return STATUS_INVALID_DEVICE_REQUEST;
+    }
+    // SAFETY: MajorTarget is the miniport whose automation table holds this handler (only
+    // the synth's tables do), live while its filter is.
+    let miniport = unsafe { Miniport::from_this(major) };
+    answer(&mut wrapped, miniport)
+}
+
+#[cfg(test)]
+mod tests {
+    use dmus_sys::dmus_com::CLSID_MiniportDriverDMusUART;
+    use dmus_sys::dmusprop::{
+        SYNTH_PC_DLS, SYNTH_PC_DLS2, SYNTH_PC_EXTERNAL, SYNTH_PC_SOFTWARESYNTH, SYNTH_PORTPARAMS,
+        SYNTH_PORTPARAMS_CHANNELGROUPS, SYNTH_PORTPARAMS_SAMPLERATE, SYNTH_PORTPARAMS_VOICES,
+    };
+
+    use super::{CLSID_RDMUS_SYNTH, grant, synth_caps};
+
+    #[test]
+    fn caps_describe_a_dls2_software_synth() {
+        let caps = synth_caps();
+        assert_ne!(caps.Guid, CLSID_MiniportDriverDMusUART);
+        assert_eq!(caps.Guid, CLSID_RDMUS_SYNTH);
+        assert_eq!(
+            caps.Flags,
+            SYNTH_PC_DLS | SYNTH_PC_DLS2 | SYNTH_PC_SOFTWARESYNTH
+        );
+        assert_eq!(caps.Flags & SYNTH_PC_EXTERNAL, 0);
+        assert_eq!(
+            (caps.MaxVoices, caps.MaxChannelGroups, caps.MaxAudioChannels),
+            (256, 16, 2)
+        );
+        assert_eq!(caps.Description[..5], [114, 100, 109, 117, 115]);
+        assert_eq!(caps.Description[127], 0);
+    }
+
+    #[test]
+    fn port_parameters_are_granted_within_range() {
+        let asked = SYNTH_PORTPARAMS {
+            ValidParams: SYNTH_PORTPARAMS_VOICES
+                | SYNTH_PORTPARAMS_CHANNELGROUPS
+                | SYNTH_PORTPARAMS_SAMPLERATE,
+            Voices: 32,
+            ChannelGroups: 40,
+            SampleRate: 96_000,
+            ..SYNTH_PORTPARAMS::default()
+        };
+        let granted = grant(&asked);
+        assert_eq!((granted.Voices, granted.ChannelGroups), (256, 16));
+        assert_eq!(granted.SampleRate, 48_000);
+        assert_eq!(granted.AudioChannels, 2);
+        let low = grant(&SYNTH_PORTPARAMS {
+            ValidParams: SYNTH_PORTPARAMS_SAMPLERATE | SYNTH_PORTPARAMS_CHANNELGROUPS,
+            SampleRate: 8_000,
+            ChannelGroups: 0,
+            ..SYNTH_PORTPARAMS::default()
+        });
+        assert_eq!((low.SampleRate, low.ChannelGroups), (22_050, 1));
+        let defaults = grant(&SYNTH_PORTPARAMS::default());
+        assert_eq!((defaults.SampleRate, defaults.ChannelGroups), (48_000, 16));
+    }
+}

@@ -1,0 +1,206 @@
+//! The MIDI render streams (`IMXF`) of pins 0 (legacy MIDI) and 1 (DirectMusic).
+//!
+//! A stream is a thin door into the synth: it asked the port for
+//! `DONT_HOLD_FOR_SEQUENCING`, so `PutMessage` (DISPATCH_LEVEL) gets every event as soon
+//! as it is unpacked, and the stream files it into its input of the [`SynthCore`], which
+//! plays it at its own sample when the wave sink renders. The core's input holds one
+//! reference to the port's allocator (spent and stopped events go back through it, whole
+//! chains at a time); the stream keeps another for the one case the core cannot take a
+//! chain.
+//!
+//! [`SynthCore`]: super::core::SynthCore
+
+use core::ptr::NonNull;
+
+use dmus_sys::GUID;
+use dmus_sys::com::{IID_IUnknown, IUnknown, IUnknownVtbl};
+use dmus_sys::dmus_com::{IAllocatorMXF, IID_IMXF, IMXF, IMXFVtbl};
+use dmus_sys::dmusic::PDMUS_KERNEL_EVENT;
+use dmus_sys::kernel::{
+    NTSTATUS, PVOID, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_INVALID_PARAMETER, STATUS_SUCCESS,
+};
+use dmus_sys::ks::{KSSTATE, KSSTATE_RUN, KSSTATE_STOP};
+use mxf::Chain;
+
+use super::miniport::Miniport;
+use crate::miniport::allocator::Allocator;
+use crate::miniport::com_object::query_interface;
+use crate::miniport::pool_box;
+use crate::miniport::refcount::{RefCount, Released, release_result};
+use crate::miniport::spin_lock::SpinLock;
+
+/// A MIDI render stream.
+#[repr(C)]
+pub struct RenderStream {
+    interface: IMXF,
+    refs: RefCount,
+    miniport: NonNull<Miniport>,
+    pin: u32,
+    /// The allocator for chains the core cannot take (no input attached).
+    spare: SpinLock<Allocator>,
+}
+
+static VTABLE: IMXFVtbl = IMXFVtbl {
+    base: IUnknownVtbl {
+        QueryInterface: query_interface_thunk,
+        AddRef: add_ref_thunk,
+        Release: release_thunk,
+    },
+    SetState: set_state,
+    PutMessage: put_message,
+    ConnectOutput: connect_output,
+    DisconnectOutput: disconnect_output,
+};
+
+const INTERFACES: [GUID; 2] = [IID_IUnknown, IID_IMXF];
+
+impl RenderStream {
+    /// Makes the stream of `pin` (0 or 1; its input slot) with one reference for the caller,
+    /// attached to the miniport's synth. PASSIVE_LEVEL.
+    ///
+    /// # Errors
+    /// `STATUS_INSUFFICIENT_RESOURCES` (pool), `STATUS_INVALID_PARAMETER` for a null
+    /// allocator, `STATUS_INVALID_DEVICE_REQUEST` when the pin's input is taken.
+    ///
+    /// # Safety
+    /// `allocator` is PortCls' live allocator; `miniport` is live.
+    pub(crate) unsafe fn create(
+        miniport: NonNull<Miniport>,
+        pin: u32,
+        allocator: *mut IAllocatorMXF,
+    ) -> Result<NonNull<IMXF>, NTSTATUS> {
+        // SAFETY: PortCls' live allocator (caller's contract); two references, one each for
+        // the core's input and the stream.
+        let input = unsafe { Allocator::add_ref(allocator) }.ok_or(STATUS_INVALID_PARAMETER)?;
+        // SAFETY: as above.
+        let spare = unsafe { Allocator::add_ref(allocator) }.ok_or(STATUS_INVALID_PARAMETER)?;
+        let object = pool_box::try_new(Self {
+            interface: IMXF {
+                lpVtbl: &raw const VTABLE,
+            },
+            refs: RefCount::new(),
+            miniport,
+            pin,
+            spare: SpinLock::new(spare),
+        })
+        .map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
+        // SAFETY: the caller's live miniport.
+        let owner = unsafe { miniport.as_ref() };
+        let attached = owner.core().lock().attach(slot(pin), input);
+        if let Err((_, input)) = attached {
+            drop(input);
+            // SAFETY: made above and never shared; dropping it releases the spare.
+            unsafe { pool_box::free(object) };
+            return Err(STATUS_INVALID_DEVICE_REQUEST);
+        }
+        owner.add_ref();
+        Ok(object.cast())
+    }
+
+    /// The object behind its interface pointer.
+    ///
+    /// # Safety
+    /// `this` points to a live `RenderStream`.
+    unsafe fn from_this<'a, T>(this: *mut T) -> &'a Self {
+        // SAFETY: the interface is the first field (repr(C)); live per the caller.
+        unsafe { &*this.cast::<Self>() }
+    }
+
+    fn miniport(&self) -> &Miniport {
+        // SAFETY: the stream holds a reference on its miniport.
+        unsafe { self.miniport.as_ref() }
+    }
+}
+
+/// The core input a pin feeds.
+fn slot(pin: u32) -> usize {
+    usize::try_from(pin).unwrap_or(usize::MAX)
+}
+
+impl Drop for RenderStream {
+    fn drop(&mut self) {
+        let input = self.miniport().core().lock().detach(slot(self.pin));
+        // Released outside the lock.
+        drop(input);
+        self.miniport().release_pin(self.pin);
+    }
+}
+
+unsafe extern "system" fn query_interface_thunk(
+    this: *mut IUnknown,
+    iid: *const GUID,
+    out: *mut PVOID,
+) -> NTSTATUS {
+    // SAFETY: called through our vtable on a live stream.
+    let stream = unsafe { RenderStream::from_this(this) };
+    // SAFETY: PortCls' pointers per QueryInterface's contract. IRQL ≤ DISPATCH_LEVEL.
+    unsafe {
+        query_interface(this.cast(), iid, out, &INTERFACES, || {
+            stream.refs.add_ref();
+        })
+    }
+}
+
+unsafe extern "system" fn add_ref_thunk(this: *mut IUnknown) -> u32 {
+    // SAFETY: called through our vtable on a live stream.
+    unsafe { RenderStream::from_this(this) }.refs.add_ref()
+}
+
+unsafe extern "system" fn release_thunk(this: *mut IUnknown) -> u32 {
+    // SAFETY: called through our vtable by a reference holder.
+    let outcome = unsafe { RenderStream::from_this(this) }.refs.release();
+    if outcome == Released::Last {
+        // SAFETY: the last reference is gone; PortCls closes pins at PASSIVE_LEVEL.
+        let miniport = unsafe { RenderStream::from_this(this) }.miniport;
+        #[allow(
+            clippy::cast_ptr_alignment,
+            reason = "the interface is the object's first field: `this` is the object's own, aligned address"
+        )]
+        let object = NonNull::new(this.cast::<RenderStream>());
+        if let Some(object) = object {
+            // SAFETY: made by pool_box::try_new in create; last use (Drop detaches the
+            // input, giving every held event back, and frees the pin).
+            unsafe { pool_box::free(object) };
+        }
+        // SAFETY: the reference `create` took; released once, after the stream is gone.
+        unsafe { Miniport::release(miniport) };
+    }
+    release_result(outcome)
+}
+
+unsafe extern "system" fn set_state(this: *mut IMXF, state: KSSTATE) -> NTSTATUS {
+    if !(KSSTATE_STOP..=KSSTATE_RUN).contains(&state) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    // SAFETY: called through our vtable on a live stream.
+    let stream = unsafe { RenderStream::from_this(this) };
+    stream
+        .miniport()
+        .core()
+        .lock()
+        .set_state(slot(stream.pin), state);
+    STATUS_SUCCESS
+}
+
+unsafe extern "system" fn put_message(this: *mut IMXF, event: PDMUS_KERNEL_EVENT) -> NTSTATUS {
+    // SAFETY: called through our vtable on a live stream.
+    let stream = unsafe { RenderStream::from_this(this) };
+    // SAFETY: PortCls hands over a whole chain of its allocator's events (or null); from
+    // here this stream owns it until it goes back. DISPATCH_LEVEL.
+    let chain = unsafe { Chain::from_raw(event) };
+    let refused = stream.miniport().core().lock().put(slot(stream.pin), chain);
+    if let Err(chain) = refused {
+        stream.spare.lock().give_back(chain);
+    }
+    STATUS_SUCCESS
+}
+
+unsafe extern "system" fn connect_output(_this: *mut IMXF, _sink: *mut IMXF) -> NTSTATUS {
+    // The synth is the end of a render stream: it has no IMXF output.
+    STATUS_INVALID_DEVICE_REQUEST
+}
+
+unsafe extern "system" fn disconnect_output(_this: *mut IMXF, _sink: *mut IMXF) -> NTSTATUS {
+    STATUS_INVALID_DEVICE_REQUEST
+}

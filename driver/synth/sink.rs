@@ -1,0 +1,412 @@
+//! The wave-sink stream (`ISynthSinkDMus`) of pin 2.
+//!
+//! The DMus port's wave sink owns the output buffer and the audio device's clock; it pulls
+//! audio with `Render` and keeps the synth's sample clock on the master clock with
+//! `SyncToMaster` ("A Wave Sink for Kernel-Mode Software Synthesizers"). Units follow
+//! Microsoft's ddksynth sample, the only implementation written against the real port:
+//! `Render`'s length and position count sample frames (`CSynth::Mix` takes them as
+//! such), although the DDI page says bytes; dmus-sys documents the same.
+//!
+//! - `Render(buffer, frames, position)`: writes `frames` interleaved stereo 16-bit frames
+//!   (every byte of them, silence included) for the frames starting at `position`.
+//! - `SyncToMaster(time, TRUE)`: sample 0 plays at master time `time` (the first call
+//!   after the sink enters RUN). `SyncToMaster(time, FALSE)`: `time` is the sink's own
+//!   clock; the difference to the master clock is the drift the sample clock corrects.
+//! - `SampleToRefTime` / `RefTimeToSample`: the sample clock's two directions.
+//!
+//! Rendering takes the miniport's spin lock (so it runs at DISPATCH_LEVEL whatever IRQL the
+//! port calls it at) and allocates nothing: the stack holds one mix chunk.
+
+use core::ptr::NonNull;
+
+use dmus_sys::GUID;
+use dmus_sys::com::{IID_IUnknown, IUnknown, IUnknownVtbl};
+use dmus_sys::dls::WAVEFORMATEX;
+use dmus_sys::dmus_com::{
+    IAllocatorMXF, IID_IMXF, IID_ISynthSinkDMus, IMXF, IMXFVtbl, IMasterClock, ISynthSinkDMus,
+    ISynthSinkDMusVtbl,
+};
+use dmus_sys::dmusic::PDMUS_KERNEL_EVENT;
+use dmus_sys::kernel::{
+    NTSTATUS, PVOID, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_INVALID_PARAMETER, STATUS_SUCCESS,
+};
+use dmus_sys::ks::{KSDATAFORMAT, KSSTATE, KSSTATE_RUN, KSSTATE_STOP};
+use dmus_sys::ks_guids::{
+    KSDATAFORMAT_SPECIFIER_WAVEFORMATEX, KSDATAFORMAT_SUBTYPE_PCM, KSDATAFORMAT_TYPE_AUDIO,
+};
+use mxf::Chain;
+
+use super::core::{AUDIO_CHANNELS, MAX_RATE, MIN_RATE, MIX_FRAMES};
+use super::descriptor::{BITS_PER_SAMPLE, PIN_WAVE_OUT};
+use super::miniport::Miniport;
+use crate::miniport::allocator::Allocator;
+use crate::miniport::clock::MasterClock;
+use crate::miniport::com_object::query_interface;
+use crate::miniport::pool_box;
+use crate::miniport::refcount::{RefCount, Released, release_result};
+use crate::miniport::spin_lock::SpinLock;
+
+/// `WAVE_FORMAT_PCM` (mmreg.h).
+pub const WAVE_FORMAT_PCM: u16 = 1;
+/// Bytes of one output frame (stereo, 16-bit).
+pub const BLOCK_ALIGN: u16 = 4;
+/// Bytes of a `KSDATAFORMAT_WAVEFORMATEX` up to the end of its `WAVEFORMATEX` (ksmedia.h:
+/// the 64-byte header, then the 18-byte packed `WAVEFORMATEX`).
+pub const WAVE_FORMAT_BYTES: usize = 64 + 18;
+
+/// The output format the sink asked for, when the synth can render it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaveFormat {
+    /// Frames per second.
+    pub rate: u32,
+}
+
+impl WaveFormat {
+    /// The `WAVEFORMATEX` the synth renders at `rate` (`KSPROPERTY_SYNTH_DLS_WAVEFORMAT`).
+    #[must_use]
+    pub fn waveformatex(rate: u32) -> WAVEFORMATEX {
+        WAVEFORMATEX {
+            wFormatTag: WAVE_FORMAT_PCM,
+            nChannels: 2,
+            nSamplesPerSec: rate,
+            nAvgBytesPerSec: rate.saturating_mul(u32::from(BLOCK_ALIGN)),
+            nBlockAlign: BLOCK_ALIGN,
+            wBitsPerSample: 16,
+            cbSize: 0,
+        }
+    }
+
+    /// Checks a `KSDATAFORMAT_WAVEFORMATEX`: PCM, stereo, 16-bit, a rate in range.
+    #[must_use]
+    pub fn check(header: &KSDATAFORMAT, wave: &WAVEFORMATEX) -> Option<Self> {
+        let size = usize::try_from(header.FormatSize).ok()?;
+        let (tag, channels, bits, align, rate) = (
+            wave.wFormatTag,
+            wave.nChannels,
+            wave.wBitsPerSample,
+            wave.nBlockAlign,
+            wave.nSamplesPerSec,
+        );
+        let fits = size >= WAVE_FORMAT_BYTES
+            && header.MajorFormat == KSDATAFORMAT_TYPE_AUDIO
+            && header.SubFormat == KSDATAFORMAT_SUBTYPE_PCM
+            && header.Specifier == KSDATAFORMAT_SPECIFIER_WAVEFORMATEX
+            && tag == WAVE_FORMAT_PCM
+            && usize::from(channels) == AUDIO_CHANNELS
+            && u32::from(bits) == BITS_PER_SAMPLE
+            && align == BLOCK_ALIGN
+            && (MIN_RATE..=MAX_RATE).contains(&rate);
+        fits.then_some(Self { rate })
+    }
+
+    /// Reads and checks the format PortCls passes to `NewStream` for the wave pin.
+    ///
+    /// # Safety
+    /// `format` is null or readable for its `FormatSize` bytes.
+    #[must_use]
+    pub unsafe fn read(format: *const KSDATAFORMAT) -> Option<Self> {
+        if format.is_null() {
+            return None;
+        }
+        // SAFETY: readable header (caller's contract); unaligned because KS buffers need
+        // not be 8-aligned.
+        let header = unsafe { format.read_unaligned() };
+        if usize::try_from(header.FormatSize).ok()? < WAVE_FORMAT_BYTES {
+            return None;
+        }
+        let wave_at = format
+            .cast::<u8>()
+            .wrapping_add(core::mem::size_of::<KSDATAFORMAT>())
+            .cast::<WAVEFORMATEX>();
+        // SAFETY: FormatSize ≥ 82 readable bytes, so the WAVEFORMATEX after the 64-byte
+        // header is readable; it is packed (alignment 1). Any IRQL (PASSIVE here).
+        let wave = unsafe { wave_at.read_unaligned() };
+        Self::check(&header, &wave)
+    }
+}
+
+/// The wave-sink stream.
+#[repr(C)]
+pub struct SinkStream {
+    interface: ISynthSinkDMus,
+    refs: RefCount,
+    miniport: NonNull<Miniport>,
+    clock: MasterClock,
+    /// For events put to the sink by mistake (it plays none): they go straight back.
+    allocator: SpinLock<Allocator>,
+}
+
+static VTABLE: ISynthSinkDMusVtbl = ISynthSinkDMusVtbl {
+    base: IMXFVtbl {
+        base: IUnknownVtbl {
+            QueryInterface: query_interface_thunk,
+            AddRef: add_ref_thunk,
+            Release: release_thunk,
+        },
+        SetState: set_state,
+        PutMessage: put_message,
+        ConnectOutput: connect_output,
+        DisconnectOutput: disconnect_output,
+    },
+    Render: render,
+    SyncToMaster: sync_to_master,
+    SampleToRefTime: sample_to_ref_time,
+    RefTimeToSample: ref_time_to_sample,
+};
+
+const INTERFACES: [GUID; 3] = [IID_IUnknown, IID_IMXF, IID_ISynthSinkDMus];
+
+impl SinkStream {
+    /// Makes the sink with one reference for the caller; the synth restarts at the format's
+    /// rate (no voice sounding). PASSIVE_LEVEL.
+    ///
+    /// # Errors
+    /// `STATUS_INSUFFICIENT_RESOURCES` (pool), `STATUS_INVALID_PARAMETER` for a null
+    /// allocator or clock.
+    ///
+    /// # Safety
+    /// `allocator` and `clock` are PortCls' live objects; `miniport` is live.
+    pub(crate) unsafe fn create(
+        miniport: NonNull<Miniport>,
+        format: WaveFormat,
+        allocator: *mut IAllocatorMXF,
+        clock: *mut IMasterClock,
+    ) -> Result<NonNull<IMXF>, NTSTATUS> {
+        // SAFETY: PortCls' live allocator (caller's contract).
+        let allocator = unsafe { Allocator::add_ref(allocator) }.ok_or(STATUS_INVALID_PARAMETER)?;
+        // SAFETY: PortCls' live clock.
+        let clock = unsafe { MasterClock::add_ref(clock) }.ok_or(STATUS_INVALID_PARAMETER)?;
+        let object = pool_box::try_new(Self {
+            interface: ISynthSinkDMus {
+                lpVtbl: &raw const VTABLE,
+            },
+            refs: RefCount::new(),
+            miniport,
+            clock,
+            allocator: SpinLock::new(allocator),
+        })
+        .map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
+        // SAFETY: the caller's live miniport.
+        let owner = unsafe { miniport.as_ref() };
+        owner.core().lock().restart(format.rate);
+        owner.add_ref();
+        Ok(object.cast())
+    }
+
+    /// The object behind its interface pointer.
+    ///
+    /// # Safety
+    /// `this` points to a live `SinkStream`.
+    unsafe fn from_this<'a, T>(this: *mut T) -> &'a Self {
+        // SAFETY: the interface is the first field (repr(C)); live per the caller.
+        unsafe { &*this.cast::<Self>() }
+    }
+
+    fn miniport(&self) -> &Miniport {
+        // SAFETY: the stream holds a reference on its miniport.
+        unsafe { self.miniport.as_ref() }
+    }
+}
+
+impl Drop for SinkStream {
+    fn drop(&mut self) {
+        self.miniport().release_pin(PIN_WAVE_OUT);
+    }
+}
+
+unsafe extern "system" fn query_interface_thunk(
+    this: *mut IUnknown,
+    iid: *const GUID,
+    out: *mut PVOID,
+) -> NTSTATUS {
+    // SAFETY: called through our vtable on a live stream.
+    let stream = unsafe { SinkStream::from_this(this) };
+    // SAFETY: PortCls' pointers per QueryInterface's contract. ISynthSinkDMus derives from
+    // IMXF and IUnknown, so one pointer serves all three. IRQL ≤ DISPATCH_LEVEL.
+    unsafe {
+        query_interface(this.cast(), iid, out, &INTERFACES, || {
+            stream.refs.add_ref();
+        })
+    }
+}
+
+unsafe extern "system" fn add_ref_thunk(this: *mut IUnknown) -> u32 {
+    // SAFETY: called through our vtable on a live stream.
+    unsafe { SinkStream::from_this(this) }.refs.add_ref()
+}
+
+unsafe extern "system" fn release_thunk(this: *mut IUnknown) -> u32 {
+    // SAFETY: called through our vtable by a reference holder.
+    let outcome = unsafe { SinkStream::from_this(this) }.refs.release();
+    if outcome == Released::Last {
+        // SAFETY: the last reference is gone; PortCls closes pins at PASSIVE_LEVEL.
+        let miniport = unsafe { SinkStream::from_this(this) }.miniport;
+        #[allow(
+            clippy::cast_ptr_alignment,
+            reason = "the interface is the object's first field: `this` is the object's own, aligned address"
+        )]
+        let object = NonNull::new(this.cast::<SinkStream>());
+        if let Some(object) = object {
+            // SAFETY: made by pool_box::try_new in create; last use.
+            unsafe { pool_box::free(object) };
+        }
+        // SAFETY: the reference `create` took; released once, after the stream is gone.
+        unsafe { Miniport::release(miniport) };
+    }
+    release_result(outcome)
+}
+
+unsafe extern "system" fn set_state(_this: *mut IMXF, state: KSSTATE) -> NTSTATUS {
+    // The sink's clock starts with SyncToMaster(.., TRUE), which the port sends after RUN;
+    // no state holds data here.
+    if (KSSTATE_STOP..=KSSTATE_RUN).contains(&state) {
+        STATUS_SUCCESS
+    } else {
+        STATUS_INVALID_PARAMETER
+    }
+}
+
+unsafe extern "system" fn put_message(this: *mut IMXF, event: PDMUS_KERNEL_EVENT) -> NTSTATUS {
+    // SAFETY: called through our vtable on a live stream.
+    let stream = unsafe { SinkStream::from_this(this) };
+    // SAFETY: PortCls hands over a whole chain of its allocator's events (or null).
+    let chain = unsafe { Chain::from_raw(event) };
+    // The sink plays no events; the chain goes back whole.
+    stream.allocator.lock().give_back(chain);
+    STATUS_SUCCESS
+}
+
+unsafe extern "system" fn connect_output(_this: *mut IMXF, _sink: *mut IMXF) -> NTSTATUS {
+    STATUS_INVALID_DEVICE_REQUEST
+}
+
+unsafe extern "system" fn disconnect_output(_this: *mut IMXF, _sink: *mut IMXF) -> NTSTATUS {
+    STATUS_INVALID_DEVICE_REQUEST
+}
+
+/// `Render`: `frames` stereo 16-bit frames into `buffer`, starting at sample `position`.
+unsafe extern "system" fn render(
+    this: *mut ISynthSinkDMus,
+    buffer: *mut u8,
+    frames: u32,
+    position: i64,
+) {
+    if buffer.is_null() {
+        return;
+    }
+    // SAFETY: called through our vtable on a live stream.
+    let stream = unsafe { SinkStream::from_this(this) };
+    let frames = usize::try_from(frames).unwrap_or(0);
+    let frame_bytes = usize::from(BLOCK_ALIGN);
+    let mut chunk = [0i16; MIX_FRAMES * AUDIO_CHANNELS];
+    let mut core = stream.miniport().core().lock();
+    let mut done = 0;
+    // Bounded by `frames`: each pass renders at least one frame.
+    while done < frames {
+        let len = (frames - done).min(MIX_FRAMES);
+        let out = &mut chunk[..len * AUDIO_CHANNELS];
+        let at = position.saturating_add(i64::try_from(done).unwrap_or(i64::MAX));
+        core.render(out, at);
+        let target = buffer.wrapping_add(done * frame_bytes);
+        // SAFETY: the port's buffer holds `frames` frames (Render's contract); this writes
+        // frames `done..done + len` of it from the local chunk, byte-wise, so the buffer's
+        // alignment does not matter. DISPATCH_LEVEL under the lock; the buffer is nonpaged.
+        unsafe {
+            core::ptr::copy_nonoverlapping(out.as_ptr().cast::<u8>(), target, len * frame_bytes);
+        }
+        done += len;
+    }
+}
+
+unsafe extern "system" fn sync_to_master(
+    this: *mut ISynthSinkDMus,
+    time: i64,
+    start: i32,
+) -> NTSTATUS {
+    // SAFETY: called through our vtable on a live stream.
+    let stream = unsafe { SinkStream::from_this(this) };
+    let master_now = stream.clock.now();
+    stream
+        .miniport()
+        .core()
+        .lock()
+        .sync_to_master(time, start != 0, master_now);
+    STATUS_SUCCESS
+}
+
+unsafe extern "system" fn sample_to_ref_time(
+    this: *mut ISynthSinkDMus,
+    sample: i64,
+    time: *mut i64,
+) -> NTSTATUS {
+    if time.is_null() {
+        return STATUS_INVALID_PARAMETER;
+    }
+    // SAFETY: called through our vtable on a live stream.
+    let stream = unsafe { SinkStream::from_this(this) };
+    let value = stream
+        .miniport()
+        .core()
+        .lock()
+        .clock()
+        .sample_to_ref(sample);
+    // SAFETY: a writable REFERENCE_TIME (checked non-null).
+    unsafe { time.write_unaligned(value) };
+    STATUS_SUCCESS
+}
+
+unsafe extern "system" fn ref_time_to_sample(
+    this: *mut ISynthSinkDMus,
+    time: i64,
+    sample: *mut i64,
+) -> NTSTATUS {
+    if sample.is_null() {
+        return STATUS_INVALID_PARAMETER;
+    }
+    // SAFETY: called through our vtable on a live stream.
+    let stream = unsafe { SinkStream::from_this(this) };
+    let value = stream.miniport().core().lock().clock().ref_to_sample(time);
+    // SAFETY: a writable LONGLONG (checked non-null).
+    unsafe { sample.write_unaligned(value) };
+    STATUS_SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use dmus_sys::ks::KSDATAFORMAT;
+    use dmus_sys::ks_guids::{
+        KSDATAFORMAT_SPECIFIER_WAVEFORMATEX, KSDATAFORMAT_SUBTYPE_PCM, KSDATAFORMAT_TYPE_AUDIO,
+    };
+
+    use super::WaveFormat;
+
+    #[test]
+    fn only_stereo_16_bit_pcm_in_range_is_taken() {
+        let header = KSDATAFORMAT {
+            FormatSize: 88,
+            MajorFormat: KSDATAFORMAT_TYPE_AUDIO,
+            SubFormat: KSDATAFORMAT_SUBTYPE_PCM,
+            Specifier: KSDATAFORMAT_SPECIFIER_WAVEFORMATEX,
+            ..KSDATAFORMAT::default()
+        };
+        let good = WaveFormat::waveformatex(44_100);
+        assert_eq!(
+            WaveFormat::check(&header, &good),
+            Some(WaveFormat { rate: 44_100 })
+        );
+        let mono = dmus_sys::dls::WAVEFORMATEX {
+            nChannels: 1,
+            nBlockAlign: 2,
+            ..good
+        };
+        assert_eq!(WaveFormat::check(&header, &mono), None);
+        let slow = WaveFormat::waveformatex(11_025);
+        assert_eq!(WaveFormat::check(&header, &slow), None);
+        let short = KSDATAFORMAT {
+            FormatSize: 64,
+            ..header
+        };
+        assert_eq!(WaveFormat::check(&short, &good), None);
+    }
+}
