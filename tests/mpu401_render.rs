@@ -12,7 +12,7 @@
 
 mod mpu401_common;
 
-use dmus_sys::ks::{KSSTATE_RUN, KSSTATE_STOP};
+use dmus_sys::ks::{KSSTATE_PAUSE, KSSTATE_RUN, KSSTATE_STOP};
 use mpu401_common::{
     Message, Rig, dmus_buffer, driver_lock, ideal_error, ksmusic_buffer, wire_messages,
 };
@@ -178,4 +178,50 @@ fn the_same_scenario_gives_the_same_wire_bit_for_bit() {
     let first = run();
     assert!(!first.is_empty());
     assert_eq!(first, run());
+}
+
+#[test]
+fn pause_freezes_presentation_time_and_stop_flushes() {
+    let _lock = driver_lock();
+    let rig = Rig::start(original_card());
+    let pin = rig
+        .filter()
+        .open_pin(1, PinFormat::DirectMusic)
+        .expect("open");
+    pin.set_state(KSSTATE_RUN).expect("RUN");
+    let start = rig.now();
+    let messages = [
+        Message::new(0, &[0x90, 60, 100]),
+        Message::new(1_000_000, &[0x80, 60, 0]),
+        Message::new(3_000_000, &[0x90, 62, 100]),
+    ];
+    pin.write(0, &dmus_buffer(&messages)).expect("write");
+    rig.machine.run_for(ms(50));
+    pin.set_state(KSSTATE_PAUSE).expect("PAUSE");
+    rig.machine.run_for(ms(200));
+    assert_eq!(
+        rig.machine.wire_log().len(),
+        3,
+        "nothing plays while paused"
+    );
+    pin.set_state(KSSTATE_RUN).expect("RUN");
+    rig.machine.run_for(ms(100));
+    let wire = rig.machine.wire_log();
+    assert_eq!(
+        wire.len(),
+        6,
+        "the note-off after the pause: {wire:?} start {start}"
+    );
+    // Due 100 ms into the stream; the stream stood still for the 200 ms pause.
+    let off = i64::try_from(wire[3].0).unwrap() - start;
+    assert!((2_990_000..=3_010_000).contains(&off), "note-off at {off}");
+    pin.set_state(KSSTATE_STOP).expect("STOP");
+    rig.machine.run_for(ms(500));
+    assert_eq!(
+        rig.machine.wire_log().len(),
+        6,
+        "STOP flushed the last note"
+    );
+    pin.close();
+    rig.finish();
 }

@@ -1,19 +1,24 @@
 //! Render events held until they are due, under the KSSTATE rules.
 //!
-//! Built from mxf's parts (an ordered [`Chain`] and the stream's
-//! [`PresentationClock`]) rather than mxf's `Sequencer`, for one reason: on STOP
-//! a miniport must give held events back to the port's allocator *whole*
-//! (`PutMessage` on the chain, which frees buffers and packages itself;
-//! dmusicks.h says miniports do not call `PutBuffer`), while `Sequencer`
-//! frees them event by event through `EventPool::put_buffer`. Everything that
-//! leaves the queue is handed back to the caller as a chain to pass on.
+//! Times. An event's `ullPresTime100ns` is evaluated on the master clock
+//! (dmusicks.h: "the master clock should be used to evaluate this presentation
+//! time"): the port converts the pin's presentation time to master time with
+//! the offset of the current run before it hands events over. So the queue
+//! compares event times with the master clock directly, and keeps the one
+//! rule the port cannot apply to events it has already handed over (prefetched
+//! events): presentation time does not advance in PAUSE or ACQUIRE, so when a
+//! paused stream runs again, every held event moves later by the length of the
+//! pause. STOP gives everything back.
 //!
-//! Rules (reference.md, "What the PortCls DMus port does"): data is held in
-//! every state but RUN; entering STOP discards what is held and resets
-//! presentation time; presentation time is frozen in PAUSE and ACQUIRE.
+//! Built on mxf's ordered [`Chain`] rather than mxf's `Sequencer` for two
+//! reasons: a miniport gives held events back to the port's allocator *whole*
+//! (`PutMessage` on the chain, which frees buffers and packages itself;
+//! dmusicks.h says miniports do not call `PutBuffer`), while `Sequencer` frees
+//! them event by event through `EventPool::put_buffer`; and `Sequencer` runs
+//! its own presentation clock, where a miniport gets master-clock times.
+//! Everything that leaves the queue is handed back to the caller as a chain.
 
 use dmus_sys::ks::{KSSTATE, KSSTATE_RUN, KSSTATE_STOP};
-use mxf::sequencer::PresentationClock;
 use mxf::{Chain, EventPool};
 
 /// Where spent events go: the allocator's `PutMessage` in the driver, a host
@@ -30,7 +35,8 @@ pub trait Discard: EventPool {
 pub struct RenderQueue {
     held: Chain,
     state: KSSTATE,
-    clock: PresentationClock,
+    /// The master time the stream left RUN, while it is paused.
+    paused_at: Option<i64>,
 }
 
 impl RenderQueue {
@@ -40,7 +46,7 @@ impl RenderQueue {
         Self {
             held: Chain::new(),
             state: KSSTATE_STOP,
-            clock: PresentationClock::new(),
+            paused_at: None,
         }
     }
 
@@ -62,25 +68,35 @@ impl RenderQueue {
         self.held.is_empty()
     }
 
-    /// The stream's presentation time at master time `master_now`.
-    #[must_use]
-    pub fn presentation_now(&self, master_now: i64) -> i64 {
-        self.clock.now(master_now)
-    }
-
-    /// Changes state at `master_now`; entering STOP returns every held event, to discard.
+    /// Changes state at master time `master_now`. Entering STOP returns every
+    /// held event, to discard; leaving RUN starts a pause; RUN after a pause
+    /// moves every held event later by the pause's length.
     pub fn set_state(&mut self, state: KSSTATE, master_now: i64) -> Chain {
+        let was_running = self.state == KSSTATE_RUN;
         self.state = state;
-        self.clock.set_state(state, master_now);
-        if state == KSSTATE_STOP {
-            core::mem::take(&mut self.held)
-        } else {
-            Chain::new()
+        match state {
+            KSSTATE_STOP => {
+                self.paused_at = None;
+                core::mem::take(&mut self.held)
+            }
+            KSSTATE_RUN => {
+                if let Some(paused_at) = self.paused_at.take() {
+                    let pause = master_now.saturating_sub(paused_at).max(0);
+                    self.held = shift_times(core::mem::take(&mut self.held), pause);
+                }
+                Chain::new()
+            }
+            _ => {
+                if was_running {
+                    self.paused_at = Some(master_now);
+                }
+                Chain::new()
+            }
         }
     }
 
     /// Takes events from the port. In STOP they come straight back, to discard;
-    /// otherwise they are held in presentation order (equal times keep arrival order).
+    /// otherwise they are held in time order (equal times keep arrival order).
     pub fn put(&mut self, chain: Chain) -> Chain {
         if self.state == KSSTATE_STOP {
             return chain;
@@ -89,12 +105,12 @@ impl RenderQueue {
         Chain::new()
     }
 
-    /// Detaches the events due at `master_now`, in order. Nothing outside RUN.
-    pub fn pop_due(&mut self, master_now: i64) -> Chain {
+    /// Detaches the events due at master time `due_by`, in order. Nothing outside RUN.
+    pub fn pop_due(&mut self, due_by: i64) -> Chain {
         if self.state != KSSTATE_RUN {
             return Chain::new();
         }
-        self.held.split_due(self.clock.now(master_now))
+        self.held.split_due(due_by)
     }
 
     /// The master time the earliest held event falls due; `None` when nothing
@@ -104,13 +120,31 @@ impl RenderQueue {
         if self.state != KSSTATE_RUN {
             return None;
         }
-        self.clock.master_time_of(self.held.front_time()?)
+        self.held.front_time()
     }
 
     /// Detaches everything held (a device fault or the stream's end).
     pub fn take_all(&mut self) -> Chain {
         core::mem::take(&mut self.held)
     }
+}
+
+/// Moves every top-level event of `chain` `by` later (order is unchanged).
+fn shift_times(chain: Chain, by: i64) -> Chain {
+    let head = chain.into_raw();
+    let mut cursor = head;
+    // Bounded by the chain's length (acyclic: the Chain invariant).
+    while !cursor.is_null() {
+        // SAFETY: `cursor` is an event of the chain this function owns (taken
+        // with into_raw above and rebuilt below), valid and not referenced
+        // elsewhere. Any IRQL (memory only).
+        let event = unsafe { &mut *cursor };
+        event.ullPresTime100ns = event.ullPresTime100ns.saturating_add(by);
+        cursor = event.pNextEvt;
+    }
+    // SAFETY: the same acyclic chain of events from the same pool, owned here
+    // since into_raw; only times changed. Any IRQL (memory only).
+    unsafe { Chain::from_raw(head) }
 }
 
 #[cfg(test)]
@@ -169,7 +203,7 @@ pub(crate) mod tests {
         let mut queue = RenderQueue::new();
         assert!(queue.set_state(KSSTATE_ACQUIRE, 0).is_empty());
         assert!(queue.set_state(KSSTATE_PAUSE, 0).is_empty());
-        for time in [30, 10, 20, 10] {
+        for time in [530, 510, 520, 510] {
             assert!(
                 queue
                     .put(note(&mut pool, time, &[0x90, 60, 100]))
@@ -179,35 +213,41 @@ pub(crate) mod tests {
         assert!(queue.pop_due(1_000).is_empty(), "PAUSE holds everything");
         assert_eq!(queue.next_due(), None);
         let _ = queue.set_state(KSSTATE_RUN, 500);
-        assert_eq!(queue.next_due(), Some(510));
+        assert_eq!(queue.next_due(), Some(510), "master-clock times, as given");
         let due = queue.pop_due(520);
-        assert_eq!(times(&due), [10, 10, 20]);
+        assert_eq!(times(&due), [510, 510, 520]);
         pool.discard(due);
         assert_eq!(queue.len(), 1);
-        assert_eq!(queue.next_due(), Some(530));
         let stopped = queue.set_state(KSSTATE_STOP, 600);
-        assert_eq!(times(&stopped), [30]);
+        assert_eq!(times(&stopped), [530]);
         pool.discard(stopped);
         pool.check().expect("every event back once");
     }
 
     #[test]
-    fn pause_freezes_presentation_time_and_stop_discards_new_data() {
+    fn a_pause_moves_held_events_later_and_stop_discards_new_data() {
         let mut pool = pool();
         let mut queue = RenderQueue::new();
         let _ = queue.set_state(KSSTATE_ACQUIRE, 0);
         let _ = queue.set_state(KSSTATE_PAUSE, 0);
         let _ = queue.set_state(KSSTATE_RUN, 100);
-        assert_eq!(queue.presentation_now(150), 50);
-        let _ = queue.set_state(KSSTATE_PAUSE, 150);
-        assert_eq!(queue.presentation_now(10_000), 50, "frozen in PAUSE");
-        assert!(queue.put(note(&mut pool, 60, &[0xC0, 5])).is_empty());
-        let _ = queue.set_state(KSSTATE_RUN, 10_000);
-        assert_eq!(queue.next_due(), Some(10_010));
-        let held = queue.set_state(KSSTATE_STOP, 10_001);
-        assert_eq!(held.len(), 1);
+        assert!(queue.put(note(&mut pool, 1_000, &[0xC0, 5])).is_empty());
+        assert!(queue.put(note(&mut pool, 1_200, &[0xC0, 6])).is_empty());
+        let _ = queue.set_state(KSSTATE_PAUSE, 400);
+        let _ = queue.set_state(KSSTATE_ACQUIRE, 450);
+        let _ = queue.set_state(KSSTATE_PAUSE, 500);
+        let _ = queue.set_state(KSSTATE_RUN, 10_400);
+        assert_eq!(
+            queue.next_due(),
+            Some(11_000),
+            "time stood still for 10,000"
+        );
+        let due = queue.pop_due(11_100);
+        assert_eq!(times(&due), [11_000]);
+        pool.discard(due);
+        let held = queue.set_state(KSSTATE_STOP, 10_500);
+        assert_eq!(times(&held), [11_200]);
         pool.discard(held);
-        assert_eq!(queue.presentation_now(20_000), 0, "reset in STOP");
         let refused = queue.put(note(&mut pool, 0, &[0xF8]));
         assert_eq!(
             refused.len(),
@@ -215,6 +255,16 @@ pub(crate) mod tests {
             "a stopped stream hands data straight back"
         );
         pool.discard(refused);
+        let _ = queue.set_state(KSSTATE_ACQUIRE, 20_000);
+        let _ = queue.set_state(KSSTATE_PAUSE, 20_000);
+        let _ = queue.set_state(KSSTATE_RUN, 30_000);
+        assert!(queue.put(note(&mut pool, 30_500, &[0xF8])).is_empty());
+        assert_eq!(
+            queue.next_due(),
+            Some(30_500),
+            "no pause since the last STOP"
+        );
+        pool.discard(queue.take_all());
         pool.check().expect("every event back once");
     }
 }
