@@ -213,9 +213,9 @@ impl RenderEngine {
         Ok(())
     }
 
-    /// Changes state. STOP gives every held and due event back, resets
-    /// presentation time and clears a fault; a message cut short by STOP
-    /// counts as lost.
+    /// Changes state. STOP gives every held and due event back and clears a
+    /// fault (a message cut short by STOP counts as lost); RUN after a pause
+    /// moves held events later by the pause (see [`RenderQueue`]).
     pub fn set_state<P: Discard>(&mut self, state: KSSTATE, master_now: i64, pool: &mut P) {
         let dropped = self.queue.set_state(state, master_now);
         pool.discard(dropped);
