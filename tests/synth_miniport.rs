@@ -910,3 +910,86 @@ fn a_synth_run_leaves_nothing_behind_after_many_cycles() {
     driver.unload();
     assert_eq!(machine.findings(), []);
 }
+
+/// `KSMUSICFORMAT` records (ksmedia.h): ms delta from the previous record, byte count, bytes,
+/// DWORD-padded.
+fn ksmusic_buffer(messages: &[(u32, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (delta_ms, bytes) in messages {
+        out.extend_from_slice(&delta_ms.to_le_bytes());
+        out.extend_from_slice(&u32::try_from(bytes.len()).unwrap().to_le_bytes());
+        out.extend_from_slice(bytes);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_legacy_midi_pin_plays_too() {
+    let _lock = driver_lock();
+    let rig = Rig::start();
+    let filter = rig.filter();
+    let _handles = download_all(filter, &tiny_buffers(1));
+    let legacy = filter
+        .open_pin(0, PinFormat::Midi)
+        .expect("legacy MIDI pin");
+    let sink = WaveSink::open(&filter, PIN_WAVE, WaveSinkConfig::default()).expect("sink");
+    sink.set_state(KSSTATE_RUN).unwrap();
+    legacy.set_state(KSSTATE_RUN).unwrap();
+    legacy
+        .write(
+            0,
+            &ksmusic_buffer(&[(30, &[0x90, 64, 110]), (50, &[0x80, 64, 0])]),
+        )
+        .expect("render IRP");
+    let audio = sink.pull(9_600).expect("audio");
+    let first = first_sound(&audio).expect("the note sounds");
+    assert!(
+        (1_440..=1_441).contains(&first),
+        "30 ms is frame 1440; first sound at {first}"
+    );
+    legacy.set_state(KSSTATE_STOP).unwrap();
+    sink.set_state(KSSTATE_STOP).unwrap();
+    legacy.close();
+    sink.close();
+    rig.finish();
+}
+
+#[test]
+fn stop_gives_unplayed_events_back_and_channel_groups_filter() {
+    let _lock = driver_lock();
+    let rig = Rig::start();
+    let filter = rig.filter();
+    let _handles = download_all(filter, &tiny_buffers(1));
+    assert_eq!(
+        set(
+            filter,
+            &KSPROPSETID_Synth,
+            KSPROPERTY_SYNTH_CHANNELGROUPS,
+            &mut [],
+            &1u32
+        ),
+        STATUS_SUCCESS
+    );
+    let (pin, sink, _) = run_pins(&rig, WaveSinkConfig::default());
+    // Channel group 2 is disabled: this note must stay silent.
+    let mut group_2 = dmus_buffer(&[Message::new(100_000, &[0x90, 60, 127])]);
+    group_2[4..8].copy_from_slice(&2u32.to_le_bytes());
+    pin.write(0, &group_2).expect("render IRP");
+    // Far in the future: still held when the pin stops.
+    pin.write(
+        0,
+        &dmus_buffer(&[
+            Message::new(600_000_000, &[0x90, 60, 127]),
+            Message::new(700_000_000, &[0x80, 60, 0]),
+        ]),
+    )
+    .expect("render IRP");
+    let audio = sink.pull(9_600).expect("audio");
+    assert_eq!(peak(&audio), 0, "channel group 2 is not enabled");
+    // The port checks after STOP that the stream holds no event (a finding otherwise).
+    stop_pins(pin, sink);
+    rig.finish();
+}
