@@ -993,3 +993,31 @@ fn stop_gives_unplayed_events_back_and_channel_groups_filter() {
     stop_pins(pin, sink);
     rig.finish();
 }
+
+#[test]
+fn a_paused_pin_moves_its_notes_later_by_the_pause() {
+    let _lock = driver_lock();
+    let rig = Rig::start();
+    let filter = rig.filter();
+    let _handles = download_all(filter, &tiny_buffers(1));
+    let (pin, sink, start) = run_pins(&rig, WaveSinkConfig::default());
+    pin.write(
+        0,
+        &dmus_buffer(&[Message::new(1_000_000, &[0x90, 60, 127])]),
+    )
+    .expect("render IRP");
+    let start = u64::try_from(start).unwrap();
+    rig.machine.run_until(start + ms(50));
+    pin.set_state(dmus_sys::ks::KSSTATE_PAUSE).expect("PAUSE");
+    rig.machine.run_until(start + ms(150));
+    pin.set_state(KSSTATE_RUN).expect("RUN again");
+    let audio = sink.pull(24_000).expect("half a second");
+    let first = first_sound(&audio).expect("the note sounds");
+    // Presentation time stood still for 100 ms: the note at 100 ms plays at 200 ms.
+    assert!(
+        (9_600..=9_601).contains(&first),
+        "first sound at frame {first}, expected 9600"
+    );
+    stop_pins(pin, sink);
+    rig.finish();
+}

@@ -19,12 +19,12 @@ use alloc::boxed::Box;
 use dls::download::InstrumentStore;
 use dls::synth::engine::Engine;
 use dls::synth::fixed::attenuation_to_gain_q15;
-use dmus_sys::ks::{KSSTATE, KSSTATE_RUN, KSSTATE_STOP};
+use dmus_sys::ks::KSSTATE;
 use mxf::raw::ChainIter;
 use mxf::{Chain, EventRef};
 
 use super::clock::SampleClock;
-use crate::miniport::render_queue::Discard;
+use crate::miniport::render_queue::{Discard, RenderQueue};
 
 /// Voices the engine mixes at most (ddksynth: 32).
 pub const MAX_VOICES: usize = 256;
@@ -50,10 +50,11 @@ pub type DownloadBuffer = Box<[u8]>;
 /// The store the engine plays from.
 pub type Store = InstrumentStore<DownloadBuffer>;
 
-/// Events from one MIDI render stream.
+/// Events from one MIDI render stream: held under the KSSTATE rules (played in RUN only,
+/// moved later by the length of a pause, given back on STOP) by the render queue every
+/// rdmus miniport shares.
 struct Input<D> {
-    held: Chain,
-    state: KSSTATE,
+    queue: RenderQueue,
     pool: D,
 }
 
@@ -205,8 +206,7 @@ impl<D: Discard> SynthCore<D> {
         match self.inputs.get_mut(slot) {
             Some(place @ None) => {
                 *place = Some(Input {
-                    held: Chain::new(),
-                    state: KSSTATE_STOP,
+                    queue: RenderQueue::new(),
                     pool,
                 });
                 Ok(())
@@ -218,7 +218,7 @@ impl<D: Discard> SynthCore<D> {
     /// Detaches input `slot`, giving back whatever it still holds; its pool comes back.
     pub fn detach(&mut self, slot: usize) -> Option<D> {
         let mut input = self.inputs.get_mut(slot)?.take()?;
-        let held = core::mem::take(&mut input.held);
+        let held = input.queue.take_all();
         input.pool.discard(held);
         Some(input.pool)
     }
@@ -229,20 +229,18 @@ impl<D: Discard> SynthCore<D> {
         self.inputs
             .get(slot)
             .and_then(Option::as_ref)
-            .map_or(0, |input| input.held.len())
+            .map_or(0, |input| input.queue.len())
     }
 
-    /// `IMXF::SetState` of input `slot`: events are played in RUN only, held in ACQUIRE and
-    /// PAUSE, and given back on STOP.
-    pub fn set_state(&mut self, slot: usize, state: KSSTATE) {
+    /// `IMXF::SetState` of input `slot` at master time `master_now`: events are played in
+    /// RUN only, held in ACQUIRE and PAUSE (and moved later by the pause's length, since
+    /// presentation time stands still), and given back on STOP.
+    pub fn set_state(&mut self, slot: usize, state: KSSTATE, master_now: i64) {
         let Some(input) = self.inputs.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
-        input.state = state;
-        if state == KSSTATE_STOP {
-            let held = core::mem::take(&mut input.held);
-            input.pool.discard(held);
-        }
+        let released = input.queue.set_state(state, master_now);
+        input.pool.discard(released);
     }
 
     /// `IMXF::PutMessage` of input `slot`: keeps the chain in time order, or gives it back
@@ -258,14 +256,13 @@ impl<D: Discard> SynthCore<D> {
                 .saturating_add(u32::try_from(chain.len()).unwrap_or(u32::MAX));
             return Err(chain);
         };
-        if input.state == KSSTATE_STOP {
+        let refused = input.queue.put(chain);
+        if !refused.is_empty() {
             self.stats.dropped_events = self
                 .stats
                 .dropped_events
-                .saturating_add(u32::try_from(chain.len()).unwrap_or(u32::MAX));
-            input.pool.discard(chain);
-        } else {
-            input.held.insert_by_time(chain);
+                .saturating_add(u32::try_from(refused.len()).unwrap_or(u32::MAX));
+            input.pool.discard(refused);
         }
         Ok(())
     }
@@ -307,8 +304,7 @@ impl<D: Discard> SynthCore<D> {
         self.inputs
             .iter()
             .flatten()
-            .filter(|input| input.state == KSSTATE_RUN)
-            .filter_map(|input| input.held.front_time())
+            .filter_map(|input| input.queue.next_due())
             .map(|time| self.clock.ref_to_sample(time))
             .min()
     }
@@ -319,17 +315,15 @@ impl<D: Discard> SynthCore<D> {
         for slot in 0..RENDER_INPUTS {
             // Bounded by the events held: each pass takes at least one.
             while let Some(input) = self.inputs.get_mut(slot).and_then(Option::as_mut) {
-                if input.state != KSSTATE_RUN {
-                    break;
-                }
-                let Some(time) = input.held.front_time() else {
+                // Nothing is due outside RUN.
+                let Some(time) = input.queue.next_due() else {
                     break;
                 };
                 let sample = self.clock.ref_to_sample(time);
                 if sample > at {
                     break;
                 }
-                let due = input.held.split_due(time);
+                let due = input.queue.pop_due(time);
                 let count = u32::try_from(due.len()).unwrap_or(u32::MAX);
                 if first && sample < at {
                     self.stats.late_events = self.stats.late_events.saturating_add(count);
@@ -547,13 +541,13 @@ mod tests {
         let source = events.clone();
         let make = |time: i64, data: &[u8]| note(&mut source.0.borrow_mut(), time, data);
         core.sync_to_master(0, true, 0);
-        core.set_state(0, KSSTATE_PAUSE);
+        core.set_state(0, KSSTATE_PAUSE, 0);
         assert!(core.put(0, make(10_000, &[0x90, 60, 100])).is_ok());
         let mut out = [0i16; 2 * 480];
         core.render(&mut out, 0);
         assert_eq!(core.held(0), 1, "held in PAUSE");
         assert_eq!(core.stats().events, 0);
-        core.set_state(0, KSSTATE_RUN);
+        core.set_state(0, KSSTATE_RUN, 0);
         core.render(&mut out, 480);
         assert_eq!(core.held(0), 0);
         assert_eq!(core.stats().events, 1);
@@ -563,7 +557,7 @@ mod tests {
             "its sample (48) was already rendered"
         );
         assert!(core.put(0, make(200_000, &[0x80, 60, 0])).is_ok());
-        core.set_state(0, KSSTATE_STOP);
+        core.set_state(0, KSSTATE_STOP, 0);
         assert_eq!(core.held(0), 0, "STOP gives held events back");
         assert!(core.put(0, make(300_000, &[0x80, 60, 0])).is_ok());
         assert_eq!(core.stats().dropped_events, 1);

@@ -175,11 +175,13 @@ unsafe extern "system" fn set_state(this: *mut IMXF, state: KSSTATE) -> NTSTATUS
     }
     // SAFETY: called through our vtable on a live stream.
     let stream = unsafe { RenderStream::from_this(this) };
-    stream
-        .miniport()
+    let miniport = stream.miniport();
+    // NewStream kept the port's clock before it made this stream.
+    let now = miniport.master_now().unwrap_or(0);
+    miniport
         .core()
         .lock()
-        .set_state(slot(stream.pin), state);
+        .set_state(slot(stream.pin), state, now);
     STATUS_SUCCESS
 }
 
