@@ -1,4 +1,4 @@
-//! The rdmus DLS synth next to FluidSynth on real songs and the shared GM bank: for each file,
+//! The rdmus DLS synth next to `FluidSynth` on real songs and the shared GM bank: for each file,
 //! the correlation of the two renders' RMS envelopes (50 ms windows, mono mix) and both
 //! real-time factors (audio seconds / CPU seconds), measured in the same run.
 //!
@@ -7,7 +7,7 @@
 //! `fluidsynth` (`apt-get update && apt-get install -y fluidsynth`); without them it says so
 //! and skips. The renders are left in `$TMPDIR/rdmus-vs-fluidsynth/` to listen to.
 //!
-//! Timing: rdmus renders in this thread (`/proc/thread-self/schedstat`); FluidSynth is a
+//! Timing: rdmus renders in this thread (`/proc/thread-self/schedstat`); `FluidSynth` is a
 //! `fluidsynth -ni` fast-render child (`/proc/self/stat` children's times, 10 ms ticks). Its
 //! start-up (libinstpatch loading the 5 MB bank) is measured on an empty song and subtracted
 //! for the "render" factor; the "with load" factors count the bank load on both sides.
@@ -28,7 +28,7 @@ const FILES: &[&str] = &[
     "test-karaoke-kar.mid",
 ];
 
-/// A format-0 file with one empty track: FluidSynth's start-up cost.
+/// A format-0 file with one empty track: `FluidSynth`'s start-up cost.
 const EMPTY_SMF: &[u8] = &[
     b'M', b'T', b'h', b'd', 0, 0, 0, 6, 0, 0, 0, 1, 0, 96, b'M', b'T', b'r', b'k', 0, 0, 0, 4, 0,
     0xff, 0x2f, 0,

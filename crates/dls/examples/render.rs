@@ -8,17 +8,14 @@
 #[path = "../benches/song/mod.rs"]
 mod song;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
-    let (midi, wav) = match (args.first(), args.get(1)) {
-        (Some(m), Some(w)) => (m, w),
-        _ => {
-            eprintln!("usage: render SONG.mid OUT.wav [BANK.dls]");
-            return ExitCode::from(2);
-        }
+    let (Some(midi), Some(wav)) = (args.first(), args.get(1)) else {
+        eprintln!("usage: render SONG.mid OUT.wav [BANK.dls]");
+        return ExitCode::from(2);
     };
     let bank = args.get(2).cloned().unwrap_or_else(song::bank_path);
     match run(&bank, midi, wav) {
@@ -30,7 +27,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(bank: &PathBuf, midi: &PathBuf, wav: &PathBuf) -> Result<(), String> {
+fn run(bank: &Path, midi: &Path, wav: &Path) -> Result<(), String> {
     let bank_bytes = std::fs::read(bank).map_err(|e| format!("{}: {e}", bank.display()))?;
     let midi_bytes = std::fs::read(midi).map_err(|e| format!("{}: {e}", midi.display()))?;
     let store = song::load_bank(&bank_bytes)?;

@@ -1,4 +1,4 @@
-//! Songs through the dls synth, next to FluidSynth: shared by `benches/vs_fluidsynth.rs`,
+//! Songs through the `dls` synth, next to `FluidSynth`: shared by `benches/vs_fluidsynth.rs`,
 //! `tests/fluidsynth_envelope.rs` and `examples/render.rs` (each includes it with `#[path]`).
 //!
 //! - [`load_bank`]: a `.dls` file into an [`InstrumentStore`] through the driver's path: host

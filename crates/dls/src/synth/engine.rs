@@ -353,9 +353,16 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
         let Some(instrument) = store.instrument(patch) else {
             return;
         };
+        // Voices this note-on starts (one per layered region) are younger than `started`:
+        // self-exclusion and exclusive classes cut earlier notes, never a layer of this one.
+        let started = self.clock;
         for (region, wave) in store.regions_for(patch, key, velocity) {
             for slot in self.slots.iter_mut().flatten() {
-                if slot.group != g || slot.channel != ch || slot.voice.is_released() {
+                if slot.group != g
+                    || slot.channel != ch
+                    || slot.voice.is_released()
+                    || slot.age > started
+                {
                     continue;
                 }
                 let same_class = region.key_group != 0 && slot.key_group == region.key_group;
