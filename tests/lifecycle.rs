@@ -10,7 +10,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use dmus_sys::ks::{KSPIN_DATAFLOW_OUT, KSSTATE_RUN, KSSTATE_STOP};
 use wdm_sim::portcls::{Driver, PinFormat, Resources};
-use wdm_sim::{Machine, MachineConfig, Mpu401Config, ms};
+use wdm_sim::{Machine, MachineConfig, ms};
 
 static DRIVER: Mutex<()> = Mutex::new(());
 
@@ -58,22 +58,10 @@ fn synth_device_lives_and_dies_without_findings() {
     assert_eq!(machine.findings(), []);
 }
 
-/// A card whose output FIFO takes a whole message: the lifecycle is under test here, not the
-/// render engine's pacing on the original 1-byte FIFO.
-fn card_with_fifo() -> MachineConfig {
-    MachineConfig {
-        mpu401: Some(Mpu401Config {
-            fifo_depth: 16,
-            ..Mpu401Config::default()
-        }),
-        ..MachineConfig::default()
-    }
-}
-
 #[test]
 fn mpu401_device_lives_and_dies_without_findings() {
     let _lock = driver_lock();
-    let machine = Machine::new(card_with_fifo());
+    let machine = Machine::new(MachineConfig::default());
     let driver = load();
     let device = driver.add_device().expect("AddDevice");
     device.start(&Resources::of_machine()).expect("StartDevice");
@@ -168,7 +156,7 @@ fn devices_come_and_go_on_one_driver() {
 /// Loads the driver, plays a phrase on the UART and captures an input burst; returns the wire
 /// log, the ISR count and the DPC count (the driver unloaded and the machine checked).
 fn uart_scenario() -> (Vec<(u64, u8)>, u64, u64) {
-    let machine = Machine::new(card_with_fifo());
+    let machine = Machine::new(MachineConfig::default());
     let driver = load();
     let device = driver.add_device().expect("AddDevice");
     device.start(&Resources::of_machine()).expect("StartDevice");
