@@ -122,14 +122,52 @@ impl<D: Discard> SynthCore<D> {
         self.engine.rate()
     }
 
-    /// Starts over at `rate` Hz with no voice sounding (a new wave sink). Channel state is
-    /// reset too; the store and the inputs stay.
+    /// Starts over at `rate` Hz with no voice sounding and every channel as after power-on
+    /// (a new wave sink); the store and the inputs stay.
+    ///
+    /// At the rate the engine already has (the common case: 48 kHz), the engine is reset in
+    /// place with MIDI messages: the engine is ~90 KB, too large to build as a temporary on
+    /// a kernel stack. Only a change of rate builds a new one.
     pub fn restart(&mut self, rate: u32) {
         let rate = clamp_rate(rate);
-        self.engine = SynthEngine::new(rate);
+        if rate == self.engine.rate() {
+            self.reset_channels();
+        } else {
+            self.engine = SynthEngine::new(rate);
+        }
         self.clock = SampleClock::new(rate);
         self.position = 0;
         self.stats.frames = 0;
+    }
+
+    /// Silences every voice and puts every channel back to its power-on state.
+    fn reset_channels(&mut self) {
+        /// All sound off; reset controllers (expression, sustain, bend, RPN); bank 0;
+        /// volume 100; pan centre; bend range 2 semitones through RPN 0; RPN null.
+        const RESET: [[u8; 2]; 12] = [
+            [120, 0],
+            [121, 0],
+            [0, 0],
+            [32, 0],
+            [7, 100],
+            [10, 64],
+            [101, 0],
+            [100, 0],
+            [6, 2],
+            [38, 0],
+            [101, 127],
+            [100, 127],
+        ];
+        for group in 1..=u16::try_from(MAX_CHANNEL_GROUPS).unwrap_or(1) {
+            for channel in 0..16u8 {
+                for [controller, value] in RESET {
+                    self.engine
+                        .message(&self.store, group, &[0xB0 | channel, controller, value]);
+                }
+                self.engine
+                    .message(&self.store, group, &[0xC0 | channel, 0]);
+            }
+        }
     }
 
     /// The sample clock.
@@ -593,5 +631,34 @@ mod tests {
         assert_eq!(core.channel_groups(), 2);
         core.restart(8_000);
         assert_eq!(core.rate(), super::MIN_RATE);
+    }
+
+    #[test]
+    fn a_restart_at_the_same_rate_resets_every_channel_in_place() {
+        use dls::synth::engine::Channel;
+        let mut core = core();
+        let bytes: [&[u8]; 6] = [
+            &[0xC3, 40],
+            &[0xB3, 7, 20],
+            &[0xB3, 10, 0],
+            &[0xB3, 64, 127],
+            &[0xE3, 0, 0],
+            &[0xB3, 0, 5],
+        ];
+        for message in bytes {
+            core.engine.message(&core.store, 2, message);
+        }
+        assert_ne!(core.engine.channel(2, 3), Some(&Channel::RESET));
+        core.restart(48_000);
+        for group in 1..=16 {
+            for channel in 0..16 {
+                assert_eq!(
+                    core.engine.channel(group, channel),
+                    Some(&Channel::RESET),
+                    "group {group} channel {channel}"
+                );
+            }
+        }
+        assert_eq!(core.engine.active_voices(), 0);
     }
 }
