@@ -118,8 +118,11 @@ pub fn stream(
     };
     // Prefill while paused: presentation time stands at 0.
     writer.write_due(&pin, options.queue_ahead, 0);
-    state(KSSTATE_RUN)?;
+    // The pin's presentation clock starts when the port takes the RUN
+    // step, before the stream hears of it (and before the stream's SetState
+    // spends any time): tick 0's presentation time is the master time now.
     let run_start = rig.now();
+    state(KSSTATE_RUN)?;
     let until_pt = |t: u64| run_start + t;
     // Stream: stop the clock every STEP or when the next IRP enters the window.
     while writer.next < packets.len() {

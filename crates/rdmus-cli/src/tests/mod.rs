@@ -12,3 +12,5 @@ mod cli;
 mod irp_roundtrip;
 mod irp_unpack;
 mod jazz_soft;
+mod play_files;
+mod wire_targets;

@@ -4,10 +4,10 @@
 
 use super::{BYTE_TIME_100NS, WireByte};
 
-/// Bursts shorter than this many bytes are not counted: over a few bytes a
-/// single timer tick of delay dominates the figure without saying anything
-/// about sustained throughput. 32 bytes take 10.24 ms on the wire.
-pub const MIN_BURST_BYTES: usize = 32;
+/// Bursts shorter than this many bytes are not counted: a lone message or
+/// two says little about sustained throughput. 9 bytes are a three-note
+/// chord, 2.88 ms on the wire.
+pub const MIN_BURST_BYTES: usize = 9;
 
 /// Bytes per second over bursts, or `None` when the file has no burst.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,9 +95,9 @@ mod tests {
     #[test]
     fn saturated_runs_are_bursts_and_short_ones_are_not() {
         let mut times: Vec<i64> = (0..40).map(|i| i * 3_200).collect();
-        times.extend((0..10).map(|i| 1_000_000 + i * 3_200));
-        times.extend((0..32).map(|i| 2_000_000 + i * 3_200));
-        assert_eq!(bursts(&wire(&times)), [0..40, 50..82]);
+        times.extend((0..8).map(|i| 1_000_000 + i * 3_200));
+        times.extend((0..9).map(|i| 2_000_000 + i * 3_200));
+        assert_eq!(bursts(&wire(&times)), [0..40, 48..57]);
     }
 
     #[test]
