@@ -225,3 +225,49 @@ fn pause_freezes_presentation_time_and_stop_flushes() {
     pin.close();
     rig.finish();
 }
+
+#[test]
+fn two_pins_at_once_never_interleave_messages() {
+    let _lock = driver_lock();
+    let rig = Rig::start(original_card());
+    let filter = rig.filter();
+    let legacy = filter.open_pin(0, PinFormat::Midi).expect("legacy");
+    let dmusic = filter
+        .open_pin(1, PinFormat::DirectMusic)
+        .expect("DirectMusic");
+    legacy.set_state(KSSTATE_RUN).expect("RUN");
+    dmusic.set_state(KSSTATE_RUN).expect("RUN");
+    // Every message collides with one from the other pin, at the same instant or while
+    // the other is half on the wire.
+    let notes = |base: u8, skew: i64| -> Vec<Message> {
+        (0..40)
+            .map(|i| Message::new(i64::from(i) * 20_000 + skew, &[0x90, base + i % 12, 100]))
+            .collect()
+    };
+    let (a, b) = (notes(40, 0), notes(70, 2_000));
+    legacy.write(0, &ksmusic_buffer(&a)).expect("write");
+    dmusic.write(0, &dmus_buffer(&b)).expect("write");
+    rig.machine.run_for(ms(1_000));
+    for pin in [legacy, dmusic] {
+        pin.set_state(KSSTATE_STOP).expect("STOP");
+        pin.close();
+    }
+    let wire = wire_messages(&rig.machine.wire_log());
+    assert!(wire.iter().all(|m| m.len() == 3), "whole messages only");
+    let from = |base: u8| -> Vec<Vec<u8>> {
+        wire.iter()
+            .filter(|m| (base..base + 12).contains(&m[1]))
+            .cloned()
+            .collect()
+    };
+    let bytes = |messages: &[Message]| -> Vec<Vec<u8>> {
+        messages.iter().map(|m| m.bytes.clone()).collect()
+    };
+    assert_eq!(from(40), bytes(&a), "the legacy pin's messages, in order");
+    assert_eq!(
+        from(70),
+        bytes(&b),
+        "the DirectMusic pin's messages, in order"
+    );
+    rig.finish();
+}

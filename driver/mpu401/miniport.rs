@@ -89,6 +89,10 @@ pub struct Miniport {
     open_pins: AtomicU32,
     /// The open capture stream (not a reference: the stream clears it before it is freed).
     capture: SpinLock<Option<NonNull<CaptureStream>>>,
+    /// The card's output, shared by the render streams: the pin whose message
+    /// is half on the wire, if any. Held while a stream writes, so two streams'
+    /// bytes never interleave (lock order: a stream's own lock, then this).
+    wire: SpinLock<Option<u32>>,
     /// Input bytes with their arrival time (QPC in 100 ns). Touched only with the
     /// interrupt lock held (the ISR, synchronized routines) or, when polled,
     /// with the capture lock held.
@@ -140,6 +144,7 @@ pub fn new_miniport(_resources: &AdapterResources) -> Result<PUNKNOWN, NTSTATUS>
         sync: AtomicPtr::new(core::ptr::null_mut()),
         open_pins: AtomicU32::new(0),
         capture: SpinLock::new(None),
+        wire: SpinLock::new(None),
         input: UnsafeCell::new(InputRing::new()),
     })?;
     Ok(object.as_ptr().cast())
@@ -200,6 +205,11 @@ impl Miniport {
     /// Frees `pin` for a new stream.
     pub(crate) fn release_pin(&self, pin: u32) {
         self.open_pins.fetch_and(!(1 << pin), Ordering::AcqRel);
+    }
+
+    /// The card's output lock (see the field).
+    pub(crate) fn wire(&self) -> &SpinLock<Option<u32>> {
+        &self.wire
     }
 
     /// The capture stream slot.

@@ -171,7 +171,16 @@ impl RenderStream {
             }
         }
         engine.set_lead(lead.lead());
-        let outcome = engine.service(now, &mut io, allocator);
+        // SAFETY: the miniport outlives its streams (each holds a reference).
+        // Any IRQL (memory only).
+        let miniport = unsafe { self.miniport.as_ref() };
+        let mut wire = miniport.wire().lock();
+        let free = wire.is_none_or(|owner| owner == self.pin);
+        let outcome = engine.service_shared(now, &mut io, allocator, free);
+        if free {
+            *wire = engine.mid_message().then_some(self.pin);
+        }
+        drop(wire);
         if let (Some(timer), Some(at)) = (&self.timer, outcome.wake_at) {
             // Relative to the clock after the card's polls, which took time.
             timer.arm(at.saturating_sub(self.clock.now()));
@@ -188,6 +197,13 @@ impl Drop for RenderStream {
         }
         let inner = self.inner.get_mut();
         inner.engine.drain(&mut inner.allocator);
+        // SAFETY: the miniport is alive: this stream holds a reference. Any IRQL
+        // (memory only).
+        let mut wire = unsafe { self.miniport.as_ref() }.wire().lock();
+        if *wire == Some(self.pin) {
+            *wire = None;
+        }
+        drop(wire);
         // SAFETY: the miniport is alive: this stream holds a reference. Any IRQL (memory only).
         unsafe { self.miniport.as_ref() }.release_pin(self.pin);
     }

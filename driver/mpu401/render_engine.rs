@@ -245,6 +245,31 @@ impl RenderEngine {
         P: Discard,
         IO: DataPort + ControlPort,
     {
+        self.service_shared(master_now, io, pool, true)
+    }
+
+    /// Whether a message is half on the wire: another stream of the same card
+    /// must not write until it is finished (MIDI bytes of two messages must
+    /// not interleave).
+    #[must_use]
+    pub const fn mid_message(&self) -> bool {
+        self.offset > 0
+    }
+
+    /// [`Self::service`] for a card shared with other streams: with
+    /// `wire_free` false (another stream is in the middle of a message) due
+    /// events wait and the call asks to be retried.
+    pub fn service_shared<P, IO>(
+        &mut self,
+        master_now: i64,
+        io: &mut IO,
+        pool: &mut P,
+        wire_free: bool,
+    ) -> ServiceOutcome
+    where
+        P: Discard,
+        IO: DataPort + ControlPort,
+    {
         self.stats.services += 1;
         let running = self.queue.state() == KSSTATE_RUN;
         if running && self.fault.is_none() {
@@ -259,6 +284,10 @@ impl RenderEngine {
         // events replace it), or returns: at most `max_events` passes.
         while let Some(front) = self.due.front() {
             if !running && self.offset == 0 {
+                break;
+            }
+            if !wire_free {
+                backed_up = true;
                 break;
             }
             if events_left == 0 {
@@ -620,6 +649,45 @@ mod tests {
             card.wire[0],
             (7_020, 0x90),
             "sent at its time minus the lead"
+        );
+        pool.check().unwrap();
+    }
+
+    #[test]
+    fn a_busy_wire_holds_due_events_until_it_is_free() {
+        let mut pool = pool();
+        let mut card = Card::new(1);
+        let mut first = running_engine(&mut pool);
+        let mut second = running_engine(&mut pool);
+        first
+            .put(note(&mut pool, 0, &[0x90, 60, 100]), &mut pool)
+            .unwrap();
+        second
+            .put(note(&mut pool, 0, &[0x90, 70, 100]), &mut pool)
+            .unwrap();
+        let outcome = first.service_shared(0, &mut card, &mut pool, true);
+        assert!(
+            first.mid_message(),
+            "a one-byte FIFO leaves a byte for later"
+        );
+        assert_eq!(outcome.wake_at, Some(3_200));
+        let held = second.service_shared(0, &mut card, &mut pool, !first.mid_message());
+        assert_eq!(
+            (held.polls, held.wake_at),
+            (0, Some(3_200)),
+            "waits, untouched"
+        );
+        card.advance(3_200);
+        let _ = first.service_shared(3_200, &mut card, &mut pool, true);
+        assert!(!first.mid_message());
+        let now = card.now;
+        let _ = second.service_shared(now, &mut card, &mut pool, !first.mid_message());
+        run(&mut second, &mut card, &mut pool, now);
+        card.advance(card.now + 20_000);
+        assert_eq!(
+            card.bytes(),
+            [0x90, 60, 100, 0x90, 70, 100],
+            "never interleaved"
         );
         pool.check().unwrap();
     }
