@@ -86,10 +86,12 @@ impl SampleClock {
         }
     }
 
-    /// The master time at which `sample` plays.
+    /// The master time at which `sample` plays: the first 100 ns tick at or after its start,
+    /// so that [`SampleClock::ref_to_sample`] of it is `sample` again.
     #[must_use]
     pub fn sample_to_ref(&self, sample: i64) -> i64 {
-        let ticks = i128::from(sample) * i128::from(TICKS_PER_SECOND) / i128::from(self.rate);
+        let scaled = i128::from(sample) * i128::from(TICKS_PER_SECOND);
+        let ticks = -(-scaled).div_euclid(i128::from(self.rate));
         saturate(i128::from(self.start) + i128::from(self.offset) + ticks)
     }
 
@@ -125,10 +127,14 @@ mod tests {
             "before the start is negative"
         );
         let odd = SampleClock::new(22_050);
-        for sample in [0, 1, 2, 441, 22_049, 1_000_003] {
+        for sample in [1, 2, 441, 22_049, 1_000_003] {
             let time = odd.sample_to_ref(sample);
-            assert!(odd.ref_to_sample(time) <= sample);
-            assert_eq!(odd.ref_to_sample(time + 453), sample, "{sample}");
+            assert_eq!(odd.ref_to_sample(time), sample, "{sample}");
+            assert_eq!(
+                odd.ref_to_sample(time - 1),
+                sample - 1,
+                "{sample}: the tick before"
+            );
         }
     }
 
@@ -155,5 +161,20 @@ mod tests {
         idle.sync(0, 5_000);
         assert_eq!(idle.offset(), 0);
         assert_eq!(SampleClock::new(0).rate(), 1);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn times_and_samples_round_trip(
+            rate in 22_050u32..=48_000,
+            start in -1_000_000_000i64..1_000_000_000,
+            sample in 0i64..1_000_000_000,
+        ) {
+            let mut clock = SampleClock::new(rate);
+            clock.start(start);
+            let time = clock.sample_to_ref(sample);
+            proptest::prop_assert_eq!(clock.ref_to_sample(time), sample);
+            proptest::prop_assert!(clock.sample_to_ref(sample + 1) > time);
+        }
     }
 }

@@ -482,6 +482,12 @@ impl Iterator for Messages<'_> {
                 self.at = self.bytes.len();
                 return None;
             };
+            if let Some(cut) = payload.iter().position(|&b| b >= 0x80) {
+                // A status byte where data was due: the message is cut short. Drop it and
+                // read on from that status byte.
+                self.at += cut;
+                continue;
+            }
             self.at += data;
             let mut bytes = [status, 0, 0];
             bytes[1..=data].copy_from_slice(payload);
@@ -660,5 +666,21 @@ mod tests {
             }
         }
         assert_eq!(core.engine.active_voices(), 0);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_give_whole_channel_messages(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let mut consumed = 0;
+            for message in Messages::new(&bytes) {
+                let m = message.bytes();
+                proptest::prop_assert!((0x80..0xF0).contains(&m[0]));
+                let data = if matches!(m[0] & 0xF0, 0xC0 | 0xD0) { 1 } else { 2 };
+                proptest::prop_assert_eq!(m.len(), 1 + data);
+                proptest::prop_assert!(m[1..].iter().all(|&b| b < 0x80));
+                consumed += data;
+            }
+            proptest::prop_assert!(consumed <= bytes.len());
+        }
     }
 }
