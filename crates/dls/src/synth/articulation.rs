@@ -95,8 +95,9 @@ fn same_slot(a: &Connection, b: &Connection) -> bool {
     (a.source, a.control, a.destination) == (b.source, b.control, b.destination)
 }
 
-/// The constant blocks of a DLS1 `DMUS_ARTICPARAMS`, as connections.
-fn dls1_connections(p: &DMUS_ARTICPARAMS) -> [Connection; 7] {
+/// A DLS1 `DMUS_ARTICPARAMS` as the connections DLS1 defines for it (the mod-wheel depths,
+/// `gcMWToVolume` and `pcMWToPitch`, need controller sources and are left out).
+fn dls1_connections(p: &DMUS_ARTICPARAMS) -> [Connection; 18] {
     let c = |source, destination, scale: i32| Connection {
         source,
         control: CONN_SRC_NONE,
@@ -104,22 +105,38 @@ fn dls1_connections(p: &DMUS_ARTICPARAMS) -> [Connection; 7] {
         transform: 0,
         scale,
     };
+    let (lfo, vol, pitch) = (&p.LFO, &p.VolEG, &p.PitchEG);
     [
-        c(CONN_SRC_NONE, CONN_DST_EG1_ATTACKTIME, p.VolEG.tcAttack),
-        c(CONN_SRC_NONE, CONN_DST_EG1_DECAYTIME, p.VolEG.tcDecay),
-        c(CONN_SRC_NONE, CONN_DST_EG1_SUSTAINLEVEL, p.VolEG.ptSustain),
-        c(CONN_SRC_NONE, CONN_DST_EG1_RELEASETIME, p.VolEG.tcRelease),
-        c(CONN_SRC_NONE, CONN_DST_PAN, p.Misc.ptDefaultPan),
+        c(CONN_SRC_NONE, CONN_DST_EG1_ATTACKTIME, vol.tcAttack),
+        c(CONN_SRC_NONE, CONN_DST_EG1_DECAYTIME, vol.tcDecay),
+        c(CONN_SRC_NONE, CONN_DST_EG1_SUSTAINLEVEL, vol.ptSustain),
+        c(CONN_SRC_NONE, CONN_DST_EG1_RELEASETIME, vol.tcRelease),
         c(
             CONN_SRC_KEYONVELOCITY,
             CONN_DST_EG1_ATTACKTIME,
-            p.VolEG.tcVel2Attack,
+            vol.tcVel2Attack,
+        ),
+        c(CONN_SRC_KEYNUMBER, CONN_DST_EG1_DECAYTIME, vol.tcKey2Decay),
+        c(CONN_SRC_NONE, CONN_DST_EG2_ATTACKTIME, pitch.tcAttack),
+        c(CONN_SRC_NONE, CONN_DST_EG2_DECAYTIME, pitch.tcDecay),
+        c(CONN_SRC_NONE, CONN_DST_EG2_SUSTAINLEVEL, pitch.ptSustain),
+        c(CONN_SRC_NONE, CONN_DST_EG2_RELEASETIME, pitch.tcRelease),
+        c(
+            CONN_SRC_KEYONVELOCITY,
+            CONN_DST_EG2_ATTACKTIME,
+            pitch.tcVel2Attack,
         ),
         c(
             CONN_SRC_KEYNUMBER,
-            CONN_DST_EG1_DECAYTIME,
-            p.VolEG.tcKey2Decay,
+            CONN_DST_EG2_DECAYTIME,
+            pitch.tcKey2Decay,
         ),
+        c(CONN_SRC_EG2, CONN_DST_PITCH, pitch.pcRange),
+        c(CONN_SRC_NONE, CONN_DST_LFO_FREQUENCY, lfo.pcFrequency),
+        c(CONN_SRC_NONE, CONN_DST_LFO_STARTDELAY, lfo.tcDelay),
+        c(CONN_SRC_LFO, CONN_DST_PITCH, lfo.pcPitchScale),
+        c(CONN_SRC_LFO, CONN_DST_ATTENUATION, lfo.gcVolumeScale),
+        c(CONN_SRC_NONE, CONN_DST_PAN, p.Misc.ptDefaultPan),
     ]
 }
 
@@ -323,5 +340,101 @@ pub fn note_params(
             cutoff_cents: clamp_i32(cutoff + sums.cutoff_offset),
             resonance_cb: clamp_i32(sums.resonance.clamp(0, 225)),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{KeyRange, SampleInfo};
+    use dmus_sys::dls::{DMUS_LFOPARAMS, DMUS_MSCPARAMS, DMUS_PEGPARAMS, DMUS_VEGPARAMS};
+
+    fn region(articulation: Option<Articulation>) -> ParsedRegion {
+        ParsedRegion {
+            key: KeyRange::FULL,
+            velocity: KeyRange::FULL,
+            options: 0,
+            key_group: 0,
+            wave_dlid: 1,
+            channel: 1,
+            link_options: 0,
+            phase_group: 0,
+            sample: SampleInfo {
+                unity_note: 60,
+                ..SampleInfo::default()
+            },
+            articulation,
+        }
+    }
+
+    #[test]
+    fn dls1_articparams_map_to_the_dls1_connections() {
+        let w = |v: i32| v << 16;
+        let params = DMUS_ARTICPARAMS {
+            LFO: DMUS_LFOPARAMS {
+                pcFrequency: w(-851),
+                tcDelay: w(-1200),
+                gcVolumeScale: w(20),
+                pcPitchScale: w(30),
+                gcMWToVolume: w(99),
+                pcMWToPitch: w(99),
+            },
+            VolEG: DMUS_VEGPARAMS {
+                tcAttack: w(-2400),
+                tcDecay: w(1200),
+                ptSustain: w(500),
+                tcRelease: w(0),
+                tcVel2Attack: w(-1280),
+                tcKey2Decay: w(256),
+            },
+            PitchEG: DMUS_PEGPARAMS {
+                tcAttack: w(-1200),
+                tcDecay: w(0),
+                ptSustain: w(0),
+                tcRelease: w(-600),
+                tcVel2Attack: 0,
+                tcKey2Decay: 0,
+                pcRange: w(200),
+            },
+            Misc: DMUS_MSCPARAMS {
+                ptDefaultPan: w(-250),
+            },
+        };
+        let p = note_params(Some(&Articulation::Dls1(params)), &region(None), 64, 64);
+        assert_eq!(
+            p.envelope.attack_tc,
+            -2400 - 640,
+            "attack plus velocity 64 of -1280"
+        );
+        assert_eq!(p.envelope.decay_tc, 1200 + 128, "decay plus key 64 of 256");
+        assert_eq!(
+            (p.envelope.sustain_permille, p.envelope.release_tc),
+            (500, 0)
+        );
+        assert_eq!(p.pan_permille, -250);
+        let m = p.modulation;
+        assert_eq!((m.lfo.frequency_cents, m.lfo.delay_tc), (-851, -1200));
+        assert_eq!(
+            (m.lfo_to_pitch_cents, m.lfo_to_gain_cb, m.eg2_to_pitch_cents),
+            (30, 20, 200)
+        );
+        assert_eq!(
+            (m.pitch_envelope.attack_tc, m.pitch_envelope.release_tc),
+            (-1200, -600)
+        );
+        assert_eq!(m.pitch_envelope.sustain_permille, 0);
+        assert_eq!(p.filter, None);
+    }
+
+    #[test]
+    fn no_articulation_gives_the_dls_defaults() {
+        let p = note_params(None, &region(None), 72, 127);
+        assert_eq!(
+            (p.pitch_cents, p.attenuation_cb, p.pan_permille),
+            (1200, 0, 0)
+        );
+        assert_eq!(p.envelope, EnvelopeParams::default());
+        assert!(!p.modulation.is_active());
+        assert_eq!(p.filter, None);
     }
 }
