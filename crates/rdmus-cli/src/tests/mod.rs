@@ -13,4 +13,5 @@ mod irp_roundtrip;
 mod irp_unpack;
 mod jazz_soft;
 mod play_files;
+mod record_midly;
 mod wire_targets;
