@@ -30,7 +30,7 @@ use dmus_sys::ks::{
 };
 use wdm_sim::portcls::{
     Device, Driver, Filter, Pin, PinFormat, PropertyResult, PropertyTarget, Resources, WaveSink,
-    WaveSinkConfig,
+    WaveSinkConfig, dls_download, dls_unload,
 };
 use wdm_sim::{Machine, MachineConfig, ms};
 
@@ -250,11 +250,12 @@ fn download(filter: Filter, buffer: &[u8]) -> Result<usize, NTSTATUS> {
 }
 
 fn download_all(filter: Filter, buffers: &CollectionBuffers) -> Vec<usize> {
+    // The sim's application-side helper, as rdmus-cli uses it.
     buffers
         .waves
         .iter()
         .chain(&buffers.instruments)
-        .map(|b| download(filter, &b.bytes).expect("a well-formed download is kept"))
+        .map(|b| dls_download(&filter, &b.bytes).expect("a well-formed download is kept"))
         .collect()
 }
 
@@ -842,14 +843,7 @@ fn the_gm_bank_downloads_and_a_real_file_plays() {
     stop_pins(pin, sink);
     let mut unloaded = 0;
     for handle in handles.iter().rev() {
-        let unloaded_status = set(
-            filter,
-            &KSPROPSETID_Synth_Dls,
-            KSPROPERTY_SYNTH_DLS_UNLOAD,
-            &mut [],
-            handle,
-        );
-        assert_eq!(unloaded_status, STATUS_SUCCESS);
+        dls_unload(&filter, *handle).expect("instruments first, then waves");
         unloaded += 1;
     }
     assert_eq!(unloaded, 817);

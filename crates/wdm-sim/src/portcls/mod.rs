@@ -62,4 +62,4 @@ pub use power::PowerError;
 pub use property::{PropertyResult, PropertyTarget};
 pub use render::{WriteError, WriteReport};
 pub use state::{AdapterRegistration, PinFormat, PortClsState};
-pub use wave_sink::{PullError, WaveSink, WaveSinkConfig};
+pub use wave_sink::{PullError, WaveSink, WaveSinkConfig, dls_download, dls_unload};

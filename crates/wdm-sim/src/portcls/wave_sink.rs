@@ -32,10 +32,18 @@ use dmus_sys::com::PUNKNOWN;
 use dmus_sys::dls::WAVEFORMATEX;
 use dmus_sys::dmus_com::{IID_ISynthSinkDMus, ISynthSinkDMusVtbl, PMXF};
 use dmus_sys::dmusic::DMUS_STREAM_WAVE_SINK;
+use dmus_sys::dmusprop::{
+    KSPROPERTY_SYNTH_DLS_DOWNLOAD, KSPROPERTY_SYNTH_DLS_UNLOAD, KSPROPSETID_Synth_Dls,
+    SYNTH_BUFFER, SYNTHDOWNLOAD,
+};
 use dmus_sys::guid::GUID;
-use dmus_sys::kernel::{NT_SUCCESS, NTSTATUS, NonPagedPool, PASSIVE_LEVEL, STATUS_UNSUCCESSFUL};
+use dmus_sys::kernel::{
+    NT_SUCCESS, NTSTATUS, NonPagedPool, PASSIVE_LEVEL, STATUS_INVALID_PARAMETER,
+    STATUS_UNSUCCESSFUL,
+};
 use dmus_sys::ks::{
-    KSDATAFORMAT, KSDATARANGE, KSPIN_DATAFLOW_OUT, KSSTATE, KSSTATE_RUN, KSSTATE_STOP,
+    KSDATAFORMAT, KSDATARANGE, KSPIN_DATAFLOW_OUT, KSPROPERTY_TYPE_GET, KSPROPERTY_TYPE_SET,
+    KSSTATE, KSSTATE_RUN, KSSTATE_STOP,
 };
 use dmus_sys::ks_guids::{
     KSDATAFORMAT_SPECIFIER_WAVEFORMATEX, KSDATAFORMAT_SUBTYPE_PCM, KSDATAFORMAT_TYPE_AUDIO,
@@ -546,6 +554,73 @@ impl WaveSink {
     pub fn close(self) {
         pin::close(self.id);
     }
+}
+
+/// What an application does to download one DLS buffer (`IDirectMusicPortDownload::Download`
+/// ends in `KSPROPERTY_SYNTH_DLS_DOWNLOAD`): a GET on the filter with a `SYNTH_BUFFER` naming
+/// `buffer` as the instance and a `SYNTHDOWNLOAD` as the value. The download handle, or the
+/// miniport's status.
+///
+/// # Errors
+/// The handler's status (`STATUS_INVALID_PARAMETER` for a malformed buffer).
+pub fn dls_download(filter: &super::api::Filter, buffer: &[u8]) -> Result<usize, NTSTATUS> {
+    let request = SYNTH_BUFFER {
+        BufferSize: u32::try_from(buffer.len()).map_err(|_| STATUS_INVALID_PARAMETER)?,
+        BufferAddress: buffer.as_ptr().cast_mut().cast(),
+    };
+    let mut instance = plain_bytes(&request);
+    let mut value = alloc::vec![0_u8; core::mem::size_of::<SYNTHDOWNLOAD>()];
+    let result = filter.property(
+        PropertyTarget::Filter,
+        &KSPROPSETID_Synth_Dls,
+        KSPROPERTY_SYNTH_DLS_DOWNLOAD,
+        KSPROPERTY_TYPE_GET,
+        &mut instance,
+        &mut value,
+    );
+    if !NT_SUCCESS(result.status) {
+        return Err(result.status);
+    }
+    let handle = value
+        .get(..core::mem::size_of::<usize>())
+        .and_then(|b| b.try_into().ok())
+        .map(usize::from_ne_bytes)
+        .ok_or(STATUS_UNSUCCESSFUL)?;
+    Ok(handle)
+}
+
+/// `KSPROPERTY_SYNTH_DLS_UNLOAD` of a handle [`dls_download`] returned.
+///
+/// # Errors
+/// The handler's status.
+pub fn dls_unload(filter: &super::api::Filter, handle: usize) -> Result<(), NTSTATUS> {
+    let mut value = handle.to_ne_bytes();
+    let result = filter.property(
+        PropertyTarget::Filter,
+        &KSPROPSETID_Synth_Dls,
+        KSPROPERTY_SYNTH_DLS_UNLOAD,
+        KSPROPERTY_TYPE_SET,
+        &mut [],
+        &mut value,
+    );
+    if NT_SUCCESS(result.status) {
+        Ok(())
+    } else {
+        Err(result.status)
+    }
+}
+
+/// The bytes of a plain-data value, as a property buffer carries it.
+fn plain_bytes(request: &SYNTH_BUFFER) -> Vec<u8> {
+    let mut out = Vec::with_capacity(core::mem::size_of::<SYNTH_BUFFER>());
+    let size_at = core::mem::offset_of!(SYNTH_BUFFER, BufferSize);
+    let address_at = core::mem::offset_of!(SYNTH_BUFFER, BufferAddress);
+    out.resize(core::mem::size_of::<SYNTH_BUFFER>(), 0);
+    out[size_at..size_at + 4].copy_from_slice(&request.BufferSize.to_ne_bytes());
+    let address = request.BufferAddress as usize;
+    out[address_at..address_at + core::mem::size_of::<usize>()]
+        .copy_from_slice(&address.to_ne_bytes());
+    out
 }
 
 fn with_flow<R>(id: u32, f: impl FnOnce(&mut WaveSinkFlow) -> R) -> Option<R> {
