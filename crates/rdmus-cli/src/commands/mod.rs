@@ -6,6 +6,6 @@ mod play;
 mod progress;
 mod record;
 
-pub use bench::{BenchRow, bench_runs, bench_wire};
+pub use bench::{BenchRow, HEADER as BENCH_HEADER, MACHINES, bench_runs, bench_wire};
 pub use play::play_file;
 pub use record::{record_file, write_messages};

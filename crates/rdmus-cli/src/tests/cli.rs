@@ -234,3 +234,54 @@ fn irp_too_small_is_refused() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn bench_wire_prints_a_row_per_format_and_fifo() {
+    let file = data("test-sysex-7e-09-01-gm1-enable.mid");
+    let out = rdmus(&["bench-wire".as_ref(), file.as_os_str()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("# 1000 us high-resolution timers"),
+        "{stdout}"
+    );
+    assert_eq!(lines[1], crate::commands::BENCH_HEADER);
+    let rows: Vec<Vec<&str>> = lines[2..].iter().map(|l| l.split('\t').collect()).collect();
+    let keys: Vec<(&str, &str)> = rows.iter().map(|r| (r[1], r[2])).collect();
+    assert_eq!(
+        keys,
+        [
+            ("dmus", "16"),
+            ("ksmusic", "16"),
+            ("dmus", "1"),
+            ("ksmusic", "1")
+        ]
+    );
+    for row in &rows {
+        // file, format, fifo, events, bytes, dropped, exact ... findings.
+        assert_eq!(row[0], "test-sysex-7e-09-01-gm1-enable.mid");
+        assert_eq!((row[3], row[4], row[5], row[6]), ("1", "6", "0", "yes"));
+        assert_eq!(row.last(), Some(&"0"));
+    }
+}
+
+#[test]
+fn verifier_findings_are_printed_and_fail_the_run() {
+    // A 1 µs DPC bound: the driver's first render DPC breaks it.
+    let file = data("test-c-major-scale.mid");
+    let out = rdmus(&[
+        "play".as_ref(),
+        file.as_os_str(),
+        "--dpc-bound-us".as_ref(),
+        "1".as_ref(),
+    ]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert!(stdout.contains("finding:"), "{stdout}");
+    assert!(
+        stderr.contains("verifier finding(s) while the driver ran"),
+        "{stderr}"
+    );
+}
