@@ -632,3 +632,86 @@ fn with_flow<R>(id: u32, f: impl FnOnce(&mut WaveSinkFlow) -> R) -> Option<R> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use alloc::boxed::Box;
+    use alloc::collections::VecDeque;
+
+    use dmus_sys::ks::KSDATARANGE;
+    use dmus_sys::ks_guids::{
+        KSDATAFORMAT_SPECIFIER_WAVEFORMATEX, KSDATAFORMAT_SUBTYPE_PCM, KSDATAFORMAT_TYPE_AUDIO,
+    };
+
+    use super::{WaveSinkConfig, WaveSinkFlow, range_holds, wave_format};
+
+    fn flow(config: WaveSinkConfig) -> WaveSinkFlow {
+        WaveSinkFlow {
+            sink: 0,
+            config,
+            format: Box::new(wave_format(&config)),
+            generation: 0,
+            started: true,
+            start: 1_000,
+            position: 0,
+            audio: VecDeque::new(),
+            total_frames: 0,
+        }
+    }
+
+    #[test]
+    fn a_fast_device_reaches_its_frames_early_in_master_time() {
+        let exact = flow(WaveSinkConfig::default());
+        assert_eq!(exact.master_time_of(48_000), 1_000 + 10_000_000);
+        assert_eq!(exact.sink_time_of(48_000), 1_000 + 10_000_000);
+        let fast = flow(WaveSinkConfig {
+            drift_ppm: 2_000,
+            ..WaveSinkConfig::default()
+        });
+        // One second of the device's frames takes 1/1.002 s of master time.
+        assert_eq!(fast.master_time_of(48_000), 1_000 + 9_980_039);
+        assert_eq!(
+            fast.sink_time_of(48_000),
+            1_000 + 10_000_000,
+            "the device believes a second passed"
+        );
+        assert_eq!(fast.bytes_per_frame(), 4);
+    }
+
+    #[test]
+    fn the_format_and_the_range_check_follow_ksmedia() {
+        let config = WaveSinkConfig {
+            rate: 44_100,
+            ..WaveSinkConfig::default()
+        };
+        let format = wave_format(&config);
+        assert_eq!(format.DataFormat.FormatSize, 88, "64 + 18, padded to 8");
+        assert_eq!({ format.WaveFormatEx.nBlockAlign }, 4);
+        assert_eq!({ format.WaveFormatEx.nAvgBytesPerSec }, 176_400);
+        let mut range = [0u8; 88];
+        let header = KSDATARANGE {
+            FormatSize: 88,
+            MajorFormat: KSDATAFORMAT_TYPE_AUDIO,
+            SubFormat: KSDATAFORMAT_SUBTYPE_PCM,
+            Specifier: KSDATAFORMAT_SPECIFIER_WAVEFORMATEX,
+            ..KSDATARANGE::default()
+        };
+        for (index, value) in [2u32, 16, 16, 22_050, 48_000].into_iter().enumerate() {
+            range[64 + 4 * index..68 + 4 * index].copy_from_slice(&value.to_ne_bytes());
+        }
+        // SAFETY: an 88-byte local range.
+        assert!(unsafe { range_holds(&header, range.as_ptr(), &config) });
+        let fast = WaveSinkConfig {
+            rate: 96_000,
+            ..config
+        };
+        // SAFETY: as above.
+        assert!(!unsafe { range_holds(&header, range.as_ptr(), &fast) });
+        let short = KSDATARANGE {
+            FormatSize: 64,
+            ..header
+        };
+        // SAFETY: as above (refused on its size before any read).
+        assert!(!unsafe { range_holds(&short, range.as_ptr(), &config) });
+    }
+}
