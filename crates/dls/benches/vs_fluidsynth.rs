@@ -16,7 +16,8 @@
 #[path = "song/mod.rs"]
 mod song;
 
-use song::{FluidError, FluidRun, Song};
+use dls::download::InstrumentStore;
+use song::{BankReading, FluidError, FluidRun, Song};
 use std::path::{Path, PathBuf};
 
 /// Long files with many instruments (melodic, chords on every channel, every drum).
@@ -38,9 +39,18 @@ struct Row {
     name: String,
     seconds: f64,
     events: usize,
+    /// rdmus (the whole bank) against `FluidSynth`.
     correlation: Option<f64>,
+    /// rdmus given the bank as `FluidSynth` reads it against `FluidSynth`.
+    correlation_as_fluidsynth: Option<f64>,
     rdmus_cpu: f64,
     fluid: FluidRun,
+}
+
+/// The bank as rdmus plays it, and as `FluidSynth` reads it ([`BankReading::AsFluidSynth`]).
+struct Stores<'a> {
+    full: &'a InstrumentStore<Vec<u8>>,
+    as_fluidsynth: &'a InstrumentStore<Vec<u8>>,
 }
 
 fn main() {
@@ -78,6 +88,17 @@ fn main() {
     let rdmus_load = song::thread_cpu_seconds()
         .zip(load_start)
         .map_or(0.0, |(b, a)| b - a);
+    let stripped = match song::load_bank_read_as(&bank_bytes, BankReading::AsFluidSynth) {
+        Ok(store) => store,
+        Err(e) => {
+            println!("vs_fluidsynth: the bank does not load as FluidSynth reads it: {e}");
+            std::process::exit(1);
+        }
+    };
+    let stores = Stores {
+        full: &store,
+        as_fluidsynth: &stripped,
+    };
 
     let fluid_startup = match fluid_startup(&bank, &out_dir) {
         Ok(run) => run.cpu_seconds,
@@ -97,7 +118,7 @@ fn main() {
 
     let mut rows = Vec::new();
     for name in &names {
-        match measure(name, &bank, &store, &out_dir) {
+        match measure(name, &bank, &stores, &out_dir) {
             Ok(row) => rows.push(row),
             Err(e) => println!("{name}: {e}"),
         }
@@ -120,12 +141,7 @@ fn midi_file(name: &str) -> PathBuf {
     }
 }
 
-fn measure(
-    name: &str,
-    bank: &Path,
-    store: &dls::download::InstrumentStore<Vec<u8>>,
-    out_dir: &Path,
-) -> Result<Row, String> {
+fn measure(name: &str, bank: &Path, stores: &Stores<'_>, out_dir: &Path) -> Result<Row, String> {
     let midi = midi_file(name);
     let bytes = std::fs::read(&midi).map_err(|e| format!("{}: {e}", midi.display()))?;
     let stem = midi
@@ -134,13 +150,20 @@ fn measure(
     let song = Song::read(&bytes)?;
 
     let start = song::thread_cpu_seconds().ok_or("no thread CPU time in /proc")?;
-    let ours = song::render(store, &song);
+    let ours = song::render(stores.full, &song);
     let rdmus_cpu = song::thread_cpu_seconds().ok_or("no thread CPU time in /proc")? - start;
     song::write_wav(
         &out_dir.join(format!("{stem}.rdmus.wav")),
         2,
         song::RATE,
         &ours,
+    )?;
+    let ours_stripped = song::render(stores.as_fluidsynth, &song);
+    song::write_wav(
+        &out_dir.join(format!("{stem}.rdmus-as-fluidsynth.wav")),
+        2,
+        song::RATE,
+        &ours_stripped,
     )?;
 
     let reference = out_dir.join(format!("{stem}.fluidsynth.wav"));
@@ -153,28 +176,43 @@ fn measure(
             song::RATE
         ));
     }
-    let correlation = song::correlation(
-        &song::rms_envelope(&ours, 2, song::RATE, song::WINDOW_MS),
-        &song::rms_envelope(&theirs, channels, rate, song::WINDOW_MS),
-    );
+    let envelope = |samples: &[i16]| song::rms_envelope(samples, 2, song::RATE, song::WINDOW_MS);
+    let reference = song::rms_envelope(&theirs, channels, rate, song::WINDOW_MS);
     Ok(Row {
         name: name.to_owned(),
         seconds: song.seconds(),
         events: song.events.len(),
-        correlation,
+        correlation: song::correlation(&envelope(&ours), &reference),
+        correlation_as_fluidsynth: song::correlation(&envelope(&ours_stripped), &reference),
         rdmus_cpu,
         fluid,
     })
 }
 
+/// `audio / cpu`, or `None` without CPU time.
+fn rtf(audio: f64, cpu: f64) -> Option<f64> {
+    (cpu > 0.0).then(|| audio / cpu)
+}
+
+/// [`rtf`] for a child process: `None` under 0.05 CPU s, since a child's CPU time comes in
+/// 10 ms ticks and below that the figure says little.
+fn child_rtf(audio: f64, cpu: f64) -> Option<f64> {
+    (cpu >= 0.05).then(|| audio / cpu)
+}
+
+fn figure(value: Option<f64>, digits: usize) -> String {
+    value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.digits$}"))
+}
+
 fn print_table(rows: &[Row], rdmus_load: f64, fluid_startup: f64) {
     println!();
     println!(
-        "{:<34} {:>7} {:>6} {:>6} | {:>9} {:>9} {:>6} | {:>9} {:>9} {:>6}",
+        "{:<32} {:>7} {:>6} {:>6} {:>6} | {:>9} {:>9} {:>6} | {:>9} {:>9} {:>6}",
         "file",
         "audio s",
         "events",
         "corr",
+        "corrFS",
         "rdmus RTF",
         "fluid RTF",
         "ratio",
@@ -182,38 +220,38 @@ fn print_table(rows: &[Row], rdmus_load: f64, fluid_startup: f64) {
         "fluid+ld",
         "ratio"
     );
-    let rtf = |audio: f64, cpu: f64| {
-        if cpu > 0.0 {
-            audio / cpu
-        } else {
-            f64::INFINITY
-        }
-    };
+    let ratio = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a / b);
     for r in rows {
         let ours = rtf(r.seconds, r.rdmus_cpu);
-        let theirs = rtf(r.seconds, (r.fluid.cpu_seconds - fluid_startup).max(0.0));
+        let theirs = child_rtf(r.seconds, r.fluid.cpu_seconds - fluid_startup);
         let ours_loaded = rtf(r.seconds, r.rdmus_cpu + rdmus_load);
-        let theirs_loaded = rtf(r.seconds, r.fluid.cpu_seconds);
-        let corr = r
-            .correlation
-            .map_or_else(|| "n/a".to_owned(), |c| format!("{c:.3}"));
+        let theirs_loaded = child_rtf(r.seconds, r.fluid.cpu_seconds);
         println!(
-            "{:<34} {:>7.1} {:>6} {:>6} | {:>9.1} {:>9.1} {:>6.2} | {:>9.1} {:>9.1} {:>6.2}",
+            "{:<32} {:>7.1} {:>6} {:>6} {:>6} | {:>9} {:>9} {:>6} | {:>9} {:>9} {:>6}",
             r.name,
             r.seconds,
             r.events,
-            corr,
-            ours,
-            theirs,
-            ours / theirs,
-            ours_loaded,
-            theirs_loaded,
-            ours_loaded / theirs_loaded
+            figure(r.correlation, 3),
+            figure(r.correlation_as_fluidsynth, 3),
+            figure(ours, 1),
+            figure(theirs, 1),
+            figure(ratio(ours, theirs), 2),
+            figure(ours_loaded, 1),
+            figure(theirs_loaded, 1),
+            figure(ratio(ours_loaded, theirs_loaded), 2),
         );
     }
     println!();
     println!(
-        "corr: RMS envelopes ({} ms, mono) of rdmus and FluidSynth, goal >= 0.85. RTF = audio s / CPU s; ratio = rdmus / FluidSynth, goal >= 2. \"+ld\": bank load counted (FluidSynth: its whole process).",
+        "corr: RMS envelopes ({} ms windows, mono mix) of rdmus and FluidSynth, goal >= 0.85.",
         song::WINDOW_MS
+    );
+    println!(
+        "corrFS: the same, rdmus given only what FluidSynth's DLS loader reads (no articulation, sample attenuation or exclusive classes)."
+    );
+    println!(
+        "RTF: audio s / CPU s, rdmus at {} voices and {} Hz; ratio = rdmus / FluidSynth, goal >= 2. \"+ld\": bank load counted (FluidSynth: its whole process); without, FluidSynth's start-up on an empty song is subtracted.",
+        song::VOICES,
+        song::RATE
     );
 }

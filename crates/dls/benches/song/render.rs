@@ -25,7 +25,37 @@ const FIRST_DLID: u32 = 1;
 /// # Errors
 /// The file does not parse, a buffer cannot be built, or the store refuses one.
 pub fn load_bank(bytes: &[u8]) -> Result<InstrumentStore<Vec<u8>>, String> {
-    let file = DlsFile::parse(bytes).map_err(|e| format!("bank: {e:?}"))?;
+    load_bank_read_as(bytes, BankReading::Dls)
+}
+
+/// How much of a DLS bank the synth is given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BankReading {
+    /// Everything in the file.
+    Dls,
+    /// What `FluidSynth` 2.3 takes from a DLS bank through libinstpatch 1.1: key and velocity
+    /// ranges, waves, loops, unity note and fine tune only. libinstpatch's DLS-to-voice
+    /// converter (`IpatchSF2VoiceCache_DLS.c`, `_dls2_inst_to_sf2_voice_cache_convert`) has the
+    /// call that would turn connection blocks into generators commented out and never reads
+    /// `lAttenuation` or the key group, so `FluidSynth` plays every DLS instrument with no
+    /// envelope, LFO or filter, no sample attenuation and no exclusive classes. This reading
+    /// drops the same parts before the download, so the comparison measures the data path that
+    /// both synths apply.
+    AsFluidSynth,
+}
+
+/// [`load_bank`], with the bank read as `reading` says.
+///
+/// # Errors
+/// As [`load_bank`].
+pub fn load_bank_read_as(
+    bytes: &[u8],
+    reading: BankReading,
+) -> Result<InstrumentStore<Vec<u8>>, String> {
+    let mut file = DlsFile::parse(bytes).map_err(|e| format!("bank: {e:?}"))?;
+    if reading == BankReading::AsFluidSynth {
+        strip_to_fluidsynth_reading(&mut file);
+    }
     let built =
         build_collection(&file, FIRST_DLID, APPEND_SAMPLES).map_err(|e| format!("build: {e:?}"))?;
     let mut store = InstrumentStore::new(APPEND_SAMPLES);
@@ -36,6 +66,24 @@ pub fn load_bank(bytes: &[u8]) -> Result<InstrumentStore<Vec<u8>>, String> {
             .map_err(|refused| format!("download of dlid {dlid}: {:?}", refused.error))?;
     }
     Ok(store)
+}
+
+fn strip_to_fluidsynth_reading(file: &mut DlsFile<'_>) {
+    for instrument in &mut file.instruments {
+        instrument.articulation.clear();
+        for region in &mut instrument.regions {
+            region.articulation.clear();
+            region.key_group = 0;
+            if let Some(sample) = &mut region.sample {
+                sample.attenuation = 0;
+            }
+        }
+    }
+    for wave in &mut file.waves {
+        if let Some(sample) = &mut wave.sample {
+            sample.attenuation = 0;
+        }
+    }
 }
 
 /// A song: channel messages at their output frame, in order, and its length in frames.
