@@ -114,6 +114,21 @@ impl Song {
         })
     }
 
+    /// The first `seconds` of the song (all of it if shorter).
+    #[must_use]
+    pub fn first_seconds(&self, seconds: u32) -> Self {
+        let frames = self.frames.min(u64::from(seconds) * u64::from(RATE));
+        Self {
+            events: self
+                .events
+                .iter()
+                .filter(|(at, _)| *at < frames)
+                .cloned()
+                .collect(),
+            frames,
+        }
+    }
+
     /// The length in seconds.
     #[must_use]
     pub fn seconds(&self) -> f64 {
