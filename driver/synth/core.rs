@@ -170,6 +170,17 @@ impl<D: Discard> SynthCore<D> {
         }
     }
 
+    /// Plays one MIDI channel message at once, outside any stream's timing (for channel group
+    /// `group`, 0 = all): the next render hears it from its first frame.
+    pub fn message_now(&mut self, group: u16, bytes: &[u8]) {
+        if u32::from(group) > self.channel_groups {
+            return;
+        }
+        for message in Messages::new(bytes) {
+            self.engine.message(&self.store, group, message.bytes());
+        }
+    }
+
     /// The sample clock.
     #[must_use]
     pub fn clock(&self) -> &SampleClock {

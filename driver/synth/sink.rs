@@ -14,8 +14,9 @@
 //!   clock; the difference to the master clock is the drift the sample clock corrects.
 //! - `SampleToRefTime` / `RefTimeToSample`: the sample clock's two directions.
 //!
-//! Rendering takes the miniport's spin lock (so it runs at DISPATCH_LEVEL whatever IRQL the
-//! port calls it at) and allocates nothing: the stack holds one mix chunk.
+//! Rendering takes the miniport's spin lock once per mix chunk of [`MIX_FRAMES`] frames (so
+//! the mix runs at DISPATCH_LEVEL whatever IRQL the port calls it at, in bounded pieces)
+//! and allocates nothing: the stack holds one chunk.
 
 use core::ptr::NonNull;
 
@@ -300,14 +301,15 @@ unsafe extern "system" fn render(
     let frames = usize::try_from(frames).unwrap_or(0);
     let frame_bytes = usize::from(BLOCK_ALIGN);
     let mut chunk = [0i16; MIX_FRAMES * AUDIO_CHANNELS];
-    let mut core = stream.miniport().core().lock();
     let mut done = 0;
     // Bounded by `frames`: each pass renders at least one frame.
     while done < frames {
         let len = (frames - done).min(MIX_FRAMES);
         let out = &mut chunk[..len * AUDIO_CHANNELS];
         let at = position.saturating_add(i64::try_from(done).unwrap_or(i64::MAX));
-        core.render(out, at);
+        // The lock is held per chunk, not per call, so PutMessage and the property
+        // handlers wait at most one chunk's mix.
+        stream.miniport().core().lock().render(out, at);
         let target = buffer.wrapping_add(done * frame_bytes);
         // SAFETY: the port's buffer holds `frames` frames (Render's contract); this writes
         // frames `done..done + len` of it from the local chunk, byte-wise, so the buffer's
