@@ -1,6 +1,10 @@
-//! The host side of the `rdmus` command: Standard MIDI Files to a timeline,
-//! the timeline to the IRP buffers a Windows application sends, the ideal
-//! MIDI wire and the lateness of an observed one.
+//! The `rdmus` command: Standard MIDI Files to a timeline ([`smf`],
+//! [`timeline`]), the timeline to the IRP buffers a Windows application sends
+//! ([`irp`]), the driver itself run in wdm-sim's simulated kernel, PortCls
+//! port and MPU-401 ([`sim`]: streaming IRPs to a render pin, feeding the
+//! card's input and reading the capture pin), the ideal MIDI wire and how an
+//! observed one compares ([`wire`], [`play`]), and the commands
+//! ([`cli`], [`commands`], [`inspect`]).
 #![forbid(unsafe_code)]
 
 pub mod cli;
