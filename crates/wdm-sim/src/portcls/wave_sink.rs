@@ -23,6 +23,19 @@
 //!
 //! Rendered audio waits in the pin until a test (or `rdmus-cli`) takes it with
 //! [`WaveSink::pull`], which runs the machine as long as the frames asked for need.
+//!
+//! Rendering a file to WAV through the simulation (what `rdmus play --device synth --wav`
+//! needs):
+//!
+//! ```text
+//! let synth = device.filter("Synth").unwrap();
+//! for buffer in dls_buffers { dls_download(&synth, &buffer)?; }   // waves, then instruments
+//! let sink = WaveSink::open(&synth, 2, WaveSinkConfig { rate: 48_000, ..Default::default() })?;
+//! let pin = synth.open_pin(1, PinFormat::DirectMusic)?;
+//! sink.set_state(KSSTATE_RUN)?; pin.set_state(KSSTATE_RUN)?;       // same master time
+//! pin.write(0, &dmus_event_buffer)?;                               // times from the run start
+//! let samples = sink.pull(frames)?;                                // interleaved i16 stereo
+//! ```
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
@@ -523,7 +536,10 @@ impl WaveSink {
             if !running {
                 return Err(PullError::NotRunning);
             }
-            let now = with_state("wave sink pull", |m| m.now());
+            let now = with_state("wave sink pull", |m| {
+                m.check_call("WaveSink::pull", PASSIVE_LEVEL, false);
+                m.now()
+            });
             crate::scheduler::run_until(next.max(now));
         }
         with_flow(self.id, |flow| flow.audio.drain(..wanted).collect()).ok_or(PullError::NoSink)
