@@ -543,6 +543,23 @@ fn malformed_downloads_are_refused_while_the_synth_plays_on() {
         STATUS_INVALID_PARAMETER,
         "a wave an instrument plays cannot go first"
     );
+    let mut nothing = [0u8; 0];
+    let compact = filter.property(
+        PropertyTarget::Filter,
+        &KSPROPSETID_Synth_Dls,
+        dmus_sys::dmusprop::KSPROPERTY_SYNTH_DLS_COMPACT,
+        KSPROPERTY_TYPE_SET,
+        &mut [],
+        &mut nothing,
+    );
+    assert_eq!(
+        compact.status, STATUS_SUCCESS,
+        "COMPACT does not interrupt playback"
+    );
+    assert!(
+        peak(&sink.pull(4_800).expect("audio")) > 1_000,
+        "still playing after COMPACT"
+    );
     assert_eq!(
         set(
             filter,

@@ -10,6 +10,8 @@
 //!   store, and whatever is playing, is untouched.
 //! - `UNLOAD` (SET; value the handle): removes the download; a wave still used by a
 //!   downloaded instrument, or an unknown handle, is `STATUS_INVALID_PARAMETER`.
+//! - `COMPACT` (SET, no value): nothing to do: every download is its own allocation, so the
+//!   largest free chunk is the pool's; playback is not interrupted (as the docs require).
 //! - `APPEND` (GET): the sample frames every wave buffer carries after its data
 //!   ([`APPEND_SAMPLES`]).
 //! - `WAVEFORMAT` (GET): the `WAVEFORMATEX` the synth renders (PCM, stereo, 16-bit, the
@@ -28,8 +30,8 @@ use alloc::vec::Vec;
 
 use dls::download::{APPEND_SAMPLES, Downloaded, Refused};
 use dmus_sys::dmusprop::{
-    KSPROPERTY_SYNTH_DLS_APPEND, KSPROPERTY_SYNTH_DLS_DOWNLOAD, KSPROPERTY_SYNTH_DLS_UNLOAD,
-    KSPROPERTY_SYNTH_DLS_WAVEFORMAT, SYNTH_BUFFER, SYNTHDOWNLOAD,
+    KSPROPERTY_SYNTH_DLS_APPEND, KSPROPERTY_SYNTH_DLS_COMPACT, KSPROPERTY_SYNTH_DLS_DOWNLOAD,
+    KSPROPERTY_SYNTH_DLS_UNLOAD, KSPROPERTY_SYNTH_DLS_WAVEFORMAT, SYNTH_BUFFER, SYNTHDOWNLOAD,
 };
 use dmus_sys::kernel::{
     NTSTATUS, STATUS_BUFFER_OVERFLOW, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_REQUEST,
@@ -132,7 +134,9 @@ pub fn access_flags(id: u32) -> Option<u32> {
         KSPROPERTY_SYNTH_DLS_DOWNLOAD
         | KSPROPERTY_SYNTH_DLS_APPEND
         | KSPROPERTY_SYNTH_DLS_WAVEFORMAT => Some(basic | KSPROPERTY_TYPE_GET),
-        KSPROPERTY_SYNTH_DLS_UNLOAD => Some(basic | KSPROPERTY_TYPE_SET),
+        KSPROPERTY_SYNTH_DLS_UNLOAD | KSPROPERTY_SYNTH_DLS_COMPACT => {
+            Some(basic | KSPROPERTY_TYPE_SET)
+        }
         _ => None,
     }
 }
@@ -162,6 +166,7 @@ pub fn answer(request: &mut PropertyRequest, miniport: &Miniport) -> NTSTATUS {
             Ok(_) => STATUS_INVALID_PARAMETER,
             Err(status) => status,
         },
+        KSPROPERTY_SYNTH_DLS_COMPACT => STATUS_SUCCESS,
         KSPROPERTY_SYNTH_DLS_APPEND => request.reply(&APPEND_SAMPLES),
         KSPROPERTY_SYNTH_DLS_WAVEFORMAT => {
             let rate = miniport.core().lock().rate();
