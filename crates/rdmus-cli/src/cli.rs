@@ -75,6 +75,9 @@ pub enum Command {
         /// How far ahead of the clock IRPs are written, ms.
         #[arg(long, value_name = "MS", default_value_t = DEFAULT_QUEUE_AHEAD_MS, value_parser = clap::value_parser!(u32).range(1..))]
         queue_ahead_ms: u32,
+        /// The most music one IRP covers, ms.
+        #[arg(long, value_name = "MS", default_value_t = DEFAULT_IRP_MS, value_parser = clap::value_parser!(u32).range(1..))]
+        irp_ms: u32,
         /// DLS collection for the synth.
         #[arg(long, value_name = "BANK.dls")]
         dls: Option<PathBuf>,
@@ -134,6 +137,9 @@ pub const DEFAULT_IRP_SIZE: u32 = 4096;
 
 /// How far ahead an application keeps IRPs queued by default, ms.
 pub const DEFAULT_QUEUE_AHEAD_MS: u32 = 1_500;
+
+/// How much music one IRP covers by default, ms.
+pub const DEFAULT_IRP_MS: u32 = 100;
 
 /// Why a command failed; each maps to an exit code.
 #[derive(Debug)]
@@ -324,12 +330,14 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
             mpu_fifo,
             dpc_bound_us,
             queue_ahead_ms,
+            irp_ms,
             irp_size,
             ..
         } => {
             let timeline = load_timeline(&file)?;
             if device == Device::Synth {
-                crate::play::packets(&timeline, format, irp_size).map_err(|error| {
+                let span = u64::from(irp_ms) * 10_000;
+                crate::play::packets(&timeline, format, irp_size, span).map_err(|error| {
                     CliError::Irp {
                         path: file.clone(),
                         error,
@@ -342,6 +350,7 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
             let options = PlayOptions {
                 format,
                 irp_size,
+                irp_span: u64::from(irp_ms) * 10_000,
                 queue_ahead: u64::from(queue_ahead_ms) * 10_000,
                 sim: SimConfig {
                     timer_res_us,

@@ -5,7 +5,9 @@ use core::fmt;
 
 use crate::cli::PinFormat;
 use crate::irp::round_to_ms;
-use crate::irp::{DEFAULT_CHANNEL_GROUP, IrpError, StreamPacket, build_dmus, build_ksmusic};
+use crate::irp::{
+    DEFAULT_CHANNEL_GROUP, IrpError, StreamPacket, build_dmus_within, build_ksmusic_within,
+};
 use crate::sim::{RenderPin, SimConfig, SimError, StreamOptions, WriteTrouble, stream};
 use crate::timeline::{MessageKind, Timeline};
 use crate::wire::{
@@ -20,6 +22,9 @@ pub struct PlayOptions {
     pub format: PinFormat,
     /// Bytes per IRP buffer.
     pub irp_size: u32,
+    /// The most music one IRP covers, 100 ns (its last message at most this
+    /// long after its first).
+    pub irp_span: u64,
     /// How far ahead of the clock IRPs are written, 100 ns.
     pub queue_ahead: u64,
     /// The machine.
@@ -95,7 +100,12 @@ impl PlayReport {
     }
 }
 
-/// The IRPs `timeline` is sent in.
+/// How much music one IRP covers by default: 100 ms (an application writes
+/// what falls due in each slice of time, as DirectMusic's performance does).
+pub const DEFAULT_IRP_SPAN: u64 = 1_000_000;
+
+/// The IRPs `timeline` is sent in: buffers of `irp_size` bytes, each
+/// covering at most `irp_span` (100 ns).
 ///
 /// # Errors
 /// [`IrpError`] when it does not fit buffers of `irp_size` bytes.
@@ -103,10 +113,11 @@ pub fn packets(
     timeline: &Timeline,
     format: PinFormat,
     irp_size: u32,
+    irp_span: u64,
 ) -> Result<Vec<StreamPacket>, IrpError> {
     match format {
-        PinFormat::Ksmusic => build_ksmusic(timeline, irp_size),
-        PinFormat::Dmus => build_dmus(timeline, irp_size, DEFAULT_CHANNEL_GROUP),
+        PinFormat::Ksmusic => build_ksmusic_within(timeline, irp_size, irp_span),
+        PinFormat::Dmus => build_dmus_within(timeline, irp_size, DEFAULT_CHANNEL_GROUP, irp_span),
     }
 }
 
@@ -120,7 +131,8 @@ pub fn play(
     options: &PlayOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<PlayReport, PlayError> {
-    let packets = packets(timeline, options.format, options.irp_size).map_err(PlayError::Irp)?;
+    let packets = packets(timeline, options.format, options.irp_size, options.irp_span)
+        .map_err(PlayError::Irp)?;
     let ideal = ideal_wire(timeline);
     let wire_end = ideal
         .last()
@@ -205,8 +217,9 @@ impl fmt::Display for PlayReport {
         let sim = &self.options.sim;
         writeln!(
             f,
-            "device:      mpu401, {format}, {}-byte IRPs queued {} ms ahead",
+            "device:      mpu401, {format}, IRPs of up to {} bytes and {} ms, queued {} ms ahead",
             self.options.irp_size,
+            self.options.irp_span / 10_000,
             self.options.queue_ahead / 10_000
         )?;
         writeln!(

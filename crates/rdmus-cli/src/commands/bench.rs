@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::progress::bar;
 use crate::cli::{CliError, PinFormat, load_timeline};
-use crate::play::{OfWire, PlayError, PlayOptions, PlayReport, play};
+use crate::play::{DEFAULT_IRP_SPAN, OfWire, PlayError, PlayOptions, PlayReport, play};
 use crate::sim::{DEFAULT_QUEUE_AHEAD, SimConfig};
 use crate::timeline::Timeline;
 
@@ -40,6 +40,7 @@ pub fn bench_runs(
             let options = PlayOptions {
                 format,
                 irp_size,
+                irp_span: DEFAULT_IRP_SPAN,
                 queue_ahead: DEFAULT_QUEUE_AHEAD,
                 sim: SimConfig {
                     timer_res_us,
@@ -129,7 +130,8 @@ pub fn bench_wire(
     };
     writeln!(
         out,
-        "# {timer_res_us} us high-resolution timers; FIFO 16 with a 100 us DPC bound, FIFO 1 with 1 ms; {irp_size}-byte IRPs queued {} ms ahead; lateness against the ideal wire",
+        "# {timer_res_us} us high-resolution timers; FIFO 16 with a 100 us DPC bound, FIFO 1 with 1 ms; IRPs of up to {irp_size} bytes and {} ms queued {} ms ahead; lateness against the ideal wire",
+        DEFAULT_IRP_SPAN / 10_000,
         DEFAULT_QUEUE_AHEAD / 10_000
     )
     .map_err(stdout_error)?;

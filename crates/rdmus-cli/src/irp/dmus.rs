@@ -7,7 +7,7 @@
 
 use mxf::wire::{EmitError, dmus};
 
-use super::pieces::{Piece, cut, payload};
+use super::pieces::{Piece, cut, payload, span_end};
 use super::{IrpError, StreamPacket};
 use crate::timeline::Timeline;
 
@@ -25,6 +25,21 @@ pub fn build_dmus(
     buffer_size: u32,
     channel_group: u32,
 ) -> Result<Vec<StreamPacket>, IrpError> {
+    build_dmus_within(timeline, buffer_size, channel_group, u64::MAX)
+}
+
+/// As [`build_dmus`], but a buffer also ends before a message more than
+/// `max_span` (100 ns) after its first one, as DirectMusic's performance
+/// writes what falls due in each time slice.
+///
+/// # Errors
+/// As [`build_dmus`].
+pub fn build_dmus_within(
+    timeline: &Timeline,
+    buffer_size: u32,
+    channel_group: u32,
+    max_span: u64,
+) -> Result<Vec<StreamPacket>, IrpError> {
     let size = usize::try_from(buffer_size).unwrap_or(usize::MAX);
     let max_data = size.saturating_sub(dmus::HEADER_LEN);
     let pieces = cut(timeline, max_data, size, dmus::record_len)?;
@@ -34,7 +49,9 @@ pub fn build_dmus(
         let mut buffer = vec![0u8; size];
         let start = pieces.get(next).map_or(0, |p| p.time);
         let first = next;
-        let (used, records) = fill(&mut buffer, &pieces, &mut next, start, channel_group, size)?;
+        let end = span_end(&pieces, next, max_span);
+        let within = pieces.get(..end).unwrap_or_default();
+        let (used, records) = fill(&mut buffer, within, &mut next, start, channel_group, size)?;
         let message_bytes = pieces.get(first..next).map_or(0, payload);
         buffer.truncate(used);
         let presentation_time = i64::try_from(start).unwrap_or(i64::MAX);
@@ -162,6 +179,23 @@ mod tests {
         assert_eq!(packets.len(), 2);
         assert_eq!(packets[1].presentation_time, 2_000);
         assert_eq!(records(&packets[1]), [(0, 2, 1, vec![0x90, 0x40, 0x40])]);
+    }
+
+    #[test]
+    fn buffers_also_end_at_their_time_span() {
+        let t = timeline(&[
+            (0, MessageKind::Channel, &[0x90, 0x3C, 0x40]),
+            (1_000_000, MessageKind::Channel, &[0x90, 0x3E, 0x40]),
+            (1_000_001, MessageKind::Channel, &[0x90, 0x40, 0x40]),
+            (2_500_000, MessageKind::Channel, &[0x80, 0x40, 0x40]),
+        ]);
+        let packets = build_dmus_within(&t, 4096, 1, 1_000_000).unwrap();
+        let starts: Vec<(i64, usize, u64)> = packets
+            .iter()
+            .map(|p| (p.presentation_time, p.records, p.message_bytes))
+            .collect();
+        assert_eq!(starts, [(0, 2, 6), (1_000_001, 1, 3), (2_500_000, 1, 3)]);
+        assert_eq!(build_dmus(&t, 4096, 1).unwrap().len(), 1);
     }
 
     #[test]

@@ -12,7 +12,7 @@
 
 use mxf::wire::{EmitError, ksmusic};
 
-use super::pieces::{Piece, cut, payload};
+use super::pieces::{Piece, cut, payload, span_end};
 use super::{IrpError, StreamPacket};
 use crate::timeline::Timeline;
 
@@ -29,6 +29,20 @@ pub const fn round_to_ms(time: u64) -> u64 {
 /// [`IrpError::BufferTooSmall`] when a channel message record does not fit an
 /// empty buffer; [`IrpError::DeltaTooLarge`] for a gap over `u32::MAX` ms.
 pub fn build_ksmusic(timeline: &Timeline, buffer_size: u32) -> Result<Vec<StreamPacket>, IrpError> {
+    build_ksmusic_within(timeline, buffer_size, u64::MAX)
+}
+
+/// As [`build_ksmusic`], but a buffer also ends before a message more than
+/// `max_span` (100 ns) after its first one, as an application that writes
+/// what falls due in each time slice.
+///
+/// # Errors
+/// As [`build_ksmusic`].
+pub fn build_ksmusic_within(
+    timeline: &Timeline,
+    buffer_size: u32,
+    max_span: u64,
+) -> Result<Vec<StreamPacket>, IrpError> {
     let size = usize::try_from(buffer_size).unwrap_or(usize::MAX);
     let max_data = size.saturating_sub(ksmusic::HEADER_LEN);
     let pieces = cut(timeline, max_data, size, ksmusic::record_len)?;
@@ -37,7 +51,12 @@ pub fn build_ksmusic(timeline: &Timeline, buffer_size: u32) -> Result<Vec<Stream
     while next < pieces.len() {
         let mut buffer = vec![0u8; size];
         let first = next;
-        let (used, records, start_ms) = fill(&mut buffer, &pieces, &mut next)?;
+        let end = span_end(&pieces, next, max_span);
+        let (used, records, start_ms) = fill(
+            &mut buffer,
+            pieces.get(..end).unwrap_or_default(),
+            &mut next,
+        )?;
         let message_bytes = pieces.get(first..next).map_or(0, payload);
         buffer.truncate(used);
         let presentation_time = i64::try_from(start_ms.saturating_mul(10_000)).unwrap_or(i64::MAX);
@@ -205,6 +224,20 @@ mod tests {
                 needed: 12
             })
         );
+    }
+
+    #[test]
+    fn buffers_also_end_at_their_time_span() {
+        let t = timeline(&[
+            (0, MessageKind::Channel, &[0x90, 0x3C, 0x40]),
+            (999_999, MessageKind::Channel, &[0x90, 0x3E, 0x40]),
+            (1_000_001, MessageKind::Channel, &[0x90, 0x40, 0x40]),
+        ]);
+        let packets = build_ksmusic_within(&t, 4096, 1_000_000).unwrap();
+        assert_eq!(packets.len(), 2);
+        assert_eq!(records(&packets[0]).len(), 2);
+        assert_eq!(packets[1].presentation_time, 1_000_000);
+        assert_eq!(records(&packets[1]), [(0, vec![0x90, 0x40, 0x40])]);
     }
 
     #[test]

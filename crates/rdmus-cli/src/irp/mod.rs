@@ -10,6 +10,6 @@ mod ksmusic;
 mod packet;
 mod pieces;
 
-pub use dmus::{DEFAULT_CHANNEL_GROUP, build_dmus};
-pub use ksmusic::{build_ksmusic, round_to_ms};
+pub use dmus::{DEFAULT_CHANNEL_GROUP, build_dmus, build_dmus_within};
+pub use ksmusic::{build_ksmusic, build_ksmusic_within, round_to_ms};
 pub use packet::{IrpError, StreamPacket};

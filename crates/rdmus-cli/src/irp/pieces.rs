@@ -66,3 +66,20 @@ pub fn payload(pieces: &[Piece<'_>]) -> u64 {
         .map(|p| u64::try_from(p.data.len()).unwrap_or(u64::MAX))
         .sum()
 }
+
+/// The end (exclusive) of the pieces from `from` on that lie within
+/// `max_span` (100 ns) of the piece at `from`: a buffer that starts there
+/// holds nothing later.
+#[must_use]
+pub fn span_end(pieces: &[Piece<'_>], from: usize, max_span: u64) -> usize {
+    let Some(first) = pieces.get(from) else {
+        return pieces.len();
+    };
+    let limit = first.time.saturating_add(max_span);
+    pieces
+        .get(from..)
+        .unwrap_or_default()
+        .iter()
+        .position(|p| p.time > limit)
+        .map_or(pieces.len(), |i| from + i)
+}

@@ -154,7 +154,7 @@ fn play_prints_the_summary_and_writes_the_wire() {
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         let stdout = text(&out.stdout);
         for expected in [
-            "events:      16 (16 channel, 0 sysex/escape), 48 bytes, 1 IRPs",
+            "events:      16 (16 channel, 0 sysex/escape), 48 bytes, 9 IRPs",
             "wire:        48 bytes, exactly the file's messages in order",
             "dropped:     0 events (0 bytes), 0 bytes overrun at the card",
             "machine:     1000 us high-resolution timers, 16-byte MPU-401 FIFO, DPC bound 100 us",

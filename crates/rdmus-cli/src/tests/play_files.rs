@@ -43,6 +43,7 @@ pub fn play_with(timeline: &Timeline, format: PinFormat, sim: SimConfig) -> Play
     let options = PlayOptions {
         format,
         irp_size: crate::cli::DEFAULT_IRP_SIZE,
+        irp_span: crate::play::DEFAULT_IRP_SPAN,
         queue_ahead: DEFAULT_QUEUE_AHEAD,
         sim,
     };
