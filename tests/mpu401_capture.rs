@@ -10,9 +10,9 @@
 mod mpu401_common;
 
 use dmus_sys::ks::{KSSTATE_ACQUIRE, KSSTATE_PAUSE, KSSTATE_RUN, KSSTATE_STOP};
-use mpu401_common::{Captured, Rig, driver_lock, read_dmus, read_ksmusic};
+use mpu401_common::{Captured, Rig, driver_lock, original_card, read_dmus, read_ksmusic};
 use wdm_sim::portcls::PinFormat;
-use wdm_sim::{MachineConfig, ms, us};
+use wdm_sim::{ms, us};
 
 /// Pin 4 is the capture pin (see the descriptor).
 const CAPTURE_PIN: u32 = 4;
@@ -29,7 +29,7 @@ fn arrival(at: u64, index: usize) -> i64 {
 }
 
 fn capture(format: PinFormat) -> (Vec<Captured>, u64) {
-    let rig = Rig::start(MachineConfig::default());
+    let rig = Rig::start(original_card());
     let pin = rig
         .filter()
         .open_pin(CAPTURE_PIN, format)
@@ -121,7 +121,7 @@ fn u64_to_i64(value: u64) -> i64 {
 #[test]
 fn input_outside_run_and_pause_is_thrown_away() {
     let _lock = driver_lock();
-    let rig = Rig::start(MachineConfig::default());
+    let rig = Rig::start(original_card());
     let pin = rig
         .filter()
         .open_pin(CAPTURE_PIN, PinFormat::Midi)
@@ -149,7 +149,7 @@ fn input_outside_run_and_pause_is_thrown_away() {
 #[test]
 fn a_long_sysex_arrives_whole_in_pieces() {
     let _lock = driver_lock();
-    let rig = Rig::start(MachineConfig::default());
+    let rig = Rig::start(original_card());
     let pin = rig
         .filter()
         .open_pin(CAPTURE_PIN, PinFormat::DirectMusic)

@@ -14,7 +14,7 @@ use dmus_sys::kernel::{
     NTSTATUS, STATUS_DEVICE_DOES_NOT_EXIST, STATUS_DEVICE_NOT_READY, STATUS_INSUFFICIENT_RESOURCES,
 };
 use dmus_sys::ks::{KSSTATE_RUN, KSSTATE_STOP};
-use mpu401_common::{Message, Rig, dmus_buffer, driver_lock, wire_messages};
+use mpu401_common::{Message, Rig, dmus_buffer, driver_lock, original_card, wire_messages};
 use wdm_sim::portcls::{Driver, PinFormat, Resources};
 use wdm_sim::{FaultInjection, Machine, MachineConfig, Mpu401Config, Mpu401Fault, ms};
 
@@ -24,7 +24,7 @@ fn card(fault: Mpu401Fault) -> MachineConfig {
             fault,
             ..Mpu401Config::default()
         }),
-        ..MachineConfig::default()
+        ..original_card()
     }
 }
 
@@ -74,7 +74,7 @@ fn failing(nth: u64) -> MachineConfig {
             fail_nth: Some(nth),
             ..FaultInjection::default()
         },
-        ..MachineConfig::default()
+        ..original_card()
     }
 }
 
@@ -83,7 +83,7 @@ fn every_allocation_failure_during_start_fails_cleanly() {
     let _lock = driver_lock();
     // A dry run finds the allocations StartDevice makes (the interrupt object among them).
     let (before, after) = {
-        let machine = Machine::new(MachineConfig::default());
+        let machine = Machine::new(original_card());
         let driver = Driver::load(Some(rdmus::DriverEntry)).expect("DriverEntry");
         let device = driver.add_device().expect("AddDevice");
         let before = attempts(&machine);
@@ -159,7 +159,7 @@ fn a_card_that_does_not_ack_reset_in_uart_mode_restarts() {
             fifo_depth: 16,
             ..Mpu401Config::default()
         }),
-        ..MachineConfig::default()
+        ..original_card()
     };
     let machine = Machine::new(config);
     let driver = Driver::load(Some(rdmus::DriverEntry)).expect("DriverEntry");
@@ -191,7 +191,7 @@ fn every_allocation_failure_while_opening_a_pin_is_survived() {
     let _lock = driver_lock();
     let messages = notes();
     let (before, after) = {
-        let rig = Rig::start(MachineConfig::default());
+        let rig = Rig::start(original_card());
         let before = attempts(&rig.machine);
         let pin = rig
             .filter()

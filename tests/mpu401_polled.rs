@@ -14,10 +14,11 @@ use dmus_sys::kernel::{CmResourceTypePort, NT_SUCCESS, NonPagedPool};
 use dmus_sys::ks::{KSSTATE_RUN, KSSTATE_STOP};
 use dmus_sys::portcls::PRESOURCELIST;
 use mpu401_common::{
-    Bound, Message, driver_lock, ksmusic_buffer, read_ksmusic, release, wire_messages,
+    Bound, Message, driver_lock, ksmusic_buffer, original_card, read_ksmusic, release,
+    wire_messages,
 };
 use wdm_sim::portcls::{PinFormat, Resources};
-use wdm_sim::{Machine, MachineConfig, ms};
+use wdm_sim::{Machine, ms};
 
 /// The card's resources without its interrupt: a sublist holding the first port range only.
 fn ports_only() -> PRESOURCELIST {
@@ -41,7 +42,7 @@ fn ports_only() -> PRESOURCELIST {
 #[test]
 fn a_card_without_an_irq_renders_and_captures_by_polling() {
     let _lock = driver_lock();
-    let machine = Machine::new(MachineConfig::default());
+    let machine = Machine::new(original_card());
     // The card has an IRQ line (9); the list PortCls hands the miniport withholds it.
     assert_eq!(
         machine.with(|m| m.mpu401().map(|c| c.config().irq)),

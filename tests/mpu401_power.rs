@@ -13,9 +13,11 @@ use dmus_sys::dmus_com::IID_IMiniportDMus;
 use dmus_sys::kernel::{NT_SUCCESS, POWER_STATE, PVOID, PowerDeviceD0, PowerDeviceD3};
 use dmus_sys::ks::{KSSTATE_RUN, KSSTATE_STOP};
 use dmus_sys::portcls::{IID_IPowerNotify, IPowerNotify};
-use mpu401_common::{Bound, Message, driver_lock, ksmusic_buffer, release, wire_messages};
+use mpu401_common::{
+    Bound, Message, driver_lock, ksmusic_buffer, original_card, release, wire_messages,
+};
 use wdm_sim::portcls::{PinFormat, Resources};
-use wdm_sim::{Machine, MachineConfig, ms};
+use wdm_sim::{Machine, ms};
 
 /// `QueryInterface` on `object` for `iid`: the interface pointer (one reference, ours).
 fn query(object: *mut IUnknown, iid: &dmus_sys::GUID) -> PVOID {
@@ -42,7 +44,7 @@ fn notify(power: PVOID, device_state: i32) {
 #[test]
 fn back_to_d0_the_card_is_reinitialised() {
     let _lock = driver_lock();
-    let machine = Machine::new(MachineConfig::default());
+    let machine = Machine::new(original_card());
     let list = Resources::of_machine().to_list();
     let bound = Bound::new(machine, list);
     let power = query(bound.miniport, &IID_IPowerNotify);

@@ -27,7 +27,7 @@ use dmus_sys::ks::{
     KSSTATE_STOP,
 };
 use dmus_sys::portcls::{PCPROPERTY_ITEM, PCPROPERTY_REQUEST};
-use mpu401_common::{Bound, Message, dmus_buffer, driver_lock};
+use mpu401_common::{Bound, Message, dmus_buffer, driver_lock, original_card};
 use rdmus::mpu401::properties::synth_property;
 use wdm_sim::portcls::{PinFormat, Resources};
 use wdm_sim::{Machine, MachineConfig, Mpu401Config, Mpu401Fault, ms};
@@ -98,7 +98,7 @@ fn card(fault: Mpu401Fault) -> Bound {
             fault,
             ..Mpu401Config::default()
         }),
-        ..MachineConfig::default()
+        ..original_card()
     });
     let list = Resources::of_machine().to_list();
     Bound::new(machine, list)

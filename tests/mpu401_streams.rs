@@ -16,15 +16,15 @@ use dmus_sys::kernel::{
     STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER, STATUS_NOINTERFACE,
 };
 use dmus_sys::ks::{KSPIN_DATAFLOW_IN, KSPIN_DATAFLOW_OUT, KSSTATE_RUN, KSSTATE_STOP};
-use mpu401_common::{Message, Rig, driver_lock, ksmusic_buffer, wire_messages};
+use mpu401_common::{Message, Rig, driver_lock, ksmusic_buffer, original_card, wire_messages};
+use wdm_sim::ms;
 use wdm_sim::portcls::api::pass_outer_unknown;
 use wdm_sim::portcls::{OpenError, PinFormat};
-use wdm_sim::{MachineConfig, ms};
 
 #[test]
 fn every_pin_at_once_through_a_whole_life() {
     let _lock = driver_lock();
-    let rig = Rig::start(MachineConfig::default());
+    let rig = Rig::start(original_card());
     let filter = rig.filter();
     assert_eq!(
         filter.pin_flows(),
@@ -68,7 +68,7 @@ fn every_pin_at_once_through_a_whole_life() {
 #[test]
 fn one_stream_per_pin_and_formats_follow_the_ranges() {
     let _lock = driver_lock();
-    let rig = Rig::start(MachineConfig::default());
+    let rig = Rig::start(original_card());
     let filter = rig.filter();
     let first = filter.open_pin(0, PinFormat::Midi).expect("legacy render");
     let second = filter.open_pin(0, PinFormat::Midi);
@@ -102,7 +102,7 @@ fn one_stream_per_pin_and_formats_follow_the_ranges() {
 #[test]
 fn streams_answer_for_imxf_only() {
     let _lock = driver_lock();
-    let rig = Rig::start(MachineConfig::default());
+    let rig = Rig::start(original_card());
     let pin = rig
         .filter()
         .open_pin(1, PinFormat::DirectMusic)
@@ -120,7 +120,7 @@ fn streams_answer_for_imxf_only() {
 #[test]
 fn aggregation_is_refused_cleanly() {
     let _lock = driver_lock();
-    let rig = Rig::start(MachineConfig::default());
+    let rig = Rig::start(original_card());
     pass_outer_unknown(true);
     let refused = rig.filter().open_pin(1, PinFormat::DirectMusic);
     pass_outer_unknown(false);
@@ -139,7 +139,7 @@ fn aggregation_is_refused_cleanly() {
 #[test]
 fn a_thousand_pin_lives_leak_nothing() {
     let _lock = driver_lock();
-    let rig = Rig::start(MachineConfig::default());
+    let rig = Rig::start(original_card());
     let filter = rig.filter();
     let rdmus_blocks = || {
         rig.machine.with(|m| {

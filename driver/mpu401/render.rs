@@ -25,7 +25,7 @@ use mxf::Chain;
 use super::hardware::CardIo;
 use super::miniport::{Miniport, Setup};
 use super::properties::StreamReport;
-use super::render_engine::{RenderConfig, RenderEngine, TimerLead};
+use super::render_engine::{RenderConfig, RenderEngine, TimerGrain};
 use super::time::StreamKind;
 use crate::miniport::allocator::Allocator;
 use crate::miniport::clock::MasterClock;
@@ -41,8 +41,8 @@ struct RenderInner {
     allocator: Allocator,
     /// The master time the timer was last armed for.
     armed_for: Option<i64>,
-    /// How late the timer fires, and so how early events may go.
-    lead: TimerLead,
+    /// How late the timer fires: how long the card must play on its own.
+    grain: TimerGrain,
 }
 
 /// A render stream on pin 0 (legacy MIDI) or 1 (DirectMusic).
@@ -111,7 +111,7 @@ impl RenderStream {
                 engine: RenderEngine::new(RenderConfig::DEFAULT),
                 allocator,
                 armed_for: None,
-                lead: TimerLead::default(),
+                grain: TimerGrain::new(),
             }),
         })?;
         // SAFETY: the callbacks run at DISPATCH_LEVEL with the stream, which
@@ -153,7 +153,7 @@ impl RenderStream {
     }
 
     /// Services the engine and re-arms the timer; `from_timer` when the timer's
-    /// own callback calls, which teaches the lead how late it fired. IRQL ≤
+    /// own callback calls, which teaches the grain how late it fired. IRQL ≤
     /// DISPATCH_LEVEL.
     fn service(&self, from_timer: bool) {
         let mut inner = self.inner.lock();
@@ -163,14 +163,14 @@ impl RenderStream {
             engine,
             allocator,
             armed_for,
-            lead,
+            grain,
         } = &mut *inner;
         if from_timer {
             if let Some(at) = armed_for.take() {
-                lead.observe(at, now);
+                grain.observe(at, now);
             }
         }
-        engine.set_lead(lead.lead());
+        engine.set_grain(grain.estimate());
         // SAFETY: the miniport outlives its streams (each holds a reference).
         // Any IRQL (memory only).
         let miniport = unsafe { self.miniport.as_ref() };
