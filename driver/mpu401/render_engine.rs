@@ -3,20 +3,21 @@
 //!
 //! Events wait in the [`RenderQueue`] until due, then move to a *due* chain
 //! and go out through mpu401's [`PacedWriter`], whole bytes as DRR allows,
-//! in order, one byte per status poll. How long a DPC may keep polling
-//! depends on the card. A FIFO that holds more than the timer's grain of
-//! wire time (a 16-byte FIFO holds 5 ms) is simply topped up: the call stops
-//! at the first poll that finds DRR set, so the DPC stays within Microsoft's
-//! 100 µs. A shallow FIFO (the original card's one byte holds 320 µs) would
-//! starve the wire between timer ticks, so there the call keeps polling for
-//! up to 70 % of the timer's grain ([`TimerGrain`], learnt from how late the
-//! timer fires; at most [`RenderConfig::max_spin_polls`]): the wire stays
-//! busy at the cost of DPCs up to about 0.7 ms on such a card. What the card
-//! holds is estimated from the bytes written (320 µs each on the wire), so
-//! the FIFO's depth need not be known. A message is split between DPCs only
-//! when the FIFO forces it. What is left
-//! waits for the next call, which the caller arms for
-//! [`ServiceOutcome::wake_at`]. No byte is ever sent before its time.
+//! in order, one byte per status poll. A call stops at the first poll that
+//! finds DRR set (the card is full), so a DPC stays within Microsoft's 100 µs
+//! and a FIFO that takes a chord (16 bytes hold 5 ms) is simply topped up at
+//! each timer tick. Only when the stream falls well behind the wire (more
+//! than [`RenderConfig::spin_backlog`], 4 ms, of bytes due) and what the card
+//! holds would run dry before the next tick (a shallow FIFO: the original
+//! card's one byte holds 320 µs) does the call keep polling, for up to 70 %
+//! of the timer's grain ([`TimerGrain`], learnt from how late the timer
+//! fires; at most [`RenderConfig::max_spin_polls`]): a long burst keeps the
+//! wire busy at the cost of DPCs of up to about 0.7 ms on such a card. What
+//! the card holds is estimated from the bytes written (320 µs each on the
+//! wire), so its FIFO's depth need not be known. A message is split between
+//! DPCs only when the FIFO forces it. What is left waits for the next call,
+//! which the caller arms for [`ServiceOutcome::wake_at`]. No byte is ever
+//! sent before its time.
 //!
 //! Packages are opened in place (their events play in order, atomically with
 //! respect to other events because nothing is inserted into the due chain
