@@ -1032,3 +1032,50 @@ fn a_paused_pin_moves_its_notes_later_by_the_pause() {
     stop_pins(pin, sink);
     rig.finish();
 }
+
+#[test]
+fn a_sink_that_renders_ahead_shifts_the_stream_and_the_latency_clock() {
+    let _lock = driver_lock();
+    let rig = Rig::start();
+    let filter = rig.filter();
+    let _handles = download_all(filter, &tiny_buffers(1));
+    // The sink renders 20 ms ahead of playback.
+    let config = WaveSinkConfig {
+        latency_frames: 960,
+        ..WaveSinkConfig::default()
+    };
+    let (pin, sink, start) = run_pins(&rig, config);
+    pin.write(
+        0,
+        &dmus_buffer(&[Message::new(1_000_000, &[0x90, 60, 127])]),
+    )
+    .expect("render IRP");
+    let audio = sink.pull(9_600).expect("200 ms of the stream");
+    let first = first_sound(&audio).expect("the note sounds");
+    // Stream frame 0 plays at start + 20 ms, so the note at 100 ms is frame 80 ms in.
+    assert!(
+        (3_840..=3_841).contains(&first),
+        "first sound at frame {first}, expected 3840"
+    );
+    let mut latency = [0u8; 8];
+    let result = pin.property(
+        &KSPROPSETID_Synth,
+        KSPROPERTY_SYNTH_LATENCYCLOCK,
+        KSPROPERTY_TYPE_GET,
+        &mut [],
+        &mut latency,
+    );
+    assert_eq!(result.status, STATUS_SUCCESS);
+    let latency = i64::from_ne_bytes(latency);
+    println!(
+        "render-ahead sink: latency clock {} x 100 ns ahead of now",
+        latency - rig.now()
+    );
+    assert_eq!(latency, start + 200_000 + 9_600 * 10_000_000 / RATE);
+    assert!(
+        latency >= rig.now() + 200_000,
+        "at least the sink's latency ahead"
+    );
+    stop_pins(pin, sink);
+    rig.finish();
+}

@@ -19,6 +19,11 @@
 //!   them; the DDI page says bytes) and runs at `PASSIVE_LEVEL` from the port's worker, as
 //!   ddksynth's `PAGED_CODE` Render requires. The sink renders each period when it starts
 //!   playing (no extra latency is modelled).
+//! - With `latency_frames`, the sink renders that far ahead of playback: sample 0 plays
+//!   (`SyncToMaster(.., TRUE)`) one latency after the first render, and while block `k` is
+//!   rendered the device plays `latency_frames` behind it, which is what the sink's clock
+//!   reports. A real sink renders ahead like this; the default (0) renders each period as it
+//!   starts playing.
 //! - Leaving RUN stops the cadence; the next RUN starts the sample clock again.
 //!
 //! Rendered audio waits in the pin until a test (or `rdmus-cli`) takes it with
@@ -92,6 +97,9 @@ pub struct WaveSinkConfig {
     /// How fast the audio device's clock runs against the master clock, parts per million
     /// (positive: the device consumes frames early).
     pub drift_ppm: i32,
+    /// How far ahead of playback the sink renders, in frames: a frame rendered now plays
+    /// this much later (0: as it is rendered).
+    pub latency_frames: u32,
 }
 
 impl Default for WaveSinkConfig {
@@ -102,6 +110,7 @@ impl Default for WaveSinkConfig {
             bits: 16,
             period_frames: 480,
             drift_ppm: 0,
+            latency_frames: 0,
         }
     }
 }
@@ -407,7 +416,8 @@ fn tick(id: u32, generation: u64) {
                 flow.position = 0;
             }
             let sync_time = if start_now {
-                i64::try_from(now).unwrap_or(i64::MAX)
+                // Sample 0 plays one latency after the first render.
+                flow.sink_time_of(u64::from(flow.config.latency_frames))
             } else {
                 flow.sink_time_of(flow.position)
             };
