@@ -30,6 +30,9 @@ const FILES: &[&str] = &[
     "test-karaoke-kar.mid",
 ];
 
+/// Length of the synthetic full-polyphony song (64 notes held together).
+const STRESS_SECONDS: u32 = 30;
+
 /// Runs of each renderer per file; the least CPU time counts.
 const RUNS: usize = 3;
 
@@ -78,7 +81,14 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .collect();
     let names: Vec<String> = if names.is_empty() {
-        FILES.iter().map(|s| (*s).to_owned()).collect()
+        let mut names: Vec<String> = FILES.iter().map(|s| (*s).to_owned()).collect();
+        // Full polyphony: the real files rarely hold more than a few voices at once.
+        let stress = out_dir.join(format!("{}-held-notes.mid", song::VOICES));
+        match std::fs::write(&stress, song::held_notes_smf(song::VOICES, STRESS_SECONDS)) {
+            Ok(()) => names.push(stress.display().to_string()),
+            Err(e) => println!("{}: {e}", stress.display()),
+        }
+        names
     } else {
         names
     };
@@ -195,7 +205,9 @@ fn measure(name: &str, bank: &Path, stores: &Stores<'_>, out_dir: &Path) -> Resu
     let envelope = |samples: &[i16]| song::rms_envelope(samples, 2, song::RATE, song::WINDOW_MS);
     let reference = song::rms_envelope(&theirs, channels, rate, song::WINDOW_MS);
     Ok(Row {
-        name: name.to_owned(),
+        name: midi
+            .file_name()
+            .map_or_else(|| name.to_owned(), |n| n.to_string_lossy().into_owned()),
         seconds: song.seconds(),
         events: song.events.len(),
         correlation: song::correlation(&envelope(&ours), &reference),

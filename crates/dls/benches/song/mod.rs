@@ -19,6 +19,7 @@ pub mod envelope;
 pub mod fluid;
 pub mod paths;
 pub mod render;
+pub mod stress;
 pub mod wav;
 
 pub use cpu::{children_cpu_seconds, thread_cpu_seconds};
@@ -26,4 +27,5 @@ pub use envelope::{correlation, rms_envelope};
 pub use fluid::{FluidError, FluidRun, fluidsynth};
 pub use paths::{BANK, MIDI_DIR, WINDOW_MS, bank_path, midi_path};
 pub use render::{BankReading, RATE, Song, VOICES, load_bank, load_bank_read_as, render};
+pub use stress::held_notes_smf;
 pub use wav::{read_wav, write_wav};
