@@ -31,3 +31,27 @@ unsafe extern "C" {
     /// The stack probe for frames larger than a page (compiler-called only).
     pub fn __chkstk();
 }
+
+/// `EXCEPTION_DISPOSITION::ExceptionContinueSearch` (excpt.h).
+#[cfg(all(target_os = "windows", not(feature = "wdk")))]
+const EXCEPTION_CONTINUE_SEARCH: i32 = 1;
+
+/// The C++ frame handler that the prebuilt `compiler_builtins` objects name in
+/// their unwind data (`.xdata`): the Windows targets' standard library is
+/// built with `panic = "unwind"`, so even its 128-bit division helpers carry a
+/// personality routine. A kernel image links no C++ runtime, and the driver
+/// is built with `panic = "abort"`, so no Rust frame ever unwinds. A kernel
+/// SEH exception (raised by some other component) may still walk through such
+/// a frame: those frames have no handlers or cleanups of their own, so "keep
+/// searching" is the whole of the correct answer, exactly what the C++ runtime
+/// would answer for a frame with nothing to do.
+#[cfg(all(target_os = "windows", not(feature = "wdk")))]
+#[unsafe(no_mangle)]
+pub extern "C" fn __CxxFrameHandler3(
+    _exception_record: *mut core::ffi::c_void,
+    _establisher_frame: *mut core::ffi::c_void,
+    _context_record: *mut core::ffi::c_void,
+    _dispatcher_context: *mut core::ffi::c_void,
+) -> i32 {
+    EXCEPTION_CONTINUE_SEARCH
+}
