@@ -1,4 +1,7 @@
-//! One started adapter: its resources, its subdevice and the DMus port it keeps.
+//! One adapter being started: its resources, its subdevice and the DMus port
+//! StartDevice creates, initialises with the miniport and registers. Once
+//! registered, PortCls holds the port; the adapter's own reference is released
+//! when StartDevice drops it.
 
 use dmus_sys::kernel::{NTSTATUS, PDEVICE_OBJECT, PIRP, STATUS_INVALID_PARAMETER};
 use dmus_sys::portcls::PRESOURCELIST;
@@ -14,15 +17,10 @@ pub struct Adapter {
     resources: AdapterResources,
     subdevice: SubdeviceKind,
     registered: bool,
-    // Kept for the adapter's lifetime so a plugged miniport's port (and later
-    // issues' code) can reach it; released on drop.
+    // StartDevice's reference to the port; released on drop (the subdevice
+    // registration keeps its own).
     port: DmusPort,
 }
-
-// SAFETY: `device` is only an identity key here (never dereferenced), and
-// DmusPort is a COM reference PortCls lets any thread release at IRQL ≤
-// DISPATCH_LEVEL; the adapter registry hands each adapter to one owner at a time.
-unsafe impl Send for Adapter {}
 
 impl Adapter {
     /// StartDevice's work: read the resources, create the DMus port, and plug

@@ -6,7 +6,6 @@
 //! PortCls also installs its own unload routine; rdmus puts its own in front,
 //! releases what it kept, then calls PortCls'.
 
-use alloc::boxed::Box;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use dmus_sys::imports::{DPFLTR_ERROR_LEVEL, PcAddAdapterDevice, PcInitializeAdapterDriver};
@@ -17,7 +16,6 @@ use dmus_sys::kernel::{
 use dmus_sys::portcls::PRESOURCELIST;
 
 use crate::adapter::Adapter;
-use crate::adapters;
 use crate::trace::trace;
 
 /// The most subdevices (port/miniport pairs) one adapter registers:
@@ -71,7 +69,8 @@ pub unsafe extern "system" fn add_device(
     physical_device: PDEVICE_OBJECT,
 ) -> NTSTATUS {
     // SAFETY: the PnP manager's objects at PASSIVE_LEVEL; StartDevice matches
-    // PCPFNSTARTDEVICE; 0 extra extension bytes (rdmus keeps its state in `adapters`).
+    // PCPFNSTARTDEVICE; 0 extra extension bytes (rdmus keeps no per-device state
+    // of its own: PortCls' subdevice registration owns the port, and the port its miniport).
     unsafe {
         PcAddAdapterDevice(
             driver,
@@ -93,11 +92,15 @@ pub unsafe extern "system" fn start_device(
     resources: PRESOURCELIST,
 ) -> NTSTATUS {
     // SAFETY: PortCls' own StartDevice arguments, forwarded. PASSIVE_LEVEL.
+    // The adapter's own port reference goes when it drops here: a registered
+    // subdevice is kept alive by PortCls (PcRegisterSubdevice takes a
+    // reference that PortCls gives back when the device stops or is removed),
+    // so removal frees everything without the driver seeing the remove IRP.
     match unsafe { Adapter::start(device, irp, resources) } {
-        Ok(adapter) => match adapters::keep(Box::new(adapter)) {
-            Ok(()) => STATUS_SUCCESS,
-            Err(status) => status,
-        },
+        Ok(adapter) => {
+            drop(adapter);
+            STATUS_SUCCESS
+        }
         Err(status) => {
             trace(DPFLTR_ERROR_LEVEL, "StartDevice failed");
             status
@@ -105,12 +108,12 @@ pub unsafe extern "system" fn start_device(
     }
 }
 
-/// Unload: releases every adapter's port, then runs PortCls' unload. PASSIVE_LEVEL.
+/// Unload: runs PortCls' unload (every device is gone by now, and with it every
+/// port and miniport rdmus made). PASSIVE_LEVEL.
 ///
 /// # Safety
 /// Called by the kernel once, after every device is removed.
 pub unsafe extern "system" fn driver_unload(driver: *mut DRIVER_OBJECT) {
-    adapters::release_all();
     let saved = PORTCLS_UNLOAD.swap(0, Ordering::AcqRel);
     if saved != 0 {
         // SAFETY: `saved` is the DriverUnload pointer PortCls installed, stored

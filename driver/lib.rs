@@ -18,7 +18,6 @@ extern crate std;
 extern crate alloc;
 
 pub mod adapter;
-pub mod adapters;
 pub mod arch;
 pub mod com;
 pub mod entry;

@@ -3,8 +3,8 @@
 //! open and close pins on whatever subdevices it registers, stop, remove, unload, with no
 //! verifier finding; and 1,000 start/stop cycles that leak nothing.
 //!
-//! The driver keeps process-wide state (its adapter slots and `PortCls`' saved unload routine),
-//! so the tests in this file take turns through one lock.
+//! The driver keeps process-wide state (`PortCls`' saved unload routine), so the tests in this
+//! file take turns through one lock.
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -149,6 +149,39 @@ fn devices_come_and_go_on_one_driver() {
         card.remove();
         synth.remove();
     }
+    driver.unload();
+    assert_eq!(machine.findings(), []);
+}
+
+/// The driver keeps no table of its own per device: a registered subdevice lives in `PortCls`,
+/// so any number of devices can be up at once and each removal frees its own.
+#[test]
+fn many_devices_at_once_each_removal_frees_its_own() {
+    let _lock = driver_lock();
+    let machine = Machine::new(MachineConfig::default());
+    let driver = load();
+    let pool_before = machine.with(|m| m.pool().live_bytes());
+    let devices: Vec<_> = (0..20)
+        .map(|_| {
+            let device = driver.add_device().expect("AddDevice");
+            device.start(&Resources::none()).expect("StartDevice");
+            device
+        })
+        .collect();
+    let pool_with_all = machine.with(|m| m.pool().live_bytes());
+    assert!(pool_with_all > pool_before, "twenty synths hold pool");
+    let mut last = pool_with_all;
+    for device in devices {
+        device.stop();
+        device.remove();
+        let now = machine.with(|m| m.pool().live_bytes());
+        assert!(
+            now < last,
+            "removing a device frees its pool ({now} < {last})"
+        );
+        last = now;
+    }
+    assert_eq!(last, pool_before, "every device's pool is back");
     driver.unload();
     assert_eq!(machine.findings(), []);
 }
