@@ -18,7 +18,7 @@
 mod song;
 
 use dls::download::InstrumentStore;
-use song::{BankReading, FluidError, FluidRun, Song};
+use song::{BankReading, FluidError, FluidRun, Rendered, Song};
 use std::path::{Path, PathBuf};
 
 /// Long files with many instruments (melodic, chords on every channel, every drum).
@@ -53,6 +53,9 @@ struct Row {
     rdmus_cpu: f64,
     /// CPU seconds of the render with the bank as `FluidSynth` reads it (the same work).
     rdmus_as_fluidsynth_cpu: f64,
+    /// The render with the whole bank, and with the bank as `FluidSynth` reads it.
+    ours: Rendered,
+    ours_as_fluidsynth: Rendered,
     fluid: FluidRun,
 }
 
@@ -177,14 +180,14 @@ fn measure(name: &str, bank: &Path, stores: &Stores<'_>, out_dir: &Path) -> Resu
         &out_dir.join(format!("{stem}.rdmus.wav")),
         2,
         song::RATE,
-        &ours,
+        &ours.samples,
     )?;
     let (ours_stripped, rdmus_as_fluidsynth_cpu) = timed_render(stores.as_fluidsynth, &song)?;
     song::write_wav(
         &out_dir.join(format!("{stem}.rdmus-as-fluidsynth.wav")),
         2,
         song::RATE,
-        &ours_stripped,
+        &ours_stripped.samples,
     )?;
 
     let reference = out_dir.join(format!("{stem}.fluidsynth.wav"));
@@ -210,8 +213,10 @@ fn measure(name: &str, bank: &Path, stores: &Stores<'_>, out_dir: &Path) -> Resu
             .map_or_else(|| name.to_owned(), |n| n.to_string_lossy().into_owned()),
         seconds: song.seconds(),
         events: song.events.len(),
-        correlation: song::correlation(&envelope(&ours), &reference),
-        correlation_as_fluidsynth: song::correlation(&envelope(&ours_stripped), &reference),
+        correlation: song::correlation(&envelope(&ours.samples), &reference),
+        correlation_as_fluidsynth: song::correlation(&envelope(&ours_stripped.samples), &reference),
+        ours,
+        ours_as_fluidsynth: ours_stripped,
         rdmus_cpu,
         rdmus_as_fluidsynth_cpu,
         fluid,
@@ -220,16 +225,16 @@ fn measure(name: &str, bank: &Path, stores: &Stores<'_>, out_dir: &Path) -> Resu
 
 /// Renders `song` [`RUNS`] times: the samples and the least CPU time of a run (the machine is
 /// shared; the least time is the one least disturbed).
-fn timed_render(store: &InstrumentStore<Vec<u8>>, song: &Song) -> Result<(Vec<i16>, f64), String> {
+fn timed_render(store: &InstrumentStore<Vec<u8>>, song: &Song) -> Result<(Rendered, f64), String> {
     let mut best = f64::INFINITY;
-    let mut samples = Vec::new();
+    let mut rendered = None;
     for _ in 0..RUNS {
         let start = song::thread_cpu_seconds().ok_or("no thread CPU time in /proc")?;
-        samples = song::render(store, song);
+        rendered = Some(song::render_counted(store, song));
         let cpu = song::thread_cpu_seconds().ok_or("no thread CPU time in /proc")? - start;
         best = best.min(cpu);
     }
-    Ok((samples, best))
+    Ok((rendered.ok_or("no run")?, best))
 }
 
 /// `audio / cpu`, or `None` without CPU time.
@@ -291,11 +296,30 @@ fn print_table(rows: &[Row], rdmus_load: f64, fluid_startup: f64) {
     }
     println!();
     println!(
+        "{:<32} {:>14} {:>14} {:>9} {:>9}",
+        "file", "rdmus voices", "rdmusFS voices", "clipped", "clippedFS"
+    );
+    for r in rows {
+        let voices = |v: &Rendered| format!("{:.1} / {}", v.mean_voices, v.peak_voices);
+        println!(
+            "{:<32} {:>14} {:>14} {:>9} {:>9}",
+            r.name,
+            voices(&r.ours),
+            voices(&r.ours_as_fluidsynth),
+            r.ours.clipped,
+            r.ours_as_fluidsynth.clipped
+        );
+    }
+    println!();
+    println!(
         "corr: RMS envelopes ({} ms windows, mono mix) of rdmus and FluidSynth, goal >= 0.85.",
         song::WINDOW_MS
     );
     println!(
         "corrFS, rdmusFS, ratioFS: rdmus given only what FluidSynth's DLS loader reads (no articulation, sample attenuation or exclusive classes), i.e. the same work."
+    );
+    println!(
+        "voices: mean / peak sounding voices; clipped: samples beyond 16 bits in rdmus's mix."
     );
     println!(
         "RTF: audio s / CPU s, rdmus at {} voices and {} Hz; ratio = rdmus / FluidSynth, goal >= 2. \"+ld\": bank load counted (FluidSynth: its whole process); without, FluidSynth's start-up on an empty song is subtracted. n/a: under 0.05 CPU s (10 ms ticks).",

@@ -26,6 +26,8 @@ pub use cpu::{children_cpu_seconds, thread_cpu_seconds};
 pub use envelope::{correlation, rms_envelope};
 pub use fluid::{FluidError, FluidRun, fluidsynth};
 pub use paths::{BANK, MIDI_DIR, WINDOW_MS, bank_path, midi_path};
-pub use render::{BankReading, RATE, Song, VOICES, load_bank, load_bank_read_as, render};
+pub use render::{
+    BankReading, RATE, Rendered, Song, VOICES, load_bank, load_bank_read_as, render, render_counted,
+};
 pub use stress::held_notes_smf;
 pub use wav::{read_wav, write_wav};

@@ -148,17 +148,37 @@ fn frame_at(time_100ns: u64) -> u64 {
     u64::try_from(scaled / u128::from(TIMELINE_UNITS_PER_SECOND)).unwrap_or(u64::MAX)
 }
 
+/// A render and what it took.
+#[derive(Clone, Debug)]
+pub struct Rendered {
+    /// Interleaved 16-bit stereo.
+    pub samples: Vec<i16>,
+    /// Sounding voices per output frame, on average (counted at the start of each part).
+    pub mean_voices: f64,
+    /// Most voices sounding at once.
+    pub peak_voices: usize,
+    /// Samples the 16-bit conversion clipped.
+    pub clipped: usize,
+}
+
 /// Renders `song` through a 64-voice engine (one channel group) at 48 kHz: interleaved
 /// 16-bit stereo, `song.frames` frames, each message applied at its exact frame, the mix
 /// clipped to 16 bits.
 #[must_use]
 pub fn render(store: &InstrumentStore<Vec<u8>>, song: &Song) -> Vec<i16> {
+    render_counted(store, song).samples
+}
+
+/// [`render`], with the voice counts and the clipping.
+#[must_use]
+pub fn render_counted(store: &InstrumentStore<Vec<u8>>, song: &Song) -> Rendered {
     let mut engine = Box::new(Engine::<VOICES, 1>::new(RATE));
     let total = usize::try_from(song.frames).unwrap_or(usize::MAX);
     let mut out = Vec::with_capacity(2 * total);
     let mut mix = [0i32; 2 * BLOCK];
     let mut next = 0;
     let mut frame = 0usize;
+    let (mut voice_frames, mut peak_voices, mut clipped) = (0u64, 0usize, 0usize);
     while frame < total {
         while let Some((at, bytes)) = song.events.get(next)
             && usize::try_from(*at).unwrap_or(usize::MAX) <= frame
@@ -171,15 +191,25 @@ pub fn render(store: &InstrumentStore<Vec<u8>>, song: &Song) -> Vec<i16> {
             .get(next)
             .map_or(total, |(at, _)| usize::try_from(*at).unwrap_or(usize::MAX));
         let frames = BLOCK.min(total - frame).min(until_event - frame);
+        let voices = engine.active_voices();
+        peak_voices = peak_voices.max(voices);
+        voice_frames += u64::try_from(voices * frames).unwrap_or(u64::MAX);
         let part = &mut mix[..2 * frames];
         part.fill(0);
         engine.render(store, part);
-        out.extend(part.iter().map(|&s| {
-            #[allow(clippy::cast_possible_truncation, reason = "clamped to i16 first")]
-            let s = s.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
-            s
-        }));
+        for &s in part.iter() {
+            let held = s.clamp(i32::from(i16::MIN), i32::from(i16::MAX));
+            clipped += usize::from(held != s);
+            out.push(i16::try_from(held).unwrap_or(0));
+        }
         frame += frames;
     }
-    out
+    #[allow(clippy::cast_precision_loss, reason = "counts far below 2^52")]
+    let mean_voices = voice_frames as f64 / (total.max(1) as f64);
+    Rendered {
+        samples: out,
+        mean_voices,
+        peak_voices,
+        clipped,
+    }
 }
