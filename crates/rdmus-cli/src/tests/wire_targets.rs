@@ -69,7 +69,6 @@ fn long_files_on_the_default_machine_are_within_a_millisecond() {
 }
 
 #[test]
-#[ignore = "driver/mpu401 sends events up to 0.5 ms before their time (render_engine::TimerLead); see rdmus-cli's report"]
 fn long_files_never_start_a_message_before_its_presentation_time() {
     for format in [PinFormat::Dmus, PinFormat::Ksmusic] {
         for (name, report) in play_shared(&LONG_FILES, format, SimConfig::default()) {
@@ -108,7 +107,7 @@ fn a_one_byte_fifo_plays_every_file_exactly_with_no_dpc_over_a_millisecond() {
 }
 
 #[test]
-#[ignore = "driver/mpu401 busy-waits at most 60 polls per DPC, so a 1-byte FIFO gets 2 bytes per 1 ms timer tick (65-67 % of the wire); see rdmus-cli's report"]
+#[ignore = "driver/mpu401 keeps a 1-byte FIFO fed only once 4 ms of bytes are due (RenderConfig::spin_backlog): real files' bursts get 2 bytes per 1 ms timer tick, 65-76 % of the wire; see rdmus-cli's report"]
 fn a_one_byte_fifo_keeps_the_wire_at_95_percent_through_bursts() {
     for (name, report) in play_shared(&BURSTY_FILES, PinFormat::Dmus, ONE_BYTE_FIFO) {
         let bursts = report.bursts.expect("the file has bursts");
