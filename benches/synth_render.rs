@@ -55,7 +55,7 @@ fn loaded_core() -> Option<Box<SynthCore<NoEvents>>> {
     };
     let file = DlsFile::parse(&bank).expect("the GM bank parses");
     let buffers = build_collection(&file, 1, APPEND_SAMPLES).expect("download buffers");
-    let mut core = Box::new(SynthCore::<NoEvents>::new(RATE));
+    let mut core = Box::new(SynthCore::<NoEvents>::try_new(RATE, 256).expect("engine"));
     for buffer in buffers.waves.iter().chain(&buffers.instruments) {
         let copy: Box<[u8]> = buffer.bytes.clone().into_boxed_slice();
         assert!(core.store.download(copy).is_ok(), "a GM download is kept");

@@ -18,8 +18,8 @@ use dmus_sys::dmusprop::{
     KSPROPERTY_SYNTH_LATENCYCLOCK, KSPROPERTY_SYNTH_PORTPARAMETERS, KSPROPERTY_SYNTH_RUNNINGSTATS,
     KSPROPERTY_SYNTH_VOICEPRIORITY, KSPROPERTY_SYNTH_VOLUME, KSPROPSETID_Synth,
     KSPROPSETID_Synth_Dls, SYNTH_BUFFER, SYNTH_PC_DLS, SYNTH_PC_DLS2, SYNTH_PC_SOFTWARESYNTH,
-    SYNTH_PORTPARAMS, SYNTH_PORTPARAMS_CHANNELGROUPS, SYNTH_PORTPARAMS_SAMPLERATE, SYNTH_STATS,
-    SYNTHCAPS, SYNTHDOWNLOAD, SYNTHVOICEPRIORITY_INSTANCE,
+    SYNTH_PORTPARAMS, SYNTH_PORTPARAMS_CHANNELGROUPS, SYNTH_PORTPARAMS_SAMPLERATE,
+    SYNTH_PORTPARAMS_VOICES, SYNTH_STATS, SYNTHCAPS, SYNTHDOWNLOAD, SYNTHVOICEPRIORITY_INSTANCE,
 };
 use dmus_sys::kernel::{
     NTSTATUS, STATUS_BUFFER_OVERFLOW, STATUS_INVALID_PARAMETER, STATUS_SUCCESS,
@@ -744,6 +744,47 @@ fn voice_priorities_and_dls_facts_answer_as_documented() {
         }),
         (2, 48_000, 16)
     );
+    rig.finish();
+}
+
+#[test]
+fn port_parameters_voices_limit_the_voices_sounding() {
+    let _lock = driver_lock();
+    let rig = Rig::start();
+    let filter = rig.filter();
+    let mut asked = bytes_of(&SYNTH_PORTPARAMS {
+        ValidParams: SYNTH_PORTPARAMS_VOICES,
+        Voices: 3,
+        ..SYNTH_PORTPARAMS::default()
+    });
+    let (_, granted) = get::<SYNTH_PORTPARAMS>(
+        filter,
+        &KSPROPSETID_Synth,
+        KSPROPERTY_SYNTH_PORTPARAMETERS,
+        &mut asked,
+    );
+    assert_eq!(granted.expect("PORTPARAMETERS").Voices, 3);
+    let handles = download_all(filter, &tiny_buffers(1));
+    let (pin, sink, _) = run_pins(&rig, WaveSinkConfig::default());
+    let chord: Vec<Message> = (60..66)
+        .map(|key| Message::new(100_000, &[0x90, key, 100]))
+        .collect();
+    pin.write(0, &dmus_buffer(&chord)).expect("render IRP");
+    let audio = sink.pull(4_800).expect("audio");
+    assert!(peak(&audio) > 0, "the chord sounds");
+    let (_, stats) = get::<SYNTH_STATS>(
+        filter,
+        &KSPROPSETID_Synth,
+        KSPROPERTY_SYNTH_RUNNINGSTATS,
+        &mut [],
+    );
+    assert_eq!(
+        stats.expect("RUNNINGSTATS").Voices,
+        3,
+        "six notes, three voices granted: the oldest are stolen"
+    );
+    stop_pins(pin, sink);
+    drop(handles);
     rig.finish();
 }
 

@@ -4,8 +4,9 @@
 //! One `SynthCore` per miniport, behind the miniport's spin lock: the property handlers
 //! download and unload into its store, the MIDI render streams queue events into it
 //! (`PutMessage`), and the wave sink's `Render` pulls audio out of it. Everything the render
-//! path touches is allocated when the core is made (voices, channel state, the mix buffer);
-//! [`SynthCore::render`] allocates nothing and its loops are bounded by the frames asked for
+//! path touches is allocated when the core is made (voices, channel state, the mix buffer),
+//! or when `PORTPARAMETERS` changes the voice count ([`SynthCore::replace_engine`], with an
+//! engine allocated outside the lock); [`SynthCore::render`] allocates nothing and its loops are bounded by the frames asked for
 //! and the events held.
 //!
 //! Event placement: events carry master-clock times (the port adds the presentation offset);
@@ -17,7 +18,7 @@
 use alloc::boxed::Box;
 
 use dls::download::InstrumentStore;
-use dls::synth::engine::Engine;
+use dls::synth::engine::{AllocError, Engine};
 use dls::synth::fixed::attenuation_to_gain_q15;
 use dmus_sys::ks::KSSTATE;
 use mxf::raw::ChainIter;
@@ -43,7 +44,7 @@ pub const AUDIO_CHANNELS: usize = 2;
 /// Lowest volume, 1/100 dB (the engine's 96 dB range).
 pub const MIN_VOLUME: i32 = -9_600;
 
-/// The engine at rdmus's size.
+/// The engine at rdmus's size (its ceilings; the voices it has are chosen at run time).
 pub type SynthEngine = Engine<MAX_VOICES, MAX_CHANNEL_GROUPS>;
 /// A downloaded buffer: the driver's one copy of the client's bytes.
 pub type DownloadBuffer = Box<[u8]>;
@@ -97,14 +98,18 @@ pub struct SynthCore<D: Discard> {
 }
 
 impl<D: Discard> SynthCore<D> {
-    /// A silent synth at `rate` Hz (clamped to [`MIN_RATE`]..=[`MAX_RATE`]), every channel
-    /// group enabled, full volume, an empty store.
-    #[must_use]
-    pub fn new(rate: u32) -> Self {
+    /// A silent synth at `rate` Hz (clamped to [`MIN_RATE`]..=[`MAX_RATE`]) with `voices`
+    /// voices (at most [`MAX_VOICES`]), every channel group enabled, full volume, an empty
+    /// store. The voices are allocated here, on the heap; the value itself is a few KB (the
+    /// mix buffer), and callers put it in pool memory.
+    ///
+    /// # Errors
+    /// [`AllocError`] when the engine's storage cannot be allocated.
+    pub fn try_new(rate: u32, voices: usize) -> Result<Self, AllocError> {
         let rate = clamp_rate(rate);
-        Self {
+        Ok(Self {
             store: InstrumentStore::new(dls::download::APPEND_SAMPLES),
-            engine: SynthEngine::new(rate),
+            engine: SynthEngine::try_new(rate, voices, MAX_CHANNEL_GROUPS)?,
             mix: [0; MIX_FRAMES * AUDIO_CHANNELS],
             clock: SampleClock::new(rate),
             inputs: [const { None }; RENDER_INPUTS],
@@ -113,7 +118,7 @@ impl<D: Discard> SynthCore<D> {
             gain_q15: 32_767,
             position: 0,
             stats: Stats::default(),
-        }
+        })
     }
 
     /// The output rate.
@@ -123,51 +128,28 @@ impl<D: Discard> SynthCore<D> {
     }
 
     /// Starts over at `rate` Hz with no voice sounding and every channel as after power-on
-    /// (a new wave sink); the store and the inputs stay.
-    ///
-    /// At the rate the engine already has (the common case: 48 kHz), the engine is reset in
-    /// place with MIDI messages: the engine is ~90 KB, too large to build as a temporary on
-    /// a kernel stack. Only a change of rate builds a new one.
+    /// (a new wave sink); the store and the inputs stay. In place: allocates nothing.
     pub fn restart(&mut self, rate: u32) {
         let rate = clamp_rate(rate);
-        if rate == self.engine.rate() {
-            self.reset_channels();
-        } else {
-            self.engine = SynthEngine::new(rate);
-        }
+        self.engine.reset(rate);
         self.clock = SampleClock::new(rate);
         self.position = 0;
         self.stats.frames = 0;
     }
 
-    /// Silences every voice and puts every channel back to its power-on state.
-    fn reset_channels(&mut self) {
-        /// All sound off; reset controllers (expression, sustain, bend, RPN); bank 0;
-        /// volume 100; pan centre; bend range 2 semitones through RPN 0; RPN null.
-        const RESET: [[u8; 2]; 12] = [
-            [120, 0],
-            [121, 0],
-            [0, 0],
-            [32, 0],
-            [7, 100],
-            [10, 64],
-            [101, 0],
-            [100, 0],
-            [6, 2],
-            [38, 0],
-            [101, 127],
-            [100, 127],
-        ];
-        for group in 1..=u16::try_from(MAX_CHANNEL_GROUPS).unwrap_or(1) {
-            for channel in 0..16u8 {
-                for [controller, value] in RESET {
-                    self.engine
-                        .message(&self.store, group, &[0xB0 | channel, controller, value]);
-                }
-                self.engine
-                    .message(&self.store, group, &[0xC0 | channel, 0]);
-            }
-        }
+    /// Voices the engine can sound at once.
+    #[must_use]
+    pub fn voice_limit(&self) -> usize {
+        self.engine.voice_limit()
+    }
+
+    /// Puts `engine` (made outside the lock with [`SynthEngine::try_new`]) in place of the
+    /// current one, at the current rate with no voice sounding, and hands the old one back
+    /// to be freed outside the lock. For a new voice count (`PORTPARAMETERS`).
+    pub fn replace_engine(&mut self, mut engine: SynthEngine) -> SynthEngine {
+        engine.reset(self.engine.rate());
+        core::mem::swap(&mut self.engine, &mut engine);
+        engine
     }
 
     /// Plays one MIDI channel message at once, outside any stream's timing (for channel group
@@ -579,7 +561,7 @@ mod tests {
     impl Discard for SharedPool {}
 
     fn core() -> std::boxed::Box<SynthCore<SharedPool>> {
-        std::boxed::Box::new(SynthCore::new(48_000))
+        std::boxed::Box::new(SynthCore::try_new(48_000, super::MAX_VOICES).expect("engine"))
     }
 
     fn shared() -> SharedPool {
@@ -651,7 +633,19 @@ mod tests {
     }
 
     #[test]
-    fn a_restart_at_the_same_rate_resets_every_channel_in_place() {
+    fn a_new_engine_changes_the_voice_count_and_keeps_the_rate() {
+        let mut core = core();
+        core.restart(44_100);
+        assert_eq!(core.voice_limit(), super::MAX_VOICES);
+        let fresh =
+            super::SynthEngine::try_new(48_000, 24, super::MAX_CHANNEL_GROUPS).expect("engine");
+        let old = core.replace_engine(fresh);
+        assert_eq!(old.voice_limit(), super::MAX_VOICES);
+        assert_eq!((core.voice_limit(), core.rate()), (24, 44_100));
+    }
+
+    #[test]
+    fn a_restart_resets_every_channel_in_place() {
         use dls::synth::engine::Channel;
         let mut core = core();
         let bytes: [&[u8]; 6] = [

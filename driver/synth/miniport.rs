@@ -29,8 +29,8 @@ use dmus_sys::dmusprop::{
     SYNTH_PORTPARAMS_VOICES,
 };
 use dmus_sys::kernel::{
-    NTSTATUS, POOL_TYPE, PVOID, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER,
-    STATUS_NO_MATCH, STATUS_SUCCESS,
+    NTSTATUS, POOL_TYPE, PVOID, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_INVALID_PARAMETER, STATUS_NO_MATCH, STATUS_SUCCESS,
 };
 use dmus_sys::ks::{KSDATAFORMAT, PKSDATARANGE};
 use dmus_sys::portcls::{
@@ -148,7 +148,8 @@ const INTERFACES: [GUID; 3] = [IID_IUnknown, IID_IMiniport, IID_IMiniportDMus];
 /// # Errors
 /// `STATUS_INSUFFICIENT_RESOURCES` when the pool is exhausted (nothing is left allocated).
 pub fn new_miniport(_resources: &AdapterResources) -> Result<PUNKNOWN, NTSTATUS> {
-    let core = pool_box::try_new(SpinLock::new(Core::new(MAX_RATE)))?;
+    let core = Core::try_new(MAX_RATE, MAX_VOICES).map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
+    let core = pool_box::try_new(SpinLock::new(core))?;
     let object = pool_box::try_new(Miniport {
         interface: IMiniportDMus {
             lpVtbl: &raw const VTABLE,

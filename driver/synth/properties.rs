@@ -5,10 +5,11 @@
 //!   SYNTH_PC_SOFTWARESYNTH`) in system memory, [`MAX_CHANNEL_GROUPS`] channel groups,
 //!   [`MAX_VOICES`] voices, stereo, no effects.
 //! - `PORTPARAMETERS` (GET, instance = the parameters asked for): what the synth grants, with
-//!   `ValidParams` naming every field it filled: the voices it has, the channel groups asked
-//!   for (1..=16), stereo, the rate asked for clamped to 22,050..=48,000 Hz, no effects.
-//!   The granted channel groups take effect at once; the rate when no wave sink is open
-//!   (an open sink's format decides otherwise).
+//!   `ValidParams` naming every field it filled: the voices asked for (1..=256), the channel
+//!   groups asked for (1..=16), stereo, the rate asked for clamped to 22,050..=48,000 Hz, no
+//!   effects. The granted voices and channel groups take effect at once (a new voice count
+//!   allocates a new engine, outside the lock, and silences what was sounding); the rate
+//!   when no wave sink is open (an open sink's format decides otherwise).
 //! - `CHANNELGROUPS` (GET, SET): groups enabled; a SET outside 1..=16 is refused.
 //! - `VOICEPRIORITY` (GET, SET; instance `SYNTHVOICEPRIORITY_INSTANCE`): the priority of a
 //!   channel, dmusicc.h's defaults until set. (Kept and reported; the engine's stealing
@@ -32,13 +33,15 @@ use dmus_sys::dmusprop::{
     SYNTH_STATS_VOICES, SYNTHCAPS, SYNTHVOICEPRIORITY_INSTANCE,
 };
 use dmus_sys::kernel::{
-    NTSTATUS, STATUS_BUFFER_TOO_SMALL, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER,
-    STATUS_NOT_FOUND, STATUS_SUCCESS,
+    NTSTATUS, STATUS_BUFFER_TOO_SMALL, STATUS_INSUFFICIENT_RESOURCES,
+    STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER, STATUS_NOT_FOUND, STATUS_SUCCESS,
 };
 use dmus_sys::ks::{KSPROPERTY_TYPE_BASICSUPPORT, KSPROPERTY_TYPE_GET, KSPROPERTY_TYPE_SET};
 use dmus_sys::portcls::PCPROPERTY_REQUEST;
 
-use super::core::{AUDIO_CHANNELS, MAX_CHANNEL_GROUPS, MAX_VOICES, Stats, clamp_rate};
+use super::core::{
+    AUDIO_CHANNELS, MAX_CHANNEL_GROUPS, MAX_RATE, MAX_VOICES, Stats, SynthEngine, clamp_rate,
+};
 use super::miniport::{Miniport, default_params};
 use crate::miniport::property::PropertyRequest;
 
@@ -74,6 +77,11 @@ pub fn grant(asked: &SYNTH_PORTPARAMS) -> SYNTH_PORTPARAMS {
     } else {
         defaults.ChannelGroups
     };
+    let voices = if asked.ValidParams & SYNTH_PORTPARAMS_VOICES != 0 {
+        asked.Voices.clamp(1, defaults.Voices)
+    } else {
+        defaults.Voices
+    };
     let rate = if asked.ValidParams & SYNTH_PORTPARAMS_SAMPLERATE != 0 {
         clamp_rate(asked.SampleRate)
     } else {
@@ -85,7 +93,7 @@ pub fn grant(asked: &SYNTH_PORTPARAMS) -> SYNTH_PORTPARAMS {
             | SYNTH_PORTPARAMS_AUDIOCHANNELS
             | SYNTH_PORTPARAMS_SAMPLERATE
             | SYNTH_PORTPARAMS_EFFECTS,
-        Voices: defaults.Voices,
+        Voices: voices,
         ChannelGroups: groups,
         AudioChannels: defaults.AudioChannels,
         SampleRate: rate,
@@ -151,14 +159,29 @@ pub fn answer(request: &mut PropertyRequest, miniport: &Miniport) -> NTSTATUS {
                 return STATUS_BUFFER_TOO_SMALL;
             };
             let granted = grant(&asked);
+            let voices = usize::try_from(granted.Voices).unwrap_or(MAX_VOICES);
+            // A new voice count: the engine is allocated here, at PASSIVE_LEVEL, outside
+            // the lock; the render path never allocates.
+            let fresh = if voices == miniport.core().lock().voice_limit() {
+                None
+            } else {
+                match SynthEngine::try_new(MAX_RATE, voices, MAX_CHANNEL_GROUPS) {
+                    Ok(engine) => Some(engine),
+                    Err(_) => return STATUS_INSUFFICIENT_RESOURCES,
+                }
+            };
             let status = request.reply(&granted);
             if status == STATUS_SUCCESS {
                 miniport.settings().lock().params = granted;
                 let mut core = miniport.core().lock();
+                let old = fresh.map(|engine| core.replace_engine(engine));
                 core.set_channel_groups(granted.ChannelGroups);
                 if !miniport.sink_open() && core.rate() != granted.SampleRate {
                     core.restart(granted.SampleRate);
                 }
+                drop(core);
+                // The old voices are freed outside the lock.
+                drop(old);
             }
             status
         }
@@ -282,7 +305,13 @@ mod tests {
             ..SYNTH_PORTPARAMS::default()
         };
         let granted = grant(&asked);
-        assert_eq!((granted.Voices, granted.ChannelGroups), (256, 16));
+        assert_eq!((granted.Voices, granted.ChannelGroups), (32, 16));
+        let many = grant(&SYNTH_PORTPARAMS {
+            ValidParams: SYNTH_PORTPARAMS_VOICES,
+            Voices: 100_000,
+            ..SYNTH_PORTPARAMS::default()
+        });
+        assert_eq!(many.Voices, 256);
         assert_eq!(granted.SampleRate, 48_000);
         assert_eq!(granted.AudioChannels, 2);
         let low = grant(&SYNTH_PORTPARAMS {
@@ -293,6 +322,9 @@ mod tests {
         });
         assert_eq!((low.SampleRate, low.ChannelGroups), (22_050, 1));
         let defaults = grant(&SYNTH_PORTPARAMS::default());
-        assert_eq!((defaults.SampleRate, defaults.ChannelGroups), (48_000, 16));
+        assert_eq!(
+            (defaults.SampleRate, defaults.ChannelGroups, defaults.Voices),
+            (48_000, 16, 256)
+        );
     }
 }

@@ -1,10 +1,13 @@
 //! The synth engine: MIDI channel state for each channel group, voice allocation (with
 //! stealing, exclusive classes and the sustain pedal) and the stereo mix.
 //!
-//! Everything lives in fixed arrays sized by const generics; `message` and `render` never
+//! The voices and the channel state live in heap storage allocated once, by
+//! [`Engine::try_new`] (fallibly, element by element, so no large temporary is ever built on
+//! the stack: a kernel stack is 12–24 KB and 256 voices are ~90 KB). The `Engine` value
+//! itself is a few words and may be moved freely. `message`, `render` and `reset` never
 //! allocate and do bounded work (one pass over the voices, plus one region lookup per
-//! note-on), so both can run in the render DPC. The caller splits a render period at event
-//! times and calls `message` between the parts; the engine itself has no clock.
+//! note-on). The caller splits a render period at event times and calls `message` between
+//! the parts; the engine itself has no clock.
 
 use super::articulation::note_params;
 use super::fixed::attenuation_to_gain_q15;
@@ -12,6 +15,8 @@ use super::tables::VELOCITY_ATTENUATION_CB;
 use super::voice::{Voice, pan_gains_q15, scale_q15};
 use crate::download::InstrumentStore;
 use crate::model::Patch;
+use alloc::boxed::Box;
+use alloc::vec::Vec;
 use dmus_sys::dls::{F_INSTRUMENT_DRUMS, F_RGN_OPTION_SELFNONEXCLUSIVE};
 
 /// MIDI channels per channel group.
@@ -106,31 +111,91 @@ struct Slot {
     sustained: bool,
 }
 
-/// A synth of `VOICES` voices and `GROUPS` channel groups.
+/// The engine's storage could not be allocated (nothing is left allocated).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AllocError;
+
+impl core::fmt::Display for AllocError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("out of memory for the synth engine's voices or channels")
+    }
+}
+
+/// `n` values of `make()` in a boxed slice: the storage reserved fallibly, then filled one
+/// element at a time (never a whole array on the stack).
+fn try_boxed<T>(n: usize, make: impl FnMut() -> T) -> Result<Box<[T]>, AllocError> {
+    let mut items = Vec::new();
+    items.try_reserve_exact(n).map_err(|_| AllocError)?;
+    items.extend(core::iter::repeat_with(make).take(n));
+    // Length equals capacity: converting does not reallocate.
+    Ok(items.into_boxed_slice())
+}
+
+/// A synth of at most `VOICES` voices and `GROUPS` channel groups.
+///
+/// The const parameters are the type's ceilings; [`Engine::try_new`] picks the counts at run
+/// time (a synth's port parameters choose its voices) and allocates their storage once.
 #[derive(Clone, Debug)]
 pub struct Engine<const VOICES: usize, const GROUPS: usize> {
     rate: u32,
-    slots: [Option<Slot>; VOICES],
-    channels: [[Channel; CHANNELS]; GROUPS],
+    slots: Box<[Option<Slot>]>,
+    channels: Box<[[Channel; CHANNELS]]>,
     clock: u64,
 }
 
 impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
-    /// An engine rendering at `rate` Hz, all channels reset, no voices.
+    /// An engine rendering at `rate` Hz with `VOICES` voices and `GROUPS` channel groups.
+    /// Host convenience: allocation failure aborts, as for any `Vec`. Kernel code uses
+    /// [`Engine::try_new`].
     #[must_use]
     pub fn new(rate: u32) -> Self {
-        Self {
-            rate,
-            slots: [const { None }; VOICES],
-            channels: [[Channel::RESET; CHANNELS]; GROUPS],
-            clock: 0,
+        match Self::try_new(rate, VOICES, GROUPS) {
+            Ok(engine) => engine,
+            Err(AllocError) => {
+                alloc::alloc::handle_alloc_error(core::alloc::Layout::new::<Option<Slot>>())
+            }
         }
+    }
+
+    /// An engine rendering at `rate` Hz with `voices` voices (at most `VOICES`) and `groups`
+    /// channel groups (at most `GROUPS`), all channels reset, no voice sounding.
+    ///
+    /// # Errors
+    /// [`AllocError`] when the storage cannot be allocated.
+    pub fn try_new(rate: u32, voices: usize, groups: usize) -> Result<Self, AllocError> {
+        Ok(Self {
+            rate,
+            slots: try_boxed(voices.min(VOICES), || None)?,
+            channels: try_boxed(groups.min(GROUPS), || [Channel::RESET; CHANNELS])?,
+            clock: 0,
+        })
+    }
+
+    /// Starts over in place at `rate` Hz: no voice sounding, every channel reset. Allocates
+    /// nothing.
+    pub fn reset(&mut self, rate: u32) {
+        self.rate = rate;
+        self.slots.fill(None);
+        self.channels.fill([Channel::RESET; CHANNELS]);
+        self.clock = 0;
     }
 
     /// Output rate in Hz.
     #[must_use]
     pub fn rate(&self) -> u32 {
         self.rate
+    }
+
+    /// Voices the engine can sound at once.
+    #[must_use]
+    pub fn voice_limit(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Channel groups the engine plays.
+    #[must_use]
+    pub fn channel_groups(&self) -> usize {
+        self.channels.len()
     }
 
     /// Number of sounding voices.
@@ -160,7 +225,8 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
     }
 
     /// Handles one MIDI channel message for channel group `group` (1-based; 0 = every group).
-    /// System messages, incomplete messages and groups beyond `GROUPS` are ignored.
+    /// System messages, incomplete messages and groups beyond [`Self::channel_groups`] are
+    /// ignored.
     pub fn message<B: AsRef<[u8]> + AsMut<[u8]>>(
         &mut self,
         store: &InstrumentStore<B>,
@@ -168,10 +234,10 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
         bytes: &[u8],
     ) {
         if group == 0 {
-            for g in 1..=GROUPS {
-                self.message_to(store, g - 1, bytes);
+            for g in 0..self.channels.len() {
+                self.message_to(store, g, bytes);
             }
-        } else if usize::from(group) <= GROUPS {
+        } else if usize::from(group) <= self.channels.len() {
             self.message_to(store, usize::from(group) - 1, bytes);
         }
     }
@@ -424,7 +490,7 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
         out: &mut [i32],
     ) {
         let frames = out.len() / 2;
-        for index in 0..VOICES {
+        for index in 0..self.slots.len() {
             let Some(slot) = self.slots.get_mut(index).and_then(Option::as_mut) else {
                 continue;
             };
@@ -458,6 +524,60 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             }
             if finished || slot.voice.is_finished() {
                 self.slots[index] = None;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Channel, Engine};
+    use crate::download::{APPEND_SAMPLES, InstrumentStore};
+
+    /// rdmus's driver size: 256 voices, 16 channel groups.
+    type Big = Engine<256, 16>;
+
+    #[test]
+    fn the_engine_value_stays_small_whatever_its_voices() {
+        // The voices live on the heap: the value is what a kernel stack may hold.
+        assert!(
+            core::mem::size_of::<Big>() < 1024,
+            "{}",
+            core::mem::size_of::<Big>()
+        );
+        assert_eq!(
+            core::mem::size_of::<Big>(),
+            core::mem::size_of::<Engine<1, 1>>()
+        );
+    }
+
+    #[test]
+    fn try_new_takes_the_counts_asked_within_the_ceilings() {
+        let e = Big::try_new(44_100, 32, 2).expect("small engine");
+        assert_eq!(
+            (e.voice_limit(), e.channel_groups(), e.rate()),
+            (32, 2, 44_100)
+        );
+        let capped = Big::try_new(48_000, 10_000, 99).expect("capped engine");
+        assert_eq!((capped.voice_limit(), capped.channel_groups()), (256, 16));
+        assert_eq!(Big::new(48_000).voice_limit(), 256);
+        assert!(e.channel(3, 0).is_none(), "group 3 of 2");
+    }
+
+    #[test]
+    fn reset_puts_every_channel_back_in_place() {
+        let store: InstrumentStore<alloc::vec::Vec<u8>> = InstrumentStore::new(APPEND_SAMPLES);
+        let mut e = Big::try_new(48_000, 8, 2).expect("engine");
+        e.message(&store, 0, &[0xB3, 7, 20]);
+        e.message(&store, 2, &[0xC5, 40]);
+        assert_ne!(e.channel(1, 3), Some(&Channel::RESET));
+        assert_ne!(e.channel(2, 5), Some(&Channel::RESET));
+        e.reset(22_050);
+        assert_eq!(e.rate(), 22_050);
+        assert_eq!(e.voice_limit(), 8, "the storage stays");
+        for group in 1..=2 {
+            for channel in 0..16 {
+                assert_eq!(e.channel(group, channel), Some(&Channel::RESET));
             }
         }
     }
