@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::inspect::Summary;
 use crate::irp::IrpError;
 use crate::play::PlayOptions;
-use crate::sim::{SimConfig, SimError};
+use crate::sim::{Mpu401Fault, SimConfig, SimError};
 use crate::smf::{SmfError, read_smf};
 use crate::timeline::Timeline;
 use crate::wire::{TsvError, ideal_wire, write_tsv};
@@ -47,6 +47,32 @@ pub enum PinFormat {
     Dmus,
 }
 
+/// How the emulated MPU-401 is broken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CardFault {
+    /// A working card.
+    None,
+    /// Nothing answers at the card's ports.
+    Absent,
+    /// The card never acknowledges a command.
+    NeverAcks,
+    /// The card takes bytes but never sends them.
+    NeverDrains,
+}
+
+impl CardFault {
+    /// The simulation's fault.
+    #[must_use]
+    pub const fn sim(self) -> Mpu401Fault {
+        match self {
+            Self::None => Mpu401Fault::None,
+            Self::Absent => Mpu401Fault::Absent,
+            Self::NeverAcks => Mpu401Fault::NeverAcks,
+            Self::NeverDrains => Mpu401Fault::NeverDrains,
+        }
+    }
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -75,6 +101,9 @@ pub enum Command {
         /// How far ahead of the clock IRPs are written, ms.
         #[arg(long, value_name = "MS", default_value_t = DEFAULT_QUEUE_AHEAD_MS, value_parser = clap::value_parser!(u32).range(1..))]
         queue_ahead_ms: u32,
+        /// Break the emulated card this way.
+        #[arg(long, value_enum, default_value_t = CardFault::None)]
+        mpu_fault: CardFault,
         /// The most music one IRP covers, ms.
         #[arg(long, value_name = "MS", default_value_t = DEFAULT_IRP_MS, value_parser = clap::value_parser!(u32).range(1..))]
         irp_ms: u32,
@@ -332,6 +361,7 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
             queue_ahead_ms,
             irp_ms,
             irp_size,
+            mpu_fault,
             ..
         } => {
             let timeline = load_timeline(&file)?;
@@ -356,6 +386,7 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
                     timer_res_us,
                     mpu_fifo,
                     dpc_bound_us,
+                    mpu_fault: mpu_fault.sim(),
                 },
             };
             crate::commands::play_file(&file, &timeline, &options, wire.as_deref(), out)

@@ -46,6 +46,7 @@ pub fn bench_runs(
                     timer_res_us,
                     mpu_fifo,
                     dpc_bound_us,
+                    ..SimConfig::default()
                 },
             };
             let label = format!("{name} {} fifo {mpu_fifo}", format_name(format));

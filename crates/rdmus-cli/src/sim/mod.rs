@@ -11,3 +11,4 @@ pub use capture::{
 };
 pub use play::{DEFAULT_QUEUE_AHEAD, RenderPin, StreamOptions, StreamRun, WriteTrouble, stream};
 pub use rig::{Rig, RigReport, SimConfig, SimError};
+pub use wdm_sim::Mpu401Fault;

@@ -6,7 +6,7 @@ use core::fmt;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use wdm_sim::portcls::{Device, Driver, Filter, OpenError, Pin, PinFormat, Resources};
-use wdm_sim::{Finding, Machine, MachineConfig, Mpu401Config, us};
+use wdm_sim::{Finding, Machine, MachineConfig, Mpu401Config, Mpu401Fault, us};
 
 /// The driver keeps process-wide state (its adapter slots) and a machine
 /// belongs to its thread: one rig at a time per process.
@@ -22,6 +22,8 @@ pub struct SimConfig {
     pub mpu_fifo: u32,
     /// A DPC running longer than this is a verifier finding, µs.
     pub dpc_bound_us: u32,
+    /// How the card is broken, if it is.
+    pub mpu_fault: Mpu401Fault,
 }
 
 impl Default for SimConfig {
@@ -30,6 +32,7 @@ impl Default for SimConfig {
             timer_res_us: 1_000,
             mpu_fifo: 16,
             dpc_bound_us: 100,
+            mpu_fault: Mpu401Fault::None,
         }
     }
 }
@@ -43,6 +46,7 @@ impl SimConfig {
             dpc_bound: us(u64::from(self.dpc_bound_us)),
             mpu401: Some(Mpu401Config {
                 fifo_depth: usize::try_from(self.mpu_fifo).unwrap_or(usize::MAX),
+                fault: self.mpu_fault,
                 ..Mpu401Config::default()
             }),
             ..MachineConfig::default()

@@ -285,3 +285,38 @@ fn verifier_findings_are_printed_and_fail_the_run() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_broken_card_is_reported() {
+    let file = data("test-c-major-scale.mid");
+    let play = |fault: &str| {
+        rdmus(&[
+            "play".as_ref(),
+            file.as_os_str(),
+            "--mpu-fault".as_ref(),
+            fault.as_ref(),
+        ])
+    };
+    // No card: StartDevice fails with STATUS_DEVICE_DOES_NOT_EXIST; nothing is printed.
+    let out = play("absent");
+    assert_eq!(out.status.code(), Some(4));
+    assert!(out.stdout.is_empty());
+    assert!(
+        text(&out.stderr).contains("the simulated device failed: StartDevice failed: 0xc00000c0"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A card that never sends: the driver gives up on the output, every event is
+    // reported dropped, and the verifier finds nothing wrong with how it did so.
+    let out = play("never-drains");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("dropped:     16 events (48 bytes)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("wire:        0 bytes, NOT the file's messages"),
+        "{stdout}"
+    );
+}

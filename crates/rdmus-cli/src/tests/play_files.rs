@@ -118,3 +118,14 @@ fn every_shared_file_plays_exactly_or_is_refused() {
 fn the_copied_files_play_exactly_or_are_refused() {
     assert_eq!(play_all(&copies_dir()), (11, 5, 221));
 }
+
+#[test]
+fn the_same_play_twice_gives_the_same_report_bit_for_bit() {
+    let timeline = load_timeline(&copies_dir().join("test-running-status-sysex.mid")).unwrap();
+    for format in [PinFormat::Dmus, PinFormat::Ksmusic] {
+        let first = play_with(&timeline, format, SimConfig::default());
+        let second = play_with(&timeline, format, SimConfig::default());
+        assert_clean("test-running-status-sysex.mid", &first);
+        assert_eq!(first, second, "{format:?}");
+    }
+}

@@ -87,6 +87,7 @@ const ONE_BYTE_FIFO: SimConfig = SimConfig {
     timer_res_us: 1_000,
     mpu_fifo: 1,
     dpc_bound_us: 1_000,
+    mpu_fault: crate::sim::Mpu401Fault::None,
 };
 
 #[test]
