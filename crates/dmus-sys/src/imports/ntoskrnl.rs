@@ -6,10 +6,11 @@ use crate::kernel::KIRQL;
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
 use crate::kernel::PXSTATE_SAVE;
 use crate::kernel::{
-    BOOLEAN, EXT_SET_PARAMETERS, KDPC, KSPIN_LOCK, KTIMER, LARGE_INTEGER, NPAGED_LOOKASIDE_LIST,
-    PALLOCATE_FUNCTION, PDEVICE_OBJECT, PEX_TIMER, PEXT_CALLBACK, PEXT_CANCEL_PARAMETERS,
-    PEXT_DELETE_PARAMETERS, PFREE_FUNCTION, PIO_WORKITEM, PIO_WORKITEM_ROUTINE, PKDEFERRED_ROUTINE,
-    POOL_FLAGS, PVOID, SIZE_T, TIMER_TYPE, ULONG_PTR, WORK_QUEUE_TYPE,
+    BOOLEAN, EXT_SET_PARAMETERS, KDPC, KPROCESSOR_MODE, KSPIN_LOCK, KTIMER, KWAIT_REASON,
+    LARGE_INTEGER, NPAGED_LOOKASIDE_LIST, PALLOCATE_FUNCTION, PDEVICE_OBJECT, PEX_TIMER,
+    PEXT_CALLBACK, PEXT_CANCEL_PARAMETERS, PEXT_DELETE_PARAMETERS, PFREE_FUNCTION, PIO_WORKITEM,
+    PIO_WORKITEM_ROUTINE, PKDEFERRED_ROUTINE, PKMUTEX, POOL_FLAGS, PVOID, SIZE_T, TIMER_TYPE,
+    ULONG_PTR, WORK_QUEUE_TYPE,
 };
 use crate::kernel::{PSLIST_ENTRY, PSLIST_HEADER};
 
@@ -107,6 +108,21 @@ unsafe extern "system" {
         BugCheckParameter3: ULONG_PTR,
         BugCheckParameter4: ULONG_PTR,
     ) -> !;
+
+    /// `KeInitializeMutex`: any IRQL; the mutex starts free (`Level` is ignored: pass 0).
+    pub fn KeInitializeMutex(Mutex: PKMUTEX, Level: u32);
+    /// `KeWaitForSingleObject`: IRQL ≤ APC_LEVEL to wait (at DISPATCH_LEVEL only with a zero
+    /// timeout); a mutex is acquired when the wait returns `STATUS_SUCCESS`.
+    pub fn KeWaitForSingleObject(
+        Object: PVOID,
+        WaitReason: KWAIT_REASON,
+        WaitMode: KPROCESSOR_MODE,
+        Alertable: BOOLEAN,
+        Timeout: *mut LARGE_INTEGER,
+    ) -> crate::kernel::NTSTATUS;
+    /// `KeReleaseMutex`: IRQL ≤ DISPATCH_LEVEL (`Wait` FALSE); returns the previous signal
+    /// state.
+    pub fn KeReleaseMutex(Mutex: PKMUTEX, Wait: BOOLEAN) -> i32;
 
     /// `IoAllocateWorkItem`: IRQL ≤ DISPATCH_LEVEL.
     pub fn IoAllocateWorkItem(DeviceObject: PDEVICE_OBJECT) -> PIO_WORKITEM;
