@@ -37,8 +37,12 @@ use dmus_sys::portcls::{
     IID_IMiniport, IMiniport, IMiniportVtbl, PCFILTER_DESCRIPTOR, PRESOURCELIST, PSERVICEGROUP,
 };
 
-use super::core::{AUDIO_CHANNELS, MAX_CHANNEL_GROUPS, MAX_RATE, MAX_VOICES, SynthCore};
+use super::core::{
+    AUDIO_CHANNELS, MAX_CHANNEL_GROUPS, MAX_RATE, MAX_VOICES, RENDER_INPUTS, SynthCore,
+};
 use super::descriptor::{FILTER, PIN_DMUSIC_RENDER, PIN_LEGACY_RENDER, PIN_WAVE_OUT, our_range};
+use super::inbox::Inbox;
+use super::mutex::KMutex;
 use super::render::RenderStream;
 use super::sink::{SinkStream, WaveFormat};
 use crate::miniport::allocator::Allocator;
@@ -116,8 +120,11 @@ pub struct Miniport {
     refs: RefCount,
     /// The port (one reference), set by Init at PASSIVE_LEVEL before any stream exists.
     port: UnsafeCell<Option<NonNull<IPortDMus>>>,
-    /// The synth; pool-allocated with the object, freed with it.
-    core: NonNull<SpinLock<Core>>,
+    /// The synth, behind a kernel mutex (held at PASSIVE_LEVEL while it mixes);
+    /// pool-allocated with the object, freed with it.
+    core: NonNull<KMutex<Core>>,
+    /// Events the MIDI streams put, until the next render files them (spin lock, O(1)).
+    inbox: SpinLock<Inbox>,
     settings: SpinLock<Settings>,
     /// The port's master clock, kept from the first stream on.
     clock: SpinLock<Option<MasterClock>>,
@@ -149,7 +156,9 @@ const INTERFACES: [GUID; 3] = [IID_IUnknown, IID_IMiniport, IID_IMiniportDMus];
 /// `STATUS_INSUFFICIENT_RESOURCES` when the pool is exhausted (nothing is left allocated).
 pub fn new_miniport(_resources: &AdapterResources) -> Result<PUNKNOWN, NTSTATUS> {
     let core = Core::try_new(MAX_RATE, MAX_VOICES).map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
-    let core = pool_box::try_new(SpinLock::new(core))?;
+    let core = pool_box::try_new(KMutex::new(core))?;
+    // SAFETY: just placed in pool, where it stays until the last Release; unshared.
+    unsafe { KMutex::init(core) };
     let object = pool_box::try_new(Miniport {
         interface: IMiniportDMus {
             lpVtbl: &raw const VTABLE,
@@ -157,6 +166,7 @@ pub fn new_miniport(_resources: &AdapterResources) -> Result<PUNKNOWN, NTSTATUS>
         refs: RefCount::new(),
         port: UnsafeCell::new(None),
         core,
+        inbox: SpinLock::new(Inbox::new()),
         settings: SpinLock::new(Settings::new()),
         clock: SpinLock::new(None),
         open_pins: AtomicU32::new(0),
@@ -181,11 +191,29 @@ impl Miniport {
         unsafe { &*this.cast::<Self>() }
     }
 
-    /// The synth.
-    pub(crate) fn core(&self) -> &SpinLock<Core> {
+    /// The synth. Locking it waits: IRQL ≤ APC_LEVEL, no spin lock held.
+    pub(crate) fn core(&self) -> &KMutex<Core> {
         // SAFETY: allocated in new_miniport and freed only by the last Release, after which
         // nothing can call in.
         unsafe { self.core.as_ref() }
+    }
+
+    /// The events waiting for the synth (any IRQL ≤ DISPATCH_LEVEL).
+    pub(crate) fn inbox(&self) -> &SpinLock<Inbox> {
+        &self.inbox
+    }
+
+    /// Files every pending event into the synth's inputs (under its mutex, `core`): the
+    /// inbox's spin lock is held only to take each chain.
+    pub(crate) fn file_pending(&self, core: &mut Core) {
+        for slot in 0..RENDER_INPUTS {
+            let pending = self.inbox.lock().take(slot);
+            if let Err(chain) = core.put(slot, pending) {
+                // Not while the input is attached (the inbox takes events only then, and
+                // attach and detach change both under the mutex); kept, never lost.
+                self.inbox.lock().put_front(slot, chain);
+            }
+        }
     }
 
     /// The port parameters and priorities.

@@ -1,6 +1,8 @@
 //! The DLS software synthesizer DirectMusic miniport (the `Synth` subdevice).
 //!
-//! - [`miniport`]: the `IMiniportDMus` object and its [`core::SynthCore`] behind a spin lock.
+//! - [`miniport`]: the `IMiniportDMus` object, its [`core::SynthCore`] behind a kernel mutex
+//!   ([`mutex`], held at PASSIVE_LEVEL while it mixes) and the [`inbox`] the MIDI streams
+//!   append events to at DISPATCH_LEVEL under a spin lock.
 //! - [`descriptor`]: the filter (MIDI and DirectMusic render pins, the wave-out pin, the
 //!   synthesizer node).
 //! - [`render`]: the MIDI render streams (`IMXF`) that queue events into the synth.
@@ -12,7 +14,9 @@ pub mod clock;
 pub mod core;
 pub mod descriptor;
 pub mod download;
+pub mod inbox;
 pub mod miniport;
+pub mod mutex;
 pub mod properties;
 pub mod render;
 pub mod sink;

@@ -209,7 +209,9 @@ pub fn answer(request: &mut PropertyRequest, miniport: &Miniport) -> NTSTATUS {
             request.reply(&time)
         }
         KSPROPERTY_SYNTH_RUNNINGSTATS => {
-            let stats = miniport.core().lock().stats();
+            let mut stats = miniport.core().lock().stats();
+            let refused = miniport.inbox().lock().dropped();
+            stats.dropped_events = stats.dropped_events.saturating_add(refused);
             request.reply(&running_stats(&stats))
         }
         _ => STATUS_NOT_FOUND,

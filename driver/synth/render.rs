@@ -2,8 +2,9 @@
 //!
 //! A stream is a thin door into the synth: it asked the port for
 //! `DONT_HOLD_FOR_SEQUENCING`, so `PutMessage` (DISPATCH_LEVEL) gets every event as soon
-//! as it is unpacked, and the stream files it into its input of the [`SynthCore`], which
-//! plays it at its own sample when the wave sink renders. The core's input holds one
+//! as it is unpacked, and the stream appends it to its input's pending events in the
+//! miniport's inbox (a spin lock, O(1)); the [`SynthCore`] files them by time under its
+//! mutex at PASSIVE_LEVEL and plays each at its own sample when the wave sink renders. The core's input holds one
 //! reference to the port's allocator (spent and stopped events go back through it, whole
 //! chains at a time); the stream keeps another for the one case the core cannot take a
 //! chain.
@@ -87,7 +88,14 @@ impl RenderStream {
         .map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
         // SAFETY: the caller's live miniport.
         let owner = unsafe { miniport.as_ref() };
-        let attached = owner.core().lock().attach(slot(pin), input);
+        let attached = {
+            let mut core = owner.core().lock();
+            let attached = core.attach(slot(pin), input);
+            if attached.is_ok() {
+                owner.inbox().lock().attach(slot(pin));
+            }
+            attached
+        };
         if let Err((_, input)) = attached {
             drop(input);
             // SAFETY: made above and never shared; dropping it releases the spare.
@@ -120,8 +128,16 @@ fn slot(pin: u32) -> usize {
 
 impl Drop for RenderStream {
     fn drop(&mut self) {
-        let input = self.miniport().core().lock().detach(slot(self.pin));
-        // Released outside the lock.
+        let miniport = self.miniport();
+        let mut core = miniport.core().lock();
+        // The inbox refuses events first; what it held is filed, then given back whole.
+        let pending = miniport.inbox().lock().detach(slot(self.pin));
+        if let Err(chain) = core.put(slot(self.pin), pending) {
+            self.spare.lock().give_back(chain);
+        }
+        let input = core.detach(slot(self.pin));
+        drop(core);
+        // Released outside the mutex.
         drop(input);
         self.miniport().release_pin(self.pin);
     }
@@ -178,10 +194,11 @@ unsafe extern "system" fn set_state(this: *mut IMXF, state: KSSTATE) -> NTSTATUS
     let miniport = stream.miniport();
     // NewStream kept the port's clock before it made this stream.
     let now = miniport.master_now().unwrap_or(0);
-    miniport
-        .core()
-        .lock()
-        .set_state(slot(stream.pin), state, now);
+    // PASSIVE_LEVEL: the mutex. Events put before the state change are filed first, so
+    // STOP gives them back too.
+    let mut core = miniport.core().lock();
+    miniport.file_pending(&mut core);
+    core.set_state(slot(stream.pin), state, now);
     STATUS_SUCCESS
 }
 
@@ -191,7 +208,13 @@ unsafe extern "system" fn put_message(this: *mut IMXF, event: PDMUS_KERNEL_EVENT
     // SAFETY: PortCls hands over a whole chain of its allocator's events (or null); from
     // here this stream owns it until it goes back. DISPATCH_LEVEL.
     let chain = unsafe { Chain::from_raw(event) };
-    let refused = stream.miniport().core().lock().put(slot(stream.pin), chain);
+    // DISPATCH_LEVEL: an O(1) append under the inbox's spin lock; the synth files the
+    // events by time under its mutex when it next renders.
+    let refused = stream
+        .miniport()
+        .inbox()
+        .lock()
+        .put(slot(stream.pin), chain);
     if let Err(chain) = refused {
         stream.spare.lock().give_back(chain);
     }

@@ -14,9 +14,10 @@
 //!   clock; the difference to the master clock is the drift the sample clock corrects.
 //! - `SampleToRefTime` / `RefTimeToSample`: the sample clock's two directions.
 //!
-//! Rendering takes the miniport's spin lock once per mix chunk of [`MIX_FRAMES`] frames (so
-//! the mix runs at DISPATCH_LEVEL whatever IRQL the port calls it at, in bounded pieces)
-//! and allocates nothing: the stack holds one chunk.
+//! Every method here runs at PASSIVE_LEVEL (the port's sink thread) and takes the synth's
+//! mutex: `Render` mixes under it, in chunks of [`MIX_FRAMES`] frames through one stack
+//! buffer, and allocates nothing. At DISPATCH_LEVEL only the inbox's spin lock is held, to
+//! take the events `PutMessage` left.
 
 use core::ptr::NonNull;
 
@@ -301,19 +302,22 @@ unsafe extern "system" fn render(
     let frames = usize::try_from(frames).unwrap_or(0);
     let frame_bytes = usize::from(BLOCK_ALIGN);
     let mut chunk = [0i16; MIX_FRAMES * AUDIO_CHANNELS];
+    let miniport = stream.miniport();
+    // PASSIVE_LEVEL (the port's sink thread): the mix runs under the mutex, never at
+    // DISPATCH_LEVEL; the inbox's spin lock is held only to take the pending chains.
+    let mut core = miniport.core().lock();
+    miniport.file_pending(&mut core);
     let mut done = 0;
     // Bounded by `frames`: each pass renders at least one frame.
     while done < frames {
         let len = (frames - done).min(MIX_FRAMES);
         let out = &mut chunk[..len * AUDIO_CHANNELS];
         let at = position.saturating_add(i64::try_from(done).unwrap_or(i64::MAX));
-        // The lock is held per chunk, not per call, so PutMessage and the property
-        // handlers wait at most one chunk's mix.
-        stream.miniport().core().lock().render(out, at);
+        core.render(out, at);
         let target = buffer.wrapping_add(done * frame_bytes);
         // SAFETY: the port's buffer holds `frames` frames (Render's contract); this writes
         // frames `done..done + len` of it from the local chunk, byte-wise, so the buffer's
-        // alignment does not matter. DISPATCH_LEVEL under the lock; the buffer is nonpaged.
+        // alignment does not matter. PASSIVE_LEVEL under the mutex.
         unsafe {
             core::ptr::copy_nonoverlapping(out.as_ptr().cast::<u8>(), target, len * frame_bytes);
         }
