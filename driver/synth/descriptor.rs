@@ -35,7 +35,7 @@ use dmus_sys::ks_guids::{
     KSDATAFORMAT_TYPE_AUDIO, KSDATAFORMAT_TYPE_MUSIC, KSMUSIC_TECHNOLOGY_WAVETABLE,
     KSNODETYPE_SYNTHESIZER,
 };
-use dmus_sys::ksmedia::KSDATARANGE_MUSIC;
+use dmus_sys::ksmedia::{KSDATARANGE_AUDIO, KSDATARANGE_MUSIC};
 use dmus_sys::portcls::{
     PCAUTOMATION_TABLE, PCCONNECTION_DESCRIPTOR, PCFILTER_DESCRIPTOR, PCFILTER_NODE,
     PCNODE_DESCRIPTOR, PCPIN_DESCRIPTOR, PCPROPERTY_ITEM, PCPROPERTY_ITEM_FLAG_BASICSUPPORT,
@@ -61,30 +61,6 @@ pub const KSNODEPIN_STANDARD_IN: u32 = 1;
 pub const KSNODEPIN_STANDARD_OUT: u32 = 0;
 /// Bits per output sample.
 pub const BITS_PER_SAMPLE: u32 = 16;
-
-/// `KSDATARANGE_AUDIO` (ksmedia.h; the same five `ULONG`s after the `KSDATARANGE` in
-/// MicrosoftDocs windows-driver-docs-ddi `ksmedia/ns-ksmedia-ksdataformat_audio` and in
-/// ddksynth's `PinDataRangesAudio` initialiser). Layout pinned in the tests.
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-#[allow(
-    non_snake_case,
-    reason = "ksmedia.h's field names, as dmus-sys spells the ABI"
-)]
-pub struct KSDATARANGE_AUDIO {
-    /// The common header (type audio, subtype PCM, specifier `WAVEFORMATEX`).
-    pub DataRange: KSDATARANGE,
-    /// Channels at most.
-    pub MaximumChannels: u32,
-    /// Bits per sample, least.
-    pub MinimumBitsPerSample: u32,
-    /// Bits per sample, most.
-    pub MaximumBitsPerSample: u32,
-    /// Sample rate, least (Hz).
-    pub MinimumSampleFrequency: u32,
-    /// Sample rate, most (Hz).
-    pub MaximumSampleFrequency: u32,
-}
 
 #[allow(
     clippy::cast_possible_truncation,
@@ -331,23 +307,7 @@ mod tests {
     use dmus_sys::ks::{KSPIN_COMMUNICATION_SOURCE, KSPIN_DATAFLOW_IN, KSPIN_DATAFLOW_OUT};
     use dmus_sys::ks_guids::{KSDATAFORMAT_SUBTYPE_DIRECTMUSIC, KSDATAFORMAT_SUBTYPE_PCM};
 
-    use super::{FILTER, KSDATARANGE_AUDIO, PIN_WAVE_OUT, PROPERTY_COUNT, our_range, pin_range};
-
-    #[test]
-    fn ksdatarange_audio_has_the_ksmedia_layout() {
-        // ksmedia.h: a 64-byte, 8-aligned KSDATARANGE (its union has a LONGLONG), then five
-        // ULONGs: 84 bytes of fields, 88 with the tail padding, on every target.
-        assert_eq!(core::mem::size_of::<KSDATARANGE_AUDIO>(), 88);
-        assert_eq!(core::mem::align_of::<KSDATARANGE_AUDIO>(), 8);
-        assert_eq!(
-            core::mem::offset_of!(KSDATARANGE_AUDIO, MaximumChannels),
-            64
-        );
-        assert_eq!(
-            core::mem::offset_of!(KSDATARANGE_AUDIO, MaximumSampleFrequency),
-            80
-        );
-    }
+    use super::{FILTER, PIN_WAVE_OUT, PROPERTY_COUNT, our_range, pin_range};
 
     #[test]
     fn the_pins_are_midi_in_dmusic_in_wave_out() {

@@ -37,6 +37,7 @@ use dmus_sys::ks::{KSDATAFORMAT, KSSTATE, KSSTATE_RUN, KSSTATE_STOP};
 use dmus_sys::ks_guids::{
     KSDATAFORMAT_SPECIFIER_WAVEFORMATEX, KSDATAFORMAT_SUBTYPE_PCM, KSDATAFORMAT_TYPE_AUDIO,
 };
+use dmus_sys::ksmedia::KSDATAFORMAT_WAVEFORMATEX;
 use mxf::Chain;
 
 use super::core::{AUDIO_CHANNELS, MAX_RATE, MIN_RATE, MIX_FRAMES};
@@ -53,9 +54,9 @@ use crate::miniport::spin_lock::SpinLock;
 pub const WAVE_FORMAT_PCM: u16 = 1;
 /// Bytes of one output frame (stereo, 16-bit).
 pub const BLOCK_ALIGN: u16 = 4;
-/// Bytes of a `KSDATAFORMAT_WAVEFORMATEX` up to the end of its `WAVEFORMATEX` (ksmedia.h:
-/// the 64-byte header, then the 18-byte packed `WAVEFORMATEX`).
-pub const WAVE_FORMAT_BYTES: usize = 64 + 18;
+/// Bytes of a `KSDATAFORMAT_WAVEFORMATEX` (the 64-byte header, then the 18-byte packed
+/// `WAVEFORMATEX`; pinned in dmus-sys).
+pub const WAVE_FORMAT_BYTES: usize = core::mem::size_of::<KSDATAFORMAT_WAVEFORMATEX>();
 
 /// The output format the sink asked for, when the synth can render it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,14 +118,10 @@ impl WaveFormat {
         if usize::try_from(header.FormatSize).ok()? < WAVE_FORMAT_BYTES {
             return None;
         }
-        let wave_at = format
-            .cast::<u8>()
-            .wrapping_add(core::mem::size_of::<KSDATAFORMAT>())
-            .cast::<WAVEFORMATEX>();
-        // SAFETY: FormatSize ≥ 82 readable bytes, so the WAVEFORMATEX after the 64-byte
-        // header is readable; it is packed (alignment 1). Any IRQL (PASSIVE here).
-        let wave = unsafe { wave_at.read_unaligned() };
-        Self::check(&header, &wave)
+        // SAFETY: FormatSize ≥ 82 readable bytes: the whole KSDATAFORMAT_WAVEFORMATEX
+        // (packed, alignment 1). Any IRQL (PASSIVE here).
+        let whole = unsafe { format.cast::<KSDATAFORMAT_WAVEFORMATEX>().read_unaligned() };
+        Self::check(&header, &{ whole.WaveFormatEx })
     }
 }
 

@@ -66,6 +66,7 @@ use dmus_sys::ks::{
 use dmus_sys::ks_guids::{
     KSDATAFORMAT_SPECIFIER_WAVEFORMATEX, KSDATAFORMAT_SUBTYPE_PCM, KSDATAFORMAT_TYPE_AUDIO,
 };
+use dmus_sys::ksmedia::{KSDATAFORMAT_PACKED, KSDATAFORMAT_WAVEFORMATEX, KSDATARANGE_AUDIO};
 use dmus_sys::portcls::PSERVICEGROUP;
 
 use super::descriptor::pin_factory;
@@ -115,15 +116,6 @@ impl Default for WaveSinkConfig {
     }
 }
 
-/// `KSDATAFORMAT_WAVEFORMATEX` (ksmedia.h): the header, then the packed `WAVEFORMATEX`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-#[allow(non_snake_case, reason = "ksmedia.h's field names")]
-struct KsDataFormatWaveFormatEx {
-    DataFormat: KSDATAFORMAT,
-    WaveFormatEx: WAVEFORMATEX,
-}
-
 /// The wave-sink side of a pin (its `PinFlow::WaveSink`).
 #[derive(Debug)]
 pub struct WaveSinkFlow {
@@ -131,7 +123,7 @@ pub struct WaveSinkFlow {
     sink: usize,
     config: WaveSinkConfig,
     /// The format given to `NewStream`, alive as long as the stream.
-    format: Box<KsDataFormatWaveFormatEx>,
+    format: Box<KSDATAFORMAT_WAVEFORMATEX>,
     /// Bumped when the pin leaves RUN: older render callbacks do nothing.
     generation: u64,
     /// Whether `SyncToMaster(.., TRUE)` was sent in this run.
@@ -276,7 +268,7 @@ pub fn open(port: usize, factory: u32, config: WaveSinkConfig) -> Result<WaveSin
     // SAFETY: the reference QueryInterface added; the pin's stream reference keeps the
     // object (and so this interface) alive.
     unsafe { release_foreign(sink.cast()) };
-    let header = format.DataFormat;
+    let header = KSDATAFORMAT::from(format.DataFormat);
     let flow = WaveSinkFlow {
         sink: sink as usize,
         config,
@@ -316,34 +308,34 @@ pub fn open(port: usize, factory: u32, config: WaveSinkConfig) -> Result<WaveSin
 /// # Safety
 /// `address` is the miniport's range, readable for `header.FormatSize` bytes.
 unsafe fn range_holds(header: &KSDATARANGE, address: *const u8, config: &WaveSinkConfig) -> bool {
-    // KSDATARANGE_AUDIO (ksmedia.h): the header, then MaximumChannels,
-    // Minimum/MaximumBitsPerSample, Minimum/MaximumSampleFrequency.
-    const FIELDS: usize = 64;
     if header.MajorFormat != KSDATAFORMAT_TYPE_AUDIO
         || header.SubFormat != KSDATAFORMAT_SUBTYPE_PCM
         || header.Specifier != KSDATAFORMAT_SPECIFIER_WAVEFORMATEX
-        || usize::try_from(header.FormatSize).unwrap_or(0) < FIELDS + 20
+        || usize::try_from(header.FormatSize).unwrap_or(0) < size_of::<KSDATARANGE_AUDIO>()
     {
         return false;
     }
-    let field = |index: usize| {
-        let at = address.wrapping_add(FIELDS + 4 * index).cast::<[u8; 4]>();
-        // SAFETY: FormatSize ≥ 84 readable bytes (checked), so the five ULONGs are.
-        u32::from_ne_bytes(unsafe { at.read() })
-    };
-    let (channels, min_bits, max_bits, min_rate, max_rate) =
-        (field(0), field(1), field(2), field(3), field(4));
+    // SAFETY: FormatSize ≥ size_of::<KSDATARANGE_AUDIO>() readable bytes (checked);
+    // unaligned read, so the range's placement does not matter.
+    let range = unsafe { address.cast::<KSDATARANGE_AUDIO>().read_unaligned() };
+    let (channels, min_bits, max_bits, min_rate, max_rate) = (
+        range.MaximumChannels,
+        range.MinimumBitsPerSample,
+        range.MaximumBitsPerSample,
+        range.MinimumSampleFrequency,
+        range.MaximumSampleFrequency,
+    );
     u32::from(config.channels) <= channels
         && (min_bits..=max_bits).contains(&u32::from(config.bits))
         && (min_rate..=max_rate).contains(&config.rate)
         && config.period_frames > 0
 }
 
-fn wave_format(config: &WaveSinkConfig) -> KsDataFormatWaveFormatEx {
+fn wave_format(config: &WaveSinkConfig) -> KSDATAFORMAT_WAVEFORMATEX {
     let block = config.channels.saturating_mul(config.bits / 8);
-    KsDataFormatWaveFormatEx {
-        DataFormat: KSDATAFORMAT {
-            FormatSize: u32::try_from(core::mem::size_of::<KsDataFormatWaveFormatEx>())
+    KSDATAFORMAT_WAVEFORMATEX {
+        DataFormat: KSDATAFORMAT_PACKED {
+            FormatSize: u32::try_from(core::mem::size_of::<KSDATAFORMAT_WAVEFORMATEX>())
                 .unwrap_or(0),
             Flags: 0,
             SampleSize: u32::from(block),
@@ -711,7 +703,11 @@ mod tests {
             ..WaveSinkConfig::default()
         };
         let format = wave_format(&config);
-        assert_eq!(format.DataFormat.FormatSize, 88, "64 + 18, padded to 8");
+        assert_eq!(
+            { format.DataFormat.FormatSize },
+            82,
+            "64 + 18, packed (ksmedia.h)"
+        );
         assert_eq!({ format.WaveFormatEx.nBlockAlign }, 4);
         assert_eq!({ format.WaveFormatEx.nAvgBytesPerSec }, 176_400);
         let mut range = [0u8; 88];
