@@ -1,9 +1,10 @@
 //! The synth itself, apart from COM: the instrument store, the voice engine, the events
 //! waiting for their sample, the sample clock, the output volume and the running statistics.
 //!
-//! One `SynthCore` per miniport, behind the miniport's spin lock: the property handlers
-//! download and unload into its store, the MIDI render streams queue events into it
-//! (`PutMessage`), and the wave sink's `Render` pulls audio out of it. Everything the render
+//! One `SynthCore` per miniport, behind the miniport's kernel mutex (PASSIVE_LEVEL): the
+//! property handlers download and unload into its store, the render takes the events the
+//! MIDI streams left in the miniport's inbox (`PutMessage`, DISPATCH_LEVEL) and files them
+//! into its inputs, and the wave sink's `Render` pulls audio out of it. Everything the render
 //! path touches is allocated when the core is made (voices, channel state, the mix buffer),
 //! or when `PORTPARAMETERS` changes the voice count ([`SynthCore::replace_engine`], with an
 //! engine allocated outside the lock); [`SynthCore::render`] allocates nothing and its loops are bounded by the frames asked for
@@ -148,8 +149,30 @@ impl<D: Discard> SynthCore<D> {
     /// to be freed outside the lock. For a new voice count (`PORTPARAMETERS`).
     pub fn replace_engine(&mut self, mut engine: SynthEngine) -> SynthEngine {
         engine.reset(self.engine.rate());
+        // The voice priorities are settings: the new engine keeps them.
+        for group in 1..=u16::try_from(MAX_CHANNEL_GROUPS).unwrap_or(1) {
+            for channel in 0..16u8 {
+                if let Some(priority) = self.engine.priority(group, channel) {
+                    engine.set_priority(group, channel, priority);
+                }
+            }
+        }
         core::mem::swap(&mut self.engine, &mut engine);
         engine
+    }
+
+    /// Sets the voice priority of `channel` in channel group `group` (1-based), which voice
+    /// stealing follows (see `Engine::set_priority`); false for a group or channel the
+    /// synth does not have.
+    pub fn set_priority(&mut self, group: u16, channel: u8, priority: u32) -> bool {
+        self.engine.set_priority(group, channel, priority)
+    }
+
+    /// The sounding voices as (channel group, channel, key), for diagnostics.
+    pub fn voices(&self) -> impl Iterator<Item = (u16, u8, u8)> + '_ {
+        self.engine
+            .voices()
+            .map(|(group, channel, key, _)| (group, channel, key))
     }
 
     /// Plays one MIDI channel message at once, outside any stream's timing (for channel group
@@ -637,11 +660,17 @@ mod tests {
         let mut core = core();
         core.restart(44_100);
         assert_eq!(core.voice_limit(), super::MAX_VOICES);
+        assert!(core.set_priority(3, 9, 1234));
         let fresh =
             super::SynthEngine::try_new(48_000, 24, super::MAX_CHANNEL_GROUPS).expect("engine");
         let old = core.replace_engine(fresh);
         assert_eq!(old.voice_limit(), super::MAX_VOICES);
         assert_eq!((core.voice_limit(), core.rate()), (24, 44_100));
+        assert_eq!(
+            core.engine.priority(3, 9),
+            Some(1234),
+            "priorities carry over"
+        );
     }
 
     #[test]

@@ -74,6 +74,16 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Gives the synth every channel's voice priority (index `g` of `priorities` is channel
+    /// group `g + 1`).
+    pub fn apply_priorities(&self, core: &mut Core) {
+        for (group, row) in (1u16..).zip(self.priorities.iter()) {
+            for (channel, &priority) in (0u8..).zip(row.iter()) {
+                core.set_priority(group, channel, priority);
+            }
+        }
+    }
+
     /// The defaults: every voice, every channel group, stereo at 48 kHz, no effects, the
     /// documented default priorities.
     #[must_use]
@@ -155,7 +165,10 @@ const INTERFACES: [GUID; 3] = [IID_IUnknown, IID_IMiniport, IID_IMiniportDMus];
 /// # Errors
 /// `STATUS_INSUFFICIENT_RESOURCES` when the pool is exhausted (nothing is left allocated).
 pub fn new_miniport(_resources: &AdapterResources) -> Result<PUNKNOWN, NTSTATUS> {
-    let core = Core::try_new(MAX_RATE, MAX_VOICES).map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
+    let mut core =
+        Core::try_new(MAX_RATE, MAX_VOICES).map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
+    let settings = Settings::new();
+    settings.apply_priorities(&mut core);
     let core = pool_box::try_new(KMutex::new(core))?;
     // SAFETY: just placed in pool, where it stays until the last Release; unshared.
     unsafe { KMutex::init(core) };
@@ -167,7 +180,7 @@ pub fn new_miniport(_resources: &AdapterResources) -> Result<PUNKNOWN, NTSTATUS>
         port: UnsafeCell::new(None),
         core,
         inbox: SpinLock::new(Inbox::new()),
-        settings: SpinLock::new(Settings::new()),
+        settings: SpinLock::new(settings),
         clock: SpinLock::new(None),
         open_pins: AtomicU32::new(0),
     });

@@ -12,8 +12,9 @@
 //!   when no wave sink is open (an open sink's format decides otherwise).
 //! - `CHANNELGROUPS` (GET, SET): groups enabled; a SET outside 1..=16 is refused.
 //! - `VOICEPRIORITY` (GET, SET; instance `SYNTHVOICEPRIORITY_INSTANCE`): the priority of a
-//!   channel, dmusicc.h's defaults until set. (Kept and reported; the engine's stealing
-//!   order is its own: oldest released voice first.)
+//!   channel, dmusicc.h's defaults until set. Voice stealing follows it: with every voice
+//!   busy, a note-on takes the oldest released voice, else the voice of the lowest
+//!   priority (the oldest among equals).
 //! - `VOLUME` (GET, SET): 1/100 dB; a SET outside -96 dB..=0 is clamped, and GET reports
 //!   the volume applied.
 //! - `LATENCYCLOCK` (GET): the master time of the first sample not yet rendered, the
@@ -239,6 +240,13 @@ fn set(request: &PropertyRequest, miniport: &Miniport, id: u32) -> NTSTATUS {
             match request.read_value::<u32>() {
                 Ok(priority) => {
                     miniport.settings().lock().priorities[group][channel] = priority;
+                    // Voice stealing follows it (settings index g is channel group g + 1).
+                    let group = u16::try_from(group + 1).unwrap_or(u16::MAX);
+                    let channel = u8::try_from(channel).unwrap_or(u8::MAX);
+                    miniport
+                        .core()
+                        .lock()
+                        .set_priority(group, channel, priority);
                     STATUS_SUCCESS
                 }
                 Err(status) => status,

@@ -140,6 +140,8 @@ pub struct Engine<const VOICES: usize, const GROUPS: usize> {
     rate: u32,
     slots: Box<[Option<Slot>]>,
     channels: Box<[[Channel; CHANNELS]]>,
+    /// Voice priority of each channel (higher keeps its voices longer when stealing).
+    priorities: Box<[[u32; CHANNELS]]>,
     clock: u64,
 }
 
@@ -167,12 +169,40 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             rate,
             slots: try_boxed(voices.min(VOICES), || None)?,
             channels: try_boxed(groups.min(GROUPS), || [Channel::RESET; CHANNELS])?,
+            priorities: try_boxed(groups.min(GROUPS), || [0; CHANNELS])?,
             clock: 0,
         })
     }
 
-    /// Starts over in place at `rate` Hz: no voice sounding, every channel reset. Allocates
-    /// nothing.
+    /// Sets the voice priority of `channel` (0..16) in channel group `group` (1-based): when
+    /// every voice is busy, a note-on takes a released voice if there is one, else the voice
+    /// of the lowest priority, the oldest among equals. All channels start equal. Returns
+    /// false (and changes nothing) for a group or channel the engine does not have.
+    pub fn set_priority(&mut self, group: u16, channel: u8, priority: u32) -> bool {
+        let place = usize::from(group)
+            .checked_sub(1)
+            .and_then(|g| self.priorities.get_mut(g))
+            .and_then(|row| row.get_mut(usize::from(channel)));
+        match place {
+            Some(place) => {
+                *place = priority;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The voice priority of `channel` in group `group` (1-based).
+    #[must_use]
+    pub fn priority(&self, group: u16, channel: u8) -> Option<u32> {
+        self.priorities
+            .get(usize::from(group).checked_sub(1)?)?
+            .get(usize::from(channel))
+            .copied()
+    }
+
+    /// Starts over in place at `rate` Hz: no voice sounding, every channel reset (the voice
+    /// priorities stay: they are the port's settings). Allocates nothing.
     pub fn reset(&mut self, rate: u32) {
         self.rate = rate;
         self.slots.fill(None);
@@ -466,14 +496,25 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
         }
     }
 
-    /// A free slot, else the oldest released voice, else the oldest voice.
+    /// A free slot, else the oldest released voice, else the voice of the lowest channel
+    /// priority, the oldest among equals.
     fn free_slot(&self) -> usize {
         if let Some(free) = self.slots.iter().position(Option::is_none) {
             return free;
         }
+        let priority = |s: &Slot| {
+            self.priorities
+                .get(s.group)
+                .and_then(|row| row.get(usize::from(s.channel)))
+                .copied()
+                .unwrap_or(0)
+        };
         let rank = |s: &Option<Slot>| {
-            s.as_ref()
-                .map_or((false, 0), |s| (!s.voice.is_released(), s.age))
+            s.as_ref().map_or((false, 0, 0), |s| {
+                let released = s.voice.is_released();
+                // Released voices go first whatever their channel's priority.
+                (!released, if released { 0 } else { priority(s) }, s.age)
+            })
         };
         self.slots
             .iter()
@@ -572,7 +613,15 @@ mod tests {
         e.message(&store, 2, &[0xC5, 40]);
         assert_ne!(e.channel(1, 3), Some(&Channel::RESET));
         assert_ne!(e.channel(2, 5), Some(&Channel::RESET));
+        assert!(e.set_priority(2, 9, 7));
+        assert!(!e.set_priority(3, 0, 7), "group 3 of 2");
+        assert!(!e.set_priority(1, 16, 7), "channel 16 of 0..16");
         e.reset(22_050);
+        assert_eq!(
+            e.priority(2, 9),
+            Some(7),
+            "priorities are settings: they stay"
+        );
         assert_eq!(e.rate(), 22_050);
         assert_eq!(e.voice_limit(), 8, "the storage stays");
         for group in 1..=2 {
