@@ -1,5 +1,5 @@
-//! The synth's kernel mutex through wdm-sim's kernel: taken and released at PASSIVE_LEVEL
-//! with no finding; waited on at DISPATCH_LEVEL (where the mix must never run) it is a
+//! The synth's kernel mutex through wdm-sim's kernel: taken and released at `PASSIVE_LEVEL`
+//! with no finding; waited on at `DISPATCH_LEVEL` (where the mix must never run) it is a
 //! finding, as Driver Verifier would report it.
 
 use std::ptr::NonNull;
@@ -19,6 +19,10 @@ fn serial() -> MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+#[allow(
+    clippy::unnecessary_box_returns,
+    reason = "an initialized KMUTEX must not move: the box keeps it in place"
+)]
 fn placed(value: u32) -> Box<KMutex<u32>> {
     let mut mutex = Box::new(KMutex::new(value));
     // SAFETY: boxed, so it stays put; no one locks it yet.
