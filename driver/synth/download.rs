@@ -17,8 +17,8 @@
 //! - `WAVEFORMAT` (GET): the `WAVEFORMATEX` the synth renders (PCM, stereo, 16-bit, the
 //!   current rate).
 //!
-//! Copies and frees happen outside the spin lock; only the store's bookkeeping (a header
-//! parse, no sample scan) runs under it. Buffers larger than [`MAX_DOWNLOAD_BYTES`] are
+//! Copies and frees happen outside the synth's mutex (PASSIVE_LEVEL, as every property
+//! handler); only the store's bookkeeping (a header parse, no sample scan) runs under it. Buffers larger than [`MAX_DOWNLOAD_BYTES`] are
 //! refused.
 //!
 //! On Windows the client's `BufferAddress` is a user-mode address. The copy here reads it
