@@ -66,6 +66,30 @@ impl<const N: usize> CaptureParser<N> {
         self.parser.flush_sysex(&mut sink);
         report
     }
+
+    /// Appends to `out` the realtime bytes held behind an incomplete message
+    /// that have waited longer than [`crate::midi::parser::MAX_REALTIME_HOLD_100NS`]
+    /// at `now` (see [`Parser::release_held`]): for a DPC that finds no new
+    /// byte, so that a sender stalled inside a message cannot stop the clock
+    /// bytes. Bounded by the hold's capacity; no allocation.
+    pub fn release_held<P: EventPool + ?Sized>(
+        &mut self,
+        now: i64,
+        pool: &mut P,
+        out: &mut Chain,
+    ) -> CaptureReport {
+        let mut report = CaptureReport::default();
+        let group = self.channel_group;
+        self.parser
+            .release_held(
+                now,
+                &mut |parsed: Parsed<'_>| match push_parsed(out, pool, parsed, group) {
+                    Ok(added) => report.events += added,
+                    Err(_) => report.dropped += 1,
+                },
+            );
+        report
+    }
 }
 
 #[cfg(test)]
@@ -104,8 +128,8 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                (12, vec![0xF8], false),
                 (10, vec![0x90, 60, 100], false),
+                (12, vec![0xF8], false),
                 (20, vec![0x90, 61, 0], false),
                 (30, vec![0xF0, 1], true),
             ]
@@ -126,6 +150,43 @@ mod tests {
         out.free(&mut tiny);
         pool.check().unwrap();
         tiny.check().unwrap();
+    }
+
+    #[test]
+    fn a_realtime_byte_inside_a_message_follows_it_and_a_stalled_one_is_released() {
+        let mut pool = CountingPool::<_, 64>::new(FixedPool::leaked(16, 4, 16).unwrap());
+        let mut cap = CaptureParser::<8>::new(1);
+        let mut out = Chain::new();
+        // B0 07 F8 5A, the bytes 320 µs apart, in two batches.
+        let first = cap.parse([(0xB0, 60_000), (7, 63_200)], &mut pool, &mut out);
+        let second = cap.parse([(0xF8, 66_400), (0x5A, 69_600)], &mut pool, &mut out);
+        assert_eq!((first.events, second.events), (0, 2));
+        // A sender stalls after a status byte; a clock byte is held, then released.
+        let stalled = cap.parse([(0x90, 70_000), (0xF8, 70_100)], &mut pool, &mut out);
+        assert_eq!(stalled.events, 0);
+        let limit = crate::midi::parser::MAX_REALTIME_HOLD_100NS;
+        let early = cap.release_held(70_100 + limit, &mut pool, &mut out);
+        assert_eq!(early.events, 0);
+        let late = cap.release_held(70_101 + limit, &mut pool, &mut out);
+        assert_eq!(
+            late,
+            CaptureReport {
+                events: 1,
+                dropped: 0
+            }
+        );
+        assert_eq!(cap.stats().realtime_released_early, 1);
+        let got: Vec<(i64, Vec<u8>)> = out.iter().map(|e| (e.time(), e.data().to_vec())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (60_000, vec![0xB0, 7, 0x5A]),
+                (66_400, vec![0xF8]),
+                (70_100, vec![0xF8]),
+            ]
+        );
+        out.free(&mut pool);
+        pool.check().unwrap();
     }
 
     #[test]

@@ -3,10 +3,19 @@
 //! interleaved anywhere.
 //!
 //! The two differ by design in three places, which the comparison maps out:
-//! - midly reports a system common or sysex message only when the next status
-//!   byte arrives, and reports realtime bytes at once, so the order of realtime
-//!   bytes relative to other messages differs: the two lists are compared
-//!   separately, each in order;
+//! - the order of realtime bytes relative to other messages: midly reports a
+//!   realtime byte the moment it arrives, even inside another message, and a
+//!   system common or sysex message only when the next status byte arrives;
+//!   ours reports a realtime byte that interrupts a message right after that
+//!   message, and one inside sysex between two sysex pieces, so that the sink
+//!   sees times in order. Both orders carry the same information: each item
+//!   has its own time (a realtime byte the time it arrived, a message the time
+//!   of its first byte), so either list sorted by time is the same stream.
+//!   The messages and the realtime bytes are therefore compared as two lists,
+//!   each in arrival order, and every realtime byte with its arrival time
+//!   (midly's is the position where it reported it). On top, our items must
+//!   come in time order (unless the parser counted a realtime byte released
+//!   early: more than `REALTIME_HOLD_CAPACITY` inside one message);
 //! - midly reports the undefined status bytes (`F4`, `F5` as
 //!   `SystemCommon::Undefined`, `F9`, `FD` as undefined realtime) and truncated
 //!   system common messages (also as `Undefined`); our parser drops them (the
@@ -31,62 +40,96 @@ enum Msg {
     SysEx(Vec<u8>),
 }
 
-fn ours(bytes: &[u8]) -> (Vec<Msg>, Vec<u8>) {
+/// Our messages, and our realtime bytes with their times; times are byte
+/// positions.
+fn ours(bytes: &[u8]) -> (Vec<Msg>, Vec<(u8, i64)>) {
     let mut parser = Parser::<16>::new();
     let mut msgs = Vec::new();
     let mut realtime = Vec::new();
     let mut sysex = Vec::new();
+    let mut last_time = 0;
+    let mut backwards = 0;
+    let byte_at = |time: i64| bytes[usize::try_from(time).unwrap()];
     for (i, &b) in bytes.iter().enumerate() {
         let now = i64::try_from(i).unwrap();
-        parser.feed(b, now, &mut |item| match item {
-            Parsed::Message { bytes, time } => {
-                assert!(time <= now);
-                msgs.push(Msg::Short(bytes.to_vec()));
+        parser.feed(b, now, &mut |item| {
+            let time = match item {
+                Parsed::Message { time, .. }
+                | Parsed::Realtime { time, .. }
+                | Parsed::SysEx { time, .. } => time,
+            };
+            assert!(time <= now);
+            if time < last_time {
+                backwards += 1;
             }
-            Parsed::Realtime { byte, time } => {
-                assert_eq!(time, now);
-                realtime.push(byte);
-            }
-            Parsed::SysEx {
-                bytes, first, end, ..
-            } => {
-                if first {
-                    assert_eq!(bytes.first(), Some(&0xF0));
-                    sysex.clear();
+            last_time = last_time.max(time);
+            match item {
+                Parsed::Message { bytes, time } => {
+                    // Stamped at its own first byte: the status byte, or the
+                    // first data byte under running status.
+                    let first = byte_at(time);
+                    assert!(first == bytes[0] || (first < 0x80 && first == bytes[1]));
+                    msgs.push(Msg::Short(bytes.to_vec()));
                 }
-                sysex.extend_from_slice(bytes);
-                if end != SysExEnd::Continues {
-                    let mut data: &[u8] = &sysex[1..];
-                    if end == SysExEnd::Terminated {
-                        assert_eq!(data.last(), Some(&0xF7));
-                        data = &data[..data.len() - 1];
+                Parsed::Realtime { byte, time } => {
+                    assert_eq!(byte_at(time), byte, "stamped at its own arrival");
+                    realtime.push((byte, time));
+                }
+                Parsed::SysEx {
+                    bytes, first, end, ..
+                } => {
+                    if first {
+                        assert_eq!(bytes.first(), Some(&0xF0));
+                        assert_eq!(byte_at(time), 0xF0);
+                        sysex.clear();
                     }
-                    assert!(data.iter().all(|&b| b < 0x80));
-                    msgs.push(Msg::SysEx(data.to_vec()));
+                    sysex.extend_from_slice(bytes);
+                    if end != SysExEnd::Continues {
+                        let mut data: &[u8] = &sysex[1..];
+                        if end == SysExEnd::Terminated {
+                            assert_eq!(data.last(), Some(&0xF7));
+                            data = &data[..data.len() - 1];
+                        }
+                        assert!(data.iter().all(|&b| b < 0x80));
+                        msgs.push(Msg::SysEx(data.to_vec()));
+                    }
                 }
             }
         });
     }
+    if parser.stats().realtime_released_early == 0 {
+        assert_eq!(backwards, 0, "items out of time order");
+    }
+    assert_eq!(
+        parser.held_realtime(),
+        0,
+        "the final F4 releases held bytes"
+    );
     (msgs, realtime)
 }
 
-fn theirs(bytes: &[u8]) -> (Vec<Msg>, Vec<u8>) {
+/// midly's messages, and its realtime bytes with the position where it
+/// reported them (fed one byte at a time).
+fn theirs(bytes: &[u8]) -> (Vec<Msg>, Vec<(u8, i64)>) {
     let mut stream = MidiStream::new();
     let mut msgs = Vec::new();
     let mut realtime = Vec::new();
-    stream.feed(bytes, |ev| match ev {
-        LiveEvent::Realtime(SystemRealtime::Undefined(_))
-        | LiveEvent::Common(SystemCommon::Undefined(..)) => {}
-        LiveEvent::Realtime(rt) => realtime.push(rt.encode()),
-        LiveEvent::Common(SystemCommon::SysEx(data)) => {
-            msgs.push(Msg::SysEx(data.iter().map(|b| b.as_int()).collect()));
-        }
-        other => {
-            let mut out = Vec::new();
-            other.write(&mut out).unwrap();
-            msgs.push(Msg::Short(out));
-        }
-    });
+    for (i, byte) in bytes.iter().enumerate() {
+        let now = i64::try_from(i).unwrap();
+        stream.feed(std::slice::from_ref(byte), |ev| match ev {
+            LiveEvent::Realtime(SystemRealtime::Undefined(_))
+            | LiveEvent::Common(SystemCommon::Undefined(..)) => {}
+            LiveEvent::Realtime(rt) => realtime.push((rt.encode(), now)),
+            LiveEvent::Common(SystemCommon::SysEx(data)) => {
+                msgs.push(Msg::SysEx(data.iter().map(|b| b.as_int()).collect()));
+            }
+            other => {
+                let mut out = Vec::new();
+                other.write(&mut out).unwrap();
+                msgs.push(Msg::Short(out));
+            }
+        });
+    }
     (msgs, realtime)
 }
 
@@ -160,7 +203,17 @@ fn agrees_on_hand_picked_edge_cases() {
         &[0xF1, 0xF2, 0xF3, 1],
         &[0xF0, 0xF0, 1, 0xF7, 1],
         &[0xC0, 1, 2, 3, 0xF9, 4],
+        &[0xB0, 0x07, 0xF8, 0x5A],
+        &[0x90, 0xF8, 1, 0xFE, 2, 3, 0xF8, 4],
+        &[0xF2, 1, 0xF8, 0x80, 1, 2],
+        &[0xF0, 0xF8, 1, 0xFA, 0xF7],
+        &[0xF0, 1, 0xF8, 0x90, 1, 2],
     ] {
         compare(case);
     }
+    // A message stalled behind more clock bytes than the parser holds.
+    let mut stalled = vec![0x90];
+    stalled.extend([0xF8; 40]);
+    stalled.extend([1, 2]);
+    compare(&stalled);
 }

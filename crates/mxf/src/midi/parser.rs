@@ -7,12 +7,37 @@
 //!   always included in the reported bytes);
 //! - system common messages (`F1`, `F2`, `F3`, `F6`), which clear running
 //!   status;
-//! - system realtime bytes (`F8`, `FA`, `FB`, `FC`, `FE`, `FF`) at once,
-//!   wherever they appear, inside sysex and between the data bytes of another
-//!   message too, without disturbing it;
+//! - system realtime bytes (`F8`, `FA`, `FB`, `FC`, `FE`, `FF`), wherever they
+//!   appear, inside sysex and between the data bytes of another message too,
+//!   without disturbing it, each with the time it arrived;
 //! - system exclusive in pieces of at most `N` bytes: the first starts with
 //!   `F0`, the last ends with `F7` ([`SysExEnd::Terminated`]) or is cut by a
 //!   status byte ([`SysExEnd::Aborted`]).
+//!
+//! # Order: the sink sees times that never go backwards
+//!
+//! Every item carries the time of its own first byte, and (given byte times
+//! that do not go backwards) the items reach the sink in that time order,
+//! because the capture packer cannot stamp a record earlier than the one
+//! before it. A realtime byte that interrupts another message is the one
+//! place where arrival order and first-byte order disagree, so:
+//! - inside a channel or system common message (`B0 07 F8 5A`), the realtime
+//!   byte is held until that message is complete, then reported right after it
+//!   (the message keeps its status byte's time, the `F8` its own). If a status
+//!   byte cuts the message short, the held bytes go out before whatever that
+//!   status byte starts. The wait is bounded: a held byte goes out anyway once
+//!   a later byte arrives more than [`MAX_REALTIME_HOLD_100NS`] after it, or
+//!   when [`Parser::release_held`] is called that late, or when
+//!   [`REALTIME_HOLD_CAPACITY`] bytes are already held; those early releases
+//!   (a sender stalled inside a message) are counted in
+//!   [`ParserStats::realtime_released_early`], and only then can the stalled
+//!   message reach the sink after a later realtime byte;
+//! - inside system exclusive, the realtime byte is never held: it ends the
+//!   sysex piece gathered so far (reported as [`SysExEnd::Continues`], with
+//!   its first byte's time), then goes out itself; the sysex goes on in a new
+//!   piece stamped with its own first byte. A sysex is already delivered in
+//!   `DMUS_KEF_EVENT_INCOMPLETE` pieces, so this costs one more piece per
+//!   realtime byte and delays nothing.
 //!
 //! What it drops, and counts ([`ParserStats`]): data bytes with no status to
 //! belong to, messages cut short by a status byte, and the undefined status
@@ -21,9 +46,20 @@
 //! asks receivers to ignore undefined status.
 //!
 //! Bounded: each byte does O(1) work, except that a full sysex piece is
-//! reported as it fills; no allocation.
+//! reported as it fills and at most [`REALTIME_HOLD_CAPACITY`] held realtime
+//! bytes are reported at once; no allocation.
 
 use super::message::{SYSEX_END, SYSEX_START, is_realtime, is_undefined, message_len};
+
+/// The longest a realtime byte is held back behind the message it
+/// interrupted (100 ns units): 5 ms. A whole channel message takes under 1 ms
+/// on a 31.25 kBd cable; a sender that pauses inside one for longer is
+/// stalled, and its clock bytes must not wait for it.
+pub const MAX_REALTIME_HOLD_100NS: i64 = 50_000;
+
+/// How many realtime bytes one interrupted message can hold back (about
+/// 5 ms of back-to-back bytes at 31.25 kBd).
+pub const REALTIME_HOLD_CAPACITY: usize = 16;
 
 /// How a piece of system exclusive ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,7 +94,8 @@ pub enum Parsed<'a> {
         /// The bytes of this piece (`F0` first in the first piece; `F7` last in
         /// a terminated last piece).
         bytes: &'a [u8],
-        /// Time of this piece's first byte.
+        /// Time of this piece's first byte (of an empty last piece: the time
+        /// of the item reported just before it for this sysex).
         time: i64,
         /// Whether this piece starts the sysex.
         first: bool,
@@ -67,7 +104,7 @@ pub enum Parsed<'a> {
     },
 }
 
-/// What the parser dropped.
+/// What the parser dropped, and how often it had to break time order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ParserStats {
     /// Data bytes with no status byte to belong to.
@@ -78,6 +115,63 @@ pub struct ParserStats {
     pub truncated_messages: u64,
     /// System exclusive messages cut short by a status byte.
     pub aborted_sysex: u64,
+    /// Realtime bytes reported before the message they interrupted was
+    /// complete (held longer than [`MAX_REALTIME_HOLD_100NS`], or more than
+    /// [`REALTIME_HOLD_CAPACITY`] of them); that message then reaches the sink
+    /// after them although its first byte came first. Nothing is lost.
+    pub realtime_released_early: u64,
+}
+
+/// Realtime bytes held back while a message is incomplete, oldest first.
+#[derive(Clone, Copy, Debug)]
+struct HeldRealtime {
+    bytes: [u8; REALTIME_HOLD_CAPACITY],
+    times: [i64; REALTIME_HOLD_CAPACITY],
+    len: usize,
+}
+
+impl HeldRealtime {
+    const EMPTY: Self = Self {
+        bytes: [0; REALTIME_HOLD_CAPACITY],
+        times: [0; REALTIME_HOLD_CAPACITY],
+        len: 0,
+    };
+
+    /// Holds a byte; when already full, first reports every held byte (their
+    /// message is stalled) and returns how many that was.
+    fn push(&mut self, byte: u8, time: i64, sink: &mut impl FnMut(Parsed<'_>)) -> usize {
+        let mut released = 0;
+        if self.len >= REALTIME_HOLD_CAPACITY {
+            released = self.len;
+            self.release(released, sink);
+        }
+        if let (Some(b), Some(t)) = (self.bytes.get_mut(self.len), self.times.get_mut(self.len)) {
+            *b = byte;
+            *t = time;
+            self.len += 1;
+        }
+        released
+    }
+
+    /// How many of the oldest held bytes have waited longer than the limit at `now`.
+    fn stale(&self, now: i64) -> usize {
+        self.times
+            .iter()
+            .take(self.len)
+            .take_while(|&&t| now.saturating_sub(t) > MAX_REALTIME_HOLD_100NS)
+            .count()
+    }
+
+    /// Reports the `count` oldest held bytes, in arrival order, and forgets them.
+    fn release(&mut self, count: usize, sink: &mut impl FnMut(Parsed<'_>)) {
+        let count = count.min(self.len);
+        for (&byte, &time) in self.bytes.iter().zip(&self.times).take(count) {
+            sink(Parsed::Realtime { byte, time });
+        }
+        self.bytes.copy_within(count..self.len, 0);
+        self.times.copy_within(count..self.len, 0);
+        self.len -= count;
+    }
 }
 
 /// The byte-stream parser; `N` is the largest sysex piece it reports.
@@ -91,6 +185,8 @@ pub struct Parser<const N: usize = 64> {
     /// Its full length; 0 when no message is being gathered.
     pending_want: usize,
     pending_time: i64,
+    /// Realtime bytes that arrived inside the pending message.
+    held: HeldRealtime,
     /// Whether a sysex is open.
     in_sysex: bool,
     sysex: [u8; N],
@@ -121,6 +217,7 @@ impl<const N: usize> Parser<N> {
             pending_len: 0,
             pending_want: 0,
             pending_time: 0,
+            held: HeldRealtime::EMPTY,
             in_sysex: false,
             sysex: [0; N],
             sysex_len: 0,
@@ -131,6 +228,7 @@ impl<const N: usize> Parser<N> {
                 undefined_status_bytes: 0,
                 truncated_messages: 0,
                 aborted_sysex: 0,
+                realtime_released_early: 0,
             },
         }
     }
@@ -147,22 +245,40 @@ impl<const N: usize> Parser<N> {
         self.in_sysex
     }
 
-    /// Forgets running status and anything pending (a stream restart).
+    /// How many realtime bytes are held back behind an incomplete message.
+    #[must_use]
+    pub const fn held_realtime(&self) -> usize {
+        self.held.len
+    }
+
+    /// Forgets running status and anything pending, held realtime bytes
+    /// included (a stream restart, where input is thrown away).
     pub fn reset(&mut self) {
         let stats = self.stats;
         *self = Self::new();
         self.stats = stats;
     }
 
+    /// Reports the held realtime bytes that have waited more than
+    /// [`MAX_REALTIME_HOLD_100NS`] at `now` (counted as released early). For a
+    /// caller with a clock (the capture DPC) when no byte has come for a
+    /// while: without it a held byte waits for the next byte to arrive.
+    pub fn release_held(&mut self, now: i64, sink: &mut impl FnMut(Parsed<'_>)) {
+        let stale = self.held.stale(now);
+        if stale > 0 {
+            self.stats.realtime_released_early += stale as u64;
+            self.held.release(stale, sink);
+        }
+    }
+
     /// Feeds one byte that arrived at `time`; `sink` receives what it
-    /// completes (at most two items: a sysex cut short and a one-byte message).
+    /// completes: at most a sysex piece, a message, and realtime bytes (the
+    /// one fed, or those held behind the message, at most
+    /// [`REALTIME_HOLD_CAPACITY`], or held too long).
     pub fn feed(&mut self, byte: u8, time: i64, sink: &mut impl FnMut(Parsed<'_>)) {
+        self.release_held(time, sink);
         if is_realtime(byte) {
-            if is_undefined(byte) {
-                self.stats.undefined_status_bytes += 1;
-            } else {
-                sink(Parsed::Realtime { byte, time });
-            }
+            self.feed_realtime(byte, time, sink);
             return;
         }
         if byte < 0x80 {
@@ -182,6 +298,8 @@ impl<const N: usize> Parser<N> {
             self.stats.truncated_messages += 1;
             self.pending_want = 0;
             self.pending_len = 0;
+            // They came before this status byte: report them before what it starts.
+            self.held.release(self.held.len, sink);
         }
         if byte == SYSEX_START {
             self.running = None;
@@ -218,6 +336,27 @@ impl<const N: usize> Parser<N> {
         }
     }
 
+    /// A realtime byte: held behind an incomplete message, or reported now
+    /// (after the sysex piece it interrupts), so that times stay in order.
+    fn feed_realtime(&mut self, byte: u8, time: i64, sink: &mut impl FnMut(Parsed<'_>)) {
+        if is_undefined(byte) {
+            self.stats.undefined_status_bytes += 1;
+            return;
+        }
+        if self.pending_want != 0 {
+            let released = self.held.push(byte, time, sink);
+            self.stats.realtime_released_early += released as u64;
+            return;
+        }
+        if self.in_sysex {
+            self.flush_sysex(sink);
+            // An empty last piece, if the sysex is cut short next, comes after
+            // this byte: it takes this byte's time, not an earlier one.
+            self.sysex_time = time;
+        }
+        sink(Parsed::Realtime { byte, time });
+    }
+
     fn start_message(
         &mut self,
         status: u8,
@@ -234,6 +373,7 @@ impl<const N: usize> Parser<N> {
         }
     }
 
+    /// Reports the pending message, then the realtime bytes that arrived inside it.
     fn complete_message(&mut self, sink: &mut impl FnMut(Parsed<'_>)) {
         let len = self.pending_len.min(self.pending.len());
         self.pending_want = 0;
@@ -242,6 +382,7 @@ impl<const N: usize> Parser<N> {
             bytes: &self.pending[..len],
             time: self.pending_time,
         });
+        self.held.release(self.held.len, sink);
     }
 
     fn feed_data(&mut self, byte: u8, time: i64, sink: &mut impl FnMut(Parsed<'_>)) {
@@ -377,14 +518,158 @@ mod tests {
             &mut p,
             &timed(&[0x90, 0xF8, 60, 0xFE, 100, 0xF0, 1, 0xFA, 2, 0xF7]),
         );
+        // Each item keeps the time of its own first byte and they come out in
+        // that order: the realtime bytes inside the note after it, the one
+        // inside the sysex between its two pieces.
         assert_eq!(
             out,
             vec![
+                Item::Msg(vec![0x90, 60, 100], 0),
                 Item::Rt(0xF8, 1),
                 Item::Rt(0xFE, 3),
-                Item::Msg(vec![0x90, 60, 100], 0),
+                Item::Sx(vec![0xF0, 1], 5, true, SysExEnd::Continues),
                 Item::Rt(0xFA, 7),
-                Item::Sx(vec![0xF0, 1, 2, 0xF7], 5, true, SysExEnd::Terminated),
+                Item::Sx(vec![2, 0xF7], 8, false, SysExEnd::Terminated),
+            ]
+        );
+        assert_eq!(p.stats(), ParserStats::default());
+    }
+
+    #[test]
+    fn realtime_inside_a_message_goes_out_after_it_with_its_own_time() {
+        // Helper I's case: B0 07 F8 5A, one byte every 320 µs.
+        let mut p = Parser::<64>::new();
+        let out = run(
+            &mut p,
+            &[(0xB0, 0), (7, 3_200), (0xF8, 6_400), (0x5A, 9_600)],
+        );
+        assert_eq!(
+            out,
+            vec![Item::Msg(vec![0xB0, 7, 0x5A], 0), Item::Rt(0xF8, 6_400)]
+        );
+        // Running status, several realtime bytes, between and inside messages.
+        let mut p = Parser::<64>::new();
+        let out = run(
+            &mut p,
+            &timed(&[
+                0x90, 0xF8, 60, 0xFA, 0xFE, 100, 0xF8, 62, 0xFC, 101, 0xC0, 0xF8, 5,
+            ]),
+        );
+        assert_eq!(
+            out,
+            vec![
+                Item::Msg(vec![0x90, 60, 100], 0),
+                Item::Rt(0xF8, 1),
+                Item::Rt(0xFA, 3),
+                Item::Rt(0xFE, 4),
+                Item::Rt(0xF8, 6),
+                Item::Msg(vec![0x90, 62, 101], 7),
+                Item::Rt(0xFC, 8),
+                Item::Msg(vec![0xC0, 5], 10),
+                Item::Rt(0xF8, 11),
+            ]
+        );
+        assert_eq!(p.held_realtime(), 0);
+        assert_eq!(p.stats(), ParserStats::default());
+    }
+
+    #[test]
+    fn held_realtime_goes_out_before_the_status_byte_that_cuts_the_message() {
+        let mut p = Parser::<64>::new();
+        let out = run(
+            &mut p,
+            &timed(&[0x90, 60, 0xF8, 0x80, 1, 2, 0xF2, 0xFE, 3, 0xF0]),
+        );
+        assert_eq!(
+            out,
+            vec![
+                Item::Rt(0xF8, 2),
+                Item::Msg(vec![0x80, 1, 2], 3),
+                Item::Rt(0xFE, 7),
+            ]
+        );
+        assert_eq!(p.stats().truncated_messages, 2);
+        assert_eq!(p.stats().realtime_released_early, 0);
+        assert_eq!(p.held_realtime(), 0);
+    }
+
+    #[test]
+    fn held_realtime_waits_at_most_the_limit() {
+        // The next byte comes too late: the held byte goes out first, early.
+        let mut p = Parser::<64>::new();
+        let late = 10 + MAX_REALTIME_HOLD_100NS + 1;
+        let out = run(
+            &mut p,
+            &[(0x90, 0), (0xF8, 10), (60, late), (100, late + 1)],
+        );
+        assert_eq!(
+            out,
+            vec![Item::Rt(0xF8, 10), Item::Msg(vec![0x90, 60, 100], 0)]
+        );
+        assert_eq!(p.stats().realtime_released_early, 1);
+        // No byte comes at all: a caller with a clock releases it.
+        let mut p = Parser::<64>::new();
+        let mut out = run(&mut p, &[(0x90, 0), (0xF8, 10), (0xFE, 20)]);
+        assert!(out.is_empty());
+        let mut collect = |item: Parsed<'_>| {
+            if let Parsed::Realtime { byte, time } = item {
+                out.push(Item::Rt(byte, time));
+            }
+        };
+        p.release_held(10 + MAX_REALTIME_HOLD_100NS, &mut collect);
+        assert_eq!(p.held_realtime(), 2, "exactly the limit is not too long");
+        p.release_held(11 + MAX_REALTIME_HOLD_100NS, &mut collect);
+        assert_eq!(p.held_realtime(), 1);
+        assert_eq!(out, vec![Item::Rt(0xF8, 10)]);
+        assert_eq!(p.stats().realtime_released_early, 1);
+        let rest = run(&mut p, &[(60, 30), (100, 31)]);
+        assert_eq!(
+            rest,
+            vec![Item::Msg(vec![0x90, 60, 100], 0), Item::Rt(0xFE, 20)]
+        );
+    }
+
+    #[test]
+    fn a_full_hold_releases_its_bytes_in_order() {
+        let mut p = Parser::<64>::new();
+        let mut bytes = vec![(0x90, 0)];
+        let clocks = i64::try_from(REALTIME_HOLD_CAPACITY).unwrap() + 1;
+        bytes.extend((1..=clocks).map(|t| (0xF8, t)));
+        bytes.extend([(60, clocks + 1), (100, clocks + 2)]);
+        let out = run(&mut p, &bytes);
+        let mut expected: Vec<Item> = (1..clocks).map(|t| Item::Rt(0xF8, t)).collect();
+        expected.push(Item::Msg(vec![0x90, 60, 100], 0));
+        expected.push(Item::Rt(0xF8, clocks));
+        assert_eq!(out, expected);
+        assert_eq!(
+            p.stats().realtime_released_early,
+            u64::try_from(REALTIME_HOLD_CAPACITY).unwrap()
+        );
+    }
+
+    #[test]
+    fn realtime_inside_sysex_splits_the_piece_and_an_empty_last_piece_follows_it() {
+        let mut p = Parser::<64>::new();
+        let out = run(&mut p, &timed(&[0xF0, 1, 0xF8, 0x90, 1, 2]));
+        assert_eq!(
+            out,
+            vec![
+                Item::Sx(vec![0xF0, 1], 0, true, SysExEnd::Continues),
+                Item::Rt(0xF8, 2),
+                Item::Sx(vec![], 2, false, SysExEnd::Aborted),
+                Item::Msg(vec![0x90, 1, 2], 3),
+            ]
+        );
+        // Right after F0 the first piece is F0 alone.
+        let mut p = Parser::<64>::new();
+        let out = run(&mut p, &timed(&[0xF0, 0xF8, 0xF8, 5, 0xF7]));
+        assert_eq!(
+            out,
+            vec![
+                Item::Sx(vec![0xF0], 0, true, SysExEnd::Continues),
+                Item::Rt(0xF8, 1),
+                Item::Rt(0xF8, 2),
+                Item::Sx(vec![5, 0xF7], 3, false, SysExEnd::Terminated),
             ]
         );
     }

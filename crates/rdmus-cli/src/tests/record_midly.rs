@@ -2,8 +2,7 @@
 //! decoder: the same byte stream, with times, fed to midly's stream parser
 //! (`midly::stream::MidiStream`) gives the same messages, each at the time
 //! of its first byte. Streams use running status, real-time bytes inside
-//! sysex and between messages, and (in an ignored test, see its reason)
-//! inside channel messages.
+//! sysex and between messages, and inside channel messages.
 
 use midly::live::LiveEvent;
 use midly::stream::MidiStream;
@@ -205,7 +204,6 @@ fn random_streams_are_captured_as_midly_decodes_them() {
 }
 
 #[test]
-#[ignore = "a real-time byte inside a channel message is delivered (and packed) before that message, and mxf's packer cannot go back in time, so the message takes the real-time byte's time; see rdmus-cli's report"]
 fn realtime_bytes_inside_channel_messages_keep_the_message_time() {
     let input: Vec<WireByte> = [0xB0, 7, 0xF8, 90]
         .into_iter()
