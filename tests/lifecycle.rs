@@ -25,6 +25,17 @@ fn load() -> Driver {
     Driver::load(Some(rdmus::DriverEntry)).expect("DriverEntry succeeds")
 }
 
+/// The default machine's card is the original MPU-401, whose one-byte FIFO
+/// holds 320 µs of wire: keeping it fed between 1 ms timer ticks takes DPCs
+/// of up to about 0.9 ms, so for it the DPC bound is 1 ms, as the issue sets
+/// it ("the DPC bound raised to 1 ms for that run").
+fn original_card() -> MachineConfig {
+    MachineConfig {
+        dpc_bound: ms(1),
+        ..MachineConfig::default()
+    }
+}
+
 /// KSMUSICFORMAT record: delta, byte count, bytes, padded to a DWORD.
 fn ksmusic(delta_ms: u32, bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -61,7 +72,7 @@ fn synth_device_lives_and_dies_without_findings() {
 #[test]
 fn mpu401_device_lives_and_dies_without_findings() {
     let _lock = driver_lock();
-    let machine = Machine::new(MachineConfig::default());
+    let machine = Machine::new(original_card());
     let driver = load();
     let device = driver.add_device().expect("AddDevice");
     device.start(&Resources::of_machine()).expect("StartDevice");
@@ -189,7 +200,7 @@ fn many_devices_at_once_each_removal_frees_its_own() {
 /// Loads the driver, plays a phrase on the UART and captures an input burst; returns the wire
 /// log, the ISR count and the DPC count (the driver unloaded and the machine checked).
 fn uart_scenario() -> (Vec<(u64, u8)>, u64, u64) {
-    let machine = Machine::new(MachineConfig::default());
+    let machine = Machine::new(original_card());
     let driver = load();
     let device = driver.add_device().expect("AddDevice");
     device.start(&Resources::of_machine()).expect("StartDevice");

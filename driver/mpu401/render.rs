@@ -39,9 +39,11 @@ use crate::miniport::timer::StreamTimer;
 struct RenderInner {
     engine: RenderEngine,
     allocator: Allocator,
-    /// The master time the timer was last armed for.
-    armed_for: Option<i64>,
-    /// How late the timer fires: how long the card must play on its own.
+    /// What the timer's next callback is measured from: the master time it
+    /// was armed for (an event's wake) or the start of the call that armed it
+    /// (a retry); see [`TimerGrain::observe`].
+    armed_since: Option<i64>,
+    /// How long after a call the next may come: how long the card must play on its own.
     grain: TimerGrain,
 }
 
@@ -110,7 +112,7 @@ impl RenderStream {
             inner: SpinLock::new(RenderInner {
                 engine: RenderEngine::new(RenderConfig::DEFAULT),
                 allocator,
-                armed_for: None,
+                armed_since: None,
                 grain: TimerGrain::new(),
             }),
         })?;
@@ -162,11 +164,11 @@ impl RenderStream {
         let RenderInner {
             engine,
             allocator,
-            armed_for,
+            armed_since,
             grain,
         } = &mut *inner;
         if from_timer {
-            if let Some(at) = armed_for.take() {
+            if let Some(at) = armed_since.take() {
                 grain.observe(at, now);
             }
         }
@@ -184,7 +186,7 @@ impl RenderStream {
         if let (Some(timer), Some(at)) = (&self.timer, outcome.wake_at) {
             // Relative to the clock after the card's polls, which took time.
             timer.arm(at.saturating_sub(self.clock.now()));
-            *armed_for = Some(at);
+            *armed_since = Some(if outcome.retry { now } else { at });
         }
     }
 }

@@ -3,21 +3,27 @@
 //!
 //! Events wait in the [`RenderQueue`] until due, then move to a *due* chain
 //! and go out through mpu401's [`PacedWriter`], whole bytes as DRR allows,
-//! in order, one byte per status poll. A call stops at the first poll that
-//! finds DRR set (the card is full), so a DPC stays within Microsoft's 100 µs
-//! and a FIFO that takes a chord (16 bytes hold 5 ms) is simply topped up at
-//! each timer tick. Only when the stream falls well behind the wire (more
-//! than [`RenderConfig::spin_backlog`], 4 ms, of bytes due) and what the card
-//! holds would run dry before the next tick (a shallow FIFO: the original
-//! card's one byte holds 320 µs) does the call keep polling, for up to 70 %
-//! of the timer's grain ([`TimerGrain`], learnt from how late the timer
-//! fires; at most [`RenderConfig::max_spin_polls`]): a long burst keeps the
-//! wire busy at the cost of DPCs of up to about 0.7 ms on such a card. What
-//! the card holds is estimated from the bytes written (320 µs each on the
-//! wire), so its FIFO's depth need not be known. A message is split between
-//! DPCs only when the FIFO forces it. What is left waits for the next call,
-//! which the caller arms for [`ServiceOutcome::wake_at`]. No byte is ever
-//! sent before its time.
+//! in order, one byte per status poll. The driver cannot know the card's
+//! FIFO depth, so the policy follows what it observes. While DRR is clear
+//! bytes go out. When DRR is set (the card is full), the call stops if what
+//! the card holds will keep the wire busy until the next call (which comes
+//! at most one [`TimerGrain`] after this one began, learnt from the timer's
+//! callbacks); a deep FIFO (16 bytes hold 5 ms) is thus only topped up at
+//! each tick and a DPC stays within Microsoft's 100 µs. Otherwise the bytes
+//! still due would leave the wire idle until the next tick, so the call
+//! keeps polling and feeding the card, within a per-call busy-wait budget
+//! ([`RenderConfig::max_spin_polls`], 900 port accesses ≈ 0.9 ms, and at
+//! most one grain): on the original card, whose one-byte FIFO holds 320 µs,
+//! a burst keeps the wire busy at the cost of DPCs of up to about 0.9 ms,
+//! within the 1 ms the issue allows that card. What the card holds is
+//! estimated from the bytes written (320 µs each on the wire). A full card
+//! that plays holds more than the byte it is sending and makes room within
+//! one wire byte of taking the last; one that does not is not draining and
+//! is never waited on (it counts as stuck after [`RenderConfig::stall_time`]),
+//! so a stuck card costs no long DPC. A message is
+//! split between DPCs only when the FIFO forces it. What is left waits for
+//! the next call, which the caller arms for [`ServiceOutcome::wake_at`]. No
+//! byte is ever sent before its time.
 //!
 //! Packages are opened in place (their events play in order, atomically with
 //! respect to other events because nothing is inserted into the due chain
@@ -35,19 +41,22 @@ use mxf::Chain;
 
 use crate::miniport::render_queue::{Discard, RenderQueue};
 
+/// How far (100 ns) a card may stray from the estimated wire (320 µs a
+/// byte from the moment it takes it) and still count as draining: an eighth
+/// of a byte, 40 µs.
+const WIRE_SLACK: i64 = WIRE_BYTE_100NS / 8;
+
 /// Tuning of a render stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RenderConfig {
-    /// Status polls allowed per service call on a deep FIFO (≈ µs of
-    /// busy-waiting per DPC).
+    /// Port accesses (≈ µs) one service call may spend when the card holds
+    /// enough to play on its own until the next call: a deep FIFO is topped
+    /// up, never waited on.
     pub max_polls: u32,
-    /// The most polls one call may spend keeping a shallow FIFO fed.
+    /// The per-DPC busy-wait budget: the most port accesses (≈ µs, one ISA
+    /// cycle each) one call may spend keeping a card fed that would otherwise
+    /// run dry before the next call. Only a shallow FIFO ever needs it.
     pub max_spin_polls: u32,
-    /// How far behind the wire (100 ns of due bytes not yet written) the
-    /// stream must be before a call keeps polling a full card: short bursts
-    /// catch up at the next ticks, DPCs stay short; a long burst keeps the
-    /// wire busy.
-    pub spin_backlog: i64,
     /// How long to wait before retrying a backed-up card, in 100 ns.
     pub retry_delay: i64,
     /// Consecutive polls with DRR set and no byte accepted before the output
@@ -62,13 +71,14 @@ pub struct RenderConfig {
 }
 
 impl RenderConfig {
-    /// 60 polls per DPC, up to 900 to keep a shallow FIFO fed once 4 ms of
-    /// bytes are due, a retry one wire byte (320 µs) later, stuck after 8,000
-    /// fruitless polls or 50 ms without a byte taken, at most 64 events per DPC.
+    /// 60 port accesses per call on a card that needs no feeding; up to 900
+    /// (≈ 0.9 ms, under the 1 ms DPC bound the issue sets for the original
+    /// one-byte card) keeping a card fed until the next timer callback; a
+    /// retry one wire byte (320 µs) later; stuck after 8,000 fruitless polls
+    /// or 50 ms without a byte taken; at most 64 events per call.
     pub const DEFAULT: Self = Self {
         max_polls: 60,
         max_spin_polls: 900,
-        spin_backlog: 40_000,
         stall_time: 500_000,
         retry_delay: 3_200,
         stall_limit: 8_000,
@@ -105,6 +115,10 @@ pub enum RenderError {
 pub struct ServiceOutcome {
     /// The master time to call again at, if anything is waiting.
     pub wake_at: Option<i64>,
+    /// Whether `wake_at` is a retry of a backed-up card (rather than an
+    /// event's time): the caller learns its timer's grain from how long after
+    /// this call's start the retry comes (see [`TimerGrain::observe`]).
+    pub retry: bool,
     /// Status polls this call used.
     pub polls: u32,
 }
@@ -131,14 +145,20 @@ pub struct RenderEngine {
     /// When the bytes this stream has written will all have left the wire
     /// (master time, estimated at 320 µs a byte).
     wire_free_at: i64,
+    /// When the card last took a byte (master time, estimated).
+    taken_at: i64,
     /// Since when the card has refused every byte, while it does.
     stalled_since: Option<i64>,
 }
 
-/// How late the stream's timer fires, learnt from its callbacks: the grain
-/// of the timer (a timer quantised to 1 ms fires up to 1 ms after the time
-/// asked for), so how long the card must be able to play on its own between
-/// two DPCs. Decays slowly, so a finer timer later shrinks it again.
+/// How long after a service call the next one may come, learnt from the
+/// timer's callbacks: for a wake at an event's time, how late the callback
+/// ran (a timer quantised to 1 ms fires up to 1 ms after the time asked for);
+/// for a retry, how long after the call that armed it (on a 1 ms timer, a
+/// retry asked for one wire byte later comes at the next tick, a whole tick
+/// after a call that began on one). So how long a card must be able to play
+/// on its own once a call has begun. The worst seen, decaying slowly, so a
+/// finer timer later shrinks it again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TimerGrain {
     worst: Option<i64>,
@@ -162,9 +182,11 @@ impl TimerGrain {
         Self { worst: None }
     }
 
-    /// Records that a callback armed for `armed_for` ran at `now`.
-    pub fn observe(&mut self, armed_for: i64, now: i64) {
-        let late = now.saturating_sub(armed_for).clamp(0, Self::MAX);
+    /// Records that a callback ran at `now`, `since` being the time it was
+    /// armed for (an event's wake) or the start of the call that armed it (a
+    /// retry).
+    pub fn observe(&mut self, since: i64, now: i64) {
+        let late = now.saturating_sub(since).clamp(0, Self::MAX);
         let decayed = self.worst.map_or(0, |worst| worst - worst / 64);
         self.worst = Some(late.max(decayed));
     }
@@ -200,6 +222,7 @@ impl RenderEngine {
             },
             grain: TimerGrain::PRIOR,
             wire_free_at: 0,
+            taken_at: 0,
             stalled_since: None,
         }
     }
@@ -209,19 +232,29 @@ impl RenderEngine {
         self.grain = grain.max(0);
     }
 
-    /// The most polls one call may spend: 70 % of the grain (polls of about
-    /// 1 µs), within the configured bounds.
+    /// The most port accesses one call may spend keeping a card fed: one
+    /// grain's worth (a call as long as the grain would run into the next
+    /// tick), within the configured bounds.
     fn spin_cap(&self) -> u32 {
-        let spin = u32::try_from(self.grain / 10 * 7 / 10).unwrap_or(u32::MAX);
-        spin.clamp(self.config.max_polls, self.config.max_spin_polls)
+        let grain_us = u32::try_from(self.grain / 10).unwrap_or(u32::MAX);
+        grain_us.clamp(self.config.max_polls, self.config.max_spin_polls)
+    }
+
+    /// Whether what the card holds would run out before the next call, which
+    /// comes at most one grain after this one began at `master_now`: bytes
+    /// left for that call would leave the wire idle.
+    fn needs_feeding(&self, master_now: i64) -> bool {
+        self.wire_free_at < master_now.saturating_add(self.grain)
     }
 
     /// Writes the rest of the message `data` from `self.offset`, one byte per
     /// status poll. `io_ops` counts the port accesses of the call so far (one
-    /// ISA cycle, about 1 µs, each), which dates them from `master_now`. When
-    /// the card is full, the call goes on polling only while what the card
-    /// holds would run out before the next timer tick (a shallow FIFO), and
-    /// never beyond [`Self::spin_cap`] polls.
+    /// ISA cycle, about 1 µs, each), which dates them from `master_now` and
+    /// bounds the call. When the card is full (DRR set), the call goes on
+    /// polling only while it [needs feeding](Self::needs_feeding), within
+    /// [`Self::spin_cap`] accesses; otherwise within
+    /// [`RenderConfig::max_polls`]. The FIFO's depth is never assumed: a
+    /// deep one holds enough and is only topped up; a shallow one is kept fed.
     fn write_message<IO>(
         &mut self,
         io: &mut IO,
@@ -233,16 +266,14 @@ impl RenderEngine {
     where
         IO: DataPort + ControlPort,
     {
-        let behind = i64::try_from(self.backlog_bytes()).unwrap_or(i64::MAX);
-        let spin = behind.saturating_mul(WIRE_BYTE_100NS) > self.config.spin_backlog;
-        let cap = if spin {
-            self.spin_cap()
-        } else {
-            self.config.max_polls
-        };
         // One byte or one busy poll per pass, or a return: bounded by the cap.
         while let Some(&byte) = data.get(self.offset) {
-            if *polls >= cap {
+            let cap = if self.needs_feeding(master_now) {
+                self.spin_cap()
+            } else {
+                self.config.max_polls
+            };
+            if *io_ops >= cap {
                 return OutputState::BackedUp;
             }
             let progress = self.writer.write(io, &[byte], 1);
@@ -254,6 +285,7 @@ impl RenderEngine {
                 self.offset += 1;
                 self.stats.bytes_written += 1;
                 self.wire_free_at = self.wire_free_at.max(at).saturating_add(WIRE_BYTE_100NS);
+                self.taken_at = at;
                 self.stalled_since = None;
                 continue;
             }
@@ -263,9 +295,16 @@ impl RenderEngine {
             {
                 return OutputState::Stuck;
             }
-            // DRR set: stop unless far behind and the card would run dry
-            // before the next tick.
-            if !spin || self.wire_free_at.saturating_sub(at) >= self.grain {
+            // DRR set: the card is full. Wait for room only if it would run
+            // dry before the next call, and only while it behaves as a
+            // draining card: a full card holds more than the byte it is
+            // sending, and makes room within one wire byte of taking the
+            // last one. A card that does not (stuck, gone, or slower than
+            // the wire) is not waited on: polling it would only lengthen the
+            // DPC.
+            let draining = at.saturating_sub(self.taken_at) <= WIRE_BYTE_100NS + WIRE_SLACK
+                && self.wire_free_at.saturating_sub(at) > WIRE_BYTE_100NS - WIRE_SLACK;
+            if !draining || !self.needs_feeding(master_now) {
                 return OutputState::BackedUp;
             }
         }
@@ -456,16 +495,18 @@ impl RenderEngine {
         // for a time already past fires at its next tick.
         let retry = (backed_up || (!self.due.is_empty() && (running || self.offset > 0)))
             .then(|| master_now.saturating_add(self.config.retry_delay));
+        let event = self.queue.next_due();
         let next = if self.fault.is_some() {
             None
         } else {
-            match (retry, self.queue.next_due()) {
+            match (retry, event) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             }
         };
         ServiceOutcome {
             wake_at: next,
+            retry: next.is_some() && next == retry,
             polls,
         }
     }
@@ -610,6 +651,7 @@ mod tests {
             Some(100_000),
             "nothing due yet: wake for the chord"
         );
+        assert!(!first.retry, "an event's time, not a retry");
         assert_eq!(first.polls, 0);
         run(&mut engine, &mut card, &mut pool, 100_000);
         card.advance(card.now + 100_000);
@@ -646,21 +688,20 @@ mod tests {
             "a FIFO with room takes the whole message at once"
         );
         assert_eq!(outcome.polls, 3);
-        // A one-byte FIFO takes two bytes; a lone message is not worth a long
-        // DPC, so the third byte goes at the next tick.
+        // A one-byte FIFO takes two bytes; with a 1 ms timer the third would
+        // wait a whole tick with the wire idle, so the call waits for room
+        // (the first byte's 320 µs) and finishes the message.
         let mut shallow = Card::new(1);
         let mut engine = running_engine(&mut pool);
         engine
             .put(note(&mut pool, 0, &[0x90, 62, 100]), &mut pool)
             .unwrap();
         let outcome = engine.service(0, &mut shallow, &mut pool);
-        assert_eq!(outcome.wake_at, Some(3_200), "back one wire byte later");
-        assert_eq!(outcome.polls, 3);
+        assert_eq!(outcome.wake_at, None, "the whole message went out");
+        assert_eq!(outcome.polls, 320, "two polls, then 318 until DRR clears");
         shallow.advance(10_000);
-        assert_eq!(
-            engine.service(10_000, &mut shallow, &mut pool).wake_at,
-            None
-        );
+        let starts: Vec<i64> = shallow.wire.iter().map(|&(t, _)| t).collect();
+        assert_eq!(starts, [20, 3_220, 6_420], "back to back on the wire");
         // With an exact timer the call does not wait: the FIFO forces a split.
         let mut exact = Card::new(1);
         let mut engine = running_engine(&mut pool);
@@ -670,6 +711,10 @@ mod tests {
             .unwrap();
         let outcome = engine.service(0, &mut exact, &mut pool);
         assert_eq!(outcome.wake_at, Some(3_200), "retry one wire byte later");
+        assert!(
+            outcome.retry,
+            "a retry: the grain is learnt from this call's start"
+        );
         assert_eq!(engine.backlog_bytes(), 1, "one byte waits for the FIFO");
         exact.advance(3_400);
         assert_eq!(engine.service(3_400, &mut exact, &mut pool).wake_at, None);
@@ -783,7 +828,8 @@ mod tests {
         let first = engine.service(0, &mut shallow, &mut pool);
         assert!(
             (600..=700).contains(&first.polls),
-            "polls for 70 % of a 1 ms grain: {}",
+            "fed until the card holds enough to last until the next tick, 1 ms \
+             after the call began (four bytes in, the fourth at 640 µs): {}",
             first.polls
         );
         run(&mut engine, &mut shallow, &mut pool, 10_000);
@@ -895,6 +941,43 @@ mod tests {
         pool.check().expect("every event back, none twice");
         engine.set_state(KSSTATE_STOP, card.now, &mut pool);
         assert_eq!(engine.fault(), None, "STOP clears the fault");
+    }
+
+    #[test]
+    fn a_card_that_stops_draining_is_never_waited_on() {
+        // A 16-byte FIFO that takes bytes but never sends them: by the sixth
+        // of these spaced notes it is full while the estimate says it holds
+        // the one byte just taken. A draining card would make room within a
+        // wire byte; this one is not polled for it, so no call runs long
+        // (the 100 µs a deep card's DPC keeps to), and it counts as stuck.
+        let mut pool = pool();
+        let mut card = Card::new(16);
+        card.drains = false;
+        let mut engine = running_engine(&mut pool);
+        let mut chain = Chain::new();
+        for i in 0..8 {
+            chain.push_back(note(&mut pool, i * 100_000, &[0x90, 60, 100]));
+        }
+        engine.put(chain, &mut pool).unwrap();
+        let (mut at, mut calls, mut longest) = (Some(0), 0, 0);
+        while let Some(time) = at {
+            calls += 1;
+            assert!(calls < 2_000, "no end");
+            card.advance(time);
+            let start = card.now;
+            at = engine.service(start, &mut card, &mut pool).wake_at;
+            longest = longest.max(card.now - start);
+        }
+        assert!(longest <= 1_000, "a call of {longest} x 100 ns");
+        assert_eq!(card.fifo.len(), 16, "the card took what it could");
+        assert_eq!(engine.fault(), Some(RenderError::OutputStuck));
+        let stats = engine.stats();
+        assert_eq!(
+            (stats.events_played, stats.events_lost),
+            (5, 3),
+            "{stats:?}"
+        );
+        pool.check().expect("every event back exactly once");
     }
 
     #[test]

@@ -108,7 +108,6 @@ fn a_one_byte_fifo_plays_every_file_exactly_with_no_dpc_over_a_millisecond() {
 }
 
 #[test]
-#[ignore = "driver/mpu401 keeps a 1-byte FIFO fed only once 4 ms of bytes are due (RenderConfig::spin_backlog): real files' bursts get 2 bytes per 1 ms timer tick, 65-76 % of the wire; see rdmus-cli's report"]
 fn a_one_byte_fifo_keeps_the_wire_at_95_percent_through_bursts() {
     for (name, report) in play_shared(&BURSTY_FILES, PinFormat::Dmus, ONE_BYTE_FIFO) {
         let bursts = report.bursts.expect("the file has bursts");
