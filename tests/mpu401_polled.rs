@@ -14,7 +14,7 @@ use dmus_sys::kernel::{CmResourceTypePort, NT_SUCCESS, NonPagedPool};
 use dmus_sys::ks::{KSSTATE_RUN, KSSTATE_STOP};
 use dmus_sys::portcls::PRESOURCELIST;
 use mpu401_common::{
-    Bound, Message, driver_lock, ksmusic_buffer, original_card, read_ksmusic, release,
+    Bound, Message, driver_lock, ksmusic_buffer, original_card, read_dmus, read_ksmusic, release,
     wire_messages,
 };
 use wdm_sim::portcls::{PinFormat, Resources};
@@ -77,6 +77,39 @@ fn a_card_without_an_irq_renders_and_captures_by_polling() {
     render.set_state(KSSTATE_STOP).expect("STOP");
     capture.set_state(KSSTATE_STOP).expect("STOP");
     render.close();
+    capture.close();
+    bound.finish();
+}
+
+/// A sender that stops inside a message must not hold back the clock bytes that arrived within
+/// it: the polling capture DPC releases them once they have waited the parser's bound (5 ms),
+/// each at its own arrival time. Without the release a clock byte would wait for the next input
+/// byte, however late.
+#[test]
+fn clock_bytes_inside_a_stalled_message_are_not_held_back() {
+    let _lock = driver_lock();
+    let bound = Bound::new(Machine::new(original_card()), ports_only());
+    let machine = &bound.machine;
+    let capture = bound
+        .filter()
+        .open_pin(4, PinFormat::DirectMusic)
+        .expect("capture");
+    capture.set_state(KSSTATE_RUN).expect("RUN");
+    let at = machine.now() + ms(3);
+    // A controller change cut off after its first data byte, with a clock byte inside it.
+    machine.inject_midi_input(at, &[0xB0, 0x07, 0xF8]);
+    machine.run_for(ms(30));
+    let read = capture.read(256).expect("read");
+    let records = read_dmus(
+        &read.data,
+        read.presentation_time.expect("the clock byte came"),
+    );
+    let bytes: Vec<Vec<u8>> = records.iter().map(|r| r.bytes.clone()).collect();
+    assert_eq!(bytes, [vec![0xF8]]);
+    // Its arrival, two bytes after the first (320 µs a byte), within a poll (1 ms).
+    let arrival = i64::try_from(at).unwrap() + 6_400;
+    assert!((records[0].time - arrival).abs() <= 10_000, "{records:?}");
+    capture.set_state(KSSTATE_STOP).expect("STOP");
     capture.close();
     bound.finish();
 }

@@ -317,6 +317,22 @@ impl CaptureStream {
             stats.no_event += report.dropped as u64;
             deliver(events, *sink, allocator);
         }
+        if capture_passes_data(inner.state) {
+            // A sender stalled inside a message must not hold the clock bytes
+            // that arrived within it for longer than the parser's bound.
+            let CaptureInner {
+                parser,
+                allocator,
+                sink,
+                stats,
+                ..
+            } = &mut *inner;
+            let mut events = Chain::new();
+            let report = parser.release_held(self.clock.now(), allocator, &mut events);
+            stats.events += report.events as u64;
+            stats.no_event += report.dropped as u64;
+            deliver(events, *sink, allocator);
+        }
         drop(inner);
         if more && !self.polled {
             // Input is still waiting: ask for another service rather than
