@@ -12,7 +12,7 @@
 use super::articulation::note_params;
 use super::fixed::attenuation_to_gain_q15;
 use super::tables::VELOCITY_ATTENUATION_CB;
-use super::voice::{Voice, pan_gains_q15, scale_q15};
+use super::voice::{Voice, pan_gains_q15};
 use crate::download::InstrumentStore;
 use crate::model::Patch;
 use alloc::boxed::Box;
@@ -23,8 +23,6 @@ use dmus_sys::dls::{F_INSTRUMENT_DRUMS, F_RGN_OPTION_SELFNONEXCLUSIVE};
 pub const CHANNELS: usize = 16;
 /// The GM percussion channel (MIDI channel 10).
 pub const DRUM_CHANNEL: u8 = 9;
-/// Frames mixed per pass through a voice (a stack buffer).
-const CHUNK: usize = 128;
 /// No RPN selected.
 const RPN_NONE: u16 = 0x3fff;
 
@@ -549,20 +547,8 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             let (left, right) = pan_gains_q15(slot.voice.pan_permille() + channel.pan_permille());
             let (left, right) = ((left * gain) >> 15, (right * gain) >> 15);
             let samples = wave.samples_with_guard();
-            let mut done = 0;
-            let mut finished = false;
-            while done < frames && !finished {
-                let mut scratch = [0i32; CHUNK];
-                let want = (frames - done).min(CHUNK);
-                let got = slot.voice.render(samples, &mut scratch[..want]);
-                for (i, &s) in scratch[..got].iter().enumerate() {
-                    let at = 2 * (done + i);
-                    out[at] += scale_q15(s, i64::from(left));
-                    out[at + 1] += scale_q15(s, i64::from(right));
-                }
-                done += got;
-                finished = got < want;
-            }
+            let span = out.get_mut(..frames * 2).unwrap_or_default();
+            let finished = slot.voice.render_panned(samples, span, left, right) < frames;
             if finished || slot.voice.is_finished() {
                 self.slots[index] = None;
             }

@@ -197,7 +197,15 @@ impl Envelope {
 
     /// The gain of this sample (Q15), then advances by one sample.
     pub fn next_gain_q15(&mut self) -> u16 {
-        let gain = match self.stage {
+        let gain = self.gain_q15();
+        self.advance(1);
+        gain
+    }
+
+    /// The gain now (Q15), without advancing.
+    #[must_use]
+    pub fn gain_q15(&self) -> u16 {
+        match self.stage {
             Stage::Delay | Stage::Done => 0,
             Stage::Attack => self.attack_gain(),
             Stage::Hold => UNITY_Q15,
@@ -209,21 +217,61 @@ impl Envelope {
             Stage::Decay | Stage::Sustain | Stage::Release => attenuation_to_gain_q15(
                 i32::try_from(self.attenuation_q16 >> 16).unwrap_or(i32::MAX),
             ),
+        }
+    }
+
+    /// Samples until the stage changes (`u32::MAX` in sustain or once done). Advancing by at
+    /// most this many stays within one stage, where the gain moves steadily, so a caller can
+    /// interpolate the gain across the span.
+    #[must_use]
+    pub fn samples_in_stage(&self) -> u32 {
+        let steps_to = |target: u32, step: u32| {
+            target
+                .saturating_sub(self.attenuation_q16)
+                .div_ceil(step.max(1))
+                .max(1)
         };
         match self.stage {
-            Stage::Delay | Stage::Attack | Stage::Hold => {
-                self.remaining = self.remaining.saturating_sub(1);
-            }
-            Stage::Decay => {
-                self.attenuation_q16 = self.attenuation_q16.saturating_add(self.decay_step_q16);
-            }
-            Stage::Release => {
-                self.attenuation_q16 = self.attenuation_q16.saturating_add(self.release_step_q16);
-            }
-            Stage::Sustain | Stage::Done => {}
+            Stage::Delay | Stage::Attack | Stage::Hold => self.remaining.max(1),
+            Stage::Decay => steps_to(self.sustain_q16, self.decay_step_q16),
+            Stage::Release => steps_to(FULL_RANGE_Q16, self.release_step_q16),
+            Stage::Sustain | Stage::Done => u32::MAX,
         }
-        self.settle();
-        gain
+    }
+
+    /// Advances by `samples` samples: the same state as that many calls of
+    /// [`Self::next_gain_q15`], in constant time (at most one pass over the stages).
+    pub fn advance(&mut self, samples: u32) {
+        let mut left = samples;
+        // Each pass ends a stage or uses up `left`; there are six stages before Done.
+        for _ in 0..7 {
+            if left == 0 {
+                break;
+            }
+            match self.stage {
+                Stage::Delay | Stage::Attack | Stage::Hold => {
+                    let taken = self.remaining.min(left);
+                    self.remaining -= taken;
+                    left -= taken;
+                }
+                Stage::Decay => {
+                    let taken = left.min(self.samples_in_stage());
+                    self.attenuation_q16 = self
+                        .attenuation_q16
+                        .saturating_add(self.decay_step_q16.saturating_mul(taken));
+                    left -= taken;
+                }
+                Stage::Release => {
+                    let taken = left.min(self.samples_in_stage());
+                    self.attenuation_q16 = self
+                        .attenuation_q16
+                        .saturating_add(self.release_step_q16.saturating_mul(taken));
+                    left -= taken;
+                }
+                Stage::Sustain | Stage::Done => left = 0,
+            }
+            self.settle();
+        }
     }
 }
 
@@ -363,5 +411,47 @@ mod tests {
         let mut env = Envelope::start(&p, 100);
         assert!(env.is_done(), "instant decay to -96 dB is the end");
         assert_eq!(env.next_gain_q15(), 0);
+    }
+
+    proptest::proptest! {
+        /// Advancing by n equals n single steps, and a span of `samples_in_stage` never
+        /// crosses a stage.
+        #[test]
+        fn advancing_in_blocks_equals_single_steps(
+            tcs in proptest::array::uniform5(-12_000i32..4000),
+            sustain in 0u32..1100,
+            linear in proptest::prelude::any::<bool>(),
+            release_at in 0u32..3000,
+            blocks in proptest::collection::vec(1u32..200, 1..40),
+        ) {
+            let params = EnvelopeParams {
+                delay_tc: tcs[0],
+                attack_tc: tcs[1],
+                hold_tc: tcs[2],
+                decay_tc: tcs[3],
+                sustain_permille: sustain,
+                release_tc: tcs[4],
+            };
+            let start = if linear { Envelope::start_linear } else { Envelope::start };
+            let (mut stepped, mut blocked) = (start(&params, 8000), start(&params, 8000));
+            let mut at = 0;
+            for n in blocks {
+                if at >= release_at && stepped.stage() != Stage::Release {
+                    stepped.release();
+                    blocked.release();
+                }
+                let in_stage = blocked.samples_in_stage();
+                let stage = blocked.stage();
+                for _ in 0..n {
+                    stepped.next_gain_q15();
+                }
+                blocked.advance(n);
+                proptest::prop_assert_eq!(&stepped, &blocked);
+                if n < in_stage {
+                    proptest::prop_assert_eq!(blocked.stage(), stage);
+                }
+                at += n;
+            }
+        }
     }
 }

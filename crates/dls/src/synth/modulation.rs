@@ -157,10 +157,13 @@ impl Modulator {
     pub fn tick(&mut self, samples: u32) -> Offsets {
         let lfo = i64::from(self.lfo.tick(samples));
         let vibrato = i64::from(self.vibrato.tick(samples));
-        let mut eg2 = 0;
-        for _ in 0..samples {
-            eg2 = i64::from(self.eg2.next_gain_q15());
-        }
+        // The gain at the period's last sample, as `samples` single steps would leave it.
+        let eg2 = if samples == 0 {
+            0
+        } else {
+            self.eg2.advance(samples - 1);
+            i64::from(self.eg2.next_gain_q15())
+        };
         let p = &self.params;
         let clamp =
             |v: i64| i32::try_from(v.clamp(i64::from(i32::MIN), i64::from(i32::MAX))).unwrap_or(0);

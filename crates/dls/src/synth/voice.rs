@@ -132,23 +132,20 @@ impl Voice {
         self.step = step_for(cents, self.wave_rate, self.output_rate);
     }
 
-    /// Runs the modulators once per control period.
+    /// Runs the modulators; called at the start of each control period.
     fn control(&mut self) {
-        if self.control_countdown == 0 {
-            self.control_countdown = CONTROL_PERIOD;
-            if self.modulated {
-                let offsets = self.modulator.tick(CONTROL_PERIOD);
-                self.modulation_cents = offsets.pitch_cents;
-                self.gain_q15 =
-                    attenuation_to_gain_q15(self.attenuation_cb.saturating_sub(offsets.gain_cb));
-                self.update_step();
-                if let Some((filter, f)) = &mut self.filter {
-                    let cutoff = f.cutoff_cents.saturating_add(offsets.cutoff_cents);
-                    filter.tune(cutoff, f.resonance_cb, self.output_rate);
-                }
+        self.control_countdown = CONTROL_PERIOD;
+        if self.modulated {
+            let offsets = self.modulator.tick(CONTROL_PERIOD);
+            self.modulation_cents = offsets.pitch_cents;
+            self.gain_q15 =
+                attenuation_to_gain_q15(self.attenuation_cb.saturating_sub(offsets.gain_cb));
+            self.update_step();
+            if let Some((filter, f)) = &mut self.filter {
+                let cutoff = f.cutoff_cents.saturating_add(offsets.cutoff_cents);
+                filter.tune(cutoff, f.resonance_cb, self.output_rate);
             }
         }
-        self.control_countdown -= 1;
     }
 
     /// Whether note-off has been given.
@@ -197,70 +194,142 @@ impl Voice {
         }
     }
 
-    /// The next sample (16-bit scale, after envelope and gain), or `None` once finished.
-    fn next_sample(&mut self, samples: WaveSamples<'_>) -> Option<i32> {
-        if self.finished {
-            return None;
-        }
-        self.control();
-        let index = u32::try_from(self.position >> 32).unwrap_or(u32::MAX);
-        let next = if self.looping() && index.saturating_add(1) >= self.loop_end {
-            self.loop_start
-        } else {
-            index + 1
-        };
-        let s0 = frame(samples, index);
-        let s1 = frame(samples, next);
-        let frac = i32::try_from((self.position >> 17) & 0x7fff).unwrap_or(0);
-        let mut sample = s0 + (((s1 - s0) * frac) >> 15);
-        if let Some((filter, _)) = &mut self.filter {
-            sample = filter.process(sample);
-        }
-        let gain = (u32::from(self.envelope.next_gain_q15()) * u32::from(self.gain_q15)) >> 15;
-        self.advance();
-        // A resonant filter can lift a full-scale sample above 16 bits: multiply in 64 bits.
-        Some(scale_q15(sample, i64::from(gain)))
-    }
-
     /// Adds this voice's next `out.len()` samples (mono, 16-bit scale) into `out`. Returns how
     /// many samples it produced; fewer than `out.len()` means it finished.
     pub fn render(&mut self, samples: WaveSamples<'_>, out: &mut [i32]) -> usize {
-        for (n, slot) in out.iter_mut().enumerate() {
-            let Some(sample) = self.next_sample(samples) else {
-                return n;
-            };
-            *slot += sample;
-        }
-        out.len()
+        self.render_blocks(samples, out.len(), |at, block| {
+            if let Some(dst) = out.get_mut(at..) {
+                for (o, &s) in dst.iter_mut().zip(block) {
+                    *o += s;
+                }
+            }
+        })
     }
 
     /// Adds this voice's next `out.len() / 2` frames into `out`, interleaved left/right, panned
     /// with constant power. Returns how many frames it produced.
     pub fn render_stereo(&mut self, samples: WaveSamples<'_>, out: &mut [i32]) -> usize {
         let (left, right) = pan_gains_q15(self.pan_permille);
-        for (n, pair) in out.chunks_exact_mut(2).enumerate() {
-            let Some(sample) = self.next_sample(samples) else {
-                return n;
-            };
-            pair[0] += scale_q15(sample, i64::from(left));
-            pair[1] += scale_q15(sample, i64::from(right));
-        }
-        out.len() / 2
+        self.render_panned(samples, out, left, right)
     }
 
-    fn advance(&mut self) {
-        self.position = self.position.saturating_add(self.step);
-        let end = u64::from(self.loop_end) << 32;
-        if self.looping() {
-            if self.position >= end {
-                let start = u64::from(self.loop_start) << 32;
-                let length = end - start;
-                self.position = start + (self.position - end) % length;
+    /// Adds this voice's next `out.len() / 2` frames into `out`, interleaved left/right, each
+    /// side scaled by its Q15 gain (at most unity). Returns how many frames it produced.
+    pub fn render_panned(
+        &mut self,
+        samples: WaveSamples<'_>,
+        out: &mut [i32],
+        left_q15: i32,
+        right_q15: i32,
+    ) -> usize {
+        let (left, right) = (i64::from(left_q15), i64::from(right_q15));
+        self.render_blocks(samples, out.len() / 2, |at, block| {
+            if let Some(dst) = out.get_mut(at.saturating_mul(2)..) {
+                for (pair, &s) in dst.chunks_exact_mut(2).zip(block) {
+                    if let [l, r] = pair {
+                        *l += scale_q15(s, left);
+                        *r += scale_q15(s, right);
+                    }
+                }
             }
-        } else if self.position >= u64::from(self.frames) << 32 {
-            self.finished = true;
+        })
+    }
+
+    /// Renders up to `frames` samples in blocks that end at control periods and envelope
+    /// stages, handing each block to `mix` with its offset. The envelope is evaluated at the
+    /// ends of a block and its gain interpolated linearly across it: within one stage it moves
+    /// steadily, so this is click-free and within a few LSB of a per-sample evaluation.
+    fn render_blocks(
+        &mut self,
+        samples: WaveSamples<'_>,
+        frames: usize,
+        mut mix: impl FnMut(usize, &[i32]),
+    ) -> usize {
+        let mut block = [0i32; CONTROL_PERIOD as usize];
+        let mut done = 0;
+        // Each pass produces at least one sample or finishes the voice.
+        while done < frames && !self.finished {
+            if self.control_countdown == 0 {
+                self.control();
+            }
+            let left = u32::try_from(frames - done).unwrap_or(u32::MAX);
+            let len = self
+                .control_countdown
+                .min(left)
+                .min(self.envelope.samples_in_stage())
+                .max(1);
+            let gain_at = |env: u16| i64::from((u32::from(env) * u32::from(self.gain_q15)) >> 15);
+            let from = gain_at(self.envelope.gain_q15());
+            self.envelope.advance(len);
+            let to = gain_at(self.envelope.gain_q15());
+            let part = block
+                .get_mut(..usize::try_from(len).unwrap_or(0))
+                .unwrap_or_default();
+            let produced = match samples {
+                WaveSamples::I16Le(bytes) => self.run(part, from, to, |i| {
+                    let at = usize::try_from(i).unwrap_or(usize::MAX).saturating_mul(2);
+                    match bytes.get(at..at.saturating_add(2)) {
+                        Some(&[lo, hi]) => i32::from(i16::from_le_bytes([lo, hi])),
+                        _ => 0,
+                    }
+                }),
+                WaveSamples::U8(bytes) => self.run(part, from, to, |i| {
+                    bytes
+                        .get(usize::try_from(i).unwrap_or(usize::MAX))
+                        .map_or(0, |&b| (i32::from(b) - 128) << 8)
+                }),
+            };
+            mix(done, block.get(..produced).unwrap_or_default());
+            self.control_countdown = self
+                .control_countdown
+                .saturating_sub(u32::try_from(produced).unwrap_or(u32::MAX));
+            done += produced;
+            self.finished |= self.envelope.is_done();
         }
-        self.finished |= self.envelope.is_done();
+        done
+    }
+
+    /// Fills `block` with interpolated, filtered samples, the gain moving linearly from `from`
+    /// toward `to` (Q15). Returns how many it produced; fewer means a one-shot ended.
+    fn run(&mut self, block: &mut [i32], from: i64, to: i64, read: impl Fn(u32) -> i32) -> usize {
+        let looping = self.looping();
+        let (loop_start, loop_end) = (self.loop_start, self.loop_end);
+        let end = u64::from(if looping { loop_end } else { self.frames }) << 32;
+        let start = u64::from(loop_start) << 32;
+        let len = i64::try_from(block.len()).unwrap_or(i64::MAX).max(1);
+        let slope_q16 = ((to - from) << 16) / len;
+        let mut gain_q16 = from << 16;
+        let step = self.step;
+        let mut position = self.position;
+        for (k, slot) in block.iter_mut().enumerate() {
+            let index = u32::try_from(position >> 32).unwrap_or(u32::MAX);
+            let next = if looping && index.saturating_add(1) >= loop_end {
+                loop_start
+            } else {
+                index.saturating_add(1)
+            };
+            let (s0, s1) = (read(index), read(next));
+            let frac = i32::try_from((position >> 17) & 0x7fff).unwrap_or(0);
+            let mut sample = s0 + (((s1 - s0) * frac) >> 15);
+            if let Some((filter, _)) = &mut self.filter {
+                sample = filter.process(sample);
+            }
+            // A resonant filter can lift a full-scale sample above 16 bits: multiply in 64 bits.
+            *slot = scale_q15(sample, gain_q16 >> 16);
+            gain_q16 += slope_q16;
+            position = position.saturating_add(step);
+            if position >= end {
+                if looping {
+                    position = start + (position - end) % (end - start);
+                } else {
+                    self.position = position;
+                    self.finished = true;
+                    return k + 1;
+                }
+            }
+        }
+        self.position = position;
+        block.len()
     }
 }
 
@@ -290,21 +359,6 @@ pub fn pan_gains_q15(pan_permille: i32) -> (i32, i32) {
 pub fn saturate_to_i16(mix: &[i32], out: &mut [i16]) {
     for (o, &m) in out.iter_mut().zip(mix) {
         *o = i16::try_from(m.clamp(i32::from(i16::MIN), i32::from(i16::MAX))).unwrap_or(0);
-    }
-}
-
-/// Frame `index` as a 16-bit-scale sample; 0 outside the data.
-fn frame(samples: WaveSamples<'_>, index: u32) -> i32 {
-    let i = usize::try_from(index).unwrap_or(usize::MAX);
-    match samples {
-        WaveSamples::I16Le(bytes) => {
-            let at = i.saturating_mul(2);
-            match bytes.get(at..at.saturating_add(2)) {
-                Some(&[lo, hi]) => i32::from(i16::from_le_bytes([lo, hi])),
-                _ => 0,
-            }
-        }
-        WaveSamples::U8(bytes) => bytes.get(i).map_or(0, |&b| (i32::from(b) - 128) << 8),
     }
 }
 
