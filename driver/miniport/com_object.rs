@@ -59,6 +59,69 @@ pub unsafe fn query_interface(
     status
 }
 
+/// Defines the `IUnknown` thunks (`query_interface_thunk`, `add_ref_thunk`,
+/// `release_thunk`) of a stream object, the same for every rdmus stream: the
+/// object is `#[repr(C)]` with its one interface pointer first, has
+/// `unsafe fn from_this<T>(*mut T) -> &Self`, a `refs: RefCount`, a
+/// `miniport: NonNull<M>` it holds one reference on (`M::release`), was made by
+/// `pool_box::try_new`, and answers the interface ids in `interfaces`. The last
+/// `Release` frees the object (its `Drop` runs) and then releases the miniport.
+macro_rules! stream_iunknown {
+    ($stream:ty, $miniport:ty, $interfaces:expr) => {
+        unsafe extern "system" fn query_interface_thunk(
+            this: *mut ::dmus_sys::com::IUnknown,
+            iid: *const ::dmus_sys::GUID,
+            out: *mut ::dmus_sys::kernel::PVOID,
+        ) -> ::dmus_sys::kernel::NTSTATUS {
+            // SAFETY: called through our vtable on a live stream. Any IRQL (memory only).
+            let stream = unsafe { <$stream>::from_this(this) };
+            // SAFETY: PortCls' pointers per QueryInterface's contract; every
+            // interface of a stream derives from IUnknown through its one vtable
+            // pointer, so `this` serves each. IRQL ≤ DISPATCH_LEVEL.
+            unsafe {
+                $crate::miniport::com_object::query_interface(
+                    this.cast(),
+                    iid,
+                    out,
+                    &$interfaces,
+                    || {
+                        stream.refs.add_ref();
+                    },
+                )
+            }
+        }
+
+        unsafe extern "system" fn add_ref_thunk(this: *mut ::dmus_sys::com::IUnknown) -> u32 {
+            // SAFETY: called through our vtable on a live stream. Any IRQL (memory only).
+            unsafe { <$stream>::from_this(this) }.refs.add_ref()
+        }
+
+        unsafe extern "system" fn release_thunk(this: *mut ::dmus_sys::com::IUnknown) -> u32 {
+            // SAFETY: called through our vtable by a reference holder. IRQL ≤ DISPATCH_LEVEL.
+            let outcome = unsafe { <$stream>::from_this(this) }.refs.release();
+            if outcome == $crate::miniport::refcount::Released::Last {
+                // SAFETY: the last reference is gone; PortCls closes pins at PASSIVE_LEVEL.
+                let miniport = unsafe { <$stream>::from_this(this) }.miniport;
+                #[allow(
+                    clippy::cast_ptr_alignment,
+                    reason = "the interface is the object's first field: `this` is the object's own, aligned address"
+                )]
+                let object = ::core::ptr::NonNull::new(this.cast::<$stream>());
+                if let Some(object) = object {
+                    // SAFETY: made by pool_box::try_new when the stream was created; last
+                    // use (its Drop gives back what the stream holds). IRQL ≤ DISPATCH_LEVEL.
+                    unsafe { $crate::miniport::pool_box::free(object) };
+                }
+                // SAFETY: the reference the stream took on its miniport when it was
+                // created; released once, after the stream is gone. IRQL ≤ DISPATCH_LEVEL.
+                unsafe { <$miniport>::release(miniport) };
+            }
+            $crate::miniport::refcount::release_result(outcome)
+        }
+    };
+}
+pub(crate) use stream_iunknown;
+
 #[cfg(test)]
 mod tests {
     use core::cell::Cell;

@@ -15,7 +15,7 @@
 use core::ptr::NonNull;
 
 use dmus_sys::GUID;
-use dmus_sys::com::{IID_IUnknown, IUnknown, IUnknownVtbl};
+use dmus_sys::com::{IID_IUnknown, IUnknownVtbl};
 use dmus_sys::dmus_com::{IAllocatorMXF, IID_IMXF, IMXF, IMXFVtbl, IMasterClock};
 use dmus_sys::dmusic::PDMUS_KERNEL_EVENT;
 use dmus_sys::kernel::{
@@ -34,9 +34,8 @@ use super::properties::StreamReport;
 use super::time::StreamKind;
 use crate::miniport::allocator::Allocator;
 use crate::miniport::clock::MasterClock;
-use crate::miniport::com_object::query_interface;
 use crate::miniport::pool_box;
-use crate::miniport::refcount::{RefCount, Released, release_result};
+use crate::miniport::refcount::RefCount;
 use crate::miniport::spin_lock::SpinLock;
 use crate::miniport::timer::StreamTimer;
 
@@ -411,47 +410,7 @@ impl CaptureStream {
     }
 }
 
-unsafe extern "system" fn query_interface_thunk(
-    this: *mut IUnknown,
-    iid: *const GUID,
-    out: *mut PVOID,
-) -> NTSTATUS {
-    // SAFETY: called through our vtable on a live stream. Any IRQL (memory only).
-    let stream = unsafe { CaptureStream::from_this(this) };
-    // SAFETY: PortCls' pointers per QueryInterface's contract. IRQL ≤ DISPATCH_LEVEL.
-    unsafe {
-        query_interface(this.cast(), iid, out, &INTERFACES, || {
-            stream.refs.add_ref();
-        })
-    }
-}
-
-unsafe extern "system" fn add_ref_thunk(this: *mut IUnknown) -> u32 {
-    // SAFETY: called through our vtable on a live stream. Any IRQL (memory only).
-    unsafe { CaptureStream::from_this(this) }.refs.add_ref()
-}
-
-unsafe extern "system" fn release_thunk(this: *mut IUnknown) -> u32 {
-    // SAFETY: called through our vtable by a reference holder. IRQL ≤ DISPATCH_LEVEL.
-    let outcome = unsafe { CaptureStream::from_this(this) }.refs.release();
-    if outcome == Released::Last {
-        // SAFETY: the last reference is gone; PortCls closes pins at PASSIVE_LEVEL.
-        let miniport = unsafe { CaptureStream::from_this(this) }.miniport;
-        #[allow(
-            clippy::cast_ptr_alignment,
-            reason = "`this` is the object's own address: the interface is its first field"
-        )]
-        let object = NonNull::new(this.cast::<CaptureStream>());
-        if let Some(object) = object {
-            // SAFETY: made by pool_box::try_new in create; last use. IRQL ≤ DISPATCH_LEVEL.
-            unsafe { pool_box::free(object) };
-        }
-        // SAFETY: the reference `create` took, released once after the stream is gone. IRQL ≤
-        // DISPATCH_LEVEL.
-        unsafe { Miniport::release(miniport) };
-    }
-    release_result(outcome)
-}
+crate::miniport::com_object::stream_iunknown!(CaptureStream, Miniport, INTERFACES);
 
 unsafe extern "system" fn set_state(this: *mut IMXF, state: KSSTATE) -> NTSTATUS {
     if !(KSSTATE_STOP..=KSSTATE_RUN).contains(&state) {

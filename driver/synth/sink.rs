@@ -22,7 +22,7 @@
 use core::ptr::NonNull;
 
 use dmus_sys::GUID;
-use dmus_sys::com::{IID_IUnknown, IUnknown, IUnknownVtbl};
+use dmus_sys::com::{IID_IUnknown, IUnknownVtbl};
 use dmus_sys::dls::WAVEFORMATEX;
 use dmus_sys::dmus_com::{
     IAllocatorMXF, IID_IMXF, IID_ISynthSinkDMus, IMXF, IMXFVtbl, IMasterClock, ISynthSinkDMus,
@@ -30,7 +30,7 @@ use dmus_sys::dmus_com::{
 };
 use dmus_sys::dmusic::PDMUS_KERNEL_EVENT;
 use dmus_sys::kernel::{
-    NTSTATUS, PVOID, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_REQUEST,
+    NTSTATUS, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_REQUEST,
     STATUS_INVALID_PARAMETER, STATUS_SUCCESS,
 };
 use dmus_sys::ks::{KSDATAFORMAT, KSSTATE, KSSTATE_RUN, KSSTATE_STOP};
@@ -45,9 +45,8 @@ use super::descriptor::{BITS_PER_SAMPLE, PIN_WAVE_OUT};
 use super::miniport::Miniport;
 use crate::miniport::allocator::Allocator;
 use crate::miniport::clock::MasterClock;
-use crate::miniport::com_object::query_interface;
 use crate::miniport::pool_box;
-use crate::miniport::refcount::{RefCount, Released, release_result};
+use crate::miniport::refcount::RefCount;
 use crate::miniport::spin_lock::SpinLock;
 
 /// `WAVE_FORMAT_PCM` (mmreg.h).
@@ -214,47 +213,7 @@ impl Drop for SinkStream {
     }
 }
 
-unsafe extern "system" fn query_interface_thunk(
-    this: *mut IUnknown,
-    iid: *const GUID,
-    out: *mut PVOID,
-) -> NTSTATUS {
-    // SAFETY: called through our vtable on a live stream.
-    let stream = unsafe { SinkStream::from_this(this) };
-    // SAFETY: PortCls' pointers per QueryInterface's contract. ISynthSinkDMus derives from
-    // IMXF and IUnknown, so one pointer serves all three. IRQL ≤ DISPATCH_LEVEL.
-    unsafe {
-        query_interface(this.cast(), iid, out, &INTERFACES, || {
-            stream.refs.add_ref();
-        })
-    }
-}
-
-unsafe extern "system" fn add_ref_thunk(this: *mut IUnknown) -> u32 {
-    // SAFETY: called through our vtable on a live stream.
-    unsafe { SinkStream::from_this(this) }.refs.add_ref()
-}
-
-unsafe extern "system" fn release_thunk(this: *mut IUnknown) -> u32 {
-    // SAFETY: called through our vtable by a reference holder.
-    let outcome = unsafe { SinkStream::from_this(this) }.refs.release();
-    if outcome == Released::Last {
-        // SAFETY: the last reference is gone; PortCls closes pins at PASSIVE_LEVEL.
-        let miniport = unsafe { SinkStream::from_this(this) }.miniport;
-        #[allow(
-            clippy::cast_ptr_alignment,
-            reason = "the interface is the object's first field: `this` is the object's own, aligned address"
-        )]
-        let object = NonNull::new(this.cast::<SinkStream>());
-        if let Some(object) = object {
-            // SAFETY: made by pool_box::try_new in create; last use.
-            unsafe { pool_box::free(object) };
-        }
-        // SAFETY: the reference `create` took; released once, after the stream is gone.
-        unsafe { Miniport::release(miniport) };
-    }
-    release_result(outcome)
-}
+crate::miniport::com_object::stream_iunknown!(SinkStream, Miniport, INTERFACES);
 
 unsafe extern "system" fn set_state(_this: *mut IMXF, state: KSSTATE) -> NTSTATUS {
     // The sink's clock starts with SyncToMaster(.., TRUE), which the port sends after RUN;
