@@ -1,10 +1,7 @@
 //! The command line: what `rdmus` accepts and what each command does.
 //!
 //! `play --device mpu401`, `record` and `bench-wire` run the driver's MPU-401
-//! miniport in wdm-sim. `play --device synth` needs the synth miniport,
-//! which does not exist yet: it checks its input (a bad file still gets its
-//! own clear error) and then fails with [`CliError::NotYetAvailable`]
-//! instead of printing made-up results.
+//! miniport in wdm-sim; `play --device synth` its DLS synth miniport.
 
 use core::fmt;
 use std::io::Write;
@@ -113,12 +110,12 @@ pub enum Command {
         /// Write the synth's output here.
         #[arg(long, value_name = "OUT.wav")]
         wav: Option<PathBuf>,
-        /// Synth sample rate, Hz.
-        #[arg(long, value_name = "HZ", default_value_t = 22_050)]
+        /// Synth sample rate, Hz (22,050 to 48,000).
+        #[arg(long, value_name = "HZ", default_value_t = 48_000, value_parser = clap::value_parser!(u32).range(22_050..=48_000))]
         rate: u32,
-        /// Synth voices.
-        #[arg(long, value_name = "N", default_value_t = 32)]
-        voices: u32,
+        /// Synth voices asked through PORTPARAMETERS (the synth's default if absent).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        voices: Option<u32>,
         /// Size of each IRP's data buffer, bytes.
         #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_IRP_SIZE)]
         irp_size: u32,
@@ -201,10 +198,14 @@ pub enum CliError {
         /// Why.
         error: IrpError,
     },
-    /// The command needs a simulated device that does not exist yet.
-    NotYetAvailable {
-        /// The command.
-        command: &'static str,
+    /// The command line lacks something the chosen command needs.
+    Usage(String),
+    /// A DLS collection is not valid.
+    Dls {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        error: String,
     },
     /// The simulated device could not be used.
     Sim {
@@ -223,14 +224,18 @@ pub enum CliError {
 }
 
 impl CliError {
-    /// The process exit code: 1 for bad input, 3 for a command not yet
-    /// available, 4 when the driver failed in the simulation or the verifier
-    /// found a fault (clap uses 2 for usage errors).
+    /// The process exit code: 1 for bad input, 2 for a usage error (as clap's
+    /// own), 4 when the driver failed in the simulation or the verifier found
+    /// a fault.
     #[must_use]
     pub const fn exit_code(&self) -> u8 {
         match self {
-            Self::Io { .. } | Self::Midi { .. } | Self::Tsv { .. } | Self::Irp { .. } => 1,
-            Self::NotYetAvailable { .. } => 3,
+            Self::Io { .. }
+            | Self::Midi { .. }
+            | Self::Tsv { .. }
+            | Self::Irp { .. }
+            | Self::Dls { .. } => 1,
+            Self::Usage(_) => 2,
             Self::Sim { .. } | Self::Findings { .. } => 4,
         }
     }
@@ -243,11 +248,10 @@ impl fmt::Display for CliError {
             Self::Midi { path, error } => write!(f, "{}: not valid MIDI: {error}", path.display()),
             Self::Tsv { path, error } => write!(f, "{}: not a wire log: {error}", path.display()),
             Self::Irp { path, error } => write!(f, "{}: {error}", path.display()),
-            Self::NotYetAvailable { command } => write!(
-                f,
-                "`rdmus {command}` is not yet available: it needs the driver's synth \
-                 miniport, which does not exist yet"
-            ),
+            Self::Usage(what) => write!(f, "usage: {what}"),
+            Self::Dls { path, error } => {
+                write!(f, "{}: not a valid DLS collection: {error}", path.display())
+            }
             Self::Sim { path, error } => {
                 write!(
                     f,
@@ -320,7 +324,7 @@ pub fn main_with(
 /// Runs `cli`, writing normal output to `out`.
 ///
 /// # Errors
-/// [`CliError`] for bad input, failed I/O, or a command not yet available.
+/// [`CliError`] for bad input, failed I/O, a usage error, or a failed run.
 pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
     let stdout_error = |error| CliError::Io {
         path: "<stdout>".into(),
@@ -362,32 +366,42 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
             irp_ms,
             irp_size,
             mpu_fault,
-            ..
+            dls,
+            wav,
+            rate,
+            voices,
         } => {
-            let timeline = load_timeline(&file)?;
+            let sim = SimConfig {
+                timer_res_us,
+                mpu_fifo,
+                dpc_bound_us,
+                mpu_fault: mpu_fault.sim(),
+            };
             if device == Device::Synth {
-                let span = u64::from(irp_ms) * 10_000;
-                crate::play::packets(&timeline, format, irp_size, span).map_err(|error| {
-                    CliError::Irp {
-                        path: file.clone(),
-                        error,
-                    }
-                })?;
-                return Err(CliError::NotYetAvailable {
-                    command: "play --device synth",
-                });
+                let (Some(dls), Some(wav)) = (dls, wav) else {
+                    return Err(CliError::Usage(
+                        "`play --device synth` needs --dls BANK.dls and --wav OUT.wav".into(),
+                    ));
+                };
+                let timeline = load_timeline(&file)?;
+                let options = crate::commands::SynthPlayOptions {
+                    format,
+                    irp_size,
+                    irp_span: u64::from(irp_ms) * 10_000,
+                    queue_ahead: u64::from(queue_ahead_ms) * 10_000,
+                    rate,
+                    voices,
+                    sim,
+                };
+                return crate::commands::play_synth(&file, &timeline, &options, &dls, &wav, out);
             }
+            let timeline = load_timeline(&file)?;
             let options = PlayOptions {
                 format,
                 irp_size,
                 irp_span: u64::from(irp_ms) * 10_000,
                 queue_ahead: u64::from(queue_ahead_ms) * 10_000,
-                sim: SimConfig {
-                    timer_res_us,
-                    mpu_fifo,
-                    dpc_bound_us,
-                    mpu_fault: mpu_fault.sim(),
-                },
+                sim,
             };
             crate::commands::play_file(&file, &timeline, &options, wire.as_deref(), out)
         }

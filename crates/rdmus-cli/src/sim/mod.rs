@@ -5,10 +5,12 @@
 mod capture;
 mod play;
 mod rig;
+mod synth;
 
 pub use capture::{
     CaptureFormat, CaptureRun, CapturedMessage, CapturedRecord, capture, join_sysex,
 };
 pub use play::{DEFAULT_QUEUE_AHEAD, RenderPin, StreamOptions, StreamRun, WriteTrouble, stream};
 pub use rig::{Rig, RigReport, SimConfig, SimError};
+pub use synth::{SynthOptions, SynthRun, render_synth};
 pub use wdm_sim::Mpu401Fault;

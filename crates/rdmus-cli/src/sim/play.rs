@@ -30,7 +30,7 @@ impl RenderPin {
         }
     }
 
-    const fn format(self) -> SimPinFormat {
+    pub(super) const fn format(self) -> SimPinFormat {
         match self {
             Self::Legacy => SimPinFormat::Midi,
             Self::DirectMusic => SimPinFormat::DirectMusic,
@@ -109,13 +109,7 @@ pub fn stream(
             .map_err(|error| SimError::State(format!("{error:?}")))
     };
     state(KSSTATE_PAUSE)?;
-    let mut writer = Writer {
-        packets,
-        next: 0,
-        troubles: Vec::new(),
-        written_bytes: 0,
-        deepest_queue: 0,
-    };
+    let mut writer = Writer::new(packets);
     // Prefill while paused: presentation time stands at 0.
     writer.write_due(&pin, options.queue_ahead, 0);
     // The pin's presentation clock starts when the port takes the RUN
@@ -178,17 +172,29 @@ pub fn stream(
     })
 }
 
-/// The application's side: which IRP goes next.
-struct Writer<'a> {
+/// The application's side: which IRP goes next (shared by the MPU-401 and
+/// the synth streams).
+pub(super) struct Writer<'a> {
     packets: &'a [StreamPacket],
-    next: usize,
-    troubles: Vec<WriteTrouble>,
+    pub(super) next: usize,
+    pub(super) troubles: Vec<WriteTrouble>,
     written_bytes: u64,
-    deepest_queue: u64,
+    pub(super) deepest_queue: u64,
 }
 
-impl Writer<'_> {
-    fn next_time(&self) -> Option<u64> {
+impl<'a> Writer<'a> {
+    /// Nothing written yet.
+    pub(super) const fn new(packets: &'a [StreamPacket]) -> Self {
+        Self {
+            packets,
+            next: 0,
+            troubles: Vec::new(),
+            written_bytes: 0,
+            deepest_queue: 0,
+        }
+    }
+
+    pub(super) fn next_time(&self) -> Option<u64> {
         self.packets
             .get(self.next)
             .map(|p| u64::try_from(p.presentation_time).unwrap_or(0))
@@ -196,7 +202,7 @@ impl Writer<'_> {
 
     /// Writes every IRP whose presentation time is at most `horizon`;
     /// `bytes_sent` (what the wire carried so far) estimates the queue depth.
-    fn write_due(&mut self, pin: &wdm_sim::portcls::Pin, horizon: u64, bytes_sent: u64) {
+    pub(super) fn write_due(&mut self, pin: &wdm_sim::portcls::Pin, horizon: u64, bytes_sent: u64) {
         while let Some(packet) = self.packets.get(self.next) {
             if self.next_time().is_some_and(|t| t > horizon) {
                 break;

@@ -65,6 +65,24 @@ pub enum SimError {
     StartDevice(i32),
     /// The driver registered no `UART` subdevice.
     NoUart,
+    /// The driver registered no `Synth` subdevice on a root device.
+    NoSynth,
+    /// A DLS download (`KSPROPERTY_SYNTH_DLS_DOWNLOAD`) was refused.
+    Download {
+        /// Which buffer (waves first, then instruments).
+        index: usize,
+        /// The handler's `NTSTATUS`.
+        status: i32,
+    },
+    /// A synth property request failed.
+    Property {
+        /// The property, in words.
+        what: &'static str,
+        /// The handler's `NTSTATUS`.
+        status: i32,
+    },
+    /// The wave sink gave no audio.
+    Pull(String),
     /// A pin did not open.
     OpenPin {
         /// The pin factory.
@@ -86,6 +104,12 @@ impl fmt::Display for SimError {
             Self::AddDevice(status) => write!(f, "AddDevice failed: {status:#010x}"),
             Self::StartDevice(status) => write!(f, "StartDevice failed: {status:#010x}"),
             Self::NoUart => f.write_str("the driver registered no UART subdevice"),
+            Self::NoSynth => f.write_str("the driver registered no Synth subdevice"),
+            Self::Download { index, status } => {
+                write!(f, "DLS download {index} refused: {status:#010x}")
+            }
+            Self::Property { what, status } => write!(f, "{what} failed: {status:#010x}"),
+            Self::Pull(why) => write!(f, "the wave sink gave no audio: {why}"),
             Self::OpenPin { pin, error } => write!(f, "pin {pin} did not open: {error:?}"),
             Self::State(what) => write!(f, "a pin refused a state change: {what}"),
             Self::Findings(findings) => {
@@ -152,6 +176,37 @@ impl Rig {
     /// [`SimError`] when a step fails (the machine's findings are appended to
     /// the error then, if any).
     pub fn start(config: &SimConfig) -> Result<Self, SimError> {
+        Self::start_subdevice(
+            config,
+            Resources::of_machine,
+            rdmus::SubdeviceKind::Uart.ks_name(),
+            SimError::NoUart,
+        )
+    }
+
+    /// Builds the machine, loads rdmus and starts a root-enumerated device
+    /// (no resources), whose DLS synth subdevice the rig then drives.
+    ///
+    /// # Errors
+    /// [`SimError`] as [`Rig::start`]; [`SimError::NoSynth`] without the
+    /// synth subdevice.
+    pub fn start_synth(config: &SimConfig) -> Result<Self, SimError> {
+        Self::start_subdevice(
+            config,
+            Resources::none,
+            rdmus::SubdeviceKind::Synth.ks_name(),
+            SimError::NoSynth,
+        )
+    }
+
+    /// Starts a device with the `resources` the new machine gives and takes
+    /// its subdevice `name`.
+    fn start_subdevice(
+        config: &SimConfig,
+        resources: fn() -> Resources,
+        name: &str,
+        missing: SimError,
+    ) -> Result<Self, SimError> {
         let lock = DRIVER.lock().unwrap_or_else(PoisonError::into_inner);
         let machine = Machine::new(config.machine());
         let failed = |machine: &Machine, error: SimError| {
@@ -173,15 +228,15 @@ impl Rig {
                 return Err(failed(&machine, SimError::AddDevice(status)));
             }
         };
-        if let Err(status) = device.start(&Resources::of_machine()) {
+        if let Err(status) = device.start(&resources()) {
             device.remove();
             driver.unload();
             return Err(failed(&machine, SimError::StartDevice(status)));
         }
-        let Some(filter) = device.filter(rdmus::SubdeviceKind::Uart.ks_name()) else {
+        let Some(filter) = device.filter(name) else {
             device.remove();
             driver.unload();
-            return Err(failed(&machine, SimError::NoUart));
+            return Err(failed(&machine, missing));
         };
         Ok(Self {
             device: Some(device),
@@ -202,6 +257,12 @@ impl Rig {
     #[must_use]
     pub fn now(&self) -> u64 {
         self.machine.now()
+    }
+
+    /// The subdevice's filter.
+    #[must_use]
+    pub const fn filter(&self) -> &Filter {
+        &self.filter
     }
 
     /// Opens pin factory `pin` in `format`.

@@ -171,21 +171,57 @@ fn play_prints_the_summary_and_writes_the_wire() {
 }
 
 #[test]
-fn the_synth_is_not_yet_available_and_prints_nothing() {
+fn the_synth_without_a_bank_or_a_wav_is_a_usage_error() {
     let file = data("test-c-major-scale.mid");
-    let out = rdmus(&[
+    let plain = [
         "play".as_ref(),
         file.as_os_str(),
         "--device".as_ref(),
         "synth".as_ref(),
-    ]);
-    assert_eq!(out.status.code(), Some(3));
-    assert!(out.stdout.is_empty(), "no made-up results");
-    assert!(
-        text(&out.stderr).contains("needs the driver's synth miniport"),
-        "{}",
-        text(&out.stderr)
-    );
+    ];
+    let with = |extra: &[&str]| {
+        let mut args: Vec<&std::ffi::OsStr> = plain.to_vec();
+        args.extend(extra.iter().map(|s| std::ffi::OsStr::new(*s)));
+        rdmus(&args)
+    };
+    for out in [
+        with(&[]),
+        with(&["--dls", "bank.dls"]),
+        with(&["--wav", "out.wav"]),
+    ] {
+        assert_eq!(out.status.code(), Some(2));
+        assert!(out.stdout.is_empty(), "no made-up results");
+        assert!(
+            text(&out.stderr).contains("needs --dls BANK.dls and --wav OUT.wav"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn a_synth_rate_outside_22050_to_48000_is_refused() {
+    let file = data("test-c-major-scale.mid");
+    for rate in ["22049", "48001", "96000", "0"] {
+        let out = rdmus(&[
+            "play".as_ref(),
+            file.as_os_str(),
+            "--device".as_ref(),
+            "synth".as_ref(),
+            "--dls".as_ref(),
+            "bank.dls".as_ref(),
+            "--wav".as_ref(),
+            "out.wav".as_ref(),
+            "--rate".as_ref(),
+            rate.as_ref(),
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{rate}");
+        assert!(
+            text(&out.stderr).contains("22050..=48000"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
 }
 
 #[test]

@@ -14,4 +14,5 @@ mod irp_unpack;
 mod jazz_soft;
 mod play_files;
 mod record_midly;
+mod synth;
 mod wire_targets;

@@ -1,0 +1,262 @@
+//! `rdmus play --device synth --dls BANK.dls --wav OUT.wav`.
+//!
+//! The WAV's length: the file's end (its latest End-of-Track, delta included)
+//! plus a [`RELEASE_TAIL`] for the last notes' releases, rounded up to whole
+//! frames.
+
+use core::fmt;
+use std::io::Write;
+use std::path::Path;
+
+use dls::download::APPEND_SAMPLES;
+use dls::download::build::build_collection;
+use dls::wire::file::DlsFile;
+
+use super::progress::bar;
+use crate::cli::{CliError, PinFormat};
+use crate::play::{Micros, packets};
+use crate::sim::{RenderPin, SimConfig, SynthOptions, SynthRun, render_synth};
+use crate::timeline::{MessageKind, Timeline};
+
+/// Audio kept after the file's end for releases: 2 s (100 ns).
+pub const RELEASE_TAIL: u64 = 20_000_000;
+
+/// What `play --device synth` is asked to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SynthPlayOptions {
+    /// The pin and its buffer format.
+    pub format: PinFormat,
+    /// Bytes per IRP buffer.
+    pub irp_size: u32,
+    /// The most music one IRP covers, 100 ns.
+    pub irp_span: u64,
+    /// How far ahead of the clock IRPs are written, 100 ns.
+    pub queue_ahead: u64,
+    /// Sample rate, Hz.
+    pub rate: u32,
+    /// Voices asked for.
+    pub voices: Option<u32>,
+    /// The machine.
+    pub sim: SimConfig,
+}
+
+/// Frames of audio rendered for `timeline` at `rate`.
+#[must_use]
+pub fn wav_frames(timeline: &Timeline, rate: u32) -> u64 {
+    let length = u128::from(timeline.end_time.saturating_add(RELEASE_TAIL)) * u128::from(rate);
+    u64::try_from(length.div_ceil(10_000_000)).unwrap_or(u64::MAX)
+}
+
+/// Renders `timeline` (read from `file`) with the bank at `dls_path`, writes
+/// `wav_path`, prints the summary to `out`.
+///
+/// # Errors
+/// [`CliError::Io`], [`CliError::Dls`] for a bank that is not valid DLS,
+/// [`CliError::Irp`], [`CliError::Sim`], and [`CliError::Findings`] after the
+/// summary when the verifier found faults.
+pub fn play_synth(
+    file: &Path,
+    timeline: &Timeline,
+    options: &SynthPlayOptions,
+    dls_path: &Path,
+    wav_path: &Path,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let bank = std::fs::read(dls_path).map_err(|error| CliError::Io {
+        path: dls_path.into(),
+        error,
+    })?;
+    let dls_error = |error: String| CliError::Dls {
+        path: dls_path.into(),
+        error,
+    };
+    let parsed = DlsFile::parse(&bank).map_err(|e| dls_error(e.to_string()))?;
+    let buffers =
+        build_collection(&parsed, 1, APPEND_SAMPLES).map_err(|e| dls_error(format!("{e:?}")))?;
+    let packets =
+        packets(timeline, options.format, options.irp_size, options.irp_span).map_err(|error| {
+            CliError::Irp {
+                path: file.into(),
+                error,
+            }
+        })?;
+    let pin = match options.format {
+        PinFormat::Ksmusic => RenderPin::Legacy,
+        PinFormat::Dmus => RenderPin::DirectMusic,
+    };
+    let sim_options = SynthOptions {
+        pin,
+        queue_ahead: options.queue_ahead,
+        rate: options.rate,
+        voices: options.voices,
+        sim: options.sim,
+    };
+    let frames = wav_frames(timeline, options.rate);
+    let progress = bar(timeline.end_time.saturating_add(RELEASE_TAIL), "rendering");
+    let result = render_synth(&packets, &buffers, frames, &sim_options, &mut |at| {
+        progress.set_position(at / 10_000);
+    });
+    progress.finish_and_clear();
+    let run = result.map_err(|error| CliError::Sim {
+        path: file.into(),
+        error,
+    })?;
+    write_wav(wav_path, &run)?;
+    let report = SynthReport {
+        options: *options,
+        events: timeline.messages.len(),
+        channel_events: timeline
+            .messages
+            .iter()
+            .filter(|m| m.kind == MessageKind::Channel)
+            .count(),
+        waves: buffers.waves.len(),
+        instruments: buffers.instruments.len(),
+        run: &run,
+    };
+    let stdout_error = |error| CliError::Io {
+        path: "<stdout>".into(),
+        error,
+    };
+    writeln!(out, "file:        {}", file.display()).map_err(stdout_error)?;
+    writeln!(out, "bank:        {}", dls_path.display()).map_err(stdout_error)?;
+    writeln!(out, "wav:         {}", wav_path.display()).map_err(stdout_error)?;
+    write!(out, "{report}").map_err(stdout_error)?;
+    if run.rig.findings.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Findings {
+            path: file.into(),
+            findings: run.rig.findings,
+        })
+    }
+}
+
+/// Writes the run's audio as 16-bit stereo PCM at its rate.
+fn write_wav(path: &Path, run: &SynthRun) -> Result<(), CliError> {
+    let io_error = |error: hound::Error| CliError::Io {
+        path: path.into(),
+        error: match error {
+            hound::Error::IoError(error) => error,
+            other => std::io::Error::other(other.to_string()),
+        },
+    };
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: run.rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).map_err(io_error)?;
+    for &sample in &run.samples {
+        writer.write_sample(sample).map_err(io_error)?;
+    }
+    writer.finalize().map_err(io_error)
+}
+
+/// The printed summary.
+struct SynthReport<'a> {
+    options: SynthPlayOptions,
+    events: usize,
+    channel_events: usize,
+    waves: usize,
+    instruments: usize,
+    run: &'a SynthRun,
+}
+
+impl fmt::Display for SynthReport<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let run = self.run;
+        let format = match self.options.format {
+            PinFormat::Ksmusic => "KSMUSICFORMAT (legacy MIDI pin)",
+            PinFormat::Dmus => "DMUS_EVENTHEADER (DirectMusic pin)",
+        };
+        writeln!(
+            f,
+            "device:      synth, {format}, IRPs of up to {} bytes and {} ms, queued {} ms ahead",
+            self.options.irp_size,
+            self.options.irp_span / 10_000,
+            self.options.queue_ahead / 10_000
+        )?;
+        writeln!(
+            f,
+            "download:    {} waves and {} instruments through KSPROPERTY_SYNTH_DLS_DOWNLOAD",
+            self.waves, self.instruments
+        )?;
+        let asked = self
+            .options
+            .voices
+            .map_or_else(|| "default".to_owned(), |v| v.to_string());
+        writeln!(
+            f,
+            "synth:       {} Hz stereo, {} voices granted (asked {asked})",
+            run.rate, run.voices_granted
+        )?;
+        writeln!(
+            f,
+            "events:      {} ({} channel, {} sysex/escape), {} IRPs",
+            self.events,
+            self.channel_events,
+            self.events - self.channel_events,
+            run.irps
+        )?;
+        let frames = run.samples.len() / 2;
+        // Whole seconds and the rest, each exact in an f64.
+        let rate = u64::from(run.rate.max(1));
+        let frames_u64 = u64::try_from(frames).unwrap_or(u64::MAX);
+        let whole = u32::try_from(frames_u64 / rate).unwrap_or(u32::MAX);
+        let rest = u32::try_from(frames_u64 % rate).unwrap_or(0);
+        let audio_seconds = f64::from(whole) + f64::from(rest) / f64::from(run.rate.max(1));
+        let peak = run
+            .samples
+            .iter()
+            .map(|&s| i32::from(s).abs())
+            .max()
+            .unwrap_or(0);
+        writeln!(
+            f,
+            "audio:       {frames} frames ({audio_seconds:.2} s, file end + 2 s tail), peak sample {peak}"
+        )?;
+        writeln!(
+            f,
+            "voices:      {} used at most (RUNNINGSTATS Voices, read every 100 ms)",
+            run.voices_peak
+        )?;
+        writeln!(
+            f,
+            "stolen:      not reported (SYNTH_STATS has no such counter and the driver exposes none)"
+        )?;
+        writeln!(
+            f,
+            "lost notes:  {} (RUNNINGSTATS LostNotes: events late or dropped)",
+            run.lost_notes
+        )?;
+        let wall = run.render_time.as_secs_f64();
+        if wall > 0.0 {
+            writeln!(
+                f,
+                "real time:   {:.1}x ({audio_seconds:.2} s of audio in {wall:.2} s wall time)",
+                audio_seconds / wall
+            )?;
+        } else {
+            writeln!(f, "real time:   not measured")?;
+        }
+        writeln!(
+            f,
+            "longest DPC: {} ({} DPCs and timer callbacks)",
+            Micros(i64::try_from(run.rig.longest_dpc).unwrap_or(i64::MAX)),
+            run.rig.dpcs
+        )?;
+        for trouble in &run.write_troubles {
+            writeln!(
+                f,
+                "IRP trouble: IRP {} took {} of {} records: {}",
+                trouble.irp, trouble.records, trouble.expected, trouble.reason
+            )?;
+        }
+        for finding in &run.rig.findings {
+            writeln!(f, "finding:     {finding}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,170 @@
+//! `rdmus play --device synth`: a short file rendered with the GM bank
+//! through the driver's synth in the simulation, a WAV of the right shape
+//! and length that sounds where notes play, and a corrupt bank refused.
+//!
+//! The length rule: the file's end (latest End-of-Track) plus 2 s of
+//! release tail, rounded up to whole frames ([`crate::commands::wav_frames`]).
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+use crate::cli::{load_timeline, main_with};
+use crate::commands::{RELEASE_TAIL, wav_frames};
+
+const GM_BANK: &str = "/work/shared/data/dls/sf_GMbank.dls";
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/jazz-soft")
+        .join(name)
+}
+
+fn gm_bank() -> Option<&'static Path> {
+    let path = Path::new(GM_BANK);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!("skipping: {GM_BANK} is absent (needs /work/shared)");
+        None
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rdmus-cli-synth-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn run(args: &[&OsStr]) -> (u8, String, String) {
+    let command_line = std::iter::once(OsStr::new("rdmus"))
+        .chain(args.iter().copied())
+        .map(std::ffi::OsString::from);
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = main_with(command_line, &mut out, &mut err);
+    (
+        code,
+        String::from_utf8_lossy(&out).into_owned(),
+        String::from_utf8_lossy(&err).into_owned(),
+    )
+}
+
+fn play(file: &Path, bank: &Path, wav: &Path, extra: &[&str]) -> (u8, String, String) {
+    let mut args: Vec<&OsStr> = vec![
+        "play".as_ref(),
+        file.as_os_str(),
+        "--device".as_ref(),
+        "synth".as_ref(),
+        "--dls".as_ref(),
+        bank.as_os_str(),
+        "--wav".as_ref(),
+        wav.as_os_str(),
+    ];
+    args.extend(extra.iter().map(OsStr::new));
+    run(&args)
+}
+
+/// Peak absolute sample over frames `from..to`.
+fn peak(samples: &[i16], from: usize, to: usize) -> i32 {
+    samples
+        .get(from * 2..(to * 2).min(samples.len()))
+        .unwrap_or(&[])
+        .iter()
+        .map(|&s| i32::from(s).abs())
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_short_file_renders_a_wav_with_the_gm_bank() {
+    let Some(bank) = gm_bank() else { return };
+    let file = data("test-c-major-scale.mid");
+    let timeline = load_timeline(&file).unwrap();
+    for (format, rate) in [("dmus", 48_000_u32), ("ksmusic", 22_050)] {
+        let wav = scratch(&format!("scale-{format}.wav"));
+        let rate_text = rate.to_string();
+        let (code, out, err) = play(
+            &file,
+            bank,
+            &wav,
+            &["--format", format, "--rate", &rate_text, "--voices", "24"],
+        );
+        assert_eq!(code, 0, "{err}");
+        let reader = hound::WavReader::open(&wav).expect("the WAV exists");
+        let spec = reader.spec();
+        assert_eq!(
+            (spec.channels, spec.sample_rate, spec.bits_per_sample),
+            (2, rate, 16)
+        );
+        let frames = u64::from(reader.duration());
+        let expected = (timeline.end_time + RELEASE_TAIL) * u64::from(rate);
+        assert_eq!(frames, expected.div_ceil(10_000_000));
+        assert_eq!(frames, wav_frames(&timeline, rate));
+        let samples: Vec<i16> = reader.into_samples().map(Result::unwrap).collect();
+        assert_eq!(samples.len() as u64, frames * 2);
+        // Silence before the first note, sound in the 100 ms after each note-on.
+        let frame_of = |time: u64| usize::try_from(time * u64::from(rate) / 10_000_000).unwrap();
+        let notes: Vec<u64> = timeline
+            .messages
+            .iter()
+            .filter(|m| m.bytes[0] & 0xF0 == 0x90 && m.bytes[2] > 0)
+            .map(|m| m.time)
+            .collect();
+        assert_eq!(notes.len(), 8, "the scale's eight notes");
+        assert_eq!(
+            peak(&samples, 0, frame_of(notes[0])),
+            0,
+            "{format}: silent before"
+        );
+        let tenth = usize::try_from(rate / 10).unwrap();
+        for &on in &notes {
+            let at = frame_of(on);
+            assert!(
+                peak(&samples, at, at + tenth) > 500,
+                "{format}: a note sounds at frame {at}"
+            );
+        }
+        assert!(
+            out.contains(&format!(
+                "synth:       {rate} Hz stereo, 24 voices granted (asked 24)"
+            )),
+            "{out}"
+        );
+        assert!(
+            out.contains("download:    488 waves and 329 instruments"),
+            "{out}"
+        );
+        let voices_line = out.lines().find(|l| l.starts_with("voices:")).expect(&out);
+        let used: u32 = voices_line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|v| v.parse().ok())
+            .expect(voices_line);
+        assert!((1..=24).contains(&used), "{voices_line}");
+        assert!(out.contains("lost notes:  0 "), "{out}");
+        assert!(out.contains("real time:"), "{out}");
+        std::fs::remove_file(&wav).unwrap();
+    }
+}
+
+#[test]
+fn a_corrupt_bank_is_refused_with_exit_1() {
+    let file = data("test-c-major-scale.mid");
+    let wav = scratch("never.wav");
+    let not_riff = scratch("not-a-bank.dls");
+    std::fs::write(&not_riff, b"this is not a DLS collection").unwrap();
+    let mut truncated_bytes = b"RIFF".to_vec();
+    truncated_bytes.extend_from_slice(&1000_u32.to_le_bytes());
+    truncated_bytes.extend_from_slice(b"DLS colh");
+    let truncated = scratch("truncated.dls");
+    std::fs::write(&truncated, &truncated_bytes).unwrap();
+    for bank in [&not_riff, &truncated] {
+        let (code, out, err) = play(&file, bank, &wav, &[]);
+        assert_eq!(code, 1, "{err}");
+        assert!(out.is_empty(), "no made-up results: {out}");
+        assert!(err.contains("not a valid DLS collection"), "{err}");
+        assert!(!wav.exists(), "no WAV written");
+    }
+    let (code, _, err) = play(&file, &scratch("absent.dls"), &wav, &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("absent.dls"), "{err}");
+}
