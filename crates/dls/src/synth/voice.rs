@@ -44,8 +44,11 @@ pub struct Voice {
     position: u64,
     step: u64,
     base_cents: i32,
-    wave_rate: u32,
+    /// Wave rate over output rate, Q32 (divided once per note, not per control period).
+    rate_q32: u64,
     output_rate: u32,
+    /// The cutoff the filter was last tuned to (tuning divides; most periods it is unchanged).
+    tuned_cutoff_cents: i32,
     gain_q15: u16,
     attenuation_cb: i32,
     pan_permille: i32,
@@ -88,7 +91,8 @@ impl Voice {
             }
             _ => (LoopMode::OneShot, 0, frames),
         };
-        let step = step_for(params.pitch_cents, format.sample_rate, output_rate);
+        let rate_q32 = rate_ratio_q32(format.sample_rate, output_rate);
+        let step = step_for(params.pitch_cents, rate_q32);
         let envelope = Envelope::start(&params.envelope, output_rate);
         Self {
             frames,
@@ -98,8 +102,9 @@ impl Voice {
             position: 0,
             step,
             base_cents: params.pitch_cents,
-            wave_rate: format.sample_rate,
+            rate_q32,
             output_rate,
+            tuned_cutoff_cents: params.filter.map_or(0, |f| f.cutoff_cents),
             gain_q15: attenuation_to_gain_q15(params.attenuation_cb),
             attenuation_cb: params.attenuation_cb,
             pan_permille: params.pan_permille,
@@ -129,7 +134,7 @@ impl Voice {
             .base_cents
             .saturating_add(self.bend_cents)
             .saturating_add(self.modulation_cents);
-        self.step = step_for(cents, self.wave_rate, self.output_rate);
+        self.step = step_for(cents, self.rate_q32);
     }
 
     /// Runs the modulators; called at the start of each control period.
@@ -143,7 +148,10 @@ impl Voice {
             self.update_step();
             if let Some((filter, f)) = &mut self.filter {
                 let cutoff = f.cutoff_cents.saturating_add(offsets.cutoff_cents);
-                filter.tune(cutoff, f.resonance_cb, self.output_rate);
+                if cutoff != self.tuned_cutoff_cents {
+                    self.tuned_cutoff_cents = cutoff;
+                    filter.tune(cutoff, f.resonance_cb, self.output_rate);
+                }
             }
         }
     }
@@ -340,10 +348,16 @@ pub fn scale_q15(sample: i32, gain_q15: i64) -> i32 {
     i32::try_from(v.clamp(-(1 << 20), 1 << 20)).unwrap_or(0)
 }
 
-/// The Q32.32 step for a pitch in cents from a wave at `wave_rate` to `output_rate`.
-fn step_for(cents: i32, wave_rate: u32, output_rate: u32) -> u64 {
-    let ratio = u128::from(pitch_ratio_q32(cents));
-    let step = ratio * u128::from(wave_rate) / u128::from(output_rate.max(1));
+/// `wave_rate / output_rate` in Q32, saturating.
+fn rate_ratio_q32(wave_rate: u32, output_rate: u32) -> u64 {
+    let ratio = (u128::from(wave_rate) << 32) / u128::from(output_rate.max(1));
+    u64::try_from(ratio).unwrap_or(u64::MAX)
+}
+
+/// The Q32.32 step for a pitch in cents, given the rate ratio from [`rate_ratio_q32`]: a
+/// multiply, no division.
+fn step_for(cents: i32, rate_q32: u64) -> u64 {
+    let step = (u128::from(pitch_ratio_q32(cents)) * u128::from(rate_q32)) >> 32;
     u64::try_from(step).unwrap_or(u64::MAX).min(MAX_STEP_Q32)
 }
 
