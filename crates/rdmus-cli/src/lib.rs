@@ -2,7 +2,8 @@
 //! [`timeline`]), the timeline to the IRP buffers a Windows application sends
 //! ([`irp`]), the driver itself run in wdm-sim's simulated kernel, PortCls
 //! port and MPU-401 ([`sim`]: streaming IRPs to a render pin, feeding the
-//! card's input and reading the capture pin), the ideal MIDI wire and how an
+//! card's input and reading the capture pin, rendering with the DLS synth
+//! through the port's wave sink), the ideal MIDI wire and how an
 //! observed one compares ([`wire`], [`play`]), and the commands
 //! ([`cli`], [`commands`], [`inspect`]).
 #![forbid(unsafe_code)]

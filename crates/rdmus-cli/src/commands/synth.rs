@@ -219,7 +219,7 @@ impl fmt::Display for SynthReport<'_> {
         )?;
         writeln!(
             f,
-            "voices:      {} used at most (RUNNINGSTATS Voices, read every 100 ms)",
+            "voices:      {} used at most (RUNNINGSTATS Voices, read every 10 ms)",
             run.voices_peak
         )?;
         writeln!(

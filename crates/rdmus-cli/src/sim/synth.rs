@@ -3,8 +3,9 @@
 //! `KSPROPERTY_SYNTH_PORTPARAMETERS`, the bank downloaded through
 //! `KSPROPERTY_SYNTH_DLS_DOWNLOAD` as `DirectMusic` does (waves, then
 //! instruments), the IRPs streamed ahead of the audio clock by the same
-//! writer as the MPU-401 stream, and the port's wave sink pulled in 100 ms
-//! steps, with `KSPROPERTY_SYNTH_RUNNINGSTATS` read after each step.
+//! writer as the MPU-401 stream, and the port's wave sink pulled in 10 ms
+//! steps (its render period), with `KSPROPERTY_SYNTH_RUNNINGSTATS` read
+//! after each step.
 
 use std::time::{Duration, Instant};
 
@@ -56,7 +57,7 @@ pub struct SynthRun {
     pub rate: u32,
     /// The voices granted by PORTPARAMETERS.
     pub voices_granted: u32,
-    /// The most voices RUNNINGSTATS reported sounding, read every 100 ms.
+    /// The most voices RUNNINGSTATS reported sounding, read every 10 ms.
     pub voices_peak: u32,
     /// RUNNINGSTATS' `LostNotes` at the end (late or dropped events).
     pub lost_notes: u32,
@@ -124,7 +125,8 @@ pub fn render_synth(
     sink.set_state(KSSTATE_RUN).map_err(state_error)?;
     pin.set_state(KSSTATE_RUN).map_err(state_error)?;
     let rate = u64::from(granted.SampleRate.max(1));
-    let step = (rate / 10).max(1);
+    // One sink period (10 ms): RUNNINGSTATS sees every render.
+    let step = (rate / 100).max(1);
     let total = usize::try_from(frames.saturating_mul(2)).unwrap_or(usize::MAX);
     let mut samples = Vec::with_capacity(total);
     let mut pulled = 0_u64;
