@@ -205,13 +205,7 @@ impl Voice {
     /// Adds this voice's next `out.len()` samples (mono, 16-bit scale) into `out`. Returns how
     /// many samples it produced; fewer than `out.len()` means it finished.
     pub fn render(&mut self, samples: WaveSamples<'_>, out: &mut [i32]) -> usize {
-        self.render_blocks(samples, out.len(), |at, block| {
-            if let Some(dst) = out.get_mut(at..) {
-                for (o, &s) in dst.iter_mut().zip(block) {
-                    *o += s;
-                }
-            }
-        })
+        self.render_blocks::<1>(samples, out, &Mono)
     }
 
     /// Adds this voice's next `out.len() / 2` frames into `out`, interleaved left/right, panned
@@ -222,7 +216,7 @@ impl Voice {
     }
 
     /// Adds this voice's next `out.len() / 2` frames into `out`, interleaved left/right, each
-    /// side scaled by its Q15 gain (at most unity). Returns how many frames it produced.
+    /// side scaled by its Q15 gain (clamped to 0..=unity). Returns how many frames it produced.
     pub fn render_panned(
         &mut self,
         samples: WaveSamples<'_>,
@@ -230,32 +224,23 @@ impl Voice {
         left_q15: i32,
         right_q15: i32,
     ) -> usize {
-        let (left, right) = (i64::from(left_q15), i64::from(right_q15));
-        self.render_blocks(samples, out.len() / 2, |at, block| {
-            if let Some(dst) = out.get_mut(at.saturating_mul(2)..) {
-                for (pair, &s) in dst.chunks_exact_mut(2).zip(block) {
-                    if let [l, r] = pair {
-                        *l += scale_q15(s, left);
-                        *r += scale_q15(s, right);
-                    }
-                }
-            }
-        })
+        let unit = |g: i32| i64::from(g.clamp(0, 32767));
+        self.render_blocks::<2>(samples, out, &Panned(unit(left_q15), unit(right_q15)))
     }
 
-    /// Renders up to `frames` samples in blocks that end at control periods and envelope
-    /// stages, handing each block to `mix` with its offset. The envelope is evaluated at the
-    /// ends of a block and its gain interpolated linearly across it: within one stage it moves
-    /// steadily, so this is click-free and within a few LSB of a per-sample evaluation.
-    fn render_blocks(
+    /// Renders into `out` (frames of `CH` samples) in blocks that end at control periods and envelope stages. The
+    /// envelope is evaluated at the ends of a block and its gain interpolated linearly across
+    /// it: within one stage it moves steadily, so this is click-free and within a few LSB of a
+    /// per-sample evaluation. Returns how many frames it produced.
+    fn render_blocks<const CH: usize>(
         &mut self,
         samples: WaveSamples<'_>,
-        frames: usize,
-        mut mix: impl FnMut(usize, &[i32]),
+        out: &mut [i32],
+        sink: &impl Sink,
     ) -> usize {
-        let mut block = [0i32; CONTROL_PERIOD as usize];
+        let frames = out.len() / CH;
         let mut done = 0;
-        // Each pass produces at least one sample or finishes the voice.
+        // Each pass produces at least one frame or finishes the voice.
         while done < frames && !self.finished {
             if self.control_countdown == 0 {
                 self.control();
@@ -270,24 +255,22 @@ impl Voice {
             let from = gain_at(self.envelope.gain_q15());
             self.envelope.advance(len);
             let to = gain_at(self.envelope.gain_q15());
-            let part = block
-                .get_mut(..usize::try_from(len).unwrap_or(0))
-                .unwrap_or_default();
+            let end = done.saturating_add(usize::try_from(len).unwrap_or(0));
+            let part = out.get_mut(done * CH..end * CH).unwrap_or_default();
             let produced = match samples {
-                WaveSamples::I16Le(bytes) => self.run(part, from, to, |i| {
+                WaveSamples::I16Le(bytes) => self.run::<CH>(part, sink, from, to, |i| {
                     let at = usize::try_from(i).unwrap_or(usize::MAX).saturating_mul(2);
-                    match bytes.get(at..at.saturating_add(2)) {
-                        Some(&[lo, hi]) => i32::from(i16::from_le_bytes([lo, hi])),
+                    match (bytes.get(at), bytes.get(at.saturating_add(1))) {
+                        (Some(&lo), Some(&hi)) => i32::from(i16::from_le_bytes([lo, hi])),
                         _ => 0,
                     }
                 }),
-                WaveSamples::U8(bytes) => self.run(part, from, to, |i| {
+                WaveSamples::U8(bytes) => self.run::<CH>(part, sink, from, to, |i| {
                     bytes
                         .get(usize::try_from(i).unwrap_or(usize::MAX))
                         .map_or(0, |&b| (i32::from(b) - 128) << 8)
                 }),
             };
-            mix(done, block.get(..produced).unwrap_or_default());
             self.control_countdown = self
                 .control_countdown
                 .saturating_sub(u32::try_from(produced).unwrap_or(u32::MAX));
@@ -297,19 +280,27 @@ impl Voice {
         done
     }
 
-    /// Fills `block` with interpolated, filtered samples, the gain moving linearly from `from`
-    /// toward `to` (Q15). Returns how many it produced; fewer means a one-shot ended.
-    fn run(&mut self, block: &mut [i32], from: i64, to: i64, read: impl Fn(u32) -> i32) -> usize {
+    /// Adds interpolated, filtered samples into `out` through `sink`, the gain moving
+    /// linearly from `from` toward `to` (Q15). Returns how many it produced; fewer means a
+    /// one-shot ended.
+    fn run<const CH: usize>(
+        &mut self,
+        out: &mut [i32],
+        sink: &impl Sink,
+        from: i64,
+        to: i64,
+        read: impl Fn(u32) -> i32,
+    ) -> usize {
         let looping = self.looping();
         let (loop_start, loop_end) = (self.loop_start, self.loop_end);
         let end = u64::from(if looping { loop_end } else { self.frames }) << 32;
         let start = u64::from(loop_start) << 32;
-        let len = i64::try_from(block.len()).unwrap_or(i64::MAX).max(1);
+        let len = i64::try_from(out.len() / CH).unwrap_or(i64::MAX).max(1);
         let slope_q16 = ((to - from) << 16) / len;
         let mut gain_q16 = from << 16;
         let step = self.step;
         let mut position = self.position;
-        for (k, slot) in block.iter_mut().enumerate() {
+        for (k, frame) in out.chunks_exact_mut(CH).enumerate() {
             let index = u32::try_from(position >> 32).unwrap_or(u32::MAX);
             let next = if looping && index.saturating_add(1) >= loop_end {
                 loop_start
@@ -322,8 +313,7 @@ impl Voice {
             if let Some((filter, _)) = &mut self.filter {
                 sample = filter.process(sample);
             }
-            // A resonant filter can lift a full-scale sample above 16 bits: multiply in 64 bits.
-            *slot = scale_q15(sample, gain_q16 >> 16);
+            sink.add(frame, mul_q15(sample, gain_q16 >> 16));
             gain_q16 += slope_q16;
             position = position.saturating_add(step);
             if position >= end {
@@ -337,8 +327,44 @@ impl Voice {
             }
         }
         self.position = position;
-        block.len()
+        out.len() / CH
     }
+}
+
+/// How a voice's sample (after envelope and gain) goes into an output frame.
+trait Sink {
+    /// Adds `sample` into `frame`.
+    fn add(&self, frame: &mut [i32], sample: i32);
+}
+
+/// Mono: as it is.
+struct Mono;
+
+impl Sink for Mono {
+    fn add(&self, frame: &mut [i32], sample: i32) {
+        if let Some(out) = frame.first_mut() {
+            *out += sample;
+        }
+    }
+}
+
+/// Stereo: scaled by a left and a right Q15 gain (each 0..=32767).
+struct Panned(i64, i64);
+
+impl Sink for Panned {
+    fn add(&self, frame: &mut [i32], sample: i32) {
+        if let [left, right] = frame {
+            *left += mul_q15(sample, self.0);
+            *right += mul_q15(sample, self.1);
+        }
+    }
+}
+
+/// `sample · gain / 2^15` for a sample within ±2^20 (the filter's limit) and a gain in
+/// 0..2^15: the product needs 64 bits, the result fits 21 bits, so no clamp is needed.
+fn mul_q15(sample: i32, gain_q15: i64) -> i32 {
+    // The bounds above hold the result within ±2^20; the fallback is never taken.
+    i32::try_from((i64::from(sample) * gain_q15) >> 15).unwrap_or(0)
 }
 
 /// `sample · gain / 2^15`, computed in 64 bits and held within ±2^20.
