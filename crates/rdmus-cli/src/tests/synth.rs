@@ -168,3 +168,28 @@ fn a_corrupt_bank_is_refused_with_exit_1() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("absent.dls"), "{err}");
 }
+
+#[test]
+fn the_voices_asked_are_granted_within_the_synths_limit() {
+    let Some(bank) = gm_bank() else { return };
+    let file = data("test-c-major-scale.mid");
+    let wav = scratch("voices.wav");
+    for (asked, granted) in [("2", 2), ("1000", 256)] {
+        let (code, out, err) = play(&file, bank, &wav, &["--voices", asked, "--rate", "22050"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            out.contains(&format!(
+                "synth:       22050 Hz stereo, {granted} voices granted (asked {asked})"
+            )),
+            "{out}"
+        );
+        let used: u32 = out
+            .lines()
+            .find_map(|l| l.strip_prefix("voices:"))
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .expect(&out);
+        assert!(used >= 1 && used <= granted, "{out}");
+    }
+    std::fs::remove_file(&wav).unwrap();
+}
