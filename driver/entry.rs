@@ -91,11 +91,11 @@ pub unsafe extern "system" fn start_device(
     irp: PIRP,
     resources: PRESOURCELIST,
 ) -> NTSTATUS {
-    // SAFETY: PortCls' own StartDevice arguments, forwarded. PASSIVE_LEVEL.
     // The adapter's own port reference goes when it drops here: a registered
     // subdevice is kept alive by PortCls (PcRegisterSubdevice takes a
     // reference that PortCls gives back when the device stops or is removed),
     // so removal frees everything without the driver seeing the remove IRP.
+    // SAFETY: PortCls' own StartDevice arguments, forwarded. PASSIVE_LEVEL.
     match unsafe { Adapter::start(device, irp, resources) } {
         Ok(adapter) => {
             drop(adapter);
