@@ -45,6 +45,7 @@ use super::capture::CaptureStream;
 use super::descriptor::{FILTER, PIN_CAPTURE, PIN_DMUSIC_RENDER, PIN_LEGACY_RENDER, our_range};
 use super::hardware::{CardIo, StallDelay, init_status};
 use super::render::RenderStream;
+use crate::miniport::com_object::begin_new_stream;
 use crate::miniport::com_object::query_interface;
 use crate::miniport::intersection::data_range_intersection;
 use crate::miniport::pool_box;
@@ -635,19 +636,18 @@ unsafe extern "system" fn new_stream(
     clock: *mut IMasterClock,
     prefetch: *mut u64,
 ) -> NTSTATUS {
-    if mxf_out.is_null() || service_group_out.is_null() || prefetch.is_null() {
-        return STATUS_INVALID_PARAMETER;
-    }
-    // SAFETY: writable out-pointers (checked); cleared so failures hand out nothing. Any IRQL
-    // (memory only).
-    unsafe { mxf_out.write(core::ptr::null_mut()) };
-    // SAFETY: as above. Any IRQL (memory only).
-    unsafe { service_group_out.write(core::ptr::null_mut()) };
-    // Aggregation: NewStream returns a PMXF, not the non-delegating IUnknown an
-    // outer object would need to own the stream's lifetime, so an rdmus stream
-    // cannot be aggregated; PortCls' DMus port passes no outer object.
-    if !outer.is_null() || allocator.is_null() || clock.is_null() {
-        return STATUS_INVALID_PARAMETER;
+    // SAFETY: PortCls' out-pointers, null or writable. Any IRQL (memory only).
+    if let Err(status) = unsafe {
+        begin_new_stream(
+            mxf_out,
+            service_group_out,
+            prefetch,
+            outer,
+            allocator,
+            clock,
+        )
+    } {
+        return status;
     }
     // SAFETY: called through our vtable on a live object. Any IRQL (memory only).
     let miniport = unsafe { Miniport::from_this(this) };

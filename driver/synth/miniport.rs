@@ -47,6 +47,7 @@ use super::render::RenderStream;
 use super::sink::{SinkStream, WaveFormat};
 use crate::miniport::allocator::Allocator;
 use crate::miniport::clock::MasterClock;
+use crate::miniport::com_object::begin_new_stream;
 use crate::miniport::com_object::query_interface;
 use crate::miniport::intersection::data_range_intersection;
 use crate::miniport::pool_box;
@@ -410,17 +411,18 @@ unsafe extern "system" fn new_stream(
     clock: *mut IMasterClock,
     prefetch: *mut u64,
 ) -> NTSTATUS {
-    if mxf_out.is_null() || service_group_out.is_null() || prefetch.is_null() {
-        return STATUS_INVALID_PARAMETER;
-    }
-    // SAFETY: writable out-pointers (checked); cleared so failures hand out nothing.
-    unsafe { mxf_out.write(core::ptr::null_mut()) };
-    // SAFETY: as above; the synth's streams need no service group.
-    unsafe { service_group_out.write(core::ptr::null_mut()) };
-    // Aggregation: as the MPU-401 miniport (NewStream returns a PMXF, not a non-delegating
-    // IUnknown), an rdmus stream cannot be aggregated; PortCls passes no outer object.
-    if !outer.is_null() || allocator.is_null() || clock.is_null() {
-        return STATUS_INVALID_PARAMETER;
+    // SAFETY: PortCls' out-pointers, null or writable. Any IRQL (memory only).
+    if let Err(status) = unsafe {
+        begin_new_stream(
+            mxf_out,
+            service_group_out,
+            prefetch,
+            outer,
+            allocator,
+            clock,
+        )
+    } {
+        return status;
     }
     // SAFETY: called through our vtable on a live object.
     let miniport = unsafe { Miniport::from_this(this) };
