@@ -258,18 +258,8 @@ impl Voice {
             let end = done.saturating_add(usize::try_from(len).unwrap_or(0));
             let part = out.get_mut(done * CH..end * CH).unwrap_or_default();
             let produced = match samples {
-                WaveSamples::I16Le(bytes) => self.run::<CH>(part, sink, from, to, |i| {
-                    let at = usize::try_from(i).unwrap_or(usize::MAX).saturating_mul(2);
-                    match (bytes.get(at), bytes.get(at.saturating_add(1))) {
-                        (Some(&lo), Some(&hi)) => i32::from(i16::from_le_bytes([lo, hi])),
-                        _ => 0,
-                    }
-                }),
-                WaveSamples::U8(bytes) => self.run::<CH>(part, sink, from, to, |i| {
-                    bytes
-                        .get(usize::try_from(i).unwrap_or(usize::MAX))
-                        .map_or(0, |&b| (i32::from(b) - 128) << 8)
-                }),
+                WaveSamples::I16Le(bytes) => self.run::<CH>(part, sink, from, to, &I16Le(bytes)),
+                WaveSamples::U8(bytes) => self.run::<CH>(part, sink, from, to, &U8(bytes)),
             };
             self.control_countdown = self
                 .control_countdown
@@ -280,70 +270,185 @@ impl Voice {
         done
     }
 
-    /// Adds interpolated, filtered samples into `out` through `sink`, the gain moving
-    /// linearly from `from` toward `to` (Q15). Returns how many it produced; fewer means a
-    /// one-shot ended.
+    /// Adds interpolated, filtered samples into `out` (at most [`BLOCK`] frames) through
+    /// `sink`, the gain moving linearly from `from` toward `to` (Q15). Returns how many it
+    /// produced; fewer means a one-shot ended.
+    ///
+    /// Three passes over a block on the stack, each a tight loop with few live values: read and
+    /// interpolate the wave, filter, then scale and mix. Fused into one loop, they needed more
+    /// registers than x86-64 has, and the spills sat on the filter's feedback chain.
     fn run<const CH: usize>(
         &mut self,
         out: &mut [i32],
         sink: &impl Sink,
         from: i64,
         to: i64,
-        read: impl Fn(u32) -> i32,
+        wave: &impl Wave,
     ) -> usize {
+        let mut block = [0i32; BLOCK];
+        let frames = (out.len() / CH).min(BLOCK);
+        let produced = self.gather(wave, block.get_mut(..frames).unwrap_or_default());
+        let block = block.get_mut(..produced).unwrap_or_default();
+        if let Some((filter, _)) = &mut self.filter {
+            filter.process_block(block);
+        }
+        let len = i64::try_from(frames).unwrap_or(i64::MAX);
+        sink.mix(out, block, from, to, len);
+        produced
+    }
+
+    /// Reads the wave at this voice's position and step into `block`, interpolating linearly
+    /// and following the loop. Returns how many samples it produced; fewer means a one-shot
+    /// reached its end (the voice is then finished).
+    fn gather(&mut self, wave: &impl Wave, block: &mut [i32]) -> usize {
         let looping = self.looping();
-        let (loop_start, loop_end) = (self.loop_start, self.loop_end);
-        let end = u64::from(if looping { loop_end } else { self.frames }) << 32;
-        let start = u64::from(loop_start) << 32;
-        let len = i64::try_from(out.len() / CH).unwrap_or(i64::MAX).max(1);
-        let slope_q16 = ((to - from) << 16) / len;
-        let mut gain_q16 = from << 16;
+        let end = u64::from(if looping { self.loop_end } else { self.frames }) << 32;
+        let start = u64::from(self.loop_start) << 32;
+        // Below `plain` the next frame is the one after; from there to `end`, a loop's last
+        // frame interpolates toward the loop start. A one-shot reads on into the guard frames.
+        let plain = if looping {
+            end.saturating_sub(1 << 32)
+        } else {
+            end
+        };
         let step = self.step;
         let mut position = self.position;
-        for (k, frame) in out.chunks_exact_mut(CH).enumerate() {
-            let index = u32::try_from(position >> 32).unwrap_or(u32::MAX);
-            let next = if looping && index.saturating_add(1) >= loop_end {
-                loop_start
-            } else {
-                index.saturating_add(1)
-            };
-            let (s0, s1) = (read(index), read(next));
-            let frac = i32::try_from((position >> 17) & 0x7fff).unwrap_or(0);
-            let mut sample = s0 + (((s1 - s0) * frac) >> 15);
-            if let Some((filter, _)) = &mut self.filter {
-                sample = filter.process(sample);
-            }
-            sink.add(frame, mul_q15(sample, gain_q16 >> 16));
-            gain_q16 += slope_q16;
-            position = position.saturating_add(step);
+        let mut done = 0;
+        loop {
             if position >= end {
-                if looping {
+                if looping && end > start {
                     position = start + (position - end) % (end - start);
                 } else {
                     self.position = position;
                     self.finished = true;
-                    return k + 1;
+                    return done;
                 }
+            }
+            let left = block.len() - done;
+            if left == 0 {
+                break;
+            }
+            if position < plain {
+                // Samples before the seam: the whole rest of the block unless the seam or the
+                // end falls inside it (then one division says where).
+                let last = position.saturating_add(step.saturating_mul(left as u64 - 1));
+                let run = if last < plain {
+                    left
+                } else {
+                    let before = (plain - position - 1) / step.max(1) + 1;
+                    usize::try_from(before).unwrap_or(left).min(left)
+                };
+                let slots = block.get_mut(done..done + run).unwrap_or_default();
+                position = interpolate(wave, position, step, slots);
+                done += run;
+            } else {
+                // The loop's last frame, toward the loop start.
+                let index = frame_index(position);
+                let (s0, s1) = (wave.at(index), wave.at(self.loop_start as usize));
+                if let Some(slot) = block.get_mut(done) {
+                    *slot = lerp(s0, s1, position);
+                }
+                position = position.saturating_add(step);
+                done += 1;
             }
         }
         self.position = position;
-        out.len() / CH
+        done
     }
 }
 
-/// How a voice's sample (after envelope and gain) goes into an output frame.
+/// Fills `slots` with the wave interpolated at `position`, `position + step`, …, each reading
+/// a frame and the one after it. Returns the position after the last.
+#[inline(never)]
+fn interpolate(wave: &impl Wave, mut position: u64, step: u64, slots: &mut [i32]) -> u64 {
+    for slot in slots {
+        let (s0, s1) = wave.pair(frame_index(position));
+        *slot = lerp(s0, s1, position);
+        position = position.saturating_add(step);
+    }
+    position
+}
+
+/// The frame a Q32.32 position is in.
+fn frame_index(position: u64) -> usize {
+    usize::try_from(position >> 32).unwrap_or(usize::MAX)
+}
+
+/// `s0 + (s1 - s0) · fraction`, with the position's fraction to 15 bits.
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "the value is masked to 15 bits first"
+)]
+fn lerp(s0: i32, s1: i32, position: u64) -> i32 {
+    let fraction = ((position >> 17) & 0x7fff) as i32;
+    s0 + (((s1 - s0) * fraction) >> 15)
+}
+
+/// Frames rendered in one pass at most: a pass never crosses a control period.
+const BLOCK: usize = CONTROL_PERIOD as usize;
+
+/// Wave data as samples at 16-bit scale. Reads past the end give silence.
+trait Wave {
+    /// The frame at `index`.
+    fn at(&self, index: usize) -> i32;
+    /// The frames at `index` and `index + 1`.
+    fn pair(&self, index: usize) -> (i32, i32);
+}
+
+/// 16-bit little-endian PCM.
+struct I16Le<'a>(&'a [u8]);
+
+impl Wave for I16Le<'_> {
+    fn at(&self, index: usize) -> i32 {
+        let at = index.saturating_mul(2);
+        match self.0.get(at..at.saturating_add(2)) {
+            Some(&[lo, hi]) => i32::from(i16::from_le_bytes([lo, hi])),
+            _ => 0,
+        }
+    }
+
+    fn pair(&self, index: usize) -> (i32, i32) {
+        let at = index.saturating_mul(2);
+        // One bounds check for both frames; at the very end, frame by frame.
+        match self.0.get(at..at.saturating_add(4)) {
+            Some(&[a, b, c, d]) => (
+                i32::from(i16::from_le_bytes([a, b])),
+                i32::from(i16::from_le_bytes([c, d])),
+            ),
+            _ => (self.at(index), self.at(index.saturating_add(1))),
+        }
+    }
+}
+
+/// 8-bit unsigned PCM.
+struct U8<'a>(&'a [u8]);
+
+impl Wave for U8<'_> {
+    fn at(&self, index: usize) -> i32 {
+        self.0.get(index).map_or(0, |&b| (i32::from(b) - 128) << 8)
+    }
+
+    fn pair(&self, index: usize) -> (i32, i32) {
+        (self.at(index), self.at(index.saturating_add(1)))
+    }
+}
+
+/// How a voice's block goes into the output frames.
 trait Sink {
-    /// Adds `sample` into `frame`.
-    fn add(&self, frame: &mut [i32], sample: i32);
+    /// Adds `block` into the frames of `out`, scaled by a Q15 gain moving linearly from
+    /// `from` toward `to` over `len` samples.
+    fn mix(&self, out: &mut [i32], block: &[i32], from: i64, to: i64, len: i64);
 }
 
 /// Mono: as it is.
 struct Mono;
 
 impl Sink for Mono {
-    fn add(&self, frame: &mut [i32], sample: i32) {
-        if let Some(out) = frame.first_mut() {
-            *out += sample;
+    fn mix(&self, out: &mut [i32], block: &[i32], from: i64, to: i64, len: i64) {
+        let (mut gain, slope) = Ramp::new(from, to, len);
+        for (out, &sample) in out.iter_mut().zip(block) {
+            *out += scale_by_ramp(sample, gain);
+            gain += slope;
         }
     }
 }
@@ -352,22 +457,51 @@ impl Sink for Mono {
 struct Panned(i64, i64);
 
 impl Sink for Panned {
-    fn add(&self, frame: &mut [i32], sample: i32) {
-        if let [left, right] = frame {
-            *left += mul_q15(sample, self.0);
-            *right += mul_q15(sample, self.1);
+    fn mix(&self, out: &mut [i32], block: &[i32], from: i64, to: i64, len: i64) {
+        // The pan folds into the envelope's ramp: one multiply per side and sample, in 32
+        // bits, which the compiler can vectorise.
+        let side = |pan: i64| Ramp::new((from * pan) >> 15, (to * pan) >> 15, len);
+        let ((mut left, left_slope), (mut right, right_slope)) = (side(self.0), side(self.1));
+        for (frame, &sample) in out.chunks_exact_mut(2).zip(block) {
+            if let [l, r] = frame {
+                *l += scale_by_ramp(sample, left);
+                *r += scale_by_ramp(sample, right);
+            }
+            left += left_slope;
+            right += right_slope;
         }
     }
 }
 
-/// `sample · gain / 2^15` for a sample within ±2^20 (the filter's limit) and a gain in
-/// 0..2^15: the product needs 64 bits, the result fits 21 bits, so no clamp is needed.
-#[allow(
-    clippy::cast_possible_truncation,
-    reason = "the bounds above hold the result within ±2^20; a checked conversion in this, the hottest line of the synth, cost a compare and a move per output sample"
-)]
-fn mul_q15(sample: i32, gain_q15: i64) -> i32 {
-    ((i64::from(sample) * gain_q15) >> 15) as i32
+/// A gain ramp in Q30 (Q15 with 15 more fractional bits): its start and its step per sample.
+struct Ramp;
+
+impl Ramp {
+    /// The ramp from `from` toward `to` (Q15, each clamped to 0..=32767) over `len` samples.
+    #[allow(
+        clippy::new_ret_no_self,
+        reason = "a pair of plain integers keeps the mixing loops free of struct fields"
+    )]
+    fn new(from: i64, to: i64, len: i64) -> (i32, i32) {
+        let unit = |g: i64| g.clamp(0, 32767) << 15;
+        let (from, to) = (unit(from), unit(to));
+        let slope = (to - from) / len.max(1);
+        // Both lie within ±2^30.
+        (
+            i32::try_from(from).unwrap_or(0),
+            i32::try_from(slope).unwrap_or(0),
+        )
+    }
+}
+
+/// Largest magnitude of a sample going into the mix: 2 bits above 16-bit scale, room for a
+/// resonant filter's peaks, and small enough that `sample · gain` (Q15) fits 32 bits.
+const MIX_LIMIT: i32 = (1 << 16) - 1;
+
+/// `sample · gain / 2^15` for a Q30 ramp value, in 32 bits: the sample is held within
+/// [`MIX_LIMIT`] and the gain within 2^15, so the product cannot overflow.
+fn scale_by_ramp(sample: i32, gain_q30: i32) -> i32 {
+    (sample.clamp(-MIX_LIMIT, MIX_LIMIT) * (gain_q30 >> 15)) >> 15
 }
 
 /// `sample · gain / 2^15`, computed in 64 bits and held within ±2^20.
@@ -453,6 +587,12 @@ mod tests {
     /// Output for a full-scale sample: two Q15 gains of 32767 lose a little.
     fn scaled(sample: i32) -> i32 {
         (sample * ((32767 * 32767) >> 15)) >> 15
+    }
+
+    /// Output on the left for a full-scale sample panned hard left: the pan gain (32767)
+    /// folds into the two others before the one multiply by the sample.
+    fn hard_left(sample: i32) -> i32 {
+        (sample * ((((32767 * 32767) >> 15) * 32767) >> 15)) >> 15
     }
 
     #[test]
@@ -624,11 +764,11 @@ mod tests {
             vec![
                 0,
                 0,
-                (scaled(1000) * 32767) >> 15,
+                hard_left(1000),
                 0,
-                (scaled(2000) * 32767) >> 15,
+                hard_left(2000),
                 0,
-                (scaled(3000) * 32767) >> 15,
+                hard_left(3000),
                 0,
                 0,
                 0
