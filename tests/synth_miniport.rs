@@ -32,7 +32,7 @@ use wdm_sim::portcls::{
     Device, Driver, Filter, Pin, PinFormat, PropertyResult, PropertyTarget, Resources, WaveSink,
     WaveSinkConfig, dls_download, dls_unload,
 };
-use wdm_sim::{Machine, MachineConfig, ms};
+use wdm_sim::{KernelBuffer, Machine, MachineConfig, UserBuffer, ms};
 
 static DRIVER: Mutex<()> = Mutex::new(());
 
@@ -223,11 +223,13 @@ fn set<T: Copy>(
         .status
 }
 
-/// `KSPROPERTY_SYNTH_DLS_DOWNLOAD` of `buffer`'s first `size` bytes: the handle or the status.
+/// `KSPROPERTY_SYNTH_DLS_DOWNLOAD` from user mode of `buffer` mapped in the application's
+/// user space, claiming `size` bytes: the handle or the status.
 fn download_sized(filter: Filter, buffer: &[u8], size: u32) -> Result<usize, NTSTATUS> {
+    let mapped = UserBuffer::map(buffer).expect("user space");
     let mut instance = bytes_of(&SYNTH_BUFFER {
         BufferSize: size,
-        BufferAddress: buffer.as_ptr().cast_mut().cast(),
+        BufferAddress: mapped.address() as *mut core::ffi::c_void,
     });
     let (result, reply) = get::<SYNTHDOWNLOAD>(
         filter,
@@ -572,6 +574,132 @@ fn malformed_downloads_are_refused_while_the_synth_plays_on() {
         "unknown handle"
     );
     stop_pins(pin, sink);
+    rig.finish();
+}
+
+/// `KSPROPERTY_SYNTH_DLS_UNLOAD` of `handle`, which must succeed.
+fn unload(filter: Filter, handle: usize) {
+    let status = set(
+        filter,
+        &KSPROPSETID_Synth_Dls,
+        KSPROPERTY_SYNTH_DLS_UNLOAD,
+        &mut [],
+        &handle,
+    );
+    assert_eq!(status, STATUS_SUCCESS, "unload {handle}");
+}
+
+/// The pool blocks and bytes live now.
+fn pool_in_use(rig: &Rig) -> (usize, usize) {
+    rig.machine
+        .with(|m| (m.pool().live(), m.pool().live_bytes()))
+}
+
+/// `DOWNLOAD`'s `BufferAddress` is a user address when an application asks: the driver reads
+/// it only through `MmCopyMemory`, after checking the range lies in user space. Unmapped
+/// addresses, ranges running past a buffer or across `MmUserProbeAddress`, kernel addresses
+/// from user mode and sizes that wrap around are refused with `STATUS_ACCESS_VIOLATION`
+/// (what `ProbeForRead` raises for them), the synth plays on, nothing is kept or leaked, and
+/// the machine finds nothing (`MmCopyMemory` called at `PASSIVE_LEVEL`, below its
+/// `APC_LEVEL` limit). The same bytes in pool, sent from kernel mode, are downloaded.
+#[test]
+fn user_buffers_are_read_only_through_a_probed_copy() {
+    use dmus_sys::kernel::{KernelMode, STATUS_ACCESS_VIOLATION, UserMode};
+    use wdm_sim::portcls::dls_download_at;
+    use wdm_sim::user_space::{USER_GRANULARITY, USER_PROBE_ADDRESS, USER_SPACE_BASE};
+
+    let _lock = driver_lock();
+    let rig = Rig::start();
+    let filter = rig.filter();
+    // The driver reads the exported variable; the simulation's boundary is its own.
+    // SAFETY: the simulation's exported variable, never written.
+    let probe = unsafe { dmus_sys::imports::MmUserProbeAddress };
+    assert_eq!(probe, USER_PROBE_ADDRESS);
+    let buffers = tiny_buffers(1);
+    let handles = download_all(filter, &buffers);
+    assert_eq!(
+        rig.machine.with(|m| m.user_space().mapped()),
+        0,
+        "the application freed its buffers"
+    );
+    let (pin, sink, _start) = run_pins(&rig, WaveSinkConfig::default());
+    pin.write(0, &dmus_buffer(&[Message::new(200_000, &[0x90, 60, 100])]))
+        .expect("render IRP");
+    assert!(
+        peak(&sink.pull(9_600).expect("audio")[2 * 4_800..]) > 1_000,
+        "the bank downloaded from user buffers plays"
+    );
+
+    // A valid wave under a fresh id, so that a download that got through would be kept.
+    let mut wave = buffers.waves[0].bytes.clone();
+    wave[4..8].copy_from_slice(&70u32.to_le_bytes());
+    let size = u32::try_from(wave.len()).unwrap();
+    let user = |mode, address: usize, size: u32| dls_download_at(&filter, mode, address, size);
+
+    let freed = UserBuffer::map(&wave).expect("user space");
+    let freed_at = freed.address();
+    drop(freed);
+    let mapped = UserBuffer::map(&wave).expect("user space");
+    let in_pool = KernelBuffer::new(&wave).expect("pool");
+    assert!(
+        in_pool.address() >= USER_PROBE_ADDRESS,
+        "host pool lies above the simulated user space"
+    );
+    let pool_before = pool_in_use(&rig);
+    let refused = [
+        (
+            "an unmapped user address",
+            user(UserMode, USER_SPACE_BASE - USER_GRANULARITY, size),
+        ),
+        ("a freed user buffer", user(UserMode, freed_at, size)),
+        (
+            "a range running past its buffer",
+            user(UserMode, mapped.address(), size + 4_096),
+        ),
+        (
+            "a range crossing MmUserProbeAddress",
+            user(UserMode, USER_PROBE_ADDRESS - 16, size),
+        ),
+        (
+            "a kernel address from user mode",
+            user(UserMode, in_pool.address(), size),
+        ),
+        (
+            "a size that wraps around",
+            user(UserMode, usize::MAX - 15, size),
+        ),
+        (
+            "an unknown system address from kernel mode",
+            user(KernelMode, usize::MAX - 15, size),
+        ),
+        (
+            "host memory the pool does not know, from kernel mode",
+            user(KernelMode, wave.as_ptr() as usize, size),
+        ),
+    ];
+    for (what, result) in refused {
+        assert_eq!(result, Err(STATUS_ACCESS_VIOLATION), "{what}");
+    }
+    assert_eq!(
+        pool_in_use(&rig),
+        pool_before,
+        "nothing kept, nothing leaked"
+    );
+    assert!(
+        peak(&sink.pull(4_800).expect("audio")) > 1_000,
+        "the synth played on"
+    );
+    // The same bytes from kernel mode, in pool, and from user mode, mapped: kept.
+    let from_kernel = user(KernelMode, in_pool.address(), size).expect("a kernel-mode download");
+    unload(filter, from_kernel);
+    let from_user = user(UserMode, mapped.address(), size).expect("a user-mode download");
+    unload(filter, from_user);
+    drop(in_pool);
+    drop(mapped);
+    stop_pins(pin, sink);
+    for handle in handles.into_iter().rev() {
+        unload(filter, handle);
+    }
     rig.finish();
 }
 

@@ -18,13 +18,37 @@
 //!   current rate).
 //!
 //! Copies and frees happen outside the synth's mutex (PASSIVE_LEVEL, as every property
-//! handler); only the store's bookkeeping (a header parse, no sample scan) runs under it. Buffers larger than [`MAX_DOWNLOAD_BYTES`] are
-//! refused.
+//! handler); only the store's bookkeeping (a header parse, no sample scan) runs under it.
+//! Buffers larger than [`MAX_DOWNLOAD_BYTES`] are refused.
 //!
-//! On Windows the client's `BufferAddress` is a user-mode address. The copy here reads it
-//! directly, which is what the simulation provides; a Windows build must make this copy a
-//! probed one (rdmus's imports have no `ProbeForRead`/`MmCopyMemory` yet, and Rust has no
-//! SEH): see the brief's report.
+//! ## The client's buffer is read through `MmCopyMemory`, never directly
+//!
+//! `BufferAddress` is an address in the caller's process: dmusic.dll's, for a request from
+//! user mode. The driver must not trust it: it may be unmapped or freed by another thread
+//! at any moment (a direct read would bugcheck), or be a kernel address (a direct read would
+//! copy kernel memory into the synth for the caller to play back). The usual guard,
+//! `ProbeForRead` inside `__try`, needs SEH, which Rust does not have. So:
+//! - Who asked: the request's IRP (`PCPROPERTY_REQUEST.Irp`) has `RequestorMode`
+//!   (wdm.h `_IRP`, read at its place through `IRP_HEADER`). `UserMode` (or no IRP at all,
+//!   the cautious reading) means the address must be a user address.
+//! - For a user-mode request the range must lie in user space, as `ProbeForRead` requires:
+//!   `BufferAddress + BufferSize` must not overflow and must not pass `MmUserProbeAddress`
+//!   (the ntoskrnl variable behind wdm.h's `MM_USER_PROBE_ADDRESS`: every user byte lies
+//!   below it). Otherwise the request is refused with `STATUS_ACCESS_VIOLATION`, the status
+//!   `ProbeForRead` raises for a range outside user space (windows-driver-docs-ddi
+//!   `wdm/nf-wdm-probeforread`), before anything is read.
+//! - The copy is `MmCopyMemory(copy, {VirtualAddress}, BufferSize, MM_COPY_MEMORY_VIRTUAL,
+//!   &transferred)` (ntddk.h, Windows 8.1+): it accepts system and current-process user
+//!   addresses and returns an error, instead of raising or crashing, when the source cannot
+//!   be read. The property handler runs at PASSIVE_LEVEL in the caller's thread, so the
+//!   process whose user space `BufferAddress` names is the current one, and the IRQL is
+//!   below its APC_LEVEL limit (checked: a higher IRQL refuses the copy). The target is
+//!   the driver's own allocation: non-paged pool on Windows (the image's global allocator),
+//!   as `MmCopyMemory` requires. A short copy (an unmapped page, a range running into a
+//!   guard, memory freed meanwhile) refuses the download with `STATUS_ACCESS_VIOLATION`,
+//!   frees the copy, and leaves the store, and what plays, untouched.
+//! - A kernel-mode request's address is a system address; it is copied the same way
+//!   (`MmCopyMemory` survives an invalid system address too).
 
 use alloc::vec::Vec;
 
@@ -33,9 +57,12 @@ use dmus_sys::dmusprop::{
     KSPROPERTY_SYNTH_DLS_APPEND, KSPROPERTY_SYNTH_DLS_COMPACT, KSPROPERTY_SYNTH_DLS_DOWNLOAD,
     KSPROPERTY_SYNTH_DLS_UNLOAD, KSPROPERTY_SYNTH_DLS_WAVEFORMAT, SYNTH_BUFFER, SYNTHDOWNLOAD,
 };
+use dmus_sys::imports::{MmCopyMemory, MmUserProbeAddress};
 use dmus_sys::kernel::{
-    NTSTATUS, STATUS_BUFFER_OVERFLOW, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_REQUEST,
-    STATUS_INVALID_PARAMETER, STATUS_NOT_FOUND, STATUS_SUCCESS,
+    APC_LEVEL, IRP_HEADER, KernelMode, MM_COPY_ADDRESS, MM_COPY_MEMORY_VIRTUAL, NT_SUCCESS,
+    NTSTATUS, PIRP, STATUS_ACCESS_VIOLATION, STATUS_BUFFER_OVERFLOW, STATUS_INSUFFICIENT_RESOURCES,
+    STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_DEVICE_STATE, STATUS_INVALID_PARAMETER,
+    STATUS_NOT_FOUND, STATUS_SUCCESS,
 };
 use dmus_sys::ks::{KSPROPERTY_TYPE_BASICSUPPORT, KSPROPERTY_TYPE_GET, KSPROPERTY_TYPE_SET};
 use dmus_sys::portcls::PCPROPERTY_REQUEST;
@@ -61,26 +88,107 @@ pub fn dlid_of(handle: usize) -> Option<u32> {
     u32::try_from(handle.checked_sub(1)?).ok()
 }
 
-/// A copy of the client's buffer in the driver's own memory.
+/// Who sent a request, from its IRP's `RequestorMode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Requestor {
+    /// An application (`UserMode`): its pointers are user addresses.
+    User,
+    /// A kernel component (`KernelMode`): its pointers are system addresses.
+    Kernel,
+}
+
+impl Requestor {
+    /// The requestor of `irp`: [`Requestor::User`] for `UserMode`, or when there is no IRP
+    /// or an unknown mode (the cautious reading: the address gets the user-space check).
+    ///
+    /// # Safety
+    /// `irp` is null or the live IRP of the request being handled (PortCls' `Irp`).
+    #[must_use]
+    pub unsafe fn of_irp(irp: PIRP) -> Self {
+        if irp.is_null() {
+            return Self::User;
+        }
+        // SAFETY: a live IRP (caller's contract) begins with IRP_HEADER's members (wdm.h
+        // layout, pinned in dmus-sys); a one-byte read of RequestorMode, which the I/O manager
+        // set before the request reached the driver. PASSIVE_LEVEL (a property handler).
+        let mode = unsafe { (*irp.cast::<IRP_HEADER>()).RequestorMode };
+        if mode == KernelMode {
+            Self::Kernel
+        } else {
+            Self::User
+        }
+    }
+}
+
+/// Whether a user-mode request may name `size` bytes at `address`: the whole range below
+/// `probe_address` (`MmUserProbeAddress`), its end not overflowing (`ProbeForRead`'s rule).
 ///
 /// # Errors
-/// `STATUS_INVALID_PARAMETER` for a null, empty or oversized buffer,
-/// `STATUS_INSUFFICIENT_RESOURCES` when the pool is exhausted.
+/// `STATUS_ACCESS_VIOLATION` when the range reaches system space or wraps around.
+pub fn check_user_range(address: usize, size: usize, probe_address: usize) -> Result<(), NTSTATUS> {
+    match address.checked_add(size) {
+        Some(end) if end <= probe_address => Ok(()),
+        _ => Err(STATUS_ACCESS_VIOLATION),
+    }
+}
+
+/// `MmUserProbeAddress`: the first address above user space.
+#[must_use]
+pub fn user_probe_address() -> usize {
+    // SAFETY: an exported ntoskrnl variable, set at boot and never changed after; a plain
+    // aligned word read at any IRQL.
+    unsafe { MmUserProbeAddress }
+}
+
+/// A copy of the client's buffer in the driver's own memory, read with `MmCopyMemory` after
+/// the checks of the module docs. The driver never dereferences `BufferAddress`.
 ///
-/// # Safety
-/// `buffer.BufferAddress` is readable for `buffer.BufferSize` bytes (see the module docs).
-pub unsafe fn copy_client_buffer(buffer: &SYNTH_BUFFER) -> Result<DownloadBuffer, NTSTATUS> {
+/// # Errors
+/// `STATUS_INVALID_PARAMETER` for a null, empty or oversized buffer;
+/// `STATUS_ACCESS_VIOLATION` for a user-mode range outside user space or a source that could
+/// not be read whole; `STATUS_INVALID_DEVICE_STATE` above APC_LEVEL (never from a property
+/// handler); `STATUS_INSUFFICIENT_RESOURCES` when the pool is exhausted. Nothing stays
+/// allocated on an error.
+pub fn copy_client_buffer(
+    buffer: &SYNTH_BUFFER,
+    requestor: Requestor,
+) -> Result<DownloadBuffer, NTSTATUS> {
     let size = usize::try_from(buffer.BufferSize).map_err(|_| STATUS_INVALID_PARAMETER)?;
-    if buffer.BufferAddress.is_null() || size == 0 || size > MAX_DOWNLOAD_BYTES {
+    let address = buffer.BufferAddress as usize;
+    if address == 0 || size == 0 || size > MAX_DOWNLOAD_BYTES {
         return Err(STATUS_INVALID_PARAMETER);
+    }
+    if requestor == Requestor::User {
+        check_user_range(address, size, user_probe_address())?;
+    }
+    // MmCopyMemory's limit; a property handler runs at PASSIVE_LEVEL.
+    if crate::arch::current_irql() > APC_LEVEL {
+        return Err(STATUS_INVALID_DEVICE_STATE);
     }
     let mut copy = Vec::new();
     copy.try_reserve_exact(size)
         .map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
-    // SAFETY: the client's buffer is readable for `size` bytes (caller's contract); a plain
-    // byte read at PASSIVE_LEVEL.
-    let source = unsafe { core::slice::from_raw_parts(buffer.BufferAddress.cast::<u8>(), size) };
-    copy.extend_from_slice(source);
+    copy.resize(size, 0);
+    let mut transferred: usize = 0;
+    // SAFETY: MmCopyMemory at ≤ APC_LEVEL (checked above; PASSIVE_LEVEL in the caller's
+    // thread). The target is `size` writable bytes of the driver's own allocation (non-paged
+    // pool in the image); the source is only a number to it: it reads what it can and
+    // reports the rest, never faulting; `transferred` is a live local.
+    let status = unsafe {
+        MmCopyMemory(
+            copy.as_mut_ptr().cast(),
+            MM_COPY_ADDRESS {
+                VirtualAddress: buffer.BufferAddress,
+            },
+            size,
+            MM_COPY_MEMORY_VIRTUAL,
+            &raw mut transferred,
+        )
+    };
+    if !NT_SUCCESS(status) || transferred != size {
+        // `copy` is freed here: nothing of a refused buffer is kept.
+        return Err(STATUS_ACCESS_VIOLATION);
+    }
     Ok(copy.into_boxed_slice())
 }
 
@@ -141,8 +249,12 @@ pub fn access_flags(id: u32) -> Option<u32> {
     }
 }
 
-/// Answers a DLS request for `miniport`.
-pub fn answer(request: &mut PropertyRequest, miniport: &Miniport) -> NTSTATUS {
+/// Answers a DLS request for `miniport`, sent by `requestor`.
+pub fn answer(
+    request: &mut PropertyRequest,
+    miniport: &Miniport,
+    requestor: Requestor,
+) -> NTSTATUS {
     let id = request.id();
     let Some(flags) = access_flags(id) else {
         return STATUS_NOT_FOUND;
@@ -160,7 +272,7 @@ pub fn answer(request: &mut PropertyRequest, miniport: &Miniport) -> NTSTATUS {
         return STATUS_INVALID_DEVICE_REQUEST;
     }
     match id {
-        KSPROPERTY_SYNTH_DLS_DOWNLOAD => answer_download(request, miniport),
+        KSPROPERTY_SYNTH_DLS_DOWNLOAD => answer_download(request, miniport, requestor),
         KSPROPERTY_SYNTH_DLS_UNLOAD => match request.read_value::<usize>() {
             Ok(handle) if unload(miniport, handle) => STATUS_SUCCESS,
             Ok(_) => STATUS_INVALID_PARAMETER,
@@ -176,7 +288,11 @@ pub fn answer(request: &mut PropertyRequest, miniport: &Miniport) -> NTSTATUS {
     }
 }
 
-fn answer_download(request: &mut PropertyRequest, miniport: &Miniport) -> NTSTATUS {
+fn answer_download(
+    request: &mut PropertyRequest,
+    miniport: &Miniport,
+    requestor: Requestor,
+) -> NTSTATUS {
     let needed = u32::try_from(core::mem::size_of::<SYNTHDOWNLOAD>()).unwrap_or(u32::MAX);
     // Size query first (nothing is downloaded for it), then the instance.
     if let Err((STATUS_BUFFER_OVERFLOW, _)) = size_check(request.value_size(), needed, true) {
@@ -191,8 +307,7 @@ fn answer_download(request: &mut PropertyRequest, miniport: &Miniport) -> NTSTAT
     let Some(buffer) = request.instance::<SYNTH_BUFFER>() else {
         return STATUS_INVALID_PARAMETER;
     };
-    // SAFETY: the client's buffer as the request describes it (see the module docs).
-    let copy = match unsafe { copy_client_buffer(&buffer) } {
+    let copy = match copy_client_buffer(&buffer, requestor) {
         Ok(copy) => copy,
         Err(status) => return status,
     };
@@ -222,21 +337,30 @@ pub unsafe extern "system" fn dls_property(request: *mut PCPROPERTY_REQUEST) -> 
     let Some(mut wrapped) = (unsafe { PropertyRequest::new(request) }) else {
         return STATUS_INVALID_PARAMETER;
     };
+    // SAFETY: a non-null live request (checked by `new` above); a plain read of its `Irp`
+    // field at PASSIVE_LEVEL.
+    let irp = unsafe { (*request).Irp };
+    // SAFETY: `Irp` is the live IRP of this request (or null), for this call's duration.
+    let requestor = unsafe { Requestor::of_irp(irp) };
     let major = wrapped.major_target();
     if major.is_null() {
         return STATUS_INVALID_DEVICE_REQUEST;
     }
     // SAFETY: MajorTarget is the miniport whose automation table holds this handler.
     let miniport = unsafe { Miniport::from_this(major) };
-    answer(&mut wrapped, miniport)
+    answer(&mut wrapped, miniport, requestor)
 }
 
 #[cfg(test)]
 mod tests {
     use dmus_sys::dmusprop::SYNTH_BUFFER;
-    use dmus_sys::kernel::STATUS_INVALID_PARAMETER;
+    use dmus_sys::kernel::{
+        IRP_HEADER, KernelMode, STATUS_ACCESS_VIOLATION, STATUS_INVALID_PARAMETER, UserMode,
+    };
 
-    use super::{MAX_DOWNLOAD_BYTES, copy_client_buffer, dlid_of, handle_of};
+    use super::{
+        MAX_DOWNLOAD_BYTES, Requestor, check_user_range, copy_client_buffer, dlid_of, handle_of,
+    };
 
     #[test]
     fn handles_are_never_null_and_map_back() {
@@ -246,29 +370,100 @@ mod tests {
         assert_eq!(dlid_of(handle_of(77).unwrap()), Some(77));
     }
 
+    /// `ProbeForRead`'s rule: the whole range below `MmUserProbeAddress`, no wrap-around.
     #[test]
-    fn client_buffers_are_copied_or_refused() {
+    fn a_user_range_must_end_at_or_below_the_probe_address() {
+        let probe = 0x7FFF_0000;
+        assert_eq!(check_user_range(0x1_0000, 16, probe), Ok(()));
+        assert_eq!(
+            check_user_range(probe - 16, 16, probe),
+            Ok(()),
+            "ends at it"
+        );
+        assert_eq!(
+            check_user_range(probe - 16, 17, probe),
+            Err(STATUS_ACCESS_VIOLATION),
+            "crosses into system space"
+        );
+        assert_eq!(
+            check_user_range(probe, 1, probe),
+            Err(STATUS_ACCESS_VIOLATION),
+            "a system address"
+        );
+        assert_eq!(
+            check_user_range(usize::MAX - 3, 8, usize::MAX),
+            Err(STATUS_ACCESS_VIOLATION),
+            "wraps around"
+        );
+    }
+
+    /// Refused before anything is read (no kernel call: no machine needed).
+    #[test]
+    fn null_empty_and_oversized_buffers_are_refused_up_front() {
         let bytes = [1u8, 2, 3, 4];
         let buffer = SYNTH_BUFFER {
             BufferSize: 4,
             BufferAddress: bytes.as_ptr().cast_mut().cast(),
         };
-        // SAFETY: a local array of the stated size.
-        let copy = unsafe { copy_client_buffer(&buffer) }.expect("copied");
-        assert_eq!(&copy[..], &bytes);
         let null = SYNTH_BUFFER {
-            BufferSize: 4,
             BufferAddress: core::ptr::null_mut(),
+            ..buffer
         };
-        // SAFETY: refused before any read.
-        let refused = unsafe { copy_client_buffer(&null) };
-        assert_eq!(refused, Err(STATUS_INVALID_PARAMETER));
+        let empty = SYNTH_BUFFER {
+            BufferSize: 0,
+            ..buffer
+        };
         let huge = SYNTH_BUFFER {
             BufferSize: u32::try_from(MAX_DOWNLOAD_BYTES + 1).unwrap(),
             ..buffer
         };
-        // SAFETY: refused before any read.
-        let refused = unsafe { copy_client_buffer(&huge) };
-        assert_eq!(refused, Err(STATUS_INVALID_PARAMETER));
+        for requestor in [Requestor::User, Requestor::Kernel] {
+            for refused in [&null, &empty, &huge] {
+                assert_eq!(
+                    copy_client_buffer(refused, requestor),
+                    Err(STATUS_INVALID_PARAMETER)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_requestor_is_read_from_the_irp() {
+        let mut header = IRP_HEADER {
+            Type: 6,
+            Size: 0,
+            MdlAddress: core::ptr::null_mut(),
+            Flags: 0,
+            AssociatedIrp: core::ptr::null_mut(),
+            ThreadListEntry: dmus_sys::kernel::LIST_ENTRY {
+                Flink: core::ptr::null_mut(),
+                Blink: core::ptr::null_mut(),
+            },
+            IoStatus: dmus_sys::kernel::IO_STATUS_BLOCK {
+                u: dmus_sys::kernel::IO_STATUS_BLOCK_STATUS { Status: 0 },
+                Information: 0,
+            },
+            RequestorMode: UserMode,
+            PendingReturned: 0,
+        };
+        let irp = (&raw mut header).cast();
+        // SAFETY: a live IRP_HEADER, all the function reads.
+        assert_eq!(unsafe { Requestor::of_irp(irp) }, Requestor::User);
+        header.RequestorMode = KernelMode;
+        let irp = (&raw mut header).cast();
+        // SAFETY: as above.
+        assert_eq!(unsafe { Requestor::of_irp(irp) }, Requestor::Kernel);
+        header.RequestorMode = 7;
+        let irp = (&raw mut header).cast();
+        // SAFETY: as above.
+        let unknown = unsafe { Requestor::of_irp(irp) };
+        assert_eq!(
+            unknown,
+            Requestor::User,
+            "an unknown mode is treated as user mode"
+        );
+        // SAFETY: null is allowed.
+        let none = unsafe { Requestor::of_irp(core::ptr::null_mut()) };
+        assert_eq!(none, Requestor::User, "no IRP: cautious");
     }
 }

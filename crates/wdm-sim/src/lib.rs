@@ -41,6 +41,7 @@ pub mod state;
 pub mod stats;
 pub mod time;
 pub mod timers;
+pub mod user_space;
 pub mod work;
 
 #[cfg(test)]
@@ -53,3 +54,4 @@ pub use machine::Machine;
 pub use state::{HostCallback, HostLevel, MachineState};
 pub use stats::{DurationStats, RoutineStats};
 pub use time::{ms, us};
+pub use user_space::{KernelBuffer, UserBuffer};

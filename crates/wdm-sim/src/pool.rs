@@ -210,6 +210,22 @@ impl Pool {
         })
     }
 
+    /// Writes `bytes` at the start of the live allocation at `address` (a simulated kernel
+    /// component filling its own pool); false, and nothing written, when `address` is not a
+    /// live allocation or `bytes` is longer than it.
+    pub fn write(&mut self, address: usize, bytes: &[u8]) -> bool {
+        let Some(block) = self.blocks.get_mut(&address) else {
+            return false;
+        };
+        if bytes.len() > block.size {
+            return false;
+        }
+        for (chunk, part) in block.memory.iter_mut().zip(bytes.chunks(16)) {
+            chunk.0[..part.len()].copy_from_slice(part);
+        }
+        true
+    }
+
     /// The live allocation starting at `address`, if any.
     #[must_use]
     pub fn block(&self, address: usize) -> Option<BlockInfo> {

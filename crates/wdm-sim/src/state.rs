@@ -25,6 +25,7 @@ use crate::pool::{FreeError, ModifiedAfterFree, Pool};
 use crate::portcls::PortClsState;
 use crate::stats::DurationStats;
 use crate::timers::{Expired, Timers};
+use crate::user_space::UserSpace;
 use crate::work::{QueuedWork, Work};
 
 /// A callback of the port model, run by the simulation at a virtual time: at `DISPATCH_LEVEL`
@@ -110,6 +111,8 @@ pub struct MachineState {
     pub(crate) dpcs: Dpcs,
     pub(crate) work: Work,
     pub(crate) pool: Pool,
+    /// The user address space of the applications' process.
+    pub(crate) user: UserSpace,
     pub(crate) lookasides: Lookasides,
     pub(crate) mpu: Option<Mpu401>,
     pub(crate) interrupts: BTreeMap<usize, InterruptObject>,
@@ -131,6 +134,7 @@ impl MachineState {
     pub fn new(config: MachineConfig) -> Self {
         Self {
             pool: Pool::new(config.faults.clone()),
+            user: UserSpace::default(),
             mpu: config.mpu401.clone().map(Mpu401::new),
             config,
             clock: 0,
@@ -208,6 +212,12 @@ impl MachineState {
     #[must_use]
     pub fn debug_log(&self) -> &[String] {
         &self.debug_log
+    }
+
+    /// The applications' user address space (mapped user buffers).
+    #[must_use]
+    pub const fn user_space(&self) -> &UserSpace {
+        &self.user
     }
 
     /// The pool (live allocations, usage by tag, fault-injection counts).

@@ -7,10 +7,10 @@ use crate::kernel::KIRQL;
 use crate::kernel::PXSTATE_SAVE;
 use crate::kernel::{
     BOOLEAN, EXT_SET_PARAMETERS, KDPC, KPROCESSOR_MODE, KSPIN_LOCK, KTIMER, KWAIT_REASON,
-    LARGE_INTEGER, NPAGED_LOOKASIDE_LIST, PALLOCATE_FUNCTION, PDEVICE_OBJECT, PEX_TIMER,
-    PEXT_CALLBACK, PEXT_CANCEL_PARAMETERS, PEXT_DELETE_PARAMETERS, PFREE_FUNCTION, PIO_WORKITEM,
-    PIO_WORKITEM_ROUTINE, PKDEFERRED_ROUTINE, PKMUTEX, POOL_FLAGS, PVOID, SIZE_T, TIMER_TYPE,
-    ULONG_PTR, WORK_QUEUE_TYPE,
+    LARGE_INTEGER, MM_COPY_ADDRESS, NPAGED_LOOKASIDE_LIST, NTSTATUS, PALLOCATE_FUNCTION,
+    PDEVICE_OBJECT, PEX_TIMER, PEXT_CALLBACK, PEXT_CANCEL_PARAMETERS, PEXT_DELETE_PARAMETERS,
+    PFREE_FUNCTION, PIO_WORKITEM, PIO_WORKITEM_ROUTINE, PKDEFERRED_ROUTINE, PKMUTEX, POOL_FLAGS,
+    PVOID, SIZE_T, TIMER_TYPE, ULONG_PTR, WORK_QUEUE_TYPE,
 };
 use crate::kernel::{PSLIST_ENTRY, PSLIST_HEADER};
 
@@ -45,6 +45,23 @@ unsafe extern "system" {
     );
     /// `ExDeleteNPagedLookasideList`: IRQL ≤ DISPATCH_LEVEL; frees the cached entries.
     pub fn ExDeleteNPagedLookasideList(Lookaside: *mut NPAGED_LOOKASIDE_LIST);
+
+    /// `MmCopyMemory` (ntddk.h, Windows 8.1+): IRQL ≤ APC_LEVEL. Copies `NumberOfBytes` from
+    /// a system or current-process user address (`MM_COPY_MEMORY_VIRTUAL`) into the
+    /// nonpaged `TargetAddress`; an unreadable source is an error status with the bytes
+    /// copied in `*NumberOfBytesTransferred`, never an exception or a bugcheck.
+    pub fn MmCopyMemory(
+        TargetAddress: PVOID,
+        SourceAddress: MM_COPY_ADDRESS,
+        NumberOfBytes: SIZE_T,
+        Flags: u32,
+        NumberOfBytesTransferred: *mut SIZE_T,
+    ) -> NTSTATUS;
+    /// `MmUserProbeAddress` (wdm.h: `extern NTKERNELAPI ULONG_PTR MmUserProbeAddress`, the
+    /// value behind `MM_USER_PROBE_ADDRESS`): an exported variable, not a function. Every
+    /// byte of a user-mode buffer lies below it (`ProbeForRead`'s rule: a range that
+    /// reaches it is not in user space). A data import: read it, never write it.
+    pub static MmUserProbeAddress: ULONG_PTR;
 
     /// `KeInitializeDpc`: any IRQL.
     pub fn KeInitializeDpc(

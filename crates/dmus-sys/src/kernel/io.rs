@@ -6,17 +6,89 @@
 //! the simulation can build objects of the kernel's size.
 
 use super::{
-    CSHORT, KDPC, KEVENT, KSPIN_LOCK, LIST_ENTRY, NTSTATUS, PUNICODE_STRING, PVOID, UNICODE_STRING,
+    BOOLEAN, CSHORT, KDPC, KEVENT, KPROCESSOR_MODE, KSPIN_LOCK, LIST_ENTRY, NTSTATUS,
+    PUNICODE_STRING, PVOID, ULONG_PTR, UNICODE_STRING,
 };
 use crate::pin_layout;
 
-/// `IRP`: opaque to rdmus, which hands every IRP to `PcDispatchIrp`.
+/// `IRP`: opaque to rdmus, which hands every IRP to `PcDispatchIrp`; the one field it reads
+/// (`RequestorMode`, of a property request's IRP) is at its place in [`IRP_HEADER`].
 #[repr(C)]
 pub struct IRP {
     _opaque: [u8; 0],
 }
 /// `PIRP`.
 pub type PIRP = *mut IRP;
+
+/// `IO_STATUS_BLOCK`'s first member (wdm.h: `union { NTSTATUS Status; PVOID Pointer; }`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union IO_STATUS_BLOCK_STATUS {
+    /// The final status.
+    pub Status: NTSTATUS,
+    /// Reserved for internal use.
+    pub Pointer: PVOID,
+}
+
+/// `IO_STATUS_BLOCK` (wdm.h).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct IO_STATUS_BLOCK {
+    /// `Status` / `Pointer`.
+    pub u: IO_STATUS_BLOCK_STATUS,
+    /// Request-dependent information (bytes transferred, ...).
+    pub Information: ULONG_PTR,
+}
+
+pin_layout!(IO_STATUS_BLOCK, "wdm.h", size (8, 16), align (4, 8), {
+    u: (0, 0),
+    Information: (4, 8),
+});
+
+/// The first members of `IRP` (wdm.h `struct _IRP`, up to `PendingReturned`), so that the
+/// driver can read `RequestorMode` at its place without spelling out the whole IRP.
+///
+/// Layout from ReactOS `sdk/include/ddk/wdm.h` (`_IRP`: `Type`, `Size`, `MdlAddress`,
+/// `Flags`, the `AssociatedIrp` union of pointer size, `ThreadListEntry`, `IoStatus`,
+/// `RequestorMode`, `PendingReturned`) and the same order in mingw-w64 `ddk/wdm.h`; the
+/// offsets below agree with the kernel debugger's `dt nt!_IRP` dumps published for x86
+/// (`RequestorMode` +0x020) and x64 (+0x040). ARM64 has the x64 layout (same pointer size
+/// and alignment rules).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct IRP_HEADER {
+    /// `IO_TYPE_IRP`.
+    pub Type: CSHORT,
+    /// The IRP's size in bytes.
+    pub Size: u16,
+    /// `PMDL MdlAddress`.
+    pub MdlAddress: PVOID,
+    /// `IRP_*` flags.
+    pub Flags: u32,
+    /// `AssociatedIrp` (`MasterIrp` / `IrpCount` / `SystemBuffer`).
+    pub AssociatedIrp: PVOID,
+    /// Link in the thread's pending IRP list.
+    pub ThreadListEntry: LIST_ENTRY,
+    /// The final status.
+    pub IoStatus: IO_STATUS_BLOCK,
+    /// `UserMode` when the request came from user mode (a pointer in it is a user address
+    /// that must be probed), `KernelMode` when a kernel component sent it.
+    pub RequestorMode: KPROCESSOR_MODE,
+    /// TRUE if pending was returned for this IRP.
+    pub PendingReturned: BOOLEAN,
+}
+
+pin_layout!(IRP_HEADER, "wdm.h (_IRP)", size (36, 72), align (4, 8), {
+    Type: (0, 0),
+    Size: (2, 2),
+    MdlAddress: (4, 8),
+    Flags: (8, 0x10),
+    AssociatedIrp: (0xc, 0x18),
+    ThreadListEntry: (0x10, 0x20),
+    IoStatus: (0x18, 0x30),
+    RequestorMode: (0x20, 0x40),
+    PendingReturned: (0x21, 0x41),
+});
 
 /// `PDRIVER_INITIALIZE` (`DRIVER_INITIALIZE`, i.e. `DriverEntry`).
 pub type PDRIVER_INITIALIZE = Option<

@@ -25,6 +25,9 @@ pub const STATUS_TIMEOUT: NTSTATUS = s(0x0000_0102);
 pub const STATUS_PENDING: NTSTATUS = s(0x0000_0103);
 /// `STATUS_BUFFER_OVERFLOW` (a warning: the data was truncated to fit).
 pub const STATUS_BUFFER_OVERFLOW: NTSTATUS = s(0x8000_0005);
+/// `STATUS_PARTIAL_COPY`: not all the requested bytes could be copied (what the
+/// simulation's `MmCopyMemory` returns for a short copy; a warning, so not `NT_SUCCESS`).
+pub const STATUS_PARTIAL_COPY: NTSTATUS = s(0x8000_000D);
 /// `STATUS_DEVICE_BUSY`.
 pub const STATUS_DEVICE_BUSY: NTSTATUS = s(0x8000_0011);
 /// `STATUS_NO_MORE_ENTRIES`.
@@ -33,6 +36,8 @@ pub const STATUS_NO_MORE_ENTRIES: NTSTATUS = s(0x8000_001A);
 pub const STATUS_UNSUCCESSFUL: NTSTATUS = s(0xC000_0001);
 /// `STATUS_NOT_IMPLEMENTED`.
 pub const STATUS_NOT_IMPLEMENTED: NTSTATUS = s(0xC000_0002);
+/// `STATUS_ACCESS_VIOLATION`: what `ProbeForRead` raises for a range outside user space.
+pub const STATUS_ACCESS_VIOLATION: NTSTATUS = s(0xC000_0005);
 /// `STATUS_INVALID_PARAMETER`.
 pub const STATUS_INVALID_PARAMETER: NTSTATUS = s(0xC000_000D);
 /// `STATUS_INVALID_DEVICE_REQUEST`.

@@ -15,6 +15,7 @@ pub mod debug;
 pub mod dpc_timer;
 pub mod hal;
 pub mod interrupt_sync;
+pub mod mm;
 pub mod mutex;
 pub mod pool;
 pub mod slist;

@@ -18,6 +18,7 @@ same_signature!(
     pool::ExInitializeNPagedLookasideList(_, _, _, _, _, _, _)
 );
 same_signature!("system", pool::ExDeleteNPagedLookasideList(_));
+same_signature!("system", mm::MmCopyMemory(_, _, _, _, _));
 same_signature!("system", slist::ExpInterlockedPopEntrySList(_));
 same_signature!("system", slist::ExpInterlockedPushEntrySList(_, _));
 same_signature!("system", slist::ExpInterlockedFlushSList(_));

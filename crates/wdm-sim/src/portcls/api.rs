@@ -15,9 +15,9 @@ use dmus_sys::kernel::{
     CM_PARTIAL_RESOURCE_DESCRIPTOR, CM_PARTIAL_RESOURCE_DESCRIPTOR_U,
     CM_PARTIAL_RESOURCE_INTERRUPT, CM_PARTIAL_RESOURCE_RANGE, CM_RESOURCE_INTERRUPT_LATCHED,
     CM_RESOURCE_PORT_IO, CmResourceShareDeviceExclusive, CmResourceTypeInterrupt,
-    CmResourceTypePort, DEVICE_OBJECT, DEVICE_POWER_STATE, DRIVER_OBJECT, LARGE_INTEGER,
-    NT_SUCCESS, NTSTATUS, PASSIVE_LEVEL, PDRIVER_INITIALIZE, STATUS_INVALID_PARAMETER,
-    STATUS_UNSUCCESSFUL,
+    CmResourceTypePort, DEVICE_OBJECT, DEVICE_POWER_STATE, DRIVER_OBJECT, KPROCESSOR_MODE,
+    LARGE_INTEGER, NT_SUCCESS, NTSTATUS, PASSIVE_LEVEL, PDRIVER_INITIALIZE,
+    STATUS_INVALID_PARAMETER, STATUS_UNSUCCESSFUL,
 };
 use dmus_sys::ks::KSSTATE;
 use dmus_sys::portcls::PCPFNSTARTDEVICE;
@@ -571,6 +571,26 @@ impl Filter {
         value: &mut [u8],
     ) -> PropertyResult {
         property::request(self.port, target, set, id, verb, instance, value)
+    }
+
+    /// [`Self::property`] with the IRP's `RequestorMode` set to `mode` (`KernelMode`: a
+    /// request from another kernel component, whose pointers are system addresses).
+    #[must_use]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "a property request's parts, as KS has them"
+    )]
+    pub fn property_as(
+        &self,
+        mode: KPROCESSOR_MODE,
+        target: PropertyTarget,
+        set: &GUID,
+        id: u32,
+        verb: u32,
+        instance: &mut [u8],
+        value: &mut [u8],
+    ) -> PropertyResult {
+        property::request_as(mode, self.port, target, set, id, verb, instance, value)
     }
 }
 

@@ -62,4 +62,6 @@ pub use power::PowerError;
 pub use property::{PropertyResult, PropertyTarget};
 pub use render::{WriteError, WriteReport};
 pub use state::{AdapterRegistration, PinFormat, PortClsState};
-pub use wave_sink::{PullError, WaveSink, WaveSinkConfig, dls_download, dls_unload};
+pub use wave_sink::{
+    PullError, WaveSink, WaveSinkConfig, dls_download, dls_download_at, dls_unload,
+};

@@ -1,12 +1,13 @@
 //! Property requests routed through the miniport's automation tables, as `PortCls` does for a
 //! KS property IRP: find the item by set and id in the filter's (or the pin's) table, check
 //! the verb against the item's flags, and call its handler at `PASSIVE_LEVEL` with a
-//! `PCPROPERTY_REQUEST` (`MajorTarget` the miniport, `MinorTarget` the stream for a pin).
+//! `PCPROPERTY_REQUEST` (`MajorTarget` the miniport, `MinorTarget` the stream for a pin, `Irp`
+//! an IRP whose `RequestorMode` says whether an application or a kernel component asked).
 
 use dmus_sys::guid::GUID;
 use dmus_sys::kernel::{
-    NTSTATUS, PASSIVE_LEVEL, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER,
-    STATUS_NOT_FOUND, STATUS_NOT_SUPPORTED,
+    KPROCESSOR_MODE, NTSTATUS, PASSIVE_LEVEL, STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_INVALID_PARAMETER, STATUS_NOT_FOUND, STATUS_NOT_SUPPORTED, UserMode,
 };
 use dmus_sys::portcls::{PCFILTER_NODE, PCPROPERTY_REQUEST};
 
@@ -39,11 +40,32 @@ pub struct PropertyResult {
     pub value_size: u32,
 }
 
-/// Sends a property request to the miniport of `port`. `verb` is `KSPROPERTY_TYPE_GET`,
-/// `_SET` or `_BASICSUPPORT`; `instance` follows the `KSPROPERTY`; `value` is the buffer
-/// (read for SET, written for GET).
+/// Sends a property request to the miniport of `port` from an application (its IRP's
+/// `RequestorMode` is `UserMode`, as for every KS property IRP an application sends).
+/// `verb` is `KSPROPERTY_TYPE_GET`, `_SET` or `_BASICSUPPORT`; `instance` follows the
+/// `KSPROPERTY`; `value` is the buffer (read for SET, written for GET).
 #[must_use]
 pub fn request(
+    port: usize,
+    target: PropertyTarget,
+    set: &GUID,
+    id: u32,
+    verb: u32,
+    instance: &mut [u8],
+    value: &mut [u8],
+) -> PropertyResult {
+    request_as(UserMode, port, target, set, id, verb, instance, value)
+}
+
+/// [`request`] with the IRP's `RequestorMode` set to `mode` (`KernelMode` for a request from
+/// another kernel component, whose pointers are system addresses).
+#[must_use]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "a property request's parts, as KS has them"
+)]
+pub fn request_as(
+    mode: KPROCESSOR_MODE,
     port: usize,
     target: PropertyTarget,
     set: &GUID,
@@ -108,7 +130,7 @@ pub fn request(
     let Some(handler) = item.handler else {
         return refuse(STATUS_NOT_SUPPORTED);
     };
-    let irp = SimIrp::new();
+    let irp = SimIrp::with_mode(mode);
     let mut request = PCPROPERTY_REQUEST {
         MajorTarget: miniport as *mut _,
         MinorTarget: stream as *mut _,

@@ -56,8 +56,8 @@ use dmus_sys::dmusprop::{
 };
 use dmus_sys::guid::GUID;
 use dmus_sys::kernel::{
-    NT_SUCCESS, NTSTATUS, NonPagedPool, PASSIVE_LEVEL, STATUS_INVALID_PARAMETER,
-    STATUS_UNSUCCESSFUL,
+    KPROCESSOR_MODE, NT_SUCCESS, NTSTATUS, NonPagedPool, PASSIVE_LEVEL,
+    STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_PARAMETER, STATUS_UNSUCCESSFUL, UserMode,
 };
 use dmus_sys::ks::{
     KSDATAFORMAT, KSDATARANGE, KSPIN_DATAFLOW_OUT, KSPROPERTY_TYPE_GET, KSPROPERTY_TYPE_SET,
@@ -68,6 +68,8 @@ use dmus_sys::ks_guids::{
 };
 use dmus_sys::ksmedia::{KSDATAFORMAT_PACKED, KSDATAFORMAT_WAVEFORMATEX, KSDATARANGE_AUDIO};
 use dmus_sys::portcls::PSERVICEGROUP;
+
+use crate::user_space::UserBuffer;
 
 use super::descriptor::pin_factory;
 use super::objects::{add_ref_object, query_foreign, release_foreign, vtable_of};
@@ -575,20 +577,43 @@ impl WaveSink {
 }
 
 /// What an application does to download one DLS buffer (`IDirectMusicPortDownload::Download`
-/// ends in `KSPROPERTY_SYNTH_DLS_DOWNLOAD`): a GET on the filter with a `SYNTH_BUFFER` naming
-/// `buffer` as the instance and a `SYNTHDOWNLOAD` as the value. The download handle, or the
-/// miniport's status.
+/// ends in `KSPROPERTY_SYNTH_DLS_DOWNLOAD`): `buffer` mapped in the application's user space
+/// for the call, then a GET on the filter from user mode with a `SYNTH_BUFFER` naming that
+/// user address as the instance and a `SYNTHDOWNLOAD` as the value. The download handle, or
+/// the miniport's status.
 ///
 /// # Errors
-/// The handler's status (`STATUS_INVALID_PARAMETER` for a malformed buffer).
+/// The handler's status (`STATUS_INVALID_PARAMETER` for a malformed buffer);
+/// `STATUS_INSUFFICIENT_RESOURCES` when the user address space is used up.
 pub fn dls_download(filter: &super::api::Filter, buffer: &[u8]) -> Result<usize, NTSTATUS> {
+    let size = u32::try_from(buffer.len()).map_err(|_| STATUS_INVALID_PARAMETER)?;
+    let mapped = UserBuffer::map(buffer).map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
+    let result = dls_download_at(filter, UserMode, mapped.address(), size);
+    // The application frees its buffer once the call returns (the synth said `Free`).
+    drop(mapped);
+    result
+}
+
+/// `KSPROPERTY_SYNTH_DLS_DOWNLOAD` of `size` bytes at `address`, sent with `RequestorMode`
+/// `mode`: any address, mapped or not, for tests of what the driver refuses. The download
+/// handle, or the miniport's status.
+///
+/// # Errors
+/// The handler's status.
+pub fn dls_download_at(
+    filter: &super::api::Filter,
+    mode: KPROCESSOR_MODE,
+    address: usize,
+    size: u32,
+) -> Result<usize, NTSTATUS> {
     let request = SYNTH_BUFFER {
-        BufferSize: u32::try_from(buffer.len()).map_err(|_| STATUS_INVALID_PARAMETER)?,
-        BufferAddress: buffer.as_ptr().cast_mut().cast(),
+        BufferSize: size,
+        BufferAddress: address as *mut core::ffi::c_void,
     };
     let mut instance = plain_bytes(&request);
     let mut value = alloc::vec![0_u8; core::mem::size_of::<SYNTHDOWNLOAD>()];
-    let result = filter.property(
+    let result = filter.property_as(
+        mode,
         PropertyTarget::Filter,
         &KSPROPSETID_Synth_Dls,
         KSPROPERTY_SYNTH_DLS_DOWNLOAD,

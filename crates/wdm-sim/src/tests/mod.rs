@@ -7,6 +7,7 @@ mod fatal;
 mod interrupt;
 mod lookaside;
 mod machine;
+mod mm;
 mod pool;
 mod properties;
 mod sync;

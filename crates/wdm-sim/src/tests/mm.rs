@@ -1,0 +1,112 @@
+//! `MmCopyMemory` over the simulated user space and pool, and `MmUserProbeAddress`.
+
+use alloc::vec;
+
+use dmus_sys::kernel::{
+    DISPATCH_LEVEL, MM_COPY_ADDRESS, MM_COPY_MEMORY_PHYSICAL, MM_COPY_MEMORY_VIRTUAL, NTSTATUS,
+    PASSIVE_LEVEL, STATUS_INVALID_PARAMETER, STATUS_NOT_SUPPORTED, STATUS_PARTIAL_COPY,
+    STATUS_SUCCESS,
+};
+
+use super::support::{lower, raise};
+use crate::exports::mm;
+use crate::user_space::{USER_PROBE_ADDRESS, USER_SPACE_BASE};
+use crate::{Finding, KernelBuffer, Machine, MachineConfig, UserBuffer};
+
+/// Copies `len` bytes from `source` into a fresh target: (status, bytes transferred, target).
+fn copy(source: usize, len: usize, flags: u32) -> (NTSTATUS, usize, alloc::vec::Vec<u8>) {
+    let mut target = vec![0xEE_u8; len];
+    let mut transferred = usize::MAX;
+    // SAFETY: a target of `len` writable bytes and a live out parameter.
+    let status = unsafe {
+        mm::MmCopyMemory(
+            target.as_mut_ptr().cast(),
+            MM_COPY_ADDRESS {
+                VirtualAddress: source as *mut core::ffi::c_void,
+            },
+            len,
+            flags,
+            &raw mut transferred,
+        )
+    };
+    (status, transferred, target)
+}
+
+#[test]
+fn mapped_user_bytes_and_pool_blocks_copy_and_nothing_else_does() {
+    let machine = Machine::new(MachineConfig::default());
+    assert_eq!(mm::MmUserProbeAddress, USER_PROBE_ADDRESS);
+    let user = UserBuffer::map(&[1, 2, 3, 4, 5]).unwrap();
+    assert_eq!(
+        copy(user.address(), 5, MM_COPY_MEMORY_VIRTUAL),
+        (STATUS_SUCCESS, 5, vec![1, 2, 3, 4, 5])
+    );
+    assert_eq!(
+        copy(user.address() + 3, 4, MM_COPY_MEMORY_VIRTUAL),
+        (STATUS_PARTIAL_COPY, 2, vec![4, 5, 0xEE, 0xEE]),
+        "stops where the mapping ends"
+    );
+    assert_eq!(
+        copy(USER_SPACE_BASE - 1, 2, MM_COPY_MEMORY_VIRTUAL),
+        (STATUS_PARTIAL_COPY, 0, vec![0xEE, 0xEE]),
+        "unmapped"
+    );
+    let kernel = KernelBuffer::new(&[9, 8, 7]).unwrap();
+    assert_eq!(
+        copy(kernel.address() + 1, 2, MM_COPY_MEMORY_VIRTUAL),
+        (STATUS_SUCCESS, 2, vec![8, 7])
+    );
+    assert_eq!(
+        copy(kernel.address(), 4, MM_COPY_MEMORY_VIRTUAL).1,
+        3,
+        "not past the block"
+    );
+    let host = [1_u8; 4];
+    assert_eq!(
+        copy(host.as_ptr() as usize, 4, MM_COPY_MEMORY_VIRTUAL),
+        (STATUS_PARTIAL_COPY, 0, vec![0xEE; 4]),
+        "host memory the pool does not know is not readable"
+    );
+    assert_eq!(
+        copy(kernel.address(), 2, MM_COPY_MEMORY_PHYSICAL).0,
+        STATUS_NOT_SUPPORTED
+    );
+    let address = user.address();
+    drop(user);
+    assert_eq!(
+        copy(address, 1, MM_COPY_MEMORY_VIRTUAL).1,
+        0,
+        "unmapped when dropped"
+    );
+    drop(kernel);
+    machine.unload_checks();
+    assert_eq!(machine.findings(), []);
+}
+
+#[test]
+fn copies_above_apc_level_and_bad_flags_are_findings() {
+    let machine = Machine::new(MachineConfig::default());
+    let user = UserBuffer::map(&[1, 2]).unwrap();
+    let old = raise(DISPATCH_LEVEL);
+    let _ = copy(user.address(), 2, MM_COPY_MEMORY_VIRTUAL);
+    lower(old);
+    assert_eq!(old, PASSIVE_LEVEL);
+    assert!(
+        matches!(
+            machine.take_findings().as_slice(),
+            [Finding::IrqlTooHigh {
+                call: "MmCopyMemory",
+                ..
+            }]
+        ),
+        "DISPATCH_LEVEL is above MmCopyMemory's APC_LEVEL"
+    );
+    assert_eq!(copy(user.address(), 2, 3).0, STATUS_INVALID_PARAMETER);
+    assert!(matches!(
+        machine.take_findings().as_slice(),
+        [Finding::InvalidArgument {
+            call: "MmCopyMemory",
+            ..
+        }]
+    ));
+}
