@@ -12,9 +12,10 @@ use super::tables::SIN_QUARTER_Q15;
 const Q: u32 = 28;
 /// Fractional bits of the output state.
 const FRAC: u32 = 10;
-/// Largest magnitude of the output: two bits above 16-bit scale, which is all the mix takes
-/// (`voice::MIX_LIMIT`), and small enough for the pair form's Q32 products.
-const LIMIT: i64 = 1 << 17;
+/// Largest magnitude of the output: two bits above 16-bit scale (room for resonant peaks; the
+/// DLS maximum, 22.5 dB, on a full-scale wave would still pass it), small enough for the pair
+/// form's Q32 products and for the voice's 32-bit mix (a sample within 2^17 times a Q14 gain).
+const LIMIT: i64 = (1 << 17) - 1;
 /// The lowest cutoff filtered in pairs (4200 cents, about 92 Hz). Below it the filter's gain at
 /// DC is so high that the pair form's extra rounding shows: at 2000 cents (55 Hz, 48 kHz) it
 /// is 5 LSB off the exact filter where one sample at a time is 2.3 (the unit test

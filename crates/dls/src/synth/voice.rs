@@ -205,7 +205,8 @@ impl Voice {
     /// Adds this voice's next `out.len()` samples (mono, 16-bit scale) into `out`. Returns how
     /// many samples it produced; fewer than `out.len()` means it finished.
     pub fn render(&mut self, samples: WaveSamples<'_>, out: &mut [i32]) -> usize {
-        self.render_blocks::<1>(samples, out, &Mono)
+        let frames = out.len();
+        self.render_blocks(samples, frames, &mut Mono(out))
     }
 
     /// Adds this voice's next `out.len() / 2` frames into `out`, interleaved left/right, panned
@@ -224,21 +225,43 @@ impl Voice {
         left_q15: i32,
         right_q15: i32,
     ) -> usize {
-        let unit = |g: i32| i64::from(g.clamp(0, 32767));
-        self.render_blocks::<2>(samples, out, &Panned(unit(left_q15), unit(right_q15)))
+        let frames = out.len() / 2;
+        let mut sink = Interleaved {
+            out,
+            gains: (unit(left_q15), unit(right_q15)),
+        };
+        self.render_blocks(samples, frames, &mut sink)
     }
 
-    /// Renders into `out` (frames of `CH` samples) in blocks that end at control periods and envelope stages. The
-    /// envelope is evaluated at the ends of a block and its gain interpolated linearly across
-    /// it: within one stage it moves steadily, so this is click-free and within a few LSB of a
-    /// per-sample evaluation. Returns how many frames it produced.
-    fn render_blocks<const CH: usize>(
+    /// Adds this voice's next `left.len()` frames (at most `right.len()`) into two separate
+    /// channels, each scaled by its Q15 gain (clamped to 0..=unity). Returns how many frames it
+    /// produced. The mix for the engine: each channel is one plain vectorisable loop.
+    pub fn render_planar(
         &mut self,
         samples: WaveSamples<'_>,
-        out: &mut [i32],
-        sink: &impl Sink,
+        (left, right): (&mut [i32], &mut [i32]),
+        left_q15: i32,
+        right_q15: i32,
     ) -> usize {
-        let frames = out.len() / CH;
+        let frames = left.len().min(right.len());
+        let mut sink = Planar {
+            left,
+            right,
+            gains: (unit(left_q15), unit(right_q15)),
+        };
+        self.render_blocks(samples, frames, &mut sink)
+    }
+
+    /// Renders `frames` frames into `sink` in blocks that end at control periods and envelope
+    /// stages. The envelope is evaluated at the ends of a block and its gain interpolated
+    /// linearly across it: within one stage it moves steadily, so this is click-free and within
+    /// a few LSB of a per-sample evaluation. Returns how many frames it produced.
+    fn render_blocks(
+        &mut self,
+        samples: WaveSamples<'_>,
+        frames: usize,
+        sink: &mut impl Sink,
+    ) -> usize {
         let mut done = 0;
         // Each pass produces at least one frame or finishes the voice.
         while done < frames && !self.finished {
@@ -250,17 +273,24 @@ impl Voice {
                 .control_countdown
                 .min(left)
                 .min(self.envelope.samples_in_stage())
-                .max(1);
+                .clamp(1, CONTROL_PERIOD);
             let gain_at = |env: u16| i64::from((u32::from(env) * u32::from(self.gain_q15)) >> 15);
             let from = gain_at(self.envelope.gain_q15());
             self.envelope.advance(len);
             let to = gain_at(self.envelope.gain_q15());
-            let end = done.saturating_add(usize::try_from(len).unwrap_or(0));
-            let part = out.get_mut(done * CH..end * CH).unwrap_or_default();
+            let mut block = [0i32; BLOCK];
+            let block = block
+                .get_mut(..usize::try_from(len).unwrap_or(BLOCK))
+                .unwrap_or_default();
             let produced = match samples {
-                WaveSamples::I16Le(bytes) => self.run::<CH>(part, sink, from, to, &I16Le(bytes)),
-                WaveSamples::U8(bytes) => self.run::<CH>(part, sink, from, to, &U8(bytes)),
+                WaveSamples::I16Le(bytes) => self.gather(&I16Le(bytes), block),
+                WaveSamples::U8(bytes) => self.gather(&U8(bytes), block),
             };
+            let (block, ramp) = block.split_at_mut(produced);
+            if let Some((filter, _)) = &mut self.filter {
+                filter.process_block(block);
+            }
+            sink.mix(done, block, Ramp::new(from, to, block.len() + ramp.len()));
             self.control_countdown = self
                 .control_countdown
                 .saturating_sub(u32::try_from(produced).unwrap_or(u32::MAX));
@@ -268,33 +298,6 @@ impl Voice {
             self.finished |= self.envelope.is_done();
         }
         done
-    }
-
-    /// Adds interpolated, filtered samples into `out` (at most [`BLOCK`] frames) through
-    /// `sink`, the gain moving linearly from `from` toward `to` (Q15). Returns how many it
-    /// produced; fewer means a one-shot ended.
-    ///
-    /// Three passes over a block on the stack, each a tight loop with few live values: read and
-    /// interpolate the wave, filter, then scale and mix. Fused into one loop, they needed more
-    /// registers than x86-64 has, and the spills sat on the filter's feedback chain.
-    fn run<const CH: usize>(
-        &mut self,
-        out: &mut [i32],
-        sink: &impl Sink,
-        from: i64,
-        to: i64,
-        wave: &impl Wave,
-    ) -> usize {
-        let mut block = [0i32; BLOCK];
-        let frames = (out.len() / CH).min(BLOCK);
-        let produced = self.gather(wave, block.get_mut(..frames).unwrap_or_default());
-        let block = block.get_mut(..produced).unwrap_or_default();
-        if let Some((filter, _)) = &mut self.filter {
-            filter.process_block(block);
-        }
-        let len = i64::try_from(frames).unwrap_or(i64::MAX);
-        sink.mix(out, block, from, to, len);
-        produced
     }
 
     /// Reads the wave at this voice's position and step into `block`, interpolating linearly
@@ -433,75 +436,133 @@ impl Wave for U8<'_> {
     }
 }
 
-/// How a voice's block goes into the output frames.
+/// A Q15 gain clamped to 0..=unity.
+fn unit(gain_q15: i32) -> i32 {
+    gain_q15.clamp(0, 32767)
+}
+
+/// Where a voice's blocks go, and how: each block is scaled by a gain ramp (the envelope and
+/// the voice's gain) and added in.
+///
+/// Three passes over a block on the stack, each a tight loop with few live values: read and
+/// interpolate the wave, filter, then scale and mix here. Fused into one loop, they needed more
+/// registers than x86-64 has, and the spills sat on the filter's feedback chain.
 trait Sink {
-    /// Adds `block` into the frames of `out`, scaled by a Q15 gain moving linearly from
-    /// `from` toward `to` over `len` samples.
-    fn mix(&self, out: &mut [i32], block: &[i32], from: i64, to: i64, len: i64);
+    /// Adds `block` at frame `at`, scaled by `ramp`.
+    fn mix(&mut self, at: usize, block: &[i32], ramp: Ramp);
 }
 
 /// Mono: as it is.
-struct Mono;
+struct Mono<'a>(&'a mut [i32]);
 
-impl Sink for Mono {
-    fn mix(&self, out: &mut [i32], block: &[i32], from: i64, to: i64, len: i64) {
-        let (mut gain, slope) = Ramp::new(from, to, len);
-        for (out, &sample) in out.iter_mut().zip(block) {
-            *out += scale_by_ramp(sample, gain);
-            gain += slope;
-        }
+impl Sink for Mono<'_> {
+    fn mix(&mut self, at: usize, block: &[i32], ramp: Ramp) {
+        let out = self.0.get_mut(at..).unwrap_or_default();
+        add_scaled(out, block, ramp);
     }
 }
 
-/// Stereo: scaled by a left and a right Q15 gain (each 0..=32767).
-struct Panned(i64, i64);
+/// Stereo, interleaved left and right, each scaled by its Q15 gain (0..=32767).
+struct Interleaved<'a> {
+    out: &'a mut [i32],
+    gains: (i32, i32),
+}
 
-impl Sink for Panned {
-    fn mix(&self, out: &mut [i32], block: &[i32], from: i64, to: i64, len: i64) {
-        // The pan folds into the envelope's ramp: one multiply per side and sample, in 32
-        // bits, which the compiler can vectorise.
-        let side = |pan: i64| Ramp::new((from * pan) >> 15, (to * pan) >> 15, len);
-        let ((mut left, left_slope), (mut right, right_slope)) = (side(self.0), side(self.1));
+impl Sink for Interleaved<'_> {
+    fn mix(&mut self, at: usize, block: &[i32], ramp: Ramp) {
+        let (mut left, left_step) = ramp.with_gain(self.gains.0).q30();
+        let (mut right, right_step) = ramp.with_gain(self.gains.1).q30();
+        let out = self.out.get_mut(at.saturating_mul(2)..).unwrap_or_default();
         for (frame, &sample) in out.chunks_exact_mut(2).zip(block) {
             if let [l, r] = frame {
-                *l += scale_by_ramp(sample, left);
-                *r += scale_by_ramp(sample, right);
+                *l += scale(sample, left);
+                *r += scale(sample, right);
             }
-            left += left_slope;
-            right += right_slope;
+            left += left_step;
+            right += right_step;
         }
     }
 }
 
-/// A gain ramp in Q30 (Q15 with 15 more fractional bits): its start and its step per sample.
-struct Ramp;
+/// Stereo, one slice per side, each scaled by its Q15 gain (0..=32767).
+struct Planar<'a> {
+    left: &'a mut [i32],
+    right: &'a mut [i32],
+    gains: (i32, i32),
+}
+
+impl Sink for Planar<'_> {
+    fn mix(&mut self, at: usize, block: &[i32], ramp: Ramp) {
+        let left = self.left.get_mut(at..).unwrap_or_default();
+        add_scaled(left, block, ramp.with_gain(self.gains.0));
+        let right = self.right.get_mut(at..).unwrap_or_default();
+        add_scaled(right, block, ramp.with_gain(self.gains.1));
+    }
+}
+
+/// Adds `block` into `out` scaled by `ramp`: a plain loop the compiler vectorises.
+fn add_scaled(out: &mut [i32], block: &[i32], ramp: Ramp) {
+    let (mut gain, step) = ramp.q30();
+    if step == 0 {
+        for (out, &sample) in out.iter_mut().zip(block) {
+            *out += scale(sample, gain);
+        }
+    } else {
+        for (out, &sample) in out.iter_mut().zip(block) {
+            *out += scale(sample, gain);
+            gain += step;
+        }
+    }
+}
+
+/// A gain moving linearly across a block: from `from` toward `to` (Q15, 0..=32767) over
+/// `len` samples.
+#[derive(Clone, Copy, Debug)]
+struct Ramp {
+    from: i64,
+    to: i64,
+    len: i64,
+}
 
 impl Ramp {
-    /// The ramp from `from` toward `to` (Q15, each clamped to 0..=32767) over `len` samples.
-    #[allow(
-        clippy::new_ret_no_self,
-        reason = "a pair of plain integers keeps the mixing loops free of struct fields"
-    )]
-    fn new(from: i64, to: i64, len: i64) -> (i32, i32) {
-        let unit = |g: i64| g.clamp(0, 32767) << 15;
-        let (from, to) = (unit(from), unit(to));
-        let slope = (to - from) / len.max(1);
-        // Both lie within ±2^30.
+    fn new(from: i64, to: i64, len: usize) -> Self {
+        Self {
+            from: from.clamp(0, 32767),
+            to: to.clamp(0, 32767),
+            len: i64::try_from(len).unwrap_or(i64::MAX).max(1),
+        }
+    }
+
+    /// The same ramp times a Q15 `gain` (0..=32767).
+    fn with_gain(self, gain: i32) -> Self {
+        let gain = i64::from(gain);
+        Self {
+            from: (self.from * gain) >> 15,
+            to: (self.to * gain) >> 15,
+            len: self.len,
+        }
+    }
+
+    /// The start and the step per sample in Q30 (Q15 with 15 more fractional bits): both lie
+    /// within ±2^30. A steady gain (most of a sustained note) needs no division.
+    fn q30(self) -> (i32, i32) {
+        let step = if self.from == self.to {
+            0
+        } else {
+            ((self.to - self.from) << 15) / self.len
+        };
         (
-            i32::try_from(from).unwrap_or(0),
-            i32::try_from(slope).unwrap_or(0),
+            i32::try_from(self.from << 15).unwrap_or(0),
+            i32::try_from(step).unwrap_or(0),
         )
     }
 }
 
-/// Largest magnitude of a sample going into the mix: 2 bits above 16-bit scale, room for a
-/// resonant filter's peaks, and small enough that `sample · gain` (Q15) fits 32 bits.
-const MIX_LIMIT: i32 = (1 << 16) - 1;
-
-/// `sample · gain / 2^15` for a Q30 ramp value, in 32 bits: the sample is held within
-/// [`MIX_LIMIT`] and the gain within 2^15, so the product cannot overflow.
-fn scale_by_ramp(sample: i32, gain_q30: i32) -> i32 {
-    (sample.clamp(-MIX_LIMIT, MIX_LIMIT) * (gain_q30 >> 15)) >> 15
+/// `sample · gain` for a Q30 ramp value, in 32 bits: samples are within ±2^17 (the wave's 16
+/// bits, or the filter's limit), so the gain is taken to 14 bits (0..2^14) and the product
+/// cannot overflow.
+fn scale(sample: i32, gain_q30: i32) -> i32 {
+    (sample * (gain_q30 >> 16)) >> 14
 }
 
 /// `sample · gain / 2^15`, computed in 64 bits and held within ±2^20.
@@ -584,15 +645,16 @@ mod tests {
         }
     }
 
-    /// Output for a full-scale sample: two Q15 gains of 32767 lose a little.
+    /// Output for a full-scale sample: the envelope times the voice's gain (two Q15 gains of
+    /// 32767), applied at 14 bits.
     fn scaled(sample: i32) -> i32 {
-        (sample * ((32767 * 32767) >> 15)) >> 15
+        (sample * (((32767 * 32767) >> 15) >> 1)) >> 14
     }
 
     /// Output on the left for a full-scale sample panned hard left: the pan gain (32767)
     /// folds into the two others before the one multiply by the sample.
     fn hard_left(sample: i32) -> i32 {
-        (sample * ((((32767 * 32767) >> 15) * 32767) >> 15)) >> 15
+        (sample * (((((32767 * 32767) >> 15) * 32767) >> 15) >> 1)) >> 14
     }
 
     #[test]
@@ -729,8 +791,9 @@ mod tests {
         let mut v = Voice::start(format(8000, 8), 3, &unity(), &params, 8000);
         let mut out = vec![0; 4];
         assert_eq!(v.render(WaveSamples::U8(&data), &mut out), 3);
-        let g = (32767 * 16422) >> 15;
-        assert_eq!(out, vec![0, (16384 * g) >> 15, (-16384 * g) >> 15, 0]);
+        // The envelope times the attenuation's gain (Q15), applied at 14 bits.
+        let g = ((32767 * 16422) >> 15) >> 1;
+        assert_eq!(out, vec![0, (16384 * g) >> 14, (-16384 * g) >> 14, 0]);
     }
 
     #[test]
