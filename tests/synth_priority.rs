@@ -11,7 +11,7 @@ use dls::wire::file::DlsFile;
 use dmus_sys::dmusic::DMUS_KERNEL_EVENT;
 use mxf::{EventPool, PoolStats};
 use rdmus::miniport::render_queue::Discard;
-use rdmus::synth::core::SynthCore;
+use rdmus::synth::core::{MAX_CHANNEL_GROUPS, MAX_RATE, SynthCore, SynthEngine};
 
 /// The core plays no stream here: an event pool that has none.
 struct NoEvents;
@@ -153,6 +153,20 @@ fn the_lowest_priority_channel_loses_its_voice_first() {
         [(0, 60), (0, 67), (2, 65)],
         "then the older of channel 2's voices"
     );
+    // Three voices, five held notes: two steals, RUNNINGSTATS' lost notes.
+    assert_eq!(core.stats().stolen_voices, 2);
+    // A new voice count (PORTPARAMETERS) makes a new engine; the statistic stays.
+    let fresh = SynthEngine::try_new(MAX_RATE, 2, MAX_CHANNEL_GROUPS).expect("engine");
+    drop(core.replace_engine(fresh));
+    assert_eq!(core.stats().stolen_voices, 2);
+    for key in [70, 71, 72] {
+        core.message_now(1, &[0x90, key, 100]);
+    }
+    assert_eq!(
+        core.stats().stolen_voices,
+        3,
+        "two voices, three held notes"
+    );
 }
 
 #[test]
@@ -167,7 +181,13 @@ fn a_released_voice_goes_before_any_sounding_one_and_equals_steal_the_oldest() {
     core.message_now(1, &[0x81, 60, 0]);
     core.message_now(1, &[0x90, 64, 100]);
     assert_eq!(sounding(&core), [(0, 62), (0, 64)]);
+    assert_eq!(
+        core.stats().stolen_voices,
+        0,
+        "taking a released voice is not a steal"
+    );
     // Equal priorities: the oldest goes.
     core.message_now(1, &[0x90, 65, 100]);
     assert_eq!(sounding(&core), [(0, 64), (0, 65)]);
+    assert_eq!(core.stats().stolen_voices, 1);
 }

@@ -71,6 +71,9 @@ pub struct Stats {
     pub late_events: u32,
     /// Events refused because their stream was stopped or gone.
     pub dropped_events: u32,
+    /// Voices taken from held notes to start others (`dls::synth::engine::Engine::
+    /// stolen_voices`), over every engine this synth has had.
+    pub stolen_voices: u32,
     /// Events played.
     pub events: u64,
     /// Frames rendered since the sink started.
@@ -98,6 +101,8 @@ pub struct SynthCore<D: Discard> {
     /// The next sample the sink will ask for (where the last render ended).
     position: i64,
     stats: Stats,
+    /// Voices stolen by engines since replaced (a new voice count starts a new engine).
+    stolen_before: u64,
 }
 
 impl<D: Discard> SynthCore<D> {
@@ -121,6 +126,7 @@ impl<D: Discard> SynthCore<D> {
             gain_q15: 32_767,
             position: 0,
             stats: Stats::default(),
+            stolen_before: 0,
         })
     }
 
@@ -160,6 +166,8 @@ impl<D: Discard> SynthCore<D> {
             }
         }
         core::mem::swap(&mut self.engine, &mut engine);
+        // The statistic outlives the engine.
+        self.stolen_before = self.stolen_before.saturating_add(engine.stolen_voices());
         engine
     }
 
@@ -248,8 +256,12 @@ impl<D: Discard> SynthCore<D> {
     /// The statistics so far.
     #[must_use]
     pub fn stats(&self) -> Stats {
+        let stolen = self
+            .stolen_before
+            .saturating_add(self.engine.stolen_voices());
         Stats {
             voices: u32::try_from(self.engine.active_voices()).unwrap_or(u32::MAX),
+            stolen_voices: u32::try_from(stolen).unwrap_or(u32::MAX),
             ..self.stats
         }
     }

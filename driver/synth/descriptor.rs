@@ -11,9 +11,9 @@
 //! | 2 | wave out | out | source | PCM, 2 channels, 16 bits, 22,050–48,000 Hz |
 //!
 //! One synthesizer node carries the `KSPROPSETID_Synth` and `KSPROPSETID_Synth_Dls`
-//! properties; the same table is on the filter and on both render pins, so a request
-//! reaches it however it is addressed (the synth is one per miniport, so every handler
-//! answers from the miniport's state). Connections: both render pins → node → wave out.
+//! properties (and rdmus's own `KSPROPSETID_RdmusSynthLostNotes`); the same table is on the
+//! filter and on both render pins, so a request reaches it however it is addressed (the
+//! synth is one per miniport, so every handler answers from the miniport's state). Connections: both render pins → node → wave out.
 
 use dmus_sys::GUID;
 use dmus_sys::dmusprop::{
@@ -43,6 +43,7 @@ use dmus_sys::portcls::{
 };
 
 use super::core::{AUDIO_CHANNELS, MAX_RATE, MIN_RATE};
+use super::lost_notes::{KSPROPERTY_RDMUS_SYNTH_LOST_NOTES, KSPROPSETID_RdmusSynthLostNotes};
 use crate::miniport::shared::Shared;
 
 /// Pin 0: legacy MIDI render.
@@ -119,6 +120,7 @@ static NAME_MIDI: GUID = KSAUDFNAME_MIDI;
 static NODE_TYPE_SYNTH: GUID = KSNODETYPE_SYNTHESIZER;
 static SET_SYNTH: GUID = KSPROPSETID_Synth;
 static SET_SYNTH_DLS: GUID = KSPROPSETID_Synth_Dls;
+static SET_LOST_NOTES: GUID = KSPROPSETID_RdmusSynthLostNotes;
 
 const fn pin(
     ranges: *const PKSDATARANGE,
@@ -194,7 +196,7 @@ const fn dls_item(id: u32, flags: u32) -> PCPROPERTY_ITEM {
 }
 
 /// Properties the synth answers.
-pub const PROPERTY_COUNT: usize = 12;
+pub const PROPERTY_COUNT: usize = 13;
 
 static PROPERTIES: Shared<[PCPROPERTY_ITEM; PROPERTY_COUNT]> = Shared([
     synth_item(KSPROPERTY_SYNTH_VOLUME, GET_SET),
@@ -209,11 +211,17 @@ static PROPERTIES: Shared<[PCPROPERTY_ITEM; PROPERTY_COUNT]> = Shared([
     dls_item(KSPROPERTY_SYNTH_DLS_COMPACT, SET),
     dls_item(KSPROPERTY_SYNTH_DLS_APPEND, GET),
     dls_item(KSPROPERTY_SYNTH_DLS_WAVEFORMAT, GET),
+    PCPROPERTY_ITEM {
+        Set: &raw const SET_LOST_NOTES,
+        Id: KSPROPERTY_RDMUS_SYNTH_LOST_NOTES,
+        Flags: GET,
+        Handler: Some(super::lost_notes::lost_notes_property),
+    },
 ]);
 
 static SYNTH_AUTOMATION: Shared<PCAUTOMATION_TABLE> = Shared(PCAUTOMATION_TABLE {
     PropertyItemSize: size_u32::<PCPROPERTY_ITEM>(),
-    #[allow(clippy::cast_possible_truncation, reason = "PROPERTY_COUNT is 12")]
+    #[allow(clippy::cast_possible_truncation, reason = "PROPERTY_COUNT is 13")]
     PropertyCount: PROPERTY_COUNT as u32,
     Properties: PROPERTIES.as_mut_ptr().cast(),
     MethodItemSize: 0,

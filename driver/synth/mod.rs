@@ -7,7 +7,8 @@
 //!   synthesizer node).
 //! - [`render`]: the MIDI render streams (`IMXF`) that queue events into the synth.
 //! - [`sink`]: the wave-sink stream (`ISynthSinkDMus`) the port pulls audio from.
-//! - [`properties`] and [`download`]: `KSPROPSETID_Synth` and `KSPROPSETID_Synth_Dls`.
+//! - [`properties`] and [`download`]: `KSPROPSETID_Synth` and `KSPROPSETID_Synth_Dls`;
+//!   [`lost_notes`]: rdmus's own set giving `SYNTH_STATS.LostNotes` by cause.
 //! - [`core`] and [`clock`]: the synth and its sample clock, free of COM.
 
 pub mod clock;
@@ -15,6 +16,7 @@ pub mod core;
 pub mod descriptor;
 pub mod download;
 pub mod inbox;
+pub mod lost_notes;
 pub mod miniport;
 pub mod mutex;
 pub mod properties;

@@ -19,8 +19,9 @@
 //!   the volume applied.
 //! - `LATENCYCLOCK` (GET): the master time of the first sample not yet rendered, the
 //!   earliest an event sent now can play at its own sample.
-//! - `RUNNINGSTATS` (GET): voices sounding, and as lost notes the events that played late
-//!   or were dropped (stream stopped).
+//! - `RUNNINGSTATS` (GET): voices sounding, and as lost notes the voices stolen from held
+//!   notes plus the events that played late or were dropped (stream stopped): the causes
+//!   Microsoft's docs give (see [`super::lost_notes`], which also reports them apart).
 //! - `BASICSUPPORT`: the verbs as a `ULONG` of `KSPROPERTY_TYPE_*` flags (as ddksynth).
 
 use dmus_sys::GUID;
@@ -43,6 +44,7 @@ use dmus_sys::portcls::PCPROPERTY_REQUEST;
 use super::core::{
     AUDIO_CHANNELS, MAX_CHANNEL_GROUPS, MAX_RATE, MAX_VOICES, Stats, SynthEngine, clamp_rate,
 };
+use super::lost_notes::{RDMUS_SYNTH_LOST_NOTES, current_stats};
 use super::miniport::{Miniport, default_params};
 use crate::miniport::property::PropertyRequest;
 
@@ -119,13 +121,14 @@ pub fn access_flags(id: u32) -> Option<u32> {
     }
 }
 
-/// `SYNTH_STATS` from the core's counters.
+/// `SYNTH_STATS` from the core's counters: `LostNotes` = stolen voices + late events +
+/// dropped events (saturating; [`RDMUS_SYNTH_LOST_NOTES::total`]).
 #[must_use]
 pub fn running_stats(stats: &Stats) -> SYNTH_STATS {
     SYNTH_STATS {
         ValidStats: SYNTH_STATS_VOICES | SYNTH_STATS_LOST_NOTES,
         Voices: stats.voices,
-        LostNotes: stats.late_events.saturating_add(stats.dropped_events),
+        LostNotes: RDMUS_SYNTH_LOST_NOTES::from_stats(stats).total(),
         ..SYNTH_STATS::default()
     }
 }
@@ -209,12 +212,7 @@ pub fn answer(request: &mut PropertyRequest, miniport: &Miniport) -> NTSTATUS {
             let time = miniport.core().lock().latency_time(now);
             request.reply(&time)
         }
-        KSPROPERTY_SYNTH_RUNNINGSTATS => {
-            let mut stats = miniport.core().lock().stats();
-            let refused = miniport.inbox().lock().dropped();
-            stats.dropped_events = stats.dropped_events.saturating_add(refused);
-            request.reply(&running_stats(&stats))
-        }
+        KSPROPERTY_SYNTH_RUNNINGSTATS => request.reply(&running_stats(&current_stats(miniport))),
         _ => STATUS_NOT_FOUND,
     }
 }

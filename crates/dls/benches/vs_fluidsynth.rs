@@ -5,11 +5,14 @@
 //! `cargo bench -p dls --bench vs_fluidsynth [-- FILE.mid ...]` (names in the shared jazz-soft
 //! directory or paths; `RDMUS_BANK` picks another bank). Needs `/work/shared` and Debian's
 //! `fluidsynth` (`apt-get update && apt-get install -y fluidsynth`); without them it says so
-//! and skips. The renders are left in `$TMPDIR/rdmus-vs-fluidsynth/` to listen to.
+//! and skips. `RDMUS_FLUIDSYNTH=/path/to/fluidsynth` runs another build instead (`FluidSynth`
+//! 2.5's native DLS loader applies the bank's articulation, which Debian's 2.3.1 through
+//! libinstpatch drops); the header names the binary and its version. The renders are left in
+//! `$TMPDIR/rdmus-vs-fluidsynth/` to listen to (the reference's are overwritten by each run).
 //!
 //! Timing: rdmus renders in this thread (`/proc/thread-self/schedstat`); `FluidSynth` is a
 //! `fluidsynth -ni` fast-render child (`/proc/self/stat` children's times, 10 ms ticks). Its
-//! start-up (libinstpatch loading the 5 MB bank) is measured on an empty song and subtracted
+//! start-up (loading the 5 MB bank) is measured on an empty song and subtracted
 //! for the "render" factor; the "with load" factors count the bank load on both sides. Each
 //! render runs three times and the least CPU time counts.
 #![allow(missing_docs)] // Bench binary.
@@ -119,6 +122,20 @@ fn main() {
         as_fluidsynth: &stripped,
     };
 
+    match song::fluidsynth_version() {
+        Ok(version) => println!(
+            "FluidSynth: {} ({version})",
+            song::fluidsynth_program().to_string_lossy()
+        ),
+        Err(e @ FluidError::NotInstalled(_)) => {
+            println!("vs_fluidsynth: skipped: {e}");
+            return;
+        }
+        Err(e) => {
+            println!("vs_fluidsynth: {e}");
+            std::process::exit(1);
+        }
+    }
     let fluid_startup = match fluid_startup(&bank, &out_dir) {
         Ok(run) => run.cpu_seconds,
         Err(e @ FluidError::NotInstalled(_)) => {
@@ -316,7 +333,7 @@ fn print_table(rows: &[Row], rdmus_load: f64, fluid_startup: f64) {
         song::WINDOW_MS
     );
     println!(
-        "corrFS, rdmusFS, ratioFS: rdmus given only what FluidSynth's DLS loader reads (no articulation, sample attenuation or exclusive classes), i.e. the same work."
+        "corrFS, rdmusFS, ratioFS: rdmus given only what libinstpatch's DLS loader (Debian's FluidSynth) reads (no articulation, sample attenuation or exclusive classes), i.e. the same work as FluidSynth 2.3."
     );
     println!(
         "voices: mean / peak sounding voices; clipped: samples beyond 16 bits in rdmus's mix."

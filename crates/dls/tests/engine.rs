@@ -186,6 +186,99 @@ fn voices_are_stolen_oldest_first() {
         keys(&e).iter().map(|k| k.1).collect::<Vec<_>>(),
         vec![62, 63, 64, 65]
     );
+    // 4 voices, 4 + 2 held notes: 2 steals.
+    assert_eq!(e.stolen_voices(), 2);
+    for key in 66..71 {
+        e.message(&store, 1, &[0x90, key, 100]);
+    }
+    assert_eq!(e.stolen_voices(), 7, "4 voices, 4 + 7 notes");
+    // Reset silences everything but keeps the statistic.
+    e.reset(22050);
+    assert_eq!((e.active_voices(), e.stolen_voices()), (0, 7));
+}
+
+/// Steals are voices taken from held notes; free and released voices, exclusive classes and
+/// self-exclusive retriggers are not steals.
+#[test]
+fn only_voices_taken_from_held_notes_count_as_stolen() {
+    let store = store_of(&collection());
+    let mut e: Engine<2, 1> = Engine::new(22050);
+    e.message(&store, 1, &[0x90, 60, 100]);
+    e.message(&store, 1, &[0x90, 61, 100]);
+    assert_eq!(e.stolen_voices(), 0, "two free voices");
+    // Program 1 rings for 1 s after note-off: its released voices stay in their slots.
+    e.message(&store, 1, &[0xc1, 1]);
+    e.message(&store, 1, &[0x91, 62, 100]);
+    e.message(&store, 1, &[0x91, 63, 100]);
+    assert_eq!(e.stolen_voices(), 2, "both held program-0 notes lost");
+    e.message(&store, 1, &[0x81, 62, 0]);
+    e.message(&store, 1, &[0x81, 63, 0]);
+    assert_eq!(keys(&e), vec![(1, 62, true), (1, 63, true)]);
+    e.message(&store, 1, &[0x90, 64, 100]);
+    e.message(&store, 1, &[0x90, 65, 100]);
+    assert_eq!(
+        e.stolen_voices(),
+        2,
+        "released voices (tails only) are not steals"
+    );
+    e.message(&store, 1, &[0xb0, 123, 0]);
+    render(&mut e, &store, 16);
+    assert_eq!(e.active_voices(), 0);
+    // The closed hi-hat (key group 1) cuts the open one: the DLS rule, not a steal,
+    // even when a later note takes the cut voice.
+    let drum = 0x90 | DRUM_CHANNEL;
+    e.message(&store, 1, &[drum, 46, 100]);
+    e.message(&store, 1, &[drum, 42, 100]);
+    e.message(&store, 1, &[0x90, 60, 100]);
+    assert_eq!(
+        e.stolen_voices(),
+        2,
+        "the exclusive class cut is not counted"
+    );
+    assert_eq!(keys(&e), vec![(0, 60, false), (9, 42, false)]);
+    // A self-exclusive retrigger (program 2) releases the old voice: not a steal either.
+    e.message(&store, 1, &[0xb0, 123, 0]);
+    e.message(&store, 1, &[0xb9, 123, 0]);
+    render(&mut e, &store, 16);
+    e.message(&store, 1, &[0xc2, 2]);
+    e.message(&store, 1, &[0x92, 60, 100]);
+    e.message(&store, 1, &[0x92, 60, 90]);
+    e.message(&store, 1, &[0x92, 61, 90]);
+    assert_eq!(e.stolen_voices(), 2);
+    // A note held only by the sustain pedal is still held: taking it is a steal.
+    e.message(&store, 1, &[0xb2, 64, 127]);
+    e.message(&store, 1, &[0x82, 60, 0]);
+    e.message(&store, 1, &[0x82, 61, 0]);
+    e.message(&store, 1, &[0x92, 62, 100]);
+    assert_eq!(e.stolen_voices(), 3, "a pedal-held note is lost");
+}
+
+/// The priority decides which voice goes; each one taken is counted once.
+#[test]
+fn priority_picks_the_stolen_voice_and_each_steal_counts() {
+    let store = store_of(&collection());
+    let mut e: Engine<3, 1> = Engine::new(22050);
+    assert!(e.set_priority(1, 0, 300));
+    assert!(e.set_priority(1, 1, 100));
+    assert!(e.set_priority(1, 2, 200));
+    e.message(&store, 1, &[0x90, 60, 100]);
+    e.message(&store, 1, &[0x91, 62, 100]);
+    e.message(&store, 1, &[0x92, 64, 100]);
+    assert_eq!(e.stolen_voices(), 0);
+    e.message(&store, 1, &[0x92, 65, 100]);
+    assert_eq!(
+        keys(&e),
+        vec![(0, 60, false), (2, 64, false), (2, 65, false)],
+        "channel 1 (lowest priority) lost its voice"
+    );
+    assert_eq!(e.stolen_voices(), 1);
+    e.message(&store, 1, &[0x90, 67, 100]);
+    assert_eq!(
+        keys(&e),
+        vec![(0, 60, false), (0, 67, false), (2, 65, false)],
+        "then the older of channel 2's"
+    );
+    assert_eq!(e.stolen_voices(), 2);
 }
 
 #[test]

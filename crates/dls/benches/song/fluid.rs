@@ -1,10 +1,48 @@
-//! The reference: Debian's `fluidsynth` rendering the same file with the same bank, timed.
+//! The reference: `fluidsynth` rendering the same file with the same bank, timed.
+//!
+//! The binary is `$RDMUS_FLUIDSYNTH` when set (e.g. a `FluidSynth` 2.5 build, whose native DLS
+//! loader applies the bank's articulation), else `fluidsynth` on `PATH` (Debian's 2.3.1, which
+//! reads DLS through libinstpatch and drops the articulation).
 
 use super::cpu::children_cpu_seconds;
 use super::render::{RATE, VOICES};
+use std::ffi::OsString;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
+
+/// The environment variable naming another `fluidsynth` binary.
+pub const FLUIDSYNTH_ENV: &str = "RDMUS_FLUIDSYNTH";
+
+/// The `fluidsynth` binary to run: `$RDMUS_FLUIDSYNTH`, else `fluidsynth` on `PATH`.
+#[must_use]
+pub fn fluidsynth_program() -> OsString {
+    std::env::var_os(FLUIDSYNTH_ENV)
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "fluidsynth".into())
+}
+
+/// The first line of `fluidsynth --version` (e.g. `FluidSynth runtime version 2.3.1`).
+///
+/// # Errors
+/// [`FluidError::NotInstalled`] when the binary cannot be started, [`FluidError::Failed`] when
+/// it fails or prints nothing.
+pub fn fluidsynth_version() -> Result<String, FluidError> {
+    let output = Command::new(fluidsynth_program())
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| FluidError::NotInstalled(e.to_string()))?;
+    if !output.status.success() {
+        return Err(FluidError::Failed(format!("--version: {}", output.status)));
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| FluidError::Failed("--version printed nothing".into()))
+}
 
 /// One `fluidsynth` fast render.
 #[derive(Clone, Debug)]
@@ -18,7 +56,7 @@ pub struct FluidRun {
 /// Why there is no reference render.
 #[derive(Clone, Debug)]
 pub enum FluidError {
-    /// `fluidsynth` is not on `PATH` (or cannot be started).
+    /// `fluidsynth` (or `$RDMUS_FLUIDSYNTH`) cannot be started.
     NotInstalled(String),
     /// It ran but failed or wrote nothing.
     Failed(String),
@@ -29,19 +67,20 @@ impl core::fmt::Display for FluidError {
         match self {
             Self::NotInstalled(why) => write!(
                 f,
-                "fluidsynth not runnable ({why}); install it with `apt-get update && apt-get install -y fluidsynth`"
+                "{} not runnable ({why}); install it with `apt-get update && apt-get install -y fluidsynth` or point {FLUIDSYNTH_ENV} at a build",
+                fluidsynth_program().to_string_lossy()
             ),
             Self::Failed(why) => write!(f, "fluidsynth failed: {why}"),
         }
     }
 }
 
-/// Renders `midi` with `bank` to `wav` as the issue says:
+/// Renders `midi` with `bank` to `wav` as the issue says, with [`fluidsynth_program`]:
 /// `fluidsynth -ni -F wav -r 48000 -R 0 -C 0 -o synth.polyphony=64 bank midi` (fast render to a
 /// 16-bit stereo file, no reverb or chorus), and measures the child's CPU time.
 ///
-/// `fluidsynth` reads DLS through libinstpatch; its `SoundFont` loader first prints "Not a
-/// `SoundFont` file" for a `.dls` bank, which is harmless.
+/// Debian's `fluidsynth` reads DLS through libinstpatch, 2.5 with its native loader; either way its
+/// `SoundFont` loader first prints "Not a `SoundFont` file" for a `.dls` bank, which is harmless.
 ///
 /// # Errors
 /// [`FluidError`].
@@ -50,7 +89,7 @@ pub fn fluidsynth(bank: &Path, midi: &Path, wav: &Path) -> Result<FluidRun, Flui
     let _ = std::fs::remove_file(wav);
     let before = children_cpu_seconds();
     let start = Instant::now();
-    let output = Command::new("fluidsynth")
+    let output = Command::new(fluidsynth_program())
         .arg("-ni")
         .arg("-F")
         .arg(wav)

@@ -6,7 +6,8 @@
 //! - [`Song::read`]: a Standard MIDI File (rdmus-cli's reader: tempo map, formats 0/1/2) into
 //!   channel messages at their exact output frame.
 //! - [`render`]: the song through `Engine<64, 1>` at 48 kHz, 16-bit stereo.
-//! - [`fluidsynth`]: the same song and bank through the `fluidsynth` command, timed.
+//! - [`fluidsynth`]: the same song and bank through the `fluidsynth` command (or
+//!   `$RDMUS_FLUIDSYNTH`), timed.
 //! - [`rms_envelope`], [`correlation`]: the sound-alike measure.
 #![allow(
     dead_code,
@@ -24,7 +25,9 @@ pub mod wav;
 
 pub use cpu::{children_cpu_seconds, thread_cpu_seconds};
 pub use envelope::{correlation, rms_envelope};
-pub use fluid::{FluidError, FluidRun, fluidsynth};
+pub use fluid::{
+    FLUIDSYNTH_ENV, FluidError, FluidRun, fluidsynth, fluidsynth_program, fluidsynth_version,
+};
 pub use paths::{BANK, MIDI_DIR, WINDOW_MS, bank_path, midi_path};
 pub use render::{
     BankReading, RATE, Rendered, Song, VOICES, load_bank, load_bank_read_as, render, render_counted,

@@ -149,6 +149,8 @@ pub struct Engine<const VOICES: usize, const GROUPS: usize> {
     /// Voice priority of each channel (higher keeps its voices longer when stealing).
     priorities: Box<[[u32; CHANNELS]]>,
     clock: u64,
+    /// Voices taken from a held note to start another (see [`Self::stolen_voices`]).
+    stolen: u64,
 }
 
 impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
@@ -177,6 +179,7 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             channels: try_boxed(groups.min(GROUPS), || [Channel::RESET; CHANNELS])?,
             priorities: try_boxed(groups.min(GROUPS), || [0; CHANNELS])?,
             clock: 0,
+            stolen: 0,
         })
     }
 
@@ -208,7 +211,8 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
     }
 
     /// Starts over in place at `rate` Hz: no voice sounding, every channel reset (the voice
-    /// priorities stay: they are the port's settings). Allocates nothing.
+    /// priorities stay: they are the port's settings; so does [`Self::stolen_voices`], a
+    /// statistic of the engine's life). Allocates nothing.
     pub fn reset(&mut self, rate: u32) {
         self.rate = rate;
         self.slots.fill(None);
@@ -238,6 +242,27 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
     #[must_use]
     pub fn active_voices(&self) -> usize {
         self.slots.iter().flatten().count()
+    }
+
+    /// Voices stolen since the engine was made: each time a note-on found every voice busy
+    /// and took the voice of a note still held (its key down, or held by the sustain
+    /// pedal) to start one of its own voices — the choice `set_priority` steers. What a
+    /// listener hears as a lost note (`SYNTH_STATS.LostNotes`).
+    ///
+    /// Not counted, because no held note is lost:
+    /// - taking a free voice, or a voice already released (its note ended; only its
+    ///   release tail is cut short);
+    /// - a voice released by an exclusive class (DLS: a region of the same key group cuts
+    ///   the earlier note, as a closed hi-hat chokes an open one) or by retriggering the
+    ///   same key on a self-exclusive region: those are the instrument's rules, not a
+    ///   shortage of voices. Such a voice is only released (it keeps its slot for its
+    ///   release), and a later note-on that takes it is not a steal either.
+    ///
+    /// One note-on of a layered instrument starts a voice per region, so it can steal
+    /// more than one voice. Kept across [`Self::reset`]; saturates at `u64::MAX`.
+    #[must_use]
+    pub fn stolen_voices(&self) -> u64 {
+        self.stolen
     }
 
     /// The sounding voices as (channel group, channel, key, voice), for diagnostics.
@@ -497,6 +522,10 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             };
             let index = self.free_slot();
             if let Some(place) = self.slots.get_mut(index) {
+                if place.as_ref().is_some_and(|s| !s.voice.is_released()) {
+                    // A held note loses its voice (see `stolen_voices`).
+                    self.stolen = self.stolen.saturating_add(1);
+                }
                 *place = Some(slot);
             }
         }

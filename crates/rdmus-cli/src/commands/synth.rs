@@ -222,14 +222,16 @@ impl fmt::Display for SynthReport<'_> {
             "voices:      {} used at most (RUNNINGSTATS Voices, read every 10 ms)",
             run.voices_peak
         )?;
+        let causes = &run.lost_causes;
         writeln!(
             f,
-            "stolen:      not reported (SYNTH_STATS has no such counter and the driver exposes none)"
+            "stolen:      {} voices taken from held notes (rdmus lost-notes property, StolenVoices)",
+            causes.StolenVoices
         )?;
         writeln!(
             f,
-            "lost notes:  {} (RUNNINGSTATS LostNotes: events late or dropped)",
-            run.lost_notes
+            "lost notes:  {} (RUNNINGSTATS LostNotes: {} stolen + {} late + {} dropped)",
+            run.lost_notes, causes.StolenVoices, causes.LateEvents, causes.DroppedEvents
         )?;
         let wall = run.render_time.as_secs_f64();
         if wall > 0.0 {

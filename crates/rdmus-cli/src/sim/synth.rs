@@ -5,7 +5,9 @@
 //! instruments), the IRPs streamed ahead of the audio clock by the same
 //! writer as the MPU-401 stream, and the port's wave sink pulled in 10 ms
 //! steps (its render period), with `KSPROPERTY_SYNTH_RUNNINGSTATS` read
-//! after each step.
+//! after each step and the lost notes by cause (rdmus's
+//! `KSPROPSETID_RdmusSynthLostNotes`, as an application would read it through
+//! `IKsControl` on its port) at the end.
 
 use std::time::{Duration, Instant};
 
@@ -16,6 +18,9 @@ use dmus_sys::dmusprop::{
 };
 use dmus_sys::kernel::NT_SUCCESS;
 use dmus_sys::ks::{KSPROPERTY_TYPE_GET, KSSTATE_PAUSE, KSSTATE_RUN, KSSTATE_STOP};
+use rdmus::synth::lost_notes::{
+    KSPROPERTY_RDMUS_SYNTH_LOST_NOTES, KSPROPSETID_RdmusSynthLostNotes, RDMUS_SYNTH_LOST_NOTES,
+};
 use wdm_sim::portcls::{
     Filter, PropertyTarget, WaveSink, WaveSinkConfig, dls_download, dls_unload,
 };
@@ -59,8 +64,12 @@ pub struct SynthRun {
     pub voices_granted: u32,
     /// The most voices RUNNINGSTATS reported sounding, read every 10 ms.
     pub voices_peak: u32,
-    /// RUNNINGSTATS' `LostNotes` at the end (late or dropped events).
+    /// RUNNINGSTATS' `LostNotes` at the end (stolen voices, late or dropped events).
     pub lost_notes: u32,
+    /// `LostNotes` by cause at the end, read through rdmus's
+    /// `KSPROPSETID_RdmusSynthLostNotes` at the same moment (the steal count is its
+    /// `StolenVoices`).
+    pub lost_causes: RDMUS_SYNTH_LOST_NOTES,
     /// Buffers downloaded (waves and instruments).
     pub downloads: usize,
     /// IRPs written.
@@ -145,6 +154,7 @@ pub fn render_synth(
     }
     let render_time = started.elapsed();
     let lost_notes = running_stats(filter)?.LostNotes;
+    let lost_causes = lost_note_causes(filter)?;
     pin.set_state(KSSTATE_STOP).map_err(state_error)?;
     sink.set_state(KSSTATE_STOP).map_err(state_error)?;
     pin.close();
@@ -161,6 +171,7 @@ pub fn render_synth(
         voices_granted: granted.Voices,
         voices_peak,
         lost_notes,
+        lost_causes,
         downloads: handles.len(),
         irps: writer.next,
         write_troubles: writer.troubles,
@@ -250,5 +261,31 @@ fn running_stats(filter: Filter) -> Result<SYNTH_STATS, SimError> {
         Voices: field(&value, offset_of!(SYNTH_STATS, Voices)),
         LostNotes: field(&value, offset_of!(SYNTH_STATS, LostNotes)),
         ..SYNTH_STATS::default()
+    })
+}
+
+/// rdmus's `KSPROPERTY_RDMUS_SYNTH_LOST_NOTES`: `LostNotes` by cause (stolen
+/// voices, late events, dropped events).
+fn lost_note_causes(filter: Filter) -> Result<RDMUS_SYNTH_LOST_NOTES, SimError> {
+    use core::mem::{offset_of, size_of};
+    let mut value = vec![0_u8; size_of::<RDMUS_SYNTH_LOST_NOTES>()];
+    let result = filter.property(
+        PropertyTarget::Filter,
+        &KSPROPSETID_RdmusSynthLostNotes,
+        KSPROPERTY_RDMUS_SYNTH_LOST_NOTES,
+        KSPROPERTY_TYPE_GET,
+        &mut [],
+        &mut value,
+    );
+    if !NT_SUCCESS(result.status) {
+        return Err(SimError::Property {
+            what: "KSPROPERTY_RDMUS_SYNTH_LOST_NOTES",
+            status: result.status,
+        });
+    }
+    Ok(RDMUS_SYNTH_LOST_NOTES {
+        StolenVoices: field(&value, offset_of!(RDMUS_SYNTH_LOST_NOTES, StolenVoices)),
+        LateEvents: field(&value, offset_of!(RDMUS_SYNTH_LOST_NOTES, LateEvents)),
+        DroppedEvents: field(&value, offset_of!(RDMUS_SYNTH_LOST_NOTES, DroppedEvents)),
     })
 }

@@ -193,3 +193,86 @@ fn the_voices_asked_are_granted_within_the_synths_limit() {
     }
     std::fs::remove_file(&wav).unwrap();
 }
+
+/// A format-0 file: `keys` struck together at tick 0 on channel 0 (GM piano), held one beat
+/// (480 ticks at 120 bpm: 0.5 s), then released.
+fn chord_file(keys: &[u8]) -> Vec<u8> {
+    let mut track = Vec::new();
+    for &key in keys {
+        track.extend_from_slice(&[0x00, 0x90, key, 100]);
+    }
+    for (index, &key) in keys.iter().enumerate() {
+        // Delta 480 (two-byte variable length) before the first note-off, 0 after.
+        if index == 0 {
+            track.extend_from_slice(&[0x83, 0x60]);
+        } else {
+            track.push(0x00);
+        }
+        track.extend_from_slice(&[0x80, key, 0]);
+    }
+    track.extend_from_slice(&[0x00, 0xFF, 0x2F, 0x00]);
+    let mut file = b"MThd".to_vec();
+    file.extend_from_slice(&6_u32.to_be_bytes());
+    file.extend_from_slice(&[0, 0, 0, 1, 0x01, 0xE0]);
+    file.extend_from_slice(b"MTrk");
+    file.extend_from_slice(&u32::try_from(track.len()).unwrap().to_be_bytes());
+    file.extend_from_slice(&track);
+    file
+}
+
+/// Voices a fresh engine of `voices` voices steals when `keys` start at once on the GM bank's
+/// piano: the engine's own count, for the same notes, with nothing rendered in between (the
+/// driver plays every event due at sample 0 before it renders sample 0).
+fn engine_steals(bank: &Path, voices: usize, keys: &[u8]) -> u64 {
+    use dls::download::build::build_collection;
+    use dls::download::{APPEND_SAMPLES, InstrumentStore};
+    use dls::synth::engine::Engine;
+    use dls::wire::file::DlsFile;
+    let bytes = std::fs::read(bank).unwrap();
+    let file = DlsFile::parse(&bytes).unwrap();
+    let built = build_collection(&file, 1, APPEND_SAMPLES).unwrap();
+    let mut store = InstrumentStore::new(APPEND_SAMPLES);
+    for buffer in built.waves.into_iter().chain(built.instruments) {
+        store.download(buffer.bytes).unwrap();
+    }
+    let mut engine = Engine::<256, 16>::try_new(48_000, voices, 16).unwrap();
+    for &key in keys {
+        engine.message(&store, 1, &[0x90, key, 100]);
+    }
+    engine.stolen_voices()
+}
+
+/// `--voices 4` and an eight-note chord: the summary's stolen count is measured (through
+/// the driver's lost-notes property), above zero, equal to the engine's own count for the
+/// same notes, and part of RUNNINGSTATS' `LostNotes`.
+#[test]
+fn stolen_voices_are_counted_by_the_driver_and_printed() {
+    let Some(bank) = gm_bank() else { return };
+    let keys = [48_u8, 52, 55, 60, 64, 67, 72, 76];
+    let midi = scratch("chord8.mid");
+    std::fs::write(&midi, chord_file(&keys)).unwrap();
+    let wav = scratch("chord8.wav");
+    let expected = engine_steals(bank, 4, &keys);
+    assert!(expected >= 4, "eight notes on four voices: {expected}");
+    let (code, out, err) = play(&midi, bank, &wav, &["--voices", "4"]);
+    assert_eq!(code, 0, "{err}");
+    let stolen: u64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("stolen:"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect(&out);
+    assert_eq!(stolen, expected, "{out}");
+    assert!(
+        out.contains(&format!(
+            "lost notes:  {expected} (RUNNINGSTATS LostNotes: {expected} stolen + 0 late + 0 dropped)"
+        )),
+        "{out}"
+    );
+    // Enough voices: nothing stolen.
+    let (code, out, err) = play(&midi, bank, &wav, &["--voices", "64"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("stolen:      0 voices"), "{out}");
+    std::fs::remove_file(&wav).unwrap();
+    std::fs::remove_file(&midi).unwrap();
+}
