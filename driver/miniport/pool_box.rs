@@ -80,8 +80,9 @@ pub fn try_new_with<T>(
 /// written straight into its field, so no whole `T` is built on the stack
 /// first (Rust does not promise that `MaybeUninit::write(T { .. })` builds in
 /// place, and for the miniports it did not). Every field is named exactly
-/// once, checked at compile time (a struct pattern without `..` names them);
-/// the caller's module must see them all. Values are computed before the macro
+/// once, checked at compile time (a struct pattern without `..` names them: a
+/// field left out fails the build with "pattern requires `..`"); the caller's
+/// module must see them all. Values are computed before the macro
 /// (or infallibly in it): a value that returned early would leave the
 /// fields before it written, and they would leak.
 macro_rules! init_fields {

@@ -435,6 +435,7 @@ impl<D: Discard> SynthCore<D> {
                 gain_q15: 32_767,
                 position: 0,
                 stats: Stats::default(),
+                stolen_before: 0,
             }
         ))
     }
