@@ -84,7 +84,8 @@ pub fn try_new_with<T>(
 /// field left out fails the build with "pattern requires `..`"); the caller's
 /// module must see them all. Values are computed before the macro
 /// (or infallibly in it): a value that returned early would leave the
-/// fields before it written, and they would leak.
+/// fields before it written, and they would leak. Not for a `repr(packed)`
+/// type, whose fields may be unaligned (rdmus has none).
 macro_rules! init_fields {
     ($place:expr, $ty:path { $($field:ident: $value:expr),+ $(,)? }) => {{
         let place: &mut ::core::mem::MaybeUninit<$ty> = $place;
@@ -94,8 +95,9 @@ macro_rules! init_fields {
             // SAFETY: `object` is the address of the place borrowed just above;
             // `&raw mut` of one of its fields reads nothing. Any IRQL (memory only).
             let field = unsafe { &raw mut (*object).$field };
-            // SAFETY: the field lies inside the borrowed place, aligned and
-            // writable, and holds nothing to drop yet. Any IRQL (memory only).
+            // SAFETY: the field lies inside the borrowed place, writable, and
+            // aligned (the place is aligned for the type, which is not packed);
+            // it holds nothing to drop yet. Any IRQL (memory only).
             unsafe { field.write(value) };
         )+
         // Every field is named, each once: a struct pattern without `..` fails
