@@ -5,32 +5,23 @@
 //! has no CRT, so the driver defines it (as the WDK's own libraries and
 //! wdk-sys do). The C memory routines (`memcpy`, `memset`, `memmove`,
 //! `memcmp`) the compiler calls come from ntoskrnl.exe's exports through
-//! `dmus_sys::imports`. `__chkstk`, which the compiler calls in any function
-//! whose frame is larger than a page, is an ntoskrnl.exe export too (x64:
-//! ReactOS ntoskrnl/ntoskrnl.spec, `@ cdecl -arch=x86_64 __chkstk()`); it is
-//! declared below so such a frame links, and it is imported only if a frame
-//! needs it. The image check proves nothing outside the kernel modules is
-//! imported.
+//! `dmus_sys::imports`. The image check proves nothing outside the kernel
+//! modules is imported.
+//!
+//! `__chkstk`, the stack probe the compiler calls in any function whose frame
+//! is larger than a page, is deliberately NOT provided: no rdmus function may
+//! have such a frame (kernel stacks are 12 to 24 KiB, and ntoskrnl's ARM64
+//! export of `__chkstk` is not something a driver should depend on). Objects of
+//! kilobytes are made in place in pool (`miniport::pool_box::try_new_with`).
+//! A frame over a page therefore fails the link with an undefined `__chkstk`,
+//! and an image that imports it anyway fails `cargo xtask check-image`;
+//! `llvm-objdump -d` on the image finds the function.
 
 /// The MSVC floating-point marker symbol (the `wdk` feature gets it from wdk-sys).
 #[cfg(all(target_os = "windows", not(feature = "wdk")))]
 #[unsafe(no_mangle)]
 #[used]
 pub static _fltused: i32 = 0;
-
-// `__chkstk` belongs beside memcpy & co. in dmus_sys::imports (requested in
-// the foundation report); declared here meanwhile. Never called from Rust: the
-// compiler emits the calls, so the declaration only has to exist.
-#[cfg(all(
-    target_os = "windows",
-    not(feature = "wdk"),
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
-#[link(name = "ntoskrnl.exe", kind = "raw-dylib", modifiers = "+verbatim")]
-unsafe extern "C" {
-    /// The stack probe for frames larger than a page (compiler-called only).
-    pub fn __chkstk();
-}
 
 /// `EXCEPTION_DISPOSITION::ExceptionContinueSearch` (excpt.h).
 #[cfg(all(target_os = "windows", not(feature = "wdk")))]

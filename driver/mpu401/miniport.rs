@@ -48,15 +48,17 @@ use super::render::RenderStream;
 use crate::miniport::com_object::begin_new_stream;
 use crate::miniport::com_object::query_interface;
 use crate::miniport::intersection::data_range_intersection;
-use crate::miniport::pool_box;
+use crate::miniport::pool_box::{self, init_fields};
 use crate::miniport::refcount::{RefCount, Released, release_result};
 use crate::miniport::spin_lock::SpinLock;
 use crate::resources::AdapterResources;
 
 /// Bytes of timestamped input the ISR can hold for the capture DPC: 41 ms of
-/// a saturated wire (the DDK sample keeps 128 bytes too). 16 bytes each, so
-/// the miniport stays small enough to build on a kernel stack.
+/// a saturated wire (the DDK sample keeps 128 bytes too). 16 bytes each.
 pub const INPUT_RING_BYTES: usize = 128;
+/// The input ring of a new miniport, evaluated at compile time: copied into the pool
+/// block from the image rather than built element by element on the stack first.
+const EMPTY_INPUT: InputRing<INPUT_RING_BYTES> = InputRing::new();
 /// Input bytes one interrupt (or one synchronized drain) reads at most: two
 /// ISA cycles a byte keep the ISR within the 25 µs Microsoft recommends. Bytes
 /// left on the card are read by the capture DPC's next synchronized drain.
@@ -129,24 +131,32 @@ static POWER_VTABLE: IPowerNotifyVtbl = IPowerNotifyVtbl {
 /// The subdevice seam's constructor: a miniport with one reference for the
 /// caller. Hardware is touched only in Init. PASSIVE_LEVEL.
 ///
+/// The object (2 KiB of it the input ring) is made in place in its pool
+/// block, never on the stack.
+///
 /// # Errors
 /// `STATUS_INSUFFICIENT_RESOURCES` when the pool is exhausted.
 pub fn new_miniport(_resources: &AdapterResources) -> Result<PUNKNOWN, NTSTATUS> {
-    let object = pool_box::try_new(Miniport {
-        interface: IMiniportDMus {
-            lpVtbl: &raw const VTABLE,
-        },
-        power: IPowerNotify {
-            lpVtbl: &raw const POWER_VTABLE,
-        },
-        refs: RefCount::new(),
-        power_state: AtomicI32::new(PowerDeviceUnspecified),
-        setup: UnsafeCell::new(None),
-        sync: AtomicPtr::new(core::ptr::null_mut()),
-        open_pins: AtomicU32::new(0),
-        capture: SpinLock::new(None),
-        wire: SpinLock::new(None),
-        input: UnsafeCell::new(InputRing::new()),
+    let object = pool_box::try_new_with(|place| {
+        Ok(init_fields!(
+            place,
+            Miniport {
+                interface: IMiniportDMus {
+                    lpVtbl: &raw const VTABLE,
+                },
+                power: IPowerNotify {
+                    lpVtbl: &raw const POWER_VTABLE,
+                },
+                refs: RefCount::new(),
+                power_state: AtomicI32::new(PowerDeviceUnspecified),
+                setup: UnsafeCell::new(None),
+                sync: AtomicPtr::new(core::ptr::null_mut()),
+                open_pins: AtomicU32::new(0),
+                capture: SpinLock::new(None),
+                wire: SpinLock::new(None),
+                input: UnsafeCell::new(EMPTY_INPUT),
+            }
+        ))
     })?;
     Ok(object.as_ptr().cast())
 }
@@ -413,7 +423,7 @@ unsafe extern "system" fn release_thunk(this: *mut IUnknown) -> u32 {
         )]
         let object = NonNull::new(this.cast::<Miniport>());
         if let Some(object) = object {
-            // SAFETY: made by pool_box::try_new in new_miniport; last use. IRQL ≤ DISPATCH_LEVEL.
+            // SAFETY: made by pool_box::try_new_with in new_miniport; last use. IRQL ≤ DISPATCH_LEVEL.
             unsafe { pool_box::free(object) };
         }
     }

@@ -17,6 +17,7 @@
 //! plays at the start of the next buffer and counts as late.
 
 use alloc::boxed::Box;
+use core::mem::MaybeUninit;
 
 use dls::download::InstrumentStore;
 use dls::synth::engine::{AllocError, Engine};
@@ -26,6 +27,7 @@ use mxf::raw::ChainIter;
 use mxf::{Chain, EventRef};
 
 use super::clock::SampleClock;
+use crate::miniport::pool_box::init_fields;
 use crate::miniport::render_queue::{Discard, RenderQueue};
 
 /// Voices the engine mixes at most (ddksynth: 32).
@@ -402,6 +404,74 @@ impl<D: Discard> SynthCore<D> {
                     input.pool.discard(due);
                 }
             }
+        }
+    }
+}
+
+impl<D: Discard> SynthCore<D> {
+    /// [`SynthCore::try_new`], made in place: every field is written straight into `place`
+    /// (the miniport's pool block), so the value (kilobytes: the mix buffer) is never built
+    /// on a kernel stack, where a frame over a page needs `__chkstk`.
+    ///
+    /// # Errors
+    /// [`AllocError`] when the engine's storage cannot be allocated (`place` is untouched).
+    pub fn try_new_in(
+        place: &mut MaybeUninit<Self>,
+        rate: u32,
+        voices: usize,
+    ) -> Result<&mut Self, AllocError> {
+        let rate = clamp_rate(rate);
+        let engine = SynthEngine::try_new(rate, voices, MAX_CHANNEL_GROUPS)?;
+        Ok(init_fields!(
+            place,
+            Self {
+                store: InstrumentStore::new(dls::download::APPEND_SAMPLES),
+                engine: engine,
+                mix: [0; MIX_FRAMES * AUDIO_CHANNELS],
+                clock: SampleClock::new(rate),
+                inputs: [const { None }; RENDER_INPUTS],
+                channel_groups: u32::try_from(MAX_CHANNEL_GROUPS).unwrap_or(1),
+                volume: 0,
+                gain_q15: 32_767,
+                position: 0,
+                stats: Stats::default(),
+                stolen_before: 0,
+            }
+        ))
+    }
+}
+
+#[cfg(test)]
+mod in_place_tests {
+    use core::mem::MaybeUninit;
+    use std::boxed::Box;
+
+    use super::{MAX_VOICES, MIN_RATE, SynthCore};
+    use crate::miniport::render_queue::tests::TestPool;
+
+    #[test]
+    fn made_in_place_it_starts_as_try_new_does() {
+        for (rate, voices) in [(48_000, MAX_VOICES), (8_000, 24)] {
+            let mut place = Box::new(MaybeUninit::<SynthCore<TestPool>>::uninit());
+            let in_place = SynthCore::try_new_in(&mut place, rate, voices).expect("engine");
+            let mut moved = SynthCore::<TestPool>::try_new(rate, voices).expect("engine");
+            assert_eq!(in_place.rate(), moved.rate());
+            assert_eq!(in_place.rate(), rate.max(MIN_RATE));
+            assert_eq!(in_place.voice_limit(), moved.voice_limit());
+            assert_eq!(in_place.stats(), moved.stats());
+            assert_eq!(in_place.channel_groups(), moved.channel_groups());
+            assert_eq!(in_place.volume(), moved.volume());
+            assert_eq!(in_place.latency_time(1_000), moved.latency_time(1_000));
+            assert_eq!((in_place.held(0), in_place.held(1)), (0, 0));
+            let mut rendered = [1i16; 2 * 300];
+            let mut expected = [1i16; 2 * 300];
+            in_place.render(&mut rendered, 0);
+            moved.render(&mut expected, 0);
+            assert_eq!(rendered, expected, "both render silence alike");
+            assert!(rendered.iter().all(|&sample| sample == 0));
+            assert_eq!(in_place.stats(), moved.stats());
+            // SAFETY: try_new_in initialised it; dropped once, here. Host test.
+            unsafe { place.assume_init_drop() };
         }
     }
 }

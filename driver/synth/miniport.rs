@@ -50,7 +50,7 @@ use crate::miniport::clock::MasterClock;
 use crate::miniport::com_object::begin_new_stream;
 use crate::miniport::com_object::query_interface;
 use crate::miniport::intersection::data_range_intersection;
-use crate::miniport::pool_box;
+use crate::miniport::pool_box::{self, init_fields};
 use crate::miniport::refcount::{RefCount, Released, release_result};
 use crate::miniport::spin_lock::SpinLock;
 use crate::resources::AdapterResources;
@@ -163,27 +163,40 @@ const INTERFACES: [GUID; 3] = [IID_IUnknown, IID_IMiniport, IID_IMiniportDMus];
 /// The subdevice seam's constructor: a miniport with one reference for the caller, its synth
 /// allocated and silent. PASSIVE_LEVEL.
 ///
+/// Both pool blocks are allocated first and their objects made in place (the synth's mix
+/// buffer and the voice priorities are kilobytes), so no copy of either is on the stack.
+///
 /// # Errors
 /// `STATUS_INSUFFICIENT_RESOURCES` when the pool is exhausted (nothing is left allocated).
 pub fn new_miniport(_resources: &AdapterResources) -> Result<PUNKNOWN, NTSTATUS> {
-    let mut core =
-        Core::try_new(MAX_RATE, MAX_VOICES).map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
-    let settings = Settings::new();
-    settings.apply_priorities(&mut core);
-    let core = pool_box::try_new(KMutex::new(core))?;
+    let core = pool_box::try_new_with(|place| {
+        KMutex::try_new_in(place, |synth| {
+            Core::try_new_in(synth, MAX_RATE, MAX_VOICES).map_err(|_| STATUS_INSUFFICIENT_RESOURCES)
+        })
+    })?;
     // SAFETY: just placed in pool, where it stays until the last Release; unshared.
     unsafe { KMutex::init(core) };
-    let object = pool_box::try_new(Miniport {
-        interface: IMiniportDMus {
-            lpVtbl: &raw const VTABLE,
-        },
-        refs: RefCount::new(),
-        port: UnsafeCell::new(None),
-        core,
-        inbox: SpinLock::new(Inbox::new()),
-        settings: SpinLock::new(settings),
-        clock: SpinLock::new(None),
-        open_pins: AtomicU32::new(0),
+    let object = pool_box::try_new_with(|place| {
+        let miniport = init_fields!(
+            place,
+            Miniport {
+                interface: IMiniportDMus {
+                    lpVtbl: &raw const VTABLE,
+                },
+                refs: RefCount::new(),
+                port: UnsafeCell::new(None),
+                core: core,
+                inbox: SpinLock::new(Inbox::new()),
+                settings: SpinLock::new(Settings::new()),
+                clock: SpinLock::new(None),
+                open_pins: AtomicU32::new(0),
+            }
+        );
+        // SAFETY: made above and not yet shared: this is the only reference to the synth.
+        // PASSIVE_LEVEL (memory only).
+        let synth = unsafe { &mut *core.as_ptr() }.get_mut();
+        miniport.settings.get_mut().apply_priorities(synth);
+        Ok(miniport)
     });
     match object {
         Ok(object) => Ok(object.as_ptr().cast()),

@@ -2,7 +2,8 @@
 //!
 //! A kernel driver that loads must be a PE32+ image of the machine it runs on,
 //! for the native subsystem, entered at `DriverEntry`, importing only from
-//! modules the kernel resolves for drivers, and (because HVCI and the kernel
+//! modules the kernel resolves for drivers, never the stack probe `__chkstk`
+//! (no frame may be larger than a page), and (because HVCI and the kernel
 //! loader refuse it) with no section that is both writable and executable.
 //! Every rule is checked, every violation is reported, and nothing here
 //! panics on a malformed file: a file `object` cannot parse is an error.
@@ -15,6 +16,13 @@ use object::read::pe::{ExportTarget, ImageNtHeaders, ImageOptionalHeader, Import
 
 /// The modules a kernel driver may import from (compared case-insensitively).
 pub const KERNEL_MODULES: &[&str] = &["ntoskrnl.exe", "hal.dll", "portcls.sys", "ks.sys"];
+
+/// The stack probe the compiler calls in a function whose frame is larger than
+/// a page (x64 and ARM64 MSVC targets). A driver must not need it: kernel
+/// stacks are 12 to 24 KiB, and ntoskrnl's ARM64 export of it is not
+/// something to rely on. rdmus does not declare it, so such a frame fails the
+/// link; an image that imports it anyway is refused here.
+pub const STACK_PROBE: &str = "__chkstk";
 
 /// The name of the entry point the image must start at.
 pub const ENTRY_SYMBOL: &str = "DriverEntry";
@@ -167,6 +175,8 @@ pub enum Violation {
     },
     /// A module outside [`KERNEL_MODULES`] is imported.
     ForeignImport(String),
+    /// The stack probe ([`STACK_PROBE`]) is imported (from the named module).
+    StackProbeImport(String),
     /// The import table could not be read.
     BadImportTable(String),
     /// A section is both writable and executable.
@@ -209,6 +219,12 @@ impl fmt::Display for Violation {
                 f,
                 "imports from {module}, which is not a kernel module ({})",
                 KERNEL_MODULES.join(", ")
+            ),
+            Self::StackProbeImport(module) => write!(
+                f,
+                "imports {STACK_PROBE} from {module}: a function has a frame over 4 KiB \
+                 (which one is not knowable from the import); find it with llvm-objdump -d \
+                 (the callers of the {STACK_PROBE} thunk) and make its large object in place in pool"
             ),
             Self::BadImportTable(reason) => write!(f, "unreadable import table: {reason}"),
             Self::WritableExecutable(section) => {
@@ -291,6 +307,12 @@ pub fn check(data: &[u8], expected: Machine) -> Result<ImageReport, ImageError> 
         .collect();
     foreign.dedup();
     violations.extend(foreign.into_iter().map(Violation::ForeignImport));
+    violations.extend(
+        imports
+            .iter()
+            .filter(|import| import.name == STACK_PROBE)
+            .map(|import| Violation::StackProbeImport(import.module.clone())),
+    );
 
     let write_execute = pe::IMAGE_SCN_MEM_WRITE.0 | pe::IMAGE_SCN_MEM_EXECUTE.0;
     for section in file.section_table().iter() {

@@ -11,6 +11,7 @@ struct Spec {
     /// RVA of the entry point; `DriverEntry` is exported at `DRIVER_ENTRY`.
     entry: u32,
     import_module: &'static str,
+    import_name: &'static str,
     text_characteristics: u32,
     export_driver_entry: bool,
     write_checksum: bool,
@@ -29,6 +30,7 @@ impl Spec {
             subsystem: 1,
             entry: DRIVER_ENTRY,
             import_module: "ntoskrnl.exe",
+            import_name: "KeBugCheckEx",
             text_characteristics: TEXT,
             export_driver_entry: true,
             write_checksum: true,
@@ -115,7 +117,7 @@ impl Spec {
         put_u64(&mut image, at(0x2140), 0x21a0);
         put_u64(&mut image, at(0x2160), 0x21a0);
         put(&mut image, at(0x2180), self.import_module.as_bytes());
-        put(&mut image, at(0x21a2), b"KeBugCheckEx\0");
+        put(&mut image, at(0x21a2), self.import_name.as_bytes());
         if self.write_checksum {
             let checksum = pe_checksum(&image);
             put_u32(&mut image, optional + 64, checksum);
@@ -257,6 +259,37 @@ fn a_user_mode_import_fails() {
 }
 
 #[test]
+fn an_image_that_needs_a_stack_probe_fails_and_says_how_to_find_the_function() {
+    let spec = Spec {
+        import_name: "__chkstk",
+        ..Spec::good()
+    };
+    let found = violations(&spec, Machine::Amd64);
+    assert_eq!(
+        found,
+        vec![Violation::StackProbeImport(String::from("ntoskrnl.exe"))]
+    );
+    let message = super::ImageError(found).to_string();
+    assert!(message.contains("__chkstk"), "{message}");
+    assert!(
+        message.contains("a function has a frame over 4 KiB"),
+        "{message}"
+    );
+    assert!(message.contains("llvm-objdump"), "{message}");
+}
+
+#[test]
+fn only_the_stack_probe_itself_is_refused() {
+    // A name that merely contains it is some other function.
+    let spec = Spec {
+        import_name: "__chkstk_other",
+        ..Spec::good()
+    };
+    let report = check(&spec.build(), Machine::Amd64).expect("not the stack probe");
+    assert_eq!(report.imports[0].name, "__chkstk_other");
+}
+
+#[test]
 fn a_writable_code_section_fails() {
     let spec = Spec {
         text_characteristics: TEXT | 0x8000_0000,
@@ -288,11 +321,12 @@ fn every_violation_is_reported_at_once() {
         subsystem: 2,
         entry: OTHER_FUNCTION,
         import_module: "user32.dll",
+        import_name: "__chkstk",
         text_characteristics: TEXT | 0x8000_0000,
         ..Spec::good()
     };
     let found = violations(&spec, Machine::Arm64);
-    assert_eq!(found.len(), 5, "{found:?}");
+    assert_eq!(found.len(), 6, "{found:?}");
     let message = super::ImageError(found).to_string();
     assert!(message.contains("user32.dll"), "{message}");
     assert!(message.contains("subsystem is 2"), "{message}");
