@@ -57,11 +57,6 @@ unsafe extern "system" {
         Flags: u32,
         NumberOfBytesTransferred: *mut SIZE_T,
     ) -> NTSTATUS;
-    /// `MmUserProbeAddress` (wdm.h: `extern NTKERNELAPI ULONG_PTR MmUserProbeAddress`, the
-    /// value behind `MM_USER_PROBE_ADDRESS`): an exported variable, not a function. Every
-    /// byte of a user-mode buffer lies below it (`ProbeForRead`'s rule: a range that
-    /// reaches it is not in user space). A data import: read it, never write it.
-    pub static MmUserProbeAddress: ULONG_PTR;
 
     /// `KeInitializeDpc`: any IRQL.
     pub fn KeInitializeDpc(
@@ -204,6 +199,30 @@ unsafe extern "fastcall" {
     ) -> PSLIST_ENTRY;
     /// `ExInterlockedFlushSList` (x86 `InterlockedFlushSList`).
     pub fn ExInterlockedFlushSList(ListHead: PSLIST_HEADER) -> PSLIST_ENTRY;
+}
+
+// Exported variables: data imports. Their own block because on x86 rustc cannot compute an
+// `undecorated` import name for a static (it reads a function signature; an ICE in 1.95):
+// `noprefix` imports the plain name there, as for the functions.
+#[cfg_attr(
+    all(target_os = "windows", not(target_arch = "x86")),
+    link(name = "ntoskrnl.exe", kind = "raw-dylib", modifiers = "+verbatim")
+)]
+#[cfg_attr(
+    all(target_os = "windows", target_arch = "x86"),
+    link(
+        name = "ntoskrnl.exe",
+        kind = "raw-dylib",
+        modifiers = "+verbatim",
+        import_name_type = "noprefix"
+    )
+)]
+unsafe extern "C" {
+    /// `MmUserProbeAddress` (wdm.h: `extern NTKERNELAPI ULONG_PTR MmUserProbeAddress`, the
+    /// value behind `MM_USER_PROBE_ADDRESS`): an exported variable, not a function. Every
+    /// byte of a user-mode buffer lies below it (`ProbeForRead`'s rule: a range that
+    /// reaches it is not in user space). A data import: read it, never write it.
+    pub static MmUserProbeAddress: ULONG_PTR;
 }
 
 // Extended processor state: x86 and x64 only.
