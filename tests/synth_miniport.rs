@@ -28,6 +28,9 @@ use dmus_sys::ks::{
     KSPIN_DATAFLOW_IN, KSPIN_DATAFLOW_OUT, KSPROPERTY_TYPE_BASICSUPPORT, KSPROPERTY_TYPE_GET,
     KSPROPERTY_TYPE_SET, KSSTATE_RUN, KSSTATE_STOP,
 };
+use rdmus::synth::lost_notes::{
+    KSPROPERTY_RDMUS_SYNTH_LOST_NOTES, KSPROPSETID_RdmusSynthLostNotes, RDMUS_SYNTH_LOST_NOTES,
+};
 use wdm_sim::portcls::{
     Device, Driver, Filter, Pin, PinFormat, PropertyResult, PropertyTarget, Resources, WaveSink,
     WaveSinkConfig, dls_download, dls_unload,
@@ -906,10 +909,43 @@ fn port_parameters_voices_limit_the_voices_sounding() {
         KSPROPERTY_SYNTH_RUNNINGSTATS,
         &mut [],
     );
+    let stats = stats.expect("RUNNINGSTATS");
     assert_eq!(
-        stats.expect("RUNNINGSTATS").Voices,
-        3,
+        stats.Voices, 3,
         "six notes, three voices granted: the oldest are stolen"
+    );
+    // The steals, measured: the engine's own count for the same six held notes on three
+    // voices, RUNNINGSTATS' LostNotes (nothing late or dropped here), and rdmus's lost-notes
+    // property, which gives the cause.
+    let engine_count = {
+        let bytes = tiny_collection();
+        let file = DlsFile::parse(&bytes).expect("fixture");
+        let built = build_collection(&file, 1, APPEND_SAMPLES).expect("buffers");
+        let mut store = dls::download::InstrumentStore::new(APPEND_SAMPLES);
+        for buffer in built.waves.into_iter().chain(built.instruments) {
+            store.download(buffer.bytes).expect("download");
+        }
+        let mut engine = dls::synth::engine::Engine::<256, 16>::try_new(48_000, 3, 16).unwrap();
+        for message in &chord {
+            engine.message(&store, 1, &message.bytes);
+        }
+        engine.stolen_voices()
+    };
+    assert_eq!(engine_count, 3);
+    assert_eq!(u64::from(stats.LostNotes), engine_count);
+    let (_, causes) = get::<RDMUS_SYNTH_LOST_NOTES>(
+        filter,
+        &KSPROPSETID_RdmusSynthLostNotes,
+        KSPROPERTY_RDMUS_SYNTH_LOST_NOTES,
+        &mut [],
+    );
+    assert_eq!(
+        causes.expect("the lost-notes property"),
+        RDMUS_SYNTH_LOST_NOTES {
+            StolenVoices: 3,
+            LateEvents: 0,
+            DroppedEvents: 0,
+        }
     );
     stop_pins(pin, sink);
     drop(handles);
