@@ -10,9 +10,11 @@
 //! that the host has not mapped (1 TiB and up on 64-bit hosts: Linux and macOS put programs,
 //! heaps and libraries far above 16 TiB), so a driver that dereferences one directly crashes
 //! the test with a segmentation fault, as Windows would bugcheck, instead of silently reading
-//! host memory. Each mapping is followed by an unmapped guard of at least 64 KiB and addresses
-//! are never reused, so a range that runs past a buffer's end, or an address of a buffer
-//! already unmapped, is unreadable. [`USER_PROBE_ADDRESS`] is the simulation's
+//! host memory (a test checks this in a child process: `tests::mm`). The verifier cannot
+//! turn such a read into a finding: that would need a fault handler around the driver's
+//! code, which safe Rust on the host does not have. Each mapping is followed by an unmapped
+//! guard of at least 64 KiB and addresses are never reused, so a range that runs past a
+//! buffer's end, or an address of a buffer already unmapped, is unreadable. [`USER_PROBE_ADDRESS`] is the simulation's
 //! `MmUserProbeAddress`: the first address that is not user space. It is far below the real
 //! x64 value (`0x7FFF_FFFF_0000`) so that the host's own memory, where the simulation's pool
 //! blocks live, counts as system space; a driver must read the variable, never assume it.

@@ -110,3 +110,44 @@ fn copies_above_apc_level_and_bad_flags_are_findings() {
         }]
     ));
 }
+
+/// The child half of [`a_direct_read_of_a_user_address_crashes_the_host`]: reads a user
+/// address the way a driver must not.
+#[test]
+#[ignore = "run only as the child of a_direct_read_of_a_user_address_crashes_the_host"]
+fn direct_read_child() {
+    if std::env::var_os(DIRECT_READ_CHILD).is_none() {
+        return;
+    }
+    let _machine = Machine::new(MachineConfig::default());
+    let user = UserBuffer::map(&[1, 2, 3, 4]).unwrap();
+    let address = user.address() as *const u8;
+    // SAFETY: deliberately unsound: this child process exists to show that the read faults.
+    let byte = unsafe { core::ptr::read_volatile(address) };
+    std::println!("read {byte} from a user address: the host mapped it");
+}
+
+const DIRECT_READ_CHILD: &str = "WDM_SIM_DIRECT_READ_CHILD";
+
+/// What the verifier cannot report, the host does: a driver that dereferences a user address
+/// instead of copying it with `MmCopyMemory` dies with a segmentation fault (the simulation's
+/// user addresses are not mapped on the host), as Windows would bugcheck or worse. Checked in
+/// a child process running [`direct_read_child`].
+#[cfg(unix)]
+#[test]
+fn a_direct_read_of_a_user_address_crashes_the_host() {
+    use std::os::unix::process::ExitStatusExt;
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "tests::mm::direct_read_child",
+            "--test-threads=1",
+        ])
+        .env(DIRECT_READ_CHILD, "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.signal(), Some(11), "SIGSEGV: {status:?}");
+}
