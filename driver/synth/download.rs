@@ -7,7 +7,8 @@
 //!   never NULL) and `Free = TRUE` (the synth works on its copy, so the client may free its
 //!   buffer at once). Refused (offsets out of range, sizes that lie, cycles, truncated waves,
 //!   unknown waves, a duplicate id): `STATUS_INVALID_PARAMETER`, the copy is freed and the
-//!   store, and whatever is playing, is untouched.
+//!   store, and whatever is playing, is untouched. A buffer that cannot be read (see below):
+//!   `STATUS_ACCESS_VIOLATION`, likewise.
 //! - `UNLOAD` (SET; value the handle): removes the download; a wave still used by a
 //!   downloaded instrument, or an unknown handle, is `STATUS_INVALID_PARAMETER`.
 //! - `COMPACT` (SET, no value): nothing to do: every download is its own allocation, so the
