@@ -329,8 +329,9 @@ fn print_table(rows: &[Row], rdmus_load: f64, fluid_startup: f64) {
     }
     println!();
     println!(
-        "corr: RMS envelopes ({} ms windows, mono mix) of rdmus and FluidSynth, goal >= 0.85.",
-        song::WINDOW_MS
+        "corr: RMS envelopes ({} ms windows, mono mix) of rdmus and FluidSynth, goal >= 0.85 on the real files. The {}-held-notes row is synthetic: after its attack the envelope is flat but for the beating of unison voices, which corr then measures; it is there for the real-time factor.",
+        song::WINDOW_MS,
+        song::VOICES
     );
     println!(
         "corrFS, rdmusFS, ratioFS: rdmus given only what libinstpatch's DLS loader (Debian's FluidSynth) reads (no articulation, sample attenuation or exclusive classes), i.e. the same work as FluidSynth 2.3."
