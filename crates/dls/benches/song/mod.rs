@@ -30,7 +30,8 @@ pub use fluid::{
 };
 pub use paths::{BANK, MIDI_DIR, WINDOW_MS, bank_path, midi_path};
 pub use render::{
-    BankReading, RATE, Rendered, Song, VOICES, load_bank, load_bank_read_as, render, render_counted,
+    BankReading, RATE, Rendered, Song, VOICES, load_bank, load_bank_read_as, render,
+    render_counted, render_counted_into,
 };
 pub use stress::held_notes_smf;
 pub use wav::{read_wav, write_wav};

@@ -181,9 +181,22 @@ pub fn render(store: &InstrumentStore<Vec<u8>>, song: &Song) -> Vec<i16> {
 /// [`render`], with the voice counts and the clipping.
 #[must_use]
 pub fn render_counted(store: &InstrumentStore<Vec<u8>>, song: &Song) -> Rendered {
+    render_counted_into(store, song, Vec::new())
+}
+
+/// [`render_counted`] into `out` (cleared first), whose memory a caller that renders again
+/// can hand back: the driver, too, writes into a buffer it is given, and a fresh 60 MB vector
+/// per run would time the kernel's page faults along with the synth.
+#[must_use]
+pub fn render_counted_into(
+    store: &InstrumentStore<Vec<u8>>,
+    song: &Song,
+    mut out: Vec<i16>,
+) -> Rendered {
     let mut engine = Box::new(Engine::<VOICES, 1>::new(RATE));
     let total = usize::try_from(song.frames).unwrap_or(usize::MAX);
-    let mut out = Vec::with_capacity(2 * total);
+    out.clear();
+    out.reserve(2 * total);
     let mut mix = [0i32; 2 * BLOCK];
     let mut next = 0;
     let mut frame = 0usize;

@@ -561,7 +561,7 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
     /// Adds `out.len() / 2` stereo frames (interleaved left, right; 16-bit scale) of every
     /// voice into `out`. Voices whose wave is no longer in `store` stop.
     ///
-    /// The voices mix into two planar buffers of [`MIX_FRAMES`] frames on the stack (1 KiB),
+    /// The voices mix into two planar buffers of [`MIX_FRAMES`] frames on the stack (2 KiB),
     /// a part of `out` at a time: each voice's left and right are then plain loops the compiler
     /// vectorises, the buffers stay in the first-level cache, and the interleaving is done
     /// once per part rather than once per voice.
@@ -628,8 +628,9 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
 }
 
 /// Frames mixed at a time by [`Engine::render`] (two planar buffers of this many `i32`s on the
-/// stack).
-pub const MIX_FRAMES: usize = 128;
+/// stack, 2 KiB). Four control periods: a voice's periods rarely line up with the parts (its
+/// note began anywhere), and each part boundary splits one of them in two.
+pub const MIX_FRAMES: usize = 256;
 
 #[cfg(test)]
 mod tests {

@@ -55,8 +55,13 @@ pub fn sin_q15(phase: u32) -> i32 {
 /// A resonant low-pass biquad.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LowPass {
+    /// `b0` (Q28) with the state's FRAC bits: the feed-forward is `b0 · (x + 2·x1 + x2)`, as
+    /// `b1 = 2·b0` and `b2 = b0` for a low-pass.
     b0: i64,
-    b1: i64,
+    /// `b0` in the pair form's scale, Q(`PAIR_Q` + `FRAC`).
+    b0_pair: i64,
+    /// `a1 · b0` in Q(`PAIR_Q` + `FRAC`): `a1` times the first sample's feed-forward.
+    a1_b0: i64,
     a1: i64,
     a2: i64,
     /// `a1² - a2` and `a1 · a2`: the feedback from two samples back, for the second sample of
@@ -78,7 +83,8 @@ impl LowPass {
     pub fn new(cutoff_cents: i32, resonance_cb: i32, rate: u32) -> Self {
         let mut f = Self {
             b0: 0,
-            b1: 0,
+            b0_pair: 0,
+            a1_b0: 0,
             a1: 0,
             a2: 0,
             c1: 0,
@@ -111,10 +117,14 @@ impl LowPass {
         let one = 1i64 << 30;
         let a0 = one + alpha;
         let scale = |num_q30: i64| (num_q30 << Q) / a0;
-        self.b0 = scale(one_minus_cos / 2);
-        self.b1 = scale(one_minus_cos);
+        let b0 = scale(one_minus_cos / 2);
         self.a1 = scale(-2 * (one - one_minus_cos));
         self.a2 = scale(one - alpha);
+        self.b0 = b0 << FRAC;
+        self.b0_pair = b0 << (FRAC + PAIR_Q - Q);
+        // Q56 to Q(PAIR_Q + FRAC) = Q42: within 2^43, and times a feed-forward sum (within
+        // 2^17) within 2^60.
+        self.a1_b0 = (self.a1 * b0) >> (2 * Q - PAIR_Q - FRAC);
         // Q32 from the Q56 products, rounded: at a low cutoff the filter's gain at DC is in
         // the tens of thousands, and every bit of these two shows there.
         let round = |product: i64| (product + (1 << (2 * Q - PAIR_Q - 1))) >> (2 * Q - PAIR_Q);
@@ -139,42 +149,49 @@ impl LowPass {
     /// add, a shift, the clamp) is walked once per two samples instead of once per sample.
     /// The state lives in locals, in registers, for the whole block.
     pub fn process_block(&mut self, block: &mut [i32]) {
-        let (b0, b1, a1, a2, c1, c2) = (self.b0, self.b1, self.a1, self.a2, self.c1, self.c2);
+        let (b0, b0_pair, a1_b0) = (self.b0, self.b0_pair, self.a1_b0);
+        let (a1, a2, c1, c2) = (self.a1, self.a2, self.c1, self.c2);
         let (mut x1, mut x2, mut y1, mut y2) = (self.x1, self.x2, self.y1, self.y2);
-        // b2 equals b0 for a low-pass. The output state keeps FRAC fractional bits, so that
-        // rounding cannot sustain a limit cycle when the poles sit close to the unit circle.
-        // Magnitudes: input within ±2^15, so f within 2^55; state within ±2^27 (LIMIT in
-        // Q10); a1 within 2^29 (Q28), c1 within 5·2^32 and c2 within 2^33 (Q32). The first
-        // sample's sum stays under 2^58, the second's (f << 4, a1 times f in Q14, c1 and c2
-        // times the state) under 2^62.3.
-        let feed_forward = |x: i64, x1: i64, x2: i64| (b0 * (x + x2) + b1 * x1) << FRAC;
+        // The output state keeps FRAC fractional bits, so that rounding cannot sustain a limit
+        // cycle when the poles sit close to the unit circle. Magnitudes: input within ±2^15,
+        // so a feed-forward sum `x + 2·x1 + x2` within 2^17 and `f` within 2^55; state
+        // within ±2^27 (LIMIT in Q10); a1 within 2^29 (Q28), c1 within 5·2^32 and c2 within
+        // 2^33 (Q32). The first sample's sum stays under 2^58, the second's (f in Q42,
+        // a1·f, c1 and c2 times the state) under 2^62.3.
         // Half a unit added before each shift rounds it to nearest: a floor's steady bias,
         // amplified by a low cutoff's gain at DC, put the output dozens of LSB off.
         let half = 1i64 << (Q - 1);
         let pair_half = 1i64 << (PAIR_Q - 1);
-        let held = |acc: i64| (acc >> Q).clamp(-LIMIT << FRAC, LIMIT << FRAC);
         let mut pairs = block.chunks_exact_mut(if self.pairwise { 2 } else { usize::MAX });
         for pair in &mut pairs {
             if let [first, second] = pair {
                 let (x, next) = (i64::from(*first), i64::from(*second));
-                let f0 = feed_forward(x, x1, x2);
-                let f1 = feed_forward(next, x, x1);
-                let y = held(f0 + half - a1 * y1 - a2 * y2);
+                let (sum, sum_next) = (x + 2 * x1 + x2, next + 2 * x + x1);
+                let y = held((b0 * sum + half - a1 * y1 - a2 * y2) >> Q);
                 // The second sample is summed in Q(PAIR_Q + FRAC).
-                let a1_f0 = a1 * (f0 >> (Q + FRAC - (PAIR_Q - Q + FRAC)));
-                let acc = (f1 << (PAIR_Q - Q)) + pair_half - a1_f0 + c1 * y1 + c2 * y2;
-                let y_next = (acc >> PAIR_Q).clamp(-LIMIT << FRAC, LIMIT << FRAC);
+                let acc = b0_pair * sum_next + pair_half - a1_b0 * sum + c1 * y1 + c2 * y2;
+                let y_next = held(acc >> PAIR_Q);
                 (x2, x1, y2, y1) = (x, next, y, y_next);
                 (*first, *second) = (output(y), output(y_next));
             }
         }
         for last in pairs.into_remainder() {
             let x = i64::from(*last);
-            let y = held(feed_forward(x, x1, x2) + half - a1 * y1 - a2 * y2);
+            let y = held((b0 * (x + 2 * x1 + x2) + half - a1 * y1 - a2 * y2) >> Q);
             (x2, x1, y2, y1) = (x1, x, y1, y);
             *last = output(y);
         }
         (self.x1, self.x2, self.y1, self.y2) = (x1, x2, y1, y2);
+    }
+}
+
+/// A state value held within `±LIMIT << FRAC`: one compare in the common case.
+fn held(state: i64) -> i64 {
+    let limit = LIMIT << FRAC;
+    if (-limit..=limit).contains(&state) {
+        state
+    } else {
+        state.clamp(-limit, limit)
     }
 }
 
@@ -223,7 +240,8 @@ mod tests {
     #[allow(clippy::cast_precision_loss, reason = "coefficients under 2^32")]
     fn ideal_response(filter: &LowPass, signal: &[i32]) -> alloc::vec::Vec<f64> {
         let scale = f64::from(1u32 << Q);
-        let (b0, b1) = (filter.b0 as f64 / scale, filter.b1 as f64 / scale);
+        let b0 = (filter.b0 >> FRAC) as f64 / scale;
+        let b1 = 2.0 * b0;
         let (a1, a2) = (filter.a1 as f64 / scale, filter.a2 as f64 / scale);
         let (mut x1, mut x2, mut y1, mut y2) = (0.0, 0.0, 0.0, 0.0);
         signal

@@ -20,6 +20,8 @@ use dmus_sys::dls::WLOOP_TYPE_RELEASE;
 
 /// Samples between two evaluations of the modulators (LFOs, EG2).
 const CONTROL_PERIOD: u32 = 64;
+/// Longest wave a voice plays (see [`Voice::start`]).
+const MAX_FRAMES: usize = 1 << 31;
 /// Largest step: 256 frames per output sample.
 const MAX_STEP_Q32: u64 = 256 << 32;
 
@@ -58,6 +60,8 @@ pub struct Voice {
     filter: Option<(LowPass, FilterParams)>,
     bend_cents: i32,
     modulation_cents: i32,
+    /// The gain offset `gain_q15` was last computed with (centibels).
+    modulation_gain_cb: i32,
     control_countdown: u32,
     released: bool,
     finished: bool,
@@ -74,7 +78,10 @@ impl Voice {
         params: &NoteParams,
         output_rate: u32,
     ) -> Self {
-        let frames = u32::try_from(frames).unwrap_or(u32::MAX);
+        // No stored wave comes near 2^31 frames (a download buffer is under 4 GiB and the
+        // smallest frame is a byte); the cap keeps every position below 2^63, so a position
+        // plus a step (at most 2^40) never overflows.
+        let frames = u32::try_from(frames.min(MAX_FRAMES)).unwrap_or(0);
         let (loop_mode, loop_start, loop_end) = match sample.wave_loop {
             Some(l)
                 if l.length > 0
@@ -115,6 +122,7 @@ impl Voice {
                 .map(|f| (LowPass::new(f.cutoff_cents, f.resonance_cb, output_rate), f)),
             bend_cents: 0,
             modulation_cents: 0,
+            modulation_gain_cb: 0,
             control_countdown: 0,
             finished: frames == 0 || envelope.is_done(),
             envelope,
@@ -142,10 +150,17 @@ impl Voice {
         self.control_countdown = CONTROL_PERIOD;
         if self.modulated {
             let offsets = self.modulator.tick(CONTROL_PERIOD);
-            self.modulation_cents = offsets.pitch_cents;
-            self.gain_q15 =
-                attenuation_to_gain_q15(self.attenuation_cb.saturating_sub(offsets.gain_cb));
-            self.update_step();
+            // Most periods (no LFO, EG2 at its sustain) change nothing: skip the table
+            // lookups and the 128-bit multiply then.
+            if offsets.pitch_cents != self.modulation_cents {
+                self.modulation_cents = offsets.pitch_cents;
+                self.update_step();
+            }
+            if offsets.gain_cb != self.modulation_gain_cb {
+                self.modulation_gain_cb = offsets.gain_cb;
+                self.gain_q15 =
+                    attenuation_to_gain_q15(self.attenuation_cb.saturating_sub(offsets.gain_cb));
+            }
             if let Some((filter, f)) = &mut self.filter {
                 let cutoff = f.cutoff_cents.saturating_add(offsets.cutoff_cents);
                 if cutoff != self.tuned_cutoff_cents {
@@ -367,7 +382,8 @@ fn interpolate(wave: &impl Wave, mut position: u64, step: u64, slots: &mut [i32]
     for slot in slots {
         let (s0, s1) = wave.pair(frame_index(position));
         *slot = lerp(s0, s1, position);
-        position = position.saturating_add(step);
+        // Below 2^63 + 2^40: no overflow (see `Voice::start`).
+        position += step;
     }
     position
 }
