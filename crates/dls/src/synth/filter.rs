@@ -1,9 +1,12 @@
 //! The DLS2 voice filter: a resonant two-pole low-pass (the audio-EQ-cookbook biquad), in
 //! fixed point.
 //!
-//! Cutoff is in absolute pitch cents (6900 = 440 Hz) and is held below 0.45 of the output rate;
-//! resonance is in centibels (the gain at the cutoff, `Q = 10^(cb/200)`). Coefficients are Q28
-//! and the state is kept at full precision in `i64`, so low cutoffs stay stable.
+//! Cutoff is in absolute pitch cents (6900 = 440 Hz) and is held below 0.45 of the output rate.
+//! Resonance is in centibels, as DLS2 §1.5.2 defines it: the height of the resonant peak over
+//! the gain at DC (0: no peak), with the DC gain lowered by half the resonance in decibels "to
+//! keep the perceived loudness approximately constant" (20 dB of resonance: -10 dB at DC).
+//! Coefficients are Q28 and the state is kept at full precision in `i64`, so low cutoffs stay
+//! stable.
 
 use super::fixed::{attenuation_to_gain_q15, pitch_ratio_q32};
 use super::tables::SIN_QUARTER_Q15;
@@ -68,6 +71,8 @@ pub struct LowPass {
     /// a pair (see [`LowPass::process_block`]).
     c1: i64,
     c2: i64,
+    /// The resonance (centibels) the filter was last tuned to, and what it gives.
+    resonance: (i32, Resonance),
     /// Whether blocks run in pairs (every cutoff but the lowest: see [`PAIRWISE_FROM_CENTS`]).
     pairwise: bool,
     x1: i64,
@@ -89,6 +94,7 @@ impl LowPass {
             a2: 0,
             c1: 0,
             c2: 0,
+            resonance: (0, Resonance::of(0)),
             pairwise: false,
             x1: 0,
             x2: 0,
@@ -111,13 +117,16 @@ impl LowPass {
         // within one Q15 step of 1.
         let half = i64::from(sin_q15(phase / 2));
         let one_minus_cos = 2 * half * half;
-        // alpha = sin ω / (2Q), with 1/Q = 10^(-cb/200): Q30.
-        let inverse_q = i64::from(attenuation_to_gain_q15(resonance_cb.max(0)));
+        if resonance_cb != self.resonance.0 {
+            self.resonance = (resonance_cb, Resonance::of(resonance_cb));
+        }
+        let Resonance { inverse_q, dc_gain } = self.resonance.1;
+        // alpha = sin ω / (2Q): Q30.
         let alpha = (i64::from(sin_q15(phase)) * inverse_q) >> 1;
         let one = 1i64 << 30;
         let a0 = one + alpha;
         let scale = |num_q30: i64| (num_q30 << Q) / a0;
-        let b0 = scale(one_minus_cos / 2);
+        let b0 = (scale(one_minus_cos / 2) * dc_gain) >> 15;
         self.a1 = scale(-2 * (one - one_minus_cos));
         self.a2 = scale(one - alpha);
         self.b0 = b0 << FRAC;
@@ -182,6 +191,41 @@ impl LowPass {
             *last = output(y);
         }
         (self.x1, self.x2, self.y1, self.y2) = (x1, x2, y1, y2);
+    }
+}
+
+/// What a resonance gives the biquad: `1/Q` and the gain at DC, both Q15.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Resonance {
+    inverse_q: i64,
+    dc_gain: i64,
+}
+
+impl Resonance {
+    /// DLS2 resonance is the peak's height over DC, `P = 10^(dB/20)`. The cookbook low-pass
+    /// peaks at `Q / sqrt(1 - 1/(4Q²))` over its DC gain, so the `Q` giving a peak `P` is
+    /// `Q² = (P² + P·sqrt(P² - 1)) / 2`: 1/√2 (no peak, Butterworth) at 0, nearly `P` when
+    /// high. With `u = 1/P`: `1/Q = u · sqrt(2 / (1 + sqrt(1 - u²)))`. The DC gain is
+    /// `10^(-dB/40)`: half the resonance, in decibels, taken off.
+    fn of(resonance_cb: i32) -> Self {
+        let resonance_cb = resonance_cb.max(0);
+        let dc_gain = i64::from(attenuation_to_gain_q15(resonance_cb / 2));
+        if resonance_cb == 0 {
+            // √2 in Q15 (`u` from the table is a step short of one).
+            return Self {
+                inverse_q: 46_341,
+                dc_gain,
+            };
+        }
+        let u = u64::from(attenuation_to_gain_q15(resonance_cb));
+        // sqrt(1 - u²): Q30 in, Q15 out.
+        let w = ((1u64 << 30).saturating_sub(u * u)).isqrt();
+        // 2 / (1 + w) in Q30, then its square root in Q15 (between 1 and √2).
+        let root = ((2u64 << 45) / ((1 << 15) + w)).isqrt();
+        Self {
+            inverse_q: i64::try_from((u * root) >> 15).unwrap_or(46_341),
+            dc_gain,
+        }
     }
 }
 
@@ -317,8 +361,20 @@ mod tests {
     }
 
     #[test]
-    fn passes_below_cuts_above_and_resonates_at_the_cutoff() {
+    fn passes_below_cuts_above_and_resonates_as_dls2_defines() {
         let rate = 44_100.0;
+        let peak_between = |resonance: i32, low: u32, high: u32| {
+            (low..=high)
+                .step_by(10)
+                .map(|hz| {
+                    gain_at(
+                        &mut LowPass::new(8321, resonance, 44_100),
+                        f64::from(hz),
+                        rate,
+                    )
+                })
+                .fold(0.0, f64::max)
+        };
         // 1000 Hz: 6900 + 1200·log2(1000/440) = 8321 cents.
         let mut flat = LowPass::new(8321, 0, 44_100);
         assert!(
@@ -328,17 +384,31 @@ mod tests {
         let mut flat = LowPass::new(8321, 0, 44_100);
         let at_cutoff = gain_at(&mut flat, 1000.0, rate);
         assert!(
-            (at_cutoff - 1.0).abs() < 0.05,
-            "Q = 1 gives 0 dB at the cutoff, got {at_cutoff}"
+            (at_cutoff - core::f64::consts::FRAC_1_SQRT_2).abs() < 0.03,
+            "no resonance is a Butterworth: -3 dB at the cutoff, got {at_cutoff}"
+        );
+        let flat_peak = peak_between(0, 200, 1_500);
+        assert!(
+            flat_peak < 1.01,
+            "resonance 0 has no peak (§1.5.2), got {flat_peak}"
         );
         let mut flat = LowPass::new(8321, 0, 44_100);
         assert!(
             gain_at(&mut flat, 8000.0, rate) < 0.03,
             "three octaves above: about -36 dB"
         );
+        // 12 dB: the DC gain drops 6 dB and the peak stands 12 dB (3.98×) over it.
         let mut resonant = LowPass::new(8321, 120, 44_100);
-        let peak = gain_at(&mut resonant, 1000.0, rate);
-        assert!((peak - 3.98).abs() < 0.2, "12 dB of resonance, got {peak}");
+        let dc = gain_at(&mut resonant, 100.0, rate);
+        assert!((dc - 0.501).abs() < 0.02, "-6 dB at DC, got {dc}");
+        let peak = peak_between(120, 800, 1_100) / dc;
+        assert!(
+            (peak - 3.98).abs() < 0.2,
+            "a 12 dB peak over DC, got {peak}"
+        );
+        // The specification's example: 20 dB of resonance, -10 dB at DC.
+        let dc = gain_at(&mut LowPass::new(8321, 200, 44_100), 100.0, rate);
+        assert!((dc - 0.316).abs() < 0.015, "-10 dB at DC, got {dc}");
         // A very low cutoff stays stable.
         let mut low = LowPass::new(2000, 200, 44_100);
         let quiet = gain_at(&mut low, 5000.0, rate);
