@@ -24,13 +24,18 @@ use dls::download::InstrumentStore;
 use song::{BankReading, FluidError, FluidRun, Rendered, Song};
 use std::path::{Path, PathBuf};
 
-/// Long files with many instruments (melodic, chords on every channel, every drum).
+/// Long files with many instruments (melodic, chords on every channel, every drum; the GS,
+/// XG, GM2 and Microsoft GS sound tours fall back to the GM bank's programs).
 const FILES: &[&str] = &[
     "test-all-gm-sounds.mid",
     "test-multichannel-chords-0.mid",
     "test-multichannel-chords-3.mid",
     "test-all-gm-percussion.mid",
     "test-karaoke-kar.mid",
+    "test-all-gm2-sounds.mid",
+    "test-all-gs-sounds.mid",
+    "test-all-xg-sounds.mid",
+    "test-all-microsoft-gs-wavetable-synth-sounds.mid",
 ];
 
 /// Length of the synthetic full-polyphony song (64 notes held together).

@@ -229,14 +229,23 @@ impl Resonance {
     }
 }
 
-/// A state value held within `±LIMIT << FRAC`: one compare in the common case.
+/// A state value held within `±LIMIT << FRAC`: one compare and a branch that is never taken
+/// in practice. A conditional move would sit on the feedback chain; a predicted branch does
+/// not.
 fn held(state: i64) -> i64 {
     let limit = LIMIT << FRAC;
     if (-limit..=limit).contains(&state) {
         state
     } else {
-        state.clamp(-limit, limit)
+        clamped(state)
     }
+}
+
+/// [`held`]'s rare case, out of line so that the compiler keeps the branch.
+#[cold]
+#[inline(never)]
+fn clamped(state: i64) -> i64 {
+    state.clamp(-LIMIT << FRAC, LIMIT << FRAC)
 }
 
 /// The output sample of a state value held within `±LIMIT << FRAC`.
