@@ -3,7 +3,8 @@
 //! Supported now: constant connections (source and control `CONN_SRC_NONE`) and connections
 //! from key number or key-on velocity (linear, with the DLS2 source bipolar/invert bits) to the
 //! EG1 and EG2 times and sustain levels, the LFO and vibrato frequencies and delays, gain, pitch
-//! and pan; and the modulators LFO → pitch, LFO → gain, vibrato → pitch and EG2 → pitch (their
+//! and pan; the EG1 shutdown time (`CONN_DST_EG1_SHUTDOWNTIME`, 15 ms unless stated); and the
+//! modulators LFO → pitch, LFO → gain, vibrato → pitch and EG2 → pitch (their
 //! depth, taken from the scale); the filter cutoff (a constant sets it, key and velocity move
 //! it, EG2 and the LFO modulate it) and resonance. Controller sources, controls other than
 //! none and the effect sends are ignored. A region's connection replaces the instrument's
@@ -14,7 +15,7 @@
 //! a scale of 0 plays every key at the sample's own pitch, as drum kits do), and the concave
 //! key-on velocity curve to attenuation.
 
-use super::envelope::EnvelopeParams;
+use super::envelope::{DEFAULT_SHUTDOWN_TC, EnvelopeParams};
 use super::fixed::TIME_CENTS_ZERO;
 use super::modulation::{LfoParams, ModulationParams};
 use super::tables::VELOCITY_ATTENUATION_CB;
@@ -23,12 +24,13 @@ use crate::model::Connection;
 use dmus_sys::dls::DMUS_ARTICPARAMS;
 use dmus_sys::dls::{
     CONN_DST_ATTENUATION, CONN_DST_EG1_ATTACKTIME, CONN_DST_EG1_DECAYTIME, CONN_DST_EG1_DELAYTIME,
-    CONN_DST_EG1_HOLDTIME, CONN_DST_EG1_RELEASETIME, CONN_DST_EG1_SUSTAINLEVEL,
-    CONN_DST_EG2_ATTACKTIME, CONN_DST_EG2_DECAYTIME, CONN_DST_EG2_DELAYTIME, CONN_DST_EG2_HOLDTIME,
-    CONN_DST_EG2_RELEASETIME, CONN_DST_EG2_SUSTAINLEVEL, CONN_DST_FILTER_CUTOFF, CONN_DST_FILTER_Q,
-    CONN_DST_LFO_FREQUENCY, CONN_DST_LFO_STARTDELAY, CONN_DST_PAN, CONN_DST_PITCH,
-    CONN_DST_VIB_FREQUENCY, CONN_DST_VIB_STARTDELAY, CONN_SRC_EG2, CONN_SRC_KEYNUMBER,
-    CONN_SRC_KEYONVELOCITY, CONN_SRC_LFO, CONN_SRC_NONE, CONN_SRC_VIBRATO,
+    CONN_DST_EG1_HOLDTIME, CONN_DST_EG1_RELEASETIME, CONN_DST_EG1_SHUTDOWNTIME,
+    CONN_DST_EG1_SUSTAINLEVEL, CONN_DST_EG2_ATTACKTIME, CONN_DST_EG2_DECAYTIME,
+    CONN_DST_EG2_DELAYTIME, CONN_DST_EG2_HOLDTIME, CONN_DST_EG2_RELEASETIME,
+    CONN_DST_EG2_SUSTAINLEVEL, CONN_DST_FILTER_CUTOFF, CONN_DST_FILTER_Q, CONN_DST_LFO_FREQUENCY,
+    CONN_DST_LFO_STARTDELAY, CONN_DST_PAN, CONN_DST_PITCH, CONN_DST_VIB_FREQUENCY,
+    CONN_DST_VIB_STARTDELAY, CONN_SRC_EG2, CONN_SRC_KEYNUMBER, CONN_SRC_KEYONVELOCITY,
+    CONN_SRC_LFO, CONN_SRC_NONE, CONN_SRC_VIBRATO,
 };
 
 /// DLS2 `usTransform` bit: the source is bipolar (0..1 maps to -1..1).
@@ -180,6 +182,9 @@ struct Sums {
     times: [[Option<i64>; 5]; 2],
     /// EG1 (0) and EG2 (1) sustain levels.
     sustain: [Option<i64>; 2],
+    /// The EG1 shutdown time: its constant, and what key and velocity add to it.
+    shutdown: ShutdownConstant,
+    shutdown_offset: i64,
     /// Modulation LFO (0) and vibrato LFO (1): frequency (absolute pitch cents) and delay.
     lfo: [(Option<i64>, Option<i64>); 2],
     /// Depths: LFO → pitch, LFO → gain, vibrato → pitch, EG2 → pitch, EG2 → cutoff,
@@ -192,6 +197,18 @@ struct Sums {
     /// Key tracking (16.16 cents over the key range); the default applies when `None`.
     key_to_pitch_q16: Option<i64>,
     velocity_to_gain: bool,
+}
+
+/// The constant connection to the EG1 shutdown time.
+#[derive(Clone, Copy, Default)]
+enum ShutdownConstant {
+    /// None: the DLS2 default, [`DEFAULT_SHUTDOWN_TC`] (15 ms).
+    #[default]
+    Default,
+    /// This many time cents (replacing the default).
+    Time(i64),
+    /// 0x80000000, "no time": the shutdown is instant whatever else adds to it.
+    NoTime,
 }
 
 fn add(total: &mut Option<i64>, value: i64) {
@@ -227,6 +244,18 @@ impl Sums {
         };
         // A constant of 0x80000000 means "no time"; it does not add.
         let no_time = c.source == CONN_SRC_NONE && c.scale == TIME_CENTS_ZERO;
+        if c.destination == CONN_DST_EG1_SHUTDOWNTIME {
+            self.shutdown = match (no_time, c.source == CONN_SRC_NONE, self.shutdown) {
+                (true, _, _) | (false, true, ShutdownConstant::NoTime) => ShutdownConstant::NoTime,
+                (false, true, ShutdownConstant::Time(t)) => ShutdownConstant::Time(t + value),
+                (false, true, ShutdownConstant::Default) => ShutdownConstant::Time(value),
+                (false, false, constant) => {
+                    self.shutdown_offset += value;
+                    constant
+                }
+            };
+            return;
+        }
         let time = match c.destination {
             CONN_DST_EG1_DELAYTIME => Some((0, 0)),
             CONN_DST_EG1_ATTACKTIME => Some((0, 1)),
@@ -276,6 +305,20 @@ impl Sums {
             sustain_permille: u32::try_from(self.sustain[eg].unwrap_or(1000).clamp(0, 1000))
                 .unwrap_or(1000),
             release_tc: time(self.times[eg][4]),
+            shutdown_tc: self.shutdown_tc(),
+        }
+    }
+
+    /// The EG1 shutdown time: the DLS2 default (15 ms) unless a constant connection replaces
+    /// it, plus what key and velocity add; none at all after a constant of "no time"
+    /// (DLS2 §1.14.3: such a destination is always zero).
+    fn shutdown_tc(&self) -> i32 {
+        match self.shutdown {
+            ShutdownConstant::NoTime => TIME_CENTS_ZERO,
+            ShutdownConstant::Time(constant) => clamp_i32(constant + self.shutdown_offset),
+            ShutdownConstant::Default => {
+                clamp_i32(i64::from(DEFAULT_SHUTDOWN_TC) + self.shutdown_offset)
+            }
         }
     }
 
@@ -424,6 +467,61 @@ mod tests {
         );
         assert_eq!(m.pitch_envelope.sustain_permille, 0);
         assert_eq!(p.filter, None);
+    }
+
+    fn dls2(connections: &[(u16, u16, i32)]) -> Articulation {
+        Articulation::Dls2(alloc::vec![crate::model::ConnectionBlock {
+            level: crate::model::ArticulationLevel::Dls2,
+            connections: connections
+                .iter()
+                .map(|&(source, destination, scale)| Connection {
+                    source,
+                    control: CONN_SRC_NONE,
+                    destination,
+                    transform: 0,
+                    scale,
+                })
+                .collect(),
+        }])
+    }
+
+    #[test]
+    fn the_shutdown_time_is_15_ms_unless_a_connection_says_otherwise() {
+        let shutdown = |global: Option<Articulation>, local: Option<Articulation>| {
+            note_params(global.as_ref(), &region(local), 64, 100)
+                .envelope
+                .shutdown_tc
+        };
+        assert_eq!(shutdown(None, None), -7271, "DLS2 Table 5: 15 ms");
+        let release_only = dls2(&[(CONN_SRC_NONE, CONN_DST_EG1_RELEASETIME, 2700 << 16)]);
+        assert_eq!(shutdown(Some(release_only), None), DEFAULT_SHUTDOWN_TC);
+        let w = |tc: i32| tc << 16;
+        let own = dls2(&[(CONN_SRC_NONE, CONN_DST_EG1_SHUTDOWNTIME, w(-6000))]);
+        assert_eq!(shutdown(Some(own.clone()), None), -6000);
+        let region_own = dls2(&[(CONN_SRC_NONE, CONN_DST_EG1_SHUTDOWNTIME, w(-4800))]);
+        assert_eq!(
+            shutdown(Some(own), Some(region_own)),
+            -4800,
+            "the region's connection replaces the instrument's"
+        );
+        // Key 64 of a 1200-tc-per-128-keys scaling adds 600 to the default.
+        let by_key = dls2(&[(CONN_SRC_KEYNUMBER, CONN_DST_EG1_SHUTDOWNTIME, w(1200))]);
+        assert_eq!(shutdown(Some(by_key), None), DEFAULT_SHUTDOWN_TC + 600);
+        let none = dls2(&[
+            (CONN_SRC_NONE, CONN_DST_EG1_SHUTDOWNTIME, TIME_CENTS_ZERO),
+            (CONN_SRC_KEYNUMBER, CONN_DST_EG1_SHUTDOWNTIME, w(1200)),
+        ]);
+        assert_eq!(
+            shutdown(Some(none), None),
+            TIME_CENTS_ZERO,
+            "no time is no time"
+        );
+        let dls1 = Articulation::Dls1(DMUS_ARTICPARAMS::default());
+        assert_eq!(
+            shutdown(Some(dls1), None),
+            DEFAULT_SHUTDOWN_TC,
+            "DLS1 has none"
+        );
     }
 
     #[test]

@@ -252,11 +252,12 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
     /// Not counted, because no held note is lost:
     /// - taking a free voice, or a voice already released (its note ended; only its
     ///   release tail is cut short);
-    /// - a voice released by an exclusive class (DLS: a region of the same key group cuts
+    /// - a voice shut down by an exclusive class (DLS: a region of the same key group cuts
     ///   the earlier note, as a closed hi-hat chokes an open one) or by retriggering the
     ///   same key on a self-exclusive region: those are the instrument's rules, not a
-    ///   shortage of voices. Such a voice is only released (it keeps its slot for its
-    ///   release), and a later note-on that takes it is not a steal either.
+    ///   shortage of voices. Such a voice is only shut down (it keeps its slot for its
+    ///   shutdown, a release over the EG1 shutdown time, 15 ms by default), and a later
+    ///   note-on that takes it is not a steal either.
     ///
     /// One note-on of a layered instrument starts a voice per region, so it can steal
     /// more than one voice. Kept across [`Self::reset`]; saturates at `u64::MAX`.
@@ -485,19 +486,20 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
         let started = self.clock;
         for (region, wave) in store.regions_for(patch, key, velocity) {
             for slot in self.slots.iter_mut().flatten() {
-                if slot.group != g
-                    || slot.channel != ch
-                    || slot.voice.is_released()
-                    || slot.age > started
-                {
+                if slot.group != g || slot.channel != ch || slot.age > started {
                     continue;
                 }
+                // DLS2 §1.4.4: a key group shuts down every voice of its group on the channel,
+                // released or not (an open hi-hat's long release is what a closed one chokes);
+                // the same key on a self-exclusive region shuts down the voices that have had
+                // no note-off (a voice the sustain pedal holds has not, for the engine).
                 let same_class = region.key_group != 0 && slot.key_group == region.key_group;
-                let same_key =
-                    region.options & F_RGN_OPTION_SELFNONEXCLUSIVE == 0 && slot.key == key;
+                let same_key = region.options & F_RGN_OPTION_SELFNONEXCLUSIVE == 0
+                    && slot.key == key
+                    && !slot.voice.is_released();
                 if same_class || same_key {
                     slot.sustained = false;
-                    slot.voice.release();
+                    slot.voice.shutdown();
                 }
             }
             let params = note_params(instrument.articulation.as_ref(), region, key, velocity);
@@ -634,7 +636,7 @@ pub const MIX_FRAMES: usize = 256;
 
 #[cfg(test)]
 mod tests {
-    use super::{Channel, Engine};
+    use super::{Channel, DRUM_CHANNEL, Engine};
     use crate::download::{APPEND_SAMPLES, InstrumentStore};
 
     /// rdmus's driver size: 256 voices, 16 channel groups.
@@ -710,6 +712,228 @@ mod tests {
         std::println!("64 held notes: peak {peak}, {clipped} of {samples} samples clipped");
         assert!(clipped * 10_000 < samples, "{clipped} of {samples} clipped");
         assert!(peak > 16_384, "still loud: peak {peak}");
+    }
+
+    /// A drum kit (drums, bank 0, program 0) over one looped 16-bit wave at 48 kHz: keys 42
+    /// and 46 in key group 1, key 49 in key group 2, key 50 in none; every region releases
+    /// over 2700 tc (4.8 s, as the GM open hi-hat). `shutdown_tc` gives key 46's region its
+    /// own `CONN_DST_EG1_SHUTDOWNTIME` connection.
+    fn kit(shutdown_tc: Option<i32>) -> InstrumentStore<alloc::vec::Vec<u8>> {
+        use crate::download::build::{build_instrument, build_wave};
+        use crate::model::{
+            ArticulationLevel, Connection, ConnectionBlock, KeyRange, SampleInfo, WaveFormat,
+            WaveLoop,
+        };
+        use crate::wire::file::{Instrument, Region, Wave, WaveLink};
+        use alloc::vec;
+        use dmus_sys::dls::{
+            CONN_DST_EG1_RELEASETIME, CONN_DST_EG1_SHUTDOWNTIME, CONN_SRC_NONE, F_INSTRUMENT_DRUMS,
+            WAVE_FORMAT_PCM,
+        };
+        let data: alloc::vec::Vec<u8> = (0..256i16)
+            .flat_map(|i| ((i % 32 - 16) * 1000).to_le_bytes())
+            .collect();
+        let wave = Wave {
+            pool_offset: 0,
+            name: b"",
+            format: WaveFormat {
+                format_tag: WAVE_FORMAT_PCM,
+                channels: 1,
+                sample_rate: 48_000,
+                avg_bytes_per_sec: 96_000,
+                block_align: 2,
+                bits_per_sample: 16,
+            },
+            sample: None,
+            data: &data,
+        };
+        let constant = |destination, tc: i32| Connection {
+            source: CONN_SRC_NONE,
+            control: CONN_SRC_NONE,
+            destination,
+            transform: 0,
+            scale: tc << 16,
+        };
+        let region = |key: u16, key_group: u16, shutdown: Option<i32>| Region {
+            level2: true,
+            key: KeyRange {
+                low: key,
+                high: key,
+            },
+            velocity: KeyRange::FULL,
+            options: 0,
+            key_group,
+            layer: 0,
+            wave_link: WaveLink::default(),
+            sample: Some(SampleInfo {
+                unity_note: 60,
+                wave_loop: Some(WaveLoop {
+                    kind: 0,
+                    start: 0,
+                    length: 256,
+                }),
+                ..SampleInfo::default()
+            }),
+            articulation: vec![ConnectionBlock {
+                level: ArticulationLevel::Dls2,
+                connections: [constant(CONN_DST_EG1_RELEASETIME, 2700)]
+                    .into_iter()
+                    .chain(shutdown.map(|tc| constant(CONN_DST_EG1_SHUTDOWNTIME, tc)))
+                    .collect(),
+            }],
+        };
+        let instrument = Instrument {
+            name: b"kit",
+            bank: F_INSTRUMENT_DRUMS,
+            program: 0,
+            regions: vec![
+                region(42, 1, None),
+                region(46, 1, shutdown_tc),
+                region(49, 2, None),
+                region(50, 0, None),
+            ],
+            articulation: vec![],
+        };
+        let mut store = InstrumentStore::new(APPEND_SAMPLES);
+        let wave = build_wave(1, &wave, APPEND_SAMPLES).expect("wave builds");
+        store.download(wave).expect("wave downloads");
+        let instrument =
+            build_instrument(2, &instrument, |cue| (cue == 0).then_some((1, None))).expect("kit");
+        store.download(instrument).expect("kit downloads");
+        store
+    }
+
+    fn render_frames(e: &mut Big, store: &InstrumentStore<alloc::vec::Vec<u8>>, frames: usize) {
+        e.render(store, &mut alloc::vec![0i32; 2 * frames]);
+    }
+
+    /// (channel group, key, released) of every sounding voice on the drum channel.
+    fn drum_voices(e: &Big) -> alloc::vec::Vec<(u16, u8, bool)> {
+        let mut v: alloc::vec::Vec<_> = e
+            .voices()
+            .filter(|&(_, channel, _, _)| channel == DRUM_CHANNEL)
+            .map(|(group, _, key, voice)| (group, key, voice.is_released()))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn a_key_group_shuts_down_its_released_voices_in_the_shutdown_time() {
+        let store = kit(None);
+        let mut e = Big::try_new(48_000, 16, 2).expect("engine");
+        // Open hi-hat (46) on both channel groups, and key 49 (key group 2), all released:
+        // on their own they would ring for 4.8 s.
+        for group in [1, 2] {
+            e.message(&store, group, &[0x99, 46, 100]);
+        }
+        e.message(&store, 1, &[0x99, 49, 100]);
+        render_frames(&mut e, &store, 480);
+        for group in [1, 2] {
+            e.message(&store, group, &[0x89, 46, 0]);
+        }
+        e.message(&store, 1, &[0x89, 49, 0]);
+        render_frames(&mut e, &store, 480);
+        assert_eq!(
+            drum_voices(&e),
+            [(1, 46, true), (1, 49, true), (2, 46, true)]
+        );
+        // The closed hi-hat (42, key group 1) in group 1 shuts down group 1's open hi-hat:
+        // 15 ms (720 frames) by default, a ramp, not a click.
+        e.message(&store, 1, &[0x99, 42, 100]);
+        render_frames(&mut e, &store, 720 - 64);
+        assert_eq!(
+            drum_voices(&e),
+            [(1, 42, false), (1, 46, true), (1, 49, true), (2, 46, true)],
+            "still fading one control period before the shutdown time"
+        );
+        render_frames(&mut e, &store, 2 * 64);
+        assert_eq!(
+            drum_voices(&e),
+            [(1, 42, false), (1, 49, true), (2, 46, true)],
+            "gone one control period after it; key group 2 and channel group 2 untouched"
+        );
+        assert_eq!(
+            e.stolen_voices(),
+            0,
+            "a key group's shutdown is not a steal"
+        );
+    }
+
+    #[test]
+    fn a_shutdown_connection_sets_the_time_and_held_voices_shut_down_too() {
+        // Key 46's own shutdown time: -6000 tc = 2^-5 s, 1500 frames at 48 kHz.
+        let store = kit(Some(-6000));
+        let mut e = Big::try_new(48_000, 16, 1).expect("engine");
+        e.message(&store, 1, &[0x99, 46, 100]);
+        render_frames(&mut e, &store, 480);
+        // Still held (no note-off): the key group shuts it down all the same.
+        e.message(&store, 1, &[0x99, 42, 100]);
+        render_frames(&mut e, &store, 1500 - 64);
+        assert_eq!(drum_voices(&e), [(1, 42, false), (1, 46, true)]);
+        render_frames(&mut e, &store, 2 * 64);
+        assert_eq!(drum_voices(&e), [(1, 42, false)]);
+        // Key 50 has no key group, but its region is self-exclusive: hit again, its earlier
+        // voice shuts down in the default 15 ms; a released one is left to its release.
+        e.message(&store, 1, &[0x99, 50, 100]);
+        render_frames(&mut e, &store, 480);
+        e.message(&store, 1, &[0x89, 50, 0]);
+        e.message(&store, 1, &[0x99, 50, 100]);
+        render_frames(&mut e, &store, 720 + 64);
+        assert_eq!(
+            drum_voices(&e),
+            [(1, 42, false), (1, 50, false), (1, 50, true)],
+            "a released voice of the same key keeps its own release"
+        );
+        e.message(&store, 1, &[0x99, 50, 100]);
+        render_frames(&mut e, &store, 720 + 64);
+        assert_eq!(
+            drum_voices(&e),
+            [(1, 42, false), (1, 50, false), (1, 50, true)],
+            "the held one was shut down, the new one sounds"
+        );
+    }
+
+    /// The GM bank's open hi-hat (46) then closed hi-hat (42) on the drum channel: the closed
+    /// one chokes the open one within the EG1 shutdown time (`FluidSynth` 2.5.7 with its
+    /// native DLS loader does the same; rdmus used to leave it ringing at its 4.8 s release).
+    #[test]
+    fn gm_closed_hi_hat_chokes_the_open_one() {
+        extern crate std;
+        use crate::download::build::build_collection;
+        use crate::wire::file::DlsFile;
+        let path = "/work/shared/data/dls/sf_GMbank.dls";
+        let Ok(bank) = std::fs::read(path) else {
+            std::println!("skipping: {path} not readable");
+            return;
+        };
+        let file = DlsFile::parse(&bank).expect("GM bank parses");
+        let built = build_collection(&file, 1, APPEND_SAMPLES).expect("GM bank builds");
+        let mut store = InstrumentStore::new(APPEND_SAMPLES);
+        for b in built.waves.into_iter().chain(built.instruments) {
+            store.download(b.bytes).expect("download");
+        }
+        let mut e = Big::try_new(48_000, 32, 1).expect("engine");
+        // An eighth note at 120 bpm: 250 ms of open hi-hat, note-off, then the closed one.
+        e.message(&store, 1, &[0x99, 46, 100]);
+        render_frames(&mut e, &store, 12_000);
+        e.message(&store, 1, &[0x89, 46, 0]);
+        assert!(
+            drum_voices(&e).iter().any(|&(_, key, _)| key == 46),
+            "the open hi-hat rings past its note-off"
+        );
+        e.message(&store, 1, &[0x99, 42, 100]);
+        let mut gone_after = None;
+        for period in 1..=(2_400 / 64) {
+            render_frames(&mut e, &store, 64);
+            if !drum_voices(&e).iter().any(|&(_, key, _)| key == 46) {
+                gone_after = Some(period * 64);
+                break;
+            }
+        }
+        std::println!("GM open hi-hat gone {gone_after:?} frames (48 kHz) after the closed hit");
+        let gone_after = gone_after.expect("the open hi-hat is gone 50 ms after the closed hit");
+        assert!(gone_after <= 720 + 64, "{gone_after} frames");
     }
 
     #[test]

@@ -4,6 +4,10 @@
 //! release fall linearly in decibels, at the rate that would cover the whole 96 dB range in the
 //! stage's time; sustain is a fraction of that range (1000 ‰ = 0 dB, 0 ‰ = -96 dB). One call
 //! per output sample, constant work per call, integers only.
+//!
+//! A shutdown (DLS2 §1.4.4 and §1.7.2.9: a note-exclusive or key-group event ends the note) is
+//! a release at the shutdown time constant instead of the release time, from whatever level
+//! the envelope is at, including one already releasing.
 
 use super::fixed::{attenuation_to_gain_q15, gain_q15_to_attenuation, time_cents_to_samples};
 use super::tables::MAX_ATTENUATION_CB;
@@ -18,6 +22,11 @@ const _: () = assert!(
 const FULL_RANGE_Q16: u32 = MAX_CB << 16;
 /// Unity gain in Q15.
 const UNITY_Q15: u16 = 32767;
+
+/// The DLS2 default EG1 shutdown time, 15 ms (DLS 2.2 Table 5, "Vol EG Shutdown Time":
+/// default 15 msecs, range 0..=40 secs, absolute time), in whole time cents:
+/// 1200 · log2(0.015) = -7270.7, rounded to -7271.
+pub const DEFAULT_SHUTDOWN_TC: i32 = -7271;
 
 /// EG1 parameters for one note, in whole time cents (see [`super::fixed::TIME_CENTS_ZERO`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,10 +43,14 @@ pub struct EnvelopeParams {
     pub sustain_permille: u32,
     /// Time the release would take over the full 96 dB.
     pub release_tc: i32,
+    /// Time a shutdown's release would take over the full 96 dB
+    /// (`CONN_DST_EG1_SHUTDOWNTIME`; EG1 only, an EG2 ignores it).
+    pub shutdown_tc: i32,
 }
 
 impl Default for EnvelopeParams {
-    /// DLS defaults: no delay, attack, hold, decay or release; sustain at full level.
+    /// DLS defaults: no delay, attack, hold, decay or release; sustain at full level; a
+    /// shutdown over [`DEFAULT_SHUTDOWN_TC`] (15 ms).
     fn default() -> Self {
         let zero = super::fixed::TIME_CENTS_ZERO;
         Self {
@@ -47,6 +60,7 @@ impl Default for EnvelopeParams {
             decay_tc: zero,
             sustain_permille: 1000,
             release_tc: zero,
+            shutdown_tc: DEFAULT_SHUTDOWN_TC,
         }
     }
 }
@@ -83,6 +97,8 @@ pub struct Envelope {
     sustain_q16: u32,
     decay_step_q16: u32,
     release_step_q16: u32,
+    /// The release step a shutdown uses (see [`Envelope::shutdown`]).
+    shutdown_step_q16: u32,
     /// Decay, sustain and release are linear in value (EG2) rather than in decibels (EG1).
     linear: bool,
 }
@@ -119,6 +135,7 @@ impl Envelope {
             .unwrap_or(FULL_RANGE_Q16),
             decay_step_q16: step_over(time_cents_to_samples(params.decay_tc, rate)),
             release_step_q16: step_over(time_cents_to_samples(params.release_tc, rate)),
+            shutdown_step_q16: step_over(time_cents_to_samples(params.shutdown_tc, rate)),
             linear: false,
         };
         env.settle();
@@ -187,6 +204,17 @@ impl Envelope {
             self.attenuation_q16 = FULL_RANGE_Q16;
         }
         self.settle();
+    }
+
+    /// Shutdown (DLS2 §1.7.2.9): enters the release from wherever the envelope is, as
+    /// [`Self::release`] does, but falls at the shutdown rate (96 dB over the shutdown time),
+    /// so a shutdown from full level is silent after the shutdown time and from a lower level
+    /// sooner. An envelope already in its release keeps its level and speeds up. The faster
+    /// of the release and shutdown rates applies: a shutdown never makes a note end later
+    /// (as Microsoft's DDK synth sample's quick stop keeps the shorter of the two).
+    pub fn shutdown(&mut self) {
+        self.release_step_q16 = self.release_step_q16.max(self.shutdown_step_q16);
+        self.release();
     }
 
     fn attack_gain(&self) -> u16 {
@@ -277,6 +305,8 @@ impl Envelope {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
+
     use super::super::fixed::TIME_CENTS_ZERO;
     use super::*;
 
@@ -305,6 +335,7 @@ mod tests {
             decay_tc: 1200,
             sustain_permille: 500,
             release_tc: 0,
+            shutdown_tc: DEFAULT_SHUTDOWN_TC,
         };
         let mut env = Envelope::start(&p, 1000);
         let g = run(&mut env, 500);
@@ -413,15 +444,147 @@ mod tests {
         assert_eq!(env.next_gain_q15(), 0);
     }
 
+    /// Samples until the envelope is done (at most `limit`).
+    fn samples_to_silence(env: &mut Envelope, limit: u32) -> u32 {
+        let mut n = 0;
+        while !env.is_done() && n < limit {
+            env.next_gain_q15();
+            n += 1;
+        }
+        n
+    }
+
+    /// One control period of the voice (the engine's note-on granularity within a render).
+    const CONTROL_PERIOD: u32 = 64;
+
+    #[test]
+    fn shutdown_reaches_silence_in_the_shutdown_time() {
+        // The DLS2 default, 15 ms: 720 samples at 48 kHz, from full level (sustain 100 %), on a
+        // note whose own release is long (2700 tc, 4.8 s).
+        let slow = EnvelopeParams {
+            release_tc: 2700,
+            ..EnvelopeParams::default()
+        };
+        let mut env = Envelope::start(&slow, 48_000);
+        run(&mut env, 100);
+        env.shutdown();
+        assert_eq!(env.stage(), Stage::Release);
+        let g = run(&mut env, 360);
+        assert!(g.windows(2).all(|w| w[0] >= w[1]), "the shutdown falls");
+        let about_48_db = attenuation_to_gain_q15(482)..=attenuation_to_gain_q15(478);
+        assert!(
+            about_48_db.contains(&g[359]),
+            "half the time, half the 96 dB: got {}",
+            g[359]
+        );
+        let n = 360 + samples_to_silence(&mut env, 10_000);
+        std::println!("default shutdown at 48 kHz: silent after {n} samples (15 ms = 720)");
+        assert!(n.abs_diff(720) <= CONTROL_PERIOD, "{n} samples");
+        assert!(n.abs_diff(720) <= 2, "{n} samples");
+        // A shutdown time of its own: -6000 tc = 2^-5 s, 1500 samples.
+        let mut env = Envelope::start(
+            &EnvelopeParams {
+                shutdown_tc: -6000,
+                ..slow
+            },
+            48_000,
+        );
+        env.shutdown();
+        let n = samples_to_silence(&mut env, 10_000);
+        assert!(n.abs_diff(1500) <= 2, "{n} samples");
+    }
+
+    #[test]
+    fn shutdown_cuts_a_long_release_short() {
+        // The GM open hi-hat's release: 2700 tc, about 4.8 s over 96 dB.
+        let p = EnvelopeParams {
+            release_tc: 2700,
+            ..EnvelopeParams::default()
+        };
+        let mut released = Envelope::start(&p, 48_000);
+        released.release();
+        let mut shut = released.clone();
+        run(&mut released, 960);
+        run(&mut shut, 960);
+        let level = shut.gain_q15();
+        assert!(level > 31_000, "20 ms into the release: {level}");
+        shut.shutdown();
+        assert_eq!(
+            shut.gain_q15(),
+            level,
+            "a shutdown starts where the release is"
+        );
+        let n = samples_to_silence(&mut shut, 10_000);
+        std::println!("shutdown during a 2700 tc release: silent after {n} samples");
+        assert!(
+            n <= 720 + CONTROL_PERIOD && n + CONTROL_PERIOD >= 720,
+            "{n} samples"
+        );
+        // The release alone would still be sounding 15 ms later, well above -96 dB.
+        run(&mut released, 720);
+        assert!(released.gain_q15() > 30_000, "{}", released.gain_q15());
+        // Shut down twice: nothing changes the second time.
+        let mut twice = Envelope::start(&p, 48_000);
+        twice.shutdown();
+        run(&mut twice, 100);
+        let before = twice.clone();
+        twice.shutdown();
+        assert_eq!(twice, before);
+    }
+
+    #[test]
+    fn shutdown_never_lengthens_a_faster_release_and_ends_a_delay_at_once() {
+        // A release of no time: the shutdown ends the note at once too.
+        let mut env = Envelope::start(&EnvelopeParams::default(), 48_000);
+        env.shutdown();
+        assert!(env.is_done());
+        // A 4 ms release (-9600 tc = 2^-8 s, 187 samples) is faster than 15 ms: it stays.
+        let mut env = Envelope::start(
+            &EnvelopeParams {
+                release_tc: -9600,
+                ..EnvelopeParams::default()
+            },
+            48_000,
+        );
+        env.shutdown();
+        let n = samples_to_silence(&mut env, 10_000);
+        assert!(n.abs_diff(187) <= 2, "{n} samples");
+        // Still in its delay: silent for good at once.
+        let mut env = Envelope::start(
+            &EnvelopeParams {
+                delay_tc: 0,
+                release_tc: 2700,
+                ..EnvelopeParams::default()
+            },
+            48_000,
+        );
+        env.shutdown();
+        assert!(env.is_done());
+        // Half way up a 1 s attack (-6 dB): 90 of the 96 dB left at 96 dB per 15 ms.
+        let mut env = Envelope::start(
+            &EnvelopeParams {
+                attack_tc: 0,
+                release_tc: 2700,
+                ..EnvelopeParams::default()
+            },
+            48_000,
+        );
+        run(&mut env, 24_000);
+        env.shutdown();
+        let n = samples_to_silence(&mut env, 10_000);
+        assert!(n.abs_diff(675) <= 3, "{n} samples");
+    }
+
     proptest::proptest! {
         /// Advancing by n equals n single steps, and a span of `samples_in_stage` never
         /// crosses a stage.
         #[test]
         fn advancing_in_blocks_equals_single_steps(
-            tcs in proptest::array::uniform5(-12_000i32..4000),
+            tcs in proptest::array::uniform6(-12_000i32..4000),
             sustain in 0u32..1100,
             linear in proptest::prelude::any::<bool>(),
             release_at in 0u32..3000,
+            shutdown_at in 0u32..4000,
             blocks in proptest::collection::vec(1u32..200, 1..40),
         ) {
             let params = EnvelopeParams {
@@ -431,6 +594,7 @@ mod tests {
                 decay_tc: tcs[3],
                 sustain_permille: sustain,
                 release_tc: tcs[4],
+                shutdown_tc: tcs[5],
             };
             let start = if linear { Envelope::start_linear } else { Envelope::start };
             let (mut stepped, mut blocked) = (start(&params, 8000), start(&params, 8000));
@@ -439,6 +603,10 @@ mod tests {
                 if at >= release_at && stepped.stage() != Stage::Release {
                     stepped.release();
                     blocked.release();
+                }
+                if at >= shutdown_at {
+                    stepped.shutdown();
+                    blocked.shutdown();
                 }
                 let in_stage = blocked.samples_in_stage();
                 let stage = blocked.stage();

@@ -185,6 +185,19 @@ impl Voice {
         self.finished |= self.envelope.is_done();
     }
 
+    /// Shutdown (DLS2 §1.4.4): an exclusive event (a key group, or the same key on a
+    /// self-exclusive region) ends this voice. As a note-off, but the volume envelope falls at
+    /// its shutdown rate (`CONN_DST_EG1_SHUTDOWNTIME`, 15 ms over 96 dB by default) from the
+    /// level it is at, whether or not the voice was already released.
+    pub fn shutdown(&mut self) {
+        if !self.released {
+            self.modulator.release();
+        }
+        self.released = true;
+        self.envelope.shutdown();
+        self.finished |= self.envelope.is_done();
+    }
+
     /// Whether the voice has nothing more to play.
     #[must_use]
     pub fn is_finished(&self) -> bool {
