@@ -155,16 +155,29 @@ impl Modulator {
 
     /// The offsets now, then advances `samples` samples.
     pub fn tick(&mut self, samples: u32) -> Offsets {
-        let lfo = i64::from(self.lfo.tick(samples));
-        let vibrato = i64::from(self.vibrato.tick(samples));
+        let p = &self.params;
+        // A modulator nothing listens to is not run: its depths are fixed for the note, so it
+        // can never be heard (most voices use one or two of the three).
+        let lfo_heard =
+            p.lfo_to_pitch_cents != 0 || p.lfo_to_gain_cb != 0 || p.lfo_to_cutoff_cents != 0;
+        let lfo = if lfo_heard {
+            i64::from(self.lfo.tick(samples))
+        } else {
+            0
+        };
+        let vibrato = if p.vibrato_to_pitch_cents == 0 {
+            0
+        } else {
+            i64::from(self.vibrato.tick(samples))
+        };
+        let eg2_heard = p.eg2_to_pitch_cents != 0 || p.eg2_to_cutoff_cents != 0;
         // The gain at the period's last sample, as `samples` single steps would leave it.
-        let eg2 = if samples == 0 {
+        let eg2 = if samples == 0 || !eg2_heard {
             0
         } else {
             self.eg2.advance(samples - 1);
             i64::from(self.eg2.next_gain_q15())
         };
-        let p = &self.params;
         let clamp =
             |v: i64| i32::try_from(v.clamp(i64::from(i32::MIN), i64::from(i32::MAX))).unwrap_or(0);
         Offsets {
