@@ -109,25 +109,17 @@ impl<D: Discard> SynthCore<D> {
     /// A silent synth at `rate` Hz (clamped to [`MIN_RATE`]..=[`MAX_RATE`]) with `voices`
     /// voices (at most [`MAX_VOICES`]), every channel group enabled, full volume, an empty
     /// store. The voices are allocated here, on the heap; the value itself is a few KB (the
-    /// mix buffer), and callers put it in pool memory.
+    /// mix buffer). The driver makes it in place in pool with [`SynthCore::try_new_in`]; this
+    /// by-value form is for tests and host tools.
     ///
     /// # Errors
     /// [`AllocError`] when the engine's storage cannot be allocated.
     pub fn try_new(rate: u32, voices: usize) -> Result<Self, AllocError> {
-        let rate = clamp_rate(rate);
-        Ok(Self {
-            store: InstrumentStore::new(dls::download::APPEND_SAMPLES),
-            engine: SynthEngine::try_new(rate, voices, MAX_CHANNEL_GROUPS)?,
-            mix: [0; MIX_FRAMES * AUDIO_CHANNELS],
-            clock: SampleClock::new(rate),
-            inputs: [const { None }; RENDER_INPUTS],
-            channel_groups: u32::try_from(MAX_CHANNEL_GROUPS).unwrap_or(1),
-            volume: 0,
-            gain_q15: 32_767,
-            position: 0,
-            stats: Stats::default(),
-            stolen_before: 0,
-        })
+        let mut place = MaybeUninit::uninit();
+        Self::try_new_in(&mut place, rate, voices)?;
+        // SAFETY: `try_new_in` returned Ok, so it wrote every field of `place` (its
+        // `init_fields!` fails to compile on a missing field). Memory only: any IRQL.
+        Ok(unsafe { place.assume_init() })
     }
 
     /// The output rate.

@@ -329,10 +329,10 @@ unsafe extern "system" fn release_thunk(this: *mut IUnknown) -> u32 {
         )]
         let object = NonNull::new(this.cast::<Miniport>());
         if let Some(object) = object {
-            // SAFETY: made by pool_box::try_new in new_miniport; last use.
+            // SAFETY: made by pool_box::try_new_with in new_miniport; last use.
             unsafe { pool_box::free(object) };
         }
-        // SAFETY: made by pool_box::try_new in new_miniport; no stream is left to use it.
+        // SAFETY: made by pool_box::try_new_with in new_miniport; no stream is left to use it.
         unsafe { pool_box::free(core) };
     }
     release_result(outcome)
