@@ -236,7 +236,8 @@ fn only_voices_taken_from_held_notes_count_as_stolen() {
         "the exclusive class cut is not counted"
     );
     assert_eq!(keys(&e), vec![(0, 60, false), (9, 42, false)]);
-    // A self-exclusive retrigger (program 2) releases the old voice: not a steal either.
+    // A self-exclusive retrigger (program 2) shuts the old voice down (DLS2 §1.4.4): not a
+    // steal either.
     e.message(&store, 1, &[0xb0, 123, 0]);
     e.message(&store, 1, &[0xb9, 123, 0]);
     render(&mut e, &store, 16);

@@ -145,6 +145,10 @@ fn try_boxed<T>(n: usize, make: impl FnMut() -> T) -> Result<Box<[T]>, AllocErro
 pub struct Engine<const VOICES: usize, const GROUPS: usize> {
     rate: u32,
     slots: Box<[Option<Slot>]>,
+    /// The planar mix: [`MIX_FRAMES`] left samples, then as many right. All zero between
+    /// calls to [`Engine::render`] (it zeroes each sample as it moves it out), so no call has
+    /// to clear it first.
+    mix: Box<[i32]>,
     channels: Box<[[Channel; CHANNELS]]>,
     /// Voice priority of each channel (higher keeps its voices longer when stealing).
     priorities: Box<[[u32; CHANNELS]]>,
@@ -176,6 +180,7 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
         Ok(Self {
             rate,
             slots: try_boxed(voices.min(VOICES), || None)?,
+            mix: try_boxed(2 * MIX_FRAMES, || 0)?,
             channels: try_boxed(groups.min(GROUPS), || [Channel::RESET; CHANNELS])?,
             priorities: try_boxed(groups.min(GROUPS), || [0; CHANNELS])?,
             clock: 0,
@@ -563,8 +568,8 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
     /// Adds `out.len() / 2` stereo frames (interleaved left, right; 16-bit scale) of every
     /// voice into `out`. Voices whose wave is no longer in `store` stop.
     ///
-    /// The voices mix into two planar buffers of [`MIX_FRAMES`] frames on the stack (2 KiB),
-    /// a part of `out` at a time: each voice's left and right are then plain loops the compiler
+    /// The voices mix into the engine's planar buffers ([`MIX_FRAMES`] frames a side), a part
+    /// of `out` at a time: each voice's left and right are then plain loops the compiler
     /// vectorises, the buffers stay in the first-level cache, and the interleaving is done
     /// once per part rather than once per voice.
     pub fn render<B: AsRef<[u8]> + AsMut<[u8]>>(
@@ -572,21 +577,27 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
         store: &InstrumentStore<B>,
         out: &mut [i32],
     ) {
-        let mut left = [0i32; MIX_FRAMES];
-        let mut right = [0i32; MIX_FRAMES];
-        for part in out.chunks_mut(2 * MIX_FRAMES) {
+        // Out of `self` for the call (an empty box does not allocate), so that the voices can
+        // be borrowed beside it.
+        let mut mix = core::mem::take(&mut self.mix);
+        let (left_all, right_all) = mix.split_at_mut(mix.len() / 2);
+        let part_frames = left_all.len().max(1);
+        for part in out.chunks_mut(2 * part_frames) {
             let frames = part.len() / 2;
-            let (left, right) = (&mut left[..frames], &mut right[..frames]);
-            left.fill(0);
-            right.fill(0);
+            let left = left_all.get_mut(..frames).unwrap_or_default();
+            let right = right_all.get_mut(..frames).unwrap_or_default();
             self.render_planar(store, left, right);
-            for (frame, (&l, &r)) in part.chunks_exact_mut(2).zip(left.iter().zip(right.iter())) {
+            for (frame, (l, r)) in part
+                .chunks_exact_mut(2)
+                .zip(left.iter_mut().zip(right.iter_mut()))
+            {
                 if let [out_left, out_right] = frame {
-                    *out_left += l;
-                    *out_right += r;
+                    *out_left += core::mem::take(l);
+                    *out_right += core::mem::take(r);
                 }
             }
         }
+        self.mix = mix;
     }
 
     /// Adds `left.len()` frames of every voice into `left` and `right`.
@@ -629,8 +640,8 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
     }
 }
 
-/// Frames mixed at a time by [`Engine::render`] (two planar buffers of this many `i32`s on the
-/// stack, 2 KiB). Four control periods: a voice's periods rarely line up with the parts (its
+/// Frames mixed at a time by [`Engine::render`] (two planar buffers of this many `i32`s in the
+/// engine's storage, 2 KiB). Four control periods: a voice's periods rarely line up with the parts (its
 /// note began anywhere), and each part boundary splits one of them in two.
 pub const MIX_FRAMES: usize = 256;
 
