@@ -71,6 +71,8 @@ pub struct LowPass {
     /// a pair (see [`LowPass::process_block`]).
     c1: i64,
     c2: i64,
+    /// The output rate the filter was last tuned for, and `440 · 2^32 / rate`.
+    rate: (u32, u64),
     /// The resonance (centibels) the filter was last tuned to, and what it gives.
     resonance: (i32, Resonance),
     /// Whether blocks run in pairs (every cutoff but the lowest: see [`PAIRWISE_FROM_CENTS`]).
@@ -94,6 +96,7 @@ impl LowPass {
             a2: 0,
             c1: 0,
             c2: 0,
+            rate: (0, 0),
             resonance: (0, Resonance::of(0)),
             pairwise: false,
             x1: 0,
@@ -107,9 +110,13 @@ impl LowPass {
 
     /// Moves the cutoff and resonance; the state is kept, so sweeps are smooth.
     pub fn tune(&mut self, cutoff_cents: i32, resonance_cb: i32, rate: u32) {
-        // Cutoff as a fraction of the rate, Q32: 440 Hz · 2^((cents - 6900)/1200) / rate.
+        // Cutoff as a fraction of the rate, Q32: 440 Hz · 2^((cents - 6900)/1200) / rate. The
+        // division by the rate is done once per rate, not per tuning (a 128-bit division).
+        if rate != self.rate.0 {
+            self.rate = (rate, (440u64 << 32) / u64::from(rate.max(1)));
+        }
         let ratio = u128::from(pitch_ratio_q32(cutoff_cents.saturating_sub(6900)));
-        let fraction = u64::try_from(ratio * 440 / u128::from(rate.max(1))).unwrap_or(u64::MAX);
+        let fraction = u64::try_from((ratio * u128::from(self.rate.1)) >> 32).unwrap_or(u64::MAX);
         let phase = u32::try_from(fraction.min(MAX_CUTOFF_Q32))
             .unwrap_or(0)
             .max(1);
@@ -125,7 +132,11 @@ impl LowPass {
         let alpha = (i64::from(sin_q15(phase)) * inverse_q) >> 1;
         let one = 1i64 << 30;
         let a0 = one + alpha;
-        let scale = |num_q30: i64| (num_q30 << Q) / a0;
+        // `(num << Q) / a0` for the three coefficients by one division: `2^61 / a0` lies
+        // within 2^31 (a0 is at least 2^30) and each numerator within 2^31, so the product
+        // fits 62 bits; the result is within an LSB of the three divisions.
+        let reciprocal = (1i64 << 61) / a0.max(1);
+        let scale = |num_q30: i64| (num_q30 * reciprocal) >> (61 - Q);
         let b0 = (scale(one_minus_cos / 2) * dc_gain) >> 15;
         self.a1 = scale(-2 * (one - one_minus_cos));
         self.a2 = scale(one - alpha);
