@@ -178,12 +178,13 @@ struct Sums {
     pitch: i64,
     gain: i64,
     pan: i64,
-    /// EG1 (0) and EG2 (1): delay, attack, hold, decay, release.
-    times: [[Option<i64>; 5]; 2],
+    /// EG1 (0) and EG2 (1): delay, attack, hold, decay, release: the constant, and what key
+    /// and velocity add to it.
+    times: [[(TimeConstant, i64); 5]; 2],
     /// EG1 (0) and EG2 (1) sustain levels.
     sustain: [Option<i64>; 2],
     /// The EG1 shutdown time: its constant, and what key and velocity add to it.
-    shutdown: ShutdownConstant,
+    shutdown: TimeConstant,
     shutdown_offset: i64,
     /// Modulation LFO (0) and vibrato LFO (1): frequency (absolute pitch cents) and delay.
     lfo: [(Option<i64>, Option<i64>); 2],
@@ -199,16 +200,42 @@ struct Sums {
     velocity_to_gain: bool,
 }
 
-/// The constant connection to the EG1 shutdown time.
-#[derive(Clone, Copy, Default)]
-enum ShutdownConstant {
-    /// None: the DLS2 default, [`DEFAULT_SHUTDOWN_TC`] (15 ms).
+/// The constant connection to a time destination (an envelope stage, the EG1 shutdown time).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum TimeConstant {
+    /// None: the destination's DLS2 default.
     #[default]
     Default,
     /// This many time cents (replacing the default).
     Time(i64),
-    /// 0x80000000, "no time": the shutdown is instant whatever else adds to it.
+    /// 0x80000000, "no time": zero whatever else adds to it (DLS2 §1.14.3).
     NoTime,
+}
+
+impl TimeConstant {
+    /// This constant after connection `value` (a constant one when `constant`, or "no time"
+    /// when `no_time`); a key or velocity connection adds to `offset` instead.
+    fn with(self, value: i64, constant: bool, no_time: bool, offset: &mut i64) -> Self {
+        match (no_time, constant, self) {
+            (true, _, _) | (false, true, Self::NoTime) => Self::NoTime,
+            (false, true, Self::Time(t)) => Self::Time(t + value),
+            (false, true, Self::Default) => Self::Time(value),
+            (false, false, current) => {
+                *offset += value;
+                current
+            }
+        }
+    }
+
+    /// The time in time cents, with `default` standing for [`TimeConstant::Default`]
+    /// (`None`: the default is "no time" and nothing adds to it).
+    fn time_cents(self, offset: i64, default: Option<i32>) -> i32 {
+        match (self, default) {
+            (Self::Time(constant), _) => clamp_i32(constant + offset),
+            (Self::Default, Some(default)) => clamp_i32(i64::from(default) + offset),
+            (Self::NoTime, _) | (Self::Default, None) => TIME_CENTS_ZERO,
+        }
+    }
 }
 
 fn add(total: &mut Option<i64>, value: i64) {
@@ -244,16 +271,11 @@ impl Sums {
         };
         // A constant of 0x80000000 means "no time"; it does not add.
         let no_time = c.source == CONN_SRC_NONE && c.scale == TIME_CENTS_ZERO;
+        let constant = c.source == CONN_SRC_NONE;
         if c.destination == CONN_DST_EG1_SHUTDOWNTIME {
-            self.shutdown = match (no_time, c.source == CONN_SRC_NONE, self.shutdown) {
-                (true, _, _) | (false, true, ShutdownConstant::NoTime) => ShutdownConstant::NoTime,
-                (false, true, ShutdownConstant::Time(t)) => ShutdownConstant::Time(t + value),
-                (false, true, ShutdownConstant::Default) => ShutdownConstant::Time(value),
-                (false, false, constant) => {
-                    self.shutdown_offset += value;
-                    constant
-                }
-            };
+            self.shutdown = self
+                .shutdown
+                .with(value, constant, no_time, &mut self.shutdown_offset);
             return;
         }
         let time = match c.destination {
@@ -270,9 +292,10 @@ impl Sums {
             _ => None,
         };
         if let Some((eg, stage)) = time {
-            if !no_time {
-                add(&mut self.times[eg][stage], value);
-            }
+            // Every envelope time defaults to "no time" (DLS2 Table 5): a key or velocity
+            // connection without a constant one scales nothing.
+            let (current, offset) = &mut self.times[eg][stage];
+            *current = current.with(value, constant, no_time, offset);
             return;
         }
         match c.destination {
@@ -296,7 +319,7 @@ impl Sums {
     }
 
     fn envelope(&self, eg: usize) -> EnvelopeParams {
-        let time = |t: Option<i64>| t.map_or(TIME_CENTS_ZERO, clamp_i32);
+        let time = |(constant, offset): (TimeConstant, i64)| constant.time_cents(offset, None);
         EnvelopeParams {
             delay_tc: time(self.times[eg][0]),
             attack_tc: time(self.times[eg][1]),
@@ -313,13 +336,8 @@ impl Sums {
     /// it, plus what key and velocity add; none at all after a constant of "no time"
     /// (DLS2 §1.14.3: such a destination is always zero).
     fn shutdown_tc(&self) -> i32 {
-        match self.shutdown {
-            ShutdownConstant::NoTime => TIME_CENTS_ZERO,
-            ShutdownConstant::Time(constant) => clamp_i32(constant + self.shutdown_offset),
-            ShutdownConstant::Default => {
-                clamp_i32(i64::from(DEFAULT_SHUTDOWN_TC) + self.shutdown_offset)
-            }
-        }
+        self.shutdown
+            .time_cents(self.shutdown_offset, Some(DEFAULT_SHUTDOWN_TC))
     }
 
     fn lfo(&self, n: usize) -> LfoParams {
@@ -483,6 +501,50 @@ mod tests {
                 })
                 .collect(),
         }])
+    }
+
+    /// Envelope times default to "no time" (DLS2 Table 5): a key or velocity connection adds
+    /// to a constant connection when there is one, and to nothing (the time stays zero) when
+    /// there is none or the constant is "no time" itself.
+    #[test]
+    fn scaled_envelope_times_add_to_their_constant_only() {
+        let w = |tc: i32| tc << 16;
+        let decay = |connections: &[(u16, u16, i32)]| {
+            note_params(Some(&dls2(connections)), &region(None), 64, 100)
+                .envelope
+                .decay_tc
+        };
+        let by_key = (CONN_SRC_KEYNUMBER, CONN_DST_EG1_DECAYTIME, w(1200));
+        assert_eq!(decay(&[by_key]), TIME_CENTS_ZERO, "no constant: no time");
+        assert_eq!(
+            decay(&[(CONN_SRC_NONE, CONN_DST_EG1_DECAYTIME, w(-2400)), by_key]),
+            -2400 + 600,
+            "key 64 adds half the scale to the constant"
+        );
+        assert_eq!(
+            decay(&[by_key, (CONN_SRC_NONE, CONN_DST_EG1_DECAYTIME, w(-2400))]),
+            -1800,
+            "whatever the order"
+        );
+        assert_eq!(
+            decay(&[
+                (CONN_SRC_NONE, CONN_DST_EG1_DECAYTIME, TIME_CENTS_ZERO),
+                by_key
+            ]),
+            TIME_CENTS_ZERO,
+            "no time is no time"
+        );
+        let attack = note_params(
+            Some(&dls2(&[(
+                CONN_SRC_KEYONVELOCITY,
+                CONN_DST_EG2_ATTACKTIME,
+                w(-1200),
+            )])),
+            &region(None),
+            64,
+            100,
+        );
+        assert_eq!(attack.modulation.pitch_envelope.attack_tc, TIME_CENTS_ZERO);
     }
 
     #[test]
