@@ -334,22 +334,21 @@ fn answer_download(
 /// # Safety
 /// Called by PortCls with a live request whose `MajorTarget` is this miniport.
 pub unsafe extern "system" fn dls_property(request: *mut PCPROPERTY_REQUEST) -> NTSTATUS {
-    // SAFETY: PortCls' live request for the duration of this call.
-    let Some(mut wrapped) = (unsafe { PropertyRequest::new(request) }) else {
+    if request.is_null() {
         return STATUS_INVALID_PARAMETER;
-    };
-    // SAFETY: a non-null live request (checked by `new` above); a plain read of its `Irp`
+    }
+    // SAFETY: a non-null live request (PortCls', for this call); a plain read of its `Irp`
     // field at PASSIVE_LEVEL.
     let irp = unsafe { (*request).Irp };
     // SAFETY: `Irp` is the live IRP of this request (or null), for this call's duration.
     let requestor = unsafe { Requestor::of_irp(irp) };
-    let major = wrapped.major_target();
-    if major.is_null() {
-        return STATUS_INVALID_DEVICE_REQUEST;
+    // SAFETY: PortCls' live request for this handler, which only the synth's tables name
+    // (PASSIVE_LEVEL).
+    unsafe {
+        Miniport::answer_property(request, |wrapped, miniport| {
+            answer(wrapped, miniport, requestor)
+        })
     }
-    // SAFETY: MajorTarget is the miniport whose automation table holds this handler.
-    let miniport = unsafe { Miniport::from_this(major) };
-    answer(&mut wrapped, miniport, requestor)
 }
 
 #[cfg(test)]

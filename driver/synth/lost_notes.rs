@@ -19,9 +19,7 @@
 //! [`RDMUS_SYNTH_LOST_NOTES`].
 
 use dmus_sys::GUID;
-use dmus_sys::kernel::{
-    NTSTATUS, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER, STATUS_NOT_FOUND,
-};
+use dmus_sys::kernel::{NTSTATUS, STATUS_INVALID_DEVICE_REQUEST, STATUS_NOT_FOUND};
 use dmus_sys::ks::{KSPROPERTY_TYPE_BASICSUPPORT, KSPROPERTY_TYPE_GET, KSPROPERTY_TYPE_SET};
 use dmus_sys::portcls::PCPROPERTY_REQUEST;
 
@@ -111,18 +109,9 @@ pub fn answer(request: &mut PropertyRequest, miniport: &Miniport) -> NTSTATUS {
 /// # Safety
 /// Called by PortCls with a live request whose `MajorTarget` is this miniport.
 pub unsafe extern "system" fn lost_notes_property(request: *mut PCPROPERTY_REQUEST) -> NTSTATUS {
-    // SAFETY: PortCls' live request for the duration of this call (PASSIVE_LEVEL).
-    let Some(mut wrapped) = (unsafe { PropertyRequest::new(request) }) else {
-        return STATUS_INVALID_PARAMETER;
-    };
-    let major = wrapped.major_target();
-    if major.is_null() {
-        return STATUS_INVALID_DEVICE_REQUEST;
-    }
-    // SAFETY: MajorTarget is the miniport whose automation table holds this handler (only
-    // the synth's tables do), live while its filter is; PASSIVE_LEVEL.
-    let miniport = unsafe { Miniport::from_this(major) };
-    answer(&mut wrapped, miniport)
+    // SAFETY: PortCls' live request for this handler, which only the synth's tables name
+    // (PASSIVE_LEVEL).
+    unsafe { Miniport::answer_property(request, answer) }
 }
 
 #[cfg(test)]

@@ -34,7 +34,8 @@ use dmus_sys::kernel::{
 };
 use dmus_sys::ks::{KSDATAFORMAT, PKSDATARANGE};
 use dmus_sys::portcls::{
-    IID_IMiniport, IMiniport, IMiniportVtbl, PCFILTER_DESCRIPTOR, PRESOURCELIST, PSERVICEGROUP,
+    IID_IMiniport, IMiniport, IMiniportVtbl, PCFILTER_DESCRIPTOR, PCPROPERTY_REQUEST,
+    PRESOURCELIST, PSERVICEGROUP,
 };
 
 use super::core::{
@@ -51,6 +52,7 @@ use crate::miniport::com_object::begin_new_stream;
 use crate::miniport::com_object::query_interface;
 use crate::miniport::intersection::data_range_intersection;
 use crate::miniport::pool_box::{self, init_fields};
+use crate::miniport::property::PropertyRequest;
 use crate::miniport::refcount::{RefCount, Released, release_result};
 use crate::miniport::spin_lock::SpinLock;
 use crate::resources::AdapterResources;
@@ -209,6 +211,32 @@ pub fn new_miniport(_resources: &AdapterResources) -> Result<PUNKNOWN, NTSTATUS>
 }
 
 impl Miniport {
+    /// Runs `answer` on the synth miniport a PortCls property request is for: the common
+    /// start of every synth property handler. A null request is `STATUS_INVALID_PARAMETER`,
+    /// a request with no `MajorTarget` `STATUS_INVALID_DEVICE_REQUEST`.
+    ///
+    /// # Safety
+    /// `request` is PortCls' live request for the duration of this call, made for a property
+    /// in one of this synth's automation tables (so its `MajorTarget` is a synth `Miniport`,
+    /// live while its filter is); PASSIVE_LEVEL.
+    pub(crate) unsafe fn answer_property(
+        request: *mut PCPROPERTY_REQUEST,
+        answer: impl FnOnce(&mut PropertyRequest, &Self) -> NTSTATUS,
+    ) -> NTSTATUS {
+        // SAFETY: PortCls' live request for the duration of this call (caller's contract).
+        let Some(mut wrapped) = (unsafe { PropertyRequest::new(request) }) else {
+            return STATUS_INVALID_PARAMETER;
+        };
+        let major = wrapped.major_target();
+        if major.is_null() {
+            return STATUS_INVALID_DEVICE_REQUEST;
+        }
+        // SAFETY: MajorTarget is the miniport whose automation table holds the handler (only
+        // the synth's tables name synth handlers), live while its filter is; PASSIVE_LEVEL.
+        let miniport = unsafe { Self::from_this(major) };
+        answer(&mut wrapped, miniport)
+    }
+
     /// The object behind one of its interface pointers.
     ///
     /// # Safety

@@ -259,18 +259,9 @@ fn set(request: &PropertyRequest, miniport: &Miniport, id: u32) -> NTSTATUS {
 /// # Safety
 /// Called by PortCls with a live request whose `MajorTarget` is this miniport.
 pub unsafe extern "system" fn synth_property(request: *mut PCPROPERTY_REQUEST) -> NTSTATUS {
-    // SAFETY: PortCls' live request for the duration of this call.
-    let Some(mut wrapped) = (unsafe { PropertyRequest::new(request) }) else {
-        return STATUS_INVALID_PARAMETER;
-    };
-    let major = wrapped.major_target();
-    if major.is_null() {
-        return STATUS_INVALID_DEVICE_REQUEST;
-    }
-    // SAFETY: MajorTarget is the miniport whose automation table holds this handler (only
-    // the synth's tables do), live while its filter is.
-    let miniport = unsafe { Miniport::from_this(major) };
-    answer(&mut wrapped, miniport)
+    // SAFETY: PortCls' live request for this handler, which only the synth's tables name
+    // (PASSIVE_LEVEL).
+    unsafe { Miniport::answer_property(request, answer) }
 }
 
 #[cfg(test)]
