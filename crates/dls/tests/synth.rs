@@ -72,6 +72,7 @@ fn note_params_follow_the_dls_rules() {
     let mut own = region.clone();
     own.articulation = Some(dls2(vec![
         constant(CONN_DST_EG1_ATTACKTIME, 0),
+        constant(CONN_DST_EG1_DECAYTIME, -2400),
         Connection {
             source: CONN_SRC_KEYNUMBER,
             ..constant(CONN_DST_EG1_DECAYTIME, 256)
@@ -88,8 +89,17 @@ fn note_params_follow_the_dls_rules() {
     let p = note_params(Some(&global), &own, 64, 64);
     // Attack: region's 0 tc replaces the global -1200; velocity 64 adds -1280 * 64/128.
     assert_eq!(p.envelope.attack_tc, -640);
-    // Decay from key 64: 256 * 64/128.
-    assert_eq!(p.envelope.decay_tc, 128);
+    // Decay: the region's -2400 plus, from key 64, 256 * 64/128.
+    assert_eq!(p.envelope.decay_tc, -2400 + 128);
+    // Without a constant the decay is the default, 0 s, which "cannot be modified by other
+    // sources" (DLS2 Table 5, §1.14.3): the key scaling alone adds nothing.
+    let mut key_only = region.clone();
+    key_only.articulation = Some(dls2(vec![Connection {
+        source: CONN_SRC_KEYNUMBER,
+        ..constant(CONN_DST_EG1_DECAYTIME, 256)
+    }]));
+    let p_key_only = note_params(None, &key_only, 64, 64);
+    assert_eq!(p_key_only.envelope.decay_tc, TIME_CENTS_ZERO);
     assert_eq!(p.envelope.sustain_permille, 500);
     assert_eq!(
         (p.envelope.delay_tc, p.envelope.release_tc),

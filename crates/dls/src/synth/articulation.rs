@@ -345,7 +345,7 @@ impl Sums {
             frequency_cents: self.lfo[n]
                 .0
                 .map_or(LfoParams::DEFAULT_FREQUENCY_CENTS, clamp_i32),
-            delay_tc: self.lfo[n].1.map_or(TIME_CENTS_ZERO, clamp_i32),
+            delay_tc: self.lfo[n].1.map_or(LfoParams::DEFAULT_DELAY_TC, clamp_i32),
         }
     }
 }
@@ -596,5 +596,9 @@ mod tests {
         assert_eq!(p.envelope, EnvelopeParams::default());
         assert!(!p.modulation.is_active());
         assert_eq!(p.filter, None);
+        // DLS2 Table 5: both LFOs at 5 Hz after 10 ms.
+        for lfo in [p.modulation.lfo, p.modulation.vibrato] {
+            assert_eq!((lfo.frequency_cents, lfo.delay_tc), (-851, -7973));
+        }
     }
 }

@@ -17,15 +17,20 @@ pub struct LfoParams {
 }
 
 impl LfoParams {
-    /// 5 Hz: `6900 + 1200·log2(5/440)`, rounded.
+    /// 5 Hz: `6900 + 1200·log2(5/440)`, rounded (DLS2 Table 5, "Mod LFO Frequency" and
+    /// "Vibrato LFO Frequency").
     pub const DEFAULT_FREQUENCY_CENTS: i32 = -851;
+    /// 10 ms: `1200·log2(0.01)`, rounded (DLS2 Table 5, "Mod LFO Start Delay" and "Vibrato
+    /// LFO Start Delay").
+    pub const DEFAULT_DELAY_TC: i32 = -7973;
 }
 
 impl Default for LfoParams {
+    /// The DLS2 defaults: 5 Hz after 10 ms.
     fn default() -> Self {
         Self {
             frequency_cents: Self::DEFAULT_FREQUENCY_CENTS,
-            delay_tc: super::fixed::TIME_CENTS_ZERO,
+            delay_tc: Self::DEFAULT_DELAY_TC,
         }
     }
 }
