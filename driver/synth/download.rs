@@ -43,7 +43,8 @@
 //!   addresses and returns an error, instead of raising or crashing, when the source cannot
 //!   be read. The property handler runs at PASSIVE_LEVEL in the caller's thread, so the
 //!   process whose user space `BufferAddress` names is the current one, and the IRQL is
-//!   below its APC_LEVEL limit (checked: a higher IRQL refuses the copy). The target is
+//!   below its APC_LEVEL limit (checked on x64 and x86: a higher IRQL refuses the copy; see
+//!   `above_apc_level` for ARM64). The target is
 //!   the driver's own allocation: non-paged pool on Windows (the image's global allocator),
 //!   as `MmCopyMemory` requires. A short copy (an unmapped page, a range running into a
 //!   guard, memory freed meanwhile) refuses the download with `STATUS_ACCESS_VIOLATION`,
@@ -60,8 +61,8 @@ use dmus_sys::dmusprop::{
 };
 use dmus_sys::imports::{MmCopyMemory, MmUserProbeAddress};
 use dmus_sys::kernel::{
-    APC_LEVEL, IRP_HEADER, KernelMode, MM_COPY_ADDRESS, MM_COPY_MEMORY_VIRTUAL, NT_SUCCESS,
-    NTSTATUS, PIRP, STATUS_ACCESS_VIOLATION, STATUS_BUFFER_OVERFLOW, STATUS_INSUFFICIENT_RESOURCES,
+    IRP_HEADER, KernelMode, MM_COPY_ADDRESS, MM_COPY_MEMORY_VIRTUAL, NT_SUCCESS, NTSTATUS, PIRP,
+    STATUS_ACCESS_VIOLATION, STATUS_BUFFER_OVERFLOW, STATUS_INSUFFICIENT_RESOURCES,
     STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_DEVICE_STATE, STATUS_INVALID_PARAMETER,
     STATUS_NOT_FOUND, STATUS_SUCCESS,
 };
@@ -141,6 +142,24 @@ pub fn user_probe_address() -> usize {
     unsafe { MmUserProbeAddress }
 }
 
+/// Whether the processor runs above APC_LEVEL, where `MmCopyMemory` may not be called.
+///
+/// Not read on ARM64: there the IRQL is a `hal.dll` import whose export is not yet confirmed
+/// against a real ARM64 HAL (driver/arch/aarch64.rs and dmus-sys's import notes disagree on
+/// it), and an unresolved import would stop the whole driver loading. PortCls calls property
+/// handlers at PASSIVE_LEVEL, so this only guards against a misuse; x64 reads CR8, and the
+/// host build (wdm-sim's tests) reads the simulated IRQL.
+fn above_apc_level() -> bool {
+    #[cfg(not(target_arch = "aarch64"))]
+    {
+        crate::arch::current_irql() > dmus_sys::kernel::APC_LEVEL
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        false
+    }
+}
+
 /// A copy of the client's buffer in the driver's own memory, read with `MmCopyMemory` after
 /// the checks of the module docs. The driver never dereferences `BufferAddress`.
 ///
@@ -163,7 +182,7 @@ pub fn copy_client_buffer(
         check_user_range(address, size, user_probe_address())?;
     }
     // MmCopyMemory's limit; a property handler runs at PASSIVE_LEVEL.
-    if crate::arch::current_irql() > APC_LEVEL {
+    if above_apc_level() {
         return Err(STATUS_INVALID_DEVICE_STATE);
     }
     let mut copy = Vec::new();
@@ -171,8 +190,8 @@ pub fn copy_client_buffer(
         .map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
     copy.resize(size, 0);
     let mut transferred: usize = 0;
-    // SAFETY: MmCopyMemory at ≤ APC_LEVEL (checked above; PASSIVE_LEVEL in the caller's
-    // thread). The target is `size` writable bytes of the driver's own allocation (non-paged
+    // SAFETY: MmCopyMemory at ≤ APC_LEVEL (PASSIVE_LEVEL in the caller's thread: PortCls
+    // calls property handlers there; checked above except on ARM64). The target is `size` writable bytes of the driver's own allocation (non-paged
     // pool in the image); the source is only a number to it: it reads what it can and
     // reports the rest, never faulting; `transferred` is a live local.
     let status = unsafe {
