@@ -647,6 +647,8 @@ pub const MIX_FRAMES: usize = 256;
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
+
     use super::{Channel, DRUM_CHANNEL, Engine};
     use crate::download::{APPEND_SAMPLES, InstrumentStore};
 
@@ -680,17 +682,14 @@ mod tests {
         assert!(e.channel(3, 0).is_none(), "group 3 of 2");
     }
 
-    /// 64 notes held at velocity 100 on sustaining GM programs (the `vs_fluidsynth` stress
-    /// song): with the master gain the mix rarely passes 16 bits, and it is still loud.
-    #[test]
-    fn sixty_four_held_gm_notes_rarely_clip() {
-        extern crate std;
+    /// The shared GM bank, downloaded whole; `None` (after saying so) without /work/shared.
+    fn gm_store() -> Option<InstrumentStore<alloc::vec::Vec<u8>>> {
         use crate::download::build::build_collection;
         use crate::wire::file::DlsFile;
         let path = "/work/shared/data/dls/sf_GMbank.dls";
         let Ok(bank) = std::fs::read(path) else {
             std::println!("skipping: {path} not readable");
-            return;
+            return None;
         };
         let file = DlsFile::parse(&bank).expect("GM bank parses");
         let built = build_collection(&file, 1, APPEND_SAMPLES).expect("GM bank builds");
@@ -698,6 +697,16 @@ mod tests {
         for b in built.waves.into_iter().chain(built.instruments) {
             store.download(b.bytes).expect("download");
         }
+        Some(store)
+    }
+
+    /// 64 notes held at velocity 100 on sustaining GM programs (the `vs_fluidsynth` stress
+    /// song): with the master gain the mix rarely passes 16 bits, and it is still loud.
+    #[test]
+    fn sixty_four_held_gm_notes_rarely_clip() {
+        let Some(store) = gm_store() else {
+            return;
+        };
         let mut e = Big::try_new(48_000, 64, 1).expect("engine");
         let programs = [48u8, 49, 50, 19, 16, 17, 52, 53, 89, 90, 91, 94, 61, 62, 21];
         let channels: alloc::vec::Vec<u8> = (0u8..16).filter(|&c| c != 9).collect();
@@ -910,20 +919,9 @@ mod tests {
     /// native DLS loader does the same; rdmus used to leave it ringing at its 4.8 s release).
     #[test]
     fn gm_closed_hi_hat_chokes_the_open_one() {
-        extern crate std;
-        use crate::download::build::build_collection;
-        use crate::wire::file::DlsFile;
-        let path = "/work/shared/data/dls/sf_GMbank.dls";
-        let Ok(bank) = std::fs::read(path) else {
-            std::println!("skipping: {path} not readable");
+        let Some(store) = gm_store() else {
             return;
         };
-        let file = DlsFile::parse(&bank).expect("GM bank parses");
-        let built = build_collection(&file, 1, APPEND_SAMPLES).expect("GM bank builds");
-        let mut store = InstrumentStore::new(APPEND_SAMPLES);
-        for b in built.waves.into_iter().chain(built.instruments) {
-            store.download(b.bytes).expect("download");
-        }
         let mut e = Big::try_new(48_000, 32, 1).expect("engine");
         // An eighth note at 120 bpm: 250 ms of open hi-hat, note-off, then the closed one.
         e.message(&store, 1, &[0x99, 46, 100]);

@@ -182,12 +182,14 @@ impl LowPass {
         // amplified by a low cutoff's gain at DC, put the output dozens of LSB off.
         let half = 1i64 << (Q - 1);
         let pair_half = 1i64 << (PAIR_Q - 1);
+        // One step of the recursion, from a feed-forward sum `x + 2·x1 + x2` and the state.
+        let step = |sum: i64, y1: i64, y2: i64| held((b0 * sum + half - a1 * y1 - a2 * y2) >> Q);
         let mut pairs = block.chunks_exact_mut(if self.pairwise { 2 } else { usize::MAX });
         for pair in &mut pairs {
             if let [first, second] = pair {
                 let (x, next) = (i64::from(*first), i64::from(*second));
                 let (sum, sum_next) = (x + 2 * x1 + x2, next + 2 * x + x1);
-                let y = held((b0 * sum + half - a1 * y1 - a2 * y2) >> Q);
+                let y = step(sum, y1, y2);
                 // The second sample is summed in Q(PAIR_Q + FRAC).
                 let acc = b0_pair * sum_next + pair_half - a1_b0 * sum + c1 * y1 + c2 * y2;
                 let y_next = held(acc >> PAIR_Q);
@@ -197,7 +199,7 @@ impl LowPass {
         }
         for last in pairs.into_remainder() {
             let x = i64::from(*last);
-            let y = held((b0 * (x + 2 * x1 + x2) + half - a1 * y1 - a2 * y2) >> Q);
+            let y = step(x + 2 * x1 + x2, y1, y2);
             (x2, x1, y2, y1) = (x1, x, y1, y);
             *last = output(y);
         }
