@@ -191,9 +191,10 @@ pub fn copy_client_buffer(
     copy.resize(size, 0);
     let mut transferred: usize = 0;
     // SAFETY: MmCopyMemory at ≤ APC_LEVEL (PASSIVE_LEVEL in the caller's thread: PortCls
-    // calls property handlers there; checked above except on ARM64). The target is `size` writable bytes of the driver's own allocation (non-paged
-    // pool in the image); the source is only a number to it: it reads what it can and
-    // reports the rest, never faulting; `transferred` is a live local.
+    // calls property handlers there; checked above except on ARM64). The target is `size`
+    // writable bytes of the driver's own allocation (non-paged pool in the image); the
+    // source is only a number to it: it reads what it can and reports the rest, never
+    // faulting; `transferred` is a live local.
     let status = unsafe {
         MmCopyMemory(
             copy.as_mut_ptr().cast(),
