@@ -14,7 +14,7 @@ use dmus_sys::dmusic::DMUS_KERNEL_EVENT;
 use dmus_sys::kernel::NT_SUCCESS;
 use mxf::{Chain, EventPool, PoolStats};
 
-use super::render_queue::Discard;
+use mxf::Discard;
 
 /// One reference to the port's allocator; released on drop.
 pub struct Allocator {

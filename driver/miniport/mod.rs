@@ -1,7 +1,7 @@
 //! Pieces every DMus miniport of rdmus shares (the MPU-401 one now, the synth later):
 //! COM reference counts and pool boxes, a spin lock, safe handles on the port's
-//! allocator and master clock, property-request replies, data-range intersection,
-//! and the render queue that holds events until they are due.
+//! allocator and master clock, property-request replies and data-range intersection.
+//! (The render streams hold their events in `mxf`'s sequencer.)
 
 pub mod allocator;
 pub mod clock;
@@ -11,7 +11,6 @@ pub mod intersection;
 pub mod pool_box;
 pub mod property;
 pub mod refcount;
-pub mod render_queue;
 pub mod shared;
 pub mod spin_lock;
 pub mod timer;

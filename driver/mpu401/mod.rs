@@ -4,7 +4,7 @@
 //!   hardware init, interrupt, NewStream, Service).
 //! - [`descriptor`]: the filter the port publishes (pins, nodes, connections).
 //! - [`properties`]: the `KSPROPSETID_Synth` handlers.
-//! - [`render`] and [`render_engine`]: the render stream and its timer-driven writer.
+//! - [`render`]: the render stream, whose timer drives `mpu401`'s render engine.
 //! - [`capture`]: the capture stream, fed by the ISR's timestamped ring.
 //! - [`hardware`]: the card's ports and the init delay over the kernel.
 
@@ -14,7 +14,6 @@ pub mod hardware;
 pub mod miniport;
 pub mod properties;
 pub mod render;
-pub mod render_engine;
 pub(crate) mod time;
 
 pub use miniport::new_miniport;

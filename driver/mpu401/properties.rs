@@ -30,14 +30,13 @@ use dmus_sys::kernel::{
 };
 use dmus_sys::ks::{KSPROPERTY_TYPE_BASICSUPPORT, KSPROPERTY_TYPE_GET, KSPROPERTY_TYPE_SET};
 use dmus_sys::portcls::PCPROPERTY_REQUEST;
+use mpu401::WIRE_BYTE_100NS;
 
 use super::descriptor::NODE_SYNTH_OUT;
 use crate::miniport::property::PropertyRequest;
 
 /// Channel groups an MPU-401 has.
 pub const CHANNEL_GROUPS: u32 = 1;
-/// 100 ns per byte on the MIDI wire (320 µs).
-pub const WIRE_BYTE_100NS: i64 = 3_200;
 
 /// `SYNTHCAPS` for `node` of the card at `base`.
 #[must_use]

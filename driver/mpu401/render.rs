@@ -25,7 +25,6 @@ use mxf::Chain;
 use super::hardware::CardIo;
 use super::miniport::{Miniport, Setup};
 use super::properties::StreamReport;
-use super::render_engine::{RenderConfig, RenderEngine, TimerGrain};
 use super::time::StreamKind;
 use crate::miniport::allocator::Allocator;
 use crate::miniport::clock::MasterClock;
@@ -33,6 +32,7 @@ use crate::miniport::pool_box;
 use crate::miniport::refcount::RefCount;
 use crate::miniport::spin_lock::SpinLock;
 use crate::miniport::timer::StreamTimer;
+use mpu401::render_engine::{RenderConfig, RenderEngine, TimerGrain};
 
 /// What the lock protects.
 struct RenderInner {

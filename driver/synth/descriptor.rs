@@ -42,9 +42,9 @@ use dmus_sys::portcls::{
     PCPROPERTY_ITEM_FLAG_GET, PCPROPERTY_ITEM_FLAG_SET,
 };
 
-use super::core::{AUDIO_CHANNELS, MAX_RATE, MIN_RATE};
 use super::lost_notes::{KSPROPERTY_RDMUS_SYNTH_LOST_NOTES, KSPROPSETID_RdmusSynthLostNotes};
 use crate::miniport::shared::Shared;
+use dmus_synth::synth::{AUDIO_CHANNELS, MAX_RATE, MIN_RATE};
 
 /// Pin 0: legacy MIDI render.
 pub const PIN_LEGACY_RENDER: u32 = 0;

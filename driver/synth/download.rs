@@ -69,10 +69,10 @@ use dmus_sys::kernel::{
 use dmus_sys::ks::{KSPROPERTY_TYPE_BASICSUPPORT, KSPROPERTY_TYPE_GET, KSPROPERTY_TYPE_SET};
 use dmus_sys::portcls::PCPROPERTY_REQUEST;
 
-use super::core::DownloadBuffer;
 use super::miniport::Miniport;
 use super::sink::WaveFormat;
 use crate::miniport::property::{PropertyRequest, size_check};
+use dmus_synth::synth::DownloadBuffer;
 
 /// The largest single download buffer the synth takes (a whole GM collection is 5–7 MB, and
 /// it comes one wave per buffer).

@@ -23,9 +23,9 @@ use dmus_sys::kernel::{NTSTATUS, STATUS_INVALID_DEVICE_REQUEST, STATUS_NOT_FOUND
 use dmus_sys::ks::{KSPROPERTY_TYPE_BASICSUPPORT, KSPROPERTY_TYPE_GET, KSPROPERTY_TYPE_SET};
 use dmus_sys::portcls::PCPROPERTY_REQUEST;
 
-use super::core::Stats;
 use super::miniport::Miniport;
 use crate::miniport::property::PropertyRequest;
+use dmus_synth::synth::Stats;
 
 /// rdmus's own property set for the causes of lost notes (no header names it; distinct
 /// from every KSPROPSETID the synth answers, checked in the tests).

@@ -38,11 +38,7 @@ use dmus_sys::portcls::{
     PRESOURCELIST, PSERVICEGROUP,
 };
 
-use super::core::{
-    AUDIO_CHANNELS, MAX_CHANNEL_GROUPS, MAX_RATE, MAX_VOICES, RENDER_INPUTS, SynthCore,
-};
 use super::descriptor::{FILTER, PIN_DMUSIC_RENDER, PIN_LEGACY_RENDER, PIN_WAVE_OUT, our_range};
-use super::inbox::Inbox;
 use super::mutex::KMutex;
 use super::render::RenderStream;
 use super::sink::{SinkStream, WaveFormat};
@@ -56,6 +52,10 @@ use crate::miniport::property::PropertyRequest;
 use crate::miniport::refcount::{RefCount, Released, release_result};
 use crate::miniport::spin_lock::SpinLock;
 use crate::resources::AdapterResources;
+use dmus_synth::inbox::Inbox;
+use dmus_synth::synth::{
+    AUDIO_CHANNELS, MAX_CHANNEL_GROUPS, MAX_RATE, MAX_VOICES, RENDER_INPUTS, SynthCore,
+};
 
 /// The synth state the streams and properties share.
 pub type Core = SynthCore<Allocator>;
@@ -165,8 +165,9 @@ const INTERFACES: [GUID; 3] = [IID_IUnknown, IID_IMiniport, IID_IMiniportDMus];
 /// The subdevice seam's constructor: a miniport with one reference for the caller, its synth
 /// allocated and silent. PASSIVE_LEVEL.
 ///
-/// Both pool blocks are allocated first and their objects made in place (the synth's mix
-/// buffer and the voice priorities are kilobytes), so no copy of either is on the stack.
+/// Both pool blocks are allocated first and their objects made in place (the voice
+/// priorities are kilobytes; the synth's own buffers are on the heap), so no copy of either
+/// is on the stack.
 ///
 /// # Errors
 /// `STATUS_INSUFFICIENT_RESOURCES` when the pool is exhausted (nothing is left allocated).

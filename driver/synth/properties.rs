@@ -41,12 +41,12 @@ use dmus_sys::kernel::{
 use dmus_sys::ks::{KSPROPERTY_TYPE_BASICSUPPORT, KSPROPERTY_TYPE_GET, KSPROPERTY_TYPE_SET};
 use dmus_sys::portcls::PCPROPERTY_REQUEST;
 
-use super::core::{
-    AUDIO_CHANNELS, MAX_CHANNEL_GROUPS, MAX_RATE, MAX_VOICES, Stats, SynthEngine, clamp_rate,
-};
 use super::lost_notes::{RDMUS_SYNTH_LOST_NOTES, current_stats};
 use super::miniport::{Miniport, default_params};
 use crate::miniport::property::PropertyRequest;
+use dmus_synth::synth::{
+    AUDIO_CHANNELS, MAX_CHANNEL_GROUPS, MAX_RATE, MAX_VOICES, Stats, SynthEngine, clamp_rate,
+};
 
 /// The class id rdmus's synth reports in `SYNTHCAPS.Guid` (rdmus's own; no header names
 /// it). Distinct from every Microsoft miniport class id (checked in the tests).

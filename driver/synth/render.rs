@@ -9,7 +9,7 @@
 //! chains at a time); the stream keeps another for the one case the core cannot take a
 //! chain.
 //!
-//! [`SynthCore`]: super::core::SynthCore
+//! [`SynthCore`]: dmus_synth::SynthCore
 
 use core::ptr::NonNull;
 

@@ -40,7 +40,6 @@ use dmus_sys::ks_guids::{
 use dmus_sys::ksmedia::KSDATAFORMAT_WAVEFORMATEX;
 use mxf::Chain;
 
-use super::core::{AUDIO_CHANNELS, MAX_RATE, MIN_RATE, MIX_FRAMES};
 use super::descriptor::{BITS_PER_SAMPLE, PIN_WAVE_OUT};
 use super::miniport::Miniport;
 use crate::miniport::allocator::Allocator;
@@ -48,6 +47,7 @@ use crate::miniport::clock::MasterClock;
 use crate::miniport::pool_box;
 use crate::miniport::refcount::RefCount;
 use crate::miniport::spin_lock::SpinLock;
+use dmus_synth::synth::{AUDIO_CHANNELS, MAX_RATE, MIN_RATE, MIX_FRAMES};
 
 /// `WAVE_FORMAT_PCM` (mmreg.h).
 pub const WAVE_FORMAT_PCM: u16 = 1;

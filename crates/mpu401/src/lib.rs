@@ -9,6 +9,10 @@
 //!   DRR allows, within a poll budget, and detects output that never drains.
 //! - [`drain`] and [`ring`]: the ISR's input drain into a fixed-capacity ring
 //!   of (byte, timestamp) pairs, each byte stamped by a caller-supplied clock.
+//! - [`render_engine`]: what a render stream's timer DPC does: holds `mxf`
+//!   event chains under the `KSSTATE` rules until due, then writes them through
+//!   the paced writer, keeping a shallow FIFO fed and a deep one topped up,
+//!   within a per-call budget, with a stuck card detected and faulted.
 //!
 //! Register facts (reference.md, "MPU-401 UART"): data port = base+0,
 //! status/command port = base+1; status bit 0x40 (DRR) set = the card cannot
@@ -21,6 +25,7 @@
 pub mod drain;
 pub mod init;
 pub mod port;
+pub mod render_engine;
 pub mod ring;
 pub mod writer;
 
@@ -30,7 +35,11 @@ mod fake_card;
 pub use drain::{DrainReport, drain_input};
 pub use init::{InitBudget, InitError, InitReport, InitStage, initialize};
 pub use port::{
-    ACK, CMD_ENTER_UART, CMD_RESET, ControlPort, DataPort, Delay, Status, WIRE_BYTE_US,
+    ACK, CMD_ENTER_UART, CMD_RESET, ControlPort, DataPort, Delay, Status, WIRE_BYTE_100NS,
+    WIRE_BYTE_US,
+};
+pub use render_engine::{
+    RenderConfig, RenderEngine, RenderError, RenderStats, ServiceOutcome, TimerGrain,
 };
 pub use ring::{InputRing, TimedByte};
 pub use writer::{OutputState, PacedWriter, WriteProgress};

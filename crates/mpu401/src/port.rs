@@ -14,6 +14,10 @@ pub const CMD_ENTER_UART: u8 = 0x3F;
 pub const ACK: u8 = 0xFE;
 /// Microseconds one byte occupies on the MIDI wire: 10 bits at 31,250 baud.
 pub const WIRE_BYTE_US: u32 = 320;
+/// The same in 100 ns units, the unit of every time in this crate's callers.
+// Widening a small constant: `i64::from` is not const.
+#[allow(clippy::cast_lossless)]
+pub const WIRE_BYTE_100NS: i64 = WIRE_BYTE_US as i64 * 10;
 
 /// The status register (base+1) as read from the card.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -35,4 +35,4 @@ pub mod sequencer;
 pub mod unpack;
 pub mod wire;
 
-pub use raw::{Chain, EventPool, EventRef, FixedPool, PoolStats};
+pub use raw::{Chain, Discard, EventPool, EventRef, FixedPool, PoolStats};

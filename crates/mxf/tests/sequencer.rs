@@ -7,8 +7,8 @@ mod common;
 use common::{Failures, pool};
 use dmus_sys::dmusic::DMUS_KEF;
 use dmus_sys::ks::{KSSTATE_ACQUIRE, KSSTATE_PAUSE, KSSTATE_RUN, KSSTATE_STOP};
-use mxf::Chain;
-use mxf::sequencer::Sequencer;
+use mxf::sequencer::{MasterTimeline, Sequencer};
+use mxf::{Chain, Discard};
 use proptest::prelude::*;
 
 /// An event whose data carries a 14-bit arrival tag.
@@ -192,4 +192,92 @@ fn detached_variants_hand_chains_back_whole() {
     assert!(seq.is_empty());
     all.free(&mut p);
     p.check().unwrap();
+}
+
+/// A miniport's render stream: master-clock times, a pause moves held events.
+fn master_sequencer() -> Sequencer<MasterTimeline> {
+    Sequencer::with_timeline(MasterTimeline::new())
+}
+
+fn note(p: &mut common::Pool, time: i64, data: &[u8]) -> Chain {
+    Chain::event(p, time, 1, DMUS_KEF::EVENT_COMPLETE, data).unwrap()
+}
+
+fn times(chain: &Chain) -> Vec<i64> {
+    chain.iter().map(|event| event.time()).collect()
+}
+
+#[test]
+fn on_master_time_events_are_held_outside_run_and_released_in_order_when_due() {
+    let mut p = pool(256, 16, 64);
+    let mut queue = master_sequencer();
+    assert!(queue.set_state_detach(KSSTATE_ACQUIRE, 0).is_empty());
+    assert!(queue.set_state_detach(KSSTATE_PAUSE, 0).is_empty());
+    for time in [530, 510, 520, 510] {
+        assert!(
+            queue
+                .put_detach(note(&mut p, time, &[0x90, 60, 100]))
+                .is_empty()
+        );
+    }
+    assert!(queue.pop_due(1_000).is_empty(), "PAUSE holds everything");
+    assert_eq!(queue.next_due_time(), None);
+    let _ = queue.set_state_detach(KSSTATE_RUN, 500);
+    assert_eq!(
+        queue.next_due_time(),
+        Some(510),
+        "master-clock times, as given"
+    );
+    let due = queue.pop_due(520);
+    assert_eq!(times(&due), [510, 510, 520]);
+    p.discard(due);
+    assert_eq!(queue.len(), 1);
+    let stopped = queue.set_state_detach(KSSTATE_STOP, 600);
+    assert_eq!(times(&stopped), [530]);
+    p.discard(stopped);
+    p.check().expect("every event back once");
+}
+
+#[test]
+fn on_master_time_a_pause_moves_held_events_later_and_stop_discards_new_data() {
+    let mut p = pool(256, 16, 64);
+    let mut queue = master_sequencer();
+    let _ = queue.set_state_detach(KSSTATE_ACQUIRE, 0);
+    let _ = queue.set_state_detach(KSSTATE_PAUSE, 0);
+    let _ = queue.set_state_detach(KSSTATE_RUN, 100);
+    assert!(queue.put_detach(note(&mut p, 1_000, &[0xC0, 5])).is_empty());
+    assert!(queue.put_detach(note(&mut p, 1_200, &[0xC0, 6])).is_empty());
+    let _ = queue.set_state_detach(KSSTATE_PAUSE, 400);
+    let _ = queue.set_state_detach(KSSTATE_ACQUIRE, 450);
+    let _ = queue.set_state_detach(KSSTATE_PAUSE, 500);
+    let _ = queue.set_state_detach(KSSTATE_RUN, 10_400);
+    assert_eq!(
+        queue.next_due_time(),
+        Some(11_000),
+        "time stood still for 10,000"
+    );
+    let due = queue.pop_due(11_100);
+    assert_eq!(times(&due), [11_000]);
+    p.discard(due);
+    let held = queue.set_state_detach(KSSTATE_STOP, 10_500);
+    assert_eq!(times(&held), [11_200]);
+    p.discard(held);
+    let refused = queue.put_detach(note(&mut p, 0, &[0xF8]));
+    assert_eq!(
+        refused.len(),
+        1,
+        "a stopped stream hands data straight back"
+    );
+    p.discard(refused);
+    let _ = queue.set_state_detach(KSSTATE_ACQUIRE, 20_000);
+    let _ = queue.set_state_detach(KSSTATE_PAUSE, 20_000);
+    let _ = queue.set_state_detach(KSSTATE_RUN, 30_000);
+    assert!(queue.put_detach(note(&mut p, 30_500, &[0xF8])).is_empty());
+    assert_eq!(
+        queue.next_due_time(),
+        Some(30_500),
+        "no pause since the last STOP"
+    );
+    p.discard(queue.take_all());
+    p.check().expect("every event back once");
 }

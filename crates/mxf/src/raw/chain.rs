@@ -374,6 +374,24 @@ impl Chain {
         }
     }
 
+    /// Moves every top-level event `by` later (saturating); order is
+    /// unchanged, and package contents keep their own times (they play when
+    /// their package does). A render stream uses it when it runs again after a
+    /// pause: its held events carry master-clock times, and presentation time
+    /// stood still for the pause's length.
+    pub fn shift_times(&mut self, by: i64) {
+        let mut cursor = self.head;
+        // Bounded by the chain's length (acyclic: the invariant).
+        while let Some(node) = cursor {
+            // SAFETY: `node` is an event this chain owns (invariant): valid
+            // for writes and not referenced elsewhere while this runs. Any
+            // IRQL (memory only).
+            let event = unsafe { &mut *node.as_ptr() };
+            event.ullPresTime100ns = event.ullPresTime100ns.saturating_add(by);
+            cursor = next_of(node);
+        }
+    }
+
     /// Detaches the leading events whose presentation time is at most `now`.
     pub fn split_due(&mut self, now: i64) -> Self {
         let mut last_due = None;

@@ -8,17 +8,23 @@
 //! included, and the only ways to end a chain are to give it back to a pool
 //! ([`Chain::free`]) or to hand it on as a raw pointer ([`Chain::into_raw`]).
 //! Everything outside this module is safe code over these types.
+//! (`SharedPool`, feature `std`, lends one host pool to a test and the code
+//! under test at once.)
 #![allow(unsafe_code)] // The reason for this module: see above.
 
 mod chain;
 mod checked_pool;
 mod fixed_pool;
 mod pool;
+#[cfg(any(test, feature = "std"))]
+mod shared_pool;
 
 pub use chain::{BuildError, Chain, ChainIter, EventRef, FreeCount, INLINE_CAPACITY};
 pub use checked_pool::{CountingPool, Violations};
 pub use fixed_pool::{FixedPool, PoolConfigError};
-pub use pool::{EventPool, PoolStats};
+pub use pool::{Discard, EventPool, PoolStats};
+#[cfg(any(test, feature = "std"))]
+pub use shared_pool::SharedPool;
 
 #[cfg(test)]
 mod tests;

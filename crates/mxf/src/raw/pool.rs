@@ -81,3 +81,19 @@ pub unsafe trait EventPool {
     /// The pool's counters.
     fn stats(&self) -> PoolStats;
 }
+
+/// Where a stream's spent chains go: whole, in one call. A miniport gives
+/// them to the port's allocator (`IAllocatorMXF::PutMessage`, which frees
+/// buffers and packages itself: dmusicks.h says miniports do not call
+/// `PutBuffer`); the default gives a chain back event by event with
+/// [`super::Chain::free`], as a host pool takes it.
+pub trait Discard: EventPool {
+    /// Gives `chain` back, every event and buffer exactly once.
+    fn discard(&mut self, chain: super::Chain) {
+        let _count = chain.free(self);
+    }
+}
+
+impl Discard for super::FixedPool {}
+
+impl<P: EventPool, const N: usize> Discard for super::CountingPool<P, N> {}

@@ -202,3 +202,33 @@ fn fixed_pool_hands_out_zeroed_events_and_counts() {
         PoolConfigError::ZeroBufferSize
     );
 }
+
+#[test]
+fn shift_times_moves_top_level_events_and_keeps_package_contents() {
+    let mut p = pool(8, 0, 16);
+    let mut contents = short(&mut p, 3, &[0xC0, 5]);
+    contents.push_back(short(&mut p, 4, &[0xC0, 6]));
+    let mut c = short(&mut p, 10, &[0x90, 60, 100]);
+    c.push_back(
+        Chain::package(&mut p, 20, 1, contents)
+            .map_err(|e| e.0)
+            .unwrap(),
+    );
+    c.push_back(short(&mut p, i64::MAX - 5, &[0xF8]));
+    c.shift_times(100);
+    assert_eq!(times(&c), [110, 120, i64::MAX], "saturates at the top");
+    let package: Vec<i64> = c
+        .iter()
+        .nth(1)
+        .unwrap()
+        .package()
+        .map(|e| e.time())
+        .collect();
+    assert_eq!(package, [3, 4], "contents play with their package");
+    assert_eq!(c.len(), 3);
+    let mut empty = Chain::new();
+    empty.shift_times(5);
+    assert!(empty.is_empty());
+    c.free(&mut p);
+    p.check().unwrap();
+}

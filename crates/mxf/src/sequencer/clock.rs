@@ -5,6 +5,8 @@
 
 use dmus_sys::ks::{KSSTATE, KSSTATE_RUN, KSSTATE_STOP};
 
+use super::Timeline;
+
 /// Maps master-clock time to the stream's presentation time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PresentationClock {
@@ -65,5 +67,21 @@ impl PresentationClock {
     pub fn master_time_of(&self, presentation: i64) -> Option<i64> {
         let start = self.run_start?;
         Some(start.saturating_add(presentation.saturating_sub(self.base).max(0)))
+    }
+}
+
+impl Timeline for PresentationClock {
+    /// Presentation time stands still outside RUN, so held events never move.
+    fn set_state(&mut self, state: KSSTATE, master_now: i64) -> i64 {
+        Self::set_state(self, state, master_now);
+        0
+    }
+
+    fn now(&self, master_now: i64) -> i64 {
+        Self::now(self, master_now)
+    }
+
+    fn master_time_of(&self, event_time: i64) -> Option<i64> {
+        Self::master_time_of(self, event_time)
     }
 }

@@ -1,6 +1,10 @@
 //! A time-ordered queue of events keyed by presentation time, with the
 //! render `KSSTATE` rules (reference.md, "What the `PortCls` `DMus` port does"):
 //! data is held in every state but RUN, and given back to the pool on STOP.
+//! Event times are read through a [`Timeline`]: presentation times on the
+//! port's [`PresentationClock`] (the default), or master-clock times on a
+//! miniport's [`MasterTimeline`](super::MasterTimeline), where a pause moves
+//! every held event later.
 //!
 //! # Intrusive, not fixed-capacity
 //!
@@ -20,26 +24,35 @@
 //! never goes backwards; an out-of-order batch walks from its previous
 //! insertion point, O(n) at worst. Equal times keep arrival order.
 
-use super::PresentationClock;
+use super::{PresentationClock, Timeline};
 use crate::raw::{Chain, EventPool, FreeCount};
 use dmus_sys::ks::{KSSTATE, KSSTATE_RUN, KSSTATE_STOP};
 
-/// The render sequencer of one stream.
+/// The render sequencer of one stream, reading event times through `C`.
 #[derive(Debug, Default)]
-pub struct Sequencer {
+pub struct Sequencer<C = PresentationClock> {
     queue: Chain,
     state: KSSTATE,
-    clock: PresentationClock,
+    clock: C,
 }
 
 impl Sequencer {
-    /// An empty sequencer in `KSSTATE_STOP`.
+    /// An empty sequencer in `KSSTATE_STOP` on a presentation clock.
     #[must_use]
     pub const fn new() -> Self {
+        Self::with_timeline(PresentationClock::new())
+    }
+}
+
+impl<C: Timeline> Sequencer<C> {
+    /// An empty sequencer in `KSSTATE_STOP` reading event times through
+    /// `timeline` (a stopped one).
+    #[must_use]
+    pub const fn with_timeline(timeline: C) -> Self {
         Self {
             queue: Chain::new(),
             state: KSSTATE_STOP,
-            clock: PresentationClock::new(),
+            clock: timeline,
         }
     }
 
@@ -49,9 +62,9 @@ impl Sequencer {
         self.state
     }
 
-    /// The stream's presentation clock.
+    /// The stream's timeline (its presentation clock by default).
     #[must_use]
-    pub const fn clock(&self) -> &PresentationClock {
+    pub const fn clock(&self) -> &C {
         &self.clock
     }
 
@@ -68,7 +81,8 @@ impl Sequencer {
     }
 
     /// Changes state at master time `master_now`. Entering STOP gives every
-    /// held event back to `pool` and resets presentation time.
+    /// held event back to `pool` and resets presentation time; RUN after a
+    /// pause moves held events later when the timeline says so.
     pub fn set_state<P: EventPool + ?Sized>(
         &mut self,
         state: KSSTATE,
@@ -84,7 +98,10 @@ impl Sequencer {
     /// itself). Empty unless entering STOP.
     pub fn set_state_detach(&mut self, state: KSSTATE, master_now: i64) -> Chain {
         self.state = state;
-        self.clock.set_state(state, master_now);
+        let shift = self.clock.set_state(state, master_now);
+        if shift != 0 {
+            self.queue.shift_times(shift);
+        }
         if state == KSSTATE_STOP {
             core::mem::take(&mut self.queue)
         } else {
@@ -115,9 +132,8 @@ impl Sequencer {
         core::mem::take(&mut self.queue)
     }
 
-    /// Detaches every event due at master time `master_now` (presentation
-    /// time at or after the event's), in presentation order. Empty outside
-    /// RUN.
+    /// Detaches every event due at master time `master_now` (the timeline's
+    /// time at or after the event's), in time order. Empty outside RUN.
     pub fn pop_due(&mut self, master_now: i64) -> Chain {
         if self.state != KSSTATE_RUN {
             return Chain::new();

@@ -1,7 +1,8 @@
 //! The render stream's logic, free of COM and kernel calls: what its timer
 //! DPC does with the card, as a function of the master time.
 //!
-//! Events wait in the [`RenderQueue`] until due, then move to a *due* chain
+//! Events wait in an [`mxf`] [`Sequencer`] on the master clock until due (a
+//! pause moves them later: [`MasterTimeline`]), then move to a *due* chain
 //! and go out through mpu401's [`PacedWriter`], whole bytes as DRR allows,
 //! in order, one byte per status poll. The driver cannot know the card's
 //! FIFO depth, so the policy follows what it observes. While DRR is clear
@@ -34,12 +35,14 @@
 //! fault clears on STOP.
 
 use dmus_sys::ks::{KSSTATE, KSSTATE_RUN, KSSTATE_STOP};
-use mpu401::{ControlPort, DataPort, OutputState, PacedWriter};
+use mxf::sequencer::{MasterTimeline, Sequencer};
+use mxf::{Chain, Discard};
 
-use crate::mpu401::properties::WIRE_BYTE_100NS;
-use mxf::Chain;
+use crate::port::{ControlPort, DataPort, WIRE_BYTE_100NS};
+use crate::writer::{OutputState, PacedWriter};
 
-use crate::miniport::render_queue::{Discard, RenderQueue};
+/// The render stream's queue: master-clock times, KSSTATE rules.
+type RenderQueue = Sequencer<MasterTimeline>;
 
 /// How far (100 ns) a card may stray from the estimated wire (320 µs a
 /// byte from the moment it takes it) and still count as draining: an eighth
@@ -207,7 +210,7 @@ impl RenderEngine {
     pub const fn new(config: RenderConfig) -> Self {
         Self {
             config,
-            queue: RenderQueue::new(),
+            queue: Sequencer::with_timeline(MasterTimeline::new()),
             due: Chain::new(),
             offset: 0,
             writer: PacedWriter::new(config.stall_limit),
@@ -352,16 +355,16 @@ impl RenderEngine {
             pool.discard(chain);
             return Err(fault);
         }
-        let refused = self.queue.put(chain);
+        let refused = self.queue.put_detach(chain);
         pool.discard(refused);
         Ok(())
     }
 
     /// Changes state. STOP gives every held and due event back and clears a
     /// fault (a message cut short by STOP counts as lost); RUN after a pause
-    /// moves held events later by the pause (see [`RenderQueue`]).
+    /// moves held events later by the pause (see [`MasterTimeline`]).
     pub fn set_state<P: Discard>(&mut self, state: KSSTATE, master_now: i64, pool: &mut P) {
-        let dropped = self.queue.set_state(state, master_now);
+        let dropped = self.queue.set_state_detach(state, master_now);
         pool.discard(dropped);
         if state == KSSTATE_STOP {
             if self.offset > 0 {
@@ -495,7 +498,7 @@ impl RenderEngine {
         // for a time already past fires at its next tick.
         let retry = (backed_up || (!self.due.is_empty() && (running || self.offset > 0)))
             .then(|| master_now.saturating_add(self.config.retry_delay));
-        let event = self.queue.next_due();
+        let event = self.queue.next_due_time();
         let next = if self.fault.is_some() {
             None
         } else {
@@ -518,11 +521,22 @@ mod tests {
 
     use dmus_sys::dmusic::DMUS_KEF;
     use dmus_sys::ks::{KSSTATE_ACQUIRE, KSSTATE_PAUSE, KSSTATE_RUN, KSSTATE_STOP};
-    use mpu401::{ControlPort, DataPort, Status};
-    use mxf::Chain;
+    use mxf::raw::CountingPool;
+    use mxf::{Chain, FixedPool};
 
     use super::{RenderConfig, RenderEngine, RenderError};
-    use crate::miniport::render_queue::tests::{TestPool, note, pool};
+    use crate::port::{ControlPort, DataPort, Status};
+
+    /// The checked host pool the render tests use.
+    type TestPool = CountingPool<FixedPool, 256>;
+
+    fn pool() -> TestPool {
+        CountingPool::new(FixedPool::leaked(256, 16, 64).expect("pool"))
+    }
+
+    fn note(pool: &mut TestPool, time: i64, data: &[u8]) -> Chain {
+        Chain::event(pool, time, 1, DMUS_KEF::EVENT_COMPLETE, data).expect("event")
+    }
 
     /// A card in UART mode with a FIFO, a wire at 320 µs a byte, and a clock
     /// that advances 1 µs (10 ticks) per port access, in 100 ns ticks.

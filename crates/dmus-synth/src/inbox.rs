@@ -1,11 +1,11 @@
-//! Where `IMXF::PutMessage` (DISPATCH_LEVEL) leaves events for the synth: one pending chain
+//! Where `IMXF::PutMessage` (`DISPATCH_LEVEL`) leaves events for the synth: one pending chain
 //! per MIDI render input, behind a spin lock held for an O(1) append. The synth, under its
-//! mutex at PASSIVE_LEVEL, takes each chain (O(1)) and files it by time before it renders,
-//! so no mixing and no sorting ever runs at DISPATCH_LEVEL.
+//! mutex at `PASSIVE_LEVEL`, takes each chain (O(1)) and files it by time before it renders,
+//! so no mixing and no sorting ever runs at `DISPATCH_LEVEL`.
 
 use mxf::Chain;
 
-use super::core::RENDER_INPUTS;
+use crate::synth::RENDER_INPUTS;
 
 /// The pending events of every input.
 #[derive(Default)]
@@ -78,9 +78,21 @@ impl Inbox {
 
 #[cfg(test)]
 mod tests {
+    use dmus_sys::dmusic::DMUS_KEF;
+    use mxf::raw::CountingPool;
+    use mxf::{Chain, Discard, FixedPool};
+
     use super::Inbox;
-    use crate::miniport::render_queue::Discard;
-    use crate::miniport::render_queue::tests::{note, pool};
+
+    type TestPool = CountingPool<FixedPool, 256>;
+
+    fn pool() -> TestPool {
+        CountingPool::new(FixedPool::leaked(256, 16, 64).expect("pool"))
+    }
+
+    fn note(pool: &mut TestPool, time: i64, data: &[u8]) -> Chain {
+        Chain::event(pool, time, 1, DMUS_KEF::EVENT_COMPLETE, data).expect("event")
+    }
 
     #[test]
     fn events_wait_in_put_order_and_a_detached_input_refuses_them() {

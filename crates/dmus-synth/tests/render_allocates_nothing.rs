@@ -6,18 +6,16 @@
 //! Skips with a message when /work/shared is absent.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::{Cell, RefCell};
-use std::ptr::NonNull;
-use std::rc::Rc;
+use std::cell::Cell;
 
 use dls::download::APPEND_SAMPLES;
 use dls::download::build::build_collection;
 use dls::wire::file::DlsFile;
-use dmus_sys::dmusic::{DMUS_KEF, DMUS_KERNEL_EVENT, DMUS_KERNEL_EVENT_DATA};
+use dmus_synth::synth::SynthCore;
+use dmus_sys::dmusic::DMUS_KEF;
 use dmus_sys::ks::{KSSTATE_ACQUIRE, KSSTATE_PAUSE, KSSTATE_RUN, KSSTATE_STOP};
-use mxf::{Chain, EventPool, FixedPool, PoolStats};
-use rdmus::miniport::render_queue::Discard;
-use rdmus::synth::core::SynthCore;
+use mxf::raw::SharedPool;
+use mxf::{Chain, EventPool, FixedPool};
 
 thread_local! {
     static COUNTING: Cell<bool> = const { Cell::new(false) };
@@ -59,58 +57,10 @@ static GLOBAL: Counting = Counting;
 
 /// One host event pool shared by the test (which builds events) and the synth's input
 /// (which gives them back).
-#[derive(Clone)]
-struct SharedPool(Rc<RefCell<FixedPool>>);
+type Shared = SharedPool<FixedPool>;
 
-// SAFETY: forwards every call to the one inner pool, which keeps EventPool's promises.
-unsafe impl EventPool for SharedPool {
-    fn get_event(&mut self) -> Option<NonNull<DMUS_KERNEL_EVENT>> {
-        self.0.borrow_mut().get_event()
-    }
-    unsafe fn put_event(&mut self, event: NonNull<DMUS_KERNEL_EVENT>) {
-        // SAFETY: forwarded (the event came from the inner pool).
-        unsafe { self.0.borrow_mut().put_event(event) };
-    }
-    fn buffer_size(&self) -> usize {
-        self.0.borrow().buffer_size()
-    }
-    fn get_buffer(&mut self) -> Option<NonNull<u8>> {
-        self.0.borrow_mut().get_buffer()
-    }
-    unsafe fn put_buffer(&mut self, buffer: NonNull<u8>) {
-        // SAFETY: forwarded (the buffer came from the inner pool).
-        unsafe { self.0.borrow_mut().put_buffer(buffer) };
-    }
-    fn stats(&self) -> PoolStats {
-        self.0.borrow().stats()
-    }
-}
-
-impl Discard for SharedPool {}
-
-fn pool(events: usize) -> SharedPool {
-    let empty = DMUS_KERNEL_EVENT {
-        bReserved: 0,
-        cbStruct: 0,
-        cbEvent: 0,
-        usChannelGroup: 0,
-        usFlags: DMUS_KEF::EVENT_COMPLETE,
-        ullPresTime100ns: 0,
-        ullBytePosition: 0,
-        pNextEvt: std::ptr::null_mut(),
-        uData: DMUS_KERNEL_EVENT_DATA {
-            abData: [0; size_of::<*mut u8>()],
-        },
-    };
-    let fixed = FixedPool::new(
-        vec![empty; events].leak(),
-        vec![0u32; events].leak(),
-        vec![0u8; 4 * 64].leak(),
-        vec![0u32; 4].leak(),
-        64,
-    )
-    .expect("pool");
-    SharedPool(Rc::new(RefCell::new(fixed)))
+fn pool(events: usize) -> Shared {
+    SharedPool::new(FixedPool::leaked(events, 4, 64).expect("pool"))
 }
 
 #[test]
@@ -121,7 +71,7 @@ fn rendering_a_second_of_music_allocates_nothing() {
     };
     let file = DlsFile::parse(&bank).expect("the GM bank parses");
     let buffers = build_collection(&file, 1, APPEND_SAMPLES).expect("download buffers");
-    let mut core = Box::new(SynthCore::<SharedPool>::try_new(48_000, 256).expect("engine"));
+    let mut core = Box::new(SynthCore::<Shared>::try_new(48_000, 256).expect("engine"));
     for buffer in buffers.waves.iter().chain(&buffers.instruments) {
         let copy: Box<[u8]> = buffer.bytes.clone().into_boxed_slice();
         assert!(core.store.download(copy).is_ok());

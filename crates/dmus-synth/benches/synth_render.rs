@@ -14,10 +14,10 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use dls::download::APPEND_SAMPLES;
 use dls::download::build::build_collection;
 use dls::wire::file::DlsFile;
+use dmus_synth::synth::{MAX_VOICES, SynthCore};
 use dmus_sys::dmusic::DMUS_KERNEL_EVENT;
+use mxf::Discard;
 use mxf::{EventPool, PoolStats};
-use rdmus::miniport::render_queue::Discard;
-use rdmus::synth::core::{MAX_VOICES, SynthCore};
 
 const RATE: u32 = 48_000;
 const PERIOD: usize = 480;

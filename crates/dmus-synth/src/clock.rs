@@ -1,6 +1,6 @@
 //! The synth's sample clock: which master-clock time each output sample plays at.
 //!
-//! The wave sink (in the DMus port) owns the audio device's clock; the master clock is the
+//! The wave sink (in the `DMus` port) owns the audio device's clock; the master clock is the
 //! system's. The two run from different crystals, so the port calls
 //! `ISynthSinkDMus::SyncToMaster` now and then: with `fStart` once after the sink enters RUN
 //! (sample 0 plays at that master time), and without it later, passing the sink's own notion
