@@ -8,9 +8,9 @@
 //! | module | job |
 //! |---|---|
 //! | [`wire`] | checked readers and writers of `KSMUSICFORMAT` and `DMUS_EVENTHEADER` buffers (bytes only) |
-//! | [`raw`] | [`Chain`] (owned `pNextEvt` chains, packages, long data), the [`EventPool`] trait, [`FixedPool`] (host) and [`raw::CountingPool`] (checking wrapper) |
+//! | [`raw`] | [`Chain`] (owned `pNextEvt` chains, packages, long data), the [`EventPool`] and [`Discard`] traits, [`FixedPool`] (host) and [`raw::CountingPool`] (checking wrapper) |
 //! | [`unpack`] | render IRP → chain, with the time rules (first delta from `PresentationTime`, never backwards across IRPs) |
-//! | [`sequencer`] | time-ordered, intrusive queue with the render `KSSTATE` rules and a presentation clock |
+//! | [`sequencer`] | time-ordered, intrusive queue with the render `KSSTATE` rules, on the port's presentation clock or a miniport's master-clock timeline |
 //! | [`pack`] | capture chain → IRP buffers of a given size, carrying what does not fit |
 //! | [`midi`] | MIDI 1.0 byte-stream parser (running status, realtime anywhere, sysex pieces) |
 //! | [`capture`] | captured `(byte, time)` → events; the capture `KSSTATE` rule |
