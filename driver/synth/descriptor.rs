@@ -15,6 +15,7 @@
 //! filter and on both render pins, so a request reaches it however it is addressed (the
 //! synth is one per miniport, so every handler answers from the miniport's state). Connections: both render pins → node → wave out.
 
+use dmus_synth::synth::{AUDIO_CHANNELS, MAX_RATE, MIN_RATE};
 use dmus_sys::GUID;
 use dmus_sys::dmusprop::{
     KSPROPERTY_SYNTH_CAPS, KSPROPERTY_SYNTH_CHANNELGROUPS, KSPROPERTY_SYNTH_DLS_APPEND,
@@ -44,7 +45,6 @@ use dmus_sys::portcls::{
 
 use super::lost_notes::{KSPROPERTY_RDMUS_SYNTH_LOST_NOTES, KSPROPSETID_RdmusSynthLostNotes};
 use crate::miniport::shared::Shared;
-use dmus_synth::synth::{AUDIO_CHANNELS, MAX_RATE, MIN_RATE};
 
 /// Pin 0: legacy MIDI render.
 pub const PIN_LEGACY_RENDER: u32 = 0;

@@ -55,6 +55,7 @@
 use alloc::vec::Vec;
 
 use dls::download::{APPEND_SAMPLES, Downloaded, Refused};
+use dmus_synth::synth::DownloadBuffer;
 use dmus_sys::dmusprop::{
     KSPROPERTY_SYNTH_DLS_APPEND, KSPROPERTY_SYNTH_DLS_COMPACT, KSPROPERTY_SYNTH_DLS_DOWNLOAD,
     KSPROPERTY_SYNTH_DLS_UNLOAD, KSPROPERTY_SYNTH_DLS_WAVEFORMAT, SYNTH_BUFFER, SYNTHDOWNLOAD,
@@ -72,7 +73,6 @@ use dmus_sys::portcls::PCPROPERTY_REQUEST;
 use super::miniport::Miniport;
 use super::sink::WaveFormat;
 use crate::miniport::property::{PropertyRequest, size_check};
-use dmus_synth::synth::DownloadBuffer;
 
 /// The largest single download buffer the synth takes (a whole GM collection is 5–7 MB, and
 /// it comes one wave per buffer).

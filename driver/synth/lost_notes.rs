@@ -18,6 +18,7 @@
 //! through the filter's automation table. GET only, no instance; the value is
 //! [`RDMUS_SYNTH_LOST_NOTES`].
 
+use dmus_synth::synth::Stats;
 use dmus_sys::GUID;
 use dmus_sys::kernel::{NTSTATUS, STATUS_INVALID_DEVICE_REQUEST, STATUS_NOT_FOUND};
 use dmus_sys::ks::{KSPROPERTY_TYPE_BASICSUPPORT, KSPROPERTY_TYPE_GET, KSPROPERTY_TYPE_SET};
@@ -25,7 +26,6 @@ use dmus_sys::portcls::PCPROPERTY_REQUEST;
 
 use super::miniport::Miniport;
 use crate::miniport::property::PropertyRequest;
-use dmus_synth::synth::Stats;
 
 /// rdmus's own property set for the causes of lost notes (no header names it; distinct
 /// from every KSPROPSETID the synth answers, checked in the tests).

@@ -16,6 +16,10 @@ use core::cell::UnsafeCell;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU32, Ordering};
 
+use dmus_synth::inbox::Inbox;
+use dmus_synth::synth::{
+    AUDIO_CHANNELS, MAX_CHANNEL_GROUPS, MAX_RATE, MAX_VOICES, RENDER_INPUTS, SynthCore,
+};
 use dmus_sys::GUID;
 use dmus_sys::com::{IID_IUnknown, IUnknown, IUnknownVtbl, PUNKNOWN};
 use dmus_sys::dmus_com::{
@@ -52,10 +56,6 @@ use crate::miniport::property::PropertyRequest;
 use crate::miniport::refcount::{RefCount, Released, release_result};
 use crate::miniport::spin_lock::SpinLock;
 use crate::resources::AdapterResources;
-use dmus_synth::inbox::Inbox;
-use dmus_synth::synth::{
-    AUDIO_CHANNELS, MAX_CHANNEL_GROUPS, MAX_RATE, MAX_VOICES, RENDER_INPUTS, SynthCore,
-};
 
 /// The synth state the streams and properties share.
 pub type Core = SynthCore<Allocator>;

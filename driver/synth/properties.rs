@@ -24,6 +24,9 @@
 //!   Microsoft's docs give (see [`super::lost_notes`], which also reports them apart).
 //! - `BASICSUPPORT`: the verbs as a `ULONG` of `KSPROPERTY_TYPE_*` flags (as ddksynth).
 
+use dmus_synth::synth::{
+    AUDIO_CHANNELS, MAX_CHANNEL_GROUPS, MAX_RATE, MAX_VOICES, Stats, SynthEngine, clamp_rate,
+};
 use dmus_sys::GUID;
 use dmus_sys::dmusprop::{
     KSPROPERTY_SYNTH_CAPS, KSPROPERTY_SYNTH_CHANNELGROUPS, KSPROPERTY_SYNTH_LATENCYCLOCK,
@@ -44,9 +47,6 @@ use dmus_sys::portcls::PCPROPERTY_REQUEST;
 use super::lost_notes::{RDMUS_SYNTH_LOST_NOTES, current_stats};
 use super::miniport::{Miniport, default_params};
 use crate::miniport::property::PropertyRequest;
-use dmus_synth::synth::{
-    AUDIO_CHANNELS, MAX_CHANNEL_GROUPS, MAX_RATE, MAX_VOICES, Stats, SynthEngine, clamp_rate,
-};
 
 /// The class id rdmus's synth reports in `SYNTHCAPS.Guid` (rdmus's own; no header names
 /// it). Distinct from every Microsoft miniport class id (checked in the tests).

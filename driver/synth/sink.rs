@@ -21,6 +21,7 @@
 
 use core::ptr::NonNull;
 
+use dmus_synth::synth::{AUDIO_CHANNELS, MAX_RATE, MIN_RATE, MIX_FRAMES};
 use dmus_sys::GUID;
 use dmus_sys::com::{IID_IUnknown, IUnknownVtbl};
 use dmus_sys::dls::WAVEFORMATEX;
@@ -47,7 +48,6 @@ use crate::miniport::clock::MasterClock;
 use crate::miniport::pool_box;
 use crate::miniport::refcount::RefCount;
 use crate::miniport::spin_lock::SpinLock;
-use dmus_synth::synth::{AUDIO_CHANNELS, MAX_RATE, MIN_RATE, MIX_FRAMES};
 
 /// `WAVE_FORMAT_PCM` (mmreg.h).
 pub const WAVE_FORMAT_PCM: u16 = 1;
