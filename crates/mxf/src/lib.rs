@@ -7,7 +7,7 @@
 //!
 //! | module | job |
 //! |---|---|
-//! | [`wire`] | checked readers and writers of `KSMUSICFORMAT` and `DMUS_EVENTHEADER` buffers (bytes only) |
+//! | [`wire`] | checked views of `KSMUSICFORMAT` and `DMUS_EVENTHEADER` records and one generic reader and writer for both (bytes only) |
 //! | [`raw`] | [`Chain`] (owned `pNextEvt` chains, packages, long data), the [`EventPool`] trait, [`FixedPool`] (host) and [`raw::CountingPool`] (checking wrapper) |
 //! | [`unpack`] | render IRP → chain, with the time rules (first delta from `PresentationTime`, never backwards across IRPs) |
 //! | [`sequencer`] | time-ordered, intrusive queue with the render `KSSTATE` rules and a presentation clock |
