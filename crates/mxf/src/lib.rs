@@ -25,6 +25,11 @@
 // Unit tests and the `std` feature (host helpers) link std; everything else is core only.
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![deny(unsafe_code)]
+// The unsafe of `raw` is explained block by block, one operation a block, with no exception.
+#![forbid(
+    clippy::undocumented_unsafe_blocks,
+    clippy::multiple_unsafe_ops_per_block
+)]
 
 pub mod build;
 pub mod capture;
