@@ -119,9 +119,13 @@ impl<F: RecordFormat, T: AsRef<[u8]>> Record<F, T> {
     /// The record's data bytes.
     #[must_use]
     pub fn data(&self) -> &[u8] {
-        // new_checked proved the byte count fits in the buffer after the header.
-        let len = self.byte_count() as usize;
-        &self.buffer.as_ref()[F::HEADER_LEN..F::HEADER_LEN + len]
+        &self.buffer.as_ref()[self.data_range()]
+    }
+
+    /// Where the data bytes lie in the buffer: `new_checked` proved the byte
+    /// count fits after the header.
+    fn data_range(&self) -> Range<usize> {
+        F::HEADER_LEN..F::HEADER_LEN + self.byte_count() as usize
     }
 
     /// The record's padded length: the offset of the next record.
@@ -135,9 +139,7 @@ impl<'a, F: RecordFormat> Record<F, &'a [u8]> {
     /// The record's data bytes, borrowed for as long as the buffer is.
     #[must_use]
     pub fn into_data(self) -> &'a [u8] {
-        // new_checked proved the byte count fits in the buffer after the header.
-        let len = self.byte_count() as usize;
-        &self.buffer[F::HEADER_LEN..F::HEADER_LEN + len]
+        &self.buffer[self.data_range()]
     }
 }
 

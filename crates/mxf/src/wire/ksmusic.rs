@@ -107,6 +107,13 @@ mod tests {
             HEADER_LEN,
             core::mem::size_of::<dmus_sys::dmusic::KSMUSICFORMAT>()
         );
+        // The framing's alignment is the header's own macro.
+        for data_len in 0..64 {
+            assert_eq!(
+                record_len(data_len),
+                dmus_sys::dmusic::DWORD_ALIGN(HEADER_LEN + data_len)
+            );
+        }
         assert_eq!(record_len(3), 12);
         assert_eq!(record_len(4), 12);
         assert_eq!(record_len(5), 16);
