@@ -17,6 +17,11 @@
 //! (synth properties), [`ks`], [`ks_guids`], [`ksmedia`], [`dls`] (DLS download
 //! structures), [`guid`].
 #![no_std]
+// Every unsafe block is explained, one operation a block, with no exception.
+#![forbid(
+    clippy::undocumented_unsafe_blocks,
+    clippy::multiple_unsafe_ops_per_block
+)]
 // The DDK's spellings are the point of this crate.
 #![allow(
     non_camel_case_types,

@@ -102,7 +102,10 @@ fn ksmusic_irps(messages: &[(i64, Vec<u8>)]) -> Vec<(IrpHeader, Vec<u8>)> {
         for (time, bytes) in rest {
             let ms = (time - start) / 10_000;
             if writer
-                .push(u32::try_from(ms - last_ms).unwrap(), bytes)
+                .push(&ksmusic::RecordRepr {
+                    delta_ms: u32::try_from(ms - last_ms).unwrap(),
+                    data: bytes,
+                })
                 .is_err()
             {
                 break;

@@ -7,7 +7,7 @@
 //!
 //! | module | job |
 //! |---|---|
-//! | [`wire`] | checked readers and writers of `KSMUSICFORMAT` and `DMUS_EVENTHEADER` buffers (bytes only) |
+//! | [`wire`] | checked views of `KSMUSICFORMAT` and `DMUS_EVENTHEADER` records and one generic reader and writer for both (bytes only) |
 //! | [`raw`] | [`Chain`] (owned `pNextEvt` chains, packages, long data), the [`EventPool`] and [`Discard`] traits, [`FixedPool`] (host) and [`raw::CountingPool`] (checking wrapper) |
 //! | [`unpack`] | render IRP → chain, with the time rules (first delta from `PresentationTime`, never backwards across IRPs) |
 //! | [`sequencer`] | time-ordered, intrusive queue with the render `KSSTATE` rules, on the port's presentation clock or a miniport's master-clock timeline |
@@ -25,6 +25,11 @@
 // Unit tests and the `std` feature (host helpers) link std; everything else is core only.
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![deny(unsafe_code)]
+// The unsafe of `raw` is explained block by block, one operation a block, with no exception.
+#![forbid(
+    clippy::undocumented_unsafe_blocks,
+    clippy::multiple_unsafe_ops_per_block
+)]
 
 pub mod build;
 pub mod capture;

@@ -95,7 +95,11 @@ impl RecordSink for KsSink<'_> {
     fn write(&mut self, time: i64, _channel_group: u16, _whole_message: bool, data: &[u8]) -> bool {
         let ms = self.times.offset(time) / 10_000;
         let delta = u32::try_from(ms - self.last_ms).unwrap_or(u32::MAX);
-        let written = self.writer.push(delta, data).is_ok();
+        let record = ksmusic::RecordRepr {
+            delta_ms: delta,
+            data,
+        };
+        let written = self.writer.push(&record).is_ok();
         if written {
             self.last_ms = ms;
         }

@@ -11,7 +11,11 @@ fn ks_irp(records: &[(u32, &[u8])]) -> Vec<u8> {
     let mut buf = vec![0u8; 256];
     let mut w = ksmusic::Writer::new(&mut buf);
     for &(delta, bytes) in records {
-        w.push(delta, bytes).unwrap();
+        w.push(&ksmusic::RecordRepr {
+            delta_ms: delta,
+            data: bytes,
+        })
+        .unwrap();
     }
     let len = w.len();
     buf.truncate(len);

@@ -13,7 +13,11 @@ fn ks_irp(records: &[(u32, &[u8])]) -> Vec<u8> {
     let mut buf = vec![0u8; 1024];
     let mut w = ksmusic::Writer::new(&mut buf);
     for &(delta, bytes) in records {
-        w.push(delta, bytes).unwrap();
+        w.push(&ksmusic::RecordRepr {
+            delta_ms: delta,
+            data: bytes,
+        })
+        .unwrap();
     }
     let len = w.len();
     buf.truncate(len);

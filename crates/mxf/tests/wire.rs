@@ -55,7 +55,7 @@ proptest! {
         let mut w = ksmusic::Writer::new(&mut buf);
         let mut written = Vec::new();
         for (delta, data) in &records {
-            match w.push(*delta, data) {
+            match w.push(&ksmusic::RecordRepr { delta_ms: *delta, data }) {
                 Ok(()) => written.push((*delta, data.clone())),
                 Err(EmitError::Empty) => prop_assert!(data.is_empty()),
                 Err(e) => prop_assert_eq!(e, EmitError::Full),

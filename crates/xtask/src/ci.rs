@@ -27,6 +27,10 @@ const STEPS: &[Step] = &[
         run: clippy,
     },
     Step {
+        title: "docs: RUSTDOCFLAGS=\"-D warnings\" cargo doc --workspace --no-deps",
+        run: docs,
+    },
+    Step {
         title: "x86 layouts: cargo check -p dmus-sys --target i686-pc-windows-msvc",
         run: check_x86,
     },
@@ -101,6 +105,23 @@ fn clippy() -> TaskResult {
         ]))?;
     }
     Ok(())
+}
+
+/// Documentation is linted like code: the workspace's `[lints.rustdoc]` table
+/// (broken or private intra-doc links, bad code blocks and HTML, ...) fails
+/// the run here, as clippy's lints do in the step before. A `RUSTDOCFLAGS`
+/// of the caller's is kept, with `-D warnings` added.
+fn docs() -> TaskResult {
+    let mut flags = std::env::var("RUSTDOCFLAGS").unwrap_or_default();
+    if !flags.trim().is_empty() {
+        flags.push(' ');
+    }
+    flags.push_str("-D warnings");
+    cmd::run(
+        cmd::cargo()
+            .args(["doc", "--workspace", "--no-deps"])
+            .env("RUSTDOCFLAGS", flags),
+    )
 }
 
 fn check_x86() -> TaskResult {

@@ -1,6 +1,8 @@
 //! rdmus's build tasks: package the driver, check its image, stamp the INF,
 //! and run every check CI runs. The `xtask` binary is the command line over
 //! these modules; `tests/image.rs` at the workspace root uses the image check.
+// Host tooling: reads files and runs commands, never needs `unsafe`.
+#![forbid(unsafe_code)]
 
 pub mod ci;
 pub mod cmd;

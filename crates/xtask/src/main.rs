@@ -1,4 +1,6 @@
 //! `cargo xtask <task>`: see `cargo xtask help`.
+// Host tooling: reads files and runs commands, never needs `unsafe`.
+#![forbid(unsafe_code)]
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,7 +16,7 @@ tasks:
   package [--arch x64|arm64]...    release cross-builds of rdmus.sys, image checks, stamped INF,
                                    test signature; output in target/package/{x64,arm64}/
   check-image PATH [--arch A]      check a built rdmus.sys (machine read from the file if not given)
-  test                             everything CI runs: fmt, clippy, x86 check, package, tests, fuzz
+  test                             everything CI runs: fmt, clippy, docs, x86 check, package, tests, fuzz
   fuzz                             the bounded fuzz runs alone
   help                             this text";
 

@@ -162,7 +162,7 @@ impl LowPass {
 
     /// Filters `block` in place.
     ///
-    /// Two samples a step (one at a time below [`PAIRWISE_FROM_CENTS`]). The recursion `y[n] = f[n] - a1·y[n-1] - a2·y[n-2]` (with `f` the
+    /// Two samples a step (one at a time below 4200 cents, `PAIRWISE_FROM_CENTS`). The recursion `y[n] = f[n] - a1·y[n-1] - a2·y[n-2]` (with `f` the
     /// feed-forward part) gives, by substituting `y[n]` into `y[n+1]`:
     /// `y[n+1] = f[n+1] - a1·f[n] + (a1² - a2)·y[n-1] + a1·a2·y[n-2]`. Both outputs of a pair
     /// then come from the two before it, side by side, and the feedback chain (a multiply, an

@@ -8,8 +8,7 @@
 //! `DMUS_EVENT_STRUCTURED` marks a complete MIDI message; without it the bytes
 //! are unstructured data (sysex).
 
-use super::{EmitError, WireError};
-use dmus_sys::dmusic::QWORD_ALIGN;
+use super::framing::{self, RecordFormat};
 
 pub use dmus_sys::dmusic::DMUS_EVENT_STRUCTURED;
 
@@ -23,61 +22,30 @@ mod field {
     pub const DATA: usize = 20;
 }
 
+// The accessors below read fields inside the header, which `new_checked` proved present.
+const _: () = assert!(field::CHANNEL_GROUP.end - field::CHANNEL_GROUP.start == 4);
+const _: () = assert!(field::RT_DELTA.end - field::RT_DELTA.start == 8);
+const _: () = assert!(field::FLAGS.end - field::FLAGS.start == 4);
+const _: () = assert!(field::FLAGS.end <= HEADER_LEN);
+
 /// Size of the `DMUS_EVENTHEADER` header.
 pub const HEADER_LEN: usize = field::DATA;
 
 /// The padded size a record with `data_len` bytes occupies.
 #[must_use]
 pub const fn record_len(data_len: usize) -> usize {
-    QWORD_ALIGN(HEADER_LEN + data_len)
+    framing::record_len::<EventHeader>(data_len)
 }
 
-/// A checked view of one record at the start of `buffer`.
-#[derive(Clone, Copy, Debug)]
-pub struct Record<T: AsRef<[u8]>> {
-    buffer: T,
-}
+/// The `DMUS_EVENTHEADER` record layout: the byte count (`cbEvent`) comes
+/// first, and records start on QWORD boundaries (`QWORD_ALIGN`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventHeader {}
+
+/// A checked view of one `DMUS_EVENTHEADER` record at the start of a buffer.
+pub type Record<T> = framing::Record<EventHeader, T>;
 
 impl<T: AsRef<[u8]>> Record<T> {
-    /// Checks that the header and all `cbEvent` data bytes are present and that
-    /// the record is not empty; after this no accessor can panic.
-    ///
-    /// # Errors
-    /// [`WireError`] with offset 0 when the header or data is cut short or the
-    /// record has no data.
-    pub fn new_checked(buffer: T) -> Result<Self, WireError> {
-        let total = buffer.as_ref().len();
-        if total < HEADER_LEN {
-            return Err(WireError::HeaderTruncated { offset: 0 });
-        }
-        let record = Self { buffer };
-        let byte_count = record.cb_event();
-        let available = total - HEADER_LEN;
-        if byte_count == 0 {
-            return Err(WireError::EmptyRecord { offset: 0 });
-        }
-        if usize::try_from(byte_count).map_or(true, |n| n > available) {
-            return Err(WireError::DataTruncated {
-                offset: 0,
-                byte_count,
-                available,
-            });
-        }
-        Ok(record)
-    }
-
-    fn u32_at(&self, range: core::ops::Range<usize>) -> u32 {
-        let mut le = [0u8; 4];
-        le.copy_from_slice(&self.buffer.as_ref()[range]);
-        u32::from_le_bytes(le)
-    }
-
-    /// `cbEvent`: data bytes, padding excluded.
-    #[must_use]
-    pub fn cb_event(&self) -> u32 {
-        self.u32_at(field::CB_EVENT)
-    }
-
     /// `dwChannelGroup`.
     #[must_use]
     pub fn channel_group(&self) -> u32 {
@@ -87,29 +55,13 @@ impl<T: AsRef<[u8]>> Record<T> {
     /// `rtDelta`: 100 ns units after the buffer's start time.
     #[must_use]
     pub fn rt_delta(&self) -> i64 {
-        let mut le = [0u8; 8];
-        le.copy_from_slice(&self.buffer.as_ref()[field::RT_DELTA]);
-        i64::from_le_bytes(le)
+        self.i64_at(field::RT_DELTA)
     }
 
     /// `dwFlags` (`DMUS_EVENT_*`).
     #[must_use]
     pub fn flags(&self) -> u32 {
         self.u32_at(field::FLAGS)
-    }
-
-    /// The record's data bytes.
-    #[must_use]
-    pub fn data(&self) -> &[u8] {
-        // new_checked proved cbEvent fits in the buffer after the header.
-        let len = self.cb_event() as usize;
-        &self.buffer.as_ref()[field::DATA..field::DATA + len]
-    }
-
-    /// The record's padded length: the offset of the next record.
-    #[must_use]
-    pub fn padded_len(&self) -> usize {
-        record_len(self.cb_event() as usize)
     }
 }
 
@@ -126,19 +78,7 @@ pub struct RecordRepr<'a> {
     pub data: &'a [u8],
 }
 
-impl<'a> RecordRepr<'a> {
-    /// Reads a checked record.
-    #[must_use]
-    pub fn parse(record: &Record<&'a [u8]>) -> Self {
-        let len = record.cb_event() as usize;
-        Self {
-            rt_delta: record.rt_delta(),
-            channel_group: record.channel_group(),
-            flags: record.flags(),
-            data: &record.buffer[field::DATA..field::DATA + len],
-        }
-    }
-
+impl RecordRepr<'_> {
     /// Whether `DMUS_EVENT_STRUCTURED` is set (a complete MIDI message).
     #[must_use]
     pub const fn is_structured(&self) -> bool {
@@ -152,141 +92,42 @@ impl<'a> RecordRepr<'a> {
     }
 }
 
-/// Iterates over the records of a buffer, yielding each record with its
-/// offset, and stops after the first error (which it yields).
-#[derive(Clone, Debug)]
-pub struct Reader<'a> {
-    buffer: &'a [u8],
-    offset: usize,
-    failed: bool,
-}
+impl RecordFormat for EventHeader {
+    const HEADER_LEN: usize = HEADER_LEN;
+    const BYTE_COUNT: core::ops::Range<usize> = field::CB_EVENT;
+    const ALIGN: usize = 8;
+    type Repr<'a> = RecordRepr<'a>;
 
-impl<'a> Reader<'a> {
-    /// A reader over the used part of a buffer (`DataUsed` bytes).
-    #[must_use]
-    pub const fn new(buffer: &'a [u8]) -> Self {
-        Self {
-            buffer,
-            offset: 0,
-            failed: false,
+    fn data<'a>(record: &Self::Repr<'a>) -> &'a [u8] {
+        record.data
+    }
+
+    fn parse<'a>(record: &Record<&'a [u8]>) -> RecordRepr<'a> {
+        RecordRepr {
+            rt_delta: record.rt_delta(),
+            channel_group: record.channel_group(),
+            flags: record.flags(),
+            data: record.into_data(),
         }
     }
 
-    /// Offset of the next record to read.
-    #[must_use]
-    pub const fn offset(&self) -> usize {
-        self.offset
-    }
-}
-
-impl<'a> Iterator for Reader<'a> {
-    type Item = Result<(usize, RecordRepr<'a>), WireError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.failed || self.offset >= self.buffer.len() {
-            return None;
-        }
-        let offset = self.offset;
-        let rest = self.buffer.get(offset..).unwrap_or_default();
-        match Record::new_checked(rest) {
-            Ok(record) => {
-                self.offset = offset.saturating_add(record.padded_len());
-                Some(Ok((offset, RecordRepr::parse(&record))))
-            }
-            Err(error) => {
-                self.failed = true;
-                Some(Err(error.at(offset)))
-            }
-        }
+    fn emit_fields(record: &RecordRepr<'_>, header: &mut [u8]) {
+        header[field::CHANNEL_GROUP].copy_from_slice(&record.channel_group.to_le_bytes());
+        header[field::RT_DELTA].copy_from_slice(&record.rt_delta.to_le_bytes());
+        header[field::FLAGS].copy_from_slice(&record.flags.to_le_bytes());
     }
 }
 
-impl core::iter::FusedIterator for Reader<'_> {}
+/// Iterates over the records of a `DMUS_EVENTHEADER` buffer.
+pub type Reader<'a> = framing::Reader<'a, EventHeader>;
 
-/// Appends records to a buffer, QWORD-aligning each one.
-#[derive(Debug)]
-pub struct Writer<'a> {
-    buffer: &'a mut [u8],
-    len: usize,
-    records: usize,
-}
-
-impl<'a> Writer<'a> {
-    /// A writer that starts at the beginning of `buffer`.
-    pub fn new(buffer: &'a mut [u8]) -> Self {
-        Self {
-            buffer,
-            len: 0,
-            records: 0,
-        }
-    }
-
-    /// Bytes written so far, the padding of the last record included when it
-    /// fitted: the buffer's `DataUsed`.
-    #[must_use]
-    pub const fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether no record was written.
-    #[must_use]
-    pub const fn is_empty(&self) -> bool {
-        self.records == 0
-    }
-
-    /// Records written so far.
-    #[must_use]
-    pub const fn records(&self) -> usize {
-        self.records
-    }
-
-    /// The most data bytes a record appended now could carry (0 when not even
-    /// a header fits).
-    #[must_use]
-    pub fn data_capacity(&self) -> usize {
-        let start = QWORD_ALIGN(self.len);
-        self.buffer
-            .len()
-            .saturating_sub(start)
-            .saturating_sub(HEADER_LEN)
-    }
-
-    /// Appends one record.
-    ///
-    /// # Errors
-    /// [`EmitError::Empty`] for no data, [`EmitError::TooLong`] for more than
-    /// `u32::MAX` bytes, [`EmitError::Full`] when header and data do not fit;
-    /// nothing is written then.
-    pub fn push(&mut self, record: &RecordRepr<'_>) -> Result<(), EmitError> {
-        let data = record.data;
-        if data.is_empty() {
-            return Err(EmitError::Empty);
-        }
-        let cb_event = u32::try_from(data.len()).map_err(|_| EmitError::TooLong)?;
-        if data.len() > self.data_capacity() {
-            return Err(EmitError::Full);
-        }
-        let start = QWORD_ALIGN(self.len);
-        let end = start + HEADER_LEN + data.len();
-        // Zero the alignment gap left by the previous record.
-        self.buffer[self.len..start].fill(0);
-        let out = &mut self.buffer[start..end];
-        out[field::CB_EVENT].copy_from_slice(&cb_event.to_le_bytes());
-        out[field::CHANNEL_GROUP].copy_from_slice(&record.channel_group.to_le_bytes());
-        out[field::RT_DELTA].copy_from_slice(&record.rt_delta.to_le_bytes());
-        out[field::FLAGS].copy_from_slice(&record.flags.to_le_bytes());
-        out[field::DATA..].copy_from_slice(data);
-        let padded_end = QWORD_ALIGN(end).min(self.buffer.len());
-        self.buffer[end..padded_end].fill(0);
-        self.len = padded_end;
-        self.records += 1;
-        Ok(())
-    }
-}
+/// Appends `DMUS_EVENTHEADER` records to a buffer, QWORD-aligning each one.
+pub type Writer<'a> = framing::Writer<'a, EventHeader>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::{EmitError, WireError};
 
     #[test]
     fn header_layout_matches_dmus_eventheader() {
@@ -295,6 +136,13 @@ mod tests {
             HEADER_LEN,
             core::mem::size_of::<dmus_sys::dmusic::DMUS_EVENTHEADER>()
         );
+        // The framing's alignment is the header's own macro.
+        for data_len in 0..64 {
+            assert_eq!(
+                record_len(data_len),
+                dmus_sys::dmusic::QWORD_ALIGN(HEADER_LEN + data_len)
+            );
+        }
         assert_eq!(record_len(3), 24);
         assert_eq!(record_len(4), 24);
         assert_eq!(record_len(5), 32);

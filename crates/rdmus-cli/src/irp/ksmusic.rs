@@ -87,7 +87,10 @@ fn fill(
         let delta = u32::try_from(ms - previous_ms).map_err(|_| IrpError::DeltaTooLarge {
             message: piece.message,
         })?;
-        match writer.push(delta, piece.data) {
+        match writer.push(&ksmusic::RecordRepr {
+            delta_ms: delta,
+            data: piece.data,
+        }) {
             Ok(()) => {
                 previous_ms = ms;
                 *next += 1;
