@@ -134,7 +134,7 @@ macro_rules! stream_iunknown {
         unsafe extern "system" fn release_thunk(this: *mut ::dmus_sys::com::IUnknown) -> u32 {
             // SAFETY: called through our vtable by a reference holder. IRQL ≤ DISPATCH_LEVEL.
             let outcome = unsafe { <$stream>::from_this(this) }.refs.release();
-            if outcome == $crate::miniport::refcount::Released::Last {
+            if outcome == ::com_object::Released::Last {
                 // SAFETY: the last reference is gone; PortCls closes pins at PASSIVE_LEVEL.
                 let miniport = unsafe { <$stream>::from_this(this) }.miniport;
                 #[allow(
@@ -151,7 +151,7 @@ macro_rules! stream_iunknown {
                 // created; released once, after the stream is gone. IRQL ≤ DISPATCH_LEVEL.
                 unsafe { <$miniport>::release(miniport) };
             }
-            $crate::miniport::refcount::release_result(outcome)
+            ::com_object::release_result(outcome)
         }
     };
 }

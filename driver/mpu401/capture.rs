@@ -35,9 +35,9 @@ use super::time::StreamKind;
 use crate::miniport::allocator::Allocator;
 use crate::miniport::clock::MasterClock;
 use crate::miniport::pool_box;
-use crate::miniport::refcount::RefCount;
 use crate::miniport::spin_lock::SpinLock;
 use crate::miniport::timer::StreamTimer;
+use com_object::RefCount;
 
 /// Bytes moved out of the ring per synchronized call (bounds time at DIRQL).
 pub const BATCH: usize = 32;
@@ -383,7 +383,7 @@ impl Drop for CaptureStream {
         let inner = self.inner.get_mut();
         if let Some(sink) = inner.sink.take() {
             // SAFETY: the reference ConnectOutput took, released once. IRQL ≤ DISPATCH_LEVEL.
-            unsafe { crate::com::release(sink.as_ptr().cast()) };
+            unsafe { crate::com::release(sink.as_ptr()) };
         }
         miniport.release_pin(super::descriptor::PIN_CAPTURE);
     }
@@ -484,7 +484,7 @@ unsafe extern "system" fn disconnect_output(this: *mut IMXF, sink: *mut IMXF) ->
             inner.sink = None;
             drop(inner);
             // SAFETY: the reference ConnectOutput took, released once. IRQL ≤ DISPATCH_LEVEL.
-            unsafe { crate::com::release(current.as_ptr().cast()) };
+            unsafe { crate::com::release(current.as_ptr()) };
             STATUS_SUCCESS
         }
         _ => STATUS_UNSUCCESSFUL,

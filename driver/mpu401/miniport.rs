@@ -49,9 +49,9 @@ use crate::miniport::com_object::begin_new_stream;
 use crate::miniport::com_object::query_interface;
 use crate::miniport::intersection::data_range_intersection;
 use crate::miniport::pool_box::{self, init_fields};
-use crate::miniport::refcount::{RefCount, Released, release_result};
 use crate::miniport::spin_lock::SpinLock;
 use crate::resources::AdapterResources;
+use com_object::{RefCount, Released, release_result};
 
 /// Bytes of timestamped input the ISR can hold for the capture DPC: 41 ms of
 /// a saturated wire (the DDK sample keeps 128 bytes too). 16 bytes each.
@@ -258,16 +258,16 @@ impl Miniport {
             // SAFETY: Disconnect at PASSIVE_LEVEL: the ISR does not run after it returns.
             unsafe { (vtable.Disconnect)(sync.as_ptr()) };
             // SAFETY: our one reference, released once. IRQL ≤ DISPATCH_LEVEL.
-            unsafe { crate::com::release(sync.as_ptr().cast()) };
+            unsafe { crate::com::release(sync.as_ptr()) };
         }
         // SAFETY: teardown runs from the last Release or a failed Init, when no
         // one else reads `setup`. PASSIVE_LEVEL.
         if let Some(setup) = unsafe { (*self.setup.get()).take() } {
             // SAFETY: references Init took on the service group and the port. IRQL ≤
             // DISPATCH_LEVEL.
-            unsafe { crate::com::release(setup.service_group.as_ptr().cast()) };
+            unsafe { crate::com::release(setup.service_group.as_ptr()) };
             // SAFETY: as above. IRQL ≤ DISPATCH_LEVEL.
-            unsafe { crate::com::release(setup.port.as_ptr().cast()) };
+            unsafe { crate::com::release(setup.port.as_ptr()) };
         }
     }
 }

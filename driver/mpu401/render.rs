@@ -30,9 +30,9 @@ use super::time::StreamKind;
 use crate::miniport::allocator::Allocator;
 use crate::miniport::clock::MasterClock;
 use crate::miniport::pool_box;
-use crate::miniport::refcount::RefCount;
 use crate::miniport::spin_lock::SpinLock;
 use crate::miniport::timer::StreamTimer;
+use com_object::RefCount;
 
 /// What the lock protects.
 struct RenderInner {

@@ -53,9 +53,9 @@ use crate::miniport::com_object::query_interface;
 use crate::miniport::intersection::data_range_intersection;
 use crate::miniport::pool_box::{self, init_fields};
 use crate::miniport::property::PropertyRequest;
-use crate::miniport::refcount::{RefCount, Released, release_result};
 use crate::miniport::spin_lock::SpinLock;
 use crate::resources::AdapterResources;
+use com_object::{RefCount, Released, release_result};
 
 /// The synth state the streams and properties share.
 pub type Core = SynthCore<Allocator>;
@@ -316,7 +316,7 @@ impl Miniport {
         // SAFETY: the last reference is gone; no one else reads `port`.
         if let Some(port) = unsafe { (*self.port.get()).take() } {
             // SAFETY: the reference Init took.
-            unsafe { crate::com::release(port.as_ptr().cast()) };
+            unsafe { crate::com::release(port.as_ptr()) };
         }
     }
 }

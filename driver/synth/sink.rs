@@ -46,8 +46,8 @@ use super::miniport::Miniport;
 use crate::miniport::allocator::Allocator;
 use crate::miniport::clock::MasterClock;
 use crate::miniport::pool_box;
-use crate::miniport::refcount::RefCount;
 use crate::miniport::spin_lock::SpinLock;
+use com_object::RefCount;
 
 /// `WAVE_FORMAT_PCM` (mmreg.h).
 pub const WAVE_FORMAT_PCM: u16 = 1;
