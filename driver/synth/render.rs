@@ -29,11 +29,12 @@ use crate::miniport::spin_lock::SpinLock;
 
 /// A MIDI render stream.
 pub struct RenderStream {
-    /// The miniport, kept alive by the reference the stream took on it (released in `Drop`).
-    miniport: NonNull<Miniport>,
     pin: u32,
     /// The allocator for chains the core cannot take (no input attached).
     spare: SpinLock<Allocator>,
+    /// The stream's reference on its miniport: the last field, so it is released after
+    /// everything else the stream holds.
+    miniport: ComRef<Miniport>,
 }
 
 com_object::class!(RenderStream, Pool: IMXF);
@@ -47,9 +48,9 @@ impl RenderStream {
     /// allocator, `STATUS_INVALID_DEVICE_REQUEST` when the pin's input is taken.
     ///
     /// # Safety
-    /// `allocator` is PortCls' live allocator; `miniport` is live.
+    /// `allocator` is PortCls' live allocator.
     pub(crate) unsafe fn create(
-        miniport: NonNull<Miniport>,
+        miniport: ComRef<Miniport>,
         pin: u32,
         allocator: *mut IAllocatorMXF,
     ) -> Result<NonNull<IMXF>, NTSTATUS> {
@@ -58,16 +59,12 @@ impl RenderStream {
         let input = unsafe { Allocator::add_ref(allocator) }.ok_or(STATUS_INVALID_PARAMETER)?;
         // SAFETY: as above.
         let spare = unsafe { Allocator::add_ref(allocator) }.ok_or(STATUS_INVALID_PARAMETER)?;
-        // SAFETY: the caller's live miniport.
-        let owner = unsafe { miniport.as_ref() };
-        // The stream's reference on its miniport, given back by its Drop (also when the
-        // attach below fails and the new stream is released at once).
-        owner.add_ref();
         let stream = ComRef::try_new(Self {
-            miniport,
             pin,
             spare: SpinLock::new(spare),
+            miniport,
         })?;
+        let owner = stream.miniport();
         let attached = {
             let mut core = owner.core().lock();
             let attached = core.attach(slot(pin), input);
@@ -85,8 +82,7 @@ impl RenderStream {
     }
 
     fn miniport(&self) -> &Miniport {
-        // SAFETY: the stream holds a reference on its miniport.
-        unsafe { self.miniport.as_ref() }
+        &self.miniport
     }
 }
 
@@ -109,9 +105,6 @@ impl Drop for RenderStream {
         // Released outside the mutex.
         drop(input);
         self.miniport().release_pin(self.pin);
-        // SAFETY: the reference `create` took; the stream does not use its miniport after
-        // this. PASSIVE_LEVEL (PortCls closes pins there).
-        unsafe { Miniport::release(self.miniport) };
     }
 }
 
