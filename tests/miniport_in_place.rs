@@ -22,7 +22,7 @@ fn constructors() -> [(&'static str, Constructor, Vec<usize>); 2] {
         (
             "mpu401",
             rdmus::mpu401::new_miniport,
-            vec![size_of::<rdmus::mpu401::miniport::Miniport>()],
+            vec![size_of::<ComObject<rdmus::mpu401::miniport::Miniport>>()],
         ),
         (
             "synth",

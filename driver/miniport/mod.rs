@@ -5,8 +5,8 @@
 
 pub mod allocator;
 pub mod clock;
-pub mod com_object;
 pub mod intersection;
+pub mod new_stream_args;
 pub mod pool_box;
 pub mod property;
 pub mod render_queue;
