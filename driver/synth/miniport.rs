@@ -1,8 +1,8 @@
 //! The synth miniport COM object (`IMiniportDMus`).
 //!
-//! Layout (style.md, windows-rs): `#[repr(C)]`, the interface (its vtable pointer) first,
-//! then the reference count and the state. The object and its [`SynthCore`] live in nonpaged
-//! pool ([`pool_box`]): the core (voices, channel state, mix buffer, instrument store) is
+//! Declared a COM class once with `com_object::class!` (the layer lays out the vtable
+//! pointer, the reference count, then this state, and writes `IUnknown`). The object and its
+//! [`SynthCore`] live in nonpaged pool ([`pool_box`]): the core (voices, channel state, mix buffer, instrument store) is
 //! made once, here, so no stream and no render allocates voices later.
 //!
 //! Life: the subdevice seam creates it for a root-enumerated device ([`new_miniport`]);
