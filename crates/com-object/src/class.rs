@@ -70,19 +70,33 @@ pub unsafe trait HasInterface<I: Interface>: Class {
 /// interfaces; the first is the object's `IUnknown`). The struct implements the trait of
 /// each interface listed and of their bases (`IMiniportDMus` needs [`MiniportImpl`] and
 /// [`MiniportDMusImpl`]); one const vtable per interface is generated for it.
+/// `class!(Type, Storage: IUnknown)` (written bare) declares an object with `IUnknown`
+/// alone, such as an outer object for aggregation.
 ///
 /// [`MiniportImpl`]: crate::MiniportImpl
 /// [`MiniportDMusImpl`]: crate::MiniportDMusImpl
 #[macro_export]
 macro_rules! class {
+    ($class:ty, $storage:ty: IUnknown $(,)?) => {
+        $crate::class!(@class $class, $storage, 1, [$crate::dmus_sys::com::IUnknown => 0]);
+    };
     ($class:ty, $storage:ty: $i0:ty $(,)?) => {
         $crate::class!(@class $class, $storage, 1, [$i0 => 0]);
+        $crate::class!(@identity $class);
     };
     ($class:ty, $storage:ty: $i0:ty, $i1:ty $(,)?) => {
         $crate::class!(@class $class, $storage, 2, [$i0 => 0, $i1 => 1]);
+        $crate::class!(@identity $class);
     };
     ($class:ty, $storage:ty: $i0:ty, $i1:ty, $i2:ty $(,)?) => {
         $crate::class!(@class $class, $storage, 3, [$i0 => 0, $i1 => 1, $i2 => 2]);
+        $crate::class!(@identity $class);
+    };
+    (@identity $class:ty) => {
+        // SAFETY: every vtable starts with IUnknown's; slot 0 is the identity.
+        unsafe impl $crate::HasInterface<$crate::dmus_sys::com::IUnknown> for $class {
+            const SLOT: usize = 0;
+        }
     };
     (@class $class:ty, $storage:ty, $count:literal, [$($interface:ty => $slot:literal),+]) => {
         // SAFETY: each vtable below is built for this class at the slot it is stored in, and
@@ -105,9 +119,5 @@ macro_rules! class {
                 const SLOT: usize = $slot;
             }
         )+
-        // SAFETY: every vtable starts with IUnknown's; slot 0 is the identity.
-        unsafe impl $crate::HasInterface<$crate::dmus_sys::com::IUnknown> for $class {
-            const SLOT: usize = 0;
-        }
     };
 }

@@ -51,8 +51,9 @@ pub use class::{Class, HasInterface, Slots, VtablePointer};
 pub use dmus_sys;
 pub use interface::{Interface, add_ref, release, vtable};
 pub use interfaces::{
-    AllocatorMxfImpl, MasterClockImpl, MiniportDMusImpl, MiniportImpl, MxfImpl, PowerNotifyImpl,
-    ServiceGroupImpl, ServiceSinkImpl, SynthSinkDMusImpl, Vtable,
+    AllocatorMxfImpl, InterruptSyncImpl, MasterClockImpl, MiniportDMusImpl, MiniportImpl, MxfImpl,
+    PortDMusImpl, PortImpl, PowerNotifyImpl, ResourceListImpl, ServiceGroupImpl, ServiceSinkImpl,
+    SynthSinkDMusImpl, Vtable,
 };
 pub use object::ComObject;
 pub use refcount::{RefCount, Released, release_result};

@@ -153,6 +153,7 @@ impl<C: Class> ComObject<C> {
         match outcome {
             Released::Alive(count) => count,
             Released::Last => {
+                <C::Storage as Storage>::destroying(object.cast(), C::NAME);
                 // SAFETY: the last reference is gone, so nothing else uses the object; made
                 // by the same storage's `allocate` (objects are only made by
                 // ComRef::try_new_with). The storage's IRQL rule applies (≤ DISPATCH_LEVEL).

@@ -55,6 +55,13 @@ pub unsafe trait Storage {
     /// `object` came from [`Self::allocate`] and nothing uses it afterwards.
     unsafe fn free<T>(object: NonNull<T>);
 
+    /// The last reference to the object at `identity` (of class `name`) is gone: called
+    /// once, just before its value is dropped and [`Self::free`] frees it. Does nothing
+    /// unless the storage keeps records of its objects (the simulation's registry).
+    fn destroying(identity: NonNull<c_void>, name: &'static str) {
+        let _ = (identity, name);
+    }
+
     /// A `QueryInterface` on the object at `identity` was refused for a bad argument. Does
     /// nothing unless the storage reports it.
     fn refused(identity: NonNull<c_void>, name: &'static str, refusal: Refusal) {

@@ -29,6 +29,8 @@ use crate::{
 
 /// Blocks freed by [`Quarantine`]: never given back (the test process ends first).
 static FREED: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+/// Objects reported through [`Storage::destroying`], by identity.
+static DESTROYED: Mutex<Vec<(usize, &'static str)>> = Mutex::new(Vec::new());
 /// Refusals reported through [`Storage::refused`], by identity.
 static REFUSED: Mutex<Vec<(usize, Refusal)>> = Mutex::new(Vec::new());
 
@@ -69,6 +71,13 @@ unsafe impl Storage for Quarantine {
         // SAFETY: a live T from allocate, dropped once (caller's contract). Host test.
         unsafe { object.as_ptr().drop_in_place() };
         FREED.lock().unwrap().push(object.as_ptr() as usize);
+    }
+
+    fn destroying(identity: NonNull<c_void>, name: &'static str) {
+        DESTROYED
+            .lock()
+            .unwrap()
+            .push((identity.as_ptr() as usize, name));
     }
 
     fn refused(identity: NonNull<c_void>, _name: &'static str, refusal: Refusal) {
@@ -152,6 +161,11 @@ impl PowerNotifyImpl for TwoFaced {
 }
 
 crate::class!(TwoFaced, Quarantine: IMXF, IPowerNotify);
+
+/// An object with `IUnknown` alone (an aggregation's outer object).
+struct Plain;
+
+crate::class!(Plain, Quarantine: IUnknown);
 
 /// `QueryInterface` through any interface pointer.
 fn query<I>(this: NonNull<I>, iid: *const GUID, out: *mut PVOID) -> NTSTATUS {
@@ -244,6 +258,13 @@ fn the_last_release_frees_once_and_an_over_release_is_caught() {
     // SAFETY: the last reference. Host test.
     assert_eq!(unsafe { release(raw.as_ptr()) }, 0);
     assert_eq!(DROPS.load(Ordering::SeqCst), 1, "freed by the last Release");
+    assert!(
+        DESTROYED
+            .lock()
+            .unwrap()
+            .contains(&(raw.as_ptr() as usize, "Stream")),
+        "the storage heard of it first"
+    );
     // The block is in quarantine: a Release it never owned is caught, nothing is freed again.
     // SAFETY: the block is still allocated (quarantine); its count is 0. Host test.
     assert_eq!(unsafe { release(raw.as_ptr()) }, 0);
@@ -315,4 +336,17 @@ fn each_interface_steps_back_to_the_same_object() {
     // SAFETY: the last reference. Host test.
     assert_eq!(unsafe { release(raw.as_ptr()) }, 0);
     assert_eq!(DROPS.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn an_object_may_have_iunknown_alone() {
+    let plain = ComRef::try_new(Plain).unwrap();
+    let unknown = plain.as_interface::<IUnknown>();
+    let mut out: PVOID = core::ptr::dangling_mut();
+    assert_eq!(query(unknown, &IID_IMXF, &raw mut out), STATUS_NOINTERFACE);
+    assert!(out.is_null());
+    assert_eq!(query(unknown, &IID_IUnknown, &raw mut out), STATUS_SUCCESS);
+    assert_eq!(out, unknown.as_ptr().cast::<c_void>());
+    // SAFETY: the reference the hit added. Host test.
+    assert_eq!(unsafe { release(out.cast::<IUnknown>()) }, 1);
 }
