@@ -17,6 +17,13 @@
 //! [`Storage`]: the driver's objects live in tagged nonpaged pool with the count inside the
 //! object; the simulation's may live on the host heap and count in its registry.
 //!
+//! # Threads
+//! A COM caller may call any method of an object from any thread, at once: the thunks hand the
+//! trait methods a shared `&ComObject<C>`, so a class keeps its mutable state behind locks or
+//! atomics (the driver's spin locks and kernel mutex), as COM's free-threaded contract asks.
+//! The layer does not require `C: Sync`: the driver's classes hold raw kernel handles whose
+//! thread rules the kernel, not the type system, states.
+//!
 //! # Unsafe
 //! This crate is a documented home of unsafe code: the unsafe of this-pointer recovery (from
 //! an interface pointer back to its object) and of vtable generation (thunks that turn the
