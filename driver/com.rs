@@ -1,56 +1,49 @@
-//! Calling through kernel COM interface pointers.
+//! The driver's side of the COM layer (crates/com-object): its objects live in rdmus's
+//! tagged nonpaged pool ([`pool_box`]) with their reference count inside, and calls through
+//! interface pointers of objects PortCls made go through the layer's [`vtable`].
 //!
-//! Every PortCls interface is `#[repr(C)] struct IFoo { lpVtbl: *const IFooVtbl }`
-//! (dmus-sys); [`vtable`] reads that first field, so each call site needs one
-//! unsafe operation to get the vtable and one to call a slot.
+//! [`pool_box`]: crate::miniport::pool_box
 
-use dmus_sys::com::{IUnknown, IUnknownVtbl};
-use dmus_sys::portcls::{IPort, IPortVtbl, IResourceList, IResourceListVtbl};
+use core::ffi::c_void;
+use core::mem::MaybeUninit;
+use core::ptr::NonNull;
 
-/// A COM interface whose only field is its vtable pointer.
-///
-/// # Safety
-/// `Self` must be `#[repr(C)]` with `*const Self::Vtbl` as its first field.
-pub unsafe trait Interface {
-    /// The interface's vtable type.
-    type Vtbl;
-}
+pub use com_object::{Interface, add_ref, release, vtable};
+use com_object::{RefCount, Released, Storage};
+use dmus_sys::kernel::NTSTATUS;
 
-// SAFETY: dmus-sys declares each as `#[repr(C)] struct { lpVtbl: *const Vtbl }`
-// (a layout fact; no IRQL involved).
-unsafe impl Interface for IUnknown {
-    type Vtbl = IUnknownVtbl;
-}
-// SAFETY: as above.
-unsafe impl Interface for IPort {
-    type Vtbl = IPortVtbl;
-}
-// SAFETY: as above.
-unsafe impl Interface for IResourceList {
-    type Vtbl = IResourceListVtbl;
-}
+use crate::miniport::pool_box;
 
-/// The vtable of a live interface pointer.
-///
-/// # Safety
-/// `this` points to a live object implementing `I` for at least `'a`. Any IRQL
-/// (a plain read).
-pub unsafe fn vtable<'a, I: Interface>(this: *mut I) -> &'a I::Vtbl {
-    // SAFETY: the caller guarantees a live object whose first field is the
-    // vtable pointer (Interface's contract). A plain read: any IRQL.
-    let vtable = unsafe { this.cast::<*const I::Vtbl>().read() };
-    // SAFETY: a live COM object's vtable is valid for the object's lifetime.
-    // Any IRQL.
-    unsafe { &*vtable }
-}
+/// The storage of every rdmus COM object: a nonpaged pool block tagged `rdmu`, made and
+/// freed at IRQL ≤ DISPATCH_LEVEL, with a [`RefCount`] in the object.
+pub enum Pool {}
 
-/// `IUnknown::Release` on any interface pointer.
-///
-/// # Safety
-/// `this` holds a reference the caller owns and gives up here; IRQL ≤ DISPATCH_LEVEL.
-pub unsafe fn release(this: *mut IUnknown) -> u32 {
-    // SAFETY: the caller's live reference; a plain read, any IRQL.
-    let vtable = unsafe { vtable(this) };
-    // SAFETY: Release on a reference the caller owns, once.
-    unsafe { (vtable.Release)(this) }
+// SAFETY: `allocate` hands back pool_box's block, which `init` initialised and `free` frees;
+// RefCount's `release` says `Last` once, when the count reaches zero.
+unsafe impl Storage for Pool {
+    type Count = RefCount;
+
+    fn first_count(_identity: NonNull<c_void>, _name: &'static str) -> RefCount {
+        RefCount::new()
+    }
+
+    fn add_ref(count: &RefCount, _identity: NonNull<c_void>) -> u32 {
+        count.add_ref()
+    }
+
+    fn release(count: &RefCount, _identity: NonNull<c_void>) -> Released {
+        count.release()
+    }
+
+    fn allocate<T>(
+        init: impl for<'a> FnOnce(&'a mut MaybeUninit<T>) -> Result<&'a mut T, NTSTATUS>,
+    ) -> Result<NonNull<T>, NTSTATUS> {
+        pool_box::try_new_with(init)
+    }
+
+    unsafe fn free<T>(object: NonNull<T>) {
+        // SAFETY: a block pool_box made (objects are only made by `allocate`), unused from
+        // here (caller's contract). IRQL ≤ DISPATCH_LEVEL.
+        unsafe { pool_box::free(object) };
+    }
 }

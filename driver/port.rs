@@ -102,6 +102,6 @@ impl Drop for DmusPort {
         // SAFETY: this wrapper owns exactly one reference, released here once.
         // Release runs at IRQL ≤ DISPATCH_LEVEL; rdmus drops ports at PASSIVE_LEVEL
         // (StartDevice failure paths and unload).
-        unsafe { crate::com::release(self.port.as_ptr().cast()) };
+        unsafe { crate::com::release(self.port.as_ptr()) };
     }
 }

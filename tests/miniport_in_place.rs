@@ -5,6 +5,7 @@
 //! `Release` gives every block back. (That no constructor frame is large is checked on the
 //! built image: `cargo xtask check-image` refuses an image that imports `__chkstk`.)
 
+use com_object::ComObject;
 use dmus_sys::com::PUNKNOWN;
 use dmus_sys::kernel::{NTSTATUS, STATUS_INSUFFICIENT_RESOURCES};
 use rdmus::POOL_TAG;
@@ -21,14 +22,14 @@ fn constructors() -> [(&'static str, Constructor, Vec<usize>); 2] {
         (
             "mpu401",
             rdmus::mpu401::new_miniport,
-            vec![size_of::<rdmus::mpu401::miniport::Miniport>()],
+            vec![size_of::<ComObject<rdmus::mpu401::miniport::Miniport>>()],
         ),
         (
             "synth",
             rdmus::synth::new_miniport,
             vec![
                 size_of::<KMutex<Core>>(),
-                size_of::<rdmus::synth::miniport::Miniport>(),
+                size_of::<ComObject<rdmus::synth::miniport::Miniport>>(),
             ],
         ),
     ]

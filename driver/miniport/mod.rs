@@ -1,16 +1,14 @@
 //! Pieces every DMus miniport of rdmus shares (the MPU-401 one now, the synth later):
-//! COM reference counts and pool boxes, a spin lock, safe handles on the port's
+//! pool boxes, a spin lock, safe handles on the port's
 //! allocator and master clock, property-request replies and data-range intersection.
 //! (The render streams hold their events in `mxf`'s sequencer.)
 
 pub mod allocator;
 pub mod clock;
-pub mod com_object;
-pub mod interfaces;
 pub mod intersection;
+pub mod new_stream_args;
 pub mod pool_box;
 pub mod property;
-pub mod refcount;
 pub mod shared;
 pub mod spin_lock;
 pub mod timer;

@@ -14,9 +14,8 @@
 
 use core::ptr::NonNull;
 
-use dmus_sys::GUID;
-use dmus_sys::com::{IID_IUnknown, IUnknownVtbl};
-use dmus_sys::dmus_com::{IAllocatorMXF, IID_IMXF, IMXF, IMXFVtbl, IMasterClock};
+use com_object::{ComObject, ComRef, MxfImpl};
+use dmus_sys::dmus_com::{IAllocatorMXF, IMXF, IMasterClock, PMXF};
 use dmus_sys::dmusic::PDMUS_KERNEL_EVENT;
 use dmus_sys::kernel::{
     EX_TIMER, KDPC, NTSTATUS, PVOID, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_REQUEST,
@@ -32,10 +31,9 @@ use super::hardware::CardIo;
 use super::miniport::{ISR_MAX_READS, Miniport, Setup};
 use super::properties::StreamReport;
 use super::time::StreamKind;
+use crate::com::Pool;
 use crate::miniport::allocator::Allocator;
 use crate::miniport::clock::MasterClock;
-use crate::miniport::pool_box;
-use crate::miniport::refcount::RefCount;
 use crate::miniport::spin_lock::SpinLock;
 use crate::miniport::timer::StreamTimer;
 
@@ -80,37 +78,26 @@ unsafe impl Send for CaptureInner {}
 /// The capture stream on pin 4.
 #[repr(C)]
 pub struct CaptureStream {
-    interface: IMXF,
-    /// Always [`StreamKind::Capture`]; at the same offset in both stream types.
+    /// Always [`StreamKind::Capture`]; first in both stream types (see `StreamKind`).
     kind: StreamKind,
-    refs: RefCount,
-    miniport: NonNull<Miniport>,
     io: CardIo,
     polled: bool,
     clock: MasterClock,
-    /// The poll timer (no IRQ only); set before the stream is handed out.
+    /// The poll timer (no IRQ only); made with the stream.
     timer: Option<StreamTimer>,
     inner: SpinLock<CaptureInner>,
+    /// The stream's reference on its miniport: the last field, so it is released after
+    /// everything else the stream holds.
+    miniport: ComRef<Miniport>,
 }
 
-static VTABLE: IMXFVtbl = IMXFVtbl {
-    base: IUnknownVtbl {
-        QueryInterface: query_interface_thunk,
-        AddRef: add_ref_thunk,
-        Release: release_thunk,
-    },
-    SetState: set_state,
-    PutMessage: put_message,
-    ConnectOutput: connect_output,
-    DisconnectOutput: disconnect_output,
-};
+com_object::class!(CaptureStream, Pool: IMXF);
 
-const INTERFACES: [GUID; 2] = [IID_IUnknown, IID_IMXF];
 const KIND: StreamKind = StreamKind::Capture;
 
 /// Bytes taken from the ring in one synchronized call.
-struct Batch {
-    miniport: NonNull<Miniport>,
+struct Batch<'a> {
+    miniport: &'a Miniport,
     io: CardIo,
     bytes: [TimedByte; BATCH],
     len: usize,
@@ -118,8 +105,8 @@ struct Batch {
     clear: bool,
 }
 
-impl Batch {
-    fn new(miniport: NonNull<Miniport>, io: CardIo) -> Self {
+impl<'a> Batch<'a> {
+    fn new(miniport: &'a Miniport, io: CardIo) -> Self {
         Self {
             miniport,
             io,
@@ -137,9 +124,8 @@ impl Batch {
 /// capture lock when polled: either way no ISR touches card or ring meanwhile.
 unsafe extern "system" fn take_batch(_sync: *mut IInterruptSync, context: PVOID) -> NTSTATUS {
     // SAFETY: the context is the caller's Batch, alive for the call. Any IRQL (memory only).
-    let batch = unsafe { &mut *context.cast::<Batch>() };
-    // SAFETY: the miniport outlives its streams. Any IRQL (memory only).
-    let miniport = unsafe { batch.miniport.as_ref() };
+    let batch = unsafe { &mut *context.cast::<Batch<'_>>() };
+    let miniport = batch.miniport;
     // SAFETY: the caller holds the lock that makes the ring ours (see Miniport::input). Any IRQL
     // (memory only).
     let ring = unsafe { miniport.input() };
@@ -190,7 +176,7 @@ pub(crate) fn discard_input(miniport: &Miniport) {
     let Some(setup) = miniport.setup() else {
         return;
     };
-    let mut batch = Batch::new(NonNull::from(miniport), setup.io);
+    let mut batch = Batch::new(miniport, setup.io);
     batch.clear = true;
     // SAFETY: with an interrupt, the synchronized call holds its lock. DISPATCH_LEVEL.
     unsafe { synchronized(miniport, &mut batch) };
@@ -204,9 +190,9 @@ impl CaptureStream {
     /// `STATUS_INSUFFICIENT_RESOURCES` or `STATUS_INVALID_PARAMETER`.
     ///
     /// # Safety
-    /// `allocator` and `clock` are PortCls' live objects; `miniport` is live.
+    /// `allocator` and `clock` are PortCls' live objects.
     pub(crate) unsafe fn create(
-        miniport: NonNull<Miniport>,
+        miniport: ComRef<Miniport>,
         setup: &Setup,
         allocator: *mut IAllocatorMXF,
         clock: *mut IMasterClock,
@@ -215,52 +201,36 @@ impl CaptureStream {
         let allocator = unsafe { Allocator::add_ref(allocator) }.ok_or(STATUS_INVALID_PARAMETER)?;
         // SAFETY: PortCls' live clock. PASSIVE_LEVEL (NewStream).
         let clock = unsafe { MasterClock::add_ref(clock) }.ok_or(STATUS_INVALID_PARAMETER)?;
-        let object = pool_box::try_new(Self {
-            interface: IMXF {
-                lpVtbl: &raw const VTABLE,
-            },
-            kind: KIND,
-            refs: RefCount::new(),
-            miniport,
-            io: setup.io,
-            polled: setup.polled,
-            clock,
-            timer: None,
-            inner: SpinLock::new(CaptureInner {
-                parser: CaptureParser::new(CAPTURE_GROUP),
-                allocator,
-                sink: None,
-                state: KSSTATE_STOP,
-                stats: CaptureStats::default(),
-            }),
-        })?;
-        if setup.polled {
-            // SAFETY: the callbacks get the stream, which deletes the timer
-            // before it is freed. PASSIVE_LEVEL.
-            let timer = unsafe { StreamTimer::new(on_timer, on_dpc, object.as_ptr().cast()) };
-            let Ok(timer) = timer else {
-                // SAFETY: made above and never shared. IRQL ≤ DISPATCH_LEVEL.
-                unsafe { pool_box::free(object) };
-                return Err(STATUS_INSUFFICIENT_RESOURCES);
+        let (io, polled) = (setup.io, setup.polled);
+        let stream = ComRef::<Self>::try_new_with(|place| {
+            let timer = if polled {
+                // SAFETY: the callbacks get the stream made in this place, which deletes
+                // the timer before it is freed; the timer is armed only once the stream is
+                // made (SetState). PASSIVE_LEVEL.
+                let timer =
+                    unsafe { StreamTimer::new(on_timer, on_dpc, place.as_mut_ptr().cast()) };
+                Some(timer.map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?)
+            } else {
+                None
             };
-            // SAFETY: not shared yet: this is the object's only user. Any IRQL (memory only).
-            unsafe { (*object.as_ptr()).timer = Some(timer) };
-        }
-        // SAFETY: the miniport is live; the stream keeps it so. Any IRQL (memory only).
-        let owner = unsafe { miniport.as_ref() };
-        owner.add_ref();
-        *owner.capture_slot().lock() = Some(object);
-        Ok(object.cast())
-    }
-
-    /// The object behind its interface pointer.
-    ///
-    /// # Safety
-    /// `this` points to a live `CaptureStream`.
-    pub(crate) unsafe fn from_this<'a, T>(this: *mut T) -> &'a Self {
-        // SAFETY: the interface is the first field (repr(C)); live per the caller. Any IRQL (memory
-        // only).
-        unsafe { &*this.cast::<Self>() }
+            Ok(place.write(Self {
+                kind: KIND,
+                io,
+                polled,
+                clock,
+                timer,
+                inner: SpinLock::new(CaptureInner {
+                    parser: CaptureParser::new(CAPTURE_GROUP),
+                    allocator,
+                    sink: None,
+                    state: KSSTATE_STOP,
+                    stats: CaptureStats::default(),
+                }),
+                miniport,
+            }))
+        })?;
+        *stream.miniport.capture_slot().lock() = Some(NonNull::from(&**stream));
+        Ok(stream.into_raw())
     }
 
     /// What the property handler reports (capture has no backlog).
@@ -282,12 +252,11 @@ impl CaptureStream {
     /// input asks the port for another service).
     pub(crate) fn pump(&self) {
         let mut inner = self.inner.lock();
-        // SAFETY: the miniport outlives its streams. Any IRQL (memory only).
-        let miniport = unsafe { self.miniport.as_ref() };
+        let miniport: &Miniport = &self.miniport;
         let offset = self.clock.now().wrapping_sub(signed(super::qpc_100ns()));
         let mut more = false;
         for _ in 0..PUMP_BATCHES {
-            let mut batch = Batch::new(self.miniport, self.io);
+            let mut batch = Batch::new(miniport, self.io);
             // SAFETY: we hold the capture lock (needed when polled). DISPATCH_LEVEL.
             unsafe { synchronized(miniport, &mut batch) };
             inner.stats.overflow += u64::from(batch.overflow);
@@ -375,15 +344,13 @@ impl Drop for CaptureStream {
         if let Some(timer) = self.timer.take() {
             timer.delete();
         }
-        // SAFETY: the miniport is live: this stream still holds its reference. Any IRQL (memory
-        // only).
-        let miniport = unsafe { self.miniport.as_ref() };
+        let miniport: &Miniport = &self.miniport;
         // After this no Service call can reach the stream (it takes the same lock).
         *miniport.capture_slot().lock() = None;
         let inner = self.inner.get_mut();
         if let Some(sink) = inner.sink.take() {
             // SAFETY: the reference ConnectOutput took, released once. IRQL ≤ DISPATCH_LEVEL.
-            unsafe { crate::com::release(sink.as_ptr().cast()) };
+            unsafe { crate::com::release(sink.as_ptr()) };
         }
         miniport.release_pin(super::descriptor::PIN_CAPTURE);
     }
@@ -410,83 +377,76 @@ impl CaptureStream {
     }
 }
 
-crate::miniport::com_object::stream_iunknown!(CaptureStream, Miniport, INTERFACES);
-
-unsafe extern "system" fn set_state(this: *mut IMXF, state: KSSTATE) -> NTSTATUS {
-    if !(KSSTATE_STOP..=KSSTATE_RUN).contains(&state) {
-        return STATUS_INVALID_PARAMETER;
+impl MxfImpl for CaptureStream {
+    fn set_state(this: &ComObject<Self>, state: KSSTATE) -> NTSTATUS {
+        if !(KSSTATE_STOP..=KSSTATE_RUN).contains(&state) {
+            return STATUS_INVALID_PARAMETER;
+        }
+        let stream = this;
+        {
+            let mut inner = stream.inner.lock();
+            inner.state = state;
+            if state == KSSTATE_STOP {
+                inner.parser = CaptureParser::new(CAPTURE_GROUP);
+                let miniport: &Miniport = &stream.miniport;
+                let mut batch = Batch::new(miniport, stream.io);
+                batch.clear = true;
+                // SAFETY: we hold the capture lock (needed when polled). DISPATCH_LEVEL.
+                unsafe { synchronized(miniport, &mut batch) };
+            }
+        }
+        if let Some(timer) = &stream.timer {
+            if capture_passes_data(state) {
+                timer.arm(POLL_PERIOD_100NS);
+            } else {
+                timer.cancel();
+            }
+        }
+        STATUS_SUCCESS
     }
-    // SAFETY: called through our vtable on a live stream. Any IRQL (memory only).
-    let stream = unsafe { CaptureStream::from_this(this) };
-    {
+
+    unsafe fn put_message(this: &ComObject<Self>, event: PDMUS_KERNEL_EVENT) -> NTSTATUS {
+        let stream = this;
+        if event.is_null() {
+            // The port asks for input (as the DDK's port does): pump it.
+            stream.pump();
+            return STATUS_SUCCESS;
+        }
+        // SAFETY: a chain the port hands over; a capture stream takes no data, so
+        // it goes straight back. DISPATCH_LEVEL.
+        let chain = unsafe { Chain::from_raw(event) };
+        stream.inner.lock().allocator.give_back(chain);
+        STATUS_INVALID_DEVICE_REQUEST
+    }
+
+    unsafe fn connect_output(this: &ComObject<Self>, sink: PMXF) -> NTSTATUS {
+        let Some(sink) = NonNull::new(sink) else {
+            return STATUS_INVALID_PARAMETER;
+        };
+        let stream = this;
         let mut inner = stream.inner.lock();
-        inner.state = state;
-        if state == KSSTATE_STOP {
-            inner.parser = CaptureParser::new(CAPTURE_GROUP);
-            // SAFETY: the miniport outlives its streams. Any IRQL (memory only).
-            let miniport = unsafe { stream.miniport.as_ref() };
-            let mut batch = Batch::new(stream.miniport, stream.io);
-            batch.clear = true;
-            // SAFETY: we hold the capture lock (needed when polled). DISPATCH_LEVEL.
-            unsafe { synchronized(miniport, &mut batch) };
+        if inner.sink.is_some() {
+            return STATUS_UNSUCCESSFUL;
         }
+        // SAFETY: the port's live sink (ConnectOutput's contract); the reference is ours until
+        // disconnect. IRQL ≤ DISPATCH_LEVEL.
+        unsafe { crate::com::add_ref(sink.as_ptr()) };
+        inner.sink = Some(sink);
+        STATUS_SUCCESS
     }
-    if let Some(timer) = &stream.timer {
-        if capture_passes_data(state) {
-            timer.arm(POLL_PERIOD_100NS);
-        } else {
-            timer.cancel();
+
+    unsafe fn disconnect_output(this: &ComObject<Self>, sink: PMXF) -> NTSTATUS {
+        let stream = this;
+        let mut inner = stream.inner.lock();
+        match inner.sink {
+            Some(current) if sink.is_null() || current.as_ptr() == sink => {
+                inner.sink = None;
+                drop(inner);
+                // SAFETY: the reference ConnectOutput took, released once. IRQL ≤ DISPATCH_LEVEL.
+                unsafe { crate::com::release(current.as_ptr()) };
+                STATUS_SUCCESS
+            }
+            _ => STATUS_UNSUCCESSFUL,
         }
-    }
-    STATUS_SUCCESS
-}
-
-unsafe extern "system" fn put_message(this: *mut IMXF, event: PDMUS_KERNEL_EVENT) -> NTSTATUS {
-    // SAFETY: called through our vtable on a live stream. Any IRQL (memory only).
-    let stream = unsafe { CaptureStream::from_this(this) };
-    if event.is_null() {
-        // The port asks for input (as the DDK's port does): pump it.
-        stream.pump();
-        return STATUS_SUCCESS;
-    }
-    // SAFETY: a chain the port hands over; a capture stream takes no data, so
-    // it goes straight back. DISPATCH_LEVEL.
-    let chain = unsafe { Chain::from_raw(event) };
-    stream.inner.lock().allocator.give_back(chain);
-    STATUS_INVALID_DEVICE_REQUEST
-}
-
-unsafe extern "system" fn connect_output(this: *mut IMXF, sink: *mut IMXF) -> NTSTATUS {
-    let Some(sink) = NonNull::new(sink) else {
-        return STATUS_INVALID_PARAMETER;
-    };
-    // SAFETY: called through our vtable on a live stream. Any IRQL (memory only).
-    let stream = unsafe { CaptureStream::from_this(this) };
-    let mut inner = stream.inner.lock();
-    if inner.sink.is_some() {
-        return STATUS_UNSUCCESSFUL;
-    }
-    // SAFETY: the port's live sink; the reference is ours until disconnect. Any IRQL (reads the
-    // vtable pointer).
-    let vtable = unsafe { crate::com::vtable(sink.as_ptr()) };
-    // SAFETY: AddRef on a live object. IRQL ≤ DISPATCH_LEVEL.
-    unsafe { (vtable.base.AddRef)(sink.as_ptr().cast()) };
-    inner.sink = Some(sink);
-    STATUS_SUCCESS
-}
-
-unsafe extern "system" fn disconnect_output(this: *mut IMXF, sink: *mut IMXF) -> NTSTATUS {
-    // SAFETY: called through our vtable on a live stream. Any IRQL (memory only).
-    let stream = unsafe { CaptureStream::from_this(this) };
-    let mut inner = stream.inner.lock();
-    match inner.sink {
-        Some(current) if sink.is_null() || current.as_ptr() == sink => {
-            inner.sink = None;
-            drop(inner);
-            // SAFETY: the reference ConnectOutput took, released once. IRQL ≤ DISPATCH_LEVEL.
-            unsafe { crate::com::release(current.as_ptr().cast()) };
-            STATUS_SUCCESS
-        }
-        _ => STATUS_UNSUCCESSFUL,
     }
 }

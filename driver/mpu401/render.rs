@@ -11,9 +11,8 @@
 
 use core::ptr::NonNull;
 
-use dmus_sys::GUID;
-use dmus_sys::com::{IID_IUnknown, IUnknownVtbl};
-use dmus_sys::dmus_com::{IAllocatorMXF, IID_IMXF, IMXF, IMXFVtbl, IMasterClock};
+use com_object::{ComObject, ComRef, MxfImpl};
+use dmus_sys::dmus_com::{IAllocatorMXF, IMXF, IMasterClock, PMXF};
 use dmus_sys::dmusic::PDMUS_KERNEL_EVENT;
 use dmus_sys::kernel::{
     EX_TIMER, KDPC, NTSTATUS, PVOID, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_REQUEST,
@@ -26,10 +25,9 @@ use super::hardware::CardIo;
 use super::miniport::{Miniport, Setup};
 use super::properties::StreamReport;
 use super::time::StreamKind;
+use crate::com::Pool;
 use crate::miniport::allocator::Allocator;
 use crate::miniport::clock::MasterClock;
-use crate::miniport::pool_box;
-use crate::miniport::refcount::RefCount;
 use crate::miniport::spin_lock::SpinLock;
 use crate::miniport::timer::StreamTimer;
 use mpu401::render_engine::{RenderConfig, RenderEngine, TimerGrain};
@@ -49,32 +47,21 @@ struct RenderInner {
 /// A render stream on pin 0 (legacy MIDI) or 1 (DirectMusic).
 #[repr(C)]
 pub struct RenderStream {
-    interface: IMXF,
-    /// Always [`StreamKind::Render`]; at the same offset in both stream types.
+    /// Always [`StreamKind::Render`]; first in both stream types (see `StreamKind`).
     kind: StreamKind,
-    refs: RefCount,
-    miniport: NonNull<Miniport>,
     pin: u32,
     io: CardIo,
     clock: MasterClock,
-    /// Set right after allocation, before the stream is handed out.
+    /// Made with the stream; its callbacks get the stream.
     timer: Option<StreamTimer>,
     inner: SpinLock<RenderInner>,
+    /// The stream's reference on its miniport: the last field, so it is released after
+    /// everything else the stream holds.
+    miniport: ComRef<Miniport>,
 }
 
-static VTABLE: IMXFVtbl = IMXFVtbl {
-    base: IUnknownVtbl {
-        QueryInterface: query_interface_thunk,
-        AddRef: add_ref_thunk,
-        Release: release_thunk,
-    },
-    SetState: set_state,
-    PutMessage: put_message,
-    ConnectOutput: connect_output,
-    DisconnectOutput: disconnect_output,
-};
+com_object::class!(RenderStream, Pool: IMXF);
 
-const INTERFACES: [GUID; 2] = [IID_IUnknown, IID_IMXF];
 const KIND: StreamKind = StreamKind::Render;
 
 impl RenderStream {
@@ -85,9 +72,9 @@ impl RenderStream {
     /// for a null allocator or clock.
     ///
     /// # Safety
-    /// `allocator` and `clock` are PortCls' live objects; `miniport` is live.
+    /// `allocator` and `clock` are PortCls' live objects.
     pub(crate) unsafe fn create(
-        miniport: NonNull<Miniport>,
+        miniport: ComRef<Miniport>,
         pin: u32,
         setup: &Setup,
         allocator: *mut IAllocatorMXF,
@@ -97,49 +84,29 @@ impl RenderStream {
         let allocator = unsafe { Allocator::add_ref(allocator) }.ok_or(STATUS_INVALID_PARAMETER)?;
         // SAFETY: PortCls' live clock. PASSIVE_LEVEL (NewStream).
         let clock = unsafe { MasterClock::add_ref(clock) }.ok_or(STATUS_INVALID_PARAMETER)?;
-        let object = pool_box::try_new(Self {
-            interface: IMXF {
-                lpVtbl: &raw const VTABLE,
-            },
-            kind: KIND,
-            refs: RefCount::new(),
-            miniport,
-            pin,
-            io: setup.io,
-            clock,
-            timer: None,
-            inner: SpinLock::new(RenderInner {
-                engine: RenderEngine::new(RenderConfig::DEFAULT),
-                allocator,
-                armed_since: None,
-                grain: TimerGrain::new(),
-            }),
+        let io = setup.io;
+        let stream = ComRef::<Self>::try_new_with(|place| {
+            // SAFETY: the callbacks run at DISPATCH_LEVEL with the stream made in this
+            // place, which outlives the timer (its destructor deletes it first); the timer
+            // is not armed before the stream is made. PASSIVE_LEVEL.
+            let timer = unsafe { StreamTimer::new(on_timer, on_dpc, place.as_mut_ptr().cast()) }
+                .map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
+            Ok(place.write(Self {
+                kind: KIND,
+                pin,
+                io,
+                clock,
+                timer: Some(timer),
+                inner: SpinLock::new(RenderInner {
+                    engine: RenderEngine::new(RenderConfig::DEFAULT),
+                    allocator,
+                    armed_since: None,
+                    grain: TimerGrain::new(),
+                }),
+                miniport,
+            }))
         })?;
-        // SAFETY: the callbacks run at DISPATCH_LEVEL with the stream, which
-        // outlives the timer (the destructor deletes it first). PASSIVE_LEVEL.
-        let timer = unsafe { StreamTimer::new(on_timer, on_dpc, object.as_ptr().cast()) };
-        let Ok(timer) = timer else {
-            // SAFETY: made above, never shared; dropping it releases the
-            // allocator and the clock. IRQL ≤ DISPATCH_LEVEL.
-            unsafe { pool_box::free(object) };
-            return Err(STATUS_INSUFFICIENT_RESOURCES);
-        };
-        // SAFETY: the object is not shared yet: this is its only user. Any IRQL (memory only).
-        unsafe { (*object.as_ptr()).timer = Some(timer) };
-        // SAFETY: the stream holds its miniport alive (released in the destructor). Any IRQL
-        // (memory only).
-        unsafe { miniport.as_ref() }.add_ref();
-        Ok(object.cast())
-    }
-
-    /// The object behind its interface pointer.
-    ///
-    /// # Safety
-    /// `this` points to a live `RenderStream`.
-    pub(crate) unsafe fn from_this<'a, T>(this: *mut T) -> &'a Self {
-        // SAFETY: the interface is the first field (repr(C)); live per the caller. Any IRQL (memory
-        // only).
-        unsafe { &*this.cast::<Self>() }
+        Ok(stream.into_raw())
     }
 
     /// What the property handler reports. IRQL ≤ DISPATCH_LEVEL.
@@ -172,10 +139,7 @@ impl RenderStream {
             }
         }
         engine.set_grain(grain.estimate());
-        // SAFETY: the miniport outlives its streams (each holds a reference).
-        // Any IRQL (memory only).
-        let miniport = unsafe { self.miniport.as_ref() };
-        let mut wire = miniport.wire().lock();
+        let mut wire = self.miniport.wire().lock();
         let free = wire.is_none_or(|owner| owner == self.pin);
         let outcome = engine.service_shared(now, &mut io, allocator, free);
         if free {
@@ -198,15 +162,12 @@ impl Drop for RenderStream {
         }
         let inner = self.inner.get_mut();
         inner.engine.drain(&mut inner.allocator);
-        // SAFETY: the miniport is alive: this stream holds a reference. Any IRQL
-        // (memory only).
-        let mut wire = unsafe { self.miniport.as_ref() }.wire().lock();
+        let mut wire = self.miniport.wire().lock();
         if *wire == Some(self.pin) {
             *wire = None;
         }
         drop(wire);
-        // SAFETY: the miniport is alive: this stream holds a reference. Any IRQL (memory only).
-        unsafe { self.miniport.as_ref() }.release_pin(self.pin);
+        self.miniport.release_pin(self.pin);
     }
 }
 
@@ -220,56 +181,52 @@ unsafe extern "system" fn on_dpc(_dpc: *mut KDPC, context: PVOID, _a: PVOID, _b:
     unsafe { &*context.cast::<RenderStream>() }.service(true);
 }
 
-crate::miniport::com_object::stream_iunknown!(RenderStream, Miniport, INTERFACES);
+impl MxfImpl for RenderStream {
+    fn set_state(this: &ComObject<Self>, state: KSSTATE) -> NTSTATUS {
+        if !(KSSTATE_STOP..=KSSTATE_RUN).contains(&state) {
+            return STATUS_INVALID_PARAMETER;
+        }
+        {
+            let mut inner = this.inner.lock();
+            let now = this.clock.now();
+            let RenderInner {
+                engine, allocator, ..
+            } = &mut *inner;
+            engine.set_state(state, now, allocator);
+        }
+        if state == KSSTATE_STOP {
+            if let Some(timer) = &this.timer {
+                timer.cancel();
+            }
+        }
+        this.service(false);
+        STATUS_SUCCESS
+    }
 
-unsafe extern "system" fn set_state(this: *mut IMXF, state: KSSTATE) -> NTSTATUS {
-    if !(KSSTATE_STOP..=KSSTATE_RUN).contains(&state) {
-        return STATUS_INVALID_PARAMETER;
-    }
-    // SAFETY: called through our vtable on a live stream. Any IRQL (memory only).
-    let stream = unsafe { RenderStream::from_this(this) };
-    {
-        let mut inner = stream.inner.lock();
-        let now = stream.clock.now();
-        let RenderInner {
-            engine, allocator, ..
-        } = &mut *inner;
-        engine.set_state(state, now, allocator);
-    }
-    if state == KSSTATE_STOP {
-        if let Some(timer) = &stream.timer {
-            timer.cancel();
+    unsafe fn put_message(this: &ComObject<Self>, event: PDMUS_KERNEL_EVENT) -> NTSTATUS {
+        // SAFETY: PortCls hands over a whole chain of its allocator's events (or
+        // null); from here this stream owns it until it goes back. DISPATCH_LEVEL.
+        let chain = unsafe { Chain::from_raw(event) };
+        let accepted = {
+            let mut inner = this.inner.lock();
+            let RenderInner {
+                engine, allocator, ..
+            } = &mut *inner;
+            engine.put(chain, allocator)
+        };
+        this.service(false);
+        match accepted {
+            Ok(()) => STATUS_SUCCESS,
+            Err(_) => STATUS_IO_DEVICE_ERROR,
         }
     }
-    stream.service(false);
-    STATUS_SUCCESS
-}
 
-unsafe extern "system" fn put_message(this: *mut IMXF, event: PDMUS_KERNEL_EVENT) -> NTSTATUS {
-    // SAFETY: called through our vtable on a live stream. Any IRQL (memory only).
-    let stream = unsafe { RenderStream::from_this(this) };
-    // SAFETY: PortCls hands over a whole chain of its allocator's events (or
-    // null); from here this stream owns it until it goes back. DISPATCH_LEVEL.
-    let chain = unsafe { Chain::from_raw(event) };
-    let accepted = {
-        let mut inner = stream.inner.lock();
-        let RenderInner {
-            engine, allocator, ..
-        } = &mut *inner;
-        engine.put(chain, allocator)
-    };
-    stream.service(false);
-    match accepted {
-        Ok(()) => STATUS_SUCCESS,
-        Err(_) => STATUS_IO_DEVICE_ERROR,
+    unsafe fn connect_output(_this: &ComObject<Self>, _sink: PMXF) -> NTSTATUS {
+        // A render stream's output is the wire, not another IMXF.
+        STATUS_INVALID_DEVICE_REQUEST
     }
-}
 
-unsafe extern "system" fn connect_output(_this: *mut IMXF, _sink: *mut IMXF) -> NTSTATUS {
-    // A render stream's output is the wire, not another IMXF.
-    STATUS_INVALID_DEVICE_REQUEST
-}
-
-unsafe extern "system" fn disconnect_output(_this: *mut IMXF, _sink: *mut IMXF) -> NTSTATUS {
-    STATUS_INVALID_DEVICE_REQUEST
+    unsafe fn disconnect_output(_this: &ComObject<Self>, _sink: PMXF) -> NTSTATUS {
+        STATUS_INVALID_DEVICE_REQUEST
+    }
 }

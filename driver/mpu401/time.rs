@@ -1,5 +1,6 @@
 //! Timestamps the ISR can take, and the stream report for properties.
 
+use com_object::ComObject;
 use dmus_sys::com::IUnknown;
 use dmus_sys::imports::KeQueryPerformanceCounter;
 use dmus_sys::kernel::LARGE_INTEGER;
@@ -45,9 +46,10 @@ pub fn ticks_to_100ns(counter: i64, frequency: i64) -> u64 {
         .saturating_add(rest.saturating_mul(PER_SECOND) / frequency)
 }
 
-/// Which stream an `IMXF` of this miniport belongs to: the field right after
-/// the interface pointer in both stream types (`#[repr(C)]`), so a pointer
-/// PortCls hands back as `MinorTarget` tells its type without touching the vtables.
+/// Which stream an `IMXF` of this miniport belongs to: the first field of both stream
+/// types (`#[repr(C)]`), which sits at the same offset in both objects (checked at compile
+/// time below), so a pointer PortCls hands back as `MinorTarget` tells its type without
+/// touching the vtables.
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StreamKind {
@@ -57,31 +59,42 @@ pub enum StreamKind {
     Capture = 0x5244_4E43,
 }
 
-/// The common prefix of both stream types.
-#[repr(C)]
-struct StreamPrefix {
-    interface: *const core::ffi::c_void,
-    kind: StreamKind,
-}
+/// Where [`StreamKind`] lies in either stream object.
+const KIND_OFFSET: usize = ComObject::<RenderStream>::VALUE_OFFSET;
+const _: () = assert!(
+    ComObject::<CaptureStream>::VALUE_OFFSET == KIND_OFFSET,
+    "both stream objects keep their kind at one offset"
+);
 
 /// The report of the stream behind a property request's `MinorTarget`.
 ///
 /// # Safety
-/// `minor` is null or one of this miniport's live streams (PortCls passes the
-/// stream of the pin the request addresses).
+/// `minor` is null or the `IUnknown` of one of this miniport's live streams (PortCls
+/// passes the stream of the pin the request addresses).
 pub unsafe fn stream_report(minor: *mut IUnknown) -> Option<StreamReport> {
     if minor.is_null() {
         return None;
     }
-    // SAFETY: both stream types start with this prefix (repr(C)); live per the caller. Any IRQL
-    // (memory only).
-    let kind = unsafe { (*minor.cast::<StreamPrefix>()).kind };
-    Some(match kind {
-        // SAFETY: the tag says which stream it is. Any IRQL (memory only).
-        StreamKind::Render => unsafe { RenderStream::from_this(minor) }.report(),
-        // SAFETY: as above. Any IRQL (memory only).
-        StreamKind::Capture => unsafe { CaptureStream::from_this(minor) }.report(),
-    })
+    // SAFETY: both stream objects keep their `#[repr(C)]` value, whose first field is the
+    // kind, at KIND_OFFSET (asserted above); live per the caller. Any IRQL (memory only).
+    let kind = unsafe {
+        minor
+            .wrapping_byte_add(KIND_OFFSET)
+            .cast::<StreamKind>()
+            .read()
+    };
+    let report = match kind {
+        StreamKind::Render => {
+            // SAFETY: the tag says which stream it is; live per the caller. Any IRQL (memory
+            // only).
+            unsafe { ComObject::<RenderStream>::from_interface(minor) }?.report()
+        }
+        StreamKind::Capture => {
+            // SAFETY: as above. Any IRQL (memory only).
+            unsafe { ComObject::<CaptureStream>::from_interface(minor) }?.report()
+        }
+    };
+    Some(report)
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! The synth miniport COM object (`IMiniportDMus`).
 //!
-//! Layout (style.md, windows-rs): `#[repr(C)]`, the interface (its vtable pointer) first,
-//! then the reference count and the state. The object and its [`SynthCore`] live in nonpaged
-//! pool ([`pool_box`]): the core (voices, channel state, mix buffer, instrument store) is
+//! Declared a COM class once with `com_object::class!` (the layer lays out the vtable
+//! pointer, the reference count, then this state, and writes `IUnknown`). The object and its
+//! [`SynthCore`] live in nonpaged pool ([`pool_box`]): the core (voices, channel state, mix buffer, instrument store) is
 //! made once, here, so no stream and no render allocates voices later.
 //!
 //! Life: the subdevice seam creates it for a root-enumerated device ([`new_miniport`]);
@@ -16,16 +16,13 @@ use core::cell::UnsafeCell;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU32, Ordering};
 
+use com_object::{ComObject, ComRef, MiniportDMusImpl, MiniportImpl};
 use dmus_synth::inbox::Inbox;
 use dmus_synth::synth::{
     AUDIO_CHANNELS, MAX_CHANNEL_GROUPS, MAX_RATE, MAX_VOICES, RENDER_INPUTS, SynthCore,
 };
-use dmus_sys::GUID;
-use dmus_sys::com::{IID_IUnknown, IUnknown, IUnknownVtbl, PUNKNOWN};
-use dmus_sys::dmus_com::{
-    IAllocatorMXF, IID_IMiniportDMus, IMXF, IMasterClock, IMiniportDMus, IMiniportDMusVtbl,
-    IPortDMus,
-};
+use dmus_sys::com::{IUnknown, PUNKNOWN};
+use dmus_sys::dmus_com::{IAllocatorMXF, IMXF, IMasterClock, IMiniportDMus, IPortDMus};
 use dmus_sys::dmusic::{DMUS_STREAM_MIDI_RENDER, DMUS_STREAM_TYPE, DMUS_STREAM_WAVE_SINK};
 use dmus_sys::dmusprop::{
     SYNTH_EFFECT_NONE, SYNTH_PORTPARAMS, SYNTH_PORTPARAMS_AUDIOCHANNELS,
@@ -37,23 +34,19 @@ use dmus_sys::kernel::{
     STATUS_INVALID_PARAMETER, STATUS_NO_MATCH, STATUS_SUCCESS,
 };
 use dmus_sys::ks::{KSDATAFORMAT, PKSDATARANGE};
-use dmus_sys::portcls::{
-    IID_IMiniport, IMiniport, IMiniportVtbl, PCFILTER_DESCRIPTOR, PCPROPERTY_REQUEST,
-    PRESOURCELIST, PSERVICEGROUP,
-};
+use dmus_sys::portcls::{PCFILTER_DESCRIPTOR, PCPROPERTY_REQUEST, PRESOURCELIST, PSERVICEGROUP};
 
 use super::descriptor::{FILTER, PIN_DMUSIC_RENDER, PIN_LEGACY_RENDER, PIN_WAVE_OUT, our_range};
 use super::mutex::KMutex;
 use super::render::RenderStream;
 use super::sink::{SinkStream, WaveFormat};
+use crate::com::Pool;
 use crate::miniport::allocator::Allocator;
 use crate::miniport::clock::MasterClock;
-use crate::miniport::com_object::begin_new_stream;
-use crate::miniport::com_object::query_interface;
 use crate::miniport::intersection::data_range_intersection;
+use crate::miniport::new_stream_args::begin_new_stream;
 use crate::miniport::pool_box::{self, init_fields};
 use crate::miniport::property::PropertyRequest;
-use crate::miniport::refcount::{RefCount, Released, release_result};
 use crate::miniport::spin_lock::SpinLock;
 use crate::resources::AdapterResources;
 
@@ -127,10 +120,7 @@ pub fn default_params() -> SYNTH_PORTPARAMS {
 }
 
 /// The synth miniport.
-#[repr(C)]
 pub struct Miniport {
-    interface: IMiniportDMus,
-    refs: RefCount,
     /// The port (one reference), set by Init at PASSIVE_LEVEL before any stream exists.
     port: UnsafeCell<Option<NonNull<IPortDMus>>>,
     /// The synth, behind a kernel mutex (held at PASSIVE_LEVEL while it mixes);
@@ -145,22 +135,7 @@ pub struct Miniport {
     open_pins: AtomicU32,
 }
 
-static VTABLE: IMiniportDMusVtbl = IMiniportDMusVtbl {
-    base: IMiniportVtbl {
-        base: IUnknownVtbl {
-            QueryInterface: query_interface_thunk,
-            AddRef: add_ref_thunk,
-            Release: release_thunk,
-        },
-        GetDescription: get_description,
-        DataRangeIntersection: data_range_intersection_thunk,
-    },
-    Init: init,
-    Service: service,
-    NewStream: new_stream,
-};
-
-const INTERFACES: [GUID; 3] = [IID_IUnknown, IID_IMiniport, IID_IMiniportDMus];
+com_object::class!(Miniport, Pool: IMiniportDMus);
 
 /// The subdevice seam's constructor: a miniport with one reference for the caller, its synth
 /// allocated and silent. PASSIVE_LEVEL.
@@ -179,14 +154,10 @@ pub fn new_miniport(_resources: &AdapterResources) -> Result<PUNKNOWN, NTSTATUS>
     })?;
     // SAFETY: just placed in pool, where it stays until the last Release; unshared.
     unsafe { KMutex::init(core) };
-    let object = pool_box::try_new_with(|place| {
+    let object = ComRef::try_new_with(|place| {
         let miniport = init_fields!(
             place,
             Miniport {
-                interface: IMiniportDMus {
-                    lpVtbl: &raw const VTABLE,
-                },
-                refs: RefCount::new(),
                 port: UnsafeCell::new(None),
                 core: core,
                 inbox: SpinLock::new(Inbox::new()),
@@ -202,7 +173,7 @@ pub fn new_miniport(_resources: &AdapterResources) -> Result<PUNKNOWN, NTSTATUS>
         Ok(miniport)
     });
     match object {
-        Ok(object) => Ok(object.as_ptr().cast()),
+        Ok(object) => Ok(object.into_raw::<IUnknown>().as_ptr()),
         Err(status) => {
             // SAFETY: made above and never shared.
             unsafe { pool_box::free(core) };
@@ -232,19 +203,13 @@ impl Miniport {
         if major.is_null() {
             return STATUS_INVALID_DEVICE_REQUEST;
         }
-        // SAFETY: MajorTarget is the miniport whose automation table holds the handler (only
-        // the synth's tables name synth handlers), live while its filter is; PASSIVE_LEVEL.
-        let miniport = unsafe { Self::from_this(major) };
+        // SAFETY: MajorTarget is the IUnknown of the miniport whose automation table holds
+        // the handler (only the synth's tables name synth handlers), live while its filter
+        // is; PASSIVE_LEVEL.
+        let Some(miniport) = (unsafe { ComObject::<Self>::from_interface(major) }) else {
+            return STATUS_INVALID_DEVICE_REQUEST;
+        };
         answer(&mut wrapped, miniport)
-    }
-
-    /// The object behind one of its interface pointers.
-    ///
-    /// # Safety
-    /// `this` points to a live `Miniport` (its first field).
-    pub(crate) unsafe fn from_this<'a, T>(this: *mut T) -> &'a Self {
-        // SAFETY: the interface is the object's first field (repr(C)); live per the caller.
-        unsafe { &*this.cast::<Self>() }
     }
 
     /// The synth. Locking it waits: IRQL ≤ APC_LEVEL, no spin lock held.
@@ -287,20 +252,6 @@ impl Miniport {
         self.open_pins.load(Ordering::Acquire) & (1 << PIN_WAVE_OUT) != 0
     }
 
-    /// Adds a reference (a stream keeps its miniport alive).
-    pub(crate) fn add_ref(&self) {
-        self.refs.add_ref();
-    }
-
-    /// Drops a reference taken with [`Self::add_ref`].
-    ///
-    /// # Safety
-    /// The caller owns the reference and does not use `this` afterwards. PASSIVE_LEVEL.
-    pub(crate) unsafe fn release(this: NonNull<Self>) {
-        // SAFETY: forwarded.
-        unsafe { release_thunk(this.as_ptr().cast()) };
-    }
-
     fn claim_pin(&self, pin: u32) -> bool {
         let bit = 1 << pin;
         self.open_pins.fetch_or(bit, Ordering::AcqRel) & bit == 0
@@ -310,220 +261,176 @@ impl Miniport {
     pub(crate) fn release_pin(&self, pin: u32) {
         self.open_pins.fetch_and(!(1 << pin), Ordering::AcqRel);
     }
-
-    /// Releases what Init and the streams left (port, clock). PASSIVE_LEVEL, last Release.
-    fn teardown(&self) {
-        drop(self.clock.lock().take());
-        // SAFETY: the last reference is gone; no one else reads `port`.
-        if let Some(port) = unsafe { (*self.port.get()).take() } {
-            // SAFETY: the reference Init took.
-            unsafe { crate::com::release(port.as_ptr().cast()) };
-        }
-    }
 }
 
-unsafe extern "system" fn query_interface_thunk(
-    this: *mut IUnknown,
-    iid: *const GUID,
-    out: *mut PVOID,
-) -> NTSTATUS {
-    // SAFETY: PortCls calls through our vtable, so `this` is a live Miniport.
-    let miniport = unsafe { Miniport::from_this(this) };
-    // SAFETY: PortCls' pointers per QueryInterface's contract; IRQL ≤ DISPATCH_LEVEL.
-    unsafe {
-        query_interface(this.cast(), iid, out, &INTERFACES, || {
-            miniport.refs.add_ref();
-        })
-    }
-}
-
-unsafe extern "system" fn add_ref_thunk(this: *mut IUnknown) -> u32 {
-    // SAFETY: called through our vtable on a live object.
-    unsafe { Miniport::from_this(this) }.refs.add_ref()
-}
-
-/// `Release`: takes the raw pointer because the object may be gone when it returns.
-unsafe extern "system" fn release_thunk(this: *mut IUnknown) -> u32 {
-    // SAFETY: called through our vtable on an object the caller holds a reference to.
-    let outcome = unsafe { Miniport::from_this(this) }.refs.release();
-    if outcome == Released::Last {
-        // SAFETY: the last reference is gone: nothing else uses the object (streams hold
-        // references, so none is open). PASSIVE_LEVEL (PortCls releases at device stop).
-        let miniport = unsafe { Miniport::from_this(this) };
-        miniport.teardown();
-        let core = miniport.core;
-        #[allow(
-            clippy::cast_ptr_alignment,
-            reason = "the interface is the object's first field: `this` is the object's own, aligned address"
-        )]
-        let object = NonNull::new(this.cast::<Miniport>());
-        if let Some(object) = object {
-            // SAFETY: made by pool_box::try_new_with in new_miniport; last use.
-            unsafe { pool_box::free(object) };
+impl Drop for Miniport {
+    /// The last Release (PASSIVE_LEVEL: PortCls releases miniports when the device stops;
+    /// every stream holds a reference, so none is open): gives back what Init and the
+    /// streams left (port, clock) and the synth's own pool block.
+    fn drop(&mut self) {
+        drop(self.clock.get_mut().take());
+        if let Some(port) = self.port.get_mut().take() {
+            // SAFETY: the reference Init took, released once.
+            unsafe { crate::com::release(port.as_ptr()) };
         }
         // SAFETY: made by pool_box::try_new_with in new_miniport; no stream is left to use it.
-        unsafe { pool_box::free(core) };
+        unsafe { pool_box::free(self.core) };
     }
-    release_result(outcome)
 }
 
-unsafe extern "system" fn get_description(
-    _this: *mut IMiniport,
-    description: *mut *mut PCFILTER_DESCRIPTOR,
-) -> NTSTATUS {
-    if description.is_null() {
-        return STATUS_INVALID_PARAMETER;
-    }
-    // SAFETY: a writable out-pointer; the descriptor is a static PortCls only reads.
-    unsafe { description.write(FILTER.as_mut_ptr()) };
-    STATUS_SUCCESS
-}
-
-unsafe extern "system" fn data_range_intersection_thunk(
-    _this: *mut IMiniport,
-    pin: u32,
-    client: PKSDATARANGE,
-    matching: PKSDATARANGE,
-    output_length: u32,
-    result: PVOID,
-    result_length: *mut u32,
-) -> NTSTATUS {
-    if matching.is_null() {
-        return STATUS_INVALID_PARAMETER;
-    }
-    if pin == PIN_WAVE_OUT {
-        // Audio ranges have parameters (channels, bits, rates): PortCls' own intersection
-        // handles KSDATARANGE_AUDIO, as the docs allow.
-        return dmus_sys::kernel::STATUS_NOT_IMPLEMENTED;
-    }
-    // SAFETY: one of the pin's ranges PortCls read from our descriptor; unaligned read.
-    let matching = unsafe { matching.read_unaligned() };
-    let ours = our_range(pin, &matching);
-    // SAFETY: PortCls' buffers per DataRangeIntersection's contract. PASSIVE_LEVEL.
-    unsafe { data_range_intersection(ours, client, output_length, result, result_length) }
-}
-
-unsafe extern "system" fn init(
-    this: *mut IMiniportDMus,
-    _adapter: PUNKNOWN,
-    _list: PRESOURCELIST,
-    port: *mut IPortDMus,
-    service_group_out: *mut PSERVICEGROUP,
-) -> NTSTATUS {
-    if service_group_out.is_null() {
-        return STATUS_INVALID_PARAMETER;
-    }
-    // SAFETY: a writable out-pointer: the synth has no interrupt and needs no service group.
-    unsafe { service_group_out.write(core::ptr::null_mut()) };
-    let Some(port) = NonNull::new(port) else {
-        return STATUS_INVALID_PARAMETER;
-    };
-    // SAFETY: called through our vtable on a live object.
-    let miniport = unsafe { Miniport::from_this(this) };
-    // SAFETY: Init runs first and once, at PASSIVE_LEVEL, before anything else reads `port`.
-    let slot = unsafe { &mut *miniport.port.get() };
-    if slot.is_some() {
-        return STATUS_INVALID_DEVICE_REQUEST;
-    }
-    // SAFETY: the port PortCls passed, live; our reference is released in teardown.
-    let vtable = unsafe { crate::com::vtable(port.as_ptr()) };
-    // SAFETY: AddRef on the live port. PASSIVE_LEVEL.
-    unsafe { (vtable.base.base.AddRef)(port.as_ptr().cast()) };
-    *slot = Some(port);
-    STATUS_SUCCESS
-}
-
-/// `Service`: nothing to do (no interrupt, no capture).
-unsafe extern "system" fn service(_this: *mut IMiniportDMus) {}
-
-#[allow(
-    clippy::too_many_arguments,
-    reason = "IMiniportDMus::NewStream's signature"
-)]
-unsafe extern "system" fn new_stream(
-    this: *mut IMiniportDMus,
-    mxf_out: *mut *mut IMXF,
-    outer: PUNKNOWN,
-    _pool_type: POOL_TYPE,
-    pin: u32,
-    stream_type: DMUS_STREAM_TYPE,
-    format: *mut KSDATAFORMAT,
-    service_group_out: *mut PSERVICEGROUP,
-    allocator: *mut IAllocatorMXF,
-    clock: *mut IMasterClock,
-    prefetch: *mut u64,
-) -> NTSTATUS {
-    // SAFETY: PortCls' out-pointers, null or writable. Any IRQL (memory only).
-    if let Err(status) = unsafe {
-        begin_new_stream(
-            mxf_out,
-            service_group_out,
-            prefetch,
-            outer,
-            allocator,
-            clock,
-        )
-    } {
-        return status;
-    }
-    // SAFETY: called through our vtable on a live object.
-    let miniport = unsafe { Miniport::from_this(this) };
-    // SAFETY: read after Init, which wrote it at PASSIVE_LEVEL before any stream.
-    if unsafe { (*miniport.port.get()).is_none() } {
-        return STATUS_INVALID_DEVICE_REQUEST;
-    }
-    let wave = match (pin, stream_type) {
-        (PIN_LEGACY_RENDER | PIN_DMUSIC_RENDER, DMUS_STREAM_MIDI_RENDER) => None,
-        (PIN_WAVE_OUT, DMUS_STREAM_WAVE_SINK) => {
-            // SAFETY: PortCls' format for the pin (null or readable for FormatSize bytes).
-            match unsafe { WaveFormat::read(format) } {
-                Some(wave) => Some(wave),
-                None => return STATUS_NO_MATCH,
-            }
+impl MiniportImpl for Miniport {
+    unsafe fn get_description(
+        _this: &ComObject<Self>,
+        description: *mut *mut PCFILTER_DESCRIPTOR,
+    ) -> NTSTATUS {
+        if description.is_null() {
+            return STATUS_INVALID_PARAMETER;
         }
-        _ => return STATUS_INVALID_DEVICE_REQUEST,
-    };
-    if wave.is_none() && !format.is_null() {
-        // SAFETY: PortCls' format for the pin, readable; unaligned header read.
-        let header = unsafe { format.read_unaligned() };
-        if our_range(pin, &header).is_none() {
-            return STATUS_NO_MATCH;
+        // SAFETY: a writable out-pointer; the descriptor is a static PortCls only reads.
+        unsafe { description.write(FILTER.as_mut_ptr()) };
+        STATUS_SUCCESS
+    }
+
+    unsafe fn data_range_intersection(
+        _this: &ComObject<Self>,
+        pin: u32,
+        client: PKSDATARANGE,
+        matching: PKSDATARANGE,
+        output_length: u32,
+        result: PVOID,
+        result_length: *mut u32,
+    ) -> NTSTATUS {
+        if matching.is_null() {
+            return STATUS_INVALID_PARAMETER;
         }
-    }
-    {
-        let mut kept = miniport.clock.lock();
-        if kept.is_none() {
-            // SAFETY: PortCls' live master clock; the reference is the miniport's.
-            *kept = unsafe { MasterClock::add_ref(clock) };
+        if pin == PIN_WAVE_OUT {
+            // Audio ranges have parameters (channels, bits, rates): PortCls' own intersection
+            // handles KSDATARANGE_AUDIO, as the docs allow.
+            return dmus_sys::kernel::STATUS_NOT_IMPLEMENTED;
         }
+        // SAFETY: one of the pin's ranges PortCls read from our descriptor; unaligned read.
+        let matching = unsafe { matching.read_unaligned() };
+        let ours = our_range(pin, &matching);
+        // SAFETY: PortCls' buffers per DataRangeIntersection's contract. PASSIVE_LEVEL.
+        unsafe { data_range_intersection(ours, client, output_length, result, result_length) }
     }
-    if !miniport.claim_pin(pin) {
-        return STATUS_INVALID_DEVICE_REQUEST;
+}
+
+impl MiniportDMusImpl for Miniport {
+    unsafe fn init(
+        this: &ComObject<Self>,
+        _adapter: PUNKNOWN,
+        _list: PRESOURCELIST,
+        port: *mut IPortDMus,
+        service_group_out: *mut PSERVICEGROUP,
+    ) -> NTSTATUS {
+        if service_group_out.is_null() {
+            return STATUS_INVALID_PARAMETER;
+        }
+        // SAFETY: a writable out-pointer: the synth has no interrupt and needs no service group.
+        unsafe { service_group_out.write(core::ptr::null_mut()) };
+        let Some(port) = NonNull::new(port) else {
+            return STATUS_INVALID_PARAMETER;
+        };
+        let miniport = this;
+        // SAFETY: Init runs first and once, at PASSIVE_LEVEL, before anything else reads `port`.
+        let slot = unsafe { &mut *miniport.port.get() };
+        if slot.is_some() {
+            return STATUS_INVALID_DEVICE_REQUEST;
+        }
+        // SAFETY: the port PortCls passed, live; our reference is released in teardown.
+        let vtable = unsafe { crate::com::vtable(port.as_ptr()) };
+        // SAFETY: AddRef on the live port. PASSIVE_LEVEL.
+        unsafe { (vtable.base.base.AddRef)(port.as_ptr().cast()) };
+        *slot = Some(port);
+        STATUS_SUCCESS
     }
-    let made = match wave {
-        // SAFETY: live allocator and clock from PortCls; PASSIVE_LEVEL.
-        None => unsafe { RenderStream::create(NonNull::from(miniport), pin, allocator) },
-        // SAFETY: as above.
-        Some(wave) => unsafe {
-            SinkStream::create(NonNull::from(miniport), wave, allocator, clock)
-        },
-    };
-    let stream = match made {
-        Ok(stream) => stream,
-        Err(status) => {
-            miniport.release_pin(pin);
+
+    /// `Service`: nothing to do (no interrupt, no capture).
+    fn service(_this: &ComObject<Self>) {}
+
+    unsafe fn new_stream(
+        this: &ComObject<Self>,
+        mxf_out: *mut *mut IMXF,
+        outer: PUNKNOWN,
+        _pool_type: POOL_TYPE,
+        pin: u32,
+        stream_type: DMUS_STREAM_TYPE,
+        format: *mut KSDATAFORMAT,
+        service_group_out: *mut PSERVICEGROUP,
+        allocator: *mut IAllocatorMXF,
+        clock: *mut IMasterClock,
+        prefetch: *mut u64,
+    ) -> NTSTATUS {
+        // SAFETY: PortCls' out-pointers, null or writable. Any IRQL (memory only).
+        if let Err(status) = unsafe {
+            begin_new_stream(
+                mxf_out,
+                service_group_out,
+                prefetch,
+                outer,
+                allocator,
+                clock,
+            )
+        } {
             return status;
         }
-    };
-    // SAFETY: writable (checked); the stream's one reference goes to PortCls.
-    unsafe { mxf_out.write(stream.as_ptr()) };
-    let ahead = if wave.is_none() {
-        // The synth places each event at its own sample: it wants every event at once.
-        dmus_sys::dmusic::DONT_HOLD_FOR_SEQUENCING
-    } else {
-        0
-    };
-    // SAFETY: writable (checked).
-    unsafe { prefetch.write(ahead) };
-    STATUS_SUCCESS
+        let miniport = this;
+        // SAFETY: read after Init, which wrote it at PASSIVE_LEVEL before any stream.
+        if unsafe { (*miniport.port.get()).is_none() } {
+            return STATUS_INVALID_DEVICE_REQUEST;
+        }
+        let wave = match (pin, stream_type) {
+            (PIN_LEGACY_RENDER | PIN_DMUSIC_RENDER, DMUS_STREAM_MIDI_RENDER) => None,
+            (PIN_WAVE_OUT, DMUS_STREAM_WAVE_SINK) => {
+                // SAFETY: PortCls' format for the pin (null or readable for FormatSize bytes).
+                match unsafe { WaveFormat::read(format) } {
+                    Some(wave) => Some(wave),
+                    None => return STATUS_NO_MATCH,
+                }
+            }
+            _ => return STATUS_INVALID_DEVICE_REQUEST,
+        };
+        if wave.is_none() && !format.is_null() {
+            // SAFETY: PortCls' format for the pin, readable; unaligned header read.
+            let header = unsafe { format.read_unaligned() };
+            if our_range(pin, &header).is_none() {
+                return STATUS_NO_MATCH;
+            }
+        }
+        {
+            let mut kept = miniport.clock.lock();
+            if kept.is_none() {
+                // SAFETY: PortCls' live master clock; the reference is the miniport's.
+                *kept = unsafe { MasterClock::add_ref(clock) };
+            }
+        }
+        if !miniport.claim_pin(pin) {
+            return STATUS_INVALID_DEVICE_REQUEST;
+        }
+        let made = match wave {
+            // SAFETY: live allocator and clock from PortCls; PASSIVE_LEVEL.
+            None => unsafe { RenderStream::create(this.to_ref(), pin, allocator) },
+            // SAFETY: as above.
+            Some(wave) => unsafe { SinkStream::create(this.to_ref(), wave, allocator, clock) },
+        };
+        let stream = match made {
+            Ok(stream) => stream,
+            Err(status) => {
+                miniport.release_pin(pin);
+                return status;
+            }
+        };
+        // SAFETY: writable (checked); the stream's one reference goes to PortCls.
+        unsafe { mxf_out.write(stream.as_ptr()) };
+        let ahead = if wave.is_none() {
+            // The synth places each event at its own sample: it wants every event at once.
+            dmus_sys::dmusic::DONT_HOLD_FOR_SEQUENCING
+        } else {
+            0
+        };
+        // SAFETY: writable (checked).
+        unsafe { prefetch.write(ahead) };
+        STATUS_SUCCESS
+    }
 }

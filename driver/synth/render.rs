@@ -13,47 +13,31 @@
 
 use core::ptr::NonNull;
 
-use dmus_sys::GUID;
-use dmus_sys::com::{IID_IUnknown, IUnknownVtbl};
-use dmus_sys::dmus_com::{IAllocatorMXF, IID_IMXF, IMXF, IMXFVtbl};
+use com_object::{ComObject, ComRef, MxfImpl};
+use dmus_sys::dmus_com::{IAllocatorMXF, IMXF, PMXF};
 use dmus_sys::dmusic::PDMUS_KERNEL_EVENT;
 use dmus_sys::kernel::{
-    NTSTATUS, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_REQUEST,
-    STATUS_INVALID_PARAMETER, STATUS_SUCCESS,
+    NTSTATUS, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER, STATUS_SUCCESS,
 };
 use dmus_sys::ks::{KSSTATE, KSSTATE_RUN, KSSTATE_STOP};
 use mxf::Chain;
 
 use super::miniport::Miniport;
+use crate::com::Pool;
 use crate::miniport::allocator::Allocator;
-use crate::miniport::pool_box;
-use crate::miniport::refcount::RefCount;
 use crate::miniport::spin_lock::SpinLock;
 
 /// A MIDI render stream.
-#[repr(C)]
 pub struct RenderStream {
-    interface: IMXF,
-    refs: RefCount,
-    miniport: NonNull<Miniport>,
     pin: u32,
     /// The allocator for chains the core cannot take (no input attached).
     spare: SpinLock<Allocator>,
+    /// The stream's reference on its miniport: the last field, so it is released after
+    /// everything else the stream holds.
+    miniport: ComRef<Miniport>,
 }
 
-static VTABLE: IMXFVtbl = IMXFVtbl {
-    base: IUnknownVtbl {
-        QueryInterface: query_interface_thunk,
-        AddRef: add_ref_thunk,
-        Release: release_thunk,
-    },
-    SetState: set_state,
-    PutMessage: put_message,
-    ConnectOutput: connect_output,
-    DisconnectOutput: disconnect_output,
-};
-
-const INTERFACES: [GUID; 2] = [IID_IUnknown, IID_IMXF];
+com_object::class!(RenderStream, Pool: IMXF);
 
 impl RenderStream {
     /// Makes the stream of `pin` (0 or 1; its input slot) with one reference for the caller,
@@ -64,9 +48,9 @@ impl RenderStream {
     /// allocator, `STATUS_INVALID_DEVICE_REQUEST` when the pin's input is taken.
     ///
     /// # Safety
-    /// `allocator` is PortCls' live allocator; `miniport` is live.
+    /// `allocator` is PortCls' live allocator.
     pub(crate) unsafe fn create(
-        miniport: NonNull<Miniport>,
+        miniport: ComRef<Miniport>,
         pin: u32,
         allocator: *mut IAllocatorMXF,
     ) -> Result<NonNull<IMXF>, NTSTATUS> {
@@ -75,18 +59,12 @@ impl RenderStream {
         let input = unsafe { Allocator::add_ref(allocator) }.ok_or(STATUS_INVALID_PARAMETER)?;
         // SAFETY: as above.
         let spare = unsafe { Allocator::add_ref(allocator) }.ok_or(STATUS_INVALID_PARAMETER)?;
-        let object = pool_box::try_new(Self {
-            interface: IMXF {
-                lpVtbl: &raw const VTABLE,
-            },
-            refs: RefCount::new(),
-            miniport,
+        let stream = ComRef::try_new(Self {
             pin,
             spare: SpinLock::new(spare),
-        })
-        .map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
-        // SAFETY: the caller's live miniport.
-        let owner = unsafe { miniport.as_ref() };
+            miniport,
+        })?;
+        let owner = stream.miniport();
         let attached = {
             let mut core = owner.core().lock();
             let attached = core.attach(slot(pin), input);
@@ -97,26 +75,14 @@ impl RenderStream {
         };
         if let Err((_, input)) = attached {
             drop(input);
-            // SAFETY: made above and never shared; dropping it releases the spare.
-            unsafe { pool_box::free(object) };
+            drop(stream);
             return Err(STATUS_INVALID_DEVICE_REQUEST);
         }
-        owner.add_ref();
-        Ok(object.cast())
-    }
-
-    /// The object behind its interface pointer.
-    ///
-    /// # Safety
-    /// `this` points to a live `RenderStream`.
-    unsafe fn from_this<'a, T>(this: *mut T) -> &'a Self {
-        // SAFETY: the interface is the first field (repr(C)); live per the caller.
-        unsafe { &*this.cast::<Self>() }
+        Ok(stream.into_raw())
     }
 
     fn miniport(&self) -> &Miniport {
-        // SAFETY: the stream holds a reference on its miniport.
-        unsafe { self.miniport.as_ref() }
+        &self.miniport
     }
 }
 
@@ -142,49 +108,41 @@ impl Drop for RenderStream {
     }
 }
 
-crate::miniport::com_object::stream_iunknown!(RenderStream, Miniport, INTERFACES);
-
-unsafe extern "system" fn set_state(this: *mut IMXF, state: KSSTATE) -> NTSTATUS {
-    if !(KSSTATE_STOP..=KSSTATE_RUN).contains(&state) {
-        return STATUS_INVALID_PARAMETER;
+impl MxfImpl for RenderStream {
+    fn set_state(this: &ComObject<Self>, state: KSSTATE) -> NTSTATUS {
+        if !(KSSTATE_STOP..=KSSTATE_RUN).contains(&state) {
+            return STATUS_INVALID_PARAMETER;
+        }
+        let miniport = this.miniport();
+        // NewStream kept the port's clock before it made this stream.
+        let now = miniport.master_now().unwrap_or(0);
+        // PASSIVE_LEVEL: the mutex. Events put before the state change are filed first, so
+        // STOP gives them back too.
+        let mut core = miniport.core().lock();
+        miniport.file_pending(&mut core);
+        core.set_state(slot(this.pin), state, now);
+        STATUS_SUCCESS
     }
-    // SAFETY: called through our vtable on a live stream.
-    let stream = unsafe { RenderStream::from_this(this) };
-    let miniport = stream.miniport();
-    // NewStream kept the port's clock before it made this stream.
-    let now = miniport.master_now().unwrap_or(0);
-    // PASSIVE_LEVEL: the mutex. Events put before the state change are filed first, so
-    // STOP gives them back too.
-    let mut core = miniport.core().lock();
-    miniport.file_pending(&mut core);
-    core.set_state(slot(stream.pin), state, now);
-    STATUS_SUCCESS
-}
 
-unsafe extern "system" fn put_message(this: *mut IMXF, event: PDMUS_KERNEL_EVENT) -> NTSTATUS {
-    // SAFETY: called through our vtable on a live stream.
-    let stream = unsafe { RenderStream::from_this(this) };
-    // SAFETY: PortCls hands over a whole chain of its allocator's events (or null); from
-    // here this stream owns it until it goes back. DISPATCH_LEVEL.
-    let chain = unsafe { Chain::from_raw(event) };
-    // DISPATCH_LEVEL: an O(1) append under the inbox's spin lock; the synth files the
-    // events by time under its mutex when it next renders.
-    let refused = stream
-        .miniport()
-        .inbox()
-        .lock()
-        .put(slot(stream.pin), chain);
-    if let Err(chain) = refused {
-        stream.spare.lock().give_back(chain);
+    unsafe fn put_message(this: &ComObject<Self>, event: PDMUS_KERNEL_EVENT) -> NTSTATUS {
+        // SAFETY: PortCls hands over a whole chain of its allocator's events (or null); from
+        // here this stream owns it until it goes back. DISPATCH_LEVEL.
+        let chain = unsafe { Chain::from_raw(event) };
+        // DISPATCH_LEVEL: an O(1) append under the inbox's spin lock; the synth files the
+        // events by time under its mutex when it next renders.
+        let refused = this.miniport().inbox().lock().put(slot(this.pin), chain);
+        if let Err(chain) = refused {
+            this.spare.lock().give_back(chain);
+        }
+        STATUS_SUCCESS
     }
-    STATUS_SUCCESS
-}
 
-unsafe extern "system" fn connect_output(_this: *mut IMXF, _sink: *mut IMXF) -> NTSTATUS {
-    // The synth is the end of a render stream: it has no IMXF output.
-    STATUS_INVALID_DEVICE_REQUEST
-}
+    unsafe fn connect_output(_this: &ComObject<Self>, _sink: PMXF) -> NTSTATUS {
+        // The synth is the end of a render stream: it has no IMXF output.
+        STATUS_INVALID_DEVICE_REQUEST
+    }
 
-unsafe extern "system" fn disconnect_output(_this: *mut IMXF, _sink: *mut IMXF) -> NTSTATUS {
-    STATUS_INVALID_DEVICE_REQUEST
+    unsafe fn disconnect_output(_this: &ComObject<Self>, _sink: PMXF) -> NTSTATUS {
+        STATUS_INVALID_DEVICE_REQUEST
+    }
 }

@@ -21,14 +21,10 @@
 
 use core::ptr::NonNull;
 
+use com_object::{ComObject, ComRef, MxfImpl, SynthSinkDMusImpl};
 use dmus_synth::synth::{AUDIO_CHANNELS, MAX_RATE, MIN_RATE, MIX_FRAMES};
-use dmus_sys::GUID;
-use dmus_sys::com::{IID_IUnknown, IUnknownVtbl};
 use dmus_sys::dls::WAVEFORMATEX;
-use dmus_sys::dmus_com::{
-    IAllocatorMXF, IID_IMXF, IID_ISynthSinkDMus, IMXF, IMXFVtbl, IMasterClock, ISynthSinkDMus,
-    ISynthSinkDMusVtbl,
-};
+use dmus_sys::dmus_com::{IAllocatorMXF, IMXF, IMasterClock, ISynthSinkDMus, PMXF};
 use dmus_sys::dmusic::PDMUS_KERNEL_EVENT;
 use dmus_sys::kernel::{
     NTSTATUS, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_REQUEST,
@@ -43,10 +39,9 @@ use mxf::Chain;
 
 use super::descriptor::{BITS_PER_SAMPLE, PIN_WAVE_OUT};
 use super::miniport::Miniport;
+use crate::com::Pool;
 use crate::miniport::allocator::Allocator;
 use crate::miniport::clock::MasterClock;
-use crate::miniport::pool_box;
-use crate::miniport::refcount::RefCount;
 use crate::miniport::spin_lock::SpinLock;
 
 /// `WAVE_FORMAT_PCM` (mmreg.h).
@@ -125,35 +120,16 @@ impl WaveFormat {
 }
 
 /// The wave-sink stream.
-#[repr(C)]
 pub struct SinkStream {
-    interface: ISynthSinkDMus,
-    refs: RefCount,
-    miniport: NonNull<Miniport>,
     clock: MasterClock,
     /// For events put to the sink by mistake (it plays none): they go straight back.
     allocator: SpinLock<Allocator>,
+    /// The stream's reference on its miniport: the last field, so it is released after
+    /// everything else the stream holds.
+    miniport: ComRef<Miniport>,
 }
 
-static VTABLE: ISynthSinkDMusVtbl = ISynthSinkDMusVtbl {
-    base: IMXFVtbl {
-        base: IUnknownVtbl {
-            QueryInterface: query_interface_thunk,
-            AddRef: add_ref_thunk,
-            Release: release_thunk,
-        },
-        SetState: set_state,
-        PutMessage: put_message,
-        ConnectOutput: connect_output,
-        DisconnectOutput: disconnect_output,
-    },
-    Render: render,
-    SyncToMaster: sync_to_master,
-    SampleToRefTime: sample_to_ref_time,
-    RefTimeToSample: ref_time_to_sample,
-};
-
-const INTERFACES: [GUID; 3] = [IID_IUnknown, IID_IMXF, IID_ISynthSinkDMus];
+com_object::class!(SinkStream, Pool: ISynthSinkDMus);
 
 impl SinkStream {
     /// Makes the sink with one reference for the caller; the synth restarts at the format's
@@ -164,9 +140,9 @@ impl SinkStream {
     /// allocator or clock.
     ///
     /// # Safety
-    /// `allocator` and `clock` are PortCls' live objects; `miniport` is live.
+    /// `allocator` and `clock` are PortCls' live objects.
     pub(crate) unsafe fn create(
-        miniport: NonNull<Miniport>,
+        miniport: ComRef<Miniport>,
         format: WaveFormat,
         allocator: *mut IAllocatorMXF,
         clock: *mut IMasterClock,
@@ -175,35 +151,18 @@ impl SinkStream {
         let allocator = unsafe { Allocator::add_ref(allocator) }.ok_or(STATUS_INVALID_PARAMETER)?;
         // SAFETY: PortCls' live clock.
         let clock = unsafe { MasterClock::add_ref(clock) }.ok_or(STATUS_INVALID_PARAMETER)?;
-        let object = pool_box::try_new(Self {
-            interface: ISynthSinkDMus {
-                lpVtbl: &raw const VTABLE,
-            },
-            refs: RefCount::new(),
-            miniport,
+        let stream = ComRef::try_new(Self {
             clock,
             allocator: SpinLock::new(allocator),
+            miniport,
         })
         .map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
-        // SAFETY: the caller's live miniport.
-        let owner = unsafe { miniport.as_ref() };
-        owner.core().lock().restart(format.rate);
-        owner.add_ref();
-        Ok(object.cast())
-    }
-
-    /// The object behind its interface pointer.
-    ///
-    /// # Safety
-    /// `this` points to a live `SinkStream`.
-    unsafe fn from_this<'a, T>(this: *mut T) -> &'a Self {
-        // SAFETY: the interface is the first field (repr(C)); live per the caller.
-        unsafe { &*this.cast::<Self>() }
+        stream.miniport().core().lock().restart(format.rate);
+        Ok(stream.into_raw::<ISynthSinkDMus>().cast())
     }
 
     fn miniport(&self) -> &Miniport {
-        // SAFETY: the stream holds a reference on its miniport.
-        unsafe { self.miniport.as_ref() }
+        &self.miniport
     }
 }
 
@@ -213,125 +172,109 @@ impl Drop for SinkStream {
     }
 }
 
-crate::miniport::com_object::stream_iunknown!(SinkStream, Miniport, INTERFACES);
-
-unsafe extern "system" fn set_state(_this: *mut IMXF, state: KSSTATE) -> NTSTATUS {
-    // The sink's clock starts with SyncToMaster(.., TRUE), which the port sends after RUN;
-    // no state holds data here.
-    if (KSSTATE_STOP..=KSSTATE_RUN).contains(&state) {
-        STATUS_SUCCESS
-    } else {
-        STATUS_INVALID_PARAMETER
-    }
-}
-
-unsafe extern "system" fn put_message(this: *mut IMXF, event: PDMUS_KERNEL_EVENT) -> NTSTATUS {
-    // SAFETY: called through our vtable on a live stream.
-    let stream = unsafe { SinkStream::from_this(this) };
-    // SAFETY: PortCls hands over a whole chain of its allocator's events (or null).
-    let chain = unsafe { Chain::from_raw(event) };
-    // The sink plays no events; the chain goes back whole.
-    stream.allocator.lock().give_back(chain);
-    STATUS_SUCCESS
-}
-
-unsafe extern "system" fn connect_output(_this: *mut IMXF, _sink: *mut IMXF) -> NTSTATUS {
-    STATUS_INVALID_DEVICE_REQUEST
-}
-
-unsafe extern "system" fn disconnect_output(_this: *mut IMXF, _sink: *mut IMXF) -> NTSTATUS {
-    STATUS_INVALID_DEVICE_REQUEST
-}
-
-/// `Render`: `frames` stereo 16-bit frames into `buffer`, starting at sample `position`.
-unsafe extern "system" fn render(
-    this: *mut ISynthSinkDMus,
-    buffer: *mut u8,
-    frames: u32,
-    position: i64,
-) {
-    if buffer.is_null() {
-        return;
-    }
-    // SAFETY: called through our vtable on a live stream.
-    let stream = unsafe { SinkStream::from_this(this) };
-    let frames = usize::try_from(frames).unwrap_or(0);
-    let frame_bytes = usize::from(BLOCK_ALIGN);
-    let mut chunk = [0i16; MIX_FRAMES * AUDIO_CHANNELS];
-    let miniport = stream.miniport();
-    // PASSIVE_LEVEL (the port's sink thread): the mix runs under the mutex, never at
-    // DISPATCH_LEVEL; the inbox's spin lock is held only to take the pending chains.
-    let mut core = miniport.core().lock();
-    miniport.file_pending(&mut core);
-    let mut done = 0;
-    // Bounded by `frames`: each pass renders at least one frame.
-    while done < frames {
-        let len = (frames - done).min(MIX_FRAMES);
-        let out = &mut chunk[..len * AUDIO_CHANNELS];
-        let at = position.saturating_add(i64::try_from(done).unwrap_or(i64::MAX));
-        core.render(out, at);
-        let target = buffer.wrapping_add(done * frame_bytes);
-        // SAFETY: the port's buffer holds `frames` frames (Render's contract); this writes
-        // frames `done..done + len` of it from the local chunk, byte-wise, so the buffer's
-        // alignment does not matter. PASSIVE_LEVEL under the mutex.
-        unsafe {
-            core::ptr::copy_nonoverlapping(out.as_ptr().cast::<u8>(), target, len * frame_bytes);
+impl MxfImpl for SinkStream {
+    fn set_state(_this: &ComObject<Self>, state: KSSTATE) -> NTSTATUS {
+        // The sink's clock starts with SyncToMaster(.., TRUE), which the port sends after RUN;
+        // no state holds data here.
+        if (KSSTATE_STOP..=KSSTATE_RUN).contains(&state) {
+            STATUS_SUCCESS
+        } else {
+            STATUS_INVALID_PARAMETER
         }
-        done += len;
+    }
+
+    unsafe fn put_message(this: &ComObject<Self>, event: PDMUS_KERNEL_EVENT) -> NTSTATUS {
+        let stream = this;
+        // SAFETY: PortCls hands over a whole chain of its allocator's events (or null).
+        let chain = unsafe { Chain::from_raw(event) };
+        // The sink plays no events; the chain goes back whole.
+        stream.allocator.lock().give_back(chain);
+        STATUS_SUCCESS
+    }
+
+    unsafe fn connect_output(_this: &ComObject<Self>, _sink: PMXF) -> NTSTATUS {
+        STATUS_INVALID_DEVICE_REQUEST
+    }
+
+    unsafe fn disconnect_output(_this: &ComObject<Self>, _sink: PMXF) -> NTSTATUS {
+        STATUS_INVALID_DEVICE_REQUEST
     }
 }
 
-unsafe extern "system" fn sync_to_master(
-    this: *mut ISynthSinkDMus,
-    time: i64,
-    start: i32,
-) -> NTSTATUS {
-    // SAFETY: called through our vtable on a live stream.
-    let stream = unsafe { SinkStream::from_this(this) };
-    let master_now = stream.clock.now();
-    stream
-        .miniport()
-        .core()
-        .lock()
-        .sync_to_master(time, start != 0, master_now);
-    STATUS_SUCCESS
-}
-
-unsafe extern "system" fn sample_to_ref_time(
-    this: *mut ISynthSinkDMus,
-    sample: i64,
-    time: *mut i64,
-) -> NTSTATUS {
-    if time.is_null() {
-        return STATUS_INVALID_PARAMETER;
+impl SynthSinkDMusImpl for SinkStream {
+    /// `Render`: `frames` stereo 16-bit frames into `buffer`, starting at sample `position`.
+    unsafe fn render(this: &ComObject<Self>, buffer: *mut u8, frames: u32, position: i64) {
+        if buffer.is_null() {
+            return;
+        }
+        let stream = this;
+        let frames = usize::try_from(frames).unwrap_or(0);
+        let frame_bytes = usize::from(BLOCK_ALIGN);
+        let mut chunk = [0i16; MIX_FRAMES * AUDIO_CHANNELS];
+        let miniport = stream.miniport();
+        // PASSIVE_LEVEL (the port's sink thread): the mix runs under the mutex, never at
+        // DISPATCH_LEVEL; the inbox's spin lock is held only to take the pending chains.
+        let mut core = miniport.core().lock();
+        miniport.file_pending(&mut core);
+        let mut done = 0;
+        // Bounded by `frames`: each pass renders at least one frame.
+        while done < frames {
+            let len = (frames - done).min(MIX_FRAMES);
+            let out = &mut chunk[..len * AUDIO_CHANNELS];
+            let at = position.saturating_add(i64::try_from(done).unwrap_or(i64::MAX));
+            core.render(out, at);
+            let target = buffer.wrapping_add(done * frame_bytes);
+            // SAFETY: the port's buffer holds `frames` frames (Render's contract); this writes
+            // frames `done..done + len` of it from the local chunk, byte-wise, so the buffer's
+            // alignment does not matter. PASSIVE_LEVEL under the mutex.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    out.as_ptr().cast::<u8>(),
+                    target,
+                    len * frame_bytes,
+                );
+            }
+            done += len;
+        }
     }
-    // SAFETY: called through our vtable on a live stream.
-    let stream = unsafe { SinkStream::from_this(this) };
-    let value = stream
-        .miniport()
-        .core()
-        .lock()
-        .clock()
-        .sample_to_ref(sample);
-    // SAFETY: a writable REFERENCE_TIME (checked non-null).
-    unsafe { time.write_unaligned(value) };
-    STATUS_SUCCESS
-}
 
-unsafe extern "system" fn ref_time_to_sample(
-    this: *mut ISynthSinkDMus,
-    time: i64,
-    sample: *mut i64,
-) -> NTSTATUS {
-    if sample.is_null() {
-        return STATUS_INVALID_PARAMETER;
+    fn sync_to_master(this: &ComObject<Self>, time: i64, start: i32) -> NTSTATUS {
+        let stream = this;
+        let master_now = stream.clock.now();
+        stream
+            .miniport()
+            .core()
+            .lock()
+            .sync_to_master(time, start != 0, master_now);
+        STATUS_SUCCESS
     }
-    // SAFETY: called through our vtable on a live stream.
-    let stream = unsafe { SinkStream::from_this(this) };
-    let value = stream.miniport().core().lock().clock().ref_to_sample(time);
-    // SAFETY: a writable LONGLONG (checked non-null).
-    unsafe { sample.write_unaligned(value) };
-    STATUS_SUCCESS
+
+    unsafe fn sample_to_ref_time(this: &ComObject<Self>, sample: i64, time: *mut i64) -> NTSTATUS {
+        if time.is_null() {
+            return STATUS_INVALID_PARAMETER;
+        }
+        let stream = this;
+        let value = stream
+            .miniport()
+            .core()
+            .lock()
+            .clock()
+            .sample_to_ref(sample);
+        // SAFETY: a writable REFERENCE_TIME (checked non-null).
+        unsafe { time.write_unaligned(value) };
+        STATUS_SUCCESS
+    }
+
+    unsafe fn ref_time_to_sample(this: &ComObject<Self>, time: i64, sample: *mut i64) -> NTSTATUS {
+        if sample.is_null() {
+            return STATUS_INVALID_PARAMETER;
+        }
+        let stream = this;
+        let value = stream.miniport().core().lock().clock().ref_to_sample(time);
+        // SAFETY: a writable LONGLONG (checked non-null).
+        unsafe { sample.write_unaligned(value) };
+        STATUS_SUCCESS
+    }
 }
 
 #[cfg(test)]
