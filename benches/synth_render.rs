@@ -16,8 +16,8 @@ use dls::download::build::build_collection;
 use dls::wire::file::DlsFile;
 use dmus_sys::dmusic::DMUS_KERNEL_EVENT;
 use mxf::{EventPool, PoolStats};
-use rdmus::miniport::render_queue::Discard;
-use rdmus::synth::core::{MAX_VOICES, SynthCore};
+use rdmus_driver::Discard;
+use rdmus_driver::{MAX_VOICES, SynthCore};
 
 const RATE: u32 = 48_000;
 const PERIOD: usize = 480;

@@ -16,8 +16,8 @@ use dls::wire::file::DlsFile;
 use dmus_sys::dmusic::{DMUS_KEF, DMUS_KERNEL_EVENT, DMUS_KERNEL_EVENT_DATA};
 use dmus_sys::ks::{KSSTATE_ACQUIRE, KSSTATE_PAUSE, KSSTATE_RUN, KSSTATE_STOP};
 use mxf::{Chain, EventPool, FixedPool, PoolStats};
-use rdmus::miniport::render_queue::Discard;
-use rdmus::synth::core::SynthCore;
+use rdmus_driver::Discard;
+use rdmus_driver::SynthCore;
 
 thread_local! {
     static COUNTING: Cell<bool> = const { Cell::new(false) };

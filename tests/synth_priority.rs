@@ -10,8 +10,8 @@ use dls::download::build::build_collection;
 use dls::wire::file::DlsFile;
 use dmus_sys::dmusic::DMUS_KERNEL_EVENT;
 use mxf::{EventPool, PoolStats};
-use rdmus::miniport::render_queue::Discard;
-use rdmus::synth::core::{MAX_CHANNEL_GROUPS, MAX_RATE, SynthCore, SynthEngine};
+use rdmus_driver::Discard;
+use rdmus_driver::{MAX_CHANNEL_GROUPS, MAX_RATE, SynthCore, SynthEngine};
 
 /// The core plays no stream here: an event pool that has none.
 struct NoEvents;

@@ -10,6 +10,10 @@ use core::sync::atomic::{AtomicU32, Ordering, fence};
 
 /// What a [`RefCount::release`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::enum_variant_names,
+    reason = "`OverReleased` is COM's term for a Release past zero, not a repeat of the enum's name"
+)]
 pub enum Released {
     /// References remain; the value is how many.
     Alive(u32),
@@ -64,7 +68,8 @@ impl RefCount {
         }
     }
 
-    /// The current count (for diagnostics and tests).
+    /// The current count (for the unit tests).
+    #[cfg(test)]
     #[must_use]
     pub fn get(&self) -> u32 {
         self.0.load(Ordering::Relaxed)

@@ -319,18 +319,30 @@ impl RenderEngine {
 
     /// The stream's state.
     #[must_use]
+    #[allow(
+        dead_code,
+        reason = "the engine's API; the driver's streams use only part of it"
+    )]
     pub const fn state(&self) -> KSSTATE {
         self.queue.state()
     }
 
     /// The fault, if the output got stuck.
     #[must_use]
+    #[allow(
+        dead_code,
+        reason = "the engine's API; the driver's streams use only part of it"
+    )]
     pub const fn fault(&self) -> Option<RenderError> {
         self.fault
     }
 
     /// Events held or waiting to be written (a package counts as one).
     #[must_use]
+    #[allow(
+        dead_code,
+        reason = "the engine's API; the driver's streams use only part of it"
+    )]
     pub const fn pending(&self) -> usize {
         self.queue.len() + self.due.len()
     }
@@ -385,6 +397,10 @@ impl RenderEngine {
     /// The DPC's work at `master_now`: move due events to the due chain and
     /// write as much as the poll budget and the card allow. Outside RUN only
     /// a message already on its way is finished. Spent events go to `pool`.
+    #[allow(
+        dead_code,
+        reason = "the engine's API; the driver's streams use only part of it"
+    )]
     pub fn service<P, IO>(&mut self, master_now: i64, io: &mut IO, pool: &mut P) -> ServiceOutcome
     where
         P: Discard,

@@ -65,11 +65,8 @@ pub fn capture(
 ) -> Result<CaptureRun, SimError> {
     let rig = Rig::start(sim)?;
     let (factory, pin_format) = match format {
-        CaptureFormat::Legacy => (rdmus::mpu401::descriptor::PIN_CAPTURE, SimPinFormat::Midi),
-        CaptureFormat::DirectMusic => (
-            rdmus::mpu401::descriptor::PIN_CAPTURE,
-            SimPinFormat::DirectMusic,
-        ),
+        CaptureFormat::Legacy => (rdmus_driver::UART_PIN_CAPTURE, SimPinFormat::Midi),
+        CaptureFormat::DirectMusic => (rdmus_driver::UART_PIN_CAPTURE, SimPinFormat::DirectMusic),
     };
     let pin = rig.open_pin(factory, pin_format)?;
     let state = |state| {

@@ -25,8 +25,8 @@ pub enum RenderPin {
 impl RenderPin {
     const fn factory(self) -> u32 {
         match self {
-            Self::Legacy => rdmus::mpu401::descriptor::PIN_LEGACY_RENDER,
-            Self::DirectMusic => rdmus::mpu401::descriptor::PIN_DMUSIC_RENDER,
+            Self::Legacy => rdmus_driver::UART_PIN_LEGACY_RENDER,
+            Self::DirectMusic => rdmus_driver::UART_PIN_DMUSIC_RENDER,
         }
     }
 

@@ -18,7 +18,7 @@ use dmus_sys::dmusprop::{
 };
 use dmus_sys::kernel::NT_SUCCESS;
 use dmus_sys::ks::{KSPROPERTY_TYPE_GET, KSSTATE_PAUSE, KSSTATE_RUN, KSSTATE_STOP};
-use rdmus::synth::lost_notes::{
+use rdmus_driver::{
     KSPROPERTY_RDMUS_SYNTH_LOST_NOTES, KSPROPSETID_RdmusSynthLostNotes, RDMUS_SYNTH_LOST_NOTES,
 };
 use wdm_sim::portcls::{
