@@ -17,6 +17,3 @@ pub mod sim;
 pub mod smf;
 pub mod timeline;
 pub mod wire;
-
-#[cfg(test)]
-mod tests;

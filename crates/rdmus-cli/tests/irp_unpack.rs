@@ -6,11 +6,11 @@
 
 use std::path::Path;
 
-use crate::irp::{StreamPacket, build_dmus, build_ksmusic, round_to_ms};
-use crate::smf::read_smf;
-use crate::timeline::Timeline;
 use mxf::raw::{CountingPool, FixedPool};
 use mxf::unpack::{DmusUnpacker, IrpHeader, KsMusicUnpacker, Limits};
+use rdmus_cli::irp::{StreamPacket, build_dmus, build_ksmusic, round_to_ms};
+use rdmus_cli::smf::read_smf;
+use rdmus_cli::timeline::Timeline;
 
 type Pool = CountingPool<FixedPool, 4096>;
 

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::smf::{SmfFault, read_smf};
-use crate::timeline::{MessageKind, SmfFormat, SmfWarning};
+use rdmus_cli::smf::{SmfFault, read_smf};
+use rdmus_cli::timeline::{MessageKind, SmfFormat, SmfWarning};
 
 /// The expected outcome of reading one file.
 enum Expect {
