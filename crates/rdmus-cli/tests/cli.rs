@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/jazz-soft")
+        .join("../smf/tests/data/jazz-soft")
         .join(name)
 }
 

@@ -5,7 +5,7 @@
 use mxf::wire::{dmus, ksmusic};
 use proptest::prelude::*;
 use rdmus_cli::irp::{build_dmus, build_ksmusic};
-use rdmus_cli::timeline::{MessageKind, SmfFormat, TimedMessage, Timeline};
+use smf::{MessageKind, SmfFormat, TimedMessage, Timeline};
 
 fn message() -> impl Strategy<Value = (u64, MessageKind, Vec<u8>)> {
     prop_oneof![

@@ -9,14 +9,14 @@ use std::path::Path;
 use mxf::raw::{CountingPool, FixedPool};
 use mxf::unpack::{DmusUnpacker, IrpHeader, KsMusicUnpacker, Limits};
 use rdmus_cli::irp::{StreamPacket, build_dmus, build_ksmusic, round_to_ms};
-use rdmus_cli::smf::read_smf;
-use rdmus_cli::timeline::Timeline;
+use smf::Timeline;
+use smf::read_smf;
 
 type Pool = CountingPool<FixedPool, 4096>;
 
 fn timeline(name: &str) -> Timeline {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/jazz-soft")
+        .join("../smf/tests/data/jazz-soft")
         .join(name);
     read_smf(&std::fs::read(path).unwrap()).unwrap()
 }

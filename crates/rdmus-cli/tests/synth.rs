@@ -15,7 +15,7 @@ const GM_BANK: &str = "/work/shared/data/dls/sf_GMbank.dls";
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/jazz-soft")
+        .join("../smf/tests/data/jazz-soft")
         .join(name)
 }
 

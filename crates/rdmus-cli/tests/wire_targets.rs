@@ -11,7 +11,7 @@ mod play_common;
 
 use play_common::{assert_clean, play_with, shared_dir};
 use rdmus_cli::cli::{PinFormat, load_timeline};
-use rdmus_cli::play::PlayReport;
+use rdmus_cli::play_report::PlayReport;
 use rdmus_cli::sim::SimConfig;
 
 /// The longest files of the set, and the densest.

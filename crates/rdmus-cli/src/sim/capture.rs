@@ -9,7 +9,7 @@ use wdm_sim::ms;
 use wdm_sim::portcls::PinFormat as SimPinFormat;
 
 use super::rig::{Rig, RigReport, SimConfig, SimError};
-use crate::wire::{BYTE_TIME_100NS, WireByte};
+use crate::wire_log::{BYTE_TIME_100NS, WireByte};
 
 /// The capture pin's buffer format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -25,7 +25,7 @@ use wdm_sim::portcls::{
     Filter, PropertyTarget, WaveSink, WaveSinkConfig, dls_download, dls_unload,
 };
 
-use super::play::{RenderPin, WriteTrouble, Writer};
+use super::render_stream::{RenderPin, WriteTrouble, Writer};
 use super::rig::{Rig, RigReport, SimConfig, SimError};
 use crate::irp::StreamPacket;
 

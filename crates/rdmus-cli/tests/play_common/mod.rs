@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use rdmus_cli::cli::{DEFAULT_IRP_SIZE, PinFormat};
-use rdmus_cli::play::{DEFAULT_IRP_SPAN, PlayOptions, PlayReport, play};
+use rdmus_cli::play_report::{DEFAULT_IRP_SPAN, PlayOptions, PlayReport, play};
 use rdmus_cli::sim::{DEFAULT_QUEUE_AHEAD, SimConfig};
-use rdmus_cli::timeline::Timeline;
+use smf::Timeline;
 
 /// The shared set, if it is there (a message says so when not).
 pub fn shared_dir() -> Option<PathBuf> {
@@ -20,9 +20,9 @@ pub fn shared_dir() -> Option<PathBuf> {
     }
 }
 
-/// The copies in tests/data.
+/// The copies in the smf crate's tests/data.
 pub fn copies_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/jazz-soft")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../smf/tests/data/jazz-soft")
 }
 
 /// `.mid` files of `dir`, sorted.

@@ -11,7 +11,7 @@ use wdm_sim::portcls::PinFormat as SimPinFormat;
 
 use super::rig::{Rig, RigReport, SimConfig, SimError};
 use crate::irp::StreamPacket;
-use crate::wire::WireByte;
+use crate::wire_log::WireByte;
 
 /// The buffer format, and with it the pin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
