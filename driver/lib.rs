@@ -55,9 +55,13 @@ pub use mpu401::properties::synth_property as uart_synth_property;
 
 // The DLS synth miniport: its constructor, its objects (pool sizes), its lost
 // notes property set, the kernel mutex over its state, the copy of a client's
-// download buffer, and the synth engine with its limits.
+// download buffer, and the synth engine with its limits, errors and clock.
 pub use miniport::render_queue::Discard;
-pub use synth::core::{MAX_CHANNEL_GROUPS, MAX_RATE, MAX_VOICES, SynthCore, SynthEngine};
+pub use synth::clock::{JUMP_THRESHOLD, SampleClock};
+pub use synth::core::{
+    InputError, MAX_CHANNEL_GROUPS, MAX_RATE, MAX_VOICES, MIN_RATE, MIN_VOLUME, SynthCore,
+    SynthEngine,
+};
 pub use synth::download::{Requestor, copy_client_buffer};
 pub use synth::lost_notes::{
     KSPROPERTY_RDMUS_SYNTH_LOST_NOTES, KSPROPSETID_RdmusSynthLostNotes, RDMUS_SYNTH_LOST_NOTES,

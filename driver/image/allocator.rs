@@ -1,4 +1,4 @@
-//! The image's heap: rdmus-driver's [`PoolAllocator`] over non-paged pool
+//! The image's heap: rdmus-driver's [`PoolAllocator`](rdmus_driver::PoolAllocator) over non-paged pool
 //! (the `wdk` feature uses wdk-alloc instead, in `wdk_glue`). On the host the
 //! tests use std's allocator.
 

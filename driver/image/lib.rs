@@ -2,7 +2,7 @@
 //! code in `rdmus-driver`.
 //!
 //! - [`export`]: `DriverEntry`, the one export and the linker's `/ENTRY`;
-//! - [`panic`]: the panic handler (a bugcheck that names rdmus and the place);
+//! - [`panic`](mod@panic): the panic handler (a bugcheck that names rdmus and the place);
 //! - [`allocator`]: the global allocator over non-paged pool;
 //! - [`runtime`]: what a kernel image needs from a C runtime it does not link;
 //! - `wdk_glue`: the `wdk` feature's allocator, panic handler and layout checks.
