@@ -1,4 +1,6 @@
-//! The driver's build script.
+//! The link script of `rdmus.sys`: the build script of the root package, whose
+//! one target is the image's cdylib (`driver/image/`); the driver's code is the
+//! `rdmus-driver` library it links.
 //!
 //! Two ways to link `rdmus.sys`:
 //! - with the `wdk` feature on a Windows host with the WDK installed,
@@ -8,8 +10,8 @@
 //! - otherwise, on any host, rustc writes the import tables itself
 //!   (`raw-dylib` in dmus-sys) and the bundled `rust-lld` links the image with
 //!   the kernel-driver flags emitted here. They are emitted only for
-//!   `*-windows-msvc` targets, so host builds (the rlib the tests run against
-//!   wdm-sim) are untouched.
+//!   `*-windows-msvc` targets, so the host build of the package (which the
+//!   tests in tests/ come with) is untouched.
 
 /// Linker flags that make lld-link produce a kernel-mode driver image. Each is
 /// a documented MSVC `link.exe` option that lld-link implements:

@@ -86,28 +86,4 @@ impl Adapter {
         self.registered = true;
         Ok(())
     }
-
-    /// The device object this adapter started on.
-    #[must_use]
-    pub fn device(&self) -> PDEVICE_OBJECT {
-        self.device
-    }
-
-    /// The resources read at start.
-    #[must_use]
-    pub fn resources(&self) -> &AdapterResources {
-        &self.resources
-    }
-
-    /// The subdevice this adapter carries.
-    #[must_use]
-    pub fn subdevice(&self) -> SubdeviceKind {
-        self.subdevice
-    }
-
-    /// Whether a miniport was plugged and the subdevice registered with PortCls.
-    #[must_use]
-    pub fn registered(&self) -> bool {
-        self.registered
-    }
 }

@@ -25,15 +25,12 @@ pub const MAX_SUBDEVICES_PER_ADAPTER: u32 = 2;
 /// PortCls' unload routine, saved by DriverEntry (0 = none); rdmus's unload calls it last.
 static PORTCLS_UNLOAD: AtomicUsize = AtomicUsize::new(0);
 
-/// The kernel's entry point (`/ENTRY:DriverEntry`), PASSIVE_LEVEL.
+/// The driver's DriverEntry, PASSIVE_LEVEL: the image exports it under that
+/// name (`driver/image/export.rs`), the host tests load it into wdm-sim.
 ///
 /// # Safety
 /// Called by the kernel once per load with a valid driver object and registry path.
-#[allow(
-    non_snake_case,
-    reason = "the name the kernel and the linker's /ENTRY look for"
-)]
-#[unsafe(no_mangle)]
+#[allow(non_snake_case, reason = "the DDK's name for the routine")]
 pub unsafe extern "system" fn DriverEntry(
     driver: PDRIVER_OBJECT,
     registry_path: PUNICODE_STRING,

@@ -6,9 +6,9 @@
 //! address strictly above the pool block; the pool block's own address is
 //! stored in the word just below the aligned one, where `dealloc` finds it.
 //!
-//! [`PoolAllocator`] is the `#[global_allocator]` of the Windows image (see
-//! `lib.rs`); on the host the tests use std's allocator and exercise the
-//! alignment arithmetic directly.
+//! [`PoolAllocator`] is the `#[global_allocator]` of the Windows image (in
+//! `driver/image/allocator.rs`, the root package's); on the host the tests use
+//! std's allocator and exercise the alignment arithmetic directly.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::mem::size_of;
@@ -179,8 +179,3 @@ mod tests {
         assert_eq!(pool_request_size(largest), isize::MAX as usize + 1);
     }
 }
-
-/// The Windows image's heap (the `wdk` feature uses wdk-alloc instead).
-#[cfg(all(target_os = "windows", not(feature = "wdk")))]
-#[global_allocator]
-static GLOBAL_ALLOCATOR: PoolAllocator = PoolAllocator;

@@ -8,8 +8,8 @@
 
 use std::path::PathBuf;
 
-use rdmus::SubdeviceKind;
-use rdmus::subdevice::ALL_SUBDEVICES;
+use rdmus_driver::ALL_SUBDEVICES;
+use rdmus_driver::SubdeviceKind;
 use xtask::image::{self, Machine};
 
 fn workspace_root() -> PathBuf {

@@ -22,7 +22,7 @@ fn driver_lock() -> MutexGuard<'static, ()> {
 }
 
 fn load() -> Driver {
-    Driver::load(Some(rdmus::DriverEntry)).expect("DriverEntry succeeds")
+    Driver::load(Some(rdmus_driver::DriverEntry)).expect("DriverEntry succeeds")
 }
 
 /// The default machine's card is the original MPU-401, whose one-byte FIFO

@@ -8,10 +8,10 @@
 use com_object::ComObject;
 use dmus_sys::com::PUNKNOWN;
 use dmus_sys::kernel::{NTSTATUS, STATUS_INSUFFICIENT_RESOURCES};
-use rdmus::POOL_TAG;
-use rdmus::resources::AdapterResources;
-use rdmus::synth::miniport::Core;
-use rdmus::synth::mutex::KMutex;
+use rdmus_driver::AdapterResources;
+use rdmus_driver::KMutex;
+use rdmus_driver::POOL_TAG;
+use rdmus_driver::SynthMiniportCore;
 use wdm_sim::{FaultInjection, Machine, MachineConfig};
 
 type Constructor = fn(&AdapterResources) -> Result<PUNKNOWN, NTSTATUS>;
@@ -21,15 +21,15 @@ fn constructors() -> [(&'static str, Constructor, Vec<usize>); 2] {
     [
         (
             "mpu401",
-            rdmus::mpu401::new_miniport,
-            vec![size_of::<ComObject<rdmus::mpu401::miniport::Miniport>>()],
+            rdmus_driver::new_uart_miniport,
+            vec![size_of::<ComObject<rdmus_driver::UartMiniport>>()],
         ),
         (
             "synth",
-            rdmus::synth::new_miniport,
+            rdmus_driver::new_synth_miniport,
             vec![
-                size_of::<KMutex<Core>>(),
-                size_of::<ComObject<rdmus::synth::miniport::Miniport>>(),
+                size_of::<KMutex<SynthMiniportCore>>(),
+                size_of::<ComObject<rdmus_driver::SynthMiniport>>(),
             ],
         ),
     ]
@@ -56,7 +56,7 @@ fn each_miniport_is_its_pool_blocks_and_release_gives_them_back() {
             "{name}: one block per object, of the object's size"
         );
         // SAFETY: the constructor's one reference, given up here. Host test, PASSIVE_LEVEL.
-        let left = unsafe { rdmus::com::release(miniport) };
+        let left = unsafe { rdmus_driver::com::release(miniport) };
         assert_eq!(left, 0, "{name}: that was the last reference");
         assert_eq!(
             our_blocks(&machine),

@@ -32,7 +32,7 @@ fn card(fault: Mpu401Fault) -> MachineConfig {
 /// and the machine must have found nothing (no pool, COM reference or timer left behind).
 fn start_status(config: MachineConfig) -> Result<(), NTSTATUS> {
     let machine = Machine::new(config);
-    let driver = Driver::load(Some(rdmus::DriverEntry)).expect("DriverEntry");
+    let driver = Driver::load(Some(rdmus_driver::DriverEntry)).expect("DriverEntry");
     let device = driver.add_device().expect("AddDevice");
     let status = device.start(&Resources::of_machine());
     if status.is_ok() {
@@ -84,7 +84,7 @@ fn every_allocation_failure_during_start_fails_cleanly() {
     // A dry run finds the allocations StartDevice makes (the interrupt object among them).
     let (before, after) = {
         let machine = Machine::new(original_card());
-        let driver = Driver::load(Some(rdmus::DriverEntry)).expect("DriverEntry");
+        let driver = Driver::load(Some(rdmus_driver::DriverEntry)).expect("DriverEntry");
         let device = driver.add_device().expect("AddDevice");
         let before = attempts(&machine);
         device.start(&Resources::of_machine()).expect("start");
@@ -162,7 +162,7 @@ fn a_card_that_does_not_ack_reset_in_uart_mode_restarts() {
         ..original_card()
     };
     let machine = Machine::new(config);
-    let driver = Driver::load(Some(rdmus::DriverEntry)).expect("DriverEntry");
+    let driver = Driver::load(Some(rdmus_driver::DriverEntry)).expect("DriverEntry");
     let device = driver.add_device().expect("AddDevice");
     device.start(&Resources::of_machine()).expect("first start");
     device.stop();

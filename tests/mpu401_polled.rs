@@ -29,7 +29,7 @@ fn ports_only() -> PRESOURCELIST {
         unsafe { PcNewResourceSublist(&raw mut sub, core::ptr::null_mut(), NonPagedPool, full, 1) };
     assert!(NT_SUCCESS(status), "{status:#x}");
     // SAFETY: the live sublist just made.
-    let vtable = unsafe { rdmus::com::vtable(sub) };
+    let vtable = unsafe { rdmus_driver::com::vtable(sub) };
     // SAFETY: both lists are live; the parent's first port range.
     let status =
         unsafe { (vtable.AddEntryFromParent)(sub, full, i32::from(CmResourceTypePort), 0) };

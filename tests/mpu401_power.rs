@@ -23,7 +23,7 @@ use wdm_sim::{Machine, ms};
 fn query(object: *mut IUnknown, iid: &dmus_sys::GUID) -> PVOID {
     let mut out: PVOID = core::ptr::null_mut();
     // SAFETY: a live object (the port holds the miniport while the device is started).
-    let vtable = unsafe { rdmus::com::vtable(object) };
+    let vtable = unsafe { rdmus_driver::com::vtable(object) };
     // SAFETY: a readable id and a writable out-pointer.
     let status = unsafe { (vtable.QueryInterface)(object, iid, &raw mut out) };
     assert!(NT_SUCCESS(status), "{status:#x}");
@@ -33,7 +33,7 @@ fn query(object: *mut IUnknown, iid: &dmus_sys::GUID) -> PVOID {
 fn notify(power: PVOID, device_state: i32) {
     let power = power.cast::<IPowerNotify>();
     // SAFETY: an IPowerNotify pointer from QueryInterface, live while we hold it.
-    let vtable = unsafe { rdmus::com::vtable(power) };
+    let vtable = unsafe { rdmus_driver::com::vtable(power) };
     let state = POWER_STATE {
         DeviceState: device_state,
     };

@@ -28,7 +28,7 @@ use dmus_sys::ks::{
 };
 use dmus_sys::portcls::{PCPROPERTY_ITEM, PCPROPERTY_REQUEST};
 use mpu401_common::{Bound, Message, dmus_buffer, driver_lock, original_card};
-use rdmus::mpu401::properties::synth_property;
+use rdmus_driver::uart_synth_property;
 use wdm_sim::portcls::{PinFormat, Resources};
 use wdm_sim::{Machine, MachineConfig, Mpu401Config, Mpu401Fault, ms};
 
@@ -47,7 +47,7 @@ fn ask(
         Set: &KSPROPSETID_Synth,
         Id: id,
         Flags: verb,
-        Handler: Some(synth_property),
+        Handler: Some(uart_synth_property),
     };
     let mut request = PCPROPERTY_REQUEST {
         MajorTarget: bound.miniport,
@@ -71,7 +71,7 @@ fn ask(
     };
     // SAFETY: the handler the descriptor lists, at PASSIVE_LEVEL, with the live miniport, a
     // live stream (or null) and buffers valid for their sizes.
-    let status = unsafe { synth_property(&raw mut request) };
+    let status = unsafe { uart_synth_property(&raw mut request) };
     (status, request.ValueSize)
 }
 

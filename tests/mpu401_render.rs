@@ -151,8 +151,8 @@ fn a_real_file_with_chords_and_sysex_plays_exactly_and_in_order() {
     let _lock = driver_lock();
     play_file("test-multichannel-chords-0.mid");
     // Not test-running-status-sysex.mid: it leans on running status across a sysex, which
-    // midly refuses once its `strict` feature is on (rdmus-cli turns it on, and features unify
-    // in a workspace build). rdmus-cli's own reader plays that file in its jazz-soft tests.
+    // midly refuses once its `strict` feature is on (the smf crate turns it on, and features
+    // unify in a workspace build). The smf crate's reader reads that file in its jazz-soft tests.
     play_file("test-sysex-gs-40-1x-15-drum-part-change.mid");
     play_file("test-karaoke-kar.mid");
 }

@@ -145,7 +145,7 @@ fn a_thousand_pin_lives_leak_nothing() {
         rig.machine.with(|m| {
             m.pool()
                 .usage_by_tag()
-                .get(&rdmus::POOL_TAG)
+                .get(&rdmus_driver::POOL_TAG)
                 .map_or(0, |usage| usage.count)
         })
     };

@@ -4,7 +4,7 @@
 
 use core::alloc::{GlobalAlloc, Layout};
 
-use rdmus::{POOL_TAG, PoolAllocator, arch};
+use rdmus_driver::{POOL_TAG, PoolAllocator, arch};
 use wdm_sim::{Finding, Machine, MachineConfig, us};
 
 #[test]
@@ -77,6 +77,6 @@ fn pool_the_driver_leaks_is_reported_under_its_tag() {
 #[test]
 fn driver_trace_lines_reach_the_debug_log() {
     let machine = Machine::new(MachineConfig::default());
-    rdmus::trace::trace(0, "started, 2 subdevices");
+    rdmus_driver::trace(0, "started, 2 subdevices");
     assert_eq!(machine.debug_log(), ["rdmus: started, 2 subdevices\n"]);
 }

@@ -1,4 +1,4 @@
-//! The DLS download's copy of the client's buffer (`rdmus::synth::download::
+//! The DLS download's copy of the client's buffer (`rdmus_driver::
 //! copy_client_buffer`) on the simulated kernel: user buffers are read through
 //! `MmCopyMemory` when the range lies in user space, kernel buffers when a kernel component
 //! asked, a short copy is refused, and above `MmCopyMemory`'s `APC_LEVEL` nothing is read
@@ -8,7 +8,7 @@ use dmus_sys::dmusprop::SYNTH_BUFFER;
 use dmus_sys::kernel::{
     DISPATCH_LEVEL, PASSIVE_LEVEL, STATUS_ACCESS_VIOLATION, STATUS_INVALID_DEVICE_STATE,
 };
-use rdmus::synth::download::{Requestor, copy_client_buffer};
+use rdmus_driver::{Requestor, copy_client_buffer};
 use wdm_sim::user_space::USER_PROBE_ADDRESS;
 use wdm_sim::{KernelBuffer, Machine, MachineConfig, UserBuffer};
 

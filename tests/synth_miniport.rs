@@ -28,7 +28,7 @@ use dmus_sys::ks::{
     KSPIN_DATAFLOW_IN, KSPIN_DATAFLOW_OUT, KSPROPERTY_TYPE_BASICSUPPORT, KSPROPERTY_TYPE_GET,
     KSPROPERTY_TYPE_SET, KSSTATE_RUN, KSSTATE_STOP,
 };
-use rdmus::synth::lost_notes::{
+use rdmus_driver::{
     KSPROPERTY_RDMUS_SYNTH_LOST_NOTES, KSPROPSETID_RdmusSynthLostNotes, RDMUS_SYNTH_LOST_NOTES,
 };
 use wdm_sim::portcls::{
@@ -139,7 +139,7 @@ struct Rig {
 impl Rig {
     fn start() -> Self {
         let machine = Machine::new(MachineConfig::default());
-        let driver = Driver::load(Some(rdmus::DriverEntry)).expect("DriverEntry");
+        let driver = Driver::load(Some(rdmus_driver::DriverEntry)).expect("DriverEntry");
         let device = driver.add_device().expect("AddDevice");
         device
             .start(&Resources::none())
@@ -1107,7 +1107,7 @@ fn the_sample_clock_follows_a_drifting_sink() {
 fn a_synth_run_leaves_nothing_behind_after_many_cycles() {
     let _lock = driver_lock();
     let machine = Machine::new(MachineConfig::default());
-    let driver = Driver::load(Some(rdmus::DriverEntry)).expect("DriverEntry");
+    let driver = Driver::load(Some(rdmus_driver::DriverEntry)).expect("DriverEntry");
     for _ in 0..20 {
         let device = driver.add_device().expect("AddDevice");
         device.start(&Resources::none()).expect("StartDevice");

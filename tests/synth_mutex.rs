@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use dmus_sys::imports::{KeLowerIrql, KfRaiseIrql};
 use dmus_sys::kernel::{APC_LEVEL, DISPATCH_LEVEL};
-use rdmus::synth::mutex::KMutex;
+use rdmus_driver::KMutex;
 use wdm_sim::{Finding, Machine, MachineConfig};
 
 static SERIAL: Mutex<()> = Mutex::new(());

@@ -16,9 +16,6 @@ use dmus_sys::kernel::{
     EX_TIMER, EX_TIMER_HIGH_RESOLUTION, KDPC, KTIMER, LARGE_INTEGER, NotificationTimer, PVOID,
 };
 
-/// The routine a [`StreamTimer`] calls at DISPATCH_LEVEL with its context.
-pub type TimerRoutine = unsafe fn(context: PVOID);
-
 /// Storage for the fallback `KTIMER` and `KDPC` (they must not move while set).
 #[repr(C)]
 pub struct LegacyTimer {

@@ -242,11 +242,6 @@ impl CaptureStream {
         }
     }
 
-    /// The counters.
-    pub fn stats(&self) -> CaptureStats {
-        self.inner.lock().stats
-    }
-
     /// Moves input from the card and the ring to the sink. DISPATCH_LEVEL;
     /// bounded by [`PUMP_BATCHES`] batches of [`BATCH`] bytes (more waiting
     /// input asks the port for another service).

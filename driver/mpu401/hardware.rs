@@ -41,7 +41,7 @@ impl CardIo {
 
     /// The base port (for the device's description).
     #[must_use]
-    pub const fn base(&self) -> usize {
+    pub const fn base(self) -> usize {
         self.base
     }
 
@@ -121,7 +121,7 @@ mod tests {
             memory_mapped,
         };
         assert_eq!(
-            CardIo::for_range(&range(0x330, 2, false)).map(|io| io.base()),
+            CardIo::for_range(&range(0x330, 2, false)).map(CardIo::base),
             Ok(0x330)
         );
         for bad in [

@@ -68,7 +68,7 @@ impl Rig {
     /// Loads rdmus and starts the machine's MPU-401.
     pub fn start(config: MachineConfig) -> Self {
         let machine = Machine::new(config);
-        let driver = Driver::load(Some(rdmus::DriverEntry)).expect("DriverEntry");
+        let driver = Driver::load(Some(rdmus_driver::DriverEntry)).expect("DriverEntry");
         let device = driver.add_device().expect("AddDevice");
         device
             .start(&Resources::of_machine())
@@ -306,7 +306,7 @@ pub struct Bound {
 /// `object` is live and the reference is the caller's.
 pub unsafe fn release(object: *mut dmus_sys::com::IUnknown) {
     // SAFETY: a live object (the caller's contract).
-    let vtable = unsafe { rdmus::com::vtable(object) };
+    let vtable = unsafe { rdmus_driver::com::vtable(object) };
     // SAFETY: the caller's reference, given up once.
     unsafe { (vtable.Release)(object) };
 }
@@ -317,14 +317,14 @@ impl Bound {
         use dmus_sys::imports::{PcNewPort, PcRegisterSubdevice};
         use dmus_sys::kernel::NT_SUCCESS;
         let device = Device::standalone();
-        let miniport = rdmus::mpu401::new_miniport(&rdmus::resources::AdapterResources::default())
+        let miniport = rdmus_driver::new_uart_miniport(&rdmus_driver::AdapterResources::default())
             .expect("miniport");
         let mut port: dmus_sys::portcls::PPORT = core::ptr::null_mut();
         // SAFETY: a writable out-pointer and the DMus class id. PASSIVE_LEVEL.
         let status = unsafe { PcNewPort(&raw mut port, &dmus_sys::dmus_com::CLSID_PortDMus) };
         assert!(NT_SUCCESS(status));
         // SAFETY: the live port just made.
-        let vtable = unsafe { rdmus::com::vtable(port) };
+        let vtable = unsafe { rdmus_driver::com::vtable(port) };
         // SAFETY: IPort::Init at PASSIVE_LEVEL with the standalone FDO, our miniport and the
         // list (the simulated port ignores the IRP).
         let status = unsafe {

@@ -11,11 +11,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::inspect::Summary;
 use crate::irp::IrpError;
-use crate::play::PlayOptions;
+use crate::play_report::PlayOptions;
 use crate::sim::{Mpu401Fault, SimConfig, SimError};
-use crate::smf::{SmfError, read_smf};
-use crate::timeline::Timeline;
-use crate::wire::{TsvError, ideal_wire, write_tsv};
+use crate::wire_log::{TsvError, ideal_wire, write_tsv};
+use smf::Timeline;
+use smf::{SmfError, read_smf};
 
 /// Plays Standard MIDI Files through the rdmus driver in a simulated Windows kernel.
 #[derive(Debug, Parser)]

@@ -3,8 +3,8 @@
 use core::fmt;
 
 use crate::irp::{DEFAULT_CHANNEL_GROUP, IrpError, build_dmus, build_ksmusic};
-use crate::timeline::{MessageKind, SmfFormat, Timeline};
-use crate::wire::{BYTE_TIME_100NS, ideal_wire};
+use crate::wire_log::{BYTE_TIME_100NS, ideal_wire};
+use smf::{MessageKind, SmfFormat, Timeline};
 
 /// The numbers `rdmus inspect` prints.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,7 +125,7 @@ impl fmt::Display for Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timeline::TimedMessage;
+    use smf::TimedMessage;
 
     #[test]
     fn chord_waits_on_the_wire() {
@@ -160,11 +160,11 @@ mod tests {
     #[test]
     fn warnings_print_in_words() {
         let mut t = Timeline::empty(SmfFormat::SingleTrack);
-        t.warnings.push(crate::timeline::SmfWarning::UnknownChunk {
+        t.warnings.push(smf::SmfWarning::UnknownChunk {
             id: *b"Junk",
             offset: 14,
         });
-        t.warnings.push(crate::timeline::SmfWarning::TrailingBytes {
+        t.warnings.push(smf::SmfWarning::TrailingBytes {
             offset: 275,
             len: 1,
         });

@@ -88,14 +88,16 @@ fn clippy() -> TaskResult {
         "-D",
         "warnings",
     ]))?;
-    // The driver's Windows-only code (CR8 and in/out asm, the ARM64 imports,
-    // the panic handler, the global allocator) is compiled out on the host:
-    // lint it for the targets that ship.
+    // The driver's Windows-only code (CR8 and in/out asm, the ARM64 imports in
+    // rdmus-driver; the panic handler and the global allocator in the image,
+    // rdmus) is compiled out on the host: lint both for the targets that ship.
     for machine in crate::package::MACHINES {
         cmd::run(cmd::cargo().args([
             "clippy",
             "--package",
             "rdmus",
+            "--package",
+            "rdmus-driver",
             "--lib",
             "--target",
             machine.target(),

@@ -69,9 +69,14 @@ pub const FUZZ_TARGETS: &[FuzzTarget] = &[
         seconds: 15,
     },
     FuzzTarget {
-        krate: "rdmus-cli",
+        krate: "smf",
         target: "smf",
-        seconds: 15,
+        seconds: 10,
+    },
+    FuzzTarget {
+        krate: "rdmus-cli",
+        target: "smf_to_irps",
+        seconds: 10,
     },
     FuzzTarget {
         krate: "rdmus-cli",

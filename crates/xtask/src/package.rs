@@ -78,14 +78,14 @@ fn package_one(
 ) -> TaskResult<Package> {
     println!();
     println!("--- {machine}: building rdmus.sys for {}", machine.target());
-    // `cargo rustc --crate-type cdylib`: the package also declares an rlib
-    // (for host tests), and cargo skips LTO for a unit that emits an rlib.
-    // LTO is what drops the unused, unwind-built parts of liballoc that would
-    // otherwise pull CRT symbols (`__CxxFrameHandler3`, `strlen`) into the image.
+    // The root package `rdmus` is only the image's cdylib, so the release
+    // profile's LTO applies to it: LTO is what drops the unused, unwind-built
+    // parts of liballoc that would otherwise pull CRT symbols
+    // (`__CxxFrameHandler3`, `strlen`) into the image.
     cmd::run(
         cmd::cargo()
-            .args(["rustc", "--package", "rdmus", "--lib", "--release"])
-            .args(["--crate-type", "cdylib", "--target", machine.target()]),
+            .args(["build", "--package", "rdmus", "--lib", "--release"])
+            .args(["--target", machine.target()]),
     )?;
     let built = cmd::target_dir()
         .join(machine.target())

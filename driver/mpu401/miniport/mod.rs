@@ -25,4 +25,4 @@ pub mod pins;
 pub mod power;
 
 pub(crate) use object::Setup;
-pub use object::{INPUT_RING_BYTES, ISR_MAX_READS, Miniport, RENDER_PREFETCH_100NS, new_miniport};
+pub use object::{ISR_MAX_READS, Miniport, new_miniport};

@@ -3,7 +3,7 @@
 //!
 //! - [`load_bank`]: a `.dls` file into an [`InstrumentStore`] through the driver's path: host
 //!   builder → download buffers → download parser → store.
-//! - [`Song::read`]: a Standard MIDI File (rdmus-cli's reader: tempo map, formats 0/1/2) into
+//! - [`Song::read`]: a Standard MIDI File (the smf crate's reader: tempo map, formats 0/1/2) into
 //!   channel messages at their exact output frame.
 //! - [`render`]: the song through `Engine<64, 1>` at 48 kHz, 16-bit stereo.
 //! - [`fluidsynth`]: the same song and bank through the `fluidsynth` command (or

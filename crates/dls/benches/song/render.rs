@@ -5,8 +5,8 @@ use dls::download::build::build_collection;
 use dls::download::{APPEND_SAMPLES, InstrumentStore};
 use dls::synth::engine::Engine;
 use dls::wire::file::DlsFile;
-use rdmus_cli::smf::read_smf;
-use rdmus_cli::timeline::MessageKind;
+use smf::MessageKind;
+use smf::read_smf;
 
 /// Output rate (Hz).
 pub const RATE: u32 = 48_000;
@@ -14,7 +14,7 @@ pub const RATE: u32 = 48_000;
 pub const VOICES: usize = 64;
 /// Frames rendered per engine call at most (10 ms, a typical driver period).
 const BLOCK: usize = 480;
-/// Time units of rdmus-cli's timeline per second (100 ns).
+/// Time units of the smf crate's timeline per second (100 ns).
 const TIMELINE_UNITS_PER_SECOND: u64 = 10_000_000;
 /// The first download id, as a fresh `DirectMusic` port hands them out.
 const FIRST_DLID: u32 = 1;

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rdmus_cli::wire::{read_tsv, write_tsv};
+use rdmus_cli::wire_log::{read_tsv, write_tsv};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(wire) = read_tsv(data) else { return };

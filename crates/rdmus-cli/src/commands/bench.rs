@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use super::progress::bar;
 use crate::cli::{CliError, PinFormat, load_timeline};
-use crate::play::{DEFAULT_IRP_SPAN, OfWire, PlayError, PlayOptions, PlayReport, play};
+use crate::play_report::{DEFAULT_IRP_SPAN, OfWire, PlayError, PlayOptions, PlayReport, play};
 use crate::sim::{DEFAULT_QUEUE_AHEAD, SimConfig};
-use crate::timeline::Timeline;
+use smf::Timeline;
 
 /// The machines a file is benchmarked on: (FIFO bytes, DPC bound µs).
 pub const MACHINES: [(u32, u32); 2] = [(16, 100), (1, 1_000)];

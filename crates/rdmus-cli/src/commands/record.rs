@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::cli::{CliError, PinFormat};
 use crate::sim::{CaptureFormat, CapturedMessage, SimConfig, capture, join_sysex};
-use crate::wire::read_tsv;
+use crate::wire_log::read_tsv;
 
 /// Plays the wire log at `wire` into the card's input, reads the capture
 /// pin in `format`, and writes the messages captured (with their times) to

@@ -9,7 +9,7 @@ use mxf::wire::{EmitError, dmus};
 
 use super::pieces::{Piece, cut, payload, span_end};
 use super::{IrpError, StreamPacket};
-use crate::timeline::Timeline;
+use smf::Timeline;
 
 /// Channel group 1: the first (1-based) group of 16 channels.
 pub const DEFAULT_CHANNEL_GROUP: u32 = 1;
@@ -111,7 +111,7 @@ fn fill(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timeline::{MessageKind, SmfFormat, TimedMessage};
+    use smf::{MessageKind, SmfFormat, TimedMessage};
 
     fn timeline(messages: &[(u64, MessageKind, &[u8])]) -> Timeline {
         let mut t = Timeline::empty(SmfFormat::SingleTrack);

@@ -14,7 +14,7 @@ use mxf::wire::{EmitError, ksmusic};
 
 use super::pieces::{Piece, cut, payload, span_end};
 use super::{IrpError, StreamPacket};
-use crate::timeline::Timeline;
+use smf::Timeline;
 
 /// `time` (100 ns) rounded to the nearest millisecond (half up).
 #[must_use]
@@ -112,7 +112,7 @@ fn fill(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timeline::{MessageKind, SmfFormat, TimedMessage};
+    use smf::{MessageKind, SmfFormat, TimedMessage};
 
     fn timeline(messages: &[(u64, MessageKind, &[u8])]) -> Timeline {
         let mut t = Timeline::empty(SmfFormat::SingleTrack);

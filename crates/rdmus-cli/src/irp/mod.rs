@@ -1,5 +1,5 @@
 //! The buffers a Windows application sends to the driver's pins, built from
-//! a [`crate::timeline::Timeline`]: `KSMUSICFORMAT` for the legacy MIDI pin
+//! a [`smf::Timeline`]: `KSMUSICFORMAT` for the legacy MIDI pin
 //! (winmm's midiOut/midiStream path, millisecond deltas) and
 //! `DMUS_EVENTHEADER` for the DirectMusic pin (100 ns deltas), each buffer
 //! with the `KSSTREAM_HEADER` values that travel with it. The record layouts

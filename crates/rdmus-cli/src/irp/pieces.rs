@@ -8,7 +8,7 @@
 //! receives the same byte sequence.
 
 use super::IrpError;
-use crate::timeline::Timeline;
+use smf::Timeline;
 
 /// A record's worth of one message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

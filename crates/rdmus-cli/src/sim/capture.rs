@@ -9,7 +9,7 @@ use wdm_sim::ms;
 use wdm_sim::portcls::PinFormat as SimPinFormat;
 
 use super::rig::{Rig, RigReport, SimConfig, SimError};
-use crate::wire::{BYTE_TIME_100NS, WireByte};
+use crate::wire_log::{BYTE_TIME_100NS, WireByte};
 
 /// The capture pin's buffer format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,11 +65,8 @@ pub fn capture(
 ) -> Result<CaptureRun, SimError> {
     let rig = Rig::start(sim)?;
     let (factory, pin_format) = match format {
-        CaptureFormat::Legacy => (rdmus::mpu401::descriptor::PIN_CAPTURE, SimPinFormat::Midi),
-        CaptureFormat::DirectMusic => (
-            rdmus::mpu401::descriptor::PIN_CAPTURE,
-            SimPinFormat::DirectMusic,
-        ),
+        CaptureFormat::Legacy => (rdmus_driver::UART_PIN_CAPTURE, SimPinFormat::Midi),
+        CaptureFormat::DirectMusic => (rdmus_driver::UART_PIN_CAPTURE, SimPinFormat::DirectMusic),
     };
     let pin = rig.open_pin(factory, pin_format)?;
     let state = |state| {

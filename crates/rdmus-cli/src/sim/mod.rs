@@ -3,14 +3,16 @@
 //! an application drives a MIDI device.
 
 mod capture;
-mod play;
+mod render_stream;
 mod rig;
 mod synth;
 
 pub use capture::{
     CaptureFormat, CaptureRun, CapturedMessage, CapturedRecord, capture, join_sysex,
 };
-pub use play::{DEFAULT_QUEUE_AHEAD, RenderPin, StreamOptions, StreamRun, WriteTrouble, stream};
+pub use render_stream::{
+    DEFAULT_QUEUE_AHEAD, RenderPin, StreamOptions, StreamRun, WriteTrouble, stream,
+};
 pub use rig::{Rig, RigReport, SimConfig, SimError};
 pub use synth::{SynthOptions, SynthRun, render_synth};
 pub use wdm_sim::Mpu401Fault;

@@ -179,7 +179,7 @@ impl Rig {
         Self::start_subdevice(
             config,
             Resources::of_machine,
-            rdmus::SubdeviceKind::Uart.ks_name(),
+            rdmus_driver::SubdeviceKind::Uart.ks_name(),
             SimError::NoUart,
         )
     }
@@ -194,7 +194,7 @@ impl Rig {
         Self::start_subdevice(
             config,
             Resources::none,
-            rdmus::SubdeviceKind::Synth.ks_name(),
+            rdmus_driver::SubdeviceKind::Synth.ks_name(),
             SimError::NoSynth,
         )
     }
@@ -217,7 +217,7 @@ impl Rig {
                 SimError::Findings(findings)
             }
         };
-        let driver = match Driver::load(Some(rdmus::DriverEntry)) {
+        let driver = match Driver::load(Some(rdmus_driver::DriverEntry)) {
             Ok(driver) => driver,
             Err(status) => return Err(failed(&machine, SimError::DriverEntry(status))),
         };

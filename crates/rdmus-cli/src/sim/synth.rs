@@ -18,14 +18,14 @@ use dmus_sys::dmusprop::{
 };
 use dmus_sys::kernel::NT_SUCCESS;
 use dmus_sys::ks::{KSPROPERTY_TYPE_GET, KSSTATE_PAUSE, KSSTATE_RUN, KSSTATE_STOP};
-use rdmus::synth::lost_notes::{
+use rdmus_driver::{
     KSPROPERTY_RDMUS_SYNTH_LOST_NOTES, KSPROPSETID_RdmusSynthLostNotes, RDMUS_SYNTH_LOST_NOTES,
 };
 use wdm_sim::portcls::{
     Filter, PropertyTarget, WaveSink, WaveSinkConfig, dls_download, dls_unload,
 };
 
-use super::play::{RenderPin, WriteTrouble, Writer};
+use super::render_stream::{RenderPin, WriteTrouble, Writer};
 use super::rig::{Rig, RigReport, SimConfig, SimError};
 use crate::irp::StreamPacket;
 

@@ -18,7 +18,7 @@
 //!
 //! ```text
 //! let machine = Machine::new(MachineConfig::default());
-//! let driver = Driver::load(Some(rdmus::DriverEntry))?;      // DriverEntry
+//! let driver = Driver::load(Some(rdmus_driver::DriverEntry))?;      // DriverEntry
 //! let device = driver.add_device()?;                           // AddDevice
 //! device.start(&Resources::of_machine())?;                     // StartDevice (0x330, IRQ 9)
 //! let pin = device.filter("UART").unwrap().open_pin(0, PinFormat::Midi)?;

@@ -1,6 +1,6 @@
 //! The ideal wire: what a perfect device would put on the MIDI cable.
 
-use crate::timeline::Timeline;
+use smf::Timeline;
 
 /// One byte on the wire, from its start bit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,7 +38,7 @@ pub fn ideal_wire(timeline: &Timeline) -> Vec<WireByte> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timeline::{MessageKind, SmfFormat, TimedMessage};
+    use smf::{MessageKind, SmfFormat, TimedMessage};
 
     #[test]
     fn messages_queue_behind_each_other() {

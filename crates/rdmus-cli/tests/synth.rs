@@ -3,19 +3,19 @@
 //! and length that sounds where notes play, and a corrupt bank refused.
 //!
 //! The length rule: the file's end (latest End-of-Track) plus 2 s of
-//! release tail, rounded up to whole frames ([`crate::commands::wav_frames`]).
+//! release tail, rounded up to whole frames ([`rdmus_cli::commands::wav_frames`]).
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use crate::cli::{load_timeline, main_with};
-use crate::commands::{RELEASE_TAIL, wav_frames};
+use rdmus_cli::cli::{load_timeline, main_with};
+use rdmus_cli::commands::{RELEASE_TAIL, wav_frames};
 
 const GM_BANK: &str = "/work/shared/data/dls/sf_GMbank.dls";
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/jazz-soft")
+        .join("../smf/tests/data/jazz-soft")
         .join(name)
 }
 

@@ -1,42 +1,21 @@
-//! The `rdmus` command end to end (in process, through the same entry the
-//! binary calls): output, errors and exit codes.
+//! The `rdmus` command end to end: the built binary run as a user runs it,
+//! its output, errors and exit codes.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/jazz-soft")
+        .join("../smf/tests/data/jazz-soft")
         .join(name)
 }
 
-/// What one run of the command left.
-struct Output {
-    status: Status,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-}
-
-/// The exit status, shaped like `std::process::ExitStatus` for the asserts.
-struct Status(u8);
-
-impl Status {
-    #[allow(clippy::unnecessary_wraps, reason = "mirrors ExitStatus::code")]
-    const fn code(&self) -> Option<i32> {
-        Some(self.0 as i32)
-    }
-}
-
+/// Runs the `rdmus` binary with `args` and waits for it.
 fn rdmus(args: &[&std::ffi::OsStr]) -> Output {
-    let command_line =
-        std::iter::once(OsString::from("rdmus")).chain(args.iter().map(OsString::from));
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let code = crate::cli::main_with(command_line, &mut stdout, &mut stderr);
-    Output {
-        status: Status(code),
-        stdout,
-        stderr,
-    }
+    Command::new(env!("CARGO_BIN_EXE_rdmus"))
+        .args(args)
+        .output()
+        .expect("the rdmus binary runs")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -282,7 +261,7 @@ fn bench_wire_prints_a_row_per_format_and_fifo() {
         lines[0].starts_with("# 1000 us high-resolution timers"),
         "{stdout}"
     );
-    assert_eq!(lines[1], crate::commands::BENCH_HEADER);
+    assert_eq!(lines[1], rdmus_cli::commands::BENCH_HEADER);
     let rows: Vec<Vec<&str>> = lines[2..].iter().map(|l| l.split('\t').collect()).collect();
     let keys: Vec<(&str, &str)> = rows.iter().map(|r| (r[1], r[2])).collect();
     assert_eq!(

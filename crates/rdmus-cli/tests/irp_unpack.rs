@@ -6,17 +6,17 @@
 
 use std::path::Path;
 
-use crate::irp::{StreamPacket, build_dmus, build_ksmusic, round_to_ms};
-use crate::smf::read_smf;
-use crate::timeline::Timeline;
 use mxf::raw::{CountingPool, FixedPool};
 use mxf::unpack::{DmusUnpacker, IrpHeader, KsMusicUnpacker, Limits};
+use rdmus_cli::irp::{StreamPacket, build_dmus, build_ksmusic, round_to_ms};
+use smf::Timeline;
+use smf::read_smf;
 
 type Pool = CountingPool<FixedPool, 4096>;
 
 fn timeline(name: &str) -> Timeline {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/jazz-soft")
+        .join("../smf/tests/data/jazz-soft")
         .join(name);
     read_smf(&std::fs::read(path).unwrap()).unwrap()
 }

@@ -1,6 +1,8 @@
-//! The MIDI wire: the ideal one a timeline should produce, the messages on a
-//! wire log, lateness of an observed log against the ideal, and the TSV
-//! format both are written and read in.
+//! Wire logs: the bytes on the MIDI wire with their times. The ideal log a
+//! timeline should produce, the messages in a log, lateness of an observed
+//! log against the ideal, bursts and early margins, and the TSV format logs
+//! are written and read in. (Not a wire format: those are `mxf::wire` and
+//! `dls::wire`.)
 
 mod bursts;
 mod early;

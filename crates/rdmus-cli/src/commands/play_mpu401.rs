@@ -1,13 +1,14 @@
-//! `rdmus play --device mpu401`.
+//! `rdmus play --device mpu401`: plays the file, prints the play report,
+//! writes the observed wire log.
 
 use std::io::Write;
 use std::path::Path;
 
 use super::progress::bar;
 use crate::cli::CliError;
-use crate::play::{PlayError, PlayOptions, play};
-use crate::timeline::Timeline;
-use crate::wire::write_tsv;
+use crate::play_report::{PlayError, PlayOptions, play};
+use crate::wire_log::write_tsv;
+use smf::Timeline;
 
 /// Plays `timeline` (read from `file`), prints the summary to `out`, writes
 /// the observed wire to `wire_path` if given.

@@ -2,10 +2,10 @@
 //! exactly for DirectMusic, within half a millisecond (and the same bytes)
 //! for KSMUSICFORMAT, for every buffer size that can hold the file.
 
-use crate::irp::{build_dmus, build_ksmusic};
-use crate::timeline::{MessageKind, SmfFormat, TimedMessage, Timeline};
 use mxf::wire::{dmus, ksmusic};
 use proptest::prelude::*;
+use rdmus_cli::irp::{build_dmus, build_ksmusic};
+use smf::{MessageKind, SmfFormat, TimedMessage, Timeline};
 
 fn message() -> impl Strategy<Value = (u64, MessageKind, Vec<u8>)> {
     prop_oneof![

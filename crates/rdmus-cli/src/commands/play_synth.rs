@@ -14,9 +14,9 @@ use dls::wire::file::DlsFile;
 
 use super::progress::bar;
 use crate::cli::{CliError, PinFormat};
-use crate::play::{Micros, packets};
+use crate::play_report::{Micros, packets};
 use crate::sim::{RenderPin, SimConfig, SynthOptions, SynthRun, render_synth};
-use crate::timeline::{MessageKind, Timeline};
+use smf::{MessageKind, Timeline};
 
 /// Audio kept after the file's end for releases: 2 s (100 ns).
 pub const RELEASE_TAIL: u64 = 20_000_000;

@@ -7,8 +7,8 @@
 use midly::live::LiveEvent;
 use midly::stream::MidiStream;
 
-use crate::sim::{CaptureFormat, SimConfig, capture, join_sysex};
-use crate::wire::{BYTE_TIME_100NS, WireByte};
+use rdmus_cli::sim::{CaptureFormat, SimConfig, capture, join_sysex};
+use rdmus_cli::wire_log::{BYTE_TIME_100NS, WireByte};
 
 /// (first byte's start time, bytes) per message, as midly decodes `input`.
 fn midly_messages(input: &[WireByte]) -> Vec<(i64, Vec<u8>)> {

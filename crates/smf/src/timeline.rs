@@ -49,7 +49,7 @@ pub enum SmfFormat {
     /// Format 1: tracks play together and share one tempo map.
     Parallel,
     /// Format 2: independent tracks, played one after another (see
-    /// [`crate::smf`]).
+    /// [`crate::read_smf`]).
     Sequential,
 }
 

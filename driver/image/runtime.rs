@@ -12,7 +12,7 @@
 //! is larger than a page, is deliberately NOT provided: no rdmus function may
 //! have such a frame (kernel stacks are 12 to 24 KiB, and ntoskrnl's ARM64
 //! export of `__chkstk` is not something a driver should depend on). Objects of
-//! kilobytes are made in place in pool (`miniport::pool_box::try_new_with`).
+//! kilobytes are made in place in pool (rdmus-driver's `miniport::pool_box::try_new_with`).
 //! A frame over a page therefore fails the link with an undefined `__chkstk`,
 //! and an image that imports it anyway fails `cargo xtask check-image`;
 //! `llvm-objdump -d` on the image finds the function.

@@ -11,7 +11,7 @@ use wdm_sim::portcls::PinFormat as SimPinFormat;
 
 use super::rig::{Rig, RigReport, SimConfig, SimError};
 use crate::irp::StreamPacket;
-use crate::wire::WireByte;
+use crate::wire_log::WireByte;
 
 /// The buffer format, and with it the pin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,8 +25,8 @@ pub enum RenderPin {
 impl RenderPin {
     const fn factory(self) -> u32 {
         match self {
-            Self::Legacy => rdmus::mpu401::descriptor::PIN_LEGACY_RENDER,
-            Self::DirectMusic => rdmus::mpu401::descriptor::PIN_DMUSIC_RENDER,
+            Self::Legacy => rdmus_driver::UART_PIN_LEGACY_RENDER,
+            Self::DirectMusic => rdmus_driver::UART_PIN_DMUSIC_RENDER,
         }
     }
 

@@ -7,10 +7,12 @@
 //! - the original card (1-byte FIFO, DPC bound raised to 1 ms): the wire at
 //!   ≥ 95 % of 3,125 bytes/s through bursts, no DPC over 1 ms.
 
-use super::play_files::{assert_clean, play_with, shared_dir};
-use crate::cli::{PinFormat, load_timeline};
-use crate::play::PlayReport;
-use crate::sim::SimConfig;
+mod play_common;
+
+use play_common::{assert_clean, play_with, shared_dir};
+use rdmus_cli::cli::{PinFormat, load_timeline};
+use rdmus_cli::play_report::PlayReport;
+use rdmus_cli::sim::SimConfig;
 
 /// The longest files of the set, and the densest.
 const LONG_FILES: [&str; 4] = [
@@ -87,7 +89,7 @@ const ONE_BYTE_FIFO: SimConfig = SimConfig {
     timer_res_us: 1_000,
     mpu_fifo: 1,
     dpc_bound_us: 1_000,
-    mpu_fault: crate::sim::Mpu401Fault::None,
+    mpu_fault: rdmus_cli::sim::Mpu401Fault::None,
 };
 
 #[test]

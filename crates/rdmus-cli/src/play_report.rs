@@ -1,5 +1,6 @@
-//! `rdmus play --device mpu401`: a file streamed through the driver in the
-//! simulation, and what the wire shows against the ideal one.
+//! The play report of `rdmus play --device mpu401` and `bench-wire`: a file
+//! streamed through the driver's MPU-401 miniport in the simulation, and what
+//! the wire log shows against the ideal one.
 
 use core::fmt;
 
@@ -9,11 +10,11 @@ use crate::irp::{
     DEFAULT_CHANNEL_GROUP, IrpError, StreamPacket, build_dmus_within, build_ksmusic_within,
 };
 use crate::sim::{RenderPin, SimConfig, SimError, StreamOptions, WriteTrouble, stream};
-use crate::timeline::{MessageKind, Timeline};
-use crate::wire::{
+use crate::wire_log::{
     BYTE_TIME_100NS, BurstRate, Lateness, Margins, WireByte, burst_rate, compare, ideal_wire,
     margins,
 };
+use smf::{MessageKind, Timeline};
 
 /// How a file is played.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

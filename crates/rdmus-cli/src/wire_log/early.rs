@@ -2,7 +2,7 @@
 //! time the application asked for it.
 
 use super::WireByte;
-use crate::timeline::Timeline;
+use smf::Timeline;
 
 /// How early or late messages started against their presentation times.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,7 +63,7 @@ pub fn margins(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timeline::{MessageKind, SmfFormat, TimedMessage};
+    use smf::{MessageKind, SmfFormat, TimedMessage};
 
     fn timeline() -> Timeline {
         let mut t = Timeline::empty(SmfFormat::SingleTrack);

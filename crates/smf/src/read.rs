@@ -6,11 +6,11 @@
 //! map, each starting where the previous one ended (End of Track included).
 //! This keeps every byte of the file audible rather than refusing it.
 
-use super::chunks::{Chunk, Chunks, split_chunks};
-use super::error::{SmfError, SmfFault};
-use super::tempo::{TempoMap, TimeBase};
-use super::track::{TrackContent, read_track};
+use crate::chunks::{Chunk, Chunks, split_chunks};
+use crate::error::{SmfError, SmfFault};
+use crate::tempo::{TempoMap, TimeBase};
 use crate::timeline::{SmfFormat, SmfWarning, TimedMessage, Timeline};
+use crate::track::{TrackContent, read_track};
 
 /// Reads a Standard MIDI File.
 ///
@@ -246,8 +246,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const SCALE: &[u8] = include_bytes!("../../tests/data/jazz-soft/test-c-major-scale.mid");
-    const KARAOKE: &[u8] = include_bytes!("../../tests/data/jazz-soft/test-karaoke-kar.mid");
+    const SCALE: &[u8] = include_bytes!("../tests/data/jazz-soft/test-c-major-scale.mid");
+    const KARAOKE: &[u8] = include_bytes!("../tests/data/jazz-soft/test-karaoke-kar.mid");
 
     fn check_invariants(timeline: &Timeline) -> Result<(), TestCaseError> {
         prop_assert!(timeline.messages.windows(2).all(|w| w[0].time <= w[1].time));

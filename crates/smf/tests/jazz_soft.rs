@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::smf::{SmfFault, read_smf};
-use crate::timeline::{MessageKind, SmfFormat, SmfWarning};
+use smf::{MessageKind, SmfFormat, SmfWarning};
+use smf::{SmfFault, read_smf};
 
 /// The expected outcome of reading one file.
 enum Expect {

@@ -4,77 +4,13 @@
 //! finding); corrupt ones are refused with a clear error before anything is
 //! played.
 
-use std::path::{Path, PathBuf};
+mod play_common;
 
-use crate::cli::{PinFormat, load_timeline};
-use crate::play::{PlayOptions, PlayReport, play};
-use crate::sim::{DEFAULT_QUEUE_AHEAD, SimConfig};
-use crate::timeline::Timeline;
+use std::path::Path;
 
-/// The shared set, if it is there (a message says so when not).
-pub fn shared_dir() -> Option<PathBuf> {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/midi/jazz-soft");
-    if shared.is_dir() {
-        Some(shared)
-    } else {
-        eprintln!("skipped: {} is absent", shared.display());
-        None
-    }
-}
-
-/// The copies in tests/data.
-pub fn copies_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/jazz-soft")
-}
-
-/// `.mid` files of `dir`, sorted.
-pub fn midi_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| Some(e.ok()?.path()))
-        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("mid")))
-        .collect();
-    files.sort();
-    files
-}
-
-/// Plays `timeline` with `format` on `sim`.
-pub fn play_with(timeline: &Timeline, format: PinFormat, sim: SimConfig) -> PlayReport {
-    let options = PlayOptions {
-        format,
-        irp_size: crate::cli::DEFAULT_IRP_SIZE,
-        irp_span: crate::play::DEFAULT_IRP_SPAN,
-        queue_ahead: DEFAULT_QUEUE_AHEAD,
-        sim,
-    };
-    play(timeline, &options, &mut |_| {}).expect("the driver plays")
-}
-
-/// Asserts the run put exactly the file on the wire, cleanly.
-pub fn assert_clean(name: &str, report: &PlayReport) {
-    let format = report.options.format;
-    assert!(
-        report.exact,
-        "{name} {format:?}: the wire is not the file's messages: {}",
-        report.lateness
-    );
-    assert_eq!(report.dropped(), 0, "{name} {format:?}: dropped");
-    assert_eq!(report.lateness.reordered, 0, "{name} {format:?}: reordered");
-    assert_eq!(
-        report.overruns, 0,
-        "{name} {format:?}: overruns at the card"
-    );
-    assert!(
-        report.write_troubles.is_empty(),
-        "{name} {format:?}: {:?}",
-        report.write_troubles
-    );
-    assert!(
-        report.findings.is_empty(),
-        "{name} {format:?}: verifier findings {:#?}",
-        report.findings
-    );
-}
+use play_common::{assert_clean, copies_dir, midi_files, play_with, shared_dir};
+use rdmus_cli::cli::{PinFormat, load_timeline};
+use rdmus_cli::sim::SimConfig;
 
 /// Plays every file of `dir` in both formats: (played, refused, messages).
 fn play_all(dir: &Path) -> (usize, usize, usize) {
