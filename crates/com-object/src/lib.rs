@@ -54,6 +54,9 @@ pub use interfaces::{
     AllocatorMxfImpl, MasterClockImpl, MiniportDMusImpl, MiniportImpl, MxfImpl, PowerNotifyImpl,
     ServiceGroupImpl, ServiceSinkImpl, SynthSinkDMusImpl, Vtable,
 };
+pub use interfaces::{
+    Identified, InterfaceId, InterruptSyncImpl, PortDMusImpl, PortImpl, ResourceListImpl,
+};
 pub use object::ComObject;
 pub use refcount::{RefCount, Released, release_result};
 pub use reference::ComRef;

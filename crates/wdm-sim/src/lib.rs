@@ -36,6 +36,7 @@ pub mod pool;
 pub mod portcls;
 pub mod prng;
 mod scheduler;
+pub mod sim_object;
 pub mod slist;
 pub mod state;
 pub mod stats;

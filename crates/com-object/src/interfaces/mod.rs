@@ -10,15 +10,23 @@
 use core::marker::PhantomData;
 
 pub mod clock;
+pub mod identified;
+pub mod interrupt_sync;
 pub mod miniport;
 pub mod mxf;
+pub mod port;
 pub mod power;
+pub mod resource_list;
 pub mod service;
 
 pub use clock::MasterClockImpl;
+pub use identified::{Identified, InterfaceId};
+pub use interrupt_sync::InterruptSyncImpl;
 pub use miniport::{MiniportDMusImpl, MiniportImpl};
 pub use mxf::{AllocatorMxfImpl, MxfImpl, SynthSinkDMusImpl};
+pub use port::{PortDMusImpl, PortImpl};
 pub use power::PowerNotifyImpl;
+pub use resource_list::ResourceListImpl;
 pub use service::{ServiceGroupImpl, ServiceSinkImpl};
 
 /// The vtable builder of interface `I`: `Vtable::<I>::new::<C, N>()`.
