@@ -70,7 +70,7 @@ unsafe impl<C: SimObject> Storage for Registered<C> {
 
     fn first_count(identity: NonNull<c_void>, _name: &'static str) {
         with_state(C::KIND, |m| {
-            m.register_com(identity.as_ptr() as usize, C::KIND)
+            m.register_com(identity.as_ptr() as usize, C::KIND);
         });
     }
 
