@@ -288,3 +288,55 @@ fn the_adapter_exports_refuse_what_portcls_refuses() {
     machine.unload_checks();
     assert_eq!(machine.findings(), []);
 }
+
+#[test]
+fn sim_objects_refuse_bad_queries_and_calls_after_their_last_release() {
+    let machine = Machine::new(MachineConfig::default());
+    let clock = super::allocator::new_clock() as *mut dmus_sys::dmus_com::IMasterClock;
+    // SAFETY: the live clock the test made.
+    let v = unsafe { vtable_of::<dmus_sys::dmus_com::IMasterClockVtbl>(clock.cast()) };
+    // A null out-pointer is a finding; an interface the object lacks writes NULL and fails.
+    // SAFETY: QueryInterface on the live clock; the null out-pointer is the point.
+    let status =
+        unsafe { (v.base.QueryInterface)(clock.cast(), &IID_IPortDMus, core::ptr::null_mut()) };
+    assert_eq!(status, STATUS_INVALID_PARAMETER);
+    assert_eq!(
+        machine.take_findings(),
+        [Finding::NullArgument {
+            call: "IMasterClock::QueryInterface",
+            argument: "InterfaceId/Interface"
+        }]
+    );
+    let mut out: PVOID = core::ptr::dangling_mut();
+    // SAFETY: as above, with a writable out-pointer.
+    let status = unsafe { (v.base.QueryInterface)(clock.cast(), &IID_IPortDMus, &raw mut out) };
+    assert_eq!(status, dmus_sys::kernel::STATUS_NOINTERFACE);
+    assert!(out.is_null());
+    let mut time = 0;
+    // SAFETY: GetTime on the live clock with a writable out-pointer.
+    assert_eq!(unsafe { (v.GetTime)(clock, &raw mut time) }, STATUS_SUCCESS);
+    // SAFETY: the test's one reference.
+    assert_eq!(unsafe { release_foreign(clock.cast()) }, 0);
+    // The block is kept: calls through the stale pointer reach the machine's checks.
+    // SAFETY: a released clock whose block the sim keeps (sim_object).
+    let stale = unsafe { (v.GetTime)(clock, &raw mut time) };
+    assert_eq!(stale, STATUS_INVALID_PARAMETER);
+    // SAFETY: as above.
+    assert_eq!(unsafe { release_foreign(clock.cast()) }, 0);
+    assert_eq!(
+        machine.take_findings(),
+        [
+            Finding::UninitializedObject {
+                call: "IMasterClock::GetTime",
+                kind: "IMasterClock",
+                object: clock as usize
+            },
+            Finding::ComOverRelease {
+                kind: "IMasterClock",
+                object: clock as usize
+            }
+        ]
+    );
+    machine.unload_checks();
+    assert_eq!(machine.findings(), []);
+}

@@ -350,8 +350,8 @@ fn releasing_interrupt_sync_once_too_often_is_a_finding() {
     let sync = interrupt.sync;
     let vtbl = Interrupt::vtbl(sync);
     assert_eq!(interrupt.release(), 0);
-    // SAFETY: the object is gone; the sim's registry catches the call without touching it
-    // (the vtable is a static).
+    // SAFETY: the object is gone, but its block is kept (sim_object): the call reaches the
+    // registry's check, which refuses it (the vtable is a static).
     assert_eq!(unsafe { (vtbl.base.Release)(sync.cast()) }, 0);
     assert_eq!(
         machine.take_findings(),
