@@ -62,6 +62,7 @@ pub use interfaces::{
     PortDMusImpl, PortImpl, PowerNotifyImpl, ResourceListImpl, ServiceGroupImpl, ServiceSinkImpl,
     SynthSinkDMusImpl, Vtable,
 };
+pub use interfaces::{Identified, InterfaceId};
 pub use object::ComObject;
 pub use refcount::{RefCount, Released, release_result};
 pub use reference::ComRef;

@@ -11,8 +11,10 @@
 //!
 //! Layout: the model ([`state`] and the modules it owns) is safe Rust over addresses on
 //! `core` + `alloc`; [`exports`] holds the `extern "system"` kernel functions (the only unsafe
-//! code, which reads the driver's pointers); `scheduler` and `dispatch` run the driver's
-//! routines; [`Machine`] is the test's handle.
+//! code, which reads the driver's pointers); the COM objects the simulation hands out are
+//! declared on the driver's COM layer (crates/com-object), their counts kept in the machine's
+//! registry ([`sim_object`]); `scheduler` and `dispatch` run the driver's routines;
+//! [`Machine`] is the test's handle.
 #![no_std]
 // The exported kernel functions keep the DDK's names and argument spellings.
 #![allow(non_snake_case, reason = "kernel exports keep their Windows names")]
@@ -36,6 +38,7 @@ pub mod pool;
 pub mod portcls;
 pub mod prng;
 mod scheduler;
+pub mod sim_object;
 pub mod slist;
 pub mod state;
 pub mod stats;

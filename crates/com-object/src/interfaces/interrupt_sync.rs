@@ -1,4 +1,4 @@
-//! `IInterruptSync`: PortCls' interrupt object.
+//! `IInterruptSync`: PortCls' interrupt object (`PcNewInterruptSync`).
 
 use dmus_sys::com::IUnknown;
 use dmus_sys::kernel::{BOOLEAN, NTSTATUS, PKINTERRUPT, PVOID};
@@ -10,18 +10,14 @@ use crate::object::ComObject;
 
 /// `IInterruptSync`.
 pub trait InterruptSyncImpl: Class {
-    /// `CallSynchronizedRoutine` (IRQL ≤ DISPATCH_LEVEL): runs `routine` with the interrupt
-    /// lock held.
-    ///
-    /// # Safety
-    /// `routine` may be called with `context` at DIRQL.
-    unsafe fn call_synchronized_routine(
+    /// `CallSynchronizedRoutine` (≤ DISPATCH_LEVEL): runs `routine` at the interrupt's DIRQL.
+    fn call_synchronized_routine(
         this: &ComObject<Self>,
         routine: PINTERRUPTSYNCROUTINE,
         context: PVOID,
     ) -> NTSTATUS;
 
-    /// `GetKInterrupt`.
+    /// `GetKInterrupt`: the kernel interrupt object while connected, else null.
     fn get_kinterrupt(this: &ComObject<Self>) -> PKINTERRUPT;
 
     /// `Connect` (PASSIVE_LEVEL).
@@ -30,11 +26,8 @@ pub trait InterruptSyncImpl: Class {
     /// `Disconnect` (PASSIVE_LEVEL).
     fn disconnect(this: &ComObject<Self>);
 
-    /// `RegisterServiceRoutine` (PASSIVE_LEVEL).
-    ///
-    /// # Safety
-    /// `routine` may be called with `context` at DIRQL until the object disconnects.
-    unsafe fn register_service_routine(
+    /// `RegisterServiceRoutine` (PASSIVE_LEVEL): adds `routine` first or last.
+    fn register_service_routine(
         this: &ComObject<Self>,
         routine: PINTERRUPTSYNCROUTINE,
         context: PVOID,
@@ -42,11 +35,11 @@ pub trait InterruptSyncImpl: Class {
     ) -> NTSTATUS;
 }
 
-thunk!(unsafe call_synchronized_routine: InterruptSyncImpl::call_synchronized_routine(IInterruptSync, routine: PINTERRUPTSYNCROUTINE, context: PVOID) -> NTSTATUS);
+thunk!(safe call_synchronized_routine: InterruptSyncImpl::call_synchronized_routine(IInterruptSync, routine: PINTERRUPTSYNCROUTINE, context: PVOID) -> NTSTATUS);
 thunk!(safe get_kinterrupt: InterruptSyncImpl::get_kinterrupt(IInterruptSync) -> PKINTERRUPT);
 thunk!(safe connect: InterruptSyncImpl::connect(IInterruptSync) -> NTSTATUS);
 thunk!(safe disconnect: InterruptSyncImpl::disconnect(IInterruptSync));
-thunk!(unsafe register_service_routine: InterruptSyncImpl::register_service_routine(IInterruptSync, routine: PINTERRUPTSYNCROUTINE, context: PVOID, first: BOOLEAN) -> NTSTATUS);
+thunk!(safe register_service_routine: InterruptSyncImpl::register_service_routine(IInterruptSync, routine: PINTERRUPTSYNCROUTINE, context: PVOID, first: BOOLEAN) -> NTSTATUS);
 
 impl Vtable<IInterruptSync> {
     /// `IInterruptSync`'s vtable for class `C` at slot `N`.

@@ -10,6 +10,7 @@
 use core::marker::PhantomData;
 
 pub mod clock;
+pub mod identified;
 pub mod interrupt_sync;
 pub mod miniport;
 pub mod mxf;
@@ -19,6 +20,7 @@ pub mod resource_list;
 pub mod service;
 
 pub use clock::MasterClockImpl;
+pub use identified::{Identified, InterfaceId};
 pub use interrupt_sync::InterruptSyncImpl;
 pub use miniport::{MiniportDMusImpl, MiniportImpl};
 pub use mxf::{AllocatorMxfImpl, MxfImpl, SynthSinkDMusImpl};

@@ -1,4 +1,4 @@
-//! `IPort` and `IPortDMus` (derives `IPort`): the port driver's side (the simulation's).
+//! `IPort` and `IPortDMus` (derives `IPort`): the port PortCls binds a miniport to.
 
 use dmus_sys::com::{IUnknown, PUNKNOWN};
 use dmus_sys::dmus_com::{IPortDMus, IPortDMusVtbl};
@@ -12,39 +12,39 @@ use super::{Vtable, thunk};
 use crate::class::Class;
 use crate::object::ComObject;
 
-/// `IPort`.
+/// `IPort`: a port's base interface.
 pub trait PortImpl: Class {
-    /// `Init` (PASSIVE_LEVEL).
+    /// `Init` (PASSIVE_LEVEL, once): binds the miniport.
     ///
     /// # Safety
-    /// Every pointer is null or live (`device` a device object, `irp` its start IRP,
-    /// `miniport`/`adapter` COM objects, `list` a resource list).
+    /// `device` and `irp` are null or the adapter's; `miniport`, `adapter` and `resources`
+    /// are null or live objects.
     unsafe fn init(
         this: &ComObject<Self>,
         device: PDEVICE_OBJECT,
         irp: PIRP,
         miniport: PUNKNOWN,
         adapter: PUNKNOWN,
-        list: PRESOURCELIST,
+        resources: PRESOURCELIST,
     ) -> NTSTATUS;
 
     /// `GetDeviceProperty` (PASSIVE_LEVEL).
     ///
     /// # Safety
-    /// `buffer` is null or writable for `length` bytes; `result_length` null or writable.
+    /// `buffer` is null or writable for `length` bytes; `result` null or writable.
     unsafe fn get_device_property(
         this: &ComObject<Self>,
         property: DEVICE_REGISTRY_PROPERTY,
         length: u32,
         buffer: PVOID,
-        result_length: *mut u32,
+        result: *mut u32,
     ) -> NTSTATUS;
 
     /// `NewRegistryKey` (PASSIVE_LEVEL).
     ///
     /// # Safety
-    /// `key` and `disposition` are null or writable; `outer` null or live; `attributes`
-    /// null or readable.
+    /// `key` and `disposition` null or writable; `outer` null or live; `attributes` null or
+    /// readable.
     #[allow(
         clippy::too_many_arguments,
         reason = "IPort::NewRegistryKey's signature"
@@ -61,8 +61,8 @@ pub trait PortImpl: Class {
     ) -> NTSTATUS;
 }
 
-thunk!(unsafe port_init: PortImpl::init(IPort, device: PDEVICE_OBJECT, irp: PIRP, miniport: PUNKNOWN, adapter: PUNKNOWN, list: PRESOURCELIST) -> NTSTATUS);
-thunk!(unsafe get_device_property: PortImpl::get_device_property(IPort, property: DEVICE_REGISTRY_PROPERTY, length: u32, buffer: PVOID, result_length: *mut u32) -> NTSTATUS);
+thunk!(unsafe init: PortImpl::init(IPort, device: PDEVICE_OBJECT, irp: PIRP, miniport: PUNKNOWN, adapter: PUNKNOWN, resources: PRESOURCELIST) -> NTSTATUS);
+thunk!(unsafe get_device_property: PortImpl::get_device_property(IPort, property: DEVICE_REGISTRY_PROPERTY, length: u32, buffer: PVOID, result: *mut u32) -> NTSTATUS);
 thunk!(unsafe new_registry_key: PortImpl::new_registry_key(IPort, key: *mut PREGISTRYKEY, outer: PUNKNOWN, key_type: u32, access: ACCESS_MASK, attributes: POBJECT_ATTRIBUTES, options: u32, disposition: *mut u32) -> NTSTATUS);
 
 impl Vtable<IPort> {
@@ -71,22 +71,22 @@ impl Vtable<IPort> {
     pub const fn new<C: PortImpl, const N: usize>() -> IPortVtbl {
         IPortVtbl {
             base: Vtable::<IUnknown>::new::<C, N>(),
-            Init: port_init::<C, N>,
+            Init: init::<C, N>,
             GetDeviceProperty: get_device_property::<C, N>,
             NewRegistryKey: new_registry_key::<C, N>,
         }
     }
 }
 
-/// `IPortDMus`: the DMus port.
+/// `IPortDMus`: the DirectMusic port.
 pub trait PortDMusImpl: PortImpl {
-    /// `Notify` (any IRQL up to DIRQL: it queues the group's service).
+    /// `Notify` (any IRQL ≤ DISPATCH_LEVEL): asks `group` for service.
     ///
     /// # Safety
     /// `group` is null or a live service group.
     unsafe fn notify(this: &ComObject<Self>, group: PSERVICEGROUP);
 
-    /// `RegisterServiceGroup` (PASSIVE_LEVEL).
+    /// `RegisterServiceGroup` (PASSIVE_LEVEL): the port's sink joins `group`.
     ///
     /// # Safety
     /// `group` is null or a live service group.

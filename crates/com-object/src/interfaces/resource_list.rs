@@ -1,4 +1,4 @@
-//! `IResourceList`: the resources PnP assigned to an adapter.
+//! `IResourceList`: the hardware resources PnP assigned to a device.
 
 use dmus_sys::com::IUnknown;
 use dmus_sys::kernel::{
@@ -10,7 +10,8 @@ use super::{Vtable, thunk};
 use crate::class::Class;
 use crate::object::ComObject;
 
-/// `IResourceList`.
+/// `IResourceList` (every method PASSIVE_LEVEL). The descriptors and lists it hands out stay
+/// valid for the object's life.
 pub trait ResourceListImpl: Class {
     /// `NumberOfEntries`.
     fn number_of_entries(this: &ComObject<Self>) -> u32;
@@ -18,14 +19,14 @@ pub trait ResourceListImpl: Class {
     /// `NumberOfEntriesOfType`.
     fn number_of_entries_of_type(this: &ComObject<Self>, kind: CM_RESOURCE_TYPE) -> u32;
 
-    /// `FindTranslatedEntry`: null when there is no such entry.
+    /// `FindTranslatedEntry`: the `index`th entry of type `kind`, or null.
     fn find_translated_entry(
         this: &ComObject<Self>,
         kind: CM_RESOURCE_TYPE,
         index: u32,
     ) -> PCM_PARTIAL_RESOURCE_DESCRIPTOR;
 
-    /// `FindUntranslatedEntry`: null when there is no such entry.
+    /// `FindUntranslatedEntry`: the `index`th entry of type `kind`, or null.
     fn find_untranslated_entry(
         this: &ComObject<Self>,
         kind: CM_RESOURCE_TYPE,
@@ -35,14 +36,14 @@ pub trait ResourceListImpl: Class {
     /// `AddEntry`.
     ///
     /// # Safety
-    /// Both descriptors are null or readable.
+    /// `translated` and `untranslated` are null or readable descriptors.
     unsafe fn add_entry(
         this: &ComObject<Self>,
         translated: PCM_PARTIAL_RESOURCE_DESCRIPTOR,
         untranslated: PCM_PARTIAL_RESOURCE_DESCRIPTOR,
     ) -> NTSTATUS;
 
-    /// `AddEntryFromParent`.
+    /// `AddEntryFromParent`: copies the `index`th entry of type `kind` of `parent`.
     ///
     /// # Safety
     /// `parent` is null or a live `IResourceList`.

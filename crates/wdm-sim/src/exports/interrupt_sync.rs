@@ -7,20 +7,19 @@
 //! Aggregation (a non-NULL `OuterUnknown`) is not modelled: the call fails with
 //! `STATUS_NOT_SUPPORTED`.
 
-use alloc::boxed::Box;
 use alloc::format;
+use core::cell::UnsafeCell;
 
-use dmus_sys::com::{IID_IUnknown, IUnknown, IUnknownVtbl, PUNKNOWN};
-use dmus_sys::guid::GUID;
+use com_object::{ComObject, InterruptSyncImpl};
+use dmus_sys::com::PUNKNOWN;
 use dmus_sys::kernel::{
-    BOOLEAN, CM_PARTIAL_RESOURCE_INTERRUPT, CmResourceTypeInterrupt, FALSE, KINTERRUPT, NTSTATUS,
+    BOOLEAN, CM_PARTIAL_RESOURCE_INTERRUPT, CmResourceTypeInterrupt, FALSE, NTSTATUS,
     PASSIVE_LEVEL, PCM_PARTIAL_RESOURCE_DESCRIPTOR, PKINTERRUPT, PVOID,
     STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_PARAMETER, STATUS_NOT_SUPPORTED, STATUS_SUCCESS,
     STATUS_UNSUCCESSFUL,
 };
 use dmus_sys::portcls::{
-    IID_IInterruptSync, IInterruptSync, IInterruptSyncVtbl, INTERRUPTSYNCMODE, PINTERRUPTSYNC,
-    PINTERRUPTSYNCROUTINE, PRESOURCELIST,
+    IInterruptSync, INTERRUPTSYNCMODE, PINTERRUPTSYNC, PINTERRUPTSYNCROUTINE, PRESOURCELIST,
 };
 
 use crate::current::with_state;
@@ -28,31 +27,28 @@ use crate::dispatch::call_sync_routine;
 use crate::finding::{Finding, RoutineKind};
 use crate::interrupt::{InterruptObject, MODE_NORMAL, MODE_REPEAT};
 use crate::scheduler::service;
+use crate::sim_object::{Registered, SimObject, address_of, new_object};
 
 /// The interface name the COM registry reports.
 const KIND: &str = "IInterruptSync";
 
-/// The object: the interface (vtable pointer) first, then storage for the opaque
-/// `KINTERRUPT` that `GetKInterrupt` hands out while connected. The reference count and the
-/// rest of the state live in the machine, keyed by the object's address.
-#[repr(C)]
-struct InterruptSyncObject {
-    interface: IInterruptSync,
-    kinterrupt: [u64; 2],
+/// The object: storage for the opaque `KINTERRUPT` that `GetKInterrupt` hands out while
+/// connected. The reference count and the rest of the state live in the machine, keyed by the
+/// object's address.
+struct InterruptSync {
+    kinterrupt: UnsafeCell<[u64; 2]>,
 }
 
-static VTABLE: IInterruptSyncVtbl = IInterruptSyncVtbl {
-    base: IUnknownVtbl {
-        QueryInterface: query_interface,
-        AddRef: add_ref,
-        Release: release,
-    },
-    CallSynchronizedRoutine: call_synchronized_routine,
-    GetKInterrupt: get_kinterrupt,
-    Connect: connect,
-    Disconnect: disconnect,
-    RegisterServiceRoutine: register_service_routine,
-};
+com_object::class!(InterruptSync, Registered<InterruptSync>: IInterruptSync);
+
+impl SimObject for InterruptSync {
+    const KIND: &'static str = KIND;
+    const QUERY_INTERFACE: &'static str = "IInterruptSync::QueryInterface";
+
+    fn destroyed(object: usize) {
+        with_state("IInterruptSync::Release", |m| m.interrupts.remove(&object));
+    }
+}
 
 /// The interrupt member of a descriptor the resource list returned (NULL: none).
 fn interrupt_of(
@@ -66,10 +62,6 @@ fn interrupt_of(
     // SAFETY: the list returned it for CmResourceTypeInterrupt, so `u.Interrupt` is the active
     // member; every bit pattern of its integer fields is valid anyway.
     Some(unsafe { descriptor.u.Interrupt })
-}
-
-fn object_of(this: *mut IUnknown) -> usize {
-    this as usize
 }
 
 /// `PcNewInterruptSync`: `PASSIVE_LEVEL`.
@@ -135,14 +127,11 @@ pub unsafe extern "system" fn PcNewInterruptSync(
     };
     let irq = interrupt_of(raw).map_or(translated.Vector & 0xF, |raw| raw.Level);
     let dirql = translated.Level;
-    let object = Box::into_raw(Box::new(InterruptSyncObject {
-        interface: IInterruptSync {
-            lpVtbl: &raw const VTABLE,
-        },
-        kinterrupt: [0; 2],
-    }));
+    let object = new_object::<_, IInterruptSync>(InterruptSync {
+        kinterrupt: UnsafeCell::new([0; 2]),
+    })
+    .as_ptr();
     with_state(CALL, |m| {
-        m.register_com(object as usize, KIND);
         m.interrupts.insert(
             object as usize,
             InterruptObject {
@@ -159,178 +148,128 @@ pub unsafe extern "system" fn PcNewInterruptSync(
     STATUS_SUCCESS
 }
 
-unsafe extern "system" fn query_interface(
-    This: *mut IUnknown,
-    InterfaceId: *const GUID,
-    Interface: *mut PVOID,
-) -> NTSTATUS {
-    const CALL: &str = "IInterruptSync::QueryInterface";
-    if Interface.is_null() || InterfaceId.is_null() {
-        with_state(CALL, |m| {
-            m.record(Finding::NullArgument {
-                call: CALL,
-                argument: "InterfaceId/Interface",
-            });
-        });
-        return STATUS_INVALID_PARAMETER;
-    }
-    // SAFETY: non-null and readable by COM's contract.
-    let iid = unsafe { InterfaceId.read_unaligned() };
-    if iid == IID_IUnknown || iid == IID_IInterruptSync {
-        with_state(CALL, |m| m.com_add_ref(object_of(This)));
-        // SAFETY: non-null and writable by COM's contract.
-        unsafe { Interface.write_unaligned(This.cast()) };
-        STATUS_SUCCESS
-    } else {
-        // SAFETY: as above.
-        unsafe { Interface.write_unaligned(core::ptr::null_mut()) };
-        STATUS_INVALID_PARAMETER
-    }
-}
-
-unsafe extern "system" fn add_ref(This: *mut IUnknown) -> u32 {
-    with_state("IInterruptSync::AddRef", |m| m.com_add_ref(object_of(This)))
-}
-
-unsafe extern "system" fn release(This: *mut IUnknown) -> u32 {
-    let object = object_of(This);
-    let remaining = with_state("IInterruptSync::Release", |m| {
-        let remaining = m.com_release(object);
-        if remaining == Some(0) {
-            m.interrupts.remove(&object);
-        }
-        remaining
-    });
-    if remaining == Some(0) {
-        // SAFETY: the object came from Box::into_raw in PcNewInterruptSync and its count just
-        // reached 0, so this is the one place that frees it; the registry refuses any later
-        // Release (a finding) instead of reaching here again.
-        drop(unsafe { Box::from_raw(This.cast::<InterruptSyncObject>()) });
-    }
-    remaining.unwrap_or(0)
-}
-
-unsafe extern "system" fn call_synchronized_routine(
-    This: *mut IInterruptSync,
-    Routine: PINTERRUPTSYNCROUTINE,
-    DynamicContext: PVOID,
-) -> NTSTATUS {
-    const CALL: &str = "IInterruptSync::CallSynchronizedRoutine";
-    let object = This as usize;
-    let Some(dirql) = with_state(CALL, |m| {
-        let dirql = m.interrupts.get(&object).map(|i| i.dirql);
-        match dirql {
-            Some(d) => {
-                m.check_call(CALL, d, false);
+impl InterruptSyncImpl for InterruptSync {
+    fn call_synchronized_routine(
+        this: &ComObject<Self>,
+        Routine: PINTERRUPTSYNCROUTINE,
+        DynamicContext: PVOID,
+    ) -> NTSTATUS {
+        const CALL: &str = "IInterruptSync::CallSynchronizedRoutine";
+        let object = address_of(this);
+        let Some(dirql) = with_state(CALL, |m| {
+            let dirql = m.interrupts.get(&object).map(|i| i.dirql);
+            match dirql {
+                Some(d) => {
+                    m.check_call(CALL, d, false);
+                }
+                None => m.record(Finding::UninitializedObject {
+                    call: CALL,
+                    kind: KIND,
+                    object,
+                }),
             }
-            None => m.record(Finding::UninitializedObject {
-                call: CALL,
-                kind: KIND,
-                object,
-            }),
-        }
-        dirql
-    }) else {
-        return STATUS_UNSUCCESSFUL;
-    };
-    let status = call_sync_routine(
-        object,
-        RoutineKind::SynchronizedRoutine,
-        Routine,
-        DynamicContext,
-        dirql,
-    );
-    service();
-    status
-}
-
-unsafe extern "system" fn get_kinterrupt(This: *mut IInterruptSync) -> PKINTERRUPT {
-    let connected = with_state("IInterruptSync::GetKInterrupt", |m| {
-        m.interrupts
-            .get(&(This as usize))
-            .is_some_and(|i| i.connected)
-    });
-    if connected {
-        // SAFETY: `This` is a live InterruptSyncObject (it is in the machine's table).
-        unsafe { (&raw mut (*This.cast::<InterruptSyncObject>()).kinterrupt).cast::<KINTERRUPT>() }
-    } else {
-        core::ptr::null_mut()
+            dirql
+        }) else {
+            return STATUS_UNSUCCESSFUL;
+        };
+        let status = call_sync_routine(
+            object,
+            RoutineKind::SynchronizedRoutine,
+            Routine,
+            DynamicContext,
+            dirql,
+        );
+        service();
+        status
     }
-}
 
-unsafe extern "system" fn connect(This: *mut IInterruptSync) -> NTSTATUS {
-    const CALL: &str = "IInterruptSync::Connect";
-    let object = This as usize;
-    with_state(CALL, |m| {
-        m.check_call(CALL, PASSIVE_LEVEL, true);
-        let Some(interrupt) = m.interrupts.get_mut(&object) else {
-            m.record(Finding::UninitializedObject {
-                call: CALL,
-                kind: KIND,
-                object,
-            });
-            return STATUS_UNSUCCESSFUL;
-        };
-        if interrupt.connected {
-            m.record(Finding::InvalidArgument {
-                call: CALL,
-                detail: format!("{KIND} {object:#x} connected twice"),
-            });
-            return STATUS_UNSUCCESSFUL;
-        }
-        interrupt.connected = true;
-        STATUS_SUCCESS
-    })
-}
-
-unsafe extern "system" fn disconnect(This: *mut IInterruptSync) {
-    const CALL: &str = "IInterruptSync::Disconnect";
-    let object = This as usize;
-    with_state(CALL, |m| {
-        m.check_call(CALL, PASSIVE_LEVEL, true);
-        match m.interrupts.get_mut(&object) {
-            Some(interrupt) => interrupt.connected = false,
-            None => m.record(Finding::UninitializedObject {
-                call: CALL,
-                kind: KIND,
-                object,
-            }),
-        }
-    });
-}
-
-unsafe extern "system" fn register_service_routine(
-    This: *mut IInterruptSync,
-    Routine: PINTERRUPTSYNCROUTINE,
-    DynamicContext: PVOID,
-    First: BOOLEAN,
-) -> NTSTATUS {
-    const CALL: &str = "IInterruptSync::RegisterServiceRoutine";
-    let object = This as usize;
-    with_state(CALL, |m| {
-        m.check_call(CALL, PASSIVE_LEVEL, true);
-        if Routine.is_none() {
-            m.record(Finding::NullArgument {
-                call: CALL,
-                argument: "Routine",
-            });
-            return STATUS_INVALID_PARAMETER;
-        }
-        let Some(interrupt) = m.interrupts.get_mut(&object) else {
-            m.record(Finding::UninitializedObject {
-                call: CALL,
-                kind: KIND,
-                object,
-            });
-            return STATUS_UNSUCCESSFUL;
-        };
-        if First == FALSE {
-            interrupt.routines.push((Routine, DynamicContext));
+    fn get_kinterrupt(this: &ComObject<Self>) -> PKINTERRUPT {
+        let connected = with_state("IInterruptSync::GetKInterrupt", |m| {
+            m.interrupts
+                .get(&address_of(this))
+                .is_some_and(|i| i.connected)
+        });
+        if connected {
+            this.kinterrupt.get().cast()
         } else {
-            interrupt.routines.insert(0, (Routine, DynamicContext));
+            core::ptr::null_mut()
         }
-        STATUS_SUCCESS
-    })
+    }
+
+    fn connect(this: &ComObject<Self>) -> NTSTATUS {
+        const CALL: &str = "IInterruptSync::Connect";
+        let object = address_of(this);
+        with_state(CALL, |m| {
+            m.check_call(CALL, PASSIVE_LEVEL, true);
+            let Some(interrupt) = m.interrupts.get_mut(&object) else {
+                m.record(Finding::UninitializedObject {
+                    call: CALL,
+                    kind: KIND,
+                    object,
+                });
+                return STATUS_UNSUCCESSFUL;
+            };
+            if interrupt.connected {
+                m.record(Finding::InvalidArgument {
+                    call: CALL,
+                    detail: format!("{KIND} {object:#x} connected twice"),
+                });
+                return STATUS_UNSUCCESSFUL;
+            }
+            interrupt.connected = true;
+            STATUS_SUCCESS
+        })
+    }
+
+    fn disconnect(this: &ComObject<Self>) {
+        const CALL: &str = "IInterruptSync::Disconnect";
+        let object = address_of(this);
+        with_state(CALL, |m| {
+            m.check_call(CALL, PASSIVE_LEVEL, true);
+            match m.interrupts.get_mut(&object) {
+                Some(interrupt) => interrupt.connected = false,
+                None => m.record(Finding::UninitializedObject {
+                    call: CALL,
+                    kind: KIND,
+                    object,
+                }),
+            }
+        });
+    }
+
+    fn register_service_routine(
+        this: &ComObject<Self>,
+        Routine: PINTERRUPTSYNCROUTINE,
+        DynamicContext: PVOID,
+        First: BOOLEAN,
+    ) -> NTSTATUS {
+        const CALL: &str = "IInterruptSync::RegisterServiceRoutine";
+        let object = address_of(this);
+        with_state(CALL, |m| {
+            m.check_call(CALL, PASSIVE_LEVEL, true);
+            if Routine.is_none() {
+                m.record(Finding::NullArgument {
+                    call: CALL,
+                    argument: "Routine",
+                });
+                return STATUS_INVALID_PARAMETER;
+            }
+            let Some(interrupt) = m.interrupts.get_mut(&object) else {
+                m.record(Finding::UninitializedObject {
+                    call: CALL,
+                    kind: KIND,
+                    object,
+                });
+                return STATUS_UNSUCCESSFUL;
+            };
+            if First == FALSE {
+                interrupt.routines.push((Routine, DynamicContext));
+            } else {
+                interrupt.routines.insert(0, (Routine, DynamicContext));
+            }
+            STATUS_SUCCESS
+        })
+    }
 }
 
 /// `PcGetTimeInterval`: any IRQL; 100 ns units elapsed since `Since` on the system clock

@@ -1,87 +1,17 @@
-//! COM plumbing of the port model: creating, counting and destroying the objects the sim hands
-//! out (their reference counts live in the machine's [`ComRegistry`](crate::com::ComRegistry),
-//! so outstanding references are reported at unload), and calling the `IUnknown` methods of
-//! objects the driver hands in.
-//!
-//! Every sim object is a `Box` of a `#[repr(C)]` struct whose first field is the interface (a
-//! vtable pointer); its address is its identity in the machine's tables. No borrow of the
-//! machine is held while a foreign method runs.
-
-use alloc::boxed::Box;
+//! COM plumbing of the port model: an extra reference on a sim object by its address (the
+//! objects themselves are declared on the COM layer, [`sim_object`](crate::sim_object)), and
+//! calls to the `IUnknown` methods of objects the driver hands in. No borrow of the machine is
+//! held while a foreign method runs.
 
 use dmus_sys::com::{IUnknownVtbl, PUNKNOWN};
 use dmus_sys::guid::GUID;
-use dmus_sys::kernel::{NT_SUCCESS, NTSTATUS, PVOID, STATUS_INVALID_PARAMETER, STATUS_SUCCESS};
+use dmus_sys::kernel::{NT_SUCCESS, NTSTATUS, PVOID, STATUS_INVALID_PARAMETER};
 
 use crate::current::with_state;
-use crate::finding::Finding;
-
-/// Boxes `value`, registers it as a COM object of interface `kind` with one reference (the
-/// creator's) and returns its address.
-pub fn new_object<T>(value: T, kind: &'static str) -> *mut T {
-    let object = Box::into_raw(Box::new(value));
-    with_state(kind, |m| m.register_com(object as usize, kind));
-    object
-}
 
 /// `AddRef` on a sim object.
 pub fn add_ref_object(object: usize, call: &'static str) -> u32 {
     with_state(call, |m| m.com_add_ref(object))
-}
-
-/// `Release` on a sim object: the new count, and whether it reached 0 (the caller destroys the
-/// object then). An over-release is a finding and returns `(0, false)`.
-pub fn release_object(object: usize, call: &'static str) -> (u32, bool) {
-    match with_state(call, |m| m.com_release(object)) {
-        Some(0) => (0, true),
-        Some(refs) => (refs, false),
-        None => (0, false),
-    }
-}
-
-/// Frees a sim object's box once its count reached 0.
-///
-/// # Safety
-/// `object` came from [`new_object`] with this `T`, its count just reached 0 (the registry
-/// refuses every later `Release`), and nothing uses it afterwards.
-pub unsafe fn free_object<T>(object: *mut T) {
-    // SAFETY: the caller's contract: a live box from new_object, freed exactly once.
-    drop(unsafe { Box::from_raw(object) });
-}
-
-/// The `QueryInterface` of a sim object: `accepted` interfaces answer with the object itself
-/// (one more reference); anything else writes NULL and fails, as COM requires.
-///
-/// # Safety
-/// `interface_id` and `out` are NULL (a finding) or valid for a read and a write.
-pub unsafe fn query_object(
-    object: usize,
-    interface_id: *const GUID,
-    out: *mut PVOID,
-    accepted: &[GUID],
-    call: &'static str,
-) -> NTSTATUS {
-    if interface_id.is_null() || out.is_null() {
-        with_state(call, |m| {
-            m.record(Finding::NullArgument {
-                call,
-                argument: "InterfaceId/Interface",
-            });
-        });
-        return STATUS_INVALID_PARAMETER;
-    }
-    // SAFETY: non-null and readable (caller's contract).
-    let iid = unsafe { interface_id.read_unaligned() };
-    if accepted.contains(&iid) {
-        add_ref_object(object, call);
-        // SAFETY: non-null and writable (caller's contract).
-        unsafe { out.write(object as PVOID) };
-        STATUS_SUCCESS
-    } else {
-        // SAFETY: as above.
-        unsafe { out.write(core::ptr::null_mut()) };
-        STATUS_INVALID_PARAMETER
-    }
 }
 
 /// The `IUnknown` vtable of a foreign object.

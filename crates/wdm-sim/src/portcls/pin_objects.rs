@@ -7,12 +7,12 @@
 
 use alloc::format;
 
-use dmus_sys::com::{IID_IUnknown, IUnknown, IUnknownVtbl};
-use dmus_sys::dmus_com::{IID_IMXF, IMXF, IMXFVtbl, PMXF};
+use com_object::{ComObject, Identified, InterfaceId, MxfImpl};
+use dmus_sys::dmus_com::{IMXF, PMXF};
 use dmus_sys::dmusic::PDMUS_KERNEL_EVENT;
 use dmus_sys::guid::GUID;
 use dmus_sys::kernel::{
-    DISPATCH_LEVEL, NTSTATUS, PASSIVE_LEVEL, PVOID, STATUS_INVALID_PARAMETER, STATUS_SUCCESS,
+    DISPATCH_LEVEL, NTSTATUS, PASSIVE_LEVEL, STATUS_INVALID_PARAMETER, STATUS_SUCCESS,
     STATUS_UNSUCCESSFUL,
 };
 use dmus_sys::ks::KSSTATE;
@@ -20,9 +20,9 @@ use mxf::Chain;
 use mxf::capture::capture_passes_data;
 
 use super::allocator::with_allocator;
-use super::objects::{add_ref_object, free_object, new_object, query_object, release_object};
 use super::state::PinFlow;
 use crate::current::with_state;
+use crate::sim_object::{Registered, SimObject, address_of, new_object};
 
 /// A sim-private interface id answered by a pin's outer `IUnknown` (not a Windows GUID: it
 /// names nothing outside the simulation). A stream that aggregates correctly answers a
@@ -32,225 +32,154 @@ pub const IID_ISIM_PIN: GUID = GUID::parse("5e1f0000-7264-6d75-732d-73696d2d7069
 const OUTER: &str = "IUnknown (pin outer)";
 const SINK: &str = "IMXF (capture sink)";
 
-#[repr(C)]
-struct OuterObject {
-    interface: IUnknown,
+/// The pin outer's interface: an `IUnknown` that also answers [`IID_ISIM_PIN`].
+struct SimPinId;
+
+impl InterfaceId for SimPinId {
+    const IID: GUID = IID_ISIM_PIN;
 }
 
-#[repr(C)]
-struct SinkObject {
-    interface: IMXF,
+/// A pin's outer `IUnknown`: nothing but its identity and count.
+struct Outer;
+
+com_object::class!(Outer, Registered<Outer>: Identified<SimPinId>);
+
+impl SimObject for Outer {
+    const KIND: &'static str = OUTER;
+    const QUERY_INTERFACE: &'static str = "IUnknown (pin outer)::QueryInterface";
 }
 
-static OUTER_VTABLE: IUnknownVtbl = IUnknownVtbl {
-    QueryInterface: outer_query_interface,
-    AddRef: outer_add_ref,
-    Release: outer_release,
-};
+/// A capture pin's sink (the machine's table maps it to its pin).
+struct CaptureSink;
 
-static SINK_VTABLE: IMXFVtbl = IMXFVtbl {
-    base: IUnknownVtbl {
-        QueryInterface: sink_query_interface,
-        AddRef: sink_add_ref,
-        Release: sink_release,
-    },
-    SetState: sink_set_state,
-    PutMessage: sink_put_message,
-    ConnectOutput: sink_connect_output,
-    DisconnectOutput: sink_disconnect_output,
-};
+com_object::class!(CaptureSink, Registered<CaptureSink>: IMXF);
+
+impl SimObject for CaptureSink {
+    const KIND: &'static str = SINK;
+    const QUERY_INTERFACE: &'static str = "IMXF (capture sink)::QueryInterface";
+
+    fn destroyed(object: usize) {
+        with_state("IMXF (capture sink)::Release", |m| {
+            m.portcls.capture_sinks.remove(&object)
+        });
+    }
+}
 
 /// Makes a pin's outer `IUnknown` (one reference, the pin's).
 #[must_use]
 pub fn new_pin_outer() -> usize {
-    new_object(
-        OuterObject {
-            interface: IUnknown {
-                lpVtbl: &raw const OUTER_VTABLE,
-            },
-        },
-        OUTER,
-    ) as usize
+    new_object::<_, Identified<SimPinId>>(Outer).as_ptr() as usize
 }
 
 /// Makes pin `pin`'s capture sink (one reference, the pin's).
 #[must_use]
 pub fn new_capture_sink(pin: u32) -> usize {
-    let object = new_object(
-        SinkObject {
-            interface: IMXF {
-                lpVtbl: &raw const SINK_VTABLE,
-            },
-        },
-        SINK,
-    ) as usize;
+    let object = new_object::<_, IMXF>(CaptureSink).as_ptr() as usize;
     with_state(SINK, |m| m.portcls.capture_sinks.insert(object, pin));
     object
 }
 
-unsafe extern "system" fn outer_query_interface(
-    this: *mut IUnknown,
-    iid: *const GUID,
-    out: *mut PVOID,
-) -> NTSTATUS {
-    // SAFETY: COM's contract for the arguments, passed on.
-    unsafe {
-        query_object(
-            this as usize,
-            iid,
-            out,
-            &[IID_IUnknown, IID_ISIM_PIN],
-            "IUnknown (pin outer)::QueryInterface",
-        )
-    }
-}
-
-unsafe extern "system" fn outer_add_ref(this: *mut IUnknown) -> u32 {
-    add_ref_object(this as usize, "IUnknown (pin outer)::AddRef")
-}
-
-unsafe extern "system" fn outer_release(this: *mut IUnknown) -> u32 {
-    let (refs, destroyed) = release_object(this as usize, "IUnknown (pin outer)::Release");
-    if destroyed {
-        // SAFETY: made by new_pin_outer as an OuterObject; its count just reached 0.
-        unsafe { free_object(this.cast::<OuterObject>()) };
-    }
-    refs
-}
-
-unsafe extern "system" fn sink_query_interface(
-    this: *mut IUnknown,
-    iid: *const GUID,
-    out: *mut PVOID,
-) -> NTSTATUS {
-    // SAFETY: COM's contract for the arguments, passed on.
-    unsafe {
-        query_object(
-            this as usize,
-            iid,
-            out,
-            &[IID_IUnknown, IID_IMXF],
-            "IMXF (capture sink)::QueryInterface",
-        )
-    }
-}
-
-unsafe extern "system" fn sink_add_ref(this: *mut IUnknown) -> u32 {
-    add_ref_object(this as usize, "IMXF (capture sink)::AddRef")
-}
-
-unsafe extern "system" fn sink_release(this: *mut IUnknown) -> u32 {
-    let object = this as usize;
-    let (refs, destroyed) = release_object(object, "IMXF (capture sink)::Release");
-    if destroyed {
-        with_state("IMXF (capture sink)::Release", |m| {
-            m.portcls.capture_sinks.remove(&object)
-        });
-        // SAFETY: made by new_capture_sink as a SinkObject; its count just reached 0.
-        unsafe { free_object(this.cast::<SinkObject>()) };
-    }
-    refs
-}
-
-unsafe extern "system" fn sink_set_state(this: *mut IMXF, state: KSSTATE) -> NTSTATUS {
-    const CALL: &str = "IMXF (capture sink)::SetState";
-    // The sink follows its pin's state, which the port sets; nothing to do.
-    with_state(CALL, |m| m.check_call(CALL, PASSIVE_LEVEL, true));
-    let _ = (this, state);
-    STATUS_SUCCESS
-}
-
-unsafe extern "system" fn sink_connect_output(this: *mut IMXF, sink: PMXF) -> NTSTATUS {
-    with_state("IMXF (capture sink)::ConnectOutput", |m| {
-        m.report_port_contract(format!(
-            "ConnectOutput({:#x}) on the port's capture sink {:#x}: the sink is the end of the capture path",
-            sink as usize, this as usize
-        ));
-    });
-    STATUS_UNSUCCESSFUL
-}
-
-unsafe extern "system" fn sink_disconnect_output(this: *mut IMXF, sink: PMXF) -> NTSTATUS {
-    with_state("IMXF (capture sink)::DisconnectOutput", |m| {
-        m.report_port_contract(format!(
-            "DisconnectOutput({:#x}) on the port's capture sink {:#x}: it has no output",
-            sink as usize, this as usize
-        ));
-    });
-    STATUS_UNSUCCESSFUL
-}
-
-unsafe extern "system" fn sink_put_message(this: *mut IMXF, event: PDMUS_KERNEL_EVENT) -> NTSTATUS {
-    const CALL: &str = "IMXF (capture sink)::PutMessage";
-    with_state(CALL, |m| {
-        m.check_call(CALL, DISPATCH_LEVEL, false);
-        if event.is_null() {
-            return STATUS_SUCCESS;
-        }
-        let Some(&pin_id) = m.portcls.capture_sinks.get(&(this as usize)) else {
-            return STATUS_INVALID_PARAMETER;
-        };
-        let Some(port) = m.portcls.pins.get(&pin_id).map(|p| p.port) else {
-            return STATUS_INVALID_PARAMETER;
-        };
-        let Some(allocator) = m.portcls.ports.get(&port).map(|p| p.allocator) else {
-            return STATUS_INVALID_PARAMETER;
-        };
-        // The chain must be the allocator's events, handed out and not yet returned; anything
-        // else is not trusted (the allocator's walk reports it).
-        let valid = with_allocator(m, allocator, CALL, |a| {
-            chain_is_out(&a.pool, event as usize)
-        })
-        .unwrap_or(false);
-        if !valid {
-            with_allocator(m, allocator, CALL, |a| {
-                a.pool.return_chain(event as usize, CALL);
-            });
-            return STATUS_INVALID_PARAMETER;
-        }
-        // SAFETY: every event of the chain is one of the allocator's, handed out and not
-        // returned (checked just above, acyclic because the walk is bounded and stops at a
-        // repeat), and the stream gave up its ownership by calling PutMessage.
-        let mut chain = unsafe { Chain::from_raw(event) };
-        let Some(pin) = m.portcls.pins.get_mut(&pin_id) else {
-            return STATUS_INVALID_PARAMETER;
-        };
-        let state = pin.state;
-        let PinFlow::Capture { parser, packer, .. } = &mut pin.flow else {
-            return STATUS_INVALID_PARAMETER;
-        };
-        let Some(record) = m.portcls.allocators.get_mut(&allocator) else {
-            return STATUS_INVALID_PARAMETER;
-        };
-        let pool = &mut record.pool;
-        if capture_passes_data(state) {
-            let mut out = Chain::new();
-            while !chain.is_empty() {
-                let one = chain.pop_front();
-                let raw = one
-                    .front()
-                    .is_some_and(|e| e.is_incomplete() && !e.is_package());
-                if raw {
-                    let bytes: alloc::vec::Vec<(u8, i64)> = one
-                        .front()
-                        .map(|e| e.data().iter().map(|&b| (b, e.time())).collect())
-                        .unwrap_or_default();
-                    one.free(pool);
-                    parser.parse(bytes, pool, &mut out);
-                } else {
-                    out.push_back(one);
-                }
-            }
-            packer.push(out);
-        } else {
-            chain.free(pool);
-        }
-        let findings = pool.take_findings();
-        for finding in findings {
-            m.record(finding);
-        }
+impl MxfImpl for CaptureSink {
+    fn set_state(_this: &ComObject<Self>, _state: KSSTATE) -> NTSTATUS {
+        const CALL: &str = "IMXF (capture sink)::SetState";
+        // The sink follows its pin's state, which the port sets; nothing to do.
+        with_state(CALL, |m| m.check_call(CALL, PASSIVE_LEVEL, true));
         STATUS_SUCCESS
-    })
+    }
+
+    unsafe fn connect_output(this: &ComObject<Self>, sink: PMXF) -> NTSTATUS {
+        with_state("IMXF (capture sink)::ConnectOutput", |m| {
+            m.report_port_contract(format!(
+            "ConnectOutput({:#x}) on the port's capture sink {:#x}: the sink is the end of the capture path",
+            sink as usize, address_of(this)
+        ));
+        });
+        STATUS_UNSUCCESSFUL
+    }
+
+    unsafe fn disconnect_output(this: &ComObject<Self>, sink: PMXF) -> NTSTATUS {
+        with_state("IMXF (capture sink)::DisconnectOutput", |m| {
+            m.report_port_contract(format!(
+                "DisconnectOutput({:#x}) on the port's capture sink {:#x}: it has no output",
+                sink as usize,
+                address_of(this)
+            ));
+        });
+        STATUS_UNSUCCESSFUL
+    }
+
+    unsafe fn put_message(this: &ComObject<Self>, event: PDMUS_KERNEL_EVENT) -> NTSTATUS {
+        const CALL: &str = "IMXF (capture sink)::PutMessage";
+        with_state(CALL, |m| {
+            m.check_call(CALL, DISPATCH_LEVEL, false);
+            if event.is_null() {
+                return STATUS_SUCCESS;
+            }
+            let Some(&pin_id) = m.portcls.capture_sinks.get(&address_of(this)) else {
+                return STATUS_INVALID_PARAMETER;
+            };
+            let Some(port) = m.portcls.pins.get(&pin_id).map(|p| p.port) else {
+                return STATUS_INVALID_PARAMETER;
+            };
+            let Some(allocator) = m.portcls.ports.get(&port).map(|p| p.allocator) else {
+                return STATUS_INVALID_PARAMETER;
+            };
+            // The chain must be the allocator's events, handed out and not yet returned; anything
+            // else is not trusted (the allocator's walk reports it).
+            let valid = with_allocator(m, allocator, CALL, |a| {
+                chain_is_out(&a.pool, event as usize)
+            })
+            .unwrap_or(false);
+            if !valid {
+                with_allocator(m, allocator, CALL, |a| {
+                    a.pool.return_chain(event as usize, CALL);
+                });
+                return STATUS_INVALID_PARAMETER;
+            }
+            // SAFETY: every event of the chain is one of the allocator's, handed out and not
+            // returned (checked just above, acyclic because the walk is bounded and stops at a
+            // repeat), and the stream gave up its ownership by calling PutMessage.
+            let mut chain = unsafe { Chain::from_raw(event) };
+            let Some(pin) = m.portcls.pins.get_mut(&pin_id) else {
+                return STATUS_INVALID_PARAMETER;
+            };
+            let state = pin.state;
+            let PinFlow::Capture { parser, packer, .. } = &mut pin.flow else {
+                return STATUS_INVALID_PARAMETER;
+            };
+            let Some(record) = m.portcls.allocators.get_mut(&allocator) else {
+                return STATUS_INVALID_PARAMETER;
+            };
+            let pool = &mut record.pool;
+            if capture_passes_data(state) {
+                let mut out = Chain::new();
+                while !chain.is_empty() {
+                    let one = chain.pop_front();
+                    let raw = one
+                        .front()
+                        .is_some_and(|e| e.is_incomplete() && !e.is_package());
+                    if raw {
+                        let bytes: alloc::vec::Vec<(u8, i64)> = one
+                            .front()
+                            .map(|e| e.data().iter().map(|&b| (b, e.time())).collect())
+                            .unwrap_or_default();
+                        one.free(pool);
+                        parser.parse(bytes, pool, &mut out);
+                    } else {
+                        out.push_back(one);
+                    }
+                }
+                packer.push(out);
+            } else {
+                chain.free(pool);
+            }
+            let findings = pool.take_findings();
+            for finding in findings {
+                m.record(finding);
+            }
+            STATUS_SUCCESS
+        })
+    }
 }
 
 /// Whether every event of the chain at `head` (not package contents) is handed out by `pool`

@@ -7,11 +7,9 @@
 
 use alloc::format;
 
-use dmus_sys::com::{IID_IUnknown, IUnknown, IUnknownVtbl, PUNKNOWN};
-use dmus_sys::dmus_com::{
-    CLSID_PortDMus, IID_IMiniportDMus, IID_IPortDMus, IMiniportDMusVtbl, IPortDMus, IPortDMusVtbl,
-    PPORTDMUS,
-};
+use com_object::{ComObject, PortDMusImpl, PortImpl};
+use dmus_sys::com::PUNKNOWN;
+use dmus_sys::dmus_com::{CLSID_PortDMus, IID_IMiniportDMus, IMiniportDMusVtbl, IPortDMus};
 use dmus_sys::guid::GUID;
 use dmus_sys::kernel::{
     ACCESS_MASK, DEVICE_REGISTRY_PROPERTY, NT_SUCCESS, NTSTATUS, PASSIVE_LEVEL, PDEVICE_OBJECT,
@@ -19,54 +17,29 @@ use dmus_sys::kernel::{
     STATUS_NOT_SUPPORTED, STATUS_SUCCESS, STATUS_UNSUCCESSFUL,
 };
 use dmus_sys::portcls::{
-    IID_IPort, IMiniportVtbl, IPort, IPortVtbl, PCFILTER_DESCRIPTOR, PPORT, PREGISTRYKEY,
-    PRESOURCELIST, PSERVICEGROUP,
+    IMiniportVtbl, PCFILTER_DESCRIPTOR, PPORT, PREGISTRYKEY, PRESOURCELIST, PSERVICEGROUP,
 };
 
 use super::allocator::{new_allocator, new_clock};
-use super::objects::{
-    add_ref_foreign, add_ref_object, free_object, new_object, query_foreign, query_object,
-    release_foreign, release_object, vtable_of,
-};
+use super::objects::{add_ref_foreign, query_foreign, release_foreign, vtable_of};
 use super::service::{add_member_to, new_port_sink, remove_member_from, request_service};
 use super::state::PortRecord;
 use crate::current::with_state;
 use crate::dispatch::call_driver;
 use crate::finding::Finding;
+use crate::sim_object::{Registered, SimObject, address_of, new_object};
 
 const KIND: &str = "IPortDMus";
 
-#[repr(C)]
-struct PortObject {
-    interface: IPortDMus,
-}
+/// A `DMus` port: what it holds lives in the machine's table, keyed by its address.
+struct Port;
 
-static VTABLE: IPortDMusVtbl = IPortDMusVtbl {
-    base: IPortVtbl {
-        base: IUnknownVtbl {
-            QueryInterface: query_interface,
-            AddRef: add_ref,
-            Release: release,
-        },
-        Init: init,
-        GetDeviceProperty: get_device_property,
-        NewRegistryKey: new_registry_key,
-    },
-    Notify: notify,
-    RegisterServiceGroup: register_service_group,
-};
+com_object::class!(Port, Registered<Port>: IPortDMus);
 
 /// Makes a `DMus` port (one reference, the caller's).
 #[must_use]
 pub fn new_port() -> usize {
-    let object = new_object(
-        PortObject {
-            interface: IPortDMus {
-                lpVtbl: &raw const VTABLE,
-            },
-        },
-        KIND,
-    ) as usize;
+    let object = new_object::<_, IPortDMus>(Port).as_ptr() as usize;
     with_state(KIND, |m| {
         m.portcls.ports.insert(object, PortRecord::default());
     });
@@ -91,161 +64,179 @@ fn release_holdings(record: &PortRecord) {
     }
 }
 
-unsafe extern "system" fn query_interface(
-    this: *mut IUnknown,
-    iid: *const GUID,
-    out: *mut PVOID,
-) -> NTSTATUS {
-    // SAFETY: COM's contract for the arguments, passed on.
-    unsafe {
-        query_object(
-            this as usize,
-            iid,
-            out,
-            &[IID_IUnknown, IID_IPort, IID_IPortDMus],
-            "IPortDMus::QueryInterface",
-        )
-    }
-}
+impl SimObject for Port {
+    const KIND: &'static str = KIND;
+    const QUERY_INTERFACE: &'static str = "IPortDMus::QueryInterface";
 
-unsafe extern "system" fn add_ref(this: *mut IUnknown) -> u32 {
-    add_ref_object(this as usize, "IPortDMus::AddRef")
-}
-
-unsafe extern "system" fn release(this: *mut IUnknown) -> u32 {
-    let object = this as usize;
-    let (refs, destroyed) = release_object(object, "IPortDMus::Release");
-    if destroyed {
+    fn destroyed(object: usize) {
         let record = with_state("IPortDMus::Release", |m| m.portcls.ports.remove(&object));
         if let Some(record) = record {
             release_holdings(&record);
         }
-        // SAFETY: made by new_port as a PortObject; its count just reached 0.
-        unsafe { free_object(this.cast::<PortObject>()) };
     }
-    refs
 }
 
-#[allow(
-    clippy::too_many_lines,
-    reason = "Init is one sequence of steps, each undone on failure"
-)]
-unsafe extern "system" fn init(
-    this: *mut IPort,
-    device: PDEVICE_OBJECT,
-    irp: PIRP,
-    unknown_miniport: PUNKNOWN,
-    unknown_adapter: PUNKNOWN,
-    resources: PRESOURCELIST,
-) -> NTSTATUS {
-    const CALL: &str = "IPortDMus::Init";
-    let port = this as usize;
-    let _ = irp;
-    let checked = with_state(CALL, |m| {
-        m.check_call(CALL, PASSIVE_LEVEL, true);
-        if unknown_miniport.is_null() || device.is_null() {
-            m.record(Finding::NullArgument {
-                call: CALL,
-                argument: "UnknownMiniport/DeviceObject",
-            });
-            return Err(STATUS_INVALID_PARAMETER);
-        }
-        match m.portcls.ports.get(&port) {
-            None => {
-                m.record(Finding::UninitializedObject {
+impl PortImpl for Port {
+    #[allow(
+        clippy::too_many_lines,
+        reason = "Init is one sequence of steps, each undone on failure"
+    )]
+    unsafe fn init(
+        this: &ComObject<Self>,
+        device: PDEVICE_OBJECT,
+        irp: PIRP,
+        unknown_miniport: PUNKNOWN,
+        unknown_adapter: PUNKNOWN,
+        resources: PRESOURCELIST,
+    ) -> NTSTATUS {
+        const CALL: &str = "IPortDMus::Init";
+        let port = address_of(this);
+        let _ = irp;
+        let checked = with_state(CALL, |m| {
+            m.check_call(CALL, PASSIVE_LEVEL, true);
+            if unknown_miniport.is_null() || device.is_null() {
+                m.record(Finding::NullArgument {
                     call: CALL,
-                    kind: KIND,
-                    object: port,
+                    argument: "UnknownMiniport/DeviceObject",
                 });
-                Err(STATUS_INVALID_PARAMETER)
+                return Err(STATUS_INVALID_PARAMETER);
             }
-            Some(record) if record.miniport != 0 => {
-                m.report_port_contract(format!("{CALL}: port {port:#x} initialised twice"));
-                Err(STATUS_UNSUCCESSFUL)
+            match m.portcls.ports.get(&port) {
+                None => {
+                    m.record(Finding::UninitializedObject {
+                        call: CALL,
+                        kind: KIND,
+                        object: port,
+                    });
+                    Err(STATUS_INVALID_PARAMETER)
+                }
+                Some(record) if record.miniport != 0 => {
+                    m.report_port_contract(format!("{CALL}: port {port:#x} initialised twice"));
+                    Err(STATUS_UNSUCCESSFUL)
+                }
+                Some(_) => Ok(()),
             }
-            Some(_) => Ok(()),
+        });
+        if let Err(status) = checked {
+            return status;
         }
-    });
-    if let Err(status) = checked {
-        return status;
-    }
-    // SAFETY: a live miniport IUnknown (caller's contract). PASSIVE_LEVEL.
-    let miniport = match unsafe { query_foreign(unknown_miniport, &IID_IMiniportDMus) } {
-        Ok(miniport) => miniport as usize,
-        Err(status) => return status,
-    };
-    let allocator = new_allocator(with_state(CALL, |m| m.portcls.pool_size));
-    let clock = new_clock();
-    let sink = new_port_sink(port);
-    let mut record = PortRecord {
-        device: device as usize,
-        miniport,
-        allocator,
-        clock,
-        sink,
-        ..PortRecord::default()
-    };
-    with_state(CALL, |m| {
-        if let Some(r) = m.portcls.ports.get_mut(&port) {
-            *r = record.clone();
+        // SAFETY: a live miniport IUnknown (caller's contract). PASSIVE_LEVEL.
+        let miniport = match unsafe { query_foreign(unknown_miniport, &IID_IMiniportDMus) } {
+            Ok(miniport) => miniport as usize,
+            Err(status) => return status,
+        };
+        let allocator = new_allocator(with_state(CALL, |m| m.portcls.pool_size));
+        let clock = new_clock();
+        let sink = new_port_sink(port);
+        let mut record = PortRecord {
+            device: device as usize,
+            miniport,
+            allocator,
+            clock,
+            sink,
+            ..PortRecord::default()
+        };
+        with_state(CALL, |m| {
+            if let Some(r) = m.portcls.ports.get_mut(&port) {
+                *r = record.clone();
+            }
+        });
+        // SAFETY: the miniport is live (we hold a reference); its vtable is IMiniportDMus's.
+        let vtable = unsafe { vtable_of::<IMiniportDMusVtbl>(miniport as *mut core::ffi::c_void) };
+        let mut group: PSERVICEGROUP = core::ptr::null_mut();
+        // SAFETY: IMiniportDMus::Init at PASSIVE_LEVEL with the adapter's objects, this port as
+        // its IPortDMus, and a writable out pointer for the service group.
+        let status = call_driver(vtable.Init as usize, PASSIVE_LEVEL, || unsafe {
+            (vtable.Init)(
+                miniport as *mut _,
+                unknown_adapter,
+                resources,
+                this.as_interface::<IPortDMus>().as_ptr(),
+                &raw mut group,
+            )
+        });
+        // Init may have called RegisterServiceGroup: take the record as it is now.
+        record = with_state(CALL, |m| m.portcls.ports.get(&port).cloned()).unwrap_or(record);
+        if !NT_SUCCESS(status) {
+            undo(port, &record, group);
+            return status;
         }
-    });
-    // SAFETY: the miniport is live (we hold a reference); its vtable is IMiniportDMus's.
-    let vtable = unsafe { vtable_of::<IMiniportDMusVtbl>(miniport as *mut core::ffi::c_void) };
-    let mut group: PSERVICEGROUP = core::ptr::null_mut();
-    // SAFETY: IMiniportDMus::Init at PASSIVE_LEVEL with the adapter's objects, this port as
-    // its IPortDMus, and a writable out pointer for the service group.
-    let status = call_driver(vtable.Init as usize, PASSIVE_LEVEL, || unsafe {
-        (vtable.Init)(
-            miniport as *mut _,
-            unknown_adapter,
-            resources,
-            this.cast::<IPortDMus>() as PPORTDMUS,
-            &raw mut group,
-        )
-    });
-    // Init may have called RegisterServiceGroup: take the record as it is now.
-    record = with_state(CALL, |m| m.portcls.ports.get(&port).cloned()).unwrap_or(record);
-    if !NT_SUCCESS(status) {
-        undo(port, &record, group);
-        return status;
-    }
-    if !group.is_null() {
-        // SAFETY: Init handed us a reference on a live group; our sink is live.
-        let joined = unsafe { add_member_to(group, sink as *mut _) };
-        let _ = joined; // A group that already has the sink (RegisterServiceGroup) refuses it.
-        record.service_groups.push(group as usize);
-    }
-    let mut descriptor: *mut PCFILTER_DESCRIPTOR = core::ptr::null_mut();
-    // SAFETY: IMiniport's vtable is the start of IMiniportDMus's; a writable out pointer.
-    let described = call_driver(
-        vtable.base.GetDescription as usize,
-        PASSIVE_LEVEL,
-        || unsafe { (vtable.base.GetDescription)(miniport as *mut _, &raw mut descriptor) },
-    );
-    if !NT_SUCCESS(described) || descriptor.is_null() {
-        if NT_SUCCESS(described) {
-            with_state(CALL, |m| {
-                m.report_port_contract(format!(
+        if !group.is_null() {
+            // SAFETY: Init handed us a reference on a live group; our sink is live.
+            let joined = unsafe { add_member_to(group, sink as *mut _) };
+            let _ = joined; // A group that already has the sink (RegisterServiceGroup) refuses it.
+            record.service_groups.push(group as usize);
+        }
+        let mut descriptor: *mut PCFILTER_DESCRIPTOR = core::ptr::null_mut();
+        // SAFETY: IMiniport's vtable is the start of IMiniportDMus's; a writable out pointer.
+        let described = call_driver(
+            vtable.base.GetDescription as usize,
+            PASSIVE_LEVEL,
+            || unsafe { (vtable.base.GetDescription)(miniport as *mut _, &raw mut descriptor) },
+        );
+        if !NT_SUCCESS(described) || descriptor.is_null() {
+            if NT_SUCCESS(described) {
+                with_state(CALL, |m| {
+                    m.report_port_contract(format!(
                     "IMiniport::GetDescription succeeded without a descriptor (miniport {miniport:#x})"
                 ));
-            });
+                });
+            }
+            undo(port, &record, core::ptr::null_mut());
+            return if NT_SUCCESS(described) {
+                STATUS_UNSUCCESSFUL
+            } else {
+                described
+            };
         }
-        undo(port, &record, core::ptr::null_mut());
-        return if NT_SUCCESS(described) {
-            STATUS_UNSUCCESSFUL
-        } else {
-            described
-        };
+        record.descriptor = descriptor as usize;
+        record.initialised = true;
+        with_state(CALL, |m| {
+            if let Some(r) = m.portcls.ports.get_mut(&port) {
+                *r = record;
+            }
+        });
+        STATUS_SUCCESS
     }
-    record.descriptor = descriptor as usize;
-    record.initialised = true;
-    with_state(CALL, |m| {
-        if let Some(r) = m.portcls.ports.get_mut(&port) {
-            *r = record;
+
+    unsafe fn get_device_property(
+        _this: &ComObject<Self>,
+        property: DEVICE_REGISTRY_PROPERTY,
+        length: u32,
+        buffer: PVOID,
+        result: *mut u32,
+    ) -> NTSTATUS {
+        const CALL: &str = "IPortDMus::GetDeviceProperty";
+        // The simulated machine has no PnP registry: every property is absent.
+        with_state(CALL, |m| m.check_call(CALL, PASSIVE_LEVEL, true));
+        let _ = (property, length, buffer);
+        if !result.is_null() {
+            // SAFETY: non-null and writable (caller's contract).
+            unsafe { result.write(0) };
         }
-    });
-    STATUS_SUCCESS
+        STATUS_INVALID_DEVICE_REQUEST
+    }
+
+    unsafe fn new_registry_key(
+        _this: &ComObject<Self>,
+        out: *mut PREGISTRYKEY,
+        outer: PUNKNOWN,
+        key_type: u32,
+        access: ACCESS_MASK,
+        attributes: POBJECT_ATTRIBUTES,
+        options: u32,
+        disposition: *mut u32,
+    ) -> NTSTATUS {
+        const CALL: &str = "IPortDMus::NewRegistryKey";
+        // The simulated machine has no registry; a driver must cope with the key being absent.
+        with_state(CALL, |m| m.check_call(CALL, PASSIVE_LEVEL, true));
+        let _ = (outer, key_type, access, attributes, options, disposition);
+        if !out.is_null() {
+            // SAFETY: non-null and writable (caller's contract).
+            unsafe { out.write(core::ptr::null_mut()) };
+        }
+        STATUS_NOT_SUPPORTED
+    }
 }
 
 /// Undoes a failed `Init`: releases what it took and leaves the port uninitialised.
@@ -262,95 +253,50 @@ fn undo(port: usize, record: &PortRecord, extra_group: PSERVICEGROUP) {
     }
 }
 
-unsafe extern "system" fn get_device_property(
-    this: *mut IPort,
-    property: DEVICE_REGISTRY_PROPERTY,
-    length: u32,
-    buffer: PVOID,
-    result: *mut u32,
-) -> NTSTATUS {
-    const CALL: &str = "IPortDMus::GetDeviceProperty";
-    // The simulated machine has no PnP registry: every property is absent.
-    with_state(CALL, |m| m.check_call(CALL, PASSIVE_LEVEL, true));
-    let _ = (this, property, length, buffer);
-    if !result.is_null() {
-        // SAFETY: non-null and writable (caller's contract).
-        unsafe { result.write(0) };
-    }
-    STATUS_INVALID_DEVICE_REQUEST
-}
-
-unsafe extern "system" fn new_registry_key(
-    this: *mut IPort,
-    out: *mut PREGISTRYKEY,
-    outer: PUNKNOWN,
-    key_type: u32,
-    access: ACCESS_MASK,
-    attributes: POBJECT_ATTRIBUTES,
-    options: u32,
-    disposition: *mut u32,
-) -> NTSTATUS {
-    const CALL: &str = "IPortDMus::NewRegistryKey";
-    // The simulated machine has no registry; a driver must cope with the key being absent.
-    with_state(CALL, |m| m.check_call(CALL, PASSIVE_LEVEL, true));
-    let _ = (
-        this,
-        outer,
-        key_type,
-        access,
-        attributes,
-        options,
-        disposition,
-    );
-    if !out.is_null() {
-        // SAFETY: non-null and writable (caller's contract).
-        unsafe { out.write(core::ptr::null_mut()) };
-    }
-    STATUS_NOT_SUPPORTED
-}
-
-unsafe extern "system" fn notify(this: *mut IPortDMus, group: PSERVICEGROUP) {
-    const CALL: &str = "IPortDMus::Notify";
-    let known = with_state(CALL, |m| {
-        if group.is_null() {
-            m.record(Finding::NullArgument {
-                call: CALL,
-                argument: "ServiceGroup",
-            });
-            return false;
+impl PortDMusImpl for Port {
+    unsafe fn notify(this: &ComObject<Self>, group: PSERVICEGROUP) {
+        const CALL: &str = "IPortDMus::Notify";
+        let known = with_state(CALL, |m| {
+            if group.is_null() {
+                m.record(Finding::NullArgument {
+                    call: CALL,
+                    argument: "ServiceGroup",
+                });
+                return false;
+            }
+            m.portcls.ports.contains_key(&address_of(this))
+        });
+        if known {
+            // SAFETY: the miniport passes a live group (it holds a reference); any IRQL.
+            unsafe { request_service(group) };
         }
-        m.portcls.ports.contains_key(&(this as usize))
-    });
-    if known {
-        // SAFETY: the miniport passes a live group (it holds a reference); any IRQL.
-        unsafe { request_service(group) };
     }
-}
 
-unsafe extern "system" fn register_service_group(this: *mut IPortDMus, group: PSERVICEGROUP) {
-    const CALL: &str = "IPortDMus::RegisterServiceGroup";
-    let port = this as usize;
-    let sink = with_state(CALL, |m| {
-        m.check_call(CALL, PASSIVE_LEVEL, true);
-        if group.is_null() {
-            m.record(Finding::NullArgument {
-                call: CALL,
-                argument: "ServiceGroup",
-            });
-            return None;
+    unsafe fn register_service_group(this: &ComObject<Self>, group: PSERVICEGROUP) {
+        const CALL: &str = "IPortDMus::RegisterServiceGroup";
+        let port = address_of(this);
+        let sink = with_state(CALL, |m| {
+            m.check_call(CALL, PASSIVE_LEVEL, true);
+            if group.is_null() {
+                m.record(Finding::NullArgument {
+                    call: CALL,
+                    argument: "ServiceGroup",
+                });
+                return None;
+            }
+            let record = m.portcls.ports.get_mut(&port)?;
+            record.service_groups.push(group as usize);
+            Some(record.sink)
+        });
+        let Some(sink) = sink else {
+            return;
+        };
+        // SAFETY: a live group from the miniport; the port keeps this reference.
+        unsafe { add_ref_foreign(group.cast()) };
+        if sink != 0 {
+            // SAFETY: both live; PASSIVE_LEVEL.
+            unsafe { add_member_to(group, sink as *mut _) };
         }
-        let record = m.portcls.ports.get_mut(&port)?;
-        record.service_groups.push(group as usize);
-        Some(record.sink)
-    });
-    let Some(sink) = sink else {
-        return;
-    };
-    // SAFETY: a live group from the miniport; the port keeps this reference.
-    unsafe { add_ref_foreign(group.cast()) };
-    if sink != 0 {
-        // SAFETY: both live; PASSIVE_LEVEL.
-        unsafe { add_member_to(group, sink as *mut _) };
     }
 }
 

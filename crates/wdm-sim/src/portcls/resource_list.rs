@@ -5,21 +5,22 @@
 //! its capacity, so every descriptor pointer it hands out stays valid for the object's life.
 
 use alloc::vec::Vec;
+use core::cell::{RefCell, RefMut};
 use core::mem::size_of;
 
-use dmus_sys::com::{IID_IUnknown, IUnknown, IUnknownVtbl, PUNKNOWN};
-use dmus_sys::guid::GUID;
+use com_object::{ComObject, ResourceListImpl};
+use dmus_sys::com::PUNKNOWN;
 use dmus_sys::kernel::{
     CM_FULL_RESOURCE_DESCRIPTOR, CM_PARTIAL_RESOURCE_DESCRIPTOR, CM_RESOURCE_LIST,
     CM_RESOURCE_TYPE, Isa, NTSTATUS, PASSIVE_LEVEL, PCM_PARTIAL_RESOURCE_DESCRIPTOR,
-    PCM_RESOURCE_LIST, POOL_TYPE, PVOID, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_PARAMETER,
+    PCM_RESOURCE_LIST, POOL_TYPE, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_PARAMETER,
     STATUS_NOT_SUPPORTED, STATUS_SUCCESS,
 };
-use dmus_sys::portcls::{IID_IResourceList, IResourceList, IResourceListVtbl, PRESOURCELIST};
+use dmus_sys::portcls::{IResourceList, PRESOURCELIST};
 
-use super::objects::{add_ref_object, free_object, new_object, query_object, release_object};
 use crate::current::with_state;
 use crate::finding::Finding;
+use crate::sim_object::{Registered, SimObject, address_of, new_object};
 
 const KIND: &str = "IResourceList";
 
@@ -97,30 +98,24 @@ const fn empty_descriptor() -> CM_PARTIAL_RESOURCE_DESCRIPTOR {
     }
 }
 
-#[repr(C)]
-struct ResourceListObject {
-    interface: IResourceList,
+/// A resource list: its images and entry types (the sim runs on one thread; a `RefCell` lets
+/// `AddEntry` grow it through the shared object every COM call gets).
+struct ResourceList(RefCell<Entries>);
+
+/// What a resource list holds.
+struct Entries {
     translated: Image,
     untranslated: Image,
     types: Vec<u8>,
     capacity: usize,
 }
 
-static VTABLE: IResourceListVtbl = IResourceListVtbl {
-    base: IUnknownVtbl {
-        QueryInterface: query_interface,
-        AddRef: add_ref,
-        Release: release,
-    },
-    NumberOfEntries: number_of_entries,
-    NumberOfEntriesOfType: number_of_entries_of_type,
-    FindTranslatedEntry: find_translated_entry,
-    FindUntranslatedEntry: find_untranslated_entry,
-    AddEntry: add_entry,
-    AddEntryFromParent: add_entry_from_parent,
-    TranslatedList: translated_list,
-    UntranslatedList: untranslated_list,
-};
+com_object::class!(ResourceList, Registered<ResourceList>: IResourceList);
+
+impl SimObject for ResourceList {
+    const KIND: &'static str = KIND;
+    const QUERY_INTERFACE: &'static str = "IResourceList::QueryInterface";
+}
 
 /// Makes a resource list holding `entries` (translated, untranslated), one reference (the
 /// caller's), with room for `capacity` entries in all.
@@ -133,22 +128,19 @@ pub fn new_resource_list(
     capacity: usize,
 ) -> PRESOURCELIST {
     let capacity = capacity.max(entries.len());
-    let mut object = ResourceListObject {
-        interface: IResourceList {
-            lpVtbl: &raw const VTABLE,
-        },
+    let mut list = Entries {
         translated: Image::new(capacity),
         untranslated: Image::new(capacity),
         types: Vec::with_capacity(capacity),
         capacity,
     };
     for (translated, untranslated) in entries {
-        object.push(*translated, *untranslated);
+        list.push(*translated, *untranslated);
     }
-    new_object(object, KIND).cast()
+    new_object::<_, IResourceList>(ResourceList(RefCell::new(list))).as_ptr()
 }
 
-impl ResourceListObject {
+impl Entries {
     fn push(
         &mut self,
         translated: CM_PARTIAL_RESOURCE_DESCRIPTOR,
@@ -175,163 +167,145 @@ impl ResourceListObject {
     }
 }
 
-/// The object behind an interface pointer, checked to be a live resource list of the sim.
-fn object<'a>(this: *mut IResourceList, call: &'static str) -> Option<&'a mut ResourceListObject> {
-    let known = with_state(call, |m| {
+/// Whether `object` is a live resource list of the sim (a finding if not).
+fn is_live(object: usize, call: &'static str) -> bool {
+    with_state(call, |m| {
         let known = m
             .com
-            .get(this as usize)
+            .get(object)
             .is_some_and(|r| r.kind == KIND && r.refs > 0);
         if !known {
             m.record(Finding::UninitializedObject {
                 call,
                 kind: KIND,
-                object: this as usize,
+                object,
             });
         }
         known
-    });
-    // SAFETY: the registry says `this` is a live ResourceListObject (made by
-    // new_resource_list, not yet freed); the sim runs on one thread, so no other reference
-    // to it is in use during this call.
-    known.then(|| unsafe { &mut *this.cast::<ResourceListObject>() })
-}
-
-unsafe extern "system" fn query_interface(
-    this: *mut IUnknown,
-    iid: *const GUID,
-    out: *mut PVOID,
-) -> NTSTATUS {
-    // SAFETY: COM's contract for the arguments, passed on.
-    unsafe {
-        query_object(
-            this as usize,
-            iid,
-            out,
-            &[IID_IUnknown, IID_IResourceList],
-            "IResourceList::QueryInterface",
-        )
-    }
-}
-
-unsafe extern "system" fn add_ref(this: *mut IUnknown) -> u32 {
-    add_ref_object(this as usize, "IResourceList::AddRef")
-}
-
-unsafe extern "system" fn release(this: *mut IUnknown) -> u32 {
-    let (refs, destroyed) = release_object(this as usize, "IResourceList::Release");
-    if destroyed {
-        // SAFETY: made by new_resource_list as a ResourceListObject; its count just reached 0.
-        unsafe { free_object(this.cast::<ResourceListObject>()) };
-    }
-    refs
-}
-
-unsafe extern "system" fn number_of_entries(this: *mut IResourceList) -> u32 {
-    object(this, "IResourceList::NumberOfEntries")
-        .map_or(0, |o| u32::try_from(o.types.len()).unwrap_or(u32::MAX))
-}
-
-unsafe extern "system" fn number_of_entries_of_type(
-    this: *mut IResourceList,
-    kind: CM_RESOURCE_TYPE,
-) -> u32 {
-    object(this, "IResourceList::NumberOfEntriesOfType").map_or(0, |o| {
-        let n = o.types.iter().filter(|&&t| i32::from(t) == kind).count();
-        u32::try_from(n).unwrap_or(u32::MAX)
     })
 }
 
-unsafe extern "system" fn find_translated_entry(
-    this: *mut IResourceList,
-    kind: CM_RESOURCE_TYPE,
-    index: u32,
-) -> PCM_PARTIAL_RESOURCE_DESCRIPTOR {
-    let Some(o) = object(this, "IResourceList::FindTranslatedEntry") else {
-        return core::ptr::null_mut();
-    };
-    o.index_of(kind, index)
-        .map_or(core::ptr::null_mut(), |i| o.translated.descriptor(i))
+/// The entries of a live list (`None` and a finding after its last `Release`).
+fn entries<'a>(
+    this: &'a ComObject<ResourceList>,
+    call: &'static str,
+) -> Option<RefMut<'a, Entries>> {
+    is_live(address_of(this), call).then(|| this.0.borrow_mut())
 }
 
-unsafe extern "system" fn find_untranslated_entry(
-    this: *mut IResourceList,
-    kind: CM_RESOURCE_TYPE,
-    index: u32,
-) -> PCM_PARTIAL_RESOURCE_DESCRIPTOR {
-    let Some(o) = object(this, "IResourceList::FindUntranslatedEntry") else {
-        return core::ptr::null_mut();
-    };
-    o.index_of(kind, index)
-        .map_or(core::ptr::null_mut(), |i| o.untranslated.descriptor(i))
-}
+impl ResourceListImpl for ResourceList {
+    fn number_of_entries(this: &ComObject<Self>) -> u32 {
+        entries(this, "IResourceList::NumberOfEntries")
+            .map_or(0, |o| u32::try_from(o.types.len()).unwrap_or(u32::MAX))
+    }
 
-unsafe extern "system" fn add_entry(
-    this: *mut IResourceList,
-    translated: PCM_PARTIAL_RESOURCE_DESCRIPTOR,
-    untranslated: PCM_PARTIAL_RESOURCE_DESCRIPTOR,
-) -> NTSTATUS {
-    const CALL: &str = "IResourceList::AddEntry";
-    if translated.is_null() || untranslated.is_null() {
-        with_state(CALL, |m| {
-            m.record(Finding::NullArgument {
-                call: CALL,
-                argument: "Translated/Untranslated",
+    fn number_of_entries_of_type(this: &ComObject<Self>, kind: CM_RESOURCE_TYPE) -> u32 {
+        entries(this, "IResourceList::NumberOfEntriesOfType").map_or(0, |o| {
+            let n = o.types.iter().filter(|&&t| i32::from(t) == kind).count();
+            u32::try_from(n).unwrap_or(u32::MAX)
+        })
+    }
+
+    fn find_translated_entry(
+        this: &ComObject<Self>,
+        kind: CM_RESOURCE_TYPE,
+        index: u32,
+    ) -> PCM_PARTIAL_RESOURCE_DESCRIPTOR {
+        let Some(mut o) = entries(this, "IResourceList::FindTranslatedEntry") else {
+            return core::ptr::null_mut();
+        };
+        o.index_of(kind, index)
+            .map_or(core::ptr::null_mut(), |i| o.translated.descriptor(i))
+    }
+
+    fn find_untranslated_entry(
+        this: &ComObject<Self>,
+        kind: CM_RESOURCE_TYPE,
+        index: u32,
+    ) -> PCM_PARTIAL_RESOURCE_DESCRIPTOR {
+        let Some(mut o) = entries(this, "IResourceList::FindUntranslatedEntry") else {
+            return core::ptr::null_mut();
+        };
+        o.index_of(kind, index)
+            .map_or(core::ptr::null_mut(), |i| o.untranslated.descriptor(i))
+    }
+
+    unsafe fn add_entry(
+        this: &ComObject<Self>,
+        translated: PCM_PARTIAL_RESOURCE_DESCRIPTOR,
+        untranslated: PCM_PARTIAL_RESOURCE_DESCRIPTOR,
+    ) -> NTSTATUS {
+        const CALL: &str = "IResourceList::AddEntry";
+        if translated.is_null() || untranslated.is_null() {
+            with_state(CALL, |m| {
+                m.record(Finding::NullArgument {
+                    call: CALL,
+                    argument: "Translated/Untranslated",
+                });
             });
-        });
-        return STATUS_INVALID_PARAMETER;
+            return STATUS_INVALID_PARAMETER;
+        }
+        let Some(mut o) = entries(this, CALL) else {
+            return STATUS_INVALID_PARAMETER;
+        };
+        // SAFETY: both non-null and readable by the caller's contract.
+        let t = unsafe { translated.read_unaligned() };
+        // SAFETY: as above.
+        let u = unsafe { untranslated.read_unaligned() };
+        if o.push(t, u) {
+            STATUS_SUCCESS
+        } else {
+            STATUS_INSUFFICIENT_RESOURCES
+        }
     }
-    let Some(o) = object(this, CALL) else {
-        return STATUS_INVALID_PARAMETER;
-    };
-    // SAFETY: both non-null and readable by the caller's contract.
-    let t = unsafe { translated.read_unaligned() };
-    // SAFETY: as above.
-    let u = unsafe { untranslated.read_unaligned() };
-    if o.push(t, u) {
-        STATUS_SUCCESS
-    } else {
-        STATUS_INSUFFICIENT_RESOURCES
+
+    unsafe fn add_entry_from_parent(
+        this: &ComObject<Self>,
+        parent: *mut IResourceList,
+        kind: CM_RESOURCE_TYPE,
+        index: u32,
+    ) -> NTSTATUS {
+        const CALL: &str = "IResourceList::AddEntryFromParent";
+        if !is_live(parent as usize, CALL) {
+            return STATUS_INVALID_PARAMETER;
+        }
+        // SAFETY: the registry says `parent` is a live resource list of the sim (its kind),
+        // so its IResourceList pointer; it lives through this call (the caller's reference).
+        let Some(parent) = (unsafe { ComObject::<Self>::from_interface(parent) }) else {
+            return STATUS_INVALID_PARAMETER;
+        };
+        let (t, u) = {
+            let mut p = parent.0.borrow_mut();
+            let Some(at) = p.index_of(kind, index) else {
+                return STATUS_INVALID_PARAMETER;
+            };
+            let t = p.translated.descriptor(at);
+            let u = p.untranslated.descriptor(at);
+            // SAFETY: descriptors inside the parent's live image.
+            let t = unsafe { t.read_unaligned() };
+            // SAFETY: as above.
+            let u = unsafe { u.read_unaligned() };
+            (t, u)
+        };
+        let Some(mut o) = entries(this, CALL) else {
+            return STATUS_INVALID_PARAMETER;
+        };
+        if o.push(t, u) {
+            STATUS_SUCCESS
+        } else {
+            STATUS_INSUFFICIENT_RESOURCES
+        }
     }
-}
 
-unsafe extern "system" fn add_entry_from_parent(
-    this: *mut IResourceList,
-    parent: *mut IResourceList,
-    kind: CM_RESOURCE_TYPE,
-    index: u32,
-) -> NTSTATUS {
-    const CALL: &str = "IResourceList::AddEntryFromParent";
-    let Some(p) = object(parent, CALL) else {
-        return STATUS_INVALID_PARAMETER;
-    };
-    let Some(at) = p.index_of(kind, index) else {
-        return STATUS_INVALID_PARAMETER;
-    };
-    let t = p.translated.descriptor(at);
-    let u = p.untranslated.descriptor(at);
-    // SAFETY: descriptors inside the parent's live image.
-    let t = unsafe { t.read_unaligned() };
-    // SAFETY: as above.
-    let u = unsafe { u.read_unaligned() };
-    let Some(o) = object(this, CALL) else {
-        return STATUS_INVALID_PARAMETER;
-    };
-    if o.push(t, u) {
-        STATUS_SUCCESS
-    } else {
-        STATUS_INSUFFICIENT_RESOURCES
+    fn translated_list(this: &ComObject<Self>) -> PCM_RESOURCE_LIST {
+        entries(this, "IResourceList::TranslatedList")
+            .map_or(core::ptr::null_mut(), |mut o| o.translated.base().cast())
     }
-}
 
-unsafe extern "system" fn translated_list(this: *mut IResourceList) -> PCM_RESOURCE_LIST {
-    object(this, "IResourceList::TranslatedList")
-        .map_or(core::ptr::null_mut(), |o| o.translated.base().cast())
-}
-
-unsafe extern "system" fn untranslated_list(this: *mut IResourceList) -> PCM_RESOURCE_LIST {
-    object(this, "IResourceList::UntranslatedList")
-        .map_or(core::ptr::null_mut(), |o| o.untranslated.base().cast())
+    fn untranslated_list(this: &ComObject<Self>) -> PCM_RESOURCE_LIST {
+        entries(this, "IResourceList::UntranslatedList")
+            .map_or(core::ptr::null_mut(), |mut o| o.untranslated.base().cast())
+    }
 }
 
 /// `PcNewResourceSublist`: `PASSIVE_LEVEL`. An empty list with room for `MaximumEntries`,

@@ -9,77 +9,42 @@ use alloc::boxed::Box;
 use alloc::format;
 use alloc::vec::Vec;
 
-use dmus_sys::com::{IID_IUnknown, IUnknown, IUnknownVtbl, PUNKNOWN};
+use com_object::{ComObject, ServiceGroupImpl, ServiceSinkImpl};
+use dmus_sys::com::PUNKNOWN;
 use dmus_sys::dmus_com::IMiniportDMusVtbl;
-use dmus_sys::guid::GUID;
 use dmus_sys::kernel::{
-    DISPATCH_LEVEL, NTSTATUS, PASSIVE_LEVEL, PVOID, STATUS_INVALID_PARAMETER, STATUS_NOT_SUPPORTED,
+    DISPATCH_LEVEL, NTSTATUS, PASSIVE_LEVEL, STATUS_INVALID_PARAMETER, STATUS_NOT_SUPPORTED,
     STATUS_SUCCESS,
 };
 use dmus_sys::portcls::{
-    IID_IServiceGroup, IID_IServiceSink, IServiceGroup, IServiceGroupVtbl, IServiceSink,
-    IServiceSinkVtbl, PSERVICEGROUP, PSERVICESINK,
+    IServiceGroup, IServiceGroupVtbl, IServiceSink, IServiceSinkVtbl, PSERVICEGROUP, PSERVICESINK,
 };
 
-use super::objects::{
-    add_ref_foreign, add_ref_object, free_object, new_object, query_object, release_foreign,
-    release_object, vtable_of,
-};
+use super::objects::{add_ref_foreign, add_ref_object, release_foreign, vtable_of};
 use super::state::ServiceGroupRecord;
 use crate::current::with_state;
 use crate::dispatch::call_driver;
 use crate::finding::Finding;
+use crate::sim_object::{Registered, SimObject, address_of, new_object};
 use crate::state::HostLevel;
 
 const GROUP: &str = "IServiceGroup";
 const PORT_SINK: &str = "IServiceSink (port)";
 
-#[repr(C)]
-struct GroupObject {
-    interface: IServiceGroup,
-}
+/// A service group: its members live in the machine's table, keyed by its address.
+struct Group;
 
-#[repr(C)]
-struct PortSinkObject {
-    interface: IServiceSink,
-}
+com_object::class!(Group, Registered<Group>: IServiceGroup);
 
-static GROUP_VTABLE: IServiceGroupVtbl = IServiceGroupVtbl {
-    base: IServiceSinkVtbl {
-        base: IUnknownVtbl {
-            QueryInterface: group_query_interface,
-            AddRef: group_add_ref,
-            Release: group_release,
-        },
-        RequestService: group_request_service,
-    },
-    AddMember: add_member,
-    RemoveMember: remove_member,
-    SupportDelayedService: support_delayed_service,
-    RequestDelayedService: request_delayed_service,
-    CancelDelayedService: cancel_delayed_service,
-};
+/// The port's service sink (the machine's table maps it to its port).
+struct PortSink;
 
-static PORT_SINK_VTABLE: IServiceSinkVtbl = IServiceSinkVtbl {
-    base: IUnknownVtbl {
-        QueryInterface: sink_query_interface,
-        AddRef: sink_add_ref,
-        Release: sink_release,
-    },
-    RequestService: sink_request_service,
-};
+com_object::class!(PortSink, Registered<PortSink>: IServiceSink);
 
 /// Makes a service group (one reference, the caller's).
 #[must_use]
 pub fn new_service_group() -> usize {
-    let object = new_object(
-        GroupObject {
-            interface: IServiceGroup {
-                lpVtbl: &raw const GROUP_VTABLE,
-            },
-        },
-        GROUP,
-    ) as usize;
+    let object = new_object::<_, IServiceGroup>(Group).as_ptr() as usize;
     with_state(GROUP, |m| {
         m.portcls
             .service_groups
@@ -91,14 +56,7 @@ pub fn new_service_group() -> usize {
 /// Makes the port's service sink for the port at `port` (one reference, the caller's).
 #[must_use]
 pub fn new_port_sink(port: usize) -> usize {
-    let object = new_object(
-        PortSinkObject {
-            interface: IServiceSink {
-                lpVtbl: &raw const PORT_SINK_VTABLE,
-            },
-        },
-        PORT_SINK,
-    ) as usize;
+    let object = new_object::<_, IServiceSink>(PortSink).as_ptr() as usize;
     with_state(PORT_SINK, |m| m.portcls.port_sinks.insert(object, port));
     object
 }
@@ -165,31 +123,11 @@ fn queue_service(group: usize, at: u64, generation: Option<u64>) {
     }
 }
 
-unsafe extern "system" fn group_query_interface(
-    this: *mut IUnknown,
-    iid: *const GUID,
-    out: *mut PVOID,
-) -> NTSTATUS {
-    // SAFETY: COM's contract for the arguments, passed on.
-    unsafe {
-        query_object(
-            this as usize,
-            iid,
-            out,
-            &[IID_IUnknown, IID_IServiceSink, IID_IServiceGroup],
-            "IServiceGroup::QueryInterface",
-        )
-    }
-}
+impl SimObject for Group {
+    const KIND: &'static str = GROUP;
+    const QUERY_INTERFACE: &'static str = "IServiceGroup::QueryInterface";
 
-unsafe extern "system" fn group_add_ref(this: *mut IUnknown) -> u32 {
-    add_ref_object(this as usize, "IServiceGroup::AddRef")
-}
-
-unsafe extern "system" fn group_release(this: *mut IUnknown) -> u32 {
-    let object = this as usize;
-    let (refs, destroyed) = release_object(object, "IServiceGroup::Release");
-    if destroyed {
+    fn destroyed(object: usize) {
         let record = with_state("IServiceGroup::Release", |m| {
             m.portcls.service_groups.remove(&object)
         });
@@ -197,158 +135,139 @@ unsafe extern "system" fn group_release(this: *mut IUnknown) -> u32 {
             // SAFETY: the group held one reference on each member.
             unsafe { release_foreign(member as PUNKNOWN) };
         }
-        // SAFETY: made by new_service_group as a GroupObject; its count just reached 0.
-        unsafe { free_object(this.cast::<GroupObject>()) };
-    }
-    refs
-}
-
-unsafe extern "system" fn group_request_service(this: *mut IServiceSink) {
-    let now = with_state("IServiceGroup::RequestService", |m| m.now());
-    queue_service(this as usize, now, None);
-}
-
-unsafe extern "system" fn add_member(this: *mut IServiceGroup, sink: PSERVICESINK) -> NTSTATUS {
-    const CALL: &str = "IServiceGroup::AddMember";
-    let group = this as usize;
-    let ok = with_state(CALL, |m| {
-        m.check_call(CALL, PASSIVE_LEVEL, true);
-        if sink.is_null() {
-            m.record(Finding::NullArgument {
-                call: CALL,
-                argument: "pServiceSink",
-            });
-            return false;
-        }
-        let Some(record) = m.portcls.service_groups.get_mut(&group) else {
-            m.record(Finding::UninitializedObject {
-                call: CALL,
-                kind: GROUP,
-                object: group,
-            });
-            return false;
-        };
-        if record.members.contains(&(sink as usize)) {
-            return false;
-        }
-        record.members.push(sink as usize);
-        true
-    });
-    if !ok {
-        return STATUS_INVALID_PARAMETER;
-    }
-    // SAFETY: a live sink (COM's contract); the group keeps this reference.
-    unsafe { add_ref_foreign(sink.cast()) };
-    STATUS_SUCCESS
-}
-
-unsafe extern "system" fn remove_member(this: *mut IServiceGroup, sink: PSERVICESINK) {
-    const CALL: &str = "IServiceGroup::RemoveMember";
-    let group = this as usize;
-    let removed = with_state(CALL, |m| {
-        m.check_call(CALL, PASSIVE_LEVEL, true);
-        let record = m.portcls.service_groups.get_mut(&group)?;
-        let index = record.members.iter().position(|&s| s == sink as usize)?;
-        Some(record.members.remove(index))
-    });
-    if let Some(member) = removed {
-        // SAFETY: the reference AddMember took.
-        unsafe { release_foreign(member as PUNKNOWN) };
     }
 }
 
-unsafe extern "system" fn support_delayed_service(this: *mut IServiceGroup) {
-    with_state("IServiceGroup::SupportDelayedService", |m| {
-        if let Some(record) = m.portcls.service_groups.get_mut(&(this as usize)) {
-            record.delayed_supported = true;
-        }
-    });
-}
-
-unsafe extern "system" fn request_delayed_service(this: *mut IServiceGroup, delay: u64) {
-    const CALL: &str = "IServiceGroup::RequestDelayedService";
-    let group = this as usize;
-    let scheduled = with_state(CALL, |m| {
-        let now = m.now();
-        let record = m.portcls.service_groups.get_mut(&group)?;
-        if !record.delayed_supported {
-            m.report_port_contract(format!(
-                "{CALL} on service group {group:#x} without SupportDelayedService"
-            ));
-            return None;
-        }
-        record.delayed_generation += 1;
-        // Like a kernel timer's due time: negative is relative, positive absolute.
-        let signed = i64::from_ne_bytes(delay.to_ne_bytes());
-        let at = if signed < 0 {
-            now.saturating_add(signed.unsigned_abs())
-        } else {
-            signed.unsigned_abs().max(now)
-        };
-        Some((at, record.delayed_generation))
-    });
-    if let Some((at, generation)) = scheduled {
-        queue_service(group, at, Some(generation));
+impl ServiceSinkImpl for Group {
+    fn request_service(this: &ComObject<Self>) {
+        let now = with_state("IServiceGroup::RequestService", |m| m.now());
+        queue_service(address_of(this), now, None);
     }
 }
 
-unsafe extern "system" fn cancel_delayed_service(this: *mut IServiceGroup) {
-    with_state("IServiceGroup::CancelDelayedService", |m| {
-        if let Some(record) = m.portcls.service_groups.get_mut(&(this as usize)) {
+impl ServiceGroupImpl for Group {
+    unsafe fn add_member(this: &ComObject<Self>, sink: PSERVICESINK) -> NTSTATUS {
+        const CALL: &str = "IServiceGroup::AddMember";
+        let group = address_of(this);
+        let ok = with_state(CALL, |m| {
+            m.check_call(CALL, PASSIVE_LEVEL, true);
+            if sink.is_null() {
+                m.record(Finding::NullArgument {
+                    call: CALL,
+                    argument: "pServiceSink",
+                });
+                return false;
+            }
+            let Some(record) = m.portcls.service_groups.get_mut(&group) else {
+                m.record(Finding::UninitializedObject {
+                    call: CALL,
+                    kind: GROUP,
+                    object: group,
+                });
+                return false;
+            };
+            if record.members.contains(&(sink as usize)) {
+                return false;
+            }
+            record.members.push(sink as usize);
+            true
+        });
+        if !ok {
+            return STATUS_INVALID_PARAMETER;
+        }
+        // SAFETY: a live sink (COM's contract); the group keeps this reference.
+        unsafe { add_ref_foreign(sink.cast()) };
+        STATUS_SUCCESS
+    }
+
+    unsafe fn remove_member(this: &ComObject<Self>, sink: PSERVICESINK) {
+        const CALL: &str = "IServiceGroup::RemoveMember";
+        let group = address_of(this);
+        let removed = with_state(CALL, |m| {
+            m.check_call(CALL, PASSIVE_LEVEL, true);
+            let record = m.portcls.service_groups.get_mut(&group)?;
+            let index = record.members.iter().position(|&s| s == sink as usize)?;
+            Some(record.members.remove(index))
+        });
+        if let Some(member) = removed {
+            // SAFETY: the reference AddMember took.
+            unsafe { release_foreign(member as PUNKNOWN) };
+        }
+    }
+
+    fn support_delayed_service(this: &ComObject<Self>) {
+        with_state("IServiceGroup::SupportDelayedService", |m| {
+            if let Some(record) = m.portcls.service_groups.get_mut(&address_of(this)) {
+                record.delayed_supported = true;
+            }
+        });
+    }
+
+    fn request_delayed_service(this: &ComObject<Self>, delay: u64) {
+        const CALL: &str = "IServiceGroup::RequestDelayedService";
+        let group = address_of(this);
+        let scheduled = with_state(CALL, |m| {
+            let now = m.now();
+            let record = m.portcls.service_groups.get_mut(&group)?;
+            if !record.delayed_supported {
+                m.report_port_contract(format!(
+                    "{CALL} on service group {group:#x} without SupportDelayedService"
+                ));
+                return None;
+            }
             record.delayed_generation += 1;
+            // Like a kernel timer's due time: negative is relative, positive absolute.
+            let signed = i64::from_ne_bytes(delay.to_ne_bytes());
+            let at = if signed < 0 {
+                now.saturating_add(signed.unsigned_abs())
+            } else {
+                signed.unsigned_abs().max(now)
+            };
+            Some((at, record.delayed_generation))
+        });
+        if let Some((at, generation)) = scheduled {
+            queue_service(group, at, Some(generation));
         }
-    });
-}
+    }
 
-unsafe extern "system" fn sink_query_interface(
-    this: *mut IUnknown,
-    iid: *const GUID,
-    out: *mut PVOID,
-) -> NTSTATUS {
-    // SAFETY: COM's contract for the arguments, passed on.
-    unsafe {
-        query_object(
-            this as usize,
-            iid,
-            out,
-            &[IID_IUnknown, IID_IServiceSink],
-            "IServiceSink::QueryInterface",
-        )
+    fn cancel_delayed_service(this: &ComObject<Self>) {
+        with_state("IServiceGroup::CancelDelayedService", |m| {
+            if let Some(record) = m.portcls.service_groups.get_mut(&address_of(this)) {
+                record.delayed_generation += 1;
+            }
+        });
     }
 }
 
-unsafe extern "system" fn sink_add_ref(this: *mut IUnknown) -> u32 {
-    add_ref_object(this as usize, "IServiceSink::AddRef")
-}
+impl SimObject for PortSink {
+    const KIND: &'static str = PORT_SINK;
+    const QUERY_INTERFACE: &'static str = "IServiceSink::QueryInterface";
 
-unsafe extern "system" fn sink_release(this: *mut IUnknown) -> u32 {
-    let object = this as usize;
-    let (refs, destroyed) = release_object(object, "IServiceSink::Release");
-    if destroyed {
+    fn destroyed(object: usize) {
         with_state("IServiceSink::Release", |m| {
             m.portcls.port_sinks.remove(&object)
         });
-        // SAFETY: made by new_port_sink as a PortSinkObject; its count just reached 0.
-        unsafe { free_object(this.cast::<PortSinkObject>()) };
     }
-    refs
 }
 
-unsafe extern "system" fn sink_request_service(this: *mut IServiceSink) {
-    const CALL: &str = "IServiceSink::RequestService (port)";
-    let miniport = with_state(CALL, |m| {
-        let port = *m.portcls.port_sinks.get(&(this as usize))?;
-        let miniport = m.portcls.ports.get(&port)?.miniport;
-        (miniport != 0).then_some(miniport)
-    });
-    if let Some(miniport) = miniport {
-        // SAFETY: the port holds a reference on its miniport while it is initialised; the
-        // miniport's Service runs at DISPATCH_LEVEL, where the group's DPC calls us.
-        let vtable = unsafe { vtable_of::<IMiniportDMusVtbl>(miniport as *mut core::ffi::c_void) };
-        // SAFETY: as above.
-        call_driver(vtable.Service as usize, DISPATCH_LEVEL, || unsafe {
-            (vtable.Service)(miniport as *mut _);
+impl ServiceSinkImpl for PortSink {
+    fn request_service(this: &ComObject<Self>) {
+        const CALL: &str = "IServiceSink::RequestService (port)";
+        let miniport = with_state(CALL, |m| {
+            let port = *m.portcls.port_sinks.get(&address_of(this))?;
+            let miniport = m.portcls.ports.get(&port)?.miniport;
+            (miniport != 0).then_some(miniport)
         });
+        if let Some(miniport) = miniport {
+            // SAFETY: the port holds a reference on its miniport while it is initialised; the
+            // miniport's Service runs at DISPATCH_LEVEL, where the group's DPC calls us.
+            let vtable =
+                unsafe { vtable_of::<IMiniportDMusVtbl>(miniport as *mut core::ffi::c_void) };
+            // SAFETY: as above.
+            call_driver(vtable.Service as usize, DISPATCH_LEVEL, || unsafe {
+                (vtable.Service)(miniport as *mut _);
+            });
+        }
     }
 }
 

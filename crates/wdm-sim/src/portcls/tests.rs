@@ -2,11 +2,11 @@
 //! resource lists, service groups (immediate and delayed service), the allocator's contract
 //! checks, and the adapter exports' argument checks.
 
-use alloc::boxed::Box;
 use alloc::rc::Rc;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
+use com_object::{ComObject, ComRef, ServiceSinkImpl};
 use dmus_sys::com::{IUnknown, IUnknownVtbl, PUNKNOWN};
 use dmus_sys::dmus_com::{CLSID_PortDMus, IAllocatorMXF, IAllocatorMXFVtbl, IID_IPortDMus};
 use dmus_sys::dmusic::PDMUS_KERNEL_EVENT;
@@ -17,8 +17,7 @@ use dmus_sys::kernel::{
     STATUS_UNSUCCESSFUL,
 };
 use dmus_sys::portcls::{
-    IResourceListVtbl, IServiceGroupVtbl, IServiceSink, IServiceSinkVtbl, PPORT, PRESOURCELIST,
-    PSERVICEGROUP,
+    IResourceListVtbl, IServiceGroupVtbl, IServiceSink, PPORT, PRESOURCELIST, PSERVICEGROUP,
 };
 
 use super::adapter::{PcDispatchIrp, PcRegisterSubdevice};
@@ -31,6 +30,7 @@ use super::resource_list::PcNewResourceSublist;
 use super::service::PcNewServiceGroup;
 use crate::config::Mpu401Config;
 use crate::finding::Finding;
+use crate::tests::support::{TestHeap, refs_of};
 use crate::{Machine, MachineConfig, ms};
 
 fn resource_vtable<'a>(list: PRESOURCELIST) -> &'a IResourceListVtbl {
@@ -104,61 +104,28 @@ fn a_resource_list_answers_by_type_and_index_and_sublists_take_from_it() {
 }
 
 /// A service sink that records when it was serviced and at which IRQL.
-#[repr(C)]
 struct RecordingSink {
-    interface: IServiceSink,
-    refs: u32,
     log: Rc<RefCell<Vec<(u64, u8)>>>,
 }
 
-unsafe extern "system" fn sink_qi(_: *mut IUnknown, _: *const GUID, out: *mut PVOID) -> NTSTATUS {
-    // SAFETY: a writable out pointer (COM's contract).
-    unsafe { out.write(core::ptr::null_mut()) };
-    STATUS_INVALID_PARAMETER
-}
+com_object::class!(RecordingSink, TestHeap: IServiceSink);
 
-unsafe extern "system" fn sink_add_ref(this: *mut IUnknown) -> u32 {
-    // SAFETY: a live RecordingSink (the test owns its box).
-    let sink = unsafe { &mut *this.cast::<RecordingSink>() };
-    sink.refs += 1;
-    sink.refs
+impl ServiceSinkImpl for RecordingSink {
+    fn request_service(this: &ComObject<Self>) {
+        let now = crate::current::with_state("test", |m| (m.now(), m.irql()));
+        this.log.borrow_mut().push(now);
+    }
 }
-
-unsafe extern "system" fn sink_release(this: *mut IUnknown) -> u32 {
-    // SAFETY: as above.
-    let sink = unsafe { &mut *this.cast::<RecordingSink>() };
-    sink.refs -= 1;
-    sink.refs
-}
-
-unsafe extern "system" fn sink_request_service(this: *mut IServiceSink) {
-    // SAFETY: as above.
-    let sink = unsafe { &*this.cast::<RecordingSink>() };
-    let now = crate::current::with_state("test", |m| (m.now(), m.irql()));
-    sink.log.borrow_mut().push(now);
-}
-
-static SINK_VTABLE: IServiceSinkVtbl = IServiceSinkVtbl {
-    base: IUnknownVtbl {
-        QueryInterface: sink_qi,
-        AddRef: sink_add_ref,
-        Release: sink_release,
-    },
-    RequestService: sink_request_service,
-};
 
 #[test]
 fn service_groups_service_members_from_a_dpc_now_or_after_a_delay() {
     let machine = Machine::new(MachineConfig::default());
     let log = Rc::new(RefCell::new(Vec::new()));
-    let mut sink = Box::new(RecordingSink {
-        interface: IServiceSink {
-            lpVtbl: &raw const SINK_VTABLE,
-        },
-        refs: 1,
+    let sink = ComRef::try_new(RecordingSink {
         log: Rc::clone(&log),
-    });
-    let sink_ptr = core::ptr::from_mut(&mut *sink).cast::<IServiceSink>();
+    })
+    .unwrap();
+    let sink_ptr = sink.as_interface::<IServiceSink>().as_ptr();
     let mut group: PSERVICEGROUP = core::ptr::null_mut();
     // SAFETY: PASSIVE_LEVEL, a writable out pointer, no aggregation.
     let status = unsafe { PcNewServiceGroup(&raw mut group, core::ptr::null_mut()) };
@@ -167,7 +134,7 @@ fn service_groups_service_members_from_a_dpc_now_or_after_a_delay() {
     let v = unsafe { vtable_of::<IServiceGroupVtbl>(group.cast()) };
     // SAFETY: AddMember at PASSIVE_LEVEL with a live sink (the group takes a reference).
     assert_eq!(unsafe { (v.AddMember)(group, sink_ptr) }, STATUS_SUCCESS);
-    assert_eq!(sink.refs, 2);
+    assert_eq!(refs_of(&sink), 2);
     // SAFETY: RequestService on the live group.
     unsafe { (v.base.RequestService)(group.cast()) };
     assert_eq!(*log.borrow(), [(0, 2)], "serviced at once, from a DPC");
@@ -197,7 +164,7 @@ fn service_groups_service_members_from_a_dpc_now_or_after_a_delay() {
     assert_eq!(*log.borrow(), [(0, 2), (ms(5), 2), (ms(14), 2)]);
     // SAFETY: RemoveMember gives the sink's reference back.
     unsafe { (v.RemoveMember)(group, sink_ptr) };
-    assert_eq!(sink.refs, 1);
+    assert_eq!(refs_of(&sink), 1);
     // SAFETY: the test's reference on the group.
     unsafe { release_foreign(group.cast()) };
     machine.unload_checks();
@@ -318,6 +285,58 @@ fn the_adapter_exports_refuse_what_portcls_refuses() {
         unsafe { release_foreign(port.cast::<IUnknown>() as PUNKNOWN) };
     }
     device.remove();
+    machine.unload_checks();
+    assert_eq!(machine.findings(), []);
+}
+
+#[test]
+fn sim_objects_refuse_bad_queries_and_calls_after_their_last_release() {
+    let machine = Machine::new(MachineConfig::default());
+    let clock = super::allocator::new_clock() as *mut dmus_sys::dmus_com::IMasterClock;
+    // SAFETY: the live clock the test made.
+    let v = unsafe { vtable_of::<dmus_sys::dmus_com::IMasterClockVtbl>(clock.cast()) };
+    // A null out-pointer is a finding; an interface the object lacks writes NULL and fails.
+    // SAFETY: QueryInterface on the live clock; the null out-pointer is the point.
+    let status =
+        unsafe { (v.base.QueryInterface)(clock.cast(), &IID_IPortDMus, core::ptr::null_mut()) };
+    assert_eq!(status, STATUS_INVALID_PARAMETER);
+    assert_eq!(
+        machine.take_findings(),
+        [Finding::NullArgument {
+            call: "IMasterClock::QueryInterface",
+            argument: "InterfaceId/Interface"
+        }]
+    );
+    let mut out: PVOID = core::ptr::dangling_mut();
+    // SAFETY: as above, with a writable out-pointer.
+    let status = unsafe { (v.base.QueryInterface)(clock.cast(), &IID_IPortDMus, &raw mut out) };
+    assert_eq!(status, dmus_sys::kernel::STATUS_NOINTERFACE);
+    assert!(out.is_null());
+    let mut time = 0;
+    // SAFETY: GetTime on the live clock with a writable out-pointer.
+    assert_eq!(unsafe { (v.GetTime)(clock, &raw mut time) }, STATUS_SUCCESS);
+    // SAFETY: the test's one reference.
+    assert_eq!(unsafe { release_foreign(clock.cast()) }, 0);
+    // The block is kept: calls through the stale pointer reach the machine's checks.
+    // SAFETY: a released clock whose block the sim keeps (sim_object).
+    let stale = unsafe { (v.GetTime)(clock, &raw mut time) };
+    assert_eq!(stale, STATUS_INVALID_PARAMETER);
+    // SAFETY: as above.
+    assert_eq!(unsafe { release_foreign(clock.cast()) }, 0);
+    assert_eq!(
+        machine.take_findings(),
+        [
+            Finding::UninitializedObject {
+                call: "IMasterClock::GetTime",
+                kind: "IMasterClock",
+                object: clock as usize
+            },
+            Finding::ComOverRelease {
+                kind: "IMasterClock",
+                object: clock as usize
+            }
+        ]
+    );
     machine.unload_checks();
     assert_eq!(machine.findings(), []);
 }

@@ -8,7 +8,7 @@ use core::cell::RefCell;
 use dmus_sys::com::IID_IUnknown;
 use dmus_sys::kernel::{NTSTATUS, PVOID, STATUS_SUCCESS, STATUS_UNSUCCESSFUL};
 use dmus_sys::portcls::{
-    IID_IInterruptSync, IInterruptSync, InterruptSyncModeNormal, PINTERRUPTSYNC,
+    IID_IInterruptSync, IInterruptSync, IResourceList, InterruptSyncModeNormal, PINTERRUPTSYNC,
 };
 
 use super::support::{TestResources, boolean, inb, irql, now, outb, stall};
@@ -46,19 +46,19 @@ fn received() -> Vec<(u64, u8, u8)> {
 
 struct Interrupt {
     sync: PINTERRUPTSYNC,
-    _resources: alloc::boxed::Box<TestResources>,
+    _resources: com_object::ComRef<TestResources>,
 }
 
 impl Interrupt {
     fn new(isr_stall_us: usize) -> Self {
-        let mut resources = TestResources::new(9, 8);
+        let resources = TestResources::new(9, 8);
         let mut sync: PINTERRUPTSYNC = core::ptr::null_mut();
         // SAFETY: a writable out-pointer and a live resource list.
         let status = unsafe {
             PcNewInterruptSync(
                 &raw mut sync,
                 core::ptr::null_mut(),
-                resources.as_list(),
+                resources.as_interface::<IResourceList>().as_ptr(),
                 0,
                 InterruptSyncModeNormal,
             )
@@ -350,8 +350,8 @@ fn releasing_interrupt_sync_once_too_often_is_a_finding() {
     let sync = interrupt.sync;
     let vtbl = Interrupt::vtbl(sync);
     assert_eq!(interrupt.release(), 0);
-    // SAFETY: the object is gone; the sim's registry catches the call without touching it
-    // (the vtable is a static).
+    // SAFETY: the object is gone, but its block is kept (sim_object): the call reaches the
+    // registry's check, which refuses it (the vtable is a static).
     assert_eq!(unsafe { (vtbl.base.Release)(sync.cast()) }, 0);
     assert_eq!(
         machine.take_findings(),

@@ -1,6 +1,6 @@
 //! Tests of the whole kernel half through the exported functions, as the driver calls them.
 
-mod support;
+pub(crate) mod support;
 
 mod dpc_timer;
 mod fatal;

@@ -1,19 +1,22 @@
 //! Safe wrappers over the exported kernel functions for the tests, a recording DPC, object
-//! storage, and a test `IResourceList` with the MPU-401's interrupt.
+//! storage, the storage of the tests' COM doubles ([`TestHeap`]), and a test `IResourceList`
+//! with the MPU-401's interrupt.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-use core::cell::RefCell;
+use core::cell::{RefCell, UnsafeCell};
+use core::ffi::c_void;
+use core::mem::MaybeUninit;
+use core::ptr::NonNull;
 
-use dmus_sys::com::{IUnknown, IUnknownVtbl};
-use dmus_sys::guid::GUID;
+use com_object::{ComObject, ComRef, RefCount, Released, ResourceListImpl};
 use dmus_sys::kernel::{
     BOOLEAN, CM_PARTIAL_RESOURCE_DESCRIPTOR, CM_PARTIAL_RESOURCE_DESCRIPTOR_U,
     CM_PARTIAL_RESOURCE_INTERRUPT, CM_RESOURCE_TYPE, CmResourceTypeInterrupt, FALSE, KDPC,
     KSPIN_LOCK, KTIMER, NTSTATUS, PCM_PARTIAL_RESOURCE_DESCRIPTOR, PCM_RESOURCE_LIST,
     PKDEFERRED_ROUTINE, PVOID, STATUS_NOT_IMPLEMENTED, TRUE,
 };
-use dmus_sys::portcls::{IResourceList, IResourceListVtbl};
+use dmus_sys::portcls::IResourceList;
 
 use crate::exports::{dpc_timer, hal, sync};
 
@@ -175,13 +178,63 @@ pub const fn boolean(b: bool) -> BOOLEAN {
     if b { TRUE } else { FALSE }
 }
 
-/// A minimal `IResourceList` holding one interrupt (raw IRQ and translated DIRQL/vector).
-#[repr(C)]
-pub struct TestResources {
-    interface: IResourceList,
-    translated: CM_PARTIAL_RESOURCE_DESCRIPTOR,
-    raw: CM_PARTIAL_RESOURCE_DESCRIPTOR,
+/// The storage of the tests' COM doubles (objects a driver would make): the host heap, with
+/// the count in the object, as the driver's pool objects keep it.
+pub enum TestHeap {}
+
+// SAFETY: `allocate` hands back the box `init` initialised, which `free` frees; RefCount's
+// `release` says `Last` once, when the count reaches zero.
+unsafe impl com_object::Storage for TestHeap {
+    type Count = RefCount;
+
+    fn first_count(_identity: NonNull<c_void>, _name: &'static str) -> RefCount {
+        RefCount::new()
+    }
+
+    fn add_ref(count: &RefCount, _identity: NonNull<c_void>) -> u32 {
+        count.add_ref()
+    }
+
+    fn release(count: &RefCount, _identity: NonNull<c_void>) -> Released {
+        count.release()
+    }
+
+    fn allocate<T>(
+        init: impl for<'a> FnOnce(&'a mut MaybeUninit<T>) -> Result<&'a mut T, NTSTATUS>,
+    ) -> Result<NonNull<T>, NTSTATUS> {
+        let block = Box::into_raw(Box::<T>::new_uninit());
+        // SAFETY: a fresh box, ours alone until handed back. Host test.
+        match init(unsafe { &mut *block }) {
+            Ok(object) => Ok(NonNull::from(object)),
+            Err(status) => {
+                // SAFETY: the box made above; `init` dropped what it made. Host test.
+                drop(unsafe { Box::from_raw(block) });
+                Err(status)
+            }
+        }
+    }
+
+    unsafe fn free<T>(object: NonNull<T>) {
+        // SAFETY: a box `allocate` made, freed once (caller's contract). Host test.
+        drop(unsafe { Box::from_raw(object.as_ptr()) });
+    }
 }
+
+/// The references held on a test double (an `AddRef` and a `Release` around the reading).
+pub fn refs_of<C: com_object::Class<Storage = TestHeap>>(object: &ComObject<C>) -> u32 {
+    let count = object.add_ref() - 1;
+    // SAFETY: the reference just added, given back. Host test.
+    unsafe { com_object::release(object.identity().as_ptr().cast::<dmus_sys::com::IUnknown>()) };
+    count
+}
+
+/// A minimal `IResourceList` holding one interrupt (raw IRQ and translated DIRQL/vector).
+pub struct TestResources {
+    translated: UnsafeCell<CM_PARTIAL_RESOURCE_DESCRIPTOR>,
+    raw: UnsafeCell<CM_PARTIAL_RESOURCE_DESCRIPTOR>,
+}
+
+com_object::class!(TestResources, TestHeap: IResourceList);
 
 fn interrupt_descriptor(level: u32, vector: u32) -> CM_PARTIAL_RESOURCE_DESCRIPTOR {
     CM_PARTIAL_RESOURCE_DESCRIPTOR {
@@ -199,96 +252,73 @@ fn interrupt_descriptor(level: u32, vector: u32) -> CM_PARTIAL_RESOURCE_DESCRIPT
 }
 
 impl TestResources {
-    /// The list for an ISA `irq` delivered at `dirql`, boxed so its address stays put.
-    #[allow(
-        clippy::unnecessary_box_returns,
-        reason = "the driver and the sim hold its address"
-    )]
-    pub fn new(irq: u8, dirql: u8) -> Box<Self> {
+    /// The list for an ISA `irq` delivered at `dirql` (one reference, the caller's).
+    ///
+    /// # Panics
+    /// If the host heap refuses the block.
+    pub fn new(irq: u8, dirql: u8) -> ComRef<Self> {
         let (level, vector) = crate::translated_interrupt(irq, dirql);
-        Box::new(Self {
-            interface: IResourceList {
-                lpVtbl: &raw const RESOURCE_VTABLE,
-            },
-            translated: interrupt_descriptor(level, vector),
-            raw: interrupt_descriptor(u32::from(irq), u32::from(irq)),
-        })
-    }
-
-    /// As the `PRESOURCELIST` a driver gets.
-    pub fn as_list(&mut self) -> *mut IResourceList {
-        &raw mut self.interface
+        let made = ComRef::try_new(Self {
+            translated: UnsafeCell::new(interrupt_descriptor(level, vector)),
+            raw: UnsafeCell::new(interrupt_descriptor(u32::from(irq), u32::from(irq))),
+        });
+        made.unwrap_or_else(|status| panic!("the host heap refused a test list: {status:#x}"))
     }
 }
 
-unsafe extern "system" fn rl_query(_: *mut IUnknown, _: *const GUID, _: *mut PVOID) -> NTSTATUS {
-    STATUS_NOT_IMPLEMENTED
-}
-unsafe extern "system" fn rl_add_ref(_: *mut IUnknown) -> u32 {
-    1
-}
-unsafe extern "system" fn rl_release(_: *mut IUnknown) -> u32 {
-    1
-}
-unsafe extern "system" fn rl_count(_: *mut IResourceList) -> u32 {
-    1
-}
-unsafe extern "system" fn rl_count_of(_: *mut IResourceList, t: CM_RESOURCE_TYPE) -> u32 {
-    u32::from(t == i32::from(CmResourceTypeInterrupt))
-}
-unsafe extern "system" fn rl_find_translated(
-    this: *mut IResourceList,
-    t: CM_RESOURCE_TYPE,
-    index: u32,
-) -> PCM_PARTIAL_RESOURCE_DESCRIPTOR {
-    if t != i32::from(CmResourceTypeInterrupt) || index != 0 {
-        return core::ptr::null_mut();
+impl ResourceListImpl for TestResources {
+    fn number_of_entries(_this: &ComObject<Self>) -> u32 {
+        1
     }
-    // SAFETY: `this` is the interface field at offset 0 of a live TestResources.
-    unsafe { &raw mut (*this.cast::<TestResources>()).translated }
-}
-unsafe extern "system" fn rl_find_raw(
-    this: *mut IResourceList,
-    t: CM_RESOURCE_TYPE,
-    index: u32,
-) -> PCM_PARTIAL_RESOURCE_DESCRIPTOR {
-    if t != i32::from(CmResourceTypeInterrupt) || index != 0 {
-        return core::ptr::null_mut();
-    }
-    // SAFETY: as above.
-    unsafe { &raw mut (*this.cast::<TestResources>()).raw }
-}
-unsafe extern "system" fn rl_add(
-    _: *mut IResourceList,
-    _: PCM_PARTIAL_RESOURCE_DESCRIPTOR,
-    _: PCM_PARTIAL_RESOURCE_DESCRIPTOR,
-) -> NTSTATUS {
-    STATUS_NOT_IMPLEMENTED
-}
-unsafe extern "system" fn rl_add_from_parent(
-    _: *mut IResourceList,
-    _: *mut IResourceList,
-    _: CM_RESOURCE_TYPE,
-    _: u32,
-) -> NTSTATUS {
-    STATUS_NOT_IMPLEMENTED
-}
-unsafe extern "system" fn rl_list(_: *mut IResourceList) -> PCM_RESOURCE_LIST {
-    core::ptr::null_mut()
-}
 
-static RESOURCE_VTABLE: IResourceListVtbl = IResourceListVtbl {
-    base: IUnknownVtbl {
-        QueryInterface: rl_query,
-        AddRef: rl_add_ref,
-        Release: rl_release,
-    },
-    NumberOfEntries: rl_count,
-    NumberOfEntriesOfType: rl_count_of,
-    FindTranslatedEntry: rl_find_translated,
-    FindUntranslatedEntry: rl_find_raw,
-    AddEntry: rl_add,
-    AddEntryFromParent: rl_add_from_parent,
-    TranslatedList: rl_list,
-    UntranslatedList: rl_list,
-};
+    fn number_of_entries_of_type(_this: &ComObject<Self>, t: CM_RESOURCE_TYPE) -> u32 {
+        u32::from(t == i32::from(CmResourceTypeInterrupt))
+    }
+
+    fn find_translated_entry(
+        this: &ComObject<Self>,
+        t: CM_RESOURCE_TYPE,
+        index: u32,
+    ) -> PCM_PARTIAL_RESOURCE_DESCRIPTOR {
+        if t != i32::from(CmResourceTypeInterrupt) || index != 0 {
+            return core::ptr::null_mut();
+        }
+        this.translated.get()
+    }
+
+    fn find_untranslated_entry(
+        this: &ComObject<Self>,
+        t: CM_RESOURCE_TYPE,
+        index: u32,
+    ) -> PCM_PARTIAL_RESOURCE_DESCRIPTOR {
+        if t != i32::from(CmResourceTypeInterrupt) || index != 0 {
+            return core::ptr::null_mut();
+        }
+        this.raw.get()
+    }
+
+    unsafe fn add_entry(
+        _this: &ComObject<Self>,
+        _translated: PCM_PARTIAL_RESOURCE_DESCRIPTOR,
+        _untranslated: PCM_PARTIAL_RESOURCE_DESCRIPTOR,
+    ) -> NTSTATUS {
+        STATUS_NOT_IMPLEMENTED
+    }
+
+    unsafe fn add_entry_from_parent(
+        _this: &ComObject<Self>,
+        _parent: *mut IResourceList,
+        _kind: CM_RESOURCE_TYPE,
+        _index: u32,
+    ) -> NTSTATUS {
+        STATUS_NOT_IMPLEMENTED
+    }
+
+    fn translated_list(_this: &ComObject<Self>) -> PCM_RESOURCE_LIST {
+        core::ptr::null_mut()
+    }
+
+    fn untranslated_list(_this: &ComObject<Self>) -> PCM_RESOURCE_LIST {
+        core::ptr::null_mut()
+    }
+}
