@@ -2,10 +2,13 @@
 //! and run every check CI runs. The `xtask` binary is the command line over
 //! these modules; `tests/image.rs` at the workspace root uses the image check.
 
+pub mod abi;
+pub mod abi_list;
 pub mod ci;
 pub mod cmd;
 pub mod fuzz;
 pub mod image;
+pub mod import_audit;
 pub mod inf;
 pub mod package;
 pub mod sign;

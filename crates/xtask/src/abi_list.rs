@@ -1,0 +1,245 @@
+//! The one list of ABI items the ABI test compares (`crates/abi-probe/abi.list`), and the
+//! two tables generated from it: the C file mingw-w64's gcc compiles and the Rust source
+//! abi-probe's build script writes. Both come from the same parsed lines, so the C and
+//! Rust sides cannot drift apart.
+//!
+//! This file is also compiled into abi-probe's build script (`#[path]`), so it uses std only.
+//!
+//! Format, one item per line (`#` starts a comment):
+//!
+//! ```text
+//! size      KSMUSICFORMAT               dmusic::KSMUSICFORMAT
+//! align     KSMUSICFORMAT               dmusic::KSMUSICFORMAT
+//! offset    KSMUSICFORMAT.ByteCount     dmusic::KSMUSICFORMAT.ByteCount
+//! fieldsize CM_PARTIAL_RESOURCE_DESCRIPTOR.u.Port  kernel::CM_PARTIAL_RESOURCE_RANGE
+//! slot      IMXFVtbl.PutMessage         dmus_com::IMXFVtbl.base.PutMessage
+//! const     KSSTATE_RUN                 ks::KSSTATE_RUN
+//! guid      IID_IMXF                    dmus_com::IID_IMXF
+//! ```
+//!
+//! The second column is what the C side names (a type, `Type.member.path`, a macro or a
+//! GUID), the third the dmus-sys path (relative to `dmus_sys::`) with the Rust field path.
+
+use std::fmt;
+
+/// What an item measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `sizeof(T)` / `size_of::<T>()`.
+    Size,
+    /// `__alignof__(T)` / `align_of::<T>()`.
+    Align,
+    /// `offsetof(T, a.b)` / `offset_of!(T, a.b)`.
+    Offset,
+    /// The size of a member that dmus-sys names as its own type (C's anonymous members).
+    FieldSize,
+    /// The offset of a method pointer in a COM vtable struct.
+    Slot,
+    /// An integer constant, widened to 64 bits (sign-extended when signed).
+    Const,
+    /// A GUID's 16 bytes.
+    Guid,
+}
+
+impl Kind {
+    fn parse(word: &str) -> Option<Self> {
+        Some(match word {
+            "size" => Self::Size,
+            "align" => Self::Align,
+            "offset" => Self::Offset,
+            "fieldsize" => Self::FieldSize,
+            "slot" => Self::Slot,
+            "const" => Self::Const,
+            "guid" => Self::Guid,
+            _ => return None,
+        })
+    }
+
+    /// The word the list spells this kind with.
+    #[must_use]
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Size => "size",
+            Self::Align => "align",
+            Self::Offset => "offset",
+            Self::FieldSize => "fieldsize",
+            Self::Slot => "slot",
+            Self::Const => "const",
+            Self::Guid => "guid",
+        }
+    }
+}
+
+/// One line of the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// What is measured.
+    pub kind: Kind,
+    /// The C operand (type, `Type.member`, macro or GUID name).
+    pub c: String,
+    /// The Rust operand, relative to `dmus_sys::`.
+    pub rust: String,
+    /// The line number in the list, for messages.
+    pub line: usize,
+}
+
+impl Item {
+    /// The item's name in reports: `offset KSMUSICFORMAT.ByteCount`.
+    #[must_use]
+    pub fn name(&self) -> String {
+        format!("{} {}", self.kind.word(), self.c)
+    }
+
+    /// The C expression of a value item (`None` for a GUID, which is read by symbol).
+    #[must_use]
+    pub fn c_expression(&self) -> Option<String> {
+        let (ty, member) = split_member(&self.c);
+        Some(match self.kind {
+            Kind::Size => format!("sizeof({})", self.c),
+            Kind::Align => format!("__alignof__({})", self.c),
+            Kind::Offset | Kind::Slot => format!("offsetof({ty}, {member})"),
+            Kind::FieldSize => format!("sizeof((({ty} *)0)->{member})"),
+            Kind::Const => format!("(unsigned long long)({})", self.c),
+            Kind::Guid => return None,
+        })
+    }
+
+    /// The Rust expression of a value item (`None` for a GUID).
+    #[must_use]
+    pub fn rust_expression(&self) -> Option<String> {
+        let (ty, member) = split_member(&self.rust);
+        Some(match self.kind {
+            Kind::Size | Kind::FieldSize => {
+                format!("::core::mem::size_of::<::dmus_sys::{}>() as u64", self.rust)
+            }
+            Kind::Align => format!("::core::mem::align_of::<::dmus_sys::{}>() as u64", self.rust),
+            Kind::Offset | Kind::Slot => {
+                format!("::core::mem::offset_of!(::dmus_sys::{ty}, {member}) as u64")
+            }
+            Kind::Const => format!("::dmus_sys::{} as u64", self.rust),
+            Kind::Guid => return None,
+        })
+    }
+}
+
+/// `Type.a.b` → (`Type`, `a.b`); a bare name → (name, "").
+fn split_member(operand: &str) -> (&str, &str) {
+    operand.split_once('.').unwrap_or((operand, ""))
+}
+
+/// A line the parser could not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListError {
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl fmt::Display for ListError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "abi.list line {}: {}", self.line, self.reason)
+    }
+}
+
+/// Parses the list.
+///
+/// # Errors
+/// The first malformed line.
+pub fn parse(text: &str) -> Result<Vec<Item>, ListError> {
+    let mut items = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = index + 1;
+        let content = raw.split('#').next().unwrap_or("").trim();
+        if content.is_empty() {
+            continue;
+        }
+        let words: Vec<&str> = content.split_whitespace().collect();
+        let [kind, c, rust] = words[..] else {
+            return Err(ListError {
+                line,
+                reason: format!("expected `kind C-operand Rust-operand`, found {content:?}"),
+            });
+        };
+        let kind = Kind::parse(kind).ok_or_else(|| ListError {
+            line,
+            reason: format!("unknown kind {kind:?}"),
+        })?;
+        let needs_member = matches!(kind, Kind::Offset | Kind::Slot | Kind::FieldSize);
+        if needs_member && (!c.contains('.') || (kind != Kind::FieldSize && !rust.contains('.'))) {
+            return Err(ListError {
+                line,
+                reason: format!("{} needs `Type.member` operands", kind.word()),
+            });
+        }
+        items.push(Item {
+            kind,
+            c: c.to_owned(),
+            rust: rust.to_owned(),
+            line,
+        });
+    }
+    Ok(items)
+}
+
+/// The symbol both tables of values are exported under.
+pub const VALUES_SYMBOL: &str = "rdmus_abi_values";
+/// The symbol of abi-probe's GUID table (the C side defines each GUID under its own name).
+pub const GUIDS_SYMBOL: &str = "rdmus_abi_guids";
+
+/// The value items (every kind but GUIDs), in list order: the order of both tables.
+pub fn values(items: &[Item]) -> impl Iterator<Item = &Item> {
+    items.iter().filter(|item| item.kind != Kind::Guid)
+}
+
+/// The GUID items, in list order.
+pub fn guids(items: &[Item]) -> impl Iterator<Item = &Item> {
+    items.iter().filter(|item| item.kind == Kind::Guid)
+}
+
+/// The C translation unit: `prelude` (the includes), then the table of values. GUIDs are
+/// defined by the headers themselves under `INITGUID`, and referenced here so that a name
+/// the headers lack fails the compile.
+#[must_use]
+pub fn c_source(items: &[Item], prelude: &str) -> String {
+    let mut out = String::from(prelude);
+    out.push_str("\nconst unsigned long long ");
+    out.push_str(VALUES_SYMBOL);
+    out.push_str("[] = {\n");
+    for item in values(items) {
+        if let Some(expression) = item.c_expression() {
+            out.push_str(&format!("    {expression}, /* abi.list:{} */\n", item.line));
+        }
+    }
+    out.push_str("};\nconst void *const rdmus_abi_guid_refs[] = {\n");
+    for item in guids(items) {
+        out.push_str(&format!("    &{}, /* abi.list:{} */\n", item.c, item.line));
+    }
+    out.push_str("    0\n};\n");
+    out
+}
+
+/// The Rust items abi-probe compiles: the same table of values, and the GUIDs in list order.
+#[must_use]
+pub fn rust_source(items: &[Item]) -> String {
+    let value_count = values(items).count();
+    let guid_count = guids(items).count();
+    let mut out = format!(
+        "/// The list's values as dmus-sys computes them for this target, in list order.\n\
+         #[unsafe(no_mangle)]\n#[used]\npub static {VALUES_SYMBOL}: [u64; {value_count}] = [\n"
+    );
+    for item in values(items) {
+        if let Some(expression) = item.rust_expression() {
+            out.push_str(&format!("    {expression}, // abi.list:{}\n", item.line));
+        }
+    }
+    out.push_str(&format!(
+        "];\n/// The list's GUIDs as dmus-sys defines them, in list order.\n\
+         #[unsafe(no_mangle)]\n#[used]\npub static {GUIDS_SYMBOL}: [::dmus_sys::GUID; {guid_count}] = [\n"
+    ));
+    for item in guids(items) {
+        out.push_str(&format!("    ::dmus_sys::{}, // abi.list:{}\n", item.rust, item.line));
+    }
+    out.push_str("];\n");
+    out
+}
