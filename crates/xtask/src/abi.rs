@@ -38,7 +38,6 @@ typedef struct KSRTAUDIO_NOTIFICATION_EVENT_PROPERTY KSRTAUDIO_NOTIFICATION_EVEN
 #include <ks.h>
 #include <ksmedia.h>
 #include <dmusbuff.h>
-#include <dmksctrl.h>
 #include <dmdls.h>
 #include <dls2.h>
 #include <stddef.h>
@@ -387,7 +386,10 @@ pub fn read_values(
     let (mut value_index, mut guid_index) = (0, 0);
     for item in items {
         if item.kind == Kind::Guid {
-            let c = symbol_bytes(c_object, &format!("{}{}", target.symbol_prefix, item.c), 16)?;
+            let own = format!("{}{}", target.symbol_prefix, abi_list::c_guid_symbol(item));
+            let by_name = format!("{}{}", target.symbol_prefix, item.c);
+            let c = symbol_bytes(c_object, &own, 16)
+                .or_else(|_| symbol_bytes(c_object, &by_name, 16))?;
             c_values.push(Value::Guid(to_guid(&c)));
             rust_values.push(Value::Guid(to_guid(
                 &rust_guids[guid_index * 16..guid_index * 16 + 16],

@@ -197,9 +197,17 @@ pub fn guids(items: &[Item]) -> impl Iterator<Item = &Item> {
     items.iter().filter(|item| item.kind == Kind::Guid)
 }
 
-/// The C translation unit: `prelude` (the includes), then the table of values. GUIDs are
-/// defined by the headers themselves under `INITGUID`, and referenced here so that a name
-/// the headers lack fails the compile.
+/// The C symbol a GUID item's bytes are defined under when its header gives a `STATIC_`
+/// initializer (ks.h's `DEFINE_GUIDSTRUCT` GUIDs are otherwise only declared).
+#[must_use]
+pub fn c_guid_symbol(item: &Item) -> String {
+    format!("rdmus_abi_guid_{}", item.line)
+}
+
+/// The C translation unit: `prelude` (the includes), then the table of values. A GUID is
+/// compiled from its header's `STATIC_` initializer when there is one, else it is the
+/// header's own `DEFINE_GUID` definition (compiled with `INITGUID`), referenced here so
+/// that a name the headers lack fails the compile.
 #[must_use]
 pub fn c_source(items: &[Item], prelude: &str) -> String {
     let mut out = String::from(prelude);
@@ -211,11 +219,15 @@ pub fn c_source(items: &[Item], prelude: &str) -> String {
             out.push_str(&format!("    {expression}, /* abi.list:{} */\n", item.line));
         }
     }
-    out.push_str("};\nconst void *const rdmus_abi_guid_refs[] = {\n");
+    out.push_str("};\n");
     for item in guids(items) {
-        out.push_str(&format!("    &{}, /* abi.list:{} */\n", item.c, item.line));
+        let symbol = c_guid_symbol(item);
+        let name = &item.c;
+        out.push_str(&format!(
+            "#ifdef STATIC_{name}\nconst GUID {symbol} = {{ STATIC_{name} }};\n\
+             #else\nconst void *const {symbol}_ref = &{name};\n#endif\n"
+        ));
     }
-    out.push_str("    0\n};\n");
     out
 }
 
