@@ -82,7 +82,10 @@ impl Target {
     /// mingw-w64's kernel headers for this target (Debian: /usr/TRIPLE/include/ddk).
     #[must_use]
     pub fn ddk_include(self) -> PathBuf {
-        PathBuf::from("/usr").join(self.mingw).join("include").join("ddk")
+        PathBuf::from("/usr")
+            .join(self.mingw)
+            .join("include")
+            .join("ddk")
     }
 }
 
@@ -237,7 +240,10 @@ impl fmt::Display for Comparison {
             self.stale.len()
         )?;
         for (name, c, rust, reason) in &self.known {
-            writeln!(f, "  known: {name}: mingw-w64 {c}, dmus-sys {rust}: {reason}")?;
+            writeln!(
+                f,
+                "  known: {name}: mingw-w64 {c}, dmus-sys {rust}: {reason}"
+            )?;
         }
         for (name, c, rust) in &self.mismatches {
             writeln!(f, "  MISMATCH: {name}: mingw-w64 {c}, dmus-sys {rust}")?;
@@ -259,10 +265,7 @@ impl fmt::Display for Comparison {
 pub fn require_mingw() -> TaskResult {
     for target in TARGETS {
         if !cmd::available(&target.gcc(), &["--version"]) {
-            return Err(TaskError::new(format!(
-                "{} is missing: install mingw-w64 (`{APT_INSTALL}`)",
-                target.gcc()
-            )));
+            return Err(TaskError::new(missing_tool_message(&target.gcc())));
         }
     }
     Ok(())
@@ -274,14 +277,18 @@ pub fn require_mingw() -> TaskResult {
 /// The list cannot be read or has a malformed line.
 pub fn load_list() -> TaskResult<Vec<Item>> {
     let path = list_path();
-    let text = std::fs::read_to_string(&path).map_err(|error| cmd::io_error("read", &path, &error))?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|error| cmd::io_error("read", &path, &error))?;
     abi_list::parse(&text).map_err(|error| TaskError::new(error.to_string()))
 }
 
 /// `crates/abi-probe/abi.list`.
 #[must_use]
 pub fn list_path() -> PathBuf {
-    cmd::workspace_root().join("crates").join("abi-probe").join("abi.list")
+    cmd::workspace_root()
+        .join("crates")
+        .join("abi-probe")
+        .join("abi.list")
 }
 
 /// Compiles the list's C side for `target` into `dir`; returns the object's path.
@@ -308,14 +315,28 @@ pub fn compile_c(target: Target, items: &[Item], dir: &Path) -> TaskResult<PathB
 }
 
 /// Builds abi-probe for `target` and writes its object into `dir`; returns the path.
+/// `list` replaces `crates/abi-probe/abi.list` (the build script reads `RDMUS_ABI_LIST`),
+/// and `target_dir` cargo's target directory, for a test's seeded list.
 ///
 /// # Errors
 /// The build fails.
-pub fn build_probe(target: Target, dir: &Path) -> TaskResult<PathBuf> {
+pub fn build_probe(
+    target: Target,
+    dir: &Path,
+    list: Option<&Path>,
+    target_dir: Option<&Path>,
+) -> TaskResult<PathBuf> {
     std::fs::create_dir_all(dir).map_err(|error| cmd::io_error("create", dir, &error))?;
     let object = dir.join(format!("abi-{}-rust.o", target.name));
+    let mut command = cmd::cargo();
+    if let Some(list) = list {
+        command.env(LIST_VARIABLE, list);
+    }
+    if let Some(target_dir) = target_dir {
+        command.env("CARGO_TARGET_DIR", target_dir);
+    }
     // The dev profile: the release profile's LTO would make the object LLVM bitcode.
-    cmd::run(cmd::cargo().args([
+    cmd::run(command.args([
         "rustc",
         "--quiet",
         "--package",
@@ -330,6 +351,9 @@ pub fn build_probe(target: Target, dir: &Path) -> TaskResult<PathBuf> {
     ]))?;
     Ok(object)
 }
+
+/// The variable abi-probe's build script reads a replacement list from.
+pub const LIST_VARIABLE: &str = "RDMUS_ABI_LIST";
 
 /// The bytes of `symbol` (`len` of them) in a COFF object.
 ///
@@ -347,8 +371,8 @@ pub fn symbol_bytes(object: &[u8], symbol: &str, len: usize) -> Result<Vec<u8>, 
         .section_by_index(index)
         .map_err(|error| error.to_string())?;
     let data = section.data().map_err(|error| error.to_string())?;
-    let start = usize::try_from(found.address() - section.address())
-        .map_err(|error| error.to_string())?;
+    let start =
+        usize::try_from(found.address() - section.address()).map_err(|error| error.to_string())?;
     data.get(start..start + len)
         .map(<[u8]>::to_vec)
         .ok_or_else(|| format!("{symbol}: {len} bytes at {start} run past its section"))
@@ -416,6 +440,36 @@ fn to_guid(bytes: &[u8]) -> [u8; 16] {
     guid
 }
 
+/// Compiles both sides of `items` for `target` in `dir` and compares them. `list` and
+/// `target_dir` are passed to [`build_probe`] (a seeded list for a test; `None` normally).
+///
+/// # Errors
+/// A side does not compile, or a table cannot be read from its object.
+pub fn check_target(
+    target: Target,
+    items: &[Item],
+    known: &[KnownDifference],
+    dir: &Path,
+    list: Option<&Path>,
+    target_dir: Option<&Path>,
+) -> TaskResult<Comparison> {
+    let c_path = compile_c(target, items, dir)?;
+    let rust_path = build_probe(target, dir, list, target_dir)?;
+    let c_object =
+        std::fs::read(&c_path).map_err(|error| cmd::io_error("read", &c_path, &error))?;
+    let rust_object =
+        std::fs::read(&rust_path).map_err(|error| cmd::io_error("read", &rust_path, &error))?;
+    let (c_values, rust_values) =
+        read_values(target, items, &c_object, &rust_object).map_err(TaskError::new)?;
+    Ok(compare(target.name, items, &c_values, &rust_values, known))
+}
+
+/// The message when `gcc` is missing: what to install, with the exact command.
+#[must_use]
+pub fn missing_tool_message(gcc: &str) -> String {
+    format!("{gcc} is missing: install mingw-w64 (`{APT_INSTALL}`)")
+}
+
 /// Runs the whole test for both targets, printing each comparison.
 ///
 /// # Errors
@@ -427,20 +481,14 @@ pub fn run() -> TaskResult {
     let dir = cmd::target_dir().join("abi");
     let mut failed = Vec::new();
     for target in TARGETS {
-        let c_path = compile_c(target, &items, &dir)?;
-        let rust_path = build_probe(target, &dir)?;
-        let c_object = std::fs::read(&c_path).map_err(|error| cmd::io_error("read", &c_path, &error))?;
-        let rust_object =
-            std::fs::read(&rust_path).map_err(|error| cmd::io_error("read", &rust_path, &error))?;
-        let (c_values, rust_values) =
-            read_values(target, &items, &c_object, &rust_object).map_err(TaskError::new)?;
-        let comparison = compare(target.name, &items, &c_values, &rust_values, &known);
+        let comparison = check_target(target, &items, &known, &dir, None, None)?;
         println!(
-            "{} ({} vs {}), {} items: {comparison}",
+            "{} ({} vs {}), {} items ({}): {comparison}",
             target.name,
             target.gcc(),
             target.rust,
-            items.len()
+            items.len(),
+            kind_counts(&items)
         );
         if !comparison.passes() {
             failed.push(target.name);
@@ -455,3 +503,27 @@ pub fn run() -> TaskResult {
         )))
     }
 }
+
+/// `N size, N align, ...` for the printed summary.
+fn kind_counts(items: &[Item]) -> String {
+    [
+        Kind::Size,
+        Kind::Align,
+        Kind::Offset,
+        Kind::FieldSize,
+        Kind::Slot,
+        Kind::Const,
+        Kind::Guid,
+    ]
+    .iter()
+    .map(|kind| {
+        let count = items.iter().filter(|item| item.kind == *kind).count();
+        format!("{count} {}", kind.word())
+    })
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+#[cfg(test)]
+#[path = "abi_tests.rs"]
+mod tests;

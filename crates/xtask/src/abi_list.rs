@@ -112,7 +112,10 @@ impl Item {
             Kind::Size | Kind::FieldSize => {
                 format!("::core::mem::size_of::<::dmus_sys::{}>() as u64", self.rust)
             }
-            Kind::Align => format!("::core::mem::align_of::<::dmus_sys::{}>() as u64", self.rust),
+            Kind::Align => format!(
+                "::core::mem::align_of::<::dmus_sys::{}>() as u64",
+                self.rust
+            ),
             Kind::Offset | Kind::Slot => {
                 format!("::core::mem::offset_of!(::dmus_sys::{ty}, {member}) as u64")
             }
@@ -250,7 +253,10 @@ pub fn rust_source(items: &[Item]) -> String {
          #[unsafe(no_mangle)]\n#[used]\npub static {GUIDS_SYMBOL}: [::dmus_sys::GUID; {guid_count}] = [\n"
     ));
     for item in guids(items) {
-        out.push_str(&format!("    ::dmus_sys::{}, // abi.list:{}\n", item.rust, item.line));
+        out.push_str(&format!(
+            "    ::dmus_sys::{}, // abi.list:{}\n",
+            item.rust, item.line
+        ));
     }
     out.push_str("];\n");
     out

@@ -59,9 +59,8 @@ pub fn parse_kept(text: &str) -> TaskResult<Vec<KeptExport>> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let error = |why: &str| {
-            TaskError::new(format!("kernel_exports.txt line {}: {why}", index + 1))
-        };
+        let error =
+            |why: &str| TaskError::new(format!("kernel_exports.txt line {}: {why}", index + 1));
         let fields: Vec<&str> = line.splitn(4, '|').map(str::trim).collect();
         let [module, name, arches, source] = fields[..] else {
             return Err(error("expected `module | name | arches | source`"));
@@ -100,7 +99,8 @@ pub struct ImportLibrary {
 /// # Errors
 /// The file is not an archive, or no member names the DLL.
 pub fn read_import_library(path: &Path, data: &[u8]) -> Result<ImportLibrary, String> {
-    let archive = ArchiveFile::parse(data).map_err(|error| format!("{}: {error}", path.display()))?;
+    let archive =
+        ArchiveFile::parse(data).map_err(|error| format!("{}: {error}", path.display()))?;
     let mut names = BTreeSet::new();
     if let Some(symbols) = archive.symbols().map_err(|error| error.to_string())? {
         for symbol in symbols {
@@ -114,15 +114,23 @@ pub fn read_import_library(path: &Path, data: &[u8]) -> Result<ImportLibrary, St
     let mut module = None;
     for member in archive.members() {
         let member = member.map_err(|error| error.to_string())?;
-        let Ok(bytes) = member.data(data) else { continue };
-        let Ok(file) = object::File::parse(bytes) else { continue };
+        let Ok(bytes) = member.data(data) else {
+            continue;
+        };
+        let Ok(file) = object::File::parse(bytes) else {
+            continue;
+        };
         let Some(iname) = file.symbols().find(|symbol| {
             symbol.is_definition() && symbol.name().is_ok_and(|name| name.ends_with("_iname"))
         }) else {
             continue;
         };
-        let Some(index) = iname.section_index() else { continue };
-        let Ok(section) = file.section_by_index(index) else { continue };
+        let Some(index) = iname.section_index() else {
+            continue;
+        };
+        let Ok(section) = file.section_by_index(index) else {
+            continue;
+        };
         let Ok(text) = section.data() else { continue };
         let text: Vec<u8> = text.iter().copied().take_while(|byte| *byte != 0).collect();
         module = Some(String::from_utf8_lossy(&text).to_ascii_lowercase());
@@ -285,7 +293,9 @@ pub fn run() -> TaskResult {
         let report = image::check(&data, machine)
             .map_err(|error| TaskError::new(format!("{}: {error}", path.display())))?;
         if machine == Machine::Arm64 {
-            println!("ARM64: mingw-w64 has no ARM64 kernel import libraries; checked against kernel_exports.txt only");
+            println!(
+                "ARM64: mingw-w64 has no ARM64 kernel import libraries; checked against kernel_exports.txt only"
+            );
         }
         let result = audit(machine, &report.imports, &libraries, &kept);
         print!("{result}");
@@ -303,3 +313,7 @@ pub fn run() -> TaskResult {
         )))
     }
 }
+
+#[cfg(test)]
+#[path = "import_audit_tests.rs"]
+mod tests;
