@@ -1,6 +1,6 @@
 //! Writes `$OUT_DIR/abi_table.rs` from `abi.list` (or the list `RDMUS_ABI_LIST` names: a
 //! test's seeded list), with the same generator xtask uses for the C side
-//! (crates/xtask/src/abi_list.rs), so the two tables cannot drift apart.
+//! (`crates/xtask/src/abi_list.rs`), so the two tables cannot drift apart.
 
 #[path = "../xtask/src/abi_list.rs"]
 #[allow(dead_code)]

@@ -213,25 +213,24 @@ pub fn c_guid_symbol(item: &Item) -> String {
 /// that a name the headers lack fails the compile.
 #[must_use]
 pub fn c_source(items: &[Item], prelude: &str) -> String {
-    let mut out = String::from(prelude);
-    out.push_str("\nconst unsigned long long ");
-    out.push_str(VALUES_SYMBOL);
-    out.push_str("[] = {\n");
-    for item in values(items) {
-        if let Some(expression) = item.c_expression() {
-            out.push_str(&format!("    {expression}, /* abi.list:{} */\n", item.line));
-        }
-    }
-    out.push_str("};\n");
-    for item in guids(items) {
+    let mut parts = vec![
+        prelude.to_owned(),
+        format!("\nconst unsigned long long {VALUES_SYMBOL}[] = {{\n"),
+    ];
+    parts.extend(values(items).filter_map(|item| {
+        let expression = item.c_expression()?;
+        Some(format!("    {expression}, /* abi.list:{} */\n", item.line))
+    }));
+    parts.push(String::from("};\n"));
+    parts.extend(guids(items).map(|item| {
         let symbol = c_guid_symbol(item);
         let name = &item.c;
-        out.push_str(&format!(
+        format!(
             "#ifdef STATIC_{name}\nconst GUID {symbol} = {{ STATIC_{name} }};\n\
              #else\nconst void *const {symbol}_ref = &{name};\n#endif\n"
-        ));
-    }
-    out
+        )
+    }));
+    parts.concat()
 }
 
 /// The Rust items abi-probe compiles: the same table of values, and the GUIDs in list order.
@@ -239,25 +238,22 @@ pub fn c_source(items: &[Item], prelude: &str) -> String {
 pub fn rust_source(items: &[Item]) -> String {
     let value_count = values(items).count();
     let guid_count = guids(items).count();
-    let mut out = format!(
+    let mut parts = vec![format!(
         "/// The list's values as dmus-sys computes them for this target, in list order.\n\
          #[unsafe(no_mangle)]\n#[used]\npub static {VALUES_SYMBOL}: [u64; {value_count}] = [\n"
-    );
-    for item in values(items) {
-        if let Some(expression) = item.rust_expression() {
-            out.push_str(&format!("    {expression}, // abi.list:{}\n", item.line));
-        }
-    }
-    out.push_str(&format!(
+    )];
+    parts.extend(values(items).filter_map(|item| {
+        let expression = item.rust_expression()?;
+        Some(format!("    {expression}, // abi.list:{}\n", item.line))
+    }));
+    parts.push(format!(
         "];\n/// The list's GUIDs as dmus-sys defines them, in list order.\n\
          #[unsafe(no_mangle)]\n#[used]\npub static {GUIDS_SYMBOL}: [::dmus_sys::GUID; {guid_count}] = [\n"
     ));
-    for item in guids(items) {
-        out.push_str(&format!(
-            "    ::dmus_sys::{}, // abi.list:{}\n",
-            item.rust, item.line
-        ));
-    }
-    out.push_str("];\n");
-    out
+    parts.extend(
+        guids(items)
+            .map(|item| format!("    ::dmus_sys::{}, // abi.list:{}\n", item.rust, item.line)),
+    );
+    parts.push(String::from("];\n"));
+    parts.concat()
 }
