@@ -24,8 +24,8 @@ use crate::image::{self, ImportedFunction, Machine};
 pub const KERNEL_EXPORTS: &str = include_str!("kernel_exports.txt");
 
 /// Why the x86 image is not audited.
-pub const X86_NOTE: &str = "x86: not audited: rdmus.sys does not link for i686-pc-windows-msvc \
-    (the 64-bit division helpers it calls are missing), so there is no image to audit";
+pub const X86_NOTE: &str = "x86: not audited: the package step builds no x86 image; rdmus.sys \
+    does not link for i686-pc-windows-msvc today (the 64-bit division helpers it calls are missing)";
 
 /// One line of `kernel_exports.txt`.
 #[derive(Debug, Clone, PartialEq, Eq)]
