@@ -175,6 +175,8 @@ pub fn parse_known(text: &str) -> TaskResult<Vec<KnownDifference>> {
 pub struct Comparison {
     /// Items whose two values are equal.
     pub equal: usize,
+    /// Items that exist on the other target only (not compared here).
+    pub other_target: usize,
     /// Differences not in the known list: `(item, C value, Rust value)`.
     pub mismatches: Vec<(String, Value, Value)>,
     /// Differences the known list expects: `(item, C value, Rust value, reason)`.
@@ -203,6 +205,10 @@ pub fn compare(
     let mut comparison = Comparison::default();
     let mut used = vec![false; known.len()];
     for ((item, c), rust) in items.iter().zip(c_values).zip(rust_values) {
+        if !item.applies_to(target) {
+            comparison.other_target += 1;
+            continue;
+        }
         let name = item.name();
         let entry = known
             .iter()
@@ -233,11 +239,12 @@ impl fmt::Display for Comparison {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{} equal, {} known differences, {} mismatches, {} stale known entries",
+            "{} equal, {} known differences, {} mismatches, {} stale known entries ({} items of the other target only)",
             self.equal,
             self.known.len(),
             self.mismatches.len(),
-            self.stale.len()
+            self.stale.len(),
+            self.other_target
         )?;
         for (name, c, rust, reason) in &self.known {
             writeln!(

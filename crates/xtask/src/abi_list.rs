@@ -17,6 +17,10 @@
 //! guid      IID_IMXF                    dmus_com::IID_IMXF
 //! ```
 //!
+//! A kind may carry a target, `offset@x86_64` or `offset@i686`, for a member that exists on
+//! that target only (`#ifdef _WIN64` in the header, `#[cfg]` in dmus-sys); on the other
+//! target both tables hold 0 there and the item is not compared.
+//!
 //! The second column is what the C side names (a type, `Type.member.path`, a macro or a
 //! GUID), the third the dmus-sys path (relative to `dmus_sys::`) with the Rust field path.
 
@@ -81,6 +85,48 @@ pub struct Item {
     pub rust: String,
     /// The line number in the list, for messages.
     pub line: usize,
+    /// The one target the item exists on (`x86_64`, `i686`), or `None` for both.
+    pub only: Option<Target>,
+}
+
+/// A target an item can be limited to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// 64-bit x86 (`_WIN64`, `target_arch = "x86_64"`).
+    X86_64,
+    /// 32-bit x86 (`_X86_`, `target_arch = "x86"`).
+    I686,
+}
+
+impl Target {
+    /// The name in the list and in reports.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::X86_64 => "x86_64",
+            Self::I686 => "i686",
+        }
+    }
+
+    fn parse(name: &str) -> Option<Self> {
+        [Self::X86_64, Self::I686]
+            .into_iter()
+            .find(|target| target.name() == name)
+    }
+
+    fn c_condition(self) -> &'static str {
+        match self {
+            Self::X86_64 => "defined(_WIN64)",
+            Self::I686 => "!defined(_WIN64)",
+        }
+    }
+
+    fn rust_arch(self) -> &'static str {
+        match self {
+            Self::X86_64 => "x86_64",
+            Self::I686 => "x86",
+        }
+    }
 }
 
 impl Item {
@@ -90,9 +136,44 @@ impl Item {
         format!("{} {}", self.kind.word(), self.c)
     }
 
-    /// The C expression of a value item (`None` for a GUID, which is read by symbol).
+    /// Whether the item is compared on the target named `target`.
+    #[must_use]
+    pub fn applies_to(&self, target: &str) -> bool {
+        self.only.is_none_or(|only| only.name() == target)
+    }
+
+    /// The C expression of a value item (`None` for a GUID, which is read by symbol); 0 on
+    /// a target the item does not exist on.
     #[must_use]
     pub fn c_expression(&self) -> Option<String> {
+        let expression = self.c_value()?;
+        Some(match self.only {
+            None => expression,
+            Some(only) => format!(
+                "\n#if {}\n    {expression}\n#else\n    0\n#endif\n   ",
+                only.c_condition()
+            ),
+        })
+    }
+
+    /// The Rust expression of a value item (`None` for a GUID); 0 on a target the item
+    /// does not exist on.
+    #[must_use]
+    pub fn rust_expression(&self) -> Option<String> {
+        let expression = self.rust_value()?;
+        Some(match self.only {
+            None => expression,
+            Some(only) => {
+                let arch = only.rust_arch();
+                format!(
+                    "{{\n        #[cfg(target_arch = \"{arch}\")]\n        let value = {expression};\n        \
+                     #[cfg(not(target_arch = \"{arch}\"))]\n        let value = 0;\n        value\n    }}"
+                )
+            }
+        })
+    }
+
+    fn c_value(&self) -> Option<String> {
         let (ty, member) = split_member(&self.c);
         Some(match self.kind {
             Kind::Size => format!("sizeof({})", self.c),
@@ -104,9 +185,7 @@ impl Item {
         })
     }
 
-    /// The Rust expression of a value item (`None` for a GUID).
-    #[must_use]
-    pub fn rust_expression(&self) -> Option<String> {
+    fn rust_value(&self) -> Option<String> {
         let (ty, member) = split_member(&self.rust);
         Some(match self.kind {
             Kind::Size | Kind::FieldSize => {
@@ -164,10 +243,26 @@ pub fn parse(text: &str) -> Result<Vec<Item>, ListError> {
                 reason: format!("expected `kind C-operand Rust-operand`, found {content:?}"),
             });
         };
+        let (kind, only) = match kind.split_once('@') {
+            Some((kind, target)) => (
+                kind,
+                Some(Target::parse(target).ok_or_else(|| ListError {
+                    line,
+                    reason: format!("unknown target {target:?} (x86_64 or i686)"),
+                })?),
+            ),
+            None => (kind, None),
+        };
         let kind = Kind::parse(kind).ok_or_else(|| ListError {
             line,
             reason: format!("unknown kind {kind:?}"),
         })?;
+        if only.is_some() && kind == Kind::Guid {
+            return Err(ListError {
+                line,
+                reason: String::from("a GUID is the same on every target"),
+            });
+        }
         let needs_member = matches!(kind, Kind::Offset | Kind::Slot | Kind::FieldSize);
         if needs_member && (!c.contains('.') || (kind != Kind::FieldSize && !rust.contains('.'))) {
             return Err(ListError {
@@ -180,6 +275,7 @@ pub fn parse(text: &str) -> Result<Vec<Item>, ListError> {
             c: c.to_owned(),
             rust: rust.to_owned(),
             line,
+            only,
         });
     }
     Ok(items)

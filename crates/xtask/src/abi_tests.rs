@@ -154,3 +154,36 @@ fn a_seeded_wrong_offset_is_reported_through_the_real_compilers() {
         )]
     );
 }
+
+#[test]
+fn an_item_of_one_target_is_zero_and_skipped_on_the_other() {
+    let items = parse(
+        "offset@x86_64 KTIMER.Processor kernel::KTIMER.Processor\n\
+         size KTIMER kernel::KTIMER\n",
+    )
+    .expect("parses");
+    assert_eq!(items[0].only, Some(abi_list::Target::X86_64));
+    let c = items[0].c_expression().expect("a value item");
+    assert!(c.contains("#if defined(_WIN64)") && c.contains("#else\n    0\n#endif"));
+    let rust = items[0].rust_expression().expect("a value item");
+    assert!(rust.contains("#[cfg(not(target_arch = \"x86_64\"))]"));
+    // On i686 the C side holds 0 and so does dmus-sys's; neither is compared.
+    let i686 = compare(
+        "i686",
+        &items,
+        &[Value::Int(0), Value::Int(40)],
+        &[Value::Int(0), Value::Int(40)],
+        &[],
+    );
+    assert_eq!((i686.equal, i686.other_target), (1, 1));
+    let x86_64 = compare(
+        "x86_64",
+        &items,
+        &[Value::Int(0x24), Value::Int(64)],
+        &[Value::Int(0x20), Value::Int(64)],
+        &[],
+    );
+    assert_eq!(x86_64.mismatches.len(), 1);
+    assert!(parse("guid@i686 IID_X a::IID_X\n").is_err());
+    assert!(parse("offset@arm64 A.b a::A.b\n").is_err());
+}

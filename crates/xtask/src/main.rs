@@ -14,7 +14,8 @@ tasks:
   package [--arch x64|arm64]...    release cross-builds of rdmus.sys, image checks, stamped INF,
                                    test signature; output in target/package/{x64,arm64}/
   check-image PATH [--arch A]      check a built rdmus.sys (machine read from the file if not given)
-  test                             everything CI runs: fmt, clippy, x86 check, package, tests, fuzz
+  test                             everything CI runs: fmt, clippy, x86 check, package, import
+                                   audit, ABI test, tests, fuzz
   fuzz                             the bounded fuzz runs alone
   audit                            import audit of the packaged images, then the ABI test
   import-audit                     every import of target/package/*/rdmus.sys in mingw-w64's
