@@ -5,7 +5,7 @@ use std::process::Stdio;
 use std::sync::OnceLock;
 
 use crate::cmd::{self, TaskError, TaskResult};
-use crate::{fuzz, package};
+use crate::{abi, fuzz, import_audit, package};
 
 /// The closing line of the workspace tests, repeated as the run's last line
 /// so that a log reader sees the test counts at the very end.
@@ -41,6 +41,14 @@ const STEPS: &[Step] = &[
     Step {
         title: "package: rdmus.sys for x64 and arm64, image checks, stamped INF",
         run: package_step,
+    },
+    Step {
+        title: "imports: every import of the packaged images in a public export list",
+        run: import_audit::run,
+    },
+    Step {
+        title: "ABI: dmus-sys against mingw-w64's headers, x86_64 and i686",
+        run: abi::run,
     },
     Step {
         title: "tests: cargo test --workspace",

@@ -4,10 +4,13 @@
 // Host tooling: reads files and runs commands, never needs `unsafe`.
 #![forbid(unsafe_code)]
 
+pub mod abi;
+pub mod abi_list;
 pub mod ci;
 pub mod cmd;
 pub mod fuzz;
 pub mod image;
+pub mod import_audit;
 pub mod inf;
 pub mod package;
 pub mod sign;

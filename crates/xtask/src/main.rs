@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use xtask::cmd::{TaskError, TaskResult};
 use xtask::image::{self, Machine};
-use xtask::{ci, fuzz, package};
+use xtask::{abi, ci, fuzz, import_audit, package};
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
@@ -16,8 +16,14 @@ tasks:
   package [--arch x64|arm64]...    release cross-builds of rdmus.sys, image checks, stamped INF,
                                    test signature; output in target/package/{x64,arm64}/
   check-image PATH [--arch A]      check a built rdmus.sys (machine read from the file if not given)
-  test                             everything CI runs: fmt, clippy, docs, x86 check, package, tests, fuzz
+  test                             everything CI runs: fmt, clippy, docs, x86 check, package, import
+                                   audit, ABI test, tests, fuzz
   fuzz                             the bounded fuzz runs alone
+  audit                            import audit of the packaged images, then the ABI test
+  import-audit                     every import of target/package/*/rdmus.sys in mingw-w64's
+                                   import libraries or crates/xtask/src/kernel_exports.txt
+  abi                              dmus-sys against mingw-w64's headers, both compiled for
+                                   x86_64 and i686 (crates/abi-probe/abi.list)
   help                             this text";
 
 fn main() -> ExitCode {
@@ -49,6 +55,11 @@ fn run(args: &[String]) -> TaskResult {
         "check-image" => check_image(rest),
         "test" => no_arguments(rest).and_then(|()| ci::test_all()),
         "fuzz" => no_arguments(rest).and_then(|()| fuzz::run_all()),
+        "audit" => no_arguments(rest)
+            .and_then(|()| import_audit::run())
+            .and_then(|()| abi::run()),
+        "import-audit" => no_arguments(rest).and_then(|()| import_audit::run()),
+        "abi" => no_arguments(rest).and_then(|()| abi::run()),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
