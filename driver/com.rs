@@ -1,8 +1,6 @@
 //! The driver's side of the COM layer (crates/com-object): its objects live in rdmus's
-//! tagged nonpaged pool ([`pool_box`]) with their reference count inside, and calls through
+//! tagged nonpaged pool (`miniport::pool_box`) with their reference count inside, and calls through
 //! interface pointers of objects PortCls made go through the layer's [`vtable`].
-//!
-//! [`pool_box`]: crate::miniport::pool_box
 
 use core::ffi::c_void;
 use core::mem::MaybeUninit;

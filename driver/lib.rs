@@ -29,15 +29,14 @@ mod mpu401;
 mod pool;
 mod port;
 mod resources;
-mod subdevice;
 mod synth;
 mod trace;
 
 // What the kernel and PortCls see: the entry point, the subdevices a device
 // registers and the resources they start from.
+pub use adapter::{ALL_SUBDEVICES, SubdeviceKind};
 pub use entry::DriverEntry;
 pub use resources::AdapterResources;
-pub use subdevice::{ALL_SUBDEVICES, SubdeviceKind};
 
 // The heap and the debugger output (the simulation checks both).
 pub use pool::{POOL_TAG, PoolAllocator};

@@ -119,7 +119,7 @@ impl Machine {
     /// The MPU-401's counters (bytes sent, overruns, ACKs, input lost, interrupts), if the
     /// machine has one.
     #[must_use]
-    pub fn mpu401_stats(&self) -> Option<crate::mpu401::Mpu401Stats> {
+    pub fn mpu401_stats(&self) -> Option<crate::emulated_card::Mpu401Stats> {
         self.state.borrow_mut().mpu401().map(|mpu| mpu.stats())
     }
 

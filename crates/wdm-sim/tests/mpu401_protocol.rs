@@ -10,7 +10,7 @@ use mpu401::{
     ControlPort, DataPort, Delay, InitBudget, InitError, InitStage, InputRing, OutputState,
     PacedWriter, Status, drain_input, initialize,
 };
-use wdm_sim::mpu401::{Mpu401, Register};
+use wdm_sim::emulated_card::{Mpu401, Register};
 use wdm_sim::{Mpu401Config, Mpu401Fault, us};
 
 /// The card on a virtual clock: every port access takes 1 µs.

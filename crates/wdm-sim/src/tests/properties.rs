@@ -7,8 +7,8 @@ use alloc::vec::Vec;
 use proptest::prelude::*;
 
 use crate::config::{Mpu401Config, Mpu401Fault};
+use crate::emulated_card::{Mpu401, Register, STATUS_DRR};
 use crate::exports::debug::format_printf;
-use crate::mpu401::{Mpu401, Register, STATUS_DRR};
 use crate::slist::SListHeader;
 use crate::time::quantise_up;
 use crate::timers::expiry;
