@@ -1,7 +1,7 @@
 //! The dls synth sounds like `FluidSynth` on real songs: the RMS envelopes (50 ms windows,
 //! mono mix) of the two renders correlate at 0.85 or more.
 //!
-//! Needs `/work/shared` (the GM bank and the jazz-soft MIDI files) and Debian's `fluidsynth`
+//! Needs `../shared beside the checkout` (the GM bank and the jazz-soft MIDI files) and Debian's `fluidsynth`
 //! on `PATH`; without either each test prints why and passes.
 //!
 //! `FluidSynth` 2.3 reads a DLS bank through libinstpatch, which drops every connection block,
@@ -29,7 +29,7 @@ fn correlation(name: &str, reading: BankReading) -> Option<f64> {
     let midi = song::midi_path(name);
     let (Ok(bank_bytes), Ok(midi_bytes)) = (std::fs::read(&bank), std::fs::read(&midi)) else {
         eprintln!(
-            "skipping: {} or {} not readable (needs /work/shared)",
+            "skipping: {} or {} not readable (needs ../shared beside the checkout)",
             bank.display(),
             midi.display()
         );

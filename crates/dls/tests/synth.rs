@@ -338,7 +338,10 @@ fn gm_bank_pitch_agrees_with_fluidsynth() {
             "0",
             "-g",
             "1.0",
-            "/work/shared/data/dls/sf_GMbank.dls",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/data/dls/sf_GMbank.dls"
+            ),
         ])
         .arg(&mid)
         .output();

@@ -4,7 +4,7 @@
 //! proves that the measured section allocates nothing (asserted, and printed).
 //!
 //! `cargo bench -p mxf --bench render_path` (set `MXF_BENCH_MIDI` to use
-//! another file; without /work/shared it prints a message and skips).
+//! another file; without ../shared beside the checkout it prints a message and skips).
 #![allow(missing_docs)] // Bench binary.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 use rdmus_cli::cli::{load_timeline, main_with};
 use rdmus_cli::commands::{RELEASE_TAIL, wav_frames};
 
-const GM_BANK: &str = "/work/shared/data/dls/sf_GMbank.dls";
+const GM_BANK: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/dls/sf_GMbank.dls"
+);
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -24,7 +27,7 @@ fn gm_bank() -> Option<&'static Path> {
     if path.exists() {
         Some(path)
     } else {
-        eprintln!("skipping: {GM_BANK} is absent (needs /work/shared)");
+        eprintln!("skipping: {GM_BANK} is absent (needs ../shared beside the checkout)");
         None
     }
 }

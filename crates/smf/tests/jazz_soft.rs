@@ -155,7 +155,10 @@ fn check(path: &Path, expect: &Expect) {
 }
 
 fn shared_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from("/work/shared/data/midi/jazz-soft");
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/midi/jazz-soft"
+    ));
     if dir.is_dir() {
         Some(dir)
     } else {

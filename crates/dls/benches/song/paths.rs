@@ -3,9 +3,15 @@
 use std::path::PathBuf;
 
 /// The shared GM bank.
-pub const BANK: &str = "/work/shared/data/dls/sf_GMbank.dls";
+pub const BANK: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/dls/sf_GMbank.dls"
+);
 /// The shared MIDI files.
-pub const MIDI_DIR: &str = "/work/shared/data/midi/jazz-soft";
+pub const MIDI_DIR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/midi/jazz-soft"
+);
 /// RMS envelope window in milliseconds.
 pub const WINDOW_MS: u32 = 50;
 

@@ -682,11 +682,14 @@ mod tests {
         assert!(e.channel(3, 0).is_none(), "group 3 of 2");
     }
 
-    /// The shared GM bank, downloaded whole; `None` (after saying so) without /work/shared.
+    /// The shared GM bank, downloaded whole; `None` (after saying so) without ../shared beside the checkout.
     fn gm_store() -> Option<InstrumentStore<alloc::vec::Vec<u8>>> {
         use crate::download::build::build_collection;
         use crate::wire::file::DlsFile;
-        let path = "/work/shared/data/dls/sf_GMbank.dls";
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/dls/sf_GMbank.dls"
+        );
         let Ok(bank) = std::fs::read(path) else {
             std::println!("skipping: {path} not readable");
             return None;

@@ -175,9 +175,12 @@ pub fn small_collection() -> Vec<u8> {
     )
 }
 
-/// The shared GM bank, or `None` (with a message) when /work/shared is absent.
+/// The shared GM bank, or `None` (with a message) when ../shared beside the checkout is absent.
 pub fn gm_bank() -> Option<Vec<u8>> {
-    let path = PathBuf::from("/work/shared/data/dls/sf_GMbank.dls");
+    let path = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/dls/sf_GMbank.dls"
+    ));
     match std::fs::read(&path) {
         Ok(bytes) => Some(bytes),
         Err(e) => {
