@@ -142,9 +142,10 @@ pub struct PlayArgs {
     pub mpu_fifo: Option<u32>,
     /// A DPC running longer than this is a verifier finding, µs: 1 to
     /// 1,000,000 (the simulation's DPC watchdog) [default: what the card
-    /// needs: 100 (Microsoft's guideline), or 1,000 when the MPU-401's
-    /// FIFO plays out within one timer period and the driver must wait on
-    /// it, as with the original card's single byte].
+    /// needs: 100 (Microsoft's guideline for DPCs), or 1,000 (the driver's
+    /// 900 µs budget for waiting on the card, plus 100) when the MPU-401's
+    /// FIFO, 320 µs of wire a byte, plays out within one timer period, as
+    /// the original card's single byte does].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_DPC_BOUND_US)))]
     pub dpc_bound_us: Option<u32>,
     /// How far ahead of the clock IRPs are written, ms: 1 to 60,000.

@@ -37,9 +37,9 @@ impl Default for SimConfig {
     }
 }
 
-/// Microsoft's guideline for a DPC: no longer than 100 µs ("Introduction to
-/// DPC objects", WDK documentation). The bound for a card whose FIFO needs no
-/// waiting on.
+/// Microsoft's guideline for a DPC routine: no longer than 100 µs (WDK
+/// documentation, "Guidelines for Writing DPC Routines"), wdm-sim's default
+/// bound. The bound for a card whose FIFO needs no waiting on.
 pub const DPC_GUIDELINE_US: u32 = 100;
 
 impl SimConfig {
