@@ -275,3 +275,41 @@ fn the_synth_grants_at_most_256_voices_however_many_are_asked() {
     assert_eq!((run.frames, frames), (2_205, 2_205));
     assert!(run.rig.findings.is_empty(), "{:?}", run.rig.findings);
 }
+
+#[test]
+fn the_derived_dpc_bound_holds_across_fifo_depths_and_timer_periods() {
+    // A sysex-heavy file (bursts that keep a shallow FIFO busy): with the
+    // bound derived for each card, every run is exact and clean, whether the
+    // FIFO covers a timer period (100 µs) or not (1 ms).
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/midi/jazz-soft/test-sysex-gs-40-1x-4x-scale-tuning.mid");
+    if !file.exists() {
+        eprintln!(
+            "skipping: {} is absent (needs ../shared beside the checkout)",
+            file.display()
+        );
+        return;
+    }
+    let file = file.to_str().unwrap();
+    for fifo in ["1", "2", "4", "8"] {
+        for timer in ["500", "1000", "2000"] {
+            let args = [
+                "play",
+                file,
+                "--format",
+                "dmus",
+                "--mpu-fifo",
+                fifo,
+                "--timer-res-us",
+                timer,
+            ];
+            let (code, out, err) = run(&args);
+            assert_eq!(code, 0, "{args:?}: {out}{err}");
+            assert!(
+                out.contains("exactly the file's messages in order"),
+                "{args:?}: {out}"
+            );
+            assert!(!out.contains("finding:"), "{args:?}: {out}");
+        }
+    }
+}
