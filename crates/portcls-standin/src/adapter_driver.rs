@@ -61,7 +61,7 @@ mod tests {
         record(driver, Some(add_device));
         let (got_driver, routine) = recorded().expect("recorded");
         assert_eq!(got_driver, driver);
-        assert_eq!(routine as usize, add_device as usize);
+        assert_eq!(routine as usize, add_device as *const () as usize);
         forget();
         assert!(recorded().is_none());
         record(driver, None);
