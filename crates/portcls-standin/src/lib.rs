@@ -27,11 +27,17 @@
 
 // A host cdylib takes its panic runtime from std; on Windows targets the module has its own
 // panic handler.
+extern crate alloc;
 #[cfg(not(target_os = "windows"))]
 extern crate std;
 
 pub mod adapter_driver;
+pub mod card;
+pub mod decode;
 #[cfg(target_os = "windows")]
 pub mod exports;
+pub mod job;
 #[cfg(target_os = "windows")]
 mod runtime;
+pub mod spin;
+pub mod wire_log;
