@@ -35,9 +35,23 @@ pub mod adapter_driver;
 pub mod card;
 pub mod decode;
 #[cfg(target_os = "windows")]
+pub mod devices;
+#[cfg(target_os = "windows")]
 pub mod exports;
+#[cfg(target_os = "windows")]
+pub mod files;
 pub mod job;
+#[cfg(target_os = "windows")]
+pub mod kernel;
+#[cfg(target_os = "windows")]
+pub mod objects;
+#[cfg(target_os = "windows")]
+pub mod pool;
+#[cfg(target_os = "windows")]
+pub mod runner;
 #[cfg(target_os = "windows")]
 mod runtime;
 pub mod spin;
+#[cfg(target_os = "windows")]
+pub mod veh;
 pub mod wire_log;
