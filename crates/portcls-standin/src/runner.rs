@@ -106,7 +106,14 @@ pub fn unload() {
 }
 
 fn accounting_text() -> String {
-    let counts = pool::accounting();
+    accounting_text_without(0, 0)
+}
+
+/// The accounting, less `blocks` blocks of `bytes` bytes the caller still holds on purpose.
+fn accounting_text_without(blocks: usize, bytes: usize) -> String {
+    let mut counts = pool::accounting();
+    counts.blocks -= i64::try_from(blocks).unwrap_or(0);
+    counts.bytes -= i64::try_from(bytes).unwrap_or(0);
     let mut text = String::new();
     let _ = writeln!(text, "blocks_outstanding\t{}", counts.blocks);
     let _ = writeln!(text, "bytes_outstanding\t{}", counts.bytes);
@@ -169,7 +176,12 @@ unsafe extern "system" fn job_thread(_context: PVOID) {
     if let Some(wire) = wire {
         let _ = files::write(WIRE_PATH, wire_log::to_tsv(&wire).as_bytes());
     }
-    let _ = files::write(POOL_PATH, accounting_text().as_bytes());
+    // The log's own buffer is the one block the job still holds: not counted.
+    let held = usize::from(log.0.capacity() > 0);
+    let _ = files::write(
+        POOL_PATH,
+        accounting_text_without(held, log.0.capacity()).as_bytes(),
+    );
     let _ = files::write(LOG_PATH, log.0.as_bytes());
     let done = match outcome {
         Ok(()) => String::from("ok\n"),
