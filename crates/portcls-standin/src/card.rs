@@ -11,6 +11,8 @@
 //!   input byte waits.
 //! - Input: bytes injected with a time become readable when due ([`EmulatedCard::input_due`]
 //!   says whether the line should interrupt).
+//! - An absent card ([`EmulatedCard::absent`]) is a floating ISA bus: every read is `0xFF`,
+//!   writes vanish (nothing decodes the address).
 //!
 //! Times are 100 ns ticks of whatever clock the caller reads; the wire log keeps them
 //! relative to the moment given to [`EmulatedCard::set_origin`] (the presentation time 0 of
@@ -65,6 +67,7 @@ pub enum Mode {
 #[derive(Debug)]
 pub struct EmulatedCard {
     base: u16,
+    present: bool,
     mode: Mode,
     origin: i64,
     wire_free_at: i64,
@@ -85,6 +88,7 @@ impl EmulatedCard {
     pub fn new(base: u16, wire: Vec<WireByte>, input: Vec<(i64, u8)>) -> Self {
         Self {
             base,
+            present: true,
             mode: Mode::Command,
             origin: 0,
             wire_free_at: 0,
@@ -95,6 +99,15 @@ impl EmulatedCard {
             scheduled: input,
             next_scheduled: 0,
             counts: CardCounts::default(),
+        }
+    }
+
+    /// No card at `base`: the two ports float.
+    #[must_use]
+    pub fn absent(base: u16) -> Self {
+        Self {
+            present: false,
+            ..Self::new(base, Vec::new(), Vec::new())
         }
     }
 
@@ -178,7 +191,9 @@ impl EmulatedCard {
     /// A read of `port` at `now` (a port the card decodes; others read as a floating bus).
     pub fn read(&mut self, port: u16, now: i64) -> u8 {
         self.counts.reads += 1;
-        if port == self.base {
+        if !self.present {
+            Status::FLOATING_BUS
+        } else if port == self.base {
             self.pop_input().unwrap_or(0)
         } else if self.decodes(port) {
             let mut status = 0;
@@ -197,7 +212,9 @@ impl EmulatedCard {
     /// A write of `value` to `port` at `now`.
     pub fn write(&mut self, port: u16, value: u8, now: i64) {
         self.counts.writes += 1;
-        if port == self.base {
+        if !self.present {
+            // Nothing decodes the address.
+        } else if port == self.base {
             if self.mode == Mode::Uart {
                 self.send(value, now);
             }
@@ -316,6 +333,19 @@ mod tests {
         assert_eq!(card.read(BASE + 1, WIRE_BYTE_100NS) & Status::DRR, 0);
         card.write(BASE, 0xF8, 0);
         assert_eq!(card.counts().overruns, 1);
+    }
+
+    #[test]
+    fn an_absent_card_floats() {
+        let mut card = EmulatedCard::absent(BASE);
+        assert!(
+            card.decodes(BASE + 1),
+            "the handler still answers its ports"
+        );
+        card.write(BASE + 1, CMD_RESET, 0);
+        assert_eq!(card.read(BASE + 1, 0), Status::FLOATING_BUS);
+        assert_eq!(card.read(BASE, 0), Status::FLOATING_BUS);
+        assert_eq!(card.counts().commands, 0);
     }
 
     #[test]

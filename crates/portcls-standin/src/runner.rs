@@ -249,6 +249,8 @@ fn run(log: &mut Log) -> Result<(), &'static str> {
             .map_err(|_| "no memory for the input")?;
         input.extend_from_slice(&job.input);
         *veh::CARD.lock() = Some(EmulatedCard::new(job.port, wire, input));
+    } else {
+        *veh::CARD.lock() = Some(EmulatedCard::absent(job.port));
     }
     if !veh::install() {
         return Err("RtlAddVectoredExceptionHandler failed");
