@@ -1,13 +1,17 @@
 //! The job: the PnP manager's and PortCls' part, played on a system thread once the adapter's
 //! DriverEntry has returned. See the crate docs for the order of calls and the output files.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+use com_object::{ComObject, ComRef};
 use dmus_sys::dmus_com::{IAllocatorMXF, IMXF, IMasterClock, PMXF};
-use dmus_sys::dmusic::{DMUS_STREAM_MIDI_RENDER, DONT_HOLD_FOR_SEQUENCING};
+use dmus_sys::dmusic::{
+    DMUS_STREAM_MIDI_CAPTURE, DMUS_STREAM_MIDI_RENDER, DMUS_STREAM_TYPE, DONT_HOLD_FOR_SEQUENCING,
+};
 use dmus_sys::kernel::{
     DRIVER_OBJECT, LARGE_INTEGER, NT_SUCCESS, NTSTATUS, NonPagedPool, PDEVICE_OBJECT, PVOID,
 };
@@ -18,6 +22,7 @@ use dmus_sys::ks_guids::{
     KSDATAFORMAT_SPECIFIER_NONE, KSDATAFORMAT_SUBTYPE_MIDI, KSDATAFORMAT_TYPE_MUSIC,
 };
 use dmus_sys::portcls::{IResourceList, PSERVICEGROUP};
+use mpu401::WIRE_BYTE_100NS;
 use mxf::Chain;
 
 use crate::card::EmulatedCard;
@@ -28,9 +33,13 @@ use crate::kernel::{
     KERNEL_MODE, KeDelayExecutionThread, PsCreateSystemThread, THREAD_ALL_ACCESS, ZwClose,
     ZwWaitForSingleObject,
 };
-use crate::objects::clock;
+use crate::objects::allocator::Allocator;
+use crate::objects::capture_sink::{CaptureSink, Record};
+use crate::objects::clock::{self, Clock};
+use crate::objects::port::{Bound, Port};
 use crate::objects::resource_list::ResourceList;
 use crate::objects::{interrupt, release, service};
+use crate::spin::SpinMutex;
 use crate::{adapter_driver, files, pool, veh, wire_log};
 
 /// The job file.
@@ -43,11 +52,15 @@ pub const WIRE_PATH: &str = "\\??\\C:\\rdmus\\wire.tsv";
 pub const POOL_PATH: &str = "\\??\\C:\\rdmus\\pool.txt";
 /// The pool accounting after the driver unloaded.
 pub const UNLOAD_PATH: &str = "\\??\\C:\\rdmus\\unload.txt";
+/// The captured messages (`rdmus record` format).
+pub const CAPTURE_PATH: &str = "\\??\\C:\\rdmus\\capture.tsv";
 /// Written last by the job: `ok` or `failed: REASON`.
 pub const DONE_PATH: &str = "\\??\\C:\\rdmus\\done.txt";
 
 /// The render pin the job opens (rdmus's MPU-401 `PIN_LEGACY_RENDER`, KSMUSICFORMAT).
 const RENDER_PIN: u32 = 0;
+/// The capture pin the job opens (rdmus's MPU-401 `PIN_CAPTURE`).
+const CAPTURE_PIN: u32 = 4;
 /// How long before an event's time the port hands it to the stream, at least.
 const MIN_LEAD_100NS: i64 = 50_000;
 /// The job thread's tick: 1 ms.
@@ -145,6 +158,14 @@ impl Log {
     fn status(&mut self, step: &str, status: NTSTATUS) -> bool {
         self.line(format_args!(
             "{step}: {:#010x}",
+            u32::from_ne_bytes(status.to_ne_bytes())
+        ));
+        NT_SUCCESS(status)
+    }
+
+    fn status_of(&mut self, what: &str, step: &str, status: NTSTATUS) -> bool {
+        self.line(format_args!(
+            "{what} {step}: {:#010x}",
             u32::from_ne_bytes(status.to_ne_bytes())
         ));
         NT_SUCCESS(status)
@@ -247,7 +268,13 @@ fn run(log: &mut Log) -> Result<(), &'static str> {
         input
             .try_reserve_exact(job.input.len())
             .map_err(|_| "no memory for the input")?;
-        input.extend_from_slice(&job.input);
+        // The card has a byte once its stop bit is in: one byte time after its start (the
+        // job gives start times, as `rdmus record` reads its input log).
+        input.extend(
+            job.input
+                .iter()
+                .map(|&(time, byte)| (time + WIRE_BYTE_100NS, byte)),
+        );
         *veh::CARD.lock() = Some(EmulatedCard::new(job.port, wire, input));
     } else {
         *veh::CARD.lock() = Some(EmulatedCard::absent(job.port));
@@ -357,30 +384,134 @@ fn remove(log: &mut Log, device: &Device) {
 }
 
 /// `IMXF::SetState` on the stream.
-fn set_state(log: &mut Log, stream: PMXF, state: KSSTATE) -> bool {
+fn set_state(log: &mut Log, what: &str, stream: PMXF, state: KSSTATE) -> bool {
     // SAFETY: the live stream NewStream gave; a plain vtable read.
     let vtable = unsafe { com_object::vtable::<IMXF>(stream) };
     // SAFETY: SetState at PASSIVE_LEVEL, one KS step.
     let status = unsafe { (vtable.SetState)(stream, state) };
     let name = match state {
-        KSSTATE_STOP => "SetState(STOP)",
-        KSSTATE_ACQUIRE => "SetState(ACQUIRE)",
-        KSSTATE_PAUSE => "SetState(PAUSE)",
-        _ => "SetState(RUN)",
+        KSSTATE_STOP => "STOP",
+        KSSTATE_ACQUIRE => "ACQUIRE",
+        KSSTATE_PAUSE => "PAUSE",
+        _ => "RUN",
     };
-    log.status(name, status)
+    log.status_of(what, name, status)
 }
 
-#[allow(clippy::too_many_lines, reason = "one stream's life, in order")]
-fn play(
-    log: &mut Log,
-    port: &com_object::ComObject<crate::objects::port::Port>,
-    job: &Job,
-) -> Result<(), &'static str> {
-    let bound = port.bound().ok_or("port not initialised")?;
-    let allocator = port.allocator().ok_or("no allocator")?;
-    let clock = port.clock().ok_or("no clock")?;
-    let mut format = KSDATAFORMAT {
+/// One stream the job opened: the stream and the service group NewStream handed out (one
+/// reference each).
+struct Stream {
+    what: &'static str,
+    mxf: PMXF,
+    group: PSERVICEGROUP,
+    prefetch: u64,
+}
+
+impl Stream {
+    /// `IMiniportDMus::NewStream` for `pin`.
+    fn open(
+        log: &mut Log,
+        what: &'static str,
+        bound: &Bound,
+        pin: u32,
+        stream_type: DMUS_STREAM_TYPE,
+        allocator: &ComRef<Allocator>,
+        clock: &ComRef<Clock>,
+    ) -> Option<Self> {
+        // KS keeps a pin's data format for the pin's life; the stream may keep the pointer.
+        let format = Box::leak(Box::new(music_format()));
+        let mut stream: PMXF = core::ptr::null_mut();
+        let mut group: PSERVICEGROUP = core::ptr::null_mut();
+        let mut prefetch = 0_u64;
+        // SAFETY: the port holds the miniport; a plain vtable read.
+        let vtable = unsafe { com_object::vtable(bound.miniport) };
+        // SAFETY: NewStream at PASSIVE_LEVEL with writable out pointers, the port's live
+        // allocator and clock (the stream takes its own references), and a format that
+        // outlives the stream (freed in `close`).
+        let status = unsafe {
+            (vtable.NewStream)(
+                bound.miniport,
+                &raw mut stream,
+                core::ptr::null_mut(),
+                NonPagedPool,
+                pin,
+                stream_type,
+                &raw mut *format,
+                &raw mut group,
+                allocator.as_interface::<IAllocatorMXF>().as_ptr(),
+                clock.as_interface::<IMasterClock>().as_ptr(),
+                &raw mut prefetch,
+            )
+        };
+        let format: *mut KSDATAFORMAT = format;
+        let opened = log.status_of(what, "NewStream", status) && !stream.is_null();
+        if !opened {
+            if !group.is_null() {
+                // SAFETY: a group NewStream handed out.
+                unsafe { release(group.cast()) };
+            }
+            // SAFETY: the format leaked above; no stream keeps it.
+            drop(unsafe { Box::from_raw(format) });
+            return None;
+        }
+        FORMATS.lock().push_within_capacity_or_leak(format);
+        log.line(format_args!("{what}: SchedulePreFetch {prefetch:#x}"));
+        Some(Self {
+            what,
+            mxf: stream,
+            group,
+            prefetch,
+        })
+    }
+
+    /// STOP → ACQUIRE → PAUSE → RUN (or the reverse), one step at a time; false at the first
+    /// failure.
+    fn walk(&self, log: &mut Log, states: &[KSSTATE]) -> bool {
+        states
+            .iter()
+            .all(|&state| set_state(log, self.what, self.mxf, state))
+    }
+
+    /// Releases the stream and its group.
+    fn close(self) {
+        // SAFETY: NewStream's reference on the stream, given up once. PASSIVE_LEVEL.
+        unsafe { release(self.mxf.cast()) };
+        if !self.group.is_null() {
+            // SAFETY: NewStream's reference on the group.
+            unsafe { release(self.group.cast()) };
+        }
+    }
+}
+
+/// The data formats handed to NewStream: kept until the job ends (a stream may keep the
+/// pointer for its life, as KS keeps a pin's format).
+struct Formats(Vec<*mut KSDATAFORMAT>);
+
+// SAFETY: plain pointers to leaked boxes, freed once by `free_formats` on the job thread.
+unsafe impl Send for Formats {}
+
+impl Formats {
+    fn push_within_capacity_or_leak(&mut self, format: *mut KSDATAFORMAT) {
+        if self.0.try_reserve(1).is_ok() {
+            self.0.push(format);
+        }
+    }
+}
+
+static FORMATS: SpinMutex<Formats> = SpinMutex::new(Formats(Vec::new()));
+
+/// Frees the formats once every stream is gone.
+fn free_formats() {
+    let formats = core::mem::take(&mut FORMATS.lock().0);
+    for format in formats {
+        // SAFETY: a box leaked by `Stream::open`; no stream is left to use it.
+        drop(unsafe { Box::from_raw(format) });
+    }
+}
+
+/// `KSDATAFORMAT_TYPE_MUSIC` / `KSDATAFORMAT_SUBTYPE_MIDI`: the legacy pins' format.
+fn music_format() -> KSDATAFORMAT {
+    KSDATAFORMAT {
         FormatSize: u32::try_from(core::mem::size_of::<KSDATAFORMAT>()).unwrap_or(0),
         Flags: 0,
         SampleSize: 0,
@@ -388,57 +519,177 @@ fn play(
         MajorFormat: KSDATAFORMAT_TYPE_MUSIC,
         SubFormat: KSDATAFORMAT_SUBTYPE_MIDI,
         Specifier: KSDATAFORMAT_SPECIFIER_NONE,
-    };
-    let mut stream: PMXF = core::ptr::null_mut();
-    let mut group: PSERVICEGROUP = core::ptr::null_mut();
-    let mut prefetch = 0_u64;
-    // SAFETY: the port holds the miniport; a plain vtable read.
-    let vtable = unsafe { com_object::vtable(bound.miniport) };
-    // SAFETY: NewStream at PASSIVE_LEVEL with writable out pointers, the port's live allocator
-    // and clock (the stream takes its own references), and a format that outlives the stream.
-    let status = unsafe {
-        (vtable.NewStream)(
-            bound.miniport,
-            &raw mut stream,
-            core::ptr::null_mut(),
-            NonPagedPool,
-            RENDER_PIN,
-            DMUS_STREAM_MIDI_RENDER,
-            &raw mut format,
-            &raw mut group,
-            allocator.as_interface::<IAllocatorMXF>().as_ptr(),
-            clock.as_interface::<IMasterClock>().as_ptr(),
-            &raw mut prefetch,
+    }
+}
+
+const UP: [KSSTATE; 3] = [KSSTATE_ACQUIRE, KSSTATE_PAUSE, KSSTATE_RUN];
+const DOWN: [KSSTATE; 3] = [KSSTATE_PAUSE, KSSTATE_ACQUIRE, KSSTATE_STOP];
+
+fn play(log: &mut Log, port: &ComObject<Port>, job: &Job) -> Result<(), &'static str> {
+    let bound = port.bound().ok_or("port not initialised")?;
+    let allocator = port.allocator().ok_or("no allocator")?;
+    let clock = port.clock().ok_or("no clock")?;
+    let result = play_streams(log, &bound, &allocator, &clock, job);
+    free_formats();
+    let pool_stats = allocator.stats();
+    log.line(format_args!(
+        "allocator after the streams closed: {} events and {} buffers out (high water {} events)",
+        pool_stats.events_in_use, pool_stats.buffers_in_use, pool_stats.events_high_water
+    ));
+    result?;
+    if pool_stats.events_in_use + pool_stats.buffers_in_use > 0 {
+        return Err("events not returned to the allocator");
+    }
+    Ok(())
+}
+
+fn play_streams(
+    log: &mut Log,
+    bound: &Bound,
+    allocator: &ComRef<Allocator>,
+    clock: &ComRef<Clock>,
+    job: &Job,
+) -> Result<(), &'static str> {
+    let render = if job.events.is_empty() {
+        None
+    } else {
+        Some(
+            Stream::open(
+                log,
+                "render",
+                bound,
+                RENDER_PIN,
+                DMUS_STREAM_MIDI_RENDER,
+                allocator,
+                clock,
+            )
+            .ok_or("render NewStream failed")?,
         )
     };
-    if !log.status("NewStream(render)", status) || stream.is_null() {
-        if !group.is_null() {
-            // SAFETY: a group NewStream handed out.
-            unsafe { release(group.cast()) };
+    let capture = if job.input.is_empty() {
+        None
+    } else {
+        let Some(stream) = Stream::open(
+            log,
+            "capture",
+            bound,
+            CAPTURE_PIN,
+            DMUS_STREAM_MIDI_CAPTURE,
+            allocator,
+            clock,
+        ) else {
+            if let Some(render) = render {
+                render.close();
+            }
+            return Err("capture NewStream failed");
+        };
+        let sink = CaptureSink::try_new(allocator.to_ref(), job.input.len(), job.input.len())
+            .map_err(|_| "no memory for the capture sink")?;
+        let sink_mxf = sink.as_interface::<IMXF>().as_ptr();
+        // SAFETY: the live capture stream; a plain vtable read.
+        let vtable = unsafe { com_object::vtable::<IMXF>(stream.mxf) };
+        // SAFETY: ConnectOutput with our live sink (the stream takes its own reference).
+        let status = unsafe { (vtable.ConnectOutput)(stream.mxf, sink_mxf) };
+        if !log.status_of("capture", "ConnectOutput", status) {
+            stream.close();
+            if let Some(render) = render {
+                render.close();
+            }
+            return Err("capture ConnectOutput failed");
         }
-        return Err("NewStream failed");
-    }
-    log.line(format_args!("SchedulePreFetch: {prefetch:#x}"));
-    let mut ok = set_state(log, stream, KSSTATE_ACQUIRE)
-        && set_state(log, stream, KSSTATE_PAUSE)
-        && set_state(log, stream, KSSTATE_RUN);
+        Some((stream, sink))
+    };
+    let mut ok = render.as_ref().is_none_or(|stream| stream.walk(log, &UP))
+        && capture
+            .as_ref()
+            .is_none_or(|(stream, _)| stream.walk(log, &UP));
     let origin = clock::now() + START_LEAD_100NS;
     if let Some(card) = veh::CARD.lock().as_mut() {
         card.set_origin(origin);
     }
-    log.line(format_args!("RUN at master time {origin} (presentation 0)"));
-    let lead = if prefetch == DONT_HOLD_FOR_SEQUENCING {
-        i64::MAX
+    log.line(format_args!(
+        "RUN; presentation time 0 is master time {origin}"
+    ));
+    if ok {
+        ok = run_loop(log, render.as_ref(), allocator, origin, job);
+    }
+    let stopped = render.as_ref().is_none_or(|stream| stream.walk(log, &DOWN))
+        && capture
+            .as_ref()
+            .is_none_or(|(stream, _)| stream.walk(log, &DOWN));
+    service::run_pending(clock::now());
+    if let Some(render) = render {
+        render.close();
+    }
+    if let Some((stream, sink)) = capture {
+        // SAFETY: the live capture stream; a plain vtable read.
+        let vtable = unsafe { com_object::vtable::<IMXF>(stream.mxf) };
+        let sink_mxf = sink.as_interface::<IMXF>().as_ptr();
+        // SAFETY: DisconnectOutput of the sink ConnectOutput connected. PASSIVE_LEVEL.
+        let status = unsafe { (vtable.DisconnectOutput)(stream.mxf, sink_mxf) };
+        log.status_of("capture", "DisconnectOutput", status);
+        stream.close();
+        let record = sink.take();
+        log.line(format_args!(
+            "capture: {} events ({} bytes), {} dropped",
+            record.events.len(),
+            record.bytes.len(),
+            record.dropped
+        ));
+        let _ = files::write(CAPTURE_PATH, capture_tsv(&record, origin).as_bytes());
+    }
+    if ok && stopped {
+        Ok(())
     } else {
-        i64::try_from(prefetch)
-            .unwrap_or(i64::MAX)
-            .max(MIN_LEAD_100NS)
+        Err("a state change failed")
+    }
+}
+
+/// The captured events as `time_us<TAB>bytes` lines (as `rdmus record` writes messages): the
+/// time of each event in the input's frame (master time − presentation 0 − one byte time,
+/// since the card stamps a byte when its stop bit is in), the bytes in hex.
+fn capture_tsv(record: &Record, origin: i64) -> String {
+    let mut text = String::from("time_us\tmessage\n");
+    for event in &record.events {
+        let time = event.time - origin - WIRE_BYTE_100NS;
+        let sign = if time < 0 { "-" } else { "" };
+        let abs = time.unsigned_abs();
+        let _ = write!(text, "{sign}{}.{}\t", abs / 10, abs % 10);
+        let bytes = record
+            .bytes
+            .get(event.start..event.start + event.len)
+            .unwrap_or(&[]);
+        for (index, byte) in bytes.iter().enumerate() {
+            let _ = write!(text, "{}{byte:02x}", if index == 0 { "" } else { " " });
+        }
+        text.push('\n');
+    }
+    text
+}
+
+/// The job's clock loop: raises the card's interrupt when input is due, runs service
+/// requests, hands render events to the stream `lead` ahead of their time; until everything
+/// is delivered and the tail has passed (bounded: a minute past the end at most).
+fn run_loop(
+    log: &mut Log,
+    render: Option<&Stream>,
+    allocator: &ComRef<Allocator>,
+    origin: i64,
+    job: &Job,
+) -> bool {
+    let lead = match render {
+        Some(stream) if stream.prefetch != DONT_HOLD_FOR_SEQUENCING => {
+            i64::try_from(stream.prefetch)
+                .unwrap_or(i64::MAX)
+                .max(MIN_LEAD_100NS)
+        }
+        _ => i64::MAX,
     };
     let tail = i64::from(job.tail_ms) * TICK_100NS;
-    let end = origin + job.last_time() + tail;
+    let end = origin + job.last_time() + WIRE_BYTE_100NS + tail;
     let mut next = 0;
     let mut dropped = 0_usize;
-    while ok {
+    let ok = loop {
         let now = clock::now();
         let input = veh::CARD
             .lock()
@@ -448,27 +699,29 @@ fn play(
             let _ = interrupt::raise();
         }
         service::run_pending(now);
-        let mut chain = Chain::new();
-        while let Some(event) = job.events.get(next) {
-            let due = origin + event.time;
-            if due.saturating_sub(lead) > now {
-                break;
+        if let Some(stream) = render {
+            let mut chain = Chain::new();
+            while let Some(event) = job.events.get(next) {
+                let due = origin + event.time;
+                if due.saturating_sub(lead) > now {
+                    break;
+                }
+                let built = allocator.with_pool(|pool| {
+                    mxf::build::push_bytes(&mut chain, pool, due, 1, &event.bytes, true)
+                });
+                if built.is_err() {
+                    dropped += 1;
+                }
+                next += 1;
             }
-            let built = allocator.with_pool(|pool| {
-                mxf::build::push_bytes(&mut chain, pool, due, 1, &event.bytes, true)
-            });
-            if built.is_err() {
-                dropped += 1;
-            }
-            next += 1;
-        }
-        if !chain.is_empty() {
-            // SAFETY: the live stream; a plain vtable read.
-            let vtable = unsafe { com_object::vtable::<IMXF>(stream) };
-            // SAFETY: PutMessage with a chain of the port's allocator events, given up here.
-            let status = unsafe { (vtable.PutMessage)(stream, chain.into_raw()) };
-            if !NT_SUCCESS(status) {
-                log.status("PutMessage", status);
+            if !chain.is_empty() {
+                // SAFETY: the live stream; a plain vtable read.
+                let vtable = unsafe { com_object::vtable::<IMXF>(stream.mxf) };
+                // SAFETY: PutMessage with a chain of the port's allocator events, given up here.
+                let status = unsafe { (vtable.PutMessage)(stream.mxf, chain.into_raw()) };
+                if !NT_SUCCESS(status) {
+                    log.status_of("render", "PutMessage", status);
+                }
             }
         }
         let pending = veh::CARD
@@ -476,43 +729,22 @@ fn play(
             .as_ref()
             .map_or(0, EmulatedCard::input_pending);
         if next == job.events.len() && pending == 0 && now >= end {
-            break;
+            break true;
         }
         if now >= end + 600_000_000 {
-            ok = false;
             log.line(format_args!("the job ran a minute past its end: stopped"));
+            break false;
         }
         sleep(TICK_100NS);
-    }
+    };
     if dropped > 0 {
         log.line(format_args!(
             "{dropped} events not built: allocator exhausted"
         ));
     }
     log.line(format_args!(
-        "{next} of {} events delivered",
+        "render: {next} of {} events delivered",
         job.events.len()
     ));
-    let stopped = set_state(log, stream, KSSTATE_PAUSE)
-        && set_state(log, stream, KSSTATE_ACQUIRE)
-        && set_state(log, stream, KSSTATE_STOP);
-    service::run_pending(clock::now());
-    // SAFETY: NewStream's reference on the stream, given up once. PASSIVE_LEVEL.
-    unsafe { release(stream.cast()) };
-    if !group.is_null() {
-        // SAFETY: NewStream's reference on the group.
-        unsafe { release(group.cast()) };
-    }
-    let pool_stats = allocator.stats();
-    log.line(format_args!(
-        "allocator after the stream closed: {} events and {} buffers out (high water {} events)",
-        pool_stats.events_in_use, pool_stats.buffers_in_use, pool_stats.events_high_water
-    ));
-    if !(ok && stopped) {
-        return Err("a state change failed");
-    }
-    if pool_stats.events_in_use + pool_stats.buffers_in_use > 0 {
-        return Err("events not returned to the allocator");
-    }
-    Ok(())
+    ok
 }

@@ -3,6 +3,7 @@
 //! master clock, service groups, interrupt syncs and resource lists.
 
 pub mod allocator;
+pub mod capture_sink;
 pub mod clock;
 pub mod interrupt;
 pub mod port;
