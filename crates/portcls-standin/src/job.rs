@@ -7,6 +7,7 @@
 //! | directive | meaning |
 //! |---|---|
 //! | `device mpu401` | the MPU-401 UART subdevice (default) |
+//! | `format midi` / `format dmus` | the render pin: the legacy `KSDATAFORMAT_SUBTYPE_MIDI` pin (default) or the `KSDATAFORMAT_SUBTYPE_DIRECTMUSIC` pin |
 //! | `port BASE` | the card's I/O base (default `0x330`); two ports |
 //! | `irq N` | the card's interrupt (default 5); `irq none` gives no interrupt resource |
 //! | `absent` | no card answers at the port (StartDevice must fail and unload cleanly) |
@@ -25,6 +26,15 @@ pub enum Device {
     Mpu401,
 }
 
+/// The render pin's format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RenderFormat {
+    /// `KSDATAFORMAT_SUBTYPE_MIDI` (the legacy pin).
+    Midi,
+    /// `KSDATAFORMAT_SUBTYPE_DIRECTMUSIC`.
+    DirectMusic,
+}
+
 /// One MIDI message to render.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
@@ -39,6 +49,8 @@ pub struct Event {
 pub struct Job {
     /// The subdevice.
     pub device: Device,
+    /// The render pin's format.
+    pub format: RenderFormat,
     /// The card's I/O base.
     pub port: u16,
     /// The card's interrupt, if it has one.
@@ -57,6 +69,7 @@ impl Default for Job {
     fn default() -> Self {
         Self {
             device: Device::Mpu401,
+            format: RenderFormat::Midi,
             port: 0x330,
             irq: Some(5),
             card_present: true,
@@ -124,6 +137,11 @@ pub fn parse(text: &[u8]) -> Result<Job, JobError> {
                 Some("mpu401") => job.device = Device::Mpu401,
                 _ => return Err(fail("unknown device (mpu401)")),
             },
+            "format" => match words.next() {
+                Some("midi") => job.format = RenderFormat::Midi,
+                Some("dmus") => job.format = RenderFormat::DirectMusic,
+                _ => return Err(fail("unknown format (midi, dmus)")),
+            },
             "port" => {
                 let base = number(words.next()).ok_or(fail("port needs a number"))?;
                 job.port = u16::try_from(base)
@@ -190,18 +208,19 @@ fn number(word: Option<&str>) -> Option<u64> {
 mod tests {
     use alloc::vec;
 
-    use super::{Device, Event, Job, JobError, parse};
+    use super::{Device, Event, Job, JobError, RenderFormat, parse};
 
     #[test]
     fn a_render_job_parses() {
         let job = parse(
-            b"# a note\n\ndevice mpu401\nport 0x300\nirq none\nevent 0 90 3c 64\nevent 5000000 80 3c 00\ntail_ms 250\n",
+            b"# a note\n\ndevice mpu401\nformat dmus\nport 0x300\nirq none\nevent 0 90 3c 64\nevent 5000000 80 3c 00\ntail_ms 250\n",
         )
         .expect("valid");
         assert_eq!(
             job,
             Job {
                 device: Device::Mpu401,
+                format: RenderFormat::DirectMusic,
                 port: 0x300,
                 irq: None,
                 card_present: true,
@@ -258,6 +277,7 @@ mod tests {
         assert_eq!(refused(b"port 0xffff").reason, "port out of range");
         assert_eq!(refused(b"tail_ms 1 2").reason, "extra words");
         assert_eq!(refused(b"play").reason, "unknown directive");
+        assert_eq!(refused(b"format wav").reason, "unknown format (midi, dmus)");
         assert_eq!(refused(&[0xFF]).line, 0);
     }
 }

@@ -12,6 +12,7 @@ use dmus_sys::dmus_com::{IAllocatorMXF, IMXF, IMasterClock, PMXF};
 use dmus_sys::dmusic::{
     DMUS_STREAM_MIDI_CAPTURE, DMUS_STREAM_MIDI_RENDER, DMUS_STREAM_TYPE, DONT_HOLD_FOR_SEQUENCING,
 };
+use dmus_sys::guid::GUID;
 use dmus_sys::kernel::{
     DRIVER_OBJECT, LARGE_INTEGER, NT_SUCCESS, NTSTATUS, NonPagedPool, PDEVICE_OBJECT, PVOID,
 };
@@ -19,7 +20,8 @@ use dmus_sys::ks::{
     KSDATAFORMAT, KSSTATE, KSSTATE_ACQUIRE, KSSTATE_PAUSE, KSSTATE_RUN, KSSTATE_STOP,
 };
 use dmus_sys::ks_guids::{
-    KSDATAFORMAT_SPECIFIER_NONE, KSDATAFORMAT_SUBTYPE_MIDI, KSDATAFORMAT_TYPE_MUSIC,
+    KSDATAFORMAT_SPECIFIER_NONE, KSDATAFORMAT_SUBTYPE_DIRECTMUSIC, KSDATAFORMAT_SUBTYPE_MIDI,
+    KSDATAFORMAT_TYPE_MUSIC,
 };
 use dmus_sys::portcls::{IResourceList, PSERVICEGROUP};
 use mpu401::WIRE_BYTE_100NS;
@@ -27,7 +29,7 @@ use mxf::Chain;
 
 use crate::card::EmulatedCard;
 use crate::devices::{self, Device};
-use crate::job::{self, Job};
+use crate::job::{self, Job, RenderFormat};
 use crate::kernel::{
     FILE_DEVICE_UNKNOWN, HANDLE, IoAllocateIrp, IoCreateDevice, IoDeleteDevice, IoFreeIrp,
     KERNEL_MODE, KeDelayExecutionThread, PsCreateSystemThread, THREAD_ALL_ACCESS, ZwClose,
@@ -57,8 +59,10 @@ pub const CAPTURE_PATH: &str = "\\??\\C:\\rdmus\\capture.tsv";
 /// Written last by the job: `ok` or `failed: REASON`.
 pub const DONE_PATH: &str = "\\??\\C:\\rdmus\\done.txt";
 
-/// The render pin the job opens (rdmus's MPU-401 `PIN_LEGACY_RENDER`, KSMUSICFORMAT).
-const RENDER_PIN: u32 = 0;
+/// The legacy render pin (rdmus's MPU-401 `PIN_LEGACY_RENDER`, KSMUSICFORMAT).
+const LEGACY_RENDER_PIN: u32 = 0;
+/// The DirectMusic render pin (rdmus's MPU-401 `PIN_DMUSIC_RENDER`, DMUS_EVENTHEADER).
+const DMUSIC_RENDER_PIN: u32 = 1;
 /// The capture pin the job opens (rdmus's MPU-401 `PIN_CAPTURE`).
 const CAPTURE_PIN: u32 = 4;
 /// How long before an event's time the port hands it to the stream, at least.
@@ -398,6 +402,14 @@ fn set_state(log: &mut Log, what: &str, stream: PMXF, state: KSSTATE) -> bool {
     log.status_of(what, name, status)
 }
 
+/// The pin a stream is opened on: factory id, data subformat, stream type.
+#[derive(Clone, Copy)]
+struct PinSpec {
+    pin: u32,
+    subformat: GUID,
+    stream_type: DMUS_STREAM_TYPE,
+}
+
 /// One stream the job opened: the stream and the service group NewStream handed out (one
 /// reference each).
 struct Stream {
@@ -413,13 +425,12 @@ impl Stream {
         log: &mut Log,
         what: &'static str,
         bound: &Bound,
-        pin: u32,
-        stream_type: DMUS_STREAM_TYPE,
+        pin: PinSpec,
         allocator: &ComRef<Allocator>,
         clock: &ComRef<Clock>,
     ) -> Option<Self> {
         // KS keeps a pin's data format for the pin's life; the stream may keep the pointer.
-        let format = Box::leak(Box::new(music_format()));
+        let format = Box::leak(Box::new(music_format(pin.subformat)));
         let mut stream: PMXF = core::ptr::null_mut();
         let mut group: PSERVICEGROUP = core::ptr::null_mut();
         let mut prefetch = 0_u64;
@@ -434,8 +445,8 @@ impl Stream {
                 &raw mut stream,
                 core::ptr::null_mut(),
                 NonPagedPool,
-                pin,
-                stream_type,
+                pin.pin,
+                pin.stream_type,
                 &raw mut *format,
                 &raw mut group,
                 allocator.as_interface::<IAllocatorMXF>().as_ptr(),
@@ -509,15 +520,15 @@ fn free_formats() {
     }
 }
 
-/// `KSDATAFORMAT_TYPE_MUSIC` / `KSDATAFORMAT_SUBTYPE_MIDI`: the legacy pins' format.
-fn music_format() -> KSDATAFORMAT {
+/// A `KSDATAFORMAT_TYPE_MUSIC` format of `subformat`.
+fn music_format(subformat: GUID) -> KSDATAFORMAT {
     KSDATAFORMAT {
         FormatSize: u32::try_from(core::mem::size_of::<KSDATAFORMAT>()).unwrap_or(0),
         Flags: 0,
         SampleSize: 0,
         Reserved: 0,
         MajorFormat: KSDATAFORMAT_TYPE_MUSIC,
-        SubFormat: KSDATAFORMAT_SUBTYPE_MIDI,
+        SubFormat: subformat,
         Specifier: KSDATAFORMAT_SPECIFIER_NONE,
     }
 }
@@ -550,6 +561,10 @@ fn play_streams(
     clock: &ComRef<Clock>,
     job: &Job,
 ) -> Result<(), &'static str> {
+    let (render_pin, render_subformat) = match job.format {
+        RenderFormat::Midi => (LEGACY_RENDER_PIN, KSDATAFORMAT_SUBTYPE_MIDI),
+        RenderFormat::DirectMusic => (DMUSIC_RENDER_PIN, KSDATAFORMAT_SUBTYPE_DIRECTMUSIC),
+    };
     let render = if job.events.is_empty() {
         None
     } else {
@@ -558,8 +573,11 @@ fn play_streams(
                 log,
                 "render",
                 bound,
-                RENDER_PIN,
-                DMUS_STREAM_MIDI_RENDER,
+                PinSpec {
+                    pin: render_pin,
+                    subformat: render_subformat,
+                    stream_type: DMUS_STREAM_MIDI_RENDER,
+                },
                 allocator,
                 clock,
             )
@@ -573,8 +591,11 @@ fn play_streams(
             log,
             "capture",
             bound,
-            CAPTURE_PIN,
-            DMUS_STREAM_MIDI_CAPTURE,
+            PinSpec {
+                pin: CAPTURE_PIN,
+                subformat: KSDATAFORMAT_SUBTYPE_MIDI,
+                stream_type: DMUS_STREAM_MIDI_CAPTURE,
+            },
             allocator,
             clock,
         ) else {
