@@ -88,6 +88,14 @@ fn close(handle: HANDLE) {
 /// # Errors
 /// The open or read status, or no memory.
 pub fn read(path: &str) -> Result<Vec<u8>, NTSTATUS> {
+    read_limited(path, MAX_JOB_BYTES)
+}
+
+/// The whole file at `path`, at most `limit` bytes.
+///
+/// # Errors
+/// The open or read status, a longer file, or no memory.
+pub fn read_limited(path: &str, limit: usize) -> Result<Vec<u8>, NTSTATUS> {
     let handle = open(path, false)?;
     let mut data = Vec::new();
     let result = (|| {
@@ -123,7 +131,7 @@ pub fn read(path: &str) -> Result<Vec<u8>, NTSTATUS> {
                 };
             }
             let got = status_block.Information.min(chunk.len());
-            if data.len() + got > MAX_JOB_BYTES {
+            if data.len() + got > limit {
                 return Err(STATUS_BUFFER_OVERFLOW);
             }
             data.try_reserve(got)

@@ -7,6 +7,9 @@
 //! | directive | meaning |
 //! |---|---|
 //! | `device mpu401` | the MPU-401 UART subdevice (default) |
+//! | `device synth` | the DLS synth subdevice (no resources); events go to its DirectMusic pin, audio comes from its wave-out pin |
+//! | `dls NAME` | synth: the DLS bank, a file `C:\rdmus\NAME` (downloaded wave by wave, then instrument by instrument, as DirectMusic does) |
+//! | `rate HZ` | synth: the sample rate asked for with `KSPROPERTY_SYNTH_PORTPARAMETERS` (default 48000) |
 //! | `format midi` / `format dmus` | the render pin: the legacy `KSDATAFORMAT_SUBTYPE_MIDI` pin (default) or the `KSDATAFORMAT_SUBTYPE_DIRECTMUSIC` pin |
 //! | `port BASE` | the card's I/O base (default `0x330`); two ports |
 //! | `irq N` | the card's interrupt (default 5); `irq none` gives no interrupt resource |
@@ -17,6 +20,7 @@
 //!
 //! Events must come in time order (the stream gets them in the order given).
 
+use alloc::string::String;
 use alloc::vec::Vec;
 
 /// The subdevice a job drives.
@@ -24,6 +28,8 @@ use alloc::vec::Vec;
 pub enum Device {
     /// The MPU-401 UART.
     Mpu401,
+    /// The DLS synth.
+    Synth,
 }
 
 /// The render pin's format.
@@ -63,6 +69,10 @@ pub struct Job {
     pub input: Vec<(i64, u8)>,
     /// Milliseconds the pin keeps running after the last event.
     pub tail_ms: u32,
+    /// Synth: the DLS bank's file name in `C:\rdmus`.
+    pub dls: Option<String>,
+    /// Synth: the sample rate asked for, Hz.
+    pub rate: u32,
 }
 
 impl Default for Job {
@@ -76,6 +86,8 @@ impl Default for Job {
             events: Vec::new(),
             input: Vec::new(),
             tail_ms: 500,
+            dls: None,
+            rate: 48_000,
         }
     }
 }
@@ -135,7 +147,8 @@ pub fn parse(text: &[u8]) -> Result<Job, JobError> {
         match directive {
             "device" => match words.next() {
                 Some("mpu401") => job.device = Device::Mpu401,
-                _ => return Err(fail("unknown device (mpu401)")),
+                Some("synth") => job.device = Device::Synth,
+                _ => return Err(fail("unknown device (mpu401, synth)")),
             },
             "format" => match words.next() {
                 Some("midi") => job.format = RenderFormat::Midi,
@@ -157,6 +170,20 @@ pub fn parse(text: &[u8]) -> Result<Job, JobError> {
                 }
             },
             "absent" => job.card_present = false,
+            "dls" => {
+                let name = words.next().ok_or(fail("dls needs a file name"))?;
+                if name.contains(['\\', '/', ':']) {
+                    return Err(fail("dls names a file in C:\\rdmus"));
+                }
+                job.dls = Some(String::from(name));
+            }
+            "rate" => {
+                let rate = number(words.next()).ok_or(fail("rate needs a number"))?;
+                job.rate = u32::try_from(rate)
+                    .ok()
+                    .filter(|rate| (8_000..=192_000).contains(rate))
+                    .ok_or(fail("rate out of range"))?;
+            }
             "tail_ms" => {
                 let ms = number(words.next()).ok_or(fail("tail_ms needs a number"))?;
                 job.tail_ms = u32::try_from(ms).map_err(|_| fail("tail_ms out of range"))?;
@@ -236,10 +263,20 @@ mod tests {
                 ],
                 input: vec![],
                 tail_ms: 250,
+                dls: None,
+                rate: 48_000,
             }
         );
         assert_eq!(job.wire_bytes(), 6);
         assert_eq!(job.last_time(), 5_000_000);
+    }
+
+    #[test]
+    fn a_synth_job_parses() {
+        let job = parse(b"device synth\ndls gm.dls\nrate 44100\nevent 0 90 3c 64").expect("valid");
+        assert_eq!(job.device, Device::Synth);
+        assert_eq!(job.dls.as_deref(), Some("gm.dls"));
+        assert_eq!(job.rate, 44_100);
     }
 
     #[test]
@@ -273,7 +310,15 @@ mod tests {
             refused(b"event 9 90\nevent 1 90").reason,
             "events out of time order"
         );
-        assert_eq!(refused(b"device synth").reason, "unknown device (mpu401)");
+        assert_eq!(
+            refused(b"device wave").reason,
+            "unknown device (mpu401, synth)"
+        );
+        assert_eq!(
+            refused(b"dls C:\\x.dls").reason,
+            "dls names a file in C:\\rdmus"
+        );
+        assert_eq!(refused(b"rate 100").reason, "rate out of range");
         assert_eq!(refused(b"port 0xffff").reason, "port out of range");
         assert_eq!(refused(b"tail_ms 1 2").reason, "extra words");
         assert_eq!(refused(b"play").reason, "unknown directive");

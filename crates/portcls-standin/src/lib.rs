@@ -41,7 +41,16 @@
 //!    (`IMiniportDMus::Service` through the port's sink), and hands render events to the
 //!    stream's `PutMessage` as chains of the allocator's events, `SchedulePreFetch` (at least
 //!    5 ms) ahead of their master time; until everything is delivered and `tail_ms` has passed;
-//! 5. walks the streams back to STOP, disconnects and releases them, removes the device (the
+//! 5. for a synth job (`device synth`, no resources) instead: asks for the sample rate with
+//!    `KSPROPERTY_SYNTH_PORTPARAMETERS`, downloads the bank (`dls NAME`: built into
+//!    DirectMusic download buffers with the dls crate, waves then instruments, each a
+//!    `KSPROPERTY_SYNTH_DLS_DOWNLOAD` through the filter's automation table, `property`'s
+//!    kernel-mode request), opens the DirectMusic render pin (1) and the wave-out pin (2,
+//!    16-bit stereo PCM, `DMUS_STREAM_WAVE_SINK`) and plays the port's wave sink: frame 0
+//!    plays at presentation time 0, and each 10 ms period is rendered when it starts playing
+//!    (`ISynthSinkDMus::SyncToMaster(its master time, TRUE for the first)`, then `Render`);
+//!    afterwards every download is unloaded (`KSPROPERTY_SYNTH_DLS_UNLOAD`);
+//! 6. walks the streams back to STOP, disconnects and releases them, removes the device (the
 //!    port lets go of its miniport and groups, as PortCls' ReleaseChildren; the registration's
 //!    reference goes; the FDO and PDO are deleted), removes the handler and writes the outputs.
 //!
@@ -53,6 +62,7 @@
 //! |---|---|
 //! | `standin.log` | each step and its NTSTATUS, rewritten after every line (a crash leaves it) |
 //! | `wire.tsv` | the bytes on the card's MIDI out, `rdmus play --wire` format ([`wire_log`]): `time_us<TAB>hex`, µs from presentation time 0 |
+//! | `out.wav` | the synth's audio, `rdmus play --wav` format ([`wav`]): 16-bit stereo PCM at the granted rate, the job's last event time plus `tail_ms`, whole periods |
 //! | `capture.tsv` | the captured events, `rdmus record` format: `time_us<TAB>message`, the driver's stamp less one byte time, from presentation time 0 |
 //! | `pool.txt` | the stand-in's pool accounting once the device is removed (the job's own log buffer left out): `blocks_outstanding`, `bytes_outstanding`, `objects_alive`, `allocations`, `allocation_failures`, one `name<TAB>value` a line |
 //! | `unload.txt` | the same after the driver's unload: all zero outstanding, or a leak |
@@ -77,7 +87,8 @@
 //!   reads 0).
 //! - No KS IRPs: user-mode pin opens do not reach a driver under Wine 8.0, so streams are
 //!   opened and fed from inside, events built with mxf (as the port's unpacker would).
-//! - The DLS synth subdevice and its wave sink (the WAV output) are not played yet.
+//! - The wave sink renders on the job thread in real time (one 10 ms period when it starts
+//!   playing, no latency), the sample clock exactly on the master clock (no device drift).
 //!
 //! # Host build
 //! On the host the crate builds too (cargo builds every member of the workspace, as for the
@@ -110,10 +121,13 @@ pub mod objects;
 #[cfg(target_os = "windows")]
 pub mod pool;
 #[cfg(target_os = "windows")]
+pub mod property;
+#[cfg(target_os = "windows")]
 pub mod runner;
 #[cfg(target_os = "windows")]
 mod runtime;
 pub mod spin;
 #[cfg(target_os = "windows")]
 pub mod veh;
+pub mod wav;
 pub mod wire_log;

@@ -8,28 +8,46 @@ use core::fmt::Write;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use com_object::{ComObject, ComRef};
+use dls::download::APPEND_SAMPLES;
+use dls::download::build::build_collection;
+use dls::wire::file::DlsFile;
+use dmus_sys::com::IUnknown;
+use dmus_sys::dls::{WAVE_FORMAT_PCM, WAVEFORMATEX};
 use dmus_sys::dmus_com::{IAllocatorMXF, IMXF, IMasterClock, PMXF};
+use dmus_sys::dmus_com::{IID_ISynthSinkDMus, ISynthSinkDMus};
 use dmus_sys::dmusic::{
-    DMUS_STREAM_MIDI_CAPTURE, DMUS_STREAM_MIDI_RENDER, DMUS_STREAM_TYPE, DONT_HOLD_FOR_SEQUENCING,
+    DMUS_STREAM_MIDI_CAPTURE, DMUS_STREAM_MIDI_RENDER, DMUS_STREAM_TYPE, DMUS_STREAM_WAVE_SINK,
+    DONT_HOLD_FOR_SEQUENCING,
+};
+use dmus_sys::dmusprop::{
+    KSPROPERTY_SYNTH_DLS_DOWNLOAD, KSPROPERTY_SYNTH_DLS_UNLOAD, KSPROPERTY_SYNTH_PORTPARAMETERS,
+    KSPROPSETID_Synth, KSPROPSETID_Synth_Dls, SYNTH_BUFFER, SYNTH_PORTPARAMS,
+    SYNTH_PORTPARAMS_SAMPLERATE, SYNTHDOWNLOAD,
 };
 use dmus_sys::guid::GUID;
 use dmus_sys::kernel::{
     DRIVER_OBJECT, LARGE_INTEGER, NT_SUCCESS, NTSTATUS, NonPagedPool, PDEVICE_OBJECT, PVOID,
+    STATUS_INVALID_PARAMETER,
 };
 use dmus_sys::ks::{
     KSDATAFORMAT, KSSTATE, KSSTATE_ACQUIRE, KSSTATE_PAUSE, KSSTATE_RUN, KSSTATE_STOP,
 };
+use dmus_sys::ks::{KSPROPERTY_TYPE_GET, KSPROPERTY_TYPE_SET};
 use dmus_sys::ks_guids::{
     KSDATAFORMAT_SPECIFIER_NONE, KSDATAFORMAT_SUBTYPE_DIRECTMUSIC, KSDATAFORMAT_SUBTYPE_MIDI,
     KSDATAFORMAT_TYPE_MUSIC,
 };
+use dmus_sys::ks_guids::{
+    KSDATAFORMAT_SPECIFIER_WAVEFORMATEX, KSDATAFORMAT_SUBTYPE_PCM, KSDATAFORMAT_TYPE_AUDIO,
+};
+use dmus_sys::ksmedia::{KSDATAFORMAT_PACKED, KSDATAFORMAT_WAVEFORMATEX};
 use dmus_sys::portcls::{IResourceList, PSERVICEGROUP};
 use mpu401::WIRE_BYTE_100NS;
 use mxf::Chain;
 
 use crate::card::EmulatedCard;
 use crate::devices::{self, Device};
-use crate::job::{self, Job, RenderFormat};
+use crate::job::{self, Device as Subdevice, Job, RenderFormat};
 use crate::kernel::{
     FILE_DEVICE_UNKNOWN, HANDLE, IoAllocateIrp, IoCreateDevice, IoDeleteDevice, IoFreeIrp,
     KERNEL_MODE, KeDelayExecutionThread, PsCreateSystemThread, THREAD_ALL_ACCESS, ZwClose,
@@ -41,8 +59,9 @@ use crate::objects::clock::{self, Clock};
 use crate::objects::port::{Bound, Port};
 use crate::objects::resource_list::ResourceList;
 use crate::objects::{interrupt, release, service};
+use crate::property::filter_property;
 use crate::spin::SpinMutex;
-use crate::{adapter_driver, files, pool, veh, wire_log};
+use crate::{adapter_driver, files, pool, veh, wav, wire_log};
 
 /// The job file.
 pub const JOB_PATH: &str = "\\??\\C:\\rdmus\\job.txt";
@@ -54,6 +73,8 @@ pub const WIRE_PATH: &str = "\\??\\C:\\rdmus\\wire.tsv";
 pub const POOL_PATH: &str = "\\??\\C:\\rdmus\\pool.txt";
 /// The pool accounting after the driver unloaded.
 pub const UNLOAD_PATH: &str = "\\??\\C:\\rdmus\\unload.txt";
+/// The synth's audio (`rdmus play --wav` format).
+pub const WAV_PATH: &str = "\\??\\C:\\rdmus\\out.wav";
 /// The captured messages (`rdmus record` format).
 pub const CAPTURE_PATH: &str = "\\??\\C:\\rdmus\\capture.tsv";
 /// Written last by the job: `ok` or `failed: REASON`.
@@ -65,6 +86,14 @@ const LEGACY_RENDER_PIN: u32 = 0;
 const DMUSIC_RENDER_PIN: u32 = 1;
 /// The capture pin the job opens (rdmus's MPU-401 `PIN_CAPTURE`).
 const CAPTURE_PIN: u32 = 4;
+/// The synth's DirectMusic render pin (rdmus's synth `PIN_DMUSIC_RENDER`).
+const SYNTH_DMUSIC_RENDER_PIN: u32 = 1;
+/// The synth's wave-out pin (rdmus's synth `PIN_WAVE_OUT`).
+const SYNTH_WAVE_OUT_PIN: u32 = 2;
+/// Where the job's other files are (the DLS bank).
+const BANK_DIR: &str = "\\??\\C:\\rdmus\\";
+/// The most bytes a DLS bank may have.
+const MAX_BANK_BYTES: usize = 256 << 20;
 /// How long before an event's time the port hands it to the stream, at least.
 const MIN_LEAD_100NS: i64 = 50_000;
 /// The job thread's tick: 1 ms.
@@ -251,20 +280,30 @@ fn run(log: &mut Log) -> Result<(), &'static str> {
             return Err("job file refused");
         }
     };
-    log.line(format_args!(
-        "job: MPU-401 at {:#x}, irq {:?}, card {}, {} events ({} wire bytes), {} input bytes",
-        job.port,
-        job.irq,
-        if job.card_present {
-            "present"
-        } else {
-            "absent"
-        },
-        job.events.len(),
-        job.wire_bytes(),
-        job.input.len()
-    ));
-    if job.card_present {
+    match job.device {
+        Subdevice::Mpu401 => log.line(format_args!(
+            "job: MPU-401 at {:#x}, irq {:?}, card {}, {} events ({} wire bytes), {} input bytes",
+            job.port,
+            job.irq,
+            if job.card_present {
+                "present"
+            } else {
+                "absent"
+            },
+            job.events.len(),
+            job.wire_bytes(),
+            job.input.len()
+        )),
+        Subdevice::Synth => log.line(format_args!(
+            "job: synth, bank {:?}, {} Hz asked, {} events",
+            job.dls,
+            job.rate,
+            job.events.len()
+        )),
+    }
+    if job.device == Subdevice::Synth {
+        // No card: port I/O goes on to Wine's handler (the synth does none).
+    } else if job.card_present {
         let mut wire = Vec::new();
         wire.try_reserve_exact(job.wire_bytes() * 2 + 4096)
             .map_err(|_| "no memory for the wire log")?;
@@ -329,7 +368,11 @@ fn run_device(
 
 fn start_and_play(log: &mut Log, device: &Device, job: &Job) -> Result<(), &'static str> {
     let start = device.start.ok_or("no StartDevice")?;
-    let list = ResourceList::try_new(Some(job.port), job.irq).map_err(|_| "no memory")?;
+    let list = match job.device {
+        Subdevice::Mpu401 => ResourceList::try_new(Some(job.port), job.irq),
+        Subdevice::Synth => ResourceList::try_new(None, None),
+    }
+    .map_err(|_| "no memory")?;
     // SAFETY: the FDO made by PcAddAdapterDevice. PASSIVE_LEVEL.
     let stack_size = unsafe { (*device.fdo).StackSize };
     // SAFETY: an IRP for the start request, freed below. PASSIVE_LEVEL.
@@ -343,22 +386,27 @@ fn start_and_play(log: &mut Log, device: &Device, job: &Job) -> Result<(), &'sta
         unsafe { IoFreeIrp(irp) };
     }
     drop(list);
+    let synth = job.device == Subdevice::Synth;
     if !log.status("StartDevice", status) {
-        return if job.card_present {
+        return if job.card_present || synth {
             Err("StartDevice failed")
         } else {
             log.line(format_args!("no card: StartDevice failed as it must"));
             Ok(())
         };
     }
-    if !job.card_present {
+    if !job.card_present && !synth {
         return Err("StartDevice succeeded without a card");
     }
     let subdevice = device_subdevice(device).ok_or("no subdevice registered")?;
     // SAFETY: a subdevice registered by the driver: a port PcNewPort made, alive on the
     // device's reference.
     let port = unsafe { crate::exports::port_of(subdevice) }.ok_or("no port")?;
-    play(log, port, job)
+    if synth {
+        play_synth(log, port, job)
+    } else {
+        play(log, port, job)
+    }
 }
 
 fn device_subdevice(device: &Device) -> Option<dmus_sys::com::PUNKNOWN> {
@@ -402,12 +450,21 @@ fn set_state(log: &mut Log, what: &str, stream: PMXF, state: KSSTATE) -> bool {
     log.status_of(what, name, status)
 }
 
-/// The pin a stream is opened on: factory id, data subformat, stream type.
+/// The pin a stream is opened on: factory id, data format, stream type.
 #[derive(Clone, Copy)]
 struct PinSpec {
     pin: u32,
-    subformat: GUID,
+    format: PinFormat,
     stream_type: DMUS_STREAM_TYPE,
+}
+
+/// A pin's data format.
+#[derive(Clone, Copy)]
+enum PinFormat {
+    /// `KSDATAFORMAT_TYPE_MUSIC` of this subformat.
+    Music(GUID),
+    /// 16-bit stereo PCM at this rate (`KSDATAFORMAT_WAVEFORMATEX`).
+    Wave(u32),
 }
 
 /// One stream the job opened: the stream and the service group NewStream handed out (one
@@ -430,7 +487,12 @@ impl Stream {
         clock: &ComRef<Clock>,
     ) -> Option<Self> {
         // KS keeps a pin's data format for the pin's life; the stream may keep the pointer.
-        let format = Box::leak(Box::new(music_format(pin.subformat)));
+        let format = match pin.format {
+            PinFormat::Music(subformat) => {
+                FormatBox::Music(Box::into_raw(Box::new(music_format(subformat))))
+            }
+            PinFormat::Wave(rate) => FormatBox::Wave(Box::into_raw(Box::new(wave_format(rate)))),
+        };
         let mut stream: PMXF = core::ptr::null_mut();
         let mut group: PSERVICEGROUP = core::ptr::null_mut();
         let mut prefetch = 0_u64;
@@ -447,25 +509,23 @@ impl Stream {
                 NonPagedPool,
                 pin.pin,
                 pin.stream_type,
-                &raw mut *format,
+                format.as_format(),
                 &raw mut group,
                 allocator.as_interface::<IAllocatorMXF>().as_ptr(),
                 clock.as_interface::<IMasterClock>().as_ptr(),
                 &raw mut prefetch,
             )
         };
-        let format: *mut KSDATAFORMAT = format;
         let opened = log.status_of(what, "NewStream", status) && !stream.is_null();
         if !opened {
             if !group.is_null() {
                 // SAFETY: a group NewStream handed out.
                 unsafe { release(group.cast()) };
             }
-            // SAFETY: the format leaked above; no stream keeps it.
-            drop(unsafe { Box::from_raw(format) });
+            format.free();
             return None;
         }
-        FORMATS.lock().push_within_capacity_or_leak(format);
+        FORMATS.lock().keep(format);
         log.line(format_args!("{what}: SchedulePreFetch {prefetch:#x}"));
         Some(Self {
             what,
@@ -494,15 +554,43 @@ impl Stream {
     }
 }
 
+/// A data format handed to NewStream, in a box of its own type.
+#[derive(Clone, Copy)]
+enum FormatBox {
+    Music(*mut KSDATAFORMAT),
+    Wave(*mut KSDATAFORMAT_WAVEFORMATEX),
+}
+
+impl FormatBox {
+    /// The format as NewStream takes it (a wave format starts with the header).
+    fn as_format(self) -> *mut KSDATAFORMAT {
+        match self {
+            Self::Music(format) => format,
+            Self::Wave(format) => format.cast(),
+        }
+    }
+
+    /// Frees the box; no stream may use it any more.
+    fn free(self) {
+        match self {
+            // SAFETY: a box made by `Stream::open` (Box::into_raw), freed once.
+            Self::Music(format) => drop(unsafe { Box::from_raw(format) }),
+            // SAFETY: as above.
+            Self::Wave(format) => drop(unsafe { Box::from_raw(format) }),
+        }
+    }
+}
+
 /// The data formats handed to NewStream: kept until the job ends (a stream may keep the
 /// pointer for its life, as KS keeps a pin's format).
-struct Formats(Vec<*mut KSDATAFORMAT>);
+struct Formats(Vec<FormatBox>);
 
-// SAFETY: plain pointers to leaked boxes, freed once by `free_formats` on the job thread.
+// SAFETY: plain pointers to boxes, freed once by `free_formats` on the job thread.
 unsafe impl Send for Formats {}
 
 impl Formats {
-    fn push_within_capacity_or_leak(&mut self, format: *mut KSDATAFORMAT) {
+    /// Keeps `format` until `free_formats` (leaks it if there is no memory to keep it).
+    fn keep(&mut self, format: FormatBox) {
         if self.0.try_reserve(1).is_ok() {
             self.0.push(format);
         }
@@ -515,8 +603,33 @@ static FORMATS: SpinMutex<Formats> = SpinMutex::new(Formats(Vec::new()));
 fn free_formats() {
     let formats = core::mem::take(&mut FORMATS.lock().0);
     for format in formats {
-        // SAFETY: a box leaked by `Stream::open`; no stream is left to use it.
-        drop(unsafe { Box::from_raw(format) });
+        format.free();
+    }
+}
+
+/// 16-bit stereo PCM at `rate`, as a wave-out pin's `KSDATAFORMAT_WAVEFORMATEX`.
+fn wave_format(rate: u32) -> KSDATAFORMAT_WAVEFORMATEX {
+    let block = wav::CHANNELS * (wav::BITS / 8);
+    KSDATAFORMAT_WAVEFORMATEX {
+        DataFormat: KSDATAFORMAT_PACKED {
+            FormatSize: u32::try_from(core::mem::size_of::<KSDATAFORMAT_WAVEFORMATEX>())
+                .unwrap_or(0),
+            Flags: 0,
+            SampleSize: u32::from(block),
+            Reserved: 0,
+            MajorFormat: KSDATAFORMAT_TYPE_AUDIO,
+            SubFormat: KSDATAFORMAT_SUBTYPE_PCM,
+            Specifier: KSDATAFORMAT_SPECIFIER_WAVEFORMATEX,
+        },
+        WaveFormatEx: WAVEFORMATEX {
+            wFormatTag: WAVE_FORMAT_PCM,
+            nChannels: wav::CHANNELS,
+            nSamplesPerSec: rate,
+            nAvgBytesPerSec: rate.saturating_mul(u32::from(block)),
+            nBlockAlign: block,
+            wBitsPerSample: wav::BITS,
+            cbSize: 0,
+        },
     }
 }
 
@@ -575,7 +688,7 @@ fn play_streams(
                 bound,
                 PinSpec {
                     pin: render_pin,
-                    subformat: render_subformat,
+                    format: PinFormat::Music(render_subformat),
                     stream_type: DMUS_STREAM_MIDI_RENDER,
                 },
                 allocator,
@@ -593,7 +706,7 @@ fn play_streams(
             bound,
             PinSpec {
                 pin: CAPTURE_PIN,
-                subformat: KSDATAFORMAT_SUBTYPE_MIDI,
+                format: PinFormat::Music(KSDATAFORMAT_SUBTYPE_MIDI),
                 stream_type: DMUS_STREAM_MIDI_CAPTURE,
             },
             allocator,
@@ -708,8 +821,7 @@ fn run_loop(
     };
     let tail = i64::from(job.tail_ms) * TICK_100NS;
     let end = origin + job.last_time() + WIRE_BYTE_100NS + tail;
-    let mut next = 0;
-    let mut dropped = 0_usize;
+    let mut deliver = Delivery::new(origin, lead);
     let ok = loop {
         let now = clock::now();
         let input = veh::CARD
@@ -721,35 +833,13 @@ fn run_loop(
         }
         service::run_pending(now);
         if let Some(stream) = render {
-            let mut chain = Chain::new();
-            while let Some(event) = job.events.get(next) {
-                let due = origin + event.time;
-                if due.saturating_sub(lead) > now {
-                    break;
-                }
-                let built = allocator.with_pool(|pool| {
-                    mxf::build::push_bytes(&mut chain, pool, due, 1, &event.bytes, true)
-                });
-                if built.is_err() {
-                    dropped += 1;
-                }
-                next += 1;
-            }
-            if !chain.is_empty() {
-                // SAFETY: the live stream; a plain vtable read.
-                let vtable = unsafe { com_object::vtable::<IMXF>(stream.mxf) };
-                // SAFETY: PutMessage with a chain of the port's allocator events, given up here.
-                let status = unsafe { (vtable.PutMessage)(stream.mxf, chain.into_raw()) };
-                if !NT_SUCCESS(status) {
-                    log.status_of("render", "PutMessage", status);
-                }
-            }
+            deliver.due(log, stream, allocator, job, now);
         }
         let pending = veh::CARD
             .lock()
             .as_ref()
             .map_or(0, EmulatedCard::input_pending);
-        if next == job.events.len() && pending == 0 && now >= end {
+        if deliver.next == job.events.len() && pending == 0 && now >= end {
             break true;
         }
         if now >= end + 600_000_000 {
@@ -758,14 +848,369 @@ fn run_loop(
         }
         sleep(TICK_100NS);
     };
-    if dropped > 0 {
+    deliver.report(log, job);
+    ok
+}
+
+/// Hands a render stream the job's events `lead` ahead of their master time.
+struct Delivery {
+    origin: i64,
+    lead: i64,
+    next: usize,
+    dropped: usize,
+}
+
+impl Delivery {
+    fn new(origin: i64, lead: i64) -> Self {
+        Self {
+            origin,
+            lead,
+            next: 0,
+            dropped: 0,
+        }
+    }
+
+    /// `PutMessage` of one chain with every event due by `now` + lead.
+    fn due(
+        &mut self,
+        log: &mut Log,
+        stream: &Stream,
+        allocator: &ComRef<Allocator>,
+        job: &Job,
+        now: i64,
+    ) {
+        let mut chain = Chain::new();
+        while let Some(event) = job.events.get(self.next) {
+            let due = self.origin + event.time;
+            if due.saturating_sub(self.lead) > now {
+                break;
+            }
+            let built = allocator.with_pool(|pool| {
+                mxf::build::push_bytes(&mut chain, pool, due, 1, &event.bytes, true)
+            });
+            if built.is_err() {
+                self.dropped += 1;
+            }
+            self.next += 1;
+        }
+        if !chain.is_empty() {
+            // SAFETY: the live stream; a plain vtable read.
+            let vtable = unsafe { com_object::vtable::<IMXF>(stream.mxf) };
+            // SAFETY: PutMessage with a chain of the port's allocator events, given up here.
+            let status = unsafe { (vtable.PutMessage)(stream.mxf, chain.into_raw()) };
+            if !NT_SUCCESS(status) {
+                log.status_of(stream.what, "PutMessage", status);
+            }
+        }
+    }
+
+    fn report(&self, log: &mut Log, job: &Job) {
+        if self.dropped > 0 {
+            log.line(format_args!(
+                "{} events not built: allocator exhausted",
+                self.dropped
+            ));
+        }
         log.line(format_args!(
-            "{dropped} events not built: allocator exhausted"
+            "render: {} of {} events delivered",
+            self.next,
+            job.events.len()
         ));
     }
+}
+
+/// The synth's part of a job: the port parameters, the bank downloaded, the DirectMusic render
+/// pin fed with the job's events and the wave-out pin pulled as the port's wave sink does
+/// (`SyncToMaster`, then `Render` of one 10 ms period when the period starts playing), the
+/// audio written as `out.wav`, the bank unloaded.
+fn play_synth(log: &mut Log, port: &ComObject<Port>, job: &Job) -> Result<(), &'static str> {
+    let bound = port.bound().ok_or("port not initialised")?;
+    let allocator = port.allocator().ok_or("no allocator")?;
+    let clock = port.clock().ok_or("no clock")?;
+    let name = job.dls.as_deref().ok_or("a synth job needs `dls NAME`")?;
+    let mut path = String::from(BANK_DIR);
+    path.push_str(name);
+    let bank =
+        files::read_limited(&path, MAX_BANK_BYTES).map_err(|_| "cannot read the DLS bank")?;
+    let parsed = DlsFile::parse(&bank).map_err(|_| "the DLS bank does not parse")?;
+    let buffers = build_collection(&parsed, 1, APPEND_SAMPLES)
+        .map_err(|_| "the DLS bank cannot be downloaded")?;
     log.line(format_args!(
-        "render: {next} of {} events delivered",
-        job.events.len()
+        "bank {name}: {} waves, {} instruments",
+        buffers.waves.len(),
+        buffers.instruments.len()
     ));
-    ok
+    let rate = port_parameters(log, &bound, job.rate)?;
+    let mut handles = Vec::new();
+    handles
+        .try_reserve_exact(buffers.waves.len() + buffers.instruments.len())
+        .map_err(|_| "no memory")?;
+    let mut result = Ok(());
+    for buffer in buffers.waves.iter().chain(&buffers.instruments) {
+        match download(&bound, &buffer.bytes) {
+            Ok(handle) => handles.push(handle),
+            Err(status) => {
+                log.status("KSPROPERTY_SYNTH_DLS_DOWNLOAD", status);
+                result = Err("a download failed");
+                break;
+            }
+        }
+    }
+    log.line(format_args!("{} buffers downloaded", handles.len()));
+    if result.is_ok() {
+        result = render_synth(log, &bound, &allocator, &clock, job, rate);
+    }
+    free_formats();
+    for &handle in handles.iter().rev() {
+        let mut value = handle.to_ne_bytes();
+        // SAFETY: the bound port's miniport and descriptor. PASSIVE_LEVEL.
+        let unloaded = unsafe {
+            filter_property(
+                bound.miniport.cast(),
+                bound.descriptor,
+                &KSPROPSETID_Synth_Dls,
+                KSPROPERTY_SYNTH_DLS_UNLOAD,
+                KSPROPERTY_TYPE_SET,
+                &mut [],
+                &mut value,
+            )
+        };
+        if !NT_SUCCESS(unloaded.status) {
+            log.status("KSPROPERTY_SYNTH_DLS_UNLOAD", unloaded.status);
+            result = Err("an unload failed");
+        }
+    }
+    let pool_stats = allocator.stats();
+    log.line(format_args!(
+        "allocator after the streams closed: {} events and {} buffers out (high water {} events)",
+        pool_stats.events_in_use, pool_stats.buffers_in_use, pool_stats.events_high_water
+    ));
+    result?;
+    if pool_stats.events_in_use + pool_stats.buffers_in_use > 0 {
+        return Err("events not returned to the allocator");
+    }
+    Ok(())
+}
+
+/// `KSPROPERTY_SYNTH_PORTPARAMETERS` asking for `rate`: the rate granted.
+fn port_parameters(log: &mut Log, bound: &Bound, rate: u32) -> Result<u32, &'static str> {
+    let asked = SYNTH_PORTPARAMS {
+        ValidParams: SYNTH_PORTPARAMS_SAMPLERATE,
+        Voices: 0,
+        ChannelGroups: 0,
+        AudioChannels: 0,
+        SampleRate: rate,
+        EffectsFlags: 0,
+        Share: 0,
+    };
+    let mut instance = plain_bytes(&asked);
+    let mut value = plain_bytes(&asked);
+    // SAFETY: the bound port's miniport and descriptor. PASSIVE_LEVEL.
+    let result = unsafe {
+        filter_property(
+            bound.miniport.cast(),
+            bound.descriptor,
+            &KSPROPSETID_Synth,
+            KSPROPERTY_SYNTH_PORTPARAMETERS,
+            KSPROPERTY_TYPE_GET,
+            &mut instance,
+            &mut value,
+        )
+    };
+    if !log.status("KSPROPERTY_SYNTH_PORTPARAMETERS", result.status) {
+        return Err("KSPROPERTY_SYNTH_PORTPARAMETERS failed");
+    }
+    let at = core::mem::offset_of!(SYNTH_PORTPARAMS, SampleRate);
+    let granted = value
+        .get(at..at + 4)
+        .and_then(|bytes| bytes.try_into().ok())
+        .map_or(0, u32::from_ne_bytes);
+    log.line(format_args!("sample rate granted: {granted} Hz"));
+    if granted == 0 {
+        return Err("no sample rate granted");
+    }
+    Ok(granted)
+}
+
+/// `KSPROPERTY_SYNTH_DLS_DOWNLOAD` of one buffer (a kernel-mode request: the buffer is ours):
+/// the download handle.
+fn download(bound: &Bound, buffer: &[u8]) -> Result<usize, NTSTATUS> {
+    let request = SYNTH_BUFFER {
+        BufferSize: u32::try_from(buffer.len()).map_err(|_| STATUS_INVALID_PARAMETER)?,
+        BufferAddress: buffer.as_ptr().cast_mut().cast(),
+    };
+    let mut instance = plain_bytes(&request);
+    let mut value = [0_u8; core::mem::size_of::<SYNTHDOWNLOAD>()];
+    // SAFETY: the bound port's miniport and descriptor; the buffer outlives the call (the synth
+    // copies what it keeps). PASSIVE_LEVEL.
+    let result = unsafe {
+        filter_property(
+            bound.miniport.cast(),
+            bound.descriptor,
+            &KSPROPSETID_Synth_Dls,
+            KSPROPERTY_SYNTH_DLS_DOWNLOAD,
+            KSPROPERTY_TYPE_GET,
+            &mut instance,
+            &mut value,
+        )
+    };
+    if !NT_SUCCESS(result.status) {
+        return Err(result.status);
+    }
+    let handle = value
+        .get(..core::mem::size_of::<usize>())
+        .and_then(|bytes| bytes.try_into().ok())
+        .map_or(0, usize::from_ne_bytes);
+    Ok(handle)
+}
+
+/// The bytes of a plain-data value, as a property buffer carries it.
+fn plain_bytes<T: Copy>(value: &T) -> Vec<u8> {
+    let size = core::mem::size_of::<T>();
+    let mut out = Vec::new();
+    if out.try_reserve_exact(size).is_err() {
+        return out;
+    }
+    // SAFETY: `value` is a live plain-data value of `size` bytes (the property structures:
+    // integers and pointers; their padding bytes are sent as they are, as a C caller would).
+    let bytes =
+        unsafe { core::slice::from_raw_parts(core::ptr::from_ref(value).cast::<u8>(), size) };
+    out.extend_from_slice(bytes);
+    out
+}
+
+/// Opens the synth's DirectMusic render pin and its wave-out pin, runs them, feeds events and
+/// pulls audio until the job's end, and writes the WAV.
+#[allow(clippy::too_many_lines, reason = "one wave sink's life, in order")]
+fn render_synth(
+    log: &mut Log,
+    bound: &Bound,
+    allocator: &ComRef<Allocator>,
+    clock: &ComRef<Clock>,
+    job: &Job,
+    rate: u32,
+) -> Result<(), &'static str> {
+    let render = Stream::open(
+        log,
+        "synth render",
+        bound,
+        PinSpec {
+            pin: SYNTH_DMUSIC_RENDER_PIN,
+            format: PinFormat::Music(KSDATAFORMAT_SUBTYPE_DIRECTMUSIC),
+            stream_type: DMUS_STREAM_MIDI_RENDER,
+        },
+        allocator,
+        clock,
+    )
+    .ok_or("synth render NewStream failed")?;
+    let Some(wave) = Stream::open(
+        log,
+        "wave sink",
+        bound,
+        PinSpec {
+            pin: SYNTH_WAVE_OUT_PIN,
+            format: PinFormat::Wave(rate),
+            stream_type: DMUS_STREAM_WAVE_SINK,
+        },
+        allocator,
+        clock,
+    ) else {
+        render.close();
+        return Err("wave sink NewStream failed");
+    };
+    let mut sink: *mut ISynthSinkDMus = core::ptr::null_mut();
+    // SAFETY: the live wave stream; a plain vtable read.
+    let unknown = unsafe { com_object::vtable::<IUnknown>(wave.mxf.cast()) };
+    // SAFETY: QueryInterface on the live stream with a valid id and out pointer.
+    let status = unsafe {
+        (unknown.QueryInterface)(wave.mxf.cast(), &IID_ISynthSinkDMus, (&raw mut sink).cast())
+    };
+    if !log.status("QueryInterface(ISynthSinkDMus)", status) || sink.is_null() {
+        wave.close();
+        render.close();
+        return Err("the wave stream has no ISynthSinkDMus");
+    }
+    let period = u64::from((rate / 100).max(1));
+    let end = job.last_time() + i64::from(job.tail_ms) * TICK_100NS;
+    let frames = u64::try_from(i128::from(end.max(0)) * i128::from(rate) / 10_000_000)
+        .unwrap_or(0)
+        .div_ceil(period)
+        * period;
+    let mut samples: Vec<i16> = Vec::new();
+    let total = usize::try_from(frames * 2).unwrap_or(usize::MAX);
+    let mut ok = samples.try_reserve_exact(total).is_ok();
+    let mut buffer: Vec<u8> = Vec::new();
+    let period_bytes = usize::try_from(period * 4).unwrap_or(0);
+    ok = ok && buffer.try_reserve_exact(period_bytes).is_ok();
+    buffer.resize(period_bytes, 0);
+    ok = ok
+        && render.walk(log, &[KSSTATE_ACQUIRE, KSSTATE_PAUSE])
+        && wave.walk(log, &UP)
+        && render.walk(log, &[KSSTATE_RUN]);
+    let origin = clock::now() + START_LEAD_100NS;
+    log.line(format_args!(
+        "RUN; frame 0 plays at master time {origin}; {frames} frames in periods of {period}"
+    ));
+    // SAFETY: the sink (our reference); a plain vtable read.
+    let sink_vtable = unsafe { com_object::vtable(sink) };
+    let lead = i64::try_from(render.prefetch)
+        .unwrap_or(i64::MAX)
+        .max(MIN_LEAD_100NS);
+    let mut deliver = Delivery::new(origin, lead);
+    let mut position = 0_u64;
+    let hard_end = origin + end + 600_000_000;
+    while ok && position < frames {
+        let now = clock::now();
+        service::run_pending(now);
+        deliver.due(log, &render, allocator, job, now);
+        let at = origin
+            + i64::try_from(u128::from(position) * 10_000_000 / u128::from(rate))
+                .unwrap_or(i64::MAX);
+        if now >= at {
+            // SAFETY: SyncToMaster on the live sink: frame `position` plays at `at`; TRUE
+            // for the first period (the sample clock starts). PASSIVE_LEVEL.
+            let synced = unsafe { (sink_vtable.SyncToMaster)(sink, at, i32::from(position == 0)) };
+            if !NT_SUCCESS(synced) {
+                log.status("ISynthSinkDMus::SyncToMaster", synced);
+            }
+            buffer.fill(0);
+            // SAFETY: Render of `period` frames into a buffer of that many 4-byte frames, at
+            // PASSIVE_LEVEL as the port's worker calls it.
+            unsafe {
+                (sink_vtable.Render)(
+                    sink,
+                    buffer.as_mut_ptr(),
+                    u32::try_from(period).unwrap_or(0),
+                    i64::try_from(position).unwrap_or(0),
+                );
+            }
+            samples.extend(
+                buffer
+                    .chunks_exact(2)
+                    .map(|pair| i16::from_le_bytes([pair[0], pair[1]])),
+            );
+            position += period;
+            continue;
+        }
+        if now >= hard_end {
+            log.line(format_args!("the job ran a minute past its end: stopped"));
+            ok = false;
+        }
+        sleep(TICK_100NS);
+    }
+    deliver.report(log, job);
+    let stopped = render.walk(log, &DOWN) && wave.walk(log, &DOWN);
+    service::run_pending(clock::now());
+    // SAFETY: the reference QueryInterface gave.
+    unsafe { release(sink.cast()) };
+    render.close();
+    wave.close();
+    log.line(format_args!("{position} frames rendered at {rate} Hz"));
+    let wav = wav::to_wav(&samples, rate).ok_or("no memory for the WAV")?;
+    files::write(WAV_PATH, &wav).map_err(|_| "cannot write out.wav")?;
+    if ok && stopped {
+        Ok(())
+    } else {
+        Err("a state change failed")
+    }
 }

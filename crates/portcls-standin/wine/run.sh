@@ -14,7 +14,8 @@
 #   SECONDS       how long the job may run before the service is stopped (default 20)
 #   EXTRA_MODULE  further modules for the drivers directory (a shim)
 # Environment: WINE (default wine); TEMPLATE, a prefix made by `wineboot -i` to
-# copy (default: make one in OUT_DIR/prefix, which takes about 30 s).
+# copy (default: make one in OUT_DIR/prefix, which takes about 30 s); JOB_FILES,
+# further files for C:\rdmus (a synth job's DLS bank).
 set -eu
 rdmus=$1 portcls=$2 job=$3 out=$4 seconds=${5:-20}
 shift 4
@@ -42,6 +43,7 @@ cp "$portcls" "$drivers/portcls.sys"
 for module in "$@"; do cp "$module" "$drivers/"; done
 mkdir -p "$WINEPREFIX/drive_c/rdmus"
 cp "$job" "$WINEPREFIX/drive_c/rdmus/job.txt"
+for file in ${JOB_FILES:-}; do cp "$file" "$WINEPREFIX/drive_c/rdmus/"; done
 "$WINE" sc create rdmus type= kernel start= demand \
     binpath= 'C:\windows\system32\drivers\rdmus.sys' >>"$wine_log" 2>&1 || true
 "$WINE" sc start rdmus >>"$wine_log" 2>&1 || true
