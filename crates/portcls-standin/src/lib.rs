@@ -63,7 +63,7 @@
 //! | `standin.log` | each step and its NTSTATUS, rewritten after every line (a crash leaves it) |
 //! | `wire.tsv` | the bytes on the card's MIDI out, `rdmus play --wire` format ([`wire_log`]): `time_us<TAB>hex`, µs from presentation time 0 |
 //! | `out.wav` | the synth's audio, `rdmus play --wav` format ([`wav`]): 16-bit stereo PCM at the granted rate, the job's last event time plus `tail_ms`, whole periods |
-//! | `capture.tsv` | the captured events, `rdmus record` format: `time_us<TAB>message`, the driver's stamp less one byte time, from presentation time 0 |
+//! | `capture.tsv` | the captured messages, `rdmus record` format: `time_us<TAB>message` (a sysex the driver split across interrupts joined again), the driver's stamp of the first byte less one byte time, from presentation time 0 |
 //! | `pool.txt` | the stand-in's pool accounting once the device is removed (the job's own log buffer left out): `blocks_outstanding`, `bytes_outstanding`, `objects_alive`, `allocations`, `allocation_failures`, one `name<TAB>value` a line |
 //! | `unload.txt` | the same after the driver's unload: all zero outstanding, or a leak |
 //! | `done.txt` | written last by the job: `ok`, or `failed: REASON` |

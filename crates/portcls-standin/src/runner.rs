@@ -779,23 +779,34 @@ fn play_streams(
     }
 }
 
-/// The captured events as `time_us<TAB>bytes` lines (as `rdmus record` writes messages): the
-/// time of each event in the input's frame (master time − presentation 0 − one byte time,
-/// since the card stamps a byte when its stop bit is in), the bytes in hex.
+/// The captured messages as `time_us<TAB>bytes` lines (as `rdmus record` writes them): an
+/// event flagged incomplete (a sysex split across interrupts) is joined with the events that
+/// continue it; a message's time is its first event's, in the input's frame (master time −
+/// presentation 0 − one byte time, since the card stamps a byte when its stop bit is in).
 fn capture_tsv(record: &Record, origin: i64) -> String {
     let mut text = String::from("time_us\tmessage\n");
+    let mut continuing = false;
     for event in &record.events {
-        let time = event.time - origin - WIRE_BYTE_100NS;
-        let sign = if time < 0 { "-" } else { "" };
-        let abs = time.unsigned_abs();
-        let _ = write!(text, "{sign}{}.{}\t", abs / 10, abs % 10);
+        if !continuing {
+            let time = event.time - origin - WIRE_BYTE_100NS;
+            let sign = if time < 0 { "-" } else { "" };
+            let abs = time.unsigned_abs();
+            let _ = write!(text, "{sign}{}.{}\t", abs / 10, abs % 10);
+        }
         let bytes = record
             .bytes
             .get(event.start..event.start + event.len)
             .unwrap_or(&[]);
         for (index, byte) in bytes.iter().enumerate() {
-            let _ = write!(text, "{}{byte:02x}", if index == 0 { "" } else { " " });
+            let separator = if index == 0 && !continuing { "" } else { " " };
+            let _ = write!(text, "{separator}{byte:02x}");
         }
+        continuing = event.incomplete;
+        if !continuing {
+            text.push('\n');
+        }
+    }
+    if continuing {
         text.push('\n');
     }
     text
