@@ -235,12 +235,15 @@ pub unsafe extern "system" fn PcNewInterruptSync(
     }
 }
 
-/// The port behind a registered subdevice's `IUnknown` (our own port object), if it is one.
+/// The port behind a registered subdevice's `IUnknown`, if it is a live port PcNewPort made.
 ///
 /// # Safety
-/// `unknown` is a live object.
+/// `unknown` stays alive for `'a` (a registration's reference keeps it).
 pub unsafe fn port_of<'a>(unknown: PUNKNOWN) -> Option<&'a ComObject<Port>> {
-    // SAFETY: the subdevices registered by rdmus are ports PcNewPort made (the IPortDMus
-    // pointer, slot 0, is the identity); the caller vouches it is alive.
+    if !crate::objects::port::is_port(unknown as usize) {
+        return None;
+    }
+    // SAFETY: one of our live ports, by its IPortDMus pointer (slot 0, the identity); alive
+    // for 'a (the caller's contract).
     unsafe { ComObject::<Port>::from_interface(unknown.cast::<IPortDMus>()) }
 }

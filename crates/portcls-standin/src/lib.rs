@@ -89,6 +89,10 @@
 //!   opened and fed from inside, events built with mxf (as the port's unpacker would).
 //! - The wave sink renders on the job thread in real time (one 10 ms period when it starts
 //!   playing, no latency), the sample clock exactly on the master clock (no device drift).
+//!   During a synth job the master clock is held at the job's own time and stepped to each
+//!   period's master time before `SyncToMaster` (real time only paces the loop): the synth's
+//!   drift correction sees what the simulation's wave sink shows it, so the audio is the same
+//!   on every run and equal to the simulation's, sample for sample.
 //!
 //! # Host build
 //! On the host the crate builds too (cargo builds every member of the workspace, as for the

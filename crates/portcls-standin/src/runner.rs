@@ -1154,11 +1154,14 @@ fn render_synth(
     let period_bytes = usize::try_from(period * 4).unwrap_or(0);
     ok = ok && buffer.try_reserve_exact(period_bytes).is_ok();
     buffer.resize(period_bytes, 0);
+    // The master clock stands still from here to the end of the render, stepping to each
+    // period's time (see objects::clock).
+    let origin = clock::real_now() + START_LEAD_100NS;
+    clock::hold(origin);
     ok = ok
         && render.walk(log, &[KSSTATE_ACQUIRE, KSSTATE_PAUSE])
         && wave.walk(log, &UP)
         && render.walk(log, &[KSSTATE_RUN]);
-    let origin = clock::now() + START_LEAD_100NS;
     log.line(format_args!(
         "RUN; frame 0 plays at master time {origin}; {frames} frames in periods of {period}"
     ));
@@ -1171,13 +1174,15 @@ fn render_synth(
     let mut position = 0_u64;
     let hard_end = origin + end + 600_000_000;
     while ok && position < frames {
-        let now = clock::now();
-        service::run_pending(now);
-        deliver.due(log, &render, allocator, job, now);
+        // Real time paces the loop; the driver sees the held master clock.
+        let now = clock::real_now();
+        service::run_pending(clock::now());
+        deliver.due(log, &render, allocator, job, clock::now());
         let at = origin
             + i64::try_from(u128::from(position) * 10_000_000 / u128::from(rate))
                 .unwrap_or(i64::MAX);
         if now >= at {
+            clock::hold(at);
             // SAFETY: SyncToMaster on the live sink: frame `position` plays at `at`; TRUE
             // for the first period (the sample clock starts). PASSIVE_LEVEL.
             let synced = unsafe { (sink_vtable.SyncToMaster)(sink, at, i32::from(position == 0)) };
@@ -1211,6 +1216,7 @@ fn render_synth(
     }
     deliver.report(log, job);
     let stopped = render.walk(log, &DOWN) && wave.walk(log, &DOWN);
+    clock::release();
     service::run_pending(clock::now());
     // SAFETY: the reference QueryInterface gave.
     unsafe { release(sink.cast()) };

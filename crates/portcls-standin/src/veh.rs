@@ -84,6 +84,32 @@ unsafe fn set_register(context: *mut c_void, offset: usize, value: u64) {
     unsafe { field.write(value) };
 }
 
+/// The bytes of the instruction at `rip` that [`decode`] needs (at most 3: an operand-size
+/// prefix, the opcode, an immediate port), read one at a time and no further than an
+/// `in`/`out` reaches, so a short instruction at the end of a page is never read past.
+///
+/// # Safety
+/// `rip` is the address of a fetched instruction.
+unsafe fn instruction_bytes(rip: u64) -> [u8; 3] {
+    let at = |offset: u64| {
+        let address = usize::try_from(rip + offset).unwrap_or(0) as *const u8;
+        // SAFETY: within the instruction (the caller's contract and the checks below).
+        unsafe { address.read() }
+    };
+    let mut bytes = [0_u8; 3];
+    bytes[0] = at(0);
+    let (opcode_at, opcode) = if bytes[0] == 0x66 {
+        bytes[1] = at(1);
+        (1, bytes[1])
+    } else {
+        (0, bytes[0])
+    };
+    if (0xE4..=0xE7).contains(&opcode) {
+        bytes[opcode_at + 1] = at(u64::try_from(opcode_at).unwrap_or(0) + 1);
+    }
+    bytes
+}
+
 unsafe extern "system" fn handler(info: *mut c_void) -> i32 {
     if info.is_null() {
         return CONTINUE_SEARCH;
@@ -101,11 +127,9 @@ unsafe extern "system" fn handler(info: *mut c_void) -> i32 {
     }
     // SAFETY: a live CONTEXT.
     let rip = unsafe { register(context, RIP) };
-    // The faulting instruction is mapped code (it just faulted executing, not fetching): its
-    // first bytes are readable; in/out are at most 3 bytes long with one prefix.
-    let code_bytes = rip as *const [u8; 3];
-    // SAFETY: as above.
-    let bytes = unsafe { code_bytes.read_unaligned() };
+    // SAFETY: the faulting instruction's bytes: mapped code (it faulted executing, not
+    // fetching), read only as far as an in/out needs them.
+    let bytes = unsafe { instruction_bytes(rip) };
     let Some(io) = decode(&bytes) else {
         return CONTINUE_SEARCH;
     };

@@ -1,5 +1,10 @@
 //! `IMasterClock` and the clock everything in the stand-in reads: the performance counter in
-//! 100 ns units (the unit of `REFERENCE_TIME`), never paused.
+//! 100 ns units (the unit of `REFERENCE_TIME`), never paused; or, while a synth job holds it
+//! ([`hold`]), the job's own time, which moves only when the job steps it: the wave sink
+//! calls `SyncToMaster` at a period's exact master time, as the simulation's does, so the
+//! synth's sample clock sees no drift that is only the job thread's scheduling jitter.
+
+use core::sync::atomic::{AtomicI64, Ordering};
 
 use com_object::{ComObject, ComRef, MasterClockImpl};
 use dmus_sys::dmus_com::IMasterClock;
@@ -9,9 +14,34 @@ use dmus_sys::kernel::{LARGE_INTEGER, NTSTATUS, STATUS_INVALID_PARAMETER, STATUS
 
 use crate::pool::Pool;
 
-/// The master clock now, in 100 ns units. Any IRQL.
+/// The held time (0: the clock runs).
+static HELD: AtomicI64 = AtomicI64::new(0);
+
+/// Holds the master clock at `time` (and at each later `hold`, never going back); `release`
+/// lets it run again. The job thread only.
+pub fn hold(time: i64) {
+    let held = HELD.load(Ordering::Acquire);
+    HELD.store(time.max(held).max(1), Ordering::Release);
+}
+
+/// Lets the master clock run again.
+pub fn release() {
+    HELD.store(0, Ordering::Release);
+}
+
+/// The master clock now, in 100 ns units: the held time while a job holds it. Any IRQL.
 #[must_use]
 pub fn now() -> i64 {
+    let held = HELD.load(Ordering::Acquire);
+    if held != 0 {
+        return held;
+    }
+    real_now()
+}
+
+/// The performance counter in 100 ns units, whatever the master clock shows. Any IRQL.
+#[must_use]
+pub fn real_now() -> i64 {
     let mut frequency = LARGE_INTEGER::from_quad(0);
     // SAFETY: any IRQL; the frequency out-pointer is a local.
     let counter = unsafe { KeQueryPerformanceCounter(&raw mut frequency) };

@@ -12,8 +12,8 @@ use dmus_sys::com::{IUnknown, PUNKNOWN};
 use dmus_sys::dmus_com::{IID_IMiniportDMus, IMiniportDMus, IPortDMus};
 use dmus_sys::kernel::{
     ACCESS_MASK, DEVICE_REGISTRY_PROPERTY, NT_SUCCESS, NTSTATUS, PDEVICE_OBJECT, PIRP,
-    POBJECT_ATTRIBUTES, PVOID, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER,
-    STATUS_NOT_SUPPORTED, STATUS_SUCCESS, STATUS_UNSUCCESSFUL,
+    POBJECT_ATTRIBUTES, PVOID, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_INVALID_PARAMETER, STATUS_NOT_SUPPORTED, STATUS_SUCCESS, STATUS_UNSUCCESSFUL,
 };
 use dmus_sys::portcls::{
     IServiceGroup, IServiceSink, PCFILTER_DESCRIPTOR, PREGISTRYKEY, PRESOURCELIST, PSERVICEGROUP,
@@ -27,6 +27,16 @@ use crate::spin::SpinMutex;
 
 /// Service groups a port joins.
 const GROUPS: usize = 4;
+/// Ports alive at once.
+const PORTS: usize = 4;
+
+/// The live ports (identities), so a registered subdevice is known to be one of ours.
+static LIVE: SpinMutex<[usize; PORTS]> = SpinMutex::new([0; PORTS]);
+
+/// Whether `identity` is a live port PcNewPort made.
+pub fn is_port(identity: usize) -> bool {
+    identity != 0 && LIVE.lock().contains(&identity)
+}
 
 /// What an initialised port holds (each pointer one reference).
 #[derive(Default)]
@@ -64,11 +74,19 @@ impl Port {
     /// # Errors
     /// No memory.
     pub fn try_new() -> Result<ComRef<Self>, NTSTATUS> {
-        ComRef::try_new(Self {
+        let port = ComRef::try_new(Self {
             binding: SpinMutex::new(Binding::default()),
             allocator: SpinMutex::new(None),
             clock: SpinMutex::new(None),
-        })
+        })?;
+        let mut live = LIVE.lock();
+        let slot = live
+            .iter_mut()
+            .find(|slot| **slot == 0)
+            .ok_or(STATUS_INSUFFICIENT_RESOURCES)?;
+        *slot = port.identity().as_ptr() as usize;
+        drop(live);
+        Ok(port)
     }
 
     /// The miniport and descriptor, once Init succeeded.
@@ -130,6 +148,11 @@ impl Port {
 
 impl Drop for Port {
     fn drop(&mut self) {
+        let identity =
+            (core::ptr::from_mut(self) as usize).wrapping_sub(ComObject::<Self>::VALUE_OFFSET);
+        for slot in LIVE.lock().iter_mut().filter(|slot| **slot == identity) {
+            *slot = 0;
+        }
         // A port released without removal (a failed StartDevice) still owns its children.
         let binding = core::mem::take(&mut *self.binding.lock());
         for group in binding.groups.into_iter().filter(|&group| group != 0) {
