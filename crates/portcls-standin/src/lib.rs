@@ -79,6 +79,14 @@
 //! process when called; the MPU-401 init stalls, so the image must be the test bench copy
 //! whose imports of those go to a shim module (issue 14, item 3).
 //!
+//! Wine 8.0's `KeSetTimerEx` cancels the timer first and waits for its callback
+//! (`TpWaitForTimer`), so a DPC that re-arms its own timer waits for itself: rdmus's MPU-401
+//! render DPC does that when bytes are left to write after a burst (a 3-note chord, 9 bytes,
+//! at once), and the job thread then spins in `PutMessage` on the stream lock the DPC holds
+//! (winedbg backtrace: `ke_timer_complete_proc` → rdmus → `KeSetTimerEx` → `KeCancelTimer` →
+//! `TpWaitForTimer`). The bench must supply a timer that a DPC can re-arm (issue 14, item 3);
+//! until then such jobs hang (`standin.log` stops at the last `t = ... ms` line).
+//!
 //! # Where it differs from PortCls
 //! - The allocator is one fixed pool (mxf's `FixedPool`, 2048 events, 64 buffers of 256
 //!   bytes) over nonpaged blocks, not lookaside lists.

@@ -833,8 +833,17 @@ fn run_loop(
     let tail = i64::from(job.tail_ms) * TICK_100NS;
     let end = origin + job.last_time() + WIRE_BYTE_100NS + tail;
     let mut deliver = Delivery::new(origin, lead);
+    let mut next_progress = origin;
     let ok = loop {
         let now = clock::now();
+        if now >= next_progress {
+            log.line(format_args!(
+                "t = {} ms: {} events delivered",
+                (now - origin) / TICK_100NS,
+                deliver.next
+            ));
+            next_progress = now + 10_000_000;
+        }
         let input = veh::CARD
             .lock()
             .as_mut()
