@@ -112,6 +112,11 @@
 
 // A host cdylib takes its panic runtime from std; on Windows targets the module has its own
 // panic handler.
+#[cfg(all(target_os = "windows", not(target_arch = "x86_64")))]
+compile_error!(
+    "the stand-in emulates x86-64 port I/O (CONTEXT offsets, in/out): build it for x86_64-pc-windows-msvc"
+);
+
 extern crate alloc;
 #[cfg(not(target_os = "windows"))]
 extern crate std;
