@@ -37,6 +37,8 @@ pub mod capture;
 pub mod descriptor;
 pub mod event_memory;
 mod irp;
+mod ks_filter;
+pub mod media_categories;
 mod objects;
 pub mod pin;
 mod pin_objects;
