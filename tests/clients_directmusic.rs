@@ -68,7 +68,10 @@ fn synth_nodes(filter: &Filter) -> Vec<u32> {
 /// first for render, the last for capture: rdmus's MPU-401 has one per direction).
 fn enum_ports(filter: &Filter) -> Vec<Port> {
     let nodes = synth_nodes(filter);
-    assert!(!nodes.is_empty(), "a DirectMusic filter has a synthesizer node");
+    assert!(
+        !nodes.is_empty(),
+        "a DirectMusic filter has a synthesizer node"
+    );
     let count = pin_u32(filter, 0, KSPROPERTY_PIN_CTYPES).unwrap();
     let mut ports = Vec::new();
     for pin in 0..count {
@@ -79,8 +82,13 @@ fn enum_ports(filter: &Filter) -> Vec<Port> {
         {
             continue;
         }
-        let out = pin_u32(filter, pin, KSPROPERTY_PIN_DATAFLOW).unwrap() == KSPIN_DATAFLOW_IN as u32;
-        let node = if out { nodes[0] } else { *nodes.last().unwrap() };
+        let out =
+            pin_u32(filter, pin, KSPROPERTY_PIN_DATAFLOW).unwrap() == KSPIN_DATAFLOW_IN as u32;
+        let node = if out {
+            nodes[0]
+        } else {
+            *nodes.last().unwrap()
+        };
         let caps = get(
             filter,
             PropertyTarget::Node(node),
@@ -124,7 +132,11 @@ fn port_parameters(filter: &Filter, node: u32, voices: u32, groups: u32) -> (u32
         &asked,
     )
     .expect("PORTPARAMETERS");
-    (u32_at(&granted, 0), u32_at(&granted, 4), u32_at(&granted, 8))
+    (
+        u32_at(&granted, 0),
+        u32_at(&granted, 4),
+        u32_at(&granted, 8),
+    )
 }
 
 /// `DMUS_EVENTHEADER` records (dmusbuff.h): channel group 1, structured, `rtDelta` each
@@ -224,10 +236,17 @@ fn directmusic_enumerates_the_mpu401_as_an_external_port_and_plays_through_it() 
     assert_eq!(out.name, "rdmus MPU-401 Out (DirectMusic)");
     assert_eq!(out.flags & SYNTH_PC_EXTERNAL, SYNTH_PC_EXTERNAL);
     assert_eq!(out.channel_groups, 1);
-    assert!(out.description.starts_with("rdmus MPU-401 Out ["), "{}", out.description);
+    assert!(
+        out.description.starts_with("rdmus MPU-401 Out ["),
+        "{}",
+        out.description
+    );
     // CreatePort: one channel group is all an MPU-401 grants.
     let (valid, _, groups) = port_parameters(&filter, synth_nodes(&filter)[0], 32, 2);
-    assert_eq!(valid & SYNTH_PORTPARAMS_CHANNELGROUPS, SYNTH_PORTPARAMS_CHANNELGROUPS);
+    assert_eq!(
+        valid & SYNTH_PORTPARAMS_CHANNELGROUPS,
+        SYNTH_PORTPARAMS_CHANNELGROUPS
+    );
     assert_eq!(groups, 1);
     // PlayBuffer.
     let pin = filter
@@ -257,11 +276,17 @@ fn directmusic_enumerates_downloads_to_and_plays_the_software_synth() {
     let port = &ports[0];
     assert_eq!((port.pin, port.out), (1, true));
     assert_eq!(port.name, "rdmus DLS Synth (DirectMusic)");
-    assert_eq!(port.flags & (SYNTH_PC_DLS | SYNTH_PC_SOFTWARESYNTH), SYNTH_PC_DLS | SYNTH_PC_SOFTWARESYNTH);
+    assert_eq!(
+        port.flags & (SYNTH_PC_DLS | SYNTH_PC_SOFTWARESYNTH),
+        SYNTH_PC_DLS | SYNTH_PC_SOFTWARESYNTH
+    );
     assert_eq!(port.flags & SYNTH_PC_EXTERNAL, 0);
     assert!(port.channel_groups >= 1);
     let (_, voices, groups) = port_parameters(&filter, synth_nodes(&filter)[0], 64, 1);
-    assert!(voices >= 1 && groups == 1, "{voices} voices, {groups} groups");
+    assert!(
+        voices >= 1 && groups == 1,
+        "{voices} voices, {groups} groups"
+    );
     // DownloadInstrument: the wave, then the instrument.
     let collection = tiny_collection();
     let file = DlsFile::parse(&collection).expect("a valid DLS file");
@@ -288,7 +313,10 @@ fn directmusic_enumerates_downloads_to_and_plays_the_software_synth() {
     .unwrap();
     let audio = sink.pull(24_000).expect("half a second");
     let peak = audio.iter().map(|&s| i32::from(s).abs()).max().unwrap();
-    assert!(peak > 1_000, "the downloaded instrument sounds: peak {peak}");
+    assert!(
+        peak > 1_000,
+        "the downloaded instrument sounds: peak {peak}"
+    );
     pin.set_state(KSSTATE_STOP).unwrap();
     sink.set_state(KSSTATE_STOP).unwrap();
     pin.close();
@@ -306,7 +334,9 @@ fn midi_services_and_directmusic_share_the_mpu401_wire() {
     let _lock = driver_lock();
     let rig = Rig::mpu401();
     let filter = rig.filter();
-    let legacy = filter.open_pin(0, PinFormat::Midi).expect("MIDI Services' pin");
+    let legacy = filter
+        .open_pin(0, PinFormat::Midi)
+        .expect("MIDI Services' pin");
     let dmus = filter
         .open_pin(1, PinFormat::DirectMusic)
         .expect("DirectMusic's pin");
@@ -321,7 +351,8 @@ fn midi_services_and_directmusic_share_the_mpu401_wire() {
     };
     let sysex: &[u8] = &[0xF0, 0x7E, 0x7F, 0x09, 0x01, 0xF7];
     legacy.write(0, &ksmusic(sysex)).unwrap();
-    dmus.write(rig.now(), &dmus_buffer(&[(0, &[0x91, 40, 90])])).unwrap();
+    dmus.write(rig.now(), &dmus_buffer(&[(0, &[0x91, 40, 90])]))
+        .unwrap();
     legacy.write(0, &ksmusic(&[0x90, 60, 100])).unwrap();
     rig.machine.run_for(ms(20));
     let bytes: Vec<u8> = rig.machine.wire_log().iter().map(|b| b.1).collect();

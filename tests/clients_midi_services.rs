@@ -18,8 +18,8 @@
 mod clients_common;
 
 use clients_common::{
-    Rig, component_id, driver_lock, get, guid_list, interface_friendly_name, pin_property,
-    pin_u32, range_guids, ranges, u32_at, utf16,
+    Rig, component_id, driver_lock, get, guid_list, interface_friendly_name, pin_property, pin_u32,
+    range_guids, ranges, u32_at, utf16,
 };
 use dmus_sys::ks::{
     KSPIN_COMMUNICATION_NONE, KSPIN_DATAFLOW_IN, KSSTATE_ACQUIRE, KSSTATE_PAUSE, KSSTATE_RUN,
@@ -225,7 +225,9 @@ fn midi_services_renders_one_message_per_irp_and_captures_the_first_record_of_ea
     shut_down(render);
 
     // Capture.
-    let capture = filter.open_pin(input, PinFormat::Midi).expect("capture open");
+    let capture = filter
+        .open_pin(input, PinFormat::Midi)
+        .expect("capture open");
     for state in [KSSTATE_ACQUIRE, KSSTATE_PAUSE, KSSTATE_RUN] {
         capture.set_state(state).expect("capture state");
     }
@@ -286,8 +288,16 @@ fn two_midi_services_clients_share_one_mpu401_port() {
     let endpoints = enumerate(&filter, "UART");
     assert!(endpoints.iter().any(|e| e.pin == 0), "{endpoints:?}");
     let second = start_render(&filter, 0);
-    let one: [&[u8]; 3] = [&[0x90, 60, 100], &[0x80, 60, 0], &[0xF0, 0x7E, 0x7F, 0x09, 0x01, 0xF7]];
-    let two: [&[u8]; 3] = [&[0x91, 40, 90], &[0xF0, 0x43, 0x10, 0x4C, 0xF7], &[0x81, 40, 0]];
+    let one: [&[u8]; 3] = [
+        &[0x90, 60, 100],
+        &[0x80, 60, 0],
+        &[0xF0, 0x7E, 0x7F, 0x09, 0x01, 0xF7],
+    ];
+    let two: [&[u8]; 3] = [
+        &[0x91, 40, 90],
+        &[0xF0, 0x43, 0x10, 0x4C, 0xF7],
+        &[0x81, 40, 0],
+    ];
     for (a, b) in one.iter().zip(&two) {
         first.write(0, &ksmusic(0, a)).unwrap();
         second.write(0, &ksmusic(0, b)).unwrap();
@@ -295,7 +305,10 @@ fn two_midi_services_clients_share_one_mpu401_port() {
     }
     let wire: Vec<Vec<u8>> = wire_messages(&rig).into_iter().map(|m| m.1).collect();
     for message in one.iter().chain(&two) {
-        assert!(wire.contains(&message.to_vec()), "{message:02x?} whole in {wire:02x?}");
+        assert!(
+            wire.contains(&message.to_vec()),
+            "{message:02x?} whole in {wire:02x?}"
+        );
     }
     assert_eq!(wire.len(), one.len() + two.len());
     shut_down(first);

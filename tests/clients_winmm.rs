@@ -13,8 +13,8 @@
 mod clients_common;
 
 use clients_common::{
-    Rig, driver_lock, get, guid_list, inf_interface_categories, interface_friendly_name, pin_property,
-    pin_u32, range_guids, ranges, utf16,
+    Rig, driver_lock, get, guid_list, inf_interface_categories, interface_friendly_name,
+    pin_property, pin_u32, range_guids, ranges, utf16,
 };
 use dmus_sys::GUID;
 use dmus_sys::ks::{KSPIN_COMMUNICATION_SINK, KSPIN_DATAFLOW_IN, KSPIN_DATAFLOW_OUT, KSSTATE_STOP};

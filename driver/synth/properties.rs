@@ -270,9 +270,7 @@ pub unsafe extern "system" fn synth_property(request: *mut PCPROPERTY_REQUEST) -
 ///
 /// # Safety
 /// Called by PortCls with a live request (or null).
-pub unsafe extern "system" fn component_id_property(
-    request: *mut PCPROPERTY_REQUEST,
-) -> NTSTATUS {
+pub unsafe extern "system" fn component_id_property(request: *mut PCPROPERTY_REQUEST) -> NTSTATUS {
     // SAFETY: PortCls' live request for the duration of this call, or null (refused inside).
     // PASSIVE_LEVEL; memory only.
     let Some(mut wrapped) = (unsafe { crate::miniport::property::PropertyRequest::new(request) })

@@ -137,9 +137,8 @@ pub unsafe fn pin_factory(descriptor: usize, pin: u32) -> Result<PinFactory, Des
         }
         // SAFETY: a range is FormatSize bytes (ks.h: the header's size includes what follows
         // it), checked above to be at least the header and within the bound.
-        let bytes = unsafe {
-            core::slice::from_raw_parts(range.cast::<u8>(), value.FormatSize as usize)
-        };
+        let bytes =
+            unsafe { core::slice::from_raw_parts(range.cast::<u8>(), value.FormatSize as usize) };
         range_bytes.push(bytes.to_vec());
         ranges.push((value, range));
     }
@@ -205,7 +204,12 @@ pub unsafe fn node_types(descriptor: usize) -> Result<Vec<GUID>, DescriptorError
     let mut types = Vec::new();
     for index in 0..filter.NodeCount as usize {
         // SAFETY: NodeCount entries of NodeSize bytes in the miniport's static table.
-        let node = unsafe { filter.Nodes.wrapping_byte_add(size * index).read_unaligned() };
+        let node = unsafe {
+            filter
+                .Nodes
+                .wrapping_byte_add(size * index)
+                .read_unaligned()
+        };
         if node.Type.is_null() {
             return Err(DescriptorError::Corrupt);
         }

@@ -287,8 +287,8 @@ fn data_intersection(
                     continue;
                 }
                 let mut format = *ours;
-                format.FormatSize = u32::try_from(core::mem::size_of::<KSDATAFORMAT>())
-                    .unwrap_or(u32::MAX);
+                format.FormatSize =
+                    u32::try_from(core::mem::size_of::<KSDATAFORMAT>()).unwrap_or(u32::MAX);
                 let bytes = pin
                     .range_bytes
                     .iter()
@@ -349,9 +349,7 @@ fn pin_property(
             Some(name) => reply(&name, value),
             None => result(STATUS_NOT_FOUND, 0),
         },
-        KSPROPERTY_PIN_DATAINTERSECTION => {
-            data_intersection(miniport, factory, &pin, list, value)
-        }
+        KSPROPERTY_PIN_DATAINTERSECTION => data_intersection(miniport, factory, &pin, list, value),
         _ => result(STATUS_NOT_FOUND, 0),
     }
 }
@@ -426,7 +424,11 @@ pub(super) fn answer(
         }
         let known = supported_sets(descriptor).contains(set);
         return Some(result(
-            if known { STATUS_SUCCESS } else { STATUS_NOT_FOUND },
+            if known {
+                STATUS_SUCCESS
+            } else {
+                STATUS_NOT_FOUND
+            },
             0,
         ));
     }
@@ -469,10 +471,16 @@ mod tests {
     #[test]
     fn values_follow_the_size_protocol() {
         let mut none = [];
-        assert_eq!(reply(&[1, 2, 3, 4], &mut none).status, STATUS_BUFFER_OVERFLOW);
+        assert_eq!(
+            reply(&[1, 2, 3, 4], &mut none).status,
+            STATUS_BUFFER_OVERFLOW
+        );
         assert_eq!(reply(&[1, 2, 3, 4], &mut none).value_size, 4);
         let mut short = [0; 2];
-        assert_eq!(reply(&[1, 2, 3, 4], &mut short).status, STATUS_BUFFER_TOO_SMALL);
+        assert_eq!(
+            reply(&[1, 2, 3, 4], &mut short).status,
+            STATUS_BUFFER_TOO_SMALL
+        );
         let mut room = [0; 8];
         let answered = reply(&[1, 2, 3, 4], &mut room);
         assert_eq!((answered.status, answered.value_size), (STATUS_SUCCESS, 4));
