@@ -1,5 +1,5 @@
-//! DirectMusic as a client of rdmus's filters, in the order its documented WDM port model
-//! runs (the WDK's "Synthesizers and Wave Sinks", "KS Properties for DirectMusic" and the
+//! `DirectMusic` as a client of rdmus's filters, in the order its documented WDM port model
+//! runs (the WDK's "Synthesizers and Wave Sinks", "KS Properties for `DirectMusic`" and the
 //! `KSPROPERTY_SYNTH_*` pages; dmusic.dll itself is not public):
 //! `IDirectMusic8::EnumPort` lists every filter pin with a `KSDATAFORMAT_SUBTYPE_DIRECTMUSIC`
 //! range and fills `DMUS_PORTCAPS` from the synthesizer node's `KSPROPERTY_SYNTH_CAPS` (sent
@@ -34,7 +34,7 @@ use wdm_sim::portcls::{
     Filter, PinFormat, PropertyTarget, WaveSink, WaveSinkConfig, dls_download, dls_unload,
 };
 
-/// A DirectMusic port as `EnumPort` reports it.
+/// A `DirectMusic` port as `EnumPort` reports it.
 #[derive(Debug)]
 struct Port {
     pin: u32,
@@ -47,7 +47,7 @@ struct Port {
 }
 
 /// The synthesizer nodes of the filter (`KSPROPERTY_TOPOLOGY_NODES`).
-fn synth_nodes(filter: &Filter) -> Vec<u32> {
+fn synth_nodes(filter: Filter) -> Vec<u32> {
     let nodes = get(
         filter,
         PropertyTarget::Filter,
@@ -64,9 +64,9 @@ fn synth_nodes(filter: &Filter) -> Vec<u32> {
         .collect()
 }
 
-/// `EnumPort`: every DirectMusic pin, with the caps of the synth node that serves it (the
+/// `EnumPort`: every `DirectMusic` pin, with the caps of the synth node that serves it (the
 /// first for render, the last for capture: rdmus's MPU-401 has one per direction).
-fn enum_ports(filter: &Filter) -> Vec<Port> {
+fn enum_ports(filter: Filter) -> Vec<Port> {
     let nodes = synth_nodes(filter);
     assert!(
         !nodes.is_empty(),
@@ -111,7 +111,7 @@ fn enum_ports(filter: &Filter) -> Vec<Port> {
 
 /// `CreatePort`'s `KSPROPERTY_SYNTH_PORTPARAMETERS`: what it asks (voices, channel groups),
 /// what the synth grants (`ValidParams`, `Voices`, `ChannelGroups`).
-fn port_parameters(filter: &Filter, node: u32, voices: u32, groups: u32) -> (u32, u32, u32) {
+fn port_parameters(filter: Filter, node: u32, voices: u32, groups: u32) -> (u32, u32, u32) {
     let asked: Vec<u8> = [
         SYNTH_PORTPARAMS_VOICES | SYNTH_PORTPARAMS_CHANNELGROUPS,
         voices,
@@ -226,7 +226,7 @@ fn directmusic_enumerates_the_mpu401_as_an_external_port_and_plays_through_it() 
     let _lock = driver_lock();
     let rig = Rig::mpu401();
     let filter = rig.filter();
-    let ports = enum_ports(&filter);
+    let ports = enum_ports(filter);
     println!("{ports:#?}");
     assert_eq!(
         ports.iter().map(|p| (p.pin, p.out)).collect::<Vec<_>>(),
@@ -242,7 +242,7 @@ fn directmusic_enumerates_the_mpu401_as_an_external_port_and_plays_through_it() 
         out.description
     );
     // CreatePort: one channel group is all an MPU-401 grants.
-    let (valid, _, groups) = port_parameters(&filter, synth_nodes(&filter)[0], 32, 2);
+    let (valid, _, groups) = port_parameters(filter, synth_nodes(filter)[0], 32, 2);
     assert_eq!(
         valid & SYNTH_PORTPARAMS_CHANNELGROUPS,
         SYNTH_PORTPARAMS_CHANNELGROUPS
@@ -271,7 +271,7 @@ fn directmusic_enumerates_downloads_to_and_plays_the_software_synth() {
     let _lock = driver_lock();
     let rig = Rig::synth();
     let filter = rig.filter();
-    let ports = enum_ports(&filter);
+    let ports = enum_ports(filter);
     assert_eq!(ports.len(), 1, "{ports:#?}");
     let port = &ports[0];
     assert_eq!((port.pin, port.out), (1, true));
@@ -282,7 +282,7 @@ fn directmusic_enumerates_downloads_to_and_plays_the_software_synth() {
     );
     assert_eq!(port.flags & SYNTH_PC_EXTERNAL, 0);
     assert!(port.channel_groups >= 1);
-    let (_, voices, groups) = port_parameters(&filter, synth_nodes(&filter)[0], 64, 1);
+    let (_, voices, groups) = port_parameters(filter, synth_nodes(filter)[0], 64, 1);
     assert!(
         voices >= 1 && groups == 1,
         "{voices} voices, {groups} groups"
@@ -327,7 +327,7 @@ fn directmusic_enumerates_downloads_to_and_plays_the_software_synth() {
     rig.finish();
 }
 
-/// MIDI Services on the legacy pin and DirectMusic on its own pin of the same MPU-401, at
+/// MIDI Services on the legacy pin and `DirectMusic` on its own pin of the same MPU-401, at
 /// once: both streams reach the one wire, each message whole.
 #[test]
 fn midi_services_and_directmusic_share_the_mpu401_wire() {

@@ -51,7 +51,7 @@ struct Endpoint {
 }
 
 /// `CMidi2KSAggregateMidiEndpointManager`'s enumeration of one filter.
-fn enumerate(filter: &Filter, ks_name: &str) -> Vec<Endpoint> {
+fn enumerate(filter: Filter, ks_name: &str) -> Vec<Endpoint> {
     // Only filters with an enabled KSCATEGORY_AUDIO interface are looked at.
     let categories = get(
         filter,
@@ -120,7 +120,7 @@ fn ksmusic(delta_ms: u32, bytes: &[u8]) -> Vec<u8> {
 }
 
 /// `MidiKs`' render open: STOP → ACQUIRE → PAUSE → RUN, one step at a time.
-fn start_render(filter: &Filter, pin: u32) -> Pin {
+fn start_render(filter: Filter, pin: u32) -> Pin {
     let render = filter.open_pin(pin, PinFormat::Midi).expect("render open");
     for state in [KSSTATE_ACQUIRE, KSSTATE_PAUSE, KSSTATE_RUN] {
         render.set_state(state).expect("render state");
@@ -164,7 +164,7 @@ fn shut_down(pin: Pin) {
 fn midi_services_finds_the_mpu401s_midi_out_and_in_named_from_componentid() {
     let _lock = driver_lock();
     let rig = Rig::mpu401();
-    let endpoints = enumerate(&rig.filter(), "UART");
+    let endpoints = enumerate(rig.filter(), "UART");
     let named = |pin, out, pin_name: &str| Endpoint {
         pin,
         out,
@@ -185,7 +185,7 @@ fn midi_services_finds_the_mpu401s_midi_out_and_in_named_from_componentid() {
 fn midi_services_finds_the_synths_midi_out() {
     let _lock = driver_lock();
     let rig = Rig::synth();
-    let endpoints = enumerate(&rig.filter(), "Synth");
+    let endpoints = enumerate(rig.filter(), "Synth");
     assert_eq!(
         endpoints,
         [Endpoint {
@@ -203,12 +203,12 @@ fn midi_services_renders_one_message_per_irp_and_captures_the_first_record_of_ea
     let _lock = driver_lock();
     let rig = Rig::mpu401();
     let filter = rig.filter();
-    let endpoints = enumerate(&filter, "UART");
+    let endpoints = enumerate(filter, "UART");
     let out = endpoints.iter().find(|e| e.out).unwrap().pin;
     let input = endpoints.iter().find(|e| !e.out).unwrap().pin;
 
     // Render.
-    let render = start_render(&filter, out);
+    let render = start_render(filter, out);
     let messages: [&[u8]; 4] = [&[0x90, 60, 100], &[0xB0, 7, 90], &[0x80, 60, 0], &[0xC0, 5]];
     let sent_at = send_each(&rig, &render, &messages, 3);
     let wire = wire_messages(&rig);
@@ -261,7 +261,7 @@ fn instance_counts_follow_the_pins_a_client_holds() {
     let rig = Rig::mpu401();
     let filter = rig.filter();
     let counts = |pin| {
-        let value = pin_property(&filter, pin, KSPROPERTY_PIN_CINSTANCES).unwrap();
+        let value = pin_property(filter, pin, KSPROPERTY_PIN_CINSTANCES).unwrap();
         (u32_at(&value, 0), u32_at(&value, 4))
     };
     let (possible, current) = counts(0);
@@ -283,11 +283,11 @@ fn two_midi_services_clients_share_one_mpu401_port() {
     let _lock = driver_lock();
     let rig = Rig::mpu401();
     let filter = rig.filter();
-    let first = start_render(&filter, 0);
+    let first = start_render(filter, 0);
     // The second client's enumeration still finds the port while the first holds it.
-    let endpoints = enumerate(&filter, "UART");
+    let endpoints = enumerate(filter, "UART");
     assert!(endpoints.iter().any(|e| e.pin == 0), "{endpoints:?}");
-    let second = start_render(&filter, 0);
+    let second = start_render(filter, 0);
     let one: [&[u8]; 3] = [
         &[0x90, 60, 100],
         &[0x80, 60, 0],

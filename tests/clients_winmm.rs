@@ -1,9 +1,9 @@
-//! WinMM's view of rdmus's filters: wdmaud (through sysaudio) makes a midiOut device of every
+//! `WinMM`'s view of rdmus's filters: wdmaud (through sysaudio) makes a midiOut device of every
 //! sink pin that takes `KSDATAFORMAT_TYPE_MUSIC` / `_SUBTYPE_MIDI` / `_SPECIFIER_NONE` and
 //! flows in, a midiIn device of every such pin that flows out, and shows a pin's own name only
 //! when the pin's category is `KSCATEGORY_WDMAUD_USE_PIN_NAME` (else the device's name).
 //!
-//! Each step follows ReactOS's mmixer (`sdk/lib/drivers/sound/mmixer/midi.c`, read as a model
+//! Each step follows `ReactOS`'s mmixer (`sdk/lib/drivers/sound/mmixer/midi.c`, read as a model
 //! of wdmaud, nothing copied): `MMixerInitializeMidiForFilter` walks the pins
 //! (`KSPROPERTY_PIN_CTYPES`), `MMixerGetPinDataFlowAndCommunication` reads each pin's flow and
 //! communication, `MMixerCheckFilterPinMidiSupport` looks for a MUSIC/MIDI/NONE range in
@@ -28,7 +28,7 @@ use dmus_sys::ks_guids::{
 };
 use wdm_sim::portcls::{Filter, PinFormat, PropertyTarget};
 
-/// A WinMM device as wdmaud lists it.
+/// A `WinMM` device as wdmaud lists it.
 #[derive(Debug, PartialEq, Eq)]
 struct MidiDevice {
     /// midiOut (true) or midiIn.
@@ -40,7 +40,7 @@ struct MidiDevice {
 }
 
 /// `MMixerCheckFilterPinMidiSupport`: a MUSIC/MIDI/NONE range among the pin's.
-fn takes_midi(filter: &Filter, pin: u32) -> bool {
+fn takes_midi(filter: Filter, pin: u32) -> bool {
     let list = pin_property(filter, pin, KSPROPERTY_PIN_DATARANGES).expect("DATARANGES");
     ranges(&list).iter().any(|range| {
         range_guids(range)
@@ -54,7 +54,7 @@ fn takes_midi(filter: &Filter, pin: u32) -> bool {
 
 /// `MMixerAddMidiPin`'s name: the pin's own (`KSPROPERTY_PIN_NAME`) only under
 /// `KSCATEGORY_WDMAUD_USE_PIN_NAME`, else the device interface's `FriendlyName`.
-fn device_name(filter: &Filter, pin: u32, ks_name: &str) -> String {
+fn device_name(filter: Filter, pin: u32, ks_name: &str) -> String {
     let category = pin_property(filter, pin, KSPROPERTY_PIN_CATEGORY).expect("CATEGORY");
     if clients_common::guid_at(&category, 0) == KSCATEGORY_WDMAUD_USE_PIN_NAME {
         utf16(&pin_property(filter, pin, KSPROPERTY_PIN_NAME).expect("a named pin's NAME"))
@@ -63,8 +63,8 @@ fn device_name(filter: &Filter, pin: u32, ks_name: &str) -> String {
     }
 }
 
-/// `MMixerInitializeMidiForFilter`: every MIDI sink pin of the filter as a WinMM device.
-fn winmm_devices(filter: &Filter, ks_name: &str) -> Vec<MidiDevice> {
+/// `MMixerInitializeMidiForFilter`: every MIDI sink pin of the filter as a `WinMM` device.
+fn winmm_devices(filter: Filter, ks_name: &str) -> Vec<MidiDevice> {
     let count = pin_u32(filter, 0, KSPROPERTY_PIN_CTYPES).expect("CTYPES");
     let mut devices = Vec::new();
     for pin in 0..count {
@@ -86,7 +86,7 @@ fn winmm_devices(filter: &Filter, ks_name: &str) -> Vec<MidiDevice> {
 }
 
 /// `MMixerOpenMidiPin`: each device opens with MUSIC/MIDI/NONE and closes again.
-fn open_each(filter: &Filter, devices: &[MidiDevice]) {
+fn open_each(filter: Filter, devices: &[MidiDevice]) {
     for device in devices {
         let pin = filter
             .open_pin(device.pin, PinFormat::Midi)
@@ -96,7 +96,7 @@ fn open_each(filter: &Filter, devices: &[MidiDevice]) {
     }
 }
 
-fn filter_categories(filter: &Filter) -> Vec<GUID> {
+fn filter_categories(filter: Filter) -> Vec<GUID> {
     guid_list(
         &get(
             filter,
@@ -114,7 +114,7 @@ fn winmm_lists_the_mpu401s_midi_out_and_in_by_their_pin_names() {
     let _lock = driver_lock();
     let rig = Rig::mpu401();
     let filter = rig.filter();
-    let devices = winmm_devices(&filter, "UART");
+    let devices = winmm_devices(filter, "UART");
     assert_eq!(
         devices,
         [
@@ -129,12 +129,12 @@ fn winmm_lists_the_mpu401s_midi_out_and_in_by_their_pin_names() {
                 name: "rdmus MPU-401 In".into()
             },
         ],
-        "the DirectMusic-only pin and the bridges are no WinMM devices"
+        "the DirectMusic-only pin and the bridges are no `WinMM` devices"
     );
-    open_each(&filter, &devices);
+    open_each(filter, &devices);
     // PortCls registers an interface per descriptor category; the INF's AddInterface lines
     // give exactly those their FriendlyName and proxy.
-    let categories = filter_categories(&filter);
+    let categories = filter_categories(filter);
     assert_eq!(
         categories,
         [KSCATEGORY_AUDIO, KSCATEGORY_RENDER, KSCATEGORY_CAPTURE]
@@ -148,7 +148,7 @@ fn winmm_lists_the_synth_as_one_named_midi_out_of_a_software_synth() {
     let _lock = driver_lock();
     let rig = Rig::synth();
     let filter = rig.filter();
-    let devices = winmm_devices(&filter, "Synth");
+    let devices = winmm_devices(filter, "Synth");
     assert_eq!(
         devices,
         [MidiDevice {
@@ -157,9 +157,9 @@ fn winmm_lists_the_synth_as_one_named_midi_out_of_a_software_synth() {
             name: "rdmus DLS Synth".into()
         }]
     );
-    open_each(&filter, &devices);
+    open_each(filter, &devices);
     // ddksynth.inf's registration of a software synth with a wave pin; not RENDER.
-    let categories = filter_categories(&filter);
+    let categories = filter_categories(filter);
     assert_eq!(
         categories,
         [
@@ -179,11 +179,11 @@ fn every_named_pin_is_shown_by_name_and_its_name_is_in_the_inf() {
     for start in [Rig::mpu401 as fn() -> Rig, Rig::synth] {
         let rig = start();
         let filter = rig.filter();
-        let count = pin_u32(&filter, 0, KSPROPERTY_PIN_CTYPES).unwrap();
+        let count = pin_u32(filter, 0, KSPROPERTY_PIN_CTYPES).unwrap();
         for pin in 0..count {
-            let category = pin_property(&filter, pin, KSPROPERTY_PIN_CATEGORY).unwrap();
+            let category = pin_property(filter, pin, KSPROPERTY_PIN_CATEGORY).unwrap();
             let category = clients_common::guid_at(&category, 0);
-            let name = pin_property(&filter, pin, KSPROPERTY_PIN_NAME);
+            let name = pin_property(filter, pin, KSPROPERTY_PIN_NAME);
             if category == KSCATEGORY_WDMAUD_USE_PIN_NAME {
                 let name = utf16(&name.expect("a pin shown by name has a registered name"));
                 assert!(name.starts_with("rdmus "), "{name}");

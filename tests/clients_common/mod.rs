@@ -98,7 +98,7 @@ impl Rig {
 /// # Errors
 /// The status of whichever call failed.
 pub fn get(
-    filter: &Filter,
+    filter: Filter,
     target: PropertyTarget,
     set: &GUID,
     id: u32,
@@ -128,7 +128,7 @@ pub fn ksp_pin(pin: u32) -> Vec<u8> {
 ///
 /// # Errors
 /// KS's status.
-pub fn pin_property(filter: &Filter, pin: u32, id: u32) -> Result<Vec<u8>, NTSTATUS> {
+pub fn pin_property(filter: Filter, pin: u32, id: u32) -> Result<Vec<u8>, NTSTATUS> {
     get(
         filter,
         PropertyTarget::Filter,
@@ -142,7 +142,7 @@ pub fn pin_property(filter: &Filter, pin: u32, id: u32) -> Result<Vec<u8>, NTSTA
 ///
 /// # Errors
 /// KS's status.
-pub fn pin_u32(filter: &Filter, pin: u32, id: u32) -> Result<u32, NTSTATUS> {
+pub fn pin_u32(filter: Filter, pin: u32, id: u32) -> Result<u32, NTSTATUS> {
     pin_property(filter, pin, id).map(|v| u32_at(&v, 0))
 }
 
@@ -200,7 +200,7 @@ pub fn guid_list(list: &[u8]) -> Vec<GUID> {
 }
 
 /// `KSPROPERTY_GENERAL_COMPONENTID` of the filter, if it answers.
-pub fn component_id(filter: &Filter) -> Option<KSCOMPONENTID> {
+pub fn component_id(filter: Filter) -> Option<KSCOMPONENTID> {
     let bytes = get(
         filter,
         PropertyTarget::Filter,

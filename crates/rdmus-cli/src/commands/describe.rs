@@ -9,6 +9,7 @@
 //! (`KSPROPSETID_Pin`). The registry's `MediaCategories` names come from the INF, installed
 //! into the machine as the package's `AddReg` would.
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -94,7 +95,7 @@ fn guid_at(bytes: &[u8], at: usize) -> Option<GUID> {
 }
 
 /// A KS GET as a client sends it: the size query, then the read.
-fn get(filter: &Filter, set: &GUID, id: u32, instance: &[u8]) -> Result<Vec<u8>, NTSTATUS> {
+fn get(filter: Filter, set: &GUID, id: u32, instance: &[u8]) -> Result<Vec<u8>, NTSTATUS> {
     let mut asked = instance.to_vec();
     let size = filter.property(
         PropertyTarget::Filter,
@@ -124,12 +125,12 @@ fn get(filter: &Filter, set: &GUID, id: u32, instance: &[u8]) -> Result<Vec<u8>,
     Ok(value)
 }
 
-fn pin_get(filter: &Filter, pin: u32, id: u32) -> Result<Vec<u8>, NTSTATUS> {
+fn pin_get(filter: Filter, pin: u32, id: u32) -> Result<Vec<u8>, NTSTATUS> {
     let ksp_pin = [pin.to_le_bytes(), 0u32.to_le_bytes()].concat();
     get(filter, &ks::KSPROPSETID_Pin, id, &ksp_pin)
 }
 
-fn pin_u32(filter: &Filter, pin: u32, id: u32) -> Option<u32> {
+fn pin_u32(filter: Filter, pin: u32, id: u32) -> Option<u32> {
     pin_get(filter, pin, id).ok().and_then(|v| u32_at(&v, 0))
 }
 
@@ -184,7 +185,7 @@ struct FilterView {
     pins: Vec<PinView>,
 }
 
-fn pin_view(filter: &Filter, id: u32) -> PinView {
+fn pin_view(filter: Filter, id: u32) -> PinView {
     let dataflow = match pin_u32(filter, id, ks::KSPROPERTY_PIN_DATAFLOW) {
         Some(1) => "in",
         Some(2) => "out",
@@ -245,7 +246,7 @@ fn pin_view(filter: &Filter, id: u32) -> PinView {
 }
 
 /// The property sets the filter answers and, in each, the ids `BASICSUPPORT` finds.
-fn property_sets(filter: &Filter) -> Vec<(String, Vec<u32>)> {
+fn property_sets(filter: Filter) -> Vec<(String, Vec<u32>)> {
     let mut list = vec![0u8; 16 * 32];
     let sets = filter.property(
         PropertyTarget::Filter,
@@ -281,7 +282,7 @@ fn property_sets(filter: &Filter) -> Vec<(String, Vec<u32>)> {
         .collect()
 }
 
-fn filter_view(filter: &Filter, subdevice: &'static str) -> FilterView {
+fn filter_view(filter: Filter, subdevice: &'static str) -> FilterView {
     let topology = |id| -> Vec<String> {
         get(filter, &ks::KSPROPSETID_Topology, id, &[])
             .map(|v| guid_list(&v).iter().map(guid_name).collect())
@@ -371,7 +372,10 @@ fn json_string(value: &str) -> String {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c if u32::from(c) < 0x20 => {
+                // Writing to a String cannot fail.
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
             c => out.push(c),
         }
     }
@@ -470,7 +474,7 @@ fn view_of(device: Device) -> Result<FilterView, CliError> {
     media_categories::install_from_inf(INF).map_err(|error| {
         CliError::Usage(format!("the packaged INF's MediaCategories: {error:?}"))
     })?;
-    let view = filter_view(rig.filter(), subdevice);
+    let view = filter_view(*rig.filter(), subdevice);
     let report = rig.finish();
     if !report.findings.is_empty() {
         return Err(CliError::Findings {

@@ -158,7 +158,7 @@ pub unsafe fn pin_factory(descriptor: usize, pin: u32) -> Result<PinFactory, Des
     })
 }
 
-/// The filter's categories (`PCFILTER_DESCRIPTOR.Categories`, what PortCls registers an
+/// The filter's categories (`PCFILTER_DESCRIPTOR.Categories`, what `PortCls` registers an
 /// interface for and `KSPROPERTY_TOPOLOGY_CATEGORIES` answers).
 ///
 /// # Errors

@@ -359,13 +359,12 @@ fn topology_property(descriptor: usize, id: u32, value: &mut [u8]) -> PropertyRe
     let corrupt = result(STATUS_INVALID_DEVICE_REQUEST, 0);
     match id {
         KSPROPERTY_TOPOLOGY_CATEGORIES | KSPROPERTY_TOPOLOGY_NODES => {
-            // SAFETY: the descriptor of a live, initialised port's miniport.
-            let guids = unsafe {
-                if id == KSPROPERTY_TOPOLOGY_NODES {
-                    node_types(descriptor)
-                } else {
-                    categories(descriptor)
-                }
+            let guids = if id == KSPROPERTY_TOPOLOGY_NODES {
+                // SAFETY: the descriptor of a live, initialised port's miniport.
+                unsafe { node_types(descriptor) }
+            } else {
+                // SAFETY: as above.
+                unsafe { categories(descriptor) }
             };
             let Ok(guids) = guids else { return corrupt };
             let items: Vec<[u8; 16]> = guids.iter().map(guid_bytes).collect();
