@@ -42,6 +42,8 @@ use crate::dispatch::call_driver;
 
 /// `GUID_NULL`: with `KSPROPERTY_TYPE_SETSUPPORT`, the query for every supported set.
 const GUID_NULL: GUID = GUID::from_fields(0, 0, 0, [0; 8]);
+/// Bytes of a `KSDATAFORMAT`.
+const FORMAT_SIZE: usize = core::mem::size_of::<KSDATAFORMAT>();
 /// Bytes of a `KSMULTIPLE_ITEM` header.
 const MULTIPLE_ITEM_SIZE: usize = 8;
 /// The `KSPROPSETID_Pin` properties the port answers (and `BASICSUPPORT` reports).
@@ -229,7 +231,7 @@ fn data_intersection(
             return result(STATUS_INVALID_PARAMETER, 0);
         };
         let format_size = format_size as usize;
-        if format_size < core::mem::size_of::<KSDATAFORMAT>() {
+        if format_size < FORMAT_SIZE {
             return result(STATUS_INVALID_PARAMETER, 0);
         }
         let Some(client) = list.get(at..at + format_size) else {
@@ -249,7 +251,7 @@ fn data_intersection(
             let word = &mut aligned[index / 8];
             *word |= u64::from(*byte) << ((index % 8) * 8);
         }
-        for (ours, address) in &pin.ranges {
+        for ((ours, address), our_bytes) in pin.ranges.iter().zip(&pin.range_bytes) {
             if !(fits(&major, &ours.MajorFormat)
                 && fits(&sub, &ours.SubFormat)
                 && fits(&specifier, &ours.Specifier))
@@ -286,19 +288,11 @@ fn data_intersection(
                 if major == GUID_NULL || sub == GUID_NULL || specifier == GUID_NULL {
                     continue;
                 }
-                let mut format = *ours;
-                format.FormatSize =
-                    u32::try_from(core::mem::size_of::<KSDATAFORMAT>()).unwrap_or(u32::MAX);
-                let bytes = pin
-                    .range_bytes
-                    .iter()
-                    .zip(&pin.ranges)
-                    .find(|(_, (_, a))| a == address)
-                    .map(|(b, _)| b[..64].to_vec())
-                    .unwrap_or_default();
-                let mut bytes = bytes;
-                bytes[..4].copy_from_slice(&format.FormatSize.to_le_bytes());
-                return reply(&bytes, value);
+                // The pin range's header as a KSDATAFORMAT (ranges are at least a header
+                // long: the descriptor reader checked).
+                let mut format = our_bytes[..FORMAT_SIZE].to_vec();
+                format[..4].copy_from_slice(&u32::try_from(FORMAT_SIZE).unwrap_or(0).to_le_bytes());
+                return reply(&format, value);
             }
             if status == STATUS_BUFFER_OVERFLOW || NT_SUCCESS(status) {
                 return result(status, length as usize);
