@@ -4,7 +4,7 @@
 //! `PCPROPERTY_REQUEST` (`MajorTarget` the miniport, `MinorTarget` the stream for a pin, `Irp`
 //! an IRP whose `RequestorMode` says whether an application or a kernel component asked).
 //! `KSPROPSETID_Pin`, `KSPROPSETID_Topology` and the set-list query are the port's own,
-//! answered from the descriptor before any table is consulted ([`super::ks_filter`]); a
+//! answered from the descriptor before any table is consulted (the `ks_filter` module); a
 //! filter-addressed `KSPROPSETID_Pin` request carries the `KSP_PIN` tail (pin id, reserved) as
 //! its instance.
 
