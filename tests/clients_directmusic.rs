@@ -367,3 +367,85 @@ fn midi_services_and_directmusic_share_the_mpu401_wire() {
     }
     rig.finish();
 }
+
+/// MIDI Services on the synth's legacy pin and `DirectMusic` on its `DirectMusic` pin at once:
+/// one instrument download serves both, and each client's note sounds at its own time.
+#[test]
+fn midi_services_and_directmusic_play_the_synth_at_once() {
+    let _lock = driver_lock();
+    let rig = Rig::synth();
+    let filter = rig.filter();
+    let collection = tiny_collection();
+    let file = DlsFile::parse(&collection).expect("a valid DLS file");
+    let buffers = build_collection(&file, 1, APPEND_SAMPLES).expect("download buffers");
+    let handles: Vec<usize> = buffers
+        .waves
+        .iter()
+        .chain(&buffers.instruments)
+        .map(|b| dls_download(&filter, &b.bytes).expect("downloaded"))
+        .collect();
+    let legacy = filter
+        .open_pin(0, PinFormat::Midi)
+        .expect("MIDI Services' pin");
+    let dmus = filter
+        .open_pin(1, PinFormat::DirectMusic)
+        .expect("DirectMusic's pin");
+    let sink = WaveSink::open(&filter, 2, WaveSinkConfig::default()).expect("wave sink");
+    sink.set_state(KSSTATE_RUN).unwrap();
+    legacy.set_state(KSSTATE_RUN).unwrap();
+    dmus.set_state(KSSTATE_RUN).unwrap();
+    // DirectMusic: a note from 100 ms to 200 ms; MIDI Services: one from 300 ms to 400 ms
+    // (KSMUSICFORMAT deltas in ms from the IRP's time).
+    dmus.write(
+        0,
+        &dmus_buffer(&[
+            (ms(100).cast_signed(), &[0xC0, 0]),
+            (ms(100).cast_signed(), &[0x90, 60, 127]),
+            (ms(200).cast_signed(), &[0x80, 60, 0]),
+        ]),
+    )
+    .unwrap();
+    let ksmusic = |delta_ms: u32, bytes: &[u8]| {
+        let mut out = delta_ms.to_le_bytes().to_vec();
+        out.extend_from_slice(&u32::try_from(bytes.len()).unwrap().to_le_bytes());
+        out.extend_from_slice(bytes);
+        out.resize(out.len().next_multiple_of(4), 0);
+        out
+    };
+    let mut irp = ksmusic(300, &[0xC1, 0]);
+    irp.extend(ksmusic(0, &[0x91, 67, 127]));
+    irp.extend(ksmusic(100, &[0x81, 67, 0]));
+    legacy.write(0, &irp).unwrap();
+    let audio = sink.pull(48_000).expect("one second");
+    let peak = |from_ms: usize, to_ms: usize| {
+        audio[from_ms * 96..to_ms * 96]
+            .iter()
+            .map(|&s| i32::from(s).abs())
+            .max()
+            .unwrap()
+    };
+    println!(
+        "peaks: before {}, DirectMusic's note {}, between {}, MIDI Services' note {}",
+        peak(0, 90),
+        peak(120, 180),
+        peak(270, 295),
+        peak(320, 380)
+    );
+    assert_eq!(peak(0, 90), 0, "silence before the first note");
+    assert!(peak(120, 180) > 1_000, "DirectMusic's note sounds");
+    assert!(peak(320, 380) > 1_000, "MIDI Services' note sounds");
+    assert!(
+        peak(270, 295) < peak(320, 380),
+        "the second note is MIDI Services' own, not the first's release"
+    );
+    for pin in [legacy, dmus] {
+        pin.set_state(KSSTATE_STOP).unwrap();
+        pin.close();
+    }
+    sink.set_state(KSSTATE_STOP).unwrap();
+    sink.close();
+    for handle in handles.into_iter().rev() {
+        dls_unload(&filter, handle).expect("unloaded");
+    }
+    rig.finish();
+}
