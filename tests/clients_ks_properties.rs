@@ -275,3 +275,104 @@ fn instance_counts_are_per_filter_and_global() {
     assert_eq!(counts(KSPROPERTY_PIN_GLOBALCINSTANCES).1, 0);
     rig.finish();
 }
+
+/// A small deterministic generator (xorshift64*), so the run is the same everywhere.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % u64::try_from(n).unwrap()).unwrap()
+    }
+}
+
+/// A client's `DATAINTERSECTION` list is outside input: whatever its bytes, KS and the
+/// miniport answer with a status (never a panic or a verifier finding), and a success is a
+/// format of the pin's. Mixes of well-formed headers with random sizes, counts and GUIDs
+/// drawn from the ones that matter, and plain random bytes.
+#[test]
+fn data_intersection_survives_any_client_list() {
+    let _lock = driver_lock();
+    let guids = [
+        WILDCARD,
+        KSDATAFORMAT_TYPE_MUSIC,
+        KSDATAFORMAT_SUBTYPE_MIDI,
+        KSDATAFORMAT_SPECIFIER_NONE,
+        KSDATAFORMAT_TYPE_AUDIO,
+        KSDATAFORMAT_SUBTYPE_PCM,
+        KSDATAFORMAT_SPECIFIER_WAVEFORMATEX,
+        dmus_sys::ks_guids::KSDATAFORMAT_SUBTYPE_DIRECTMUSIC,
+    ];
+    for (start, pins) in [(Rig::mpu401 as fn() -> Rig, 5), (Rig::synth, 3)] {
+        let rig = start();
+        let filter = rig.filter();
+        let mut rng = Rng(0x1234_5678_9ABC_DEF1);
+        let mut matched = 0;
+        for case in 0..1_500 {
+            let pin = u32::try_from(rng.below(pins + 1)).unwrap();
+            let request = if case % 3 == 0 {
+                let mut bytes = ksp_pin(pin);
+                let len = rng.below(300);
+                bytes.extend((0..len).map(|_| rng.next().to_le_bytes()[0]));
+                bytes
+            } else {
+                let count = rng.below(4);
+                let ranges: Vec<Vec<u8>> = (0..count)
+                    .map(|_| {
+                        // The wildcard half the time, so that some lists match.
+                        let mut pick = || {
+                            if rng.below(2) == 0 {
+                                WILDCARD
+                            } else {
+                                guids[rng.below(guids.len())]
+                            }
+                        };
+                        let mut range = client_range(pick(), pick(), pick());
+                        // Sometimes a range claims another size, or carries a tail.
+                        match rng.below(4) {
+                            0 => range[..4].copy_from_slice(
+                                &u32::try_from(rng.below(200)).unwrap().to_le_bytes(),
+                            ),
+                            1 => {
+                                range.extend_from_slice(&[0xAB; 32]);
+                                range[..4].copy_from_slice(&96u32.to_le_bytes());
+                            }
+                            _ => {}
+                        }
+                        range
+                    })
+                    .collect();
+                let mut request = intersection_request(pin, &ranges);
+                if rng.below(5) == 0 {
+                    let count = u32::try_from(rng.below(8)).unwrap();
+                    request[12..16].copy_from_slice(&count.to_le_bytes());
+                }
+                request
+            };
+            let room = [0, 8, 63, 64, 128, 512, 512, 512][rng.below(8)];
+            let (answer, value) = ask(
+                filter,
+                &KSPROPSETID_Pin,
+                KSPROPERTY_PIN_DATAINTERSECTION,
+                KSPROPERTY_TYPE_GET,
+                &request,
+                room,
+            );
+            if answer.status == STATUS_SUCCESS {
+                matched += 1;
+                let size = answer.value_size as usize;
+                assert!(size >= 64 && size <= room, "case {case}: {size} of {room}");
+                assert_eq!(u32_at(&value, 0) as usize, size, "case {case}: FormatSize");
+            }
+        }
+        println!("{matched} of 1500 random lists intersected");
+        assert!(matched > 0, "some well-formed lists match");
+        rig.finish();
+    }
+}
