@@ -234,6 +234,30 @@ fn the_filter_lists_its_property_sets_and_topology() {
         0,
     );
     assert_eq!(other.status, STATUS_NOT_FOUND);
+    // A node lists its own table's sets; a node beyond the filter's is refused.
+    let mut node_sets = vec![0; 64];
+    let listed = filter.property(
+        PropertyTarget::Node(1),
+        &WILDCARD,
+        0,
+        KSPROPERTY_TYPE_SETSUPPORT,
+        &mut [],
+        &mut node_sets,
+    );
+    assert_eq!((listed.status, listed.value_size), (STATUS_SUCCESS, 16));
+    assert_eq!(
+        guid_at(&node_sets, 0),
+        dmus_sys::dmusprop::KSPROPSETID_Synth
+    );
+    let beyond = filter.property(
+        PropertyTarget::Node(2),
+        &WILDCARD,
+        0,
+        KSPROPERTY_TYPE_SETSUPPORT,
+        &mut [],
+        &mut node_sets,
+    );
+    assert_eq!(beyond.status, STATUS_INVALID_PARAMETER);
     let connections = get(
         filter,
         PropertyTarget::Filter,

@@ -46,6 +46,8 @@ fn describe_shows_both_filters_registration_names_and_pins() {
     );
     assert!(text.contains("= \"rdmus DLS Synth\""), "{text}");
     has(&text, "  node 0: KSNODETYPE_SYNTHESIZER");
+    // The MPU-401's nodes: CAPS, PORTPARAMETERS, CHANNELGROUPS, LATENCYCLOCK, RUNNINGSTATS.
+    has(&text, "    properties KSPROPSETID_Synth: 2 3 4 6 7");
     has(&text, "  properties KSPROPSETID_General: 0");
     has(&text, "  properties KSPROPSETID_Synth_Dls: 0 1 2 3 4");
     has(
@@ -88,6 +90,10 @@ fn describe_prints_one_device_as_json() {
     );
     assert!(
         json.contains("\"name\": \"rdmus DLS Synth (DirectMusic)\", \"category\": \"KSCATEGORY_WDMAUD_USE_PIN_NAME\""),
+        "{json}"
+    );
+    assert!(
+        json.contains("\"nodes\": [{\"type\": \"KSNODETYPE_SYNTHESIZER\", \"properties\": [{\"set\": \"KSPROPSETID_Synth\""),
         "{json}"
     );
     assert_eq!(json.matches('{').count(), json.matches('}').count());

@@ -174,14 +174,18 @@ struct PinView {
     name: Option<String>,
 }
 
+/// Property sets by name, each with the ids found in it.
+type PropertySets = Vec<(String, Vec<u32>)>;
+
 /// One filter.
 #[derive(Debug)]
 struct FilterView {
     subdevice: &'static str,
     categories: Vec<String>,
     component: Option<(String, String, String, Option<String>)>,
-    nodes: Vec<String>,
-    properties: Vec<(String, Vec<u32>)>,
+    /// Each node's type and the property sets it answers.
+    nodes: Vec<(String, PropertySets)>,
+    properties: PropertySets,
     pins: Vec<PinView>,
 }
 
@@ -245,11 +249,12 @@ fn pin_view(filter: Filter, id: u32) -> PinView {
     }
 }
 
-/// The property sets the filter answers and, in each, the ids `BASICSUPPORT` finds.
-fn property_sets(filter: Filter) -> Vec<(String, Vec<u32>)> {
+/// The property sets `target` (the filter or a node) answers and, in each, the ids
+/// `BASICSUPPORT` finds.
+fn property_sets(filter: Filter, target: PropertyTarget) -> PropertySets {
     let mut list = vec![0u8; 16 * 32];
     let sets = filter.property(
-        PropertyTarget::Filter,
+        target,
         &GUID::from_fields(0, 0, 0, [0; 8]),
         0,
         KSPROPERTY_TYPE_SETSUPPORT,
@@ -267,7 +272,7 @@ fn property_sets(filter: Filter) -> Vec<(String, Vec<u32>)> {
                 .filter(|&id| {
                     let mut flags = [0u8; 4];
                     let answer = filter.property(
-                        PropertyTarget::Filter,
+                        target,
                         &set,
                         id,
                         KSPROPERTY_TYPE_BASICSUPPORT,
@@ -292,6 +297,8 @@ fn filter_view(filter: Filter, subdevice: &'static str) -> FilterView {
     let nodes = topology(ks::KSPROPERTY_TOPOLOGY_NODES)
         .into_iter()
         .map(|name| name.replace("KSCATEGORY_SYNTHESIZER", "KSNODETYPE_SYNTHESIZER"))
+        .zip(0u32..)
+        .map(|(name, node)| (name, property_sets(filter, PropertyTarget::Node(node))))
         .collect();
     let component = get(
         filter,
@@ -315,7 +322,7 @@ fn filter_view(filter: Filter, subdevice: &'static str) -> FilterView {
         categories: topology(ks::KSPROPERTY_TOPOLOGY_CATEGORIES),
         component,
         nodes,
-        properties: property_sets(filter),
+        properties: property_sets(filter, PropertyTarget::Filter),
         pins: (0..count).map(|id| pin_view(filter, id)).collect(),
     }
 }
@@ -333,8 +340,12 @@ fn text(view: &FilterView, out: &mut impl Write) -> std::io::Result<()> {
         )?,
         None => writeln!(out, "  component id: none")?,
     }
-    for (index, node) in view.nodes.iter().enumerate() {
+    for (index, (node, sets)) in view.nodes.iter().enumerate() {
         writeln!(out, "  node {index}: {node}")?;
+        for (set, ids) in sets {
+            let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+            writeln!(out, "    properties {set}: {}", ids.join(" "))?;
+        }
     }
     for (set, ids) in &view.properties {
         let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
@@ -392,6 +403,22 @@ fn json_option(value: Option<&str>) -> String {
     value.map_or_else(|| "null".into(), json_string)
 }
 
+/// Property sets and their ids as JSON objects (without the enclosing brackets).
+fn json_sets(sets: &[(String, Vec<u32>)]) -> String {
+    let items: Vec<String> = sets
+        .iter()
+        .map(|(set, ids)| {
+            let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+            format!(
+                "{{\"set\": {}, \"ids\": [{}]}}",
+                json_string(set),
+                ids.join(", ")
+            )
+        })
+        .collect();
+    items.join(", ")
+}
+
 fn json(view: &FilterView) -> String {
     let component = view.component.as_ref().map_or_else(
         || "null".into(),
@@ -405,15 +432,15 @@ fn json(view: &FilterView) -> String {
             )
         },
     );
-    let properties: Vec<String> = view
-        .properties
+    let properties = json_sets(&view.properties);
+    let nodes: Vec<String> = view
+        .nodes
         .iter()
-        .map(|(set, ids)| {
-            let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        .map(|(node, sets)| {
             format!(
-                "{{\"set\": {}, \"ids\": [{}]}}",
-                json_string(set),
-                ids.join(", ")
+                "{{\"type\": {}, \"properties\": [{}]}}",
+                json_string(node),
+                json_sets(sets)
             )
         })
         .collect();
@@ -449,12 +476,12 @@ fn json(view: &FilterView) -> String {
         })
         .collect();
     format!(
-        "{{\"subdevice\": {}, \"categories\": {}, \"component_id\": {}, \"nodes\": {}, \"properties\": [{}], \"pins\": [{}]}}",
+        "{{\"subdevice\": {}, \"categories\": {}, \"component_id\": {}, \"nodes\": [{}], \"properties\": [{}], \"pins\": [{}]}}",
         json_string(view.subdevice),
         json_strings(&view.categories),
         component,
-        json_strings(&view.nodes),
-        properties.join(", "),
+        nodes.join(", "),
+        properties,
         pins.join(", ")
     )
 }

@@ -2,7 +2,7 @@
 //! request reaches the miniport's automation tables: `KSPROPSETID_Pin` (what `PcPinPropertyHandler`
 //! answers through KS's pin property handler), `KSPROPSETID_Topology` (categories, node types,
 //! connections) and the `KSPROPERTY_TYPE_SETSUPPORT` query for the list of property sets
-//! (`Set` = `GUID_NULL`).
+//! (`Set` = `GUID_NULL`) of the filter or of one of its nodes.
 //!
 //! The value-size protocol is KS's, one rule for every property: a GET with an empty value
 //! buffer asks for the size (`STATUS_BUFFER_OVERFLOW` and the size); a buffer too small gets
@@ -32,8 +32,8 @@ use dmus_sys::ks_guids::{
 };
 
 use super::descriptor::{
-    PinFactory, categories, connections, filter_automation, node_types, pin_count, pin_factory,
-    properties,
+    PinFactory, categories, connections, filter_automation, node_automation, node_types, pin_count,
+    pin_factory, properties,
 };
 use super::port::miniport_base_vtable;
 use super::property::{PropertyResult, PropertyTarget};
@@ -137,19 +137,28 @@ fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
 }
 
-/// The sets a filter answers: the port's own and those of the miniport's filter table, each
-/// once, in that order.
-fn supported_sets(descriptor: usize) -> Vec<GUID> {
-    let mut sets = alloc::vec![KSPROPSETID_Pin, KSPROPSETID_Topology];
-    // SAFETY: the descriptor of a live, initialised port's miniport.
-    let table = unsafe { filter_automation(descriptor) };
+/// The sets `target` answers: for the filter, the port's own and those of the miniport's
+/// filter table; for a node, its table's; each once, in that order. `None`: the target does
+/// not exist (a node beyond `NodeCount`) or its table cannot be read.
+fn supported_sets(descriptor: usize, target: PropertyTarget) -> Option<Vec<GUID>> {
+    let (mut sets, table) = match target {
+        PropertyTarget::Node(node) => (
+            Vec::new(),
+            // SAFETY: the descriptor of a live, initialised port's miniport.
+            unsafe { node_automation(descriptor, node) }.ok()?,
+        ),
+        // SAFETY: as above.
+        _ => (alloc::vec![KSPROPSETID_Pin, KSPROPSETID_Topology], unsafe {
+            filter_automation(descriptor)
+        }),
+    };
     // SAFETY: as above.
-    for item in unsafe { properties(table) }.unwrap_or_default() {
+    for item in unsafe { properties(table) }.ok()? {
         if !sets.contains(&item.set) {
             sets.push(item.set);
         }
     }
-    sets
+    Some(sets)
 }
 
 /// The pins open now of `factory`: on this filter (`port`), and on every filter of the same
@@ -402,20 +411,15 @@ pub(super) fn answer(
     instance: &[u8],
     value: &mut [u8],
 ) -> Option<PropertyResult> {
-    let factory = match target {
-        PropertyTarget::Filter => u32_at(instance, 0),
-        PropertyTarget::PinFactory(factory) => Some(factory),
-        PropertyTarget::Pin(_) | PropertyTarget::Node(_) => return None,
-    };
-    if verb == KSPROPERTY_TYPE_SETSUPPORT {
+    if verb == KSPROPERTY_TYPE_SETSUPPORT && !matches!(target, PropertyTarget::Pin(_)) {
+        let Some(sets) = supported_sets(descriptor, target) else {
+            return Some(result(STATUS_INVALID_PARAMETER, 0));
+        };
         if *set == GUID_NULL {
-            let sets: Vec<u8> = supported_sets(descriptor)
-                .iter()
-                .flat_map(guid_bytes)
-                .collect();
-            return Some(reply(&sets, value));
+            let bytes: Vec<u8> = sets.iter().flat_map(guid_bytes).collect();
+            return Some(reply(&bytes, value));
         }
-        let known = supported_sets(descriptor).contains(set);
+        let known = sets.contains(set);
         return Some(result(
             if known {
                 STATUS_SUCCESS
@@ -425,6 +429,11 @@ pub(super) fn answer(
             0,
         ));
     }
+    let factory = match target {
+        PropertyTarget::Filter => u32_at(instance, 0),
+        PropertyTarget::PinFactory(factory) => Some(factory),
+        PropertyTarget::Pin(_) | PropertyTarget::Node(_) => return None,
+    };
     let ids: &[u32] = if *set == KSPROPSETID_Pin {
         &PIN_PROPERTIES
     } else if *set == KSPROPSETID_Topology {
