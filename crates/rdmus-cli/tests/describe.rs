@@ -35,7 +35,13 @@ fn describe_shows_both_filters_registration_names_and_pins() {
         &text,
         "  categories: KSCATEGORY_AUDIO, KSCATEGORY_RENDER, KSCATEGORY_CAPTURE",
     );
+    has(&text, "  interface FriendlyName: \"rdmus MPU-401\"");
+    has(
+        &text,
+        "  connections: pin 0 -> pin 2, pin 1 -> node 0.1, node 0.0 -> pin 2, pin 3 -> node 1.1, node 1.0 -> pin 4",
+    );
     has(&text, "filter Synth");
+    has(&text, "  interface FriendlyName: \"rdmus DLS Synth\"");
     has(
         &text,
         "  categories: KSCATEGORY_AUDIO, KSCATEGORY_SYNTHESIZER, KSCATEGORY_DATATRANSFORM",

@@ -29,6 +29,9 @@ const INF: &str = include_str!("../../../../inf/rdmus.inx");
 /// The highest property id probed in each set.
 const PROBED_IDS: u32 = 32;
 
+/// `KSFILTER_NODE` (ks.h): a connection's end that is a filter pin, not a node.
+const KSFILTER_NODE: u32 = u32::MAX;
+
 /// Known GUIDs by name.
 fn guid_name(guid: &GUID) -> String {
     let known: [(GUID, &str); 26] = [
@@ -181,6 +184,10 @@ type PropertySets = Vec<(String, Vec<u32>)>;
 #[derive(Debug)]
 struct FilterView {
     subdevice: &'static str,
+    /// The interface's `FriendlyName` (the INF's interface `AddReg`).
+    friendly_name: Option<String>,
+    /// `KSPROPERTY_TOPOLOGY_CONNECTIONS`, as "pin 0 -> node 0.1".
+    connections: Vec<String>,
     categories: Vec<String>,
     component: Option<(String, String, String, Option<String>)>,
     /// Each node's type and the property sets it answers.
@@ -316,9 +323,38 @@ fn filter_view(filter: Filter, subdevice: &'static str) -> FilterView {
             media_categories::name_of(&name),
         ))
     });
+    let connections = get(
+        filter,
+        &ks::KSPROPSETID_Topology,
+        ks::KSPROPERTY_TOPOLOGY_CONNECTIONS,
+        &[],
+    )
+    .map(|list| {
+        let count = u32_at(&list, 4).unwrap_or(0) as usize;
+        (0..count)
+            .filter_map(|index| {
+                let at = 8 + 16 * index;
+                let end = |node: u32, pin: u32| {
+                    if node == KSFILTER_NODE {
+                        format!("pin {pin}")
+                    } else {
+                        format!("node {node}.{pin}")
+                    }
+                };
+                Some(format!(
+                    "{} -> {}",
+                    end(u32_at(&list, at)?, u32_at(&list, at + 4)?),
+                    end(u32_at(&list, at + 8)?, u32_at(&list, at + 12)?)
+                ))
+            })
+            .collect()
+    })
+    .unwrap_or_default();
     let count = pin_u32(filter, 0, ks::KSPROPERTY_PIN_CTYPES).unwrap_or(0);
     FilterView {
         subdevice,
+        friendly_name: friendly_name(subdevice),
+        connections,
         categories: topology(ks::KSPROPERTY_TOPOLOGY_CATEGORIES),
         component,
         nodes,
@@ -329,6 +365,9 @@ fn filter_view(filter: Filter, subdevice: &'static str) -> FilterView {
 
 fn text(view: &FilterView, out: &mut impl Write) -> std::io::Result<()> {
     writeln!(out, "filter {}", view.subdevice)?;
+    if let Some(name) = &view.friendly_name {
+        writeln!(out, "  interface FriendlyName: \"{name}\"")?;
+    }
     writeln!(out, "  categories: {}", view.categories.join(", "))?;
     match &view.component {
         Some((manufacturer, product, name, registered)) => writeln!(
@@ -347,6 +386,7 @@ fn text(view: &FilterView, out: &mut impl Write) -> std::io::Result<()> {
             writeln!(out, "    properties {set}: {}", ids.join(" "))?;
         }
     }
+    writeln!(out, "  connections: {}", view.connections.join(", "))?;
     for (set, ids) in &view.properties {
         let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
         writeln!(out, "  properties {set}: {}", ids.join(" "))?;
@@ -476,14 +516,36 @@ fn json(view: &FilterView) -> String {
         })
         .collect();
     format!(
-        "{{\"subdevice\": {}, \"categories\": {}, \"component_id\": {}, \"nodes\": [{}], \"properties\": [{}], \"pins\": [{}]}}",
+        "{{\"subdevice\": {}, \"friendly_name\": {}, \"connections\": {}, \"categories\": {}, \"component_id\": {}, \"nodes\": [{}], \"properties\": [{}], \"pins\": [{}]}}",
         json_string(view.subdevice),
+        json_option(view.friendly_name.as_deref()),
+        json_strings(&view.connections),
         json_strings(&view.categories),
         component,
         nodes.join(", "),
         properties,
         pins.join(", ")
     )
+}
+
+/// The `FriendlyName` the INF gives the KS interfaces of `subdevice` (the `[Strings]` value
+/// its interface `AddReg` names: `HKR,,FriendlyName,,%token%` in `[rdmus.Interface.<name>.AddReg]`).
+fn friendly_name(subdevice: &str) -> Option<String> {
+    let section = format!("[rdmus.Interface.{subdevice}.AddReg]");
+    let lines = INF
+        .lines()
+        .skip_while(|line| line.trim() != section)
+        .skip(1);
+    let token = lines
+        .take_while(|line| !line.trim_start().starts_with('['))
+        .find_map(|line| line.trim().strip_prefix("HKR,,FriendlyName,,"))?
+        .trim()
+        .trim_matches('%')
+        .to_string();
+    INF.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        (key.trim() == token).then(|| value.trim().trim_matches('"').to_string())
+    })
 }
 
 /// Starts `device` in the simulation, asks its filter everything, stops it again.
