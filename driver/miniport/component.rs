@@ -36,10 +36,26 @@ pub const RDMUS_NAME_SYNTH: GUID = GUID::parse("40fa95e4-3d93-4db3-b22a-8b8245aa
 /// Name "rdmus DLS Synth (DirectMusic)" (the synth's DirectMusic render pin).
 pub const RDMUS_NAME_SYNTH_DMUS: GUID = GUID::parse("9874687d-7976-45fc-8371-bddcddd25f63");
 
-/// The version both filters report (the package's major and minor; `Revision` its patch).
-const VERSION: u32 = 0;
+/// The decimal number `text` spells (0 for anything else), at compile time.
+const fn decimal(text: &str) -> u32 {
+    let bytes = text.as_bytes();
+    let mut value = 0u32;
+    let mut at = 0;
+    while at < bytes.len() {
+        let digit = bytes[at].wrapping_sub(b'0');
+        if digit > 9 {
+            return 0;
+        }
+        value = value.saturating_mul(10).saturating_add(digit as u32);
+        at += 1;
+    }
+    value
+}
+
+/// The version both filters report: the crate's major version (`Revision`: its minor).
+const VERSION: u32 = decimal(env!("CARGO_PKG_VERSION_MAJOR"));
 /// See [`VERSION`].
-const REVISION: u32 = 1;
+const REVISION: u32 = decimal(env!("CARGO_PKG_VERSION_MINOR"));
 
 /// The MPU-401 filter's component id.
 pub const COMPONENT_MPU401: KSCOMPONENTID = KSCOMPONENTID {
@@ -83,5 +99,19 @@ mod tests {
         assert_eq!(COMPONENT_SYNTH.Name, RDMUS_NAME_SYNTH);
         assert_eq!(COMPONENT_MPU401.Manufacturer, COMPONENT_SYNTH.Manufacturer);
         assert_ne!(COMPONENT_MPU401.Product, COMPONENT_SYNTH.Product);
+    }
+
+    #[test]
+    fn the_version_is_the_crates() {
+        assert_eq!(
+            std::string::ToString::to_string(&super::VERSION),
+            env!("CARGO_PKG_VERSION_MAJOR")
+        );
+        assert_eq!(
+            std::string::ToString::to_string(&super::REVISION),
+            env!("CARGO_PKG_VERSION_MINOR")
+        );
+        assert_eq!(super::decimal("12"), 12);
+        assert_eq!(super::decimal("1x"), 0);
     }
 }
