@@ -234,20 +234,22 @@ fn malformed_wire_log_is_refused() {
 }
 
 #[test]
-fn irp_too_small_is_refused() {
+fn an_irp_size_outside_24_to_65536_is_a_usage_error() {
     let file = data("test-c-major-scale.mid");
-    let out = rdmus(&[
-        "inspect".as_ref(),
-        file.as_os_str(),
-        "--irp-size".as_ref(),
-        "16".as_ref(),
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("cannot hold a channel message record (24 bytes needed)"),
-        "{}",
-        text(&out.stderr)
-    );
+    for size in ["16", "23", "65537", "4294967295"] {
+        let out = rdmus(&[
+            "inspect".as_ref(),
+            file.as_os_str(),
+            "--irp-size".as_ref(),
+            size.as_ref(),
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{size}");
+        assert!(
+            text(&out.stderr).contains("is not in 24..=65536"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
 }
 
 #[test]

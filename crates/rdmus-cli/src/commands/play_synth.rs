@@ -2,7 +2,9 @@
 //!
 //! The WAV's length: the file's end (its latest End-of-Track, delta included)
 //! plus a [`RELEASE_TAIL`] for the last notes' releases, rounded up to whole
-//! frames.
+//! frames. The audio streams to the WAV as it is rendered (memory does not
+//! grow with the length); a file longer than a WAV's data chunk can hold
+//! ([`MAX_WAV_FRAMES`]) is refused before anything is rendered.
 
 use core::fmt;
 use std::io::Write;
@@ -15,7 +17,7 @@ use dls::wire::file::DlsFile;
 use super::progress::bar;
 use crate::cli::{CliError, PinFormat};
 use crate::play_report::{Micros, packets};
-use crate::sim::{RenderPin, SimConfig, SynthOptions, SynthRun, render_synth};
+use crate::sim::{RenderPin, SimConfig, SynthError, SynthOptions, SynthRun, render_synth};
 use smf::{MessageKind, Timeline};
 
 /// Audio kept after the file's end for releases: 2 s (100 ns).
@@ -40,6 +42,13 @@ pub struct SynthPlayOptions {
     pub sim: SimConfig,
 }
 
+/// The most frames of 16-bit stereo a WAV holds: its RIFF chunk's size is a
+/// 32-bit count of everything after the first 8 bytes, and a PCM WAV's header
+/// after those is 36 bytes (`WAVE`, the 24-byte `fmt ` chunk, the `data`
+/// chunk's header), so the data is at most 4 GiB − 37 bytes, 4 bytes a
+/// frame: 1,073,741,814 frames (6 h 12 min at 48 kHz).
+pub const MAX_WAV_FRAMES: u64 = (u32::MAX as u64 - 36) / 4;
+
 /// Frames of audio rendered for `timeline` at `rate`.
 #[must_use]
 pub fn wav_frames(timeline: &Timeline, rate: u32) -> u64 {
@@ -62,6 +71,14 @@ pub fn play_synth(
     wav_path: &Path,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
+    let frames = wav_frames(timeline, options.rate);
+    if frames > MAX_WAV_FRAMES {
+        return Err(CliError::TooLongForWav {
+            path: file.into(),
+            frames,
+            rate: options.rate,
+        });
+    }
     let bank = std::fs::read(dls_path).map_err(|error| CliError::Io {
         path: dls_path.into(),
         error,
@@ -91,17 +108,36 @@ pub fn play_synth(
         voices: options.voices,
         sim: options.sim,
     };
-    let frames = wav_frames(timeline, options.rate);
+    let mut wav = WavOut::create(wav_path, options.rate)?;
     let progress = bar(timeline.end_time.saturating_add(RELEASE_TAIL), "rendering");
-    let result = render_synth(&packets, &buffers, frames, &sim_options, &mut |at| {
-        progress.set_position(at / 10_000);
-    });
+    let result = render_synth(
+        &packets,
+        &buffers,
+        frames,
+        &sim_options,
+        &mut |at| {
+            progress.set_position(at / 10_000);
+        },
+        &mut |samples| wav.write(samples),
+    );
     progress.finish_and_clear();
-    let run = result.map_err(|error| CliError::Sim {
-        path: file.into(),
-        error,
-    })?;
-    write_wav(wav_path, &run)?;
+    let run = match result {
+        Ok(run) => run,
+        Err(error) => {
+            wav.abandon();
+            return Err(match error {
+                SynthError::Sim(error) => CliError::Sim {
+                    path: file.into(),
+                    error,
+                },
+                SynthError::Audio(error) => CliError::Io {
+                    path: wav_path.into(),
+                    error,
+                },
+            });
+        }
+    };
+    wav.finish(run.rate)?;
     let report = SynthReport {
         options: *options,
         events: timeline.messages.len(),
@@ -132,26 +168,73 @@ pub fn play_synth(
     }
 }
 
-/// Writes the run's audio as 16-bit stereo PCM at its rate.
-fn write_wav(path: &Path, run: &SynthRun) -> Result<(), CliError> {
-    let io_error = |error: hound::Error| CliError::Io {
-        path: path.into(),
-        error: match error {
-            hound::Error::IoError(error) => error,
-            other => std::io::Error::other(other.to_string()),
-        },
-    };
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: run.rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut writer = hound::WavWriter::create(path, spec).map_err(io_error)?;
-    for &sample in &run.samples {
-        writer.write_sample(sample).map_err(io_error)?;
+/// The WAV being written as the synth renders: 16-bit stereo PCM.
+struct WavOut {
+    path: std::path::PathBuf,
+    writer: hound::WavWriter<std::io::BufWriter<std::fs::File>>,
+    rate: u32,
+}
+
+/// hound's error as the I/O error it is (or wraps).
+fn hound_io(error: hound::Error) -> std::io::Error {
+    match error {
+        hound::Error::IoError(error) => error,
+        other => std::io::Error::other(other.to_string()),
     }
-    writer.finalize().map_err(io_error)
+}
+
+impl WavOut {
+    /// Creates `path` for audio at `rate`.
+    fn create(path: &Path, rate: u32) -> Result<Self, CliError> {
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let writer = hound::WavWriter::create(path, spec).map_err(|error| CliError::Io {
+            path: path.into(),
+            error: hound_io(error),
+        })?;
+        Ok(Self {
+            path: path.into(),
+            writer,
+            rate,
+        })
+    }
+
+    /// Appends interleaved samples.
+    fn write(&mut self, samples: &[i16]) -> std::io::Result<()> {
+        for &sample in samples {
+            self.writer.write_sample(sample).map_err(hound_io)?;
+        }
+        Ok(())
+    }
+
+    /// Completes the header. The synth granted `granted` Hz: a rate other
+    /// than the one the header was written with is an error, never a WAV
+    /// that plays at the wrong speed.
+    fn finish(self, granted: u32) -> Result<(), CliError> {
+        let io_error = |error| CliError::Io {
+            path: self.path.clone(),
+            error,
+        };
+        if granted != self.rate {
+            let _ = std::fs::remove_file(&self.path);
+            return Err(io_error(std::io::Error::other(format!(
+                "the synth granted {granted} Hz, not the {} Hz asked for",
+                self.rate
+            ))));
+        }
+        self.writer.finalize().map_err(|e| io_error(hound_io(e)))
+    }
+
+    /// Removes the partial file after a failed render (best effort: the
+    /// render's error is what gets reported).
+    fn abandon(self) {
+        drop(self.writer);
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 /// The printed summary.
@@ -200,22 +283,16 @@ impl fmt::Display for SynthReport<'_> {
             self.events - self.channel_events,
             run.irps
         )?;
-        let frames = run.samples.len() / 2;
+        let frames = run.frames;
         // Whole seconds and the rest, each exact in an f64.
         let rate = u64::from(run.rate.max(1));
-        let frames_u64 = u64::try_from(frames).unwrap_or(u64::MAX);
-        let whole = u32::try_from(frames_u64 / rate).unwrap_or(u32::MAX);
-        let rest = u32::try_from(frames_u64 % rate).unwrap_or(0);
+        let whole = u32::try_from(frames / rate).unwrap_or(u32::MAX);
+        let rest = u32::try_from(frames % rate).unwrap_or(0);
         let audio_seconds = f64::from(whole) + f64::from(rest) / f64::from(run.rate.max(1));
-        let peak = run
-            .samples
-            .iter()
-            .map(|&s| i32::from(s).abs())
-            .max()
-            .unwrap_or(0);
         writeln!(
             f,
-            "audio:       {frames} frames ({audio_seconds:.2} s, file end + 2 s tail), peak sample {peak}"
+            "audio:       {frames} frames ({audio_seconds:.2} s, file end + 2 s tail), peak sample {}, {} samples at full scale",
+            run.peak, run.full_scale
         )?;
         writeln!(
             f,

@@ -54,6 +54,8 @@ pub fn build_dmus_within(
         let (used, records) = fill(&mut buffer, within, &mut next, start, channel_group, size)?;
         let message_bytes = pieces.get(first..next).map_or(0, payload);
         buffer.truncate(used);
+        // Kept for the whole run: hold what is used, not the IRP size.
+        buffer.shrink_to_fit();
         let presentation_time = i64::try_from(start).unwrap_or(i64::MAX);
         packets.push(StreamPacket {
             presentation_time,

@@ -59,6 +59,8 @@ pub fn build_ksmusic_within(
         )?;
         let message_bytes = pieces.get(first..next).map_or(0, payload);
         buffer.truncate(used);
+        // Kept for the whole run: hold what is used, not the IRP size.
+        buffer.shrink_to_fit();
         let presentation_time = i64::try_from(start_ms.saturating_mul(10_000)).unwrap_or(i64::MAX);
         packets.push(StreamPacket {
             presentation_time,

@@ -52,7 +52,10 @@ pub struct StreamOptions {
 /// How far ahead an application keeps IRPs queued by default: 1.5 s.
 pub const DEFAULT_QUEUE_AHEAD: u64 = 15_000_000;
 
-/// How often the clock stops to write IRPs and report progress: 100 ms.
+/// How often the clock stops to report progress while the machine is busy:
+/// 100 ms. Over silence (nothing due in the machine before the next IRP) the
+/// clock runs straight to the next write: play takes time in proportion to
+/// events, not to the file's duration.
 const STEP: u64 = 1_000_000;
 
 /// How long the wire may trail the ideal one before the run gives up
@@ -84,6 +87,10 @@ pub struct StreamRun {
     pub deepest_queue: u64,
     /// IRPs the port did not take whole.
     pub write_troubles: Vec<WriteTrouble>,
+    /// Times the application stopped the clock (to write, to report
+    /// progress, to watch the wire drain): bounded by the events and the
+    /// busy time, not by the file's duration.
+    pub clock_stops: u64,
     /// The machine's report (findings, DPC and ISR durations).
     pub rig: RigReport,
 }
@@ -118,17 +125,20 @@ pub fn stream(
     let run_start = rig.now();
     state(KSSTATE_RUN)?;
     let until_pt = |t: u64| run_start + t;
-    // Stream: stop the clock every STEP or when the next IRP enters the window.
+    let mut clock_stops = 0_u64;
+    // Stream: stop the clock when the next IRP enters the window, and every
+    // STEP while the machine has something to do before then.
     while writer.next < packets.len() {
         let now_pt = rig.now() - run_start;
         let sent = rig.machine().mpu401_stats().map_or(0, |s| s.bytes_sent);
         writer.write_due(&pin, now_pt.saturating_add(options.queue_ahead), sent);
         progress(now_pt);
-        let next_due = writer
+        let next_write = writer
             .next_time()
             .map_or(u64::MAX, |t| t.saturating_sub(options.queue_ahead));
-        let target = next_due.min(now_pt + STEP).max(now_pt + 1);
+        let target = until_next_write(rig.machine(), run_start, now_pt, next_write);
         rig.machine().run_until(until_pt(target));
+        clock_stops += 1;
     }
     // Drain: until every byte has been carried, or the wire has been idle
     // past the ideal wire's end, or it trails the ideal end by DRAIN_GRACE.
@@ -148,6 +158,7 @@ pub fn stream(
             at + STEP
         };
         rig.machine().run_until(until_pt(target));
+        clock_stops += 1;
     }
     // Let the last byte leave the card and the last DPCs run.
     rig.machine().run_for(ms(10));
@@ -168,8 +179,32 @@ pub fn stream(
         irps: writer.next,
         deepest_queue: writer.deepest_queue,
         write_troubles: writer.troubles,
+        clock_stops,
         rig: report,
     })
+}
+
+/// Where the application next stops the clock (presentation time, 100 ns),
+/// at `now_pt` with its next write due at `next_write`: the write itself when
+/// the machine has nothing due before it (no timer armed, no DPC, interrupt
+/// or device event: running there passes nothing by, since
+/// [`wdm_sim::Machine::run_until`] goes event by event anyway), else at most
+/// one [`STEP`] on, for progress. Always later than `now_pt`.
+fn until_next_write(
+    machine: &wdm_sim::Machine,
+    run_start: u64,
+    now_pt: u64,
+    next_write: u64,
+) -> u64 {
+    let idle = machine
+        .next_due()
+        .is_none_or(|t| t.saturating_sub(run_start) >= next_write);
+    let target = if idle {
+        next_write
+    } else {
+        next_write.min(now_pt.saturating_add(STEP))
+    };
+    target.max(now_pt + 1)
 }
 
 /// The application's side: which IRP goes next (shared by the MPU-401 and

@@ -37,7 +37,35 @@ impl Default for SimConfig {
     }
 }
 
+/// Microsoft's guideline for a DPC routine: no longer than 100 µs (WDK
+/// documentation, "Guidelines for Writing DPC Routines"), wdm-sim's default
+/// bound. The bound for a card whose FIFO needs no waiting on.
+pub const DPC_GUIDELINE_US: u32 = 100;
+
 impl SimConfig {
+    /// The DPC bound a card with a `mpu_fifo`-byte output FIFO needs under
+    /// timers of `timer_res_us`, µs. A full FIFO plays `mpu_fifo` × 320 µs
+    /// of wire on its own (10 bits a byte at 31,250 baud,
+    /// [`mpu401::WIRE_BYTE_US`]): when that covers a timer period, the driver only tops it up from
+    /// each timer callback and no DPC waits on the card (the guideline's
+    /// 100 µs). A shallower FIFO, the original card's single byte above all,
+    /// would leave the wire idle until the next callback, so the driver
+    /// keeps it fed by polling the card in the DPC, within its spin budget
+    /// (mpu401's `RenderConfig::DEFAULT.max_spin_polls` port accesses, each
+    /// taking wdm-sim's `port_io_cost`: 900 µs): the bound is that budget
+    /// plus the guideline's 100 µs, 1 ms.
+    #[must_use]
+    pub fn dpc_bound_for(mpu_fifo: u32, timer_res_us: u32) -> u32 {
+        if u64::from(mpu_fifo) * u64::from(mpu401::WIRE_BYTE_US) >= u64::from(timer_res_us) {
+            return DPC_GUIDELINE_US;
+        }
+        let access_us = MachineConfig::default().port_io_cost / wdm_sim::us(1);
+        let budget = u64::from(mpu401::RenderConfig::DEFAULT.max_spin_polls) * access_us;
+        u32::try_from(budget)
+            .unwrap_or(u32::MAX)
+            .saturating_add(DPC_GUIDELINE_US)
+    }
+
     /// The machine configuration: wdm-sim's defaults with these changes.
     #[must_use]
     pub fn machine(&self) -> MachineConfig {
@@ -313,5 +341,23 @@ impl Drop for Rig {
             driver.unload();
         }
         let _ = self.machine.take_findings();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dpc_bound_follows_the_fifo_against_the_timer_period() {
+        // 16 bytes (5.12 ms of wire) cover a 1 ms period; 4 bytes (1.28 ms) too.
+        assert_eq!(SimConfig::dpc_bound_for(16, 1_000), 100);
+        assert_eq!(SimConfig::dpc_bound_for(4, 1_000), 100);
+        // The original card's byte (320 µs) does not: the spin budget + 100 µs.
+        assert_eq!(SimConfig::dpc_bound_for(1, 1_000), 1_000);
+        assert_eq!(SimConfig::dpc_bound_for(3, 1_000), 1_000);
+        // Under the coarse 15.625 ms clock even 16 bytes run dry.
+        assert_eq!(SimConfig::dpc_bound_for(16, 15_625), 1_000);
+        assert_eq!(SimConfig::dpc_bound_for(49, 15_625), 100);
     }
 }
