@@ -104,6 +104,15 @@ pub enum Command {
         #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_IRP_SIZE, value_parser = irp_size_range())]
         irp_size: u32,
     },
+    /// Print both filters (or one) as a client sees them through KS properties.
+    Describe {
+        /// Only this device's filter.
+        #[arg(long, value_enum)]
+        device: Option<Device>,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print what FILE.mid would send: events, bytes, duration, ideal wire, IRPs.
     Inspect {
         /// The Standard MIDI File.
@@ -447,6 +456,7 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
             timer_res_us,
             irp_size,
         } => crate::commands::bench_wire(&files, timer_res_us, irp_size, out),
+        Command::Describe { device, json } => crate::commands::describe(device, json, out),
     }
 }
 

@@ -3,6 +3,10 @@
 //! the verb against the item's flags, and call its handler at `PASSIVE_LEVEL` with a
 //! `PCPROPERTY_REQUEST` (`MajorTarget` the miniport, `MinorTarget` the stream for a pin, `Irp`
 //! an IRP whose `RequestorMode` says whether an application or a kernel component asked).
+//! `KSPROPSETID_Pin`, `KSPROPSETID_Topology` and the set-list query are the port's own,
+//! answered from the descriptor before any table is consulted (the `ks_filter` module); a
+//! filter-addressed `KSPROPSETID_Pin` request carries the `KSP_PIN` tail (pin id, reserved) as
+//! its instance.
 
 use dmus_sys::guid::GUID;
 use dmus_sys::kernel::{
@@ -81,6 +85,12 @@ pub fn request_as(
     let Some((miniport, descriptor)) = port_binding(port) else {
         return refuse(STATUS_INVALID_PARAMETER);
     };
+    // KS's own sets (pins, topology, the set list) the port answers from the descriptor.
+    if let Some(answered) = super::ks_filter::answer(
+        port, miniport, descriptor, target, set, id, verb, instance, value,
+    ) {
+        return answered;
+    }
     let (factory, stream) = match target {
         PropertyTarget::Filter | PropertyTarget::Node(_) => (None, 0),
         PropertyTarget::PinFactory(f) => (Some(f), 0),
