@@ -27,8 +27,8 @@ pub mod drain;
 pub mod init;
 pub mod port;
 pub mod render_engine;
-pub mod wire;
 pub mod ring;
+pub mod wire;
 pub mod writer;
 
 #[cfg(test)]

@@ -1041,7 +1041,13 @@ mod tests {
         let _ = first.service_shared(3_400, &mut card, &mut pool, &mut wire, 1);
         assert!(!first.mid_message());
         let now = card.now;
-        run_shared(&mut [(&mut second, 2)], &mut card, &mut pool, &mut wire, now);
+        run_shared(
+            &mut [(&mut second, 2)],
+            &mut card,
+            &mut pool,
+            &mut wire,
+            now,
+        );
         card.advance(card.now + 20_000);
         assert_eq!(
             card.bytes(),
@@ -1085,7 +1091,9 @@ mod tests {
             };
             card.advance(at);
             let (engine, id) = &mut engines[index];
-            wakes[index] = engine.service_shared(card.now, card, pool, wire, *id).wake_at;
+            wakes[index] = engine
+                .service_shared(card.now, card, pool, wire, *id)
+                .wake_at;
         }
         panic!("the engines keep waking");
     }
@@ -1215,12 +1223,18 @@ mod tests {
         card.advance(card.now + 100_000);
         let keys: Vec<u8> = card.bytes().chunks(3).map(|m| m[1]).collect();
         assert_eq!(
-            keys.iter().filter(|&&k| k >= 70).copied().collect::<Vec<_>>(),
+            keys.iter()
+                .filter(|&&k| k >= 70)
+                .copied()
+                .collect::<Vec<_>>(),
             [70, 71, 72, 73, 74],
             "the other stream's events all played"
         );
         assert_eq!(
-            keys.iter().filter(|&&k| k < 70).copied().collect::<Vec<_>>(),
+            keys.iter()
+                .filter(|&&k| k < 70)
+                .copied()
+                .collect::<Vec<_>>(),
             [40, 41],
             "the stopped stream's later events were flushed"
         );
