@@ -39,41 +39,41 @@ fn timed_messages(wire: &[(u64, u8)]) -> Vec<(i64, Vec<u8>)> {
 /// Which client each wire message came from (`false`: the first, `true`: the second), if
 /// the wire is an interleaving of the two clients' messages, each whole and in order.
 /// Equal messages of both clients are told apart by their due times.
-fn attribute(wire: &[Vec<u8>], a: &[Message], b: &[Message]) -> Option<Vec<bool>> {
-    let (n, m) = (a.len(), b.len());
-    if wire.len() != n + m {
+fn attribute(wire: &[Vec<u8>], first: &[Message], second: &[Message]) -> Option<Vec<bool>> {
+    let (ends_a, ends_b) = (first.len(), second.len());
+    if wire.len() != ends_a + ends_b {
         return None;
     }
-    // reach[i][j]: the last wire.len() - i - j messages are a[i..] and b[j..] interleaved.
-    let mut reach = vec![vec![false; m + 1]; n + 1];
-    reach[n][m] = true;
-    for i in (0..=n).rev() {
-        for j in (0..=m).rev() {
-            if i == n && j == m {
+    // reach[i][j]: the wire from message i + j on is first[i..] and second[j..] interleaved.
+    let mut reach = vec![vec![false; ends_b + 1]; ends_a + 1];
+    reach[ends_a][ends_b] = true;
+    for i in (0..=ends_a).rev() {
+        for j in (0..=ends_b).rev() {
+            if i == ends_a && j == ends_b {
                 continue;
             }
             let next = &wire[i + j];
-            reach[i][j] = (i < n && a[i].bytes == *next && reach[i + 1][j])
-                || (j < m && b[j].bytes == *next && reach[i][j + 1]);
+            reach[i][j] = (i < ends_a && first[i].bytes == *next && reach[i + 1][j])
+                || (j < ends_b && second[j].bytes == *next && reach[i][j + 1]);
         }
     }
     if !reach[0][0] {
         return None;
     }
-    let (mut i, mut j, mut out) = (0, 0, Vec::new());
-    while i + j < n + m {
+    let (mut i, mut j, mut owners) = (0, 0, Vec::new());
+    while i + j < ends_a + ends_b {
         let next = &wire[i + j];
-        let from_a = i < n && a[i].bytes == *next && reach[i + 1][j];
-        let from_b = j < m && b[j].bytes == *next && reach[i][j + 1];
-        let take_b = from_b && (!from_a || b[j].time < a[i].time);
-        out.push(take_b);
-        if take_b {
+        let from_first = i < ends_a && first[i].bytes == *next && reach[i + 1][j];
+        let from_second = j < ends_b && second[j].bytes == *next && reach[i][j + 1];
+        let take_second = from_second && (!from_first || second[j].time < first[i].time);
+        owners.push(take_second);
+        if take_second {
             j += 1;
         } else {
             i += 1;
         }
     }
-    Some(out)
+    Some(owners)
 }
 
 /// p50, p99 and the maximum of `values` (100 ns).

@@ -149,6 +149,19 @@ pub struct ServiceOutcome {
     pub polls: u32,
 }
 
+/// How a message goes on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MessageStart {
+    /// As it is.
+    AsItIs,
+    /// After the stream's own running status byte: it starts with a data
+    /// byte and another stream wrote since the status went out.
+    AfterStatus(u8),
+    /// Not at all: it relies on a running status the stream never set, and
+    /// would take another stream's.
+    Orphan,
+}
+
 /// Whether an event of `group` goes to the MPU-401's one channel group.
 #[must_use]
 pub const fn plays_on_this_port(group: u16) -> bool {
@@ -307,10 +320,7 @@ impl RenderEngine {
         IO: DataPort + ControlPort,
     {
         // One byte or one busy poll per pass, or a return: bounded by the cap.
-        loop {
-            let Some(byte) = self.resend.or_else(|| data.get(self.offset).copied()) else {
-                break;
-            };
+        while let Some(byte) = self.resend.or_else(|| data.get(self.offset).copied()) {
             let cap = if self.needs_feeding(master_now) {
                 self.spin_cap()
             } else {
@@ -365,7 +375,6 @@ impl RenderEngine {
     /// system common clear it; realtime bytes change nothing).
     const fn note_written(&mut self, byte: u8) {
         match byte {
-            0xF8..=0xFF => {}
             0xF0 => {
                 self.in_sysex = true;
                 self.running_status = None;
@@ -378,20 +387,19 @@ impl RenderEngine {
                 self.in_sysex = false;
                 self.running_status = Some(byte);
             }
+            // Data bytes continue what their status began; realtime bytes stand alone.
             _ => {}
         }
     }
 
-    /// How a message starting with `first` goes out after another stream's:
-    /// as it is (`Some(None)`), after the stream's own status byte
-    /// (`Some(Some(status))`), or not at all (`None`: it relies on a running
-    /// status the stream never set, and would take the other stream's).
-    fn running_status_for(&self, first: Option<u8>, other_wrote: bool) -> Option<Option<u8>> {
-        match first {
-            Some(byte) if byte < 0x80 && !self.in_sysex && other_wrote => {
-                self.running_status.map(Some)
+    /// How a message starting with `first` goes out when `other_wrote` (another
+    /// stream wrote last).
+    fn start_of(&self, first: Option<u8>, other_wrote: bool) -> MessageStart {
+        match (first, self.running_status) {
+            (Some(byte), running) if byte < 0x80 && !self.in_sysex && other_wrote => {
+                running.map_or(MessageStart::Orphan, MessageStart::AfterStatus)
             }
-            _ => Some(None),
+            _ => MessageStart::AsItIs,
         }
     }
 
@@ -551,9 +559,10 @@ impl RenderEngine {
             if !self.started {
                 let first = front.data().first().copied();
                 let other_wrote = wire.last_writer().is_some_and(|last| last != me);
-                match self.running_status_for(first, other_wrote) {
-                    Some(resend) => self.resend = resend,
-                    None => {
+                match self.start_of(first, other_wrote) {
+                    MessageStart::AsItIs => self.resend = None,
+                    MessageStart::AfterStatus(status) => self.resend = Some(status),
+                    MessageStart::Orphan => {
                         self.stats.events_filtered += 1;
                         spent.push_back(self.due.pop_front());
                         continue;
@@ -1121,8 +1130,9 @@ mod tests {
         }
         sysex_stream.put(pieces, &mut pool).unwrap();
         let mut chain = Chain::new();
-        for i in 0..10 {
-            chain.push_back(note(&mut pool, i * 1_000, &[0x90, 60 + i as u8, 100]));
+        for key in 60..70u8 {
+            let time = i64::from(key - 60) * 1_000;
+            chain.push_back(note(&mut pool, time, &[0x90, key, 100]));
         }
         notes.put(chain, &mut pool).unwrap();
         run_shared(
