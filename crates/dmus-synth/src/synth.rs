@@ -36,11 +36,12 @@ pub const MAX_VOICES: usize = 256;
 /// Channel groups (16 MIDI channels each) each MIDI render stream has: what `SYNTH_CAPS`
 /// reports as `MaxChannelGroups`. A `DirectMusic` port is one stream, and its channel
 /// groups are its own (`DMUS_KERNEL_EVENT.usChannelGroup` names one of the stream's
-/// groups, 1-based, 0 = all of them): two streams' group 1 are different channels. 16
-/// groups (256 MIDI channels) per stream is far beyond any file or performance (a GM file
-/// uses one group; DirectMusic's own software synth reports 1,000 for the largest
-/// segment-based scores); each group costs the engine 16 channel states and priorities for
-/// each of [`RENDER_INPUTS`] streams, allocated once.
+/// groups, 1-based, 0 = all of them): two streams' group 1 are different channels. The
+/// docs set no number (`SYNTHCAPS`: each group holds the state a MIDI device holds; DLS
+/// downloads are the driver's, shared by every group). 16 groups, 256 MIDI channels per
+/// stream, is far beyond a General MIDI file (one group) and what a `DirectMusic`
+/// performance asks of a port in practice; each group costs 16 channel states and voice
+/// priorities for each of [`RENDER_INPUTS`] streams, allocated once.
 pub const MAX_CHANNEL_GROUPS: usize = 16;
 /// Frames mixed per engine pass (the preallocated mix buffer).
 pub const MIX_FRAMES: usize = 256;
