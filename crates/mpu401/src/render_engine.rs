@@ -667,7 +667,7 @@ impl RenderEngine {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::vec::Vec;
 
     use dmus_sys::dmusic::DMUS_KEF;
@@ -680,9 +680,9 @@ mod tests {
     use crate::wire::SharedWire;
 
     /// The checked host pool the render tests use.
-    type TestPool = CountingPool<FixedPool, 256>;
+    pub(super) type TestPool = CountingPool<FixedPool, 256>;
 
-    fn pool() -> TestPool {
+    pub(super) fn pool() -> TestPool {
         CountingPool::new(FixedPool::leaked(256, 16, 64).expect("pool"))
     }
 
@@ -692,8 +692,8 @@ mod tests {
 
     /// A card in UART mode with a FIFO, a wire at 320 µs a byte, and a clock
     /// that advances 1 µs (10 ticks) per port access, in 100 ns ticks.
-    struct Card {
-        now: i64,
+    pub(super) struct Card {
+        pub(super) now: i64,
         fifo: Vec<u8>,
         depth: usize,
         tx_free_at: i64,
@@ -701,11 +701,11 @@ mod tests {
         drains: bool,
         /// Pulled out of the slot: reads float to 0xFF, writes vanish.
         absent: bool,
-        overruns: u32,
+        pub(super) overruns: u32,
     }
 
     impl Card {
-        fn new(depth: usize) -> Self {
+        pub(super) fn new(depth: usize) -> Self {
             Self {
                 now: 0,
                 fifo: Vec::new(),
@@ -718,7 +718,7 @@ mod tests {
             }
         }
 
-        fn advance(&mut self, to: i64) {
+        pub(super) fn advance(&mut self, to: i64) {
             self.now = self.now.max(to);
             while self.drains && !self.fifo.is_empty() && self.tx_free_at <= self.now {
                 let byte = self.fifo.remove(0);
@@ -732,7 +732,7 @@ mod tests {
             self.advance(next);
         }
 
-        fn bytes(&self) -> Vec<u8> {
+        pub(super) fn bytes(&self) -> Vec<u8> {
             self.wire.iter().map(|&(_, b)| b).collect()
         }
     }
@@ -1078,6 +1078,17 @@ mod tests {
         run_shared_until(engines, card, pool, wire, start, i64::MAX);
     }
 
+    /// [`run_shared`] over a slice of engines, their ids their places.
+    pub(super) fn run_shared_engines(
+        engines: &mut [RenderEngine],
+        card: &mut Card,
+        pool: &mut TestPool,
+        wire: &mut SharedWire,
+    ) {
+        let mut tagged: Vec<(&mut RenderEngine, u32)> = engines.iter_mut().zip(0u32..).collect();
+        run_shared(&mut tagged, card, pool, wire, 0);
+    }
+
     /// [`run_shared`] up to the first wake after `until`.
     fn run_shared_until(
         engines: &mut [(&mut RenderEngine, u32)],
@@ -1365,5 +1376,219 @@ mod tests {
         assert_eq!(stats.events_played + stats.events_lost, 10, "{stats:?}");
         assert!(stats.events_lost >= 7, "{stats:?}");
         pool.check().expect("every event back exactly once");
+    }
+}
+
+/// Several streams on one card, as a property: whatever they send and whenever, the wire
+/// reads back (as a MIDI receiver parses it, running status included) as each stream's
+/// messages whole and in order, no sysex interrupted.
+#[cfg(test)]
+mod merge_properties {
+    use std::vec;
+    use std::vec::Vec;
+
+    use dmus_sys::dmusic::DMUS_KEF;
+    use dmus_sys::ks::{KSSTATE_ACQUIRE, KSSTATE_PAUSE, KSSTATE_RUN};
+    use mxf::Chain;
+    use proptest::prelude::*;
+
+    use super::tests::{Card, TestPool, pool, run_shared_engines};
+    use super::{RenderConfig, RenderEngine};
+    use crate::wire::SharedWire;
+
+    /// What a stream sends: a note (its own channel), a note in running status (data bytes
+    /// only, after one of its notes), or a sysex in pieces (data bytes of its own range).
+    #[derive(Clone, Debug)]
+    enum Sent {
+        Note(u8),
+        Running(u8),
+        Sysex { len: usize, piece: usize },
+    }
+
+    fn sent() -> impl Strategy<Value = Sent> {
+        prop_oneof![
+            (0u8..100).prop_map(Sent::Note),
+            (0u8..100).prop_map(Sent::Running),
+            (1usize..30, 4usize..17).prop_map(|(len, piece)| Sent::Sysex { len, piece }),
+        ]
+    }
+
+    /// The full messages a receiver should see from stream `s` sending `what`.
+    fn expected(s: u8, what: &[(i64, Sent)]) -> Vec<Vec<u8>> {
+        let mut noted = false;
+        let mut out = Vec::new();
+        for (_, sent) in what {
+            match *sent {
+                Sent::Note(key) => {
+                    noted = true;
+                    out.push(vec![0x90 | s, key, 1]);
+                }
+                Sent::Running(key) if noted => out.push(vec![0x90 | s, key, 1]),
+                Sent::Running(_) => {}
+                Sent::Sysex { len, .. } => {
+                    noted = false;
+                    out.push(sysex_bytes(s, len));
+                }
+            }
+        }
+        out
+    }
+
+    fn sysex_bytes(s: u8, len: usize) -> Vec<u8> {
+        let data = (0..len).map(|i| s * 40 + u8::try_from(i % 40).unwrap());
+        core::iter::once(0xF0)
+            .chain(data)
+            .chain(core::iter::once(0xF7))
+            .collect()
+    }
+
+    /// The events stream `s` puts for `what` (a running-status note only after a note of
+    /// its own, as a client that uses running status sends it).
+    fn events(pool: &mut TestPool, s: u8, what: &[(i64, Sent)]) -> Chain {
+        let mut chain = Chain::new();
+        let mut noted = false;
+        let complete = DMUS_KEF::EVENT_COMPLETE;
+        for &(time, ref sent) in what {
+            match *sent {
+                Sent::Note(key) => {
+                    noted = true;
+                    let event = Chain::event(pool, time, 1, complete, &[0x90 | s, key, 1]);
+                    chain.push_back(event.unwrap());
+                }
+                Sent::Running(key) if noted => {
+                    let event = Chain::event(pool, time, 1, complete, &[key, 1]);
+                    chain.push_back(event.unwrap());
+                }
+                Sent::Running(_) => {}
+                Sent::Sysex { len, piece } => {
+                    noted = false;
+                    let bytes = sysex_bytes(s, len);
+                    let pieces = bytes.chunks(piece).count();
+                    for (index, part) in bytes.chunks(piece).enumerate() {
+                        let flags = if index + 1 == pieces {
+                            complete
+                        } else {
+                            DMUS_KEF::EVENT_INCOMPLETE
+                        };
+                        chain.push_back(Chain::event(pool, time, 1, flags, part).unwrap());
+                    }
+                }
+            }
+        }
+        chain
+    }
+
+    /// The wire as a MIDI receiver parses it: channel messages (running status applied),
+    /// sysex up to its F7 or the status byte that cuts it.
+    fn received(wire: &[u8]) -> Vec<Vec<u8>> {
+        let (mut out, mut current): (Vec<Vec<u8>>, Vec<u8>) = (Vec::new(), Vec::new());
+        let (mut status, mut in_sysex) = (None, false);
+        for &byte in wire {
+            match byte {
+                0xF0 | 0x80..=0xEF => {
+                    if !current.is_empty() {
+                        out.push(core::mem::take(&mut current));
+                    }
+                    in_sysex = byte == 0xF0;
+                    status = (!in_sysex).then_some(byte);
+                    current.push(byte);
+                }
+                0xF7 => {
+                    current.push(byte);
+                    out.push(core::mem::take(&mut current));
+                    in_sysex = false;
+                }
+                _ if in_sysex => current.push(byte),
+                _ => match status {
+                    Some(status) => {
+                        if current.len() >= 3 {
+                            out.push(core::mem::take(&mut current));
+                        }
+                        if current.is_empty() {
+                            current.push(status);
+                        }
+                        current.push(byte);
+                    }
+                    None => out.push(vec![byte]),
+                },
+            }
+        }
+        if !current.is_empty() {
+            out.push(current);
+        }
+        out
+    }
+
+    /// Which stream a received message came from (its channel, or its sysex data range).
+    fn owner(message: &[u8]) -> Option<u8> {
+        match message {
+            [0xF0, 0xF7] => None,
+            [0xF0, first, ..] => Some(first / 40),
+            [status, ..] if *status >= 0x80 => Some(status & 0x0F),
+            _ => None,
+        }
+    }
+
+    fn timed(max: usize) -> impl Strategy<Value = Vec<(i64, Sent)>> {
+        proptest::collection::vec((0i64..4, sent()), 0..max).prop_map(|steps| {
+            let mut time = 0;
+            steps
+                .into_iter()
+                .map(|(step, sent)| {
+                    time += step * 1_000;
+                    (time, sent)
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        #[test]
+        fn streams_merge_whole_message_by_message(
+            streams in proptest::collection::vec(timed(10), 2..4),
+            depth in prop_oneof![Just(1usize), Just(16usize)],
+            exact_timer in any::<bool>(),
+        ) {
+            let mut pool = pool();
+            let mut card = Card::new(depth);
+            let mut wire = SharedWire::new();
+            let mut engines: Vec<RenderEngine> = streams
+                .iter()
+                .map(|_| {
+                    let mut engine = RenderEngine::new(RenderConfig::DEFAULT);
+                    for state in [KSSTATE_ACQUIRE, KSSTATE_PAUSE, KSSTATE_RUN] {
+                        engine.set_state(state, 0, &mut pool);
+                    }
+                    if exact_timer {
+                        engine.set_grain(0);
+                    }
+                    engine
+                })
+                .collect();
+            for (s, (engine, what)) in engines.iter_mut().zip(&streams).enumerate() {
+                let chain = events(&mut pool, u8::try_from(s).unwrap(), what);
+                engine.put(chain, &mut pool).unwrap();
+            }
+            run_shared_engines(&mut engines, &mut card, &mut pool, &mut wire);
+            card.advance(card.now + 1_000_000);
+            let got = received(&card.bytes());
+            let mut total = 0;
+            for (s, what) in streams.iter().enumerate() {
+                let s = u8::try_from(s).unwrap();
+                let want = expected(s, what);
+                total += want.len();
+                let mine: Vec<Vec<u8>> =
+                    got.iter().filter(|m| owner(m) == Some(s)).cloned().collect();
+                prop_assert_eq!(mine, want, "stream {}", s);
+            }
+            prop_assert_eq!(got.len(), total, "nothing else on the wire: {:02x?}", got);
+            prop_assert_eq!(card.overruns, 0);
+            for engine in &engines {
+                prop_assert_eq!(engine.stats().sysex_cut, 0);
+            }
+            pool.check().unwrap();
+        }
     }
 }
