@@ -1485,7 +1485,7 @@ mod merge_properties {
         let (mut status, mut in_sysex) = (None, false);
         for &byte in wire {
             match byte {
-                0xF0 | 0x80..=0xEF => {
+                0x80..=0xF0 => {
                     if !current.is_empty() {
                         out.push(core::mem::take(&mut current));
                     }
