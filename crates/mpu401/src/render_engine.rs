@@ -115,7 +115,8 @@ pub struct RenderStats {
     pub events_played: u64,
     /// Bytes written to the card.
     pub bytes_written: u64,
-    /// Events not played because of their channel group.
+    /// Events not played because of their channel group, or because they rely
+    /// on a running status the stream never set while another stream wrote last.
     pub events_filtered: u64,
     /// Events given back unplayed because the output was stuck or the stream stopped mid-play.
     pub events_lost: u64,
