@@ -28,7 +28,9 @@ pub enum DescriptorError {
 /// One pin factory, as the port uses it.
 #[derive(Clone, Debug)]
 pub struct PinFactory {
-    /// `MaxFilterInstanceCount`.
+    /// How many pins of this factory may be open at once: the lower of
+    /// `MaxFilterInstanceCount` and `MaxGlobalInstanceCount` (the port has one filter, so
+    /// every pin of the factory counts against both).
     pub max_instances: u32,
     /// `KSPIN_DATAFLOW_IN` (render) or `_OUT` (capture).
     pub data_flow: KSPIN_DATAFLOW,
@@ -114,7 +116,9 @@ pub unsafe fn pin_factory(descriptor: usize, pin: u32) -> Result<PinFactory, Des
         ranges.push((unsafe { range.read_unaligned() }, range));
     }
     Ok(PinFactory {
-        max_instances: descriptor.MaxFilterInstanceCount,
+        max_instances: descriptor
+            .MaxFilterInstanceCount
+            .min(descriptor.MaxGlobalInstanceCount),
         data_flow: ks.DataFlow,
         ranges,
         automation: descriptor.AutomationTable,
