@@ -7,8 +7,8 @@
 //! (DISPATCH_LEVEL: the miniport's `Service`, a `PutMessage(NULL)` from the
 //! port, or a poll timer) takes them out in batches under the interrupt
 //! lock and hands each batch to every open stream, which parses it with its
-//! own parser (its own KS state, running status and sysex in progress) — running status, realtime bytes
-//! inside other messages, sysex in pieces — and stamps each message with the
+//! own parser, in its own KS state — running status, realtime bytes inside
+//! other messages, sysex in pieces — and stamps each message with the
 //! time of its own first byte, converted to master time. Whole messages are
 //! `DMUS_KEF_EVENT_COMPLETE`; sysex pieces other than the last are
 //! `DMUS_KEF_EVENT_INCOMPLETE`. In STOP and ACQUIRE input is thrown away
