@@ -134,7 +134,14 @@ static SET_SYNTH: GUID = KSPROPSETID_Synth;
 static SET_SYNTH_DLS: GUID = KSPROPSETID_Synth_Dls;
 static SET_LOST_NOTES: GUID = KSPROPSETID_RdmusSynthLostNotes;
 
+/// The streams each MIDI pin allows at once: four clients per format, each a render input
+/// of the synth with its own channel groups, all sharing the voices (`dmus_synth`'s
+/// `RENDER_INPUTS` is two pins' worth). The wave pin has one stream: the synth's one output.
+pub const MIDI_PIN_INSTANCES: u32 = 4;
+const _: () = assert!(MIDI_PIN_INSTANCES as usize * 2 == dmus_synth::synth::RENDER_INPUTS);
+
 const fn pin(
+    instances: u32,
     ranges: *const PKSDATARANGE,
     flow: i32,
     communication: i32,
@@ -147,8 +154,8 @@ const fn pin(
         &raw const CATEGORY_USE_PIN_NAME
     };
     PCPIN_DESCRIPTOR {
-        MaxGlobalInstanceCount: 1,
-        MaxFilterInstanceCount: 1,
+        MaxGlobalInstanceCount: instances,
+        MaxFilterInstanceCount: instances,
         MinFilterInstanceCount: 0,
         AutomationTable: SYNTH_AUTOMATION.as_mut_ptr(),
         KsPinDescriptor: KSPIN_DESCRIPTOR {
@@ -172,18 +179,21 @@ const fn pin(
 
 static PINS: Shared<[PCPIN_DESCRIPTOR; PIN_COUNT as usize]> = Shared([
     pin(
+        MIDI_PIN_INSTANCES,
         RANGES_LEGACY.as_mut_ptr().cast(),
         KSPIN_DATAFLOW_IN,
         KSPIN_COMMUNICATION_SINK,
         &raw const NAME_SYNTH,
     ),
     pin(
+        MIDI_PIN_INSTANCES,
         RANGES_DMUSIC.as_mut_ptr().cast(),
         KSPIN_DATAFLOW_IN,
         KSPIN_COMMUNICATION_SINK,
         &raw const NAME_SYNTH_DMUS,
     ),
     pin(
+        1,
         RANGES_WAVE.as_mut_ptr().cast(),
         KSPIN_DATAFLOW_OUT,
         KSPIN_COMMUNICATION_SOURCE,

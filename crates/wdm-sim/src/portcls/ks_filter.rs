@@ -338,7 +338,7 @@ fn pin_property(
     match id {
         KSPROPERTY_PIN_DATAFLOW => reply(&pin.data_flow.to_le_bytes(), value),
         KSPROPERTY_PIN_COMMUNICATION => reply(&pin.communication.to_le_bytes(), value),
-        KSPROPERTY_PIN_CINSTANCES => reply(&cinstances(pin.max_instances, on_filter), value),
+        KSPROPERTY_PIN_CINSTANCES => reply(&cinstances(pin.max_filter_instances, on_filter), value),
         KSPROPERTY_PIN_GLOBALCINSTANCES => {
             reply(&cinstances(pin.max_global_instances, global), value)
         }
