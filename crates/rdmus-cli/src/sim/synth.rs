@@ -76,6 +76,8 @@ pub struct SynthRun {
     pub irps: usize,
     /// IRPs the port did not take whole.
     pub write_troubles: Vec<WriteTrouble>,
+    /// IRPs written again with the rest of one the port took part of.
+    pub irps_resent: usize,
     /// Host wall time of the streaming and rendering (not the setup).
     pub render_time: Duration,
     /// The machine's report.
@@ -130,7 +132,7 @@ pub fn render_synth(
     let started = Instant::now();
     // Prefill while paused, then start the sink and the pin at one master
     // time: frame 0 is the presentation time of tick 0.
-    writer.write_due(&pin, options.queue_ahead, 0);
+    writer.write_due(&pin, options.queue_ahead, None);
     sink.set_state(KSSTATE_RUN).map_err(state_error)?;
     pin.set_state(KSSTATE_RUN).map_err(state_error)?;
     let rate = u64::from(granted.SampleRate.max(1));
@@ -142,7 +144,7 @@ pub fn render_synth(
     let mut voices_peak = 0;
     while pulled < frames {
         let at = pulled * TICKS_PER_SECOND / rate;
-        writer.write_due(&pin, at.saturating_add(options.queue_ahead), 0);
+        writer.write_due(&pin, at.saturating_add(options.queue_ahead), None);
         progress(at);
         let chunk = step.min(frames - pulled);
         let audio = sink
@@ -152,6 +154,7 @@ pub fn render_synth(
         pulled += chunk;
         voices_peak = voices_peak.max(running_stats(filter)?.Voices);
     }
+    writer.give_up();
     let render_time = started.elapsed();
     let lost_notes = running_stats(filter)?.LostNotes;
     let lost_causes = lost_note_causes(filter)?;
@@ -175,6 +178,7 @@ pub fn render_synth(
         downloads: handles.len(),
         irps: writer.next,
         write_troubles: writer.troubles,
+        irps_resent: writer.resent,
         render_time,
         rig: rig.finish(),
     })
