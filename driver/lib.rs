@@ -57,7 +57,8 @@ pub use mpu401::properties::synth_property as uart_synth_property;
 // download buffer. (The synth engine itself is the dmus-synth crate.)
 pub use synth::download::{Requestor, copy_client_buffer};
 pub use synth::lost_notes::{
-    KSPROPERTY_RDMUS_SYNTH_LOST_NOTES, KSPROPSETID_RdmusSynthLostNotes, RDMUS_SYNTH_LOST_NOTES,
+    KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES, KSPROPERTY_RDMUS_SYNTH_LOST_NOTES,
+    KSPROPSETID_RdmusSynthLostNotes, RDMUS_SYNTH_LOST_NOTES,
 };
 pub use synth::miniport::{Core as SynthMiniportCore, Miniport as SynthMiniport};
 pub use synth::mutex::KMutex;

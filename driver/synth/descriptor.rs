@@ -43,7 +43,10 @@ use dmus_sys::portcls::{
     PCPROPERTY_ITEM_FLAG_GET, PCPROPERTY_ITEM_FLAG_SET,
 };
 
-use super::lost_notes::{KSPROPERTY_RDMUS_SYNTH_LOST_NOTES, KSPROPSETID_RdmusSynthLostNotes};
+use super::lost_notes::{
+    KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES, KSPROPERTY_RDMUS_SYNTH_LOST_NOTES,
+    KSPROPSETID_RdmusSynthLostNotes,
+};
 use crate::miniport::shared::Shared;
 
 /// Pin 0: legacy MIDI render.
@@ -196,7 +199,7 @@ const fn dls_item(id: u32, flags: u32) -> PCPROPERTY_ITEM {
 }
 
 /// Properties the synth answers.
-pub const PROPERTY_COUNT: usize = 13;
+pub const PROPERTY_COUNT: usize = 14;
 
 static PROPERTIES: Shared<[PCPROPERTY_ITEM; PROPERTY_COUNT]> = Shared([
     synth_item(KSPROPERTY_SYNTH_VOLUME, GET_SET),
@@ -217,11 +220,17 @@ static PROPERTIES: Shared<[PCPROPERTY_ITEM; PROPERTY_COUNT]> = Shared([
         Flags: GET,
         Handler: Some(super::lost_notes::lost_notes_property),
     },
+    PCPROPERTY_ITEM {
+        Set: &raw const SET_LOST_NOTES,
+        Id: KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES,
+        Flags: GET,
+        Handler: Some(super::lost_notes::lost_notes_property),
+    },
 ]);
 
 static SYNTH_AUTOMATION: Shared<PCAUTOMATION_TABLE> = Shared(PCAUTOMATION_TABLE {
     PropertyItemSize: size_u32::<PCPROPERTY_ITEM>(),
-    #[allow(clippy::cast_possible_truncation, reason = "PROPERTY_COUNT is 13")]
+    #[allow(clippy::cast_possible_truncation, reason = "PROPERTY_COUNT is 14")]
     PropertyCount: PROPERTY_COUNT as u32,
     Properties: PROPERTIES.as_mut_ptr().cast(),
     MethodItemSize: 0,

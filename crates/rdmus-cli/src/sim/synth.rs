@@ -19,7 +19,8 @@ use dmus_sys::dmusprop::{
 use dmus_sys::kernel::NT_SUCCESS;
 use dmus_sys::ks::{KSPROPERTY_TYPE_GET, KSSTATE_PAUSE, KSSTATE_RUN, KSSTATE_STOP};
 use rdmus_driver::{
-    KSPROPERTY_RDMUS_SYNTH_LOST_NOTES, KSPROPSETID_RdmusSynthLostNotes, RDMUS_SYNTH_LOST_NOTES,
+    KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES, KSPROPERTY_RDMUS_SYNTH_LOST_NOTES,
+    KSPROPSETID_RdmusSynthLostNotes, RDMUS_SYNTH_LOST_NOTES,
 };
 use wdm_sim::portcls::{
     Filter, PropertyTarget, WaveSink, WaveSinkConfig, dls_download, dls_unload,
@@ -70,6 +71,9 @@ pub struct SynthRun {
     /// `KSPROPSETID_RdmusSynthLostNotes` at the same moment (the steal count is its
     /// `StolenVoices`).
     pub lost_causes: RDMUS_SYNTH_LOST_NOTES,
+    /// Output samples the synth clamped to the 16-bit range, read through
+    /// rdmus's `KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES` at the end.
+    pub clipped_samples: u64,
     /// Buffers downloaded (waves and instruments).
     pub downloads: usize,
     /// IRPs written.
@@ -158,6 +162,7 @@ pub fn render_synth(
     let render_time = started.elapsed();
     let lost_notes = running_stats(filter)?.LostNotes;
     let lost_causes = lost_note_causes(filter)?;
+    let clipped_samples = clipped_samples(filter)?;
     pin.set_state(KSSTATE_STOP).map_err(state_error)?;
     sink.set_state(KSSTATE_STOP).map_err(state_error)?;
     pin.close();
@@ -175,6 +180,7 @@ pub fn render_synth(
         voices_peak,
         lost_notes,
         lost_causes,
+        clipped_samples,
         downloads: handles.len(),
         irps: writer.next,
         write_troubles: writer.troubles,
@@ -292,4 +298,25 @@ fn lost_note_causes(filter: Filter) -> Result<RDMUS_SYNTH_LOST_NOTES, SimError> 
         LateEvents: field(&value, offset_of!(RDMUS_SYNTH_LOST_NOTES, LateEvents)),
         DroppedEvents: field(&value, offset_of!(RDMUS_SYNTH_LOST_NOTES, DroppedEvents)),
     })
+}
+
+/// rdmus's `KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES`: output samples clamped
+/// to the 16-bit range.
+fn clipped_samples(filter: Filter) -> Result<u64, SimError> {
+    let mut value = [0_u8; 8];
+    let result = filter.property(
+        PropertyTarget::Filter,
+        &KSPROPSETID_RdmusSynthLostNotes,
+        KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES,
+        KSPROPERTY_TYPE_GET,
+        &mut [],
+        &mut value,
+    );
+    if !NT_SUCCESS(result.status) {
+        return Err(SimError::Property {
+            what: "KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES",
+            status: result.status,
+        });
+    }
+    Ok(u64::from_ne_bytes(value))
 }
