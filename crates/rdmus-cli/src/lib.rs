@@ -13,6 +13,7 @@ pub mod commands;
 pub mod inspect;
 pub mod irp;
 pub mod loss;
+pub mod ntstatus;
 pub mod play_report;
 pub mod sim;
 pub mod wire_log;

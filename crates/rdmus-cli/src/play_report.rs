@@ -10,7 +10,10 @@ use crate::irp::{
     DEFAULT_CHANNEL_GROUP, IrpError, StreamPacket, build_dmus_within, build_ksmusic_within,
 };
 use crate::loss::{Losses, Troubles};
-use crate::sim::{RenderPin, SimConfig, SimError, StreamOptions, StreamRun, WriteTrouble, stream};
+use crate::sim::{
+    RenderPin, SimConfig, SimError, StreamOptions, StreamRun, WriteTrouble, stream,
+    with_teardown_findings,
+};
 use crate::wire_log::{
     BYTE_TIME_100NS, BurstRate, Lateness, Margins, WireByte, burst_rate, compare, ideal_wire,
     margins,
@@ -158,7 +161,7 @@ pub fn play(
         },
         progress,
     )
-    .map_err(PlayError::Sim)?;
+    .map_err(|error| PlayError::Sim(with_teardown_findings(error)))?;
     let exact =
         run.wire.len() == ideal.len() && run.wire.iter().zip(&ideal).all(|(a, b)| a.byte == b.byte);
     let lateness = compare(&ideal, &run.wire);

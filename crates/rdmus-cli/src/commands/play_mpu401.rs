@@ -45,6 +45,9 @@ pub fn play_file(
         error,
     };
     writeln!(out, "file:        {}", file.display()).map_err(stdout_error)?;
+    for warning in &timeline.warnings {
+        writeln!(out, "warning:     {warning}").map_err(stdout_error)?;
+    }
     write!(out, "{report}").map_err(stdout_error)?;
     if let Some(path) = wire_path {
         let io_error = |error| CliError::Io {

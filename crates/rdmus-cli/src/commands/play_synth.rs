@@ -16,7 +16,9 @@ use super::progress::bar;
 use crate::cli::{CliError, PinFormat};
 use crate::loss::{Losses, Troubles};
 use crate::play_report::{Micros, packets};
-use crate::sim::{RenderPin, SimConfig, SynthOptions, SynthRun, render_synth};
+use crate::sim::{
+    RenderPin, SimConfig, SynthOptions, SynthRun, render_synth, with_teardown_findings,
+};
 use smf::{MessageKind, Timeline};
 
 /// Audio kept after the file's end for releases: 2 s (100 ns).
@@ -102,7 +104,7 @@ pub fn play_synth(
     progress.finish_and_clear();
     let run = result.map_err(|error| CliError::Sim {
         path: file.into(),
-        error,
+        error: with_teardown_findings(error),
     })?;
     write_wav(wav_path, &run)?;
     let report = SynthReport {
@@ -122,6 +124,9 @@ pub fn play_synth(
         error,
     };
     writeln!(out, "file:        {}", file.display()).map_err(stdout_error)?;
+    for warning in &timeline.warnings {
+        writeln!(out, "warning:     {warning}").map_err(stdout_error)?;
+    }
     writeln!(out, "bank:        {}", dls_path.display()).map_err(stdout_error)?;
     writeln!(out, "wav:         {}", wav_path.display()).map_err(stdout_error)?;
     write!(out, "{report}").map_err(stdout_error)?;

@@ -13,6 +13,6 @@ pub use capture::{
 pub use render_stream::{
     DEFAULT_QUEUE_AHEAD, RenderPin, StreamOptions, StreamRun, WriteTrouble, stream,
 };
-pub use rig::{Rig, RigReport, SimConfig, SimError};
+pub use rig::{Rig, RigReport, SimConfig, SimError, with_teardown_findings};
 pub use synth::{SynthOptions, SynthRun, render_synth};
 pub use wdm_sim::Mpu401Fault;
