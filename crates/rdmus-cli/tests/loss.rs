@@ -1,0 +1,187 @@
+//! Nothing lost silently (issue 13, item 5): `rdmus play` on files that ask
+//! for more than the port's pool holds at once, or than the card carries,
+//! either delivers everything or counts what it lost and exits 3
+//! (`--allow-loss`: 0, still reported); malformed-but-readable files warn.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const GM_BANK: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/dls/sf_GMbank.dls"
+);
+
+fn rdmus(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rdmus"))
+        .args(args)
+        .output()
+        .expect("the rdmus binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn vlq(mut n: usize) -> Vec<u8> {
+    let mut out = vec![u8::try_from(n & 0x7F).unwrap()];
+    n >>= 7;
+    while n > 0 {
+        out.push(0x80 | u8::try_from(n & 0x7F).unwrap());
+        n >>= 7;
+    }
+    out.reverse();
+    out
+}
+
+/// A format-0 file, 96 ticks per quarter, of `track` (End-of-Track appended).
+fn smf(name: &str, track: &[u8]) -> PathBuf {
+    let mut track = track.to_vec();
+    track.extend_from_slice(&[0x00, 0xFF, 0x2F, 0x00]);
+    let mut file = b"MThd\0\0\0\x06\0\0\0\x01\0\x60MTrk".to_vec();
+    file.extend_from_slice(&u32::try_from(track.len()).unwrap().to_be_bytes());
+    file.extend_from_slice(&track);
+    let dir = std::env::temp_dir().join(format!("rdmus-loss-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, file).unwrap();
+    path
+}
+
+#[test]
+fn a_sysex_longer_than_the_pool_reaches_the_wire_whole() {
+    // 64 KB: four times what the port's 64 data buffers of 256 bytes hold.
+    let mut data = vec![0x41_u8];
+    data.extend((0..65_534_u32).map(|i| u8::try_from(i % 128).unwrap()));
+    data.push(0xF7);
+    let mut track = vec![0x00, 0xF0];
+    track.extend(vlq(data.len()));
+    track.extend(&data);
+    track.extend_from_slice(&[0x00, 0x90, 0x3C, 0x64, 0x60, 0x80, 0x3C, 0x40]);
+    let file = smf("sysex64k.mid", &track);
+    for format in ["ksmusic", "dmus"] {
+        let out = rdmus(&[
+            "play".as_ref(),
+            file.as_os_str(),
+            "--format".as_ref(),
+            format.as_ref(),
+        ]);
+        let stdout = text(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{format}: {stdout}{}",
+            text(&out.stderr)
+        );
+        assert!(
+            stdout.contains("wire:        65543 bytes, exactly the file's messages in order"),
+            "{format}: {stdout}"
+        );
+        assert!(stdout.contains("loss:        none"), "{format}: {stdout}");
+        assert!(!stdout.contains("IRP trouble"), "{format}: {stdout}");
+    }
+}
+
+#[test]
+fn a_card_that_loses_everything_exits_3_unless_loss_is_allowed() {
+    let file = smf(
+        "notes.mid",
+        &[0x00, 0x90, 0x3C, 0x64, 0x60, 0x80, 0x3C, 0x40],
+    );
+    let play = |extra: &[&str]| {
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "play".as_ref(),
+            file.as_os_str(),
+            "--mpu-fault".as_ref(),
+            "never-drains".as_ref(),
+        ];
+        args.extend(extra.iter().map(|a| std::ffi::OsStr::new(*a)));
+        rdmus(&args)
+    };
+    let out = play(&[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--allow-loss accepts this"));
+    let out = play(&["--allow-loss"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("loss:        2 of the file's messages not on the wire (6 bytes not sent)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("lateness:    p50"), "{stdout}");
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let out = rdmus(&["--help".as_ref()]);
+    let stdout = text(&out.stdout);
+    for code in [
+        "0  done",
+        "1  bad input",
+        "2  usage",
+        "3  loss",
+        "4  the driver",
+    ] {
+        assert!(stdout.contains(code), "{stdout}");
+    }
+    let out = rdmus(&["play".as_ref(), "--help".as_ref()]);
+    assert!(text(&out.stdout).contains("--allow-loss"));
+}
+
+#[test]
+fn events_after_end_of_track_are_ignored_with_a_warning() {
+    let mut track = vec![0x00, 0x90, 0x3C, 0x64, 0x60, 0x80, 0x3C, 0x40];
+    // A note after End-of-Track, then the End-of-Track smf() appends: 2 events.
+    track.extend_from_slice(&[0x00, 0xFF, 0x2F, 0x00, 0x00, 0x90, 0x3E, 0x64]);
+    let file = smf("after-eot.mid", &track);
+    let out = rdmus(&["play".as_ref(), file.as_os_str()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("warning:     track 0: 2 event(s) after End-of-Track ignored"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("events:      2 "), "{stdout}");
+}
+
+#[test]
+fn notes_the_synth_loses_are_counted_and_fail_the_run() {
+    let bank = Path::new(GM_BANK);
+    if !bank.exists() {
+        eprintln!("skipping: {GM_BANK} is absent (needs ../shared beside the checkout)");
+        return;
+    }
+    // 3,000 notes at one tick: three times the port's event pool, and far
+    // more than the synth's voices.
+    let mut track = Vec::new();
+    for i in 0..3_000_u32 {
+        track.extend_from_slice(&[0x00, 0x90, 36 + u8::try_from(i % 60).unwrap(), 100]);
+    }
+    track.extend_from_slice(&[0x60, 0x80, 36, 0]);
+    let file = smf("chord3000.mid", &track);
+    let wav = file.with_extension("wav");
+    let out = rdmus(&[
+        "play".as_ref(),
+        file.as_os_str(),
+        "--device".as_ref(),
+        "synth".as_ref(),
+        "--dls".as_ref(),
+        bank.as_os_str(),
+        "--wav".as_ref(),
+        wav.as_os_str(),
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("loss:        "), "{stdout}");
+    assert!(
+        stdout.contains("notes lost (RUNNINGSTATS LostNotes"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("resent:      "),
+        "the pool ran dry: {stdout}"
+    );
+    assert!(
+        !stdout.contains("IRP trouble"),
+        "every event accepted: {stdout}"
+    );
+}
