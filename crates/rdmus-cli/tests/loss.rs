@@ -185,3 +185,58 @@ fn notes_the_synth_loses_are_counted_and_fail_the_run() {
         "every event accepted: {stdout}"
     );
 }
+
+#[test]
+fn samples_the_synth_clips_are_counted_by_the_driver() {
+    let bank = Path::new(GM_BANK);
+    if !bank.exists() {
+        eprintln!("skipping: {GM_BANK} is absent (needs ../shared beside the checkout)");
+        return;
+    }
+    // Six channels of church organ, twelve keys each at full velocity, for 0.5 s.
+    let mut track = Vec::new();
+    for channel in 0..6_u8 {
+        track.extend_from_slice(&[0x00, 0xC0 | channel, 19]);
+        for key in 48..60_u8 {
+            track.extend_from_slice(&[0x00, 0x90 | channel, key, 127]);
+        }
+    }
+    track.extend_from_slice(&[0x60, 0x80, 48, 0]);
+    let file = smf("organ.mid", &track);
+    let wav = file.with_extension("wav");
+    let out = rdmus(&[
+        "play".as_ref(),
+        file.as_os_str(),
+        "--device".as_ref(),
+        "synth".as_ref(),
+        "--dls".as_ref(),
+        bank.as_os_str(),
+        "--wav".as_ref(),
+        wav.as_os_str(),
+        "--allow-loss".as_ref(),
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    let clipped: u64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("clipped:"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect(&stdout);
+    assert!(
+        stdout.contains(&format!("loss:        {clipped} samples clipped")),
+        "{stdout}"
+    );
+    // Every clamped sample is full scale in the WAV; a few full-scale samples were
+    // exactly full scale without clamping.
+    let full_scale = hound::WavReader::open(&wav)
+        .unwrap()
+        .samples::<i16>()
+        .map(Result::unwrap)
+        .filter(|&s| s == i16::MAX || s == i16::MIN)
+        .count();
+    let full_scale = u64::try_from(full_scale).unwrap();
+    assert!(clipped > 0, "{stdout}");
+    assert!(clipped <= full_scale, "{clipped} > {full_scale}");
+    assert!(clipped * 100 >= full_scale * 99, "{clipped} of {full_scale}");
+}
