@@ -38,7 +38,9 @@ pub use adapter::{ALL_SUBDEVICES, SubdeviceKind};
 pub use entry::DriverEntry;
 pub use resources::AdapterResources;
 
-// The heap and the debugger output (the simulation checks both).
+// The heap and the debugger output (the simulation checks both), and the line a
+// stream prints when it falls back to the clock-interval timer.
+pub use miniport::timer::TIMER_FALLBACK_TRACE;
 pub use pool::{POOL_TAG, PoolAllocator};
 pub use trace::trace;
 

@@ -406,6 +406,7 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
                 mpu_fifo,
                 dpc_bound_us,
                 mpu_fault: mpu_fault.sim(),
+                fail_nth: None,
             };
             if device == Device::Synth {
                 let (Some(dls), Some(wav)) = (dls, wav) else {

@@ -224,7 +224,22 @@ fn mpu401_losses(lateness: &Lateness, run: &StreamRun) -> Losses {
         run.rig.overruns,
         "bytes written while the card's output was not ready (lost at the card)",
     );
+    losses.add(
+        timer_fallbacks(&run.rig.debug_log),
+        "render streams on the clock-interval timer (the driver's trace: no high-resolution timer)",
+    );
     losses
+}
+
+/// Streams that fell back to the clock-interval timer: the lines the driver
+/// printed for it ([`rdmus_driver::TIMER_FALLBACK_TRACE`]).
+#[must_use]
+pub fn timer_fallbacks(debug_log: &[String]) -> u64 {
+    let count = debug_log
+        .iter()
+        .filter(|line| line.contains(rdmus_driver::TIMER_FALLBACK_TRACE))
+        .count();
+    u64::try_from(count).unwrap_or(u64::MAX)
 }
 
 /// 100 ns units as µs with one decimal.

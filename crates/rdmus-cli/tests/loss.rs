@@ -238,5 +238,53 @@ fn samples_the_synth_clips_are_counted_by_the_driver() {
     let full_scale = u64::try_from(full_scale).unwrap();
     assert!(clipped > 0, "{stdout}");
     assert!(clipped <= full_scale, "{clipped} > {full_scale}");
-    assert!(clipped * 100 >= full_scale * 99, "{clipped} of {full_scale}");
+    assert!(
+        clipped * 100 >= full_scale * 99,
+        "{clipped} of {full_scale}"
+    );
+}
+
+/// A pool failure that costs a render stream its high-resolution timer: the
+/// driver says so on the debugger output, and the summary counts it as a loss
+/// (the file still plays, but at the clock interval's timing).
+#[test]
+fn a_stream_on_the_coarse_timer_is_reported() {
+    use rdmus_cli::cli::{PinFormat, load_timeline};
+    use rdmus_cli::play_report::{DEFAULT_IRP_SPAN, PlayOptions, play};
+    use rdmus_cli::sim::{DEFAULT_QUEUE_AHEAD, SimConfig};
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../smf/tests/data/jazz-soft/test-c-major-scale.mid");
+    let timeline = load_timeline(&file).expect("the scale");
+    let options = |fail_nth| PlayOptions {
+        format: PinFormat::Dmus,
+        irp_size: 4096,
+        irp_span: DEFAULT_IRP_SPAN,
+        queue_ahead: DEFAULT_QUEUE_AHEAD,
+        sim: SimConfig {
+            fail_nth,
+            ..SimConfig::default()
+        },
+    };
+    let clean = play(&timeline, &options(None), &mut |_| {}).expect("plays");
+    assert!(clean.losses.is_empty(), "{clean}");
+    // Walk the allocations until the one that fails is the stream's timer.
+    let fallen = (1..=400)
+        .find_map(|nth| {
+            play(&timeline, &options(Some(nth)), &mut |_| {})
+                .ok()
+                .filter(|report| {
+                    report
+                        .losses
+                        .iter()
+                        .any(|loss| loss.what.contains("clock-interval timer"))
+                })
+        })
+        .expect("some allocation failure leaves a stream on the coarse timer");
+    assert!(fallen.exact, "it still plays every message: {fallen}");
+    let text = fallen.to_string();
+    assert!(
+        text.contains("loss:        1 render streams on the clock-interval timer"),
+        "{text}"
+    );
+    assert!(fallen.findings.is_empty(), "{text}");
 }

@@ -6,7 +6,7 @@ use core::fmt;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use wdm_sim::portcls::{Device, Driver, Filter, OpenError, Pin, PinFormat, Resources};
-use wdm_sim::{Finding, Machine, MachineConfig, Mpu401Config, Mpu401Fault, us};
+use wdm_sim::{FaultInjection, Finding, Machine, MachineConfig, Mpu401Config, Mpu401Fault, us};
 
 use crate::ntstatus::Status;
 
@@ -51,6 +51,9 @@ pub struct SimConfig {
     pub dpc_bound_us: u32,
     /// How the card is broken, if it is.
     pub mpu_fault: Mpu401Fault,
+    /// Fail exactly this pool allocation (1-based), as Driver Verifier's
+    /// fault injection does; `None`: every allocation succeeds.
+    pub fail_nth: Option<u64>,
 }
 
 impl Default for SimConfig {
@@ -60,6 +63,7 @@ impl Default for SimConfig {
             mpu_fifo: 16,
             dpc_bound_us: 100,
             mpu_fault: Mpu401Fault::None,
+            fail_nth: None,
         }
     }
 }
@@ -76,6 +80,10 @@ impl SimConfig {
                 fault: self.mpu_fault,
                 ..Mpu401Config::default()
             }),
+            faults: FaultInjection {
+                fail_nth: self.fail_nth,
+                ..FaultInjection::default()
+            },
             ..MachineConfig::default()
         }
     }
@@ -169,6 +177,8 @@ pub struct RigReport {
     pub input_lost: u64,
     /// What the verifier found, in words.
     pub findings: Vec<String>,
+    /// What the driver printed on the debugger output (`DbgPrintEx`).
+    pub debug_log: Vec<String>,
 }
 
 /// A machine with rdmus loaded and the card started.
@@ -323,6 +333,7 @@ impl Rig {
             overruns: mpu.overruns,
             input_lost: mpu.input_lost,
             findings: words(&self.machine.take_findings()),
+            debug_log: self.machine.debug_log(),
         }
     }
 }
