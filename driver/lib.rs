@@ -45,10 +45,10 @@ pub use pool::{POOL_TAG, PoolAllocator};
 pub use trace::trace;
 
 // The MPU-401 (UART) miniport: its constructor, its object (pool sizes), the
-// pins a client opens and its synth property handler.
+// pins a client opens, its output's synth node and its synth property handler.
 pub use mpu401::descriptor::{
-    PIN_CAPTURE as UART_PIN_CAPTURE, PIN_DMUSIC_RENDER as UART_PIN_DMUSIC_RENDER,
-    PIN_LEGACY_RENDER as UART_PIN_LEGACY_RENDER,
+    NODE_SYNTH_OUT as UART_NODE_SYNTH_OUT, PIN_CAPTURE as UART_PIN_CAPTURE,
+    PIN_DMUSIC_RENDER as UART_PIN_DMUSIC_RENDER, PIN_LEGACY_RENDER as UART_PIN_LEGACY_RENDER,
 };
 pub use mpu401::miniport::Miniport as UartMiniport;
 pub use mpu401::new_miniport as new_uart_miniport;

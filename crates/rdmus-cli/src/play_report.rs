@@ -221,6 +221,10 @@ fn mpu401_losses(lateness: &Lateness, run: &StreamRun) -> Losses {
         "bytes on the wire the file did not ask for",
     );
     losses.add(
+        u64::from(run.driver_lost_events),
+        "events the driver gave back unplayed (RUNNINGSTATS LostNotes of the render stream)",
+    );
+    losses.add(
         run.rig.overruns,
         "bytes written while the card's output was not ready (lost at the card)",
     );

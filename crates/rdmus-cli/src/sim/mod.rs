@@ -5,6 +5,7 @@
 mod capture;
 mod render_stream;
 mod rig;
+mod running_stats;
 mod synth;
 
 pub use capture::{

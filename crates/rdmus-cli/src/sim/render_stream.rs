@@ -87,6 +87,9 @@ pub struct StreamRun {
     /// IRPs written again with the rest of one the port took part of (its
     /// pool ran dry).
     pub irps_resent: usize,
+    /// Events the driver's render stream gave back unplayed (its
+    /// `RUNNINGSTATS` `LostNotes`, read after STOP).
+    pub driver_lost_events: u32,
     /// The machine's report (findings, DPC and ISR durations).
     pub rig: RigReport,
 }
@@ -155,6 +158,8 @@ pub fn stream(
     // Let the last byte leave the card and the last DPCs run.
     rig.machine().run_for(ms(10));
     state(KSSTATE_STOP)?;
+    // After STOP: the events the stream gave back then count too.
+    let driver_lost_events = super::running_stats::lost_events(&pin)?;
     pin.close();
     let report = rig.finish();
     let start = i64::try_from(run_start).unwrap_or(i64::MAX);
@@ -172,6 +177,7 @@ pub fn stream(
         deepest_queue: writer.deepest_queue,
         write_troubles: writer.troubles,
         irps_resent: writer.resent,
+        driver_lost_events,
         rig: report,
     })
 }
