@@ -60,8 +60,8 @@ impl Losses {
 
     /// The losses.
     #[must_use]
-    pub fn iter(&self) -> core::slice::Iter<'_, Loss> {
-        self.0.iter()
+    pub fn as_slice(&self) -> &[Loss] {
+        &self.0
     }
 
     /// One line: "3 IRPs ..., 12 bytes ...".

@@ -289,6 +289,7 @@ fn a_stream_on_the_coarse_timer_is_reported() {
                 .filter(|report| {
                     report
                         .losses
+                        .as_slice()
                         .iter()
                         .any(|loss| loss.what.contains("clock-interval timer"))
                 })

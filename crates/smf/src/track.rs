@@ -111,36 +111,10 @@ pub fn read_track(data: &[u8], data_offset: usize, track: u16) -> TrackContent {
                 });
             }
             TrackEventKind::SysEx(data) => {
-                if in_split_sysex {
-                    content
-                        .warnings
-                        .push(SmfWarning::UnterminatedSysEx { track });
-                }
-                let mut bytes = Vec::with_capacity(data.len() + 1);
-                bytes.push(0xF0);
-                bytes.extend_from_slice(data);
-                in_split_sysex = data.last() != Some(&0xF7);
-                let kind = if in_split_sysex {
-                    MessageKind::SysExStart
-                } else {
-                    MessageKind::SysEx
-                };
-                content.messages.push(TickMessage { tick, kind, bytes });
+                push_sysex(&mut content, &mut in_split_sysex, track, tick, data);
             }
             TrackEventKind::Escape(data) => {
-                let kind = if in_split_sysex {
-                    in_split_sysex = data.last() != Some(&0xF7);
-                    MessageKind::SysExContinuation
-                } else {
-                    MessageKind::Escape
-                };
-                if !data.is_empty() {
-                    content.messages.push(TickMessage {
-                        tick,
-                        kind,
-                        bytes: data.to_vec(),
-                    });
-                }
+                push_escape(&mut content, &mut in_split_sysex, tick, data);
             }
             TrackEventKind::Meta(MetaMessage::Tempo(tempo)) if tempo.as_int() == 0 => {
                 content.warnings.push(SmfWarning::ZeroTempo { track, tick });
@@ -176,6 +150,43 @@ pub fn read_track(data: &[u8], data_offset: usize, track: u16) -> TrackContent {
         });
     }
     content
+}
+
+/// An `F0` event: a complete sysex message, or the first packet of a split one
+/// (`in_split` then stays set until a continuation ends with `F7`).
+fn push_sysex(content: &mut TrackContent, in_split: &mut bool, track: u16, tick: u64, data: &[u8]) {
+    if *in_split {
+        content
+            .warnings
+            .push(SmfWarning::UnterminatedSysEx { track });
+    }
+    let mut bytes = Vec::with_capacity(data.len() + 1);
+    bytes.push(0xF0);
+    bytes.extend_from_slice(data);
+    *in_split = data.last() != Some(&0xF7);
+    let kind = if *in_split {
+        MessageKind::SysExStart
+    } else {
+        MessageKind::SysEx
+    };
+    content.messages.push(TickMessage { tick, kind, bytes });
+}
+
+/// An `F7` event: the next packet of a split sysex message, or an escape.
+fn push_escape(content: &mut TrackContent, in_split: &mut bool, tick: u64, data: &[u8]) {
+    let kind = if *in_split {
+        *in_split = data.last() != Some(&0xF7);
+        MessageKind::SysExContinuation
+    } else {
+        MessageKind::Escape
+    };
+    if !data.is_empty() {
+        content.messages.push(TickMessage {
+            tick,
+            kind,
+            bytes: data.to_vec(),
+        });
+    }
 }
 
 /// The wire bytes of a channel message, status byte included.

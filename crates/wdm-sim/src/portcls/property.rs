@@ -30,7 +30,7 @@ pub enum PropertyTarget {
     /// automation table, `Node` set in the request.
     Node(u32),
     /// A topology node through an open pin's handle (a `KSNODEPROPERTY` on the pin's file
-    /// object, as DirectMusic sends `RUNNINGSTATS` to its port's pin): the node's automation
+    /// object, as `DirectMusic` sends `RUNNINGSTATS` to its port's pin): the node's automation
     /// table, `Node` set and `MinorTarget` the pin's stream.
     PinNode {
         /// The open pin, by id.
