@@ -303,3 +303,28 @@ fn a_stream_on_the_coarse_timer_is_reported() {
     );
     assert!(fallen.findings.is_empty(), "{text}");
 }
+
+#[test]
+fn record_warns_when_the_log_goes_back_in_time() {
+    let dir = std::env::temp_dir().join(format!("rdmus-loss-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("backwards.tsv");
+    // A note-on whose last byte is listed before its second.
+    std::fs::write(&log, "time_us\thex\n0.0\t90\n640.0\t64\n320.0\t3c\n").unwrap();
+    let out = rdmus(&["record".as_ref(), log.as_os_str()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("# warning: 1 bytes of the log start before a byte listed ahead of them"),
+        "{stdout}"
+    );
+    // The card received them in time order: the message is whole.
+    assert!(stdout.contains("\t90 3c 64"), "{stdout}");
+    std::fs::write(&log, "time_us\thex\n0.0\t90\n320.0\t3c\n640.0\t64\n").unwrap();
+    let out = rdmus(&["record".as_ref(), log.as_os_str()]);
+    assert!(
+        !text(&out.stdout).contains("warning"),
+        "{}",
+        text(&out.stdout)
+    );
+}

@@ -359,3 +359,27 @@ impl Drop for Rig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{PoisonError, SimError, TEARDOWN_FINDINGS, with_teardown_findings};
+
+    #[test]
+    fn findings_of_a_torn_down_rig_come_back_with_the_error() {
+        // Nothing found: the error as it is.
+        assert_eq!(with_teardown_findings(SimError::NoUart), SimError::NoUart);
+        TEARDOWN_FINDINGS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push("pool allocation leaked".into());
+        assert_eq!(
+            with_teardown_findings(SimError::NoUart),
+            SimError::Findings(vec![
+                "pool allocation leaked".into(),
+                "(then the run failed: the driver registered no UART subdevice)".into(),
+            ])
+        );
+        // Taken once: the next error is not blamed for them.
+        assert_eq!(with_teardown_findings(SimError::NoSynth), SimError::NoSynth);
+    }
+}
