@@ -50,14 +50,7 @@ fn smf(name: &str, track: &[u8]) -> PathBuf {
 #[test]
 fn a_sysex_longer_than_the_pool_reaches_the_wire_whole() {
     // 64 KB: four times what the port's 64 data buffers of 256 bytes hold.
-    let mut data = vec![0x41_u8];
-    data.extend((0..65_534_u32).map(|i| u8::try_from(i % 128).unwrap()));
-    data.push(0xF7);
-    let mut track = vec![0x00, 0xF0];
-    track.extend(vlq(data.len()));
-    track.extend(&data);
-    track.extend_from_slice(&[0x00, 0x90, 0x3C, 0x64, 0x60, 0x80, 0x3C, 0x40]);
-    let file = smf("sysex64k.mid", &track);
+    let file = sysex_64k("sysex64k.mid");
     for format in ["ksmusic", "dmus"] {
         let out = rdmus(&[
             "play".as_ref(),
@@ -79,6 +72,39 @@ fn a_sysex_longer_than_the_pool_reaches_the_wire_whole() {
         assert!(stdout.contains("loss:        none"), "{format}: {stdout}");
         assert!(!stdout.contains("IRP trouble"), "{format}: {stdout}");
     }
+}
+
+/// A file named `name` of one 64 KB sysex message and a note.
+fn sysex_64k(name: &str) -> PathBuf {
+    let mut data = vec![0x41_u8];
+    data.extend((0..65_534_u32).map(|i| u8::try_from(i % 128).unwrap()));
+    data.push(0xF7);
+    let mut track = vec![0x00, 0xF0];
+    track.extend(vlq(data.len()));
+    track.extend(&data);
+    track.extend_from_slice(&[0x00, 0x90, 0x3C, 0x64, 0x60, 0x80, 0x3C, 0x40]);
+    smf(name, &track)
+}
+
+/// A client waiting for completions does not wait for ever on a card that
+/// never sends: it writes on, and what the port or driver refuses is counted.
+#[test]
+fn a_long_sysex_to_a_stuck_card_ends_and_counts_what_was_lost() {
+    let file = sysex_64k("sysex64k-stuck.mid");
+    let out = rdmus(&[
+        "play".as_ref(),
+        file.as_os_str(),
+        "--mpu-fault".as_ref(),
+        "never-drains".as_ref(),
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains(
+            "loss:        3 of the file's messages not on the wire (65543 bytes not sent)"
+        ),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -191,7 +191,9 @@ const RESEND_PATIENCE: u64 = 50_000_000;
 /// completions: about 2.6 s of wire, more than the default queue-ahead
 /// window ever holds of music the wire can carry, less than the port's
 /// pool takes (wdm-sim's 64 data buffers of 256 bytes); only a file
-/// asking for more than the wire can carry (a long sysex) waits.
+/// asking for more than the wire can carry (a long sysex) waits, and only
+/// while the wire moves: after [`RESEND_PATIENCE`] without a byte carried
+/// (a stuck card) the client writes on, and what is refused is counted.
 const IN_FLIGHT_LIMIT: u64 = 8_192;
 
 /// The rest of an IRP the port took only part of, to be written again.
@@ -216,6 +218,8 @@ pub(super) struct Writer<'a> {
     resend: Option<Resend>,
     /// The last call stopped at [`IN_FLIGHT_LIMIT`].
     waiting: bool,
+    /// The wire's byte count last seen, and the horizon when it last moved.
+    wire_moved: (u64, u64),
     /// IRPs written again with the rest of one the port took part of.
     pub(super) resent: usize,
 }
@@ -231,6 +235,7 @@ impl<'a> Writer<'a> {
             deepest_queue: 0,
             resend: None,
             waiting: false,
+            wire_moved: (0, 0),
             resent: 0,
         }
     }
@@ -264,6 +269,10 @@ impl<'a> Writer<'a> {
     ) {
         self.waiting = false;
         let sent = bytes_sent.unwrap_or(0);
+        if sent != self.wire_moved.0 {
+            self.wire_moved = (sent, horizon);
+        }
+        let wire_stuck = horizon.saturating_sub(self.wire_moved.1) > RESEND_PATIENCE;
         if let Some(resend) = self.resend.take() {
             self.resent += 1;
             self.write_one(
@@ -283,6 +292,7 @@ impl<'a> Writer<'a> {
             }
             let queued = self.written_bytes.saturating_sub(sent);
             if bytes_sent.is_some()
+                && !wire_stuck
                 && queued > 0
                 && queued.saturating_add(packet.message_bytes) > IN_FLIGHT_LIMIT
             {
