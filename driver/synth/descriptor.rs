@@ -51,7 +51,10 @@ use dmus_sys::portcls::{
     PCPROPERTY_ITEM_FLAG_GET, PCPROPERTY_ITEM_FLAG_SET,
 };
 
-use super::lost_notes::{KSPROPERTY_RDMUS_SYNTH_LOST_NOTES, KSPROPSETID_RdmusSynthLostNotes};
+use super::lost_notes::{
+    KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES, KSPROPERTY_RDMUS_SYNTH_LOST_NOTES,
+    KSPROPSETID_RdmusSynthLostNotes,
+};
 use crate::miniport::component::{RDMUS_NAME_SYNTH, RDMUS_NAME_SYNTH_DMUS};
 use crate::miniport::shared::Shared;
 
@@ -224,7 +227,7 @@ const fn dls_item(id: u32, flags: u32) -> PCPROPERTY_ITEM {
 }
 
 /// Properties the synth answers.
-pub const PROPERTY_COUNT: usize = 13;
+pub const PROPERTY_COUNT: usize = 14;
 
 /// The synth's items, once for the pins and node and once more on the filter.
 macro_rules! synth_items {
@@ -247,6 +250,12 @@ macro_rules! synth_items {
         Flags: GET,
         Handler: Some(super::lost_notes::lost_notes_property),
     },
+    PCPROPERTY_ITEM {
+        Set: &raw const SET_LOST_NOTES,
+        Id: KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES,
+        Flags: GET,
+        Handler: Some(super::lost_notes::lost_notes_property),
+    },
     $($extra),*
     ]};
 }
@@ -264,7 +273,7 @@ static FILTER_PROPERTIES: Shared<[PCPROPERTY_ITEM; PROPERTY_COUNT + 1]> =
 
 static SYNTH_AUTOMATION: Shared<PCAUTOMATION_TABLE> = Shared(PCAUTOMATION_TABLE {
     PropertyItemSize: size_u32::<PCPROPERTY_ITEM>(),
-    #[allow(clippy::cast_possible_truncation, reason = "PROPERTY_COUNT is 13")]
+    #[allow(clippy::cast_possible_truncation, reason = "PROPERTY_COUNT is 14")]
     PropertyCount: PROPERTY_COUNT as u32,
     Properties: PROPERTIES.as_mut_ptr().cast(),
     MethodItemSize: 0,

@@ -102,6 +102,9 @@ pub struct Stats {
     pub events: u64,
     /// Frames rendered since the sink started.
     pub frames: u64,
+    /// Output samples (left and right apart) whose mix was beyond the 16-bit
+    /// range and was clamped to it, since the synth was made.
+    pub clipped_samples: u64,
 }
 
 /// Why an input could not be attached.
@@ -420,11 +423,14 @@ impl<D: Discard> SynthCore<D> {
             self.engine.render(&self.store, mix);
             let gain = self.gain_q15;
             let target = &mut out[done * AUDIO_CHANNELS..(done + len) * AUDIO_CHANNELS];
+            let mut clipped = 0_u64;
             for (sample, &mixed) in target.iter_mut().zip(mix.iter()) {
                 let scaled = (i64::from(mixed) * i64::from(gain)) >> 15;
-                *sample = i16::try_from(scaled.clamp(i64::from(i16::MIN), i64::from(i16::MAX)))
-                    .unwrap_or(0);
+                let clamped = scaled.clamp(i64::from(i16::MIN), i64::from(i16::MAX));
+                clipped += u64::from(clamped != scaled);
+                *sample = i16::try_from(clamped).unwrap_or(0);
             }
+            self.stats.clipped_samples = self.stats.clipped_samples.saturating_add(clipped);
             done += len;
         }
         self.position = position.saturating_add(i64::try_from(frames).unwrap_or(i64::MAX));
