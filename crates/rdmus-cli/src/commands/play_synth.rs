@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::Path;
 
 use dls::download::APPEND_SAMPLES;
-use dls::download::build::build_collection;
+use dls::download::build::{CollectionBuffers, build_collection};
 use dls::wire::file::DlsFile;
 
 use super::progress::bar;
@@ -84,17 +84,7 @@ pub fn play_synth(
             rate: options.rate,
         });
     }
-    let bank = std::fs::read(dls_path).map_err(|error| CliError::Io {
-        path: dls_path.into(),
-        error,
-    })?;
-    let dls_error = |error: String| CliError::Dls {
-        path: dls_path.into(),
-        error,
-    };
-    let parsed = DlsFile::parse(&bank).map_err(|e| dls_error(e.to_string()))?;
-    let buffers =
-        build_collection(&parsed, 1, APPEND_SAMPLES).map_err(|e| dls_error(format!("{e:?}")))?;
+    let buffers = load_bank(dls_path)?;
     let packets =
         packets(timeline, options.format, options.irp_size, options.irp_span).map_err(|error| {
             CliError::Irp {
@@ -181,6 +171,20 @@ pub fn play_synth(
             what: losses.one_line(),
         })
     }
+}
+
+/// Reads and validates the DLS bank at `path` and builds its download buffers.
+fn load_bank(path: &Path) -> Result<CollectionBuffers, CliError> {
+    let bank = std::fs::read(path).map_err(|error| CliError::Io {
+        path: path.into(),
+        error,
+    })?;
+    let dls_error = |error: String| CliError::Dls {
+        path: path.into(),
+        error,
+    };
+    let parsed = DlsFile::parse(&bank).map_err(|e| dls_error(e.to_string()))?;
+    build_collection(&parsed, 1, APPEND_SAMPLES).map_err(|e| dls_error(format!("{e:?}")))
 }
 
 /// What did not happen of what the file asked for: IRPs and records the port
