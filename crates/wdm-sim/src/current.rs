@@ -1,5 +1,9 @@
 //! The machine installed on this thread: the kernel functions the driver calls find their
 //! state here. Tests on other threads have their own, so parallel tests share nothing.
+//!
+//! Also whose code runs on this thread, for the host's driver heap
+//! ([`DriverHeap`](crate::DriverHeap)): the driver's (a routine the simulation entered, and
+//! no kernel function of the simulation inside it), or anyone else's.
 
 use alloc::rc::Rc;
 use core::cell::RefCell;
@@ -8,6 +12,152 @@ use crate::state::MachineState;
 
 std::thread_local! {
     static CURRENT: RefCell<Option<Rc<RefCell<MachineState>>>> = const { RefCell::new(None) };
+    /// Whose code runs, innermost last (see [`Runner`]).
+    static RUNNERS: RefCell<Runners> = const { RefCell::new(Runners::new()) };
+}
+
+/// Whose code runs at one level of this thread's stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Runner {
+    /// A driver routine the simulation called.
+    Driver,
+    /// A test's host callback.
+    Host,
+    /// The simulation's own kernel code ([`with_state`], [`KernelCode`]).
+    Kernel,
+}
+
+/// How deep whose-code-runs is followed; deeper levels are not recorded (their code counts
+/// as the deepest recorded level's). Kernel code nests a few levels per driver routine, and
+/// routines nest a few deep.
+const MAX_RUNNERS: usize = 64;
+
+/// A fixed stack (no allocation: the global allocator reads it).
+#[derive(Debug)]
+struct Runners {
+    levels: [Runner; MAX_RUNNERS],
+    depth: usize,
+    /// Levels pushed past [`MAX_RUNNERS`] (popped first).
+    unrecorded: usize,
+}
+
+impl Runners {
+    const fn new() -> Self {
+        Self {
+            levels: [Runner::Host; MAX_RUNNERS],
+            depth: 0,
+            unrecorded: 0,
+        }
+    }
+
+    fn top(&self) -> Option<Runner> {
+        self.depth.checked_sub(1).map(|top| self.levels[top])
+    }
+
+    fn push(&mut self, runner: Runner) {
+        if self.depth < MAX_RUNNERS {
+            self.levels[self.depth] = runner;
+            self.depth += 1;
+        } else {
+            self.unrecorded += 1;
+        }
+    }
+
+    fn pop(&mut self) {
+        if self.unrecorded > 0 {
+            self.unrecorded -= 1;
+        } else {
+            self.depth = self.depth.saturating_sub(1);
+        }
+    }
+
+    /// A routine was entered from inside kernel code (the top level): it runs once that
+    /// kernel code returns, so it goes just below it.
+    fn enter_below_top(&mut self, runner: Runner) {
+        let Some(top) = self.top() else {
+            self.push(runner);
+            return;
+        };
+        if self.unrecorded > 0 || self.depth == MAX_RUNNERS {
+            self.unrecorded += 1;
+            return;
+        }
+        self.levels[self.depth - 1] = runner;
+        self.levels[self.depth] = top;
+        self.depth += 1;
+    }
+
+    /// The routine just below the top level returned.
+    fn leave_below_top(&mut self) {
+        if self.unrecorded > 0 {
+            self.unrecorded -= 1;
+            return;
+        }
+        if self.depth >= 2 {
+            self.levels[self.depth - 2] = self.levels[self.depth - 1];
+            self.depth -= 1;
+        } else {
+            self.depth = 0;
+        }
+    }
+}
+
+fn with_runners(f: impl FnOnce(&mut Runners)) {
+    let _ = RUNNERS.try_with(|runners| {
+        if let Ok(mut runners) = runners.try_borrow_mut() {
+            f(&mut runners);
+        }
+    });
+}
+
+/// Whether the driver's code runs now on this thread: a routine the simulation called
+/// (`call_driver`, a DPC, timer, ISR, synchronized routine or work item) and no kernel
+/// function of the simulation inside it, with a machine installed. False while the thread's
+/// locals are being torn down.
+#[must_use]
+pub fn driver_running() -> bool {
+    let driver = RUNNERS
+        .try_with(|runners| {
+            runners
+                .try_borrow()
+                .is_ok_and(|runners| runners.top() == Some(Runner::Driver))
+        })
+        .unwrap_or(false);
+    driver
+        && CURRENT
+            .try_with(|current| current.try_borrow().is_ok_and(|c| c.is_some()))
+            .unwrap_or(false)
+}
+
+/// A routine is entered, from inside kernel code: the driver's (`driver`) or a test's host
+/// callback. `MachineState::enter_routine` calls this.
+pub(crate) fn enter_routine(driver: bool) {
+    let runner = if driver { Runner::Driver } else { Runner::Host };
+    with_runners(|runners| runners.enter_below_top(runner));
+}
+
+/// The routine entered last returns, seen from inside kernel code.
+pub(crate) fn leave_routine() {
+    with_runners(Runners::leave_below_top);
+}
+
+/// The simulation's own code runs while this lives (kernel functions, the `PortCls` model's
+/// objects called by the driver): what it allocates is the host's, never the driver's pool.
+/// A driver routine it calls runs as the driver's again.
+pub(crate) struct KernelCode(());
+
+impl KernelCode {
+    /// Marks kernel code running until the guard drops.
+    pub(crate) fn enter() -> Self {
+        with_runners(|runners| runners.push(Runner::Kernel));
+        Self(())
+    }
+}
+
+impl Drop for KernelCode {
+    fn drop(&mut self) {
+        with_runners(Runners::pop);
+    }
 }
 
 /// Installs `state` as this thread's machine.
@@ -25,9 +175,11 @@ pub fn install(state: Rc<RefCell<MachineState>>) {
     });
 }
 
-/// Removes this thread's machine.
+/// Removes this thread's machine. What the driver heap still holds of its pool is forgotten
+/// (the pool goes with the machine; the unload checks reported it as leaked).
 pub fn uninstall() {
     CURRENT.with(|current| current.borrow_mut().take());
+    crate::driver_heap::orphan_all();
 }
 
 /// This thread's machine, if one is installed.
@@ -43,6 +195,7 @@ pub fn try_current() -> Option<Rc<RefCell<MachineState>>> {
 /// `extern "system"` function this aborts the test process with the message), or if the
 /// machine is already borrowed (a simulation bug: state borrowed while driver code ran).
 pub fn with_state<R>(call: &str, f: impl FnOnce(&mut MachineState) -> R) -> R {
+    let _kernel = KernelCode::enter();
     let Some(state) = try_current() else {
         panic!(
             "wdm-sim: {call} called with no Machine installed on this thread (create a wdm_sim::Machine first)"

@@ -259,6 +259,8 @@ pub unsafe extern "system" fn PcAddAdapterDevice(
 /// # Safety
 /// `name` is readable up to its terminator (or [`MAX_NAME`] units).
 unsafe fn read_name(name: *const u16) -> Option<String> {
+    // PortCls' copy of the name: the host's memory, not the driver's.
+    let _kernel = crate::current::KernelCode::enter();
     let mut units = Vec::new();
     for index in 0..MAX_NAME {
         // SAFETY: the caller's contract: readable up to the terminator.

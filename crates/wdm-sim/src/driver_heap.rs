@@ -1,0 +1,173 @@
+//! The driver's heap on the host: the global allocator of every host binary that runs the
+//! driver, which hands what the driver's code allocates to the driver's own pool allocator
+//! (so to `ExAllocatePool2` and the machine's pool: tag, leak check at unload, quarantine,
+//! fault injection) and everything else to the host's.
+//!
+//! The driver declares it (driver/pool.rs) over its Windows allocator, so the code path is
+//! the image's: `DriverHeap::new(PoolAllocator)`.
+//!
+//! Who allocates is decided by [`driver_running`](crate::current::driver_running): a routine the
+//! simulation called, and none of the simulation's kernel functions inside it. Who frees is
+//! decided by the address: each block handed out from the driver's allocator is kept in this
+//! thread's register until freed, so a block goes back to the allocator it came from whoever
+//! drops it (the driver's `Vec` dropped by a test, or a test's `Vec` dropped by the driver).
+//! The register lives on the machine's thread, as the machine and the driver's objects do; a
+//! block of the driver's freed on another thread would reach the host's allocator (the
+//! driver hands none of its memory to another thread).
+//!
+//! When the machine goes, its pool goes with it (its unload checks reported what was left):
+//! the blocks still registered are marked orphaned and their later frees do nothing.
+
+use alloc::collections::BTreeMap;
+use core::alloc::{GlobalAlloc, Layout};
+use core::cell::RefCell;
+use std::alloc::System;
+
+use crate::current::{KernelCode, driver_running};
+
+/// Whose a registered block is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Owner {
+    /// The live machine's pool, through the driver's allocator.
+    Pool,
+    /// A pool that went with its machine: nothing to free.
+    Orphan,
+}
+
+std::thread_local! {
+    /// The blocks the driver's allocator handed out on this thread, by address.
+    static REGISTER: RefCell<BTreeMap<usize, Owner>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// Registers `address` as the driver allocator's. The register's own nodes come from the
+/// host (kernel code runs meanwhile).
+fn register(address: usize) {
+    let _kernel = KernelCode::enter();
+    let _ = REGISTER.try_with(|register| {
+        if let Ok(mut register) = register.try_borrow_mut() {
+            register.insert(address, Owner::Pool);
+        }
+    });
+}
+
+/// Takes `address` out of the register: whose it was, or `None` for a host block (and for a
+/// free made by the register itself, whose nodes are the host's).
+fn unregister(address: usize) -> Option<Owner> {
+    let _kernel = KernelCode::enter();
+    REGISTER
+        .try_with(|register| {
+            register
+                .try_borrow_mut()
+                .ok()
+                .and_then(|mut register| register.remove(&address))
+        })
+        .ok()
+        .flatten()
+}
+
+/// Whether `address` is a block of the driver's allocator.
+fn registered(address: usize) -> bool {
+    REGISTER
+        .try_with(|register| {
+            register
+                .try_borrow()
+                .is_ok_and(|register| register.contains_key(&address))
+        })
+        .unwrap_or(false)
+}
+
+/// Marks every registered block orphaned: the machine that owned the pool is gone.
+pub(crate) fn orphan_all() {
+    let _ = REGISTER.try_with(|register| {
+        if let Ok(mut register) = register.try_borrow_mut() {
+            for owner in register.values_mut() {
+                *owner = Owner::Orphan;
+            }
+        }
+    });
+}
+
+/// Blocks of the driver's allocator still registered on this thread (live or orphaned).
+#[must_use]
+pub fn registered_blocks() -> usize {
+    REGISTER
+        .try_with(|register| register.try_borrow().map_or(0, |register| register.len()))
+        .unwrap_or(0)
+}
+
+/// The host's global allocator for binaries that run the driver: the driver's code
+/// allocates from `driver` (its pool allocator), everyone else from the host.
+#[derive(Debug)]
+pub struct DriverHeap<A> {
+    driver: A,
+}
+
+impl<A> DriverHeap<A> {
+    /// A heap that gives the driver's allocations to `driver`.
+    pub const fn new(driver: A) -> Self {
+        Self { driver }
+    }
+}
+
+// SAFETY: every block comes from exactly one of two sound allocators, the driver's `A` or
+// the host's `System`, and is returned to the one it came from: the driver's are registered
+// by address when handed out (and removed when freed), so `dealloc`/`realloc` find their
+// owner whoever frees them; an orphaned block (its pool dropped with its machine) is not
+// freed at all. Nothing here unwinds: the register is reached with `try_with`/`try_borrow`.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for DriverHeap<A> {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if !driver_running() {
+            // SAFETY: forwarded contract (layout of non-zero size).
+            return unsafe { System.alloc(layout) };
+        }
+        // SAFETY: forwarded contract; the driver's allocator runs at the routine's IRQL.
+        let block = unsafe { self.driver.alloc(layout) };
+        if !block.is_null() {
+            register(block as usize);
+        }
+        block
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if !driver_running() {
+            // SAFETY: forwarded contract (layout of non-zero size).
+            return unsafe { System.alloc_zeroed(layout) };
+        }
+        // SAFETY: forwarded contract; the driver's allocator runs at the routine's IRQL.
+        let block = unsafe { self.driver.alloc_zeroed(layout) };
+        if !block.is_null() {
+            register(block as usize);
+        }
+        block
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        match unregister(ptr as usize) {
+            // SAFETY: `ptr` came from `self.driver` with `layout` (it was registered by
+            // `alloc`), and is freed once (it left the register just now).
+            Some(Owner::Pool) => unsafe { self.driver.dealloc(ptr, layout) },
+            Some(Owner::Orphan) => {}
+            // SAFETY: not the driver's, so the host's, with `layout` (the caller's contract).
+            None => unsafe { System.dealloc(ptr, layout) },
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if !driver_running() && !registered(ptr as usize) {
+            // SAFETY: a host block (not registered) grown for the host: forwarded contract.
+            return unsafe { System.realloc(ptr, layout, new_size) };
+        }
+        // SAFETY: `new_size`, rounded up to `layout.align()`, does not overflow `isize`
+        // (realloc's contract), so the layout is valid.
+        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        // SAFETY: forwarded contract (new_size is non-zero).
+        let moved = unsafe { self.alloc(new_layout) };
+        if !moved.is_null() {
+            // SAFETY: both blocks are live, distinct, and at least the smaller size long.
+            unsafe { core::ptr::copy_nonoverlapping(ptr, moved, layout.size().min(new_size)) };
+            // SAFETY: `ptr` is a live block of `layout` (the caller's contract), freed once.
+            unsafe { self.dealloc(ptr, layout) };
+        }
+        moved
+    }
+}
