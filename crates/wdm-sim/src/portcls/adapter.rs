@@ -43,6 +43,8 @@ impl ObjectMemory {
     /// `bytes` zeroed bytes (at least one word).
     #[must_use]
     pub fn zeroed(bytes: usize) -> Self {
+        // The kernel's object, even when the driver's call made it: the host's memory.
+        let _kernel = crate::current::KernelCode::enter();
         Self {
             words: alloc::vec![0; bytes.div_ceil(16).max(1)].into_boxed_slice(),
         }
