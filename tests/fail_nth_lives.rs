@@ -200,12 +200,19 @@ fn synth_life(faults: FaultInjection, buffers: &CollectionBuffers) -> Life {
                 match device.start(&Resources::none()) {
                     Err(status) => life.refuse("StartDevice", status),
                     Ok(()) => {
-                        let filter = device.filter("Synth").expect("a started device has its synth");
+                        let filter = device
+                            .filter("Synth")
+                            .expect("a started device has its synth");
                         let mut handles = Vec::new();
                         for buffer in buffers.waves.iter().chain(&buffers.instruments) {
+                            // As DirectMusic does, the collection stops at a refusal
+                            // (its instruments need its waves).
                             match dls_download(&filter, &buffer.bytes) {
                                 Ok(handle) => handles.push(handle),
-                                Err(status) => life.refuse("DLS download", status),
+                                Err(status) => {
+                                    life.refuse("DLS download", status);
+                                    break;
+                                }
                             }
                         }
                         let pin = filter
@@ -351,7 +358,10 @@ fn walk(name: &str, life: impl Fn(FaultInjection) -> Life) {
     let mut refused_steps = std::collections::BTreeMap::<&str, u64>::new();
     for n in 1..=clean.attempts {
         let failed = life(fail_nth(n));
-        assert_eq!(failed.injected, 1, "{name}: allocation {n} was reached and failed");
+        assert_eq!(
+            failed.injected, 1,
+            "{name}: allocation {n} was reached and failed"
+        );
         assert_eq!(
             failed.findings,
             [],

@@ -54,7 +54,7 @@
 
 use alloc::vec::Vec;
 
-use dls::download::{APPEND_SAMPLES, Downloaded, Refused};
+use dls::download::{APPEND_SAMPLES, DownloadError, Downloaded, Refused};
 use dmus_synth::synth::DownloadBuffer;
 use dmus_sys::dmusprop::{
     KSPROPERTY_SYNTH_DLS_APPEND, KSPROPERTY_SYNTH_DLS_COMPACT, KSPROPERTY_SYNTH_DLS_DOWNLOAD,
@@ -218,8 +218,10 @@ pub fn copy_client_buffer(
 pub enum DownloadOutcome {
     /// Kept: the handle to return.
     Kept(usize),
-    /// Refused: the buffer is not a valid download (or its id is taken).
-    Refused,
+    /// Refused with this status: `STATUS_INVALID_PARAMETER` when the buffer is not a valid
+    /// download (or its id is taken), `STATUS_INSUFFICIENT_RESOURCES` when the memory to
+    /// keep it could not be allocated.
+    Refused(NTSTATUS),
 }
 
 /// Downloads `buffer` into `miniport`'s store. The buffers the store does not keep are freed
@@ -234,10 +236,21 @@ pub fn download(miniport: &Miniport, buffer: DownloadBuffer) -> DownloadOutcome 
                 } else {
                     // Only on 32-bit with dlid u32::MAX: no handle can name it; undo it.
                     let undone = core.store.unload(dlid).ok().flatten();
-                    (DownloadOutcome::Refused, returned, undone)
+                    (
+                        DownloadOutcome::Refused(STATUS_INVALID_PARAMETER),
+                        returned,
+                        undone,
+                    )
                 }
             }
-            Err(Refused { buffer, .. }) => (DownloadOutcome::Refused, Some(buffer), None),
+            Err(Refused { error, buffer }) => {
+                let status = if error == DownloadError::OutOfMemory {
+                    STATUS_INSUFFICIENT_RESOURCES
+                } else {
+                    STATUS_INVALID_PARAMETER
+                };
+                (DownloadOutcome::Refused(status), Some(buffer), None)
+            }
         }
     };
     drop(spare);
@@ -345,7 +358,7 @@ fn answer_download(
             }
             status
         }
-        DownloadOutcome::Refused => STATUS_INVALID_PARAMETER,
+        DownloadOutcome::Refused(status) => status,
     }
 }
 
