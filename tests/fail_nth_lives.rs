@@ -197,9 +197,10 @@ fn synth_life(faults: FaultInjection, buffers: &CollectionBuffers) -> Life {
         match driver.add_device() {
             Err(status) => life.refuse("AddDevice", status),
             Ok(device) => {
-                match device.start(&Resources::none()) {
-                    Err(status) => life.refuse("StartDevice", status),
-                    Ok(()) => {
+                if let Err(status) = device.start(&Resources::none()) {
+                    life.refuse("StartDevice", status);
+                } else {
+                    {
                         let filter = device
                             .filter("Synth")
                             .expect("a started device has its synth");
@@ -284,9 +285,10 @@ fn mpu401_life(faults: FaultInjection) -> Life {
         match driver.add_device() {
             Err(status) => life.refuse("AddDevice", status),
             Ok(device) => {
-                match device.start(&Resources::of_machine()) {
-                    Err(status) => life.refuse("StartDevice", status),
-                    Ok(()) => {
+                if let Err(status) = device.start(&Resources::of_machine()) {
+                    life.refuse("StartDevice", status);
+                } else {
+                    {
                         let filter = device.filter("UART").expect("a started card has its UART");
                         let render = filter
                             .open_pin(0, PinFormat::Midi)
@@ -350,7 +352,7 @@ fn mpu401_life(faults: FaultInjection) -> Life {
     life
 }
 
-/// Walks fail_nth over every allocation the clean life makes: each life must end clean.
+/// Walks `fail_nth` over every allocation the clean life makes: each life must end clean.
 fn walk(name: &str, life: impl Fn(FaultInjection) -> Life) {
     let clean = life(FaultInjection::default());
     assert_eq!(clean.refused, [], "{name}: the clean life refuses nothing");
