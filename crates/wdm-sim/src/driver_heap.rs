@@ -171,3 +171,86 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for DriverHeap<A> {
         moved
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use core::alloc::{GlobalAlloc, Layout};
+
+    use dmus_sys::kernel::POOL_FLAG_NON_PAGED;
+
+    use super::{DriverHeap, registered_blocks};
+    use crate::cpu::PASSIVE_LEVEL;
+    use crate::exports::pool::{ExAllocatePool2, ExFreePoolWithTag};
+    use crate::{Machine, MachineConfig, call_driver};
+
+    const TAG: u32 = u32::from_ne_bytes(*b"Test");
+
+    /// A driver's pool allocator, as the driver's `PoolAllocator` is.
+    struct TaggedPool;
+
+    // SAFETY: blocks from ExAllocatePool2 (16-byte aligned, the layouts below ask no more),
+    // freed with the same tag.
+    unsafe impl GlobalAlloc for TaggedPool {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            // SAFETY: the simulation's ExAllocatePool2, at the routine's IRQL.
+            unsafe { ExAllocatePool2(POOL_FLAG_NON_PAGED, layout.size(), TAG) }.cast()
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
+            // SAFETY: a block alloc returned with TAG.
+            unsafe { ExFreePoolWithTag(ptr.cast(), TAG) };
+        }
+    }
+
+    #[test]
+    fn the_driver_s_allocations_reach_the_pool_whoever_frees_them() {
+        let machine = Machine::new(MachineConfig::default());
+        let heap = DriverHeap::new(TaggedPool);
+        let layout = Layout::from_size_align(40, 8).unwrap();
+        // SAFETY: a non-zero layout; the test's own allocation.
+        let host = unsafe { heap.alloc(layout) };
+        assert_eq!(
+            machine.with(|m| m.pool().live()),
+            0,
+            "the test's is the host's"
+        );
+        // SAFETY: as above, inside a driver routine.
+        let driver = call_driver(0x1000, PASSIVE_LEVEL, || unsafe { heap.alloc(layout) });
+        let block = machine.with(|m| m.pool().block(driver as usize));
+        assert_eq!(block.map(|b| (b.size, b.tag)), Some((40, TAG)));
+        assert_eq!(registered_blocks(), 1);
+        // SAFETY: each block freed once with its layout; the driver's by the test.
+        unsafe {
+            heap.dealloc(driver, layout);
+            heap.dealloc(host, layout);
+        }
+        assert_eq!(machine.with(|m| m.pool().live()), 0);
+        assert_eq!(registered_blocks(), 0);
+        assert!(machine.take_findings().is_empty());
+    }
+
+    #[test]
+    fn a_failed_driver_allocation_is_null_and_kernel_code_inside_a_routine_is_the_host_s() {
+        let machine = Machine::new(MachineConfig {
+            faults: crate::FaultInjection {
+                fail_nth: Some(1),
+                ..crate::FaultInjection::default()
+            },
+            ..MachineConfig::default()
+        });
+        let heap = DriverHeap::new(TaggedPool);
+        let layout = Layout::from_size_align(24, 8).unwrap();
+        // SAFETY: a non-zero layout, inside a driver routine.
+        let failed = call_driver(0x1000, PASSIVE_LEVEL, || unsafe { heap.alloc(layout) });
+        assert!(failed.is_null());
+        let kernel = call_driver(0x1000, PASSIVE_LEVEL, || {
+            let _kernel = crate::current::KernelCode::enter();
+            // SAFETY: as above, in the simulation's code inside the routine.
+            unsafe { heap.alloc(layout) }
+        });
+        assert_eq!(machine.with(|m| m.pool().live()), 0);
+        // SAFETY: the host block just made, freed once.
+        unsafe { heap.dealloc(kernel, layout) };
+        assert!(machine.take_findings().is_empty());
+    }
+}
