@@ -219,11 +219,10 @@ mod tests {
         let block = machine.with(|m| m.pool().block(driver as usize));
         assert_eq!(block.map(|b| (b.size, b.tag)), Some((40, TAG)));
         assert_eq!(registered_blocks(), 1);
-        // SAFETY: each block freed once with its layout; the driver's by the test.
-        unsafe {
-            heap.dealloc(driver, layout);
-            heap.dealloc(host, layout);
-        }
+        // SAFETY: the driver's block, freed once with its layout, by the test.
+        unsafe { heap.dealloc(driver, layout) };
+        // SAFETY: the test's block, freed once with its layout.
+        unsafe { heap.dealloc(host, layout) };
         assert_eq!(machine.with(|m| m.pool().live()), 0);
         assert_eq!(registered_blocks(), 0);
         assert!(machine.take_findings().is_empty());
