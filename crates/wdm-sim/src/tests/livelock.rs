@@ -68,8 +68,10 @@ fn input_through_repeat_mode(
         )
     };
     assert_eq!(status, STATUS_SUCCESS);
-    // SAFETY: a live IInterruptSync starts with its vtable pointer; the sim's is a static.
-    let vtbl = unsafe { &*(*sync).lpVtbl };
+    // SAFETY: a live IInterruptSync starts with its vtable pointer.
+    let vtbl = unsafe { (*sync).lpVtbl };
+    // SAFETY: the sim's vtable is a static.
+    let vtbl = unsafe { &*vtbl };
     // SAFETY: a live IInterruptSync at PASSIVE_LEVEL; the routine is a valid ISR.
     let status = unsafe {
         (vtbl.RegisterServiceRoutine)(sync, Some(isr), core::ptr::null_mut(), boolean(false))
