@@ -37,6 +37,7 @@ use dmus_sys::ks::{KSDATAFORMAT, PKSDATARANGE};
 use dmus_sys::portcls::{PCFILTER_DESCRIPTOR, PCPROPERTY_REQUEST, PRESOURCELIST, PSERVICEGROUP};
 
 use super::descriptor::{FILTER, PIN_DMUSIC_RENDER, PIN_LEGACY_RENDER, PIN_WAVE_OUT, our_range};
+use super::download::DownloadMemory;
 use super::mutex::KMutex;
 use super::render::RenderStream;
 use super::sink::{SinkStream, WaveFormat};
@@ -133,6 +134,8 @@ pub struct Miniport {
     clock: SpinLock<Option<MasterClock>>,
     /// One bit per pin with an open stream.
     open_pins: AtomicU32,
+    /// The download memory kept and being copied (`SYNTHCAPS.MemorySize` reports the rest).
+    download_memory: DownloadMemory,
 }
 
 com_object::class!(Miniport, Pool: IMiniportDMus);
@@ -164,6 +167,7 @@ pub fn new_miniport(_resources: &AdapterResources) -> Result<PUNKNOWN, NTSTATUS>
                 settings: SpinLock::new(Settings::new()),
                 clock: SpinLock::new(None),
                 open_pins: AtomicU32::new(0),
+                download_memory: DownloadMemory::new(),
             }
         );
         // SAFETY: made above and not yet shared: this is the only reference to the synth.
@@ -210,6 +214,11 @@ impl Miniport {
             return STATUS_INVALID_DEVICE_REQUEST;
         };
         answer(&mut wrapped, miniport)
+    }
+
+    /// The download memory kept and being copied. Any IRQL.
+    pub(crate) const fn download_memory(&self) -> &DownloadMemory {
+        &self.download_memory
     }
 
     /// The synth. Locking it waits: IRQL ≤ APC_LEVEL, no spin lock held.
