@@ -17,11 +17,15 @@ use std::sync::{Mutex, MutexGuard};
 use dls::download::APPEND_SAMPLES;
 use dls::download::build::{CollectionBuffers, build_collection};
 use dls::wire::file::DlsFile;
-use dmus_sys::kernel::{NTSTATUS, STATUS_INSUFFICIENT_RESOURCES};
-use dmus_sys::ks::{KSPIN_DATAFLOW_OUT, KSSTATE_RUN, KSSTATE_STOP};
+use dmus_sys::dmusprop::{
+    KSPROPERTY_SYNTH_PORTPARAMETERS, KSPROPSETID_Synth, SYNTH_PORTPARAMS,
+    SYNTH_PORTPARAMS_SAMPLERATE, SYNTH_PORTPARAMS_VOICES,
+};
+use dmus_sys::kernel::{NTSTATUS, STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS};
+use dmus_sys::ks::{KSPIN_DATAFLOW_OUT, KSPROPERTY_TYPE_GET, KSSTATE_RUN, KSSTATE_STOP};
 use wdm_sim::portcls::{
-    Driver, OpenError, PinFormat, Resources, StateError, WaveSink, WaveSinkConfig, dls_download,
-    dls_unload,
+    Driver, Filter, OpenError, PinFormat, PropertyTarget, Resources, StateError, WaveSink,
+    WaveSinkConfig, dls_download, dls_unload,
 };
 use wdm_sim::{FaultInjection, Finding, Machine, MachineConfig, ms};
 
@@ -181,6 +185,35 @@ fn tiny_buffers() -> CollectionBuffers {
     build_collection(&file, 1, APPEND_SAMPLES).expect("download buffers")
 }
 
+/// `KSPROPERTY_SYNTH_PORTPARAMETERS` (GET, instance the parameters asked): its status.
+fn port_parameters(filter: Filter, voices: u32, rate: u32) -> NTSTATUS {
+    let asked = SYNTH_PORTPARAMS {
+        ValidParams: SYNTH_PORTPARAMS_VOICES | SYNTH_PORTPARAMS_SAMPLERATE,
+        Voices: voices,
+        SampleRate: rate,
+        ..SYNTH_PORTPARAMS::default()
+    };
+    // SAFETY: SYNTH_PORTPARAMS is plain data, read as its bytes.
+    let mut instance = unsafe {
+        std::slice::from_raw_parts(
+            std::ptr::from_ref(&asked).cast::<u8>(),
+            size_of::<SYNTH_PORTPARAMS>(),
+        )
+    }
+    .to_vec();
+    let mut value = vec![0u8; size_of::<SYNTH_PORTPARAMS>()];
+    filter
+        .property(
+            PropertyTarget::Filter,
+            &KSPROPSETID_Synth,
+            KSPROPERTY_SYNTH_PORTPARAMETERS,
+            KSPROPERTY_TYPE_GET,
+            &mut instance,
+            &mut value,
+        )
+        .status
+}
+
 /// The synth's whole life with `faults`: load, start (no resources), download, both pins
 /// open and RUN, a note plays through the wave sink, STOP, close, unload, stop, remove, go.
 fn synth_life(faults: FaultInjection, buffers: &CollectionBuffers) -> Life {
@@ -204,6 +237,12 @@ fn synth_life(faults: FaultInjection, buffers: &CollectionBuffers) -> Life {
                         let filter = device
                             .filter("Synth")
                             .expect("a started device has its synth");
+                        // As DirectMusic opens a port: voices and rate asked (a new voice
+                        // count allocates a new engine).
+                        let status = port_parameters(filter, 64, 44_100);
+                        if status != STATUS_SUCCESS {
+                            life.refuse("PORTPARAMETERS", status);
+                        }
                         let mut handles = Vec::new();
                         for buffer in buffers.waves.iter().chain(&buffers.instruments) {
                             // As DirectMusic does, the collection stops at a refusal
@@ -239,8 +278,26 @@ fn synth_life(faults: FaultInjection, buffers: &CollectionBuffers) -> Life {
                                 pin.write(0, &notes).expect("a running pin takes an IRP");
                             }
                         }
+                        // The legacy MIDI pin too, while the sink runs.
+                        let legacy = filter
+                            .open_pin(0, PinFormat::Midi)
+                            .map_err(|e| life.open_error("legacy MIDI pin open", e))
+                            .ok();
+                        if let Some(pin) = &legacy {
+                            if let Err(e) = pin.set_state(KSSTATE_RUN) {
+                                life.state_error("legacy MIDI pin RUN", e);
+                            } else {
+                                let irp = [ksmusic(0, &[0x91, 64, 90]), ksmusic(5, &[0x81, 64, 0])]
+                                    .concat();
+                                pin.write(0, &irp).expect("a running pin takes an IRP");
+                            }
+                        }
                         if let Some(sink) = &sink {
                             let _ = sink.pull(4_800);
+                        }
+                        if let Some(pin) = legacy {
+                            let _ = pin.set_state(KSSTATE_STOP);
+                            pin.close();
                         }
                         if let Some(pin) = pin {
                             let _ = pin.set_state(KSSTATE_STOP);
@@ -290,49 +347,51 @@ fn mpu401_life(faults: FaultInjection) -> Life {
                 } else {
                     {
                         let filter = device.filter("UART").expect("a started card has its UART");
-                        let render = filter
-                            .open_pin(0, PinFormat::Midi)
-                            .map_err(|e| life.open_error("render pin open", e))
-                            .ok();
-                        if let Some(pin) = &render {
-                            if let Err(e) = pin.set_state(KSSTATE_RUN) {
-                                life.state_error("render pin RUN", e);
-                            } else {
-                                let irp =
-                                    [ksmusic(0, &[0x90, 60, 100]), ksmusic(10, &[0x80, 60, 0])]
-                                        .concat();
-                                pin.write(0, &irp).expect("a running pin takes an IRP");
-                                machine.run_for(ms(20));
+                        // Both render pins at once (driver/mpu401/descriptor.rs: 0 legacy
+                        // MIDI, 1 DirectMusic), each playing a note on the wire.
+                        let mut renders = Vec::new();
+                        for (id, format, step) in [
+                            (0, PinFormat::Midi, "legacy render pin"),
+                            (1, PinFormat::DirectMusic, "DirectMusic render pin"),
+                        ] {
+                            match filter.open_pin(id, format) {
+                                Ok(pin) => renders.push((pin, format, step)),
+                                Err(e) => life.open_error(step, e),
                             }
                         }
-                        // The first capture pin that takes KSMUSICFORMAT (the UART's).
-                        let mut capture = None;
-                        for (id, flow) in filter.pin_flows() {
-                            if flow != KSPIN_DATAFLOW_OUT {
+                        for (pin, format, step) in &renders {
+                            if let Err(e) = pin.set_state(KSSTATE_RUN) {
+                                life.state_error(step, e);
                                 continue;
                             }
-                            match filter.open_pin(id, PinFormat::Midi) {
-                                Ok(pin) => {
-                                    capture = Some(pin);
-                                    break;
-                                }
-                                Err(OpenError::FormatNotSupported) => {}
+                            let irp = if *format == PinFormat::Midi {
+                                [ksmusic(0, &[0x90, 60, 100]), ksmusic(10, &[0x80, 60, 0])].concat()
+                            } else {
+                                dmus_buffer(&[(0, &[0x91, 62, 100]), (100_000, &[0x81, 62, 0])])
+                            };
+                            pin.write(0, &irp).expect("a running pin takes an IRP");
+                        }
+                        machine.run_for(ms(20));
+                        // The capture pin (4) in each of its formats, one after the other.
+                        for format in [PinFormat::Midi, PinFormat::DirectMusic] {
+                            let capture = match filter.open_pin(4, format) {
+                                Ok(pin) => pin,
                                 Err(e) => {
                                     life.open_error("capture pin open", e);
-                                    break;
+                                    continue;
                                 }
-                            }
-                        }
-                        if let Some(pin) = &capture {
-                            if let Err(e) = pin.set_state(KSSTATE_RUN) {
+                            };
+                            if let Err(e) = capture.set_state(KSSTATE_RUN) {
                                 life.state_error("capture pin RUN", e);
                             } else {
                                 machine.inject_midi_input(machine.now() + ms(1), &[0x90, 64, 90]);
                                 machine.run_for(ms(10));
-                                let _ = pin.read(256);
+                                let _ = capture.read(256);
                             }
+                            let _ = capture.set_state(KSSTATE_STOP);
+                            capture.close();
                         }
-                        for pin in [render, capture].into_iter().flatten() {
+                        for (pin, _, _) in renders {
                             let _ = pin.set_state(KSSTATE_STOP);
                             pin.close();
                         }
