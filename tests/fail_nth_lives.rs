@@ -22,7 +22,7 @@ use dmus_sys::dmusprop::{
     SYNTH_PORTPARAMS_SAMPLERATE, SYNTH_PORTPARAMS_VOICES,
 };
 use dmus_sys::kernel::{NTSTATUS, STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS};
-use dmus_sys::ks::{KSPIN_DATAFLOW_OUT, KSPROPERTY_TYPE_GET, KSSTATE_RUN, KSSTATE_STOP};
+use dmus_sys::ks::{KSPROPERTY_TYPE_GET, KSSTATE_RUN, KSSTATE_STOP};
 use wdm_sim::portcls::{
     Driver, Filter, OpenError, PinFormat, PropertyTarget, Resources, StateError, WaveSink,
     WaveSinkConfig, dls_download, dls_unload,
@@ -214,109 +214,38 @@ fn port_parameters(filter: Filter, voices: u32, rate: u32) -> NTSTATUS {
         .status
 }
 
-/// The synth's whole life with `faults`: load, start (no resources), download, both pins
-/// open and RUN, a note plays through the wave sink, STOP, close, unload, stop, remove, go.
-fn synth_life(faults: FaultInjection, buffers: &CollectionBuffers) -> Life {
+/// One whole life of the driver on a machine injecting `faults`: load, add the device, start
+/// it with the `resources` the machine gives, `use_subdevice` on its filter `name`, stop, remove, unload. What was
+/// refused, the pool's counts and the findings after the unload checks.
+fn life(
+    faults: FaultInjection,
+    dpc_bound: u64,
+    resources: fn() -> Resources,
+    name: &str,
+    use_subdevice: impl FnOnce(&mut Life, &Machine, Filter),
+) -> Life {
     let mut life = Life::default();
-    let machine = Machine::new(machine_config(faults, wdm_sim::us(100)));
-    let driver = match Driver::load(Some(rdmus_driver::DriverEntry)) {
-        Ok(driver) => Some(driver),
-        Err(status) => {
-            life.refuse("DriverEntry", status);
-            None
-        }
-    };
-    if let Some(driver) = driver {
-        match driver.add_device() {
-            Err(status) => life.refuse("AddDevice", status),
-            Ok(device) => {
-                if let Err(status) = device.start(&Resources::none()) {
-                    life.refuse("StartDevice", status);
-                } else {
-                    {
+    let machine = Machine::new(machine_config(faults, dpc_bound));
+    match Driver::load(Some(rdmus_driver::DriverEntry)) {
+        Err(status) => life.refuse("DriverEntry", status),
+        Ok(driver) => {
+            match driver.add_device() {
+                Err(status) => life.refuse("AddDevice", status),
+                Ok(device) => {
+                    if let Err(status) = device.start(&resources()) {
+                        life.refuse("StartDevice", status);
+                    } else {
                         let filter = device
-                            .filter("Synth")
-                            .expect("a started device has its synth");
-                        // As DirectMusic opens a port: voices and rate asked (a new voice
-                        // count allocates a new engine).
-                        let status = port_parameters(filter, 64, 44_100);
-                        if status != STATUS_SUCCESS {
-                            life.refuse("PORTPARAMETERS", status);
-                        }
-                        let mut handles = Vec::new();
-                        for buffer in buffers.waves.iter().chain(&buffers.instruments) {
-                            // As DirectMusic does, the collection stops at a refusal
-                            // (its instruments need its waves).
-                            match dls_download(&filter, &buffer.bytes) {
-                                Ok(handle) => handles.push(handle),
-                                Err(status) => {
-                                    life.refuse("DLS download", status);
-                                    break;
-                                }
-                            }
-                        }
-                        let pin = filter
-                            .open_pin(1, PinFormat::DirectMusic)
-                            .map_err(|e| life.open_error("DirectMusic pin open", e))
-                            .ok();
-                        let sink = WaveSink::open(&filter, 2, WaveSinkConfig::default())
-                            .map_err(|e| life.open_error("wave sink open", e))
-                            .ok();
-                        if let Some(sink) = &sink {
-                            if let Err(e) = sink.set_state(KSSTATE_RUN) {
-                                life.state_error("wave sink RUN", e);
-                            }
-                        }
-                        if let Some(pin) = &pin {
-                            if let Err(e) = pin.set_state(KSSTATE_RUN) {
-                                life.state_error("DirectMusic pin RUN", e);
-                            } else {
-                                let notes = dmus_buffer(&[
-                                    (10_000, &[0x90, 60, 100]),
-                                    (200_000, &[0x80, 60, 0]),
-                                ]);
-                                pin.write(0, &notes).expect("a running pin takes an IRP");
-                            }
-                        }
-                        // The legacy MIDI pin too, while the sink runs.
-                        let legacy = filter
-                            .open_pin(0, PinFormat::Midi)
-                            .map_err(|e| life.open_error("legacy MIDI pin open", e))
-                            .ok();
-                        if let Some(pin) = &legacy {
-                            if let Err(e) = pin.set_state(KSSTATE_RUN) {
-                                life.state_error("legacy MIDI pin RUN", e);
-                            } else {
-                                let irp = [ksmusic(0, &[0x91, 64, 90]), ksmusic(5, &[0x81, 64, 0])]
-                                    .concat();
-                                pin.write(0, &irp).expect("a running pin takes an IRP");
-                            }
-                        }
-                        if let Some(sink) = &sink {
-                            let _ = sink.pull(4_800);
-                        }
-                        if let Some(pin) = legacy {
-                            let _ = pin.set_state(KSSTATE_STOP);
-                            pin.close();
-                        }
-                        if let Some(pin) = pin {
-                            let _ = pin.set_state(KSSTATE_STOP);
-                            pin.close();
-                        }
-                        if let Some(sink) = sink {
-                            let _ = sink.set_state(KSSTATE_STOP);
-                            sink.close();
-                        }
-                        for handle in handles.into_iter().rev() {
-                            dls_unload(&filter, handle).expect("a kept download unloads");
-                        }
+                            .filter(name)
+                            .unwrap_or_else(|| panic!("a started device has its {name}"));
+                        use_subdevice(&mut life, &machine, filter);
                         device.stop();
                     }
+                    device.remove();
                 }
-                device.remove();
             }
+            driver.unload();
         }
-        driver.unload();
     }
     machine.run_for(ms(1));
     machine.unload_checks();
@@ -326,89 +255,147 @@ fn synth_life(faults: FaultInjection, buffers: &CollectionBuffers) -> Life {
     life
 }
 
-/// The MPU-401's whole life with `faults`: load, start with the card's resources, the render
-/// pin plays a note on the wire, the capture pin reads one from it, STOP, close, go.
-fn mpu401_life(faults: FaultInjection) -> Life {
-    let mut life = Life::default();
-    let machine = Machine::new(machine_config(faults, ms(1)));
-    let driver = match Driver::load(Some(rdmus_driver::DriverEntry)) {
-        Ok(driver) => Some(driver),
-        Err(status) => {
-            life.refuse("DriverEntry", status);
-            None
-        }
-    };
-    if let Some(driver) = driver {
-        match driver.add_device() {
-            Err(status) => life.refuse("AddDevice", status),
-            Ok(device) => {
-                if let Err(status) = device.start(&Resources::of_machine()) {
-                    life.refuse("StartDevice", status);
-                } else {
-                    {
-                        let filter = device.filter("UART").expect("a started card has its UART");
-                        // Both render pins at once (driver/mpu401/descriptor.rs: 0 legacy
-                        // MIDI, 1 DirectMusic), each playing a note on the wire.
-                        let mut renders = Vec::new();
-                        for (id, format, step) in [
-                            (0, PinFormat::Midi, "legacy render pin"),
-                            (1, PinFormat::DirectMusic, "DirectMusic render pin"),
-                        ] {
-                            match filter.open_pin(id, format) {
-                                Ok(pin) => renders.push((pin, format, step)),
-                                Err(e) => life.open_error(step, e),
-                            }
-                        }
-                        for (pin, format, step) in &renders {
-                            if let Err(e) = pin.set_state(KSSTATE_RUN) {
-                                life.state_error(step, e);
-                                continue;
-                            }
-                            let irp = if *format == PinFormat::Midi {
-                                [ksmusic(0, &[0x90, 60, 100]), ksmusic(10, &[0x80, 60, 0])].concat()
-                            } else {
-                                dmus_buffer(&[(0, &[0x91, 62, 100]), (100_000, &[0x81, 62, 0])])
-                            };
-                            pin.write(0, &irp).expect("a running pin takes an IRP");
-                        }
-                        machine.run_for(ms(20));
-                        // The capture pin (4) in each of its formats, one after the other.
-                        for format in [PinFormat::Midi, PinFormat::DirectMusic] {
-                            let capture = match filter.open_pin(4, format) {
-                                Ok(pin) => pin,
-                                Err(e) => {
-                                    life.open_error("capture pin open", e);
-                                    continue;
-                                }
-                            };
-                            if let Err(e) = capture.set_state(KSSTATE_RUN) {
-                                life.state_error("capture pin RUN", e);
-                            } else {
-                                machine.inject_midi_input(machine.now() + ms(1), &[0x90, 64, 90]);
-                                machine.run_for(ms(10));
-                                let _ = capture.read(256);
-                            }
-                            let _ = capture.set_state(KSSTATE_STOP);
-                            capture.close();
-                        }
-                        for (pin, _, _) in renders {
-                            let _ = pin.set_state(KSSTATE_STOP);
-                            pin.close();
-                        }
-                        device.stop();
-                    }
-                }
-                device.remove();
+/// The synth's whole life with `faults`: load, start (no resources), port parameters,
+/// download, every pin open and RUN, notes play through the wave sink, STOP, close, unload,
+/// stop, remove, go.
+fn synth_life(faults: FaultInjection, buffers: &CollectionBuffers) -> Life {
+    life(
+        faults,
+        wdm_sim::us(100),
+        Resources::none,
+        "Synth",
+        |life, _machine, filter| play_synth(life, filter, buffers),
+    )
+}
+
+fn play_synth(life: &mut Life, filter: Filter, buffers: &CollectionBuffers) {
+    // As DirectMusic opens a port: voices and rate asked (a new voice
+    // count allocates a new engine).
+    let status = port_parameters(filter, 64, 44_100);
+    if status != STATUS_SUCCESS {
+        life.refuse("PORTPARAMETERS", status);
+    }
+    let mut handles = Vec::new();
+    for buffer in buffers.waves.iter().chain(&buffers.instruments) {
+        // As DirectMusic does, the collection stops at a refusal
+        // (its instruments need its waves).
+        match dls_download(&filter, &buffer.bytes) {
+            Ok(handle) => handles.push(handle),
+            Err(status) => {
+                life.refuse("DLS download", status);
+                break;
             }
         }
-        driver.unload();
     }
-    machine.run_for(ms(1));
-    machine.unload_checks();
-    life.attempts = machine.with(|m| m.pool().attempts());
-    life.injected = machine.with(|m| m.pool().injected_failures());
-    life.findings = machine.take_findings();
-    life
+    let pin = filter
+        .open_pin(1, PinFormat::DirectMusic)
+        .map_err(|e| life.open_error("DirectMusic pin open", e))
+        .ok();
+    let sink = WaveSink::open(&filter, 2, WaveSinkConfig::default())
+        .map_err(|e| life.open_error("wave sink open", e))
+        .ok();
+    if let Some(sink) = &sink {
+        if let Err(e) = sink.set_state(KSSTATE_RUN) {
+            life.state_error("wave sink RUN", e);
+        }
+    }
+    if let Some(pin) = &pin {
+        if let Err(e) = pin.set_state(KSSTATE_RUN) {
+            life.state_error("DirectMusic pin RUN", e);
+        } else {
+            let notes = dmus_buffer(&[(10_000, &[0x90, 60, 100]), (200_000, &[0x80, 60, 0])]);
+            pin.write(0, &notes).expect("a running pin takes an IRP");
+        }
+    }
+    // The legacy MIDI pin too, while the sink runs.
+    let legacy = filter
+        .open_pin(0, PinFormat::Midi)
+        .map_err(|e| life.open_error("legacy MIDI pin open", e))
+        .ok();
+    if let Some(pin) = &legacy {
+        if let Err(e) = pin.set_state(KSSTATE_RUN) {
+            life.state_error("legacy MIDI pin RUN", e);
+        } else {
+            let irp = [ksmusic(0, &[0x91, 64, 90]), ksmusic(5, &[0x81, 64, 0])].concat();
+            pin.write(0, &irp).expect("a running pin takes an IRP");
+        }
+    }
+    if let Some(sink) = &sink {
+        let _ = sink.pull(4_800);
+    }
+    if let Some(pin) = legacy {
+        let _ = pin.set_state(KSSTATE_STOP);
+        pin.close();
+    }
+    if let Some(pin) = pin {
+        let _ = pin.set_state(KSSTATE_STOP);
+        pin.close();
+    }
+    if let Some(sink) = sink {
+        let _ = sink.set_state(KSSTATE_STOP);
+        sink.close();
+    }
+    for handle in handles.into_iter().rev() {
+        dls_unload(&filter, handle).expect("a kept download unloads");
+    }
+}
+
+/// The MPU-401's whole life with `faults`: load, start with the card's resources, both
+/// render pins play a note on the wire, the capture pin reads one in each format, STOP,
+/// close, go.
+fn mpu401_life(faults: FaultInjection) -> Life {
+    life(faults, ms(1), Resources::of_machine, "UART", play_mpu401)
+}
+
+fn play_mpu401(life: &mut Life, machine: &Machine, filter: Filter) {
+    // Both render pins at once (driver/mpu401/descriptor.rs: 0 legacy
+    // MIDI, 1 DirectMusic), each playing a note on the wire.
+    let mut renders = Vec::new();
+    for (id, format, step) in [
+        (0, PinFormat::Midi, "legacy render pin"),
+        (1, PinFormat::DirectMusic, "DirectMusic render pin"),
+    ] {
+        match filter.open_pin(id, format) {
+            Ok(pin) => renders.push((pin, format, step)),
+            Err(e) => life.open_error(step, e),
+        }
+    }
+    for (pin, format, step) in &renders {
+        if let Err(e) = pin.set_state(KSSTATE_RUN) {
+            life.state_error(step, e);
+            continue;
+        }
+        let irp = if *format == PinFormat::Midi {
+            [ksmusic(0, &[0x90, 60, 100]), ksmusic(10, &[0x80, 60, 0])].concat()
+        } else {
+            dmus_buffer(&[(0, &[0x91, 62, 100]), (100_000, &[0x81, 62, 0])])
+        };
+        pin.write(0, &irp).expect("a running pin takes an IRP");
+    }
+    machine.run_for(ms(20));
+    // The capture pin (4) in each of its formats, one after the other.
+    for format in [PinFormat::Midi, PinFormat::DirectMusic] {
+        let capture = match filter.open_pin(4, format) {
+            Ok(pin) => pin,
+            Err(e) => {
+                life.open_error("capture pin open", e);
+                continue;
+            }
+        };
+        if let Err(e) = capture.set_state(KSSTATE_RUN) {
+            life.state_error("capture pin RUN", e);
+        } else {
+            machine.inject_midi_input(machine.now() + ms(1), &[0x90, 64, 90]);
+            machine.run_for(ms(10));
+            let _ = capture.read(256);
+        }
+        let _ = capture.set_state(KSSTATE_STOP);
+        capture.close();
+    }
+    for (pin, _, _) in renders {
+        let _ = pin.set_state(KSSTATE_STOP);
+        pin.close();
+    }
 }
 
 /// Walks `fail_nth` over every allocation the clean life makes: each life must end clean.
