@@ -6,14 +6,15 @@
 //! no kernel function of the simulation inside it), or anyone else's.
 
 use alloc::rc::Rc;
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 
 use crate::state::MachineState;
 
 std::thread_local! {
     static CURRENT: RefCell<Option<Rc<RefCell<MachineState>>>> = const { RefCell::new(None) };
-    /// Whose code runs, innermost last (see [`Runner`]).
-    static RUNNERS: RefCell<Runners> = const { RefCell::new(Runners::new()) };
+    /// Whose code runs, innermost last (see [`Runner`]). A `Cell` of a small `Copy` value:
+    /// every allocation of the process and every kernel call reads or changes it.
+    static RUNNERS: Cell<Runners> = const { Cell::new(Runners::new()) };
 }
 
 /// Whose code runs at one level of this thread's stack.
@@ -27,36 +28,63 @@ enum Runner {
     Kernel,
 }
 
-/// How deep whose-code-runs is followed; deeper levels are not recorded (their code counts
-/// as the deepest recorded level's). Kernel code nests a few levels per driver routine, and
-/// routines nest a few deep.
-const MAX_RUNNERS: usize = 64;
+impl Runner {
+    const fn code(self) -> u128 {
+        match self {
+            Self::Driver => 1,
+            Self::Host => 2,
+            Self::Kernel => 3,
+        }
+    }
 
-/// A fixed stack (no allocation: the global allocator reads it).
-#[derive(Debug)]
+    const fn of_code(code: u128) -> Self {
+        match code {
+            1 => Self::Driver,
+            2 => Self::Host,
+            _ => Self::Kernel,
+        }
+    }
+}
+
+/// How deep whose-code-runs is followed (two bits a level in a `u128`); deeper levels are
+/// counted, not recorded (their code counts as the deepest recorded level's). Kernel code
+/// nests a few levels per driver routine, and routines nest a few deep.
+const MAX_RUNNERS: u32 = 64;
+
+/// A fixed stack of [`Runner`]s (no allocation: the global allocator reads it).
+#[derive(Clone, Copy, Debug)]
 struct Runners {
-    levels: [Runner; MAX_RUNNERS],
-    depth: usize,
+    /// Level `i` in bits `2i..2i + 2`.
+    levels: u128,
+    depth: u32,
     /// Levels pushed past [`MAX_RUNNERS`] (popped first).
-    unrecorded: usize,
+    unrecorded: u32,
 }
 
 impl Runners {
     const fn new() -> Self {
         Self {
-            levels: [Runner::Host; MAX_RUNNERS],
+            levels: 0,
             depth: 0,
             unrecorded: 0,
         }
     }
 
+    const fn level(&self, index: u32) -> Runner {
+        Runner::of_code((self.levels >> (2 * index)) & 3)
+    }
+
+    const fn set_level(&mut self, index: u32, runner: Runner) {
+        self.levels = (self.levels & !(3 << (2 * index))) | (runner.code() << (2 * index));
+    }
+
     fn top(&self) -> Option<Runner> {
-        self.depth.checked_sub(1).map(|top| self.levels[top])
+        self.depth.checked_sub(1).map(|top| self.level(top))
     }
 
     fn push(&mut self, runner: Runner) {
         if self.depth < MAX_RUNNERS {
-            self.levels[self.depth] = runner;
+            self.set_level(self.depth, runner);
             self.depth += 1;
         } else {
             self.unrecorded += 1;
@@ -82,8 +110,8 @@ impl Runners {
             self.unrecorded += 1;
             return;
         }
-        self.levels[self.depth - 1] = runner;
-        self.levels[self.depth] = top;
+        self.set_level(self.depth - 1, runner);
+        self.set_level(self.depth, top);
         self.depth += 1;
     }
 
@@ -94,7 +122,8 @@ impl Runners {
             return;
         }
         if self.depth >= 2 {
-            self.levels[self.depth - 2] = self.levels[self.depth - 1];
+            let top = self.level(self.depth - 1);
+            self.set_level(self.depth - 2, top);
             self.depth -= 1;
         } else {
             self.depth = 0;
@@ -104,9 +133,9 @@ impl Runners {
 
 fn with_runners(f: impl FnOnce(&mut Runners)) {
     let _ = RUNNERS.try_with(|runners| {
-        if let Ok(mut runners) = runners.try_borrow_mut() {
-            f(&mut runners);
-        }
+        let mut changed = runners.get();
+        f(&mut changed);
+        runners.set(changed);
     });
 }
 
@@ -116,14 +145,9 @@ fn with_runners(f: impl FnOnce(&mut Runners)) {
 /// locals are being torn down.
 #[must_use]
 pub fn driver_running() -> bool {
-    let driver = RUNNERS
-        .try_with(|runners| {
-            runners
-                .try_borrow()
-                .is_ok_and(|runners| runners.top() == Some(Runner::Driver))
-        })
-        .unwrap_or(false);
-    driver
+    RUNNERS
+        .try_with(|runners| runners.get().top() == Some(Runner::Driver))
+        .unwrap_or(false)
         && CURRENT
             .try_with(|current| current.try_borrow().is_ok_and(|c| c.is_some()))
             .unwrap_or(false)

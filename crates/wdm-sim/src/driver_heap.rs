@@ -20,7 +20,7 @@
 
 use alloc::collections::BTreeMap;
 use core::alloc::{GlobalAlloc, Layout};
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use std::alloc::System;
 
 use crate::current::{KernelCode, driver_running};
@@ -37,12 +37,17 @@ enum Owner {
 std::thread_local! {
     /// The blocks the driver's allocator handed out on this thread, by address.
     static REGISTER: RefCell<BTreeMap<usize, Owner>> = const { RefCell::new(BTreeMap::new()) };
+    /// Whether [`REGISTER`] may hold anything: false until the first block of the thread
+    /// (most threads of a test process never run the driver, and the host's frees then skip
+    /// the register).
+    static EVER_REGISTERED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Registers `address` as the driver allocator's. The register's own nodes come from the
 /// host (kernel code runs meanwhile).
 fn register(address: usize) {
     let _kernel = KernelCode::enter();
+    let _ = EVER_REGISTERED.try_with(|ever| ever.set(true));
     let _ = REGISTER.try_with(|register| {
         if let Ok(mut register) = register.try_borrow_mut() {
             register.insert(address, Owner::Pool);
@@ -51,9 +56,12 @@ fn register(address: usize) {
 }
 
 /// Takes `address` out of the register: whose it was, or `None` for a host block (and for a
-/// free made by the register itself, whose nodes are the host's).
+/// free made by the register itself, whose nodes are the host's). A removal frees nodes but
+/// allocates none, so no kernel-code mark is needed here (the host's frees stay cheap).
 fn unregister(address: usize) -> Option<Owner> {
-    let _kernel = KernelCode::enter();
+    if !EVER_REGISTERED.try_with(Cell::get).unwrap_or(false) {
+        return None;
+    }
     REGISTER
         .try_with(|register| {
             register
@@ -67,6 +75,9 @@ fn unregister(address: usize) -> Option<Owner> {
 
 /// Whether `address` is a block of the driver's allocator.
 fn registered(address: usize) -> bool {
+    if !EVER_REGISTERED.try_with(Cell::get).unwrap_or(false) {
+        return false;
+    }
     REGISTER
         .try_with(|register| {
             register

@@ -211,11 +211,14 @@ impl Pool {
     }
 
     fn modified(address: usize, block: &Block) -> Option<ModifiedAfterFree> {
-        let offset = block
-            .memory
+        // Chunk by chunk first (a freed block can be megabytes), then the byte in it.
+        let freed = [FREED_FILL; 16];
+        let chunk = block.memory.iter().position(|c| c.0 != freed)?;
+        let byte = block.memory[chunk]
+            .0
             .iter()
-            .flat_map(|c| c.0)
-            .position(|b| b != FREED_FILL)?;
+            .position(|&b| b != FREED_FILL)?;
+        let offset = chunk * 16 + byte;
         Some(ModifiedAfterFree {
             block: BlockInfo {
                 address,
