@@ -245,3 +245,56 @@ pub fn fatal(reason: &str) -> ! {
     }
     std::process::abort()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_RUNNERS, Runner, Runners};
+
+    #[test]
+    fn a_routine_entered_inside_kernel_code_runs_once_that_code_returns() {
+        let mut runners = Runners::new();
+        assert_eq!(runners.top(), None);
+        // with_state: kernel code; inside it the simulation enters a driver routine.
+        runners.push(Runner::Kernel);
+        runners.enter_below_top(Runner::Driver);
+        assert_eq!(runners.top(), Some(Runner::Kernel));
+        runners.pop();
+        assert_eq!(runners.top(), Some(Runner::Driver), "the routine runs");
+        // The driver calls a kernel function, which calls a host callback.
+        runners.push(Runner::Kernel);
+        runners.enter_below_top(Runner::Host);
+        runners.pop();
+        assert_eq!(runners.top(), Some(Runner::Host));
+        // The callback returns (seen from kernel code), then that kernel code returns.
+        runners.push(Runner::Kernel);
+        runners.leave_below_top();
+        runners.pop();
+        assert_eq!(runners.top(), Some(Runner::Driver), "back in the routine");
+        runners.push(Runner::Kernel);
+        runners.leave_below_top();
+        runners.pop();
+        assert_eq!(runners.top(), None);
+    }
+
+    #[test]
+    fn levels_past_the_recorded_depth_are_counted_and_popped_first() {
+        let mut runners = Runners::new();
+        for _ in 0..MAX_RUNNERS {
+            runners.push(Runner::Driver);
+        }
+        runners.push(Runner::Kernel);
+        runners.enter_below_top(Runner::Host);
+        assert_eq!(
+            runners.top(),
+            Some(Runner::Driver),
+            "the deepest recorded level"
+        );
+        runners.leave_below_top();
+        runners.pop();
+        assert_eq!(runners.depth, MAX_RUNNERS);
+        for _ in 0..MAX_RUNNERS {
+            runners.pop();
+        }
+        assert_eq!(runners.top(), None);
+    }
+}
