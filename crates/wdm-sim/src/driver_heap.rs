@@ -6,7 +6,7 @@
 //! The driver declares it (driver/pool.rs) over its Windows allocator, so the code path is
 //! the image's: `DriverHeap::new(PoolAllocator)`.
 //!
-//! Who allocates is decided by [`driver_running`](crate::current::driver_running): a routine the
+//! Who allocates is decided by [`crate::driver_running`]: a routine the
 //! simulation called, and none of the simulation's kernel functions inside it. Who frees is
 //! decided by the address: each block handed out from the driver's allocator is kept in this
 //! thread's register until freed, so a block goes back to the allocator it came from whoever
