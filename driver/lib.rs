@@ -6,7 +6,9 @@
 //! intrinsics. The image `rdmus.sys` (the root package, `driver/image/`) links
 //! this crate for the Windows targets and adds the export, the panic handler
 //! and the global allocator; on the host the tests (`tests/`, rdmus-cli) run
-//! the same code against wdm-sim.
+//! the same code against wdm-sim, and this crate declares the host's global
+//! allocator: the driver's `Vec`s and `Box`es go to the simulated pool through
+//! the same pool allocator.
 //!
 //! Every module is private: the public items below are the facade those
 //! callers need, and nothing else.

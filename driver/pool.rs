@@ -7,14 +7,37 @@
 //! stored in the word just below the aligned one, where `dealloc` finds it.
 //!
 //! [`PoolAllocator`] is the `#[global_allocator]` of the Windows image (in
-//! `driver/image/allocator.rs`, the root package's); on the host the tests use
-//! std's allocator and exercise the alignment arithmetic directly.
+//! `driver/image/allocator.rs`, the root package's). On the host it is the
+//! driver's half of wdm-sim's `DriverHeap`, the global allocator this crate
+//! declares there: while the driver's code runs (a routine the simulation
+//! called), every `Vec` and `Box` it makes goes through this same
+//! `PoolAllocator` to `ExAllocatePool2`, so the simulated pool tags it `rdmu`,
+//! checks it for leaks at unload, quarantines it when freed and fails it on
+//! purpose; everything else (the tests, the simulation) uses std's allocator.
+//!
+//! Why a routing global allocator and not an allocator handed to the driver:
+//! on stable Rust a collection cannot take an allocator (`Vec<T, A>`,
+//! `Box::try_new_in` are `allocator_api`, unstable), so handing one over would
+//! mean our own pool-backed vector and box in every crate the driver uses
+//! (dls's store and parser, dmus-synth's engine), each with its own bugs,
+//! while the image keeps `alloc`'s. Routing keeps one code path: the same
+//! `alloc` collections, the same `PoolAllocator`, on Windows and in the
+//! simulation; what the driver must do itself is ask fallibly
+//! (`try_reserve`, `Vec::try_with_capacity`-style helpers) and turn a refusal
+//! into `STATUS_INSUFFICIENT_RESOURCES`, which the failure-injection tests
+//! check at every allocation.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::mem::size_of;
 
 use dmus_sys::imports::{ExAllocatePool2, ExFreePoolWithTag};
 use dmus_sys::kernel::{POOL_FLAG_NON_PAGED, POOL_FLAG_UNINITIALIZED, POOL_FLAGS};
+
+/// The host's global allocator: the driver's allocations to [`PoolAllocator`]
+/// (so to the simulated pool), everyone else's to std's (see the module docs).
+#[cfg(not(target_os = "windows"))]
+#[global_allocator]
+static HOST_HEAP: wdm_sim::DriverHeap<PoolAllocator> = wdm_sim::DriverHeap::new(PoolAllocator);
 
 /// rdmus's pool tag: shows as `rdmu` in pool tools (the bytes in memory order).
 pub const POOL_TAG: u32 = u32::from_ne_bytes(*b"rdmu");

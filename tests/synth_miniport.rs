@@ -1088,6 +1088,18 @@ fn the_gm_bank_downloads_and_a_real_file_plays() {
         unloaded += 1;
     }
     assert_eq!(unloaded, 817);
+    // Every allocation of the driver's reaches the pool (its Vecs and Boxes through the host's
+    // driver heap): at least the 817 download copies.
+    let tag = u32::from_ne_bytes(*b"rdmu");
+    let totals = rig
+        .machine
+        .with(|m| m.pool().totals_by_tag().get(&tag).copied());
+    let totals = totals.expect("the driver allocated pool");
+    println!(
+        "pool 'rdmu': {} allocations, {} bytes, {} freed, peak {} bytes live",
+        totals.allocations, totals.bytes, totals.frees, totals.peak_bytes
+    );
+    assert!(totals.allocations > 817, "{totals:?}");
     rig.finish();
 }
 

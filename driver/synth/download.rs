@@ -22,6 +22,18 @@
 //! handler); only the store's bookkeeping (a header parse, no sample scan) runs under it.
 //! Buffers larger than [`MAX_DOWNLOAD_BYTES`] are refused.
 //!
+//! ## Download memory is bounded
+//!
+//! The synth keeps at most [`DOWNLOAD_MEMORY_BYTES`] of downloads (the waves' copies it
+//! plays from, and every copy being made), so no client can exhaust nonpaged pool through
+//! it. `SYNTHCAPS.MemorySize` reports what is free of it now ([`DownloadMemory::free`]). A
+//! download larger than that is refused with `STATUS_INSUFFICIENT_RESOURCES` before anything
+//! is copied (what a synth with full sample memory answers; DirectMusic reports it as out of
+//! memory), and so is one whose copy or bookkeeping the pool cannot allocate. The room is
+//! taken before the copy and given back when the copy is freed: at once for a refused
+//! download and for an instrument (the store keeps its parse, a few hundred bytes, not the
+//! buffer), at `UNLOAD` for a wave.
+//!
 //! ## The client's buffer is read through `MmCopyMemory`, never directly
 //!
 //! `BufferAddress` is an address in the caller's process: dmusic.dll's, for a request from
@@ -53,8 +65,9 @@
 //!   (`MmCopyMemory` survives an invalid system address too).
 
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
-use dls::download::{APPEND_SAMPLES, Downloaded, Refused};
+use dls::download::{APPEND_SAMPLES, DownloadError, Downloaded, Refused};
 use dmus_synth::synth::DownloadBuffer;
 use dmus_sys::dmusprop::{
     KSPROPERTY_SYNTH_DLS_APPEND, KSPROPERTY_SYNTH_DLS_COMPACT, KSPROPERTY_SYNTH_DLS_DOWNLOAD,
@@ -77,6 +90,60 @@ use crate::miniport::property::{PropertyRequest, size_check};
 /// The largest single download buffer the synth takes (a whole GM collection is 5–7 MB, and
 /// it comes one wave per buffer).
 pub const MAX_DOWNLOAD_BYTES: usize = 32 << 20;
+
+/// The most download memory the synth keeps at once (the GM collection is 5–7 MB).
+pub const DOWNLOAD_MEMORY_BYTES: usize = 64 << 20;
+
+/// The download memory in use: kept waves and copies being made. Any IRQL.
+#[derive(Debug)]
+pub struct DownloadMemory {
+    used: AtomicUsize,
+}
+
+impl DownloadMemory {
+    /// Nothing in use.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            used: AtomicUsize::new(0),
+        }
+    }
+
+    /// Bytes free of [`DOWNLOAD_MEMORY_BYTES`] (what `SYNTHCAPS.MemorySize` reports).
+    #[must_use]
+    pub fn free(&self) -> usize {
+        DOWNLOAD_MEMORY_BYTES.saturating_sub(self.used.load(Ordering::Acquire))
+    }
+
+    /// Takes `bytes` of room for a copy.
+    ///
+    /// # Errors
+    /// `STATUS_INSUFFICIENT_RESOURCES` when fewer than `bytes` are free (nothing is taken).
+    pub fn take(&self, bytes: usize) -> Result<(), NTSTATUS> {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(bytes)
+                    .filter(|&total| total <= DOWNLOAD_MEMORY_BYTES)
+            })
+            .map(|_| ())
+            .map_err(|_| STATUS_INSUFFICIENT_RESOURCES)
+    }
+
+    /// Gives back the room of a copy that is freed.
+    pub fn give_back(&self, bytes: usize) {
+        let _ = self
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                Some(used.saturating_sub(bytes))
+            });
+    }
+}
+
+impl Default for DownloadMemory {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// The handle `DOWNLOAD` returns for download id `dlid` (never NULL).
 #[must_use]
@@ -218,8 +285,10 @@ pub fn copy_client_buffer(
 pub enum DownloadOutcome {
     /// Kept: the handle to return.
     Kept(usize),
-    /// Refused: the buffer is not a valid download (or its id is taken).
-    Refused,
+    /// Refused with this status: `STATUS_INVALID_PARAMETER` when the buffer is not a valid
+    /// download (or its id is taken), `STATUS_INSUFFICIENT_RESOURCES` when the memory to
+    /// keep it could not be allocated.
+    Refused(NTSTATUS),
 }
 
 /// Downloads `buffer` into `miniport`'s store. The buffers the store does not keep are freed
@@ -234,14 +303,27 @@ pub fn download(miniport: &Miniport, buffer: DownloadBuffer) -> DownloadOutcome 
                 } else {
                     // Only on 32-bit with dlid u32::MAX: no handle can name it; undo it.
                     let undone = core.store.unload(dlid).ok().flatten();
-                    (DownloadOutcome::Refused, returned, undone)
+                    (
+                        DownloadOutcome::Refused(STATUS_INVALID_PARAMETER),
+                        returned,
+                        undone,
+                    )
                 }
             }
-            Err(Refused { buffer, .. }) => (DownloadOutcome::Refused, Some(buffer), None),
+            Err(Refused { error, buffer }) => {
+                let status = if error == DownloadError::OutOfMemory {
+                    STATUS_INSUFFICIENT_RESOURCES
+                } else {
+                    STATUS_INVALID_PARAMETER
+                };
+                (DownloadOutcome::Refused(status), Some(buffer), None)
+            }
         }
     };
-    drop(spare);
-    drop(extra);
+    for freed in [spare, extra].into_iter().flatten() {
+        miniport.download_memory().give_back(freed.len());
+        drop(freed);
+    }
     outcome
 }
 
@@ -251,8 +333,16 @@ pub fn unload(miniport: &Miniport, handle: usize) -> bool {
         return false;
     };
     let result = miniport.core().lock().store.unload(dlid);
-    // A wave's buffer is freed here, outside the lock.
-    result.is_ok()
+    // A wave's buffer is freed here, outside the lock, and its room given back.
+    match result {
+        Ok(Some(buffer)) => {
+            miniport.download_memory().give_back(buffer.len());
+            drop(buffer);
+            true
+        }
+        Ok(None) => true,
+        Err(_) => false,
+    }
 }
 
 /// The verbs a DLS property supports.
@@ -328,9 +418,23 @@ fn answer_download(
     let Some(buffer) = request.instance::<SYNTH_BUFFER>() else {
         return STATUS_INVALID_PARAMETER;
     };
+    // Room for the copy first: a download larger than the free memory is refused before
+    // anything is allocated. (A size copy_client_buffer refuses takes no room.)
+    let size = usize::try_from(buffer.BufferSize).unwrap_or(usize::MAX);
+    let sized = size != 0 && size <= MAX_DOWNLOAD_BYTES;
+    if sized {
+        if let Err(status) = miniport.download_memory().take(size) {
+            return status;
+        }
+    }
     let copy = match copy_client_buffer(&buffer, requestor) {
         Ok(copy) => copy,
-        Err(status) => return status,
+        Err(status) => {
+            if sized {
+                miniport.download_memory().give_back(size);
+            }
+            return status;
+        }
     };
     match download(miniport, copy) {
         DownloadOutcome::Kept(handle) => {
@@ -345,7 +449,7 @@ fn answer_download(
             }
             status
         }
-        DownloadOutcome::Refused => STATUS_INVALID_PARAMETER,
+        DownloadOutcome::Refused(status) => status,
     }
 }
 
@@ -375,12 +479,29 @@ pub unsafe extern "system" fn dls_property(request: *mut PCPROPERTY_REQUEST) -> 
 mod tests {
     use dmus_sys::dmusprop::SYNTH_BUFFER;
     use dmus_sys::kernel::{
-        IRP_HEADER, KernelMode, STATUS_ACCESS_VIOLATION, STATUS_INVALID_PARAMETER, UserMode,
+        IRP_HEADER, KernelMode, STATUS_ACCESS_VIOLATION, STATUS_INSUFFICIENT_RESOURCES,
+        STATUS_INVALID_PARAMETER, UserMode,
     };
 
     use super::{
-        MAX_DOWNLOAD_BYTES, Requestor, check_user_range, copy_client_buffer, dlid_of, handle_of,
+        DOWNLOAD_MEMORY_BYTES, DownloadMemory, MAX_DOWNLOAD_BYTES, Requestor, check_user_range,
+        copy_client_buffer, dlid_of, handle_of,
     };
+
+    #[test]
+    fn download_memory_is_taken_up_to_its_bound_and_given_back() {
+        let memory = DownloadMemory::new();
+        assert_eq!(memory.free(), DOWNLOAD_MEMORY_BYTES);
+        assert_eq!(memory.take(DOWNLOAD_MEMORY_BYTES - 10), Ok(()));
+        assert_eq!(memory.free(), 10);
+        assert_eq!(memory.take(11), Err(STATUS_INSUFFICIENT_RESOURCES));
+        assert_eq!(memory.free(), 10, "a refused take takes nothing");
+        assert_eq!(memory.take(usize::MAX), Err(STATUS_INSUFFICIENT_RESOURCES));
+        assert_eq!(memory.take(10), Ok(()));
+        assert_eq!(memory.free(), 0);
+        memory.give_back(DOWNLOAD_MEMORY_BYTES);
+        assert_eq!(memory.free(), DOWNLOAD_MEMORY_BYTES);
+    }
 
     #[test]
     fn handles_are_never_null_and_map_back() {

@@ -40,6 +40,7 @@ use dmus_sys::portcls::{PCFILTER_DESCRIPTOR, PCPROPERTY_REQUEST, PRESOURCELIST, 
 use super::descriptor::{
     FILTER, MIDI_PIN_INSTANCES, PIN_DMUSIC_RENDER, PIN_LEGACY_RENDER, PIN_WAVE_OUT, our_range,
 };
+use super::download::DownloadMemory;
 use super::mutex::KMutex;
 use super::render::RenderStream;
 use super::sink::{SinkStream, WaveFormat};
@@ -139,6 +140,8 @@ pub struct Miniport {
     /// One bit per synth input with a MIDI render stream: pin 0's streams take inputs
     /// `0..MIDI_PIN_INSTANCES`, pin 1's the next as many.
     open_inputs: AtomicU32,
+    /// The download memory kept and being copied (`SYNTHCAPS.MemorySize` reports the rest).
+    download_memory: DownloadMemory,
 }
 
 com_object::class!(Miniport, Pool: IMiniportDMus);
@@ -171,6 +174,7 @@ pub fn new_miniport(_resources: &AdapterResources) -> Result<PUNKNOWN, NTSTATUS>
                 clock: SpinLock::new(None),
                 open_pins: AtomicU32::new(0),
                 open_inputs: AtomicU32::new(0),
+                download_memory: DownloadMemory::new(),
             }
         );
         // SAFETY: made above and not yet shared: this is the only reference to the synth.
@@ -217,6 +221,11 @@ impl Miniport {
             return STATUS_INVALID_DEVICE_REQUEST;
         };
         answer(&mut wrapped, miniport)
+    }
+
+    /// The download memory kept and being copied. Any IRQL.
+    pub(crate) const fn download_memory(&self) -> &DownloadMemory {
+        &self.download_memory
     }
 
     /// The synth. Locking it waits: IRQL ≤ APC_LEVEL, no spin lock held.

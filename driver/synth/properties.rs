@@ -3,7 +3,8 @@
 //! What each property answers (dmusprop.h docs; the ddksynth sample answers the same set):
 //! - `CAPS` (GET): a DLS Level 1 and 2 software synth (`SYNTH_PC_DLS | SYNTH_PC_DLS2 |
 //!   SYNTH_PC_SOFTWARESYNTH`) in system memory, [`MAX_CHANNEL_GROUPS`] channel groups,
-//!   [`MAX_VOICES`] voices, stereo, no effects.
+//!   [`MAX_VOICES`] voices, stereo, no effects; `MemorySize` the download memory free now
+//!   (of [`DOWNLOAD_MEMORY_BYTES`]: a larger download is refused, see [`super::download`]).
 //! - `PORTPARAMETERS` (GET, instance = the parameters asked for): what the synth grants, with
 //!   `ValidParams` naming every field it filled: the voices asked for (1..=256), the channel
 //!   groups asked for (1..=16), stereo, the rate asked for clamped to 22,050..=48,000 Hz, no
@@ -33,10 +34,10 @@ use dmus_sys::dmusprop::{
     KSPROPERTY_SYNTH_CAPS, KSPROPERTY_SYNTH_CHANNELGROUPS, KSPROPERTY_SYNTH_LATENCYCLOCK,
     KSPROPERTY_SYNTH_PORTPARAMETERS, KSPROPERTY_SYNTH_RUNNINGSTATS, KSPROPERTY_SYNTH_VOICEPRIORITY,
     KSPROPERTY_SYNTH_VOLUME, SYNTH_EFFECT_NONE, SYNTH_PC_DLS, SYNTH_PC_DLS2,
-    SYNTH_PC_SOFTWARESYNTH, SYNTH_PC_SYSTEMMEMORY, SYNTH_PORTPARAMS,
-    SYNTH_PORTPARAMS_AUDIOCHANNELS, SYNTH_PORTPARAMS_CHANNELGROUPS, SYNTH_PORTPARAMS_EFFECTS,
-    SYNTH_PORTPARAMS_SAMPLERATE, SYNTH_PORTPARAMS_VOICES, SYNTH_STATS, SYNTH_STATS_LOST_NOTES,
-    SYNTH_STATS_VOICES, SYNTHCAPS, SYNTHVOICEPRIORITY_INSTANCE,
+    SYNTH_PC_SOFTWARESYNTH, SYNTH_PORTPARAMS, SYNTH_PORTPARAMS_AUDIOCHANNELS,
+    SYNTH_PORTPARAMS_CHANNELGROUPS, SYNTH_PORTPARAMS_EFFECTS, SYNTH_PORTPARAMS_SAMPLERATE,
+    SYNTH_PORTPARAMS_VOICES, SYNTH_STATS, SYNTH_STATS_LOST_NOTES, SYNTH_STATS_VOICES, SYNTHCAPS,
+    SYNTHVOICEPRIORITY_INSTANCE,
 };
 use dmus_sys::kernel::{
     NTSTATUS, STATUS_BUFFER_TOO_SMALL, STATUS_INSUFFICIENT_RESOURCES,
@@ -45,6 +46,7 @@ use dmus_sys::kernel::{
 use dmus_sys::ks::{KSPROPERTY_TYPE_BASICSUPPORT, KSPROPERTY_TYPE_GET, KSPROPERTY_TYPE_SET};
 use dmus_sys::portcls::PCPROPERTY_REQUEST;
 
+use super::download::DOWNLOAD_MEMORY_BYTES;
 use super::lost_notes::{RDMUS_SYNTH_LOST_NOTES, current_stats};
 use super::miniport::{Miniport, default_params};
 use crate::miniport::property::PropertyRequest;
@@ -53,9 +55,9 @@ use crate::miniport::property::PropertyRequest;
 /// it). Distinct from every Microsoft miniport class id (checked in the tests).
 pub const CLSID_RDMUS_SYNTH: GUID = GUID::parse("5d3c7f2a-8e41-4b6a-9c0d-72a1e5b39f10");
 
-/// `SYNTHCAPS` of the synth.
+/// `SYNTHCAPS` of the synth, with `free_memory` bytes of download memory free.
 #[must_use]
-pub fn synth_caps() -> SYNTHCAPS {
+pub fn synth_caps(free_memory: usize) -> SYNTHCAPS {
     let mut description = [0u16; 128];
     for (unit, byte) in description.iter_mut().zip(b"rdmus DLS Synth".iter()) {
         *unit = u16::from(*byte);
@@ -63,7 +65,8 @@ pub fn synth_caps() -> SYNTHCAPS {
     SYNTHCAPS {
         Guid: CLSID_RDMUS_SYNTH,
         Flags: SYNTH_PC_DLS | SYNTH_PC_DLS2 | SYNTH_PC_SOFTWARESYNTH,
-        MemorySize: SYNTH_PC_SYSTEMMEMORY,
+        // Never SYNTH_PC_SYSTEMMEMORY ("no fixed limit"): the limit is 64 MiB.
+        MemorySize: u32::try_from(free_memory.min(DOWNLOAD_MEMORY_BYTES)).unwrap_or(u32::MAX),
         MaxChannelGroups: u32::try_from(MAX_CHANNEL_GROUPS).unwrap_or(1),
         MaxVoices: u32::try_from(MAX_VOICES).unwrap_or(u32::MAX),
         MaxAudioChannels: u32::try_from(AUDIO_CHANNELS).unwrap_or(2),
@@ -158,7 +161,7 @@ pub fn answer(request: &mut PropertyRequest, miniport: &Miniport) -> NTSTATUS {
         return set(request, miniport, id);
     }
     match id {
-        KSPROPERTY_SYNTH_CAPS => request.reply(&synth_caps()),
+        KSPROPERTY_SYNTH_CAPS => request.reply(&synth_caps(miniport.download_memory().free())),
         KSPROPERTY_SYNTH_PORTPARAMETERS => {
             let Some(asked) = request.instance::<SYNTH_PORTPARAMS>() else {
                 return STATUS_BUFFER_TOO_SMALL;
@@ -290,10 +293,21 @@ mod tests {
     };
 
     use super::{CLSID_RDMUS_SYNTH, grant, synth_caps};
+    use crate::synth::download::DOWNLOAD_MEMORY_BYTES;
+
+    #[test]
+    fn caps_report_the_free_download_memory_never_system_memory() {
+        assert_eq!(synth_caps(DOWNLOAD_MEMORY_BYTES).MemorySize, 64 << 20);
+        assert_eq!(synth_caps(1_000).MemorySize, 1_000);
+        assert_ne!(
+            synth_caps(usize::MAX).MemorySize,
+            dmus_sys::dmusprop::SYNTH_PC_SYSTEMMEMORY
+        );
+    }
 
     #[test]
     fn caps_describe_a_dls2_software_synth() {
-        let caps = synth_caps();
+        let caps = synth_caps(DOWNLOAD_MEMORY_BYTES);
         assert_ne!(caps.Guid, CLSID_MiniportDriverDMusUART);
         assert_eq!(caps.Guid, CLSID_RDMUS_SYNTH);
         assert_eq!(

@@ -14,7 +14,8 @@
 //! code, which reads the driver's pointers); the COM objects the simulation hands out are
 //! declared on the driver's COM layer (crates/com-object), their counts kept in the machine's
 //! registry ([`sim_object`]); `scheduler` and `dispatch` run the driver's routines;
-//! [`Machine`] is the test's handle.
+//! [`Machine`] is the test's handle. On the host, the driver's `Vec`s and `Box`es come from
+//! the machine's pool too: the driver declares [`DriverHeap`] its global allocator.
 #![no_std]
 // The exported kernel functions keep the DDK's names and argument spellings.
 #![allow(non_snake_case, reason = "kernel exports keep their Windows names")]
@@ -28,6 +29,7 @@ pub mod cpu;
 mod current;
 mod dispatch;
 pub mod dpc;
+pub mod driver_heap;
 pub mod emulated_card;
 pub mod exports;
 pub mod finding;
@@ -51,7 +53,9 @@ pub mod work;
 mod tests;
 
 pub use config::{FaultInjection, MachineConfig, Mpu401Config, Mpu401Fault, translated_interrupt};
+pub use current::driver_running;
 pub use dispatch::call_driver;
+pub use driver_heap::DriverHeap;
 pub use finding::{Finding, RoutineKind};
 pub use machine::Machine;
 pub use state::{HostCallback, HostLevel, MachineState};

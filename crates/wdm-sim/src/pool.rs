@@ -59,6 +59,19 @@ pub struct TagUsage {
     pub bytes: usize,
 }
 
+/// Everything allocated with one tag over the machine's life (freed or not).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TagTotals {
+    /// Allocations made.
+    pub allocations: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Of them freed.
+    pub frees: u64,
+    /// The most bytes live at once.
+    pub peak_bytes: u64,
+}
+
 /// The byte uninitialised pool (`POOL_FLAG_UNINITIALIZED`) is filled with, so a driver that
 /// reads it before writing sees something other than zero.
 pub const UNINITIALIZED_FILL: u8 = 0xA5;
@@ -86,6 +99,8 @@ pub struct Pool {
     failures: u64,
     faults: FaultInjection,
     rng: SplitMix64,
+    totals: BTreeMap<u32, TagTotals>,
+    live_by_tag: BTreeMap<u32, u64>,
 }
 
 impl Pool {
@@ -100,6 +115,8 @@ impl Pool {
             failures: 0,
             faults,
             rng,
+            totals: BTreeMap::new(),
+            live_by_tag: BTreeMap::new(),
         }
     }
 
@@ -139,7 +156,19 @@ impl Pool {
         let mut memory = vec![Chunk([fill; 16]); chunks];
         let address = memory.as_mut_ptr() as usize;
         self.blocks.insert(address, Block { memory, size, tag });
+        let live = self.live_by_tag.entry(tag).or_default();
+        *live += size as u64;
+        let totals = self.totals.entry(tag).or_default();
+        totals.allocations += 1;
+        totals.bytes += size as u64;
+        totals.peak_bytes = totals.peak_bytes.max(*live);
         address
+    }
+
+    /// Everything allocated so far, by tag (tags in ascending order).
+    #[must_use]
+    pub const fn totals_by_tag(&self) -> &BTreeMap<u32, TagTotals> {
+        &self.totals
     }
 
     /// Frees the allocation at `address` into the quarantine. Returns the block, and a block
@@ -163,6 +192,12 @@ impl Pool {
             size: block.size,
             tag: block.tag,
         };
+        if let Some(live) = self.live_by_tag.get_mut(&block.tag) {
+            *live -= block.size as u64;
+        }
+        if let Some(totals) = self.totals.get_mut(&block.tag) {
+            totals.frees += 1;
+        }
         block.memory.fill(Chunk([FREED_FILL; 16]));
         self.quarantine.push_back((address, block));
         let evicted = if self.quarantine.len() > QUARANTINE_BLOCKS {
@@ -176,11 +211,14 @@ impl Pool {
     }
 
     fn modified(address: usize, block: &Block) -> Option<ModifiedAfterFree> {
-        let offset = block
-            .memory
+        // Chunk by chunk first (a freed block can be megabytes), then the byte in it.
+        let freed = [FREED_FILL; 16];
+        let chunk = block.memory.iter().position(|c| c.0 != freed)?;
+        let byte = block.memory[chunk]
+            .0
             .iter()
-            .flat_map(|c| c.0)
-            .position(|b| b != FREED_FILL)?;
+            .position(|&b| b != FREED_FILL)?;
+        let offset = chunk * 16 + byte;
         Some(ModifiedAfterFree {
             block: BlockInfo {
                 address,
@@ -360,6 +398,27 @@ mod tests {
             }
         );
         assert_eq!(usage[&other], TagUsage { count: 1, bytes: 5 });
+    }
+
+    #[test]
+    fn totals_count_every_allocation_free_and_the_peak() {
+        let mut pool = Pool::new(FaultInjection::default());
+        let a = pool.allocate(10, TAG, true);
+        let b = pool.allocate(20, TAG, false);
+        pool.free(a).unwrap();
+        let c = pool.allocate(5, TAG, true);
+        pool.free(b).unwrap();
+        pool.free(c).unwrap();
+        assert_eq!(
+            pool.totals_by_tag()[&TAG],
+            TagTotals {
+                allocations: 3,
+                bytes: 35,
+                frees: 3,
+                peak_bytes: 30
+            }
+        );
+        assert_eq!(pool.live(), 0);
     }
 
     #[test]

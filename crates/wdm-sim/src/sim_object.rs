@@ -17,7 +17,7 @@ use core::ptr::NonNull;
 use com_object::{Class, ComObject, ComRef, HasInterface, Interface, Refusal, Released, Storage};
 use dmus_sys::kernel::NTSTATUS;
 
-use crate::current::{fatal, with_state};
+use crate::current::{KernelCode, fatal, with_state};
 use crate::finding::Finding;
 
 /// A class of the simulation's objects: its name in the registry and findings, and what the
@@ -53,6 +53,8 @@ where
     C: SimObject<Storage = Registered<C>> + HasInterface<I>,
     I: Interface,
 {
+    // The simulation's object, even when the driver's call made it: the host's memory.
+    let _kernel = KernelCode::enter();
     match ComRef::try_new(value) {
         Ok(object) => object.into_raw(),
         Err(status) => fatal(&alloc::format!(

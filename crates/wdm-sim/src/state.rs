@@ -16,6 +16,7 @@ use dmus_sys::kernel::{PEXT_CALLBACK, PIO_WORKITEM_ROUTINE, PKDEFERRED_ROUTINE, 
 use crate::com::{ComRegistry, ReleaseError};
 use crate::config::MachineConfig;
 use crate::cpu::{Cpu, DISPATCH_LEVEL, PASSIVE_LEVEL};
+use crate::current;
 use crate::dpc::{Dpcs, QueuedDpc};
 use crate::emulated_card::Mpu401;
 use crate::finding::{Finding, RoutineKind};
@@ -455,6 +456,7 @@ impl MachineState {
 
     /// The kernel calls a driver routine at `irql`: returns the IRQL to restore after.
     pub fn enter_routine(&mut self, kind: RoutineKind, routine: usize, irql: u8) -> u8 {
+        current::enter_routine(kind != RoutineKind::Host);
         self.cpu.enter(kind, routine, irql, self.clock)
     }
 
@@ -462,6 +464,7 @@ impl MachineState {
     /// timer callbacks and ISRs) and whether it ran over its bound.
     pub fn leave_routine(&mut self, previous_irql: u8) {
         let frame = self.cpu.leave(previous_irql, &mut self.findings);
+        current::leave_routine();
         let duration = self.clock - frame.start;
         let (stats, bound) = match frame.kind {
             RoutineKind::Dpc | RoutineKind::ExTimer => (&mut self.dpc_stats, self.config.dpc_bound),

@@ -7,10 +7,10 @@
 //! work by the number of entries: a hostile buffer cannot make it walk one long chain many
 //! times. One bit per entry.
 
-use alloc::vec;
 use alloc::vec::Vec;
 
 use super::DownloadError;
+use super::error::try_with_capacity;
 use crate::wire::bytes::to_usize;
 
 /// The set of claimed offset-table indices.
@@ -21,15 +21,18 @@ pub struct Claims {
 
 impl Claims {
     /// For a table of `entries` entries; index 0 (the buffer's main item) is claimed.
-    pub fn new(entries: usize) -> Self {
-        let mut claims = Self {
-            bits: vec![0; entries.div_ceil(64)],
-            entries,
-        };
+    ///
+    /// # Errors
+    /// [`DownloadError::OutOfMemory`] when the claim bits cannot be allocated.
+    pub fn new(entries: usize) -> Result<Self, DownloadError> {
+        let words = entries.div_ceil(64);
+        let mut bits = try_with_capacity(words)?;
+        bits.resize(words, 0);
+        let mut claims = Self { bits, entries };
         if entries > 0 {
             claims.bits[0] = 1;
         }
-        claims
+        Ok(claims)
     }
 
     /// Claims `index`.
@@ -58,7 +61,7 @@ mod tests {
 
     #[test]
     fn each_index_is_claimed_once() {
-        let mut c = Claims::new(130);
+        let mut c = Claims::new(130).unwrap();
         assert_eq!(
             c.claim(0),
             Err(DownloadError::Cycle),

@@ -1,5 +1,6 @@
 //! The one error type of the download path; the driver maps every variant to
-//! `STATUS_INVALID_PARAMETER`.
+//! `STATUS_INVALID_PARAMETER`, except [`DownloadError::OutOfMemory`]
+//! (`STATUS_INSUFFICIENT_RESOURCES`).
 
 use core::fmt;
 
@@ -32,6 +33,35 @@ pub enum DownloadError {
     NotFound,
     /// Unload of a wave that a downloaded instrument still plays.
     WaveInUse,
+    /// Memory for the parsed download (its region and articulation lists, the store's
+    /// tables) could not be allocated: not the buffer's fault.
+    OutOfMemory,
+}
+
+impl From<alloc::collections::TryReserveError> for DownloadError {
+    fn from(_: alloc::collections::TryReserveError) -> Self {
+        Self::OutOfMemory
+    }
+}
+
+/// `Vec::with_capacity`, asked fallibly (a driver must not abort when memory runs out).
+///
+/// # Errors
+/// [`DownloadError::OutOfMemory`].
+pub fn try_with_capacity<T>(capacity: usize) -> Result<alloc::vec::Vec<T>, DownloadError> {
+    let mut items = alloc::vec::Vec::new();
+    items.try_reserve_exact(capacity)?;
+    Ok(items)
+}
+
+/// `Vec::push`, asked fallibly.
+///
+/// # Errors
+/// [`DownloadError::OutOfMemory`] (the vector is unchanged).
+pub fn try_push<T>(items: &mut alloc::vec::Vec<T>, item: T) -> Result<(), DownloadError> {
+    items.try_reserve(1)?;
+    items.push(item);
+    Ok(())
 }
 
 impl fmt::Display for DownloadError {
@@ -49,6 +79,7 @@ impl fmt::Display for DownloadError {
             Self::DuplicateId => "download id already in use",
             Self::NotFound => "download id not downloaded",
             Self::WaveInUse => "wave is still used by a downloaded instrument",
+            Self::OutOfMemory => "no memory for the download",
         })
     }
 }

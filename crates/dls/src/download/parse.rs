@@ -14,12 +14,13 @@ use core::ops::Range;
 
 use super::DownloadError;
 use super::chain::Claims;
+use super::error::{try_push, try_with_capacity};
 use crate::model::{
     ArticulationLevel, ConnectionBlock, KeyRange, Patch, SampleInfo, WaveFormat, WaveLoop,
 };
 use crate::wire::bytes::{i16_at, i32_at, to_usize, u16_at, u32_at};
 use crate::wire::download::DownloadView;
-use crate::wire::file::read_connection_list;
+use crate::wire::file::try_read_connection_list;
 use dmus_sys::dls::{
     DMUS_ARTICPARAMS, DMUS_DOWNLOADINFO_INSTRUMENT, DMUS_DOWNLOADINFO_INSTRUMENT2,
     DMUS_DOWNLOADINFO_WAVE, DMUS_LFOPARAMS, DMUS_MSCPARAMS, DMUS_PEGPARAMS, DMUS_VEGPARAMS,
@@ -132,7 +133,7 @@ pub enum Parsed {
 /// The first fault found, as a [`DownloadError`].
 pub fn parse(buffer: &[u8], append_samples: u32) -> Result<Parsed, DownloadError> {
     let view = DownloadView::new_checked(buffer)?;
-    let mut visits = Claims::new(to_usize(view.entries()));
+    let mut visits = Claims::new(to_usize(view.entries()))?;
     match view.kind() {
         DMUS_DOWNLOADINFO_WAVE => parse_wave(&view, &mut visits, append_samples).map(Parsed::Wave),
         DMUS_DOWNLOADINFO_INSTRUMENT => {
@@ -254,10 +255,10 @@ fn parse_instrument(
     let mut index = first_region;
     while index != 0 {
         visits.claim(index)?;
-        region_indices.push(index);
+        try_push(&mut region_indices, index)?;
         index = field(view.item(index, REGION_LEN)?, 16)?;
     }
-    let mut regions = Vec::with_capacity(region_indices.len());
+    let mut regions = try_with_capacity(region_indices.len())?;
     for index in region_indices {
         regions.push(parse_region(view, visits, index, level2)?);
     }
@@ -355,10 +356,10 @@ fn parse_articulation(
     while index != 0 {
         visits.claim(index)?;
         let link = view.item(index, ARTICULATION2_LEN)?;
-        links.push((field(link, 0)?, field(link, 4)?));
+        try_push(&mut links, (field(link, 0)?, field(link, 4)?))?;
         index = field(link, 8)?;
     }
-    let mut blocks = Vec::with_capacity(links.len());
+    let mut blocks = try_with_capacity(links.len())?;
     for (list_index, extensions) in links {
         check_extensions(view, visits, extensions)?;
         if list_index == 0 {
@@ -366,7 +367,7 @@ fn parse_articulation(
         }
         visits.claim(list_index)?;
         let connections =
-            read_connection_list(view.item(list_index, 8)?).ok_or(DownloadError::Truncated)?;
+            try_read_connection_list(view.item(list_index, 8)?)?.ok_or(DownloadError::Truncated)?;
         blocks.push(ConnectionBlock {
             level: ArticulationLevel::Dls2,
             connections,

@@ -155,6 +155,12 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> InstrumentStore<B> {
                     };
                     guard.fill(silence);
                 }
+                if self.waves.try_reserve(1).is_err() {
+                    return Err(Refused {
+                        error: DownloadError::OutOfMemory,
+                        buffer,
+                    });
+                }
                 let slot = self.wave_slot(dlid).unwrap_or_else(|free| free);
                 self.waves.insert(slot, StoredWave { parsed, buffer });
                 Ok(Downloaded {
@@ -165,6 +171,12 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> InstrumentStore<B> {
             Parsed::Instrument(instrument) => {
                 if let Err(error) = self.check_regions(&instrument.regions) {
                     return Err(Refused { error, buffer });
+                }
+                if self.instruments.try_reserve(1).is_err() {
+                    return Err(Refused {
+                        error: DownloadError::OutOfMemory,
+                        buffer,
+                    });
                 }
                 self.instruments.push(instrument);
                 Ok(Downloaded {

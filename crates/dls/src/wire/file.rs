@@ -265,24 +265,47 @@ fn parse_wsmp(wsmp: &Chunk<'_>) -> Result<SampleInfo, RiffError> {
 /// the tail of a download buffer). `None` when the sizes do not fit.
 #[must_use]
 pub fn read_connection_list(d: &[u8]) -> Option<Vec<Connection>> {
-    let header = to_usize(u32_at(d, 0)?);
-    let count = to_usize(u32_at(d, 4)?);
-    let end = count.checked_mul(CONNECTION_LEN)?.checked_add(header)?;
-    if header < 8 || end > d.len() {
-        return None;
+    try_read_connection_list(d).ok().flatten()
+}
+
+/// [`read_connection_list`], with the list allocated fallibly (the driver's download path).
+///
+/// # Errors
+/// [`TryReserveError`](alloc::collections::TryReserveError) when the list cannot be allocated.
+pub fn try_read_connection_list(
+    d: &[u8],
+) -> Result<Option<Vec<Connection>>, alloc::collections::TryReserveError> {
+    let Some(header) = u32_at(d, 0).map(to_usize) else {
+        return Ok(None);
+    };
+    let Some(count) = u32_at(d, 4).map(to_usize) else {
+        return Ok(None);
+    };
+    let end = count
+        .checked_mul(CONNECTION_LEN)
+        .and_then(|bytes| bytes.checked_add(header));
+    if header < 8 || end.is_none_or(|end| end > d.len()) {
+        return Ok(None);
     }
-    let mut connections = Vec::with_capacity(count);
+    let mut connections = Vec::new();
+    connections.try_reserve_exact(count)?;
     for i in 0..count {
         let at = header + i * CONNECTION_LEN;
-        connections.push(Connection {
-            source: u16_at(d, at)?,
-            control: u16_at(d, at + 2)?,
-            destination: u16_at(d, at + 4)?,
-            transform: u16_at(d, at + 6)?,
-            scale: i32_at(d, at + 8)?,
-        });
+        let connection = (|| {
+            Some(Connection {
+                source: u16_at(d, at)?,
+                control: u16_at(d, at + 2)?,
+                destination: u16_at(d, at + 4)?,
+                transform: u16_at(d, at + 6)?,
+                scale: i32_at(d, at + 8)?,
+            })
+        })();
+        let Some(connection) = connection else {
+            return Ok(None);
+        };
+        connections.push(connection);
     }
-    Some(connections)
+    Ok(Some(connections))
 }
 
 fn parse_articulation(list: &Chunk<'_>, out: &mut Vec<ConnectionBlock>) -> Result<(), RiffError> {

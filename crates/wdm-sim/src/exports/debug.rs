@@ -147,6 +147,8 @@ pub unsafe extern "C" fn DbgPrintEx(
     a2: usize,
     a3: usize,
 ) -> u32 {
+    // The kernel's copy of the line: the host's memory, not the driver's.
+    let _kernel = crate::current::KernelCode::enter();
     if Format.is_null() {
         return 0;
     }
@@ -176,6 +178,7 @@ pub unsafe extern "system" fn KeBugCheckEx(
     BugCheckParameter3: ULONG_PTR,
     BugCheckParameter4: ULONG_PTR,
 ) -> ! {
+    let _kernel = crate::current::KernelCode::enter();
     let finding = Finding::BugCheck {
         code: BugCheckCode,
         parameters: [

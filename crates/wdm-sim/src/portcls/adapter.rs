@@ -43,6 +43,8 @@ impl ObjectMemory {
     /// `bytes` zeroed bytes (at least one word).
     #[must_use]
     pub fn zeroed(bytes: usize) -> Self {
+        // The kernel's object, even when the driver's call made it: the host's memory.
+        let _kernel = crate::current::KernelCode::enter();
         Self {
             words: alloc::vec![0; bytes.div_ceil(16).max(1)].into_boxed_slice(),
         }
@@ -259,6 +261,8 @@ pub unsafe extern "system" fn PcAddAdapterDevice(
 /// # Safety
 /// `name` is readable up to its terminator (or [`MAX_NAME`] units).
 unsafe fn read_name(name: *const u16) -> Option<String> {
+    // PortCls' copy of the name: the host's memory, not the driver's.
+    let _kernel = crate::current::KernelCode::enter();
     let mut units = Vec::new();
     for index in 0..MAX_NAME {
         // SAFETY: the caller's contract: readable up to the terminator.

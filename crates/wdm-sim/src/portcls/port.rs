@@ -90,6 +90,8 @@ impl PortImpl for Port {
         resources: PRESOURCELIST,
     ) -> NTSTATUS {
         const CALL: &str = "IPortDMus::Init";
+        // PortCls' own work (the miniport's Init it calls runs as the driver's again).
+        let _kernel = crate::current::KernelCode::enter();
         let port = address_of(this);
         let _ = irp;
         let checked = with_state(CALL, |m| {

@@ -97,6 +97,8 @@ pub unsafe fn remove_member_from(group: PSERVICEGROUP, sink: PSERVICESINK) {
 /// Queues a DPC that services every member of our group `group` (holding a reference on it
 /// until the DPC ran), at virtual time `at`, if `generation` (when given) still matches.
 fn queue_service(group: usize, at: u64, generation: Option<u64>) {
+    // PortCls' queued DPC: the host's memory, not the driver's.
+    let _kernel = crate::current::KernelCode::enter();
     add_ref_object(group, "IServiceGroup (queued service)");
     let callback: crate::state::HostCallback = Box::new(move || {
         let members: Option<Vec<usize>> = with_state("IServiceGroup DPC", |m| {

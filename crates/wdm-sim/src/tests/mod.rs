@@ -5,6 +5,7 @@ pub(crate) mod support;
 mod dpc_timer;
 mod fatal;
 mod interrupt;
+mod livelock;
 mod lookaside;
 mod machine;
 mod mm;
