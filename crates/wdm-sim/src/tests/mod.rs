@@ -11,4 +11,5 @@ mod mm;
 mod pool;
 mod properties;
 mod sync;
+mod system_routines;
 mod work;
