@@ -38,6 +38,7 @@ use std::time::{Duration, Instant};
 pub mod prefix;
 pub mod process;
 pub mod relay_log;
+pub mod shim;
 
 pub use relay_log::DriverTrace;
 
@@ -292,7 +293,7 @@ pub(crate) fn environment(command: &mut Command, prefix: &Path) {
     command
         .env("WINEPREFIX", prefix)
         .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
-        .env("WINEDEBUG", "err+all,warn-all,fixme-all,+relay")
+        .env("WINEDEBUG", "err+all,warn-all,fixme-all,+relay,+loaddll")
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY");
 }

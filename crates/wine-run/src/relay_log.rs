@@ -25,6 +25,9 @@ pub struct DriverTrace {
     pub routine_lookups: Vec<u64>,
     /// Lines saying the host process met something fatal.
     pub fatal: Vec<String>,
+    /// The native (not Wine builtin) modules Wine loaded, by file name, lowercase
+    /// (`+loaddll`: `Loaded L"C:\\...\\rdmus.sys" at ...: native`).
+    pub native_modules: Vec<String>,
 }
 
 /// Lines of a Wine log that mean the driver's host process died or is about to.
@@ -43,7 +46,11 @@ pub fn parse(log: &str, service: &str) -> DriverTrace {
     for line in log.lines() {
         // Every trace line starts with the thread id: `011c:Call ...`.
         let text = line.split_once(':').map_or(line, |(_, rest)| rest);
-        if FATAL_MARKERS.iter().any(|marker| line.contains(marker)) {
+        if let Some(module) = native_module(line) {
+            if !trace.native_modules.contains(&module) {
+                trace.native_modules.push(module);
+            }
+        } else if FATAL_MARKERS.iter().any(|marker| line.contains(marker)) {
             trace.fatal.push(line.to_owned());
         } else if text.starts_with("Call driver init ") && text.contains(&key) {
             trace.entry_called = true;
@@ -68,6 +75,17 @@ pub fn parse(log: &str, service: &str) -> DriverTrace {
         }
     }
     trace
+}
+
+/// The file name of a `+loaddll` line for a native module.
+fn native_module(line: &str) -> Option<String> {
+    let rest = line.split_once(":loaddll:")?.1;
+    if !rest.trim_end().ends_with(": native") {
+        return None;
+    }
+    let path = rest.split_once("Loaded L\"")?.1.split_once('"')?.0;
+    let name = path.rsplit('\\').next()?;
+    Some(name.to_ascii_lowercase())
 }
 
 /// The hexadecimal number right after `marker` in `text`.
@@ -95,6 +113,8 @@ mod tests {
 011c:Ret  driver init 0000000180001000 (obj=00000000003765D0,str=L"\\Registry\\Machine\\System\\CurrentControlSet\\Services\\rdmus") retval=00000000
 011c:Call driver unload 0000000180011E00 (obj=00000000003765D0)
 011c:Ret  driver unload 0000000180011E00 (obj=00000000003765D0)
+0130:trace:loaddll:build_module Loaded L"C:\\windows\\system32\\drivers\\rdmus.sys" at 0000000180000000: native
+0130:trace:loaddll:build_module Loaded L"C:\\windows\\system32\\ntoskrnl.exe" at 000000031CA90000: builtin
 "#;
 
     #[test]
@@ -106,6 +126,7 @@ mod tests {
         assert_eq!(trace.routine_lookups, [0, 0x3_f000_1234]);
         assert!(trace.unload_called && trace.unload_returned);
         assert!(trace.fatal.is_empty());
+        assert_eq!(trace.native_modules, ["rdmus.sys"]);
     }
 
     #[test]

@@ -46,9 +46,42 @@ pub fn smoke() -> TaskResult {
         job_timeout: Duration::from_secs(10),
     };
     let outcome = wine_run::run(&spec).map_err(to_task)?;
+    report("shipped image", &outcome, &["rdmus.sys", "portcls.sys"])?;
+
+    // The bench's copy: kernel imports through wineshim.sys (crates/wine-run/src/shim.rs).
+    let (image, shim, shimmed) =
+        wine_run::shim::prepare(&spec.rdmus_sys, &wine_dir.join("shim")).map_err(to_task)?;
+    println!(
+        "bench copy {}: {} ranges differ from the shipped image:",
+        image.display(),
+        shimmed.changes.len()
+    );
+    for change in &shimmed.changes {
+        println!(
+            "  {:#07x}: {:02x?} -> {:02x?} ({})",
+            change.offset, change.before, change.after, change.what
+        );
+    }
+    let shimmed_spec = WineRun {
+        rdmus_sys: image,
+        extra_modules: vec![shim],
+        out_dir: wine_dir.join("smoke-shim"),
+        ..spec
+    };
+    let outcome = wine_run::run(&shimmed_spec).map_err(to_task)?;
+    report(
+        "bench copy + wineshim.sys",
+        &outcome,
+        &["rdmus.sys", "portcls.sys", "wineshim.sys"],
+    )
+}
+
+/// Prints one run's figures; fails unless the driver loaded, succeeded and unloaded, with
+/// each of `modules` loaded as a native module.
+fn report(what: &str, outcome: &wine_run::Outcome, modules: &[&str]) -> TaskResult {
     let trace = &outcome.trace;
     println!(
-        "wine smoke: {:.1} s (prefix copy to teardown); sc start: {}; DriverEntry: {}; \
+        "wine smoke ({what}): {:.1} s (prefix copy to teardown); sc start: {}; DriverEntry: {}; \
          MmGetSystemRoutineAddress: {} lookups, {} found; unload called: {}, returned: {}; \
          sc stop: {}; log {}",
         outcome.elapsed.as_secs_f64(),
@@ -67,6 +100,15 @@ pub fn smoke() -> TaskResult {
         },
         outcome.log.display()
     );
+    println!(
+        "  native modules loaded: {}",
+        trace.native_modules.join(", ")
+    );
+    for module in modules {
+        if !trace.native_modules.iter().any(|loaded| loaded == module) {
+            return Err(TaskError::new(format!("Wine did not load {module}")));
+        }
+    }
     for line in &trace.fatal {
         println!("  FATAL: {line}");
     }
