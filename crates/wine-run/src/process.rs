@@ -72,7 +72,7 @@ pub fn run_bounded(
     Ok(Finished { status, stdout })
 }
 
-/// Polls `done` every [`POLL`] until it returns true or `limit` passes; true if it did.
+/// Polls `done` every 50 ms until it returns true or `limit` passes; true if it did.
 pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;
     loop {
