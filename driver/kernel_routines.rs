@@ -10,8 +10,9 @@
 //! - pool: [`allocate_pool`] uses `ExAllocatePool2`, else `ExAllocatePoolWithTag(NonPagedPoolNx)`
 //!   and zeroes the block itself unless asked not to (wdm.h's `ExAllocatePoolZero` under
 //!   `POOL_ZERO_DOWN_LEVEL_SUPPORT`); `ExFreePoolWithTag` frees either kind;
-//! - timers: [`ex_timers`] gives all four `Ex*Timer` routines or none (a kernel with only some of
-//!   them gets none, so a stream never holds a timer it cannot set or delete); without them the
+//! - timers: [`ex_timers`] gives all four `Ex*Timer` routines or none ([`ExTimers`] holds four
+//!   pointers, so a kernel with only some of them gets none, and a stream never holds a timer it
+//!   cannot set or delete); without them the
 //!   stream timer is a `KTIMER` + `KDPC` set with `KeSetTimerEx` (`miniport/timer.rs`);
 //! - copies: [`copy_memory`] gives `MmCopyMemory` or nothing (`synth/download.rs` decides).
 //!
@@ -69,14 +70,6 @@ impl Routine {
     const fn name(self) -> &'static str {
         LATE_BOUND_ROUTINES[self as usize]
     }
-
-    /// The four `Ex*Timer` routines, resolved all or none.
-    const fn is_timer(self) -> bool {
-        matches!(
-            self,
-            Self::AllocateTimer | Self::SetTimer | Self::CancelTimer | Self::DeleteTimer
-        )
-    }
 }
 
 const _: () = {
@@ -118,19 +111,11 @@ const _: () = {
 /// DriverEntry only, at PASSIVE_LEVEL, before `PcInitializeAdapterDriver` (so before any other
 /// code of the driver runs; see the module docs).
 pub unsafe fn resolve() -> usize {
-    let mut addresses = [0_usize; Routine::ALL.len()];
-    for routine in Routine::ALL {
-        // SAFETY: PASSIVE_LEVEL (the caller's contract).
-        addresses[routine as usize] = unsafe { find(routine.name()) };
-    }
-    let timers_complete = Routine::ALL
-        .iter()
-        .filter(|routine| routine.is_timer())
-        .all(|routine| addresses[*routine as usize] != 0);
     let mut missing = 0;
     for routine in Routine::ALL {
-        let address = addresses[routine as usize];
-        let value = if address == 0 || (routine.is_timer() && !timers_complete) {
+        // SAFETY: PASSIVE_LEVEL (the caller's contract).
+        let address = unsafe { find(routine.name()) };
+        let value = if address == 0 {
             missing += 1;
             MISSING
         } else {
@@ -287,7 +272,5 @@ mod tests {
             ]
         );
         assert!(names.iter().all(|name| name.len() <= MAX_NAME));
-        let timers = Routine::ALL.iter().filter(|r| r.is_timer()).count();
-        assert_eq!(timers, 4);
     }
 }

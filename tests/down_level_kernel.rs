@@ -6,8 +6,9 @@
 //! downloads of a kernel-mode requestor copied directly and of a user-mode one refused.
 //!
 //! The routine table is process-wide (one image per kernel, as on Windows), so this file is its
-//! own test binary: every test here loads the driver on the same down-level kernel. The tests
-//! take turns through one lock (the driver's other globals, as in `lifecycle.rs`).
+//! own test binary, and its tests take turns through one lock: each loads the driver (its
+//! DriverEntry fills the table for the kernel of that test) before anything uses it. One test
+//! is the control: the same play on a current kernel keeps the high-resolution timer.
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -53,19 +54,12 @@ fn ksmusic(delta_ms: u32, bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-#[test]
-fn the_mpu401_plays_on_kernel_timers_and_ordinary_pool() {
-    let _lock = driver_lock();
-    let machine = Machine::new(down_level());
+/// Loads the driver on `config`, plays a note-on and, 3 ms later, a note-off through the UART's
+/// render pin, unloads; checks the notes reached the wire and no finding; returns how long
+/// after the start the note-off went out, and the driver's debug log.
+fn note_off_delay(config: MachineConfig) -> (u64, Vec<String>) {
+    let machine = Machine::new(config);
     let driver = load();
-    assert!(
-        machine
-            .debug_log()
-            .iter()
-            .any(|line| line.contains("down-level kernel")),
-        "DriverEntry says it found a down-level kernel: {:?}",
-        machine.debug_log()
-    );
     let device = driver.add_device().expect("AddDevice");
     device.start(&Resources::of_machine()).expect("StartDevice");
     let filter = device.filter("UART").expect("the UART subdevice");
@@ -83,13 +77,6 @@ fn the_mpu401_plays_on_kernel_timers_and_ordinary_pool() {
         bytes.ends_with(&[0x90, 60, 100, 0x80, 60, 0]),
         "the notes reach the wire: {bytes:02x?}"
     );
-    // The note-off is due 3 ms after the note-on; a KeSetTimerEx timer only expires on a
-    // clock tick (15.625 ms), where an EX_TIMER_HIGH_RESOLUTION one would fire within 1 ms.
-    let note_off = wire[wire.len() - 3].0 - start;
-    assert!(
-        note_off >= us(15_625) - ms(1),
-        "the note-off waited for a clock-interval timer: {note_off} ticks after the start"
-    );
     device.stop();
     device.remove();
     driver.unload();
@@ -99,6 +86,56 @@ fn the_mpu401_plays_on_kernel_timers_and_ordinary_pool() {
         [],
         "no call to a routine this kernel lacks, no leak"
     );
+    (wire[wire.len() - 3].0 - start, machine.debug_log())
+}
+
+/// The note-off is due 3 ms after the note-on; a KeSetTimerEx timer only expires on a clock
+/// tick (15.625 ms), where an EX_TIMER_HIGH_RESOLUTION one fires within 1 ms.
+const CLOCK_TICK_AT_LEAST: u64 = 15_625 - 1_000;
+
+#[test]
+fn the_mpu401_plays_on_kernel_timers_and_ordinary_pool() {
+    let _lock = driver_lock();
+    let (note_off, log) = note_off_delay(down_level());
+    assert!(
+        log.iter().any(|line| line.contains("down-level kernel")),
+        "DriverEntry says it found a down-level kernel: {log:?}"
+    );
+    assert!(
+        note_off >= us(CLOCK_TICK_AT_LEAST),
+        "the note-off waited for a clock-interval timer: {note_off} ticks after the start"
+    );
+}
+
+#[test]
+fn part_of_the_timer_family_is_as_good_as_none() {
+    let _lock = driver_lock();
+    // Only ExSetTimer missing: a stream must not hold an EX_TIMER it could not set, so the
+    // driver takes none of the four (ExAllocateTimer stays exported and unused).
+    let (note_off, _) = note_off_delay(MachineConfig {
+        dpc_bound: ms(1),
+        missing_routines: &["ExSetTimer"],
+        ..MachineConfig::default()
+    });
+    assert!(
+        note_off >= us(CLOCK_TICK_AT_LEAST),
+        "the stream fell back to KeSetTimerEx: note-off {note_off} ticks after the start"
+    );
+}
+
+#[test]
+fn a_current_kernel_keeps_the_high_resolution_timer() {
+    let _lock = driver_lock();
+    // The control: the same play on a kernel with every routine fires within the clock tick.
+    let (note_off, log) = note_off_delay(MachineConfig {
+        dpc_bound: ms(1),
+        ..MachineConfig::default()
+    });
+    assert!(
+        note_off < us(CLOCK_TICK_AT_LEAST),
+        "an EX_TIMER_HIGH_RESOLUTION timer: note-off {note_off} ticks after the start"
+    );
+    assert!(!log.iter().any(|line| line.contains("down-level kernel")));
 }
 
 #[test]
