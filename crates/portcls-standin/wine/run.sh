@@ -1,44 +1,61 @@
 #!/bin/sh
 # Runs rdmus.sys with the stand-in portcls.sys under Wine (issue 14): a private
-# prefix, a wineserver that stays up, both modules in C:\windows\system32\drivers,
-# rdmus registered as a kernel service (Type 1, Start 3) and started with `sc`;
-# the stand-in runs its job, then the service is stopped (unload).
+# prefix, a wineserver that stays up, the modules in C:\windows\system32\drivers,
+# rdmus registered as a kernel service through services.exe (sc create type=
+# kernel) and started; the stand-in runs its job (writing C:\rdmus\done.txt
+# last), then the service is stopped (unload) and C:\rdmus is collected.
+# crates/wine-run (h-wine) is the harness CI uses; this script is the manual
+# equivalent.
 #
-# usage: run.sh RDMUS_SYS PORTCLS_SYS JOB OUT_DIR [SECONDS]
-#   JOB      the job file (format: crates/portcls-standin/src/job.rs)
-#   OUT_DIR  receives standin.log, wire.tsv, out.wav, winedevice.log
-#   SECONDS  how long the job may run before the service is stopped (default 10)
-# Environment: WINE (default wine), WINEPREFIX (default OUT_DIR/prefix).
+# usage: run.sh RDMUS_SYS PORTCLS_SYS JOB OUT_DIR [SECONDS [EXTRA_MODULE...]]
+#   JOB           the job file (format: crates/portcls-standin/src/job.rs)
+#   OUT_DIR       receives what the stand-in wrote (standin.log, wire.tsv,
+#                 pool.txt, unload.txt, done.txt) and the Wine output (wine.log)
+#   SECONDS       how long the job may run before the service is stopped (default 20)
+#   EXTRA_MODULE  further modules for the drivers directory (a shim)
+# Environment: WINE (default wine); TEMPLATE, a prefix made by `wineboot -i` to
+# copy (default: make one in OUT_DIR/prefix, which takes about 30 s).
 set -eu
-rdmus=$1 portcls=$2 job=$3 out=$4 seconds=${5:-10}
+rdmus=$1 portcls=$2 job=$3 out=$4 seconds=${5:-20}
+shift 4
+[ $# -gt 0 ] && shift
 WINE=${WINE:-wine}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-export WINEPREFIX="${WINEPREFIX:-$out/prefix}"
+export WINEPREFIX="$out/prefix"
 export WINEDLLOVERRIDES="mscoree,mshtml="
-export WINEDEBUG="${WINEDEBUG:-err+all,warn-all,fixme-all}"
-mkdir -p "$WINEPREFIX"
+export WINEDEBUG="${WINEDEBUG:-err+all,fixme-all}"
+rm -rf "$WINEPREFIX"
+if [ -n "${TEMPLATE:-}" ]; then
+    cp -a "$TEMPLATE" "$WINEPREFIX"
+else
+    mkdir -p "$WINEPREFIX"
+fi
+wine_log="$out/wine.log"
+: >"$wine_log"
 wineserver -p
 trap 'wineserver -k 2>/dev/null || true' EXIT
-"$WINE" wineboot -i >/dev/null 2>&1
+[ -n "${TEMPLATE:-}" ] || "$WINE" wineboot -i >>"$wine_log" 2>&1
 drivers="$WINEPREFIX/drive_c/windows/system32/drivers"
 cp "$rdmus" "$drivers/rdmus.sys"
 cp "$portcls" "$drivers/portcls.sys"
-# The stand-in reads its job from and writes its output to C:\rdmus (see job.rs).
-rm -rf "$WINEPREFIX/drive_c/rdmus"
+for module in "$@"; do cp "$module" "$drivers/"; done
 mkdir -p "$WINEPREFIX/drive_c/rdmus"
 cp "$job" "$WINEPREFIX/drive_c/rdmus/job.txt"
-# services.exe reads the registry once, at its start: create the service through it.
 "$WINE" sc create rdmus type= kernel start= demand \
-    binpath= 'C:\windows\system32\drivers\rdmus.sys' >"$out/sc-create.txt" 2>&1 || true
-"$WINE" sc start rdmus >"$out/sc-start.txt" 2>"$out/winedevice.log" || true
-# The job writes done.txt when it has finished (or failed).
+    binpath= 'C:\windows\system32\drivers\rdmus.sys' >>"$wine_log" 2>&1 || true
+"$WINE" sc start rdmus >>"$wine_log" 2>&1 || true
 waited=0
 while [ ! -e "$WINEPREFIX/drive_c/rdmus/done.txt" ] && [ "$waited" -lt "$seconds" ]; do
     sleep 1
     waited=$((waited + 1))
 done
-"$WINE" sc stop rdmus >"$out/sc-stop.txt" 2>>"$out/winedevice.log" || true
-sleep 2
-cp -r "$WINEPREFIX/drive_c/rdmus/." "$out/" 2>/dev/null || true
-grep -hv wine32 "$out/sc-create.txt" "$out/sc-start.txt" "$out/sc-stop.txt" || true
+"$WINE" sc stop rdmus >>"$wine_log" 2>&1 || true
+waited=0
+while ! "$WINE" sc query rdmus 2>/dev/null | grep -q STOPPED && [ "$waited" -lt 10 ]; do
+    sleep 1
+    waited=$((waited + 1))
+done
+sleep 1
+cp -r "$WINEPREFIX/drive_c/rdmus/." "$out/"
+grep -v 'wine32\|multiarch\|dpkg --add\|apt-get install' "$wine_log" | tail -20 || true
