@@ -62,18 +62,84 @@ pub fn smoke() -> TaskResult {
             change.offset, change.before, change.after, change.what
         );
     }
+    let job = cmd::workspace_root().join("crates/portcls-standin/wine/example-job.txt");
     let shimmed_spec = WineRun {
         rdmus_sys: image,
         extra_modules: vec![shim],
-        out_dir: wine_dir.join("smoke-shim"),
+        job: Some(job.clone()),
+        out_dir: wine_dir.join("play"),
         ..spec
     };
     let outcome = wine_run::run(&shimmed_spec).map_err(to_task)?;
     report(
-        "bench copy + wineshim.sys",
+        "bench copy + wineshim.sys, playing the stand-in's example job",
         &outcome,
         &["rdmus.sys", "portcls.sys", "wineshim.sys"],
-    )
+    )?;
+    check_play(&outcome, &job)
+}
+
+/// The job run's outputs: the stand-in finished `ok`, the wire log has the job's bytes, and
+/// after the unload the stand-in holds no pool block and no object (`unload.txt`).
+fn check_play(outcome: &wine_run::Outcome, job: &std::path::Path) -> TaskResult {
+    let read = |name: &str| {
+        outcome
+            .outputs
+            .iter()
+            .find(|path| path.file_name().is_some_and(|file| file == name))
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .ok_or_else(|| TaskError::new(format!("the stand-in wrote no {name}")))
+    };
+    let done = read("done.txt")?;
+    if !outcome.job_done || done.trim() != "ok" {
+        return Err(TaskError::new(format!(
+            "the job did not finish ok (done.txt: {:?}); see standin.log beside it",
+            done.trim()
+        )));
+    }
+    let wire = read("wire.tsv")?;
+    let wire_bytes: Vec<String> = wire
+        .lines()
+        .skip_while(|line| line.starts_with("time_us"))
+        .filter_map(|line| line.split_once('\t'))
+        .flat_map(|(_, hex)| hex.split_whitespace().map(str::to_ascii_lowercase))
+        .collect();
+    let job_bytes: Vec<String> = std::fs::read_to_string(job)
+        .map_err(|error| cmd::io_error("read", job, &error))?
+        .lines()
+        .filter_map(|line| line.strip_prefix("event "))
+        .flat_map(|rest| rest.split_whitespace().skip(1).map(str::to_ascii_lowercase))
+        .collect();
+    let unload = read("unload.txt")?;
+    let leaks: Vec<&str> = unload
+        .lines()
+        .filter(|line| {
+            line.split_once('\t').is_some_and(|(name, value)| {
+                (name.ends_with("_outstanding") || name == "objects_alive") && value.trim() != "0"
+            })
+        })
+        .collect();
+    println!(
+        "wine play: done.txt ok; wire.tsv {} bytes, the job's {} event bytes, same order: {}; \
+         after unload: {}",
+        wire_bytes.len(),
+        job_bytes.len(),
+        wire_bytes == job_bytes,
+        if leaks.is_empty() {
+            "no pool block or object left"
+        } else {
+            "LEAKS"
+        }
+    );
+    if wire_bytes != job_bytes {
+        return Err(TaskError::new(format!(
+            "the wire carried {wire_bytes:?}, the job's events are {job_bytes:?}"
+        )));
+    }
+    if !leaks.is_empty() {
+        return Err(TaskError::new(format!("unload.txt reports {leaks:?}")));
+    }
+    Ok(())
 }
 
 /// Prints one run's figures; fails unless the driver loaded, succeeded and unloaded, with
