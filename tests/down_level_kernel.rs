@@ -1,4 +1,4 @@
-//! The driver on a kernel without the routines it resolves at DriverEntry (Windows 8, Wine
+//! The driver on a kernel without the routines it resolves at `DriverEntry` (Windows 8, Wine
 //! 8.0): no `ExAllocatePool2`, no `Ex*Timer` family, no `MmCopyMemory`. The simulated machine
 //! hides them from `MmGetSystemRoutineAddress` and reports any call to one as a finding, so
 //! a clean run proves the driver took every fallback: pool from `ExAllocatePoolWithTag`
@@ -7,7 +7,7 @@
 //!
 //! The routine table is process-wide (one image per kernel, as on Windows), so this file is its
 //! own test binary, and its tests take turns through one lock: each loads the driver (its
-//! DriverEntry fills the table for the kernel of that test) before anything uses it. One test
+//! `DriverEntry` fills the table for the kernel of that test) before anything uses it. One test
 //! is the control: the same play on a current kernel keeps the high-resolution timer.
 
 use std::sync::{Mutex, MutexGuard};
@@ -89,8 +89,8 @@ fn note_off_delay(config: MachineConfig) -> (u64, Vec<String>) {
     (wire[wire.len() - 3].0 - start, machine.debug_log())
 }
 
-/// The note-off is due 3 ms after the note-on; a KeSetTimerEx timer only expires on a clock
-/// tick (15.625 ms), where an EX_TIMER_HIGH_RESOLUTION one fires within 1 ms.
+/// The note-off is due 3 ms after the note-on; a `KeSetTimerEx` timer only expires on a clock
+/// tick (15.625 ms), where an `EX_TIMER_HIGH_RESOLUTION` one fires within 1 ms.
 const CLOCK_TICK_AT_LEAST: u64 = 15_625 - 1_000;
 
 #[test]
