@@ -3,12 +3,16 @@
 //! PortCls does the WDM plumbing: `PcInitializeAdapterDriver` installs its IRP
 //! dispatch and our AddDevice, `PcAddAdapterDevice` creates the FDO and calls
 //! our StartDevice on `IRP_MN_START_DEVICE` with the assigned resources.
+//! DriverEntry first finds the kernel routines newer than some Windows rdmus
+//! loads on (`kernel_routines.rs`).
 //! PortCls also installs its own unload routine; rdmus puts its own in front,
 //! releases what it kept, then calls PortCls'.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use dmus_sys::imports::{DPFLTR_ERROR_LEVEL, PcAddAdapterDevice, PcInitializeAdapterDriver};
+use dmus_sys::imports::{
+    DPFLTR_ERROR_LEVEL, DPFLTR_INFO_LEVEL, PcAddAdapterDevice, PcInitializeAdapterDriver,
+};
 use dmus_sys::kernel::{
     DRIVER_OBJECT, NT_SUCCESS, NTSTATUS, PDEVICE_OBJECT, PDRIVER_OBJECT, PDRIVER_UNLOAD, PIRP,
     PUNICODE_STRING, STATUS_INVALID_PARAMETER, STATUS_SUCCESS,
@@ -37,6 +41,14 @@ pub unsafe extern "system" fn DriverEntry(
 ) -> NTSTATUS {
     if driver.is_null() {
         return STATUS_INVALID_PARAMETER;
+    }
+    // First: the routines newer than some kernel rdmus loads on, before anything can use them.
+    // SAFETY: DriverEntry at PASSIVE_LEVEL, before PcInitializeAdapterDriver.
+    if unsafe { crate::kernel_routines::resolve() } != 0 {
+        trace(
+            DPFLTR_INFO_LEVEL,
+            "down-level kernel: pool, timer or copy routines missing, using the fallbacks",
+        );
     }
     // SAFETY: the kernel's driver object and registry path, at PASSIVE_LEVEL,
     // as PcInitializeAdapterDriver requires; AddDevice matches PDRIVER_ADD_DEVICE.

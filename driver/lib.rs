@@ -26,6 +26,7 @@ mod adapter;
 pub mod arch;
 pub mod com;
 mod entry;
+mod kernel_routines;
 mod miniport;
 mod mpu401;
 mod pool;

@@ -30,7 +30,7 @@
 use core::alloc::{GlobalAlloc, Layout};
 use core::mem::size_of;
 
-use dmus_sys::imports::{ExAllocatePool2, ExFreePoolWithTag};
+use dmus_sys::imports::ExFreePoolWithTag;
 use dmus_sys::kernel::{POOL_FLAG_NON_PAGED, POOL_FLAG_UNINITIALIZED, POOL_FLAGS};
 
 /// The host's global allocator: the driver's allocations to [`PoolAllocator`]
@@ -119,7 +119,8 @@ unsafe fn allocate(layout: Layout, flags: POOL_FLAGS) -> *mut u8 {
     let request = pool_request_size(layout);
     // SAFETY: non-paged pool may be allocated at IRQL ≤ DISPATCH_LEVEL (the
     // caller's contract); a null return is passed on as allocation failure.
-    let raw = unsafe { ExAllocatePool2(flags, request, POOL_TAG) }.cast::<u8>();
+    let raw =
+        unsafe { crate::kernel_routines::allocate_pool(flags, request, POOL_TAG) }.cast::<u8>();
     if raw.is_null() || layout.align() <= POOL_ALIGNMENT {
         return raw;
     }

@@ -9,7 +9,7 @@
 use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 
-use dmus_sys::imports::{ExAllocatePool2, ExFreePoolWithTag};
+use dmus_sys::imports::ExFreePoolWithTag;
 use dmus_sys::kernel::{
     NTSTATUS, POOL_FLAG_NON_PAGED, STATUS_INSUFFICIENT_RESOURCES, STATUS_UNSUCCESSFUL,
 };
@@ -53,7 +53,9 @@ pub fn try_new_with<T>(
     // SAFETY: nonpaged pool may be allocated at IRQL ≤ DISPATCH_LEVEL (the
     // caller's IRQL); a null result is handled below. A zero-sized request
     // still returns a distinct block.
-    let raw = unsafe { ExAllocatePool2(POOL_FLAG_NON_PAGED, size_of::<T>().max(1), POOL_TAG) };
+    let raw = unsafe {
+        crate::kernel_routines::allocate_pool(POOL_FLAG_NON_PAGED, size_of::<T>().max(1), POOL_TAG)
+    };
     let Some(block) = NonNull::new(raw.cast::<MaybeUninit<T>>()) else {
         return Err(STATUS_INSUFFICIENT_RESOURCES);
     };

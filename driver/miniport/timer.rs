@@ -1,10 +1,11 @@
 //! One one-shot timer per render stream, high resolution where the kernel has it.
 //!
 //! `ExAllocateTimer(EX_TIMER_HIGH_RESOLUTION)` (Windows 8.1+) expires at the
-//! system's finest resolution; where it is missing (allocation fails) the
-//! stream falls back to a `KTIMER` + `KDPC` set with `KeSetTimerEx`, which the
-//! kernel quantises to the clock interval. Either way the callback runs at
-//! DISPATCH_LEVEL with the context given at creation.
+//! system's finest resolution; where the kernel lacks the `Ex*Timer` family
+//! (`kernel_routines.rs` found none at DriverEntry: Windows 8, Wine) or the
+//! allocation fails, the stream falls back to a `KTIMER` + `KDPC` set with
+//! `KeSetTimerEx`, which the kernel quantises to the clock interval. Either way
+//! the callback runs at DISPATCH_LEVEL with the context given at creation.
 //!
 //! The fallback is not silent: it costs the stream its timing (events wait for the next
 //! clock tick, 15.6 ms by default, instead of about 1 ms), so the driver says so on the
@@ -14,8 +15,7 @@
 use core::ptr::NonNull;
 
 use dmus_sys::imports::{
-    ExAllocateTimer, ExCancelTimer, ExDeleteTimer, ExSetTimer, KeCancelTimer, KeInitializeDpc,
-    KeInitializeTimerEx, KeRemoveQueueDpc, KeSetTimerEx,
+    KeCancelTimer, KeInitializeDpc, KeInitializeTimerEx, KeRemoveQueueDpc, KeSetTimerEx,
 };
 use dmus_sys::kernel::{
     EX_TIMER, EX_TIMER_HIGH_RESOLUTION, KDPC, KTIMER, LARGE_INTEGER, NotificationTimer, PVOID,
@@ -23,7 +23,8 @@ use dmus_sys::kernel::{
 
 /// What the driver prints (after `rdmus: `, at `DPFLTR_WARNING_LEVEL`) each time a stream
 /// falls back to the clock-interval timer.
-pub const TIMER_FALLBACK_TRACE: &str = "stream timer: no high-resolution timer (ExAllocateTimer failed); using KeSetTimerEx at the clock interval";
+pub const TIMER_FALLBACK_TRACE: &str = "stream timer: no high-resolution timer (ExAllocateTimer absent or failed); using KeSetTimerEx at the clock interval";
+use crate::kernel_routines::{ExTimers, ex_timers};
 
 /// Storage for the fallback `KTIMER` and `KDPC` (they must not move while set).
 #[repr(C)]
@@ -52,8 +53,8 @@ impl LegacyTimer {
 
 /// A stream's timer.
 pub enum StreamTimer {
-    /// `ExAllocateTimer` with `EX_TIMER_HIGH_RESOLUTION`.
-    HighResolution(NonNull<EX_TIMER>),
+    /// `ExAllocateTimer` with `EX_TIMER_HIGH_RESOLUTION`, and the routines that run it.
+    HighResolution(NonNull<EX_TIMER>, ExTimers),
     /// `KeSetTimerEx` on pool-allocated `KTIMER`/`KDPC`.
     Legacy(NonNull<LegacyTimer>),
 }
@@ -77,11 +78,15 @@ impl StreamTimer {
         dpc_routine: unsafe extern "system" fn(*mut KDPC, PVOID, PVOID, PVOID),
         context: PVOID,
     ) -> Result<Self, dmus_sys::kernel::NTSTATUS> {
-        // SAFETY: the callback runs at DISPATCH_LEVEL with `context`, valid
-        // until delete (caller's contract). PASSIVE_LEVEL.
-        let timer = unsafe { ExAllocateTimer(Some(callback), context, EX_TIMER_HIGH_RESOLUTION) };
-        if let Some(timer) = NonNull::new(timer) {
-            return Ok(Self::HighResolution(timer));
+        if let Some(routines) = ex_timers() {
+            // SAFETY: the kernel's ExAllocateTimer; the callback runs at
+            // DISPATCH_LEVEL with `context`, valid until delete (caller's
+            // contract). PASSIVE_LEVEL.
+            let timer =
+                unsafe { (routines.allocate)(Some(callback), context, EX_TIMER_HIGH_RESOLUTION) };
+            if let Some(timer) = NonNull::new(timer) {
+                return Ok(Self::HighResolution(timer, routines));
+            }
         }
         // SAFETY: all-zero bytes are a valid KTIMER/KDPC before initialisation
         // (plain integers and null pointers). Any IRQL (memory only).
@@ -104,8 +109,8 @@ impl StreamTimer {
         match self {
             // SAFETY: a timer from ExAllocateTimer, not yet deleted; negative =
             // relative; one-shot; no parameters. IRQL ≤ DISPATCH_LEVEL.
-            Self::HighResolution(timer) => unsafe {
-                ExSetTimer(timer.as_ptr(), relative, 0, core::ptr::null_mut());
+            Self::HighResolution(timer, routines) => unsafe {
+                (routines.set)(timer.as_ptr(), relative, 0, core::ptr::null_mut());
             },
             Self::Legacy(legacy) => {
                 let due = LARGE_INTEGER::from_quad(relative);
@@ -120,8 +125,8 @@ impl StreamTimer {
     pub fn cancel(&self) {
         match self {
             // SAFETY: a live timer handle; null parameters as documented. IRQL ≤ DISPATCH_LEVEL.
-            Self::HighResolution(timer) => unsafe {
-                ExCancelTimer(timer.as_ptr(), core::ptr::null_mut());
+            Self::HighResolution(timer, routines) => unsafe {
+                (routines.cancel)(timer.as_ptr(), core::ptr::null_mut());
             },
             Self::Legacy(legacy) => {
                 // SAFETY: initialised timer in live storage. IRQL ≤ DISPATCH_LEVEL.
@@ -138,16 +143,16 @@ impl StreamTimer {
         match self {
             // SAFETY: a live timer handle, deleted once; Cancel and Wait at
             // PASSIVE_LEVEL, so no callback runs after this returns.
-            Self::HighResolution(timer) => unsafe {
-                ExDeleteTimer(timer.as_ptr(), 1, 1, core::ptr::null_mut());
+            Self::HighResolution(timer, routines) => unsafe {
+                (routines.delete)(timer.as_ptr(), 1, 1, core::ptr::null_mut());
             },
             Self::Legacy(legacy) => {
                 // SAFETY: initialised timer in live storage. IRQL ≤ DISPATCH_LEVEL.
                 unsafe { KeCancelTimer(LegacyTimer::timer(legacy)) };
                 // SAFETY: initialised DPC in live storage. (A DPC already
                 // running on another processor is not waited for: the import
-                // set has no KeFlushQueuedDpcs; the high-resolution path,
-                // present on every supported Windows, has no such window.) Any IRQL.
+                // set has no KeFlushQueuedDpcs; the high-resolution path, on
+                // every Windows 8.1 and later, has no such window.) Any IRQL.
                 unsafe { KeRemoveQueueDpc(LegacyTimer::dpc(legacy)) };
                 // SAFETY: made by pool_box::try_new; disarmed above. IRQL ≤ DISPATCH_LEVEL.
                 unsafe { super::pool_box::free(legacy) };

@@ -63,6 +63,10 @@
 //!   frees the copy, and leaves the store, and what plays, untouched.
 //! - A kernel-mode request's address is a system address; it is copied the same way
 //!   (`MmCopyMemory` survives an invalid system address too).
+//! - A kernel without `MmCopyMemory` (before Windows 8.1; Wine 8.0; found at DriverEntry by
+//!   `kernel_routines.rs`): a user-mode request is refused with `STATUS_NOT_SUPPORTED` (there
+//!   is no safe way to read it without SEH); a kernel-mode request's buffer is copied directly,
+//!   as a kernel component's system address is valid by its caller's contract.
 
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -73,12 +77,12 @@ use dmus_sys::dmusprop::{
     KSPROPERTY_SYNTH_DLS_APPEND, KSPROPERTY_SYNTH_DLS_COMPACT, KSPROPERTY_SYNTH_DLS_DOWNLOAD,
     KSPROPERTY_SYNTH_DLS_UNLOAD, KSPROPERTY_SYNTH_DLS_WAVEFORMAT, SYNTH_BUFFER, SYNTHDOWNLOAD,
 };
-use dmus_sys::imports::{MmCopyMemory, MmUserProbeAddress};
+use dmus_sys::imports::MmUserProbeAddress;
 use dmus_sys::kernel::{
     IRP_HEADER, KernelMode, MM_COPY_ADDRESS, MM_COPY_MEMORY_VIRTUAL, NT_SUCCESS, NTSTATUS, PIRP,
     STATUS_ACCESS_VIOLATION, STATUS_BUFFER_OVERFLOW, STATUS_INSUFFICIENT_RESOURCES,
     STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_DEVICE_STATE, STATUS_INVALID_PARAMETER,
-    STATUS_NOT_FOUND, STATUS_SUCCESS,
+    STATUS_NOT_FOUND, STATUS_NOT_SUPPORTED, STATUS_SUCCESS,
 };
 use dmus_sys::ks::{KSPROPERTY_TYPE_BASICSUPPORT, KSPROPERTY_TYPE_GET, KSPROPERTY_TYPE_SET};
 use dmus_sys::portcls::PCPROPERTY_REQUEST;
@@ -252,10 +256,27 @@ pub fn copy_client_buffer(
     if above_apc_level() {
         return Err(STATUS_INVALID_DEVICE_STATE);
     }
+    let copy_memory = crate::kernel_routines::copy_memory();
+    if copy_memory.is_none() && requestor == Requestor::User {
+        return Err(STATUS_NOT_SUPPORTED);
+    }
     let mut copy = Vec::new();
     copy.try_reserve_exact(size)
         .map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
     copy.resize(size, 0);
+    let Some(copy_memory) = copy_memory else {
+        // SAFETY: a kernel-mode requestor's buffer (the only kind left here): `size` readable
+        // bytes at a system address by the kernel caller's contract, not overlapping the
+        // driver's fresh `copy`. PASSIVE_LEVEL (a property handler).
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                buffer.BufferAddress.cast::<u8>(),
+                copy.as_mut_ptr(),
+                size,
+            );
+        }
+        return Ok(copy.into_boxed_slice());
+    };
     let mut transferred: usize = 0;
     // SAFETY: MmCopyMemory at ≤ APC_LEVEL (PASSIVE_LEVEL in the caller's thread: PortCls
     // calls property handlers there; checked above except on ARM64). The target is `size`
@@ -263,7 +284,7 @@ pub fn copy_client_buffer(
     // source is only a number to it: it reads what it can and reports the rest, never
     // faulting; `transferred` is a live local.
     let status = unsafe {
-        MmCopyMemory(
+        copy_memory(
             copy.as_mut_ptr().cast(),
             MM_COPY_ADDRESS {
                 VirtualAddress: buffer.BufferAddress,

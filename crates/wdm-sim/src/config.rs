@@ -31,7 +31,24 @@ pub struct MachineConfig {
     pub faults: FaultInjection,
     /// Strict (default): dropping a machine with findings nobody took panics and lists them.
     pub strict: bool,
+    /// ntoskrnl/hal routines this kernel does not export (default none: a current Windows):
+    /// `MmGetSystemRoutineAddress` returns NULL for them, and calling one anyway is a
+    /// finding. [`DOWN_LEVEL_MISSING_ROUTINES`] models Windows 8 and Wine 8.0.
+    pub missing_routines: &'static [&'static str],
 }
+
+/// The routines rdmus resolves at `DriverEntry` that a down-level kernel
+/// lacks: `ExAllocatePool2`
+/// (before Windows 10 2004), the `Ex*Timer` family and `MmCopyMemory` (before Windows 8.1).
+/// Wine 8.0's ntoskrnl exports none of them either.
+pub const DOWN_LEVEL_MISSING_ROUTINES: &[&str] = &[
+    "ExAllocatePool2",
+    "ExAllocateTimer",
+    "ExSetTimer",
+    "ExCancelTimer",
+    "ExDeleteTimer",
+    "MmCopyMemory",
+];
 
 impl Default for MachineConfig {
     fn default() -> Self {
@@ -45,6 +62,7 @@ impl Default for MachineConfig {
             mpu401: Some(Mpu401Config::default()),
             faults: FaultInjection::default(),
             strict: true,
+            missing_routines: &[],
         }
     }
 }

@@ -159,6 +159,12 @@ pub enum Finding {
         /// Its address.
         object: usize,
     },
+    /// A routine the configured kernel does not export was called (an image importing it would
+    /// not load there; Wine kills the process: "Unimplemented function").
+    UnexportedRoutine {
+        /// The routine.
+        call: &'static str,
+    },
     /// An argument the kernel would reject or crash on.
     InvalidArgument {
         /// The routine.
@@ -449,6 +455,9 @@ impl fmt::Display for Finding {
                 f,
                 "{call} on {kind} {object:#x}, which was never initialised (or its memory was freed)"
             ),
+            Self::UnexportedRoutine { call } => {
+                write!(f, "{call} called, but this kernel does not export it")
+            }
             Self::InvalidArgument { call, detail } => write!(f, "{call}: {detail}"),
             Self::FreeNullPool => f.write_str("ExFreePoolWithTag of a NULL pointer"),
             Self::FreeInvalidPool { address } => write!(

@@ -52,7 +52,10 @@ pub mod work;
 #[cfg(test)]
 mod tests;
 
-pub use config::{FaultInjection, MachineConfig, Mpu401Config, Mpu401Fault, translated_interrupt};
+pub use config::{
+    DOWN_LEVEL_MISSING_ROUTINES, FaultInjection, MachineConfig, Mpu401Config, Mpu401Fault,
+    translated_interrupt,
+};
 pub use current::driver_running;
 pub use dispatch::call_driver;
 pub use driver_heap::DriverHeap;

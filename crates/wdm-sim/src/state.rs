@@ -197,6 +197,16 @@ impl MachineState {
             .check_call(call, max_irql, may_wait, &mut self.findings)
     }
 
+    /// Records a finding if `call` is one of the routines this machine's kernel does not export
+    /// ([`MachineConfig::missing_routines`]); true if it does export it.
+    pub fn check_exported(&mut self, call: &'static str) -> bool {
+        let exported = !self.config.missing_routines.contains(&call);
+        if !exported {
+            self.record(Finding::UnexportedRoutine { call });
+        }
+        exported
+    }
+
     /// DPC (and timer callback) durations.
     #[must_use]
     pub const fn dpc_stats(&self) -> &DurationStats {

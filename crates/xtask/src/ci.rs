@@ -5,7 +5,7 @@ use std::process::Stdio;
 use std::sync::OnceLock;
 
 use crate::cmd::{self, TaskError, TaskResult};
-use crate::{abi, fuzz, import_audit, package};
+use crate::{abi, fuzz, import_audit, package, wine};
 
 /// The closing line of the workspace tests, repeated as the run's last line
 /// so that a log reader sees the test counts at the very end.
@@ -49,6 +49,10 @@ const STEPS: &[Step] = &[
     Step {
         title: "ABI: dmus-sys against mingw-w64's headers, x86_64 and i686",
         run: abi::run,
+    },
+    Step {
+        title: "Wine: the x64 image loads under Wine's kernel, DriverEntry succeeds, sc stop unloads",
+        run: wine::smoke,
     },
     Step {
         title: "tests: cargo test --workspace",

@@ -6,6 +6,12 @@
 //! predate, and for portcls.sys (mingw-w64 has no libportcls.a), it is
 //! `kernel_exports.txt`, each line with its public source. mingw-w64 has no ARM64 kernel
 //! import libraries, so every ARM64 import is checked against `kernel_exports.txt` alone.
+//! The x64 image's ntoskrnl.exe/hal.dll imports must also be exported by Wine's modules
+//! (`/usr/lib/x86_64-linux-gnu/wine/x86_64-windows/`, Debian's wine64), where the driver runs
+//! in the Wine harness (`crates/wine-run`): a missing one kills the host process when called.
+//! Wine marks an export it only stubs with a `__wine_stub_NAME` symbol; the known stubs the
+//! test bench supplies itself (through the shim of `crates/wine-run`) are [`WINE_STUBS`], and
+//! any other stub fails the audit like a missing export.
 //! The x86 image is not audited: it does not link (rustc calls 64-bit division helpers
 //! that no kernel module rdmus imports from provides).
 
@@ -71,6 +77,15 @@ pub fn parse_kept(text: &str) -> TaskResult<Vec<KeptExport>> {
             .collect::<TaskResult<Vec<_>>>()?;
         if source.is_empty() {
             return Err(error("every name needs its source"));
+        }
+        let module_lower = module.to_ascii_lowercase();
+        if machines.contains(&Machine::Amd64)
+            && (module_lower == "ntoskrnl.exe" || module_lower == "hal.dll")
+        {
+            return Err(error(
+                "an x64 kernel import must be in mingw-w64's libntoskrnl.a/libhal.a, not kept here \
+                 (a newer routine is resolved at run time: dmus-sys imports/late_bound.rs)",
+            ));
         }
         kept.push(KeptExport {
             module: module.to_ascii_lowercase(),
@@ -263,6 +278,166 @@ pub fn audit(
     result
 }
 
+/// Where Debian's wine64 keeps its PE modules.
+pub const WINE_PE_DIR: &str = "/usr/lib/x86_64-linux-gnu/wine/x86_64-windows";
+
+/// The exports Wine 8.0 only stubs (calling one kills winedevice.exe) that the x64 image
+/// imports anyway, each with why that is acceptable: the Wine harness's shim supplies them.
+pub const WINE_STUBS: &[(&str, &str)] = &[
+    (
+        "KeRemoveQueueDpc",
+        "the stream timer's fallback disarms its DPC; the Wine harness's shim supplies it",
+    ),
+    (
+        "MmUserProbeAddress",
+        "exported data Wine stubs (reading it yields code bytes): read only for a user-mode \
+         download; the Wine harness's shim exports a real value",
+    ),
+    (
+        "KeStallExecutionProcessor",
+        "hal.dll: the MPU-401 init waits; the Wine harness's shim supplies it",
+    ),
+];
+
+/// One of Wine's PE modules: its export names and which of them are stubs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WineModule {
+    /// The module's file name, lowercase (`ntoskrnl.exe`).
+    pub module: String,
+    /// Every exported name.
+    pub exports: BTreeSet<String>,
+    /// The exported names Wine only stubs (`__wine_stub_NAME` symbols).
+    pub stubs: BTreeSet<String>,
+}
+
+/// Reads a Wine PE module's export table and its `__wine_stub_` symbols.
+///
+/// # Errors
+/// The file is not a PE32+ image with an export table.
+pub fn read_wine_module(module: &str, data: &[u8]) -> Result<WineModule, String> {
+    let file =
+        object::read::pe::PeFile64::parse(data).map_err(|error| format!("{module}: {error}"))?;
+    let table = file
+        .export_table()
+        .map_err(|error| format!("{module}: {error}"))?
+        .ok_or_else(|| format!("{module}: no export table"))?;
+    let mut exports = BTreeSet::new();
+    for export in table
+        .exports()
+        .map_err(|error| format!("{module}: {error}"))?
+    {
+        if let Some(name) = export.name {
+            exports.insert(String::from_utf8_lossy(name).into_owned());
+        }
+    }
+    let stubs = file
+        .symbols()
+        .filter_map(|symbol| {
+            symbol
+                .name()
+                .ok()
+                .and_then(|name| name.strip_prefix("__wine_stub_"))
+                .map(str::to_owned)
+        })
+        .collect();
+    Ok(WineModule {
+        module: module.to_ascii_lowercase(),
+        exports,
+        stubs,
+    })
+}
+
+/// The Wine audit of the x64 image's kernel imports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WineAudit {
+    /// Imports Wine exports for real.
+    pub exported: Vec<String>,
+    /// Imports Wine only stubs, listed in [`WINE_STUBS`] (with its reason).
+    pub known_stubs: Vec<(String, &'static str)>,
+    /// Imports Wine only stubs, not in [`WINE_STUBS`].
+    pub unknown_stubs: Vec<String>,
+    /// Imports Wine does not export at all.
+    pub missing: Vec<String>,
+}
+
+impl WineAudit {
+    /// Whether every import is exported or a known stub.
+    #[must_use]
+    pub fn passes(&self) -> bool {
+        self.unknown_stubs.is_empty() && self.missing.is_empty()
+    }
+}
+
+impl fmt::Display for WineAudit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Wine: {} ntoskrnl/hal imports exported, {} known stubs, {} unknown stubs, {} missing",
+            self.exported.len(),
+            self.known_stubs.len(),
+            self.unknown_stubs.len(),
+            self.missing.len()
+        )?;
+        for (import, why) in &self.known_stubs {
+            writeln!(f, "  {import}: a stub in Wine: {why}")?;
+        }
+        for import in &self.unknown_stubs {
+            writeln!(f, "  WINE STUB: {import} (calling it kills winedevice.exe)")?;
+        }
+        for import in &self.missing {
+            writeln!(f, "  NOT IN WINE: {import}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Audits the ntoskrnl.exe/hal.dll `imports` of an x64 image against Wine's `modules`.
+#[must_use]
+pub fn audit_wine(imports: &[ImportedFunction], modules: &[WineModule]) -> WineAudit {
+    let mut result = WineAudit::default();
+    for import in imports {
+        let module = import.module.to_ascii_lowercase();
+        if module != "ntoskrnl.exe" && module != "hal.dll" {
+            continue;
+        }
+        let shown = format!("{}!{}", import.module, import.name);
+        let Some(wine) = modules.iter().find(|wine| wine.module == module) else {
+            result.missing.push(shown);
+            continue;
+        };
+        if !wine.exports.contains(&import.name) {
+            result.missing.push(shown);
+        } else if wine.stubs.contains(&import.name) {
+            match WINE_STUBS.iter().find(|(name, _)| *name == import.name) {
+                Some((_, why)) => result.known_stubs.push((shown, why)),
+                None => result.unknown_stubs.push(shown),
+            }
+        } else {
+            result.exported.push(shown);
+        }
+    }
+    result
+}
+
+/// Wine's ntoskrnl.exe and hal.dll, or `None` when wine64 is not installed.
+///
+/// # Errors
+/// A module exists but cannot be read as a PE image with exports.
+pub fn wine_modules() -> TaskResult<Option<Vec<WineModule>>> {
+    let dir = Path::new(WINE_PE_DIR);
+    if !dir.join("ntoskrnl.exe").exists() {
+        return Ok(None);
+    }
+    let mut modules = Vec::new();
+    for name in ["ntoskrnl.exe", "hal.dll"] {
+        let path = dir.join(name);
+        let data = std::fs::read(&path)
+            .map_err(|error| TaskError::new(format!("{}: {error}", path.display())))?;
+        modules.push(read_wine_module(name, &data).map_err(TaskError::new)?);
+    }
+    Ok(Some(modules))
+}
+
 /// Audits the packaged x64 and ARM64 images (`cargo xtask package` first).
 ///
 /// # Errors
@@ -301,6 +476,20 @@ pub fn run() -> TaskResult {
         print!("{result}");
         if !result.passes() {
             failed.push(machine.to_string());
+        }
+        if machine == Machine::Amd64 {
+            match wine_modules()? {
+                Some(modules) => {
+                    let wine = audit_wine(&report.imports, &modules);
+                    print!("{wine}");
+                    if !wine.passes() {
+                        failed.push(String::from("x64 under Wine"));
+                    }
+                }
+                None => println!(
+                    "Wine: not checked: {WINE_PE_DIR} is absent (install wine64; .ci/run does)"
+                ),
+            }
         }
     }
     println!("{X86_NOTE}");

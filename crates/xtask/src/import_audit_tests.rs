@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use super::{
-    Confirmation, KERNEL_EXPORTS, audit, parse_kept, read_import_library, x64_library_paths,
+    Confirmation, KERNEL_EXPORTS, WINE_PE_DIR, WINE_STUBS, WineModule, audit, audit_wine,
+    parse_kept, read_import_library, wine_modules, x64_library_paths,
 };
 use crate::image::{ImportedFunction, Machine};
 
@@ -18,7 +19,15 @@ fn import(module: &str, name: &str) -> ImportedFunction {
 #[test]
 fn the_kept_list_parses_and_every_line_has_a_source() {
     let kept = parse_kept(KERNEL_EXPORTS).expect("kernel_exports.txt parses");
-    assert!(kept.iter().any(|entry| entry.name == "ExAllocatePool2"));
+    assert!(kept.iter().any(|entry| entry.name == "PcNewPort"));
+    assert!(
+        !kept.iter().any(|entry| entry.name == "ExAllocatePool2"),
+        "resolved at run time, never imported"
+    );
+    assert!(
+        parse_kept("ntoskrnl.exe | ExAllocatePool2 | x64 | https://example.invalid\n").is_err(),
+        "an x64 kernel import must come from mingw-w64's lists"
+    );
     assert!(kept.iter().all(|entry| !entry.source.is_empty()));
     assert!(parse_kept("ntoskrnl.exe | X | x64 |\n").is_err());
     assert!(parse_kept("ntoskrnl.exe | X | mips | https://example.invalid\n").is_err());
@@ -48,8 +57,8 @@ fn a_seeded_import_absent_from_every_list_is_reported_by_name() {
 #[test]
 fn an_arm64_import_is_not_confirmed_by_an_x64_only_line() {
     let kept =
-        parse_kept("ntoskrnl.exe | OnlyX64 | x64 | https://example.invalid\n").expect("parses");
-    let imports = [import("ntoskrnl.exe", "OnlyX64")];
+        parse_kept("portcls.sys | OnlyX64 | x64 | https://example.invalid\n").expect("parses");
+    let imports = [import("portcls.sys", "OnlyX64")];
     assert!(audit(Machine::Amd64, &imports, &[], &kept).passes());
     assert!(!audit(Machine::Arm64, &imports, &[], &kept).passes());
 }
@@ -95,4 +104,66 @@ fn mingw_libraries_confirm_x64_imports_and_a_seeded_one_still_fails() {
         result.unconfirmed,
         vec![String::from("ntoskrnl.exe!RdmusSeededNoSuchExport")]
     );
+}
+
+fn wine_module(module: &str, exports: &[&str], stubs: &[&str]) -> WineModule {
+    WineModule {
+        module: module.to_owned(),
+        exports: exports.iter().map(|name| (*name).to_owned()).collect(),
+        stubs: stubs.iter().map(|name| (*name).to_owned()).collect(),
+    }
+}
+
+#[test]
+fn the_wine_audit_sorts_exports_known_stubs_unknown_stubs_and_missing_names() {
+    let modules = [
+        wine_module(
+            "ntoskrnl.exe",
+            &["KeSetTimerEx", "KeRemoveQueueDpc", "KeInsertQueueDpc"],
+            &["KeRemoveQueueDpc", "KeInsertQueueDpc"],
+        ),
+        wine_module("hal.dll", &["KeQueryPerformanceCounter"], &[]),
+    ];
+    let imports = [
+        import("ntoskrnl.exe", "KeSetTimerEx"),
+        import("ntoskrnl.exe", "KeRemoveQueueDpc"),
+        import("ntoskrnl.exe", "KeInsertQueueDpc"),
+        import("ntoskrnl.exe", "ExAllocatePool2"),
+        import("HAL.dll", "KeQueryPerformanceCounter"),
+        import("portcls.sys", "PcNewPort"),
+    ];
+    let result = audit_wine(&imports, &modules);
+    assert_eq!(
+        result.exported,
+        [
+            "ntoskrnl.exe!KeSetTimerEx",
+            "HAL.dll!KeQueryPerformanceCounter"
+        ]
+    );
+    assert_eq!(result.known_stubs.len(), 1);
+    assert_eq!(result.known_stubs[0].0, "ntoskrnl.exe!KeRemoveQueueDpc");
+    assert_eq!(result.unknown_stubs, ["ntoskrnl.exe!KeInsertQueueDpc"]);
+    assert_eq!(result.missing, ["ntoskrnl.exe!ExAllocatePool2"]);
+    assert!(!result.passes());
+}
+
+#[test]
+fn wine_exports_the_routines_its_stub_list_names_and_stubs_them() {
+    let Some(modules) = wine_modules().expect("Wine's modules read") else {
+        eprintln!("skipped: wine64 is not installed ({WINE_PE_DIR})");
+        return;
+    };
+    let ntoskrnl = &modules[0];
+    assert!(ntoskrnl.exports.contains("MmGetSystemRoutineAddress"));
+    assert!(ntoskrnl.exports.contains("ExAllocatePoolWithTag"));
+    for name in ["ExAllocatePool2", "ExAllocateTimer", "MmCopyMemory"] {
+        assert!(!ntoskrnl.exports.contains(name), "Wine 8.0 lacks {name}");
+    }
+    for (name, _) in WINE_STUBS {
+        let module = modules
+            .iter()
+            .find(|module| module.exports.contains(*name))
+            .unwrap_or_else(|| panic!("{name} is exported by Wine's ntoskrnl or hal"));
+        assert!(module.stubs.contains(*name), "{name} is a stub in Wine");
+    }
 }

@@ -15,3 +15,4 @@ pub mod inf;
 pub mod package;
 pub mod sign;
 pub mod standin;
+pub mod wine;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use xtask::cmd::{TaskError, TaskResult};
 use xtask::image::{self, Machine};
-use xtask::{abi, ci, fuzz, import_audit, package, standin};
+use xtask::{abi, ci, fuzz, import_audit, package, standin, wine};
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
@@ -26,6 +26,8 @@ tasks:
                                    x86_64 and i686 (crates/abi-probe/abi.list)
   standin                          the stand-in portcls.sys that runs rdmus.sys under Wine
                                    (crates/portcls-standin): target/standin/x64/portcls.sys
+  wine-smoke                       the packaged x64 rdmus.sys under Wine with the stand-in:
+                                   DriverEntry succeeds, sc stop unloads (crates/wine-run)
   help                             this text";
 
 fn main() -> ExitCode {
@@ -63,6 +65,7 @@ fn run(args: &[String]) -> TaskResult {
         "import-audit" => no_arguments(rest).and_then(|()| import_audit::run()),
         "abi" => no_arguments(rest).and_then(|()| abi::run()),
         "standin" => no_arguments(rest).and_then(|()| standin::build().map(drop)),
+        "wine-smoke" => no_arguments(rest).and_then(|()| wine::smoke()),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

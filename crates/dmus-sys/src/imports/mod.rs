@@ -5,6 +5,10 @@
 //! not `_KeInitializeDpc@12` or `@KfAcquireSpinLock@4`), hence `import_name_type = "undecorated"`
 //! there. On the host the same names resolve to `#[no_mangle]` definitions in wdm-sim.
 //!
+//! Routines newer than the oldest kernel rdmus loads on (`ExAllocatePool2`, the `Ex*Timer`
+//! family, `MmCopyMemory`) are never imported: [`late_bound`] gives their pointer types, and
+//! the driver finds them with `MmGetSystemRoutineAddress` at DriverEntry.
+//!
 //! ks.sys: rdmus imports nothing from it. PortCls does all KS work (property routing, pin
 //! factories, IRP dispatch via `PcDispatchIrp`) for a miniport, so no ks module exists.
 //!
@@ -28,11 +32,13 @@
 pub mod hal;
 #[cfg(not(target_os = "windows"))]
 pub mod host_arch;
+pub mod late_bound;
 pub mod ntoskrnl;
 pub mod portcls;
 
 pub use hal::*;
 #[cfg(not(target_os = "windows"))]
 pub use host_arch::*;
+pub use late_bound::*;
 pub use ntoskrnl::*;
 pub use portcls::*;

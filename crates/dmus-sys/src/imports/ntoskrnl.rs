@@ -6,11 +6,10 @@ use crate::kernel::KIRQL;
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
 use crate::kernel::PXSTATE_SAVE;
 use crate::kernel::{
-    BOOLEAN, EXT_SET_PARAMETERS, KDPC, KPROCESSOR_MODE, KSPIN_LOCK, KTIMER, KWAIT_REASON,
-    LARGE_INTEGER, MM_COPY_ADDRESS, NPAGED_LOOKASIDE_LIST, NTSTATUS, PALLOCATE_FUNCTION,
-    PDEVICE_OBJECT, PEX_TIMER, PEXT_CALLBACK, PEXT_CANCEL_PARAMETERS, PEXT_DELETE_PARAMETERS,
-    PFREE_FUNCTION, PIO_WORKITEM, PIO_WORKITEM_ROUTINE, PKDEFERRED_ROUTINE, PKMUTEX, POOL_FLAGS,
-    PVOID, SIZE_T, TIMER_TYPE, ULONG_PTR, WORK_QUEUE_TYPE,
+    BOOLEAN, KDPC, KPROCESSOR_MODE, KSPIN_LOCK, KTIMER, KWAIT_REASON, LARGE_INTEGER,
+    NPAGED_LOOKASIDE_LIST, PALLOCATE_FUNCTION, PDEVICE_OBJECT, PFREE_FUNCTION, PIO_WORKITEM,
+    PIO_WORKITEM_ROUTINE, PKDEFERRED_ROUTINE, PKMUTEX, POOL_TYPE, PUNICODE_STRING, PVOID, SIZE_T,
+    TIMER_TYPE, ULONG_PTR, WORK_QUEUE_TYPE,
 };
 use crate::kernel::{PSLIST_ENTRY, PSLIST_HEADER};
 
@@ -28,9 +27,10 @@ use crate::kernel::{PSLIST_ENTRY, PSLIST_HEADER};
     )
 )]
 unsafe extern "system" {
-    /// `ExAllocatePool2` (Windows 10 2004+): IRQL ≤ DISPATCH_LEVEL for non-paged pool. Zeroes
-    /// the block unless `POOL_FLAG_UNINITIALIZED`.
-    pub fn ExAllocatePool2(Flags: POOL_FLAGS, NumberOfBytes: SIZE_T, Tag: u32) -> PVOID;
+    /// `ExAllocatePoolWithTag`: IRQL ≤ DISPATCH_LEVEL for non-paged pool; the block is not
+    /// zeroed. On every Windows (deprecated in favour of `ExAllocatePool2`, which is not: see
+    /// [`super::late_bound`]).
+    pub fn ExAllocatePoolWithTag(PoolType: POOL_TYPE, NumberOfBytes: SIZE_T, Tag: u32) -> PVOID;
     /// `ExFreePoolWithTag`: IRQL ≤ DISPATCH_LEVEL.
     pub fn ExFreePoolWithTag(P: PVOID, Tag: u32);
     /// `ExInitializeNPagedLookasideList`: IRQL ≤ DISPATCH_LEVEL.
@@ -46,17 +46,10 @@ unsafe extern "system" {
     /// `ExDeleteNPagedLookasideList`: IRQL ≤ DISPATCH_LEVEL; frees the cached entries.
     pub fn ExDeleteNPagedLookasideList(Lookaside: *mut NPAGED_LOOKASIDE_LIST);
 
-    /// `MmCopyMemory` (ntddk.h, Windows 8.1+): IRQL ≤ APC_LEVEL. Copies `NumberOfBytes` from
-    /// a system or current-process user address (`MM_COPY_MEMORY_VIRTUAL`) into the
-    /// nonpaged `TargetAddress`; an unreadable source is an error status with the bytes
-    /// copied in `*NumberOfBytesTransferred`, never an exception or a bugcheck.
-    pub fn MmCopyMemory(
-        TargetAddress: PVOID,
-        SourceAddress: MM_COPY_ADDRESS,
-        NumberOfBytes: SIZE_T,
-        Flags: u32,
-        NumberOfBytesTransferred: *mut SIZE_T,
-    ) -> NTSTATUS;
+    /// `MmGetSystemRoutineAddress`: PASSIVE_LEVEL. The address of the ntoskrnl.exe or hal.dll
+    /// export named by `SystemRoutineName`, or null when this kernel has none (how a driver
+    /// uses a routine newer than the oldest Windows it runs on: see [`super::late_bound`]).
+    pub fn MmGetSystemRoutineAddress(SystemRoutineName: PUNICODE_STRING) -> PVOID;
 
     /// `KeInitializeDpc`: any IRQL.
     pub fn KeInitializeDpc(
@@ -84,29 +77,6 @@ unsafe extern "system" {
     ) -> BOOLEAN;
     /// `KeCancelTimer`: IRQL ≤ DISPATCH_LEVEL; TRUE if it was set.
     pub fn KeCancelTimer(Timer: *mut KTIMER) -> BOOLEAN;
-
-    /// `ExAllocateTimer` (Windows 8.1+): IRQL ≤ DISPATCH_LEVEL.
-    pub fn ExAllocateTimer(
-        Callback: PEXT_CALLBACK,
-        CallbackContext: PVOID,
-        Attributes: u32,
-    ) -> PEX_TIMER;
-    /// `ExSetTimer`: IRQL ≤ DISPATCH_LEVEL; TRUE if the timer was already set (and is reset).
-    pub fn ExSetTimer(
-        Timer: PEX_TIMER,
-        DueTime: i64,
-        Period: i64,
-        Parameters: *mut EXT_SET_PARAMETERS,
-    ) -> BOOLEAN;
-    /// `ExCancelTimer`: IRQL ≤ DISPATCH_LEVEL; `Parameters` must be null.
-    pub fn ExCancelTimer(Timer: PEX_TIMER, Parameters: PEXT_CANCEL_PARAMETERS) -> BOOLEAN;
-    /// `ExDeleteTimer`: IRQL ≤ DISPATCH_LEVEL (PASSIVE_LEVEL with `Wait`).
-    pub fn ExDeleteTimer(
-        Timer: PEX_TIMER,
-        Cancel: BOOLEAN,
-        Wait: BOOLEAN,
-        Parameters: PEXT_DELETE_PARAMETERS,
-    ) -> BOOLEAN;
 
     /// `KeQueryInterruptTimePrecise` (Windows 8.1+): interrupt time in 100 ns units, and the
     /// QPC value it was derived from.

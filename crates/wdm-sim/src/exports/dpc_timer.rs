@@ -282,6 +282,7 @@ pub unsafe extern "system" fn ExAllocateTimer(
     const CALL: &str = "ExAllocateTimer";
     with_state(CALL, |m| {
         m.check_call(CALL, DISPATCH_LEVEL, false);
+        m.check_exported(CALL);
         let known = EX_TIMER_HIGH_RESOLUTION | EX_TIMER_NO_WAKE | EX_TIMER_NOTIFICATION;
         if Attributes & !known != 0 {
             m.record(Finding::InvalidArgument {
@@ -328,6 +329,7 @@ pub unsafe extern "system" fn ExSetTimer(
     let _ = Parameters;
     let was_set = with_state(CALL, |m| {
         m.check_call(CALL, DISPATCH_LEVEL, false);
+        m.check_exported(CALL);
         let live = m
             .timers
             .executive
@@ -376,6 +378,7 @@ pub unsafe extern "system" fn ExCancelTimer(
     const CALL: &str = "ExCancelTimer";
     with_state(CALL, |m| {
         m.check_call(CALL, DISPATCH_LEVEL, false);
+        m.check_exported(CALL);
         if !Parameters.is_null() {
             m.record(Finding::InvalidArgument {
                 call: CALL,
@@ -416,6 +419,7 @@ pub unsafe extern "system" fn ExDeleteTimer(
     const CALL: &str = "ExDeleteTimer";
     let _ = Parameters;
     with_state(CALL, |m| {
+        m.check_exported(CALL);
         if Wait == FALSE {
             m.check_call(CALL, DISPATCH_LEVEL, false);
         } else {

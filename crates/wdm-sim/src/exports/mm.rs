@@ -1,4 +1,14 @@
-//! Memory manager: `MmCopyMemory` and the exported variable `MmUserProbeAddress`.
+//! Memory manager: `MmCopyMemory`, `MmGetSystemRoutineAddress` and the exported variable
+//! `MmUserProbeAddress`.
+//!
+//! `MmGetSystemRoutineAddress` (wdm.h; windows-driver-docs-ddi
+//! `nf-wdm-mmgetsystemroutineaddress`): `PASSIVE_LEVEL`; `SystemRoutineName` is a
+//! `UNICODE_STRING` naming an ntoskrnl.exe or hal.dll export; the export's address, or NULL
+//! when the kernel has none. The simulation answers for the ntoskrnl/hal routines it defines
+//! (and `MmUserProbeAddress`), minus those its [`MachineConfig::missing_routines`] hide: a
+//! machine modelling a kernel older than a routine (or Wine's). Calling a hidden routine anyway
+//! (an image that imported it statically would not even load there) is a
+//! [`Finding::UnexportedRoutine`].
 //!
 //! `MmCopyMemory` (ntddk.h; windows-driver-docs-ddi `nf-ntddk-mmcopymemory`): IRQL ≤
 //! `APC_LEVEL`; `MM_COPY_MEMORY_VIRTUAL` copies from system space or from the current process's
@@ -17,11 +27,13 @@
 use alloc::vec::Vec;
 
 use dmus_sys::kernel::{
-    APC_LEVEL, MM_COPY_ADDRESS, MM_COPY_MEMORY_PHYSICAL, MM_COPY_MEMORY_VIRTUAL, NTSTATUS, PVOID,
-    SIZE_T, STATUS_INVALID_PARAMETER, STATUS_NOT_SUPPORTED, STATUS_PARTIAL_COPY, STATUS_SUCCESS,
-    ULONG_PTR,
+    APC_LEVEL, MM_COPY_ADDRESS, MM_COPY_MEMORY_PHYSICAL, MM_COPY_MEMORY_VIRTUAL, NTSTATUS,
+    PASSIVE_LEVEL, PUNICODE_STRING, PVOID, SIZE_T, STATUS_INVALID_PARAMETER, STATUS_NOT_SUPPORTED,
+    STATUS_PARTIAL_COPY, STATUS_SUCCESS, ULONG_PTR,
 };
 
+#[cfg(doc)]
+use crate::config::MachineConfig;
 use crate::current::with_state;
 use crate::finding::Finding;
 use crate::user_space::{USER_PROBE_ADDRESS, UserSpace};
@@ -60,6 +72,7 @@ pub unsafe extern "system" fn MmCopyMemory(
     let source = unsafe { SourceAddress.VirtualAddress } as usize;
     let readable = with_state(CALL, |m| {
         m.check_call(CALL, APC_LEVEL, false);
+        m.check_exported(CALL);
         let mut invalid = |detail: &str| {
             m.record(Finding::InvalidArgument {
                 call: CALL,
@@ -125,4 +138,113 @@ pub unsafe extern "system" fn MmCopyMemory(
             }
         }
     }
+}
+
+/// The address of the ntoskrnl/hal export `name` the simulation defines, hidden or not.
+fn system_routine(name: &str) -> Option<usize> {
+    use super::{debug, dpc_timer, hal, mutex, pool, slist, sync, work};
+    Some(match name {
+        "DbgPrintEx" => debug::DbgPrintEx as *const () as usize,
+        "ExAllocatePool2" => pool::ExAllocatePool2 as *const () as usize,
+        "ExAllocatePoolWithTag" => pool::ExAllocatePoolWithTag as *const () as usize,
+        "ExFreePool" => pool::ExFreePool as *const () as usize,
+        "ExFreePoolWithTag" => pool::ExFreePoolWithTag as *const () as usize,
+        "ExInitializeNPagedLookasideList" => {
+            pool::ExInitializeNPagedLookasideList as *const () as usize
+        }
+        "ExDeleteNPagedLookasideList" => pool::ExDeleteNPagedLookasideList as *const () as usize,
+        "ExAllocateTimer" => dpc_timer::ExAllocateTimer as *const () as usize,
+        "ExSetTimer" => dpc_timer::ExSetTimer as *const () as usize,
+        "ExCancelTimer" => dpc_timer::ExCancelTimer as *const () as usize,
+        "ExDeleteTimer" => dpc_timer::ExDeleteTimer as *const () as usize,
+        "KeInitializeDpc" => dpc_timer::KeInitializeDpc as *const () as usize,
+        "KeInsertQueueDpc" => dpc_timer::KeInsertQueueDpc as *const () as usize,
+        "KeRemoveQueueDpc" => dpc_timer::KeRemoveQueueDpc as *const () as usize,
+        "KeInitializeTimerEx" => dpc_timer::KeInitializeTimerEx as *const () as usize,
+        "KeSetTimerEx" => dpc_timer::KeSetTimerEx as *const () as usize,
+        "KeCancelTimer" => dpc_timer::KeCancelTimer as *const () as usize,
+        "KeQueryInterruptTimePrecise" => {
+            dpc_timer::KeQueryInterruptTimePrecise as *const () as usize
+        }
+        "ExpInterlockedPopEntrySList" => slist::ExpInterlockedPopEntrySList as *const () as usize,
+        "ExpInterlockedPushEntrySList" => slist::ExpInterlockedPushEntrySList as *const () as usize,
+        "ExpInterlockedFlushSList" => slist::ExpInterlockedFlushSList as *const () as usize,
+        "IoAllocateWorkItem" => work::IoAllocateWorkItem as *const () as usize,
+        "IoQueueWorkItem" => work::IoQueueWorkItem as *const () as usize,
+        "IoFreeWorkItem" => work::IoFreeWorkItem as *const () as usize,
+        "KeAcquireSpinLockRaiseToDpc" => sync::KeAcquireSpinLockRaiseToDpc as *const () as usize,
+        "KeReleaseSpinLock" => sync::KeReleaseSpinLock as *const () as usize,
+        "KeAcquireSpinLockAtDpcLevel" => sync::KeAcquireSpinLockAtDpcLevel as *const () as usize,
+        "KeReleaseSpinLockFromDpcLevel" => {
+            sync::KeReleaseSpinLockFromDpcLevel as *const () as usize
+        }
+        "KeSaveExtendedProcessorState" => sync::KeSaveExtendedProcessorState as *const () as usize,
+        "KeRestoreExtendedProcessorState" => {
+            sync::KeRestoreExtendedProcessorState as *const () as usize
+        }
+        "KeInitializeMutex" => mutex::KeInitializeMutex as *const () as usize,
+        "KeWaitForSingleObject" => mutex::KeWaitForSingleObject as *const () as usize,
+        "KeReleaseMutex" => mutex::KeReleaseMutex as *const () as usize,
+        "KeBugCheckEx" => debug::KeBugCheckEx as *const () as usize,
+        "KeQueryPerformanceCounter" => hal::KeQueryPerformanceCounter as *const () as usize,
+        "KeStallExecutionProcessor" => hal::KeStallExecutionProcessor as *const () as usize,
+        "MmCopyMemory" => MmCopyMemory as *const () as usize,
+        "MmGetSystemRoutineAddress" => MmGetSystemRoutineAddress as *const () as usize,
+        "MmUserProbeAddress" => &raw const MmUserProbeAddress as usize,
+        _ => return None,
+    })
+}
+
+/// `MmGetSystemRoutineAddress`: see the module docs. A NULL string, an odd `Length`, a
+/// `Length` above `MaximumLength` or a NULL buffer with a non-zero length are findings (NULL is
+/// returned).
+///
+/// # Safety
+/// `SystemRoutineName` is NULL (a finding) or a `UNICODE_STRING` whose `Buffer` holds `Length`
+/// readable bytes (the kernel's contract).
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn MmGetSystemRoutineAddress(
+    SystemRoutineName: PUNICODE_STRING,
+) -> PVOID {
+    const CALL: &str = "MmGetSystemRoutineAddress";
+    let name = if SystemRoutineName.is_null() {
+        None
+    } else {
+        // SAFETY: a non-null UNICODE_STRING of the caller (kernel contract); read by value.
+        Some(unsafe { SystemRoutineName.read() })
+    };
+    let units = match name {
+        Some(string)
+            if string.Length % 2 == 0
+                && string.Length <= string.MaximumLength
+                && (!string.Buffer.is_null() || string.Length == 0) =>
+        {
+            let count = usize::from(string.Length / 2);
+            if count == 0 {
+                Vec::new()
+            } else {
+                // SAFETY: `Buffer` holds `Length` readable bytes (the kernel's contract),
+                // checked non-null above; UTF-16 units are 2-aligned in a UNICODE_STRING.
+                unsafe { core::slice::from_raw_parts(string.Buffer, count) }.to_vec()
+            }
+        }
+        _ => {
+            with_state(CALL, |m| {
+                m.check_call(CALL, PASSIVE_LEVEL, false);
+                m.record(Finding::InvalidArgument {
+                    call: CALL,
+                    detail: "SystemRoutineName is NULL or not a valid UNICODE_STRING".into(),
+                });
+            });
+            return core::ptr::null_mut();
+        }
+    };
+    let name = alloc::string::String::from_utf16_lossy(&units);
+    with_state(CALL, |m| {
+        m.check_call(CALL, PASSIVE_LEVEL, false);
+        if m.config().missing_routines.contains(&name.as_str()) {
+            return core::ptr::null_mut();
+        }
+        system_routine(&name).map_or(core::ptr::null_mut(), |address| address as PVOID)
+    })
 }

@@ -35,6 +35,7 @@ pub unsafe extern "system" fn ExAllocatePool2(
 ) -> PVOID {
     const CALL: &str = "ExAllocatePool2";
     with_state(CALL, |m| {
+        m.check_exported(CALL);
         let kinds = [
             POOL_FLAG_NON_PAGED,
             POOL_FLAG_NON_PAGED_EXECUTE,

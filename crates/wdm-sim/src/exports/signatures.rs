@@ -19,6 +19,8 @@ same_signature!(
 );
 same_signature!("system", pool::ExDeleteNPagedLookasideList(_));
 same_signature!("system", mm::MmCopyMemory(_, _, _, _, _));
+same_signature!("system", mm::MmGetSystemRoutineAddress(_));
+same_signature!("system", pool::ExAllocatePoolWithTag(_, _, _));
 same_signature!("system", slist::ExpInterlockedPopEntrySList(_));
 same_signature!("system", slist::ExpInterlockedPushEntrySList(_, _));
 same_signature!("system", slist::ExpInterlockedFlushSList(_));

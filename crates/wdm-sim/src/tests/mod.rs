@@ -12,4 +12,5 @@ mod mm;
 mod pool;
 mod properties;
 mod sync;
+mod system_routines;
 mod work;
