@@ -359,3 +359,24 @@ fn stop_voice_releases_and_note_offs_leave_wave_voices_alone() {
     let sounding = |v: &[i32]| v.iter().rposition(|&s| s != 0).unwrap();
     assert!(sounding(&h) < 460, "an octave up plays 900 frames in 450");
 }
+
+/// The download fuzz target's seeds for types 4–6 (the append byte, then the buffer) are
+/// these builds; `RDMUS_WRITE_SEEDS=1` rewrites them.
+#[test]
+fn fuzz_seeds_are_the_built_buffers() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/download");
+    let seeds = [
+        ("wave_articulation_4", articulation(21, &[11, 12])),
+        ("streaming_wave_5", streaming(11, 0, 6)),
+        ("one_shot_wave_6", one_shot(10, 6)),
+    ];
+    for (name, buffer) in seeds {
+        let seed = [&[u8::try_from(APPEND).unwrap()][..], &buffer].concat();
+        let path = dir.join(name);
+        if std::env::var_os("RDMUS_WRITE_SEEDS").is_some() {
+            std::fs::write(&path, &seed).unwrap();
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), seed, "{name}");
+        assert!(parse(&buffer, APPEND).is_ok(), "{name}");
+    }
+}
