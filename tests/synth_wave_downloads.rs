@@ -15,10 +15,15 @@ use dls::download::build::{
 };
 use dls::model::WaveFormat;
 use dls::wire::file::DlsFile;
-use dmus_sys::kernel::STATUS_INVALID_PARAMETER;
-use dmus_sys::ks::{KSSTATE_RUN, KSSTATE_STOP};
+use dmus_sys::kernel::{NTSTATUS, STATUS_INVALID_PARAMETER, STATUS_NOT_FOUND, STATUS_SUCCESS};
+use dmus_sys::ks::{KSPROPERTY_TYPE_SET, KSSTATE_RUN, KSSTATE_STOP};
+use rdmus_driver::{
+    KSPROPERTY_RDMUS_SYNTH_PLAYVOICE, KSPROPERTY_RDMUS_SYNTH_STOPVOICE,
+    KSPROPSETID_RdmusSynthVoice, RDMUS_SYNTH_PLAYVOICE,
+};
 use wdm_sim::portcls::{
-    Device, Driver, PinFormat, Resources, WaveSink, WaveSinkConfig, dls_download, dls_unload,
+    Device, Driver, Filter, PinFormat, PropertyTarget, Resources, WaveSink, WaveSinkConfig,
+    dls_download, dls_unload,
 };
 use wdm_sim::{Machine, MachineConfig};
 
@@ -119,10 +124,15 @@ fn format() -> WaveFormat {
     }
 }
 
-fn samples(frames: usize) -> Vec<u8> {
-    (0..frames)
-        .flat_map(|n| i16::try_from(n % 200).unwrap().to_le_bytes())
+/// A sawtooth of 200-frame periods, `frames` frames from frame `from` on.
+fn samples_from(from: usize, frames: usize) -> Vec<u8> {
+    (from..from + frames)
+        .flat_map(|n| (i16::try_from(n % 200).unwrap() * 100 - 10_000).to_le_bytes())
         .collect()
+}
+
+fn samples(frames: usize) -> Vec<u8> {
+    samples_from(0, frames)
 }
 
 fn wave_buffer(dlid: u32, kind: WaveDownload, frames: usize) -> Vec<u8> {
@@ -242,6 +252,144 @@ fn wave_downloads_go_through_the_driver_and_wrong_ones_are_refused() {
         pool_before,
         "every download's copy is freed"
     );
+    device.stop();
+    device.remove();
+    driver.unload();
+    assert_eq!(machine.findings(), [], "verifier findings");
+}
+
+/// A SET of rdmus's wave voice set with `value`'s bytes.
+fn voice_set<T: Copy>(filter: Filter, id: u32, value: &T) -> NTSTATUS {
+    // SAFETY: a plain-data value read as its bytes for the call.
+    let mut bytes = unsafe {
+        std::slice::from_raw_parts(std::ptr::from_ref(value).cast::<u8>(), size_of::<T>())
+    }
+    .to_vec();
+    filter
+        .property(
+            PropertyTarget::Filter,
+            &KSPROPSETID_RdmusSynthVoice,
+            id,
+            KSPROPERTY_TYPE_SET,
+            &mut [],
+            &mut bytes,
+        )
+        .status
+}
+
+fn play_voice(filter: Filter, voice: u32, dlid: u32) -> NTSTATUS {
+    let value = RDMUS_SYNTH_PLAYVOICE {
+        VoiceId: voice,
+        ChannelGroup: 1,
+        Channel: 0,
+        DLId: dlid,
+        Pitch: 0,
+        Volume: 0,
+    };
+    voice_set(filter, KSPROPERTY_RDMUS_SYNTH_PLAYVOICE, &value)
+}
+
+/// First and last frame with sound.
+fn extent(audio: &[i16]) -> Option<(usize, usize)> {
+    let first = audio.iter().position(|&s| s != 0)? / 2;
+    let last = audio.iter().rposition(|&s| s != 0)? / 2;
+    Some((first, last))
+}
+
+#[test]
+fn wave_voices_play_through_the_driver() {
+    let _lock = driver_lock();
+    let machine = Machine::new(MachineConfig::default());
+    let driver = Driver::load(Some(rdmus_driver::DriverEntry)).expect("DriverEntry");
+    let device: Device = driver.add_device().expect("AddDevice");
+    device.start(&Resources::none()).expect("StartDevice");
+    let filter = device.filter("Synth").expect("the Synth subdevice");
+
+    // One sawtooth of 768 frames, once as a one-shot, once as three streaming buffers.
+    let fmt = format();
+    let whole = build_wave_buffer(1, WaveDownload::OneShot, fmt, &samples(768), APPEND_SAMPLES);
+    let mut handles = vec![dls_download(&filter, &whole.unwrap()).expect("one-shot")];
+    for (n, dlid) in (2..=4).enumerate() {
+        let part = build_wave_buffer(
+            dlid,
+            WaveDownload::Streaming,
+            fmt,
+            &samples_from(256 * n, 256),
+            APPEND_SAMPLES,
+        );
+        handles.push(dls_download(&filter, &part.unwrap()).expect("streaming buffer"));
+    }
+    handles.push(dls_download(&filter, &articulation(10, &[1])).expect("articulation"));
+    handles.push(dls_download(&filter, &articulation(11, &[2, 3, 4])).expect("articulation"));
+
+    let pin = filter
+        .open_pin(PIN_DMUSIC, PinFormat::DirectMusic)
+        .expect("DirectMusic pin");
+    let sink = WaveSink::open(&filter, PIN_WAVE, WaveSinkConfig::default()).expect("wave sink");
+    sink.set_state(KSSTATE_RUN).expect("sink RUN");
+    pin.set_state(KSSTATE_RUN).expect("pin RUN");
+    assert_eq!(
+        extent(&sink.pull(2_400).expect("audio")),
+        None,
+        "silence first"
+    );
+
+    assert_eq!(play_voice(filter, 1, 10), STATUS_SUCCESS);
+    let once = sink.pull(4_800).expect("audio");
+    let (start, end) = extent(&once).expect("the one-shot sounds");
+    assert_eq!(
+        extent(&sink.pull(2_400).expect("audio")),
+        None,
+        "and plays once"
+    );
+
+    assert_eq!(play_voice(filter, 2, 11), STATUS_SUCCESS);
+    let streamed = sink.pull(4_800).expect("audio");
+    let (s_start, s_end) = extent(&streamed).expect("the stream sounds");
+    // 768 frames at 22.05 kHz are about 1672 at the sink's 48 kHz; one buffer is a third.
+    assert!(
+        (1_600..1_750).contains(&(end - start)),
+        "one-shot {start}..{end}"
+    );
+    assert_eq!(
+        (s_start, s_end),
+        (start, end),
+        "the streamed buffers play as the one-shot of their samples"
+    );
+    assert!(peak(&streamed) > 1_000);
+
+    // Stopping releases a voice early; unknown ids and articulations are refused.
+    assert_eq!(play_voice(filter, 3, 11), STATUS_SUCCESS);
+    let begun = sink.pull(200).expect("audio");
+    assert!(peak(&begun) > 0);
+    assert_eq!(
+        voice_set(filter, KSPROPERTY_RDMUS_SYNTH_STOPVOICE, &3u32),
+        STATUS_SUCCESS
+    );
+    let after_stop = sink.pull(4_800).expect("audio");
+    let (_, stop_end) = extent(&after_stop).unwrap_or((0, 0));
+    assert!(
+        stop_end < end - start - 200,
+        "released before its end: {stop_end}"
+    );
+    assert_eq!(
+        voice_set(filter, KSPROPERTY_RDMUS_SYNTH_STOPVOICE, &3u32),
+        STATUS_NOT_FOUND
+    );
+    assert_eq!(play_voice(filter, 4, 99), STATUS_INVALID_PARAMETER);
+    assert_eq!(
+        play_voice(filter, 4, 1),
+        STATUS_INVALID_PARAMETER,
+        "a wave, not an articulation"
+    );
+
+    pin.set_state(KSSTATE_STOP).expect("pin STOP");
+    sink.set_state(KSSTATE_STOP).expect("sink STOP");
+    pin.close();
+    sink.close();
+    for handle in handles.into_iter().rev() {
+        assert_eq!(dls_unload(&filter, handle), Ok(()));
+    }
     device.stop();
     device.remove();
     driver.unload();

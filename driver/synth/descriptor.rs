@@ -52,6 +52,9 @@ use dmus_sys::portcls::{
 };
 
 use super::lost_notes::{KSPROPERTY_RDMUS_SYNTH_LOST_NOTES, KSPROPSETID_RdmusSynthLostNotes};
+use super::voices::{
+    KSPROPERTY_RDMUS_SYNTH_PLAYVOICE, KSPROPERTY_RDMUS_SYNTH_STOPVOICE, KSPROPSETID_RdmusSynthVoice,
+};
 use crate::miniport::component::{RDMUS_NAME_SYNTH, RDMUS_NAME_SYNTH_DMUS};
 use crate::miniport::shared::Shared;
 
@@ -133,6 +136,7 @@ static NODE_TYPE_SYNTH: GUID = KSNODETYPE_SYNTHESIZER;
 static SET_SYNTH: GUID = KSPROPSETID_Synth;
 static SET_SYNTH_DLS: GUID = KSPROPSETID_Synth_Dls;
 static SET_LOST_NOTES: GUID = KSPROPSETID_RdmusSynthLostNotes;
+static SET_VOICE: GUID = KSPROPSETID_RdmusSynthVoice;
 
 const fn pin(
     ranges: *const PKSDATARANGE,
@@ -214,7 +218,7 @@ const fn dls_item(id: u32, flags: u32) -> PCPROPERTY_ITEM {
 }
 
 /// Properties the synth answers.
-pub const PROPERTY_COUNT: usize = 13;
+pub const PROPERTY_COUNT: usize = 15;
 
 /// The synth's items, once for the pins and node and once more on the filter.
 macro_rules! synth_items {
@@ -237,6 +241,18 @@ macro_rules! synth_items {
         Flags: GET,
         Handler: Some(super::lost_notes::lost_notes_property),
     },
+    PCPROPERTY_ITEM {
+        Set: &raw const SET_VOICE,
+        Id: KSPROPERTY_RDMUS_SYNTH_PLAYVOICE,
+        Flags: SET,
+        Handler: Some(super::voices::voice_property),
+    },
+    PCPROPERTY_ITEM {
+        Set: &raw const SET_VOICE,
+        Id: KSPROPERTY_RDMUS_SYNTH_STOPVOICE,
+        Flags: SET,
+        Handler: Some(super::voices::voice_property),
+    },
     $($extra),*
     ]};
 }
@@ -254,7 +270,7 @@ static FILTER_PROPERTIES: Shared<[PCPROPERTY_ITEM; PROPERTY_COUNT + 1]> =
 
 static SYNTH_AUTOMATION: Shared<PCAUTOMATION_TABLE> = Shared(PCAUTOMATION_TABLE {
     PropertyItemSize: size_u32::<PCPROPERTY_ITEM>(),
-    #[allow(clippy::cast_possible_truncation, reason = "PROPERTY_COUNT is 13")]
+    #[allow(clippy::cast_possible_truncation, reason = "PROPERTY_COUNT is 15")]
     PropertyCount: PROPERTY_COUNT as u32,
     Properties: PROPERTIES.as_mut_ptr().cast(),
     MethodItemSize: 0,
@@ -268,7 +284,7 @@ static SYNTH_AUTOMATION: Shared<PCAUTOMATION_TABLE> = Shared(PCAUTOMATION_TABLE 
 
 static FILTER_AUTOMATION: Shared<PCAUTOMATION_TABLE> = Shared(PCAUTOMATION_TABLE {
     PropertyItemSize: size_u32::<PCPROPERTY_ITEM>(),
-    #[allow(clippy::cast_possible_truncation, reason = "PROPERTY_COUNT is 13")]
+    #[allow(clippy::cast_possible_truncation, reason = "PROPERTY_COUNT is 15")]
     PropertyCount: PROPERTY_COUNT as u32 + 1,
     Properties: FILTER_PROPERTIES.as_mut_ptr().cast(),
     MethodItemSize: 0,

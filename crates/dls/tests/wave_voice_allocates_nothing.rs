@@ -89,10 +89,18 @@ fn wave_voices_allocate_nothing() {
         }
         out.fill(0);
         engine.render(&store, &mut out);
-        heard += out.iter().map(|s| s.unsigned_abs()).map(u64::from).sum::<u64>();
+        heard += out
+            .iter()
+            .map(|s| s.unsigned_abs())
+            .map(u64::from)
+            .sum::<u64>();
     }
     COUNTING.with(|c| c.set(false));
 
     assert!(heard > 0, "the voices sounded");
-    assert_eq!(ALLOCATIONS.with(Cell::get), 0, "allocations on the render path");
+    assert_eq!(
+        ALLOCATIONS.with(Cell::get),
+        0,
+        "allocations on the render path"
+    );
 }
