@@ -276,10 +276,10 @@ fn instance_counts_follow_the_pins_a_client_holds() {
 
 /// Two MIDI Services clients on one MPU-401 port (microsoft/MIDI #229): both enumerate it,
 /// both render, the wire carries both clients' messages whole, and both capture clients get
-/// every message. Passes with h/multi at af0f228 merged (four streams per render pin, four on
-/// the capture pin); fails on main, where the port vanishes while another client holds it.
+/// every message (four streams per render pin and four on the capture pin, README "Several
+/// applications on one port"); with one instance per pin the port vanished from the second
+/// client's list while the first held it.
 #[test]
-#[ignore = "waits for issue 12.2 (branch h/multi): more than one instance of the MPU-401's render and capture pins"]
 fn two_midi_services_clients_share_one_mpu401_port() {
     let _lock = driver_lock();
     let rig = Rig::mpu401();

@@ -131,8 +131,27 @@ static SET_GENERAL: GUID = KSPROPSETID_General;
 static NODE_TYPE_SYNTH: GUID = KSNODETYPE_SYNTHESIZER;
 static SET_SYNTH: GUID = KSPROPSETID_Synth;
 
-/// The instances each streaming pin allows (one card, one stream per direction and format).
-pub const MAX_INSTANCES: u32 = 1;
+/// The streams each render pin allows at once: four clients per format. The wire is the
+/// bound: it carries 3,125 bytes/s (about 1,000 three-byte messages), and a dense song
+/// peaks at a few hundred messages a second, so four clients already fill it in their
+/// busiest passages; more would only make every client late. Eight render streams of
+/// 20 ms prefetch draw on the port's one event pool (1,024 events in the simulation)
+/// without exhausting it.
+pub const RENDER_INSTANCES: u32 = 4;
+/// The capture streams the capture pin allows at once: each gets every message, parsed
+/// again for it and taken from the port's pool, so the cost grows with each; four
+/// matches the render side (see `pins::MAX_CAPTURE_STREAMS`).
+pub const CAPTURE_INSTANCES: u32 = 4;
+
+/// The streams pin `pin` allows at once (0 for the bridge pins and unknown pins).
+#[must_use]
+pub const fn instances(pin: u32) -> u32 {
+    match pin {
+        PIN_LEGACY_RENDER | PIN_DMUSIC_RENDER => RENDER_INSTANCES,
+        PIN_CAPTURE => CAPTURE_INSTANCES,
+        _ => 0,
+    }
+}
 
 const fn pin(
     instances: u32,
@@ -174,7 +193,7 @@ const fn pin(
 
 static PINS: Shared<[PCPIN_DESCRIPTOR; PIN_COUNT as usize]> = Shared([
     pin(
-        MAX_INSTANCES,
+        instances(PIN_LEGACY_RENDER),
         RANGES_LEGACY.as_mut_ptr().cast(),
         1,
         KSPIN_DATAFLOW_IN,
@@ -182,7 +201,7 @@ static PINS: Shared<[PCPIN_DESCRIPTOR; PIN_COUNT as usize]> = Shared([
         &raw const NAME_OUT,
     ),
     pin(
-        MAX_INSTANCES,
+        instances(PIN_DMUSIC_RENDER),
         RANGES_DMUSIC.as_mut_ptr().cast(),
         1,
         KSPIN_DATAFLOW_IN,
@@ -206,7 +225,7 @@ static PINS: Shared<[PCPIN_DESCRIPTOR; PIN_COUNT as usize]> = Shared([
         core::ptr::null(),
     ),
     pin(
-        MAX_INSTANCES,
+        instances(PIN_CAPTURE),
         RANGES_CAPTURE.as_mut_ptr().cast(),
         2,
         KSPIN_DATAFLOW_OUT,

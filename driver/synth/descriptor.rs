@@ -51,7 +51,10 @@ use dmus_sys::portcls::{
     PCPROPERTY_ITEM_FLAG_GET, PCPROPERTY_ITEM_FLAG_SET,
 };
 
-use super::lost_notes::{KSPROPERTY_RDMUS_SYNTH_LOST_NOTES, KSPROPSETID_RdmusSynthLostNotes};
+use super::lost_notes::{
+    KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES, KSPROPERTY_RDMUS_SYNTH_LOST_NOTES,
+    KSPROPSETID_RdmusSynthLostNotes,
+};
 use super::voices::{
     KSPROPERTY_RDMUS_SYNTH_PLAYVOICE, KSPROPERTY_RDMUS_SYNTH_STOPVOICE, KSPROPSETID_RdmusSynthVoice,
 };
@@ -138,7 +141,14 @@ static SET_SYNTH_DLS: GUID = KSPROPSETID_Synth_Dls;
 static SET_LOST_NOTES: GUID = KSPROPSETID_RdmusSynthLostNotes;
 static SET_VOICE: GUID = KSPROPSETID_RdmusSynthVoice;
 
+/// The streams each MIDI pin allows at once: four clients per format, each a render input
+/// of the synth with its own channel groups, all sharing the voices (`dmus_synth`'s
+/// `RENDER_INPUTS` is two pins' worth). The wave pin has one stream: the synth's one output.
+pub const MIDI_PIN_INSTANCES: u32 = 4;
+const _: () = assert!(MIDI_PIN_INSTANCES as usize * 2 == dmus_synth::synth::RENDER_INPUTS);
+
 const fn pin(
+    instances: u32,
     ranges: *const PKSDATARANGE,
     flow: i32,
     communication: i32,
@@ -151,8 +161,8 @@ const fn pin(
         &raw const CATEGORY_USE_PIN_NAME
     };
     PCPIN_DESCRIPTOR {
-        MaxGlobalInstanceCount: 1,
-        MaxFilterInstanceCount: 1,
+        MaxGlobalInstanceCount: instances,
+        MaxFilterInstanceCount: instances,
         MinFilterInstanceCount: 0,
         AutomationTable: SYNTH_AUTOMATION.as_mut_ptr(),
         KsPinDescriptor: KSPIN_DESCRIPTOR {
@@ -176,18 +186,21 @@ const fn pin(
 
 static PINS: Shared<[PCPIN_DESCRIPTOR; PIN_COUNT as usize]> = Shared([
     pin(
+        MIDI_PIN_INSTANCES,
         RANGES_LEGACY.as_mut_ptr().cast(),
         KSPIN_DATAFLOW_IN,
         KSPIN_COMMUNICATION_SINK,
         &raw const NAME_SYNTH,
     ),
     pin(
+        MIDI_PIN_INSTANCES,
         RANGES_DMUSIC.as_mut_ptr().cast(),
         KSPIN_DATAFLOW_IN,
         KSPIN_COMMUNICATION_SINK,
         &raw const NAME_SYNTH_DMUS,
     ),
     pin(
+        1,
         RANGES_WAVE.as_mut_ptr().cast(),
         KSPIN_DATAFLOW_OUT,
         KSPIN_COMMUNICATION_SOURCE,
@@ -218,7 +231,7 @@ const fn dls_item(id: u32, flags: u32) -> PCPROPERTY_ITEM {
 }
 
 /// Properties the synth answers.
-pub const PROPERTY_COUNT: usize = 15;
+pub const PROPERTY_COUNT: usize = 16;
 
 /// The synth's items, once for the pins and node and once more on the filter.
 macro_rules! synth_items {
@@ -238,6 +251,12 @@ macro_rules! synth_items {
     PCPROPERTY_ITEM {
         Set: &raw const SET_LOST_NOTES,
         Id: KSPROPERTY_RDMUS_SYNTH_LOST_NOTES,
+        Flags: GET,
+        Handler: Some(super::lost_notes::lost_notes_property),
+    },
+    PCPROPERTY_ITEM {
+        Set: &raw const SET_LOST_NOTES,
+        Id: KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES,
         Flags: GET,
         Handler: Some(super::lost_notes::lost_notes_property),
     },
@@ -270,7 +289,7 @@ static FILTER_PROPERTIES: Shared<[PCPROPERTY_ITEM; PROPERTY_COUNT + 1]> =
 
 static SYNTH_AUTOMATION: Shared<PCAUTOMATION_TABLE> = Shared(PCAUTOMATION_TABLE {
     PropertyItemSize: size_u32::<PCPROPERTY_ITEM>(),
-    #[allow(clippy::cast_possible_truncation, reason = "PROPERTY_COUNT is 15")]
+    #[allow(clippy::cast_possible_truncation, reason = "PROPERTY_COUNT is 16")]
     PropertyCount: PROPERTY_COUNT as u32,
     Properties: PROPERTIES.as_mut_ptr().cast(),
     MethodItemSize: 0,
@@ -284,7 +303,7 @@ static SYNTH_AUTOMATION: Shared<PCAUTOMATION_TABLE> = Shared(PCAUTOMATION_TABLE 
 
 static FILTER_AUTOMATION: Shared<PCAUTOMATION_TABLE> = Shared(PCAUTOMATION_TABLE {
     PropertyItemSize: size_u32::<PCPROPERTY_ITEM>(),
-    #[allow(clippy::cast_possible_truncation, reason = "PROPERTY_COUNT is 15")]
+    #[allow(clippy::cast_possible_truncation, reason = "PROPERTY_COUNT + 1 is 17")]
     PropertyCount: PROPERTY_COUNT as u32 + 1,
     Properties: FILTER_PROPERTIES.as_mut_ptr().cast(),
     MethodItemSize: 0,

@@ -25,7 +25,8 @@
 //! - `BASICSUPPORT`: the verbs as a `ULONG` of `KSPROPERTY_TYPE_*` flags (as ddksynth).
 
 use dmus_synth::synth::{
-    AUDIO_CHANNELS, MAX_CHANNEL_GROUPS, MAX_RATE, MAX_VOICES, Stats, SynthEngine, clamp_rate,
+    AUDIO_CHANNELS, ENGINE_GROUPS, MAX_CHANNEL_GROUPS, MAX_RATE, MAX_VOICES, Stats, SynthEngine,
+    clamp_rate,
 };
 use dmus_sys::GUID;
 use dmus_sys::dmusprop::{
@@ -169,7 +170,7 @@ pub fn answer(request: &mut PropertyRequest, miniport: &Miniport) -> NTSTATUS {
             let fresh = if voices == miniport.core().lock().voice_limit() {
                 None
             } else {
-                match SynthEngine::try_new(MAX_RATE, voices, MAX_CHANNEL_GROUPS) {
+                match SynthEngine::try_new(MAX_RATE, voices, ENGINE_GROUPS) {
                     Ok(engine) => Some(engine),
                     Err(_) => return STATUS_INSUFFICIENT_RESOURCES,
                 }

@@ -19,7 +19,7 @@ use smf::{SmfError, read_smf};
 
 /// Plays Standard MIDI Files through the rdmus driver in a simulated Windows kernel.
 #[derive(Debug, Parser)]
-#[command(name = "rdmus", version)]
+#[command(name = "rdmus", version, after_help = EXIT_CODES)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -186,7 +186,23 @@ pub struct PlayArgs {
     /// takes in one buffer).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_IRP_SIZE, value_parser = irp_size_range())]
     pub irp_size: u32,
+    /// Exit 0 even when something the file asked for did not happen (it is
+    /// still reported).
+    #[arg(long)]
+    pub allow_loss: bool,
 }
+
+/// The exit codes, as `--help` prints them (and the README lists them).
+pub const EXIT_CODES: &str = "\
+Exit status:
+  0  done: everything the file asked for happened (or --allow-loss)
+  1  bad input: a file that cannot be read, is not valid MIDI, DLS or a wire log,
+     or does not fit IRPs of the chosen size
+  2  usage error
+  3  loss: something the file asked for did not happen (IRPs refused, events or
+     notes dropped, bytes not sent, samples clipped, timer fallback; the summary
+     counts each); --allow-loss accepts it
+  4  the driver failed in the simulation, or the verifier found a fault";
 
 /// The default IRP data buffer size.
 pub const DEFAULT_IRP_SIZE: u32 = 4096;
@@ -297,6 +313,14 @@ pub enum CliError {
         /// At this rate, Hz.
         rate: u32,
     },
+    /// Something the file asked for did not happen (and `--allow-loss` was
+    /// not given); the summary printed before counts it.
+    Loss {
+        /// The file.
+        path: PathBuf,
+        /// What was lost, in one line.
+        what: String,
+    },
     /// The simulated Driver Verifier found faults while the driver ran.
     Findings {
         /// The file (or files) being played or recorded.
@@ -307,9 +331,9 @@ pub enum CliError {
 }
 
 impl CliError {
-    /// The process exit code: 1 for bad input, 2 for a usage error (as clap's
-    /// own), 4 when the driver failed in the simulation or the verifier found
-    /// a fault.
+    /// The process exit code ([`EXIT_CODES`]): 1 for bad input, 2 for a
+    /// usage error (as clap's own), 3 for a loss, 4 when the driver failed in
+    /// the simulation or the verifier found a fault.
     #[must_use]
     pub const fn exit_code(&self) -> u8 {
         match self {
@@ -320,6 +344,7 @@ impl CliError {
             | Self::Dls { .. }
             | Self::TooLongForWav { .. } => 1,
             Self::Usage(_) => 2,
+            Self::Loss { .. } => 3,
             Self::Sim { .. } | Self::Findings { .. } => 4,
         }
     }
@@ -350,6 +375,11 @@ impl fmt::Display for CliError {
                     path.display()
                 )
             }
+            Self::Loss { path, what } => write!(
+                f,
+                "{}: not everything the file asked for happened: {what} (--allow-loss accepts this)",
+                path.display()
+            ),
             Self::Findings { path, findings } => {
                 write!(
                     f,
@@ -479,6 +509,7 @@ fn play(args: PlayArgs, out: &mut impl Write) -> Result<(), CliError> {
         wav,
         rate,
         voices,
+        allow_loss,
     } = args;
     let mpu401_only = [
         ("--wire", wire.is_some()),
@@ -509,6 +540,7 @@ fn play(args: PlayArgs, out: &mut impl Write) -> Result<(), CliError> {
             Device::Synth => DPC_GUIDELINE_US,
         }),
         mpu_fault: mpu_fault.unwrap_or(CardFault::None).sim(),
+        fail_nth: None,
     };
     let irp_span = u64::from(irp_ms) * 10_000;
     let queue_ahead = u64::from(queue_ahead_ms) * 10_000;
@@ -528,7 +560,9 @@ fn play(args: PlayArgs, out: &mut impl Write) -> Result<(), CliError> {
             voices,
             sim,
         };
-        return crate::commands::play_synth(&file, &timeline, &options, &dls, &wav, out);
+        return crate::commands::play_synth(
+            &file, &timeline, &options, &dls, &wav, allow_loss, out,
+        );
     }
     let timeline = load_timeline(&file)?;
     let options = PlayOptions {
@@ -538,5 +572,5 @@ fn play(args: PlayArgs, out: &mut impl Write) -> Result<(), CliError> {
         queue_ahead,
         sim,
     };
-    crate::commands::play_file(&file, &timeline, &options, wire.as_deref(), out)
+    crate::commands::play_file(&file, &timeline, &options, wire.as_deref(), allow_loss, out)
 }

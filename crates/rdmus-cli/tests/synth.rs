@@ -257,7 +257,11 @@ fn stolen_voices_are_counted_by_the_driver_and_printed() {
     let wav = scratch("chord8.wav");
     let expected = engine_steals(bank, 4, &keys);
     assert!(expected >= 4, "eight notes on four voices: {expected}");
-    let (code, out, err) = play(&midi, bank, &wav, &["--voices", "4"]);
+    // Stolen voices are lost notes: exit 3 (a loss), or 0 with --allow-loss.
+    let (code, _, err) = play(&midi, bank, &wav, &["--voices", "4"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("notes lost (RUNNINGSTATS LostNotes"), "{err}");
+    let (code, out, err) = play(&midi, bank, &wav, &["--voices", "4", "--allow-loss"]);
     assert_eq!(code, 0, "{err}");
     let stolen: u64 = out
         .lines()

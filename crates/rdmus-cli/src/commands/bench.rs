@@ -85,10 +85,17 @@ pub const HEADER: &str = "file\tformat\tfifo\tevents\tbytes\tdropped\texact\tp50
 impl fmt::Display for BenchRow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let r = &self.report;
-        let (p50, p99, max) = r
-            .lateness
-            .lateness
-            .map_or((0, 0, 0), |p| (us(p.p50), us(p.p99), us(p.max)));
+        // Lateness means something only when the wire is the file's messages.
+        let (p50, p99, max) = r.lateness.lateness.filter(|_| r.exact).map_or_else(
+            || ("-".to_owned(), "-".to_owned(), "-".to_owned()),
+            |p| {
+                (
+                    us(p.p50).to_string(),
+                    us(p.p99).to_string(),
+                    us(p.max).to_string(),
+                )
+            },
+        );
         let early = r
             .margins
             .map_or_else(|| "-".to_owned(), |m| m.early.to_string());

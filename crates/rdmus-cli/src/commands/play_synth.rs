@@ -16,8 +16,11 @@ use dls::wire::file::DlsFile;
 
 use super::progress::bar;
 use crate::cli::{CliError, PinFormat};
+use crate::loss::{Losses, Troubles};
 use crate::play_report::{Micros, packets};
-use crate::sim::{RenderPin, SimConfig, SynthError, SynthOptions, SynthRun, render_synth};
+use crate::sim::{
+    RenderPin, SimConfig, SynthError, SynthOptions, SynthRun, render_synth, with_teardown_findings,
+};
 use smf::{MessageKind, Timeline};
 
 /// Audio kept after the file's end for releases: 2 s (100 ns).
@@ -61,14 +64,16 @@ pub fn wav_frames(timeline: &Timeline, rate: u32) -> u64 {
 ///
 /// # Errors
 /// [`CliError::Io`], [`CliError::Dls`] for a bank that is not valid DLS,
-/// [`CliError::Irp`], [`CliError::Sim`], and [`CliError::Findings`] after the
-/// summary when the verifier found faults.
+/// [`CliError::Irp`], [`CliError::Sim`]; after the summary,
+/// [`CliError::Findings`] when the verifier found faults, else
+/// [`CliError::Loss`] when something was lost and `allow_loss` is false.
 pub fn play_synth(
     file: &Path,
     timeline: &Timeline,
     options: &SynthPlayOptions,
     dls_path: &Path,
     wav_path: &Path,
+    allow_loss: bool,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
     let frames = wav_frames(timeline, options.rate);
@@ -128,7 +133,7 @@ pub fn play_synth(
             return Err(match error {
                 SynthError::Sim(error) => CliError::Sim {
                     path: file.into(),
-                    error,
+                    error: with_teardown_findings(error),
                 },
                 SynthError::Audio(error) => CliError::Io {
                     path: wav_path.into(),
@@ -155,17 +160,49 @@ pub fn play_synth(
         error,
     };
     writeln!(out, "file:        {}", file.display()).map_err(stdout_error)?;
+    for warning in &timeline.warnings {
+        writeln!(out, "warning:     {warning}").map_err(stdout_error)?;
+    }
     writeln!(out, "bank:        {}", dls_path.display()).map_err(stdout_error)?;
     writeln!(out, "wav:         {}", wav_path.display()).map_err(stdout_error)?;
     write!(out, "{report}").map_err(stdout_error)?;
-    if run.rig.findings.is_empty() {
-        Ok(())
-    } else {
-        Err(CliError::Findings {
+    if !run.rig.findings.is_empty() {
+        return Err(CliError::Findings {
             path: file.into(),
             findings: run.rig.findings,
+        });
+    }
+    let losses = synth_losses(&run);
+    if losses.is_empty() || allow_loss {
+        Ok(())
+    } else {
+        Err(CliError::Loss {
+            path: file.into(),
+            what: losses.one_line(),
         })
     }
+}
+
+/// What did not happen of what the file asked for: IRPs and records the port
+/// refused (its write reports), notes the synth lost (`RUNNINGSTATS`
+/// `LostNotes`, by cause through rdmus's lost-notes property), samples it
+/// clipped (rdmus's clipped-samples property).
+fn synth_losses(run: &SynthRun) -> Losses {
+    let mut losses = Losses::new();
+    losses.add_troubles(&run.write_troubles);
+    let causes = &run.lost_causes;
+    losses.add(
+        u64::from(run.lost_notes),
+        format!(
+            "notes lost (RUNNINGSTATS LostNotes: {} stolen + {} late + {} dropped)",
+            causes.StolenVoices, causes.LateEvents, causes.DroppedEvents
+        ),
+    );
+    losses.add(
+        run.clipped_samples,
+        "samples clipped to 16 bits (rdmus clipped-samples property)",
+    );
+    losses
 }
 
 /// The WAV being written as the synth renders: 16-bit stereo PCM.
@@ -326,13 +363,20 @@ impl fmt::Display for SynthReport<'_> {
             Micros(i64::try_from(run.rig.longest_dpc).unwrap_or(i64::MAX)),
             run.rig.dpcs
         )?;
-        for trouble in &run.write_troubles {
+        writeln!(
+            f,
+            "clipped:     {} samples clamped to 16 bits (rdmus clipped-samples property)",
+            run.clipped_samples
+        )?;
+        if run.irps_resent > 0 {
             writeln!(
                 f,
-                "IRP trouble: IRP {} took {} of {} records: {}",
-                trouble.irp, trouble.records, trouble.expected, trouble.reason
+                "resent:      {} IRPs with the records a port with a dry pool had not taken",
+                run.irps_resent
             )?;
         }
+        write!(f, "{}", Troubles(&run.write_troubles))?;
+        write!(f, "{}", synth_losses(run))?;
         for finding in &run.rig.findings {
             writeln!(f, "finding:     {finding}")?;
         }

@@ -9,6 +9,7 @@ use mxf::wire::{EmitError, dmus};
 
 use super::pieces::{Piece, cut, payload, span_end};
 use super::{IrpError, StreamPacket};
+use crate::cli::PinFormat;
 use smf::Timeline;
 
 /// Channel group 1: the first (1-based) group of 16 channels.
@@ -63,6 +64,7 @@ pub fn build_dmus_within(
             data: buffer,
             records,
             message_bytes,
+            format: PinFormat::Dmus,
         });
     }
     Ok(packets)

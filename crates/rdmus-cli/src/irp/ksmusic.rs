@@ -14,6 +14,7 @@ use mxf::wire::{EmitError, ksmusic};
 
 use super::pieces::{Piece, cut, payload, span_end};
 use super::{IrpError, StreamPacket};
+use crate::cli::PinFormat;
 use smf::Timeline;
 
 /// `time` (100 ns) rounded to the nearest millisecond (half up).
@@ -68,6 +69,7 @@ pub fn build_ksmusic_within(
             data: buffer,
             records,
             message_bytes,
+            format: PinFormat::Ksmusic,
         });
     }
     Ok(packets)

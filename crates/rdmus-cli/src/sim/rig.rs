@@ -6,11 +6,38 @@ use core::fmt;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use wdm_sim::portcls::{Device, Driver, Filter, OpenError, Pin, PinFormat, Resources};
-use wdm_sim::{Finding, Machine, MachineConfig, Mpu401Config, Mpu401Fault, us};
+use wdm_sim::{FaultInjection, Finding, Machine, MachineConfig, Mpu401Config, Mpu401Fault, us};
+
+use crate::ntstatus::Status;
 
 /// The driver keeps process-wide state (its adapter slots) and a machine
 /// belongs to its thread: one rig at a time per process.
 static DRIVER: Mutex<()> = Mutex::new(());
+
+/// What the verifier found while a rig dropped on an error path tore down:
+/// kept here for [`with_teardown_findings`] (a `Drop` cannot return them).
+static TEARDOWN_FINDINGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// `error` (which ended a run early), or, when the verifier found faults
+/// while the run's rig tore down, [`SimError::Findings`] with them and the
+/// error last: findings are never dropped on the error path.
+#[must_use]
+pub fn with_teardown_findings(error: SimError) -> SimError {
+    let mut findings = core::mem::take(
+        &mut *TEARDOWN_FINDINGS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner),
+    );
+    if findings.is_empty() {
+        return error;
+    }
+    if let SimError::Findings(earlier) = error {
+        findings.splice(0..0, earlier);
+    } else {
+        findings.push(format!("(then the run failed: {error})"));
+    }
+    SimError::Findings(findings)
+}
 
 /// How the simulated machine is built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +51,9 @@ pub struct SimConfig {
     pub dpc_bound_us: u32,
     /// How the card is broken, if it is.
     pub mpu_fault: Mpu401Fault,
+    /// Fail exactly this pool allocation (1-based), as Driver Verifier's
+    /// fault injection does; `None`: every allocation succeeds.
+    pub fail_nth: Option<u64>,
 }
 
 impl Default for SimConfig {
@@ -33,6 +63,7 @@ impl Default for SimConfig {
             mpu_fifo: 16,
             dpc_bound_us: 100,
             mpu_fault: Mpu401Fault::None,
+            fail_nth: None,
         }
     }
 }
@@ -77,6 +108,10 @@ impl SimConfig {
                 fault: self.mpu_fault,
                 ..Mpu401Config::default()
             }),
+            faults: FaultInjection {
+                fail_nth: self.fail_nth,
+                ..FaultInjection::default()
+            },
             ..MachineConfig::default()
         }
     }
@@ -128,15 +163,15 @@ pub enum SimError {
 impl fmt::Display for SimError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::DriverEntry(status) => write!(f, "DriverEntry failed: {status:#010x}"),
-            Self::AddDevice(status) => write!(f, "AddDevice failed: {status:#010x}"),
-            Self::StartDevice(status) => write!(f, "StartDevice failed: {status:#010x}"),
+            Self::DriverEntry(status) => write!(f, "DriverEntry failed: {}", Status(*status)),
+            Self::AddDevice(status) => write!(f, "AddDevice failed: {}", Status(*status)),
+            Self::StartDevice(status) => write!(f, "StartDevice failed: {}", Status(*status)),
             Self::NoUart => f.write_str("the driver registered no UART subdevice"),
             Self::NoSynth => f.write_str("the driver registered no Synth subdevice"),
             Self::Download { index, status } => {
-                write!(f, "DLS download {index} refused: {status:#010x}")
+                write!(f, "DLS download {index} refused: {}", Status(*status))
             }
-            Self::Property { what, status } => write!(f, "{what} failed: {status:#010x}"),
+            Self::Property { what, status } => write!(f, "{what} failed: {}", Status(*status)),
             Self::Pull(why) => write!(f, "the wave sink gave no audio: {why}"),
             Self::OpenPin { pin, error } => write!(f, "pin {pin} did not open: {error:?}"),
             Self::State(what) => write!(f, "a pin refused a state change: {what}"),
@@ -170,6 +205,8 @@ pub struct RigReport {
     pub input_lost: u64,
     /// What the verifier found, in words.
     pub findings: Vec<String>,
+    /// What the driver printed on the debugger output (`DbgPrintEx`).
+    pub debug_log: Vec<String>,
 }
 
 /// A machine with rdmus loaded and the card started.
@@ -324,6 +361,7 @@ impl Rig {
             overruns: mpu.overruns,
             input_lost: mpu.input_lost,
             findings: words(&self.machine.take_findings()),
+            debug_log: self.machine.debug_log(),
         }
     }
 }
@@ -331,8 +369,8 @@ impl Rig {
 impl Drop for Rig {
     fn drop(&mut self) {
         // A rig dropped early (an error on the way) still tears down in order;
-        // its findings are taken so that the strict machine does not panic:
-        // the error that ended the run is what gets reported.
+        // its findings are taken (the strict machine would panic on them) and
+        // kept for `with_teardown_findings`, which reports them with the error.
         if let Some(device) = self.device.take() {
             device.stop();
             device.remove();
@@ -340,13 +378,38 @@ impl Drop for Rig {
         if let Some(driver) = self.driver.take() {
             driver.unload();
         }
-        let _ = self.machine.take_findings();
+        let findings = words(&self.machine.take_findings());
+        if !findings.is_empty() {
+            TEARDOWN_FINDINGS
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend(findings);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{PoisonError, SimConfig, SimError, TEARDOWN_FINDINGS, with_teardown_findings};
+
+    #[test]
+    fn findings_of_a_torn_down_rig_come_back_with_the_error() {
+        // Nothing found: the error as it is.
+        assert_eq!(with_teardown_findings(SimError::NoUart), SimError::NoUart);
+        TEARDOWN_FINDINGS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push("pool allocation leaked".into());
+        assert_eq!(
+            with_teardown_findings(SimError::NoUart),
+            SimError::Findings(vec![
+                "pool allocation leaked".into(),
+                "(then the run failed: the driver registered no UART subdevice)".into(),
+            ])
+        );
+        // Taken once: the next error is not blamed for them.
+        assert_eq!(with_teardown_findings(SimError::NoSynth), SimError::NoSynth);
+    }
 
     #[test]
     fn the_dpc_bound_follows_the_fifo_against_the_timer_period() {

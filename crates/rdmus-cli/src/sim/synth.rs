@@ -21,7 +21,8 @@ use dmus_sys::dmusprop::{
 use dmus_sys::kernel::NT_SUCCESS;
 use dmus_sys::ks::{KSPROPERTY_TYPE_GET, KSSTATE_PAUSE, KSSTATE_RUN, KSSTATE_STOP};
 use rdmus_driver::{
-    KSPROPERTY_RDMUS_SYNTH_LOST_NOTES, KSPROPSETID_RdmusSynthLostNotes, RDMUS_SYNTH_LOST_NOTES,
+    KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES, KSPROPERTY_RDMUS_SYNTH_LOST_NOTES,
+    KSPROPSETID_RdmusSynthLostNotes, RDMUS_SYNTH_LOST_NOTES,
 };
 use wdm_sim::portcls::{
     Filter, PropertyTarget, WaveSink, WaveSinkConfig, dls_download, dls_unload,
@@ -93,12 +94,17 @@ pub struct SynthRun {
     /// `KSPROPSETID_RdmusSynthLostNotes` at the same moment (the steal count is its
     /// `StolenVoices`).
     pub lost_causes: RDMUS_SYNTH_LOST_NOTES,
+    /// Output samples the synth clamped to the 16-bit range, read through
+    /// rdmus's `KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES` at the end.
+    pub clipped_samples: u64,
     /// Buffers downloaded (waves and instruments).
     pub downloads: usize,
     /// IRPs written.
     pub irps: usize,
     /// IRPs the port did not take whole.
     pub write_troubles: Vec<WriteTrouble>,
+    /// IRPs written again with the rest of one the port took part of.
+    pub irps_resent: usize,
     /// Host wall time of the streaming and rendering (not the setup).
     pub render_time: Duration,
     /// The machine's report.
@@ -157,7 +163,7 @@ pub fn render_synth(
     let started = Instant::now();
     // Prefill while paused, then start the sink and the pin at one master
     // time: frame 0 is the presentation time of tick 0.
-    writer.write_due(&pin, options.queue_ahead, 0);
+    writer.write_due(&pin, options.queue_ahead, None);
     sink.set_state(KSSTATE_RUN).map_err(state_error)?;
     pin.set_state(KSSTATE_RUN).map_err(state_error)?;
     let rate = u64::from(granted.SampleRate.max(1));
@@ -169,7 +175,7 @@ pub fn render_synth(
     let mut voices_peak = 0;
     while pulled < frames {
         let at = pulled * TICKS_PER_SECOND / rate;
-        writer.write_due(&pin, at.saturating_add(options.queue_ahead), 0);
+        writer.write_due(&pin, at.saturating_add(options.queue_ahead), None);
         progress(at);
         let chunk = step.min(frames - pulled);
         let pulled_audio = sink
@@ -183,9 +189,11 @@ pub fn render_synth(
         pulled += chunk;
         voices_peak = voices_peak.max(running_stats(filter)?.Voices);
     }
+    writer.give_up();
     let render_time = started.elapsed();
     let lost_notes = running_stats(filter)?.LostNotes;
     let lost_causes = lost_note_causes(filter)?;
+    let clipped_samples = clipped_samples(filter)?;
     pin.set_state(KSSTATE_STOP).map_err(state_error)?;
     sink.set_state(KSSTATE_STOP).map_err(state_error)?;
     pin.close();
@@ -205,9 +213,11 @@ pub fn render_synth(
         voices_peak,
         lost_notes,
         lost_causes,
+        clipped_samples,
         downloads: handles.len(),
         irps: writer.next,
         write_troubles: writer.troubles,
+        irps_resent: writer.resent,
         render_time,
         rig: rig.finish(),
     })
@@ -321,4 +331,25 @@ fn lost_note_causes(filter: Filter) -> Result<RDMUS_SYNTH_LOST_NOTES, SimError> 
         LateEvents: field(&value, offset_of!(RDMUS_SYNTH_LOST_NOTES, LateEvents)),
         DroppedEvents: field(&value, offset_of!(RDMUS_SYNTH_LOST_NOTES, DroppedEvents)),
     })
+}
+
+/// rdmus's `KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES`: output samples clamped
+/// to the 16-bit range.
+fn clipped_samples(filter: Filter) -> Result<u64, SimError> {
+    let mut value = [0_u8; 8];
+    let result = filter.property(
+        PropertyTarget::Filter,
+        &KSPROPSETID_RdmusSynthLostNotes,
+        KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES,
+        KSPROPERTY_TYPE_GET,
+        &mut [],
+        &mut value,
+    );
+    if !NT_SUCCESS(result.status) {
+        return Err(SimError::Property {
+            what: "KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES",
+            status: result.status,
+        });
+    }
+    Ok(u64::from_ne_bytes(value))
 }

@@ -32,8 +32,12 @@ const MAX_RANGE_SIZE: u32 = 4096;
 /// One pin factory, as the port uses it.
 #[derive(Clone, Debug)]
 pub struct PinFactory {
-    /// `MaxFilterInstanceCount`.
+    /// How many pins of this factory may be open at once: the lower of
+    /// `MaxFilterInstanceCount` and `MaxGlobalInstanceCount` (the port has one filter, so
+    /// every pin of the factory counts against both).
     pub max_instances: u32,
+    /// `MaxFilterInstanceCount` (what `KSPROPERTY_PIN_CINSTANCES` answers as possible).
+    pub max_filter_instances: u32,
     /// `MaxGlobalInstanceCount`.
     pub max_global_instances: u32,
     /// `MinFilterInstanceCount` (what `KSPROPERTY_PIN_NECESSARYINSTANCES` answers).
@@ -145,7 +149,10 @@ pub unsafe fn pin_factory(descriptor: usize, pin: u32) -> Result<PinFactory, Des
     // SAFETY: non-null GUID pointers of the miniport's static tables.
     let read_guid = |at: *const GUID| (!at.is_null()).then(|| unsafe { at.read_unaligned() });
     Ok(PinFactory {
-        max_instances: descriptor.MaxFilterInstanceCount,
+        max_instances: descriptor
+            .MaxFilterInstanceCount
+            .min(descriptor.MaxGlobalInstanceCount),
+        max_filter_instances: descriptor.MaxFilterInstanceCount,
         max_global_instances: descriptor.MaxGlobalInstanceCount,
         min_instances: descriptor.MinFilterInstanceCount,
         data_flow: ks.DataFlow,

@@ -142,7 +142,7 @@ fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
 /// not exist (a node beyond `NodeCount`) or its table cannot be read.
 fn supported_sets(descriptor: usize, target: PropertyTarget) -> Option<Vec<GUID>> {
     let (mut sets, table) = match target {
-        PropertyTarget::Node(node) => (
+        PropertyTarget::Node(node) | PropertyTarget::PinNode { node, .. } => (
             Vec::new(),
             // SAFETY: the descriptor of a live, initialised port's miniport.
             unsafe { node_automation(descriptor, node) }.ok()?,
@@ -338,7 +338,7 @@ fn pin_property(
     match id {
         KSPROPERTY_PIN_DATAFLOW => reply(&pin.data_flow.to_le_bytes(), value),
         KSPROPERTY_PIN_COMMUNICATION => reply(&pin.communication.to_le_bytes(), value),
-        KSPROPERTY_PIN_CINSTANCES => reply(&cinstances(pin.max_instances, on_filter), value),
+        KSPROPERTY_PIN_CINSTANCES => reply(&cinstances(pin.max_filter_instances, on_filter), value),
         KSPROPERTY_PIN_GLOBALCINSTANCES => {
             reply(&cinstances(pin.max_global_instances, global), value)
         }
@@ -432,7 +432,9 @@ pub(super) fn answer(
     let factory = match target {
         PropertyTarget::Filter => u32_at(instance, 0),
         PropertyTarget::PinFactory(factory) => Some(factory),
-        PropertyTarget::Pin(_) | PropertyTarget::Node(_) => return None,
+        PropertyTarget::Pin(_) | PropertyTarget::Node(_) | PropertyTarget::PinNode { .. } => {
+            return None;
+        }
     };
     let ids: &[u32] = if *set == KSPROPSETID_Pin {
         &PIN_PROPERTIES

@@ -33,6 +33,15 @@ pub enum PropertyTarget {
     /// A topology node (a `KSNODEPROPERTY` sent with `KSPROPERTY_TYPE_TOPOLOGY`): the node's
     /// automation table, `Node` set in the request.
     Node(u32),
+    /// A topology node through an open pin's handle (a `KSNODEPROPERTY` on the pin's file
+    /// object, as `DirectMusic` sends `RUNNINGSTATS` to its port's pin): the node's automation
+    /// table, `Node` set and `MinorTarget` the pin's stream.
+    PinNode {
+        /// The open pin, by id.
+        pin: u32,
+        /// The node.
+        node: u32,
+    },
 }
 
 /// The result of a request: the handler's status and the `ValueSize` it left.
@@ -94,7 +103,7 @@ pub fn request_as(
     let (factory, stream) = match target {
         PropertyTarget::Filter | PropertyTarget::Node(_) => (None, 0),
         PropertyTarget::PinFactory(f) => (Some(f), 0),
-        PropertyTarget::Pin(pin) => {
+        PropertyTarget::Pin(pin) | PropertyTarget::PinNode { pin, .. } => {
             match with_state("property", |m| {
                 m.portcls
                     .pins
@@ -108,10 +117,10 @@ pub fn request_as(
         }
     };
     let node = match target {
-        PropertyTarget::Node(node) => node,
+        PropertyTarget::Node(node) | PropertyTarget::PinNode { node, .. } => node,
         _ => PCFILTER_NODE,
     };
-    let table = if let PropertyTarget::Node(node) = target {
+    let table = if let PropertyTarget::Node(node) | PropertyTarget::PinNode { node, .. } = target {
         // SAFETY: the descriptor of a live, initialised port's miniport.
         match unsafe { node_automation(descriptor, node) } {
             Ok(table) => table,
