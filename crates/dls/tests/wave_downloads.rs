@@ -380,3 +380,31 @@ fn fuzz_seeds_are_the_built_buffers() {
         assert!(parse(&buffer, APPEND).is_ok(), "{name}");
     }
 }
+
+#[test]
+fn a_stream_goes_on_when_a_buffer_ends_on_a_render_boundary() {
+    // Buffers of 256 frames at the output rate end exactly where the engine's mix parts
+    // (and these 256-frame renders) end.
+    let mut store = InstrumentStore::new(APPEND);
+    for b in [
+        one_shot(10, 768),
+        streaming(11, 0, 256),
+        streaming(12, 256, 256),
+        streaming(13, 512, 256),
+        articulation(20, &[10]),
+        articulation(21, &[11, 12, 13]),
+    ] {
+        store.download(b).expect("download");
+    }
+    let mut once: Engine<8, 1> = Engine::new(RATE);
+    let mut streamed: Engine<8, 1> = Engine::new(RATE);
+    assert!(once.play_voice(&store, 1, 1, 0, 20, 0, 0));
+    assert!(streamed.play_voice(&store, 1, 1, 0, 21, 0, 0));
+    for _ in 0..4 {
+        assert_eq!(
+            render(&mut once, &store, 256),
+            render(&mut streamed, &store, 256)
+        );
+    }
+    assert!(!streamed.voice_exists(1));
+}

@@ -753,9 +753,9 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             let mut produced =
                 slot.voice
                     .render_planar(samples, (&mut *left, &mut *right), gain_left, gain_right);
-            // A streamed wave goes on in its next buffer where this one ended (at most once
-            // per buffer of the articulation).
-            while produced < frames {
+            // A streamed wave goes on in its next buffer where this one ended, also when it
+            // ended on the part's last frame (at most once per buffer of the articulation).
+            while produced < frames || slot.voice.is_finished() {
                 let Some(next) = advance_stream(store, slot) else {
                     break;
                 };
