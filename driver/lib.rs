@@ -58,7 +58,7 @@ pub use mpu401::new_miniport as new_uart_miniport;
 pub use mpu401::properties::synth_property as uart_synth_property;
 
 // The DLS synth miniport: its constructor, its objects (pool sizes), its lost
-// notes property set, the kernel mutex over its state, the copy of a client's
+// notes and wave voice property sets, the kernel mutex over its state, the copy of a client's
 // download buffer. (The synth engine itself is the dmus-synth crate.)
 pub use synth::download::{Requestor, copy_client_buffer};
 pub use synth::lost_notes::{
@@ -68,3 +68,7 @@ pub use synth::lost_notes::{
 pub use synth::miniport::{Core as SynthMiniportCore, Miniport as SynthMiniport};
 pub use synth::mutex::KMutex;
 pub use synth::new_miniport as new_synth_miniport;
+pub use synth::voices::{
+    KSPROPERTY_RDMUS_SYNTH_PLAYVOICE, KSPROPERTY_RDMUS_SYNTH_STOPVOICE,
+    KSPROPSETID_RdmusSynthVoice, RDMUS_SYNTH_PLAYVOICE,
+};

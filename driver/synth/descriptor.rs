@@ -55,6 +55,9 @@ use super::lost_notes::{
     KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES, KSPROPERTY_RDMUS_SYNTH_LOST_NOTES,
     KSPROPSETID_RdmusSynthLostNotes,
 };
+use super::voices::{
+    KSPROPERTY_RDMUS_SYNTH_PLAYVOICE, KSPROPERTY_RDMUS_SYNTH_STOPVOICE, KSPROPSETID_RdmusSynthVoice,
+};
 use crate::miniport::component::{RDMUS_NAME_SYNTH, RDMUS_NAME_SYNTH_DMUS};
 use crate::miniport::shared::Shared;
 
@@ -136,6 +139,7 @@ static NODE_TYPE_SYNTH: GUID = KSNODETYPE_SYNTHESIZER;
 static SET_SYNTH: GUID = KSPROPSETID_Synth;
 static SET_SYNTH_DLS: GUID = KSPROPSETID_Synth_Dls;
 static SET_LOST_NOTES: GUID = KSPROPSETID_RdmusSynthLostNotes;
+static SET_VOICE: GUID = KSPROPSETID_RdmusSynthVoice;
 
 /// The streams each MIDI pin allows at once: four clients per format, each a render input
 /// of the synth with its own channel groups, all sharing the voices (`dmus_synth`'s
@@ -227,7 +231,7 @@ const fn dls_item(id: u32, flags: u32) -> PCPROPERTY_ITEM {
 }
 
 /// Properties the synth answers.
-pub const PROPERTY_COUNT: usize = 14;
+pub const PROPERTY_COUNT: usize = 16;
 
 /// The synth's items, once for the pins and node and once more on the filter.
 macro_rules! synth_items {
@@ -256,6 +260,18 @@ macro_rules! synth_items {
         Flags: GET,
         Handler: Some(super::lost_notes::lost_notes_property),
     },
+    PCPROPERTY_ITEM {
+        Set: &raw const SET_VOICE,
+        Id: KSPROPERTY_RDMUS_SYNTH_PLAYVOICE,
+        Flags: SET,
+        Handler: Some(super::voices::voice_property),
+    },
+    PCPROPERTY_ITEM {
+        Set: &raw const SET_VOICE,
+        Id: KSPROPERTY_RDMUS_SYNTH_STOPVOICE,
+        Flags: SET,
+        Handler: Some(super::voices::voice_property),
+    },
     $($extra),*
     ]};
 }
@@ -273,7 +289,7 @@ static FILTER_PROPERTIES: Shared<[PCPROPERTY_ITEM; PROPERTY_COUNT + 1]> =
 
 static SYNTH_AUTOMATION: Shared<PCAUTOMATION_TABLE> = Shared(PCAUTOMATION_TABLE {
     PropertyItemSize: size_u32::<PCPROPERTY_ITEM>(),
-    #[allow(clippy::cast_possible_truncation, reason = "PROPERTY_COUNT is 14")]
+    #[allow(clippy::cast_possible_truncation, reason = "PROPERTY_COUNT is 16")]
     PropertyCount: PROPERTY_COUNT as u32,
     Properties: PROPERTIES.as_mut_ptr().cast(),
     MethodItemSize: 0,
@@ -287,7 +303,7 @@ static SYNTH_AUTOMATION: Shared<PCAUTOMATION_TABLE> = Shared(PCAUTOMATION_TABLE 
 
 static FILTER_AUTOMATION: Shared<PCAUTOMATION_TABLE> = Shared(PCAUTOMATION_TABLE {
     PropertyItemSize: size_u32::<PCPROPERTY_ITEM>(),
-    #[allow(clippy::cast_possible_truncation, reason = "PROPERTY_COUNT is 13")]
+    #[allow(clippy::cast_possible_truncation, reason = "PROPERTY_COUNT + 1 is 17")]
     PropertyCount: PROPERTY_COUNT as u32 + 1,
     Properties: FILTER_PROPERTIES.as_mut_ptr().cast(),
     MethodItemSize: 0,

@@ -8,9 +8,13 @@
 //!   buffer at once). Refused (offsets out of range, sizes that lie, cycles, truncated waves,
 //!   unknown waves, a duplicate id): `STATUS_INVALID_PARAMETER`, the copy is freed and the
 //!   store, and whatever is playing, is untouched. A buffer that cannot be read (see below):
-//!   `STATUS_ACCESS_VIOLATION`, likewise.
+//!   `STATUS_ACCESS_VIOLATION`, likewise. Every `DMUS_DOWNLOADINFO` type of dmdls.h is taken:
+//!   instruments (1, 3), waves (2), and the wave tracks' types: wave articulations (4),
+//!   streaming wave buffers (5) and one-shot waves (6); a wave articulation is refused unless
+//!   the buffers it names are downloaded, of one kind and one format.
 //! - `UNLOAD` (SET; value the handle): removes the download; a wave still used by a
-//!   downloaded instrument, or an unknown handle, is `STATUS_INVALID_PARAMETER`.
+//!   downloaded instrument or wave articulation, or an unknown handle, is
+//!   `STATUS_INVALID_PARAMETER`.
 //! - `COMPACT` (SET, no value): nothing to do: every download is its own allocation, so the
 //!   largest free chunk is the pool's; playback is not interrupted (as the docs require).
 //! - `APPEND` (GET): the sample frames every wave buffer carries after its data

@@ -8,7 +8,8 @@
 //! - [`render`]: the MIDI render streams (`IMXF`) that queue events into the synth.
 //! - [`sink`]: the wave-sink stream (`ISynthSinkDMus`) the port pulls audio from.
 //! - [`properties`] and [`download`]: `KSPROPSETID_Synth` and `KSPROPSETID_Synth_Dls`;
-//!   [`lost_notes`]: rdmus's own set giving `SYNTH_STATS.LostNotes` by cause.
+//!   [`lost_notes`]: rdmus's own set giving `SYNTH_STATS.LostNotes` by cause; [`voices`]:
+//!   rdmus's own set starting and stopping wave voices (`PlayVoice`/`StopVoice`).
 //!
 //! The synth itself (its core, sample clock and event inbox) is the `dmus-synth` crate,
 //! free of COM and kernel calls.
@@ -21,5 +22,6 @@ pub mod mutex;
 pub mod properties;
 pub mod render;
 pub mod sink;
+pub mod voices;
 
 pub use miniport::new_miniport;

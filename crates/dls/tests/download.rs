@@ -241,10 +241,14 @@ fn wave_faults_are_refused() {
     let mut idx9 = wave.clone();
     put_u32(&mut idx9, header + 8, 9);
     assert_eq!(parse(&idx9, APPEND), Err(DownloadError::BadIndex));
-    // Unknown download types.
-    let mut kind = wave;
-    put_u32(&mut kind, 0, DMUS_DOWNLOADINFO_STREAMINGWAVE);
+    // Unknown download types; a type-2 wave relabelled as a streaming wave has no
+    // `DMUS_WAVEDL` where that type's main item is (its `ulFirstExtCkIdx`, 0, as `cbWaveData`).
+    let mut kind = wave.clone();
+    put_u32(&mut kind, 0, 7);
     assert_eq!(parse(&kind, APPEND), Err(DownloadError::UnknownType));
+    let mut streaming = wave;
+    put_u32(&mut streaming, 0, DMUS_DOWNLOADINFO_STREAMINGWAVE);
+    assert!(parse(&streaming, APPEND).is_err());
 }
 
 #[test]
@@ -588,6 +592,7 @@ proptest! {
                 let taken = usize::from(store.download(bytes).is_ok());
                 prop_assert_eq!(store.instrument_count(), before + taken);
             }
+            Ok(Parsed::WaveArticulation(a)) => prop_assert!(!a.buffers.is_empty()),
             Err(_) => {}
         }
     }

@@ -266,6 +266,37 @@ impl<D: Discard> SynthCore<D> {
         }
     }
 
+    /// Starts voice `voice_id` on wave articulation `articulation` at once (the next render
+    /// hears it): `dls::synth::engine::Engine::play_voice`, for channel group `group`
+    /// (1-based). Returns false when the articulation or the group is unknown.
+    pub fn play_voice(
+        &mut self,
+        voice_id: u32,
+        group: u16,
+        channel: u8,
+        articulation: u32,
+        pitch_cents: i32,
+        volume_mb: i32,
+    ) -> bool {
+        if u32::from(group) > self.channel_groups {
+            return false;
+        }
+        self.engine.play_voice(
+            &self.store,
+            voice_id,
+            group,
+            channel,
+            articulation,
+            pitch_cents,
+            volume_mb,
+        )
+    }
+
+    /// Releases the voices [`Self::play_voice`] started as `voice_id`; false when none plays.
+    pub fn stop_voice(&mut self, voice_id: u32) -> bool {
+        self.engine.stop_voice(voice_id)
+    }
+
     /// The sample clock.
     #[must_use]
     pub fn clock(&self) -> &SampleClock {

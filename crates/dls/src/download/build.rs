@@ -12,10 +12,13 @@
 
 use alloc::vec::Vec;
 
-use crate::model::{ConnectionBlock, SampleInfo};
+use crate::model::{ConnectionBlock, SampleInfo, WaveFormat};
 use crate::wire::download::INFO_LEN;
 use crate::wire::file::{DlsFile, Instrument, Wave};
-use dmus_sys::dls::{DMUS_DOWNLOADINFO_INSTRUMENT2, DMUS_DOWNLOADINFO_WAVE};
+use dmus_sys::dls::{
+    DMUS_DOWNLOADINFO_INSTRUMENT2, DMUS_DOWNLOADINFO_ONESHOTWAVE, DMUS_DOWNLOADINFO_STREAMINGWAVE,
+    DMUS_DOWNLOADINFO_WAVE, DMUS_DOWNLOADINFO_WAVEARTICULATION,
+};
 
 /// Why a collection could not be turned into download buffers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,8 +151,91 @@ fn put_i32(out: &mut Vec<u8>, v: i32) {
 /// # Errors
 /// [`BuildError::TooLarge`].
 pub fn build_wave(dlid: u32, wave: &Wave<'_>, append_samples: u32) -> Result<Vec<u8>, BuildError> {
-    let f = wave.format;
     let mut items = Items(Vec::new());
+    wave_items(&mut items, wave.format, wave.data, append_samples)?;
+    items.finish(DMUS_DOWNLOADINFO_WAVE, dlid)
+}
+
+/// How a wave track's wave is downloaded: one-shot (one buffer, played once) or streamed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaveDownload {
+    /// `DMUS_DOWNLOADINFO_ONESHOTWAVE`.
+    OneShot,
+    /// `DMUS_DOWNLOADINFO_STREAMINGWAVE`.
+    Streaming,
+}
+
+/// Builds a `DMUS_DOWNLOADINFO_STREAMINGWAVE` or `_ONESHOTWAVE` buffer holding `data` (whole
+/// frames of `format`): index 0 the `DMUS_WAVEDL` (`cbWaveData` = the data's bytes), index 1
+/// the `DMUS_WAVE`, index 2 the `DMUS_WAVEDATA` and its `append_samples` guard frames (the
+/// layout `parse` takes).
+///
+/// # Errors
+/// [`BuildError::TooLarge`].
+pub fn build_wave_buffer(
+    dlid: u32,
+    kind: WaveDownload,
+    format: WaveFormat,
+    data: &[u8],
+    append_samples: u32,
+) -> Result<Vec<u8>, BuildError> {
+    let mut items = Items(Vec::new());
+    let wave_dl = items.reserve();
+    let mut dl = Vec::with_capacity(4);
+    put_u32(
+        &mut dl,
+        u32::try_from(data.len()).map_err(|_| BuildError::TooLarge)?,
+    );
+    items.set(wave_dl, dl);
+    wave_items(&mut items, format, data, append_samples)?;
+    let kind = match kind {
+        WaveDownload::OneShot => DMUS_DOWNLOADINFO_ONESHOTWAVE,
+        WaveDownload::Streaming => DMUS_DOWNLOADINFO_STREAMINGWAVE,
+    };
+    items.finish(kind, dlid)
+}
+
+/// Builds a `DMUS_DOWNLOADINFO_WAVEARTICULATION` buffer: index 0 the `DMUS_WAVEARTDL`, index
+/// 1 the download ids of `buffers` (its `ulDownloadIdIdx`).
+///
+/// # Errors
+/// [`BuildError::TooLarge`].
+pub fn build_wave_articulation(
+    dlid: u32,
+    buffers: &[u32],
+    bus: u32,
+    master_dlid: u32,
+    options: u16,
+) -> Result<Vec<u8>, BuildError> {
+    let mut items = Items(Vec::new());
+    let head = items.reserve();
+    let ids = items.reserve();
+    let mut a = Vec::with_capacity(20);
+    put_u32(&mut a, ids);
+    put_u32(&mut a, bus);
+    put_u32(
+        &mut a,
+        u32::try_from(buffers.len()).map_err(|_| BuildError::TooLarge)?,
+    );
+    put_u32(&mut a, master_dlid);
+    put_u16(&mut a, options);
+    a.resize(20, 0);
+    items.set(head, a);
+    let mut list = Vec::with_capacity(4 * buffers.len());
+    for &id in buffers {
+        put_u32(&mut list, id);
+    }
+    items.set(ids, list);
+    items.finish(DMUS_DOWNLOADINFO_WAVEARTICULATION, dlid)
+}
+
+/// Adds a `DMUS_WAVE` and its `DMUS_WAVEDATA` (with the guard frames) to `items`.
+fn wave_items(
+    items: &mut Items,
+    f: WaveFormat,
+    samples: &[u8],
+    append_samples: u32,
+) -> Result<(), BuildError> {
     let header = items.reserve();
     let data = items.reserve();
     let mut w = Vec::with_capacity(32);
@@ -169,18 +255,18 @@ pub fn build_wave(dlid: u32, wave: &Wave<'_>, append_samples: u32) -> Result<Vec
         .ok()
         .and_then(|n| n.checked_mul(usize::from(f.block_align)))
         .ok_or(BuildError::TooLarge)?;
-    let mut d = Vec::with_capacity(4 + wave.data.len() + guard);
+    let mut d = Vec::with_capacity(4 + samples.len() + guard);
     put_u32(
         &mut d,
-        u32::try_from(wave.data.len()).map_err(|_| BuildError::TooLarge)?,
+        u32::try_from(samples.len()).map_err(|_| BuildError::TooLarge)?,
     );
-    d.extend_from_slice(wave.data);
+    d.extend_from_slice(samples);
     d.resize(
-        4 + wave.data.len() + guard,
+        4 + samples.len() + guard,
         if f.bits_per_sample == 8 { 0x80 } else { 0 },
     );
     items.set(data, d);
-    items.finish(DMUS_DOWNLOADINFO_WAVE, dlid)
+    Ok(())
 }
 
 /// Builds a `DMUS_ARTICULATION2` chain for `blocks`; returns the index of its first link

@@ -17,10 +17,14 @@ pub enum DownloadError {
     /// An offset-table index is used twice: a region, articulation or extension-chunk chain
     /// loops, or two owners share one item.
     Cycle,
-    /// `dwDLType` is not one the synth takes (instrument, instrument2, wave).
+    /// `dwDLType` is not one the synth takes (1 to 6).
     UnknownType,
-    /// The wave is not PCM, mono, 8 or 16 bits with a non-zero rate.
+    /// The wave is not PCM, mono, 8 or 16 bits with a non-zero rate, or a streaming or
+    /// one-shot buffer's `cbWaveData` is not its data's size in whole frames.
     BadWave,
+    /// A wave articulation names no buffer, or buffers that are not streaming or one-shot
+    /// waves of one kind and one format (a one-shot articulation names exactly one).
+    BadWaveArticulation,
     /// The wave data, or the appended guard samples after it, run past the buffer.
     TruncatedWave,
     /// A region's key or velocity range is not within 0..=127 with low <= high.
@@ -31,7 +35,7 @@ pub enum DownloadError {
     DuplicateId,
     /// Unload of a download id that is not downloaded.
     NotFound,
-    /// Unload of a wave that a downloaded instrument still plays.
+    /// Unload of a wave that a downloaded instrument or wave articulation still plays.
     WaveInUse,
     /// Memory for the parsed download (its region and articulation lists, the store's
     /// tables) could not be allocated: not the buffer's fault.
@@ -73,12 +77,13 @@ impl fmt::Display for DownloadError {
             Self::Cycle => "download item used twice (a chain loops)",
             Self::UnknownType => "download type is not supported",
             Self::BadWave => "wave format is not PCM mono 8/16-bit",
+            Self::BadWaveArticulation => "wave articulation buffers are missing or mismatched",
             Self::TruncatedWave => "wave data runs past the buffer",
             Self::BadRegion => "region key or velocity range is invalid",
             Self::UnknownWave => "region links to a wave that is not downloaded",
             Self::DuplicateId => "download id already in use",
             Self::NotFound => "download id not downloaded",
-            Self::WaveInUse => "wave is still used by a downloaded instrument",
+            Self::WaveInUse => "wave is still used by a downloaded instrument or wave articulation",
             Self::OutOfMemory => "no memory for the download",
         })
     }

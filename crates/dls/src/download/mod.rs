@@ -9,5 +9,8 @@ pub mod parse;
 pub mod store;
 
 pub use error::DownloadError;
-pub use parse::{Articulation, Parsed, ParsedInstrument, ParsedRegion, ParsedWave, parse};
+pub use parse::{
+    Articulation, Parsed, ParsedInstrument, ParsedRegion, ParsedWave, ParsedWaveArticulation,
+    WaveKind, parse,
+};
 pub use store::{APPEND_SAMPLES, Downloaded, InstrumentStore, Refused, StoredWave, WaveSamples};

@@ -23,7 +23,9 @@ use crate::wire::download::DownloadView;
 use crate::wire::file::try_read_connection_list;
 use dmus_sys::dls::{
     DMUS_ARTICPARAMS, DMUS_DOWNLOADINFO_INSTRUMENT, DMUS_DOWNLOADINFO_INSTRUMENT2,
-    DMUS_DOWNLOADINFO_WAVE, DMUS_LFOPARAMS, DMUS_MSCPARAMS, DMUS_PEGPARAMS, DMUS_VEGPARAMS,
+    DMUS_DOWNLOADINFO_ONESHOTWAVE, DMUS_DOWNLOADINFO_STREAMINGWAVE, DMUS_DOWNLOADINFO_WAVE,
+    DMUS_DOWNLOADINFO_WAVEARTICULATION, DMUS_LFOPARAMS, DMUS_MSCPARAMS, DMUS_PEGPARAMS,
+    DMUS_VEGPARAMS,
 };
 
 /// `DMUS_INSTRUMENT` size.
@@ -42,6 +44,10 @@ const ARTICULATION2_LEN: usize = 12;
 const ARTICPARAMS_LEN: usize = 80;
 /// `DMUS_WAVE` size.
 const WAVE_LEN: usize = 32;
+/// `DMUS_WAVEARTDL` size (18 bytes of members, padded to its 4-byte alignment).
+const WAVEARTDL_LEN: usize = 20;
+/// `DMUS_WAVEDL` size.
+const WAVEDL_LEN: usize = 4;
 /// Header of `DMUS_EXTENSIONCHUNK` and `DMUS_COPYRIGHT`/`DMUS_WAVEDATA` before their bytes.
 const EXTENSION_HEADER_LEN: usize = 12;
 
@@ -94,11 +100,25 @@ pub struct ParsedInstrument {
     pub articulation: Option<Articulation>,
 }
 
+/// Which download type brought a wave, and so how it may be played.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WaveKind {
+    /// `DMUS_DOWNLOADINFO_WAVE`: a whole wave that instrument regions link to.
+    Whole,
+    /// `DMUS_DOWNLOADINFO_STREAMINGWAVE`: one buffer of a streamed wave; a wave articulation
+    /// plays its buffers one after the other.
+    Streaming,
+    /// `DMUS_DOWNLOADINFO_ONESHOTWAVE`: a whole wave a wave articulation plays once.
+    OneShot,
+}
+
 /// A downloaded wave: where its samples lie in the buffer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParsedWave {
     /// Download id.
     pub dlid: u32,
+    /// The download type it came as.
+    pub kind: WaveKind,
     /// Format (checked playable).
     pub format: WaveFormat,
     /// Byte range of the whole frames of sample data in the buffer.
@@ -116,13 +136,32 @@ impl ParsedWave {
     }
 }
 
+/// A downloaded wave articulation (`DMUS_WAVEARTDL`): what `DirectMusic`'s wave tracks play,
+/// the buffers of one streaming or one-shot wave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedWaveArticulation {
+    /// Download id (the id a voice is started with).
+    pub dlid: u32,
+    /// `ulBus`: the playback bus.
+    pub bus: u32,
+    /// The download ids of the wave buffers, in playing order (`ulBuffers` of them, at least
+    /// one), read from the item `ulDownloadIdIdx` names.
+    pub buffers: Vec<u32>,
+    /// `ulMasterDLId`: the master voice of a subordinate group (0: none).
+    pub master_dlid: u32,
+    /// `usOptions`: DLS2 region options (`F_RGN_OPTION_*`).
+    pub options: u16,
+}
+
 /// What a buffer held.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Parsed {
-    /// A wave (`DMUS_DOWNLOADINFO_WAVE`).
+    /// A wave (`DMUS_DOWNLOADINFO_WAVE`, `_STREAMINGWAVE` or `_ONESHOTWAVE`).
     Wave(ParsedWave),
     /// An instrument (`DMUS_DOWNLOADINFO_INSTRUMENT` or `_INSTRUMENT2`).
     Instrument(ParsedInstrument),
+    /// A wave articulation (`DMUS_DOWNLOADINFO_WAVEARTICULATION`).
+    WaveArticulation(ParsedWaveArticulation),
 }
 
 /// Parses and validates one download buffer. `append_samples` is the value the synth reports
@@ -135,7 +174,21 @@ pub fn parse(buffer: &[u8], append_samples: u32) -> Result<Parsed, DownloadError
     let view = DownloadView::new_checked(buffer)?;
     let mut visits = Claims::new(to_usize(view.entries()))?;
     match view.kind() {
-        DMUS_DOWNLOADINFO_WAVE => parse_wave(&view, &mut visits, append_samples).map(Parsed::Wave),
+        DMUS_DOWNLOADINFO_WAVE => {
+            parse_wave(&view, &mut visits, 0, append_samples, WaveKind::Whole)
+                .map(|(wave, _)| Parsed::Wave(wave))
+        }
+        DMUS_DOWNLOADINFO_STREAMINGWAVE => {
+            parse_wave_buffer(&view, &mut visits, append_samples, WaveKind::Streaming)
+                .map(Parsed::Wave)
+        }
+        DMUS_DOWNLOADINFO_ONESHOTWAVE => {
+            parse_wave_buffer(&view, &mut visits, append_samples, WaveKind::OneShot)
+                .map(Parsed::Wave)
+        }
+        DMUS_DOWNLOADINFO_WAVEARTICULATION => {
+            parse_wave_articulation(&view, &mut visits).map(Parsed::WaveArticulation)
+        }
         DMUS_DOWNLOADINFO_INSTRUMENT => {
             parse_instrument(&view, &mut visits, false).map(Parsed::Instrument)
         }
@@ -186,12 +239,16 @@ fn check_copyright(
     Ok(())
 }
 
+/// Parses the `DMUS_WAVE` at offset-table index `index` (claimed by the caller) and its
+/// `DMUS_WAVEDATA`; also returns the data's declared `cbSize`.
 fn parse_wave(
     view: &DownloadView<'_>,
     visits: &mut Claims,
+    index: u32,
     append_samples: u32,
-) -> Result<ParsedWave, DownloadError> {
-    let wave = view.item(0, WAVE_LEN)?;
+    kind: WaveKind,
+) -> Result<(ParsedWave, usize), DownloadError> {
+    let wave = view.item(index, WAVE_LEN)?;
     check_extensions(view, visits, field(wave, 0)?)?;
     check_copyright(view, visits, field(wave, 4)?)?;
     let data_index = field(wave, 8)?;
@@ -227,11 +284,71 @@ fn parse_wave(
         .checked_add(guard_len)
         .filter(|&g| g <= view.buffer().len());
     let guard_end = guard_end.ok_or(DownloadError::TruncatedWave)?;
-    Ok(ParsedWave {
+    let parsed = ParsedWave {
         dlid: view.dlid(),
+        kind,
         format,
         data: start..end,
         guard: end..guard_end,
+    };
+    Ok((parsed, declared))
+}
+
+/// A `DMUS_DOWNLOADINFO_STREAMINGWAVE` or `_ONESHOTWAVE` buffer. The headers give the main
+/// item, `DMUS_WAVEDL`, and nothing else; the layout chosen (as `build` writes it): index 0
+/// the `DMUS_WAVEDL`, index 1 the `DMUS_WAVE` with the format, whose `ulWaveDataIdx` names
+/// the `DMUS_WAVEDATA`, as in a `DMUS_DOWNLOADINFO_WAVE` buffer. `cbWaveData` must equal the
+/// `DMUS_WAVEDATA`'s `cbSize` and hold whole frames; the appended guard frames follow the
+/// data as for every wave.
+fn parse_wave_buffer(
+    view: &DownloadView<'_>,
+    visits: &mut Claims,
+    append_samples: u32,
+    kind: WaveKind,
+) -> Result<ParsedWave, DownloadError> {
+    let wave_dl = view.item(0, WAVEDL_LEN)?;
+    let wave_data_bytes = to_usize(field(wave_dl, 0)?);
+    visits.claim(1)?;
+    let (wave, declared) = parse_wave(view, visits, 1, append_samples, kind)?;
+    if declared != wave_data_bytes || wave.data.len() != declared || declared == 0 {
+        return Err(DownloadError::BadWave);
+    }
+    Ok(wave)
+}
+
+/// A `DMUS_DOWNLOADINFO_WAVEARTICULATION` buffer: the `DMUS_WAVEARTDL` at index 0, and at
+/// its `ulDownloadIdIdx` the `ulBuffers` download ids of the wave's buffers (`ULONG`s). The
+/// buffers themselves are checked against the store on download.
+fn parse_wave_articulation(
+    view: &DownloadView<'_>,
+    visits: &mut Claims,
+) -> Result<ParsedWaveArticulation, DownloadError> {
+    let art = view.item(0, WAVEARTDL_LEN)?;
+    let ids_index = field(art, 0)?;
+    let bus = field(art, 4)?;
+    let count = to_usize(field(art, 8)?);
+    let master_dlid = field(art, 12)?;
+    let options = u16_at(art, 16).ok_or(DownloadError::Truncated)?;
+    if ids_index == 0 {
+        return Err(DownloadError::BadIndex);
+    }
+    if count == 0 {
+        return Err(DownloadError::BadWaveArticulation);
+    }
+    visits.claim(ids_index)?;
+    let ids = view.item(
+        ids_index,
+        count.checked_mul(4).ok_or(DownloadError::Truncated)?,
+    )?;
+    let buffers = (0..count)
+        .map(|n| field(ids, 4 * n))
+        .collect::<Result<Vec<u32>, DownloadError>>()?;
+    Ok(ParsedWaveArticulation {
+        dlid: view.dlid(),
+        bus,
+        buffers,
+        master_dlid,
+        options,
     })
 }
 

@@ -14,7 +14,9 @@
 use alloc::vec::Vec;
 
 use super::DownloadError;
-use super::parse::{Parsed, ParsedInstrument, ParsedRegion, ParsedWave, parse};
+use super::parse::{
+    Parsed, ParsedInstrument, ParsedRegion, ParsedWave, ParsedWaveArticulation, WaveKind, parse,
+};
 use crate::model::{Patch, WaveFormat};
 
 /// The value rdmus reports for `KSPROPERTY_SYNTH_DLS_APPEND`: one frame, ddksynth's value and
@@ -42,6 +44,12 @@ impl<B: AsRef<[u8]>> StoredWave<B> {
     #[must_use]
     pub fn dlid(&self) -> u32 {
         self.parsed.dlid
+    }
+
+    /// The download type it came as.
+    #[must_use]
+    pub fn kind(&self) -> WaveKind {
+        self.parsed.kind
     }
 
     /// Format.
@@ -91,12 +99,13 @@ pub struct Refused<B> {
     pub buffer: B,
 }
 
-/// Downloaded waves and instruments, by download id.
+/// Downloaded waves, instruments and wave articulations, by download id.
 #[derive(Debug)]
 pub struct InstrumentStore<B> {
     append_samples: u32,
     waves: Vec<StoredWave<B>>,
     instruments: Vec<ParsedInstrument>,
+    wave_articulations: Vec<ParsedWaveArticulation>,
 }
 
 impl<B: AsRef<[u8]> + AsMut<[u8]>> InstrumentStore<B> {
@@ -107,6 +116,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> InstrumentStore<B> {
             append_samples,
             waves: Vec::new(),
             instruments: Vec::new(),
+            wave_articulations: Vec::new(),
         }
     }
 
@@ -121,12 +131,15 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> InstrumentStore<B> {
     }
 
     fn is_used(&self, dlid: u32) -> bool {
-        self.wave_slot(dlid).is_ok() || self.instruments.iter().any(|i| i.dlid == dlid)
+        self.wave_slot(dlid).is_ok()
+            || self.instruments.iter().any(|i| i.dlid == dlid)
+            || self.wave_articulations.iter().any(|a| a.dlid == dlid)
     }
 
     /// Downloads one buffer (`KSPROPERTY_SYNTH_DLS_DOWNLOAD`): validates it, checks that its
     /// id is free and, for an instrument, that every region's wave is downloaded and every loop
-    /// lies within its wave.
+    /// lies within its wave; for a wave articulation, that its buffers are downloaded
+    /// streaming buffers, or one one-shot wave, all of one format.
     ///
     /// # Errors
     /// [`Refused`] with the reason and the buffer; the store is unchanged.
@@ -138,6 +151,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> InstrumentStore<B> {
         let dlid = match &parsed {
             Parsed::Wave(w) => w.dlid,
             Parsed::Instrument(i) => i.dlid,
+            Parsed::WaveArticulation(a) => a.dlid,
         };
         if self.is_used(dlid) {
             return Err(Refused {
@@ -184,6 +198,40 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> InstrumentStore<B> {
                     returned: Some(buffer),
                 })
             }
+            Parsed::WaveArticulation(articulation) => {
+                if let Err(error) = self.check_wave_articulation(&articulation) {
+                    return Err(Refused { error, buffer });
+                }
+                self.wave_articulations.push(articulation);
+                Ok(Downloaded {
+                    dlid,
+                    returned: Some(buffer),
+                })
+            }
+        }
+    }
+
+    /// A wave articulation plays either one one-shot wave once, or streaming buffers one
+    /// after the other as one wave: every buffer downloaded, of that kind, in one format (a
+    /// voice does not change rate or sample size between buffers).
+    fn check_wave_articulation(
+        &self,
+        articulation: &ParsedWaveArticulation,
+    ) -> Result<(), DownloadError> {
+        let mut first: Option<(WaveKind, WaveFormat)> = None;
+        for &dlid in &articulation.buffers {
+            let wave = self.wave(dlid).ok_or(DownloadError::UnknownWave)?;
+            let this = (wave.kind(), wave.format());
+            match first {
+                None => first = Some(this),
+                Some(seen) if seen != this => return Err(DownloadError::BadWaveArticulation),
+                Some(_) => {}
+            }
+        }
+        match first {
+            Some((WaveKind::Streaming, _)) => Ok(()),
+            Some((WaveKind::OneShot, _)) if articulation.buffers.len() == 1 => Ok(()),
+            _ => Err(DownloadError::BadWaveArticulation),
         }
     }
 
@@ -205,19 +253,28 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> InstrumentStore<B> {
     /// Unloads a download (`KSPROPERTY_SYNTH_DLS_UNLOAD`). A wave hands back its buffer.
     ///
     /// # Errors
-    /// [`DownloadError::NotFound`], or [`DownloadError::WaveInUse`] while an instrument still
-    /// plays the wave (`DirectMusic` unloads instruments before their waves).
+    /// [`DownloadError::NotFound`], or [`DownloadError::WaveInUse`] while an instrument or a
+    /// wave articulation still plays the wave (`DirectMusic` unloads instruments and wave
+    /// articulations before their waves).
     pub fn unload(&mut self, dlid: u32) -> Result<Option<B>, DownloadError> {
         if let Some(at) = self.instruments.iter().position(|i| i.dlid == dlid) {
             self.instruments.remove(at);
             return Ok(None);
         }
+        if let Some(at) = self.wave_articulations.iter().position(|a| a.dlid == dlid) {
+            self.wave_articulations.remove(at);
+            return Ok(None);
+        }
         let slot = self.wave_slot(dlid).map_err(|_| DownloadError::NotFound)?;
-        if self
+        let in_instrument = self
             .instruments
             .iter()
-            .any(|i| i.regions.iter().any(|r| r.wave_dlid == dlid))
-        {
+            .any(|i| i.regions.iter().any(|r| r.wave_dlid == dlid));
+        let in_articulation = self
+            .wave_articulations
+            .iter()
+            .any(|a| a.buffers.contains(&dlid));
+        if in_instrument || in_articulation {
             return Err(DownloadError::WaveInUse);
         }
         Ok(Some(self.waves.remove(slot).buffer))
@@ -227,6 +284,18 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> InstrumentStore<B> {
     #[must_use]
     pub fn wave(&self, dlid: u32) -> Option<&StoredWave<B>> {
         self.wave_slot(dlid).ok().map(|slot| &self.waves[slot])
+    }
+
+    /// The wave articulation with download id `dlid`.
+    #[must_use]
+    pub fn wave_articulation(&self, dlid: u32) -> Option<&ParsedWaveArticulation> {
+        self.wave_articulations.iter().find(|a| a.dlid == dlid)
+    }
+
+    /// Number of downloaded wave articulations.
+    #[must_use]
+    pub fn wave_articulation_count(&self) -> usize {
+        self.wave_articulations.len()
     }
 
     /// The most recently downloaded instrument with `patch`.

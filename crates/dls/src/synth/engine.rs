@@ -13,8 +13,8 @@ use super::articulation::note_params;
 use super::fixed::attenuation_to_gain_q15;
 use super::tables::VELOCITY_ATTENUATION_CB;
 use super::voice::{Voice, pan_gains_q15};
-use crate::download::InstrumentStore;
-use crate::model::Patch;
+use crate::download::{InstrumentStore, ParsedRegion, StoredWave};
+use crate::model::{KeyRange, Patch, SampleInfo};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use dmus_sys::dls::{F_INSTRUMENT_DRUMS, F_RGN_OPTION_SELFNONEXCLUSIVE};
@@ -108,13 +108,27 @@ impl Channel {
 #[derive(Clone, Debug)]
 struct Slot {
     voice: Voice,
+    /// The wave it plays (for a streamed wave, the buffer it is in).
     wave_dlid: u32,
+    /// Set for a voice that plays a wave articulation.
+    stream: Option<Stream>,
     group: usize,
     channel: u8,
     key: u8,
     key_group: u16,
     age: u64,
     sustained: bool,
+}
+
+/// A voice started by [`Engine::play_voice`] on a wave articulation.
+#[derive(Clone, Copy, Debug)]
+struct Stream {
+    /// The client's voice id (`StopVoice` names it).
+    voice_id: u32,
+    /// The wave articulation's download id.
+    articulation: u32,
+    /// Index in the articulation's buffers of the buffer after the one playing.
+    next: usize,
 }
 
 /// The engine's storage could not be allocated (nothing is left allocated).
@@ -520,6 +534,7 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             let slot = Slot {
                 voice,
                 wave_dlid: region.wave_dlid,
+                stream: None,
                 group: g,
                 channel: ch,
                 key,
@@ -563,6 +578,113 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             .enumerate()
             .min_by_key(|(_, s)| rank(s))
             .map_or(0, |(i, _)| i)
+    }
+
+    /// `IDirectMusicSynth8::PlayVoice` (dmusics.h), as `DirectMusic`'s wave tracks use it:
+    /// starts voice `voice_id` playing wave articulation `articulation` (downloaded with
+    /// `DMUS_DOWNLOADINFO_WAVEARTICULATION`) on `channel` of channel group `group` (1-based),
+    /// `pitch_cents` from the wave's own pitch (`prPitch`), attenuated by `volume_mb`
+    /// millibels (`vrVolume`, 0 = full). A one-shot wave plays once; a streamed wave plays its
+    /// buffers one after the other. No articulation applies: the DLS default envelopes, no
+    /// loop, the channel's volume, pan and pitch bend. Returns false (nothing started) for an
+    /// unknown articulation or group.
+    #[allow(clippy::too_many_arguments)]
+    pub fn play_voice<B: AsRef<[u8]> + AsMut<[u8]>>(
+        &mut self,
+        store: &InstrumentStore<B>,
+        voice_id: u32,
+        group: u16,
+        channel: u8,
+        articulation: u32,
+        pitch_cents: i32,
+        volume_mb: i32,
+    ) -> bool {
+        let g = usize::from(group).wrapping_sub(1);
+        if g >= self.channels.len() {
+            return false;
+        }
+        let ch = channel & 0x0f;
+        let Some((&first, wave)) = store.wave_articulation(articulation).and_then(|a| {
+            let first = a.buffers.first()?;
+            Some((first, store.wave(*first)?))
+        }) else {
+            return false;
+        };
+        let region = ParsedRegion {
+            key: KeyRange { low: 0, high: 127 },
+            velocity: KeyRange { low: 0, high: 127 },
+            options: 0,
+            key_group: 0,
+            wave_dlid: first,
+            channel: 0,
+            link_options: 0,
+            phase_group: 0,
+            sample: SampleInfo {
+                unity_note: WAVE_VOICE_KEY.into(),
+                fine_tune: i16::try_from(pitch_cents.clamp(-32_768, 32_767)).unwrap_or(0),
+                // 16.16 centibels; a millibel is a tenth of one.
+                attenuation: (volume_mb.clamp(-96_000, 0) / 10).saturating_mul(1 << 16),
+                options: 0,
+                wave_loop: None,
+            },
+            articulation: None,
+        };
+        let params = note_params(None, &region, WAVE_VOICE_KEY, 127);
+        let mut voice = Voice::start(
+            wave.format(),
+            wave.frames(),
+            &region.sample,
+            &params,
+            self.rate,
+        );
+        voice.retune(self.channel_at(g, ch).bend_cents());
+        self.clock += 1;
+        let slot = Slot {
+            voice,
+            wave_dlid: first,
+            stream: Some(Stream {
+                voice_id,
+                articulation,
+                next: 1,
+            }),
+            group: g,
+            channel: ch,
+            key: WAVE_VOICE_SLOT_KEY,
+            key_group: 0,
+            age: self.clock,
+            sustained: false,
+        };
+        let index = self.free_slot();
+        if let Some(place) = self.slots.get_mut(index) {
+            if place.as_ref().is_some_and(|s| !s.voice.is_released()) {
+                self.stolen = self.stolen.saturating_add(1);
+            }
+            *place = Some(slot);
+        }
+        true
+    }
+
+    /// `IDirectMusicSynth8::StopVoice`: releases every voice `play_voice` started with
+    /// `voice_id` (its envelope then runs its release). Returns whether one was playing.
+    pub fn stop_voice(&mut self, voice_id: u32) -> bool {
+        let mut found = false;
+        for slot in self.slots.iter_mut().flatten() {
+            if slot.stream.is_some_and(|s| s.voice_id == voice_id) {
+                slot.voice.release();
+                found = true;
+            }
+        }
+        found
+    }
+
+    /// Whether a voice `play_voice` started with `voice_id` still sounds
+    /// (`IDirectMusicSynth8::GetVoiceState`'s `bExists`).
+    #[must_use]
+    pub fn voice_exists(&self, voice_id: u32) -> bool {
+        self.slots
+            .iter()
+            .flatten()
+            .any(|s| s.stream.is_some_and(|s| s.voice_id == voice_id))
     }
 
     /// Adds `out.len() / 2` stereo frames (interleaved left, right; 16-bit scale) of every
@@ -626,19 +748,60 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             let (pan_left, pan_right) =
                 pan_gains_q15(slot.voice.pan_permille() + channel.pan_permille());
             let gain = (gain * MASTER_GAIN_Q15) >> 15;
+            let (gain_left, gain_right) = ((pan_left * gain) >> 15, (pan_right * gain) >> 15);
             let samples = wave.samples_with_guard();
-            let produced = slot.voice.render_planar(
-                samples,
-                (&mut *left, &mut *right),
-                (pan_left * gain) >> 15,
-                (pan_right * gain) >> 15,
-            );
+            let mut produced =
+                slot.voice
+                    .render_planar(samples, (&mut *left, &mut *right), gain_left, gain_right);
+            // A streamed wave goes on in its next buffer where this one ended, also when it
+            // ended on the part's last frame (at most once per buffer of the articulation).
+            while produced < frames || slot.voice.is_finished() {
+                let Some(next) = advance_stream(store, slot) else {
+                    break;
+                };
+                produced += slot.voice.render_planar(
+                    next.samples_with_guard(),
+                    (
+                        left.get_mut(produced..).unwrap_or_default(),
+                        right.get_mut(produced..).unwrap_or_default(),
+                    ),
+                    gain_left,
+                    gain_right,
+                );
+            }
             if produced < frames || slot.voice.is_finished() {
                 self.slots[index] = None;
             }
         }
     }
 }
+
+/// Moves a streamed voice that reached the end of its buffer on to the articulation's next
+/// buffer; `None` (nothing changed) when there is none or the voice cannot go on.
+fn advance_stream<'s, B: AsRef<[u8]> + AsMut<[u8]>>(
+    store: &'s InstrumentStore<B>,
+    slot: &mut Slot,
+) -> Option<&'s StoredWave<B>> {
+    let stream = slot.stream.as_mut()?;
+    let dlid = *store
+        .wave_articulation(stream.articulation)?
+        .buffers
+        .get(stream.next)?;
+    let wave = store.wave(dlid)?;
+    if !slot.voice.continue_on(wave.frames()) {
+        return None;
+    }
+    stream.next += 1;
+    slot.wave_dlid = dlid;
+    Some(wave)
+}
+
+/// The key a wave voice plays as (its unity note, so the wave sounds at its own pitch).
+const WAVE_VOICE_KEY: u8 = 60;
+
+/// The key a wave voice's slot records: no MIDI key (data bytes are 7-bit), so note-offs and
+/// self-exclusion leave wave voices alone; `stop_voice` ends them.
+const WAVE_VOICE_SLOT_KEY: u8 = 0x80;
 
 /// Frames mixed at a time by [`Engine::render`] (two planar buffers of this many `i32`s in the
 /// engine's storage, 2 KiB). Four control periods: a voice's periods rarely line up with the parts (its

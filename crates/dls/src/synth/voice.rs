@@ -130,6 +130,23 @@ impl Voice {
         }
     }
 
+    /// Carries a one-shot voice that reached the end of its wave on into the next buffer of a
+    /// streamed wave (`frames` frames in the same format): the position past the end carries
+    /// over, the envelope, filter and modulators run on. Returns false, changing nothing, for
+    /// a looping voice, one not at its end, or one whose envelope has ended.
+    pub fn continue_on(&mut self, frames: usize) -> bool {
+        let end = u64::from(self.frames) << 32;
+        if self.loop_mode != LoopMode::OneShot || self.envelope.is_done() || self.position < end {
+            return false;
+        }
+        let frames = u32::try_from(frames.min(MAX_FRAMES)).unwrap_or(0);
+        self.position -= end;
+        self.frames = frames;
+        self.loop_end = frames;
+        self.finished = frames == 0;
+        true
+    }
+
     /// Shifts the pitch by `cents` from the note's own pitch (pitch bend, tuning); takes effect
     /// from the next sample.
     pub fn retune(&mut self, cents: i32) {

@@ -34,7 +34,7 @@ const KSFILTER_NODE: u32 = u32::MAX;
 
 /// Known GUIDs by name.
 fn guid_name(guid: &GUID) -> String {
-    let known: [(GUID, &str); 26] = [
+    let known: [(GUID, &str); 27] = [
         (ks::KSCATEGORY_AUDIO, "KSCATEGORY_AUDIO"),
         (ks::KSCATEGORY_RENDER, "KSCATEGORY_RENDER"),
         (ks::KSCATEGORY_CAPTURE, "KSCATEGORY_CAPTURE"),
@@ -66,6 +66,10 @@ fn guid_name(guid: &GUID) -> String {
         (
             rdmus_driver::KSPROPSETID_RdmusSynthLostNotes,
             "KSPROPSETID_RdmusSynthLostNotes",
+        ),
+        (
+            rdmus_driver::KSPROPSETID_RdmusSynthVoice,
+            "KSPROPSETID_RdmusSynthVoice",
         ),
     ];
     known
