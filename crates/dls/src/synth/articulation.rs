@@ -404,6 +404,54 @@ pub fn note_params(
     }
 }
 
+/// A note's effect sends (DLS2 §1.6 `CONN_DST_REVERB`, `CONN_DST_CHORUS`; 0.1 % units).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EffectSends {
+    /// What the articulation sends to the reverb apart from CC91 (constant, key, velocity).
+    pub reverb_permille: i32,
+    /// The same for the chorus apart from CC93.
+    pub chorus_permille: i32,
+    /// How far CC91 at full reach sends to the reverb: DLS2's default connection (CC91 →
+    /// reverb, 1000) unless the articulation states its own.
+    pub cc91_permille: i32,
+    /// The same for CC93 and the chorus.
+    pub cc93_permille: i32,
+}
+
+/// The effect sends of `key` at `velocity` on `region` (see [`EffectSends`]).
+#[must_use]
+pub fn effect_sends(
+    global: Option<&Articulation>,
+    region: &ParsedRegion,
+    key: u8,
+    velocity: u8,
+) -> EffectSends {
+    use dmus_sys::dls::{CONN_DST_CHORUS, CONN_DST_REVERB, CONN_SRC_CC91, CONN_SRC_CC93};
+    let (mut reverb, mut chorus) = (0i64, 0i64);
+    let (mut cc91, mut cc93) = (None, None);
+    visit_effective(
+        global,
+        region.articulation.as_ref(),
+        &mut |c: &Connection| {
+            let whole = i64::from(c.scale) >> 16;
+            match (c.source, c.control, c.destination) {
+                (CONN_SRC_CC91, CONN_SRC_NONE, CONN_DST_REVERB) => cc91 = Some(whole),
+                (CONN_SRC_CC93, CONN_SRC_NONE, CONN_DST_CHORUS) => cc93 = Some(whole),
+                (_, _, CONN_DST_REVERB) => reverb += contribution(c, key, velocity).unwrap_or(0),
+                (_, _, CONN_DST_CHORUS) => chorus += contribution(c, key, velocity).unwrap_or(0),
+                _ => {}
+            }
+        },
+    );
+    let permille = |v: i64| clamp_i32(v.clamp(-1000, 1000));
+    EffectSends {
+        reverb_permille: permille(reverb),
+        chorus_permille: permille(chorus),
+        cc91_permille: permille(cc91.unwrap_or(1000)),
+        cc93_permille: permille(cc93.unwrap_or(1000)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

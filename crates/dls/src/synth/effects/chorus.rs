@@ -62,7 +62,7 @@ impl Chorus {
     pub fn set_rate(&mut self, rate: u32) {
         let rate64 = u64::from(rate.max(1));
         self.line.reset(usize::MAX);
-        let q16 = |us: u64| i64::try_from((us * rate64 << 16) / 1_000_000).unwrap_or(0);
+        let q16 = |us: u64| i64::try_from(((us * rate64) << 16) / 1_000_000).unwrap_or(0);
         let room = i64::try_from(self.line.len().saturating_sub(2)).unwrap_or(0) << 16;
         self.depth_q16 = q16(DEPTH_US).min(room / 2);
         self.centre_q16 = q16(CENTRE_US).min(room - self.depth_q16);
@@ -113,11 +113,15 @@ mod tests {
         let mut chorus = Chorus::try_new(48_000, 48_000).expect("chorus");
         assert_eq!(chorus.centre_q16 >> 16, 576, "12 ms at 48 kHz");
         assert_eq!(chorus.depth_q16 >> 16, 144, "3 ms");
-        // A 440 Hz sine for a second.
+        // A 436 Hz triangle (110 samples a period), ±10,000, for a second.
         let input: std::vec::Vec<i32> = (0..48_000)
             .map(|n| {
-                (10_000.0 * (f64::from(n) * 440.0 * 2.0 * core::f64::consts::PI / 48_000.0).sin())
-                    as i32
+                let t = n % 110;
+                if t < 55 {
+                    t * 20_000 / 55 - 10_000
+                } else {
+                    10_000 - (t - 55) * 20_000 / 55
+                }
             })
             .collect();
         let (mut l, mut r) = (std::vec![0i32; 48_000], std::vec![0i32; 48_000]);

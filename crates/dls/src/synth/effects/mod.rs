@@ -6,8 +6,151 @@
 pub mod chorus;
 pub mod reverb;
 
-use super::engine::AllocError;
+use super::engine::{AllocError, MIX_FRAMES};
 use alloc::vec::Vec;
+use chorus::Chorus;
+use reverb::Reverb;
+
+/// The highest rate the effects' delay lines are sized for (rdmus's synth renders at most
+/// 48 kHz; above it the delays are capped at this size).
+pub const MAX_EFFECT_RATE: u32 = 48_000;
+
+/// Which send effects run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EffectSwitches {
+    /// The reverb runs.
+    pub reverb: bool,
+    /// The chorus runs.
+    pub chorus: bool,
+}
+
+/// A send level, Q15 (0..=32768), from per mille of the note's own send plus a controller
+/// (0..=127) at `cc_permille` for full reach.
+#[must_use]
+pub fn send_q15(own_permille: i32, cc: u8, cc_permille: i32) -> i32 {
+    let permille = own_permille + i32::from(cc & 0x7f) * cc_permille / 127;
+    permille.clamp(0, 1000) * 32_768 / 1000
+}
+
+/// The send stage: the reverb and the chorus, the buses the voices send into, and the voice
+/// buffer a sending voice renders into first. Everything allocated by [`Effects::try_new`].
+#[derive(Debug, Clone)]
+pub struct Effects {
+    switches: EffectSwitches,
+    reverb: Reverb,
+    chorus: Chorus,
+    /// Planar: [`MIX_FRAMES`] left samples of one voice, then as many right.
+    voice: Vec<i32>,
+    reverb_bus: Vec<i32>,
+    chorus_bus: Vec<i32>,
+    scratch: Vec<i32>,
+}
+
+fn try_zeroed(n: usize) -> Result<Vec<i32>, AllocError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| AllocError)?;
+    v.resize(n, 0);
+    Ok(v)
+}
+
+impl Effects {
+    /// Both effects off and silent, set for `rate` Hz.
+    ///
+    /// # Errors
+    /// [`AllocError`] when a delay line or a bus cannot be allocated.
+    pub fn try_new(rate: u32) -> Result<Self, AllocError> {
+        Ok(Self {
+            switches: EffectSwitches::default(),
+            reverb: Reverb::try_new(MAX_EFFECT_RATE, rate)?,
+            chorus: Chorus::try_new(MAX_EFFECT_RATE, rate)?,
+            voice: try_zeroed(2 * MIX_FRAMES)?,
+            reverb_bus: try_zeroed(MIX_FRAMES)?,
+            chorus_bus: try_zeroed(MIX_FRAMES)?,
+            scratch: try_zeroed(MIX_FRAMES)?,
+        })
+    }
+
+    /// Which effects run.
+    #[must_use]
+    pub fn switches(&self) -> EffectSwitches {
+        self.switches
+    }
+
+    /// Turns the effects on or off; one turned on starts silent. Bounded work (clears the
+    /// delay lines of an effect turned on).
+    pub fn set_switches(&mut self, switches: EffectSwitches, rate: u32) {
+        if switches.reverb && !self.switches.reverb {
+            self.reverb.set_rate(rate);
+        }
+        if switches.chorus && !self.switches.chorus {
+            self.chorus.set_rate(rate);
+        }
+        self.switches = switches;
+    }
+
+    /// Silences both effects and sets them for `rate` Hz.
+    pub fn reset(&mut self, rate: u32) {
+        self.reverb.set_rate(rate);
+        self.chorus.set_rate(rate);
+    }
+
+    /// The send levels (Q15) that apply with the effects as switched: 0 for an effect off.
+    #[must_use]
+    pub fn gate(&self, reverb_q15: i32, chorus_q15: i32) -> (i32, i32) {
+        (
+            if self.switches.reverb { reverb_q15 } else { 0 },
+            if self.switches.chorus { chorus_q15 } else { 0 },
+        )
+    }
+
+    /// The cleared voice buffer for `frames` frames (left, right).
+    pub fn voice_buffers(&mut self, frames: usize) -> (&mut [i32], &mut [i32]) {
+        let (left, right) = self.voice.split_at_mut(MIX_FRAMES);
+        let (left, right) = (
+            left.get_mut(..frames).unwrap_or_default(),
+            right.get_mut(..frames).unwrap_or_default(),
+        );
+        left.fill(0);
+        right.fill(0);
+        (left, right)
+    }
+
+    /// Adds the voice buffer's first `left.len()` frames into `left` and `right` (dry) and,
+    /// summed to mono, into the buses at the send levels (Q15).
+    pub fn mix_voice(&mut self, left: &mut [i32], right: &mut [i32], sends: (i32, i32)) {
+        let frames = left.len().min(right.len()).min(MIX_FRAMES);
+        let (voice_left, voice_right) = self.voice.split_at(MIX_FRAMES);
+        let (reverb, chorus) = (i64::from(sends.0), i64::from(sends.1));
+        for n in 0..frames {
+            let (l, r) = (voice_left[n], voice_right[n]);
+            left[n] = left[n].saturating_add(l);
+            right[n] = right[n].saturating_add(r);
+            let mono = i64::from(l) + i64::from(r);
+            let to = |level: i64| i32::try_from((mono * level) >> 15).unwrap_or(0);
+            self.reverb_bus[n] = self.reverb_bus[n].saturating_add(to(reverb));
+            self.chorus_bus[n] = self.chorus_bus[n].saturating_add(to(chorus));
+        }
+    }
+
+    /// Runs the effects that are on over the buses' first `left.len()` frames, adds their
+    /// output into `left` and `right`, and clears the buses.
+    pub fn finish(&mut self, left: &mut [i32], right: &mut [i32]) {
+        let frames = left.len().min(right.len()).min(MIX_FRAMES);
+        let (reverb_bus, chorus_bus) = (
+            &mut self.reverb_bus[..frames],
+            &mut self.chorus_bus[..frames],
+        );
+        if self.switches.reverb {
+            self.reverb
+                .process(reverb_bus, &mut self.scratch, left, right);
+        }
+        if self.switches.chorus {
+            self.chorus.process(chorus_bus, left, right);
+        }
+        reverb_bus.fill(0);
+        chorus_bus.fill(0);
+    }
+}
 
 /// A circular delay line of `i32` samples whose length can be shortened below its storage.
 #[derive(Debug, Clone)]
@@ -61,7 +204,7 @@ impl DelayLine {
         self.samples.get(self.index).copied().unwrap_or(0)
     }
 
-    /// The sample written `age` writes ago (1..=len(); clamped into that range).
+    /// The sample written `age` writes ago (`1..=len()`; clamped into that range).
     #[must_use]
     pub fn tap(&self, age: usize) -> i32 {
         let age = age.clamp(1, self.length);
