@@ -173,6 +173,24 @@ fn benches(c: &mut Criterion) {
             engine.render(&store, &mut out);
         });
     });
+    // The same with the reverb and the chorus on (CC91 at its default 40, CC93 at 127): every
+    // voice sends, so each renders apart before the mix, and both effects run.
+    g.bench_function("engine_32_notes_1024_stereo_reverb_chorus", |b| {
+        let mut engine: Engine<VOICES, 1> = Engine::new(RATE);
+        engine.set_effects(dls::synth::effects::EffectSwitches {
+            reverb: true,
+            chorus: true,
+        });
+        engine.message(&store, 1, &[0xb0, 93, 127]);
+        for n in 0..VOICES {
+            let key = 36 + u8::try_from(n).unwrap() * 2;
+            engine.message(&store, 1, &[0x90, key, 100]);
+        }
+        b.iter(|| {
+            out.fill(0);
+            engine.render(&store, &mut out);
+        });
+    });
     g.finish();
 }
 

@@ -6,8 +6,9 @@
 //! and pan; the EG1 shutdown time (`CONN_DST_EG1_SHUTDOWNTIME`, 15 ms unless stated); and the
 //! modulators LFO → pitch, LFO → gain, vibrato → pitch and EG2 → pitch (their
 //! depth, taken from the scale); the filter cutoff (a constant sets it, key and velocity move
-//! it, EG2 and the LFO modulate it) and resonance. Controller sources, controls other than
-//! none and the effect sends are ignored. A region's connection replaces the instrument's
+//! it, EG2 and the LFO modulate it) and resonance. Controller sources and controls other than
+//! none are ignored. The effect sends (`CONN_DST_REVERB`, `CONN_DST_CHORUS`) are read apart, by
+//! [`effect_sends`], for the engine's send stage. A region's connection replaces the instrument's
 //! connection with the same source, control and destination; the others add up.
 //!
 //! The implied DLS connections apply unless the articulation states its own: key number to

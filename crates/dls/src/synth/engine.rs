@@ -1,5 +1,7 @@
 //! The synth engine: MIDI channel state for each channel group, voice allocation (with
-//! stealing, exclusive classes and the sustain pedal) and the stereo mix.
+//! stealing, exclusive classes and the sustain pedal) and the stereo mix, with its reverb and
+//! chorus sends (per channel CC91/CC93, per note `CONN_DST_REVERB`/`CONN_DST_CHORUS`; see
+//! [`super::effects`]).
 //!
 //! The voices and the channel state live in heap storage allocated once, by
 //! [`Engine::try_new`] (fallibly, element by element, so no large temporary is ever built on
