@@ -82,6 +82,25 @@ fn render_block(store: &InstrumentStore<Vec<u8>>, voices: &mut [(Voice, u32)], o
     }
 }
 
+/// An engine sounding 32 piano notes; with `effects`, the reverb and the chorus on (CC91 at
+/// its default 40, CC93 at 127): every voice sends, so each renders apart before the mix, and
+/// both effects run.
+fn engine_of(store: &InstrumentStore<Vec<u8>>, effects: bool) -> Engine<VOICES, 1> {
+    let mut engine: Engine<VOICES, 1> = Engine::new(RATE);
+    if effects {
+        engine.set_effects(dls::synth::effects::EffectSwitches {
+            reverb: true,
+            chorus: true,
+        });
+        engine.message(store, 1, &[0xb0, 93, 127]);
+    }
+    for n in 0..VOICES {
+        let key = 36 + u8::try_from(n).unwrap() * 2;
+        engine.message(store, 1, &[0x90, key, 100]);
+    }
+    engine
+}
+
 fn benches(c: &mut Criterion) {
     let Some(bytes) = bank() else { return };
 
@@ -163,29 +182,14 @@ fn benches(c: &mut Criterion) {
         b.iter(|| render_block(&store, &mut vs, &mut out));
     });
     g.bench_function("engine_32_notes_1024_stereo", |b| {
-        let mut engine: Engine<VOICES, 1> = Engine::new(RATE);
-        for n in 0..VOICES {
-            let key = 36 + u8::try_from(n).unwrap() * 2;
-            engine.message(&store, 1, &[0x90, key, 100]);
-        }
+        let mut engine = engine_of(&store, false);
         b.iter(|| {
             out.fill(0);
             engine.render(&store, &mut out);
         });
     });
-    // The same with the reverb and the chorus on (CC91 at its default 40, CC93 at 127): every
-    // voice sends, so each renders apart before the mix, and both effects run.
     g.bench_function("engine_32_notes_1024_stereo_reverb_chorus", |b| {
-        let mut engine: Engine<VOICES, 1> = Engine::new(RATE);
-        engine.set_effects(dls::synth::effects::EffectSwitches {
-            reverb: true,
-            chorus: true,
-        });
-        engine.message(&store, 1, &[0xb0, 93, 127]);
-        for n in 0..VOICES {
-            let key = 36 + u8::try_from(n).unwrap() * 2;
-            engine.message(&store, 1, &[0x90, key, 100]);
-        }
+        let mut engine = engine_of(&store, true);
         b.iter(|| {
             out.fill(0);
             engine.render(&store, &mut out);
