@@ -117,18 +117,22 @@ impl Effects {
 
     /// Adds the voice buffer's first `left.len()` frames into `left` and `right` (dry) and,
     /// summed to mono, into the buses at the send levels (Q15).
+    ///
+    /// One pass of plain `i32` arithmetic the compiler vectorises: a voice's samples are
+    /// 16-bit scale (their sum below 2^17), and the levels are taken to Q12 so that a product
+    /// stays below 2^29.
     pub fn mix_voice(&mut self, left: &mut [i32], right: &mut [i32], sends: (i32, i32)) {
-        let frames = left.len().min(right.len()).min(MIX_FRAMES);
         let (voice_left, voice_right) = self.voice.split_at(MIX_FRAMES);
-        let (reverb, chorus) = (i64::from(sends.0), i64::from(sends.1));
-        for n in 0..frames {
-            let (l, r) = (voice_left[n], voice_right[n]);
-            left[n] = left[n].saturating_add(l);
-            right[n] = right[n].saturating_add(r);
-            let mono = i64::from(l) + i64::from(r);
-            let to = |level: i64| i32::try_from((mono * level) >> 15).unwrap_or(0);
-            self.reverb_bus[n] = self.reverb_bus[n].saturating_add(to(reverb));
-            self.chorus_bus[n] = self.chorus_bus[n].saturating_add(to(chorus));
+        let (reverb, chorus) = (sends.0.clamp(0, 32_768) >> 3, sends.1.clamp(0, 32_768) >> 3);
+        let dry = left.iter_mut().zip(right.iter_mut());
+        let voice = voice_left.iter().zip(voice_right.iter());
+        let buses = self.reverb_bus.iter_mut().zip(self.chorus_bus.iter_mut());
+        for (((l, r), (&vl, &vr)), (to_reverb, to_chorus)) in dry.zip(voice).zip(buses) {
+            *l += vl;
+            *r += vr;
+            let mono = vl + vr;
+            *to_reverb += (mono * reverb) >> 12;
+            *to_chorus += (mono * chorus) >> 12;
         }
     }
 
