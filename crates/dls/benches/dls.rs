@@ -189,17 +189,25 @@ fn benches(c: &mut Criterion) {
             engine.render(&store, &mut out);
         });
     });
-    // The send stage's cost: 32 organ notes, which sustain (the piano's die away during the
-    // measurement), dry and with both effects on.
+    g.finish();
+    effects_benches(c, &store);
+}
+
+/// The send stage's cost: 32 organ notes, which sustain (the piano's die away during the
+/// measurement), dry and with both effects on; then each effect alone.
+fn effects_benches(c: &mut Criterion, store: &InstrumentStore<Vec<u8>>) {
+    let mut out = vec![0i32; 2 * BLOCK];
+    let mut g = c.benchmark_group("voice");
+    g.throughput(Throughput::Elements((BLOCK * VOICES) as u64));
     for (name, effects) in [
         ("engine_32_organ_notes_1024_stereo", false),
         ("engine_32_organ_notes_1024_stereo_reverb_chorus", true),
     ] {
-        let mut engine = engine_of(&store, 19, effects);
+        let mut engine = engine_of(store, 19, effects);
         g.bench_function(name, |b| {
             b.iter(|| {
                 out.fill(0);
-                engine.render(&store, &mut out);
+                engine.render(store, &mut out);
             });
         });
         println!(
