@@ -1315,3 +1315,72 @@ fn a_sink_that_renders_ahead_shifts_the_stream_and_the_latency_clock() {
     stop_pins(pin, sink);
     rig.finish();
 }
+
+/// Sends a staccato note (CC91 = 127) with the effects `flags` granted; the samples from
+/// 50 ms after its note-off.
+fn staccato_tail(rig: &Rig, flags: u32) -> Vec<i16> {
+    use dmus_sys::dmusprop::SYNTH_PORTPARAMS_EFFECTS;
+    let filter = rig.filter();
+    let mut asked = bytes_of(&SYNTH_PORTPARAMS {
+        ValidParams: SYNTH_PORTPARAMS_EFFECTS,
+        EffectsFlags: flags,
+        ..SYNTH_PORTPARAMS::default()
+    });
+    let (_, granted) = get::<SYNTH_PORTPARAMS>(
+        filter,
+        &KSPROPSETID_Synth,
+        KSPROPERTY_SYNTH_PORTPARAMETERS,
+        &mut asked,
+    );
+    assert_eq!(granted.expect("PORTPARAMETERS").EffectsFlags, flags);
+    let handles = download_all(filter, &tiny_buffers(1));
+    let (pin, sink, _) = run_pins(rig, WaveSinkConfig::default());
+    let note = [
+        Message::new(100_000, &[0xb0, 91, 127]),
+        Message::new(100_000, &[0x90, 60, 100]),
+        Message::new(600_000, &[0x80, 60, 0]),
+    ];
+    pin.write(0, &dmus_buffer(&note)).expect("render IRP");
+    let audio = sink.pull(24_000).expect("audio");
+    assert!(peak(&audio[..2 * 4_800]) > 1_000, "the note sounds");
+    stop_pins(pin, sink);
+    // The instrument before its wave.
+    for handle in handles.into_iter().rev() {
+        unload(filter, handle);
+    }
+    // From 110 ms: 50 ms after the note-off (60 ms), past its release.
+    audio[2 * 5_280..].to_vec()
+}
+
+#[test]
+fn port_parameters_switch_the_reverb_and_caps_say_so() {
+    use dmus_sys::dmusprop::{
+        SYNTH_EFFECT_CHORUS, SYNTH_EFFECT_NONE, SYNTH_EFFECT_REVERB, SYNTH_PC_REVERB,
+    };
+    let _lock = driver_lock();
+    let rig = Rig::start();
+    let caps = |rig: &Rig| {
+        let (_, caps) = get::<SYNTHCAPS>(
+            rig.filter(),
+            &KSPROPSETID_Synth,
+            KSPROPERTY_SYNTH_CAPS,
+            &mut [],
+        );
+        caps.expect("CAPS")
+    };
+    assert_eq!(caps(&rig).Flags & SYNTH_PC_REVERB, 0, "off until asked for");
+    assert_eq!(
+        caps(&rig).EffectFlags,
+        SYNTH_EFFECT_REVERB | SYNTH_EFFECT_CHORUS
+    );
+
+    let wet = staccato_tail(&rig, SYNTH_EFFECT_REVERB | SYNTH_EFFECT_CHORUS);
+    assert_ne!(caps(&rig).Flags & SYNTH_PC_REVERB, 0, "on: CAPS says so");
+    let energy = |audio: &[i16]| audio.iter().map(|&s| i64::from(s).pow(2)).sum::<i64>();
+    assert!(energy(&wet) > 1_000_000, "a reverb tail: {}", energy(&wet));
+
+    let dry = staccato_tail(&rig, SYNTH_EFFECT_NONE);
+    assert_eq!(caps(&rig).Flags & SYNTH_PC_REVERB, 0, "off again");
+    assert!(dry.iter().all(|&s| s == 0), "no tail with the effects off");
+    rig.finish();
+}

@@ -3,12 +3,16 @@
 //! What each property answers (dmusprop.h docs; the ddksynth sample answers the same set):
 //! - `CAPS` (GET): a DLS Level 1 and 2 software synth (`SYNTH_PC_DLS | SYNTH_PC_DLS2 |
 //!   SYNTH_PC_SOFTWARESYNTH`) in system memory, [`MAX_CHANNEL_GROUPS`] channel groups,
-//!   [`MAX_VOICES`] voices, stereo, no effects; `MemorySize` the download memory free now
-//!   (of [`DOWNLOAD_MEMORY_BYTES`]: a larger download is refused, see [`super::download`]).
+//!   [`MAX_VOICES`] voices, stereo, a reverb and a chorus available (`EffectFlags`), and
+//!   `SYNTH_PC_REVERB` in `Flags` while the reverb is on; `MemorySize` the download memory
+//!   free now (of [`DOWNLOAD_MEMORY_BYTES`]: a larger download is refused, see
+//!   [`super::download`]).
 //! - `PORTPARAMETERS` (GET, instance = the parameters asked for): what the synth grants, with
 //!   `ValidParams` naming every field it filled: the voices asked for (1..=256), the channel
-//!   groups asked for (1..=16), stereo, the rate asked for clamped to 22,050..=48,000 Hz, no
-//!   effects. The granted voices and channel groups take effect at once (a new voice count
+//!   groups asked for (1..=16), stereo, the rate asked for clamped to 22,050..=48,000 Hz, and
+//!   of the effects asked for (`SYNTH_PORTPARAMS_EFFECTS`) the reverb and the chorus (no
+//!   delay); none unless asked. The effects switch at once (one turned on starts silent;
+//!   both off give the dry mix sample for sample). The granted voices and channel groups take effect at once (a new voice count
 //!   allocates a new engine, outside the lock, and silences what was sounding); the rate
 //!   when no wave sink is open (an open sink's format decides otherwise).
 //! - `CHANNELGROUPS` (GET, SET): groups enabled; a SET outside 1..=16 is refused.
@@ -23,8 +27,13 @@
 //! - `RUNNINGSTATS` (GET): voices sounding, and as lost notes the voices stolen from held
 //!   notes plus the events that played late or were dropped (stream stopped): the causes
 //!   Microsoft's docs give (see [`super::lost_notes`], which also reports them apart).
+//! - The effects' own parameters: `DirectMusic` defines none in `KSPROPSETID_Synth`
+//!   (dmusprop.h); its `GUID_DMUS_PROP_WavesReverb` (dmusicc.h) is the user-mode synth's, in
+//!   floats. The reverb and the chorus run at their designs' settings (see
+//!   `dls::synth::effects`).
 //! - `BASICSUPPORT`: the verbs as a `ULONG` of `KSPROPERTY_TYPE_*` flags (as ddksynth).
 
+use dls::synth::effects::EffectSwitches;
 use dmus_synth::synth::{
     AUDIO_CHANNELS, ENGINE_GROUPS, MAX_CHANNEL_GROUPS, MAX_RATE, MAX_VOICES, Stats, SynthEngine,
     clamp_rate,
@@ -33,8 +42,8 @@ use dmus_sys::GUID;
 use dmus_sys::dmusprop::{
     KSPROPERTY_SYNTH_CAPS, KSPROPERTY_SYNTH_CHANNELGROUPS, KSPROPERTY_SYNTH_LATENCYCLOCK,
     KSPROPERTY_SYNTH_PORTPARAMETERS, KSPROPERTY_SYNTH_RUNNINGSTATS, KSPROPERTY_SYNTH_VOICEPRIORITY,
-    KSPROPERTY_SYNTH_VOLUME, SYNTH_EFFECT_NONE, SYNTH_PC_DLS, SYNTH_PC_DLS2,
-    SYNTH_PC_SOFTWARESYNTH, SYNTH_PORTPARAMS, SYNTH_PORTPARAMS_AUDIOCHANNELS,
+    KSPROPERTY_SYNTH_VOLUME, SYNTH_EFFECT_CHORUS, SYNTH_EFFECT_REVERB, SYNTH_PC_DLS, SYNTH_PC_DLS2,
+    SYNTH_PC_REVERB, SYNTH_PC_SOFTWARESYNTH, SYNTH_PORTPARAMS, SYNTH_PORTPARAMS_AUDIOCHANNELS,
     SYNTH_PORTPARAMS_CHANNELGROUPS, SYNTH_PORTPARAMS_EFFECTS, SYNTH_PORTPARAMS_SAMPLERATE,
     SYNTH_PORTPARAMS_VOICES, SYNTH_STATS, SYNTH_STATS_LOST_NOTES, SYNTH_STATS_VOICES, SYNTHCAPS,
     SYNTHVOICEPRIORITY_INSTANCE,
@@ -55,22 +64,38 @@ use crate::miniport::property::PropertyRequest;
 /// it). Distinct from every Microsoft miniport class id (checked in the tests).
 pub const CLSID_RDMUS_SYNTH: GUID = GUID::parse("5d3c7f2a-8e41-4b6a-9c0d-72a1e5b39f10");
 
-/// `SYNTHCAPS` of the synth, with `free_memory` bytes of download memory free.
+/// The effects the synth has (`SYNTH_EFFECT_*`).
+pub const EFFECTS_AVAILABLE: u32 = SYNTH_EFFECT_REVERB | SYNTH_EFFECT_CHORUS;
+
+/// The switches `SYNTH_EFFECT_*` flags ask for (other flags ignored).
 #[must_use]
-pub fn synth_caps(free_memory: usize) -> SYNTHCAPS {
+pub fn effect_switches(flags: u32) -> EffectSwitches {
+    EffectSwitches {
+        reverb: flags & SYNTH_EFFECT_REVERB != 0,
+        chorus: flags & SYNTH_EFFECT_CHORUS != 0,
+    }
+}
+
+/// `SYNTHCAPS` of the synth, with `free_memory` bytes of download memory free and
+/// `effects` switched as they are.
+#[must_use]
+pub fn synth_caps(free_memory: usize, effects: EffectSwitches) -> SYNTHCAPS {
     let mut description = [0u16; 128];
     for (unit, byte) in description.iter_mut().zip(b"rdmus DLS Synth".iter()) {
         *unit = u16::from(*byte);
     }
     SYNTHCAPS {
         Guid: CLSID_RDMUS_SYNTH,
-        Flags: SYNTH_PC_DLS | SYNTH_PC_DLS2 | SYNTH_PC_SOFTWARESYNTH,
+        Flags: SYNTH_PC_DLS
+            | SYNTH_PC_DLS2
+            | SYNTH_PC_SOFTWARESYNTH
+            | if effects.reverb { SYNTH_PC_REVERB } else { 0 },
         // Never SYNTH_PC_SYSTEMMEMORY ("no fixed limit"): the limit is 64 MiB.
         MemorySize: u32::try_from(free_memory.min(DOWNLOAD_MEMORY_BYTES)).unwrap_or(u32::MAX),
         MaxChannelGroups: u32::try_from(MAX_CHANNEL_GROUPS).unwrap_or(1),
         MaxVoices: u32::try_from(MAX_VOICES).unwrap_or(u32::MAX),
         MaxAudioChannels: u32::try_from(AUDIO_CHANNELS).unwrap_or(2),
-        EffectFlags: SYNTH_EFFECT_NONE,
+        EffectFlags: EFFECTS_AVAILABLE,
         Description: description,
     }
 }
@@ -89,6 +114,11 @@ pub fn grant(asked: &SYNTH_PORTPARAMS) -> SYNTH_PORTPARAMS {
     } else {
         defaults.Voices
     };
+    let effects = if asked.ValidParams & SYNTH_PORTPARAMS_EFFECTS != 0 {
+        asked.EffectsFlags & EFFECTS_AVAILABLE
+    } else {
+        defaults.EffectsFlags
+    };
     let rate = if asked.ValidParams & SYNTH_PORTPARAMS_SAMPLERATE != 0 {
         clamp_rate(asked.SampleRate)
     } else {
@@ -104,7 +134,7 @@ pub fn grant(asked: &SYNTH_PORTPARAMS) -> SYNTH_PORTPARAMS {
         ChannelGroups: groups,
         AudioChannels: defaults.AudioChannels,
         SampleRate: rate,
-        EffectsFlags: SYNTH_EFFECT_NONE,
+        EffectsFlags: effects,
         Share: asked.Share,
     }
 }
@@ -161,7 +191,10 @@ pub fn answer(request: &mut PropertyRequest, miniport: &Miniport) -> NTSTATUS {
         return set(request, miniport, id);
     }
     match id {
-        KSPROPERTY_SYNTH_CAPS => request.reply(&synth_caps(miniport.download_memory().free())),
+        KSPROPERTY_SYNTH_CAPS => {
+            let effects = miniport.core().lock().effects();
+            request.reply(&synth_caps(miniport.download_memory().free(), effects))
+        }
         KSPROPERTY_SYNTH_PORTPARAMETERS => {
             let Some(asked) = request.instance::<SYNTH_PORTPARAMS>() else {
                 return STATUS_BUFFER_TOO_SMALL;
@@ -184,6 +217,7 @@ pub fn answer(request: &mut PropertyRequest, miniport: &Miniport) -> NTSTATUS {
                 let mut core = miniport.core().lock();
                 let old = fresh.map(|engine| core.replace_engine(engine));
                 core.set_channel_groups(granted.ChannelGroups);
+                core.set_effects(effect_switches(granted.EffectsFlags));
                 if !miniport.sink_open() && core.rate() != granted.SampleRate {
                     core.restart(granted.SampleRate);
                 }
@@ -292,22 +326,86 @@ mod tests {
         SYNTH_PORTPARAMS_CHANNELGROUPS, SYNTH_PORTPARAMS_SAMPLERATE, SYNTH_PORTPARAMS_VOICES,
     };
 
-    use super::{CLSID_RDMUS_SYNTH, grant, synth_caps};
+    use super::{CLSID_RDMUS_SYNTH, EffectSwitches, effect_switches, grant, synth_caps};
+    use dmus_sys::dmusprop::{
+        SYNTH_EFFECT_CHORUS, SYNTH_EFFECT_DELAY, SYNTH_EFFECT_NONE, SYNTH_EFFECT_REVERB,
+        SYNTH_PC_REVERB, SYNTH_PORTPARAMS_EFFECTS,
+    };
+
     use crate::synth::download::DOWNLOAD_MEMORY_BYTES;
 
     #[test]
     fn caps_report_the_free_download_memory_never_system_memory() {
-        assert_eq!(synth_caps(DOWNLOAD_MEMORY_BYTES).MemorySize, 64 << 20);
-        assert_eq!(synth_caps(1_000).MemorySize, 1_000);
+        assert_eq!(
+            synth_caps(DOWNLOAD_MEMORY_BYTES, EffectSwitches::default()).MemorySize,
+            64 << 20
+        );
+        assert_eq!(
+            synth_caps(1_000, EffectSwitches::default()).MemorySize,
+            1_000
+        );
         assert_ne!(
-            synth_caps(usize::MAX).MemorySize,
+            synth_caps(usize::MAX, EffectSwitches::default()).MemorySize,
             dmus_sys::dmusprop::SYNTH_PC_SYSTEMMEMORY
         );
     }
 
     #[test]
+    fn caps_report_reverb_only_while_it_is_on() {
+        let off = synth_caps(DOWNLOAD_MEMORY_BYTES, EffectSwitches::default());
+        assert_eq!(off.Flags & SYNTH_PC_REVERB, 0);
+        assert_eq!(off.EffectFlags, SYNTH_EFFECT_REVERB | SYNTH_EFFECT_CHORUS);
+        let chorus_only = synth_caps(
+            DOWNLOAD_MEMORY_BYTES,
+            EffectSwitches {
+                reverb: false,
+                chorus: true,
+            },
+        );
+        assert_eq!(chorus_only.Flags & SYNTH_PC_REVERB, 0);
+        let on = synth_caps(
+            DOWNLOAD_MEMORY_BYTES,
+            EffectSwitches {
+                reverb: true,
+                chorus: false,
+            },
+        );
+        assert_eq!(on.Flags, off.Flags | SYNTH_PC_REVERB);
+    }
+
+    #[test]
+    fn effects_are_granted_as_asked_of_what_the_synth_has() {
+        let ask = |valid: u32, flags: u32| {
+            grant(&SYNTH_PORTPARAMS {
+                ValidParams: valid,
+                EffectsFlags: flags,
+                ..SYNTH_PORTPARAMS::default()
+            })
+            .EffectsFlags
+        };
+        let all = SYNTH_EFFECT_REVERB | SYNTH_EFFECT_CHORUS | SYNTH_EFFECT_DELAY;
+        assert_eq!(
+            ask(SYNTH_PORTPARAMS_EFFECTS, all),
+            SYNTH_EFFECT_REVERB | SYNTH_EFFECT_CHORUS,
+            "no delay"
+        );
+        assert_eq!(
+            ask(SYNTH_PORTPARAMS_EFFECTS, SYNTH_EFFECT_CHORUS),
+            SYNTH_EFFECT_CHORUS
+        );
+        assert_eq!(ask(0, all), SYNTH_EFFECT_NONE, "not asked: none");
+        assert_eq!(
+            effect_switches(SYNTH_EFFECT_REVERB | SYNTH_EFFECT_DELAY),
+            EffectSwitches {
+                reverb: true,
+                chorus: false
+            }
+        );
+    }
+
+    #[test]
     fn caps_describe_a_dls2_software_synth() {
-        let caps = synth_caps(DOWNLOAD_MEMORY_BYTES);
+        let caps = synth_caps(DOWNLOAD_MEMORY_BYTES, EffectSwitches::default());
         assert_ne!(caps.Guid, CLSID_MiniportDriverDMusUART);
         assert_eq!(caps.Guid, CLSID_RDMUS_SYNTH);
         assert_eq!(

@@ -82,6 +82,26 @@ fn render_block(store: &InstrumentStore<Vec<u8>>, voices: &mut [(Voice, u32)], o
     }
 }
 
+/// An engine sounding 32 notes of `program`; with `effects`, the reverb and the chorus on
+/// (CC91 at its default 40, CC93 at 127): every voice sends, so each renders apart before the
+/// mix, and both effects run.
+fn engine_of(store: &InstrumentStore<Vec<u8>>, program: u8, effects: bool) -> Engine<VOICES, 1> {
+    let mut engine: Engine<VOICES, 1> = Engine::new(RATE);
+    engine.message(store, 1, &[0xc0, program]);
+    if effects {
+        engine.set_effects(dls::synth::effects::EffectSwitches {
+            reverb: true,
+            chorus: true,
+        });
+        engine.message(store, 1, &[0xb0, 93, 127]);
+    }
+    for n in 0..VOICES {
+        let key = 36 + u8::try_from(n).unwrap() * 2;
+        engine.message(store, 1, &[0x90, key, 100]);
+    }
+    engine
+}
+
 fn benches(c: &mut Criterion) {
     let Some(bytes) = bank() else { return };
 
@@ -163,15 +183,58 @@ fn benches(c: &mut Criterion) {
         b.iter(|| render_block(&store, &mut vs, &mut out));
     });
     g.bench_function("engine_32_notes_1024_stereo", |b| {
-        let mut engine: Engine<VOICES, 1> = Engine::new(RATE);
-        for n in 0..VOICES {
-            let key = 36 + u8::try_from(n).unwrap() * 2;
-            engine.message(&store, 1, &[0x90, key, 100]);
-        }
+        let mut engine = engine_of(&store, 0, false);
         b.iter(|| {
             out.fill(0);
             engine.render(&store, &mut out);
         });
+    });
+    g.finish();
+    effects_benches(c, &store);
+}
+
+/// The send stage's cost: 32 organ notes, which sustain (the piano's die away during the
+/// measurement), dry and with both effects on; then each effect alone.
+fn effects_benches(c: &mut Criterion, store: &InstrumentStore<Vec<u8>>) {
+    let mut out = vec![0i32; 2 * BLOCK];
+    let mut g = c.benchmark_group("voice");
+    g.throughput(Throughput::Elements((BLOCK * VOICES) as u64));
+    for (name, effects) in [
+        ("engine_32_organ_notes_1024_stereo", false),
+        ("engine_32_organ_notes_1024_stereo_reverb_chorus", true),
+    ] {
+        let mut engine = engine_of(store, 19, effects);
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                out.fill(0);
+                engine.render(store, &mut out);
+            });
+        });
+        println!(
+            "{name}: {} voices sounding at the end",
+            engine.active_voices()
+        );
+    }
+    g.finish();
+
+    // The effects alone, on a block of noise-like input.
+    let mut g = c.benchmark_group("effects");
+    g.throughput(Throughput::Elements(BLOCK as u64));
+    let input: Vec<i32> = (0..BLOCK)
+        .map(|n| i32::try_from((n * 7919) % 20_000).unwrap() - 10_000)
+        .collect();
+    let (mut left, mut right) = (vec![0i32; BLOCK], vec![0i32; BLOCK]);
+    g.bench_function("reverb_1024", |b| {
+        let mut reverb = dls::synth::effects::reverb::Reverb::try_new(48_000, RATE).unwrap();
+        let (mut bus, mut scratch) = (input.clone(), vec![0i32; BLOCK]);
+        b.iter(|| {
+            bus.copy_from_slice(&input);
+            reverb.process(&mut bus, &mut scratch, &mut left, &mut right);
+        });
+    });
+    g.bench_function("chorus_1024", |b| {
+        let mut chorus = dls::synth::effects::chorus::Chorus::try_new(48_000, RATE).unwrap();
+        b.iter(|| chorus.process(&input, &mut left, &mut right));
     });
     g.finish();
 }

@@ -21,6 +21,7 @@ use alloc::vec::Vec;
 use core::mem::MaybeUninit;
 
 use dls::download::InstrumentStore;
+use dls::synth::effects::EffectSwitches;
 use dls::synth::engine::{AllocError, Engine};
 use dls::synth::fixed::attenuation_to_gain_q15;
 use dmus_sys::ks::KSSTATE;
@@ -212,10 +213,25 @@ impl<D: Discard> SynthCore<D> {
                 }
             }
         }
+        // So are the effects switches.
+        engine.set_effects(self.engine.effects());
         core::mem::swap(&mut self.engine, &mut engine);
         // The statistic outlives the engine.
         self.stolen_before = self.stolen_before.saturating_add(engine.stolen_voices());
         engine
+    }
+
+    /// Which send effects run (the reverb and the chorus; both off when the core is made).
+    #[must_use]
+    pub fn effects(&self) -> EffectSwitches {
+        self.engine.effects()
+    }
+
+    /// Turns the reverb and the chorus on or off (`SYNTH_PORTPARAMS.EffectsFlags`). With both
+    /// off the output is the dry mix, sample for sample; an effect turned on starts silent.
+    /// Allocates nothing (the effects' storage came with the engine).
+    pub fn set_effects(&mut self, effects: EffectSwitches) {
+        self.engine.set_effects(effects);
     }
 
     /// Sets the voice priority of `channel` in channel group `group` (1-based) of every
@@ -746,6 +762,27 @@ mod tests {
         events
             .with(CountingPool::check)
             .expect("every event back once");
+    }
+
+    #[test]
+    fn effects_switch_and_survive_a_new_engine() {
+        use dls::synth::effects::EffectSwitches;
+        let mut core = core();
+        assert_eq!(core.effects(), EffectSwitches::default(), "off when made");
+        let both = EffectSwitches {
+            reverb: true,
+            chorus: true,
+        };
+        core.set_effects(both);
+        assert_eq!(core.effects(), both);
+        let engine = super::SynthEngine::try_new(48_000, 8, 1).expect("engine");
+        drop(core.replace_engine(engine));
+        assert_eq!(core.effects(), both, "a new voice count keeps them");
+        // On with nothing sounding: silence still.
+        core.sync_to_master(0, true, 0);
+        let mut out = [1i16; 2 * 300];
+        core.render(&mut out, 0);
+        assert!(out.iter().all(|&s| s == 0));
     }
 
     #[test]

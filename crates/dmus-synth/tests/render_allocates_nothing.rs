@@ -75,6 +75,11 @@ fn rendering_a_second_of_music_allocates_nothing() {
     let file = DlsFile::parse(&bank).expect("the GM bank parses");
     let buffers = build_collection(&file, 1, APPEND_SAMPLES).expect("download buffers");
     let mut core = Box::new(SynthCore::<Shared>::try_new(48_000, 256).expect("engine"));
+    // With the reverb and the chorus on: the send stage's buffers came with the engine.
+    core.set_effects(dls::synth::effects::EffectSwitches {
+        reverb: true,
+        chorus: true,
+    });
     for buffer in buffers.waves.iter().chain(&buffers.instruments) {
         let copy: Box<[u8]> = buffer.bytes.clone().into_boxed_slice();
         assert!(core.store.download(copy).is_ok());

@@ -35,6 +35,15 @@ pub enum Device {
     Synth,
 }
 
+/// An effect on or off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    /// On.
+    On,
+    /// Off.
+    Off,
+}
+
 /// The pin (and buffer format) an application writes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum PinFormat {
@@ -181,6 +190,16 @@ pub struct PlayArgs {
     /// most) [default: the synth's default] (synth only).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_VOICES)))]
     pub voices: Option<u32>,
+    /// The synth's reverb, asked for through PORTPARAMETERS
+    /// (`SYNTH_EFFECT_REVERB`) [default: on, as Microsoft's software
+    /// synthesizer has it: "reverberation capabilities, which are on by
+    /// default" (DirectX 6 DirectMusic overview)] (synth only).
+    #[arg(long, value_enum, value_name = "on|off")]
+    pub reverb: Option<Switch>,
+    /// The synth's chorus (`SYNTH_EFFECT_CHORUS`) [default: off, as
+    /// Microsoft's synthesizer, which has none] (synth only).
+    #[arg(long, value_enum, value_name = "on|off")]
+    pub chorus: Option<Switch>,
     /// Size of each IRP's data buffer, bytes: 24 (one DirectMusic record
     /// of a channel message) to 65,536 (the most winmm's midiStreamOut
     /// takes in one buffer).
@@ -246,6 +265,14 @@ pub const MAX_VOICES: u32 = 256;
 
 /// The synth's sample rate unless asked otherwise, Hz.
 pub const DEFAULT_RATE: u32 = 48_000;
+
+/// `SYNTH_EFFECT_*` flags for `--reverb` and `--chorus`.
+#[must_use]
+pub fn effect_flags(reverb: Switch, chorus: Switch) -> u32 {
+    use dmus_sys::dmusprop::{SYNTH_EFFECT_CHORUS, SYNTH_EFFECT_REVERB};
+    let flag = |switch, flag| if switch == Switch::On { flag } else { 0 };
+    flag(reverb, SYNTH_EFFECT_REVERB) | flag(chorus, SYNTH_EFFECT_CHORUS)
+}
 
 /// `--irp-size`'s parser.
 fn irp_size_range() -> clap::builder::RangedI64ValueParser<u32> {
@@ -510,6 +537,8 @@ fn play(args: PlayArgs, out: &mut impl Write) -> Result<(), CliError> {
         rate,
         voices,
         allow_loss,
+        reverb,
+        chorus,
     } = args;
     let mpu401_only = [
         ("--wire", wire.is_some()),
@@ -521,6 +550,8 @@ fn play(args: PlayArgs, out: &mut impl Write) -> Result<(), CliError> {
         ("--wav", wav.is_some()),
         ("--rate", rate.is_some()),
         ("--voices", voices.is_some()),
+        ("--reverb", reverb.is_some()),
+        ("--chorus", chorus.is_some()),
     ];
     let (others, this, other) = match device {
         Device::Mpu401 => (&synth_only[..], "mpu401", "synth"),
@@ -558,6 +589,7 @@ fn play(args: PlayArgs, out: &mut impl Write) -> Result<(), CliError> {
             queue_ahead,
             rate: rate.unwrap_or(DEFAULT_RATE),
             voices,
+            effects: effect_flags(reverb.unwrap_or(Switch::On), chorus.unwrap_or(Switch::Off)),
             sim,
         };
         return crate::commands::play_synth(

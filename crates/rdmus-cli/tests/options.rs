@@ -256,6 +256,7 @@ fn the_synth_grants_at_most_256_voices_however_many_are_asked() {
         queue_ahead: 15_000_000,
         rate: 22_050,
         voices: Some(100_000),
+        effects: 0,
         sim: SimConfig::default(),
     };
     let mut frames = 0;

@@ -283,3 +283,69 @@ fn stolen_voices_are_counted_by_the_driver_and_printed() {
     std::fs::remove_file(&wav).unwrap();
     std::fs::remove_file(&midi).unwrap();
 }
+
+/// Energy of the samples from frame `from` on.
+fn energy_from(samples: &[i16], from: usize) -> f64 {
+    samples
+        .get(from * 2..)
+        .unwrap_or(&[])
+        .iter()
+        .map(|&s| f64::from(s).powi(2))
+        .sum()
+}
+
+#[test]
+fn reverb_is_on_by_default_and_the_switches_reach_the_synth() {
+    let Some(bank) = gm_bank() else { return };
+    let file = scratch("staccato.mid");
+    std::fs::write(&file, chord_file(&[60, 64, 67])).unwrap();
+    let render = |name: &str, extra: &[&str]| {
+        let wav = scratch(name);
+        let (code, _, err) = play(&file, bank, &wav, extra);
+        assert_eq!(code, 0, "{err}");
+        let reader = hound::WavReader::open(&wav).expect("the WAV exists");
+        reader
+            .into_samples()
+            .map(Result::unwrap)
+            .collect::<Vec<i16>>()
+    };
+    let default = render("default.wav", &[]);
+    let on = render("reverb-on.wav", &["--reverb", "on"]);
+    let off = render("reverb-off.wav", &["--reverb", "off"]);
+    let no_send = render("chorus-no-send.wav", &["--reverb", "off", "--chorus", "on"]);
+    assert_eq!(default, on, "--reverb on is the default");
+    // CC93 is 0 after reset and the GM bank sends nothing to the chorus of its own.
+    assert_eq!(no_send, off, "a chorus nothing is sent to adds nothing");
+    // The chord ends at 0.5 s; from 1 s the piano's own release is all but over.
+    let (wet, dry) = (energy_from(&on, 48_000), energy_from(&off, 48_000));
+    println!("energy from 0.5 s after the chord: reverb on {wet:.3e}, off {dry:.3e}");
+    assert!(wet > 10.0 * dry.max(1.0), "{wet:.3e} vs {dry:.3e}");
+    // The same chord after CC93 = 127: the chorus is heard.
+    let mut sent = chord_file(&[60, 64, 67]);
+    let track = sent.windows(4).position(|w| w == b"MTrk").unwrap() + 8;
+    sent.splice(track..track, [0x00, 0xB0, 93, 127]);
+    let length = u32::from_be_bytes(sent[track - 4..track].try_into().unwrap()) + 4;
+    sent[track - 4..track].copy_from_slice(&length.to_be_bytes());
+    std::fs::write(&file, sent).unwrap();
+    let chorus = render("chorus.wav", &["--reverb", "off", "--chorus", "on"]);
+    let plain = render("chorus-off.wav", &["--reverb", "off"]);
+    assert!(chorus != plain, "--chorus on is heard once CC93 sends");
+}
+
+#[test]
+fn the_effect_switches_are_for_the_synth_only() {
+    let file = data("test-c-major-scale.mid");
+    for flag in ["--reverb", "--chorus"] {
+        let (code, _, err) = run(&[
+            "play".as_ref(),
+            file.as_os_str(),
+            flag.as_ref(),
+            "on".as_ref(),
+        ]);
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains(&format!("{flag} is for `--device synth`")),
+            "{err}"
+        );
+    }
+}

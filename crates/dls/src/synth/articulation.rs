@@ -6,8 +6,9 @@
 //! and pan; the EG1 shutdown time (`CONN_DST_EG1_SHUTDOWNTIME`, 15 ms unless stated); and the
 //! modulators LFO → pitch, LFO → gain, vibrato → pitch and EG2 → pitch (their
 //! depth, taken from the scale); the filter cutoff (a constant sets it, key and velocity move
-//! it, EG2 and the LFO modulate it) and resonance. Controller sources, controls other than
-//! none and the effect sends are ignored. A region's connection replaces the instrument's
+//! it, EG2 and the LFO modulate it) and resonance. Controller sources and controls other than
+//! none are ignored. The effect sends (`CONN_DST_REVERB`, `CONN_DST_CHORUS`) are read apart, by
+//! [`effect_sends`], for the engine's send stage. A region's connection replaces the instrument's
 //! connection with the same source, control and destination; the others add up.
 //!
 //! The implied DLS connections apply unless the articulation states its own: key number to
@@ -401,6 +402,54 @@ pub fn note_params(
             cutoff_cents: clamp_i32(cutoff + sums.cutoff_offset),
             resonance_cb: clamp_i32(sums.resonance.clamp(0, 225)),
         }),
+    }
+}
+
+/// A note's effect sends (DLS2 §1.6 `CONN_DST_REVERB`, `CONN_DST_CHORUS`; 0.1 % units).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EffectSends {
+    /// What the articulation sends to the reverb apart from CC91 (constant, key, velocity).
+    pub reverb_permille: i32,
+    /// The same for the chorus apart from CC93.
+    pub chorus_permille: i32,
+    /// How far CC91 at full reach sends to the reverb: DLS2's default connection (CC91 →
+    /// reverb, 1000) unless the articulation states its own.
+    pub cc91_permille: i32,
+    /// The same for CC93 and the chorus.
+    pub cc93_permille: i32,
+}
+
+/// The effect sends of `key` at `velocity` on `region` (see [`EffectSends`]).
+#[must_use]
+pub fn effect_sends(
+    global: Option<&Articulation>,
+    region: &ParsedRegion,
+    key: u8,
+    velocity: u8,
+) -> EffectSends {
+    use dmus_sys::dls::{CONN_DST_CHORUS, CONN_DST_REVERB, CONN_SRC_CC91, CONN_SRC_CC93};
+    let (mut reverb, mut chorus) = (0i64, 0i64);
+    let (mut cc91, mut cc93) = (None, None);
+    visit_effective(
+        global,
+        region.articulation.as_ref(),
+        &mut |c: &Connection| {
+            let whole = i64::from(c.scale) >> 16;
+            match (c.source, c.control, c.destination) {
+                (CONN_SRC_CC91, CONN_SRC_NONE, CONN_DST_REVERB) => cc91 = Some(whole),
+                (CONN_SRC_CC93, CONN_SRC_NONE, CONN_DST_CHORUS) => cc93 = Some(whole),
+                (_, _, CONN_DST_REVERB) => reverb += contribution(c, key, velocity).unwrap_or(0),
+                (_, _, CONN_DST_CHORUS) => chorus += contribution(c, key, velocity).unwrap_or(0),
+                _ => {}
+            }
+        },
+    );
+    let permille = |v: i64| clamp_i32(v.clamp(-1000, 1000));
+    EffectSends {
+        reverb_permille: permille(reverb),
+        chorus_permille: permille(chorus),
+        cc91_permille: permille(cc91.unwrap_or(1000)),
+        cc93_permille: permille(cc93.unwrap_or(1000)),
     }
 }
 

@@ -1,5 +1,7 @@
 //! The synth engine: MIDI channel state for each channel group, voice allocation (with
-//! stealing, exclusive classes and the sustain pedal) and the stereo mix.
+//! stealing, exclusive classes and the sustain pedal) and the stereo mix, with its reverb and
+//! chorus sends (per channel CC91/CC93, per note `CONN_DST_REVERB`/`CONN_DST_CHORUS`; see
+//! [`super::effects`]).
 //!
 //! The voices and the channel state live in heap storage allocated once, by
 //! [`Engine::try_new`] (fallibly, element by element, so no large temporary is ever built on
@@ -9,11 +11,12 @@
 //! note-on). The caller splits a render period at event times and calls `message` between
 //! the parts; the engine itself has no clock.
 
-use super::articulation::note_params;
+use super::articulation::{EffectSends, effect_sends, note_params};
+use super::effects::{EffectSwitches, Effects, send_q15};
 use super::fixed::attenuation_to_gain_q15;
 use super::tables::VELOCITY_ATTENUATION_CB;
 use super::voice::{Voice, pan_gains_q15};
-use crate::download::{InstrumentStore, ParsedRegion, StoredWave};
+use crate::download::{InstrumentStore, ParsedRegion, StoredWave, WaveSamples};
 use crate::model::{KeyRange, Patch, SampleInfo};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -55,6 +58,10 @@ pub struct Channel {
     pub bend: i16,
     /// Pitch bend range in cents (RPN 0; default 2 semitones).
     pub bend_range_cents: i32,
+    /// Reverb send (CC91, GM2's Effects 1 Depth: 40 after reset).
+    pub reverb_send: u8,
+    /// Chorus send (CC93, GM2's Effects 3 Depth: 0 after reset).
+    pub chorus_send: u8,
     rpn: u16,
 }
 
@@ -70,6 +77,8 @@ impl Channel {
         sustain: false,
         bend: 0,
         bend_range_cents: 200,
+        reverb_send: 40,
+        chorus_send: 0,
         rpn: RPN_NONE,
     };
 
@@ -118,6 +127,7 @@ struct Slot {
     key_group: u16,
     age: u64,
     sustained: bool,
+    sends: EffectSends,
 }
 
 /// A voice started by [`Engine::play_voice`] on a wave articulation.
@@ -151,6 +161,14 @@ fn try_boxed<T>(n: usize, make: impl FnMut() -> T) -> Result<Box<[T]>, AllocErro
     Ok(items.into_boxed_slice())
 }
 
+/// `value` in a box of one, allocated fallibly (the value is moved, not built, in place).
+fn try_box<T>(value: T) -> Result<Box<[T; 1]>, AllocError> {
+    let mut items = Vec::new();
+    items.try_reserve_exact(1).map_err(|_| AllocError)?;
+    items.push(value);
+    items.into_boxed_slice().try_into().map_err(|_| AllocError)
+}
+
 /// A synth of at most `VOICES` voices and `GROUPS` channel groups.
 ///
 /// The const parameters are the type's ceilings; [`Engine::try_new`] picks the counts at run
@@ -169,6 +187,9 @@ pub struct Engine<const VOICES: usize, const GROUPS: usize> {
     clock: u64,
     /// Voices taken from a held note to start another (see [`Self::stolen_voices`]).
     stolen: u64,
+    /// The send stage (reverb, chorus and their buses), in one heap block (the reverb's
+    /// filters alone are a kilobyte of handles); `None` only while [`Engine::render`] has it.
+    effects: Option<Box<[Effects; 1]>>,
 }
 
 impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
@@ -199,7 +220,25 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             priorities: try_boxed(groups.min(GROUPS), || [0; CHANNELS])?,
             clock: 0,
             stolen: 0,
+            effects: Some(try_box(Effects::try_new(rate)?)?),
         })
+    }
+
+    /// Which send effects run (both off after [`Engine::try_new`]: the dry mix alone).
+    #[must_use]
+    pub fn effects(&self) -> EffectSwitches {
+        self.effects
+            .as_ref()
+            .map_or(EffectSwitches::default(), |fx| fx[0].switches())
+    }
+
+    /// Turns the reverb and the chorus on or off. With both off the engine renders exactly
+    /// the dry mix; an effect turned on starts silent. Allocates nothing.
+    pub fn set_effects(&mut self, switches: EffectSwitches) {
+        let rate = self.rate;
+        if let Some(fx) = self.effects.as_mut() {
+            fx[0].set_switches(switches, rate);
+        }
     }
 
     /// Sets the voice priority of `channel` (0..16) in channel group `group` (1-based): when
@@ -237,6 +276,9 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
         self.slots.fill(None);
         self.channels.fill([Channel::RESET; CHANNELS]);
         self.clock = 0;
+        if let Some(fx) = self.effects.as_mut() {
+            fx[0].reset(rate);
+        }
     }
 
     /// Output rate in Hz.
@@ -389,6 +431,8 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             7 => self.with_channel(g, ch, |c| c.volume = value),
             10 => self.with_channel(g, ch, |c| c.pan = value),
             11 => self.with_channel(g, ch, |c| c.expression = value),
+            91 => self.with_channel(g, ch, |c| c.reverb_send = value),
+            93 => self.with_channel(g, ch, |c| c.chorus_send = value),
             64 => {
                 let down = value >= 64;
                 self.with_channel(g, ch, |c| c.sustain = down);
@@ -425,7 +469,7 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             }
             121 => {
                 // RP-015: reset expression, sustain, bend and the RPN selection; keep volume,
-                // pan, program, bank and the bend range.
+                // pan, program, bank, the effect depths (CC91-95) and the bend range.
                 self.control_change(g, ch, 64, 0);
                 self.with_channel(g, ch, |c| {
                     *c = Channel {
@@ -435,6 +479,8 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
                         volume: c.volume,
                         pan: c.pan,
                         bend_range_cents: c.bend_range_cents,
+                        reverb_send: c.reverb_send,
+                        chorus_send: c.chorus_send,
                         ..Channel::RESET
                     };
                 });
@@ -522,6 +568,7 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
                 }
             }
             let params = note_params(instrument.articulation.as_ref(), region, key, velocity);
+            let sends = effect_sends(instrument.articulation.as_ref(), region, key, velocity);
             let mut voice = Voice::start(
                 wave.format(),
                 wave.frames(),
@@ -541,6 +588,7 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
                 key_group: region.key_group,
                 age: self.clock,
                 sustained: false,
+                sends,
             };
             let index = self.free_slot();
             if let Some(place) = self.slots.get_mut(index) {
@@ -630,6 +678,8 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             articulation: None,
         };
         let params = note_params(None, &region, WAVE_VOICE_KEY, 127);
+        // No articulation: DLS2's default connections (CC91/CC93 to the sends) apply.
+        let sends = effect_sends(None, &region, WAVE_VOICE_KEY, 127);
         let mut voice = Voice::start(
             wave.format(),
             wave.frames(),
@@ -653,6 +703,7 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             key_group: 0,
             age: self.clock,
             sustained: false,
+            sends,
         };
         let index = self.free_slot();
         if let Some(place) = self.slots.get_mut(index) {
@@ -722,13 +773,17 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
         self.mix = mix;
     }
 
-    /// Adds `left.len()` frames of every voice into `left` and `right`.
+    /// Adds `left.len()` frames of every voice into `left` and `right`, then the send
+    /// effects that are on.
     fn render_planar<B: AsRef<[u8]> + AsMut<[u8]>>(
         &mut self,
         store: &InstrumentStore<B>,
         left: &mut [i32],
         right: &mut [i32],
     ) {
+        // Out of `self` for the call (taking an `Option` moves a pointer), so that the send
+        // stage can be borrowed beside the voices.
+        let mut effects = self.effects.take();
         let frames = left.len();
         for index in 0..self.slots.len() {
             let Some(slot) = self.slots.get_mut(index).and_then(Option::as_mut) else {
@@ -750,30 +805,73 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             let gain = (gain * MASTER_GAIN_Q15) >> 15;
             let (gain_left, gain_right) = ((pan_left * gain) >> 15, (pan_right * gain) >> 15);
             let samples = wave.samples_with_guard();
-            let mut produced =
-                slot.voice
-                    .render_planar(samples, (&mut *left, &mut *right), gain_left, gain_right);
-            // A streamed wave goes on in its next buffer where this one ended, also when it
-            // ended on the part's last frame (at most once per buffer of the articulation).
-            while produced < frames || slot.voice.is_finished() {
-                let Some(next) = advance_stream(store, slot) else {
-                    break;
-                };
-                produced += slot.voice.render_planar(
-                    next.samples_with_guard(),
-                    (
-                        left.get_mut(produced..).unwrap_or_default(),
-                        right.get_mut(produced..).unwrap_or_default(),
+            let sends = effects.as_deref().map_or((0, 0), |[fx]| {
+                fx.gate(
+                    send_q15(
+                        slot.sends.reverb_permille,
+                        channel.reverb_send,
+                        slot.sends.cc91_permille,
                     ),
-                    gain_left,
-                    gain_right,
-                );
-            }
+                    send_q15(
+                        slot.sends.chorus_permille,
+                        channel.chorus_send,
+                        slot.sends.cc93_permille,
+                    ),
+                )
+            });
+            let gains = (gain_left, gain_right);
+            let produced = match effects.as_deref_mut() {
+                // A voice that sends renders on its own first, then into the mix and the
+                // buses; one that does not goes straight into the mix, as with no effects.
+                Some([fx]) if sends != (0, 0) => {
+                    let produced =
+                        render_voice(store, slot, samples, fx.voice_buffers(frames), gains);
+                    fx.mix_voice(left, right, sends);
+                    produced
+                }
+                _ => render_voice(store, slot, samples, (&mut *left, &mut *right), gains),
+            };
             if produced < frames || slot.voice.is_finished() {
                 self.slots[index] = None;
             }
         }
+        if let Some([fx]) = effects.as_deref_mut() {
+            fx.finish(left, right);
+        }
+        self.effects = effects;
     }
+}
+
+/// Renders `slot`'s voice from `samples` into `left` and `right` (as many frames as they
+/// hold) at `gains`, and returns the frames it produced. A streamed wave goes on in its next
+/// buffer where this one ended, also when it ended on the part's last frame (at most once per
+/// buffer of the articulation).
+fn render_voice<B: AsRef<[u8]> + AsMut<[u8]>>(
+    store: &InstrumentStore<B>,
+    slot: &mut Slot,
+    samples: WaveSamples<'_>,
+    (left, right): (&mut [i32], &mut [i32]),
+    (gain_left, gain_right): (i32, i32),
+) -> usize {
+    let frames = left.len().min(right.len());
+    let mut produced =
+        slot.voice
+            .render_planar(samples, (&mut *left, &mut *right), gain_left, gain_right);
+    while produced < frames || slot.voice.is_finished() {
+        let Some(next) = advance_stream(store, slot) else {
+            break;
+        };
+        produced += slot.voice.render_planar(
+            next.samples_with_guard(),
+            (
+                left.get_mut(produced..).unwrap_or_default(),
+                right.get_mut(produced..).unwrap_or_default(),
+            ),
+            gain_left,
+            gain_right,
+        );
+    }
+    produced
 }
 
 /// Moves a streamed voice that reached the end of its buffer on to the articulation's next

@@ -5,6 +5,7 @@
 //! into voices.
 
 pub mod articulation;
+pub mod effects;
 pub mod engine;
 pub mod envelope;
 pub mod filter;

@@ -41,6 +41,8 @@ pub struct SynthPlayOptions {
     pub rate: u32,
     /// Voices asked for.
     pub voices: Option<u32>,
+    /// `SYNTH_EFFECT_*` flags asked for.
+    pub effects: u32,
     /// The machine.
     pub sim: SimConfig,
 }
@@ -101,6 +103,7 @@ pub fn play_synth(
         queue_ahead: options.queue_ahead,
         rate: options.rate,
         voices: options.voices,
+        effects: options.effects,
         sim: options.sim,
     };
     let mut wav = WavOut::create(wav_path, options.rate)?;

@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use dls::download::build::CollectionBuffers;
 use dmus_sys::dmusprop::{
     KSPROPERTY_SYNTH_PORTPARAMETERS, KSPROPERTY_SYNTH_RUNNINGSTATS, KSPROPSETID_Synth,
-    SYNTH_PORTPARAMS, SYNTH_PORTPARAMS_SAMPLERATE, SYNTH_PORTPARAMS_VOICES, SYNTH_STATS,
+    SYNTH_PORTPARAMS, SYNTH_PORTPARAMS_EFFECTS, SYNTH_PORTPARAMS_SAMPLERATE,
+    SYNTH_PORTPARAMS_VOICES, SYNTH_STATS,
 };
 use dmus_sys::kernel::NT_SUCCESS;
 use dmus_sys::ks::{KSPROPERTY_TYPE_GET, KSSTATE_PAUSE, KSSTATE_RUN, KSSTATE_STOP};
@@ -52,6 +53,8 @@ pub struct SynthOptions {
     pub rate: u32,
     /// Voices asked for; `None` takes the synth's default.
     pub voices: Option<u32>,
+    /// `SYNTH_EFFECT_*` flags asked for (0: none, the dry mix).
+    pub effects: u32,
     /// The machine.
     pub sim: SimConfig,
 }
@@ -140,7 +143,7 @@ pub fn render_synth(
 ) -> Result<SynthRun, SynthError> {
     let rig = Rig::start_synth(&options.sim)?;
     let filter = *rig.filter();
-    let granted = port_parameters(filter, options.rate, options.voices)?;
+    let granted = port_parameters(filter, options.rate, options.voices, options.effects)?;
     let mut handles = Vec::with_capacity(buffers.waves.len() + buffers.instruments.len());
     for (index, buffer) in buffers.waves.iter().chain(&buffers.instruments).enumerate() {
         let handle = dls_download(&filter, &buffer.bytes)
@@ -238,18 +241,26 @@ fn put(bytes: &mut [u8], at: usize, value: u32) {
     }
 }
 
-/// `KSPROPERTY_SYNTH_PORTPARAMETERS`: asks for `rate` and `voices`, returns
-/// what was granted.
+/// `KSPROPERTY_SYNTH_PORTPARAMETERS`: asks for `rate`, `voices` and the
+/// `effects` (`SYNTH_EFFECT_*`), returns what was granted.
 fn port_parameters(
     filter: Filter,
     rate: u32,
     voices: Option<u32>,
+    effects: u32,
 ) -> Result<SYNTH_PORTPARAMS, SimError> {
     use core::mem::{offset_of, size_of};
     let mut asked = vec![0_u8; size_of::<SYNTH_PORTPARAMS>()];
-    let valid = SYNTH_PORTPARAMS_SAMPLERATE | voices.map_or(0, |_| SYNTH_PORTPARAMS_VOICES);
+    let valid = SYNTH_PORTPARAMS_SAMPLERATE
+        | SYNTH_PORTPARAMS_EFFECTS
+        | voices.map_or(0, |_| SYNTH_PORTPARAMS_VOICES);
     put(&mut asked, offset_of!(SYNTH_PORTPARAMS, ValidParams), valid);
     put(&mut asked, offset_of!(SYNTH_PORTPARAMS, SampleRate), rate);
+    put(
+        &mut asked,
+        offset_of!(SYNTH_PORTPARAMS, EffectsFlags),
+        effects,
+    );
     put(
         &mut asked,
         offset_of!(SYNTH_PORTPARAMS, Voices),

@@ -1,0 +1,253 @@
+//! The synth's send effects: a stereo reverb ([`reverb`], Freeverb's design) and a stereo
+//! chorus ([`chorus`], a modulated delay line), fed by each voice's reverb and chorus sends
+//! (GM2's CC91 and CC93, DLS2's `CONN_DST_REVERB` and `CONN_DST_CHORUS`) and added to the dry
+//! mix. Integer only; every buffer is allocated, fallibly, when the effects are made.
+
+pub mod chorus;
+pub mod reverb;
+
+use super::engine::{AllocError, MIX_FRAMES};
+use alloc::vec::Vec;
+use chorus::Chorus;
+use reverb::Reverb;
+
+/// The highest rate the effects' delay lines are sized for (rdmus's synth renders at most
+/// 48 kHz; above it the delays are capped at this size).
+pub const MAX_EFFECT_RATE: u32 = 48_000;
+
+/// Which send effects run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EffectSwitches {
+    /// The reverb runs.
+    pub reverb: bool,
+    /// The chorus runs.
+    pub chorus: bool,
+}
+
+/// A send level, Q15 (0..=32768), from per mille of the note's own send plus a controller
+/// (0..=127) at `cc_permille` for full reach.
+#[must_use]
+pub fn send_q15(own_permille: i32, cc: u8, cc_permille: i32) -> i32 {
+    let permille = own_permille + i32::from(cc & 0x7f) * cc_permille / 127;
+    permille.clamp(0, 1000) * 32_768 / 1000
+}
+
+/// The send stage: the reverb and the chorus, the buses the voices send into, and the voice
+/// buffer a sending voice renders into first. Everything allocated by [`Effects::try_new`].
+#[derive(Debug, Clone)]
+pub struct Effects {
+    switches: EffectSwitches,
+    reverb: Reverb,
+    chorus: Chorus,
+    /// Planar: [`MIX_FRAMES`] left samples of one voice, then as many right.
+    voice: Vec<i32>,
+    reverb_bus: Vec<i32>,
+    chorus_bus: Vec<i32>,
+    scratch: Vec<i32>,
+}
+
+fn try_zeroed(n: usize) -> Result<Vec<i32>, AllocError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| AllocError)?;
+    v.resize(n, 0);
+    Ok(v)
+}
+
+impl Effects {
+    /// Both effects off and silent, set for `rate` Hz.
+    ///
+    /// # Errors
+    /// [`AllocError`] when a delay line or a bus cannot be allocated.
+    pub fn try_new(rate: u32) -> Result<Self, AllocError> {
+        Ok(Self {
+            switches: EffectSwitches::default(),
+            reverb: Reverb::try_new(MAX_EFFECT_RATE, rate)?,
+            chorus: Chorus::try_new(MAX_EFFECT_RATE, rate)?,
+            voice: try_zeroed(2 * MIX_FRAMES)?,
+            reverb_bus: try_zeroed(MIX_FRAMES)?,
+            chorus_bus: try_zeroed(MIX_FRAMES)?,
+            scratch: try_zeroed(MIX_FRAMES)?,
+        })
+    }
+
+    /// Which effects run.
+    #[must_use]
+    pub fn switches(&self) -> EffectSwitches {
+        self.switches
+    }
+
+    /// Turns the effects on or off; one turned on starts silent. Bounded work (clears the
+    /// delay lines of an effect turned on).
+    pub fn set_switches(&mut self, switches: EffectSwitches, rate: u32) {
+        if switches.reverb && !self.switches.reverb {
+            self.reverb.set_rate(rate);
+        }
+        if switches.chorus && !self.switches.chorus {
+            self.chorus.set_rate(rate);
+        }
+        self.switches = switches;
+    }
+
+    /// Silences both effects and sets them for `rate` Hz.
+    pub fn reset(&mut self, rate: u32) {
+        self.reverb.set_rate(rate);
+        self.chorus.set_rate(rate);
+    }
+
+    /// The send levels (Q15) that apply with the effects as switched: 0 for an effect off.
+    #[must_use]
+    pub fn gate(&self, reverb_q15: i32, chorus_q15: i32) -> (i32, i32) {
+        (
+            if self.switches.reverb { reverb_q15 } else { 0 },
+            if self.switches.chorus { chorus_q15 } else { 0 },
+        )
+    }
+
+    /// The cleared voice buffer for `frames` frames (left, right).
+    pub fn voice_buffers(&mut self, frames: usize) -> (&mut [i32], &mut [i32]) {
+        let (left, right) = self.voice.split_at_mut(MIX_FRAMES);
+        let (left, right) = (
+            left.get_mut(..frames).unwrap_or_default(),
+            right.get_mut(..frames).unwrap_or_default(),
+        );
+        left.fill(0);
+        right.fill(0);
+        (left, right)
+    }
+
+    /// Adds the voice buffer's first `left.len()` frames into `left` and `right` (dry) and,
+    /// summed to mono, into the buses at the send levels (Q15).
+    ///
+    /// One pass of plain `i32` arithmetic the compiler vectorises: a voice's samples are
+    /// 16-bit scale (their sum below 2^17), and the levels are taken to Q12 so that a product
+    /// stays below 2^29.
+    pub fn mix_voice(&mut self, left: &mut [i32], right: &mut [i32], sends: (i32, i32)) {
+        let (voice_left, voice_right) = self.voice.split_at(MIX_FRAMES);
+        let (reverb, chorus) = (sends.0.clamp(0, 32_768) >> 3, sends.1.clamp(0, 32_768) >> 3);
+        let dry = left.iter_mut().zip(right.iter_mut());
+        let voice = voice_left.iter().zip(voice_right.iter());
+        let buses = self.reverb_bus.iter_mut().zip(self.chorus_bus.iter_mut());
+        for (((l, r), (&vl, &vr)), (to_reverb, to_chorus)) in dry.zip(voice).zip(buses) {
+            *l += vl;
+            *r += vr;
+            let mono = vl + vr;
+            *to_reverb += (mono * reverb) >> 12;
+            *to_chorus += (mono * chorus) >> 12;
+        }
+    }
+
+    /// Runs the effects that are on over the buses' first `left.len()` frames, adds their
+    /// output into `left` and `right`, and clears the buses.
+    pub fn finish(&mut self, left: &mut [i32], right: &mut [i32]) {
+        let frames = left.len().min(right.len()).min(MIX_FRAMES);
+        let (reverb_bus, chorus_bus) = (
+            &mut self.reverb_bus[..frames],
+            &mut self.chorus_bus[..frames],
+        );
+        if self.switches.reverb {
+            self.reverb
+                .process(reverb_bus, &mut self.scratch, left, right);
+        }
+        if self.switches.chorus {
+            self.chorus.process(chorus_bus, left, right);
+        }
+        reverb_bus.fill(0);
+        chorus_bus.fill(0);
+    }
+}
+
+/// A circular delay line of `i32` samples whose length can be shortened below its storage.
+#[derive(Debug, Clone)]
+pub struct DelayLine {
+    samples: Vec<i32>,
+    length: usize,
+    index: usize,
+}
+
+impl DelayLine {
+    /// A silent line of `capacity` samples (at least one).
+    ///
+    /// # Errors
+    /// [`AllocError`] when the storage cannot be allocated.
+    pub fn try_new(capacity: usize) -> Result<Self, AllocError> {
+        let capacity = capacity.max(1);
+        let mut samples = Vec::new();
+        samples
+            .try_reserve_exact(capacity)
+            .map_err(|_| AllocError)?;
+        samples.resize(capacity, 0);
+        Ok(Self {
+            samples,
+            length: capacity,
+            index: 0,
+        })
+    }
+
+    /// Silences the line and sets its delay to `length` samples (1..=capacity).
+    pub fn reset(&mut self, length: usize) {
+        self.samples.fill(0);
+        self.length = length.clamp(1, self.samples.len());
+        self.index = 0;
+    }
+
+    /// The delay in samples.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.length
+    }
+
+    /// Never: a line holds at least one sample.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The sample written `len()` writes ago.
+    #[must_use]
+    pub fn read(&self) -> i32 {
+        self.samples.get(self.index).copied().unwrap_or(0)
+    }
+
+    /// The sample written `age` writes ago (`1..=len()`; clamped into that range).
+    #[must_use]
+    pub fn tap(&self, age: usize) -> i32 {
+        let age = age.clamp(1, self.length);
+        let at = if self.index >= age {
+            self.index - age
+        } else {
+            self.index + self.length - age
+        };
+        self.samples.get(at).copied().unwrap_or(0)
+    }
+
+    /// Writes `value` in place of the oldest sample and moves on.
+    pub fn write_advance(&mut self, value: i32) {
+        if let Some(slot) = self.samples.get_mut(self.index) {
+            *slot = value;
+        }
+        self.index += 1;
+        if self.index >= self.length {
+            self.index = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DelayLine;
+
+    #[test]
+    fn a_line_gives_back_what_it_was_given_its_length_later() {
+        let mut line = DelayLine::try_new(5).expect("line");
+        line.reset(3);
+        let mut out = alloc::vec::Vec::new();
+        for x in 1..=6 {
+            out.push(line.read());
+            line.write_advance(x);
+        }
+        assert_eq!(out, [0, 0, 0, 1, 2, 3]);
+        assert_eq!((line.tap(1), line.tap(3), line.tap(99)), (6, 4, 4));
+        line.reset(100);
+        assert_eq!(line.len(), 5, "capped at the storage");
+    }
+}
