@@ -6,18 +6,31 @@
 //! and pan; the EG1 shutdown time (`CONN_DST_EG1_SHUTDOWNTIME`, 15 ms unless stated); and the
 //! modulators LFO → pitch, LFO → gain, vibrato → pitch and EG2 → pitch (their
 //! depth, taken from the scale); the filter cutoff (a constant sets it, key and velocity move
-//! it, EG2 and the LFO modulate it) and resonance. Controller sources, controls other than
-//! none and the effect sends are ignored. A region's connection replaces the instrument's
-//! connection with the same source, control and destination; the others add up.
+//! it, EG2 and the LFO modulate it) and resonance. A region's connection replaces the
+//! instrument's connection with the same source, control and destination; the others add up.
+//!
+//! Controller sources (see [`ChannelRoutes`] and [`ControllerRoutes`]): the pitch wheel with
+//! RPN 0 as its control to pitch; CC7 and CC11 to gain (linear, or concave as the defaults);
+//! CC10 to pan; the modulation wheel (CC1), channel pressure and poly pressure to pitch, gain
+//! and cutoff, and as the control of the LFO → pitch / gain / cutoff and vibrato → pitch
+//! depths (linear transforms; a convex or switch curve on those routes is not supported and
+//! the connection is ignored). Key number and velocity were already sources. The effect sends
+//! are someone else's (the mix stage).
 //!
 //! The implied DLS connections apply unless the articulation states its own: key number to
 //! pitch at 12800 cents over the key range (100 cents per key, counted from the unity note, so
 //! a scale of 0 plays every key at the sample's own pitch, as drum kits do), and the concave
 //! key-on velocity curve to attenuation.
+//!
+//! So do the DLS2 default connections of the controllers (DLS2 §2.10, the default connection
+//! table; `FluidSynth` 2.5.7's DLS loader, cross-checked, applies the same): CC7 → gain and
+//! CC11 → gain at -96 dB, concave and inverted; CC10 → pan at ±50 % (bipolar); pitch wheel ×
+//! RPN 0 → pitch at 12800 cents (so a full bend reaches the RPN 0 range); vibrato LFO × CC1 →
+//! pitch at 50 cents.
 
 use super::envelope::{DEFAULT_SHUTDOWN_TC, EnvelopeParams};
 use super::fixed::TIME_CENTS_ZERO;
-use super::modulation::{LfoParams, ModulationParams};
+use super::modulation::{ControllerRoutes, LfoParams, Linear, ModulationParams};
 use super::tables::VELOCITY_ATTENUATION_CB;
 use crate::download::{Articulation, ParsedRegion};
 use crate::model::Connection;
@@ -30,13 +43,171 @@ use dmus_sys::dls::{
     CONN_DST_EG2_SUSTAINLEVEL, CONN_DST_FILTER_CUTOFF, CONN_DST_FILTER_Q, CONN_DST_LFO_FREQUENCY,
     CONN_DST_LFO_STARTDELAY, CONN_DST_PAN, CONN_DST_PITCH, CONN_DST_VIB_FREQUENCY,
     CONN_DST_VIB_STARTDELAY, CONN_SRC_EG2, CONN_SRC_KEYNUMBER, CONN_SRC_KEYONVELOCITY,
-    CONN_SRC_LFO, CONN_SRC_NONE, CONN_SRC_VIBRATO,
+    CONN_SRC_CC1, CONN_SRC_CC7, CONN_SRC_CC10, CONN_SRC_CC11, CONN_SRC_CHANNELPRESSURE,
+    CONN_SRC_LFO, CONN_SRC_NONE, CONN_SRC_PITCHWHEEL, CONN_SRC_POLYPRESSURE, CONN_SRC_VIBRATO,
+    CONN_TRN_CONCAVE, CONN_TRN_NONE,
 };
 
 /// DLS2 `usTransform` bit: the source is bipolar (0..1 maps to -1..1).
 const TRN_SOURCE_BIPOLAR: u16 = 0x4000;
 /// DLS2 `usTransform` bit: the source is inverted (x maps to 1 - x).
 const TRN_SOURCE_INVERT: u16 = 0x8000;
+/// DLS2 `usTransform` bit: the control is bipolar.
+const TRN_CONTROL_BIPOLAR: u16 = 0x0100;
+/// DLS2 `usTransform` bit: the control is inverted.
+const TRN_CONTROL_INVERT: u16 = 0x0200;
+/// DLS2 `usTransform`: where the source's curve (`CONN_TRN_*`) sits.
+const TRN_SOURCE_SHIFT: u16 = 10;
+/// DLS2 `usTransform`: where the control's curve sits.
+const TRN_CONTROL_SHIFT: u16 = 4;
+/// `CONN_SRC_RPN0`, the pitch bend range, as a source or control (DLS2's table of sources,
+/// 0x0100; mingw-w64's dls2.h stops before the RPN sources).
+pub const CONN_SRC_RPN0: u16 = 0x0100;
+/// The DLS2 default pitch wheel × RPN 0 → pitch scale, cents: a full bend reaches the range.
+pub const DEFAULT_BEND_SCALE_CENTS: i32 = 12_800;
+/// The DLS2 default CC7 → gain and CC11 → gain scale, centibels (-96 dB).
+pub const DEFAULT_VOLUME_SCALE_CB: i32 = -960;
+/// The DLS2 default CC10 → pan scale, per mille (±50 %).
+pub const DEFAULT_PAN_SCALE_PERMILLE: i32 = 500;
+/// The DLS2 default vibrato LFO × CC1 → pitch scale, cents.
+pub const DEFAULT_MOD_WHEEL_VIBRATO_CENTS: i32 = 50;
+
+/// How a note follows its channel's volume (CC7), expression (CC11), pan (CC10) and pitch
+/// wheel: the DLS2 defaults unless the articulation states its own connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChannelRoutes {
+    /// Pitch wheel × RPN 0 → pitch: cents at a full bend and a 128-semitone range.
+    pub bend_scale_cents: i32,
+    /// CC7 → gain.
+    pub volume: GainCurve,
+    /// CC11 → gain.
+    pub expression: GainCurve,
+    /// CC10 → pan, per mille (MIDI's centre, 64, is the centre when bipolar).
+    pub pan: Linear,
+}
+
+impl Default for ChannelRoutes {
+    /// The DLS2 default connections.
+    fn default() -> Self {
+        Self {
+            bend_scale_cents: DEFAULT_BEND_SCALE_CENTS,
+            volume: GainCurve::DEFAULT,
+            expression: GainCurve::DEFAULT,
+            pan: pan_route(DEFAULT_PAN_SCALE_PERMILLE, TRN_SOURCE_BIPOLAR),
+        }
+    }
+}
+
+impl ChannelRoutes {
+    /// The pitch of `bend` (-8192..=8191) with a bend range of `range_cents` (RPN 0).
+    #[must_use]
+    pub fn bend_cents(&self, bend: i16, range_cents: i32) -> i32 {
+        let cents = i64::from(bend) * i64::from(range_cents) * i64::from(self.bend_scale_cents)
+            / (8192 * i64::from(DEFAULT_BEND_SCALE_CENTS));
+        clamp_i32(cents)
+    }
+
+    /// The attenuation of volume `cc7` and expression `cc11`, centibels.
+    #[must_use]
+    pub fn attenuation_cb(&self, cc7: u8, cc11: u8) -> i32 {
+        self.volume
+            .attenuation_cb(cc7)
+            .saturating_add(self.expression.attenuation_cb(cc11))
+    }
+
+    /// Pan of `cc10`, per mille.
+    #[must_use]
+    pub fn pan_permille(&self, cc10: u8) -> i32 {
+        clamp_i32(self.pan.at(cc10).clamp(-500, 500))
+    }
+}
+
+/// A controller → gain connection: its scale and curve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GainCurve {
+    /// Gain at full source, centibels (negative attenuates).
+    pub scale_cb: i32,
+    /// Concave (`CONN_TRN_CONCAVE`) rather than linear.
+    pub concave: bool,
+    /// The source inverted (`1 - x`).
+    pub invert: bool,
+}
+
+impl GainCurve {
+    /// The DLS2 default for CC7 and CC11: -96 dB, concave, inverted.
+    pub const DEFAULT: Self = Self {
+        scale_cb: DEFAULT_VOLUME_SCALE_CB,
+        concave: true,
+        invert: true,
+    };
+
+    /// The attenuation at controller value `v`, centibels.
+    #[must_use]
+    pub fn attenuation_cb(&self, v: u8) -> i32 {
+        let v = usize::from(v & 0x7f);
+        // The table is the inverted concave curve at -96 dB: 400·log10(127/v).
+        let shaped_960 = match (self.concave, self.invert) {
+            (true, true) => i64::from(VELOCITY_ATTENUATION_CB[v]),
+            (true, false) => i64::from(VELOCITY_ATTENUATION_CB[127 - v]),
+            (false, true) => (127 - v as i64) * 960 / 127,
+            (false, false) => v as i64 * 960 / 127,
+        };
+        clamp_i32(-shaped_960 * i64::from(self.scale_cb) / 960)
+    }
+}
+
+/// CC10 → pan at `scale` per mille with the source bits of `transform`: bipolar counts from
+/// MIDI's centre (64 → 0, 0 → -scale), unipolar from 0.
+fn pan_route(scale: i32, transform: u16) -> Linear {
+    let invert = transform & TRN_SOURCE_INVERT != 0;
+    match (transform & TRN_SOURCE_BIPOLAR != 0, invert) {
+        (true, false) => Linear {
+            base: -128 * scale,
+            slope: 2 * scale,
+        },
+        (true, true) => Linear {
+            base: 128 * scale,
+            slope: -2 * scale,
+        },
+        (false, false) => Linear {
+            base: 0,
+            slope: scale,
+        },
+        (false, true) => Linear {
+            base: 127 * scale,
+            slope: -scale,
+        },
+    }
+}
+
+/// `scale` (whole units) times a linear 0..=127 value with its invert and bipolar bits.
+fn linear(scale: i32, invert: bool, bipolar: bool) -> Linear {
+    let (base, slope) = match (bipolar, invert) {
+        (false, false) => (0, 1),
+        (false, true) => (127, -1),
+        (true, false) => (-127, 2),
+        (true, true) => (127, -2),
+    };
+    Linear {
+        base: scale.saturating_mul(base),
+        slope: scale.saturating_mul(slope),
+    }
+}
+
+fn add_linear(total: &mut Linear, more: Linear) {
+    total.base = total.base.saturating_add(more.base);
+    total.slope = total.slope.saturating_add(more.slope);
+}
+
+/// The [`Controls`](super::modulation::Controls) index of a controller source.
+fn controller_index(source: u16) -> Option<usize> {
+    match source {
+        CONN_SRC_CC1 => Some(0),
+        CONN_SRC_CHANNELPRESSURE => Some(1),
+        CONN_SRC_POLYPRESSURE => Some(2),
+        _ => None,
+    }
+}
 
 /// What one note plays with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +226,8 @@ pub struct NoteParams {
     pub modulation: ModulationParams,
     /// The low-pass filter, when the articulation sets a cutoff (DLS: none means no filter).
     pub filter: Option<FilterParams>,
+    /// How the note follows its channel's volume, expression, pan and pitch wheel.
+    pub channel: ChannelRoutes,
 }
 
 /// A voice filter's static setting.
@@ -98,14 +271,18 @@ fn same_slot(a: &Connection, b: &Connection) -> bool {
 }
 
 /// A DLS1 `DMUS_ARTICPARAMS` as the connections DLS1 defines for it (the mod-wheel depths,
-/// `gcMWToVolume` and `pcMWToPitch`, need controller sources and are left out).
-fn dls1_connections(p: &DMUS_ARTICPARAMS) -> [Connection; 18] {
+/// `gcMWToVolume` and `pcMWToPitch`, are the LFO with CC1 as its control).
+fn dls1_connections(p: &DMUS_ARTICPARAMS) -> [Connection; 20] {
     let c = |source, destination, scale: i32| Connection {
         source,
         control: CONN_SRC_NONE,
         destination,
         transform: 0,
         scale,
+    };
+    let by_wheel = |destination, scale: i32| Connection {
+        control: CONN_SRC_CC1,
+        ..c(CONN_SRC_LFO, destination, scale)
     };
     let (lfo, vol, pitch) = (&p.LFO, &p.VolEG, &p.PitchEG);
     [
@@ -138,6 +315,8 @@ fn dls1_connections(p: &DMUS_ARTICPARAMS) -> [Connection; 18] {
         c(CONN_SRC_NONE, CONN_DST_LFO_STARTDELAY, lfo.tcDelay),
         c(CONN_SRC_LFO, CONN_DST_PITCH, lfo.pcPitchScale),
         c(CONN_SRC_LFO, CONN_DST_ATTENUATION, lfo.gcVolumeScale),
+        by_wheel(CONN_DST_PITCH, lfo.pcMWToPitch),
+        by_wheel(CONN_DST_ATTENUATION, lfo.gcMWToVolume),
         c(CONN_SRC_NONE, CONN_DST_PAN, p.Misc.ptDefaultPan),
     ]
 }
@@ -198,6 +377,15 @@ struct Sums {
     /// Key tracking (16.16 cents over the key range); the default applies when `None`.
     key_to_pitch_q16: Option<i64>,
     velocity_to_gain: bool,
+    /// Controller routes of the playing note.
+    controlled: ControllerRoutes,
+    /// Pitch wheel × RPN 0 → pitch, CC7 and CC11 → gain, CC10 → pan, when stated.
+    bend_scale: Option<i64>,
+    volume: Option<GainCurve>,
+    expression: Option<GainCurve>,
+    pan_route: Option<Linear>,
+    /// Whether vibrato × CC1 → pitch is stated (its default then does not apply).
+    wheel_vibrato_stated: bool,
 }
 
 /// The constant connection to a time destination (an envelope stage, the EG1 shutdown time).
@@ -243,8 +431,108 @@ fn add(total: &mut Option<i64>, value: i64) {
 }
 
 impl Sums {
+    /// Adds a connection with a controller as its source or control; false when `c` is not
+    /// one.
+    fn add_controller(&mut self, c: &Connection) -> bool {
+        let units = c.scale >> 16;
+        let curve = |shift: u16| (c.transform >> shift) & 0xf;
+        let source_linear = curve(TRN_SOURCE_SHIFT) == CONN_TRN_NONE;
+        match (c.source, c.control, c.destination) {
+            (CONN_SRC_PITCHWHEEL, CONN_SRC_RPN0, CONN_DST_PITCH) => {
+                add(&mut self.bend_scale, i64::from(units));
+            }
+            (CONN_SRC_CC7 | CONN_SRC_CC11, CONN_SRC_NONE, CONN_DST_ATTENUATION) => {
+                let gain = GainCurve {
+                    scale_cb: units,
+                    concave: curve(TRN_SOURCE_SHIFT) == CONN_TRN_CONCAVE,
+                    invert: c.transform & TRN_SOURCE_INVERT != 0,
+                };
+                if c.source == CONN_SRC_CC7 {
+                    self.volume = Some(gain);
+                } else {
+                    self.expression = Some(gain);
+                }
+            }
+            (CONN_SRC_CC10, CONN_SRC_NONE, CONN_DST_PAN) => {
+                let route = pan_route(units, c.transform);
+                add_linear(self.pan_route.get_or_insert_default(), route);
+            }
+            (source, CONN_SRC_NONE, destination) if controller_index(source).is_some() => {
+                let index = controller_index(source).unwrap_or(0);
+                let r = &mut self.controlled;
+                let row = match destination {
+                    CONN_DST_PITCH => &mut r.pitch_cents,
+                    CONN_DST_ATTENUATION => &mut r.gain_cb,
+                    CONN_DST_FILTER_CUTOFF => &mut r.cutoff_cents,
+                    _ => return true,
+                };
+                if source_linear {
+                    let route = linear(
+                        units,
+                        c.transform & TRN_SOURCE_INVERT != 0,
+                        c.transform & TRN_SOURCE_BIPOLAR != 0,
+                    );
+                    add_linear(&mut row[index], route);
+                }
+            }
+            (source @ (CONN_SRC_LFO | CONN_SRC_VIBRATO), control, destination)
+                if controller_index(control).is_some() =>
+            {
+                let index = controller_index(control).unwrap_or(0);
+                let r = &mut self.controlled;
+                let row = match (source, destination) {
+                    (CONN_SRC_LFO, CONN_DST_PITCH) => &mut r.lfo_to_pitch_cents,
+                    (CONN_SRC_LFO, CONN_DST_ATTENUATION) => &mut r.lfo_to_gain_cb,
+                    (CONN_SRC_LFO, CONN_DST_FILTER_CUTOFF) => &mut r.lfo_to_cutoff_cents,
+                    (CONN_SRC_VIBRATO, CONN_DST_PITCH) => {
+                        self.wheel_vibrato_stated |= control == CONN_SRC_CC1;
+                        &mut r.vibrato_to_pitch_cents
+                    }
+                    _ => return true,
+                };
+                if curve(TRN_CONTROL_SHIFT) == CONN_TRN_NONE {
+                    let route = linear(
+                        units,
+                        c.transform & TRN_CONTROL_INVERT != 0,
+                        c.transform & TRN_CONTROL_BIPOLAR != 0,
+                    );
+                    add_linear(&mut row[index], route);
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// The controller routes with the defaults of what is not stated.
+    fn controller_routes(&self) -> ControllerRoutes {
+        let mut routes = self.controlled;
+        if !self.wheel_vibrato_stated {
+            add_linear(
+                &mut routes.vibrato_to_pitch_cents[0],
+                linear(DEFAULT_MOD_WHEEL_VIBRATO_CENTS, false, false),
+            );
+        }
+        routes
+    }
+
+    fn channel_routes(&self) -> ChannelRoutes {
+        let defaults = ChannelRoutes::default();
+        ChannelRoutes {
+            bend_scale_cents: self
+                .bend_scale
+                .map_or(defaults.bend_scale_cents, clamp_i32),
+            volume: self.volume.unwrap_or(defaults.volume),
+            expression: self.expression.unwrap_or(defaults.expression),
+            pan: self.pan_route.unwrap_or(defaults.pan),
+        }
+    }
+
     /// Adds one connection.
     fn add(&mut self, c: &Connection, key: u8, velocity: u8) {
+        if self.add_controller(c) {
+            return;
+        }
         if (c.source, c.control, c.destination)
             == (CONN_SRC_KEYNUMBER, CONN_SRC_NONE, CONN_DST_PITCH)
         {
@@ -396,7 +684,9 @@ pub fn note_params(
             eg2_to_pitch_cents: clamp_i32(sums.depth[3]),
             eg2_to_cutoff_cents: clamp_i32(sums.depth[4]),
             lfo_to_cutoff_cents: clamp_i32(sums.depth[5]),
+            controlled: sums.controller_routes(),
         },
+        channel: sums.channel_routes(),
         filter: sums.cutoff.map(|cutoff| FilterParams {
             cutoff_cents: clamp_i32(cutoff + sums.cutoff_offset),
             resonance_cb: clamp_i32(sums.resonance.clamp(0, 225)),

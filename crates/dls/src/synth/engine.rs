@@ -9,7 +9,8 @@
 //! note-on). The caller splits a render period at event times and calls `message` between
 //! the parts; the engine itself has no clock.
 
-use super::articulation::note_params;
+use super::articulation::{ChannelRoutes, note_params};
+use super::modulation::Controls;
 use super::fixed::attenuation_to_gain_q15;
 use super::tables::VELOCITY_ATTENUATION_CB;
 use super::voice::{Voice, pan_gains_q15};
@@ -31,8 +32,26 @@ pub const DRUM_CHANNEL: u8 = 9;
 /// its level. `FluidSynth` attenuates more (its default `synth.gain` is 0.2, -14 dB). Folded into
 /// each voice's left and right gains, it costs nothing per sample.
 pub const MASTER_GAIN_Q15: i32 = 16_423;
-/// No RPN selected.
-const RPN_NONE: u16 = 0x3fff;
+/// The null parameter number (MSB and LSB 0x7F): deselects.
+const PARAMETER_NULL: u16 = 0x3fff;
+/// RPN 0: pitch bend sensitivity (MSB semitones, LSB cents).
+const RPN_BEND_RANGE: u16 = 0;
+/// RPN 1: channel fine tuning (14 bits, 0x2000 = none, ±100 cents).
+const RPN_FINE_TUNE: u16 = 1;
+/// RPN 2: channel coarse tuning (MSB, 64 = none, semitones).
+const RPN_COARSE_TUNE: u16 = 2;
+/// The centre of a 14-bit value.
+const CENTRE_14: u16 = 0x2000;
+
+/// Which parameter data entry (CC6, CC38, CC96, CC97) reaches: the last RPN or NRPN selected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Parameter {
+    /// A registered parameter number (CC101, CC100).
+    Registered(u16),
+    /// A non-registered one (CC99, CC98): none is defined for this synth, so data entry to it
+    /// changes nothing (and above all not the last RPN).
+    NonRegistered(u16),
+}
 
 /// The state of one MIDI channel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,7 +74,15 @@ pub struct Channel {
     pub bend: i16,
     /// Pitch bend range in cents (RPN 0; default 2 semitones).
     pub bend_range_cents: i32,
-    rpn: u16,
+    /// Modulation wheel (CC1).
+    pub modulation: u8,
+    /// Channel pressure.
+    pub pressure: u8,
+    /// Fine tuning (RPN 1), 14 bits, 0x2000 = none.
+    pub fine_tune: u16,
+    /// Coarse tuning (RPN 2), semitones + 64.
+    pub coarse_tune: u8,
+    parameter: Parameter,
 }
 
 impl Channel {
@@ -70,7 +97,11 @@ impl Channel {
         sustain: false,
         bend: 0,
         bend_range_cents: 200,
-        rpn: RPN_NONE,
+        modulation: 0,
+        pressure: 0,
+        fine_tune: CENTRE_14,
+        coarse_tune: 64,
+        parameter: Parameter::Registered(PARAMETER_NULL),
     };
 
     /// The patch this channel plays (a drum kit on `drum` channels).
@@ -91,7 +122,87 @@ impl Channel {
         i32::try_from(cents).unwrap_or(0)
     }
 
-    /// Channel gain in Q15 from volume and expression (each on the concave 40·log10 curve).
+    /// The channel's tuning (RPN 1 and RPN 2) in cents.
+    #[must_use]
+    pub fn tuning_cents(&self) -> i32 {
+        let fine = (i32::from(self.fine_tune & 0x3fff) - i32::from(CENTRE_14)) * 100 / 8192;
+        (i32::from(self.coarse_tune & 0x7f) - 64) * 100 + fine
+    }
+
+    /// The pitch offset of a voice with `routes`: its pitch wheel connection and the tuning.
+    #[must_use]
+    pub fn pitch_cents(&self, routes: &ChannelRoutes) -> i32 {
+        routes
+            .bend_cents(self.bend, self.bend_range_cents)
+            .saturating_add(self.tuning_cents())
+    }
+
+    /// The controllers a playing voice follows; `poly_pressure` is its key's.
+    #[must_use]
+    pub fn controls(&self, poly_pressure: u8) -> Controls {
+        Controls {
+            mod_wheel: self.modulation,
+            channel_pressure: self.pressure,
+            poly_pressure,
+        }
+    }
+
+    /// The data entry of RPN 0, 1 or 2 as its 14-bit value (MSB << 7 | LSB).
+    fn registered_value(&self, rpn: u16) -> Option<u16> {
+        let range = u16::try_from(self.bend_range_cents.clamp(0, 127 * 100 + 99)).unwrap_or(200);
+        match rpn {
+            RPN_BEND_RANGE => Some((range / 100) << 7 | range % 100),
+            RPN_FINE_TUNE => Some(self.fine_tune),
+            RPN_COARSE_TUNE => Some(u16::from(self.coarse_tune) << 7),
+            _ => None,
+        }
+    }
+
+    /// Sets RPN 0, 1 or 2 from its 14-bit value; others are not ours and change nothing.
+    fn set_registered(&mut self, rpn: u16, value: u16) {
+        let (msb, lsb) = (value >> 7 & 0x7f, value & 0x7f);
+        match rpn {
+            // GM2: the LSB is cents (0..=99 meaningful).
+            RPN_BEND_RANGE => self.bend_range_cents = i32::from(msb) * 100 + i32::from(lsb.min(99)),
+            RPN_FINE_TUNE => self.fine_tune = value & 0x3fff,
+            RPN_COARSE_TUNE => self.coarse_tune = u8::try_from(msb).unwrap_or(64),
+            _ => {}
+        }
+    }
+
+    /// Data entry: `msb` and/or `lsb` of the selected RPN, or `step` (+1/-1: increment and
+    /// decrement, by one LSB unit — a cent of RPN 0, a step of RPN 1, a semitone of RPN 2) to
+    /// it. Returns whether the tuning changed.
+    fn data_entry(&mut self, msb: Option<u8>, lsb: Option<u8>, step: i32) -> bool {
+        let Parameter::Registered(rpn) = self.parameter else {
+            return false;
+        };
+        let Some(value) = self.registered_value(rpn) else {
+            return false;
+        };
+        let mut value = match (msb, lsb) {
+            // GM2: a data entry MSB alone keeps the LSB (bend range cents, fine tune LSB).
+            (Some(m), _) => u16::from(m & 0x7f) << 7 | (value & 0x7f),
+            (None, Some(l)) => (value & !0x7f) | u16::from(l & 0x7f),
+            (None, None) => value,
+        };
+        if step != 0 {
+            let unit = if rpn == RPN_COARSE_TUNE { 1 << 7 } else { 1 };
+            let stepped = i32::from(value) + step * unit;
+            // RPN 0's LSB counts cents: 99 carries into the next semitone.
+            let stepped = match (rpn, stepped & 0x7f) {
+                (RPN_BEND_RANGE, 100..=127) if step > 0 => (stepped & !0x7f) + 0x80,
+                (RPN_BEND_RANGE, 100..=127) => (stepped & !0x7f) + 99,
+                _ => stepped,
+            };
+            value = u16::try_from(stepped.clamp(0, 0x3fff)).unwrap_or(value);
+        }
+        self.set_registered(rpn, value);
+        true
+    }
+
+    /// Channel gain in Q15 from volume and expression (each on the concave 40·log10 curve,
+    /// the DLS2 default connections).
     #[must_use]
     pub fn gain_q15(&self) -> u16 {
         let cb = |v: u8| i32::from(VELOCITY_ATTENUATION_CB[usize::from(v & 0x7f)]);
@@ -115,6 +226,10 @@ struct Slot {
     key_group: u16,
     age: u64,
     sustained: bool,
+    /// How the voice follows its channel's volume, expression, pan and pitch wheel.
+    routes: ChannelRoutes,
+    /// Its key's polyphonic pressure.
+    poly_pressure: u8,
 }
 
 /// The engine's storage could not be allocated (nothing is left allocated).
@@ -329,6 +444,22 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             }
             (0xb0, Some(cc), Some(value)) => self.control_change(g, ch, cc, value),
             (0xc0, Some(program), _) => self.with_channel(g, ch, |c| c.program = program),
+            (0xa0, Some(key), Some(pressure)) => {
+                let channel = self.channel_at(g, ch);
+                for slot in self
+                    .slots
+                    .iter_mut()
+                    .flatten()
+                    .filter(|s| s.group == g && s.channel == ch && s.key == key)
+                {
+                    slot.poly_pressure = pressure;
+                    slot.voice.set_controls(channel.controls(pressure));
+                }
+            }
+            (0xd0, Some(pressure), _) => {
+                self.with_channel(g, ch, |c| c.pressure = pressure);
+                self.recontrol_channel(g, ch);
+            }
             (0xe0, Some(lsb), Some(msb)) => {
                 let bend = ((i16::from(msb) << 7) | i16::from(lsb)) - 8192;
                 self.with_channel(g, ch, |c| c.bend = bend);
@@ -357,14 +488,36 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
     }
 
     fn retune_channel(&mut self, g: usize, ch: u8) {
-        let cents = self.channel_at(g, ch).bend_cents();
+        let channel = self.channel_at(g, ch);
         for slot in self
             .slots
             .iter_mut()
             .flatten()
             .filter(|s| s.group == g && s.channel == ch)
         {
-            slot.voice.retune(cents);
+            slot.voice.retune(channel.pitch_cents(&slot.routes));
+        }
+    }
+
+    /// The channel's modulation wheel or pressure moved: its voices follow.
+    fn recontrol_channel(&mut self, g: usize, ch: u8) {
+        let channel = self.channel_at(g, ch);
+        for slot in self
+            .slots
+            .iter_mut()
+            .flatten()
+            .filter(|s| s.group == g && s.channel == ch)
+        {
+            slot.voice.set_controls(channel.controls(slot.poly_pressure));
+        }
+    }
+
+    /// Data entry to the selected RPN; the voices are retuned when it changed the tuning.
+    fn data_entry(&mut self, g: usize, ch: u8, msb: Option<u8>, lsb: Option<u8>, step: i32) {
+        let mut changed = false;
+        self.with_channel(g, ch, |c| changed = c.data_entry(msb, lsb, step));
+        if changed {
+            self.retune_channel(g, ch);
         }
     }
 
@@ -387,18 +540,34 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
                     }
                 }
             }
-            101 => self.with_channel(g, ch, |c| c.rpn = (c.rpn & 0x7f) | (u16::from(value) << 7)),
-            100 => self.with_channel(g, ch, |c| c.rpn = (c.rpn & !0x7f) | u16::from(value)),
-            6 => self.with_channel(g, ch, |c| {
-                if c.rpn == 0 {
-                    c.bend_range_cents = i32::from(value) * 100 + c.bend_range_cents % 100;
-                }
+            1 => {
+                self.with_channel(g, ch, |c| c.modulation = value);
+                self.recontrol_channel(g, ch);
+            }
+            // Selecting an RPN (101 MSB, 100 LSB) or an NRPN (99, 98): the other half keeps
+            // its value when the selection stays of the same kind, as the MIDI spec has it.
+            101 | 100 | 99 | 98 => self.with_channel(g, ch, |c| {
+                let registered = cc >= 100;
+                let number = match (c.parameter, registered) {
+                    (Parameter::Registered(n), true) | (Parameter::NonRegistered(n), false) => n,
+                    _ => PARAMETER_NULL,
+                };
+                let v = u16::from(value);
+                let number = if cc % 2 == 1 {
+                    (number & 0x7f) | (v << 7)
+                } else {
+                    (number & !0x7f) | v
+                };
+                c.parameter = if registered {
+                    Parameter::Registered(number)
+                } else {
+                    Parameter::NonRegistered(number)
+                };
             }),
-            38 => self.with_channel(g, ch, |c| {
-                if c.rpn == 0 {
-                    c.bend_range_cents = c.bend_range_cents / 100 * 100 + i32::from(value.min(99));
-                }
-            }),
+            6 => self.data_entry(g, ch, Some(value), None, 0),
+            38 => self.data_entry(g, ch, None, Some(value), 0),
+            96 => self.data_entry(g, ch, None, None, 1),
+            97 => self.data_entry(g, ch, None, None, -1),
             120 => {
                 for slot in &mut self.slots {
                     if slot
@@ -410,8 +579,8 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
                 }
             }
             121 => {
-                // RP-015: reset expression, sustain, bend and the RPN selection; keep volume,
-                // pan, program, bank and the bend range.
+                // RP-015: reset expression, sustain, bend, the modulation wheel, pressure and
+                // the RPN selection; keep volume, pan, program, bank and the RPN values.
                 self.control_change(g, ch, 64, 0);
                 self.with_channel(g, ch, |c| {
                     *c = Channel {
@@ -421,10 +590,18 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
                         volume: c.volume,
                         pan: c.pan,
                         bend_range_cents: c.bend_range_cents,
+                        fine_tune: c.fine_tune,
+                        coarse_tune: c.coarse_tune,
                         ..Channel::RESET
                     };
                 });
+                for slot in self.slots.iter_mut().flatten() {
+                    if slot.group == g && slot.channel == ch {
+                        slot.poly_pressure = 0;
+                    }
+                }
                 self.retune_channel(g, ch);
+                self.recontrol_channel(g, ch);
             }
             123 => {
                 for slot in self
@@ -515,7 +692,8 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
                 &params,
                 self.rate,
             );
-            voice.retune(channel.bend_cents());
+            voice.retune(channel.pitch_cents(&params.channel));
+            voice.set_controls(channel.controls(0));
             self.clock += 1;
             let slot = Slot {
                 voice,
@@ -526,6 +704,8 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
                 key_group: region.key_group,
                 age: self.clock,
                 sustained: false,
+                routes: params.channel,
+                poly_pressure: 0,
             };
             let index = self.free_slot();
             if let Some(place) = self.slots.get_mut(index) {
@@ -622,9 +802,12 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
                 .and_then(|c| c.get(usize::from(slot.channel)))
                 .copied()
                 .unwrap_or(Channel::RESET);
-            let gain = i32::from(channel.gain_q15());
+            let routes = &slot.routes;
+            let gain = i32::from(attenuation_to_gain_q15(
+                routes.attenuation_cb(channel.volume, channel.expression),
+            ));
             let (pan_left, pan_right) =
-                pan_gains_q15(slot.voice.pan_permille() + channel.pan_permille());
+                pan_gains_q15(slot.voice.pan_permille() + routes.pan_permille(channel.pan));
             let gain = (gain * MASTER_GAIN_Q15) >> 15;
             let samples = wave.samples_with_guard();
             let produced = slot.voice.render_planar(
