@@ -698,6 +698,8 @@ pub fn note_params(
 mod tests {
     use super::*;
     use crate::model::{KeyRange, SampleInfo};
+    use crate::synth::modulation::Controls;
+    use dmus_sys::dls::CONN_TRN_SWITCH;
     use dmus_sys::dls::{DMUS_LFOPARAMS, DMUS_MSCPARAMS, DMUS_PEGPARAMS, DMUS_VEGPARAMS};
 
     fn region(articulation: Option<Articulation>) -> ParsedRegion {
@@ -874,6 +876,209 @@ mod tests {
             DEFAULT_SHUTDOWN_TC,
             "DLS1 has none"
         );
+    }
+
+    /// A DLS2 articulation of full connections (source, control, destination, transform,
+    /// scale in whole units).
+    fn dls2_full(connections: &[(u16, u16, u16, u16, i32)]) -> Articulation {
+        Articulation::Dls2(alloc::vec![crate::model::ConnectionBlock {
+            level: crate::model::ArticulationLevel::Dls2,
+            connections: connections
+                .iter()
+                .map(|&(source, control, destination, transform, units)| Connection {
+                    source,
+                    control,
+                    destination,
+                    transform,
+                    scale: units << 16,
+                })
+                .collect(),
+        }])
+    }
+
+    fn with(connections: &[(u16, u16, u16, u16, i32)]) -> NoteParams {
+        note_params(Some(&dls2_full(connections)), &region(None), 60, 100)
+    }
+
+    /// The DLS2 default connections of the controllers, with no articulation at all: CC7 and
+    /// CC11 → gain at -96 dB concave inverted (the 400·log10(127/v) curve of the velocity
+    /// table), CC10 → pan at ±50 % bipolar, pitch wheel × RPN 0 → pitch at 12800 cents, and
+    /// vibrato × CC1 → pitch at 50 cents.
+    #[test]
+    fn controller_defaults_follow_the_dls2_table() {
+        let p = note_params(None, &region(None), 60, 100);
+        let routes = p.channel;
+        assert_eq!(routes, ChannelRoutes::default());
+        assert_eq!(routes.bend_scale_cents, 12_800);
+        // CC7 and CC11: 0 cB at 127, 960 at 0, 400·log10(127/64) = 119 at 64.
+        for (v, cb) in [(127, 0), (100, 42), (64, 119), (1, 842), (0, 960)] {
+            assert_eq!(routes.volume.attenuation_cb(v), cb, "CC7 = {v}");
+            assert_eq!(routes.expression.attenuation_cb(v), cb, "CC11 = {v}");
+        }
+        assert_eq!(routes.attenuation_cb(100, 127), 42);
+        assert_eq!(routes.attenuation_cb(64, 64), 238, "CC7 and CC11 add");
+        // CC10: 64 is the centre, 0 hard left, 127 one step short of hard right.
+        assert_eq!(
+            (
+                routes.pan_permille(0),
+                routes.pan_permille(64),
+                routes.pan_permille(96),
+                routes.pan_permille(127)
+            ),
+            (-500, 0, 250, 492)
+        );
+        // Pitch wheel × RPN 0: full bend at 2 semitones is 200 cents (one step short up).
+        assert_eq!(routes.bend_cents(-8192, 200), -200);
+        assert_eq!(routes.bend_cents(4096, 200), 100);
+        assert_eq!(routes.bend_cents(4096, 1200), 600, "RPN 0 at an octave");
+        // CC1 → vibrato depth: 50 cents at full wheel; nothing moves at rest.
+        let m = p.modulation;
+        assert!(!m.is_active());
+        let full = Controls {
+            mod_wheel: 127,
+            ..Controls::default()
+        };
+        assert_eq!(m.at(full).vibrato_to_pitch_cents, 49);
+        assert_eq!(m.at(Controls::default()).vibrato_to_pitch_cents, 0);
+        for other in [
+            Controls {
+                channel_pressure: 127,
+                ..Controls::default()
+            },
+            Controls {
+                poly_pressure: 127,
+                ..Controls::default()
+            },
+        ] {
+            assert!(!m.at(other).is_active(), "pressure has no default connection");
+        }
+    }
+
+    /// An articulation's own controller connections replace the defaults: CC7 linear, CC11
+    /// at -48 dB, CC10 unipolar, the pitch wheel at half scale, vibrato × CC1 at 100 cents.
+    #[test]
+    fn stated_controller_connections_replace_the_defaults() {
+        const INVERT: u16 = TRN_SOURCE_INVERT;
+        let concave = CONN_TRN_CONCAVE << TRN_SOURCE_SHIFT;
+        let p = with(&[
+            (CONN_SRC_CC7, CONN_SRC_NONE, CONN_DST_ATTENUATION, INVERT, -960),
+            (
+                CONN_SRC_CC11,
+                CONN_SRC_NONE,
+                CONN_DST_ATTENUATION,
+                INVERT | concave,
+                -480,
+            ),
+            (CONN_SRC_CC10, CONN_SRC_NONE, CONN_DST_PAN, 0, 400),
+            (CONN_SRC_PITCHWHEEL, CONN_SRC_RPN0, CONN_DST_PITCH, 0, 6400),
+            (CONN_SRC_VIBRATO, CONN_SRC_CC1, CONN_DST_PITCH, 0, 100),
+        ]);
+        let r = p.channel;
+        // Linear inverted: 960·(127 - v)/127.
+        assert_eq!(r.volume.attenuation_cb(0), 960);
+        assert_eq!(r.volume.attenuation_cb(64), 476);
+        assert_eq!(r.volume.attenuation_cb(127), 0);
+        // Concave at half the scale: half the table.
+        assert_eq!(r.expression.attenuation_cb(64), 59);
+        assert_eq!(r.expression.attenuation_cb(0), 480);
+        // Unipolar CC10 at 400: v/128 of it.
+        assert_eq!((r.pan_permille(0), r.pan_permille(64)), (0, 200));
+        assert_eq!(r.bend_cents(-8192, 200), -100, "half the default scale");
+        let full = Controls {
+            mod_wheel: 127,
+            ..Controls::default()
+        };
+        assert_eq!(
+            p.modulation.at(full).vibrato_to_pitch_cents,
+            99,
+            "the stated 100 cents replace the default 50"
+        );
+        // A pitch wheel connection of 0 makes the note deaf to the wheel.
+        let deaf = with(&[(CONN_SRC_PITCHWHEEL, CONN_SRC_RPN0, CONN_DST_PITCH, 0, 0)]);
+        assert_eq!(deaf.channel.bend_cents(8191, 1200), 0);
+    }
+
+    /// The modulation wheel, channel pressure and poly pressure as sources (straight to pitch,
+    /// gain, cutoff; with their invert and bipolar bits) and as the control of the LFO and
+    /// vibrato depths.
+    #[test]
+    fn wheel_and_pressure_reach_their_destinations() {
+        let bipolar = TRN_SOURCE_BIPOLAR;
+        let p = with(&[
+            (CONN_SRC_CC1, CONN_SRC_NONE, CONN_DST_FILTER_CUTOFF, 0, 2400),
+            (
+                CONN_SRC_CHANNELPRESSURE,
+                CONN_SRC_NONE,
+                CONN_DST_PITCH,
+                bipolar,
+                100,
+            ),
+            (
+                CONN_SRC_POLYPRESSURE,
+                CONN_SRC_NONE,
+                CONN_DST_ATTENUATION,
+                TRN_SOURCE_INVERT,
+                -120,
+            ),
+            (CONN_SRC_LFO, CONN_SRC_CHANNELPRESSURE, CONN_DST_PITCH, 0, 64),
+            (CONN_SRC_LFO, CONN_SRC_CC1, CONN_DST_ATTENUATION, 0, 30),
+            (CONN_SRC_LFO, CONN_SRC_POLYPRESSURE, CONN_DST_FILTER_CUTOFF, 0, 1200),
+            (
+                CONN_SRC_VIBRATO,
+                CONN_SRC_CHANNELPRESSURE,
+                CONN_DST_PITCH,
+                TRN_CONTROL_INVERT,
+                20,
+            ),
+            // A switch curve is not supported: ignored rather than misread as linear.
+            (
+                CONN_SRC_CC1,
+                CONN_SRC_NONE,
+                CONN_DST_PITCH,
+                CONN_TRN_SWITCH << TRN_SOURCE_SHIFT,
+                1200,
+            ),
+        ]);
+        let r = &p.modulation.controlled;
+        assert_eq!(r.cutoff_cents[0].at(64), 1200, "CC1 half way: half of 2400");
+        assert_eq!(r.pitch_cents[0].at(127), 0, "the switch curve is ignored");
+        // Bipolar pressure: -100 at 0, +99 at 127.
+        assert_eq!(
+            (r.pitch_cents[1].at(0), r.pitch_cents[1].at(127)),
+            (-100, 99)
+        );
+        // Inverted poly pressure to gain at -120 cB: -120 at rest, 0 at full.
+        assert_eq!((r.gain_cb[2].at(0), r.gain_cb[2].at(127)), (-120, 0));
+        let controls = Controls {
+            mod_wheel: 64,
+            channel_pressure: 127,
+            poly_pressure: 32,
+        };
+        let m = p.modulation.at(controls);
+        assert_eq!(m.lfo_to_pitch_cents, 63);
+        assert_eq!(m.lfo_to_gain_cb, 15);
+        assert_eq!(m.lfo_to_cutoff_cents, 300);
+        // Vibrato: the default CC1 50 cents at 64 (25) plus the inverted pressure (0).
+        assert_eq!(m.vibrato_to_pitch_cents, 25);
+        let at_rest = p.modulation.at(Controls::default());
+        assert_eq!(at_rest.vibrato_to_pitch_cents, 19, "inverted: full at rest");
+    }
+
+    #[test]
+    fn dls1_mod_wheel_depths_are_the_lfo_with_cc1_as_control() {
+        let w = |v: i32| v << 16;
+        let mut params = DMUS_ARTICPARAMS::default();
+        params.LFO.gcMWToVolume = w(60);
+        params.LFO.pcMWToPitch = w(80);
+        let p = note_params(Some(&Articulation::Dls1(params)), &region(None), 60, 100);
+        let full = Controls {
+            mod_wheel: 127,
+            ..Controls::default()
+        };
+        let m = p.modulation.at(full);
+        assert_eq!((m.lfo_to_pitch_cents, m.lfo_to_gain_cb), (79, 59));
+        assert_eq!(m.vibrato_to_pitch_cents, 49, "the DLS2 vibrato default too");
+        assert!(!p.modulation.is_active(), "nothing at rest");
     }
 
     #[test]
