@@ -42,8 +42,8 @@ use dmus_sys::dls::{
     CONN_DST_EG2_DELAYTIME, CONN_DST_EG2_HOLDTIME, CONN_DST_EG2_RELEASETIME,
     CONN_DST_EG2_SUSTAINLEVEL, CONN_DST_FILTER_CUTOFF, CONN_DST_FILTER_Q, CONN_DST_LFO_FREQUENCY,
     CONN_DST_LFO_STARTDELAY, CONN_DST_PAN, CONN_DST_PITCH, CONN_DST_VIB_FREQUENCY,
-    CONN_DST_VIB_STARTDELAY, CONN_SRC_EG2, CONN_SRC_KEYNUMBER, CONN_SRC_KEYONVELOCITY,
-    CONN_SRC_CC1, CONN_SRC_CC7, CONN_SRC_CC10, CONN_SRC_CC11, CONN_SRC_CHANNELPRESSURE,
+    CONN_DST_VIB_STARTDELAY, CONN_SRC_CC1, CONN_SRC_CC7, CONN_SRC_CC10, CONN_SRC_CC11,
+    CONN_SRC_CHANNELPRESSURE, CONN_SRC_EG2, CONN_SRC_KEYNUMBER, CONN_SRC_KEYONVELOCITY,
     CONN_SRC_LFO, CONN_SRC_NONE, CONN_SRC_PITCHWHEEL, CONN_SRC_POLYPRESSURE, CONN_SRC_VIBRATO,
     CONN_TRN_CONCAVE, CONN_TRN_NONE,
 };
@@ -519,9 +519,7 @@ impl Sums {
     fn channel_routes(&self) -> ChannelRoutes {
         let defaults = ChannelRoutes::default();
         ChannelRoutes {
-            bend_scale_cents: self
-                .bend_scale
-                .map_or(defaults.bend_scale_cents, clamp_i32),
+            bend_scale_cents: self.bend_scale.map_or(defaults.bend_scale_cents, clamp_i32),
             volume: self.volume.unwrap_or(defaults.volume),
             expression: self.expression.unwrap_or(defaults.expression),
             pan: self.pan_route.unwrap_or(defaults.pan),
@@ -885,13 +883,15 @@ mod tests {
             level: crate::model::ArticulationLevel::Dls2,
             connections: connections
                 .iter()
-                .map(|&(source, control, destination, transform, units)| Connection {
-                    source,
-                    control,
-                    destination,
-                    transform,
-                    scale: units << 16,
-                })
+                .map(
+                    |&(source, control, destination, transform, units)| Connection {
+                        source,
+                        control,
+                        destination,
+                        transform,
+                        scale: units << 16,
+                    }
+                )
                 .collect(),
         }])
     }
@@ -950,7 +950,10 @@ mod tests {
                 ..Controls::default()
             },
         ] {
-            assert!(!m.at(other).is_active(), "pressure has no default connection");
+            assert!(
+                !m.at(other).is_active(),
+                "pressure has no default connection"
+            );
         }
     }
 
@@ -961,7 +964,13 @@ mod tests {
         const INVERT: u16 = TRN_SOURCE_INVERT;
         let concave = CONN_TRN_CONCAVE << TRN_SOURCE_SHIFT;
         let p = with(&[
-            (CONN_SRC_CC7, CONN_SRC_NONE, CONN_DST_ATTENUATION, INVERT, -960),
+            (
+                CONN_SRC_CC7,
+                CONN_SRC_NONE,
+                CONN_DST_ATTENUATION,
+                INVERT,
+                -960,
+            ),
             (
                 CONN_SRC_CC11,
                 CONN_SRC_NONE,
@@ -1020,9 +1029,21 @@ mod tests {
                 TRN_SOURCE_INVERT,
                 -120,
             ),
-            (CONN_SRC_LFO, CONN_SRC_CHANNELPRESSURE, CONN_DST_PITCH, 0, 64),
+            (
+                CONN_SRC_LFO,
+                CONN_SRC_CHANNELPRESSURE,
+                CONN_DST_PITCH,
+                0,
+                64,
+            ),
             (CONN_SRC_LFO, CONN_SRC_CC1, CONN_DST_ATTENUATION, 0, 30),
-            (CONN_SRC_LFO, CONN_SRC_POLYPRESSURE, CONN_DST_FILTER_CUTOFF, 0, 1200),
+            (
+                CONN_SRC_LFO,
+                CONN_SRC_POLYPRESSURE,
+                CONN_DST_FILTER_CUTOFF,
+                0,
+                1200,
+            ),
             (
                 CONN_SRC_VIBRATO,
                 CONN_SRC_CHANNELPRESSURE,

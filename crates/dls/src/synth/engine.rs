@@ -10,8 +10,8 @@
 //! the parts; the engine itself has no clock.
 
 use super::articulation::{ChannelRoutes, note_params};
-use super::modulation::Controls;
 use super::fixed::attenuation_to_gain_q15;
+use super::modulation::Controls;
 use super::tables::VELOCITY_ATTENUATION_CB;
 use super::voice::{Voice, pan_gains_q15};
 use crate::download::InstrumentStore;
@@ -508,7 +508,8 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             .flatten()
             .filter(|s| s.group == g && s.channel == ch)
         {
-            slot.voice.set_controls(channel.controls(slot.poly_pressure));
+            slot.voice
+                .set_controls(channel.controls(slot.poly_pressure));
         }
     }
 
@@ -1129,6 +1130,148 @@ mod tests {
         std::println!("GM open hi-hat gone {gone_after:?} frames (48 kHz) after the closed hit");
         let gone_after = gone_after.expect("the open hi-hat is gone 50 ms after the closed hit");
         assert!(gone_after <= 720 + 64, "{gone_after} frames");
+    }
+
+    /// RPN 0, 1 and 2 through data entry MSB/LSB and increment/decrement; the null RPN and an
+    /// NRPN take data entry away from them; reset all controllers keeps their values.
+    #[test]
+    fn registered_parameters_follow_gm2() {
+        let store: InstrumentStore<alloc::vec::Vec<u8>> = InstrumentStore::new(APPEND_SAMPLES);
+        let mut e = Big::try_new(48_000, 8, 1).expect("engine");
+        let mut cc =
+            |e: &mut Big, control: u8, value: u8| e.message(&store, 1, &[0xB2, control, value]);
+        let channel = |e: &Big| *e.channel(1, 2).expect("channel 2");
+        cc(&mut e, 6, 12);
+        assert_eq!(
+            channel(&e).bend_range_cents,
+            200,
+            "no RPN selected at reset"
+        );
+        cc(&mut e, 101, 0);
+        cc(&mut e, 100, 0);
+        cc(&mut e, 6, 12);
+        assert_eq!(channel(&e).bend_range_cents, 1200, "MSB: semitones");
+        cc(&mut e, 38, 50);
+        assert_eq!(channel(&e).bend_range_cents, 1250, "LSB: cents");
+        cc(&mut e, 96, 0);
+        assert_eq!(channel(&e).bend_range_cents, 1251, "increment: a cent");
+        cc(&mut e, 38, 99);
+        cc(&mut e, 96, 0);
+        assert_eq!(channel(&e).bend_range_cents, 1300, "99 cents carry");
+        cc(&mut e, 97, 0);
+        assert_eq!(channel(&e).bend_range_cents, 1299, "decrement borrows");
+        // RPN 1: 0x50 << 7 is a quarter of the way up: +25 cents.
+        cc(&mut e, 100, 1);
+        cc(&mut e, 6, 0x50);
+        cc(&mut e, 38, 0);
+        assert_eq!(channel(&e).fine_tune, 0x50 << 7);
+        assert_eq!(channel(&e).tuning_cents(), 25);
+        assert_eq!(channel(&e).bend_range_cents, 1299, "RPN 0 untouched");
+        // RPN 2: semitones from 64; increment steps a semitone.
+        cc(&mut e, 100, 2);
+        cc(&mut e, 6, 66);
+        assert_eq!(channel(&e).tuning_cents(), 225);
+        cc(&mut e, 96, 0);
+        assert_eq!(channel(&e).coarse_tune, 67);
+        // The null RPN: data entry reaches nothing.
+        cc(&mut e, 101, 127);
+        cc(&mut e, 100, 127);
+        cc(&mut e, 6, 1);
+        cc(&mut e, 96, 0);
+        let after_null = channel(&e);
+        assert_eq!(
+            (
+                after_null.coarse_tune,
+                after_null.fine_tune,
+                after_null.bend_range_cents
+            ),
+            (67, 0x50 << 7, 1299)
+        );
+        // An NRPN: none is ours; the last RPN is not touched either.
+        cc(&mut e, 101, 0);
+        cc(&mut e, 100, 0);
+        cc(&mut e, 99, 1);
+        cc(&mut e, 98, 8);
+        cc(&mut e, 6, 2);
+        assert_eq!(channel(&e).bend_range_cents, 1299);
+        // Reset all controllers: the RPN values stay, the selection goes.
+        cc(&mut e, 1, 90);
+        e.message(&store, 1, &[0xD2, 70]);
+        cc(&mut e, 121, 0);
+        let reset = channel(&e);
+        assert_eq!((reset.modulation, reset.pressure), (0, 0));
+        assert_eq!(
+            (reset.coarse_tune, reset.fine_tune, reset.bend_range_cents),
+            (67, 0x50 << 7, 1299)
+        );
+        cc(&mut e, 6, 3);
+        assert_eq!(
+            channel(&e).bend_range_cents,
+            1299,
+            "no RPN selected after reset"
+        );
+    }
+
+    fn step_of(e: &Big, key: u8) -> u64 {
+        e.voices()
+            .find(|&(_, _, k, _)| k == key)
+            .map(|(_, _, _, v)| v.step_q32())
+            .expect("the key sounds")
+    }
+
+    /// Coarse and fine tuning and the bend range move a sounding voice's pitch, and a note
+    /// started later starts tuned.
+    #[test]
+    fn tuning_and_bend_range_move_sounding_voices() {
+        let store = kit(None);
+        let mut e = Big::try_new(48_000, 8, 1).expect("engine");
+        let mut send = |e: &mut Big, bytes: &[u8]| e.message(&store, 1, bytes);
+        send(&mut e, &[0x99, 50, 100]);
+        let plain = step_of(&e, 50) as f64;
+        send(&mut e, &[0xB9, 101, 0]);
+        send(&mut e, &[0xB9, 100, 2]);
+        send(&mut e, &[0xB9, 6, 76]);
+        let octave = step_of(&e, 50) as f64 / plain;
+        assert!((octave - 2.0).abs() < 1e-3, "coarse +12: {octave}");
+        // Bend range 12 semitones, full bend down: back to the plain pitch.
+        send(&mut e, &[0xB9, 100, 0]);
+        send(&mut e, &[0xB9, 6, 12]);
+        send(&mut e, &[0xE9, 0, 0]);
+        let back = step_of(&e, 50) as f64 / plain;
+        assert!((back - 1.0).abs() < 1e-3, "+12 - 12: {back}");
+        send(&mut e, &[0xE9, 0, 64]);
+        send(&mut e, &[0x99, 49, 100]);
+        let ratio = step_of(&e, 49) as f64 / plain;
+        let expected = 2f64.powf(11.0 / 12.0);
+        assert!(
+            (ratio - expected).abs() < 1e-3,
+            "a new note starts tuned: {ratio}"
+        );
+    }
+
+    /// The modulation wheel brings in the DLS2 default vibrato (CC1 → vibrato depth, 50
+    /// cents): the pitch moves while the wheel is up and stays put at rest.
+    #[test]
+    fn the_mod_wheel_brings_in_vibrato() {
+        let store = kit(None);
+        let steps = |wheel: u8| {
+            let mut e = Big::try_new(48_000, 8, 1).expect("engine");
+            e.message(&store, 1, &[0xB9, 1, wheel]);
+            e.message(&store, 1, &[0x99, 50, 100]);
+            let mut seen = alloc::vec::Vec::new();
+            for _ in 0..100 {
+                render_frames(&mut e, &store, 480);
+                seen.push(step_of(&e, 50));
+            }
+            let (low, high) = (seen.iter().min().copied(), seen.iter().max().copied());
+            (low.unwrap_or(0), high.unwrap_or(0))
+        };
+        let (low, high) = steps(0);
+        assert_eq!(low, high, "no wheel, no vibrato");
+        let (low, high) = steps(127);
+        let cents = 1200.0 * (high as f64 / low as f64).log2();
+        // A ±49-cent swing, seen at 10 ms points of a 5 Hz triangle.
+        assert!((80.0..=99.0).contains(&cents), "swing {cents} cents");
     }
 
     #[test]

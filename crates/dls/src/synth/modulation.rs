@@ -351,8 +351,7 @@ impl Modulator {
             ),
             gain_cb: clamp(((lfo * i64::from(p.lfo_to_gain_cb)) >> 15) + i64::from(d.gain_cb)),
             cutoff_cents: clamp(
-                ((lfo * i64::from(p.lfo_to_cutoff_cents)
-                    + eg2 * i64::from(p.eg2_to_cutoff_cents))
+                ((lfo * i64::from(p.lfo_to_cutoff_cents) + eg2 * i64::from(p.eg2_to_cutoff_cents))
                     >> 15)
                     + i64::from(d.cutoff_cents),
             ),
@@ -367,10 +366,7 @@ mod tests {
     #[test]
     fn linear_routes_follow_the_controller() {
         // Scale 50 cents, plain source: 0 at rest, 50 * 127/128 at full.
-        let plain = Linear {
-            base: 0,
-            slope: 50,
-        };
+        let plain = Linear { base: 0, slope: 50 };
         assert_eq!((plain.at(0), plain.at(64), plain.at(127)), (0, 25, 49));
         // Bipolar: (2v - 127)/128 of 100: -100 .. +100 (just under at each end).
         let bipolar = Linear {
