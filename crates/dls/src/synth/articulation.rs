@@ -144,13 +144,14 @@ impl GainCurve {
     /// The attenuation at controller value `v`, centibels.
     #[must_use]
     pub fn attenuation_cb(&self, v: u8) -> i32 {
-        let v = usize::from(v & 0x7f);
+        let v = v & 0x7f;
+        let index = usize::from(v);
         // The table is the inverted concave curve at -96 dB: 400·log10(127/v).
         let shaped_960 = match (self.concave, self.invert) {
-            (true, true) => i64::from(VELOCITY_ATTENUATION_CB[v]),
-            (true, false) => i64::from(VELOCITY_ATTENUATION_CB[127 - v]),
-            (false, true) => (127 - v as i64) * 960 / 127,
-            (false, false) => v as i64 * 960 / 127,
+            (true, true) => i64::from(VELOCITY_ATTENUATION_CB[index]),
+            (true, false) => i64::from(VELOCITY_ATTENUATION_CB[127 - index]),
+            (false, true) => (127 - i64::from(v)) * 960 / 127,
+            (false, false) => i64::from(v) * 960 / 127,
         };
         clamp_i32(-shaped_960 * i64::from(self.scale_cb) / 960)
     }

@@ -151,7 +151,7 @@ impl Channel {
     fn registered_value(&self, rpn: u16) -> Option<u16> {
         let range = u16::try_from(self.bend_range_cents.clamp(0, 127 * 100 + 99)).unwrap_or(200);
         match rpn {
-            RPN_BEND_RANGE => Some((range / 100) << 7 | range % 100),
+            RPN_BEND_RANGE => Some(((range / 100) << 7) | (range % 100)),
             RPN_FINE_TUNE => Some(self.fine_tune),
             RPN_COARSE_TUNE => Some(u16::from(self.coarse_tune) << 7),
             _ => None,
@@ -160,7 +160,7 @@ impl Channel {
 
     /// Sets RPN 0, 1 or 2 from its 14-bit value; others are not ours and change nothing.
     fn set_registered(&mut self, rpn: u16, value: u16) {
-        let (msb, lsb) = (value >> 7 & 0x7f, value & 0x7f);
+        let (msb, lsb) = ((value >> 7) & 0x7f, value & 0x7f);
         match rpn {
             // GM2: the LSB is cents (0..=99 meaningful).
             RPN_BEND_RANGE => self.bend_range_cents = i32::from(msb) * 100 + i32::from(lsb.min(99)),
@@ -182,7 +182,7 @@ impl Channel {
         };
         let mut value = match (msb, lsb) {
             // GM2: a data entry MSB alone keeps the LSB (bend range cents, fine tune LSB).
-            (Some(m), _) => u16::from(m & 0x7f) << 7 | (value & 0x7f),
+            (Some(m), _) => (u16::from(m & 0x7f) << 7) | (value & 0x7f),
             (None, Some(l)) => (value & !0x7f) | u16::from(l & 0x7f),
             (None, None) => value,
         };
@@ -547,7 +547,7 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             }
             // Selecting an RPN (101 MSB, 100 LSB) or an NRPN (99, 98): the other half keeps
             // its value when the selection stays of the same kind, as the MIDI spec has it.
-            101 | 100 | 99 | 98 => self.with_channel(g, ch, |c| {
+            98..=101 => self.with_channel(g, ch, |c| {
                 let registered = cc >= 100;
                 let number = match (c.parameter, registered) {
                     (Parameter::Registered(n), true) | (Parameter::NonRegistered(n), false) => n,
@@ -1138,7 +1138,7 @@ mod tests {
     fn registered_parameters_follow_gm2() {
         let store: InstrumentStore<alloc::vec::Vec<u8>> = InstrumentStore::new(APPEND_SAMPLES);
         let mut e = Big::try_new(48_000, 8, 1).expect("engine");
-        let mut cc =
+        let cc =
             |e: &mut Big, control: u8, value: u8| e.message(&store, 1, &[0xB2, control, value]);
         let channel = |e: &Big| *e.channel(1, 2).expect("channel 2");
         cc(&mut e, 6, 12);
@@ -1219,29 +1219,34 @@ mod tests {
             .expect("the key sounds")
     }
 
+    /// A step as a float, to 16 fractional bits (plenty for pitch ratios).
+    fn step_f64(step: u64) -> f64 {
+        f64::from(u32::try_from(step >> 16).expect("a step under 2^48"))
+    }
+
     /// Coarse and fine tuning and the bend range move a sounding voice's pitch, and a note
     /// started later starts tuned.
     #[test]
     fn tuning_and_bend_range_move_sounding_voices() {
         let store = kit(None);
         let mut e = Big::try_new(48_000, 8, 1).expect("engine");
-        let mut send = |e: &mut Big, bytes: &[u8]| e.message(&store, 1, bytes);
+        let send = |e: &mut Big, bytes: &[u8]| e.message(&store, 1, bytes);
         send(&mut e, &[0x99, 50, 100]);
-        let plain = step_of(&e, 50) as f64;
+        let plain = step_f64(step_of(&e, 50));
         send(&mut e, &[0xB9, 101, 0]);
         send(&mut e, &[0xB9, 100, 2]);
         send(&mut e, &[0xB9, 6, 76]);
-        let octave = step_of(&e, 50) as f64 / plain;
+        let octave = step_f64(step_of(&e, 50)) / plain;
         assert!((octave - 2.0).abs() < 1e-3, "coarse +12: {octave}");
         // Bend range 12 semitones, full bend down: back to the plain pitch.
         send(&mut e, &[0xB9, 100, 0]);
         send(&mut e, &[0xB9, 6, 12]);
         send(&mut e, &[0xE9, 0, 0]);
-        let back = step_of(&e, 50) as f64 / plain;
+        let back = step_f64(step_of(&e, 50)) / plain;
         assert!((back - 1.0).abs() < 1e-3, "+12 - 12: {back}");
         send(&mut e, &[0xE9, 0, 64]);
         send(&mut e, &[0x99, 49, 100]);
-        let ratio = step_of(&e, 49) as f64 / plain;
+        let ratio = step_f64(step_of(&e, 49)) / plain;
         let expected = 2f64.powf(11.0 / 12.0);
         assert!(
             (ratio - expected).abs() < 1e-3,
@@ -1269,7 +1274,7 @@ mod tests {
         let (low, high) = steps(0);
         assert_eq!(low, high, "no wheel, no vibrato");
         let (low, high) = steps(127);
-        let cents = 1200.0 * (high as f64 / low as f64).log2();
+        let cents = 1200.0 * (step_f64(high) / step_f64(low)).log2();
         // A ±49-cent swing, seen at 10 ms points of a 5 Hz triangle.
         assert!((80.0..=99.0).contains(&cents), "swing {cents} cents");
     }
