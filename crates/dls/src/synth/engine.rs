@@ -926,6 +926,14 @@ mod tests {
     /// over 2700 tc (4.8 s, as the GM open hi-hat). `shutdown_tc` gives key 46's region its
     /// own `CONN_DST_EG1_SHUTDOWNTIME` connection.
     fn kit(shutdown_tc: Option<i32>) -> InstrumentStore<alloc::vec::Vec<u8>> {
+        kit_with(shutdown_tc, &[])
+    }
+
+    /// [`kit`] with `extra` connections in every region.
+    fn kit_with(
+        shutdown_tc: Option<i32>,
+        extra: &[crate::model::Connection],
+    ) -> InstrumentStore<alloc::vec::Vec<u8>> {
         use crate::download::build::{build_instrument, build_wave};
         use crate::model::{
             ArticulationLevel, Connection, ConnectionBlock, KeyRange, SampleInfo, WaveFormat,
@@ -986,6 +994,7 @@ mod tests {
                 connections: [constant(CONN_DST_EG1_RELEASETIME, 2700)]
                     .into_iter()
                     .chain(shutdown.map(|tc| constant(CONN_DST_EG1_SHUTDOWNTIME, tc)))
+                    .chain(extra.iter().copied())
                     .collect(),
             }],
         };
@@ -1277,6 +1286,50 @@ mod tests {
         let cents = 1200.0 * (step_f64(high) / step_f64(low)).log2();
         // A ±49-cent swing, seen at 10 ms points of a 5 Hz triangle.
         assert!((80.0..=99.0).contains(&cents), "swing {cents} cents");
+    }
+
+    /// Poly pressure moves only its key's voice, channel pressure every voice of the channel
+    /// (through connections from those sources to pitch), from the next control period.
+    #[test]
+    fn pressure_reaches_the_voices_it_should() {
+        use crate::model::Connection;
+        use dmus_sys::dls::{
+            CONN_DST_PITCH, CONN_SRC_CHANNELPRESSURE, CONN_SRC_NONE, CONN_SRC_POLYPRESSURE,
+        };
+        let to_pitch = |source, cents: i32| Connection {
+            source,
+            control: CONN_SRC_NONE,
+            destination: CONN_DST_PITCH,
+            transform: 0,
+            scale: cents << 16,
+        };
+        let store = kit_with(
+            None,
+            &[
+                to_pitch(CONN_SRC_POLYPRESSURE, 1280),
+                to_pitch(CONN_SRC_CHANNELPRESSURE, 640),
+            ],
+        );
+        let mut e = Big::try_new(48_000, 8, 1).expect("engine");
+        e.message(&store, 1, &[0x99, 49, 100]);
+        e.message(&store, 1, &[0x99, 50, 100]);
+        render_frames(&mut e, &store, 128);
+        let (k49, k50) = (step_f64(step_of(&e, 49)), step_f64(step_of(&e, 50)));
+        let cents = |now: f64, then: f64| (1200.0 * (now / then).log2()).round();
+        // Poly pressure 64 on key 50: half of 1280 cents.
+        e.message(&store, 1, &[0xA9, 50, 64]);
+        render_frames(&mut e, &store, 128);
+        assert_eq!(cents(step_f64(step_of(&e, 50)), k50), 640.0);
+        assert_eq!(cents(step_f64(step_of(&e, 49)), k49), 0.0, "another key");
+        // Channel pressure 32: a quarter of 640 cents, on both.
+        e.message(&store, 1, &[0xD9, 32]);
+        render_frames(&mut e, &store, 128);
+        assert_eq!(cents(step_f64(step_of(&e, 50)), k50), 800.0);
+        assert_eq!(cents(step_f64(step_of(&e, 49)), k49), 160.0);
+        // Reset all controllers: both pressures back to 0.
+        e.message(&store, 1, &[0xB9, 121, 0]);
+        render_frames(&mut e, &store, 128);
+        assert_eq!(cents(step_f64(step_of(&e, 50)), k50), 0.0);
     }
 
     #[test]
