@@ -1315,21 +1315,25 @@ mod tests {
         e.message(&store, 1, &[0x99, 50, 100]);
         render_frames(&mut e, &store, 128);
         let (k49, k50) = (step_f64(step_of(&e, 49)), step_f64(step_of(&e, 50)));
-        let cents = |now: f64, then: f64| (1200.0 * (now / then).log2()).round();
+        let cents = |now: f64, then: f64| 1200.0 * (now / then).log2();
+        let near = |got: f64, want: f64| (got - want).abs() < 0.5;
         // Poly pressure 64 on key 50: half of 1280 cents.
         e.message(&store, 1, &[0xA9, 50, 64]);
         render_frames(&mut e, &store, 128);
-        assert_eq!(cents(step_f64(step_of(&e, 50)), k50), 640.0);
-        assert_eq!(cents(step_f64(step_of(&e, 49)), k49), 0.0, "another key");
+        assert!(near(cents(step_f64(step_of(&e, 50)), k50), 640.0));
+        assert!(
+            near(cents(step_f64(step_of(&e, 49)), k49), 0.0),
+            "another key"
+        );
         // Channel pressure 32: a quarter of 640 cents, on both.
         e.message(&store, 1, &[0xD9, 32]);
         render_frames(&mut e, &store, 128);
-        assert_eq!(cents(step_f64(step_of(&e, 50)), k50), 800.0);
-        assert_eq!(cents(step_f64(step_of(&e, 49)), k49), 160.0);
+        assert!(near(cents(step_f64(step_of(&e, 50)), k50), 800.0));
+        assert!(near(cents(step_f64(step_of(&e, 49)), k49), 160.0));
         // Reset all controllers: both pressures back to 0.
         e.message(&store, 1, &[0xB9, 121, 0]);
         render_frames(&mut e, &store, 128);
-        assert_eq!(cents(step_f64(step_of(&e, 50)), k50), 0.0);
+        assert!(near(cents(step_f64(step_of(&e, 50)), k50), 0.0));
     }
 
     #[test]
