@@ -6,19 +6,32 @@
 //! and pan; the EG1 shutdown time (`CONN_DST_EG1_SHUTDOWNTIME`, 15 ms unless stated); and the
 //! modulators LFO → pitch, LFO → gain, vibrato → pitch and EG2 → pitch (their
 //! depth, taken from the scale); the filter cutoff (a constant sets it, key and velocity move
-//! it, EG2 and the LFO modulate it) and resonance. Controller sources and controls other than
-//! none are ignored. The effect sends (`CONN_DST_REVERB`, `CONN_DST_CHORUS`) are read apart, by
-//! [`effect_sends`], for the engine's send stage. A region's connection replaces the instrument's
-//! connection with the same source, control and destination; the others add up.
+//! it, EG2 and the LFO modulate it) and resonance. A region's connection replaces the
+//! instrument's connection with the same source, control and destination; the others add up.
+//!
+//! Controller sources (see [`ChannelRoutes`] and [`ControllerRoutes`]): the pitch wheel with
+//! RPN 0 as its control to pitch; CC7 and CC11 to gain (linear, or concave as the defaults);
+//! CC10 to pan; the modulation wheel (CC1), channel pressure and poly pressure to pitch, gain
+//! and cutoff, and as the control of the LFO → pitch / gain / cutoff and vibrato → pitch
+//! depths (linear transforms; a convex or switch curve on those routes is not supported and
+//! the connection is ignored). Key number and velocity were already sources. The effect sends
+//! (`CONN_DST_REVERB`, `CONN_DST_CHORUS`) are read apart, by [`effect_sends`], for the
+//! engine's send stage.
 //!
 //! The implied DLS connections apply unless the articulation states its own: key number to
 //! pitch at 12800 cents over the key range (100 cents per key, counted from the unity note, so
 //! a scale of 0 plays every key at the sample's own pitch, as drum kits do), and the concave
 //! key-on velocity curve to attenuation.
+//!
+//! So do the DLS2 default connections of the controllers (DLS2 §2.10, the default connection
+//! table; `FluidSynth` 2.5.7's DLS loader, cross-checked, applies the same): CC7 → gain and
+//! CC11 → gain at -96 dB, concave and inverted; CC10 → pan at ±50 % (bipolar); pitch wheel ×
+//! RPN 0 → pitch at 12800 cents (so a full bend reaches the RPN 0 range); vibrato LFO × CC1 →
+//! pitch at 50 cents.
 
 use super::envelope::{DEFAULT_SHUTDOWN_TC, EnvelopeParams};
 use super::fixed::TIME_CENTS_ZERO;
-use super::modulation::{LfoParams, ModulationParams};
+use super::modulation::{ControllerRoutes, LfoParams, Linear, ModulationParams};
 use super::tables::VELOCITY_ATTENUATION_CB;
 use crate::download::{Articulation, ParsedRegion};
 use crate::model::Connection;
@@ -30,14 +43,173 @@ use dmus_sys::dls::{
     CONN_DST_EG2_DELAYTIME, CONN_DST_EG2_HOLDTIME, CONN_DST_EG2_RELEASETIME,
     CONN_DST_EG2_SUSTAINLEVEL, CONN_DST_FILTER_CUTOFF, CONN_DST_FILTER_Q, CONN_DST_LFO_FREQUENCY,
     CONN_DST_LFO_STARTDELAY, CONN_DST_PAN, CONN_DST_PITCH, CONN_DST_VIB_FREQUENCY,
-    CONN_DST_VIB_STARTDELAY, CONN_SRC_EG2, CONN_SRC_KEYNUMBER, CONN_SRC_KEYONVELOCITY,
-    CONN_SRC_LFO, CONN_SRC_NONE, CONN_SRC_VIBRATO,
+    CONN_DST_VIB_STARTDELAY, CONN_SRC_CC1, CONN_SRC_CC7, CONN_SRC_CC10, CONN_SRC_CC11,
+    CONN_SRC_CHANNELPRESSURE, CONN_SRC_EG2, CONN_SRC_KEYNUMBER, CONN_SRC_KEYONVELOCITY,
+    CONN_SRC_LFO, CONN_SRC_NONE, CONN_SRC_PITCHWHEEL, CONN_SRC_POLYPRESSURE, CONN_SRC_VIBRATO,
+    CONN_TRN_CONCAVE, CONN_TRN_NONE,
 };
 
 /// DLS2 `usTransform` bit: the source is bipolar (0..1 maps to -1..1).
 const TRN_SOURCE_BIPOLAR: u16 = 0x4000;
 /// DLS2 `usTransform` bit: the source is inverted (x maps to 1 - x).
 const TRN_SOURCE_INVERT: u16 = 0x8000;
+/// DLS2 `usTransform` bit: the control is bipolar.
+const TRN_CONTROL_BIPOLAR: u16 = 0x0100;
+/// DLS2 `usTransform` bit: the control is inverted.
+const TRN_CONTROL_INVERT: u16 = 0x0200;
+/// DLS2 `usTransform`: where the source's curve (`CONN_TRN_*`) sits.
+const TRN_SOURCE_SHIFT: u16 = 10;
+/// DLS2 `usTransform`: where the control's curve sits.
+const TRN_CONTROL_SHIFT: u16 = 4;
+/// `CONN_SRC_RPN0`, the pitch bend range, as a source or control (DLS2's table of sources,
+/// 0x0100; mingw-w64's dls2.h stops before the RPN sources).
+pub const CONN_SRC_RPN0: u16 = 0x0100;
+/// The DLS2 default pitch wheel × RPN 0 → pitch scale, cents: a full bend reaches the range.
+pub const DEFAULT_BEND_SCALE_CENTS: i32 = 12_800;
+/// The DLS2 default CC7 → gain and CC11 → gain scale, centibels (-96 dB).
+pub const DEFAULT_VOLUME_SCALE_CB: i32 = -960;
+/// The DLS2 default CC10 → pan scale, per mille (±50 %).
+pub const DEFAULT_PAN_SCALE_PERMILLE: i32 = 500;
+/// The DLS2 default vibrato LFO × CC1 → pitch scale, cents.
+pub const DEFAULT_MOD_WHEEL_VIBRATO_CENTS: i32 = 50;
+
+/// How a note follows its channel's volume (CC7), expression (CC11), pan (CC10) and pitch
+/// wheel: the DLS2 defaults unless the articulation states its own connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChannelRoutes {
+    /// Pitch wheel × RPN 0 → pitch: cents at a full bend and a 128-semitone range.
+    pub bend_scale_cents: i32,
+    /// CC7 → gain.
+    pub volume: GainCurve,
+    /// CC11 → gain.
+    pub expression: GainCurve,
+    /// CC10 → pan, per mille (MIDI's centre, 64, is the centre when bipolar).
+    pub pan: Linear,
+}
+
+impl Default for ChannelRoutes {
+    /// The DLS2 default connections.
+    fn default() -> Self {
+        Self {
+            bend_scale_cents: DEFAULT_BEND_SCALE_CENTS,
+            volume: GainCurve::DEFAULT,
+            expression: GainCurve::DEFAULT,
+            pan: pan_route(DEFAULT_PAN_SCALE_PERMILLE, TRN_SOURCE_BIPOLAR),
+        }
+    }
+}
+
+impl ChannelRoutes {
+    /// The pitch of `bend` (-8192..=8191) with a bend range of `range_cents` (RPN 0).
+    #[must_use]
+    pub fn bend_cents(&self, bend: i16, range_cents: i32) -> i32 {
+        let cents = i64::from(bend) * i64::from(range_cents) * i64::from(self.bend_scale_cents)
+            / (8192 * i64::from(DEFAULT_BEND_SCALE_CENTS));
+        clamp_i32(cents)
+    }
+
+    /// The attenuation of volume `cc7` and expression `cc11`, centibels.
+    #[must_use]
+    pub fn attenuation_cb(&self, cc7: u8, cc11: u8) -> i32 {
+        self.volume
+            .attenuation_cb(cc7)
+            .saturating_add(self.expression.attenuation_cb(cc11))
+    }
+
+    /// Pan of `cc10`, per mille.
+    #[must_use]
+    pub fn pan_permille(&self, cc10: u8) -> i32 {
+        clamp_i32(self.pan.at(cc10).clamp(-500, 500))
+    }
+}
+
+/// A controller → gain connection: its scale and curve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GainCurve {
+    /// Gain at full source, centibels (negative attenuates).
+    pub scale_cb: i32,
+    /// Concave (`CONN_TRN_CONCAVE`) rather than linear.
+    pub concave: bool,
+    /// The source inverted (`1 - x`).
+    pub invert: bool,
+}
+
+impl GainCurve {
+    /// The DLS2 default for CC7 and CC11: -96 dB, concave, inverted.
+    pub const DEFAULT: Self = Self {
+        scale_cb: DEFAULT_VOLUME_SCALE_CB,
+        concave: true,
+        invert: true,
+    };
+
+    /// The attenuation at controller value `v`, centibels.
+    #[must_use]
+    pub fn attenuation_cb(&self, v: u8) -> i32 {
+        let v = v & 0x7f;
+        let index = usize::from(v);
+        // The table is the inverted concave curve at -96 dB: 400·log10(127/v).
+        let shaped_960 = match (self.concave, self.invert) {
+            (true, true) => i64::from(VELOCITY_ATTENUATION_CB[index]),
+            (true, false) => i64::from(VELOCITY_ATTENUATION_CB[127 - index]),
+            (false, true) => (127 - i64::from(v)) * 960 / 127,
+            (false, false) => i64::from(v) * 960 / 127,
+        };
+        clamp_i32(-shaped_960 * i64::from(self.scale_cb) / 960)
+    }
+}
+
+/// CC10 → pan at `scale` per mille with the source bits of `transform`: bipolar counts from
+/// MIDI's centre (64 → 0, 0 → -scale), unipolar from 0.
+fn pan_route(scale: i32, transform: u16) -> Linear {
+    let invert = transform & TRN_SOURCE_INVERT != 0;
+    match (transform & TRN_SOURCE_BIPOLAR != 0, invert) {
+        (true, false) => Linear {
+            base: -128 * scale,
+            slope: 2 * scale,
+        },
+        (true, true) => Linear {
+            base: 128 * scale,
+            slope: -2 * scale,
+        },
+        (false, false) => Linear {
+            base: 0,
+            slope: scale,
+        },
+        (false, true) => Linear {
+            base: 127 * scale,
+            slope: -scale,
+        },
+    }
+}
+
+/// `scale` (whole units) times a linear 0..=127 value with its invert and bipolar bits.
+fn linear(scale: i32, invert: bool, bipolar: bool) -> Linear {
+    let (base, slope) = match (bipolar, invert) {
+        (false, false) => (0, 1),
+        (false, true) => (127, -1),
+        (true, false) => (-127, 2),
+        (true, true) => (127, -2),
+    };
+    Linear {
+        base: scale.saturating_mul(base),
+        slope: scale.saturating_mul(slope),
+    }
+}
+
+fn add_linear(total: &mut Linear, more: Linear) {
+    total.base = total.base.saturating_add(more.base);
+    total.slope = total.slope.saturating_add(more.slope);
+}
+
+/// The [`Controls`](super::modulation::Controls) index of a controller source.
+fn controller_index(source: u16) -> Option<usize> {
+    match source {
+        CONN_SRC_CC1 => Some(0),
+        CONN_SRC_CHANNELPRESSURE => Some(1),
+        CONN_SRC_POLYPRESSURE => Some(2),
+        _ => None,
+    }
+}
 
 /// What one note plays with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +228,8 @@ pub struct NoteParams {
     pub modulation: ModulationParams,
     /// The low-pass filter, when the articulation sets a cutoff (DLS: none means no filter).
     pub filter: Option<FilterParams>,
+    /// How the note follows its channel's volume, expression, pan and pitch wheel.
+    pub channel: ChannelRoutes,
 }
 
 /// A voice filter's static setting.
@@ -99,14 +273,18 @@ fn same_slot(a: &Connection, b: &Connection) -> bool {
 }
 
 /// A DLS1 `DMUS_ARTICPARAMS` as the connections DLS1 defines for it (the mod-wheel depths,
-/// `gcMWToVolume` and `pcMWToPitch`, need controller sources and are left out).
-fn dls1_connections(p: &DMUS_ARTICPARAMS) -> [Connection; 18] {
+/// `gcMWToVolume` and `pcMWToPitch`, are the LFO with CC1 as its control).
+fn dls1_connections(p: &DMUS_ARTICPARAMS) -> [Connection; 20] {
     let c = |source, destination, scale: i32| Connection {
         source,
         control: CONN_SRC_NONE,
         destination,
         transform: 0,
         scale,
+    };
+    let by_wheel = |destination, scale: i32| Connection {
+        control: CONN_SRC_CC1,
+        ..c(CONN_SRC_LFO, destination, scale)
     };
     let (lfo, vol, pitch) = (&p.LFO, &p.VolEG, &p.PitchEG);
     [
@@ -139,6 +317,8 @@ fn dls1_connections(p: &DMUS_ARTICPARAMS) -> [Connection; 18] {
         c(CONN_SRC_NONE, CONN_DST_LFO_STARTDELAY, lfo.tcDelay),
         c(CONN_SRC_LFO, CONN_DST_PITCH, lfo.pcPitchScale),
         c(CONN_SRC_LFO, CONN_DST_ATTENUATION, lfo.gcVolumeScale),
+        by_wheel(CONN_DST_PITCH, lfo.pcMWToPitch),
+        by_wheel(CONN_DST_ATTENUATION, lfo.gcMWToVolume),
         c(CONN_SRC_NONE, CONN_DST_PAN, p.Misc.ptDefaultPan),
     ]
 }
@@ -199,6 +379,15 @@ struct Sums {
     /// Key tracking (16.16 cents over the key range); the default applies when `None`.
     key_to_pitch_q16: Option<i64>,
     velocity_to_gain: bool,
+    /// Controller routes of the playing note.
+    controlled: ControllerRoutes,
+    /// Pitch wheel × RPN 0 → pitch, CC7 and CC11 → gain, CC10 → pan, when stated.
+    bend_scale: Option<i64>,
+    volume: Option<GainCurve>,
+    expression: Option<GainCurve>,
+    pan_route: Option<Linear>,
+    /// Whether vibrato × CC1 → pitch is stated (its default then does not apply).
+    wheel_vibrato_stated: bool,
 }
 
 /// The constant connection to a time destination (an envelope stage, the EG1 shutdown time).
@@ -244,8 +433,106 @@ fn add(total: &mut Option<i64>, value: i64) {
 }
 
 impl Sums {
+    /// Adds a connection with a controller as its source or control; false when `c` is not
+    /// one.
+    fn add_controller(&mut self, c: &Connection) -> bool {
+        let units = c.scale >> 16;
+        let curve = |shift: u16| (c.transform >> shift) & 0xf;
+        let source_linear = curve(TRN_SOURCE_SHIFT) == CONN_TRN_NONE;
+        match (c.source, c.control, c.destination) {
+            (CONN_SRC_PITCHWHEEL, CONN_SRC_RPN0, CONN_DST_PITCH) => {
+                add(&mut self.bend_scale, i64::from(units));
+            }
+            (CONN_SRC_CC7 | CONN_SRC_CC11, CONN_SRC_NONE, CONN_DST_ATTENUATION) => {
+                let gain = GainCurve {
+                    scale_cb: units,
+                    concave: curve(TRN_SOURCE_SHIFT) == CONN_TRN_CONCAVE,
+                    invert: c.transform & TRN_SOURCE_INVERT != 0,
+                };
+                if c.source == CONN_SRC_CC7 {
+                    self.volume = Some(gain);
+                } else {
+                    self.expression = Some(gain);
+                }
+            }
+            (CONN_SRC_CC10, CONN_SRC_NONE, CONN_DST_PAN) => {
+                let route = pan_route(units, c.transform);
+                add_linear(self.pan_route.get_or_insert_default(), route);
+            }
+            (source, CONN_SRC_NONE, destination) if controller_index(source).is_some() => {
+                let index = controller_index(source).unwrap_or(0);
+                let r = &mut self.controlled;
+                let row = match destination {
+                    CONN_DST_PITCH => &mut r.pitch_cents,
+                    CONN_DST_ATTENUATION => &mut r.gain_cb,
+                    CONN_DST_FILTER_CUTOFF => &mut r.cutoff_cents,
+                    _ => return true,
+                };
+                if source_linear {
+                    let route = linear(
+                        units,
+                        c.transform & TRN_SOURCE_INVERT != 0,
+                        c.transform & TRN_SOURCE_BIPOLAR != 0,
+                    );
+                    add_linear(&mut row[index], route);
+                }
+            }
+            (source @ (CONN_SRC_LFO | CONN_SRC_VIBRATO), control, destination)
+                if controller_index(control).is_some() =>
+            {
+                let index = controller_index(control).unwrap_or(0);
+                let r = &mut self.controlled;
+                let row = match (source, destination) {
+                    (CONN_SRC_LFO, CONN_DST_PITCH) => &mut r.lfo_to_pitch_cents,
+                    (CONN_SRC_LFO, CONN_DST_ATTENUATION) => &mut r.lfo_to_gain_cb,
+                    (CONN_SRC_LFO, CONN_DST_FILTER_CUTOFF) => &mut r.lfo_to_cutoff_cents,
+                    (CONN_SRC_VIBRATO, CONN_DST_PITCH) => {
+                        self.wheel_vibrato_stated |= control == CONN_SRC_CC1;
+                        &mut r.vibrato_to_pitch_cents
+                    }
+                    _ => return true,
+                };
+                if curve(TRN_CONTROL_SHIFT) == CONN_TRN_NONE {
+                    let route = linear(
+                        units,
+                        c.transform & TRN_CONTROL_INVERT != 0,
+                        c.transform & TRN_CONTROL_BIPOLAR != 0,
+                    );
+                    add_linear(&mut row[index], route);
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// The controller routes with the defaults of what is not stated.
+    fn controller_routes(&self) -> ControllerRoutes {
+        let mut routes = self.controlled;
+        if !self.wheel_vibrato_stated {
+            add_linear(
+                &mut routes.vibrato_to_pitch_cents[0],
+                linear(DEFAULT_MOD_WHEEL_VIBRATO_CENTS, false, false),
+            );
+        }
+        routes
+    }
+
+    fn channel_routes(&self) -> ChannelRoutes {
+        let defaults = ChannelRoutes::default();
+        ChannelRoutes {
+            bend_scale_cents: self.bend_scale.map_or(defaults.bend_scale_cents, clamp_i32),
+            volume: self.volume.unwrap_or(defaults.volume),
+            expression: self.expression.unwrap_or(defaults.expression),
+            pan: self.pan_route.unwrap_or(defaults.pan),
+        }
+    }
+
     /// Adds one connection.
     fn add(&mut self, c: &Connection, key: u8, velocity: u8) {
+        if self.add_controller(c) {
+            return;
+        }
         if (c.source, c.control, c.destination)
             == (CONN_SRC_KEYNUMBER, CONN_SRC_NONE, CONN_DST_PITCH)
         {
@@ -397,7 +684,9 @@ pub fn note_params(
             eg2_to_pitch_cents: clamp_i32(sums.depth[3]),
             eg2_to_cutoff_cents: clamp_i32(sums.depth[4]),
             lfo_to_cutoff_cents: clamp_i32(sums.depth[5]),
+            controlled: sums.controller_routes(),
         },
+        channel: sums.channel_routes(),
         filter: sums.cutoff.map(|cutoff| FilterParams {
             cutoff_cents: clamp_i32(cutoff + sums.cutoff_offset),
             resonance_cb: clamp_i32(sums.resonance.clamp(0, 225)),
@@ -457,6 +746,8 @@ pub fn effect_sends(
 mod tests {
     use super::*;
     use crate::model::{KeyRange, SampleInfo};
+    use crate::synth::modulation::Controls;
+    use dmus_sys::dls::CONN_TRN_SWITCH;
     use dmus_sys::dls::{DMUS_LFOPARAMS, DMUS_MSCPARAMS, DMUS_PEGPARAMS, DMUS_VEGPARAMS};
 
     fn region(articulation: Option<Articulation>) -> ParsedRegion {
@@ -633,6 +924,232 @@ mod tests {
             DEFAULT_SHUTDOWN_TC,
             "DLS1 has none"
         );
+    }
+
+    /// A DLS2 articulation of full connections (source, control, destination, transform,
+    /// scale in whole units).
+    fn dls2_full(connections: &[(u16, u16, u16, u16, i32)]) -> Articulation {
+        Articulation::Dls2(alloc::vec![crate::model::ConnectionBlock {
+            level: crate::model::ArticulationLevel::Dls2,
+            connections: connections
+                .iter()
+                .map(
+                    |&(source, control, destination, transform, units)| Connection {
+                        source,
+                        control,
+                        destination,
+                        transform,
+                        scale: units << 16,
+                    }
+                )
+                .collect(),
+        }])
+    }
+
+    fn with(connections: &[(u16, u16, u16, u16, i32)]) -> NoteParams {
+        note_params(Some(&dls2_full(connections)), &region(None), 60, 100)
+    }
+
+    /// The DLS2 default connections of the controllers, with no articulation at all: CC7 and
+    /// CC11 → gain at -96 dB concave inverted (the 400·log10(127/v) curve of the velocity
+    /// table), CC10 → pan at ±50 % bipolar, pitch wheel × RPN 0 → pitch at 12800 cents, and
+    /// vibrato × CC1 → pitch at 50 cents.
+    #[test]
+    fn controller_defaults_follow_the_dls2_table() {
+        let p = note_params(None, &region(None), 60, 100);
+        let routes = p.channel;
+        assert_eq!(routes, ChannelRoutes::default());
+        assert_eq!(routes.bend_scale_cents, 12_800);
+        // CC7 and CC11: 0 cB at 127, 960 at 0, 400·log10(127/64) = 119 at 64.
+        for (v, cb) in [(127, 0), (100, 42), (64, 119), (1, 842), (0, 960)] {
+            assert_eq!(routes.volume.attenuation_cb(v), cb, "CC7 = {v}");
+            assert_eq!(routes.expression.attenuation_cb(v), cb, "CC11 = {v}");
+        }
+        assert_eq!(routes.attenuation_cb(100, 127), 42);
+        assert_eq!(routes.attenuation_cb(64, 64), 238, "CC7 and CC11 add");
+        // CC10: 64 is the centre, 0 hard left, 127 one step short of hard right.
+        assert_eq!(
+            (
+                routes.pan_permille(0),
+                routes.pan_permille(64),
+                routes.pan_permille(96),
+                routes.pan_permille(127)
+            ),
+            (-500, 0, 250, 492)
+        );
+        // Pitch wheel × RPN 0: full bend at 2 semitones is 200 cents (one step short up).
+        assert_eq!(routes.bend_cents(-8192, 200), -200);
+        assert_eq!(routes.bend_cents(4096, 200), 100);
+        assert_eq!(routes.bend_cents(4096, 1200), 600, "RPN 0 at an octave");
+        // CC1 → vibrato depth: 50 cents at full wheel; nothing moves at rest.
+        let m = p.modulation;
+        assert!(!m.is_active());
+        let full = Controls {
+            mod_wheel: 127,
+            ..Controls::default()
+        };
+        assert_eq!(m.at(full).vibrato_to_pitch_cents, 49);
+        assert_eq!(m.at(Controls::default()).vibrato_to_pitch_cents, 0);
+        for other in [
+            Controls {
+                channel_pressure: 127,
+                ..Controls::default()
+            },
+            Controls {
+                poly_pressure: 127,
+                ..Controls::default()
+            },
+        ] {
+            assert!(
+                !m.at(other).is_active(),
+                "pressure has no default connection"
+            );
+        }
+    }
+
+    /// An articulation's own controller connections replace the defaults: CC7 linear, CC11
+    /// at -48 dB, CC10 unipolar, the pitch wheel at half scale, vibrato × CC1 at 100 cents.
+    #[test]
+    fn stated_controller_connections_replace_the_defaults() {
+        const INVERT: u16 = TRN_SOURCE_INVERT;
+        let concave = CONN_TRN_CONCAVE << TRN_SOURCE_SHIFT;
+        let p = with(&[
+            (
+                CONN_SRC_CC7,
+                CONN_SRC_NONE,
+                CONN_DST_ATTENUATION,
+                INVERT,
+                -960,
+            ),
+            (
+                CONN_SRC_CC11,
+                CONN_SRC_NONE,
+                CONN_DST_ATTENUATION,
+                INVERT | concave,
+                -480,
+            ),
+            (CONN_SRC_CC10, CONN_SRC_NONE, CONN_DST_PAN, 0, 400),
+            (CONN_SRC_PITCHWHEEL, CONN_SRC_RPN0, CONN_DST_PITCH, 0, 6400),
+            (CONN_SRC_VIBRATO, CONN_SRC_CC1, CONN_DST_PITCH, 0, 100),
+        ]);
+        let r = p.channel;
+        // Linear inverted: 960·(127 - v)/127.
+        assert_eq!(r.volume.attenuation_cb(0), 960);
+        assert_eq!(r.volume.attenuation_cb(64), 476);
+        assert_eq!(r.volume.attenuation_cb(127), 0);
+        // Concave at half the scale: half the table.
+        assert_eq!(r.expression.attenuation_cb(64), 59);
+        assert_eq!(r.expression.attenuation_cb(0), 480);
+        // Unipolar CC10 at 400: v/128 of it.
+        assert_eq!((r.pan_permille(0), r.pan_permille(64)), (0, 200));
+        assert_eq!(r.bend_cents(-8192, 200), -100, "half the default scale");
+        let full = Controls {
+            mod_wheel: 127,
+            ..Controls::default()
+        };
+        assert_eq!(
+            p.modulation.at(full).vibrato_to_pitch_cents,
+            99,
+            "the stated 100 cents replace the default 50"
+        );
+        // A pitch wheel connection of 0 makes the note deaf to the wheel.
+        let deaf = with(&[(CONN_SRC_PITCHWHEEL, CONN_SRC_RPN0, CONN_DST_PITCH, 0, 0)]);
+        assert_eq!(deaf.channel.bend_cents(8191, 1200), 0);
+    }
+
+    /// The modulation wheel, channel pressure and poly pressure as sources (straight to pitch,
+    /// gain, cutoff; with their invert and bipolar bits) and as the control of the LFO and
+    /// vibrato depths.
+    #[test]
+    fn wheel_and_pressure_reach_their_destinations() {
+        let bipolar = TRN_SOURCE_BIPOLAR;
+        let p = with(&[
+            (CONN_SRC_CC1, CONN_SRC_NONE, CONN_DST_FILTER_CUTOFF, 0, 2400),
+            (
+                CONN_SRC_CHANNELPRESSURE,
+                CONN_SRC_NONE,
+                CONN_DST_PITCH,
+                bipolar,
+                100,
+            ),
+            (
+                CONN_SRC_POLYPRESSURE,
+                CONN_SRC_NONE,
+                CONN_DST_ATTENUATION,
+                TRN_SOURCE_INVERT,
+                -120,
+            ),
+            (
+                CONN_SRC_LFO,
+                CONN_SRC_CHANNELPRESSURE,
+                CONN_DST_PITCH,
+                0,
+                64,
+            ),
+            (CONN_SRC_LFO, CONN_SRC_CC1, CONN_DST_ATTENUATION, 0, 30),
+            (
+                CONN_SRC_LFO,
+                CONN_SRC_POLYPRESSURE,
+                CONN_DST_FILTER_CUTOFF,
+                0,
+                1200,
+            ),
+            (
+                CONN_SRC_VIBRATO,
+                CONN_SRC_CHANNELPRESSURE,
+                CONN_DST_PITCH,
+                TRN_CONTROL_INVERT,
+                20,
+            ),
+            // A switch curve is not supported: ignored rather than misread as linear.
+            (
+                CONN_SRC_CC1,
+                CONN_SRC_NONE,
+                CONN_DST_PITCH,
+                CONN_TRN_SWITCH << TRN_SOURCE_SHIFT,
+                1200,
+            ),
+        ]);
+        let r = &p.modulation.controlled;
+        assert_eq!(r.cutoff_cents[0].at(64), 1200, "CC1 half way: half of 2400");
+        assert_eq!(r.pitch_cents[0].at(127), 0, "the switch curve is ignored");
+        // Bipolar pressure: -100 at 0, +99 at 127.
+        assert_eq!(
+            (r.pitch_cents[1].at(0), r.pitch_cents[1].at(127)),
+            (-100, 99)
+        );
+        // Inverted poly pressure to gain at -120 cB: -120 at rest, 0 at full.
+        assert_eq!((r.gain_cb[2].at(0), r.gain_cb[2].at(127)), (-120, 0));
+        let controls = Controls {
+            mod_wheel: 64,
+            channel_pressure: 127,
+            poly_pressure: 32,
+        };
+        let m = p.modulation.at(controls);
+        assert_eq!(m.lfo_to_pitch_cents, 63);
+        assert_eq!(m.lfo_to_gain_cb, 15);
+        assert_eq!(m.lfo_to_cutoff_cents, 300);
+        // Vibrato: the default CC1 50 cents at 64 (25) plus the inverted pressure (0).
+        assert_eq!(m.vibrato_to_pitch_cents, 25);
+        let at_rest = p.modulation.at(Controls::default());
+        assert_eq!(at_rest.vibrato_to_pitch_cents, 19, "inverted: full at rest");
+    }
+
+    #[test]
+    fn dls1_mod_wheel_depths_are_the_lfo_with_cc1_as_control() {
+        let w = |v: i32| v << 16;
+        let mut params = DMUS_ARTICPARAMS::default();
+        params.LFO.gcMWToVolume = w(60);
+        params.LFO.pcMWToPitch = w(80);
+        let p = note_params(Some(&Articulation::Dls1(params)), &region(None), 60, 100);
+        let full = Controls {
+            mod_wheel: 127,
+            ..Controls::default()
+        };
+        let m = p.modulation.at(full);
+        assert_eq!((m.lfo_to_pitch_cents, m.lfo_to_gain_cb), (79, 59));
+        assert_eq!(m.vibrato_to_pitch_cents, 49, "the DLS2 vibrato default too");
+        assert!(!p.modulation.is_active(), "nothing at rest");
     }
 
     #[test]

@@ -11,9 +11,10 @@
 //! note-on). The caller splits a render period at event times and calls `message` between
 //! the parts; the engine itself has no clock.
 
-use super::articulation::{EffectSends, effect_sends, note_params};
+use super::articulation::{ChannelRoutes, EffectSends, effect_sends, note_params};
 use super::effects::{EffectSwitches, Effects, send_q15};
 use super::fixed::attenuation_to_gain_q15;
+use super::modulation::Controls;
 use super::tables::VELOCITY_ATTENUATION_CB;
 use super::voice::{Voice, pan_gains_q15};
 use crate::download::{InstrumentStore, ParsedRegion, StoredWave, WaveSamples};
@@ -34,8 +35,26 @@ pub const DRUM_CHANNEL: u8 = 9;
 /// its level. `FluidSynth` attenuates more (its default `synth.gain` is 0.2, -14 dB). Folded into
 /// each voice's left and right gains, it costs nothing per sample.
 pub const MASTER_GAIN_Q15: i32 = 16_423;
-/// No RPN selected.
-const RPN_NONE: u16 = 0x3fff;
+/// The null parameter number (MSB and LSB 0x7F): deselects.
+const PARAMETER_NULL: u16 = 0x3fff;
+/// RPN 0: pitch bend sensitivity (MSB semitones, LSB cents).
+const RPN_BEND_RANGE: u16 = 0;
+/// RPN 1: channel fine tuning (14 bits, 0x2000 = none, ±100 cents).
+const RPN_FINE_TUNE: u16 = 1;
+/// RPN 2: channel coarse tuning (MSB, 64 = none, semitones).
+const RPN_COARSE_TUNE: u16 = 2;
+/// The centre of a 14-bit value.
+const CENTRE_14: u16 = 0x2000;
+
+/// Which parameter data entry (CC6, CC38, CC96, CC97) reaches: the last RPN or NRPN selected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Parameter {
+    /// A registered parameter number (CC101, CC100).
+    Registered(u16),
+    /// A non-registered one (CC99, CC98): none is defined for this synth, so data entry to it
+    /// changes nothing (and above all not the last RPN).
+    NonRegistered(u16),
+}
 
 /// The state of one MIDI channel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,7 +81,15 @@ pub struct Channel {
     pub reverb_send: u8,
     /// Chorus send (CC93, GM2's Effects 3 Depth: 0 after reset).
     pub chorus_send: u8,
-    rpn: u16,
+    /// Modulation wheel (CC1).
+    pub modulation: u8,
+    /// Channel pressure.
+    pub pressure: u8,
+    /// Fine tuning (RPN 1), 14 bits, 0x2000 = none.
+    pub fine_tune: u16,
+    /// Coarse tuning (RPN 2), semitones + 64.
+    pub coarse_tune: u8,
+    parameter: Parameter,
 }
 
 impl Channel {
@@ -79,7 +106,11 @@ impl Channel {
         bend_range_cents: 200,
         reverb_send: 40,
         chorus_send: 0,
-        rpn: RPN_NONE,
+        modulation: 0,
+        pressure: 0,
+        fine_tune: CENTRE_14,
+        coarse_tune: 64,
+        parameter: Parameter::Registered(PARAMETER_NULL),
     };
 
     /// The patch this channel plays (a drum kit on `drum` channels).
@@ -100,7 +131,87 @@ impl Channel {
         i32::try_from(cents).unwrap_or(0)
     }
 
-    /// Channel gain in Q15 from volume and expression (each on the concave 40·log10 curve).
+    /// The channel's tuning (RPN 1 and RPN 2) in cents.
+    #[must_use]
+    pub fn tuning_cents(&self) -> i32 {
+        let fine = (i32::from(self.fine_tune & 0x3fff) - i32::from(CENTRE_14)) * 100 / 8192;
+        (i32::from(self.coarse_tune & 0x7f) - 64) * 100 + fine
+    }
+
+    /// The pitch offset of a voice with `routes`: its pitch wheel connection and the tuning.
+    #[must_use]
+    pub fn pitch_cents(&self, routes: &ChannelRoutes) -> i32 {
+        routes
+            .bend_cents(self.bend, self.bend_range_cents)
+            .saturating_add(self.tuning_cents())
+    }
+
+    /// The controllers a playing voice follows; `poly_pressure` is its key's.
+    #[must_use]
+    pub fn controls(&self, poly_pressure: u8) -> Controls {
+        Controls {
+            mod_wheel: self.modulation,
+            channel_pressure: self.pressure,
+            poly_pressure,
+        }
+    }
+
+    /// The data entry of RPN 0, 1 or 2 as its 14-bit value (MSB << 7 | LSB).
+    fn registered_value(&self, rpn: u16) -> Option<u16> {
+        let range = u16::try_from(self.bend_range_cents.clamp(0, 127 * 100 + 99)).unwrap_or(200);
+        match rpn {
+            RPN_BEND_RANGE => Some(((range / 100) << 7) | (range % 100)),
+            RPN_FINE_TUNE => Some(self.fine_tune),
+            RPN_COARSE_TUNE => Some(u16::from(self.coarse_tune) << 7),
+            _ => None,
+        }
+    }
+
+    /// Sets RPN 0, 1 or 2 from its 14-bit value; others are not ours and change nothing.
+    fn set_registered(&mut self, rpn: u16, value: u16) {
+        let (msb, lsb) = ((value >> 7) & 0x7f, value & 0x7f);
+        match rpn {
+            // GM2: the LSB is cents (0..=99 meaningful).
+            RPN_BEND_RANGE => self.bend_range_cents = i32::from(msb) * 100 + i32::from(lsb.min(99)),
+            RPN_FINE_TUNE => self.fine_tune = value & 0x3fff,
+            RPN_COARSE_TUNE => self.coarse_tune = u8::try_from(msb).unwrap_or(64),
+            _ => {}
+        }
+    }
+
+    /// Data entry: `msb` and/or `lsb` of the selected RPN, or `step` (+1/-1: increment and
+    /// decrement, by one LSB unit — a cent of RPN 0, a step of RPN 1, a semitone of RPN 2) to
+    /// it. Returns whether the tuning changed.
+    fn data_entry(&mut self, msb: Option<u8>, lsb: Option<u8>, step: i32) -> bool {
+        let Parameter::Registered(rpn) = self.parameter else {
+            return false;
+        };
+        let Some(value) = self.registered_value(rpn) else {
+            return false;
+        };
+        let mut value = match (msb, lsb) {
+            // GM2: a data entry MSB alone keeps the LSB (bend range cents, fine tune LSB).
+            (Some(m), _) => (u16::from(m & 0x7f) << 7) | (value & 0x7f),
+            (None, Some(l)) => (value & !0x7f) | u16::from(l & 0x7f),
+            (None, None) => value,
+        };
+        if step != 0 {
+            let unit = if rpn == RPN_COARSE_TUNE { 1 << 7 } else { 1 };
+            let stepped = i32::from(value) + step * unit;
+            // RPN 0's LSB counts cents: 99 carries into the next semitone.
+            let stepped = match (rpn, stepped & 0x7f) {
+                (RPN_BEND_RANGE, 100..=127) if step > 0 => (stepped & !0x7f) + 0x80,
+                (RPN_BEND_RANGE, 100..=127) => (stepped & !0x7f) + 99,
+                _ => stepped,
+            };
+            value = u16::try_from(stepped.clamp(0, 0x3fff)).unwrap_or(value);
+        }
+        self.set_registered(rpn, value);
+        true
+    }
+
+    /// Channel gain in Q15 from volume and expression (each on the concave 40·log10 curve,
+    /// the DLS2 default connections).
     #[must_use]
     pub fn gain_q15(&self) -> u16 {
         let cb = |v: u8| i32::from(VELOCITY_ATTENUATION_CB[usize::from(v & 0x7f)]);
@@ -128,6 +239,10 @@ struct Slot {
     age: u64,
     sustained: bool,
     sends: EffectSends,
+    /// How the voice follows its channel's volume, expression, pan and pitch wheel.
+    routes: ChannelRoutes,
+    /// Its key's polyphonic pressure.
+    poly_pressure: u8,
 }
 
 /// A voice started by [`Engine::play_voice`] on a wave articulation.
@@ -385,6 +500,22 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             }
             (0xb0, Some(cc), Some(value)) => self.control_change(g, ch, cc, value),
             (0xc0, Some(program), _) => self.with_channel(g, ch, |c| c.program = program),
+            (0xa0, Some(key), Some(pressure)) => {
+                let channel = self.channel_at(g, ch);
+                for slot in self
+                    .slots
+                    .iter_mut()
+                    .flatten()
+                    .filter(|s| s.group == g && s.channel == ch && s.key == key)
+                {
+                    slot.poly_pressure = pressure;
+                    slot.voice.set_controls(channel.controls(pressure));
+                }
+            }
+            (0xd0, Some(pressure), _) => {
+                self.with_channel(g, ch, |c| c.pressure = pressure);
+                self.recontrol_channel(g, ch);
+            }
             (0xe0, Some(lsb), Some(msb)) => {
                 let bend = ((i16::from(msb) << 7) | i16::from(lsb)) - 8192;
                 self.with_channel(g, ch, |c| c.bend = bend);
@@ -413,14 +544,37 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
     }
 
     fn retune_channel(&mut self, g: usize, ch: u8) {
-        let cents = self.channel_at(g, ch).bend_cents();
+        let channel = self.channel_at(g, ch);
         for slot in self
             .slots
             .iter_mut()
             .flatten()
             .filter(|s| s.group == g && s.channel == ch)
         {
-            slot.voice.retune(cents);
+            slot.voice.retune(channel.pitch_cents(&slot.routes));
+        }
+    }
+
+    /// The channel's modulation wheel or pressure moved: its voices follow.
+    fn recontrol_channel(&mut self, g: usize, ch: u8) {
+        let channel = self.channel_at(g, ch);
+        for slot in self
+            .slots
+            .iter_mut()
+            .flatten()
+            .filter(|s| s.group == g && s.channel == ch)
+        {
+            slot.voice
+                .set_controls(channel.controls(slot.poly_pressure));
+        }
+    }
+
+    /// Data entry to the selected RPN; the voices are retuned when it changed the tuning.
+    fn data_entry(&mut self, g: usize, ch: u8, msb: Option<u8>, lsb: Option<u8>, step: i32) {
+        let mut changed = false;
+        self.with_channel(g, ch, |c| changed = c.data_entry(msb, lsb, step));
+        if changed {
+            self.retune_channel(g, ch);
         }
     }
 
@@ -445,18 +599,34 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
                     }
                 }
             }
-            101 => self.with_channel(g, ch, |c| c.rpn = (c.rpn & 0x7f) | (u16::from(value) << 7)),
-            100 => self.with_channel(g, ch, |c| c.rpn = (c.rpn & !0x7f) | u16::from(value)),
-            6 => self.with_channel(g, ch, |c| {
-                if c.rpn == 0 {
-                    c.bend_range_cents = i32::from(value) * 100 + c.bend_range_cents % 100;
-                }
+            1 => {
+                self.with_channel(g, ch, |c| c.modulation = value);
+                self.recontrol_channel(g, ch);
+            }
+            // Selecting an RPN (101 MSB, 100 LSB) or an NRPN (99, 98): the other half keeps
+            // its value when the selection stays of the same kind, as the MIDI spec has it.
+            98..=101 => self.with_channel(g, ch, |c| {
+                let registered = cc >= 100;
+                let number = match (c.parameter, registered) {
+                    (Parameter::Registered(n), true) | (Parameter::NonRegistered(n), false) => n,
+                    _ => PARAMETER_NULL,
+                };
+                let v = u16::from(value);
+                let number = if cc % 2 == 1 {
+                    (number & 0x7f) | (v << 7)
+                } else {
+                    (number & !0x7f) | v
+                };
+                c.parameter = if registered {
+                    Parameter::Registered(number)
+                } else {
+                    Parameter::NonRegistered(number)
+                };
             }),
-            38 => self.with_channel(g, ch, |c| {
-                if c.rpn == 0 {
-                    c.bend_range_cents = c.bend_range_cents / 100 * 100 + i32::from(value.min(99));
-                }
-            }),
+            6 => self.data_entry(g, ch, Some(value), None, 0),
+            38 => self.data_entry(g, ch, None, Some(value), 0),
+            96 => self.data_entry(g, ch, None, None, 1),
+            97 => self.data_entry(g, ch, None, None, -1),
             120 => {
                 for slot in &mut self.slots {
                     if slot
@@ -468,8 +638,9 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
                 }
             }
             121 => {
-                // RP-015: reset expression, sustain, bend and the RPN selection; keep volume,
-                // pan, program, bank, the effect depths (CC91-95) and the bend range.
+                // RP-015: reset expression, sustain, bend, the modulation wheel, pressure and
+                // the RPN selection; keep volume, pan, program, bank, the effect depths (CC91-95)
+                // and the RPN values.
                 self.control_change(g, ch, 64, 0);
                 self.with_channel(g, ch, |c| {
                     *c = Channel {
@@ -481,10 +652,18 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
                         bend_range_cents: c.bend_range_cents,
                         reverb_send: c.reverb_send,
                         chorus_send: c.chorus_send,
+                        fine_tune: c.fine_tune,
+                        coarse_tune: c.coarse_tune,
                         ..Channel::RESET
                     };
                 });
+                for slot in self.slots.iter_mut().flatten() {
+                    if slot.group == g && slot.channel == ch {
+                        slot.poly_pressure = 0;
+                    }
+                }
                 self.retune_channel(g, ch);
+                self.recontrol_channel(g, ch);
             }
             123 => {
                 for slot in self
@@ -576,7 +755,8 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
                 &params,
                 self.rate,
             );
-            voice.retune(channel.bend_cents());
+            voice.retune(channel.pitch_cents(&params.channel));
+            voice.set_controls(channel.controls(0));
             self.clock += 1;
             let slot = Slot {
                 voice,
@@ -589,6 +769,8 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
                 age: self.clock,
                 sustained: false,
                 sends,
+                routes: params.channel,
+                poly_pressure: 0,
             };
             let index = self.free_slot();
             if let Some(place) = self.slots.get_mut(index) {
@@ -704,6 +886,8 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             age: self.clock,
             sustained: false,
             sends,
+            routes: params.channel,
+            poly_pressure: 0,
         };
         let index = self.free_slot();
         if let Some(place) = self.slots.get_mut(index) {
@@ -799,9 +983,12 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
                 .and_then(|c| c.get(usize::from(slot.channel)))
                 .copied()
                 .unwrap_or(Channel::RESET);
-            let gain = i32::from(channel.gain_q15());
+            let routes = &slot.routes;
+            let gain = i32::from(attenuation_to_gain_q15(
+                routes.attenuation_cb(channel.volume, channel.expression),
+            ));
             let (pan_left, pan_right) =
-                pan_gains_q15(slot.voice.pan_permille() + channel.pan_permille());
+                pan_gains_q15(slot.voice.pan_permille() + routes.pan_permille(channel.pan));
             let gain = (gain * MASTER_GAIN_Q15) >> 15;
             let (gain_left, gain_right) = ((pan_left * gain) >> 15, (pan_right * gain) >> 15);
             let samples = wave.samples_with_guard();
@@ -1003,6 +1190,14 @@ mod tests {
     /// over 2700 tc (4.8 s, as the GM open hi-hat). `shutdown_tc` gives key 46's region its
     /// own `CONN_DST_EG1_SHUTDOWNTIME` connection.
     fn kit(shutdown_tc: Option<i32>) -> InstrumentStore<alloc::vec::Vec<u8>> {
+        kit_with(shutdown_tc, &[])
+    }
+
+    /// [`kit`] with `extra` connections in every region.
+    fn kit_with(
+        shutdown_tc: Option<i32>,
+        extra: &[crate::model::Connection],
+    ) -> InstrumentStore<alloc::vec::Vec<u8>> {
         use crate::download::build::{build_instrument, build_wave};
         use crate::model::{
             ArticulationLevel, Connection, ConnectionBlock, KeyRange, SampleInfo, WaveFormat,
@@ -1063,6 +1258,7 @@ mod tests {
                 connections: [constant(CONN_DST_EG1_RELEASETIME, 2700)]
                     .into_iter()
                     .chain(shutdown.map(|tc| constant(CONN_DST_EG1_SHUTDOWNTIME, tc)))
+                    .chain(extra.iter().copied())
                     .collect(),
             }],
         };
@@ -1207,6 +1403,201 @@ mod tests {
         std::println!("GM open hi-hat gone {gone_after:?} frames (48 kHz) after the closed hit");
         let gone_after = gone_after.expect("the open hi-hat is gone 50 ms after the closed hit");
         assert!(gone_after <= 720 + 64, "{gone_after} frames");
+    }
+
+    /// RPN 0, 1 and 2 through data entry MSB/LSB and increment/decrement; the null RPN and an
+    /// NRPN take data entry away from them; reset all controllers keeps their values.
+    #[test]
+    fn registered_parameters_follow_gm2() {
+        let store: InstrumentStore<alloc::vec::Vec<u8>> = InstrumentStore::new(APPEND_SAMPLES);
+        let mut e = Big::try_new(48_000, 8, 1).expect("engine");
+        let cc =
+            |e: &mut Big, control: u8, value: u8| e.message(&store, 1, &[0xB2, control, value]);
+        let channel = |e: &Big| *e.channel(1, 2).expect("channel 2");
+        cc(&mut e, 6, 12);
+        assert_eq!(
+            channel(&e).bend_range_cents,
+            200,
+            "no RPN selected at reset"
+        );
+        cc(&mut e, 101, 0);
+        cc(&mut e, 100, 0);
+        cc(&mut e, 6, 12);
+        assert_eq!(channel(&e).bend_range_cents, 1200, "MSB: semitones");
+        cc(&mut e, 38, 50);
+        assert_eq!(channel(&e).bend_range_cents, 1250, "LSB: cents");
+        cc(&mut e, 96, 0);
+        assert_eq!(channel(&e).bend_range_cents, 1251, "increment: a cent");
+        cc(&mut e, 38, 99);
+        cc(&mut e, 96, 0);
+        assert_eq!(channel(&e).bend_range_cents, 1300, "99 cents carry");
+        cc(&mut e, 97, 0);
+        assert_eq!(channel(&e).bend_range_cents, 1299, "decrement borrows");
+        // RPN 1: 0x50 << 7 is a quarter of the way up: +25 cents.
+        cc(&mut e, 100, 1);
+        cc(&mut e, 6, 0x50);
+        cc(&mut e, 38, 0);
+        assert_eq!(channel(&e).fine_tune, 0x50 << 7);
+        assert_eq!(channel(&e).tuning_cents(), 25);
+        assert_eq!(channel(&e).bend_range_cents, 1299, "RPN 0 untouched");
+        // RPN 2: semitones from 64; increment steps a semitone.
+        cc(&mut e, 100, 2);
+        cc(&mut e, 6, 66);
+        assert_eq!(channel(&e).tuning_cents(), 225);
+        cc(&mut e, 96, 0);
+        assert_eq!(channel(&e).coarse_tune, 67);
+        // The null RPN: data entry reaches nothing.
+        cc(&mut e, 101, 127);
+        cc(&mut e, 100, 127);
+        cc(&mut e, 6, 1);
+        cc(&mut e, 96, 0);
+        let after_null = channel(&e);
+        assert_eq!(
+            (
+                after_null.coarse_tune,
+                after_null.fine_tune,
+                after_null.bend_range_cents
+            ),
+            (67, 0x50 << 7, 1299)
+        );
+        // An NRPN: none is ours; the last RPN is not touched either.
+        cc(&mut e, 101, 0);
+        cc(&mut e, 100, 0);
+        cc(&mut e, 99, 1);
+        cc(&mut e, 98, 8);
+        cc(&mut e, 6, 2);
+        assert_eq!(channel(&e).bend_range_cents, 1299);
+        // Reset all controllers: the RPN values stay, the selection goes.
+        cc(&mut e, 1, 90);
+        e.message(&store, 1, &[0xD2, 70]);
+        cc(&mut e, 121, 0);
+        let reset = channel(&e);
+        assert_eq!((reset.modulation, reset.pressure), (0, 0));
+        assert_eq!(
+            (reset.coarse_tune, reset.fine_tune, reset.bend_range_cents),
+            (67, 0x50 << 7, 1299)
+        );
+        cc(&mut e, 6, 3);
+        assert_eq!(
+            channel(&e).bend_range_cents,
+            1299,
+            "no RPN selected after reset"
+        );
+    }
+
+    fn step_of(e: &Big, key: u8) -> u64 {
+        e.voices()
+            .find(|&(_, _, k, _)| k == key)
+            .map(|(_, _, _, v)| v.step_q32())
+            .expect("the key sounds")
+    }
+
+    /// A step as a float, to 16 fractional bits (plenty for pitch ratios).
+    fn step_f64(step: u64) -> f64 {
+        f64::from(u32::try_from(step >> 16).expect("a step under 2^48"))
+    }
+
+    /// Coarse and fine tuning and the bend range move a sounding voice's pitch, and a note
+    /// started later starts tuned.
+    #[test]
+    fn tuning_and_bend_range_move_sounding_voices() {
+        let store = kit(None);
+        let mut e = Big::try_new(48_000, 8, 1).expect("engine");
+        let send = |e: &mut Big, bytes: &[u8]| e.message(&store, 1, bytes);
+        send(&mut e, &[0x99, 50, 100]);
+        let plain = step_f64(step_of(&e, 50));
+        send(&mut e, &[0xB9, 101, 0]);
+        send(&mut e, &[0xB9, 100, 2]);
+        send(&mut e, &[0xB9, 6, 76]);
+        let octave = step_f64(step_of(&e, 50)) / plain;
+        assert!((octave - 2.0).abs() < 1e-3, "coarse +12: {octave}");
+        // Bend range 12 semitones, full bend down: back to the plain pitch.
+        send(&mut e, &[0xB9, 100, 0]);
+        send(&mut e, &[0xB9, 6, 12]);
+        send(&mut e, &[0xE9, 0, 0]);
+        let back = step_f64(step_of(&e, 50)) / plain;
+        assert!((back - 1.0).abs() < 1e-3, "+12 - 12: {back}");
+        send(&mut e, &[0xE9, 0, 64]);
+        send(&mut e, &[0x99, 49, 100]);
+        let ratio = step_f64(step_of(&e, 49)) / plain;
+        let expected = 2f64.powf(11.0 / 12.0);
+        assert!(
+            (ratio - expected).abs() < 1e-3,
+            "a new note starts tuned: {ratio}"
+        );
+    }
+
+    /// The modulation wheel brings in the DLS2 default vibrato (CC1 → vibrato depth, 50
+    /// cents): the pitch moves while the wheel is up and stays put at rest.
+    #[test]
+    fn the_mod_wheel_brings_in_vibrato() {
+        let store = kit(None);
+        let steps = |wheel: u8| {
+            let mut e = Big::try_new(48_000, 8, 1).expect("engine");
+            e.message(&store, 1, &[0xB9, 1, wheel]);
+            e.message(&store, 1, &[0x99, 50, 100]);
+            let mut seen = alloc::vec::Vec::new();
+            for _ in 0..100 {
+                render_frames(&mut e, &store, 480);
+                seen.push(step_of(&e, 50));
+            }
+            let (low, high) = (seen.iter().min().copied(), seen.iter().max().copied());
+            (low.unwrap_or(0), high.unwrap_or(0))
+        };
+        let (low, high) = steps(0);
+        assert_eq!(low, high, "no wheel, no vibrato");
+        let (low, high) = steps(127);
+        let cents = 1200.0 * (step_f64(high) / step_f64(low)).log2();
+        // A ±49-cent swing, seen at 10 ms points of a 5 Hz triangle.
+        assert!((80.0..=99.0).contains(&cents), "swing {cents} cents");
+    }
+
+    /// Poly pressure moves only its key's voice, channel pressure every voice of the channel
+    /// (through connections from those sources to pitch), from the next control period.
+    #[test]
+    fn pressure_reaches_the_voices_it_should() {
+        use crate::model::Connection;
+        use dmus_sys::dls::{
+            CONN_DST_PITCH, CONN_SRC_CHANNELPRESSURE, CONN_SRC_NONE, CONN_SRC_POLYPRESSURE,
+        };
+        let to_pitch = |source, cents: i32| Connection {
+            source,
+            control: CONN_SRC_NONE,
+            destination: CONN_DST_PITCH,
+            transform: 0,
+            scale: cents << 16,
+        };
+        let store = kit_with(
+            None,
+            &[
+                to_pitch(CONN_SRC_POLYPRESSURE, 1280),
+                to_pitch(CONN_SRC_CHANNELPRESSURE, 640),
+            ],
+        );
+        let mut e = Big::try_new(48_000, 8, 1).expect("engine");
+        e.message(&store, 1, &[0x99, 49, 100]);
+        e.message(&store, 1, &[0x99, 50, 100]);
+        render_frames(&mut e, &store, 128);
+        let (k49, k50) = (step_f64(step_of(&e, 49)), step_f64(step_of(&e, 50)));
+        let cents = |now: f64, then: f64| 1200.0 * (now / then).log2();
+        let near = |got: f64, want: f64| (got - want).abs() < 0.5;
+        // Poly pressure 64 on key 50: half of 1280 cents.
+        e.message(&store, 1, &[0xA9, 50, 64]);
+        render_frames(&mut e, &store, 128);
+        assert!(near(cents(step_f64(step_of(&e, 50)), k50), 640.0));
+        assert!(
+            near(cents(step_f64(step_of(&e, 49)), k49), 0.0),
+            "another key"
+        );
+        // Channel pressure 32: a quarter of 640 cents, on both.
+        e.message(&store, 1, &[0xD9, 32]);
+        render_frames(&mut e, &store, 128);
+        assert!(near(cents(step_f64(step_of(&e, 50)), k50), 800.0));
+        assert!(near(cents(step_f64(step_of(&e, 49)), k49), 160.0));
+        // Reset all controllers: both pressures back to 0.
+        e.message(&store, 1, &[0xB9, 121, 0]);
+        render_frames(&mut e, &store, 128);
+        assert!(near(cents(step_f64(step_of(&e, 50)), k50), 0.0));
     }
 
     #[test]

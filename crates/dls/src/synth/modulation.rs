@@ -3,6 +3,12 @@
 //!
 //! LFOs are triangles starting at zero and rising, silent until their delay has passed; their
 //! frequency is in DLS absolute pitch cents (6900 = 440 Hz). Integer only.
+//!
+//! The controllers a playing note follows (the modulation wheel, channel and polyphonic
+//! pressure) reach pitch, gain and cutoff straight (as a connection's source) or scale a
+//! modulator's depth (as the control of an LFO connection): [`ControllerRoutes`]. Every such
+//! route is linear in the controller's value, so the connections to one destination add up to
+//! one [`Linear`] per controller, evaluated when the controller moves, never per sample.
 
 use super::envelope::{Envelope, EnvelopeParams};
 use super::fixed::{pitch_ratio_q32, time_cents_to_samples};
@@ -35,6 +41,104 @@ impl Default for LfoParams {
     }
 }
 
+/// The controllers a playing note follows, in the order of every `[Linear; CONTROLLERS]`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Controls {
+    /// Modulation wheel (CC1), 0..=127.
+    pub mod_wheel: u8,
+    /// Channel pressure, 0..=127.
+    pub channel_pressure: u8,
+    /// Polyphonic (key) pressure of the note's key, 0..=127.
+    pub poly_pressure: u8,
+}
+
+/// How many controllers [`Controls`] holds.
+pub const CONTROLLERS: usize = 3;
+
+impl Controls {
+    /// The values in route order: CC1, channel pressure, poly pressure.
+    #[must_use]
+    pub fn values(&self) -> [u8; CONTROLLERS] {
+        [self.mod_wheel, self.channel_pressure, self.poly_pressure]
+    }
+}
+
+/// A destination amount linear in a controller value `v` (0..=127):
+/// `(base + slope · v) / 128` destination units.
+///
+/// A DLS connection's source value is `v / 128` (or `(127 - v) / 128` inverted, `(2v - 127) /
+/// 128` bipolar), times its scale: a sum of such connections is again of this form.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Linear {
+    /// The amount at `v = 0`, in 1/128 units.
+    pub base: i32,
+    /// What each step of `v` adds, in 1/128 units.
+    pub slope: i32,
+}
+
+impl Linear {
+    /// Whether this route never moves its destination.
+    #[must_use]
+    pub fn is_zero(&self) -> bool {
+        self.base == 0 && self.slope == 0
+    }
+
+    /// The amount at controller value `v`, in whole destination units.
+    #[must_use]
+    pub fn at(&self, v: u8) -> i64 {
+        (i64::from(self.base) + i64::from(self.slope) * i64::from(v & 0x7f)) >> 7
+    }
+}
+
+/// Per controller ([`Controls::values`] order): what it moves straight, and which modulator
+/// depths it scales.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ControllerRoutes {
+    /// Controller → pitch, cents.
+    pub pitch_cents: [Linear; CONTROLLERS],
+    /// Controller → gain, centibels (positive = louder).
+    pub gain_cb: [Linear; CONTROLLERS],
+    /// Controller → filter cutoff, cents.
+    pub cutoff_cents: [Linear; CONTROLLERS],
+    /// Modulation LFO → pitch with this controller as the control: depth in cents.
+    pub lfo_to_pitch_cents: [Linear; CONTROLLERS],
+    /// Modulation LFO → gain with this controller as the control: depth in centibels.
+    pub lfo_to_gain_cb: [Linear; CONTROLLERS],
+    /// Vibrato LFO → pitch with this controller as the control: depth in cents.
+    pub vibrato_to_pitch_cents: [Linear; CONTROLLERS],
+    /// Modulation LFO → cutoff with this controller as the control: depth in cents.
+    pub lfo_to_cutoff_cents: [Linear; CONTROLLERS],
+}
+
+impl ControllerRoutes {
+    fn all(&self) -> [&[Linear; CONTROLLERS]; 7] {
+        [
+            &self.pitch_cents,
+            &self.gain_cb,
+            &self.cutoff_cents,
+            &self.lfo_to_pitch_cents,
+            &self.lfo_to_gain_cb,
+            &self.vibrato_to_pitch_cents,
+            &self.lfo_to_cutoff_cents,
+        ]
+    }
+
+    /// Whether no controller moves anything.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.all().iter().all(|row| row.iter().all(Linear::is_zero))
+    }
+}
+
+/// The sum of `routes` at `values`, in whole units, on top of `fixed`.
+fn routed(fixed: i32, routes: &[Linear; CONTROLLERS], values: [u8; CONTROLLERS]) -> i32 {
+    let total = routes
+        .iter()
+        .zip(values)
+        .fold(i64::from(fixed), |sum, (route, v)| sum + route.at(v));
+    i32::try_from(total.clamp(i64::from(i32::MIN), i64::from(i32::MAX))).unwrap_or(0)
+}
+
 /// The modulators of one note and their depths.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ModulationParams {
@@ -56,6 +160,8 @@ pub struct ModulationParams {
     pub eg2_to_cutoff_cents: i32,
     /// Filter cutoff swing of the modulation LFO at full scale, cents.
     pub lfo_to_cutoff_cents: i32,
+    /// What the controllers add to these depths, and what they move straight.
+    pub controlled: ControllerRoutes,
 }
 
 /// What the modulators contribute at one control tick.
@@ -70,7 +176,27 @@ pub struct Offsets {
 }
 
 impl ModulationParams {
-    /// Whether any modulator reaches pitch or gain.
+    /// The depths with the controllers at `controls`; the routes themselves are kept (they
+    /// apply again when a controller moves).
+    #[must_use]
+    pub fn at(&self, controls: Controls) -> Self {
+        let v = controls.values();
+        let r = &self.controlled;
+        Self {
+            lfo_to_pitch_cents: routed(self.lfo_to_pitch_cents, &r.lfo_to_pitch_cents, v),
+            lfo_to_gain_cb: routed(self.lfo_to_gain_cb, &r.lfo_to_gain_cb, v),
+            vibrato_to_pitch_cents: routed(
+                self.vibrato_to_pitch_cents,
+                &r.vibrato_to_pitch_cents,
+                v,
+            ),
+            lfo_to_cutoff_cents: routed(self.lfo_to_cutoff_cents, &r.lfo_to_cutoff_cents, v),
+            ..*self
+        }
+    }
+
+    /// Whether any modulator reaches pitch, gain or cutoff with the controllers at rest (a
+    /// voice whose modulators are all silent need not run them).
     #[must_use]
     pub fn is_active(&self) -> bool {
         self.lfo_to_pitch_cents != 0
@@ -138,19 +264,48 @@ pub struct Modulator {
     lfo: Lfo,
     vibrato: Lfo,
     eg2: Envelope,
+    /// The note's parameters, with the depths the controllers have now.
     params: ModulationParams,
+    /// The depths with every controller at 0 (the note's own).
+    at_rest: ModulationParams,
+    /// What the controllers move straight (pitch, gain, cutoff), now.
+    direct: Offsets,
 }
 
 impl Modulator {
     /// Starts the modulators at note-on, for output at `rate` Hz.
     #[must_use]
     pub fn start(params: &ModulationParams, rate: u32) -> Self {
-        Self {
+        let mut modulator = Self {
             lfo: Lfo::start(&params.lfo, rate),
             vibrato: Lfo::start(&params.vibrato, rate),
             eg2: Envelope::start_linear(&params.pitch_envelope, rate),
             params: *params,
-        }
+            at_rest: *params,
+            direct: Offsets::default(),
+        };
+        modulator.set_controls(Controls::default());
+        modulator
+    }
+
+    /// The controllers moved: the depths and the straight offsets they give. Bounded work
+    /// (21 multiply-adds); run when a controller message arrives, not per sample.
+    pub fn set_controls(&mut self, controls: Controls) {
+        self.params = self.at_rest.at(controls);
+        let v = controls.values();
+        let r = &self.at_rest.controlled;
+        self.direct = Offsets {
+            pitch_cents: routed(0, &r.pitch_cents, v),
+            gain_cb: routed(0, &r.gain_cb, v),
+            cutoff_cents: routed(0, &r.cutoff_cents, v),
+        };
+    }
+
+    /// Whether anything reaches the voice now: a modulator with a depth, or a controller's
+    /// straight offset.
+    #[must_use]
+    pub fn is_heard(&self) -> bool {
+        self.params.is_active() || self.direct != Offsets::default()
     }
 
     /// Note-off: EG2 enters its release.
@@ -185,17 +340,20 @@ impl Modulator {
         };
         let clamp =
             |v: i64| i32::try_from(v.clamp(i64::from(i32::MIN), i64::from(i32::MAX))).unwrap_or(0);
+        let d = &self.direct;
         Offsets {
             pitch_cents: clamp(
-                (lfo * i64::from(p.lfo_to_pitch_cents)
+                ((lfo * i64::from(p.lfo_to_pitch_cents)
                     + vibrato * i64::from(p.vibrato_to_pitch_cents)
                     + eg2 * i64::from(p.eg2_to_pitch_cents))
-                    >> 15,
+                    >> 15)
+                    + i64::from(d.pitch_cents),
             ),
-            gain_cb: clamp((lfo * i64::from(p.lfo_to_gain_cb)) >> 15),
+            gain_cb: clamp(((lfo * i64::from(p.lfo_to_gain_cb)) >> 15) + i64::from(d.gain_cb)),
             cutoff_cents: clamp(
-                (lfo * i64::from(p.lfo_to_cutoff_cents) + eg2 * i64::from(p.eg2_to_cutoff_cents))
-                    >> 15,
+                ((lfo * i64::from(p.lfo_to_cutoff_cents) + eg2 * i64::from(p.eg2_to_cutoff_cents))
+                    >> 15)
+                    + i64::from(d.cutoff_cents),
             ),
         }
     }
@@ -204,6 +362,60 @@ impl Modulator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn linear_routes_follow_the_controller() {
+        // Scale 50 cents, plain source: 0 at rest, 50 * 127/128 at full.
+        let plain = Linear { base: 0, slope: 50 };
+        assert_eq!((plain.at(0), plain.at(64), plain.at(127)), (0, 25, 49));
+        // Bipolar: (2v - 127)/128 of 100: -100 .. +100 (just under at each end).
+        let bipolar = Linear {
+            base: -127 * 100,
+            slope: 200,
+        };
+        assert_eq!((bipolar.at(0), bipolar.at(127)), (-100, 99));
+        assert!(Linear::default().is_zero() && !plain.is_zero());
+    }
+
+    /// The modulation wheel scales the vibrato depth (DLS2's default CC1 connection) and
+    /// pressure reaches the cutoff straight; neither runs while its controller rests at 0.
+    #[test]
+    fn controllers_scale_depths_and_move_destinations() {
+        let mut params = ModulationParams {
+            vibrato: LfoParams {
+                frequency_cents: 6900,
+                delay_tc: super::super::fixed::TIME_CENTS_ZERO,
+            },
+            ..ModulationParams::default()
+        };
+        params.controlled.vibrato_to_pitch_cents[0] = Linear {
+            base: 0,
+            slope: 50 * 128 / 128,
+        };
+        params.controlled.cutoff_cents[1] = Linear {
+            base: 0,
+            slope: 1200,
+        };
+        assert!(!params.is_active(), "at rest nothing moves");
+        assert!(!params.controlled.is_empty());
+        let mut m = Modulator::start(&params, 44_000);
+        assert!(!m.is_heard());
+        m.set_controls(Controls {
+            mod_wheel: 127,
+            ..Controls::default()
+        });
+        assert!(m.is_heard());
+        assert_eq!(m.params.vibrato_to_pitch_cents, 49);
+        m.tick(25);
+        let peak = m.tick(25);
+        assert_eq!(peak.pitch_cents, 48, "a quarter cycle in: the whole depth");
+        m.set_controls(Controls {
+            channel_pressure: 64,
+            ..Controls::default()
+        });
+        assert_eq!(m.params.vibrato_to_pitch_cents, 0);
+        assert_eq!(m.tick(1).cutoff_cents, 600);
+    }
 
     #[test]
     fn triangle_has_its_corners() {

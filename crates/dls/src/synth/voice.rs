@@ -12,7 +12,7 @@ use super::articulation::NoteParams;
 use super::envelope::Envelope;
 use super::filter::LowPass;
 use super::fixed::{attenuation_to_gain_q15, pitch_ratio_q32};
-use super::modulation::Modulator;
+use super::modulation::{Controls, Modulator};
 use super::tables::PAN_SIN_Q15;
 use crate::download::WaveSamples;
 use crate::model::{SampleInfo, WaveFormat};
@@ -152,6 +152,14 @@ impl Voice {
     pub fn retune(&mut self, cents: i32) {
         self.bend_cents = cents;
         self.update_step();
+    }
+
+    /// The channel's controllers moved (or the note starts): the modulators follow them from
+    /// the next control period. A voice nothing modulates starts running its modulators when a
+    /// controller first reaches them.
+    pub fn set_controls(&mut self, controls: Controls) {
+        self.modulator.set_controls(controls);
+        self.modulated |= self.modulator.is_heard();
     }
 
     fn update_step(&mut self) {
@@ -681,6 +689,7 @@ mod tests {
             envelope: EnvelopeParams::default(),
             modulation: super::super::modulation::ModulationParams::default(),
             filter: None,
+            channel: super::super::articulation::ChannelRoutes::default(),
         }
     }
 
@@ -1073,8 +1082,10 @@ mod tests {
                     eg2_to_pitch_cents: depths[3],
                     eg2_to_cutoff_cents: depths[4],
                     lfo_to_cutoff_cents: depths[5],
+                    ..ModulationParams::default()
                 },
                 filter: filter.map(|(cutoff_cents, resonance_cb)| FilterParams { cutoff_cents, resonance_cb }),
+                ..flat_params(pitch)
             };
             let data: Vec<u8> = (0..64).flat_map(|i| if i % 3 == 0 { i16::MAX } else { i16::MIN }.to_le_bytes()).collect();
             let lp = SampleInfo { wave_loop: Some(WaveLoop { kind: 0, start: 0, length: 64 }), ..unity() };
