@@ -219,10 +219,13 @@ pub fn render_counted_into(
         let part = &mut mix[..2 * frames];
         part.fill(0);
         engine.render(store, part);
-        // Two plain passes (the compiler vectorises both), not a push per sample.
+        // One plain pass that converts and counts the clipping (the compiler vectorises it),
+        // not a push per sample nor a second pass over the block.
         let range = i32::from(i16::MIN)..=i32::from(i16::MAX);
-        clipped += part.iter().filter(|s| !range.contains(s)).count();
-        out.extend(part.iter().map(|&s| to_i16(s)));
+        out.extend(part.iter().map(|&s| {
+            clipped += usize::from(!range.contains(&s));
+            to_i16(s)
+        }));
         frame += frames;
     }
     #[allow(clippy::cast_precision_loss, reason = "counts far below 2^52")]

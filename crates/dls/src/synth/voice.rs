@@ -9,7 +9,7 @@
 
 use super::articulation::FilterParams;
 use super::articulation::NoteParams;
-use super::envelope::Envelope;
+use super::envelope::{Envelope, Stage};
 use super::filter::LowPass;
 use super::fixed::{attenuation_to_gain_q15, pitch_ratio_q32};
 use super::modulation::{Controls, Modulator};
@@ -52,6 +52,9 @@ pub struct Voice {
     /// The cutoff the filter was last tuned to (tuning divides; most periods it is unchanged).
     tuned_cutoff_cents: i32,
     gain_q15: u16,
+    /// The most `gain_q15` can become: the LFO's gain depth taken off the attenuation. Once
+    /// the released envelope times this rounds to silence the voice can only be silent.
+    peak_gain_q15: u16,
     attenuation_cb: i32,
     pan_permille: i32,
     envelope: Envelope,
@@ -113,6 +116,11 @@ impl Voice {
             output_rate,
             tuned_cutoff_cents: params.filter.map_or(0, |f| f.cutoff_cents),
             gain_q15: attenuation_to_gain_q15(params.attenuation_cb),
+            peak_gain_q15: attenuation_to_gain_q15(
+                params
+                    .attenuation_cb
+                    .saturating_sub(params.modulation.lfo_to_gain_cb.saturating_abs()),
+            ),
             attenuation_cb: params.attenuation_cb,
             pan_permille: params.pan_permille,
             modulator: Modulator::start(&params.modulation, output_rate),
@@ -316,6 +324,8 @@ impl Voice {
         sink: &mut impl Sink,
     ) -> usize {
         let mut done = 0;
+        // Cleared once per call, not per pass: each pass overwrites what it then reads.
+        let mut block_storage = [0i32; BLOCK];
         // Each pass produces at least one frame or finishes the voice.
         while done < frames && !self.finished {
             if self.control_countdown == 0 {
@@ -331,8 +341,7 @@ impl Voice {
             let from = gain_at(self.envelope.gain_q15());
             self.envelope.advance(len);
             let to = gain_at(self.envelope.gain_q15());
-            let mut block = [0i32; BLOCK];
-            let block = block
+            let block = block_storage
                 .get_mut(..usize::try_from(len).unwrap_or(BLOCK))
                 .unwrap_or_default();
             let produced = match samples {
@@ -348,9 +357,21 @@ impl Voice {
                 .control_countdown
                 .saturating_sub(u32::try_from(produced).unwrap_or(u32::MAX));
             done += produced;
-            self.finished |= self.envelope.is_done();
+            self.finished |= self.envelope.is_done() || self.is_silent_from_here();
         }
         done
+    }
+
+    /// Whether everything this voice would still produce scales to exactly zero, so that
+    /// ending it now changes no output sample: released, its envelope only falls, and the
+    /// envelope's gain times the largest gain the voice can take is at most 1 in Q15. A ramp
+    /// between gains of 0 and 1 (Q15) stays under 2^15 in Q30, which [`scale`] takes to 0
+    /// (and the sinks' own gains are at most unity). The release's last decibels, often a
+    /// good part of a note's life at a quiet velocity, cost nothing then.
+    fn is_silent_from_here(&self) -> bool {
+        self.released
+            && self.envelope.stage() == Stage::Release
+            && (u32::from(self.envelope.gain_q15()) * u32::from(self.peak_gain_q15)) >> 15 <= 1
     }
 
     /// Reads the wave at this voice's position and step into `block`, interpolating linearly
@@ -710,6 +731,65 @@ mod tests {
     /// folds into the two others before the one multiply by the sample.
     fn hard_left(sample: i32) -> i32 {
         (sample * (((((32767 * 32767) >> 15) * 32767) >> 15) >> 1)) >> 14
+    }
+
+    /// A quiet released voice ends once its output can only round to zero, before its
+    /// envelope is done; rendered on regardless, every sample it would still add is 0.
+    #[test]
+    fn a_released_voice_ends_when_it_can_only_be_silent() {
+        let frames = 4000;
+        let data: Vec<u8> = (0..frames)
+            .flat_map(|i| if i % 2 == 0 { i16::MAX } else { i16::MIN }.to_le_bytes())
+            .chain([0; 4])
+            .collect();
+        let sample = SampleInfo {
+            unity_note: 60,
+            wave_loop: Some(WaveLoop {
+                kind: 0,
+                start: 0,
+                length: 4000,
+            }),
+            ..SampleInfo::default()
+        };
+        let params = NoteParams {
+            attenuation_cb: 300,
+            envelope: EnvelopeParams {
+                release_tc: 0,
+                ..EnvelopeParams::default()
+            },
+            ..flat_params(0)
+        };
+        let mut v = Voice::start(format(22050, 16), frames, &sample, &params, 22050);
+        let mut out = vec![0i32; 64];
+        v.render(WaveSamples::I16Le(&data), &mut out);
+        v.release();
+        let mut rendered = 0usize;
+        while !v.is_finished() {
+            out.fill(0);
+            rendered += v.render(WaveSamples::I16Le(&data), &mut out);
+            assert!(rendered < 22050 * 4, "the release never ended");
+        }
+        assert_eq!(
+            v.envelope.stage(),
+            Stage::Release,
+            "ended before the envelope did"
+        );
+        assert!(v.is_silent_from_here());
+        // What the rest of the release would add: nothing at all, in any sink.
+        let mut more = 0;
+        while !v.envelope.is_done() {
+            v.finished = false;
+            let (mut left, mut right) = (vec![0i32; 64], vec![0i32; 64]);
+            more += v.render_planar(
+                WaveSamples::I16Le(&data),
+                (&mut left, &mut right),
+                32767,
+                32767,
+            );
+            assert!(left.iter().chain(&right).all(|&s| s == 0));
+            assert!(more < 22050 * 4, "the release never ended");
+        }
+        assert!(more > 0, "the shortcut saved no samples");
     }
 
     #[test]
