@@ -85,8 +85,10 @@ pub fn skip(reason: &str) {
     let _ = out.flush();
 }
 
-/// The running test as `BINARY::TEST`: the executable's name without cargo's hash, and the
-/// test thread's name (libtest names each test's thread after the test).
+/// The running test as `PACKAGE::BINARY::TEST`: the package cargo runs it for
+/// (`CARGO_PKG_NAME`, which `cargo test` sets), the executable's name without cargo's hash
+/// (left out for the package's own unit tests), and the test thread's name (libtest names each
+/// test's thread after the test).
 #[must_use]
 pub fn current_test() -> String {
     let binary = std::env::current_exe()
@@ -99,7 +101,21 @@ pub fn current_test() -> String {
         .unwrap_or_default();
     let thread = std::thread::current();
     let test = thread.name().filter(|name| *name != "main").unwrap_or("?");
-    format!("{binary}::{test}")
+    test_name(
+        std::env::var("CARGO_PKG_NAME").ok().as_deref(),
+        &binary,
+        test,
+    )
+}
+
+/// `PACKAGE::BINARY::TEST`, `PACKAGE::TEST` for the package's unit tests (the binary is the
+/// library), `BINARY::TEST` when no package is known.
+fn test_name(package: Option<&str>, binary: &str, test: &str) -> String {
+    match package {
+        Some(package) if package.replace('-', "_") == binary => format!("{package}::{test}"),
+        Some(package) => format!("{package}::{binary}::{test}"),
+        None => format!("{binary}::{test}"),
+    }
 }
 
 /// `name` without cargo's `-0123456789abcdef` suffix.
@@ -124,7 +140,24 @@ pub fn parse_skip_line(line: &str) -> Option<(&str, &str)> {
 
 #[cfg(test)]
 mod tests {
-    use super::{SKIP_MARKER, default_dir, parse_skip_line, without_hash};
+    use super::{SKIP_MARKER, default_dir, parse_skip_line, test_name, without_hash};
+
+    #[test]
+    fn a_test_is_named_by_package_binary_and_thread() {
+        assert_eq!(
+            test_name(Some("dls"), "synth", "notes"),
+            "dls::synth::notes"
+        );
+        assert_eq!(
+            test_name(Some("rdmus-cli"), "synth", "notes"),
+            "rdmus-cli::synth::notes"
+        );
+        assert_eq!(
+            test_name(Some("test-data"), "test_data", "tests::x"),
+            "test-data::tests::x"
+        );
+        assert_eq!(test_name(None, "synth", "notes"), "synth::notes");
+    }
 
     #[test]
     fn the_default_directory_is_beside_the_checkout() {
@@ -166,6 +199,6 @@ mod tests {
             name.ends_with("::tests::the_current_test_is_named_after_its_thread"),
             "{name}"
         );
-        assert!(name.starts_with("test_data::"), "{name}");
+        assert!(name.starts_with("test-data::tests::"), "{name}");
     }
 }
