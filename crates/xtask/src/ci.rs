@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::sync::OnceLock;
 
 use crate::cmd::{self, TaskError, TaskResult};
-use crate::{abi, fuzz, import_audit, package};
+use crate::{abi, fuzz, import_audit, package, toolchain};
 
 /// The closing line of the workspace tests, repeated as the run's last line
 /// so that a log reader sees the test counts at the very end.
@@ -90,6 +90,9 @@ fn format() -> TaskResult {
 }
 
 fn clippy() -> TaskResult {
+    // The Windows targets linted here and checked or packaged after: add any the toolchain
+    // lacks (as .ci/run does) before the first step that needs one.
+    toolchain::ensure_targets(&toolchain::WINDOWS_TARGETS)?;
     cmd::run(cmd::cargo().args([
         "clippy",
         "--workspace",

@@ -14,3 +14,4 @@ pub mod import_audit;
 pub mod inf;
 pub mod package;
 pub mod sign;
+pub mod toolchain;

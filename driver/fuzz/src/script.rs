@@ -2,7 +2,8 @@
 //! operations, and the encoder the seed corpus is written with.
 //!
 //! The format is a plain byte stream, so that libFuzzer's mutations (flips, inserted and
-//! erased bytes, spliced inputs) land on meaningful fields: a set-up of four bytes, then
+//! erased bytes, spliced inputs) land on meaningful fields: a set-up of four bytes (devices
+//! and FIFO, card fault, the pool allocation to fail, aggregation and a failure rate), then
 //! operations, each an opcode byte and its fields. Integers are little-endian; a byte string
 //! is a length (one byte, or two for writes and downloads) and its bytes. Input that runs out
 //! reads as zeros, so every input decodes; at most [`MAX_OPS`] operations are read.
@@ -20,9 +21,13 @@ pub struct Setup {
     pub fifo16: bool,
     /// A broken card: 0 none, 1 never ACKs, 2 never drains, 3 absent (other values: none).
     pub card_fault: u8,
-    /// Fail this pool allocation (1-based; 0: none), as Driver Verifier's low-resources
-    /// simulation does.
+    /// Fail this pool allocation (1-based; 0: none).
     pub fail_nth: u8,
+    /// Fail each pool allocation with this chance, in units of 0.1 % (0: never), as Driver
+    /// Verifier's low-resources simulation does.
+    pub fail_permille: u8,
+    /// The port passes each pin's own `IUnknown` to `NewStream` as `OuterUnknown` (aggregation).
+    pub outer_unknown: bool,
 }
 
 /// One thing a client (or `PnP`, or the wire) does.
@@ -220,8 +225,15 @@ pub fn decode(data: &[u8]) -> (Setup, Vec<Op>) {
         fifo16: flags & 4 != 0,
         card_fault: r.u8(),
         fail_nth: r.u8(),
+        fail_permille: 0,
+        outer_unknown: false,
     };
-    let _reserved = r.u8();
+    let options = r.u8();
+    let setup = Setup {
+        outer_unknown: options & 1 != 0,
+        fail_permille: (options >> 1) % 32,
+        ..setup
+    };
     let mut ops = Vec::new();
     while !r.is_empty() && ops.len() < MAX_OPS {
         ops.push(decode_op(&mut r));
@@ -328,7 +340,7 @@ pub fn encode(setup: &Setup, ops: &[Op]) -> Vec<u8> {
         (setup.devices & 3) | if setup.fifo16 { 4 } else { 0 },
         setup.card_fault,
         setup.fail_nth,
-        0,
+        u8::from(setup.outer_unknown) | ((setup.fail_permille % 32) << 1),
     ];
     for op in ops {
         encode_op(&mut out, op);
@@ -442,6 +454,8 @@ mod tests {
             fifo16: true,
             card_fault: 2,
             fail_nth: 7,
+            fail_permille: 12,
+            outer_unknown: true,
         };
         let ops = vec![
             Op::OpenPin {
@@ -525,6 +539,8 @@ mod tests {
                 fifo16: true,
                 card_fault: 1,
                 fail_nth: 0,
+                fail_permille: 0,
+                outer_unknown: false,
             }
         );
         assert!(ops.is_empty());

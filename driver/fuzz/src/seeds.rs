@@ -10,18 +10,24 @@ const UART: Setup = Setup {
     fifo16: false,
     card_fault: 0,
     fail_nth: 0,
+    fail_permille: 0,
+    outer_unknown: false,
 };
 const SYNTH: Setup = Setup {
     devices: 2,
     fifo16: false,
     card_fault: 0,
     fail_nth: 0,
+    fail_permille: 0,
+    outer_unknown: false,
 };
 const BOTH: Setup = Setup {
     devices: 3,
     fifo16: true,
     card_fault: 0,
     fail_nth: 0,
+    fail_permille: 0,
+    outer_unknown: false,
 };
 
 /// `KSMUSICFORMAT` records: (delta ms, bytes), DWORD-aligned.
@@ -350,12 +356,73 @@ pub fn scenarios() -> Vec<(&'static str, Setup, Vec<Op>)> {
             ],
         ),
         (
+            "both_devices_short_of_memory",
+            Setup {
+                devices: 3,
+                fifo16: true,
+                card_fault: 0,
+                fail_nth: 0,
+                fail_permille: 20,
+                outer_unknown: false,
+            },
+            [
+                download_all(1).to_vec(),
+                vec![
+                    Op::OpenPin {
+                        filter: 0,
+                        factory: 1,
+                        dmusic: true,
+                    },
+                    Op::OpenPin {
+                        filter: 1,
+                        factory: 1,
+                        dmusic: true,
+                    },
+                    Op::OpenSink {
+                        filter: 1,
+                        factory: 2,
+                        rate: 0,
+                        channels: 2,
+                        bits: 0,
+                        period: 480,
+                        drift: 0,
+                        latency: 0,
+                    },
+                    state(2, 3),
+                    state(1, 3),
+                    state(0, 3),
+                    Op::Write {
+                        stream: 1,
+                        time_ms: 0,
+                        data: dmus(&[
+                            (0, &[0xB0, 0, 1]),
+                            (0, &[0xB0, 32, 2]),
+                            (0, &[0xC0, 5]),
+                            (0, &note),
+                        ]),
+                    },
+                    Op::Write {
+                        stream: 0,
+                        time_ms: 0,
+                        data: dmus(&[(0, &note), (100_000, &off)]),
+                    },
+                    Op::Pull {
+                        stream: 2,
+                        frames: 2_400,
+                    },
+                ],
+            ]
+            .concat(),
+        ),
+        (
             "low_resources",
             Setup {
                 devices: 3,
                 fifo16: false,
                 card_fault: 0,
                 fail_nth: 9,
+                fail_permille: 0,
+                outer_unknown: false,
             },
             [
                 vec![Op::OpenPin {

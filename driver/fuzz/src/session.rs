@@ -29,6 +29,7 @@ use dmus_sys::ks_guids::{
     KSPROPSETID_Stream, KSPROPSETID_Topology,
 };
 use rdmus_driver::{KSPROPSETID_RdmusSynthLostNotes, POOL_TAG};
+use wdm_sim::portcls::api::pass_outer_unknown;
 use wdm_sim::portcls::{
     Device, Driver, Filter, Pin, PinFormat, PropertyTarget, Resources, WaveSink, WaveSinkConfig,
     dls_unload,
@@ -148,12 +149,15 @@ fn machine_config(setup: &Setup) -> MachineConfig {
     if setup.fail_nth != 0 {
         config.faults.fail_nth = Some(u64::from(setup.fail_nth));
     }
+    config.faults.fail_ppm = u32::from(setup.fail_permille) * 1_000;
+    config.faults.seed = (u64::from(setup.fail_nth) << 8) | u64::from(setup.card_fault);
     config
 }
 
 impl World {
     fn start(setup: &Setup) -> Self {
         let machine = Machine::new(machine_config(setup));
+        pass_outer_unknown(setup.outer_unknown);
         let mut world = Self {
             machine,
             driver: None,
