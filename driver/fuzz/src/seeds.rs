@@ -471,6 +471,7 @@ mod tests {
 
     #[test]
     fn every_seed_runs_clean() {
+        let _lock = session::driver_lock();
         for (name, setup, ops) in scenarios() {
             let leftovers = session::run(&setup, ops);
             assert!(leftovers.is_clean(), "{name}: {leftovers:#?}");

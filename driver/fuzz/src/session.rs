@@ -541,3 +541,49 @@ pub fn run(setup: &Setup, ops: Vec<Op>) -> Leftovers {
     }
     world.finish()
 }
+
+/// One test at a time owns the driver's globals.
+#[cfg(test)]
+pub(crate) fn driver_lock() -> std::sync::MutexGuard<'static, ()> {
+    static DRIVER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    DRIVER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{World, driver_lock};
+    use crate::script::{Op, Setup};
+
+    /// The check can fail: a pin the client forgets (its handle dropped, so the harness
+    /// cannot walk it down) is found open when the device stops.
+    #[test]
+    fn what_a_session_leaves_is_reported() {
+        let _lock = driver_lock();
+        let setup = Setup {
+            devices: 1,
+            ..Setup::default()
+        };
+        let mut world = World::start(&setup);
+        world.apply(
+            Op::OpenPin {
+                filter: 0,
+                factory: 0,
+                dmusic: false,
+            },
+            false,
+        );
+        assert_eq!(world.streams.len(), 1, "the legacy pin opened");
+        world.streams.clear();
+        let leftovers = world.finish();
+        assert!(!leftovers.is_clean());
+        assert!(
+            leftovers
+                .findings
+                .iter()
+                .any(|finding| format!("{finding:?}").contains("still open")),
+            "{leftovers:#?}"
+        );
+    }
+}
