@@ -38,15 +38,17 @@ pub use adapter::{ALL_SUBDEVICES, SubdeviceKind};
 pub use entry::DriverEntry;
 pub use resources::AdapterResources;
 
-// The heap and the debugger output (the simulation checks both).
+// The heap and the debugger output (the simulation checks both), and the line a
+// stream prints when it falls back to the clock-interval timer.
+pub use miniport::timer::TIMER_FALLBACK_TRACE;
 pub use pool::{POOL_TAG, PoolAllocator};
 pub use trace::trace;
 
 // The MPU-401 (UART) miniport: its constructor, its object (pool sizes), the
-// pins a client opens and its synth property handler.
+// pins a client opens, its output's synth node and its synth property handler.
 pub use mpu401::descriptor::{
-    PIN_CAPTURE as UART_PIN_CAPTURE, PIN_DMUSIC_RENDER as UART_PIN_DMUSIC_RENDER,
-    PIN_LEGACY_RENDER as UART_PIN_LEGACY_RENDER,
+    NODE_SYNTH_OUT as UART_NODE_SYNTH_OUT, PIN_CAPTURE as UART_PIN_CAPTURE,
+    PIN_DMUSIC_RENDER as UART_PIN_DMUSIC_RENDER, PIN_LEGACY_RENDER as UART_PIN_LEGACY_RENDER,
 };
 pub use mpu401::miniport::Miniport as UartMiniport;
 pub use mpu401::new_miniport as new_uart_miniport;
@@ -57,7 +59,8 @@ pub use mpu401::properties::synth_property as uart_synth_property;
 // download buffer. (The synth engine itself is the dmus-synth crate.)
 pub use synth::download::{Requestor, copy_client_buffer};
 pub use synth::lost_notes::{
-    KSPROPERTY_RDMUS_SYNTH_LOST_NOTES, KSPROPSETID_RdmusSynthLostNotes, RDMUS_SYNTH_LOST_NOTES,
+    KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES, KSPROPERTY_RDMUS_SYNTH_LOST_NOTES,
+    KSPROPSETID_RdmusSynthLostNotes, RDMUS_SYNTH_LOST_NOTES,
 };
 pub use synth::miniport::{Core as SynthMiniportCore, Miniport as SynthMiniport};
 pub use synth::mutex::KMutex;

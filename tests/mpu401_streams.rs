@@ -1,5 +1,5 @@
 //! The MPU-401 miniport's streams as PortCls opens them, in the simulation: every pin of the
-//! filter at once through a whole life with no finding, one stream per pin, formats checked
+//! filter at once through a whole life with no finding, as many streams per pin as the descriptor allows, formats checked
 //! against each pin's ranges (the port calls `DataRangeIntersection`), the streams' COM
 //! identity, and aggregation refused by design (`NewStream` returns a `PMXF`, so an outer
 //! object could not own the stream's lifetime; PortCls passes no outer object).
@@ -12,9 +12,7 @@ mod mpu401_common;
 
 use dmus_sys::com::IID_IUnknown;
 use dmus_sys::dmus_com::{IID_IMXF, IID_IMiniportDMus};
-use dmus_sys::kernel::{
-    STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER, STATUS_NOINTERFACE,
-};
+use dmus_sys::kernel::{STATUS_INVALID_PARAMETER, STATUS_NOINTERFACE};
 use dmus_sys::ks::{KSPIN_DATAFLOW_IN, KSPIN_DATAFLOW_OUT, KSSTATE_RUN, KSSTATE_STOP};
 use mpu401_common::{Message, Rig, driver_lock, ksmusic_buffer, original_card, wire_messages};
 use wdm_sim::ms;
@@ -66,19 +64,24 @@ fn every_pin_at_once_through_a_whole_life() {
 }
 
 #[test]
-fn one_stream_per_pin_and_formats_follow_the_ranges() {
+fn streams_per_pin_as_the_descriptor_allows_and_formats_follow_the_ranges() {
     let _lock = driver_lock();
     let rig = Rig::start(original_card());
     let filter = rig.filter();
-    let first = filter.open_pin(0, PinFormat::Midi).expect("legacy render");
-    let second = filter.open_pin(0, PinFormat::Midi);
+    // Four clients per render pin (driver/mpu401/descriptor.rs, RENDER_INSTANCES); the port
+    // refuses a fifth from the descriptor's instance count.
+    let mut open: Vec<_> = (0..4)
+        .map(|_| filter.open_pin(0, PinFormat::Midi).expect("legacy render"))
+        .collect();
+    let fifth = filter.open_pin(0, PinFormat::Midi);
     assert!(
-        matches!(
-            second,
-            Err(OpenError::TooManyInstances | OpenError::NewStream(STATUS_INVALID_DEVICE_REQUEST))
-        ),
-        "{second:?}"
+        matches!(fifth, Err(OpenError::TooManyInstances)),
+        "{fifth:?}"
     );
+    let first = open.remove(0);
+    for pin in open {
+        pin.close();
+    }
     first.close();
     let again = filter
         .open_pin(0, PinFormat::Midi)

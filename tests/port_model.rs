@@ -185,10 +185,15 @@ static BOTH_RANGES: Table<[PKSDATARANGE; 2]> = Table([
 ]);
 static MIDI_ONLY: Table<[PKSDATARANGE; 1]> = Table([(&raw const MIDI_RANGE.0).cast_mut()]);
 
-const fn pin(flow: KSPIN_DATAFLOW, ranges: *const PKSDATARANGE, count: u32) -> PCPIN_DESCRIPTOR {
+const fn pin(
+    flow: KSPIN_DATAFLOW,
+    ranges: *const PKSDATARANGE,
+    count: u32,
+    filter_instances: u32,
+) -> PCPIN_DESCRIPTOR {
     PCPIN_DESCRIPTOR {
         MaxGlobalInstanceCount: 1,
-        MaxFilterInstanceCount: 1,
+        MaxFilterInstanceCount: filter_instances,
         MinFilterInstanceCount: 0,
         AutomationTable: core::ptr::null(),
         KsPinDescriptor: KSPIN_DESCRIPTOR {
@@ -218,11 +223,12 @@ const fn size_u32(size: usize) -> u32 {
     size
 }
 
-/// Pin 0: render (MIDI and `DirectMusic`); 1: capture (both); 2: render, MIDI only.
+/// Pin 0: render (MIDI and `DirectMusic`); 1: capture (both); 2: render, MIDI only, two
+/// instances per filter but one in all (the global count is the lower: one opens).
 static PINS: Table<[PCPIN_DESCRIPTOR; 3]> = Table([
-    pin(KSPIN_DATAFLOW_IN, (&raw const BOTH_RANGES.0).cast(), 2),
-    pin(KSPIN_DATAFLOW_OUT, (&raw const BOTH_RANGES.0).cast(), 2),
-    pin(KSPIN_DATAFLOW_IN, (&raw const MIDI_ONLY.0).cast(), 1),
+    pin(KSPIN_DATAFLOW_IN, (&raw const BOTH_RANGES.0).cast(), 2, 1),
+    pin(KSPIN_DATAFLOW_OUT, (&raw const BOTH_RANGES.0).cast(), 2, 1),
+    pin(KSPIN_DATAFLOW_IN, (&raw const MIDI_ONLY.0).cast(), 1, 2),
 ]);
 
 thread_local! {

@@ -32,8 +32,8 @@ use rdmus_driver::{
     KSPROPERTY_RDMUS_SYNTH_LOST_NOTES, KSPROPSETID_RdmusSynthLostNotes, RDMUS_SYNTH_LOST_NOTES,
 };
 use wdm_sim::portcls::{
-    Device, Driver, Filter, Pin, PinFormat, PropertyResult, PropertyTarget, Resources, WaveSink,
-    WaveSinkConfig, dls_download, dls_unload,
+    Device, Driver, Filter, OpenError, Pin, PinFormat, PropertyResult, PropertyTarget, Resources,
+    WaveSink, WaveSinkConfig, dls_download, dls_unload,
 };
 use wdm_sim::{KernelBuffer, Machine, MachineConfig, UserBuffer, ms};
 
@@ -392,7 +392,19 @@ fn the_synth_subdevice_starts_and_its_pins_open() {
     let legacy = filter
         .open_pin(0, PinFormat::Midi)
         .expect("legacy MIDI pin");
-    assert!(filter.open_pin(0, PinFormat::Midi).is_err(), "one instance");
+    // Four clients per MIDI pin (driver/synth/descriptor.rs, MIDI_PIN_INSTANCES): the port
+    // refuses a fifth from the descriptor's instance count.
+    let others: Vec<_> = (0..3)
+        .map(|_| filter.open_pin(0, PinFormat::Midi).expect("another client"))
+        .collect();
+    assert_eq!(
+        filter.open_pin(0, PinFormat::Midi).err(),
+        Some(OpenError::TooManyInstances),
+        "four instances"
+    );
+    for pin in others {
+        pin.close();
+    }
     assert!(
         filter.open_pin(1, PinFormat::Midi).is_err(),
         "pin 1 is DirectMusic only"

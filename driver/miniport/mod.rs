@@ -5,6 +5,7 @@
 
 pub mod allocator;
 pub mod clock;
+pub mod component;
 pub mod intersection;
 pub mod new_stream_args;
 pub mod pool_box;

@@ -5,6 +5,11 @@
 //! stream falls back to a `KTIMER` + `KDPC` set with `KeSetTimerEx`, which the
 //! kernel quantises to the clock interval. Either way the callback runs at
 //! DISPATCH_LEVEL with the context given at creation.
+//!
+//! The fallback is not silent: it costs the stream its timing (events wait for the next
+//! clock tick, 15.6 ms by default, instead of about 1 ms), so the driver says so on the
+//! debugger output with [`TIMER_FALLBACK_TRACE`], which a debugger (or the simulation's
+//! debug log, read by `rdmus play`) shows.
 
 use core::ptr::NonNull;
 
@@ -15,6 +20,10 @@ use dmus_sys::imports::{
 use dmus_sys::kernel::{
     EX_TIMER, EX_TIMER_HIGH_RESOLUTION, KDPC, KTIMER, LARGE_INTEGER, NotificationTimer, PVOID,
 };
+
+/// What the driver prints (after `rdmus: `, at `DPFLTR_WARNING_LEVEL`) each time a stream
+/// falls back to the clock-interval timer.
+pub const TIMER_FALLBACK_TRACE: &str = "stream timer: no high-resolution timer (ExAllocateTimer failed); using KeSetTimerEx at the clock interval";
 
 /// Storage for the fallback `KTIMER` and `KDPC` (they must not move while set).
 #[repr(C)]
@@ -78,6 +87,10 @@ impl StreamTimer {
         // (plain integers and null pointers). Any IRQL (memory only).
         let storage: LegacyTimer = unsafe { core::mem::zeroed() };
         let legacy = super::pool_box::try_new(storage)?;
+        crate::trace::trace(
+            dmus_sys::imports::DPFLTR_WARNING_LEVEL,
+            TIMER_FALLBACK_TRACE,
+        );
         // SAFETY: pool storage that stays put until delete frees it; any IRQL.
         unsafe { KeInitializeDpc(LegacyTimer::dpc(legacy), Some(dpc_routine), context) };
         // SAFETY: as above; IRQL ≤ DISPATCH_LEVEL.

@@ -1,12 +1,14 @@
 //! The capture stream COM object (`IMXF`): the MPU-401's input, parsed into
 //! events from the port's allocator and sent to the capture sink.
 //!
-//! Bytes arrive in the miniport's input ring with one timestamp each (the
-//! ISR's, or the poll timer's when the card has no IRQ). `CaptureStream::pump`
+//! Several capture streams may be open (one per client): every one gets every
+//! message. Bytes arrive in the miniport's input ring with one timestamp each
+//! (the ISR's, or a poll timer's when the card has no IRQ). [`pump`]
 //! (DISPATCH_LEVEL: the miniport's `Service`, a `PutMessage(NULL)` from the
-//! port, or the poll timer) takes them out in batches under the interrupt
-//! lock, parses them with mxf's parser — running status, realtime bytes
-//! inside other messages, sysex in pieces — and stamps each message with the
+//! port, or a poll timer) takes them out in batches under the interrupt
+//! lock and hands each batch to every open stream, which parses it with its
+//! own parser, in its own KS state — running status, realtime bytes inside
+//! other messages, sysex in pieces — and stamps each message with the
 //! time of its own first byte, converted to master time. Whole messages are
 //! `DMUS_KEF_EVENT_COMPLETE`; sysex pieces other than the last are
 //! `DMUS_KEF_EVENT_INCOMPLETE`. In STOP and ACQUIRE input is thrown away
@@ -75,11 +77,13 @@ struct CaptureInner {
 // DISPATCH_LEVEL; everything else is plain data. Reached only under the lock.
 unsafe impl Send for CaptureInner {}
 
-/// The capture stream on pin 4.
+/// A capture stream on pin 4.
 #[repr(C)]
 pub struct CaptureStream {
     /// Always [`StreamKind::Capture`]; first in both stream types (see `StreamKind`).
     kind: StreamKind,
+    /// The stream's id among the miniport's streams.
+    id: u32,
     io: CardIo,
     polled: bool,
     clock: MasterClock,
@@ -146,7 +150,7 @@ unsafe extern "system" fn take_batch(_sync: *mut IInterruptSync, context: PVOID)
 /// Runs [`take_batch`] with the ring exclusively ours.
 ///
 /// # Safety
-/// Without an interrupt, the caller holds the capture stream's lock.
+/// Without an interrupt, the caller holds the capture list's lock.
 unsafe fn synchronized(miniport: &Miniport, batch: &mut Batch) {
     let context = core::ptr::from_mut(batch).cast();
     match miniport.interrupt() {
@@ -158,41 +162,76 @@ unsafe fn synchronized(miniport: &Miniport, batch: &mut Batch) {
             // context valid for the call; callable at IRQL ≤ DISPATCH_LEVEL.
             unsafe { (vtable.CallSynchronizedRoutine)(sync.as_ptr(), Some(take_batch), context) };
         }
-        // SAFETY: no ISR exists; the caller's capture lock serialises the ring. DISPATCH_LEVEL,
-        // under the capture lock.
+        // SAFETY: no ISR exists; the caller's capture list lock serialises the ring.
+        // DISPATCH_LEVEL, under that lock.
         None => unsafe {
             take_batch(core::ptr::null_mut(), context);
         },
     }
 }
 
-/// Empties the ring when no capture stream is open (the miniport's `Service`).
-/// DISPATCH_LEVEL.
-pub(crate) fn discard_input(miniport: &Miniport) {
-    if miniport.interrupt().is_none() {
-        // Polled cards only fill the ring from an open capture stream.
-        return;
-    }
+/// Moves input from the card and the ring to every open capture stream, or
+/// empties the ring when none is open. DISPATCH_LEVEL; bounded by
+/// [`PUMP_BATCHES`] batches of [`BATCH`] bytes (more waiting input asks the
+/// port for another service; poll timers cover polled cards).
+pub(crate) fn pump(miniport: &Miniport) {
     let Some(setup) = miniport.setup() else {
         return;
     };
+    let list = miniport.captures().lock();
+    let open = || list.iter().flatten();
     let mut batch = Batch::new(miniport, setup.io);
-    batch.clear = true;
-    // SAFETY: with an interrupt, the synchronized call holds its lock. DISPATCH_LEVEL.
-    unsafe { synchronized(miniport, &mut batch) };
+    if open().next().is_none() {
+        if miniport.interrupt().is_some() {
+            // Polled cards only fill the ring from an open capture stream.
+            batch.clear = true;
+            // SAFETY: with an interrupt, the synchronized call holds its lock. DISPATCH_LEVEL.
+            unsafe { synchronized(miniport, &mut batch) };
+        }
+        return;
+    }
+    let mut more = false;
+    for _ in 0..PUMP_BATCHES {
+        let mut batch = Batch::new(miniport, setup.io);
+        // SAFETY: we hold the capture list's lock (needed when polled). DISPATCH_LEVEL.
+        unsafe { synchronized(miniport, &mut batch) };
+        more = batch.len == BATCH;
+        for stream in open() {
+            // SAFETY: a listed stream is live: it takes itself out under this lock
+            // before it is freed. DISPATCH_LEVEL.
+            unsafe { stream.as_ref() }.take(&batch.bytes[..batch.len], batch.overflow);
+        }
+        if batch.len == 0 {
+            break;
+        }
+    }
+    for stream in open() {
+        // SAFETY: as above. DISPATCH_LEVEL.
+        unsafe { stream.as_ref() }.release_held();
+    }
+    drop(list);
+    if more && !setup.polled {
+        // Input is still waiting: ask for another service rather than
+        // stretch this DPC (the poll timers cover polled cards).
+        // SAFETY: the live port and group from Init; Notify at DISPATCH_LEVEL.
+        let vtable = unsafe { crate::com::vtable(setup.port.as_ptr()) };
+        // SAFETY: as above. DISPATCH_LEVEL.
+        unsafe { (vtable.Notify)(setup.port.as_ptr(), setup.service_group.as_ptr()) };
+    }
 }
 
 impl CaptureStream {
-    /// Makes the stream with one reference for the caller and plugs it into
-    /// the miniport's capture slot. PASSIVE_LEVEL.
+    /// Makes stream `id` (a capture id from `Pins::claim`) with one reference for
+    /// the caller and puts it in the miniport's capture list at `id`. PASSIVE_LEVEL.
     ///
     /// # Errors
-    /// `STATUS_INSUFFICIENT_RESOURCES` or `STATUS_INVALID_PARAMETER`.
+    /// `STATUS_INSUFFICIENT_RESOURCES` (pool or timer) or `STATUS_INVALID_PARAMETER`.
     ///
     /// # Safety
     /// `allocator` and `clock` are PortCls' live objects.
     pub(crate) unsafe fn create(
         miniport: ComRef<Miniport>,
+        id: u32,
         setup: &Setup,
         allocator: *mut IAllocatorMXF,
         clock: *mut IMasterClock,
@@ -215,6 +254,7 @@ impl CaptureStream {
             };
             Ok(place.write(Self {
                 kind: KIND,
+                id,
                 io,
                 polled,
                 clock,
@@ -229,7 +269,12 @@ impl CaptureStream {
                 miniport,
             }))
         })?;
-        *stream.miniport.capture_slot().lock() = Some(NonNull::from(&**stream));
+        // The id of a capture stream is its place in the list (`pins`).
+        let mut list = stream.miniport.captures().lock();
+        if let Some(entry) = usize::try_from(id).ok().and_then(|i| list.get_mut(i)) {
+            *entry = Some(NonNull::from(&**stream));
+        }
+        drop(list);
         Ok(stream.into_raw())
     }
 
@@ -242,71 +287,57 @@ impl CaptureStream {
         }
     }
 
-    /// Moves input from the card and the ring to the sink. DISPATCH_LEVEL;
-    /// bounded by [`PUMP_BATCHES`] batches of [`BATCH`] bytes (more waiting
-    /// input asks the port for another service).
-    pub(crate) fn pump(&self) {
+    /// Parses a batch of input for this stream's client and sends the events
+    /// to its sink; counts what the ring could not take (`overflow`).
+    /// DISPATCH_LEVEL, the capture list's lock held.
+    fn take(&self, bytes: &[TimedByte], overflow: u32) {
         let mut inner = self.inner.lock();
-        let miniport: &Miniport = &self.miniport;
+        inner.stats.overflow += u64::from(overflow);
+        if bytes.is_empty() {
+            return;
+        }
+        if !capture_passes_data(inner.state) {
+            inner.stats.discarded += bytes.len() as u64;
+            return;
+        }
         let offset = self.clock.now().wrapping_sub(signed(super::qpc_100ns()));
-        let mut more = false;
-        for _ in 0..PUMP_BATCHES {
-            let mut batch = Batch::new(miniport, self.io);
-            // SAFETY: we hold the capture lock (needed when polled). DISPATCH_LEVEL.
-            unsafe { synchronized(miniport, &mut batch) };
-            inner.stats.overflow += u64::from(batch.overflow);
-            more = batch.len == BATCH;
-            if batch.len == 0 {
-                break;
-            }
-            let bytes = &batch.bytes[..batch.len];
-            if !capture_passes_data(inner.state) {
-                inner.stats.discarded += bytes.len() as u64;
-                continue;
-            }
-            let CaptureInner {
-                parser,
-                allocator,
-                sink,
-                stats,
-                ..
-            } = &mut *inner;
-            let mut events = Chain::new();
-            let timed = bytes
-                .iter()
-                .map(|byte| (byte.byte, signed(byte.time).wrapping_add(offset)));
-            let report = parser.parse(timed, allocator, &mut events);
-            stats.events += report.events as u64;
-            stats.no_event += report.dropped as u64;
-            deliver(events, *sink, allocator);
+        let CaptureInner {
+            parser,
+            allocator,
+            sink,
+            stats,
+            ..
+        } = &mut *inner;
+        let mut events = Chain::new();
+        let timed = bytes
+            .iter()
+            .map(|byte| (byte.byte, signed(byte.time).wrapping_add(offset)));
+        let report = parser.parse(timed, allocator, &mut events);
+        stats.events += report.events as u64;
+        stats.no_event += report.dropped as u64;
+        deliver(events, *sink, allocator);
+    }
+
+    /// A sender stalled inside a message must not hold the clock bytes that
+    /// arrived within it for longer than the parser's bound: sends them.
+    /// DISPATCH_LEVEL, the capture list's lock held.
+    fn release_held(&self) {
+        let mut inner = self.inner.lock();
+        if !capture_passes_data(inner.state) {
+            return;
         }
-        if capture_passes_data(inner.state) {
-            // A sender stalled inside a message must not hold the clock bytes
-            // that arrived within it for longer than the parser's bound.
-            let CaptureInner {
-                parser,
-                allocator,
-                sink,
-                stats,
-                ..
-            } = &mut *inner;
-            let mut events = Chain::new();
-            let report = parser.release_held(self.clock.now(), allocator, &mut events);
-            stats.events += report.events as u64;
-            stats.no_event += report.dropped as u64;
-            deliver(events, *sink, allocator);
-        }
-        drop(inner);
-        if more && !self.polled {
-            // Input is still waiting: ask for another service rather than
-            // stretch this DPC (the poll timer covers polled cards).
-            if let Some(setup) = miniport.setup() {
-                // SAFETY: the live port and group from Init; Notify at DISPATCH_LEVEL.
-                let vtable = unsafe { crate::com::vtable(setup.port.as_ptr()) };
-                // SAFETY: as above. DISPATCH_LEVEL.
-                unsafe { (vtable.Notify)(setup.port.as_ptr(), setup.service_group.as_ptr()) };
-            }
-        }
+        let CaptureInner {
+            parser,
+            allocator,
+            sink,
+            stats,
+            ..
+        } = &mut *inner;
+        let mut events = Chain::new();
+        let report = parser.release_held(self.clock.now(), allocator, &mut events);
+        stats.events += report.events as u64;
+        stats.no_event += report.dropped as u64;
+        deliver(events, *sink, allocator);
     }
 }
 
@@ -340,14 +371,19 @@ impl Drop for CaptureStream {
             timer.delete();
         }
         let miniport: &Miniport = &self.miniport;
-        // After this no Service call can reach the stream (it takes the same lock).
-        *miniport.capture_slot().lock() = None;
+        // After this no pump can reach the stream (it takes the same lock).
+        let me = NonNull::from(&*self);
+        for entry in miniport.captures().lock().iter_mut() {
+            if *entry == Some(me) {
+                *entry = None;
+            }
+        }
         let inner = self.inner.get_mut();
         if let Some(sink) = inner.sink.take() {
             // SAFETY: the reference ConnectOutput took, released once. IRQL ≤ DISPATCH_LEVEL.
             unsafe { crate::com::release(sink.as_ptr()) };
         }
-        miniport.release_pin(super::descriptor::PIN_CAPTURE);
+        miniport.release_pin(super::descriptor::PIN_CAPTURE, self.id);
     }
 }
 
@@ -362,9 +398,10 @@ unsafe extern "system" fn on_dpc(_dpc: *mut KDPC, context: PVOID, _a: PVOID, _b:
 }
 
 impl CaptureStream {
-    /// The poll timer's work: pump, then poll again while input is wanted.
+    /// The poll timer's work: pump (for every capture stream), then poll again
+    /// while this stream wants input.
     fn poll(&self) {
-        self.pump();
+        pump(&self.miniport);
         let wanted = capture_passes_data(self.inner.lock().state);
         if let (true, Some(timer)) = (wanted, &self.timer) {
             timer.arm(POLL_PERIOD_100NS);
@@ -383,10 +420,22 @@ impl MxfImpl for CaptureStream {
             inner.state = state;
             if state == KSSTATE_STOP {
                 inner.parser = CaptureParser::new(CAPTURE_GROUP);
-                let miniport: &Miniport = &stream.miniport;
+            }
+        }
+        if state == KSSTATE_STOP {
+            // Old input must not reach a later RUN: empty the ring, unless another
+            // stream still takes input (each stream drops what arrives while it does not).
+            let miniport: &Miniport = &stream.miniport;
+            let me = NonNull::from(&**stream);
+            let list = miniport.captures().lock();
+            let others_listen = list.iter().flatten().any(|&other| {
+                // SAFETY: a listed stream is live while the list lock is held. DISPATCH_LEVEL.
+                other != me && capture_passes_data(unsafe { other.as_ref() }.inner.lock().state)
+            });
+            if !others_listen {
                 let mut batch = Batch::new(miniport, stream.io);
                 batch.clear = true;
-                // SAFETY: we hold the capture lock (needed when polled). DISPATCH_LEVEL.
+                // SAFETY: we hold the capture list's lock (needed when polled). DISPATCH_LEVEL.
                 unsafe { synchronized(miniport, &mut batch) };
             }
         }
@@ -404,7 +453,7 @@ impl MxfImpl for CaptureStream {
         let stream = this;
         if event.is_null() {
             // The port asks for input (as the DDK's port does): pump it.
-            stream.pump();
+            pump(&stream.miniport);
             return STATUS_SUCCESS;
         }
         // SAFETY: a chain the port hands over; a capture stream takes no data, so

@@ -6,12 +6,16 @@
 //!
 //! | id | pin | flow | communication | ranges | name |
 //! |---|---|---|---|---|---|
-//! | 0 | legacy MIDI render | in | sink | MIDI (`KSMUSICFORMAT`) | `KSAUDFNAME_MIDI` |
+//! | 0 | legacy MIDI render | in | sink | MIDI (`KSMUSICFORMAT`) | "rdmus MPU-401 Out" |
 //! | 1 | DirectMusic render | in | sink | DirectMusic (`DMUS_EVENTHEADER`) |
-//! `KSAUDFNAME_DMUSIC_MPU_OUT` |
+//! "rdmus MPU-401 Out (DirectMusic)" |
 //! | 2 | bridge to the MIDI out jack | out | none | MIDI bus | – |
 //! | 3 | bridge from the MIDI in jack | in | none | MIDI bus | – |
-//! | 4 | capture | out | sink | MIDI and DirectMusic | `KSAUDFNAME_DMUSIC_MPU_IN` |
+//! | 4 | capture | out | sink | MIDI and DirectMusic | "rdmus MPU-401 In" |
+//!
+//! A named pin's category is `KSCATEGORY_WDMAUD_USE_PIN_NAME`, so wdmaud shows its name (the
+//! GUIDs in `crate::miniport::component`, registered under `MediaCategories` by the INF); the
+//! bridges' is `KSCATEGORY_AUDIO`. The filter answers `KSPROPERTY_GENERAL_COMPONENTID`.
 //!
 //! Two synthesizer nodes (0: the output port, 1: the input port) carry the
 //! `KSPROPSETID_Synth` properties. Connections: legacy in → bridge out
@@ -29,10 +33,10 @@ use dmus_sys::ks::{
     PKSDATARANGE,
 };
 use dmus_sys::ks_guids::{
-    KSAUDFNAME_DMUSIC_MPU_IN, KSAUDFNAME_DMUSIC_MPU_OUT, KSAUDFNAME_MIDI, KSCATEGORY_AUDIO,
-    KSCATEGORY_CAPTURE, KSCATEGORY_RENDER, KSDATAFORMAT_SPECIFIER_NONE,
-    KSDATAFORMAT_SUBTYPE_DIRECTMUSIC, KSDATAFORMAT_SUBTYPE_MIDI, KSDATAFORMAT_SUBTYPE_MIDI_BUS,
-    KSDATAFORMAT_TYPE_MUSIC, KSMUSIC_TECHNOLOGY_PORT, KSNODETYPE_SYNTHESIZER,
+    KSCATEGORY_AUDIO, KSCATEGORY_CAPTURE, KSCATEGORY_RENDER, KSCATEGORY_WDMAUD_USE_PIN_NAME,
+    KSDATAFORMAT_SPECIFIER_NONE, KSDATAFORMAT_SUBTYPE_DIRECTMUSIC, KSDATAFORMAT_SUBTYPE_MIDI,
+    KSDATAFORMAT_SUBTYPE_MIDI_BUS, KSDATAFORMAT_TYPE_MUSIC, KSMUSIC_TECHNOLOGY_PORT,
+    KSNODETYPE_SYNTHESIZER, KSPROPERTY_GENERAL_COMPONENTID, KSPROPSETID_General,
 };
 use dmus_sys::ksmedia::KSDATARANGE_MUSIC;
 use dmus_sys::portcls::{
@@ -41,6 +45,9 @@ use dmus_sys::portcls::{
     PCPROPERTY_ITEM_FLAG_GET, PCPROPERTY_ITEM_FLAG_SET,
 };
 
+use crate::miniport::component::{
+    RDMUS_NAME_MPU401_DMUS_OUT, RDMUS_NAME_MPU401_IN, RDMUS_NAME_MPU401_OUT,
+};
 use crate::miniport::shared::Shared;
 
 /// Pin 0: legacy MIDI render (`KSMUSICFORMAT`).
@@ -116,14 +123,35 @@ static RANGES_CAPTURE: Shared<[PKSDATARANGE; 2]> = Shared([
 static RANGES_BRIDGE: Shared<[PKSDATARANGE; 1]> = Shared([RANGE_BRIDGE.as_mut_ptr()]);
 
 static CATEGORY_AUDIO: GUID = KSCATEGORY_AUDIO;
-static NAME_MIDI: GUID = KSAUDFNAME_MIDI;
-static NAME_MPU_OUT: GUID = KSAUDFNAME_DMUSIC_MPU_OUT;
-static NAME_MPU_IN: GUID = KSAUDFNAME_DMUSIC_MPU_IN;
+static CATEGORY_USE_PIN_NAME: GUID = KSCATEGORY_WDMAUD_USE_PIN_NAME;
+static NAME_OUT: GUID = RDMUS_NAME_MPU401_OUT;
+static NAME_DMUS_OUT: GUID = RDMUS_NAME_MPU401_DMUS_OUT;
+static NAME_IN: GUID = RDMUS_NAME_MPU401_IN;
+static SET_GENERAL: GUID = KSPROPSETID_General;
 static NODE_TYPE_SYNTH: GUID = KSNODETYPE_SYNTHESIZER;
 static SET_SYNTH: GUID = KSPROPSETID_Synth;
 
-/// The instances each streaming pin allows (one card, one stream per direction and format).
-pub const MAX_INSTANCES: u32 = 1;
+/// The streams each render pin allows at once: four clients per format. The wire is the
+/// bound: it carries 3,125 bytes/s (about 1,000 three-byte messages), and a dense song
+/// peaks at a few hundred messages a second, so four clients already fill it in their
+/// busiest passages; more would only make every client late. Eight render streams of
+/// 20 ms prefetch draw on the port's one event pool (1,024 events in the simulation)
+/// without exhausting it.
+pub const RENDER_INSTANCES: u32 = 4;
+/// The capture streams the capture pin allows at once: each gets every message, parsed
+/// again for it and taken from the port's pool, so the cost grows with each; four
+/// matches the render side (see `pins::MAX_CAPTURE_STREAMS`).
+pub const CAPTURE_INSTANCES: u32 = 4;
+
+/// The streams pin `pin` allows at once (0 for the bridge pins and unknown pins).
+#[must_use]
+pub const fn instances(pin: u32) -> u32 {
+    match pin {
+        PIN_LEGACY_RENDER | PIN_DMUSIC_RENDER => RENDER_INSTANCES,
+        PIN_CAPTURE => CAPTURE_INSTANCES,
+        _ => 0,
+    }
+}
 
 const fn pin(
     instances: u32,
@@ -133,6 +161,12 @@ const fn pin(
     communication: i32,
     name: *const GUID,
 ) -> PCPIN_DESCRIPTOR {
+    // wdmaud shows a pin's own name only under this category (ksmedia.h).
+    let category = if name.is_null() {
+        &raw const CATEGORY_AUDIO
+    } else {
+        &raw const CATEGORY_USE_PIN_NAME
+    };
     PCPIN_DESCRIPTOR {
         MaxGlobalInstanceCount: instances,
         MaxFilterInstanceCount: instances,
@@ -147,7 +181,7 @@ const fn pin(
             DataRanges: ranges,
             DataFlow: flow,
             Communication: communication,
-            Category: &raw const CATEGORY_AUDIO,
+            Category: category,
             Name: name,
             Constrained: KSPIN_DESCRIPTOR_CONSTRAINED {
                 ConstrainedDataRangesCount: 0,
@@ -159,20 +193,20 @@ const fn pin(
 
 static PINS: Shared<[PCPIN_DESCRIPTOR; PIN_COUNT as usize]> = Shared([
     pin(
-        MAX_INSTANCES,
+        instances(PIN_LEGACY_RENDER),
         RANGES_LEGACY.as_mut_ptr().cast(),
         1,
         KSPIN_DATAFLOW_IN,
         KSPIN_COMMUNICATION_SINK,
-        &raw const NAME_MIDI,
+        &raw const NAME_OUT,
     ),
     pin(
-        MAX_INSTANCES,
+        instances(PIN_DMUSIC_RENDER),
         RANGES_DMUSIC.as_mut_ptr().cast(),
         1,
         KSPIN_DATAFLOW_IN,
         KSPIN_COMMUNICATION_SINK,
-        &raw const NAME_MPU_OUT,
+        &raw const NAME_DMUS_OUT,
     ),
     pin(
         0,
@@ -191,12 +225,12 @@ static PINS: Shared<[PCPIN_DESCRIPTOR; PIN_COUNT as usize]> = Shared([
         core::ptr::null(),
     ),
     pin(
-        MAX_INSTANCES,
+        instances(PIN_CAPTURE),
         RANGES_CAPTURE.as_mut_ptr().cast(),
         2,
         KSPIN_DATAFLOW_OUT,
         KSPIN_COMMUNICATION_SINK,
-        &raw const NAME_MPU_IN,
+        &raw const NAME_IN,
     ),
 ]);
 
@@ -304,10 +338,31 @@ static CONNECTIONS: Shared<[PCCONNECTION_DESCRIPTOR; 5]> = Shared([
 static CATEGORIES: Shared<[GUID; 3]> =
     Shared([KSCATEGORY_AUDIO, KSCATEGORY_RENDER, KSCATEGORY_CAPTURE]);
 
+/// The filter's own properties: who it is.
+static FILTER_PROPERTIES: Shared<[PCPROPERTY_ITEM; 1]> = Shared([PCPROPERTY_ITEM {
+    Set: &raw const SET_GENERAL,
+    Id: KSPROPERTY_GENERAL_COMPONENTID,
+    Flags: GET_BASIC,
+    Handler: Some(super::properties::component_id_property),
+}]);
+
+static FILTER_AUTOMATION: Shared<PCAUTOMATION_TABLE> = Shared(PCAUTOMATION_TABLE {
+    PropertyItemSize: size_u32::<PCPROPERTY_ITEM>(),
+    PropertyCount: 1,
+    Properties: FILTER_PROPERTIES.as_mut_ptr().cast(),
+    MethodItemSize: 0,
+    MethodCount: 0,
+    Methods: core::ptr::null(),
+    EventItemSize: 0,
+    EventCount: 0,
+    Events: core::ptr::null(),
+    Reserved: 0,
+});
+
 /// The filter descriptor `GetDescription` hands out (PortCls only reads it).
 pub static FILTER: Shared<PCFILTER_DESCRIPTOR> = Shared(PCFILTER_DESCRIPTOR {
     Version: 0,
-    AutomationTable: core::ptr::null(),
+    AutomationTable: FILTER_AUTOMATION.as_mut_ptr(),
     PinSize: size_u32::<PCPIN_DESCRIPTOR>(),
     PinCount: PIN_COUNT,
     Pins: PINS.as_mut_ptr().cast(),
@@ -350,8 +405,12 @@ pub fn our_range(pin: u32, range: &KSDATAFORMAT) -> Option<&'static KSDATAFORMAT
 mod tests {
     use dmus_sys::ks::{KSPIN_DATAFLOW_IN, KSPIN_DATAFLOW_OUT};
     use dmus_sys::ks_guids::{
-        KSAUDFNAME_DMUSIC_MPU_IN, KSAUDFNAME_DMUSIC_MPU_OUT, KSDATAFORMAT_SUBTYPE_DIRECTMUSIC,
+        KSCATEGORY_AUDIO, KSCATEGORY_WDMAUD_USE_PIN_NAME, KSDATAFORMAT_SUBTYPE_DIRECTMUSIC,
         KSDATAFORMAT_SUBTYPE_MIDI, KSDATAFORMAT_SUBTYPE_MIDI_BUS,
+    };
+
+    use crate::miniport::component::{
+        RDMUS_NAME_MPU401_DMUS_OUT, RDMUS_NAME_MPU401_IN, RDMUS_NAME_MPU401_OUT,
     };
     use dmus_sys::portcls::{PCFILTER_NODE, PCPIN_DESCRIPTOR};
 
@@ -406,9 +465,16 @@ mod tests {
         );
         // SAFETY: the names are static GUIDs. Host test, PASSIVE_LEVEL.
         let name = |pin: u32| unsafe { *pins[pin as usize].KsPinDescriptor.Name };
-        assert_eq!(name(PIN_DMUSIC_RENDER), KSAUDFNAME_DMUSIC_MPU_OUT);
-        assert_eq!(name(PIN_CAPTURE), KSAUDFNAME_DMUSIC_MPU_IN);
+        assert_eq!(name(PIN_LEGACY_RENDER), RDMUS_NAME_MPU401_OUT);
+        assert_eq!(name(PIN_DMUSIC_RENDER), RDMUS_NAME_MPU401_DMUS_OUT);
+        assert_eq!(name(PIN_CAPTURE), RDMUS_NAME_MPU401_IN);
         assert!(pins[2].KsPinDescriptor.Name.is_null());
+        // SAFETY: the categories are static GUIDs. Host test, PASSIVE_LEVEL.
+        let category = |pin: usize| unsafe { *pins[pin].KsPinDescriptor.Category };
+        for named in [0, 1, 4] {
+            assert_eq!(category(named), KSCATEGORY_WDMAUD_USE_PIN_NAME);
+        }
+        assert_eq!(category(2), KSCATEGORY_AUDIO);
     }
 
     #[test]

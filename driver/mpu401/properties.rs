@@ -191,6 +191,22 @@ pub unsafe extern "system" fn synth_property(request: *mut PCPROPERTY_REQUEST) -
     answer(&mut wrapped, base, stream)
 }
 
+/// The `PCPFNPROPERTY_HANDLER` of `KSPROPSETID_General` / `KSPROPERTY_GENERAL_COMPONENTID` on
+/// the filter (PASSIVE_LEVEL): rdmus's manufacturer, this filter's product and its name's
+/// `MediaCategories` GUID (`crate::miniport::component`).
+///
+/// # Safety
+/// Called by PortCls with a live request (or null).
+pub unsafe extern "system" fn component_id_property(request: *mut PCPROPERTY_REQUEST) -> NTSTATUS {
+    // SAFETY: PortCls' live request for the duration of this call, or null (refused inside).
+    // PASSIVE_LEVEL; memory only.
+    let Some(mut wrapped) = (unsafe { crate::miniport::property::PropertyRequest::new(request) })
+    else {
+        return dmus_sys::kernel::STATUS_INVALID_PARAMETER;
+    };
+    crate::miniport::component::answer(&mut wrapped, &crate::miniport::component::COMPONENT_MPU401)
+}
+
 #[cfg(test)]
 mod tests {
     use dmus_sys::dmus_com::{CLSID_MiniportDriverDMusUART, CLSID_MiniportDriverDMusUARTCapture};

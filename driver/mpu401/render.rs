@@ -2,6 +2,10 @@
 //! `PutMessage` (DISPATCH_LEVEL), it keeps them in its [`RenderEngine`] and
 //! writes them from its timer's callback when due.
 //!
+//! Several streams may be open on each render pin: each has its own engine (sequencer, KS
+//! state, timer) and they share the card's one wire through the miniport's
+//! [`SharedWire`](mpu401::SharedWire), message by message (mpu401's `wire` module).
+//!
 //! One timer per stream, armed for the engine's next wake time: the earliest
 //! held event, or a retry one wire byte later while the card is backed up.
 //! `PutMessage` services at once (events already due go out without waiting
@@ -50,6 +54,8 @@ pub struct RenderStream {
     /// Always [`StreamKind::Render`]; first in both stream types (see `StreamKind`).
     kind: StreamKind,
     pin: u32,
+    /// The stream's id among the miniport's streams: its name on the shared wire.
+    id: u32,
     io: CardIo,
     clock: MasterClock,
     /// Made with the stream; its callbacks get the stream.
@@ -76,6 +82,7 @@ impl RenderStream {
     pub(crate) unsafe fn create(
         miniport: ComRef<Miniport>,
         pin: u32,
+        id: u32,
         setup: &Setup,
         allocator: *mut IAllocatorMXF,
         clock: *mut IMasterClock,
@@ -94,6 +101,7 @@ impl RenderStream {
             Ok(place.write(Self {
                 kind: KIND,
                 pin,
+                id,
                 io,
                 clock,
                 timer: Some(timer),
@@ -140,11 +148,7 @@ impl RenderStream {
         }
         engine.set_grain(grain.estimate());
         let mut wire = self.miniport.wire().lock();
-        let free = wire.is_none_or(|owner| owner == self.pin);
-        let outcome = engine.service_shared(now, &mut io, allocator, free);
-        if free {
-            *wire = engine.mid_message().then_some(self.pin);
-        }
+        let outcome = engine.service_shared(now, &mut io, allocator, &mut wire, self.id);
         drop(wire);
         if let (Some(timer), Some(at)) = (&self.timer, outcome.wake_at) {
             // Relative to the clock after the card's polls, which took time.
@@ -162,12 +166,8 @@ impl Drop for RenderStream {
         }
         let inner = self.inner.get_mut();
         inner.engine.drain(&mut inner.allocator);
-        let mut wire = self.miniport.wire().lock();
-        if *wire == Some(self.pin) {
-            *wire = None;
-        }
-        drop(wire);
-        self.miniport.release_pin(self.pin);
+        self.miniport.wire().lock().forget(self.id);
+        self.miniport.release_pin(self.pin, self.id);
     }
 }
 

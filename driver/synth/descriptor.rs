@@ -4,16 +4,23 @@
 //! ddksynth sample has, read in KunYi/WDK7.1-Samples `audio/ddksynth/miniport.cpp` for the
 //! facts; these tables are rdmus's own):
 //!
-//! | id | pin | flow | communication | ranges |
-//! |---|---|---|---|---|
-//! | 0 | legacy MIDI render | in | sink | MIDI (`KSMUSICFORMAT`) |
-//! | 1 | DirectMusic render | in | sink | DirectMusic (`DMUS_EVENTHEADER`) |
-//! | 2 | wave out | out | source | PCM, 2 channels, 16 bits, 22,050–48,000 Hz |
+//! | id | pin | flow | communication | ranges | name |
+//! |---|---|---|---|---|---|
+//! | 0 | legacy MIDI render | in | sink | MIDI (`KSMUSICFORMAT`) | "rdmus DLS Synth" |
+//! | 1 | DirectMusic render | in | sink | DirectMusic (`DMUS_EVENTHEADER`) | "rdmus DLS Synth (DirectMusic)" |
+//! | 2 | wave out | out | source | PCM, 2 channels, 16 bits, 22,050–48,000 Hz | – |
 //!
 //! One synthesizer node carries the `KSPROPSETID_Synth` and `KSPROPSETID_Synth_Dls`
-//! properties (and rdmus's own `KSPROPSETID_RdmusSynthLostNotes`); the same table is on the
-//! filter and on both render pins, so a request reaches it however it is addressed (the
-//! synth is one per miniport, so every handler answers from the miniport's state). Connections: both render pins → node → wave out.
+//! properties (and rdmus's own `KSPROPSETID_RdmusSynthLostNotes`); the same table is on
+//! both render pins, and on the filter with `KSPROPERTY_GENERAL_COMPONENTID` added, so a
+//! request reaches it however it is addressed (the synth is one per miniport, so every
+//! handler answers from the miniport's state). Connections: both render pins → node → wave
+//! out.
+//!
+//! Categories: a software synthesizer with a wave pin registers as `KSCATEGORY_AUDIO`,
+//! `KSCATEGORY_SYNTHESIZER` and `KSCATEGORY_DATATRANSFORM` (as Microsoft's ddksynth.inf does);
+//! `KSCATEGORY_RENDER` is for a synthesizer that plays to hardware itself, without a wave pin.
+//! The named pins' category is `KSCATEGORY_WDMAUD_USE_PIN_NAME`, so wdmaud shows their names.
 
 use dmus_synth::synth::{AUDIO_CHANNELS, MAX_RATE, MIN_RATE};
 use dmus_sys::GUID;
@@ -30,11 +37,12 @@ use dmus_sys::ks::{
     PKSDATARANGE,
 };
 use dmus_sys::ks_guids::{
-    KSAUDFNAME_MIDI, KSCATEGORY_AUDIO, KSCATEGORY_RENDER, KSCATEGORY_SYNTHESIZER,
-    KSDATAFORMAT_SPECIFIER_NONE, KSDATAFORMAT_SPECIFIER_WAVEFORMATEX,
-    KSDATAFORMAT_SUBTYPE_DIRECTMUSIC, KSDATAFORMAT_SUBTYPE_MIDI, KSDATAFORMAT_SUBTYPE_PCM,
-    KSDATAFORMAT_TYPE_AUDIO, KSDATAFORMAT_TYPE_MUSIC, KSMUSIC_TECHNOLOGY_WAVETABLE,
-    KSNODETYPE_SYNTHESIZER,
+    KSCATEGORY_AUDIO, KSCATEGORY_DATATRANSFORM, KSCATEGORY_SYNTHESIZER,
+    KSCATEGORY_WDMAUD_USE_PIN_NAME, KSDATAFORMAT_SPECIFIER_NONE,
+    KSDATAFORMAT_SPECIFIER_WAVEFORMATEX, KSDATAFORMAT_SUBTYPE_DIRECTMUSIC,
+    KSDATAFORMAT_SUBTYPE_MIDI, KSDATAFORMAT_SUBTYPE_PCM, KSDATAFORMAT_TYPE_AUDIO,
+    KSDATAFORMAT_TYPE_MUSIC, KSMUSIC_TECHNOLOGY_WAVETABLE, KSNODETYPE_SYNTHESIZER,
+    KSPROPERTY_GENERAL_COMPONENTID, KSPROPSETID_General,
 };
 use dmus_sys::ksmedia::{KSDATARANGE_AUDIO, KSDATARANGE_MUSIC};
 use dmus_sys::portcls::{
@@ -43,7 +51,11 @@ use dmus_sys::portcls::{
     PCPROPERTY_ITEM_FLAG_GET, PCPROPERTY_ITEM_FLAG_SET,
 };
 
-use super::lost_notes::{KSPROPERTY_RDMUS_SYNTH_LOST_NOTES, KSPROPSETID_RdmusSynthLostNotes};
+use super::lost_notes::{
+    KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES, KSPROPERTY_RDMUS_SYNTH_LOST_NOTES,
+    KSPROPSETID_RdmusSynthLostNotes,
+};
+use crate::miniport::component::{RDMUS_NAME_SYNTH, RDMUS_NAME_SYNTH_DMUS};
 use crate::miniport::shared::Shared;
 
 /// Pin 0: legacy MIDI render.
@@ -116,21 +128,37 @@ static RANGES_DMUSIC: Shared<[PKSDATARANGE; 1]> = Shared([RANGE_DMUSIC.as_mut_pt
 static RANGES_WAVE: Shared<[PKSDATARANGE; 1]> = Shared([RANGE_WAVE.as_mut_ptr().cast()]);
 
 static CATEGORY_AUDIO: GUID = KSCATEGORY_AUDIO;
-static NAME_MIDI: GUID = KSAUDFNAME_MIDI;
+static CATEGORY_USE_PIN_NAME: GUID = KSCATEGORY_WDMAUD_USE_PIN_NAME;
+static NAME_SYNTH: GUID = RDMUS_NAME_SYNTH;
+static NAME_SYNTH_DMUS: GUID = RDMUS_NAME_SYNTH_DMUS;
+static SET_GENERAL: GUID = KSPROPSETID_General;
 static NODE_TYPE_SYNTH: GUID = KSNODETYPE_SYNTHESIZER;
 static SET_SYNTH: GUID = KSPROPSETID_Synth;
 static SET_SYNTH_DLS: GUID = KSPROPSETID_Synth_Dls;
 static SET_LOST_NOTES: GUID = KSPROPSETID_RdmusSynthLostNotes;
 
+/// The streams each MIDI pin allows at once: four clients per format, each a render input
+/// of the synth with its own channel groups, all sharing the voices (`dmus_synth`'s
+/// `RENDER_INPUTS` is two pins' worth). The wave pin has one stream: the synth's one output.
+pub const MIDI_PIN_INSTANCES: u32 = 4;
+const _: () = assert!(MIDI_PIN_INSTANCES as usize * 2 == dmus_synth::synth::RENDER_INPUTS);
+
 const fn pin(
+    instances: u32,
     ranges: *const PKSDATARANGE,
     flow: i32,
     communication: i32,
     name: *const GUID,
 ) -> PCPIN_DESCRIPTOR {
+    // wdmaud shows a pin's own name only under this category (ksmedia.h).
+    let category = if name.is_null() {
+        &raw const CATEGORY_AUDIO
+    } else {
+        &raw const CATEGORY_USE_PIN_NAME
+    };
     PCPIN_DESCRIPTOR {
-        MaxGlobalInstanceCount: 1,
-        MaxFilterInstanceCount: 1,
+        MaxGlobalInstanceCount: instances,
+        MaxFilterInstanceCount: instances,
         MinFilterInstanceCount: 0,
         AutomationTable: SYNTH_AUTOMATION.as_mut_ptr(),
         KsPinDescriptor: KSPIN_DESCRIPTOR {
@@ -142,7 +170,7 @@ const fn pin(
             DataRanges: ranges,
             DataFlow: flow,
             Communication: communication,
-            Category: &raw const CATEGORY_AUDIO,
+            Category: category,
             Name: name,
             Constrained: KSPIN_DESCRIPTOR_CONSTRAINED {
                 ConstrainedDataRangesCount: 0,
@@ -154,18 +182,21 @@ const fn pin(
 
 static PINS: Shared<[PCPIN_DESCRIPTOR; PIN_COUNT as usize]> = Shared([
     pin(
+        MIDI_PIN_INSTANCES,
         RANGES_LEGACY.as_mut_ptr().cast(),
         KSPIN_DATAFLOW_IN,
         KSPIN_COMMUNICATION_SINK,
-        &raw const NAME_MIDI,
+        &raw const NAME_SYNTH,
     ),
     pin(
+        MIDI_PIN_INSTANCES,
         RANGES_DMUSIC.as_mut_ptr().cast(),
         KSPIN_DATAFLOW_IN,
         KSPIN_COMMUNICATION_SINK,
-        core::ptr::null(),
+        &raw const NAME_SYNTH_DMUS,
     ),
     pin(
+        1,
         RANGES_WAVE.as_mut_ptr().cast(),
         KSPIN_DATAFLOW_OUT,
         KSPIN_COMMUNICATION_SOURCE,
@@ -196,9 +227,11 @@ const fn dls_item(id: u32, flags: u32) -> PCPROPERTY_ITEM {
 }
 
 /// Properties the synth answers.
-pub const PROPERTY_COUNT: usize = 13;
+pub const PROPERTY_COUNT: usize = 14;
 
-static PROPERTIES: Shared<[PCPROPERTY_ITEM; PROPERTY_COUNT]> = Shared([
+/// The synth's items, once for the pins and node and once more on the filter.
+macro_rules! synth_items {
+    ($($extra:expr),*) => {[
     synth_item(KSPROPERTY_SYNTH_VOLUME, GET_SET),
     synth_item(KSPROPERTY_SYNTH_CAPS, GET),
     synth_item(KSPROPERTY_SYNTH_PORTPARAMETERS, GET),
@@ -217,13 +250,46 @@ static PROPERTIES: Shared<[PCPROPERTY_ITEM; PROPERTY_COUNT]> = Shared([
         Flags: GET,
         Handler: Some(super::lost_notes::lost_notes_property),
     },
-]);
+    PCPROPERTY_ITEM {
+        Set: &raw const SET_LOST_NOTES,
+        Id: KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES,
+        Flags: GET,
+        Handler: Some(super::lost_notes::lost_notes_property),
+    },
+    $($extra),*
+    ]};
+}
+
+static PROPERTIES: Shared<[PCPROPERTY_ITEM; PROPERTY_COUNT]> = Shared(synth_items!());
+
+/// The filter's items: the synth's and who the filter is.
+static FILTER_PROPERTIES: Shared<[PCPROPERTY_ITEM; PROPERTY_COUNT + 1]> =
+    Shared(synth_items!(PCPROPERTY_ITEM {
+        Set: &raw const SET_GENERAL,
+        Id: KSPROPERTY_GENERAL_COMPONENTID,
+        Flags: GET,
+        Handler: Some(super::properties::component_id_property),
+    }));
 
 static SYNTH_AUTOMATION: Shared<PCAUTOMATION_TABLE> = Shared(PCAUTOMATION_TABLE {
     PropertyItemSize: size_u32::<PCPROPERTY_ITEM>(),
-    #[allow(clippy::cast_possible_truncation, reason = "PROPERTY_COUNT is 13")]
+    #[allow(clippy::cast_possible_truncation, reason = "PROPERTY_COUNT is 14")]
     PropertyCount: PROPERTY_COUNT as u32,
     Properties: PROPERTIES.as_mut_ptr().cast(),
+    MethodItemSize: 0,
+    MethodCount: 0,
+    Methods: core::ptr::null(),
+    EventItemSize: 0,
+    EventCount: 0,
+    Events: core::ptr::null(),
+    Reserved: 0,
+});
+
+static FILTER_AUTOMATION: Shared<PCAUTOMATION_TABLE> = Shared(PCAUTOMATION_TABLE {
+    PropertyItemSize: size_u32::<PCPROPERTY_ITEM>(),
+    #[allow(clippy::cast_possible_truncation, reason = "PROPERTY_COUNT is 13")]
+    PropertyCount: PROPERTY_COUNT as u32 + 1,
+    Properties: FILTER_PROPERTIES.as_mut_ptr().cast(),
     MethodItemSize: 0,
     MethodCount: 0,
     Methods: core::ptr::null(),
@@ -270,13 +336,16 @@ static CONNECTIONS: Shared<[PCCONNECTION_DESCRIPTOR; 3]> = Shared([
     ),
 ]);
 
-static CATEGORIES: Shared<[GUID; 3]> =
-    Shared([KSCATEGORY_AUDIO, KSCATEGORY_RENDER, KSCATEGORY_SYNTHESIZER]);
+static CATEGORIES: Shared<[GUID; 3]> = Shared([
+    KSCATEGORY_AUDIO,
+    KSCATEGORY_SYNTHESIZER,
+    KSCATEGORY_DATATRANSFORM,
+]);
 
 /// The filter descriptor `GetDescription` hands out (PortCls only reads it).
 pub static FILTER: Shared<PCFILTER_DESCRIPTOR> = Shared(PCFILTER_DESCRIPTOR {
     Version: 0,
-    AutomationTable: SYNTH_AUTOMATION.as_mut_ptr(),
+    AutomationTable: FILTER_AUTOMATION.as_mut_ptr(),
     PinSize: size_u32::<PCPIN_DESCRIPTOR>(),
     PinCount: PIN_COUNT,
     Pins: PINS.as_mut_ptr().cast(),
@@ -313,7 +382,10 @@ pub fn our_range(pin: u32, range: &KSDATAFORMAT) -> Option<&'static KSDATAFORMAT
 #[cfg(test)]
 mod tests {
     use dmus_sys::ks::{KSPIN_COMMUNICATION_SOURCE, KSPIN_DATAFLOW_IN, KSPIN_DATAFLOW_OUT};
-    use dmus_sys::ks_guids::{KSDATAFORMAT_SUBTYPE_DIRECTMUSIC, KSDATAFORMAT_SUBTYPE_PCM};
+    use dmus_sys::ks_guids::{
+        KSCATEGORY_AUDIO, KSCATEGORY_DATATRANSFORM, KSCATEGORY_RENDER, KSCATEGORY_SYNTHESIZER,
+        KSDATAFORMAT_SUBTYPE_DIRECTMUSIC, KSDATAFORMAT_SUBTYPE_PCM,
+    };
 
     use super::{FILTER, PIN_WAVE_OUT, PROPERTY_COUNT, our_range, pin_range};
 
@@ -340,6 +412,19 @@ mod tests {
         assert!(pin_range(3).is_none());
         // SAFETY: the filter's automation table is the static synth table.
         let table = unsafe { &*filter.AutomationTable };
-        assert_eq!(table.PropertyCount as usize, PROPERTY_COUNT);
+        assert_eq!(table.PropertyCount as usize, PROPERTY_COUNT + 1);
+        // SAFETY: the static category array of CategoryCount entries.
+        let categories = unsafe {
+            core::slice::from_raw_parts(filter.Categories, filter.CategoryCount as usize)
+        };
+        assert_eq!(
+            categories,
+            [
+                KSCATEGORY_AUDIO,
+                KSCATEGORY_SYNTHESIZER,
+                KSCATEGORY_DATATRANSFORM
+            ]
+        );
+        assert!(!categories.contains(&KSCATEGORY_RENDER));
     }
 }

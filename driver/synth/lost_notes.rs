@@ -17,6 +17,10 @@
 //! sets it does not know to the driver), and the simulation sends it as a KS property request
 //! through the filter's automation table. GET only, no instance; the value is
 //! [`RDMUS_SYNTH_LOST_NOTES`].
+//!
+//! The same set answers [`KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES`]: output samples whose mix
+//! went beyond the 16-bit range and were clamped (a `ULONGLONG`), which `SYNTH_STATS` has no
+//! field for either (its `PeakVolume` is documented as the peak, not as how often it clipped).
 
 use dmus_synth::synth::Stats;
 use dmus_sys::GUID;
@@ -38,6 +42,10 @@ pub const KSPROPSETID_RdmusSynthLostNotes: GUID =
 
 /// `KSPROPERTY_RDMUS_SYNTH_LOST_NOTES` (GET): [`RDMUS_SYNTH_LOST_NOTES`].
 pub const KSPROPERTY_RDMUS_SYNTH_LOST_NOTES: u32 = 0;
+
+/// `KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES` (GET): a `ULONGLONG`, the output samples (left
+/// and right counted apart) clamped to the 16-bit range since the synth was made.
+pub const KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES: u32 = 1;
 
 /// The value of [`KSPROPERTY_RDMUS_SYNTH_LOST_NOTES`]: the three causes of
 /// `SYNTH_STATS.LostNotes`, each counted since the synth was made (saturating). Their
@@ -90,7 +98,8 @@ pub fn current_stats(miniport: &Miniport) -> Stats {
 
 /// Answers a request of this set for `miniport`.
 pub fn answer(request: &mut PropertyRequest, miniport: &Miniport) -> NTSTATUS {
-    if request.id() != KSPROPERTY_RDMUS_SYNTH_LOST_NOTES {
+    let id = request.id();
+    if id != KSPROPERTY_RDMUS_SYNTH_LOST_NOTES && id != KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES {
         return STATUS_NOT_FOUND;
     }
     let verb = request.verb();
@@ -100,8 +109,11 @@ pub fn answer(request: &mut PropertyRequest, miniport: &Miniport) -> NTSTATUS {
     if verb & KSPROPERTY_TYPE_SET != 0 {
         return STATUS_INVALID_DEVICE_REQUEST;
     }
-    let causes = RDMUS_SYNTH_LOST_NOTES::from_stats(&current_stats(miniport));
-    request.reply(&causes)
+    let stats = current_stats(miniport);
+    if id == KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES {
+        return request.reply(&stats.clipped_samples);
+    }
+    request.reply(&RDMUS_SYNTH_LOST_NOTES::from_stats(&stats))
 }
 
 /// The `PCPFNPROPERTY_HANDLER` of [`KSPROPSETID_RdmusSynthLostNotes`] (PASSIVE_LEVEL).

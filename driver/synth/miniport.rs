@@ -7,8 +7,9 @@
 //!
 //! Life: the subdevice seam creates it for a root-enumerated device ([`new_miniport`]);
 //! PortCls calls `Init` once (PASSIVE_LEVEL): the synth needs no resources and no service
-//! group. `NewStream` makes MIDI render streams (pins 0 and 1, each feeding one input of the
-//! core) and the wave-sink stream (pin 2). Streams hold a reference to the miniport, so it
+//! group. `NewStream` makes MIDI render streams (up to four on each of pins 0 and 1, each
+//! feeding its own input of the core, with its own channel groups) and the wave-sink
+//! stream (pin 2). Streams hold a reference to the miniport, so it
 //! outlives them; the port's master clock is kept from the first stream on, for the
 //! properties that report times.
 
@@ -36,7 +37,9 @@ use dmus_sys::kernel::{
 use dmus_sys::ks::{KSDATAFORMAT, PKSDATARANGE};
 use dmus_sys::portcls::{PCFILTER_DESCRIPTOR, PCPROPERTY_REQUEST, PRESOURCELIST, PSERVICEGROUP};
 
-use super::descriptor::{FILTER, PIN_DMUSIC_RENDER, PIN_LEGACY_RENDER, PIN_WAVE_OUT, our_range};
+use super::descriptor::{
+    FILTER, MIDI_PIN_INSTANCES, PIN_DMUSIC_RENDER, PIN_LEGACY_RENDER, PIN_WAVE_OUT, our_range,
+};
 use super::mutex::KMutex;
 use super::render::RenderStream;
 use super::sink::{SinkStream, WaveFormat};
@@ -131,8 +134,11 @@ pub struct Miniport {
     settings: SpinLock<Settings>,
     /// The port's master clock, kept from the first stream on.
     clock: SpinLock<Option<MasterClock>>,
-    /// One bit per pin with an open stream.
+    /// One bit per pin with an open stream (the wave pin's is the sink's).
     open_pins: AtomicU32,
+    /// One bit per synth input with a MIDI render stream: pin 0's streams take inputs
+    /// `0..MIDI_PIN_INSTANCES`, pin 1's the next as many.
+    open_inputs: AtomicU32,
 }
 
 com_object::class!(Miniport, Pool: IMiniportDMus);
@@ -164,6 +170,7 @@ pub fn new_miniport(_resources: &AdapterResources) -> Result<PUNKNOWN, NTSTATUS>
                 settings: SpinLock::new(Settings::new()),
                 clock: SpinLock::new(None),
                 open_pins: AtomicU32::new(0),
+                open_inputs: AtomicU32::new(0),
             }
         );
         // SAFETY: made above and not yet shared: this is the only reference to the synth.
@@ -260,6 +267,24 @@ impl Miniport {
     /// Frees `pin` for a new stream.
     pub(crate) fn release_pin(&self, pin: u32) {
         self.open_pins.fetch_and(!(1 << pin), Ordering::AcqRel);
+    }
+
+    /// A free synth input for a MIDI render stream on `pin` (0 or 1), if the pin has fewer
+    /// than [`MIDI_PIN_INSTANCES`] streams.
+    fn claim_input(&self, pin: u32) -> Option<usize> {
+        let per_pin = usize::try_from(MIDI_PIN_INSTANCES).ok()?;
+        let first = usize::try_from(pin).ok()?.checked_mul(per_pin)?;
+        (first..first + per_pin).find(|&slot| {
+            let bit = 1u32 << slot;
+            self.open_inputs.fetch_or(bit, Ordering::AcqRel) & bit == 0
+        })
+    }
+
+    /// Frees synth input `slot` for a new stream.
+    pub(crate) fn release_input(&self, slot: usize) {
+        if let Some(bit) = u32::try_from(slot).ok().and_then(|s| 1u32.checked_shl(s)) {
+            self.open_inputs.fetch_and(!bit, Ordering::AcqRel);
+        }
     }
 }
 
@@ -405,21 +430,30 @@ impl MiniportDMusImpl for Miniport {
                 *kept = unsafe { MasterClock::add_ref(clock) };
             }
         }
-        if !miniport.claim_pin(pin) {
-            return STATUS_INVALID_DEVICE_REQUEST;
-        }
         let made = match wave {
-            // SAFETY: live allocator and clock from PortCls; PASSIVE_LEVEL.
-            None => unsafe { RenderStream::create(this.to_ref(), pin, allocator) },
-            // SAFETY: as above.
-            Some(wave) => unsafe { SinkStream::create(this.to_ref(), wave, allocator, clock) },
+            None => {
+                let Some(slot) = miniport.claim_input(pin) else {
+                    return STATUS_INVALID_DEVICE_REQUEST;
+                };
+                // SAFETY: live allocator and clock from PortCls; PASSIVE_LEVEL. The claim
+                // passes to the stream (given back when it goes, or by a failed create).
+                unsafe { RenderStream::create(this.to_ref(), slot, allocator) }
+            }
+            Some(wave) => {
+                if !miniport.claim_pin(pin) {
+                    return STATUS_INVALID_DEVICE_REQUEST;
+                }
+                // SAFETY: as above.
+                let made = unsafe { SinkStream::create(this.to_ref(), wave, allocator, clock) };
+                if made.is_err() {
+                    miniport.release_pin(pin);
+                }
+                made
+            }
         };
         let stream = match made {
             Ok(stream) => stream,
-            Err(status) => {
-                miniport.release_pin(pin);
-                return status;
-            }
+            Err(status) => return status,
         };
         // SAFETY: writable (checked); the stream's one reference goes to PortCls.
         unsafe { mxf_out.write(stream.as_ptr()) };

@@ -25,7 +25,8 @@
 //! - `BASICSUPPORT`: the verbs as a `ULONG` of `KSPROPERTY_TYPE_*` flags (as ddksynth).
 
 use dmus_synth::synth::{
-    AUDIO_CHANNELS, MAX_CHANNEL_GROUPS, MAX_RATE, MAX_VOICES, Stats, SynthEngine, clamp_rate,
+    AUDIO_CHANNELS, ENGINE_GROUPS, MAX_CHANNEL_GROUPS, MAX_RATE, MAX_VOICES, Stats, SynthEngine,
+    clamp_rate,
 };
 use dmus_sys::GUID;
 use dmus_sys::dmusprop::{
@@ -169,7 +170,7 @@ pub fn answer(request: &mut PropertyRequest, miniport: &Miniport) -> NTSTATUS {
             let fresh = if voices == miniport.core().lock().voice_limit() {
                 None
             } else {
-                match SynthEngine::try_new(MAX_RATE, voices, MAX_CHANNEL_GROUPS) {
+                match SynthEngine::try_new(MAX_RATE, voices, ENGINE_GROUPS) {
                     Ok(engine) => Some(engine),
                     Err(_) => return STATUS_INSUFFICIENT_RESOURCES,
                 }
@@ -262,6 +263,22 @@ pub unsafe extern "system" fn synth_property(request: *mut PCPROPERTY_REQUEST) -
     // SAFETY: PortCls' live request for this handler, which only the synth's tables name
     // (PASSIVE_LEVEL).
     unsafe { Miniport::answer_property(request, answer) }
+}
+
+/// The `PCPFNPROPERTY_HANDLER` of `KSPROPSETID_General` / `KSPROPERTY_GENERAL_COMPONENTID` on
+/// the filter (PASSIVE_LEVEL): rdmus's manufacturer, this filter's product and its name's
+/// `MediaCategories` GUID (`crate::miniport::component`).
+///
+/// # Safety
+/// Called by PortCls with a live request (or null).
+pub unsafe extern "system" fn component_id_property(request: *mut PCPROPERTY_REQUEST) -> NTSTATUS {
+    // SAFETY: PortCls' live request for the duration of this call, or null (refused inside).
+    // PASSIVE_LEVEL; memory only.
+    let Some(mut wrapped) = (unsafe { crate::miniport::property::PropertyRequest::new(request) })
+    else {
+        return dmus_sys::kernel::STATUS_INVALID_PARAMETER;
+    };
+    crate::miniport::component::answer(&mut wrapped, &crate::miniport::component::COMPONENT_SYNTH)
 }
 
 #[cfg(test)]

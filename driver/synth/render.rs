@@ -1,4 +1,6 @@
-//! The MIDI render streams (`IMXF`) of pins 0 (legacy MIDI) and 1 (DirectMusic).
+//! The MIDI render streams (`IMXF`) of pins 0 (legacy MIDI) and 1 (DirectMusic), several
+//! per pin (one per client): each feeds its own input of the synth, with its own KS state,
+//! sequencer and channel groups; the voices are shared.
 //!
 //! A stream is a thin door into the synth: it asked the port for
 //! `DONT_HOLD_FOR_SEQUENCING`, so `PutMessage` (DISPATCH_LEVEL) gets every event as soon
@@ -29,7 +31,8 @@ use crate::miniport::spin_lock::SpinLock;
 
 /// A MIDI render stream.
 pub struct RenderStream {
-    pin: u32,
+    /// The synth input it feeds (its channel groups are that input's).
+    slot: usize,
     /// The allocator for chains the core cannot take (no input attached).
     spare: SpinLock<Allocator>,
     /// The stream's reference on its miniport: the last field, so it is released after
@@ -40,36 +43,43 @@ pub struct RenderStream {
 com_object::class!(RenderStream, Pool: IMXF);
 
 impl RenderStream {
-    /// Makes the stream of `pin` (0 or 1; its input slot) with one reference for the caller,
-    /// attached to the miniport's synth. PASSIVE_LEVEL.
+    /// Makes a stream feeding synth input `slot` with one reference for the caller,
+    /// attached to the miniport's synth. The caller's claim on `slot` passes to the stream:
+    /// given back when the stream goes, or here when it cannot be made. PASSIVE_LEVEL.
     ///
     /// # Errors
     /// `STATUS_INSUFFICIENT_RESOURCES` (pool), `STATUS_INVALID_PARAMETER` for a null
-    /// allocator, `STATUS_INVALID_DEVICE_REQUEST` when the pin's input is taken.
+    /// allocator, `STATUS_INVALID_DEVICE_REQUEST` when the input is taken.
     ///
     /// # Safety
     /// `allocator` is PortCls' live allocator.
     pub(crate) unsafe fn create(
         miniport: ComRef<Miniport>,
-        pin: u32,
+        slot: usize,
         allocator: *mut IAllocatorMXF,
     ) -> Result<NonNull<IMXF>, NTSTATUS> {
         // SAFETY: PortCls' live allocator (caller's contract); two references, one each for
         // the core's input and the stream.
-        let input = unsafe { Allocator::add_ref(allocator) }.ok_or(STATUS_INVALID_PARAMETER)?;
+        let input = unsafe { Allocator::add_ref(allocator) };
         // SAFETY: as above.
-        let spare = unsafe { Allocator::add_ref(allocator) }.ok_or(STATUS_INVALID_PARAMETER)?;
+        let spare = unsafe { Allocator::add_ref(allocator) };
+        let (Some(input), Some(spare)) = (input, spare) else {
+            // No stream was made to give the claim back when it goes.
+            miniport.release_input(slot);
+            return Err(STATUS_INVALID_PARAMETER);
+        };
+        // From here the value's Drop gives the claim back, even if the pool has no room.
         let stream = ComRef::try_new(Self {
-            pin,
+            slot,
             spare: SpinLock::new(spare),
             miniport,
         })?;
         let owner = stream.miniport();
         let attached = {
             let mut core = owner.core().lock();
-            let attached = core.attach(slot(pin), input);
+            let attached = core.attach(slot, input);
             if attached.is_ok() {
-                owner.inbox().lock().attach(slot(pin));
+                owner.inbox().lock().attach(slot);
             }
             attached
         };
@@ -86,25 +96,20 @@ impl RenderStream {
     }
 }
 
-/// The core input a pin feeds.
-fn slot(pin: u32) -> usize {
-    usize::try_from(pin).unwrap_or(usize::MAX)
-}
-
 impl Drop for RenderStream {
     fn drop(&mut self) {
         let miniport = self.miniport();
         let mut core = miniport.core().lock();
         // The inbox refuses events first; what it held is filed, then given back whole.
-        let pending = miniport.inbox().lock().detach(slot(self.pin));
-        if let Err(chain) = core.put(slot(self.pin), pending) {
+        let pending = miniport.inbox().lock().detach(self.slot);
+        if let Err(chain) = core.put(self.slot, pending) {
             self.spare.lock().give_back(chain);
         }
-        let input = core.detach(slot(self.pin));
+        let input = core.detach(self.slot);
         drop(core);
         // Released outside the mutex.
         drop(input);
-        self.miniport().release_pin(self.pin);
+        self.miniport().release_input(self.slot);
     }
 }
 
@@ -120,7 +125,7 @@ impl MxfImpl for RenderStream {
         // STOP gives them back too.
         let mut core = miniport.core().lock();
         miniport.file_pending(&mut core);
-        core.set_state(slot(this.pin), state, now);
+        core.set_state(this.slot, state, now);
         STATUS_SUCCESS
     }
 
@@ -130,7 +135,7 @@ impl MxfImpl for RenderStream {
         let chain = unsafe { Chain::from_raw(event) };
         // DISPATCH_LEVEL: an O(1) append under the inbox's spin lock; the synth files the
         // events by time under its mutex when it next renders.
-        let refused = this.miniport().inbox().lock().put(slot(this.pin), chain);
+        let refused = this.miniport().inbox().lock().put(this.slot, chain);
         if let Err(chain) = refused {
             this.spare.lock().give_back(chain);
         }

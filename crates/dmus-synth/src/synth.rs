@@ -33,12 +33,24 @@ use crate::messages::Messages;
 
 /// Voices the engine mixes at most (ddksynth: 32).
 pub const MAX_VOICES: usize = 256;
-/// Channel groups (16 MIDI channels each) the synth plays.
+/// Channel groups (16 MIDI channels each) each MIDI render stream has: what `SYNTH_CAPS`
+/// reports as `MaxChannelGroups`. A `DirectMusic` port is one stream, and its channel
+/// groups are its own (`DMUS_KERNEL_EVENT.usChannelGroup` names one of the stream's
+/// groups, 1-based, 0 = all of them): two streams' group 1 are different channels. The
+/// docs set no number (`SYNTHCAPS`: each group holds the state a MIDI device holds; DLS
+/// downloads are the driver's, shared by every group). 16 groups, 256 MIDI channels per
+/// stream, is far beyond a General MIDI file (one group) and what a `DirectMusic`
+/// performance asks of a port in practice; each group costs 16 channel states and voice
+/// priorities for each of [`RENDER_INPUTS`] streams, allocated once.
 pub const MAX_CHANNEL_GROUPS: usize = 16;
 /// Frames mixed per engine pass (the preallocated mix buffer).
 pub const MIX_FRAMES: usize = 256;
-/// MIDI render pins that can feed the synth at once (legacy MIDI and `DirectMusic`).
-pub const RENDER_INPUTS: usize = 2;
+/// MIDI render streams that can feed the synth at once: four on each of its two MIDI pins
+/// (legacy MIDI and `DirectMusic`), one per client. They share the voices.
+pub const RENDER_INPUTS: usize = 8;
+/// The engine's channel groups: each input's own [`MAX_CHANNEL_GROUPS`], side by side
+/// (see [`engine_group`]).
+pub const ENGINE_GROUPS: usize = RENDER_INPUTS * MAX_CHANNEL_GROUPS;
 /// Lowest output rate the synth renders, Hz.
 pub const MIN_RATE: u32 = 22_050;
 /// Highest output rate, Hz (and the default).
@@ -48,8 +60,19 @@ pub const AUDIO_CHANNELS: usize = 2;
 /// Lowest volume, 1/100 dB (the engine's 96 dB range).
 pub const MIN_VOLUME: i32 = -9_600;
 
-/// The engine at rdmus's size (its ceilings; the voices it has are chosen at run time).
-pub type SynthEngine = Engine<MAX_VOICES, MAX_CHANNEL_GROUPS>;
+/// The engine at rdmus's size (its ceilings; the voices it has are chosen at run time;
+/// make it with [`ENGINE_GROUPS`] channel groups).
+pub type SynthEngine = Engine<MAX_VOICES, ENGINE_GROUPS>;
+
+/// The engine's channel group (1-based) for group `group` (1-based) of input `slot`, if
+/// both exist: input `s`'s groups are engine groups `s × MAX_CHANNEL_GROUPS + 1 ..`.
+#[must_use]
+pub fn engine_group(slot: usize, group: u16) -> Option<u16> {
+    if slot >= RENDER_INPUTS || group == 0 || usize::from(group) > MAX_CHANNEL_GROUPS {
+        return None;
+    }
+    u16::try_from(slot * MAX_CHANNEL_GROUPS + usize::from(group)).ok()
+}
 /// A downloaded buffer: the driver's one copy of the client's bytes.
 pub type DownloadBuffer = Box<[u8]>;
 /// The store the engine plays from.
@@ -79,6 +102,9 @@ pub struct Stats {
     pub events: u64,
     /// Frames rendered since the sink started.
     pub frames: u64,
+    /// Output samples (left and right apart) whose mix was beyond the 16-bit
+    /// range and was clamped to it, since the synth was made.
+    pub clipped_samples: u64,
 }
 
 /// Why an input could not be attached.
@@ -118,7 +144,7 @@ impl<D: Discard> SynthCore<D> {
     /// [`AllocError`] when the engine's storage or the mix buffer cannot be allocated.
     pub fn try_new(rate: u32, voices: usize) -> Result<Self, AllocError> {
         let rate = clamp_rate(rate);
-        let engine = SynthEngine::try_new(rate, voices, MAX_CHANNEL_GROUPS)?;
+        let engine = SynthEngine::try_new(rate, voices, ENGINE_GROUPS)?;
         let mut mix = Vec::new();
         mix.try_reserve_exact(MIX_FRAMES * AUDIO_CHANNELS)
             .map_err(|_| AllocError)?;
@@ -179,7 +205,7 @@ impl<D: Discard> SynthCore<D> {
     pub fn replace_engine(&mut self, mut engine: SynthEngine) -> SynthEngine {
         engine.reset(self.engine.rate());
         // The voice priorities are settings: the new engine keeps them.
-        for group in 1..=u16::try_from(MAX_CHANNEL_GROUPS).unwrap_or(1) {
+        for group in 1..=u16::try_from(ENGINE_GROUPS).unwrap_or(1) {
             for channel in 0..16u8 {
                 if let Some(priority) = self.engine.priority(group, channel) {
                     engine.set_priority(group, channel, priority);
@@ -192,28 +218,51 @@ impl<D: Discard> SynthCore<D> {
         engine
     }
 
-    /// Sets the voice priority of `channel` in channel group `group` (1-based), which voice
-    /// stealing follows (see `Engine::set_priority`); false for a group or channel the
-    /// synth does not have.
+    /// Sets the voice priority of `channel` in channel group `group` (1-based) of every
+    /// input (a port setting, `KSPROPERTY_SYNTH_VOICEPRIORITY`), which voice stealing
+    /// follows (see `Engine::set_priority`); false for a group or channel the synth does
+    /// not have.
     pub fn set_priority(&mut self, group: u16, channel: u8, priority: u32) -> bool {
-        self.engine.set_priority(group, channel, priority)
+        let mut set = false;
+        for slot in 0..RENDER_INPUTS {
+            if let Some(engine_group) = engine_group(slot, group) {
+                set = self.engine.set_priority(engine_group, channel, priority);
+            }
+        }
+        set
     }
 
-    /// The sounding voices as (channel group, channel, key), for diagnostics.
-    pub fn voices(&self) -> impl Iterator<Item = (u16, u8, u8)> + '_ {
-        self.engine
-            .voices()
-            .map(|(group, channel, key, _)| (group, channel, key))
+    /// The sounding voices as (input, channel group of that input, channel, key), for
+    /// diagnostics.
+    pub fn voices(&self) -> impl Iterator<Item = (usize, u16, u8, u8)> + '_ {
+        let groups = u16::try_from(MAX_CHANNEL_GROUPS).unwrap_or(u16::MAX);
+        self.engine.voices().map(move |(group, channel, key, _)| {
+            let index = group.saturating_sub(1);
+            (
+                usize::from(index / groups),
+                index % groups + 1,
+                channel,
+                key,
+            )
+        })
     }
 
     /// Plays one MIDI channel message at once, outside any stream's timing (for channel group
-    /// `group`, 0 = all): the next render hears it from its first frame.
+    /// `group` of input 0, 0 = all of its groups): the next render hears it from its first
+    /// frame.
     pub fn message_now(&mut self, group: u16, bytes: &[u8]) {
         if u32::from(group) > self.channel_groups {
             return;
         }
         for message in Messages::new(bytes) {
-            self.engine.message(&self.store, group, message.bytes());
+            play_message(
+                &mut self.engine,
+                &self.store,
+                self.channel_groups,
+                0,
+                group,
+                message.bytes(),
+            );
         }
     }
 
@@ -374,11 +423,14 @@ impl<D: Discard> SynthCore<D> {
             self.engine.render(&self.store, mix);
             let gain = self.gain_q15;
             let target = &mut out[done * AUDIO_CHANNELS..(done + len) * AUDIO_CHANNELS];
+            let mut clipped = 0_u64;
             for (sample, &mixed) in target.iter_mut().zip(mix.iter()) {
                 let scaled = (i64::from(mixed) * i64::from(gain)) >> 15;
-                *sample = i16::try_from(scaled.clamp(i64::from(i16::MIN), i64::from(i16::MAX)))
-                    .unwrap_or(0);
+                let clamped = scaled.clamp(i64::from(i16::MIN), i64::from(i16::MAX));
+                clipped += u64::from(clamped != scaled);
+                *sample = i16::try_from(clamped).unwrap_or(0);
             }
+            self.stats.clipped_samples = self.stats.clipped_samples.saturating_add(clipped);
             done += len;
         }
         self.position = position.saturating_add(i64::try_from(frames).unwrap_or(i64::MAX));
@@ -419,7 +471,8 @@ impl<D: Discard> SynthCore<D> {
                 }
                 self.stats.events = self.stats.events.saturating_add(u64::from(count));
                 for event in &due {
-                    play_event(&mut self.engine, &self.store, self.channel_groups, event);
+                    let groups = (self.channel_groups, slot);
+                    play_event(&mut self.engine, &self.store, groups, event);
                 }
                 if let Some(input) = self.inputs.get_mut(slot).and_then(Option::as_mut) {
                     input.pool.discard(due);
@@ -478,9 +531,10 @@ pub fn clamp_rate(rate: u32) -> u32 {
     rate.clamp(MIN_RATE, MAX_RATE)
 }
 
-/// Plays one event: a package's events in order (one level deep; `DirectMusic` does not nest
-/// them), a message's bytes. Sysex and fragments are not for this synth.
-fn play_event(engine: &mut SynthEngine, store: &Store, groups: u32, event: EventRef<'_>) {
+/// Plays one event of input `slot` (`(groups, slot)`: the channel groups enabled and the
+/// input): a package's events in order (one level deep; `DirectMusic` does not nest them),
+/// a message's bytes. Sysex and fragments are not for this synth.
+fn play_event(engine: &mut SynthEngine, store: &Store, groups: (u32, usize), event: EventRef<'_>) {
     if event.is_package() {
         play_package(engine, store, groups, event.package());
         return;
@@ -488,7 +542,12 @@ fn play_event(engine: &mut SynthEngine, store: &Store, groups: u32, event: Event
     play_bytes(engine, store, groups, event);
 }
 
-fn play_package(engine: &mut SynthEngine, store: &Store, groups: u32, events: ChainIter<'_>) {
+fn play_package(
+    engine: &mut SynthEngine,
+    store: &Store,
+    groups: (u32, usize),
+    events: ChainIter<'_>,
+) {
     for event in events {
         if !event.is_package() {
             play_bytes(engine, store, groups, event);
@@ -496,13 +555,48 @@ fn play_package(engine: &mut SynthEngine, store: &Store, groups: u32, events: Ch
     }
 }
 
-fn play_bytes(engine: &mut SynthEngine, store: &Store, groups: u32, event: EventRef<'_>) {
-    let group = event.channel_group();
-    if event.is_incomplete() || u32::from(group) > groups {
+fn play_bytes(
+    engine: &mut SynthEngine,
+    store: &Store,
+    (groups, slot): (u32, usize),
+    event: EventRef<'_>,
+) {
+    if event.is_incomplete() {
         return;
     }
     for message in Messages::new(event.data()) {
-        engine.message(store, group, message.bytes());
+        play_message(
+            engine,
+            store,
+            groups,
+            slot,
+            event.channel_group(),
+            message.bytes(),
+        );
+    }
+}
+
+/// Plays one channel message for channel group `group` of input `slot` (0: each of its
+/// `groups` enabled groups; above `groups`: nowhere).
+fn play_message(
+    engine: &mut SynthEngine,
+    store: &Store,
+    groups: u32,
+    slot: usize,
+    group: u16,
+    bytes: &[u8],
+) {
+    if group == 0 {
+        let enabled = u16::try_from(groups).unwrap_or(u16::MAX);
+        for each in 1..=enabled {
+            if let Some(target) = engine_group(slot, each) {
+                engine.message(store, target, bytes);
+            }
+        }
+    } else if u32::from(group) <= groups {
+        if let Some(target) = engine_group(slot, group) {
+            engine.message(store, target, bytes);
+        }
     }
 }
 
@@ -535,7 +629,7 @@ mod tests {
         let mut core = core();
         assert!(core.attach(0, events.clone()).is_ok());
         assert!(core.attach(0, shared()).is_err(), "one stream per input");
-        assert!(core.attach(7, shared()).is_err());
+        assert!(core.attach(super::RENDER_INPUTS, shared()).is_err());
         let mut source = events.clone();
         let mut make = |time: i64, data: &[u8]| {
             Chain::event(&mut source, time, 1, DMUS_KEF::EVENT_COMPLETE, data).expect("event")
@@ -574,6 +668,56 @@ mod tests {
     }
 
     #[test]
+    fn each_input_has_its_own_channel_groups() {
+        use dls::synth::engine::Channel;
+
+        let events = shared();
+        let mut core = core();
+        assert!(core.set_channel_groups(2));
+        for slot in [0, 5] {
+            assert!(core.attach(slot, events.clone()).is_ok());
+            core.set_state(slot, KSSTATE_RUN, 0);
+        }
+        core.sync_to_master(0, true, 0);
+        let mut source = events.clone();
+        let mut make = |group: u16, data: &[u8]| {
+            Chain::event(&mut source, 0, group, DMUS_KEF::EVENT_COMPLETE, data).expect("event")
+        };
+        // Input 0 changes group 1's program; input 5 its own group 1's volume, and every
+        // one of its groups' pan (group 0); group 3 is not enabled.
+        assert!(core.put(0, make(1, &[0xC0, 19])).is_ok());
+        assert!(core.put(5, make(1, &[0xB0, 7, 50])).is_ok());
+        assert!(core.put(5, make(0, &[0xB0, 10, 0])).is_ok());
+        assert!(core.put(5, make(3, &[0xC0, 33])).is_ok());
+        let mut out = [0i16; 2 * 64];
+        core.render(&mut out, 0);
+        let channel = |slot: usize, group: u16| {
+            let target = super::engine_group(slot, group).expect("a group of the input");
+            core.engine.channel(target, 0).copied().expect("a channel")
+        };
+        assert_eq!(channel(0, 1).program, 19);
+        assert_eq!(channel(0, 1).volume, Channel::RESET.volume, "not input 5's");
+        assert_eq!(channel(5, 1).program, 0, "not input 0's");
+        assert_eq!(channel(5, 1).volume, 50);
+        assert_eq!(
+            (channel(5, 1).pan, channel(5, 2).pan),
+            (0, 0),
+            "group 0: all"
+        );
+        assert_eq!(channel(0, 1).pan, 64, "group 0 of input 5 is not input 0's");
+        assert_eq!(channel(5, 3), Channel::RESET, "group 3 is not enabled");
+        assert_eq!(super::engine_group(0, 17), None);
+        assert_eq!(super::engine_group(super::RENDER_INPUTS, 1), None);
+        for slot in [0, 5] {
+            core.set_state(slot, KSSTATE_STOP, 0);
+            assert!(core.detach(slot).is_some());
+        }
+        events
+            .with(CountingPool::check)
+            .expect("every event back once");
+    }
+
+    #[test]
     fn silence_without_instruments_and_volume_is_clamped() {
         let mut core = core();
         core.sync_to_master(0, true, 0);
@@ -599,8 +743,7 @@ mod tests {
         core.restart(44_100);
         assert_eq!(core.voice_limit(), super::MAX_VOICES);
         assert!(core.set_priority(3, 9, 1234));
-        let fresh =
-            super::SynthEngine::try_new(48_000, 24, super::MAX_CHANNEL_GROUPS).expect("engine");
+        let fresh = super::SynthEngine::try_new(48_000, 24, super::ENGINE_GROUPS).expect("engine");
         let old = core.replace_engine(fresh);
         assert_eq!(old.voice_limit(), super::MAX_VOICES);
         assert_eq!((core.voice_limit(), core.rate()), (24, 44_100));

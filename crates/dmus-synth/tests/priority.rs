@@ -8,7 +8,7 @@ use std::ptr::NonNull;
 use dls::download::APPEND_SAMPLES;
 use dls::download::build::build_collection;
 use dls::wire::file::DlsFile;
-use dmus_synth::synth::{MAX_CHANNEL_GROUPS, MAX_RATE, SynthCore, SynthEngine};
+use dmus_synth::synth::{ENGINE_GROUPS, MAX_RATE, SynthCore, SynthEngine};
 use dmus_sys::dmusic::DMUS_KERNEL_EVENT;
 use mxf::Discard;
 use mxf::{EventPool, PoolStats};
@@ -118,12 +118,12 @@ fn core_with(voices: usize) -> Box<SynthCore<NoEvents>> {
     core
 }
 
-/// Sounding (channel, key) pairs of group 1, sorted.
+/// Sounding (channel, key) pairs of input 0's group 1, sorted.
 fn sounding(core: &SynthCore<NoEvents>) -> Vec<(u8, u8)> {
     let mut keys: Vec<(u8, u8)> = core
         .voices()
-        .filter(|&(group, _, _)| group == 1)
-        .map(|(_, channel, key)| (channel, key))
+        .filter(|&(input, group, _, _)| (input, group) == (0, 1))
+        .map(|(_, _, channel, key)| (channel, key))
         .collect();
     keys.sort_unstable();
     keys
@@ -156,7 +156,7 @@ fn the_lowest_priority_channel_loses_its_voice_first() {
     // Three voices, five held notes: two steals, RUNNINGSTATS' lost notes.
     assert_eq!(core.stats().stolen_voices, 2);
     // A new voice count (PORTPARAMETERS) makes a new engine; the statistic stays.
-    let fresh = SynthEngine::try_new(MAX_RATE, 2, MAX_CHANNEL_GROUPS).expect("engine");
+    let fresh = SynthEngine::try_new(MAX_RATE, 2, ENGINE_GROUPS).expect("engine");
     drop(core.replace_engine(fresh));
     assert_eq!(core.stats().stolen_voices, 2);
     for key in [70, 71, 72] {

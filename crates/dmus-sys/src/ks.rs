@@ -148,6 +148,45 @@ pub struct KSMULTIPLE_ITEM {
 
 pin_layout!(KSMULTIPLE_ITEM, "ks.h", size (8, 8), align (4, 4), { Size: (0, 0), Count: (4, 4) });
 
+/// `KSPIN_CINSTANCES` (ks.h): what `KSPROPERTY_PIN_CINSTANCES` and `_GLOBALCINSTANCES` answer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KSPIN_CINSTANCES {
+    /// The most instances that may exist (`KSINSTANCE_INDETERMINATE`: no limit).
+    pub PossibleCount: u32,
+    /// The instances that exist now.
+    pub CurrentCount: u32,
+}
+
+pin_layout!(KSPIN_CINSTANCES, "ks.h", size (8, 8), align (4, 4), { PossibleCount: (0, 0), CurrentCount: (4, 4) });
+
+/// `KSINSTANCE_INDETERMINATE` (ks.h): an instance count without a limit.
+pub const KSINSTANCE_INDETERMINATE: u32 = u32::MAX;
+
+/// `KSCOMPONENTID` (ks.h): what `KSPROPERTY_GENERAL_COMPONENTID` answers. `Name` is looked up
+/// under `MediaCategories` in the registry for a name a user sees.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KSCOMPONENTID {
+    /// The manufacturer.
+    pub Manufacturer: GUID,
+    /// The product.
+    pub Product: GUID,
+    /// The component.
+    pub Component: GUID,
+    /// The name's `MediaCategories` key.
+    pub Name: GUID,
+    /// The version.
+    pub Version: u32,
+    /// The revision.
+    pub Revision: u32,
+}
+
+pin_layout!(KSCOMPONENTID, "ks.h", size (72, 72), align (4, 4), {
+    Manufacturer: (0, 0), Product: (16, 16), Component: (32, 32), Name: (48, 48),
+    Version: (64, 64), Revision: (68, 68)
+});
+
 /// `KSDATAFORMAT` / `KSDATARANGE` (ks.h): `union { struct {...}; LONGLONG Alignment; }`.
 #[repr(C, align(8))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

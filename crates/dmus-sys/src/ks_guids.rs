@@ -12,6 +12,12 @@ pub const KSCATEGORY_RENDER: GUID = GUID::parse("65e8773e-8f56-11d0-a3b9-00a0c92
 pub const KSCATEGORY_CAPTURE: GUID = GUID::parse("65e8773d-8f56-11d0-a3b9-00a0c9223196");
 /// `KSCATEGORY_TOPOLOGY` (ks.h).
 pub const KSCATEGORY_TOPOLOGY: GUID = GUID::parse("dda54a40-1e4c-11d1-a050-405705c10000");
+/// `KSCATEGORY_DATATRANSFORM` (ks.h): a software synthesizer with a wave pin registers it.
+pub const KSCATEGORY_DATATRANSFORM: GUID = GUID::parse("2eb07ea0-7e70-11d0-a5d6-28db04c10000");
+/// `KSCATEGORY_WDMAUD_USE_PIN_NAME` (ksmedia.h): a pin category telling wdmaud to show the
+/// pin's `KSPROPERTY_PIN_NAME` rather than the device's name.
+pub const KSCATEGORY_WDMAUD_USE_PIN_NAME: GUID =
+    GUID::parse("47a4fa20-a251-11d1-a050-0000f8004788");
 /// `KSNODETYPE_SYNTHESIZER` (ksmedia.h, `DEFINE_USB_TERMINAL_GUID(0x0713)`); also
 /// `KSCATEGORY_SYNTHESIZER`.
 pub const KSNODETYPE_SYNTHESIZER: GUID = GUID::parse("dff220f3-f70f-11d0-b917-00a0c9223196");
@@ -111,3 +117,19 @@ pub mod pin_property {
     pub const KSPROPERTY_PIN_PROPOSEDATAFORMAT: u32 = 14;
 }
 pub use pin_property::*;
+
+/// `KSPROPERTY_GENERAL_COMPONENTID` (ks.h, the first of `KSPROPERTY_GENERAL`).
+pub const KSPROPERTY_GENERAL_COMPONENTID: u32 = 0;
+
+/// `KSPROPERTY_TOPOLOGY` ids (ks.h enum, from 0).
+pub mod topology_property {
+    /// `KSPROPERTY_TOPOLOGY_CATEGORIES`.
+    pub const KSPROPERTY_TOPOLOGY_CATEGORIES: u32 = 0;
+    /// `KSPROPERTY_TOPOLOGY_NODES`.
+    pub const KSPROPERTY_TOPOLOGY_NODES: u32 = 1;
+    /// `KSPROPERTY_TOPOLOGY_CONNECTIONS`.
+    pub const KSPROPERTY_TOPOLOGY_CONNECTIONS: u32 = 2;
+    /// `KSPROPERTY_TOPOLOGY_NAME`.
+    pub const KSPROPERTY_TOPOLOGY_NAME: u32 = 3;
+}
+pub use topology_property::*;

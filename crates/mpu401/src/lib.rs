@@ -9,6 +9,7 @@
 //!   DRR allows, within a poll budget, and detects output that never drains.
 //! - [`drain`] and [`ring`]: the ISR's input drain into a fixed-capacity ring
 //!   of (byte, timestamp) pairs, each byte stamped by a caller-supplied clock.
+//! - [`wire`]: the one wire several render streams share, message by message.
 //! - [`render_engine`]: what a render stream's timer DPC does: holds `mxf`
 //!   event chains under the `KSSTATE` rules until due, then writes them through
 //!   the paced writer, keeping a shallow FIFO fed and a deep one topped up,
@@ -27,6 +28,7 @@ pub mod init;
 pub mod port;
 pub mod render_engine;
 pub mod ring;
+pub mod wire;
 pub mod writer;
 
 #[cfg(test)]
@@ -42,4 +44,5 @@ pub use render_engine::{
     RenderConfig, RenderEngine, RenderError, RenderStats, ServiceOutcome, TimerGrain,
 };
 pub use ring::{InputRing, TimedByte};
+pub use wire::SharedWire;
 pub use writer::{OutputState, PacedWriter, WriteProgress};

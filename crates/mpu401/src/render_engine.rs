@@ -26,6 +26,18 @@
 //! the next call, which the caller arms for [`ServiceOutcome::wake_at`]. No
 //! byte is ever sent before its time.
 //!
+//! Several streams share one card through a [`SharedWire`]
+//! ([`RenderEngine::service_shared`]): a stream writes only while it holds the
+//! wire or the wire is free and no other stream is next in line, and holds it
+//! from a message's first byte to its last, and through a sysex that arrives
+//! in pieces, so two streams' bytes never interleave inside a message. A
+//! stream's running status is its own: a message that starts with a data byte
+//! (running status, as a `DirectMusic` client may send it) gets the stream's
+//! own status byte re-sent first when another stream wrote since, and is
+//! dropped (counted as filtered) when the stream has set no running status
+//! of its own. A sysex whose next piece is not due within [`SYSEX_HOLD`] is
+//! cut (the next status byte on the wire ends it) rather than hold the wire.
+//!
 //! Packages are opened in place (their events play in order, atomically with
 //! respect to other events because nothing is inserted into the due chain
 //! while they play). Events of channel groups other than 0 ("all") and 1 (the
@@ -39,6 +51,7 @@ use mxf::sequencer::{MasterTimeline, Sequencer};
 use mxf::{Chain, Discard};
 
 use crate::port::{ControlPort, DataPort, WIRE_BYTE_100NS};
+use crate::wire::SharedWire;
 use crate::writer::{OutputState, PacedWriter};
 
 /// The render stream's queue: master-clock times, KSSTATE rules.
@@ -48,6 +61,12 @@ type RenderQueue = Sequencer<MasterTimeline>;
 /// byte from the moment it takes it) and still count as draining: an eighth
 /// of a byte, 40 µs.
 const WIRE_SLACK: i64 = WIRE_BYTE_100NS / 8;
+
+/// How long (100 ns) a stream that has left the wire inside a sysex keeps it
+/// for the sysex's next piece: 20 ms, the port's prefetch (a sysex cut at
+/// `KSMUSICFORMAT` record ends continues in a record at most that far ahead
+/// to be held already). Longer, and the sysex is cut.
+pub const SYSEX_HOLD: i64 = 200_000;
 
 /// Tuning of a render stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,7 +115,8 @@ pub struct RenderStats {
     pub events_played: u64,
     /// Bytes written to the card.
     pub bytes_written: u64,
-    /// Events not played because of their channel group.
+    /// Events not played because of their channel group, or because they rely
+    /// on a running status the stream never set while another stream wrote last.
     pub events_filtered: u64,
     /// Events given back unplayed because the output was stuck or the stream stopped mid-play.
     pub events_lost: u64,
@@ -104,6 +124,10 @@ pub struct RenderStats {
     pub services: u64,
     /// The most status polls one service call used.
     pub max_polls_in_one_service: u32,
+    /// Running status bytes re-sent because another stream wrote in between.
+    pub status_resent: u64,
+    /// Sysex messages cut because their next piece was not due in time.
+    pub sysex_cut: u64,
 }
 
 /// Why the stream refused events.
@@ -124,6 +148,19 @@ pub struct ServiceOutcome {
     pub retry: bool,
     /// Status polls this call used.
     pub polls: u32,
+}
+
+/// How a message goes on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MessageStart {
+    /// As it is.
+    AsItIs,
+    /// After the stream's own running status byte: it starts with a data
+    /// byte and another stream wrote since the status went out.
+    AfterStatus(u8),
+    /// Not at all: it relies on a running status the stream never set, and
+    /// would take another stream's.
+    Orphan,
 }
 
 /// Whether an event of `group` goes to the MPU-401's one channel group.
@@ -152,6 +189,14 @@ pub struct RenderEngine {
     taken_at: i64,
     /// Since when the card has refused every byte, while it does.
     stalled_since: Option<i64>,
+    /// The channel status (0x80..=0xEF) this stream's running status stands on.
+    running_status: Option<u8>,
+    /// This stream's last byte on the wire left a sysex open.
+    in_sysex: bool,
+    /// The status byte to re-send before the current message's first byte.
+    resend: Option<u8>,
+    /// A byte of the current message (or its re-sent status) is on the wire.
+    started: bool,
 }
 
 /// How long after a service call the next one may come, learnt from the
@@ -222,11 +267,17 @@ impl RenderEngine {
                 events_lost: 0,
                 services: 0,
                 max_polls_in_one_service: 0,
+                status_resent: 0,
+                sysex_cut: 0,
             },
             grain: TimerGrain::PRIOR,
             wire_free_at: 0,
             taken_at: 0,
             stalled_since: None,
+            running_status: None,
+            in_sysex: false,
+            resend: None,
+            started: false,
         }
     }
 
@@ -270,7 +321,7 @@ impl RenderEngine {
         IO: DataPort + ControlPort,
     {
         // One byte or one busy poll per pass, or a return: bounded by the cap.
-        while let Some(&byte) = data.get(self.offset) {
+        while let Some(byte) = self.resend.or_else(|| data.get(self.offset).copied()) {
             let cap = if self.needs_feeding(master_now) {
                 self.spin_cap()
             } else {
@@ -285,7 +336,13 @@ impl RenderEngine {
             *io_ops += progress.polls + written;
             let at = master_now.saturating_add(i64::from(*io_ops) * 10);
             if progress.written == 1 {
-                self.offset += 1;
+                if self.resend.take().is_some() {
+                    self.stats.status_resent += 1;
+                } else {
+                    self.offset += 1;
+                }
+                self.started = true;
+                self.note_written(byte);
                 self.stats.bytes_written += 1;
                 self.wire_free_at = self.wire_free_at.max(at).saturating_add(WIRE_BYTE_100NS);
                 self.taken_at = at;
@@ -312,6 +369,39 @@ impl RenderEngine {
             }
         }
         OutputState::Complete
+    }
+
+    /// Follows the stream's running status and open sysex through a byte it
+    /// wrote (MIDI 1.0: a channel status sets running status; sysex and
+    /// system common clear it; realtime bytes change nothing).
+    const fn note_written(&mut self, byte: u8) {
+        match byte {
+            0xF0 => {
+                self.in_sysex = true;
+                self.running_status = None;
+            }
+            0xF1..=0xF7 => {
+                self.in_sysex = false;
+                self.running_status = None;
+            }
+            0x80..=0xEF => {
+                self.in_sysex = false;
+                self.running_status = Some(byte);
+            }
+            // Data bytes continue what their status began; realtime bytes stand alone.
+            _ => {}
+        }
+    }
+
+    /// How a message starting with `first` goes out when `other_wrote` (another
+    /// stream wrote last).
+    fn start_of(&self, first: Option<u8>, other_wrote: bool) -> MessageStart {
+        match (first, self.running_status) {
+            (Some(byte), running) if byte < 0x80 && !self.in_sysex && other_wrote => {
+                running.map_or(MessageStart::Orphan, MessageStart::AfterStatus)
+            }
+            _ => MessageStart::AsItIs,
+        }
     }
 
     /// The counters.
@@ -372,6 +462,10 @@ impl RenderEngine {
             }
             pool.discard(core::mem::take(&mut self.due));
             self.offset = 0;
+            self.started = false;
+            self.resend = None;
+            self.in_sysex = false;
+            self.running_status = None;
             self.writer.clear_stall();
             self.stalled_since = None;
             self.fault = None;
@@ -383,6 +477,9 @@ impl RenderEngine {
         pool.discard(self.queue.take_all());
         pool.discard(core::mem::take(&mut self.due));
         self.offset = 0;
+        self.started = false;
+        self.resend = None;
+        self.in_sysex = false;
     }
 
     /// The DPC's work at `master_now`: move due events to the due chain and
@@ -393,26 +490,32 @@ impl RenderEngine {
         P: Discard,
         IO: DataPort + ControlPort,
     {
-        self.service_shared(master_now, io, pool, true)
+        let mut alone = SharedWire::new();
+        self.service_shared(master_now, io, pool, &mut alone, 0)
     }
 
-    /// Whether a message is half on the wire: another stream of the same card
-    /// must not write until it is finished (MIDI bytes of two messages must
-    /// not interleave).
+    /// Whether a message or a sysex is half on the wire: another stream of
+    /// the same card must not write until it is finished (MIDI bytes of two
+    /// messages must not interleave).
     #[must_use]
     pub const fn mid_message(&self) -> bool {
-        self.offset > 0
+        self.started || self.in_sysex
     }
 
-    /// [`Self::service`] for a card shared with other streams: with
-    /// `wire_free` false (another stream is in the middle of a message) due
-    /// events wait and the call asks to be retried.
+    /// [`Self::service`] for a card shared with other streams through `wire`,
+    /// this stream being `me` there: while another stream holds the wire (or
+    /// is next in line) due events wait and the call asks to be retried.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one pass over the due chain; each branch retires, opens, writes or returns"
+    )]
     pub fn service_shared<P, IO>(
         &mut self,
         master_now: i64,
         io: &mut IO,
         pool: &mut P,
-        wire_free: bool,
+        wire: &mut SharedWire,
+        me: u32,
     ) -> ServiceOutcome
     where
         P: Discard,
@@ -432,11 +535,7 @@ impl RenderEngine {
         // Each pass either retires the first due event, opens a package (its
         // events replace it), or returns: at most `max_events` passes.
         while let Some(front) = self.due.front() {
-            if !running && self.offset == 0 {
-                break;
-            }
-            if !wire_free {
-                backed_up = true;
+            if !running && !self.started {
                 break;
             }
             if events_left == 0 {
@@ -453,19 +552,39 @@ impl RenderEngine {
                 spent.push_back(self.due.pop_front());
                 continue;
             }
+            if !wire.may_write(me) {
+                // Another stream is mid-message or next in line.
+                backed_up = true;
+                break;
+            }
+            if !self.started {
+                let first = front.data().first().copied();
+                let other_wrote = wire.last_writer().is_some_and(|last| last != me);
+                match self.start_of(first, other_wrote) {
+                    MessageStart::AsItIs => self.resend = None,
+                    MessageStart::AfterStatus(status) => self.resend = Some(status),
+                    MessageStart::Orphan => {
+                        self.stats.events_filtered += 1;
+                        spent.push_back(self.due.pop_front());
+                        continue;
+                    }
+                }
+            }
             // The message leaves the due chain while it is written (the writer
             // needs `self`), and goes back in front if it is not finished.
             let current = self.due.pop_front();
+            let bytes_before = self.stats.bytes_written;
             let (state, finished) = match current.front() {
                 Some(event) => {
                     let data = event.data();
                     let state = self.write_message(io, data, master_now, &mut polls, &mut io_ops);
-                    (state, self.offset >= data.len())
+                    (state, self.resend.is_none() && self.offset >= data.len())
                 }
                 None => (OutputState::Complete, true),
             };
             if finished {
                 self.offset = 0;
+                self.started = false;
                 self.stats.events_played += 1;
                 spent.push_back(current);
             } else {
@@ -488,11 +607,25 @@ impl RenderEngine {
                     self.stats.events_lost += held.len() as u64;
                     spent.push_back(held);
                     self.offset = 0;
+                    self.started = false;
+                    self.resend = None;
+                    self.in_sysex = false;
                     break;
                 }
             }
+            if self.stats.bytes_written != bytes_before {
+                wire.wrote(me, self.mid_message());
+            }
         }
         pool.discard(spent);
+        self.cut_stale_sysex(master_now, running);
+        wire.set_holding(me, self.mid_message());
+        if self.due.is_empty() || !running {
+            // Nothing to write now: no place in line either.
+            if !self.mid_message() {
+                wire.leave(me);
+            }
+        }
         self.stats.max_polls_in_one_service = self.stats.max_polls_in_one_service.max(polls);
         // One wire byte after this call began: a timer armed after a long call
         // for a time already past fires at its next tick.
@@ -513,10 +646,29 @@ impl RenderEngine {
             polls,
         }
     }
+
+    /// Lets go of a sysex left open on the wire when its next piece is not
+    /// due within [`SYSEX_HOLD`] (or the stream does not run): other streams
+    /// must not wait on it; their next status byte ends it.
+    fn cut_stale_sysex(&mut self, master_now: i64, running: bool) {
+        if !self.in_sysex || self.started {
+            return;
+        }
+        let next_piece_soon = running
+            && (!self.due.is_empty()
+                || self
+                    .queue
+                    .next_due_time()
+                    .is_some_and(|at| at <= master_now.saturating_add(SYSEX_HOLD)));
+        if !next_piece_soon {
+            self.in_sysex = false;
+            self.stats.sysex_cut += 1;
+        }
+    }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::vec::Vec;
 
     use dmus_sys::dmusic::DMUS_KEF;
@@ -526,11 +678,12 @@ mod tests {
 
     use super::{RenderConfig, RenderEngine, RenderError};
     use crate::port::{ControlPort, DataPort, Status};
+    use crate::wire::SharedWire;
 
     /// The checked host pool the render tests use.
-    type TestPool = CountingPool<FixedPool, 256>;
+    pub(super) type TestPool = CountingPool<FixedPool, 256>;
 
-    fn pool() -> TestPool {
+    pub(super) fn pool() -> TestPool {
         CountingPool::new(FixedPool::leaked(256, 16, 64).expect("pool"))
     }
 
@@ -540,8 +693,8 @@ mod tests {
 
     /// A card in UART mode with a FIFO, a wire at 320 µs a byte, and a clock
     /// that advances 1 µs (10 ticks) per port access, in 100 ns ticks.
-    struct Card {
-        now: i64,
+    pub(super) struct Card {
+        pub(super) now: i64,
         fifo: Vec<u8>,
         depth: usize,
         tx_free_at: i64,
@@ -549,11 +702,11 @@ mod tests {
         drains: bool,
         /// Pulled out of the slot: reads float to 0xFF, writes vanish.
         absent: bool,
-        overruns: u32,
+        pub(super) overruns: u32,
     }
 
     impl Card {
-        fn new(depth: usize) -> Self {
+        pub(super) fn new(depth: usize) -> Self {
             Self {
                 now: 0,
                 fifo: Vec::new(),
@@ -566,7 +719,7 @@ mod tests {
             }
         }
 
-        fn advance(&mut self, to: i64) {
+        pub(super) fn advance(&mut self, to: i64) {
             self.now = self.now.max(to);
             while self.drains && !self.fifo.is_empty() && self.tx_free_at <= self.now {
                 let byte = self.fifo.remove(0);
@@ -580,7 +733,7 @@ mod tests {
             self.advance(next);
         }
 
-        fn bytes(&self) -> Vec<u8> {
+        pub(super) fn bytes(&self) -> Vec<u8> {
             self.wire.iter().map(|&(_, b)| b).collect()
         }
     }
@@ -869,6 +1022,7 @@ mod tests {
     fn a_busy_wire_holds_due_events_until_it_is_free() {
         let mut pool = pool();
         let mut card = Card::new(1);
+        let mut wire = SharedWire::new();
         let mut first = running_engine(&mut pool);
         let mut second = running_engine(&mut pool);
         // An exact timer: no polling beyond the first busy poll.
@@ -880,30 +1034,233 @@ mod tests {
         second
             .put(note(&mut pool, 0, &[0x90, 70, 100]), &mut pool)
             .unwrap();
-        let outcome = first.service_shared(0, &mut card, &mut pool, true);
+        let outcome = first.service_shared(0, &mut card, &mut pool, &mut wire, 1);
         assert!(
             first.mid_message(),
             "a one-byte FIFO leaves a byte for later"
         );
+        assert_eq!(wire.owner(), Some(1));
         assert_eq!(outcome.wake_at, Some(3_200));
-        let held = second.service_shared(0, &mut card, &mut pool, !first.mid_message());
+        let held = second.service_shared(0, &mut card, &mut pool, &mut wire, 2);
         assert_eq!(
             (held.polls, held.wake_at),
             (0, Some(3_200)),
             "waits, untouched"
         );
         card.advance(3_400);
-        let _ = first.service_shared(3_400, &mut card, &mut pool, true);
+        let _ = first.service_shared(3_400, &mut card, &mut pool, &mut wire, 1);
         assert!(!first.mid_message());
         let now = card.now;
-        let _ = second.service_shared(now, &mut card, &mut pool, !first.mid_message());
-        run(&mut second, &mut card, &mut pool, now);
+        run_shared(
+            &mut [(&mut second, 2)],
+            &mut card,
+            &mut pool,
+            &mut wire,
+            now,
+        );
         card.advance(card.now + 20_000);
         assert_eq!(
             card.bytes(),
             [0x90, 60, 100, 0x90, 70, 100],
             "never interleaved"
         );
+        pool.check().unwrap();
+    }
+
+    /// Services every `(engine, id)` on `wire` at the earliest wake time of
+    /// any, until none wakes (bounded).
+    fn run_shared(
+        engines: &mut [(&mut RenderEngine, u32)],
+        card: &mut Card,
+        pool: &mut TestPool,
+        wire: &mut SharedWire,
+        start: i64,
+    ) {
+        run_shared_until(engines, card, pool, wire, start, i64::MAX);
+    }
+
+    /// [`run_shared`] over a slice of engines, their ids their places.
+    pub(super) fn run_shared_engines(
+        engines: &mut [RenderEngine],
+        card: &mut Card,
+        pool: &mut TestPool,
+        wire: &mut SharedWire,
+    ) {
+        let mut tagged: Vec<(&mut RenderEngine, u32)> = engines.iter_mut().zip(0u32..).collect();
+        run_shared(&mut tagged, card, pool, wire, 0);
+    }
+
+    /// [`run_shared`] up to the first wake after `until`.
+    fn run_shared_until(
+        engines: &mut [(&mut RenderEngine, u32)],
+        card: &mut Card,
+        pool: &mut TestPool,
+        wire: &mut SharedWire,
+        start: i64,
+        until: i64,
+    ) {
+        let mut wakes: Vec<Option<i64>> = engines.iter().map(|_| Some(start)).collect();
+        for _ in 0..100_000 {
+            let Some((index, at)) = wakes
+                .iter()
+                .enumerate()
+                .filter_map(|(i, w)| w.map(|at| (i, at)))
+                .min_by_key(|&(i, at)| (at, i))
+                .filter(|&(_, at)| at <= until)
+            else {
+                return;
+            };
+            card.advance(at);
+            let (engine, id) = &mut engines[index];
+            wakes[index] = engine
+                .service_shared(card.now, card, pool, wire, *id)
+                .wake_at;
+        }
+        panic!("the engines keep waking");
+    }
+
+    #[test]
+    fn two_streams_never_interleave_inside_a_sysex_sent_in_pieces() {
+        let mut pool = pool();
+        let mut card = Card::new(1);
+        let mut wire = SharedWire::new();
+        let mut sysex_stream = running_engine(&mut pool);
+        let mut notes = running_engine(&mut pool);
+        // A 30-byte sysex in three pieces at one time, as the unpacker cuts it.
+        let whole: Vec<u8> = core::iter::once(0xF0)
+            .chain(1..=28)
+            .chain(core::iter::once(0xF7))
+            .collect();
+        let mut pieces = Chain::new();
+        for (index, piece) in whole.chunks(10).enumerate() {
+            let flags = if index == 2 {
+                DMUS_KEF::EVENT_COMPLETE
+            } else {
+                DMUS_KEF::EVENT_INCOMPLETE
+            };
+            pieces.push_back(Chain::event(&mut pool, 0, 1, flags, piece).unwrap());
+        }
+        sysex_stream.put(pieces, &mut pool).unwrap();
+        let mut chain = Chain::new();
+        for key in 60..70u8 {
+            let time = i64::from(key - 60) * 1_000;
+            chain.push_back(note(&mut pool, time, &[0x90, key, 100]));
+        }
+        notes.put(chain, &mut pool).unwrap();
+        run_shared(
+            &mut [(&mut sysex_stream, 1), (&mut notes, 2)],
+            &mut card,
+            &mut pool,
+            &mut wire,
+            0,
+        );
+        card.advance(card.now + 100_000);
+        let bytes = card.bytes();
+        let start = bytes.iter().position(|&b| b == 0xF0).unwrap();
+        assert_eq!(&bytes[start..start + whole.len()], whole, "{bytes:x?}");
+        assert_eq!(bytes.len(), whole.len() + 30, "every note went out too");
+        assert_eq!(sysex_stream.stats().sysex_cut, 0);
+        pool.check().unwrap();
+    }
+
+    #[test]
+    fn running_status_is_resent_after_another_stream_wrote() {
+        let mut pool = pool();
+        let mut card = Card::new(16);
+        let mut wire = SharedWire::new();
+        let mut first = running_engine(&mut pool);
+        let mut second = running_engine(&mut pool);
+        // The first stream relies on running status: its second note is data only.
+        let mut chain = note(&mut pool, 0, &[0x90, 60, 100]);
+        chain.push_back(note(&mut pool, 20_000, &[62, 100]));
+        // And a data-only message before it ever set a status is not played.
+        first.put(chain, &mut pool).unwrap();
+        second
+            .put(note(&mut pool, 10_000, &[0xB0, 7, 90]), &mut pool)
+            .unwrap();
+        second
+            .put(note(&mut pool, 30_000, &[5, 5]), &mut pool)
+            .unwrap();
+        run_shared(
+            &mut [(&mut first, 1), (&mut second, 2)],
+            &mut card,
+            &mut pool,
+            &mut wire,
+            0,
+        );
+        card.advance(card.now + 100_000);
+        assert_eq!(
+            card.bytes(),
+            [0x90, 60, 100, 0xB0, 7, 90, 0x90, 62, 100, 0xB0, 5, 5],
+            "each stream's status is re-sent after the other's message"
+        );
+        assert_eq!(first.stats().status_resent, 1);
+        assert_eq!(second.stats().status_resent, 1);
+        // Data with no running status of the stream's own never takes another's.
+        let mut third = running_engine(&mut pool);
+        third
+            .put(note(&mut pool, card.now, &[64, 100]), &mut pool)
+            .unwrap();
+        let now = card.now;
+        run_shared(&mut [(&mut third, 3)], &mut card, &mut pool, &mut wire, now);
+        card.advance(card.now + 100_000);
+        assert_eq!(card.bytes().len(), 12, "nothing written for the orphan");
+        assert_eq!(third.stats().events_filtered, 1);
+        pool.check().unwrap();
+    }
+
+    #[test]
+    fn stop_of_one_stream_leaves_the_other_streams_events() {
+        let mut pool = pool();
+        let mut card = Card::new(1);
+        let mut wire = SharedWire::new();
+        let mut first = running_engine(&mut pool);
+        let mut second = running_engine(&mut pool);
+        for (engine, key) in [(&mut first, 40u8), (&mut second, 70u8)] {
+            let mut chain = Chain::new();
+            for i in 0..5u8 {
+                chain.push_back(note(&mut pool, i64::from(i) * 100_000, &[0x90, key + i, 1]));
+            }
+            engine.put(chain, &mut pool).unwrap();
+        }
+        run_shared_until(
+            &mut [(&mut first, 1), (&mut second, 2)],
+            &mut card,
+            &mut pool,
+            &mut wire,
+            0,
+            150_000,
+        );
+        card.advance(150_000);
+        // The first stream stops midway (while it holds the wire, if it does).
+        first.set_state(KSSTATE_STOP, card.now, &mut pool);
+        let now = card.now;
+        run_shared(
+            &mut [(&mut first, 1), (&mut second, 2)],
+            &mut card,
+            &mut pool,
+            &mut wire,
+            now,
+        );
+        card.advance(card.now + 100_000);
+        let keys: Vec<u8> = card.bytes().chunks(3).map(|m| m[1]).collect();
+        assert_eq!(
+            keys.iter()
+                .filter(|&&k| k >= 70)
+                .copied()
+                .collect::<Vec<_>>(),
+            [70, 71, 72, 73, 74],
+            "the other stream's events all played"
+        );
+        assert_eq!(
+            keys.iter()
+                .filter(|&&k| k < 70)
+                .copied()
+                .collect::<Vec<_>>(),
+            [40, 41],
+            "the stopped stream's later events were flushed"
+        );
+        assert_eq!(first.pending(), 0);
         pool.check().unwrap();
     }
 
@@ -1020,5 +1377,219 @@ mod tests {
         assert_eq!(stats.events_played + stats.events_lost, 10, "{stats:?}");
         assert!(stats.events_lost >= 7, "{stats:?}");
         pool.check().expect("every event back exactly once");
+    }
+}
+
+/// Several streams on one card, as a property: whatever they send and whenever, the wire
+/// reads back (as a MIDI receiver parses it, running status included) as each stream's
+/// messages whole and in order, no sysex interrupted.
+#[cfg(test)]
+mod merge_properties {
+    use std::vec;
+    use std::vec::Vec;
+
+    use dmus_sys::dmusic::DMUS_KEF;
+    use dmus_sys::ks::{KSSTATE_ACQUIRE, KSSTATE_PAUSE, KSSTATE_RUN};
+    use mxf::Chain;
+    use proptest::prelude::*;
+
+    use super::tests::{Card, TestPool, pool, run_shared_engines};
+    use super::{RenderConfig, RenderEngine};
+    use crate::wire::SharedWire;
+
+    /// What a stream sends: a note (its own channel), a note in running status (data bytes
+    /// only, after one of its notes), or a sysex in pieces (data bytes of its own range).
+    #[derive(Clone, Debug)]
+    enum Sent {
+        Note(u8),
+        Running(u8),
+        Sysex { len: usize, piece: usize },
+    }
+
+    fn sent() -> impl Strategy<Value = Sent> {
+        prop_oneof![
+            (0u8..100).prop_map(Sent::Note),
+            (0u8..100).prop_map(Sent::Running),
+            (1usize..30, 4usize..17).prop_map(|(len, piece)| Sent::Sysex { len, piece }),
+        ]
+    }
+
+    /// The full messages a receiver should see from stream `s` sending `what`.
+    fn expected(s: u8, what: &[(i64, Sent)]) -> Vec<Vec<u8>> {
+        let mut noted = false;
+        let mut out = Vec::new();
+        for (_, sent) in what {
+            match *sent {
+                Sent::Note(key) => {
+                    noted = true;
+                    out.push(vec![0x90 | s, key, 1]);
+                }
+                Sent::Running(key) if noted => out.push(vec![0x90 | s, key, 1]),
+                Sent::Running(_) => {}
+                Sent::Sysex { len, .. } => {
+                    noted = false;
+                    out.push(sysex_bytes(s, len));
+                }
+            }
+        }
+        out
+    }
+
+    fn sysex_bytes(s: u8, len: usize) -> Vec<u8> {
+        let data = (0..len).map(|i| s * 40 + u8::try_from(i % 40).unwrap());
+        core::iter::once(0xF0)
+            .chain(data)
+            .chain(core::iter::once(0xF7))
+            .collect()
+    }
+
+    /// The events stream `s` puts for `what` (a running-status note only after a note of
+    /// its own, as a client that uses running status sends it).
+    fn events(pool: &mut TestPool, s: u8, what: &[(i64, Sent)]) -> Chain {
+        let mut chain = Chain::new();
+        let mut noted = false;
+        let complete = DMUS_KEF::EVENT_COMPLETE;
+        for &(time, ref sent) in what {
+            match *sent {
+                Sent::Note(key) => {
+                    noted = true;
+                    let event = Chain::event(pool, time, 1, complete, &[0x90 | s, key, 1]);
+                    chain.push_back(event.unwrap());
+                }
+                Sent::Running(key) if noted => {
+                    let event = Chain::event(pool, time, 1, complete, &[key, 1]);
+                    chain.push_back(event.unwrap());
+                }
+                Sent::Running(_) => {}
+                Sent::Sysex { len, piece } => {
+                    noted = false;
+                    let bytes = sysex_bytes(s, len);
+                    let pieces = bytes.chunks(piece).count();
+                    for (index, part) in bytes.chunks(piece).enumerate() {
+                        let flags = if index + 1 == pieces {
+                            complete
+                        } else {
+                            DMUS_KEF::EVENT_INCOMPLETE
+                        };
+                        chain.push_back(Chain::event(pool, time, 1, flags, part).unwrap());
+                    }
+                }
+            }
+        }
+        chain
+    }
+
+    /// The wire as a MIDI receiver parses it: channel messages (running status applied),
+    /// sysex up to its F7 or the status byte that cuts it.
+    fn received(wire: &[u8]) -> Vec<Vec<u8>> {
+        let (mut out, mut current): (Vec<Vec<u8>>, Vec<u8>) = (Vec::new(), Vec::new());
+        let (mut status, mut in_sysex) = (None, false);
+        for &byte in wire {
+            match byte {
+                0x80..=0xF0 => {
+                    if !current.is_empty() {
+                        out.push(core::mem::take(&mut current));
+                    }
+                    in_sysex = byte == 0xF0;
+                    status = (!in_sysex).then_some(byte);
+                    current.push(byte);
+                }
+                0xF7 => {
+                    current.push(byte);
+                    out.push(core::mem::take(&mut current));
+                    in_sysex = false;
+                }
+                _ if in_sysex => current.push(byte),
+                _ => match status {
+                    Some(status) => {
+                        if current.len() >= 3 {
+                            out.push(core::mem::take(&mut current));
+                        }
+                        if current.is_empty() {
+                            current.push(status);
+                        }
+                        current.push(byte);
+                    }
+                    None => out.push(vec![byte]),
+                },
+            }
+        }
+        if !current.is_empty() {
+            out.push(current);
+        }
+        out
+    }
+
+    /// Which stream a received message came from (its channel, or its sysex data range).
+    fn owner(message: &[u8]) -> Option<u8> {
+        match message {
+            [0xF0, 0xF7] => None,
+            [0xF0, first, ..] => Some(first / 40),
+            [status, ..] if *status >= 0x80 => Some(status & 0x0F),
+            _ => None,
+        }
+    }
+
+    fn timed(max: usize) -> impl Strategy<Value = Vec<(i64, Sent)>> {
+        proptest::collection::vec((0i64..4, sent()), 0..max).prop_map(|steps| {
+            let mut time = 0;
+            steps
+                .into_iter()
+                .map(|(step, sent)| {
+                    time += step * 1_000;
+                    (time, sent)
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        #[test]
+        fn streams_merge_whole_message_by_message(
+            streams in proptest::collection::vec(timed(10), 2..4),
+            depth in prop_oneof![Just(1usize), Just(16usize)],
+            exact_timer in any::<bool>(),
+        ) {
+            let mut pool = pool();
+            let mut card = Card::new(depth);
+            let mut wire = SharedWire::new();
+            let mut engines: Vec<RenderEngine> = streams
+                .iter()
+                .map(|_| {
+                    let mut engine = RenderEngine::new(RenderConfig::DEFAULT);
+                    for state in [KSSTATE_ACQUIRE, KSSTATE_PAUSE, KSSTATE_RUN] {
+                        engine.set_state(state, 0, &mut pool);
+                    }
+                    if exact_timer {
+                        engine.set_grain(0);
+                    }
+                    engine
+                })
+                .collect();
+            for (s, (engine, what)) in engines.iter_mut().zip(&streams).enumerate() {
+                let chain = events(&mut pool, u8::try_from(s).unwrap(), what);
+                engine.put(chain, &mut pool).unwrap();
+            }
+            run_shared_engines(&mut engines, &mut card, &mut pool, &mut wire);
+            card.advance(card.now + 1_000_000);
+            let got = received(&card.bytes());
+            let mut total = 0;
+            for (s, what) in streams.iter().enumerate() {
+                let s = u8::try_from(s).unwrap();
+                let want = expected(s, what);
+                total += want.len();
+                let mine: Vec<Vec<u8>> =
+                    got.iter().filter(|m| owner(m) == Some(s)).cloned().collect();
+                prop_assert_eq!(mine, want, "stream {}", s);
+            }
+            prop_assert_eq!(got.len(), total, "nothing else on the wire: {:02x?}", got);
+            prop_assert_eq!(card.overruns, 0);
+            for engine in &engines {
+                prop_assert_eq!(engine.stats().sysex_cut, 0);
+            }
+            pool.check().unwrap();
+        }
     }
 }

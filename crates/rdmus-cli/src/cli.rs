@@ -7,19 +7,19 @@ use core::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::inspect::Summary;
 use crate::irp::IrpError;
 use crate::play_report::PlayOptions;
-use crate::sim::{Mpu401Fault, SimConfig, SimError};
+use crate::sim::{DPC_GUIDELINE_US, Mpu401Fault, SimConfig, SimError};
 use crate::wire_log::{TsvError, ideal_wire, write_tsv};
 use smf::Timeline;
 use smf::{SmfError, read_smf};
 
 /// Plays Standard MIDI Files through the rdmus driver in a simulated Windows kernel.
 #[derive(Debug, Parser)]
-#[command(name = "rdmus", version)]
+#[command(name = "rdmus", version, after_help = EXIT_CODES)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -74,52 +74,10 @@ impl CardFault {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Play FILE.mid through the driver in the simulation and report lateness.
-    Play {
-        /// The Standard MIDI File.
-        file: PathBuf,
-        /// The device to play on.
-        #[arg(long, value_enum, default_value_t = Device::Mpu401)]
-        device: Device,
-        /// The buffer format the application sends (and with it the pin).
-        #[arg(long, value_enum, default_value_t = PinFormat::Ksmusic)]
-        format: PinFormat,
-        /// Write the observed wire here: per byte, its start in µs, a tab, its hex.
-        #[arg(long, value_name = "OUT.tsv")]
-        wire: Option<PathBuf>,
-        /// High-resolution timer resolution of the simulated kernel, µs.
-        #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
-        timer_res_us: u32,
-        /// Output FIFO depth of the emulated MPU-401, bytes (1 = the original card).
-        #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
-        mpu_fifo: u32,
-        /// A DPC running longer than this is a verifier finding, µs.
-        #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
-        dpc_bound_us: u32,
-        /// How far ahead of the clock IRPs are written, ms.
-        #[arg(long, value_name = "MS", default_value_t = DEFAULT_QUEUE_AHEAD_MS, value_parser = clap::value_parser!(u32).range(1..))]
-        queue_ahead_ms: u32,
-        /// Break the emulated card this way.
-        #[arg(long, value_enum, default_value_t = CardFault::None)]
-        mpu_fault: CardFault,
-        /// The most music one IRP covers, ms.
-        #[arg(long, value_name = "MS", default_value_t = DEFAULT_IRP_MS, value_parser = clap::value_parser!(u32).range(1..))]
-        irp_ms: u32,
-        /// DLS collection for the synth.
-        #[arg(long, value_name = "BANK.dls")]
-        dls: Option<PathBuf>,
-        /// Write the synth's output here.
-        #[arg(long, value_name = "OUT.wav")]
-        wav: Option<PathBuf>,
-        /// Synth sample rate, Hz (22,050 to 48,000).
-        #[arg(long, value_name = "HZ", default_value_t = 48_000, value_parser = clap::value_parser!(u32).range(22_050..=48_000))]
-        rate: u32,
-        /// Synth voices asked through PORTPARAMETERS (the synth's default if absent).
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-        voices: Option<u32>,
-        /// Size of each IRP's data buffer, bytes.
-        #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_IRP_SIZE)]
-        irp_size: u32,
-    },
+    ///
+    /// Options marked "mpu401 only" or "synth only" are usage errors with the
+    /// other device.
+    Play(PlayArgs),
     /// Feed a recorded wire log to the driver's capture pin in the simulation
     /// and print the messages captured, with their times.
     Record {
@@ -138,25 +96,113 @@ pub enum Command {
         /// Standard MIDI Files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// High-resolution timer resolution of the simulated kernel, µs.
-        #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+        /// High-resolution timer resolution of the simulated kernel, µs: 500
+        /// to 15,625.
+        #[arg(long, value_name = "N", default_value_t = 1000, value_parser = timer_res_range())]
         timer_res_us: u32,
-        /// Size of each IRP's data buffer, bytes.
-        #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_IRP_SIZE)]
+        /// Size of each IRP's data buffer, bytes: 24 to 65,536.
+        #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_IRP_SIZE, value_parser = irp_size_range())]
         irp_size: u32,
+    },
+    /// Print both filters (or one) as a client sees them through KS properties.
+    Describe {
+        /// Only this device's filter.
+        #[arg(long, value_enum)]
+        device: Option<Device>,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Print what FILE.mid would send: events, bytes, duration, ideal wire, IRPs.
     Inspect {
         /// The Standard MIDI File.
         file: PathBuf,
-        /// Size of each IRP's data buffer, bytes.
-        #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_IRP_SIZE)]
+        /// Size of each IRP's data buffer, bytes: 24 to 65,536.
+        #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_IRP_SIZE, value_parser = irp_size_range())]
         irp_size: u32,
         /// Write the ideal wire here: per byte, its start in µs, a tab, its hex.
         #[arg(long, value_name = "OUT.tsv")]
         ideal_wire: Option<PathBuf>,
     },
 }
+
+/// `rdmus play`'s arguments.
+#[derive(Debug, Args)]
+pub struct PlayArgs {
+    /// The Standard MIDI File.
+    pub file: PathBuf,
+    /// The device to play on.
+    #[arg(long, value_enum, default_value_t = Device::Mpu401)]
+    pub device: Device,
+    /// The buffer format the application sends (and with it the pin).
+    #[arg(long, value_enum, default_value_t = PinFormat::Ksmusic)]
+    pub format: PinFormat,
+    /// Write the observed wire here: per byte, its start in µs, a tab, its
+    /// hex (mpu401 only).
+    #[arg(long, value_name = "OUT.tsv")]
+    pub wire: Option<PathBuf>,
+    /// High-resolution timer resolution of the simulated kernel, µs: 500
+    /// (Windows' finest) to 15,625 (its default clock tick).
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = timer_res_range())]
+    pub timer_res_us: u32,
+    /// Output FIFO depth of the emulated MPU-401, bytes: 1 (the original
+    /// card) to 1,024 [default: 16] (mpu401 only).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_MPU_FIFO)))]
+    pub mpu_fifo: Option<u32>,
+    /// A DPC running longer than this is a verifier finding, µs: 1 to
+    /// 1,000,000 (the simulation's DPC watchdog) [default: what the card
+    /// needs: 100 (Microsoft's guideline for DPCs), or 1,000 (the driver's
+    /// 900 µs budget for waiting on the card, plus 100) when the MPU-401's
+    /// FIFO, 320 µs of wire a byte, plays out within one timer period, as
+    /// the original card's single byte does].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_DPC_BOUND_US)))]
+    pub dpc_bound_us: Option<u32>,
+    /// How far ahead of the clock IRPs are written, ms: 1 to 60,000.
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_QUEUE_AHEAD_MS, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_QUEUE_AHEAD_MS)))]
+    pub queue_ahead_ms: u32,
+    /// Break the emulated card this way [default: none] (mpu401 only).
+    #[arg(long, value_enum)]
+    pub mpu_fault: Option<CardFault>,
+    /// The most music one IRP covers, ms: 1 to 10,000.
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_IRP_MS, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_IRP_MS)))]
+    pub irp_ms: u32,
+    /// DLS collection for the synth (synth only, required).
+    #[arg(long, value_name = "BANK.dls")]
+    pub dls: Option<PathBuf>,
+    /// Write the synth's output here, 16-bit stereo PCM (synth only,
+    /// required; a WAV holds at most 4 GiB: 6 h 12 min at 48 kHz).
+    #[arg(long, value_name = "OUT.wav")]
+    pub wav: Option<PathBuf>,
+    /// Synth sample rate, Hz: 22,050 to 48,000 [default: 48000] (synth
+    /// only).
+    #[arg(long, value_name = "HZ", value_parser = clap::value_parser!(u32).range(22_050..=48_000))]
+    pub rate: Option<u32>,
+    /// Synth voices asked through PORTPARAMETERS: 1 to 256 (the synth's
+    /// most) [default: the synth's default] (synth only).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_VOICES)))]
+    pub voices: Option<u32>,
+    /// Size of each IRP's data buffer, bytes: 24 (one DirectMusic record
+    /// of a channel message) to 65,536 (the most winmm's midiStreamOut
+    /// takes in one buffer).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_IRP_SIZE, value_parser = irp_size_range())]
+    pub irp_size: u32,
+    /// Exit 0 even when something the file asked for did not happen (it is
+    /// still reported).
+    #[arg(long)]
+    pub allow_loss: bool,
+}
+
+/// The exit codes, as `--help` prints them (and the README lists them).
+pub const EXIT_CODES: &str = "\
+Exit status:
+  0  done: everything the file asked for happened (or --allow-loss)
+  1  bad input: a file that cannot be read, is not valid MIDI, DLS or a wire log,
+     or does not fit IRPs of the chosen size
+  2  usage error
+  3  loss: something the file asked for did not happen (IRPs refused, events or
+     notes dropped, bytes not sent, samples clipped, timer fallback; the summary
+     counts each); --allow-loss accepts it
+  4  the driver failed in the simulation, or the verifier found a fault";
 
 /// The default IRP data buffer size.
 pub const DEFAULT_IRP_SIZE: u32 = 4096;
@@ -166,6 +212,50 @@ pub const DEFAULT_QUEUE_AHEAD_MS: u32 = 1_500;
 
 /// How much music one IRP covers by default, ms.
 pub const DEFAULT_IRP_MS: u32 = 100;
+
+/// The smallest IRP data buffer: one `DMUS_EVENTHEADER` record of a
+/// three-byte channel message (20-byte header and data, 8-byte aligned),
+/// which must not be split (a `KSMUSICFORMAT` one takes 12).
+pub const MIN_IRP_SIZE: u32 = 24;
+
+/// The largest IRP data buffer: 64 KiB, the most winmm's `midiStreamOut`
+/// takes in one `MIDIHDR`.
+pub const MAX_IRP_SIZE: u32 = 65_536;
+
+/// Finest high-resolution timer of the simulated kernel, µs (Windows: 0.5 ms).
+pub const MIN_TIMER_RES_US: u32 = 500;
+
+/// Coarsest, µs: Windows' default clock tick, 15.625 ms.
+pub const MAX_TIMER_RES_US: u32 = 15_625;
+
+/// The deepest emulated MPU-401 output FIFO, bytes.
+pub const MAX_MPU_FIFO: u32 = 1_024;
+
+/// The longest DPC bound, µs: wdm-sim's DPC watchdog (1 s), past which a
+/// routine stops the run whatever the bound.
+pub const MAX_DPC_BOUND_US: u32 = 1_000_000;
+
+/// The farthest ahead IRPs are written, ms.
+pub const MAX_QUEUE_AHEAD_MS: u32 = 60_000;
+
+/// The most music in one IRP, ms.
+pub const MAX_IRP_MS: u32 = 10_000;
+
+/// The most voices the synth grants (dmus-synth's `MAX_VOICES`).
+pub const MAX_VOICES: u32 = 256;
+
+/// The synth's sample rate unless asked otherwise, Hz.
+pub const DEFAULT_RATE: u32 = 48_000;
+
+/// `--irp-size`'s parser.
+fn irp_size_range() -> clap::builder::RangedI64ValueParser<u32> {
+    clap::value_parser!(u32).range(i64::from(MIN_IRP_SIZE)..=i64::from(MAX_IRP_SIZE))
+}
+
+/// `--timer-res-us`'s parser.
+fn timer_res_range() -> clap::builder::RangedI64ValueParser<u32> {
+    clap::value_parser!(u32).range(i64::from(MIN_TIMER_RES_US)..=i64::from(MAX_TIMER_RES_US))
+}
 
 /// Why a command failed; each maps to an exit code.
 #[derive(Debug)]
@@ -214,6 +304,23 @@ pub enum CliError {
         /// What failed.
         error: SimError,
     },
+    /// The file's audio would not fit a WAV (found before rendering).
+    TooLongForWav {
+        /// The MIDI file.
+        path: PathBuf,
+        /// Frames its audio needs.
+        frames: u64,
+        /// At this rate, Hz.
+        rate: u32,
+    },
+    /// Something the file asked for did not happen (and `--allow-loss` was
+    /// not given); the summary printed before counts it.
+    Loss {
+        /// The file.
+        path: PathBuf,
+        /// What was lost, in one line.
+        what: String,
+    },
     /// The simulated Driver Verifier found faults while the driver ran.
     Findings {
         /// The file (or files) being played or recorded.
@@ -224,9 +331,9 @@ pub enum CliError {
 }
 
 impl CliError {
-    /// The process exit code: 1 for bad input, 2 for a usage error (as clap's
-    /// own), 4 when the driver failed in the simulation or the verifier found
-    /// a fault.
+    /// The process exit code ([`EXIT_CODES`]): 1 for bad input, 2 for a
+    /// usage error (as clap's own), 3 for a loss, 4 when the driver failed in
+    /// the simulation or the verifier found a fault.
     #[must_use]
     pub const fn exit_code(&self) -> u8 {
         match self {
@@ -234,8 +341,10 @@ impl CliError {
             | Self::Midi { .. }
             | Self::Tsv { .. }
             | Self::Irp { .. }
-            | Self::Dls { .. } => 1,
+            | Self::Dls { .. }
+            | Self::TooLongForWav { .. } => 1,
             Self::Usage(_) => 2,
+            Self::Loss { .. } => 3,
             Self::Sim { .. } | Self::Findings { .. } => 4,
         }
     }
@@ -252,6 +361,13 @@ impl fmt::Display for CliError {
             Self::Dls { path, error } => {
                 write!(f, "{}: not a valid DLS collection: {error}", path.display())
             }
+            Self::TooLongForWav { path, frames, rate } => write!(
+                f,
+                "{}: its audio (file end + 2 s tail) is {frames} frames, {} s at {rate} Hz; a WAV holds at most {} frames of 16-bit stereo (its sizes are 32-bit: 4 GiB): nothing was rendered",
+                path.display(),
+                frames / u64::from((*rate).max(1)),
+                crate::commands::MAX_WAV_FRAMES
+            ),
             Self::Sim { path, error } => {
                 write!(
                     f,
@@ -259,6 +375,11 @@ impl fmt::Display for CliError {
                     path.display()
                 )
             }
+            Self::Loss { path, what } => write!(
+                f,
+                "{}: not everything the file asked for happened: {what} (--allow-loss accepts this)",
+                path.display()
+            ),
             Self::Findings { path, findings } => {
                 write!(
                     f,
@@ -354,57 +475,7 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
             }
             Ok(())
         }
-        Command::Play {
-            file,
-            device,
-            format,
-            wire,
-            timer_res_us,
-            mpu_fifo,
-            dpc_bound_us,
-            queue_ahead_ms,
-            irp_ms,
-            irp_size,
-            mpu_fault,
-            dls,
-            wav,
-            rate,
-            voices,
-        } => {
-            let sim = SimConfig {
-                timer_res_us,
-                mpu_fifo,
-                dpc_bound_us,
-                mpu_fault: mpu_fault.sim(),
-            };
-            if device == Device::Synth {
-                let (Some(dls), Some(wav)) = (dls, wav) else {
-                    return Err(CliError::Usage(
-                        "`play --device synth` needs --dls BANK.dls and --wav OUT.wav".into(),
-                    ));
-                };
-                let timeline = load_timeline(&file)?;
-                let options = crate::commands::SynthPlayOptions {
-                    format,
-                    irp_size,
-                    irp_span: u64::from(irp_ms) * 10_000,
-                    queue_ahead: u64::from(queue_ahead_ms) * 10_000,
-                    rate,
-                    voices,
-                    sim,
-                };
-                return crate::commands::play_synth(&file, &timeline, &options, &dls, &wav, out);
-            }
-            let timeline = load_timeline(&file)?;
-            let options = PlayOptions {
-                format,
-                irp_size,
-                irp_span: u64::from(irp_ms) * 10_000,
-                queue_ahead: u64::from(queue_ahead_ms) * 10_000,
-                sim,
-            };
-            crate::commands::play_file(&file, &timeline, &options, wire.as_deref(), out)
-        }
+        Command::Play(args) => play(args, out),
         Command::Record {
             wire,
             format,
@@ -415,5 +486,91 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
             timer_res_us,
             irp_size,
         } => crate::commands::bench_wire(&files, timer_res_us, irp_size, out),
+        Command::Describe { device, json } => crate::commands::describe(device, json, out),
     }
+}
+
+/// `rdmus play`: checks that every option given belongs to the device, then
+/// plays on it.
+fn play(args: PlayArgs, out: &mut impl Write) -> Result<(), CliError> {
+    let PlayArgs {
+        file,
+        device,
+        format,
+        wire,
+        timer_res_us,
+        mpu_fifo,
+        dpc_bound_us,
+        queue_ahead_ms,
+        irp_ms,
+        irp_size,
+        mpu_fault,
+        dls,
+        wav,
+        rate,
+        voices,
+        allow_loss,
+    } = args;
+    let mpu401_only = [
+        ("--wire", wire.is_some()),
+        ("--mpu-fifo", mpu_fifo.is_some()),
+        ("--mpu-fault", mpu_fault.is_some()),
+    ];
+    let synth_only = [
+        ("--dls", dls.is_some()),
+        ("--wav", wav.is_some()),
+        ("--rate", rate.is_some()),
+        ("--voices", voices.is_some()),
+    ];
+    let (others, this, other) = match device {
+        Device::Mpu401 => (&synth_only[..], "mpu401", "synth"),
+        Device::Synth => (&mpu401_only[..], "synth", "mpu401"),
+    };
+    if let Some((flag, _)) = others.iter().find(|(_, given)| *given) {
+        return Err(CliError::Usage(format!(
+            "{flag} is for `--device {other}`, not `--device {this}`"
+        )));
+    }
+    let mpu_fifo = mpu_fifo.unwrap_or(SimConfig::default().mpu_fifo);
+    let sim = SimConfig {
+        timer_res_us,
+        mpu_fifo,
+        dpc_bound_us: dpc_bound_us.unwrap_or_else(|| match device {
+            Device::Mpu401 => SimConfig::dpc_bound_for(mpu_fifo, timer_res_us),
+            Device::Synth => DPC_GUIDELINE_US,
+        }),
+        mpu_fault: mpu_fault.unwrap_or(CardFault::None).sim(),
+        fail_nth: None,
+    };
+    let irp_span = u64::from(irp_ms) * 10_000;
+    let queue_ahead = u64::from(queue_ahead_ms) * 10_000;
+    if device == Device::Synth {
+        let (Some(dls), Some(wav)) = (dls, wav) else {
+            return Err(CliError::Usage(
+                "`play --device synth` needs --dls BANK.dls and --wav OUT.wav".into(),
+            ));
+        };
+        let timeline = load_timeline(&file)?;
+        let options = crate::commands::SynthPlayOptions {
+            format,
+            irp_size,
+            irp_span,
+            queue_ahead,
+            rate: rate.unwrap_or(DEFAULT_RATE),
+            voices,
+            sim,
+        };
+        return crate::commands::play_synth(
+            &file, &timeline, &options, &dls, &wav, allow_loss, out,
+        );
+    }
+    let timeline = load_timeline(&file)?;
+    let options = PlayOptions {
+        format,
+        irp_size,
+        irp_span,
+        queue_ahead,
+        sim,
+    };
+    crate::commands::play_file(&file, &timeline, &options, wire.as_deref(), allow_loss, out)
 }

@@ -12,6 +12,8 @@ pub mod cli;
 pub mod commands;
 pub mod inspect;
 pub mod irp;
+pub mod loss;
+pub mod ntstatus;
 pub mod play_report;
 pub mod sim;
 pub mod wire_log;

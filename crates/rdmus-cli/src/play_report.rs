@@ -9,7 +9,11 @@ use crate::irp::round_to_ms;
 use crate::irp::{
     DEFAULT_CHANNEL_GROUP, IrpError, StreamPacket, build_dmus_within, build_ksmusic_within,
 };
-use crate::sim::{RenderPin, SimConfig, SimError, StreamOptions, WriteTrouble, stream};
+use crate::loss::{Losses, Troubles};
+use crate::sim::{
+    RenderPin, SimConfig, SimError, StreamOptions, StreamRun, WriteTrouble, stream,
+    with_teardown_findings,
+};
 use crate::wire_log::{
     BYTE_TIME_100NS, BurstRate, Lateness, Margins, WireByte, burst_rate, compare, ideal_wire,
     margins,
@@ -87,6 +91,10 @@ pub struct PlayReport {
     pub deepest_queue: u64,
     /// IRPs the port did not take whole.
     pub write_troubles: Vec<WriteTrouble>,
+    /// IRPs written again with the rest of one the port took part of.
+    pub irps_resent: usize,
+    /// What the file asked for that did not happen.
+    pub losses: Losses,
     /// Verifier findings, in words.
     pub findings: Vec<String>,
     /// The observed wire, relative to the presentation time of tick 0.
@@ -153,9 +161,11 @@ pub fn play(
         },
         progress,
     )
-    .map_err(PlayError::Sim)?;
+    .map_err(|error| PlayError::Sim(with_teardown_findings(error)))?;
     let exact =
         run.wire.len() == ideal.len() && run.wire.iter().zip(&ideal).all(|(a, b)| a.byte == b.byte);
+    let lateness = compare(&ideal, &run.wire);
+    let losses = mpu401_losses(&lateness, &run);
     let presented = |time: u64| match options.format {
         PinFormat::Ksmusic => round_to_ms(time) * 10_000,
         PinFormat::Dmus => time,
@@ -171,7 +181,7 @@ pub fn play(
         bytes: timeline.byte_count(),
         irps: run.irps,
         exact,
-        lateness: compare(&ideal, &run.wire),
+        lateness,
         margins: margins(timeline, &run.wire, presented),
         bursts: burst_rate(&ideal, &run.wire),
         longest_dpc: run.rig.longest_dpc,
@@ -180,9 +190,60 @@ pub fn play(
         overruns: run.rig.overruns,
         deepest_queue: run.deepest_queue,
         write_troubles: run.write_troubles,
+        irps_resent: run.irps_resent,
+        losses,
         findings: run.rig.findings,
         wire: run.wire,
     })
+}
+
+/// What did not happen of what the file asked for: IRPs the port refused
+/// (its write reports), the file's messages missing from the card's wire log
+/// or on it out of order, bytes the wire carried that the file did not ask
+/// for, bytes the driver wrote while the card was not ready.
+fn mpu401_losses(lateness: &Lateness, run: &StreamRun) -> Losses {
+    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    let mut losses = Losses::new();
+    losses.add_troubles(&run.write_troubles);
+    losses.add(
+        count(lateness.missing_messages),
+        format!(
+            "of the file's messages not on the wire ({} bytes not sent)",
+            lateness.missing_bytes
+        ),
+    );
+    losses.add(
+        count(lateness.reordered),
+        "messages on the wire out of order",
+    );
+    losses.add(
+        count(lateness.extra_bytes),
+        "bytes on the wire the file did not ask for",
+    );
+    losses.add(
+        u64::from(run.driver_lost_events),
+        "events the driver gave back unplayed (RUNNINGSTATS LostNotes of the render stream)",
+    );
+    losses.add(
+        run.rig.overruns,
+        "bytes written while the card's output was not ready (lost at the card)",
+    );
+    losses.add(
+        timer_fallbacks(&run.rig.debug_log),
+        "render streams on the clock-interval timer (the driver's trace: no high-resolution timer)",
+    );
+    losses
+}
+
+/// Streams that fell back to the clock-interval timer: the lines the driver
+/// printed for it ([`rdmus_driver::TIMER_FALLBACK_TRACE`]).
+#[must_use]
+pub fn timer_fallbacks(debug_log: &[String]) -> u64 {
+    let count = debug_log
+        .iter()
+        .filter(|line| line.contains(rdmus_driver::TIMER_FALLBACK_TRACE))
+        .count();
+    u64::try_from(count).unwrap_or(u64::MAX)
 }
 
 /// 100 ns units as µs with one decimal.
@@ -244,23 +305,34 @@ impl fmt::Display for PlayReport {
                 "wire:        {} bytes, exactly the file's messages in order",
                 self.wire.len()
             )?;
+            match self.lateness.lateness {
+                Some(p) => writeln!(
+                    f,
+                    "lateness:    p50 {}, p99 {}, max {} against the ideal wire",
+                    Micros(p.p50),
+                    Micros(p.p99),
+                    Micros(p.max)
+                )?,
+                None => writeln!(f, "lateness:    no message to measure")?,
+            }
         } else {
+            let l = &self.lateness;
             writeln!(
                 f,
-                "wire:        {} bytes, NOT the file's messages: {}",
+                "wire:        {} bytes, NOT the file's messages: {} of {} matched, {} missing ({} bytes), {} extra ({} bytes), {} out of order",
                 self.wire.len(),
-                self.lateness
+                l.matched,
+                l.ideal_messages,
+                l.missing_messages,
+                l.missing_bytes,
+                l.extra_messages,
+                l.extra_bytes,
+                l.reordered
             )?;
-        }
-        match self.lateness.lateness {
-            Some(p) => writeln!(
+            writeln!(
                 f,
-                "lateness:    p50 {}, p99 {}, max {} against the ideal wire",
-                Micros(p.p50),
-                Micros(p.p99),
-                Micros(p.max)
-            )?,
-            None => writeln!(f, "lateness:    no message to measure")?,
+                "lateness:    not measured (the wire is not the file's messages)"
+            )?;
         }
         writeln!(
             f,
@@ -277,13 +349,15 @@ impl fmt::Display for PlayReport {
             self.dpcs,
             Micros(i64::try_from(self.longest_isr).unwrap_or(i64::MAX))
         )?;
-        for trouble in &self.write_troubles {
+        if self.irps_resent > 0 {
             writeln!(
                 f,
-                "IRP trouble: IRP {} took {} of {} records: {}",
-                trouble.irp, trouble.records, trouble.expected, trouble.reason
+                "resent:      {} IRPs with the records a port with a dry pool had not taken",
+                self.irps_resent
             )?;
         }
+        write!(f, "{}", Troubles(&self.write_troubles))?;
+        write!(f, "{}", self.losses)?;
         for finding in &self.findings {
             writeln!(f, "finding:     {finding}")?;
         }

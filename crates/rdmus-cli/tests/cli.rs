@@ -234,20 +234,22 @@ fn malformed_wire_log_is_refused() {
 }
 
 #[test]
-fn irp_too_small_is_refused() {
+fn an_irp_size_outside_24_to_65536_is_a_usage_error() {
     let file = data("test-c-major-scale.mid");
-    let out = rdmus(&[
-        "inspect".as_ref(),
-        file.as_os_str(),
-        "--irp-size".as_ref(),
-        "16".as_ref(),
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("cannot hold a channel message record (24 bytes needed)"),
-        "{}",
-        text(&out.stderr)
-    );
+    for size in ["16", "23", "65537", "4294967295"] {
+        let out = rdmus(&[
+            "inspect".as_ref(),
+            file.as_os_str(),
+            "--irp-size".as_ref(),
+            size.as_ref(),
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{size}");
+        assert!(
+            text(&out.stderr).contains("is not in 24..=65536"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
 }
 
 #[test]
@@ -317,15 +319,32 @@ fn a_broken_card_is_reported() {
     assert_eq!(out.status.code(), Some(4));
     assert!(out.stdout.is_empty());
     assert!(
-        text(&out.stderr).contains("the simulated device failed: StartDevice failed: 0xc00000c0"),
+        text(&out.stderr).contains(
+            "the simulated device failed: StartDevice failed: STATUS_DEVICE_DOES_NOT_EXIST (0xc00000c0)"
+        ),
         "{}",
         text(&out.stderr)
     );
     // A card that never sends: the driver gives up on the output, every event is
-    // reported dropped, and the verifier finds nothing wrong with how it did so.
+    // reported dropped (a loss: exit 3), and the verifier finds nothing wrong
+    // with how it did so.
     let out = play("never-drains");
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("16 of the file's messages not on the wire (48 bytes not sent)"),
+        "{}",
+        text(&out.stderr)
+    );
     let stdout = text(&out.stdout);
+    assert!(
+        stdout
+            .contains("loss:        16 of the file's messages not on the wire (48 bytes not sent)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("lateness:    not measured (the wire is not the file's messages)"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("dropped:     16 events (48 bytes)"),
         "{stdout}"

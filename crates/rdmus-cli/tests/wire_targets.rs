@@ -90,6 +90,7 @@ const ONE_BYTE_FIFO: SimConfig = SimConfig {
     mpu_fifo: 1,
     dpc_bound_us: 1_000,
     mpu_fault: rdmus_cli::sim::Mpu401Fault::None,
+    fail_nth: None,
 };
 
 #[test]

@@ -92,6 +92,23 @@ pub enum SmfWarning {
         /// Track (0-based).
         track: u16,
     },
+    /// Events followed the track's End-of-Track meta event, which the SMF
+    /// spec makes the last event: they were ignored (not played, and the
+    /// track ends at its End-of-Track).
+    EventsAfterEndOfTrack {
+        /// Track (0-based).
+        track: u16,
+        /// Events ignored.
+        count: usize,
+    },
+    /// A Set Tempo of 0 µs per quarter note (every later tick at one instant):
+    /// ignored, the tempo before it stays.
+    ZeroTempo {
+        /// Track (0-based).
+        track: u16,
+        /// Its tick.
+        tick: u64,
+    },
 }
 
 impl core::fmt::Display for SmfWarning {
@@ -123,6 +140,14 @@ impl core::fmt::Display for SmfWarning {
             Self::UnterminatedSysEx { track } => {
                 write!(f, "track {track}: a split sysex message never ends with F7")
             }
+            Self::EventsAfterEndOfTrack { track, count } => write!(
+                f,
+                "track {track}: {count} event(s) after End-of-Track ignored (End-of-Track must be last)"
+            ),
+            Self::ZeroTempo { track, tick } => write!(
+                f,
+                "track {track}, tick {tick}: Set Tempo of 0 us per quarter ignored; the tempo before it stays"
+            ),
         }
     }
 }

@@ -65,6 +65,7 @@ pub fn read_track(data: &[u8], data_offset: usize, track: u16) -> TrackContent {
     let mut in_split_sysex = false;
     let mut tick: u64 = 0;
     let mut event_index = 0;
+    let mut after_end = 0_usize;
     loop {
         let before = events.unread();
         if before.is_empty() {
@@ -91,6 +92,12 @@ pub fn read_track(data: &[u8], data_offset: usize, track: u16) -> TrackContent {
                 break;
             }
         };
+        if after_end > 0 {
+            // After End-of-Track: read (to find the chunk's faults) but not played.
+            after_end += 1;
+            event_index += 1;
+            continue;
+        }
         tick += u64::from(event.delta.as_int());
         content.end_tick = tick;
         match event.kind {
@@ -104,42 +111,19 @@ pub fn read_track(data: &[u8], data_offset: usize, track: u16) -> TrackContent {
                 });
             }
             TrackEventKind::SysEx(data) => {
-                if in_split_sysex {
-                    content
-                        .warnings
-                        .push(SmfWarning::UnterminatedSysEx { track });
-                }
-                let mut bytes = Vec::with_capacity(data.len() + 1);
-                bytes.push(0xF0);
-                bytes.extend_from_slice(data);
-                in_split_sysex = data.last() != Some(&0xF7);
-                let kind = if in_split_sysex {
-                    MessageKind::SysExStart
-                } else {
-                    MessageKind::SysEx
-                };
-                content.messages.push(TickMessage { tick, kind, bytes });
+                push_sysex(&mut content, &mut in_split_sysex, track, tick, data);
             }
             TrackEventKind::Escape(data) => {
-                let kind = if in_split_sysex {
-                    in_split_sysex = data.last() != Some(&0xF7);
-                    MessageKind::SysExContinuation
-                } else {
-                    MessageKind::Escape
-                };
-                if !data.is_empty() {
-                    content.messages.push(TickMessage {
-                        tick,
-                        kind,
-                        bytes: data.to_vec(),
-                    });
-                }
+                push_escape(&mut content, &mut in_split_sysex, tick, data);
             }
-            TrackEventKind::Meta(meta) => {
-                if let MetaMessage::Tempo(tempo) = meta {
-                    content.tempos.push((tick, tempo.as_int()));
-                }
+            TrackEventKind::Meta(MetaMessage::Tempo(tempo)) if tempo.as_int() == 0 => {
+                content.warnings.push(SmfWarning::ZeroTempo { track, tick });
             }
+            TrackEventKind::Meta(MetaMessage::Tempo(tempo)) => {
+                content.tempos.push((tick, tempo.as_int()));
+            }
+            TrackEventKind::Meta(MetaMessage::EndOfTrack) => after_end = 1,
+            TrackEventKind::Meta(_) => {}
         }
         if !matches!(event.kind, TrackEventKind::Midi { .. }) && channel_status.is_some() {
             // Keep channel running status across meta and sysex events.
@@ -159,7 +143,50 @@ pub fn read_track(data: &[u8], data_offset: usize, track: u16) -> TrackContent {
             .warnings
             .push(SmfWarning::UnterminatedSysEx { track });
     }
+    if after_end > 1 {
+        content.warnings.push(SmfWarning::EventsAfterEndOfTrack {
+            track,
+            count: after_end - 1,
+        });
+    }
     content
+}
+
+/// An `F0` event: a complete sysex message, or the first packet of a split one
+/// (`in_split` then stays set until a continuation ends with `F7`).
+fn push_sysex(content: &mut TrackContent, in_split: &mut bool, track: u16, tick: u64, data: &[u8]) {
+    if *in_split {
+        content
+            .warnings
+            .push(SmfWarning::UnterminatedSysEx { track });
+    }
+    let mut bytes = Vec::with_capacity(data.len() + 1);
+    bytes.push(0xF0);
+    bytes.extend_from_slice(data);
+    *in_split = data.last() != Some(&0xF7);
+    let kind = if *in_split {
+        MessageKind::SysExStart
+    } else {
+        MessageKind::SysEx
+    };
+    content.messages.push(TickMessage { tick, kind, bytes });
+}
+
+/// An `F7` event: the next packet of a split sysex message, or an escape.
+fn push_escape(content: &mut TrackContent, in_split: &mut bool, tick: u64, data: &[u8]) {
+    let kind = if *in_split {
+        *in_split = data.last() != Some(&0xF7);
+        MessageKind::SysExContinuation
+    } else {
+        MessageKind::Escape
+    };
+    if !data.is_empty() {
+        content.messages.push(TickMessage {
+            tick,
+            kind,
+            bytes: data.to_vec(),
+        });
+    }
 }
 
 /// The wire bytes of a channel message, status byte included.
@@ -339,6 +366,40 @@ mod tests {
         assert!(content.messages.is_empty());
         assert_eq!(content.tempos, [(0, 500_000)]);
         assert_eq!(content.end_tick, 384);
+    }
+
+    #[test]
+    fn events_after_end_of_track_are_ignored_with_a_warning() {
+        let content = read_track(
+            b"\x00\x90\x3c\x64\x60\x80\x3c\x40\x00\xff\x2f\x00\x00\x90\x3e\x64\x60\x80\x3e\x40",
+            0,
+            2,
+        );
+        assert_eq!(content.messages.len(), 2, "{content:?}");
+        assert_eq!(content.end_tick, 96);
+        assert_eq!(
+            content.warnings,
+            [SmfWarning::EventsAfterEndOfTrack { track: 2, count: 2 }]
+        );
+        assert!(
+            content.warnings[0]
+                .to_string()
+                .contains("2 event(s) after End-of-Track ignored")
+        );
+    }
+
+    #[test]
+    fn a_zero_tempo_is_ignored_with_a_warning() {
+        let content = read_track(
+            b"\x00\xff\x51\x03\x07\xa1\x20\x60\xff\x51\x03\x00\x00\x00\x00\xff\x2f\x00",
+            0,
+            0,
+        );
+        assert_eq!(content.tempos, [(0, 500_000)]);
+        assert_eq!(
+            content.warnings,
+            [SmfWarning::ZeroTempo { track: 0, tick: 96 }]
+        );
     }
 
     #[test]

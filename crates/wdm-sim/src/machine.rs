@@ -77,6 +77,21 @@ impl Machine {
         scheduler::run_until(t);
     }
 
+    /// When the machine next has something to do on its own: now if an interrupt, DPC or work
+    /// item is runnable, else the earliest armed timer, injected device byte or scheduled host
+    /// event; `None` when nothing will happen until the test calls into it. A caller that
+    /// waits for something outside the machine (an application's next write) can run straight
+    /// to it when this is later: [`Machine::run_until`] would find nothing to do before it.
+    #[must_use]
+    pub fn next_due(&self) -> Option<u64> {
+        let state = self.state.borrow();
+        if state.has_runnable_work() {
+            Some(state.now())
+        } else {
+            state.next_event_time()
+        }
+    }
+
     /// Runs the machine for `d` ticks.
     pub fn run_for(&self, d: u64) {
         self.run_until(self.now() + d);

@@ -14,4 +14,5 @@ pub mod import_audit;
 pub mod inf;
 pub mod package;
 pub mod sign;
+pub mod standin;
 pub mod toolchain;

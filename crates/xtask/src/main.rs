@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use xtask::cmd::{TaskError, TaskResult};
 use xtask::image::{self, Machine};
-use xtask::{abi, ci, fuzz, import_audit, package};
+use xtask::{abi, ci, fuzz, import_audit, package, standin};
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
@@ -26,6 +26,8 @@ tasks:
                                    import libraries or crates/xtask/src/kernel_exports.txt
   abi                              dmus-sys against mingw-w64's headers, both compiled for
                                    x86_64 and i686 (crates/abi-probe/abi.list)
+  standin                          the stand-in portcls.sys that runs rdmus.sys under Wine
+                                   (crates/portcls-standin): target/standin/x64/portcls.sys
   help                             this text";
 
 fn main() -> ExitCode {
@@ -63,6 +65,7 @@ fn run(args: &[String]) -> TaskResult {
             .and_then(|()| abi::run()),
         "import-audit" => no_arguments(rest).and_then(|()| import_audit::run()),
         "abi" => no_arguments(rest).and_then(|()| abi::run()),
+        "standin" => no_arguments(rest).and_then(|()| standin::build().map(drop)),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

@@ -62,15 +62,9 @@ impl MiniportDMusImpl for Miniport {
     }
 
     /// `Service` (DISPATCH_LEVEL, from the service group): hands captured input to
-    /// the capture stream, or drops it when none is open.
+    /// every open capture stream, or drops it when none is open.
     fn service(this: &ComObject<Self>) {
-        let slot = this.capture_slot().lock();
-        match *slot {
-            // SAFETY: the slot holds the stream until its destructor clears it
-            // under this lock, so it is live while we hold the lock. DISPATCH_LEVEL.
-            Some(stream) => unsafe { stream.as_ref() }.pump(),
-            None => crate::mpu401::capture::discard_input(this),
-        }
+        crate::mpu401::capture::pump(this);
     }
 
     unsafe fn new_stream(

@@ -5,8 +5,9 @@
 //!   ranges, Service), which hand Init and NewStream to their own modules.
 //! - [`init`]: `Init`: the card into UART mode, the service group, the port.
 //! - [`interrupt`]: connecting the card's interrupt, and the ISR.
-//! - [`new_stream`]: `NewStream`: which pin gets which stream.
-//! - [`pins`]: pin claims and who owns the card's output.
+//! - [`new_stream`]: `NewStream`: which pin gets which stream, as many as each allows.
+//! - [`pins`]: streams per pin and their ids, the wire the render streams share, the
+//!   capture streams that all get the input.
 //! - [`power`]: `IPowerNotify`: the card back into UART mode after power-up.
 //!
 //! Life: the subdevice seam creates it ([`new_miniport`]); PortCls calls `Init` once

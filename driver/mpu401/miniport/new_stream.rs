@@ -1,5 +1,7 @@
-//! `IMiniportDMus::NewStream` (PASSIVE_LEVEL): render streams on pins 0 and 1, the capture
-//! stream on pin 4, one stream per pin.
+//! `IMiniportDMus::NewStream` (PASSIVE_LEVEL): render streams on pins 0 and 1, capture
+//! streams on pin 4, as many per pin as its descriptor allows (`descriptor::instances`):
+//! the render streams merge onto the one wire message by message, and every capture
+//! stream gets every message.
 
 use com_object::ComObject;
 use dmus_sys::com::PUNKNOWN;
@@ -75,20 +77,20 @@ pub(super) unsafe fn new_stream(miniport: &ComObject<Miniport>, request: &Reques
             return STATUS_NO_MATCH;
         }
     }
-    if !miniport.claim_pin(pin) {
+    let Some(id) = miniport.claim_pin(pin) else {
         return STATUS_INVALID_DEVICE_REQUEST;
-    }
+    };
     let made = if capture {
         // SAFETY: live allocator and clock from PortCls; PASSIVE_LEVEL.
-        unsafe { CaptureStream::create(miniport.to_ref(), setup, allocator, clock) }
+        unsafe { CaptureStream::create(miniport.to_ref(), id, setup, allocator, clock) }
     } else {
         // SAFETY: as above. PASSIVE_LEVEL (NewStream).
-        unsafe { RenderStream::create(miniport.to_ref(), pin, setup, allocator, clock) }
+        unsafe { RenderStream::create(miniport.to_ref(), pin, id, setup, allocator, clock) }
     };
     let stream = match made {
         Ok(stream) => stream,
         Err(status) => {
-            miniport.release_pin(pin);
+            miniport.release_pin(pin, id);
             return status;
         }
     };

@@ -14,13 +14,12 @@ use dmus_sys::com::{IUnknown, PUNKNOWN};
 use dmus_sys::dmus_com::{IMiniportDMus, IPortDMus};
 use dmus_sys::kernel::{NTSTATUS, PowerDeviceUnspecified};
 use dmus_sys::portcls::{IInterruptSync, IPowerNotify, IServiceGroup};
-use mpu401::InputRing;
+use mpu401::{InputRing, SharedWire};
 
-use super::pins::Pins;
+use super::pins::{CaptureList, Pins};
 use crate::com::Pool;
 use crate::miniport::pool_box::init_fields;
 use crate::miniport::spin_lock::SpinLock;
-use crate::mpu401::capture::CaptureStream;
 use crate::mpu401::hardware::CardIo;
 use crate::resources::AdapterResources;
 
@@ -54,13 +53,11 @@ pub struct Miniport {
     pub(super) setup: UnsafeCell<Option<Setup>>,
     /// The connected interrupt, or null when polled.
     pub(super) sync: AtomicPtr<IInterruptSync>,
-    /// Open pins and the card's output.
+    /// Open streams, the card's output and the capture streams.
     pins: Pins,
-    /// The open capture stream (not a reference: the stream clears it before it is freed).
-    capture: SpinLock<Option<NonNull<CaptureStream>>>,
     /// Input bytes with their arrival time (QPC in 100 ns). Touched only with the
     /// interrupt lock held (the ISR, synchronized routines) or, when polled,
-    /// with the capture lock held.
+    /// with the capture list's lock held.
     input: UnsafeCell<InputRing<INPUT_RING_BYTES>>,
 }
 
@@ -83,7 +80,6 @@ pub fn new_miniport(_resources: &AdapterResources) -> Result<PUNKNOWN, NTSTATUS>
                 setup: UnsafeCell::new(None),
                 sync: AtomicPtr::new(core::ptr::null_mut()),
                 pins: Pins::new(),
-                capture: SpinLock::new(None),
                 input: UnsafeCell::new(EMPTY_INPUT),
             }
         ))
@@ -110,24 +106,24 @@ impl Miniport {
         unsafe { (*self.setup.get()).as_ref() }
     }
 
-    /// Marks `pin` as having its stream; false if it already has one.
-    pub(super) fn claim_pin(&self, pin: u32) -> bool {
+    /// A new stream on `pin`: its id, or `None` when the pin has all the streams it allows.
+    pub(super) fn claim_pin(&self, pin: u32) -> Option<u32> {
         self.pins.claim(pin)
     }
 
-    /// Frees `pin` for a new stream.
-    pub(crate) fn release_pin(&self, pin: u32) {
-        self.pins.release(pin);
+    /// The stream `id` on `pin` is gone.
+    pub(crate) fn release_pin(&self, pin: u32, id: u32) {
+        self.pins.release(pin, id);
     }
 
-    /// The card's output lock (see [`Pins`]).
-    pub(crate) fn wire(&self) -> &SpinLock<Option<u32>> {
+    /// The card's output, shared by the render streams (see [`Pins`]).
+    pub(crate) fn wire(&self) -> &SpinLock<SharedWire> {
         self.pins.wire()
     }
 
-    /// The capture stream slot.
-    pub(crate) fn capture_slot(&self) -> &SpinLock<Option<NonNull<CaptureStream>>> {
-        &self.capture
+    /// The open capture streams (see [`Pins`]).
+    pub(crate) fn captures(&self) -> &SpinLock<CaptureList> {
+        self.pins.captures()
     }
 
     /// The connected interrupt, if any.
@@ -139,7 +135,7 @@ impl Miniport {
     ///
     /// # Safety
     /// The caller holds the interrupt lock (ISR or synchronized routine) or,
-    /// with no interrupt connected, the capture stream's lock, and keeps the
+    /// with no interrupt connected, the capture list's lock, and keeps the
     /// borrow within that hold.
     #[allow(
         clippy::mut_from_ref,

@@ -1,6 +1,8 @@
 //! `rdmus bench-wire FILES...`: each file played in both formats on a card
-//! with a 16-byte FIFO (DPC bound 100 µs) and on the original one-byte card
-//! (DPC bound raised to 1 ms: pacing it forces busy-waiting), as a table.
+//! with a 16-byte FIFO and on the original one-byte card, each with the DPC
+//! bound it needs ([`SimConfig::dpc_bound_for`]: 100 µs, and 1 ms for the
+//! one-byte card under 1 ms timers, whose pacing forces busy-waiting), as a
+//! table.
 
 use core::fmt;
 use std::io::Write;
@@ -12,8 +14,8 @@ use crate::play_report::{DEFAULT_IRP_SPAN, OfWire, PlayError, PlayOptions, PlayR
 use crate::sim::{DEFAULT_QUEUE_AHEAD, SimConfig};
 use smf::Timeline;
 
-/// The machines a file is benchmarked on: (FIFO bytes, DPC bound µs).
-pub const MACHINES: [(u32, u32); 2] = [(16, 100), (1, 1_000)];
+/// The MPU-401 FIFO depths a file is benchmarked on, bytes.
+pub const FIFOS: [u32; 2] = [16, 1];
 
 /// One line of the table.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,7 +26,7 @@ pub struct BenchRow {
     pub report: PlayReport,
 }
 
-/// Plays `timeline` in both formats on both [`MACHINES`].
+/// Plays `timeline` in both formats on both [`FIFOS`].
 ///
 /// # Errors
 /// [`PlayError`] of the first run that could not be made.
@@ -35,7 +37,8 @@ pub fn bench_runs(
     irp_size: u32,
 ) -> Result<Vec<BenchRow>, PlayError> {
     let mut rows = Vec::new();
-    for (mpu_fifo, dpc_bound_us) in MACHINES {
+    for mpu_fifo in FIFOS {
+        let dpc_bound_us = SimConfig::dpc_bound_for(mpu_fifo, timer_res_us);
         for format in [PinFormat::Dmus, PinFormat::Ksmusic] {
             let options = PlayOptions {
                 format,
@@ -82,10 +85,17 @@ pub const HEADER: &str = "file\tformat\tfifo\tevents\tbytes\tdropped\texact\tp50
 impl fmt::Display for BenchRow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let r = &self.report;
-        let (p50, p99, max) = r
-            .lateness
-            .lateness
-            .map_or((0, 0, 0), |p| (us(p.p50), us(p.p99), us(p.max)));
+        // Lateness means something only when the wire is the file's messages.
+        let (p50, p99, max) = r.lateness.lateness.filter(|_| r.exact).map_or_else(
+            || ("-".to_owned(), "-".to_owned(), "-".to_owned()),
+            |p| {
+                (
+                    us(p.p50).to_string(),
+                    us(p.p99).to_string(),
+                    us(p.max).to_string(),
+                )
+            },
+        );
         let early = r
             .margins
             .map_or_else(|| "-".to_owned(), |m| m.early.to_string());
@@ -129,9 +139,10 @@ pub fn bench_wire(
         path: "<stdout>".into(),
         error,
     };
+    let [deep, shallow] = FIFOS.map(|fifo| SimConfig::dpc_bound_for(fifo, timer_res_us));
     writeln!(
         out,
-        "# {timer_res_us} us high-resolution timers; FIFO 16 with a 100 us DPC bound, FIFO 1 with 1 ms; IRPs of up to {irp_size} bytes and {} ms queued {} ms ahead; lateness against the ideal wire",
+        "# {timer_res_us} us high-resolution timers; FIFO 16 with a {deep} us DPC bound, FIFO 1 with {shallow} us; IRPs of up to {irp_size} bytes and {} ms queued {} ms ahead; lateness against the ideal wire",
         DEFAULT_IRP_SPAN / 10_000,
         DEFAULT_QUEUE_AHEAD / 10_000
     )

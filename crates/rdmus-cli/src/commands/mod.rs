@@ -2,12 +2,14 @@
 //! `bench-wire` (argument parsing and `inspect` live in [`crate::cli`]).
 
 mod bench;
+mod describe;
 mod play_mpu401;
 mod play_synth;
 mod progress;
 mod record;
 
-pub use bench::{BenchRow, HEADER as BENCH_HEADER, MACHINES, bench_runs, bench_wire};
+pub use bench::{BenchRow, FIFOS, HEADER as BENCH_HEADER, bench_runs, bench_wire};
+pub use describe::describe;
 pub use play_mpu401::play_file;
-pub use play_synth::{RELEASE_TAIL, SynthPlayOptions, play_synth, wav_frames};
+pub use play_synth::{MAX_WAV_FRAMES, RELEASE_TAIL, SynthPlayOptions, play_synth, wav_frames};
 pub use record::{record_file, write_messages};

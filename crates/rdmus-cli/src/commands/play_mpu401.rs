@@ -14,13 +14,15 @@ use smf::Timeline;
 /// the observed wire to `wire_path` if given.
 ///
 /// # Errors
-/// [`CliError::Irp`], [`CliError::Sim`], [`CliError::Io`], and
-/// [`CliError::Findings`] after the summary when the verifier found faults.
+/// [`CliError::Irp`], [`CliError::Sim`], [`CliError::Io`]; after the
+/// summary, [`CliError::Findings`] when the verifier found faults, else
+/// [`CliError::Loss`] when something was lost and `allow_loss` is false.
 pub fn play_file(
     file: &Path,
     timeline: &Timeline,
     options: &PlayOptions,
     wire_path: Option<&Path>,
+    allow_loss: bool,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
     let progress = bar(timeline.end_time, "playing");
@@ -43,6 +45,9 @@ pub fn play_file(
         error,
     };
     writeln!(out, "file:        {}", file.display()).map_err(stdout_error)?;
+    for warning in &timeline.warnings {
+        writeln!(out, "warning:     {warning}").map_err(stdout_error)?;
+    }
     write!(out, "{report}").map_err(stdout_error)?;
     if let Some(path) = wire_path {
         let io_error = |error| CliError::Io {
@@ -52,12 +57,18 @@ pub fn play_file(
         let created = std::fs::File::create(path).map_err(io_error)?;
         write_tsv(std::io::BufWriter::new(created), &report.wire).map_err(io_error)?;
     }
-    if report.findings.is_empty() {
-        Ok(())
-    } else {
-        Err(CliError::Findings {
+    if !report.findings.is_empty() {
+        return Err(CliError::Findings {
             path: file.into(),
             findings: report.findings,
+        });
+    }
+    if report.losses.is_empty() || allow_loss {
+        Ok(())
+    } else {
+        Err(CliError::Loss {
+            path: file.into(),
+            what: report.losses.one_line(),
         })
     }
 }

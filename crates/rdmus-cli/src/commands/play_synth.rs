@@ -2,20 +2,25 @@
 //!
 //! The WAV's length: the file's end (its latest End-of-Track, delta included)
 //! plus a [`RELEASE_TAIL`] for the last notes' releases, rounded up to whole
-//! frames.
+//! frames. The audio streams to the WAV as it is rendered (memory does not
+//! grow with the length); a file longer than a WAV's data chunk can hold
+//! ([`MAX_WAV_FRAMES`]) is refused before anything is rendered.
 
 use core::fmt;
 use std::io::Write;
 use std::path::Path;
 
 use dls::download::APPEND_SAMPLES;
-use dls::download::build::build_collection;
+use dls::download::build::{CollectionBuffers, build_collection};
 use dls::wire::file::DlsFile;
 
 use super::progress::bar;
 use crate::cli::{CliError, PinFormat};
+use crate::loss::{Losses, Troubles};
 use crate::play_report::{Micros, packets};
-use crate::sim::{RenderPin, SimConfig, SynthOptions, SynthRun, render_synth};
+use crate::sim::{
+    RenderPin, SimConfig, SynthError, SynthOptions, SynthRun, render_synth, with_teardown_findings,
+};
 use smf::{MessageKind, Timeline};
 
 /// Audio kept after the file's end for releases: 2 s (100 ns).
@@ -40,6 +45,13 @@ pub struct SynthPlayOptions {
     pub sim: SimConfig,
 }
 
+/// The most frames of 16-bit stereo a WAV holds: its RIFF chunk's size is a
+/// 32-bit count of everything after the first 8 bytes, and a PCM WAV's header
+/// after those is 36 bytes (`WAVE`, the 24-byte `fmt ` chunk, the `data`
+/// chunk's header), so the data is at most 4 GiB − 37 bytes, 4 bytes a
+/// frame: 1,073,741,814 frames (6 h 12 min at 48 kHz).
+pub const MAX_WAV_FRAMES: u64 = (u32::MAX as u64 - 36) / 4;
+
 /// Frames of audio rendered for `timeline` at `rate`.
 #[must_use]
 pub fn wav_frames(timeline: &Timeline, rate: u32) -> u64 {
@@ -52,27 +64,27 @@ pub fn wav_frames(timeline: &Timeline, rate: u32) -> u64 {
 ///
 /// # Errors
 /// [`CliError::Io`], [`CliError::Dls`] for a bank that is not valid DLS,
-/// [`CliError::Irp`], [`CliError::Sim`], and [`CliError::Findings`] after the
-/// summary when the verifier found faults.
+/// [`CliError::Irp`], [`CliError::Sim`]; after the summary,
+/// [`CliError::Findings`] when the verifier found faults, else
+/// [`CliError::Loss`] when something was lost and `allow_loss` is false.
 pub fn play_synth(
     file: &Path,
     timeline: &Timeline,
     options: &SynthPlayOptions,
     dls_path: &Path,
     wav_path: &Path,
+    allow_loss: bool,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
-    let bank = std::fs::read(dls_path).map_err(|error| CliError::Io {
-        path: dls_path.into(),
-        error,
-    })?;
-    let dls_error = |error: String| CliError::Dls {
-        path: dls_path.into(),
-        error,
-    };
-    let parsed = DlsFile::parse(&bank).map_err(|e| dls_error(e.to_string()))?;
-    let buffers =
-        build_collection(&parsed, 1, APPEND_SAMPLES).map_err(|e| dls_error(format!("{e:?}")))?;
+    let frames = wav_frames(timeline, options.rate);
+    if frames > MAX_WAV_FRAMES {
+        return Err(CliError::TooLongForWav {
+            path: file.into(),
+            frames,
+            rate: options.rate,
+        });
+    }
+    let buffers = load_bank(dls_path)?;
     let packets =
         packets(timeline, options.format, options.irp_size, options.irp_span).map_err(|error| {
             CliError::Irp {
@@ -91,17 +103,36 @@ pub fn play_synth(
         voices: options.voices,
         sim: options.sim,
     };
-    let frames = wav_frames(timeline, options.rate);
+    let mut wav = WavOut::create(wav_path, options.rate)?;
     let progress = bar(timeline.end_time.saturating_add(RELEASE_TAIL), "rendering");
-    let result = render_synth(&packets, &buffers, frames, &sim_options, &mut |at| {
-        progress.set_position(at / 10_000);
-    });
+    let result = render_synth(
+        &packets,
+        &buffers,
+        frames,
+        &sim_options,
+        &mut |at| {
+            progress.set_position(at / 10_000);
+        },
+        &mut |samples| wav.write(samples),
+    );
     progress.finish_and_clear();
-    let run = result.map_err(|error| CliError::Sim {
-        path: file.into(),
-        error,
-    })?;
-    write_wav(wav_path, &run)?;
+    let run = match result {
+        Ok(run) => run,
+        Err(error) => {
+            wav.abandon();
+            return Err(match error {
+                SynthError::Sim(error) => CliError::Sim {
+                    path: file.into(),
+                    error: with_teardown_findings(error),
+                },
+                SynthError::Audio(error) => CliError::Io {
+                    path: wav_path.into(),
+                    error,
+                },
+            });
+        }
+    };
+    wav.finish(run.rate)?;
     let report = SynthReport {
         options: *options,
         events: timeline.messages.len(),
@@ -119,39 +150,132 @@ pub fn play_synth(
         error,
     };
     writeln!(out, "file:        {}", file.display()).map_err(stdout_error)?;
+    for warning in &timeline.warnings {
+        writeln!(out, "warning:     {warning}").map_err(stdout_error)?;
+    }
     writeln!(out, "bank:        {}", dls_path.display()).map_err(stdout_error)?;
     writeln!(out, "wav:         {}", wav_path.display()).map_err(stdout_error)?;
     write!(out, "{report}").map_err(stdout_error)?;
-    if run.rig.findings.is_empty() {
-        Ok(())
-    } else {
-        Err(CliError::Findings {
+    if !run.rig.findings.is_empty() {
+        return Err(CliError::Findings {
             path: file.into(),
             findings: run.rig.findings,
+        });
+    }
+    let losses = synth_losses(&run);
+    if losses.is_empty() || allow_loss {
+        Ok(())
+    } else {
+        Err(CliError::Loss {
+            path: file.into(),
+            what: losses.one_line(),
         })
     }
 }
 
-/// Writes the run's audio as 16-bit stereo PCM at its rate.
-fn write_wav(path: &Path, run: &SynthRun) -> Result<(), CliError> {
-    let io_error = |error: hound::Error| CliError::Io {
+/// Reads and validates the DLS bank at `path` and builds its download buffers.
+fn load_bank(path: &Path) -> Result<CollectionBuffers, CliError> {
+    let bank = std::fs::read(path).map_err(|error| CliError::Io {
         path: path.into(),
-        error: match error {
-            hound::Error::IoError(error) => error,
-            other => std::io::Error::other(other.to_string()),
-        },
+        error,
+    })?;
+    let dls_error = |error: String| CliError::Dls {
+        path: path.into(),
+        error,
     };
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: run.rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut writer = hound::WavWriter::create(path, spec).map_err(io_error)?;
-    for &sample in &run.samples {
-        writer.write_sample(sample).map_err(io_error)?;
+    let parsed = DlsFile::parse(&bank).map_err(|e| dls_error(e.to_string()))?;
+    build_collection(&parsed, 1, APPEND_SAMPLES).map_err(|e| dls_error(format!("{e:?}")))
+}
+
+/// What did not happen of what the file asked for: IRPs and records the port
+/// refused (its write reports), notes the synth lost (`RUNNINGSTATS`
+/// `LostNotes`, by cause through rdmus's lost-notes property), samples it
+/// clipped (rdmus's clipped-samples property).
+fn synth_losses(run: &SynthRun) -> Losses {
+    let mut losses = Losses::new();
+    losses.add_troubles(&run.write_troubles);
+    let causes = &run.lost_causes;
+    losses.add(
+        u64::from(run.lost_notes),
+        format!(
+            "notes lost (RUNNINGSTATS LostNotes: {} stolen + {} late + {} dropped)",
+            causes.StolenVoices, causes.LateEvents, causes.DroppedEvents
+        ),
+    );
+    losses.add(
+        run.clipped_samples,
+        "samples clipped to 16 bits (rdmus clipped-samples property)",
+    );
+    losses
+}
+
+/// The WAV being written as the synth renders: 16-bit stereo PCM.
+struct WavOut {
+    path: std::path::PathBuf,
+    writer: hound::WavWriter<std::io::BufWriter<std::fs::File>>,
+    rate: u32,
+}
+
+/// hound's error as the I/O error it is (or wraps).
+fn hound_io(error: hound::Error) -> std::io::Error {
+    match error {
+        hound::Error::IoError(error) => error,
+        other => std::io::Error::other(other.to_string()),
     }
-    writer.finalize().map_err(io_error)
+}
+
+impl WavOut {
+    /// Creates `path` for audio at `rate`.
+    fn create(path: &Path, rate: u32) -> Result<Self, CliError> {
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let writer = hound::WavWriter::create(path, spec).map_err(|error| CliError::Io {
+            path: path.into(),
+            error: hound_io(error),
+        })?;
+        Ok(Self {
+            path: path.into(),
+            writer,
+            rate,
+        })
+    }
+
+    /// Appends interleaved samples.
+    fn write(&mut self, samples: &[i16]) -> std::io::Result<()> {
+        for &sample in samples {
+            self.writer.write_sample(sample).map_err(hound_io)?;
+        }
+        Ok(())
+    }
+
+    /// Completes the header. The synth granted `granted` Hz: a rate other
+    /// than the one the header was written with is an error, never a WAV
+    /// that plays at the wrong speed.
+    fn finish(self, granted: u32) -> Result<(), CliError> {
+        let io_error = |error| CliError::Io {
+            path: self.path.clone(),
+            error,
+        };
+        if granted != self.rate {
+            let _ = std::fs::remove_file(&self.path);
+            return Err(io_error(std::io::Error::other(format!(
+                "the synth granted {granted} Hz, not the {} Hz asked for",
+                self.rate
+            ))));
+        }
+        self.writer.finalize().map_err(|e| io_error(hound_io(e)))
+    }
+
+    /// Removes the partial file after a failed render (best effort: the
+    /// render's error is what gets reported).
+    fn abandon(self) {
+        drop(self.writer);
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 /// The printed summary.
@@ -200,22 +324,16 @@ impl fmt::Display for SynthReport<'_> {
             self.events - self.channel_events,
             run.irps
         )?;
-        let frames = run.samples.len() / 2;
+        let frames = run.frames;
         // Whole seconds and the rest, each exact in an f64.
         let rate = u64::from(run.rate.max(1));
-        let frames_u64 = u64::try_from(frames).unwrap_or(u64::MAX);
-        let whole = u32::try_from(frames_u64 / rate).unwrap_or(u32::MAX);
-        let rest = u32::try_from(frames_u64 % rate).unwrap_or(0);
+        let whole = u32::try_from(frames / rate).unwrap_or(u32::MAX);
+        let rest = u32::try_from(frames % rate).unwrap_or(0);
         let audio_seconds = f64::from(whole) + f64::from(rest) / f64::from(run.rate.max(1));
-        let peak = run
-            .samples
-            .iter()
-            .map(|&s| i32::from(s).abs())
-            .max()
-            .unwrap_or(0);
         writeln!(
             f,
-            "audio:       {frames} frames ({audio_seconds:.2} s, file end + 2 s tail), peak sample {peak}"
+            "audio:       {frames} frames ({audio_seconds:.2} s, file end + 2 s tail), peak sample {}, {} samples at full scale",
+            run.peak, run.full_scale
         )?;
         writeln!(
             f,
@@ -249,13 +367,20 @@ impl fmt::Display for SynthReport<'_> {
             Micros(i64::try_from(run.rig.longest_dpc).unwrap_or(i64::MAX)),
             run.rig.dpcs
         )?;
-        for trouble in &run.write_troubles {
+        writeln!(
+            f,
+            "clipped:     {} samples clamped to 16 bits (rdmus clipped-samples property)",
+            run.clipped_samples
+        )?;
+        if run.irps_resent > 0 {
             writeln!(
                 f,
-                "IRP trouble: IRP {} took {} of {} records: {}",
-                trouble.irp, trouble.records, trouble.expected, trouble.reason
+                "resent:      {} IRPs with the records a port with a dry pool had not taken",
+                run.irps_resent
             )?;
         }
+        write!(f, "{}", Troubles(&run.write_troubles))?;
+        write!(f, "{}", synth_losses(run))?;
         for finding in &run.rig.findings {
             writeln!(f, "finding:     {finding}")?;
         }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::cli::{CliError, PinFormat};
 use crate::sim::{CaptureFormat, CapturedMessage, SimConfig, capture, join_sysex};
-use crate::wire_log::read_tsv;
+use crate::wire_log::{out_of_order, read_tsv};
 
 /// Plays the wire log at `wire` into the card's input, reads the capture
 /// pin in `format`, and writes the messages captured (with their times) to
@@ -37,6 +37,12 @@ pub fn record_file(
         error,
     })?;
     let messages = join_sysex(&run.records);
+    let early = out_of_order(&input);
+    let warning = (early > 0).then(|| {
+        format!(
+            "# warning: {early} bytes of the log start before a byte listed ahead of them; the card received every byte at its time, so they were re-sorted"
+        )
+    });
     let comment = format!(
         "# {} input bytes, {} records in {} capture reads, {} messages; input bytes lost {}, longest ISR {} x 100 ns, longest DPC {} x 100 ns",
         input.len(),
@@ -55,6 +61,10 @@ pub fn record_file(
         let created = std::fs::File::create(path).map_err(io_error)?;
         let mut writer = std::io::BufWriter::new(created);
         writeln!(writer, "{comment}").map_err(io_error)?;
+        if let Some(warning) = &warning {
+            writeln!(writer, "{warning}").map_err(io_error)?;
+            writeln!(out, "{warning}").map_err(io_error)?;
+        }
         write_messages(&mut writer, &messages).map_err(io_error)?;
         writer.flush().map_err(io_error)?;
     } else {
@@ -63,6 +73,9 @@ pub fn record_file(
             error,
         };
         writeln!(out, "{comment}").map_err(stdout_error)?;
+        if let Some(warning) = &warning {
+            writeln!(out, "{warning}").map_err(stdout_error)?;
+        }
         write_messages(out, &messages).map_err(stdout_error)?;
     }
     if run.rig.findings.is_empty() {

@@ -9,6 +9,7 @@ use mxf::wire::{EmitError, dmus};
 
 use super::pieces::{Piece, cut, payload, span_end};
 use super::{IrpError, StreamPacket};
+use crate::cli::PinFormat;
 use smf::Timeline;
 
 /// Channel group 1: the first (1-based) group of 16 channels.
@@ -54,6 +55,8 @@ pub fn build_dmus_within(
         let (used, records) = fill(&mut buffer, within, &mut next, start, channel_group, size)?;
         let message_bytes = pieces.get(first..next).map_or(0, payload);
         buffer.truncate(used);
+        // Kept for the whole run: hold what is used, not the IRP size.
+        buffer.shrink_to_fit();
         let presentation_time = i64::try_from(start).unwrap_or(i64::MAX);
         packets.push(StreamPacket {
             presentation_time,
@@ -61,6 +64,7 @@ pub fn build_dmus_within(
             data: buffer,
             records,
             message_bytes,
+            format: PinFormat::Dmus,
         });
     }
     Ok(packets)

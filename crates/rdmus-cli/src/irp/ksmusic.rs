@@ -14,6 +14,7 @@ use mxf::wire::{EmitError, ksmusic};
 
 use super::pieces::{Piece, cut, payload, span_end};
 use super::{IrpError, StreamPacket};
+use crate::cli::PinFormat;
 use smf::Timeline;
 
 /// `time` (100 ns) rounded to the nearest millisecond (half up).
@@ -59,6 +60,8 @@ pub fn build_ksmusic_within(
         )?;
         let message_bytes = pieces.get(first..next).map_or(0, payload);
         buffer.truncate(used);
+        // Kept for the whole run: hold what is used, not the IRP size.
+        buffer.shrink_to_fit();
         let presentation_time = i64::try_from(start_ms.saturating_mul(10_000)).unwrap_or(i64::MAX);
         packets.push(StreamPacket {
             presentation_time,
@@ -66,6 +69,7 @@ pub fn build_ksmusic_within(
             data: buffer,
             records,
             message_bytes,
+            format: PinFormat::Ksmusic,
         });
     }
     Ok(packets)

@@ -9,7 +9,9 @@ mod dmus;
 mod ksmusic;
 mod packet;
 mod pieces;
+mod resubmit;
 
 pub use dmus::{DEFAULT_CHANNEL_GROUP, build_dmus, build_dmus_within};
 pub use ksmusic::{build_ksmusic, build_ksmusic_within, round_to_ms};
 pub use packet::{IrpError, StreamPacket};
+pub use resubmit::is_pool_exhausted;

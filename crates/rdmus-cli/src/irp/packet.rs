@@ -2,6 +2,8 @@
 
 use core::fmt;
 
+use crate::cli::PinFormat;
+
 /// What travels in one write IRP: the `KSSTREAM_HEADER` fields that matter
 /// and the data buffer it points to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,6 +19,8 @@ pub struct StreamPacket {
     pub records: usize,
     /// MIDI bytes the records carry (what reaches the wire).
     pub message_bytes: u64,
+    /// The records' format (and with it the pin).
+    pub format: PinFormat,
 }
 
 /// Why a timeline cannot be turned into buffers of the chosen size.

@@ -6,9 +6,21 @@
 //! there (KSMUSICFORMAT records form one byte stream; DirectMusic events
 //! without `DMUS_EVENT_STRUCTURED` are unstructured data), so the device
 //! receives the same byte sequence.
+//!
+//! Those pieces are at most [`UNSTRUCTURED_RECORD_BYTES`] long: a port unpacks
+//! a record into events from its allocator's pool, and a record that fits
+//! one of the pool's data buffers is taken whole or not at all when the pool
+//! runs dry, so the client can write exactly the records not taken again
+//! (`super::StreamPacket::rest_after`). A longer record could be cut short
+//! inside, its first part played and the rest lost.
 
 use super::IrpError;
 use smf::Timeline;
+
+/// The most bytes of a sysex or escape message one record carries: the data
+/// buffer of wdm-sim's PortCls allocator (`IAllocatorMXF::GetBufferSize`,
+/// `wdm_sim::portcls::PoolSize`'s default).
+pub const UNSTRUCTURED_RECORD_BYTES: usize = 256;
 
 /// A record's worth of one message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +58,12 @@ pub fn cut(
                 needed: record_len(1),
             });
         }
-        for data in message.bytes.chunks(max_data) {
+        let piece_len = if structured {
+            max_data
+        } else {
+            max_data.min(UNSTRUCTURED_RECORD_BYTES)
+        };
+        for data in message.bytes.chunks(piece_len) {
             pieces.push(Piece {
                 message: index,
                 time: message.time,

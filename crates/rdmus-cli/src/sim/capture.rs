@@ -46,6 +46,9 @@ pub struct CaptureRun {
     /// Capture buffers whose records could not be read back (never expected:
     /// the port packs them).
     pub unreadable: usize,
+    /// Times the application stopped the clock to read: bounded by the
+    /// input's bytes and busy time, not by the gaps between them.
+    pub clock_stops: u64,
 }
 
 /// How often the application reads, and how much: every 10 ms, 4 KiB.
@@ -91,6 +94,7 @@ pub fn capture(
         reads: 0,
         rig: RigReport::default(),
         unreadable: 0,
+        clock_stops: 0,
     };
     loop {
         let now = rig.now();
@@ -112,7 +116,10 @@ pub fn capture(
         if now >= end {
             break;
         }
-        rig.machine().run_until((now + READ_EVERY).min(end));
+        let next_read = now + READ_EVERY;
+        rig.machine()
+            .run_until(skip_idle_reads(rig.machine(), next_read).min(end));
+        run.clock_stops += 1;
     }
     state(KSSTATE_STOP)?;
     pin.close();
@@ -122,6 +129,20 @@ pub fn capture(
         record.time -= origin + BYTE_TIME_100NS;
     }
     Ok(run)
+}
+
+/// When the application reads next, its read due at `next_read` (master
+/// time) having just come back empty: when the machine has nothing due
+/// before then, the last read of its `READ_EVERY` grid before the machine's
+/// next event (the next input byte, a timer). Every read skipped would have
+/// come back empty too (nothing happens in an idle machine), and the grid is
+/// kept, so the records and their stamps are those of reading throughout.
+fn skip_idle_reads(machine: &wdm_sim::Machine, next_read: u64) -> u64 {
+    match machine.next_due() {
+        Some(due) if due > next_read => next_read + (due - next_read) / READ_EVERY * READ_EVERY,
+        Some(_) => next_read,
+        None => u64::MAX,
+    }
 }
 
 /// Appends the records of a `KSMUSICFORMAT` buffer whose first record is

@@ -5,6 +5,7 @@
 mod capture;
 mod render_stream;
 mod rig;
+mod running_stats;
 mod synth;
 
 pub use capture::{
@@ -13,6 +14,6 @@ pub use capture::{
 pub use render_stream::{
     DEFAULT_QUEUE_AHEAD, RenderPin, StreamOptions, StreamRun, WriteTrouble, stream,
 };
-pub use rig::{Rig, RigReport, SimConfig, SimError};
-pub use synth::{SynthOptions, SynthRun, render_synth};
+pub use rig::{DPC_GUIDELINE_US, Rig, RigReport, SimConfig, SimError, with_teardown_findings};
+pub use synth::{SynthError, SynthOptions, SynthRun, render_synth};
 pub use wdm_sim::Mpu401Fault;

@@ -6,11 +6,38 @@ use core::fmt;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use wdm_sim::portcls::{Device, Driver, Filter, OpenError, Pin, PinFormat, Resources};
-use wdm_sim::{Finding, Machine, MachineConfig, Mpu401Config, Mpu401Fault, us};
+use wdm_sim::{FaultInjection, Finding, Machine, MachineConfig, Mpu401Config, Mpu401Fault, us};
+
+use crate::ntstatus::Status;
 
 /// The driver keeps process-wide state (its adapter slots) and a machine
 /// belongs to its thread: one rig at a time per process.
 static DRIVER: Mutex<()> = Mutex::new(());
+
+/// What the verifier found while a rig dropped on an error path tore down:
+/// kept here for [`with_teardown_findings`] (a `Drop` cannot return them).
+static TEARDOWN_FINDINGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// `error` (which ended a run early), or, when the verifier found faults
+/// while the run's rig tore down, [`SimError::Findings`] with them and the
+/// error last: findings are never dropped on the error path.
+#[must_use]
+pub fn with_teardown_findings(error: SimError) -> SimError {
+    let mut findings = core::mem::take(
+        &mut *TEARDOWN_FINDINGS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner),
+    );
+    if findings.is_empty() {
+        return error;
+    }
+    if let SimError::Findings(earlier) = error {
+        findings.splice(0..0, earlier);
+    } else {
+        findings.push(format!("(then the run failed: {error})"));
+    }
+    SimError::Findings(findings)
+}
 
 /// How the simulated machine is built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +51,9 @@ pub struct SimConfig {
     pub dpc_bound_us: u32,
     /// How the card is broken, if it is.
     pub mpu_fault: Mpu401Fault,
+    /// Fail exactly this pool allocation (1-based), as Driver Verifier's
+    /// fault injection does; `None`: every allocation succeeds.
+    pub fail_nth: Option<u64>,
 }
 
 impl Default for SimConfig {
@@ -33,11 +63,40 @@ impl Default for SimConfig {
             mpu_fifo: 16,
             dpc_bound_us: 100,
             mpu_fault: Mpu401Fault::None,
+            fail_nth: None,
         }
     }
 }
 
+/// Microsoft's guideline for a DPC routine: no longer than 100 µs (WDK
+/// documentation, "Guidelines for Writing DPC Routines"), wdm-sim's default
+/// bound. The bound for a card whose FIFO needs no waiting on.
+pub const DPC_GUIDELINE_US: u32 = 100;
+
 impl SimConfig {
+    /// The DPC bound a card with a `mpu_fifo`-byte output FIFO needs under
+    /// timers of `timer_res_us`, µs. A full FIFO plays `mpu_fifo` × 320 µs
+    /// of wire on its own (10 bits a byte at 31,250 baud,
+    /// [`mpu401::WIRE_BYTE_US`]): when that covers a timer period, the driver only tops it up from
+    /// each timer callback and no DPC waits on the card (the guideline's
+    /// 100 µs). A shallower FIFO, the original card's single byte above all,
+    /// would leave the wire idle until the next callback, so the driver
+    /// keeps it fed by polling the card in the DPC, within its spin budget
+    /// (mpu401's `RenderConfig::DEFAULT.max_spin_polls` port accesses, each
+    /// taking wdm-sim's `port_io_cost`: 900 µs): the bound is that budget
+    /// plus the guideline's 100 µs, 1 ms.
+    #[must_use]
+    pub fn dpc_bound_for(mpu_fifo: u32, timer_res_us: u32) -> u32 {
+        if u64::from(mpu_fifo) * u64::from(mpu401::WIRE_BYTE_US) >= u64::from(timer_res_us) {
+            return DPC_GUIDELINE_US;
+        }
+        let access_us = MachineConfig::default().port_io_cost / wdm_sim::us(1);
+        let budget = u64::from(mpu401::RenderConfig::DEFAULT.max_spin_polls) * access_us;
+        u32::try_from(budget)
+            .unwrap_or(u32::MAX)
+            .saturating_add(DPC_GUIDELINE_US)
+    }
+
     /// The machine configuration: wdm-sim's defaults with these changes.
     #[must_use]
     pub fn machine(&self) -> MachineConfig {
@@ -49,6 +108,10 @@ impl SimConfig {
                 fault: self.mpu_fault,
                 ..Mpu401Config::default()
             }),
+            faults: FaultInjection {
+                fail_nth: self.fail_nth,
+                ..FaultInjection::default()
+            },
             ..MachineConfig::default()
         }
     }
@@ -100,15 +163,15 @@ pub enum SimError {
 impl fmt::Display for SimError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::DriverEntry(status) => write!(f, "DriverEntry failed: {status:#010x}"),
-            Self::AddDevice(status) => write!(f, "AddDevice failed: {status:#010x}"),
-            Self::StartDevice(status) => write!(f, "StartDevice failed: {status:#010x}"),
+            Self::DriverEntry(status) => write!(f, "DriverEntry failed: {}", Status(*status)),
+            Self::AddDevice(status) => write!(f, "AddDevice failed: {}", Status(*status)),
+            Self::StartDevice(status) => write!(f, "StartDevice failed: {}", Status(*status)),
             Self::NoUart => f.write_str("the driver registered no UART subdevice"),
             Self::NoSynth => f.write_str("the driver registered no Synth subdevice"),
             Self::Download { index, status } => {
-                write!(f, "DLS download {index} refused: {status:#010x}")
+                write!(f, "DLS download {index} refused: {}", Status(*status))
             }
-            Self::Property { what, status } => write!(f, "{what} failed: {status:#010x}"),
+            Self::Property { what, status } => write!(f, "{what} failed: {}", Status(*status)),
             Self::Pull(why) => write!(f, "the wave sink gave no audio: {why}"),
             Self::OpenPin { pin, error } => write!(f, "pin {pin} did not open: {error:?}"),
             Self::State(what) => write!(f, "a pin refused a state change: {what}"),
@@ -142,6 +205,8 @@ pub struct RigReport {
     pub input_lost: u64,
     /// What the verifier found, in words.
     pub findings: Vec<String>,
+    /// What the driver printed on the debugger output (`DbgPrintEx`).
+    pub debug_log: Vec<String>,
 }
 
 /// A machine with rdmus loaded and the card started.
@@ -296,6 +361,7 @@ impl Rig {
             overruns: mpu.overruns,
             input_lost: mpu.input_lost,
             findings: words(&self.machine.take_findings()),
+            debug_log: self.machine.debug_log(),
         }
     }
 }
@@ -303,8 +369,8 @@ impl Rig {
 impl Drop for Rig {
     fn drop(&mut self) {
         // A rig dropped early (an error on the way) still tears down in order;
-        // its findings are taken so that the strict machine does not panic:
-        // the error that ended the run is what gets reported.
+        // its findings are taken (the strict machine would panic on them) and
+        // kept for `with_teardown_findings`, which reports them with the error.
         if let Some(device) = self.device.take() {
             device.stop();
             device.remove();
@@ -312,6 +378,49 @@ impl Drop for Rig {
         if let Some(driver) = self.driver.take() {
             driver.unload();
         }
-        let _ = self.machine.take_findings();
+        let findings = words(&self.machine.take_findings());
+        if !findings.is_empty() {
+            TEARDOWN_FINDINGS
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend(findings);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PoisonError, SimConfig, SimError, TEARDOWN_FINDINGS, with_teardown_findings};
+
+    #[test]
+    fn findings_of_a_torn_down_rig_come_back_with_the_error() {
+        // Nothing found: the error as it is.
+        assert_eq!(with_teardown_findings(SimError::NoUart), SimError::NoUart);
+        TEARDOWN_FINDINGS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push("pool allocation leaked".into());
+        assert_eq!(
+            with_teardown_findings(SimError::NoUart),
+            SimError::Findings(vec![
+                "pool allocation leaked".into(),
+                "(then the run failed: the driver registered no UART subdevice)".into(),
+            ])
+        );
+        // Taken once: the next error is not blamed for them.
+        assert_eq!(with_teardown_findings(SimError::NoSynth), SimError::NoSynth);
+    }
+
+    #[test]
+    fn the_dpc_bound_follows_the_fifo_against_the_timer_period() {
+        // 16 bytes (5.12 ms of wire) cover a 1 ms period; 4 bytes (1.28 ms) too.
+        assert_eq!(SimConfig::dpc_bound_for(16, 1_000), 100);
+        assert_eq!(SimConfig::dpc_bound_for(4, 1_000), 100);
+        // The original card's byte (320 µs) does not: the spin budget + 100 µs.
+        assert_eq!(SimConfig::dpc_bound_for(1, 1_000), 1_000);
+        assert_eq!(SimConfig::dpc_bound_for(3, 1_000), 1_000);
+        // Under the coarse 15.625 ms clock even 16 bytes run dry.
+        assert_eq!(SimConfig::dpc_bound_for(16, 15_625), 1_000);
+        assert_eq!(SimConfig::dpc_bound_for(49, 15_625), 100);
     }
 }

@@ -7,7 +7,9 @@
 //! steps (its render period), with `KSPROPERTY_SYNTH_RUNNINGSTATS` read
 //! after each step and the lost notes by cause (rdmus's
 //! `KSPROPSETID_RdmusSynthLostNotes`, as an application would read it through
-//! `IKsControl` on its port) at the end.
+//! `IKsControl` on its port) at the end. Each step's audio goes to the
+//! caller as it is pulled (a WAV on disk): memory does not grow with the
+//! file's length.
 
 use std::time::{Duration, Instant};
 
@@ -19,7 +21,8 @@ use dmus_sys::dmusprop::{
 use dmus_sys::kernel::NT_SUCCESS;
 use dmus_sys::ks::{KSPROPERTY_TYPE_GET, KSSTATE_PAUSE, KSSTATE_RUN, KSSTATE_STOP};
 use rdmus_driver::{
-    KSPROPERTY_RDMUS_SYNTH_LOST_NOTES, KSPROPSETID_RdmusSynthLostNotes, RDMUS_SYNTH_LOST_NOTES,
+    KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES, KSPROPERTY_RDMUS_SYNTH_LOST_NOTES,
+    KSPROPSETID_RdmusSynthLostNotes, RDMUS_SYNTH_LOST_NOTES,
 };
 use wdm_sim::portcls::{
     Filter, PropertyTarget, WaveSink, WaveSinkConfig, dls_download, dls_unload,
@@ -53,11 +56,32 @@ pub struct SynthOptions {
     pub sim: SimConfig,
 }
 
+/// Why rendering stopped.
+#[derive(Debug)]
+pub enum SynthError {
+    /// The simulated device failed.
+    Sim(SimError),
+    /// The audio could not be handed on (writing the WAV failed).
+    Audio(std::io::Error),
+}
+
+impl From<SimError> for SynthError {
+    fn from(error: SimError) -> Self {
+        Self::Sim(error)
+    }
+}
+
 /// What rendering showed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SynthRun {
-    /// Interleaved 16-bit stereo, frame 0 at the presentation time of tick 0.
-    pub samples: Vec<i16>,
+    /// Frames rendered (and handed on), frame 0 at the presentation time of
+    /// tick 0.
+    pub frames: u64,
+    /// The largest sample magnitude.
+    pub peak: i32,
+    /// Samples at full scale (32,767 or −32,768): where the mix clipped, or
+    /// came within one step of it.
+    pub full_scale: u64,
     /// The sample rate granted by PORTPARAMETERS (the sink runs at it).
     pub rate: u32,
     /// The voices granted by PORTPARAMETERS.
@@ -70,12 +94,17 @@ pub struct SynthRun {
     /// `KSPROPSETID_RdmusSynthLostNotes` at the same moment (the steal count is its
     /// `StolenVoices`).
     pub lost_causes: RDMUS_SYNTH_LOST_NOTES,
+    /// Output samples the synth clamped to the 16-bit range, read through
+    /// rdmus's `KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES` at the end.
+    pub clipped_samples: u64,
     /// Buffers downloaded (waves and instruments).
     pub downloads: usize,
     /// IRPs written.
     pub irps: usize,
     /// IRPs the port did not take whole.
     pub write_troubles: Vec<WriteTrouble>,
+    /// IRPs written again with the rest of one the port took part of.
+    pub irps_resent: usize,
     /// Host wall time of the streaming and rendering (not the setup).
     pub render_time: Duration,
     /// The machine's report.
@@ -92,19 +121,23 @@ impl RenderPin {
     }
 }
 
-/// Renders `packets` with the bank `buffers` into `frames` frames of audio.
-/// `progress` hears the presentation time reached, 100 ns.
+/// Renders `packets` with the bank `buffers` into `frames` frames of audio,
+/// handing each step's interleaved 16-bit stereo to `audio` as it comes (at
+/// most one 10 ms step is held). `progress` hears the presentation time
+/// reached, 100 ns.
 ///
 /// # Errors
-/// [`SimError`] when the device, a download, a property, a pin or the sink
-/// fails. Verifier findings are in the report, not an error.
+/// [`SynthError::Sim`] when the device, a download, a property, a pin or the
+/// sink fails; [`SynthError::Audio`] with the first error of `audio`.
+/// Verifier findings are in the report, not an error.
 pub fn render_synth(
     packets: &[StreamPacket],
     buffers: &CollectionBuffers,
     frames: u64,
     options: &SynthOptions,
     progress: &mut dyn FnMut(u64),
-) -> Result<SynthRun, SimError> {
+    audio: &mut dyn FnMut(&[i16]) -> std::io::Result<()>,
+) -> Result<SynthRun, SynthError> {
     let rig = Rig::start_synth(&options.sim)?;
     let filter = *rig.filter();
     let granted = port_parameters(filter, options.rate, options.voices)?;
@@ -130,31 +163,37 @@ pub fn render_synth(
     let started = Instant::now();
     // Prefill while paused, then start the sink and the pin at one master
     // time: frame 0 is the presentation time of tick 0.
-    writer.write_due(&pin, options.queue_ahead, 0);
+    writer.write_due(&pin, options.queue_ahead, None);
     sink.set_state(KSSTATE_RUN).map_err(state_error)?;
     pin.set_state(KSSTATE_RUN).map_err(state_error)?;
     let rate = u64::from(granted.SampleRate.max(1));
     // One sink period (10 ms): RUNNINGSTATS sees every render.
     let step = (rate / 100).max(1);
-    let total = usize::try_from(frames.saturating_mul(2)).unwrap_or(usize::MAX);
-    let mut samples = Vec::with_capacity(total);
     let mut pulled = 0_u64;
+    let mut peak = 0;
+    let mut full_scale = 0_u64;
     let mut voices_peak = 0;
     while pulled < frames {
         let at = pulled * TICKS_PER_SECOND / rate;
-        writer.write_due(&pin, at.saturating_add(options.queue_ahead), 0);
+        writer.write_due(&pin, at.saturating_add(options.queue_ahead), None);
         progress(at);
         let chunk = step.min(frames - pulled);
-        let audio = sink
+        let pulled_audio = sink
             .pull(usize::try_from(chunk).unwrap_or(usize::MAX))
             .map_err(|error| SimError::Pull(format!("{error:?}")))?;
-        samples.extend_from_slice(&audio);
+        for &sample in &pulled_audio {
+            peak = peak.max(i32::from(sample).abs());
+            full_scale += u64::from(sample == i16::MAX || sample == i16::MIN);
+        }
+        audio(&pulled_audio).map_err(SynthError::Audio)?;
         pulled += chunk;
         voices_peak = voices_peak.max(running_stats(filter)?.Voices);
     }
+    writer.give_up();
     let render_time = started.elapsed();
     let lost_notes = running_stats(filter)?.LostNotes;
     let lost_causes = lost_note_causes(filter)?;
+    let clipped_samples = clipped_samples(filter)?;
     pin.set_state(KSSTATE_STOP).map_err(state_error)?;
     sink.set_state(KSSTATE_STOP).map_err(state_error)?;
     pin.close();
@@ -166,15 +205,19 @@ pub fn render_synth(
         })?;
     }
     Ok(SynthRun {
-        samples,
+        frames: pulled,
+        peak,
+        full_scale,
         rate: granted.SampleRate,
         voices_granted: granted.Voices,
         voices_peak,
         lost_notes,
         lost_causes,
+        clipped_samples,
         downloads: handles.len(),
         irps: writer.next,
         write_troubles: writer.troubles,
+        irps_resent: writer.resent,
         render_time,
         rig: rig.finish(),
     })
@@ -288,4 +331,25 @@ fn lost_note_causes(filter: Filter) -> Result<RDMUS_SYNTH_LOST_NOTES, SimError> 
         LateEvents: field(&value, offset_of!(RDMUS_SYNTH_LOST_NOTES, LateEvents)),
         DroppedEvents: field(&value, offset_of!(RDMUS_SYNTH_LOST_NOTES, DroppedEvents)),
     })
+}
+
+/// rdmus's `KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES`: output samples clamped
+/// to the 16-bit range.
+fn clipped_samples(filter: Filter) -> Result<u64, SimError> {
+    let mut value = [0_u8; 8];
+    let result = filter.property(
+        PropertyTarget::Filter,
+        &KSPROPSETID_RdmusSynthLostNotes,
+        KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES,
+        KSPROPERTY_TYPE_GET,
+        &mut [],
+        &mut value,
+    );
+    if !NT_SUCCESS(result.status) {
+        return Err(SimError::Property {
+            what: "KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES",
+            status: result.status,
+        });
+    }
+    Ok(u64::from_ne_bytes(value))
 }

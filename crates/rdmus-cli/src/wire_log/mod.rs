@@ -16,4 +16,4 @@ pub use early::{Margins, margins};
 pub use ideal::{BYTE_TIME_100NS, WireByte, ideal_wire};
 pub use lateness::{Lateness, Percentiles, compare};
 pub use stream::{WireMessage, split_messages};
-pub use tsv::{TsvError, read_tsv, write_tsv};
+pub use tsv::{TsvError, out_of_order, read_tsv, write_tsv};

@@ -89,6 +89,22 @@ pub fn read_tsv<R: BufRead>(input: R) -> Result<Vec<WireByte>, TsvError> {
     Ok(wire)
 }
 
+/// Bytes of a log that start before a byte listed ahead of them: the card
+/// receives every byte at its time, so such a log is re-sorted by the run,
+/// which `record` warns about.
+#[must_use]
+pub fn out_of_order(wire: &[WireByte]) -> usize {
+    let mut latest = i64::MIN;
+    let mut early = 0;
+    for byte in wire {
+        if byte.time < latest {
+            early += 1;
+        }
+        latest = latest.max(byte.time);
+    }
+    early
+}
+
 /// Parses `[-]µs[.d]` into 100 ns units.
 fn parse_time(text: &str) -> Option<i64> {
     let (negative, digits) = match text.strip_prefix('-') {
@@ -204,5 +220,18 @@ mod tests {
         fn reader_never_panics(text in ".{0,200}") {
             let _ = read_tsv(text.as_bytes());
         }
+    }
+
+    #[test]
+    fn bytes_listed_after_a_later_one_are_counted() {
+        let wire = |times: &[i64]| -> Vec<WireByte> {
+            times
+                .iter()
+                .map(|&time| WireByte { time, byte: 0x90 })
+                .collect()
+        };
+        assert_eq!(super::out_of_order(&wire(&[0, 10, 10, 20])), 0);
+        assert_eq!(super::out_of_order(&wire(&[0, 30, 10, 20, 40])), 2);
+        assert_eq!(super::out_of_order(&[]), 0);
     }
 }

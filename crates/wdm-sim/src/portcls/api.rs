@@ -677,6 +677,29 @@ impl Pin {
         )
     }
 
+    /// A property request to topology node `node` through this pin's handle (its stream is
+    /// the request's `MinorTarget`).
+    #[must_use]
+    pub fn node_property(
+        &self,
+        node: u32,
+        set: &GUID,
+        id: u32,
+        verb: u32,
+        instance: &mut [u8],
+        value: &mut [u8],
+    ) -> PropertyResult {
+        property::request(
+            self.port,
+            PropertyTarget::PinNode { pin: self.id, node },
+            set,
+            id,
+            verb,
+            instance,
+            value,
+        )
+    }
+
     /// `QueryInterface` on the pin's stream: the interface address.
     ///
     /// # Errors

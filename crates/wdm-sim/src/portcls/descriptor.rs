@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 use core::mem::size_of;
 
 use dmus_sys::guid::GUID;
-use dmus_sys::ks::{KSDATARANGE, KSPIN_DATAFLOW, PKSDATARANGE};
+use dmus_sys::ks::{KSDATARANGE, KSPIN_COMMUNICATION, KSPIN_DATAFLOW, PKSDATARANGE};
 use dmus_sys::portcls::{
     PCAUTOMATION_TABLE, PCFILTER_DESCRIPTOR, PCNODE_DESCRIPTOR, PCPFNPROPERTY_HANDLER,
     PCPIN_DESCRIPTOR, PCPROPERTY_ITEM,
@@ -25,15 +25,36 @@ pub enum DescriptorError {
     Corrupt,
 }
 
+/// The largest data range the port copies out for `KSPROPERTY_PIN_DATARANGES` (a sanity
+/// bound: a range claiming more is treated as corrupt).
+const MAX_RANGE_SIZE: u32 = 4096;
+
 /// One pin factory, as the port uses it.
 #[derive(Clone, Debug)]
 pub struct PinFactory {
-    /// `MaxFilterInstanceCount`.
+    /// How many pins of this factory may be open at once: the lower of
+    /// `MaxFilterInstanceCount` and `MaxGlobalInstanceCount` (the port has one filter, so
+    /// every pin of the factory counts against both).
     pub max_instances: u32,
+    /// `MaxFilterInstanceCount` (what `KSPROPERTY_PIN_CINSTANCES` answers as possible).
+    pub max_filter_instances: u32,
+    /// `MaxGlobalInstanceCount`.
+    pub max_global_instances: u32,
+    /// `MinFilterInstanceCount` (what `KSPROPERTY_PIN_NECESSARYINSTANCES` answers).
+    pub min_instances: u32,
     /// `KSPIN_DATAFLOW_IN` (render) or `_OUT` (capture).
     pub data_flow: KSPIN_DATAFLOW,
+    /// `KSPIN_COMMUNICATION_*`.
+    pub communication: KSPIN_COMMUNICATION,
+    /// The pin's category (`None`: NULL in the descriptor).
+    pub category: Option<GUID>,
+    /// The pin's name GUID (`None`: NULL in the descriptor).
+    pub name: Option<GUID>,
     /// The data ranges: each range's value and its address (for `DataRangeIntersection`).
     pub ranges: Vec<(KSDATARANGE, PKSDATARANGE)>,
+    /// Each range's bytes, `FormatSize` of them (the header and what follows it), as
+    /// `KSPROPERTY_PIN_DATARANGES` hands them out.
+    pub range_bytes: Vec<Vec<u8>>,
     /// The pin's automation table (NULL: none).
     pub automation: *const PCAUTOMATION_TABLE,
 }
@@ -104,6 +125,7 @@ pub unsafe fn pin_factory(descriptor: usize, pin: u32) -> Result<PinFactory, Des
         return Err(DescriptorError::Corrupt);
     }
     let mut ranges = Vec::new();
+    let mut range_bytes = Vec::new();
     for index in 0..usize::try_from(count).map_err(|_| DescriptorError::Corrupt)? {
         // SAFETY: DataRanges holds DataRangesCount pointers (ks.h).
         let range = unsafe { ks.DataRanges.wrapping_add(index).read_unaligned() };
@@ -111,14 +133,123 @@ pub unsafe fn pin_factory(descriptor: usize, pin: u32) -> Result<PinFactory, Des
             return Err(DescriptorError::Corrupt);
         }
         // SAFETY: each points to a KSDATARANGE (or a larger structure starting with one).
-        ranges.push((unsafe { range.read_unaligned() }, range));
+        let value = unsafe { range.read_unaligned() };
+        if value.FormatSize > MAX_RANGE_SIZE
+            || (value.FormatSize as usize) < size_of::<KSDATARANGE>()
+        {
+            return Err(DescriptorError::Corrupt);
+        }
+        // SAFETY: a range is FormatSize bytes (ks.h: the header's size includes what follows
+        // it), checked above to be at least the header and within the bound.
+        let bytes =
+            unsafe { core::slice::from_raw_parts(range.cast::<u8>(), value.FormatSize as usize) };
+        range_bytes.push(bytes.to_vec());
+        ranges.push((value, range));
     }
+    // SAFETY: non-null GUID pointers of the miniport's static tables.
+    let read_guid = |at: *const GUID| (!at.is_null()).then(|| unsafe { at.read_unaligned() });
     Ok(PinFactory {
-        max_instances: descriptor.MaxFilterInstanceCount,
+        max_instances: descriptor
+            .MaxFilterInstanceCount
+            .min(descriptor.MaxGlobalInstanceCount),
+        max_filter_instances: descriptor.MaxFilterInstanceCount,
+        max_global_instances: descriptor.MaxGlobalInstanceCount,
+        min_instances: descriptor.MinFilterInstanceCount,
         data_flow: ks.DataFlow,
+        communication: ks.Communication,
+        category: read_guid(ks.Category),
+        name: read_guid(ks.Name),
         ranges,
+        range_bytes,
         automation: descriptor.AutomationTable,
     })
+}
+
+/// The filter's categories (`PCFILTER_DESCRIPTOR.Categories`, what `PortCls` registers an
+/// interface for and `KSPROPERTY_TOPOLOGY_CATEGORIES` answers).
+///
+/// # Errors
+/// [`DescriptorError::Corrupt`].
+///
+/// # Safety
+/// `descriptor` is the non-null descriptor a live miniport returned from `GetDescription`;
+/// its tables live as long as the miniport.
+pub unsafe fn categories(descriptor: usize) -> Result<Vec<GUID>, DescriptorError> {
+    // SAFETY: the caller's contract.
+    let filter = unsafe { filter(descriptor) };
+    if filter.CategoryCount > MAX_ITEMS || (filter.CategoryCount > 0 && filter.Categories.is_null())
+    {
+        return Err(DescriptorError::Corrupt);
+    }
+    Ok((0..filter.CategoryCount as usize)
+        // SAFETY: CategoryCount GUIDs (portcls.h).
+        .map(|index| unsafe { filter.Categories.wrapping_add(index).read_unaligned() })
+        .collect())
+}
+
+/// The type GUID of each topology node (`KSPROPERTY_TOPOLOGY_NODES`).
+///
+/// # Errors
+/// [`DescriptorError::Corrupt`] (a node without a type, too, as KS requires one).
+///
+/// # Safety
+/// `descriptor` is the non-null descriptor a live miniport returned from `GetDescription`;
+/// its tables live as long as the miniport.
+pub unsafe fn node_types(descriptor: usize) -> Result<Vec<GUID>, DescriptorError> {
+    // SAFETY: the caller's contract.
+    let filter = unsafe { filter(descriptor) };
+    if filter.NodeCount == 0 {
+        return Ok(Vec::new());
+    }
+    let size = usize::try_from(filter.NodeSize).map_err(|_| DescriptorError::Corrupt)?;
+    if filter.Nodes.is_null()
+        || filter.NodeCount > MAX_ITEMS
+        || size < size_of::<PCNODE_DESCRIPTOR>()
+    {
+        return Err(DescriptorError::Corrupt);
+    }
+    let mut types = Vec::new();
+    for index in 0..filter.NodeCount as usize {
+        // SAFETY: NodeCount entries of NodeSize bytes in the miniport's static table.
+        let node = unsafe {
+            filter
+                .Nodes
+                .wrapping_byte_add(size * index)
+                .read_unaligned()
+        };
+        if node.Type.is_null() {
+            return Err(DescriptorError::Corrupt);
+        }
+        // SAFETY: a non-null type GUID of the static table.
+        types.push(unsafe { node.Type.read_unaligned() });
+    }
+    Ok(types)
+}
+
+/// The connections (`KSPROPERTY_TOPOLOGY_CONNECTIONS`): from node, from pin, to node, to pin
+/// (`PCFILTER_NODE` = `KSFILTER_NODE` for the filter's own pins).
+///
+/// # Errors
+/// [`DescriptorError::Corrupt`].
+///
+/// # Safety
+/// `descriptor` is the non-null descriptor a live miniport returned from `GetDescription`;
+/// its tables live as long as the miniport.
+pub unsafe fn connections(descriptor: usize) -> Result<Vec<[u32; 4]>, DescriptorError> {
+    // SAFETY: the caller's contract.
+    let filter = unsafe { filter(descriptor) };
+    if filter.ConnectionCount > MAX_ITEMS
+        || (filter.ConnectionCount > 0 && filter.Connections.is_null())
+    {
+        return Err(DescriptorError::Corrupt);
+    }
+    Ok((0..filter.ConnectionCount as usize)
+        .map(|index| {
+            // SAFETY: ConnectionCount entries (portcls.h).
+            let edge = unsafe { filter.Connections.wrapping_add(index).read_unaligned() };
+            [edge.FromNode, edge.FromNodePin, edge.ToNode, edge.ToNodePin]
+        })
+        .collect())
 }
 
 /// The filter's automation table (NULL: none).

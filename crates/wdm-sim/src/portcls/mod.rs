@@ -12,7 +12,9 @@
 //! [`descriptor`] reads the miniport's static tables; the object modules ([`adapter`],
 //! [`port`], [`allocator`], [`service`], [`resource_list`], `pin_objects`) are the COM glue;
 //! [`pin`] opens, walks and closes pins; [`render`] and [`capture`] are the data paths;
-//! [`property`] routes property requests; [`api`] is what tests call.
+//! [`property`] routes property requests, answering KS's own pin and topology properties from
+//! the descriptor first (`ks_filter`, with [`media_categories`] standing in for the registry's
+//! `MediaCategories` names); [`api`] is what tests call.
 //!
 //! A test's life with the model (see `tests/lifecycle.rs` and `tests/port_model.rs`):
 //!
@@ -37,6 +39,8 @@ pub mod capture;
 pub mod descriptor;
 pub mod event_memory;
 mod irp;
+mod ks_filter;
+pub mod media_categories;
 mod objects;
 pub mod pin;
 mod pin_objects;

@@ -67,7 +67,8 @@ pub enum OpenError {
     /// `IMiniport::DataRangeIntersection` failed (other than `STATUS_NOT_IMPLEMENTED`, which
     /// lets the port intersect).
     Intersection(NTSTATUS),
-    /// `MaxFilterInstanceCount` pins of this factory are open.
+    /// As many pins of this factory are open as its descriptor allows (the lower of
+    /// `MaxFilterInstanceCount` and `MaxGlobalInstanceCount`).
     TooManyInstances,
     /// `IMiniportDMus::NewStream` failed (or succeeded without a stream).
     NewStream(NTSTATUS),

@@ -3,6 +3,10 @@
 //! the verb against the item's flags, and call its handler at `PASSIVE_LEVEL` with a
 //! `PCPROPERTY_REQUEST` (`MajorTarget` the miniport, `MinorTarget` the stream for a pin, `Irp`
 //! an IRP whose `RequestorMode` says whether an application or a kernel component asked).
+//! `KSPROPSETID_Pin`, `KSPROPSETID_Topology` and the set-list query are the port's own,
+//! answered from the descriptor before any table is consulted (the `ks_filter` module); a
+//! filter-addressed `KSPROPSETID_Pin` request carries the `KSP_PIN` tail (pin id, reserved) as
+//! its instance.
 
 use dmus_sys::guid::GUID;
 use dmus_sys::kernel::{
@@ -29,6 +33,15 @@ pub enum PropertyTarget {
     /// A topology node (a `KSNODEPROPERTY` sent with `KSPROPERTY_TYPE_TOPOLOGY`): the node's
     /// automation table, `Node` set in the request.
     Node(u32),
+    /// A topology node through an open pin's handle (a `KSNODEPROPERTY` on the pin's file
+    /// object, as `DirectMusic` sends `RUNNINGSTATS` to its port's pin): the node's automation
+    /// table, `Node` set and `MinorTarget` the pin's stream.
+    PinNode {
+        /// The open pin, by id.
+        pin: u32,
+        /// The node.
+        node: u32,
+    },
 }
 
 /// The result of a request: the handler's status and the `ValueSize` it left.
@@ -81,10 +94,16 @@ pub fn request_as(
     let Some((miniport, descriptor)) = port_binding(port) else {
         return refuse(STATUS_INVALID_PARAMETER);
     };
+    // KS's own sets (pins, topology, the set list) the port answers from the descriptor.
+    if let Some(answered) = super::ks_filter::answer(
+        port, miniport, descriptor, target, set, id, verb, instance, value,
+    ) {
+        return answered;
+    }
     let (factory, stream) = match target {
         PropertyTarget::Filter | PropertyTarget::Node(_) => (None, 0),
         PropertyTarget::PinFactory(f) => (Some(f), 0),
-        PropertyTarget::Pin(pin) => {
+        PropertyTarget::Pin(pin) | PropertyTarget::PinNode { pin, .. } => {
             match with_state("property", |m| {
                 m.portcls
                     .pins
@@ -98,10 +117,10 @@ pub fn request_as(
         }
     };
     let node = match target {
-        PropertyTarget::Node(node) => node,
+        PropertyTarget::Node(node) | PropertyTarget::PinNode { node, .. } => node,
         _ => PCFILTER_NODE,
     };
-    let table = if let PropertyTarget::Node(node) = target {
+    let table = if let PropertyTarget::Node(node) | PropertyTarget::PinNode { node, .. } = target {
         // SAFETY: the descriptor of a live, initialised port's miniport.
         match unsafe { node_automation(descriptor, node) } {
             Ok(table) => table,

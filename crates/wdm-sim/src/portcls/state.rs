@@ -200,4 +200,7 @@ pub struct PortClsState {
     /// Whether `NewStream` gets each pin's own `IUnknown` as `OuterUnknown` (default: NULL,
     /// as `PortCls` passes).
     pub pass_outer_unknown: bool,
+    /// `HKLM\SYSTEM\CurrentControlSet\Control\MediaCategories`: each key's GUID and its
+    /// `Name` value (what KS reads for `KSPROPERTY_PIN_NAME`; see `media_categories`).
+    pub media_categories: Vec<(dmus_sys::guid::GUID, String)>,
 }

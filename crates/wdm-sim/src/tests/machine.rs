@@ -137,3 +137,20 @@ fn dropping_the_machine_rechecks_only_after_new_allocations() {
     unsafe { ExFreePoolWithTag(leaked, super::support::TAG) };
     drop(machine);
 }
+
+#[test]
+fn next_due_names_the_next_thing_the_machine_does_on_its_own() {
+    use crate::state::HostLevel;
+    let machine = Machine::new(MachineConfig::default());
+    assert_eq!(machine.next_due(), None, "a new machine has nothing to do");
+    machine.schedule_host(ms(5), HostLevel::Dispatch, alloc::boxed::Box::new(|| {}));
+    machine.schedule_host(ms(9), HostLevel::Passive, alloc::boxed::Box::new(|| {}));
+    assert_eq!(machine.next_due(), Some(ms(5)));
+    // Due and queued but not run yet: runnable now.
+    machine.with(|m| m.advance_to(ms(5)));
+    assert_eq!(machine.next_due(), Some(ms(5)));
+    machine.run_pending();
+    assert_eq!(machine.next_due(), Some(ms(9)));
+    machine.run_until(ms(9));
+    assert_eq!(machine.next_due(), None);
+}

@@ -1,0 +1,176 @@
+//! Reading the job and writing the results: whole files by NT path through `ZwCreateFile`,
+//! at PASSIVE_LEVEL on the job thread.
+
+use alloc::vec::Vec;
+
+use dmus_sys::kernel::{
+    IO_STATUS_BLOCK, IO_STATUS_BLOCK_STATUS, NT_SUCCESS, NTSTATUS, STATUS_BUFFER_OVERFLOW,
+    STATUS_INSUFFICIENT_RESOURCES, UNICODE_STRING,
+};
+
+use crate::kernel::{
+    FILE_ATTRIBUTE_NORMAL, FILE_NON_DIRECTORY_FILE, FILE_OPEN, FILE_OVERWRITE_IF, FILE_SHARE_READ,
+    FILE_SYNCHRONOUS_IO_NONALERT, GENERIC_READ, GENERIC_WRITE, HANDLE, OBJ_CASE_INSENSITIVE,
+    OBJ_KERNEL_HANDLE, OBJECT_ATTRIBUTES, SYNCHRONIZE, ZwClose, ZwCreateFile, ZwReadFile,
+    ZwWriteFile,
+};
+
+/// Bytes read at a time.
+const CHUNK: usize = 4096;
+
+/// The most bytes a job file may have.
+pub const MAX_JOB_BYTES: usize = 16 << 20;
+
+fn io_status() -> IO_STATUS_BLOCK {
+    IO_STATUS_BLOCK {
+        u: IO_STATUS_BLOCK_STATUS { Status: 0 },
+        Information: 0,
+    }
+}
+
+/// Opens `path` (an NT path such as `\??\C:\rdmus\job.txt`).
+fn open(path: &str, write: bool) -> Result<HANDLE, NTSTATUS> {
+    let mut name: Vec<u16> = Vec::new();
+    name.try_reserve_exact(path.len())
+        .map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
+    name.extend(path.encode_utf16());
+    let bytes = u16::try_from(name.len() * 2).map_err(|_| STATUS_BUFFER_OVERFLOW)?;
+    let mut unicode = UNICODE_STRING {
+        Length: bytes,
+        MaximumLength: bytes,
+        Buffer: name.as_mut_ptr(),
+    };
+    let mut attributes = OBJECT_ATTRIBUTES {
+        Length: u32::try_from(core::mem::size_of::<OBJECT_ATTRIBUTES>()).unwrap_or(0),
+        RootDirectory: core::ptr::null_mut(),
+        ObjectName: &raw mut unicode,
+        Attributes: OBJ_CASE_INSENSITIVE | OBJ_KERNEL_HANDLE,
+        SecurityDescriptor: core::ptr::null_mut(),
+        SecurityQualityOfService: core::ptr::null_mut(),
+    };
+    let mut handle: HANDLE = core::ptr::null_mut();
+    let mut status_block = io_status();
+    let (access, disposition) = if write {
+        (GENERIC_WRITE | SYNCHRONIZE, FILE_OVERWRITE_IF)
+    } else {
+        (GENERIC_READ | SYNCHRONIZE, FILE_OPEN)
+    };
+    // SAFETY: every pointer is to a local that outlives the call; PASSIVE_LEVEL.
+    let status = unsafe {
+        ZwCreateFile(
+            &raw mut handle,
+            access,
+            &raw mut attributes,
+            &raw mut status_block,
+            core::ptr::null_mut(),
+            FILE_ATTRIBUTE_NORMAL,
+            FILE_SHARE_READ,
+            disposition,
+            FILE_SYNCHRONOUS_IO_NONALERT | FILE_NON_DIRECTORY_FILE,
+            core::ptr::null_mut(),
+            0,
+        )
+    };
+    if NT_SUCCESS(status) {
+        Ok(handle)
+    } else {
+        Err(status)
+    }
+}
+
+fn close(handle: HANDLE) {
+    // SAFETY: a handle `open` gave, closed once. PASSIVE_LEVEL.
+    let _ = unsafe { ZwClose(handle) };
+}
+
+/// The whole file at `path` (at most [`MAX_JOB_BYTES`]).
+///
+/// # Errors
+/// The open or read status, or no memory.
+pub fn read(path: &str) -> Result<Vec<u8>, NTSTATUS> {
+    read_limited(path, MAX_JOB_BYTES)
+}
+
+/// The whole file at `path`, at most `limit` bytes.
+///
+/// # Errors
+/// The open or read status, a longer file, or no memory.
+pub fn read_limited(path: &str, limit: usize) -> Result<Vec<u8>, NTSTATUS> {
+    let handle = open(path, false)?;
+    let mut data = Vec::new();
+    let result = (|| {
+        // On the heap: a page-sized local would need the stack probe, which the module does
+        // not link (as rdmus.sys does not).
+        let mut chunk = Vec::new();
+        chunk
+            .try_reserve_exact(CHUNK)
+            .map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
+        chunk.resize(CHUNK, 0_u8);
+        loop {
+            let mut status_block = io_status();
+            // SAFETY: a synchronous read into a local buffer of the given length. PASSIVE_LEVEL.
+            let status = unsafe {
+                ZwReadFile(
+                    handle,
+                    core::ptr::null_mut(),
+                    core::ptr::null_mut(),
+                    core::ptr::null_mut(),
+                    &raw mut status_block,
+                    chunk.as_mut_ptr().cast(),
+                    u32::try_from(chunk.len()).unwrap_or(0),
+                    core::ptr::null_mut(),
+                    core::ptr::null_mut(),
+                )
+            };
+            if !NT_SUCCESS(status) || status_block.Information == 0 {
+                // End of file (STATUS_END_OF_FILE) or an error after what was read.
+                return if data.is_empty() && !NT_SUCCESS(status) && status != END_OF_FILE {
+                    Err(status)
+                } else {
+                    Ok(())
+                };
+            }
+            let got = status_block.Information.min(chunk.len());
+            if data.len() + got > limit {
+                return Err(STATUS_BUFFER_OVERFLOW);
+            }
+            data.try_reserve(got)
+                .map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
+            data.extend_from_slice(&chunk[..got]);
+        }
+    })();
+    close(handle);
+    result.map(|()| data)
+}
+
+/// `STATUS_END_OF_FILE`.
+const END_OF_FILE: NTSTATUS = i32::from_ne_bytes(0xC000_0011_u32.to_ne_bytes());
+
+/// Writes `bytes` as the whole file at `path`.
+///
+/// # Errors
+/// The open or write status.
+pub fn write(path: &str, bytes: &[u8]) -> Result<(), NTSTATUS> {
+    let handle = open(path, true)?;
+    let mut status_block = io_status();
+    // SAFETY: a synchronous write of a borrowed buffer of the given length. PASSIVE_LEVEL.
+    let status = unsafe {
+        ZwWriteFile(
+            handle,
+            core::ptr::null_mut(),
+            core::ptr::null_mut(),
+            core::ptr::null_mut(),
+            &raw mut status_block,
+            bytes.as_ptr().cast_mut().cast(),
+            u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+            core::ptr::null_mut(),
+            core::ptr::null_mut(),
+        )
+    };
+    close(handle);
+    if NT_SUCCESS(status) {
+        Ok(())
+    } else {
+        Err(status)
+    }
+}
