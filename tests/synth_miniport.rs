@@ -80,14 +80,10 @@ fn dmus_buffer(messages: &[Message]) -> Vec<u8> {
     out
 }
 
-/// A shared MIDI file, if ../shared beside the checkout is there.
+/// A MIDI file of the shared test data, if it is there (the test is reported skipped when
+/// not, `test_data`).
 fn shared_midi(name: &str) -> Option<std::path::PathBuf> {
-    let path = std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/data/midi/jazz-soft"
-    ))
-    .join(name);
-    path.exists().then_some(path)
+    test_data::find(&format!("midi/jazz-soft/{name}"))
 }
 
 /// The channel messages of a Standard MIDI File, merged across tracks, at their times.
@@ -1022,15 +1018,10 @@ fn latency_clock_and_running_stats_follow_the_sink() {
 #[test]
 fn the_gm_bank_downloads_and_a_real_file_plays() {
     let _lock = driver_lock();
-    let Ok(bank) = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/data/dls/sf_GMbank.dls"
-    )) else {
-        eprintln!("skipping: ../shared/data/dls/sf_GMbank.dls is not readable");
+    let Some(bank) = test_data::read("dls/sf_GMbank.dls") else {
         return;
     };
     let Some(path) = shared_midi("test-2-tracks-type-1.mid") else {
-        eprintln!("skipping: ../shared beside the checkout MIDI files are absent");
         return;
     };
     let file = DlsFile::parse(&bank).expect("the GM bank parses");

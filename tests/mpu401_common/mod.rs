@@ -193,12 +193,10 @@ pub fn ideal_error(wire: &[(u64, u8)], messages: &[Message], run_start: i64) -> 
     (earliest, latest)
 }
 
-/// Where the shared test data lives (`../shared` beside the repository), if it is there.
+/// A MIDI file of the shared test data, if it is there (the test is reported skipped when
+/// not, `test_data`).
 pub fn shared_midi(name: &str) -> Option<std::path::PathBuf> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/midi/jazz-soft")
-        .join(name);
-    path.exists().then_some(path)
+    test_data::find(&format!("midi/jazz-soft/{name}"))
 }
 
 /// The channel messages and whole sysex messages of a Standard MIDI File, merged across

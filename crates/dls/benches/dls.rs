@@ -4,7 +4,7 @@
 //! 32 held piano notes.
 //!
 //! `cargo bench -p dls --bench dls` (set `DLS_BENCH_BANK` to use another bank; without
-//! ../shared beside the checkout it prints a message and skips).
+//! the shared data, `test_data`, it prints a message and skips).
 #![allow(missing_docs)] // Bench binary.
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
@@ -24,15 +24,8 @@ const VOICES: usize = 32;
 const BLOCK: usize = 1024;
 
 fn bank() -> Option<Vec<u8>> {
-    let path = std::env::var_os("DLS_BENCH_BANK").map_or_else(
-        || {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/data/dls/sf_GMbank.dls"
-            ))
-        },
-        PathBuf::from,
-    );
+    let path = std::env::var_os("DLS_BENCH_BANK")
+        .map_or_else(|| test_data::path("dls/sf_GMbank.dls"), PathBuf::from);
     match std::fs::read(&path) {
         Ok(b) => Some(b),
         Err(e) => {

@@ -3,7 +3,7 @@
 //! real-time factors (audio seconds / CPU seconds), measured in the same run.
 //!
 //! `cargo bench -p dls --bench vs_fluidsynth [-- FILE.mid ...]` (names in the shared jazz-soft
-//! directory or paths; `RDMUS_BANK` picks another bank). Needs `../shared beside the checkout` and Debian's
+//! directory or paths; `RDMUS_BANK` picks another bank). Needs the shared data (`test_data`) and Debian's
 //! `fluidsynth` (`apt-get update && apt-get install -y fluidsynth`); without them it says so
 //! and skips. `RDMUS_FLUIDSYNTH=/path/to/fluidsynth` runs another build instead (`FluidSynth`
 //! 2.5's native DLS loader applies the bank's articulation, which Debian's 2.3.1 through
@@ -77,7 +77,7 @@ fn main() {
     let bank = song::bank_path();
     let Ok(bank_bytes) = std::fs::read(&bank) else {
         println!(
-            "vs_fluidsynth: skipped: bank {} not readable (needs ../shared beside the checkout)",
+            "vs_fluidsynth: skipped: bank {} not readable (needs the shared data: ../shared/data beside the checkout or RDMUS_SHARED_DATA)",
             bank.display()
         );
         return;

@@ -1,8 +1,8 @@
 //! The dls synth sounds like `FluidSynth` on real songs: the RMS envelopes (50 ms windows,
 //! mono mix) of the two renders correlate at 0.85 or more.
 //!
-//! Needs `../shared beside the checkout` (the GM bank and the jazz-soft MIDI files) and Debian's `fluidsynth`
-//! on `PATH`; without either each test prints why and passes.
+//! Needs the shared data (the GM bank and the jazz-soft MIDI files, found by `test_data`) and
+//! Debian's `fluidsynth` on `PATH`; without either each test reports itself skipped and passes.
 //!
 //! `FluidSynth` 2.3 reads a DLS bank through libinstpatch, which drops every connection block,
 //! `lAttenuation` and the key groups (see `benches/song/render.rs`, `BankReading`). Where a
@@ -28,11 +28,11 @@ fn correlation(name: &str, reading: BankReading) -> Option<f64> {
     let bank = song::bank_path();
     let midi = song::midi_path(name);
     let (Ok(bank_bytes), Ok(midi_bytes)) = (std::fs::read(&bank), std::fs::read(&midi)) else {
-        eprintln!(
-            "skipping: {} or {} not readable (needs ../shared beside the checkout)",
+        test_data::skip(&format!(
+            "{} or {} is not readable",
             bank.display(),
             midi.display()
-        );
+        ));
         return None;
     };
     let dir =
@@ -42,7 +42,7 @@ fn correlation(name: &str, reading: BankReading) -> Option<f64> {
     match song::fluidsynth(&bank, &midi, &reference) {
         Ok(_) => {}
         Err(e @ FluidError::NotInstalled(_)) => {
-            eprintln!("skipping: {e}");
+            test_data::skip(&e.to_string());
             return None;
         }
         Err(e) => panic!("{name}: {e}"),

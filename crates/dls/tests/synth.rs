@@ -329,24 +329,12 @@ fn gm_bank_pitch_agrees_with_fluidsynth() {
     let run = std::process::Command::new("fluidsynth")
         .args(["-ni", "-F"])
         .arg(&wav)
-        .args([
-            "-r",
-            "22050",
-            "-R",
-            "0",
-            "-C",
-            "0",
-            "-g",
-            "1.0",
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/data/dls/sf_GMbank.dls"
-            ),
-        ])
+        .args(["-r", "22050", "-R", "0", "-C", "0", "-g", "1.0"])
+        .arg(test_data::path("dls/sf_GMbank.dls"))
         .arg(&mid)
         .output();
     let Ok(run) = run else {
-        eprintln!("skipping: fluidsynth not runnable");
+        test_data::skip("fluidsynth is not runnable");
         return;
     };
     assert!(
@@ -367,7 +355,7 @@ fn gm_bank_pitch_agrees_with_fluidsynth() {
         .collect();
     std::fs::remove_dir_all(&dir).ok();
     if left.iter().all(|&s| s == 0.0) {
-        eprintln!("skipping: fluidsynth rendered silence (no DLS support in this build?)");
+        test_data::skip("fluidsynth rendered silence (no DLS support in this build?)");
         return;
     }
 

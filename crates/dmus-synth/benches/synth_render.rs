@@ -4,7 +4,7 @@
 //! wave sink's `Render` calls it. Prints frames per second; above 48,000 means faster than
 //! real time.
 //!
-//! `cargo bench --bench synth_render` (without ../shared beside the checkout it prints a message and skips).
+//! `cargo bench --bench synth_render` (without the shared data, `test_data`, it prints a message and skips).
 #![allow(missing_docs)] // Bench binary.
 
 use std::hint::black_box;
@@ -46,16 +46,7 @@ unsafe impl EventPool for NoEvents {
 impl Discard for NoEvents {}
 
 fn loaded_core() -> Option<Box<SynthCore<NoEvents>>> {
-    let bank = match std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/dls/sf_GMbank.dls"
-    )) {
-        Ok(bank) => bank,
-        Err(error) => {
-            eprintln!("skipping synth_render: the GM bank is not readable ({error})");
-            return None;
-        }
-    };
+    let bank = test_data::read("dls/sf_GMbank.dls")?;
     let file = DlsFile::parse(&bank).expect("the GM bank parses");
     let buffers = build_collection(&file, 1, APPEND_SAMPLES).expect("download buffers");
     let mut core = Box::new(SynthCore::<NoEvents>::try_new(RATE, 256).expect("engine"));

@@ -3,7 +3,7 @@
 //! 100 renders of 10 ms at 48 kHz with up to 256 voices, STOP giving the rest back) makes no
 //! heap allocation on this thread. A counting global allocator watches.
 //!
-//! Skips with a message when ../shared beside the checkout is absent.
+//! Reports itself skipped (`test_data`) when the shared data is absent.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -65,11 +65,7 @@ fn pool(events: usize) -> Shared {
 
 #[test]
 fn rendering_a_second_of_music_allocates_nothing() {
-    let Ok(bank) = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/dls/sf_GMbank.dls"
-    )) else {
-        eprintln!("skipping: ../shared/data/dls/sf_GMbank.dls is not readable");
+    let Some(bank) = test_data::read("dls/sf_GMbank.dls") else {
         return;
     };
     let file = DlsFile::parse(&bank).expect("the GM bank parses");

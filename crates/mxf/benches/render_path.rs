@@ -4,7 +4,7 @@
 //! proves that the measured section allocates nothing (asserted, and printed).
 //!
 //! `cargo bench -p mxf --bench render_path` (set `MXF_BENCH_MIDI` to use
-//! another file; without ../shared beside the checkout it prints a message and skips).
+//! another file; without the shared data, `test_data`, it prints a message and skips).
 #![allow(missing_docs)] // Bench binary.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -203,14 +203,12 @@ fn midi_file() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("MXF_BENCH_MIDI") {
         return Some(PathBuf::from(path));
     }
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/midi/jazz-soft/test-all-gs-sounds.mid");
-    path.exists().then_some(path)
+    test_data::find("midi/jazz-soft/test-all-gs-sounds.mid")
 }
 
 fn bench(c: &mut Criterion) {
     let Some(path) = midi_file() else {
-        println!("render_path: skipped, ../shared/data/midi is absent (set MXF_BENCH_MIDI)");
+        println!("render_path: skipped, the shared MIDI file is absent (set MXF_BENCH_MIDI)");
         return;
     };
     let bytes = std::fs::read(&path).unwrap();

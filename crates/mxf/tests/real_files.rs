@@ -2,8 +2,8 @@
 //! application sends (built with the wire writers), goes through
 //! unpack → sequencer → pop and comes out as the file's own messages, in
 //! order, at their times (exact for `DMUS_EVENTHEADER`, on the millisecond
-//! grid for `KSMUSICFORMAT`), with the pool whole at the end. Skips with a
-//! message when ../shared is absent.
+//! grid for `KSMUSICFORMAT`), with the pool whole at the end. Reports itself
+//! skipped (`test_data`) when the shared data is absent.
 #![allow(missing_docs)] // Test crate.
 
 mod common;
@@ -14,7 +14,6 @@ use midly::{MetaMessage, Smf, Timing, TrackEventKind};
 use mxf::sequencer::Sequencer;
 use mxf::unpack::{DmusUnpacker, IrpHeader, KsMusicUnpacker, Limits};
 use mxf::wire::{dmus, ksmusic};
-use std::path::PathBuf;
 
 const IRP_SIZE: usize = 512;
 
@@ -160,11 +159,10 @@ fn play(irps: &[(IrpHeader, Vec<u8>)], dmus: bool) -> Vec<(i64, Vec<u8>)> {
 
 #[test]
 fn shared_midi_files_play_back_in_order() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/midi/jazz-soft");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        println!("skipped: {} is absent", dir.display());
+    let Some(dir) = test_data::find("midi/jazz-soft") else {
         return;
     };
+    let entries = std::fs::read_dir(&dir).unwrap();
     let mut files = 0;
     let mut total = 0;
     for entry in entries {

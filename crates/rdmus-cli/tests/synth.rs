@@ -11,25 +11,15 @@ use std::path::{Path, PathBuf};
 use rdmus_cli::cli::{load_timeline, main_with};
 use rdmus_cli::commands::{RELEASE_TAIL, wav_frames};
 
-const GM_BANK: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/data/dls/sf_GMbank.dls"
-);
-
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../smf/tests/data/jazz-soft")
         .join(name)
 }
 
+/// The shared GM bank (for the test's whole run), or `None`: the test is reported skipped.
 fn gm_bank() -> Option<&'static Path> {
-    let path = Path::new(GM_BANK);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("skipping: {GM_BANK} is absent (needs ../shared beside the checkout)");
-        None
-    }
+    test_data::find("dls/sf_GMbank.dls").map(|path| &*Box::leak(path.into_boxed_path()))
 }
 
 fn scratch(name: &str) -> PathBuf {

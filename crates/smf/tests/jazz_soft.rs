@@ -155,16 +155,7 @@ fn check(path: &Path, expect: &Expect) {
 }
 
 fn shared_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/midi/jazz-soft"
-    ));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: {} is absent", dir.display());
-        None
-    }
+    test_data::find("midi/jazz-soft")
 }
 
 #[test]

@@ -1,11 +1,13 @@
 //! `cargo xtask test`: every check CI runs, in order, failing fast.
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::sync::OnceLock;
 
 use crate::cmd::{self, TaskError, TaskResult};
-use crate::{abi, fuzz, import_audit, package, wine};
+use crate::{abi, fuzz, import_audit, package, toolchain, wine};
 
 /// The closing line of the workspace tests, repeated as the run's last line
 /// so that a log reader sees the test counts at the very end.
@@ -92,6 +94,9 @@ fn format() -> TaskResult {
 }
 
 fn clippy() -> TaskResult {
+    // The Windows targets linted here and checked or packaged after: add any the toolchain
+    // lacks (as .ci/run does) before the first step that needs one.
+    toolchain::ensure_targets(&toolchain::WINDOWS_TARGETS)?;
     cmd::run(cmd::cargo().args([
         "clippy",
         "--workspace",
@@ -201,8 +206,14 @@ fn package_step() -> TaskResult {
 
 /// Runs the workspace tests, echoing their output, and prints one closing
 /// line with the totals of every test binary (`summary: N passed, N failed,
-/// N skipped`) so the result is plain at the end of the log.
-fn test_workspace() -> TaskResult {
+/// N skipped`) so the result is plain at the end of the log. A test that
+/// returned early for want of the shared data (or a tool) reported itself
+/// with a `test_data` skip line: it counts as skipped, not passed, and is
+/// named under the summary line.
+///
+/// # Errors
+/// `cargo test` failed or ran no test.
+pub fn test_workspace() -> TaskResult {
     let mut command = cmd::cargo();
     command
         .args(["test", "--workspace", "--no-fail-fast"])
@@ -224,10 +235,7 @@ fn test_workspace() -> TaskResult {
     let status = child
         .wait()
         .map_err(|error| TaskError::new(format!("waiting for `{shown}`: {error}")))?;
-    let summary = format!(
-        "summary: {} passed, {} failed, {} skipped",
-        totals.passed, totals.failed, totals.ignored
-    );
+    let summary = totals.summary();
     println!();
     println!("{summary}");
     // The first (only) test step of a run records it; a second cannot happen.
@@ -239,20 +247,55 @@ fn test_workspace() -> TaskResult {
     Ok(())
 }
 
-/// Sums of the `test result:` lines of every test binary.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+/// Sums of the `test result:` lines of every test binary, and the tests that
+/// reported themselves skipped (`test_data` skip lines), by name.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct TestTotals {
-    /// Tests that passed.
+    /// Tests that passed (including those that reported a skip).
     pub passed: u64,
     /// Tests that failed.
     pub failed: u64,
     /// Tests that were ignored.
     pub ignored: u64,
+    /// Tests that returned early without their data (or tool): name, first reason.
+    pub skipped: BTreeMap<String, String>,
 }
 
 impl TestTotals {
-    /// Adds the counts of one `test result: ok. 3 passed; 0 failed; 1 ignored; …` line.
+    /// The closing summary: `summary: N passed, N failed, N skipped`, then one line per
+    /// test that reported a skip. Those tests passed in libtest's count, but checked
+    /// nothing: they are counted as skipped here.
+    #[must_use]
+    pub fn summary(&self) -> String {
+        let skipped = u64::try_from(self.skipped.len()).unwrap_or(u64::MAX);
+        let mut summary = format!(
+            "summary: {} passed, {} failed, {} skipped",
+            self.passed.saturating_sub(skipped),
+            self.failed,
+            self.ignored.saturating_add(skipped)
+        );
+        if !self.skipped.is_empty() {
+            let _ = write!(
+                summary,
+                "\nskipped for want of their data or tool ({} names the shared data directory; default ../shared/data beside the checkout):",
+                test_data::ENV_VAR
+            );
+            for (test, reason) in &self.skipped {
+                let _ = write!(summary, "\n  {test}: {reason}");
+            }
+        }
+        summary
+    }
+
+    /// Adds the counts of one `test result: ok. 3 passed; 0 failed; 1 ignored; …` line,
+    /// or the name of one test's skip line.
     pub fn add_line(&mut self, line: &str) {
+        if let Some((test, reason)) = test_data::parse_skip_line(line) {
+            self.skipped
+                .entry(test.to_owned())
+                .or_insert_with(|| reason.to_owned());
+            return;
+        }
         let Some(rest) = line.trim().strip_prefix("test result: ") else {
             return;
         };
@@ -276,6 +319,8 @@ impl TestTotals {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::{TestTotals, wdk_crates};
 
     #[test]
@@ -302,8 +347,33 @@ mod tests {
             TestTotals {
                 passed: 14,
                 failed: 1,
-                ignored: 1
+                ignored: 1,
+                skipped: BTreeMap::new(),
             }
+        );
+    }
+
+    #[test]
+    fn tests_that_reported_a_skip_are_counted_skipped_and_named() {
+        let mut totals = TestTotals::default();
+        totals.add_line("rdmus-skip: synth::gm_bank_plays (/x/shared/data/dls/b.dls is absent)");
+        totals.add_line("rdmus-skip: synth::gm_bank_plays (a second reason)");
+        totals.add_line("rdmus-skip: jazz_soft::every_file (/x/shared/data/midi is absent)");
+        totals.add_line("test result: ok. 10 passed; 0 failed; 1 ignored; 0 measured");
+        let summary = totals.summary();
+        let mut lines = summary.lines();
+        assert_eq!(lines.next(), Some("summary: 8 passed, 0 failed, 3 skipped"));
+        assert!(
+            lines
+                .next()
+                .is_some_and(|l| l.contains("RDMUS_SHARED_DATA"))
+        );
+        assert_eq!(
+            lines.collect::<Vec<_>>(),
+            [
+                "  jazz_soft::every_file: /x/shared/data/midi is absent",
+                "  synth::gm_bank_plays: /x/shared/data/dls/b.dls is absent"
+            ]
         );
     }
 }

@@ -1,11 +1,12 @@
 //! Bounded fuzz runs, a step of `cargo xtask test`.
 //!
 //! Each crate that reads outside input keeps a cargo-fuzz project in
-//! `crates/<crate>/fuzz` (its own `[workspace]`, out of the main one). The
-//! targets CI runs are listed in [`FUZZ_TARGETS`] with their time budget; a
-//! target declared in a fuzz project's `Cargo.toml` but not listed is
-//! reported, and a listed target that is not declared is an error (the table
-//! must not rot).
+//! `<crate>/fuzz` (its own `[workspace]`, out of the main one): the crates
+//! under `crates/`, and the driver (`driver/fuzz`, whose target drives
+//! rdmus-driver through wdm-sim as a client would). The targets CI runs are
+//! listed in [`FUZZ_TARGETS`] with their time budget; a target declared in a
+//! fuzz project's `Cargo.toml` but not listed is reported, and a listed target
+//! that is not declared is an error (the table must not rot).
 //!
 //! The runs use the stable toolchain: `cargo fuzz run --sanitizer none` needs
 //! only stable `-C` flags (sancov instrumentation), while address sanitizing
@@ -14,7 +15,7 @@
 //! overflow is a crash. When `cargo fuzz` is missing it is installed
 //! (`cargo install cargo-fuzz --locked`): the step never passes without running.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use crate::cmd::{self, TaskError, TaskResult};
@@ -22,7 +23,8 @@ use crate::cmd::{self, TaskError, TaskResult};
 /// One fuzz target that `cargo xtask test` runs.
 #[derive(Debug, Clone, Copy)]
 pub struct FuzzTarget {
-    /// The crate directory under `crates/` (its fuzz project is `fuzz/` inside it).
+    /// The crate's directory, from the repository root (its fuzz project is
+    /// `fuzz/` inside it): `crates/mxf`, `driver`.
     pub krate: &'static str,
     /// The cargo-fuzz target name (a `[[bin]]` of `fuzz/Cargo.toml`).
     pub target: &'static str,
@@ -34,54 +36,60 @@ pub struct FuzzTarget {
 /// `seconds` small (the whole CI run stays well under 20 minutes).
 pub const FUZZ_TARGETS: &[FuzzTarget] = &[
     FuzzTarget {
-        krate: "mxf",
+        krate: "crates/mxf",
         target: "unpack_ksmusic",
         seconds: 20,
     },
     FuzzTarget {
-        krate: "mxf",
+        krate: "crates/mxf",
         target: "unpack_dmus",
         seconds: 20,
     },
     FuzzTarget {
-        krate: "mxf",
+        krate: "crates/mxf",
         target: "parser",
         seconds: 20,
     },
     FuzzTarget {
-        krate: "mxf",
+        krate: "crates/mxf",
         target: "capture_pack",
         seconds: 15,
     },
     FuzzTarget {
-        krate: "dls",
+        krate: "crates/dls",
         target: "download",
         seconds: 20,
     },
     FuzzTarget {
-        krate: "dls",
+        krate: "crates/dls",
         target: "dls_file",
         seconds: 15,
     },
     FuzzTarget {
-        krate: "dls",
+        krate: "crates/dls",
         target: "engine",
         seconds: 15,
     },
     FuzzTarget {
-        krate: "smf",
+        krate: "crates/smf",
         target: "smf",
         seconds: 10,
     },
     FuzzTarget {
-        krate: "rdmus-cli",
+        krate: "crates/rdmus-cli",
         target: "smf_to_irps",
         seconds: 10,
     },
     FuzzTarget {
-        krate: "rdmus-cli",
+        krate: "crates/rdmus-cli",
         target: "wire_tsv",
         seconds: 10,
+    },
+    FuzzTarget {
+        krate: "driver",
+        target: "session",
+        // A session is a whole machine's life (a few ms each): 30 s runs ~10,000 of them.
+        seconds: 30,
     },
 ];
 
@@ -107,27 +115,26 @@ pub fn declared_targets(manifest: &str) -> Vec<String> {
     names
 }
 
-/// Every fuzz target declared on disk, as `(crate, target)`.
+/// Every fuzz target declared on disk, as `(crate directory, target)`: the
+/// projects `crates/*/fuzz` and `driver/fuzz`.
 #[must_use]
 pub fn discover(root: &Path) -> Vec<(String, String)> {
-    let mut found = Vec::new();
-    let Ok(crates) = std::fs::read_dir(root.join("crates")) else {
-        return found;
-    };
-    let mut crate_dirs: Vec<PathBuf> = crates
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .collect();
+    let mut crate_dirs: Vec<String> = std::fs::read_dir(root.join("crates"))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| format!("crates/{}", entry.file_name().to_string_lossy()))
+                .collect()
+        })
+        .unwrap_or_default();
     crate_dirs.sort();
-    for crate_dir in crate_dirs {
-        let Ok(manifest) = std::fs::read_to_string(crate_dir.join("fuzz").join("Cargo.toml"))
-        else {
+    crate_dirs.push(String::from("driver"));
+    let mut found = Vec::new();
+    for krate in crate_dirs {
+        let manifest = root.join(&krate).join("fuzz").join("Cargo.toml");
+        let Ok(manifest) = std::fs::read_to_string(manifest) else {
             continue;
         };
-        let krate = crate_dir
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .unwrap_or_default();
         let mut names = declared_targets(&manifest);
         names.sort();
         found.extend(names.into_iter().map(|name| (krate.clone(), name)));
@@ -146,7 +153,7 @@ pub fn check_table(table: &[FuzzTarget], on_disk: &[(String, String)]) -> TaskRe
             .any(|(krate, target)| krate == listed.krate && target == listed.target)
         {
             return Err(TaskError::new(format!(
-                "fuzz target {}/{} is listed in xtask's FUZZ_TARGETS but crates/{}/fuzz/fuzz_targets/{}.rs does not exist",
+                "fuzz target {}/{} is listed in xtask's FUZZ_TARGETS but {}/fuzz/fuzz_targets/{}.rs does not exist",
                 listed.krate, listed.target, listed.krate, listed.target
             )));
         }
@@ -185,7 +192,7 @@ pub fn run_all() -> TaskResult {
         .and_then(|value| value.parse::<u32>().ok());
     for listed in FUZZ_TARGETS {
         let seconds = override_seconds.unwrap_or(listed.seconds);
-        let project = root.join("crates").join(listed.krate).join("fuzz");
+        let project = root.join(listed.krate).join("fuzz");
         let corpus = project.join("corpus").join(listed.target);
         std::fs::create_dir_all(&corpus).map_err(|error| {
             TaskError::new(format!("cannot create {}: {error}", corpus.display()))
@@ -215,15 +222,15 @@ mod tests {
 
     fn on_disk() -> Vec<(String, String)> {
         vec![
-            (String::from("mxf"), String::from("ksmusic")),
-            (String::from("dls"), String::from("download")),
+            (String::from("crates/mxf"), String::from("ksmusic")),
+            (String::from("crates/dls"), String::from("download")),
         ]
     }
 
     #[test]
     fn a_listed_target_that_does_not_exist_is_an_error() {
         let table = [FuzzTarget {
-            krate: "mxf",
+            krate: "crates/mxf",
             target: "missing",
             seconds: 5,
         }];
@@ -237,13 +244,13 @@ mod tests {
     #[test]
     fn unlisted_targets_are_reported() {
         let table = [FuzzTarget {
-            krate: "mxf",
+            krate: "crates/mxf",
             target: "ksmusic",
             seconds: 5,
         }];
         assert_eq!(
             check_table(&table, &on_disk()).unwrap(),
-            vec![String::from("dls/download")]
+            vec![String::from("crates/dls/download")]
         );
     }
 

@@ -16,3 +16,4 @@ pub mod package;
 pub mod sign;
 pub mod standin;
 pub mod wine;
+pub mod toolchain;

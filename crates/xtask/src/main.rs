@@ -18,6 +18,8 @@ tasks:
   check-image PATH [--arch A]      check a built rdmus.sys (machine read from the file if not given)
   test                             everything CI runs: fmt, clippy, docs, x86 check, package, import
                                    audit, ABI test, tests, fuzz
+  tests                            the workspace tests alone (cargo test --workspace), with the
+                                   summary that names tests skipped for want of shared data
   fuzz                             the bounded fuzz runs alone
   audit                            import audit of the packaged images, then the ABI test
   import-audit                     every import of target/package/*/rdmus.sys in mingw-w64's
@@ -58,6 +60,7 @@ fn run(args: &[String]) -> TaskResult {
         }
         "check-image" => check_image(rest),
         "test" => no_arguments(rest).and_then(|()| ci::test_all()),
+        "tests" => no_arguments(rest).and_then(|()| ci::test_workspace()),
         "fuzz" => no_arguments(rest).and_then(|()| fuzz::run_all()),
         "audit" => no_arguments(rest)
             .and_then(|()| import_audit::run())

@@ -36,9 +36,14 @@ pub fn package_root() -> PathBuf {
 
 /// Builds, checks, stamps and signs the package of each machine.
 ///
+/// The machines' Rust targets are added first when the toolchain lacks them
+/// ([`crate::toolchain::ensure_targets`]).
+///
 /// # Errors
-/// A build, check, stamp or signing step failed.
+/// A target could not be added, or a build, check, stamp or signing step failed.
 pub fn package(machines: &[Machine]) -> TaskResult<Vec<Package>> {
+    let targets: Vec<&str> = machines.iter().map(|machine| machine.target()).collect();
+    crate::toolchain::ensure_targets(&targets)?;
     let signing = sign::tools_available();
     let certificate = if signing {
         Some(sign::ensure_certificate(&package_root().join("cert"))?)

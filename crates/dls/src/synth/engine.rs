@@ -1130,18 +1130,11 @@ mod tests {
         assert!(e.channel(3, 0).is_none(), "group 3 of 2");
     }
 
-    /// The shared GM bank, downloaded whole; `None` (after saying so) without ../shared beside the checkout.
+    /// The shared GM bank, downloaded whole; `None` (reported skipped) without the shared data.
     fn gm_store() -> Option<InstrumentStore<alloc::vec::Vec<u8>>> {
         use crate::download::build::build_collection;
         use crate::wire::file::DlsFile;
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/dls/sf_GMbank.dls"
-        );
-        let Ok(bank) = std::fs::read(path) else {
-            std::println!("skipping: {path} not readable");
-            return None;
-        };
+        let bank = test_data::read("dls/sf_GMbank.dls")?;
         let file = DlsFile::parse(&bank).expect("GM bank parses");
         let built = build_collection(&file, 1, APPEND_SAMPLES).expect("GM bank builds");
         let mut store = InstrumentStore::new(APPEND_SAMPLES);

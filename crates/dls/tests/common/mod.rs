@@ -4,8 +4,6 @@
     reason = "each test binary uses a different part of the helpers"
 )]
 
-use std::path::PathBuf;
-
 /// A RIFF chunk with its pad byte.
 pub fn chunk(id: [u8; 4], data: &[u8]) -> Vec<u8> {
     let mut v = id.to_vec();
@@ -175,19 +173,10 @@ pub fn small_collection() -> Vec<u8> {
     )
 }
 
-/// The shared GM bank, or `None` (with a message) when ../shared beside the checkout is absent.
+/// The shared GM bank, or `None` (the test reported skipped, `test_data`) when the shared data
+/// is absent.
 pub fn gm_bank() -> Option<Vec<u8>> {
-    let path = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/dls/sf_GMbank.dls"
-    ));
-    match std::fs::read(&path) {
-        Ok(bytes) => Some(bytes),
-        Err(e) => {
-            eprintln!("skipping: {} not readable ({e})", path.display());
-            None
-        }
-    }
+    test_data::read("dls/sf_GMbank.dls")
 }
 
 /// The offset of offset-table item `index` in a download buffer.

@@ -9,15 +9,9 @@ use rdmus_cli::play_report::{DEFAULT_IRP_SPAN, PlayOptions, PlayReport, play};
 use rdmus_cli::sim::{DEFAULT_QUEUE_AHEAD, SimConfig};
 use smf::Timeline;
 
-/// The shared set, if it is there (a message says so when not).
+/// The shared set, if it is there (the test is reported skipped when not, `test_data`).
 pub fn shared_dir() -> Option<PathBuf> {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/midi/jazz-soft");
-    if shared.is_dir() {
-        Some(shared)
-    } else {
-        eprintln!("skipped: {} is absent", shared.display());
-        None
-    }
+    test_data::find("midi/jazz-soft")
 }
 
 /// The copies in the smf crate's tests/data.
