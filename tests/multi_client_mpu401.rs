@@ -240,7 +240,7 @@ fn two_render_clients_play_two_files_through_one_port() {
         "test-multichannel-chords-0.mid",
     ];
     let (Some(first), Some(second)) = (shared_midi(names[0]), shared_midi(names[1])) else {
-        eprintln!("skipped: ../shared/data/midi/jazz-soft is not there");
+        test_data::skip("midi/jazz-soft is absent");
         return;
     };
     let files = [

@@ -6,11 +6,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const GM_BANK: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/data/dls/sf_GMbank.dls"
-);
-
 fn rdmus(args: &[&std::ffi::OsStr]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rdmus"))
         .args(args)
@@ -185,11 +180,11 @@ fn events_after_end_of_track_are_ignored_with_a_warning() {
 
 #[test]
 fn notes_the_synth_loses_are_counted_and_fail_the_run() {
-    let bank = Path::new(GM_BANK);
-    if !bank.exists() {
-        eprintln!("skipping: {GM_BANK} is absent (needs ../shared beside the checkout)");
+    let Some(bank) = test_data::find("dls/sf_GMbank.dls") else {
+        test_data::skip("the GM bank dls/sf_GMbank.dls is absent");
         return;
-    }
+    };
+    let bank = bank.as_path();
     // 3,000 notes at one tick: three times the port's event pool, and far
     // more than the synth's voices.
     let mut track = Vec::new();
@@ -228,11 +223,11 @@ fn notes_the_synth_loses_are_counted_and_fail_the_run() {
 
 #[test]
 fn samples_the_synth_clips_are_counted_by_the_driver() {
-    let bank = Path::new(GM_BANK);
-    if !bank.exists() {
-        eprintln!("skipping: {GM_BANK} is absent (needs ../shared beside the checkout)");
+    let Some(bank) = test_data::find("dls/sf_GMbank.dls") else {
+        test_data::skip("the GM bank dls/sf_GMbank.dls is absent");
         return;
-    }
+    };
+    let bank = bank.as_path();
     // Six channels of church organ, twelve keys each at full velocity, for 0.5 s.
     let mut track = Vec::new();
     for channel in 0..6_u8 {

@@ -238,13 +238,8 @@ fn a_file_longer_than_a_wav_holds_is_refused_before_rendering() {
 fn the_synth_grants_at_most_256_voices_however_many_are_asked() {
     // The command line stops at 256; an application may ask for more through
     // PORTPARAMETERS, and the driver grants what it has.
-    let bank_path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/dls/sf_GMbank.dls");
-    let Ok(bank) = std::fs::read(&bank_path) else {
-        eprintln!(
-            "skipping: {} is absent (needs ../shared beside the checkout)",
-            bank_path.display()
-        );
+    let Some(bank) = test_data::read("dls/sf_GMbank.dls") else {
+        test_data::skip("the GM bank dls/sf_GMbank.dls is absent");
         return;
     };
     let parsed = DlsFile::parse(&bank).unwrap();
@@ -282,15 +277,11 @@ fn the_derived_dpc_bound_holds_across_fifo_depths_and_timer_periods() {
     // A sysex-heavy file (bursts that keep a shallow FIFO busy): with the
     // bound derived for each card, every run is exact and clean, whether the
     // FIFO covers a timer period (100 µs) or not (1 ms).
-    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/midi/jazz-soft/test-sysex-gs-40-1x-4x-scale-tuning.mid");
-    if !file.exists() {
-        eprintln!(
-            "skipping: {} is absent (needs ../shared beside the checkout)",
-            file.display()
-        );
+    let Some(file) = test_data::find("midi/jazz-soft/test-sysex-gs-40-1x-4x-scale-tuning.mid")
+    else {
+        test_data::skip("midi/jazz-soft/test-sysex-gs-40-1x-4x-scale-tuning.mid is absent");
         return;
-    }
+    };
     let file = file.to_str().unwrap();
     for fifo in ["1", "2", "4", "8"] {
         for timer in ["500", "1000", "2000"] {

@@ -15,5 +15,5 @@ pub mod inf;
 pub mod package;
 pub mod sign;
 pub mod standin;
-pub mod wine;
 pub mod toolchain;
+pub mod wine;
