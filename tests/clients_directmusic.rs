@@ -18,6 +18,7 @@ use clients_common::{
 use dls::download::APPEND_SAMPLES;
 use dls::download::build::build_collection;
 use dls::wire::file::DlsFile;
+use dls::wire::riff_writer::{chunk, le16s as le16, le32s as le, list};
 use dmus_sys::dmusprop::{
     KSPROPERTY_SYNTH_CAPS, KSPROPERTY_SYNTH_PORTPARAMETERS, KSPROPSETID_Synth, SYNTH_PC_DLS,
     SYNTH_PC_EXTERNAL, SYNTH_PC_SOFTWARESYNTH, SYNTH_PORTPARAMS_CHANNELGROUPS,
@@ -153,28 +154,6 @@ fn dmus_buffer(messages: &[(i64, &[u8])]) -> Vec<u8> {
         out.resize(start + (out.len() - start).next_multiple_of(8), 0);
     }
     out
-}
-
-fn chunk(id: [u8; 4], data: &[u8]) -> Vec<u8> {
-    let mut v = id.to_vec();
-    v.extend_from_slice(&u32::try_from(data.len()).unwrap().to_le_bytes());
-    v.extend_from_slice(data);
-    if data.len() % 2 == 1 {
-        v.push(0);
-    }
-    v
-}
-
-fn list(kind: [u8; 4], parts: &[Vec<u8>]) -> Vec<u8> {
-    chunk(*b"LIST", &[kind.to_vec(), parts.concat()].concat())
-}
-
-fn le(values: &[u32]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
-
-fn le16(values: &[u16]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
 /// One instrument (bank 0, program 0, every key) on a looped 441-frame square wave.

@@ -12,6 +12,7 @@ use std::sync::{Mutex, MutexGuard};
 use dls::download::APPEND_SAMPLES;
 use dls::download::build::{CollectionBuffers, build_collection};
 use dls::wire::file::DlsFile;
+use dls::wire::riff_writer::{chunk, le16s as le16, le32s as le, list};
 use dmus_sys::dmusprop::{KSPROPERTY_SYNTH_CHANNELGROUPS, KSPROPSETID_Synth};
 use dmus_sys::kernel::STATUS_SUCCESS;
 use dmus_sys::ks::{KSPROPERTY_TYPE_SET, KSSTATE_RUN, KSSTATE_STOP};
@@ -254,32 +255,6 @@ fn each_midi_pin_takes_four_clients() {
 }
 
 // ---- the DLS fixture of tests/synth_miniport.rs ----
-
-fn chunk(id: [u8; 4], data: &[u8]) -> Vec<u8> {
-    let mut v = id.to_vec();
-    v.extend_from_slice(&u32::try_from(data.len()).unwrap().to_le_bytes());
-    v.extend_from_slice(data);
-    if data.len() % 2 == 1 {
-        v.push(0);
-    }
-    v
-}
-
-fn list(kind: [u8; 4], parts: &[Vec<u8>]) -> Vec<u8> {
-    let mut data = kind.to_vec();
-    for part in parts {
-        data.extend_from_slice(part);
-    }
-    chunk(*b"LIST", &data)
-}
-
-fn le(values: &[u32]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
-
-fn le16(values: &[u16]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
 
 /// One instrument (bank 0, program 0, keys and velocities 0..=127) on one 441-frame square
 /// wave at 44.1 kHz (100 Hz at its unity note 60), looped whole.

@@ -10,6 +10,7 @@ use std::sync::{Mutex, MutexGuard};
 use dls::download::APPEND_SAMPLES;
 use dls::download::build::build_collection;
 use dls::wire::file::DlsFile;
+use dls::wire::riff_writer::{chunk, le16s as le16, le32s as le, list};
 use dmus_sys::dmusprop::{KSPROPERTY_SYNTH_CAPS, KSPROPSETID_Synth, SYNTHCAPS};
 use dmus_sys::kernel::{STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS};
 use dmus_sys::ks::KSPROPERTY_TYPE_GET;
@@ -22,32 +23,6 @@ fn driver_lock() -> MutexGuard<'static, ()> {
     DRIVER
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn chunk(id: [u8; 4], data: &[u8]) -> Vec<u8> {
-    let mut v = id.to_vec();
-    v.extend_from_slice(&u32::try_from(data.len()).unwrap().to_le_bytes());
-    v.extend_from_slice(data);
-    if data.len() % 2 == 1 {
-        v.push(0);
-    }
-    v
-}
-
-fn list(kind: [u8; 4], parts: &[Vec<u8>]) -> Vec<u8> {
-    let mut data = kind.to_vec();
-    for part in parts {
-        data.extend_from_slice(part);
-    }
-    chunk(*b"LIST", &data)
-}
-
-fn le(values: &[u32]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
-
-fn le16(values: &[u16]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
 /// The wave download buffer (download id `dlid`) of a one-wave DLS collection whose 16-bit

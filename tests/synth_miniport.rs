@@ -12,6 +12,7 @@ use std::sync::{Mutex, MutexGuard};
 use dls::download::APPEND_SAMPLES;
 use dls::download::build::{CollectionBuffers, build_collection};
 use dls::wire::file::DlsFile;
+use dls::wire::riff_writer::{chunk, le16s as le16, le32s as le, list};
 use dmus_sys::dmusprop::{
     KSPROPERTY_SYNTH_CAPS, KSPROPERTY_SYNTH_CHANNELGROUPS, KSPROPERTY_SYNTH_DLS_APPEND,
     KSPROPERTY_SYNTH_DLS_DOWNLOAD, KSPROPERTY_SYNTH_DLS_UNLOAD, KSPROPERTY_SYNTH_DLS_WAVEFORMAT,
@@ -265,32 +266,6 @@ fn download_all(filter: Filter, buffers: &CollectionBuffers) -> Vec<usize> {
 }
 
 // ---- a tiny DLS collection: one looped square wave, one instrument on every key ----
-
-fn chunk(id: [u8; 4], data: &[u8]) -> Vec<u8> {
-    let mut v = id.to_vec();
-    v.extend_from_slice(&u32::try_from(data.len()).unwrap().to_le_bytes());
-    v.extend_from_slice(data);
-    if data.len() % 2 == 1 {
-        v.push(0);
-    }
-    v
-}
-
-fn list(kind: [u8; 4], parts: &[Vec<u8>]) -> Vec<u8> {
-    let mut data = kind.to_vec();
-    for part in parts {
-        data.extend_from_slice(part);
-    }
-    chunk(*b"LIST", &data)
-}
-
-fn le(values: &[u32]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
-
-fn le16(values: &[u16]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
 
 /// One instrument (bank 0, program 0, keys and velocities 0..=127) on one 441-frame square
 /// wave at 44.1 kHz (100 Hz at its unity note 60), looped whole.

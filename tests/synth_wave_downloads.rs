@@ -15,6 +15,7 @@ use dls::download::build::{
 };
 use dls::model::WaveFormat;
 use dls::wire::file::DlsFile;
+use dls::wire::riff_writer::{chunk, le16s as le16, le32s as le, list};
 use dmus_sys::kernel::{NTSTATUS, STATUS_INVALID_PARAMETER, STATUS_NOT_FOUND, STATUS_SUCCESS};
 use dmus_sys::ks::{KSPROPERTY_TYPE_SET, KSSTATE_RUN, KSSTATE_STOP};
 use rdmus_driver::{
@@ -48,29 +49,6 @@ fn dmus_event(time: i64, bytes: &[u8]) -> Vec<u8> {
     out.extend_from_slice(bytes);
     out.resize(out.len().next_multiple_of(8), 0);
     out
-}
-
-fn chunk(id: [u8; 4], data: &[u8]) -> Vec<u8> {
-    let mut out = id.to_vec();
-    out.extend_from_slice(&u32::try_from(data.len()).unwrap().to_le_bytes());
-    out.extend_from_slice(data);
-    if data.len() % 2 == 1 {
-        out.push(0);
-    }
-    out
-}
-
-fn list(kind: [u8; 4], parts: &[Vec<u8>]) -> Vec<u8> {
-    let body = [&kind[..], &parts.concat()].concat();
-    chunk(*b"LIST", &body)
-}
-
-fn le(values: &[u32]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
-
-fn le16(values: &[u16]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
 /// A one-instrument collection (a looped square wave on every key), to have a note playing

@@ -8,6 +8,7 @@ use std::ptr::NonNull;
 use dls::download::APPEND_SAMPLES;
 use dls::download::build::build_collection;
 use dls::wire::file::DlsFile;
+use dls::wire::riff_writer::{chunk, le16s as le16, le32s as le, list};
 use dmus_synth::synth::{ENGINE_GROUPS, MAX_RATE, SynthCore, SynthEngine};
 use dmus_sys::dmusic::DMUS_KERNEL_EVENT;
 use mxf::Discard;
@@ -35,32 +36,6 @@ unsafe impl EventPool for NoEvents {
 }
 
 impl Discard for NoEvents {}
-
-fn chunk(id: [u8; 4], data: &[u8]) -> Vec<u8> {
-    let mut out = id.to_vec();
-    out.extend(u32::try_from(data.len()).unwrap().to_le_bytes());
-    out.extend(data);
-    if data.len() % 2 == 1 {
-        out.push(0);
-    }
-    out
-}
-
-fn list(kind: [u8; 4], parts: &[Vec<u8>]) -> Vec<u8> {
-    let mut body = kind.to_vec();
-    for part in parts {
-        body.extend(part);
-    }
-    chunk(*b"LIST", &body)
-}
-
-fn le(values: &[u32]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
-
-fn le16(values: &[u16]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
 
 /// Program 0 of bank 0 on every key: a looped square wave that sounds until released.
 fn looped_collection() -> Vec<u8> {

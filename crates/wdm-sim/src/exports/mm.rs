@@ -207,6 +207,9 @@ pub unsafe extern "system" fn MmGetSystemRoutineAddress(
     SystemRoutineName: PUNICODE_STRING,
 ) -> PVOID {
     const CALL: &str = "MmGetSystemRoutineAddress";
+    // The name is copied before the machine is entered: kernel code, not the driver's
+    // allocation (the driver heap's accounting and its fault injection must not see it).
+    let _kernel = crate::current::KernelCode::enter();
     let name = if SystemRoutineName.is_null() {
         None
     } else {
