@@ -259,10 +259,12 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> InstrumentStore<B> {
     pub fn unload(&mut self, dlid: u32) -> Result<Option<B>, DownloadError> {
         if let Some(at) = self.instruments.iter().position(|i| i.dlid == dlid) {
             self.instruments.remove(at);
+            release_if_empty(&mut self.instruments);
             return Ok(None);
         }
         if let Some(at) = self.wave_articulations.iter().position(|a| a.dlid == dlid) {
             self.wave_articulations.remove(at);
+            release_if_empty(&mut self.wave_articulations);
             return Ok(None);
         }
         let slot = self.wave_slot(dlid).map_err(|_| DownloadError::NotFound)?;
@@ -277,7 +279,9 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> InstrumentStore<B> {
         if in_instrument || in_articulation {
             return Err(DownloadError::WaveInUse);
         }
-        Ok(Some(self.waves.remove(slot).buffer))
+        let wave = self.waves.remove(slot);
+        release_if_empty(&mut self.waves);
+        Ok(Some(wave.buffer))
     }
 
     /// The wave with download id `dlid`.
@@ -334,5 +338,13 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> InstrumentStore<B> {
     #[must_use]
     pub fn sample_bytes(&self) -> usize {
         self.waves.iter().map(|w| w.parsed.data.len()).sum()
+    }
+}
+
+/// Gives an emptied table's storage back: a synth with nothing downloaded holds no table
+/// memory (the tables grow again, fallibly, with the next download).
+fn release_if_empty<T>(table: &mut Vec<T>) {
+    if table.is_empty() {
+        *table = Vec::new();
     }
 }
