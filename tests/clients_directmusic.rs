@@ -18,7 +18,6 @@ use clients_common::{
 use dls::download::APPEND_SAMPLES;
 use dls::download::build::build_collection;
 use dls::wire::file::DlsFile;
-use dls::wire::riff_writer::{chunk, le16s as le16, le32s as le, list};
 use dmus_sys::dmusprop::{
     KSPROPERTY_SYNTH_CAPS, KSPROPERTY_SYNTH_PORTPARAMETERS, KSPROPSETID_Synth, SYNTH_PC_DLS,
     SYNTH_PC_EXTERNAL, SYNTH_PC_SOFTWARESYNTH, SYNTH_PORTPARAMS_CHANNELGROUPS,
@@ -34,6 +33,9 @@ use wdm_sim::ms;
 use wdm_sim::portcls::{
     Filter, PinFormat, PropertyTarget, WaveSink, WaveSinkConfig, dls_download, dls_unload,
 };
+
+mod synth_fixture;
+use synth_fixture::tiny_collection;
 
 /// A `DirectMusic` port as `EnumPort` reports it.
 #[derive(Debug)]
@@ -157,49 +159,6 @@ fn dmus_buffer(messages: &[(i64, &[u8])]) -> Vec<u8> {
 }
 
 /// One instrument (bank 0, program 0, every key) on a looped 441-frame square wave.
-fn tiny_collection() -> Vec<u8> {
-    let frames = 441u32;
-    let wsmp = {
-        let mut d = le(&[20]);
-        d.extend(le16(&[60, 0]));
-        d.extend(0i32.to_le_bytes());
-        d.extend(le(&[0, 1, 16, 0, 0, frames]));
-        chunk(*b"wsmp", &d)
-    };
-    let region = list(
-        *b"rgn2",
-        &[
-            chunk(*b"rgnh", &le16(&[0, 127, 0, 127, 0, 0, 0])),
-            wsmp.clone(),
-            chunk(*b"wlnk", &[le16(&[0, 0]), le(&[1, 0])].concat()),
-        ],
-    );
-    let instrument = list(
-        *b"ins ",
-        &[chunk(*b"insh", &le(&[1, 0, 0])), list(*b"lrgn", &[region])],
-    );
-    let samples: Vec<u8> = (0..frames)
-        .flat_map(|i| if i < frames / 2 { 8_000i16 } else { -8_000 }.to_le_bytes())
-        .collect();
-    let wave = list(
-        *b"wave",
-        &[
-            chunk(
-                *b"fmt ",
-                &[le16(&[1, 1]), le(&[44_100, 88_200]), le16(&[2, 16])].concat(),
-            ),
-            wsmp,
-            chunk(*b"data", &samples),
-        ],
-    );
-    let mut body = b"DLS ".to_vec();
-    body.extend(chunk(*b"colh", &le(&[1])));
-    body.extend(list(*b"lins", &[instrument]));
-    body.extend(chunk(*b"ptbl", &le(&[8, 1, 0])));
-    body.extend(list(*b"wvpl", &[wave]));
-    chunk(*b"RIFF", &body)
-}
-
 #[test]
 fn directmusic_enumerates_the_mpu401_as_an_external_port_and_plays_through_it() {
     let _lock = driver_lock();

@@ -14,10 +14,7 @@
 
 use std::sync::{Mutex, MutexGuard};
 
-use dls::download::APPEND_SAMPLES;
-use dls::download::build::{CollectionBuffers, build_collection};
-use dls::wire::file::DlsFile;
-use dls::wire::riff_writer::{chunk, le16s as le16, le32s as le, list};
+use dls::download::build::CollectionBuffers;
 use dmus_sys::dmusprop::{
     KSPROPERTY_SYNTH_PORTPARAMETERS, KSPROPSETID_Synth, SYNTH_PORTPARAMS,
     SYNTH_PORTPARAMS_SAMPLERATE, SYNTH_PORTPARAMS_VOICES,
@@ -29,6 +26,9 @@ use wdm_sim::portcls::{
     WaveSinkConfig, dls_download, dls_unload,
 };
 use wdm_sim::{FaultInjection, Finding, Machine, MachineConfig, ms};
+
+mod synth_fixture;
+use synth_fixture::tiny_buffers;
 
 static DRIVER: Mutex<()> = Mutex::new(());
 
@@ -113,52 +113,6 @@ fn ksmusic(delta_ms: u32, bytes: &[u8]) -> Vec<u8> {
 }
 
 // ---- a tiny DLS collection: one looped square wave, one instrument on every key ----
-
-/// One instrument (bank 0, program 0, every key) on one looped 441-frame square wave.
-fn tiny_buffers() -> CollectionBuffers {
-    let frames = 441u32;
-    let wsmp = {
-        let mut d = le(&[20]);
-        d.extend(le16(&[60, 0]));
-        d.extend(0i32.to_le_bytes());
-        d.extend(le(&[0, 1, 16, 0, 0, frames]));
-        chunk(*b"wsmp", &d)
-    };
-    let region = list(
-        *b"rgn2",
-        &[
-            chunk(*b"rgnh", &le16(&[0, 127, 0, 127, 0, 0, 0])),
-            wsmp.clone(),
-            chunk(*b"wlnk", &[le16(&[0, 0]), le(&[1, 0])].concat()),
-        ],
-    );
-    let instrument = list(
-        *b"ins ",
-        &[chunk(*b"insh", &le(&[1, 0, 0])), list(*b"lrgn", &[region])],
-    );
-    let samples: Vec<u8> = (0..frames)
-        .flat_map(|i| if i < frames / 2 { 8_000i16 } else { -8_000 }.to_le_bytes())
-        .collect();
-    let wave = list(
-        *b"wave",
-        &[
-            chunk(
-                *b"fmt ",
-                &[le16(&[1, 1]), le(&[44_100, 88_200]), le16(&[2, 16])].concat(),
-            ),
-            wsmp,
-            chunk(*b"data", &samples),
-        ],
-    );
-    let mut body = b"DLS ".to_vec();
-    body.extend(chunk(*b"colh", &le(&[1])));
-    body.extend(list(*b"lins", &[instrument]));
-    body.extend(chunk(*b"ptbl", &le(&[8, 1, 0])));
-    body.extend(list(*b"wvpl", &[wave]));
-    let bytes = chunk(*b"RIFF", &body);
-    let file = DlsFile::parse(&bytes).expect("the fixture is a valid DLS file");
-    build_collection(&file, 1, APPEND_SAMPLES).expect("download buffers")
-}
 
 /// `KSPROPERTY_SYNTH_PORTPARAMETERS` (GET, instance the parameters asked): its status.
 fn port_parameters(filter: Filter, voices: u32, rate: u32) -> NTSTATUS {
@@ -408,7 +362,7 @@ fn walk(name: &str, life: impl Fn(FaultInjection) -> Life) {
 #[test]
 fn every_allocation_of_the_synth_s_life_can_fail_cleanly() {
     let _lock = driver_lock();
-    let buffers = tiny_buffers();
+    let buffers = tiny_buffers(1);
     walk("synth", |faults| synth_life(faults, &buffers));
 }
 
