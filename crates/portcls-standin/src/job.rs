@@ -73,6 +73,12 @@ pub struct Job {
     pub dls: Option<String>,
     /// Synth: the sample rate asked for, Hz.
     pub rate: u32,
+    /// Synth: the voices asked for (`None`: not asked).
+    pub voices: Option<u32>,
+    /// Synth: the `SYNTH_EFFECT_*` flags asked for (`None`: not asked).
+    pub effects: Option<u32>,
+    /// Synth: the WAV's length in frames (`None`: the events' end plus the tail).
+    pub frames: Option<u64>,
 }
 
 impl Default for Job {
@@ -88,6 +94,9 @@ impl Default for Job {
             tail_ms: 500,
             dls: None,
             rate: 48_000,
+            voices: None,
+            effects: None,
+            frames: None,
         }
     }
 }
@@ -184,6 +193,23 @@ pub fn parse(text: &[u8]) -> Result<Job, JobError> {
                     .filter(|rate| (8_000..=192_000).contains(rate))
                     .ok_or(fail("rate out of range"))?;
             }
+            "voices" => {
+                let voices = number(words.next()).ok_or(fail("voices needs a number"))?;
+                job.voices = Some(
+                    u32::try_from(voices)
+                        .ok()
+                        .filter(|&voices| voices > 0)
+                        .ok_or(fail("voices out of range"))?,
+                );
+            }
+            "effects" => {
+                let flags = number(words.next()).ok_or(fail("effects needs a number"))?;
+                job.effects = Some(u32::try_from(flags).map_err(|_| fail("effects out of range"))?);
+            }
+            "frames" => {
+                let frames = number(words.next()).ok_or(fail("frames needs a number"))?;
+                job.frames = Some(frames);
+            }
             "tail_ms" => {
                 let ms = number(words.next()).ok_or(fail("tail_ms needs a number"))?;
                 job.tail_ms = u32::try_from(ms).map_err(|_| fail("tail_ms out of range"))?;
@@ -265,6 +291,9 @@ mod tests {
                 tail_ms: 250,
                 dls: None,
                 rate: 48_000,
+                voices: None,
+                effects: None,
+                frames: None,
             }
         );
         assert_eq!(job.wire_bytes(), 6);
@@ -273,10 +302,16 @@ mod tests {
 
     #[test]
     fn a_synth_job_parses() {
-        let job = parse(b"device synth\ndls gm.dls\nrate 44100\nevent 0 90 3c 64").expect("valid");
+        let job = parse(
+            b"device synth\ndls gm.dls\nrate 44100\nvoices 64\neffects 0x1\nframes 96000\nevent 0 90 3c 64",
+        )
+        .expect("valid");
         assert_eq!(job.device, Device::Synth);
         assert_eq!(job.dls.as_deref(), Some("gm.dls"));
         assert_eq!(job.rate, 44_100);
+        assert_eq!(job.voices, Some(64));
+        assert_eq!(job.effects, Some(1));
+        assert_eq!(job.frames, Some(96_000));
     }
 
     #[test]
@@ -319,6 +354,9 @@ mod tests {
             "dls names a file in C:\\rdmus"
         );
         assert_eq!(refused(b"rate 100").reason, "rate out of range");
+        assert_eq!(refused(b"voices 0").reason, "voices out of range");
+        assert_eq!(refused(b"effects 0x100000000").reason, "effects out of range");
+        assert_eq!(refused(b"frames").reason, "frames needs a number");
         assert_eq!(refused(b"port 0xffff").reason, "port out of range");
         assert_eq!(refused(b"tail_ms 1 2").reason, "extra words");
         assert_eq!(refused(b"play").reason, "unknown directive");

@@ -5,11 +5,13 @@ mod bench;
 mod describe;
 mod play_mpu401;
 mod play_synth;
+mod play_wine;
 mod progress;
 mod record;
 
 pub use bench::{BenchRow, FIFOS, HEADER as BENCH_HEADER, bench_runs, bench_wire};
 pub use describe::describe;
 pub use play_mpu401::play_file;
+pub use play_wine::{WineSynthOptions, play_file_wine, play_synth_wine};
 pub use play_synth::{MAX_WAV_FRAMES, RELEASE_TAIL, SynthPlayOptions, play_synth, wav_frames};
 pub use record::{record_file, write_messages};
