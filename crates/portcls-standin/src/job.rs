@@ -355,7 +355,10 @@ mod tests {
         );
         assert_eq!(refused(b"rate 100").reason, "rate out of range");
         assert_eq!(refused(b"voices 0").reason, "voices out of range");
-        assert_eq!(refused(b"effects 0x100000000").reason, "effects out of range");
+        assert_eq!(
+            refused(b"effects 0x100000000").reason,
+            "effects out of range"
+        );
         assert_eq!(refused(b"frames").reason, "frames needs a number");
         assert_eq!(refused(b"port 0xffff").reason, "port out of range");
         assert_eq!(refused(b"tail_ms 1 2").reason, "extra words");

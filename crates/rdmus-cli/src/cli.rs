@@ -110,6 +110,22 @@ pub enum Command {
         /// Write the captured messages here instead of to standard output.
         #[arg(long, value_name = "OUT.tsv")]
         out: Option<PathBuf>,
+        /// Where the driver runs: `sim` or `wine` (the packaged x64
+        /// rdmus.sys under Wine; the stand-in hands captured events to its
+        /// own sink, no IRPs, so --format is refused there).
+        #[arg(long, value_enum, default_value_t = Runtime::Sim)]
+        runtime: Runtime,
+        /// The x64 rdmus.sys a Wine run uses (wine only; as `play --image`).
+        #[arg(long, value_name = "PATH")]
+        image: Option<PathBuf>,
+        /// The stand-in portcls.sys a Wine run uses (wine only; as `play
+        /// --standin`).
+        #[arg(long, value_name = "PATH")]
+        standin: Option<PathBuf>,
+        /// Whether --format was given on the command line: filled after
+        /// parsing.
+        #[arg(skip)]
+        format_given: bool,
     },
     /// Play files through the driver in both formats, with a 16-byte and a
     /// 1-byte MPU-401 FIFO, and print a table of the wire's figures.
@@ -537,10 +553,13 @@ pub fn main_with(
         .try_get_matches_from(args)
         .and_then(|matches| {
             let mut cli = Cli::from_arg_matches(&matches)?;
-            if let (Command::Play(play), Some(("play", sub))) =
-                (&mut cli.command, matches.subcommand())
-            {
-                play.given = given_flags(sub);
+            match (&mut cli.command, matches.subcommand()) {
+                (Command::Play(play), Some(("play", sub))) => play.given = given_flags(sub),
+                (Command::Record { format_given, .. }, Some(("record", sub))) => {
+                    *format_given =
+                        sub.value_source("format") == Some(clap::parser::ValueSource::CommandLine);
+                }
+                _ => {}
             }
             Ok(cli)
         });
@@ -613,7 +632,33 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
             wire,
             format,
             out: out_path,
+            runtime: Runtime::Sim,
+            image: None,
+            standin: None,
+            ..
         } => crate::commands::record_file(&wire, format, out_path.as_deref(), out),
+        Command::Record {
+            runtime: Runtime::Sim,
+            ..
+        } => Err(CliError::Usage(
+            "--image and --standin are for `--runtime wine`, not `--runtime sim`".into(),
+        )),
+        Command::Record {
+            wire,
+            out: out_path,
+            image,
+            standin,
+            format_given,
+            ..
+        } => {
+            if format_given {
+                return Err(CliError::Usage(
+                    "--format has no meaning under `--runtime wine`: no IRPs reach a driver there; the stand-in's capture sink takes the driver's events directly".into(),
+                ));
+            }
+            let images = crate::wine::Images::find(image.as_deref(), standin.as_deref())?;
+            crate::commands::record_file_wine(&wire, &images, out_path.as_deref(), out)
+        }
         Command::BenchWire {
             files,
             timer_res_us,
@@ -693,9 +738,12 @@ fn play(args: PlayArgs, out: &mut impl Write) -> Result<(), CliError> {
             out,
         );
     }
-    if let Some(flag) = [("--image", image.is_some()), ("--standin", standin.is_some())]
-        .iter()
-        .find_map(|&(flag, set)| set.then_some(flag))
+    if let Some(flag) = [
+        ("--image", image.is_some()),
+        ("--standin", standin.is_some()),
+    ]
+    .iter()
+    .find_map(|&(flag, set)| set.then_some(flag))
     {
         return Err(CliError::Usage(format!(
             "{flag} is for `--runtime wine`, not `--runtime sim`"
@@ -778,7 +826,9 @@ fn play_wine(play: &WinePlay<'_>, out: &mut impl Write) -> Result<(), CliError> 
         Some(other) => {
             return Err(CliError::Usage(format!(
                 "--mpu-fault {} has no meaning under `--runtime wine`: the stand-in's card can only be absent",
-                other.to_possible_value().map_or_else(String::new, |v| v.get_name().to_owned())
+                other
+                    .to_possible_value()
+                    .map_or_else(String::new, |v| v.get_name().to_owned())
             )));
         }
     };

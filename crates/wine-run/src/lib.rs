@@ -144,7 +144,7 @@ pub fn find_wine() -> Result<(PathBuf, PathBuf), WineError> {
     match (find("wine"), find("wineserver")) {
         (Some(wine), Some(server)) => Ok((wine, server)),
         _ => Err(WineError::Missing(
-            "wine and wineserver (Debian: sudo apt-get install wine64)".into(),
+            "wine and wineserver (Debian: sudo apt-get install wine wine64)".into(),
         )),
     }
 }

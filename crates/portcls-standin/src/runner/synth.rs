@@ -85,7 +85,9 @@ impl core::fmt::Display for GuidText<'_> {
         let g = self.0;
         write!(f, "{:08x}-{:04x}-{:04x}-", g.Data1, g.Data2, g.Data3)?;
         write!(f, "{:02x}{:02x}-", g.Data4[0], g.Data4[1])?;
-        g.Data4[2..].iter().try_for_each(|byte| write!(f, "{byte:02x}"))
+        g.Data4[2..]
+            .iter()
+            .try_for_each(|byte| write!(f, "{byte:02x}"))
     }
 }
 

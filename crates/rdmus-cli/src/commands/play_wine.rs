@@ -368,12 +368,13 @@ pub fn play_synth_wine(
     let run = run_job(images, &spec, file)?;
     let wav_file = run.output("out.wav", file)?;
     let stats_file = run.output("stats.txt", file)?;
-    let stats = crate::wine::Accounting::parse(&std::fs::read_to_string(&stats_file).map_err(
-        |error| CliError::Io {
-            path: stats_file.clone(),
-            error,
-        },
-    )?);
+    let stats =
+        crate::wine::Accounting::parse(&std::fs::read_to_string(&stats_file).map_err(|error| {
+            CliError::Io {
+                path: stats_file.clone(),
+                error,
+            }
+        })?);
     let set = std::fs::read_to_string(&stats_file)
         .unwrap_or_default()
         .lines()

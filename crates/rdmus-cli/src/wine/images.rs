@@ -75,7 +75,8 @@ mod tests {
 
     #[test]
     fn a_missing_image_names_the_command_that_builds_it() {
-        let Err(CliError::Setup(text)) = Images::find(Some(Path::new("/nonexistent/rdmus.sys")), None)
+        let Err(CliError::Setup(text)) =
+            Images::find(Some(Path::new("/nonexistent/rdmus.sys")), None)
         else {
             panic!("a setup error");
         };

@@ -179,7 +179,9 @@ mod tests {
             "# rdmus play --runtime wine\ndevice synth\ndls bank.dls\nrate 44100\nvoices 32\n\
              effects 0x1\nframes 1234\ntail_ms 0\nformat dmus\nevent 0 c0 05\nevent 14999 90 3c 64\n"
         );
-        assert!(text(&JobDevice::Mpu401 { present: false }, PinFormat::Dmus).contains("\nabsent\n"));
+        assert!(
+            text(&JobDevice::Mpu401 { present: false }, PinFormat::Dmus).contains("\nabsent\n")
+        );
     }
 
     #[test]

@@ -125,7 +125,7 @@ pub struct JobSpec<'a> {
 pub fn run_job(images: &Images, spec: &JobSpec<'_>, subject: &Path) -> Result<JobRun, CliError> {
     let wine_error = |error: WineError| match error {
         WineError::Missing(what) => CliError::Setup(format!(
-            "--runtime wine needs {what}; it installs nothing itself (Debian: sudo apt-get install wine wine64 mingw-w64)"
+            "--runtime wine needs {what}; rdmus installs nothing itself"
         )),
         other => CliError::Wine {
             path: subject.into(),
@@ -213,9 +213,11 @@ pub fn run_job(images: &Images, spec: &JobSpec<'_>, subject: &Path) -> Result<Jo
             )));
         }
     }
-    let unload = read("unload.txt").map(|text| Accounting::parse(&text)).ok_or_else(|| {
-        failed("the stand-in wrote no unload.txt: its unload did not run to the end".into())
-    })?;
+    let unload = read("unload.txt")
+        .map(|text| Accounting::parse(&text))
+        .ok_or_else(|| {
+            failed("the stand-in wrote no unload.txt: its unload did not run to the end".into())
+        })?;
     let leaks = unload.leaks();
     if !leaks.is_empty() {
         return Err(CliError::Findings {
@@ -259,10 +261,15 @@ mod tests {
         );
         assert!(clean.leaks().is_empty());
         assert_eq!(clean.get("allocations"), Some(41));
-        let leaky = Accounting::parse("blocks_outstanding\t2\nbytes_outstanding\t96\nobjects_alive\t1\n");
+        let leaky =
+            Accounting::parse("blocks_outstanding\t2\nbytes_outstanding\t96\nobjects_alive\t1\n");
         assert_eq!(
             leaky.leaks(),
-            ["blocks_outstanding 2", "bytes_outstanding 96", "objects_alive 1"]
+            [
+                "blocks_outstanding 2",
+                "bytes_outstanding 96",
+                "objects_alive 1"
+            ]
         );
     }
 
