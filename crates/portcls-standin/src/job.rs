@@ -179,36 +179,8 @@ pub fn parse(text: &[u8]) -> Result<Job, JobError> {
                 }
             },
             "absent" => job.card_present = false,
-            "dls" => {
-                let name = words.next().ok_or(fail("dls needs a file name"))?;
-                if name.contains(['\\', '/', ':']) {
-                    return Err(fail("dls names a file in C:\\rdmus"));
-                }
-                job.dls = Some(String::from(name));
-            }
-            "rate" => {
-                let rate = number(words.next()).ok_or(fail("rate needs a number"))?;
-                job.rate = u32::try_from(rate)
-                    .ok()
-                    .filter(|rate| (8_000..=192_000).contains(rate))
-                    .ok_or(fail("rate out of range"))?;
-            }
-            "voices" => {
-                let voices = number(words.next()).ok_or(fail("voices needs a number"))?;
-                job.voices = Some(
-                    u32::try_from(voices)
-                        .ok()
-                        .filter(|&voices| voices > 0)
-                        .ok_or(fail("voices out of range"))?,
-                );
-            }
-            "effects" => {
-                let flags = number(words.next()).ok_or(fail("effects needs a number"))?;
-                job.effects = Some(u32::try_from(flags).map_err(|_| fail("effects out of range"))?);
-            }
-            "frames" => {
-                let frames = number(words.next()).ok_or(fail("frames needs a number"))?;
-                job.frames = Some(frames);
+            "dls" | "rate" | "voices" | "effects" | "frames" => {
+                synth_option(&mut job, directive, words.next()).map_err(fail)?;
             }
             "tail_ms" => {
                 let ms = number(words.next()).ok_or(fail("tail_ms needs a number"))?;
@@ -247,6 +219,41 @@ pub fn parse(text: &[u8]) -> Result<Job, JobError> {
         }
     }
     Ok(job)
+}
+
+/// A synth directive's one word into `job`.
+fn synth_option(job: &mut Job, directive: &str, word: Option<&str>) -> Result<(), &'static str> {
+    match directive {
+        "dls" => {
+            let name = word.ok_or("dls needs a file name")?;
+            if name.contains(['\\', '/', ':']) {
+                return Err("dls names a file in C:\\rdmus");
+            }
+            job.dls = Some(String::from(name));
+        }
+        "rate" => {
+            let rate = number(word).ok_or("rate needs a number")?;
+            job.rate = u32::try_from(rate)
+                .ok()
+                .filter(|rate| (8_000..=192_000).contains(rate))
+                .ok_or("rate out of range")?;
+        }
+        "voices" => {
+            let voices = number(word).ok_or("voices needs a number")?;
+            job.voices = Some(
+                u32::try_from(voices)
+                    .ok()
+                    .filter(|&voices| voices > 0)
+                    .ok_or("voices out of range")?,
+            );
+        }
+        "effects" => {
+            let flags = number(word).ok_or("effects needs a number")?;
+            job.effects = Some(u32::try_from(flags).map_err(|_| "effects out of range")?);
+        }
+        _ => job.frames = Some(number(word).ok_or("frames needs a number")?),
+    }
+    Ok(())
 }
 
 fn number(word: Option<&str>) -> Option<u64> {

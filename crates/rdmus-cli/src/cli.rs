@@ -668,9 +668,40 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
     }
 }
 
+/// Every option given belongs to the device: an option of the other device is a usage error.
+fn check_device_options(args: &PlayArgs) -> Result<(), CliError> {
+    let mpu401_only = [
+        ("--wire", args.wire.is_some()),
+        ("--mpu-fifo", args.mpu_fifo.is_some()),
+        ("--mpu-fault", args.mpu_fault.is_some()),
+    ];
+    let synth_only = [
+        ("--dls", args.dls.is_some()),
+        ("--wav", args.wav.is_some()),
+        ("--rate", args.rate.is_some()),
+        ("--voices", args.voices.is_some()),
+        ("--reverb", args.reverb.is_some()),
+        ("--chorus", args.chorus.is_some()),
+    ];
+    let (others, this, other) = match args.device {
+        Device::Mpu401 => (&synth_only[..], "mpu401", "synth"),
+        Device::Synth => (&mpu401_only[..], "synth", "mpu401"),
+    };
+    match others.iter().find(|(_, given)| *given) {
+        Some((flag, _)) => Err(CliError::Usage(format!(
+            "{flag} is for `--device {other}`, not `--device {this}`"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// `rdmus play`: checks that every option given belongs to the device, then
 /// plays on it.
 fn play(args: PlayArgs, out: &mut impl Write) -> Result<(), CliError> {
+    check_device_options(&args)?;
+    if args.runtime == Runtime::Wine {
+        return play_wine(&args, out);
+    }
     let PlayArgs {
         file,
         device,
@@ -690,54 +721,10 @@ fn play(args: PlayArgs, out: &mut impl Write) -> Result<(), CliError> {
         allow_loss,
         reverb,
         chorus,
-        runtime,
         image,
         standin,
-        given,
+        ..
     } = args;
-    let mpu401_only = [
-        ("--wire", wire.is_some()),
-        ("--mpu-fifo", mpu_fifo.is_some()),
-        ("--mpu-fault", mpu_fault.is_some()),
-    ];
-    let synth_only = [
-        ("--dls", dls.is_some()),
-        ("--wav", wav.is_some()),
-        ("--rate", rate.is_some()),
-        ("--voices", voices.is_some()),
-        ("--reverb", reverb.is_some()),
-        ("--chorus", chorus.is_some()),
-    ];
-    let (others, this, other) = match device {
-        Device::Mpu401 => (&synth_only[..], "mpu401", "synth"),
-        Device::Synth => (&mpu401_only[..], "synth", "mpu401"),
-    };
-    if let Some((flag, _)) = others.iter().find(|(_, given)| *given) {
-        return Err(CliError::Usage(format!(
-            "{flag} is for `--device {other}`, not `--device {this}`"
-        )));
-    }
-    if runtime == Runtime::Wine {
-        return play_wine(
-            &WinePlay {
-                file: &file,
-                device,
-                format,
-                wire: wire.as_deref(),
-                mpu_fault,
-                dls: dls.as_deref(),
-                wav: wav.as_deref(),
-                rate,
-                voices,
-                effects: effect_flags(reverb.unwrap_or(Switch::On), chorus.unwrap_or(Switch::Off)),
-                image: image.as_deref(),
-                standin: standin.as_deref(),
-                given: &given,
-                allow_loss,
-            },
-            out,
-        );
-    }
     if let Some(flag) = [
         ("--image", image.is_some()),
         ("--standin", standin.is_some()),
@@ -794,27 +781,9 @@ fn play(args: PlayArgs, out: &mut impl Write) -> Result<(), CliError> {
     crate::commands::play_file(&file, &timeline, &options, wire.as_deref(), allow_loss, out)
 }
 
-/// `rdmus play --runtime wine`'s inputs, once the device's options are checked.
-struct WinePlay<'a> {
-    file: &'a Path,
-    device: Device,
-    format: PinFormat,
-    wire: Option<&'a Path>,
-    mpu_fault: Option<CardFault>,
-    dls: Option<&'a Path>,
-    wav: Option<&'a Path>,
-    rate: Option<u32>,
-    voices: Option<u32>,
-    effects: u32,
-    image: Option<&'a Path>,
-    standin: Option<&'a Path>,
-    given: &'a [&'static str],
-    allow_loss: bool,
-}
-
 /// `rdmus play --runtime wine`: refuses the simulation's machine options (each with why),
 /// finds the images, plays on the device.
-fn play_wine(play: &WinePlay<'_>, out: &mut impl Write) -> Result<(), CliError> {
+fn play_wine(play: &PlayArgs, out: &mut impl Write) -> Result<(), CliError> {
     if let Some((_, flag, why)) = SIM_ONLY.iter().find(|(id, _, _)| play.given.contains(id)) {
         return Err(CliError::Usage(format!(
             "{flag} has no meaning under `--runtime wine`: {why}"
@@ -832,33 +801,38 @@ fn play_wine(play: &WinePlay<'_>, out: &mut impl Write) -> Result<(), CliError> 
             )));
         }
     };
-    let timeline = load_timeline(play.file)?;
-    let images = crate::wine::Images::find(play.image, play.standin)?;
+    let timeline = load_timeline(&play.file)?;
+    let images = crate::wine::Images::find(play.image.as_deref(), play.standin.as_deref())?;
     match play.device {
         Device::Mpu401 => crate::commands::play_file_wine(
-            play.file,
+            &play.file,
             &timeline,
-            play.format,
-            present,
+            &crate::commands::WineMpu401Options {
+                format: play.format,
+                present,
+                wire: play.wire.as_deref(),
+                allow_loss: play.allow_loss,
+            },
             &images,
-            play.wire,
-            play.allow_loss,
             out,
         ),
         Device::Synth => {
-            let (Some(dls), Some(wav)) = (play.dls, play.wav) else {
+            let (Some(dls), Some(wav)) = (play.dls.as_deref(), play.wav.as_deref()) else {
                 return Err(CliError::Usage(
                     "`play --device synth` needs --dls BANK.dls and --wav OUT.wav".into(),
                 ));
             };
             crate::commands::play_synth_wine(
-                play.file,
+                &play.file,
                 &timeline,
                 &crate::commands::WineSynthOptions {
                     format: play.format,
                     rate: play.rate.unwrap_or(DEFAULT_RATE),
                     voices: play.voices,
-                    effects: play.effects,
+                    effects: effect_flags(
+                        play.reverb.unwrap_or(Switch::On),
+                        play.chorus.unwrap_or(Switch::Off),
+                    ),
                     dls,
                     wav,
                 },

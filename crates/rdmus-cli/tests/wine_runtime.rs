@@ -19,7 +19,7 @@ use rdmus_cli::wine::images::{default_image, default_standin};
 static WINE: Mutex<()> = Mutex::new(());
 
 /// Short real files whose wire the tests compare: (file, pin format). No file sends three
-/// messages at once (see the stand-in's docs on Wine's KeSetTimerEx).
+/// messages at once (see the stand-in's docs on Wine's `KeSetTimerEx`).
 const WIRE_FILES: [(&str, &str); 3] = [
     ("test-c-major-scale.mid", "ksmusic"),
     ("test-2-tracks-type-1.mid", "dmus"),

@@ -4,6 +4,7 @@
 //! log and WAV, and the same loss accounting and exit codes.
 
 use core::fmt;
+use core::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
@@ -55,8 +56,20 @@ fn music_length(timeline: &Timeline, tail: u64) -> Duration {
     Duration::from_nanos(timeline.end_time.saturating_add(tail).saturating_mul(100))
 }
 
-/// Plays `timeline` on the MPU-401 under Wine (`present` false: no card answers), prints the
-/// summary, writes the observed wire to `wire_path`.
+/// What `play --device mpu401 --runtime wine` asks for.
+#[derive(Clone, Copy, Debug)]
+pub struct WineMpu401Options<'a> {
+    /// The pin and its format.
+    pub format: PinFormat,
+    /// Whether a card answers (`--mpu-fault absent`: none).
+    pub present: bool,
+    /// Where the observed wire goes.
+    pub wire: Option<&'a Path>,
+    /// Exit 0 despite losses.
+    pub allow_loss: bool,
+}
+
+/// Plays `timeline` on the MPU-401 under Wine, prints the summary, writes the observed wire.
 ///
 /// # Errors
 /// [`CliError::Setup`], [`CliError::Wine`] (also: the device did not start), [`CliError::Io`],
@@ -65,13 +78,16 @@ fn music_length(timeline: &Timeline, tail: u64) -> Duration {
 pub fn play_file_wine(
     file: &Path,
     timeline: &Timeline,
-    format: PinFormat,
-    present: bool,
+    options: &WineMpu401Options<'_>,
     images: &Images,
-    wire_path: Option<&Path>,
-    allow_loss: bool,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
+    let WineMpu401Options {
+        format,
+        present,
+        wire: wire_path,
+        allow_loss,
+    } = *options;
     let device = JobDevice::Mpu401 { present };
     let write_job = |writer: &mut dyn Write| write_play_job(writer, timeline, &device, format);
     let spec = JobSpec {
@@ -138,7 +154,7 @@ pub fn play_file_wine(
     }
 }
 
-/// A job without a card: StartDevice must have failed and the driver unloaded cleanly (both
+/// A job without a card: `StartDevice` must have failed and the driver unloaded cleanly (both
 /// checked by then); the run is still a failed device, as in the simulation.
 fn absent_card(file: &Path, run: &JobRun) -> Result<(), CliError> {
     let start = run
@@ -367,28 +383,7 @@ pub fn play_synth_wine(
     };
     let run = run_job(images, &spec, file)?;
     let wav_file = run.output("out.wav", file)?;
-    let stats_file = run.output("stats.txt", file)?;
-    let stats =
-        crate::wine::Accounting::parse(&std::fs::read_to_string(&stats_file).map_err(|error| {
-            CliError::Io {
-                path: stats_file.clone(),
-                error,
-            }
-        })?);
-    let set = std::fs::read_to_string(&stats_file)
-        .unwrap_or_default()
-        .lines()
-        .find_map(|line| line.strip_prefix("lost_notes_set\t").map(str::to_owned))
-        .unwrap_or_default();
-    let driver_set = guid_text(&rdmus_driver::KSPROPSETID_RdmusSynthLostNotes);
-    if set != driver_set {
-        return Err(CliError::Wine {
-            path: file.into(),
-            error: format!(
-                "the stand-in read lost notes through property set {set:?}, the driver's is {driver_set}"
-            ),
-        });
-    }
+    let stats = read_stats(&run, file)?;
     let audio = read_wav(&wav_file)?;
     if audio.rate != options.rate {
         return Err(CliError::Wine {
@@ -450,21 +445,7 @@ pub fn play_synth_wine(
             format!("frames of audio missing or extra (asked {frames})"),
         );
     }
-    writeln!(out, "file:        {}", file.display()).map_err(stdout_error)?;
-    for warning in &timeline.warnings {
-        writeln!(out, "warning:     {warning}").map_err(stdout_error)?;
-    }
-    writeln!(out, "bank:        {}", options.dls.display()).map_err(stdout_error)?;
-    writeln!(out, "wav:         {}", options.wav.display()).map_err(stdout_error)?;
-    write!(out, "{report}").map_err(stdout_error)?;
-    writeln!(out, "{}", machine_line(&run)).map_err(stdout_error)?;
-    writeln!(
-        out,
-        "{CLOCK}; the wave sink renders each 10 ms period when it starts playing, on a master \
-         clock held at the period's time (the stand-in's docs)"
-    )
-    .map_err(stdout_error)?;
-    writeln!(out, "{}", pool_line(&run)).map_err(stdout_error)?;
+    print_synth(out, file, timeline, &report, &run)?;
     write!(out, "{losses}").map_err(stdout_error)?;
     run.discard();
     if losses.is_empty() || allow_loss {
@@ -477,9 +458,61 @@ pub fn play_synth_wine(
     }
 }
 
+/// Prints the synth summary's lines before the losses.
+fn print_synth(
+    out: &mut impl Write,
+    file: &Path,
+    timeline: &Timeline,
+    report: &SynthWineReport<'_>,
+    run: &JobRun,
+) -> Result<(), CliError> {
+    writeln!(out, "file:        {}", file.display()).map_err(stdout_error)?;
+    for warning in &timeline.warnings {
+        writeln!(out, "warning:     {warning}").map_err(stdout_error)?;
+    }
+    writeln!(out, "bank:        {}", report.options.dls.display()).map_err(stdout_error)?;
+    writeln!(out, "wav:         {}", report.options.wav.display()).map_err(stdout_error)?;
+    write!(out, "{report}").map_err(stdout_error)?;
+    writeln!(out, "{}", machine_line(run)).map_err(stdout_error)?;
+    writeln!(
+        out,
+        "{CLOCK}; the wave sink renders each 10 ms period when it starts playing, on a master \
+         clock held at the period's time (the stand-in's docs)"
+    )
+    .map_err(stdout_error)?;
+    writeln!(out, "{}", pool_line(run)).map_err(stdout_error)?;
+    Ok(())
+}
+
+/// The stand-in's `stats.txt`, checked to be read through the driver's own property set.
+fn read_stats(run: &JobRun, file: &Path) -> Result<crate::wine::Accounting, CliError> {
+    let stats_file = run.output("stats.txt", file)?;
+    let text = std::fs::read_to_string(&stats_file).map_err(|error| CliError::Io {
+        path: stats_file.clone(),
+        error,
+    })?;
+    let set = text
+        .lines()
+        .find_map(|line| line.strip_prefix("lost_notes_set\t"))
+        .unwrap_or_default();
+    let driver_set = guid_text(&rdmus_driver::KSPROPSETID_RdmusSynthLostNotes);
+    if set != driver_set {
+        return Err(CliError::Wine {
+            path: file.into(),
+            error: format!(
+                "the stand-in read lost notes through property set {set:?}, the driver's is {driver_set}"
+            ),
+        });
+    }
+    Ok(crate::wine::Accounting::parse(&text))
+}
+
 /// A GUID as the stand-in writes it: `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, lowercase.
 fn guid_text(g: &dmus_sys::guid::GUID) -> String {
-    let tail: String = g.Data4[2..].iter().map(|b| format!("{b:02x}")).collect();
+    let tail = g.Data4[2..].iter().fold(String::new(), |mut text, b| {
+        let _ = write!(text, "{b:02x}");
+        text
+    });
     format!(
         "{:08x}-{:04x}-{:04x}-{:02x}{:02x}-{tail}",
         g.Data1, g.Data2, g.Data3, g.Data4[0], g.Data4[1]
@@ -531,7 +564,7 @@ struct SynthWineReport<'a> {
     full_scale: usize,
     voices_granted: u64,
     voices_peak: u64,
-    /// LostNotes, stolen, late, dropped.
+    /// `LostNotes`, stolen, late, dropped.
     lost: [u64; 4],
     clipped: u64,
 }

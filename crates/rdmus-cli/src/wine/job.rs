@@ -14,7 +14,7 @@ use crate::wire_log::WireByte;
 /// What the job asks of the stand-in besides the events.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JobDevice {
-    /// The MPU-401: `present` false gives `absent` (no card answers; StartDevice must fail).
+    /// The MPU-401: `present` false gives `absent` (no card answers; `StartDevice` must fail).
     Mpu401 {
         /// Whether a card answers at the port.
         present: bool,

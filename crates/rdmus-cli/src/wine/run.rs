@@ -5,6 +5,7 @@
 //! `failed: ...`), an output missing, and any pool block or object the stand-in still counts
 //! after the unload (`unload.txt`).
 
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -172,6 +173,25 @@ pub fn run_job(images: &Images, spec: &JobSpec<'_>, subject: &Path) -> Result<Jo
         job_timeout: spec.music.saturating_add(JOB_SLACK),
     };
     let outcome = wine_run::run_with_files(&wine_spec, &job_files).map_err(wine_error)?;
+    let timeout = wine_spec.job_timeout;
+    let (log, unload) = check_run(&outcome, &dir, timeout, subject)?;
+    Ok(JobRun {
+        dir,
+        outcome,
+        log,
+        unload,
+        changed_ranges: shimmed.changes.len(),
+    })
+}
+
+/// The checks of a finished run (module docs): the stand-in's log and its accounting after
+/// the unload.
+fn check_run(
+    outcome: &Outcome,
+    dir: &Path,
+    timeout: Duration,
+    subject: &Path,
+) -> Result<(String, Accounting), CliError> {
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
     let log = read("standin.log").unwrap_or_default();
     let failed = |what: String| CliError::Wine {
@@ -190,11 +210,10 @@ pub fn run_job(images: &Images, spec: &JobSpec<'_>, subject: &Path) -> Result<Jo
             trace.unload_called,
             trace.unload_returned,
             outcome.stopped,
-            trace
-                .fatal
-                .iter()
-                .map(|line| format!("; Wine: {line}"))
-                .collect::<String>()
+            trace.fatal.iter().fold(String::new(), |mut text, line| {
+                let _ = write!(text, "; Wine: {line}");
+                text
+            })
         )));
     }
     match read("done.txt").as_deref().map(str::trim) {
@@ -208,7 +227,7 @@ pub fn run_job(images: &Images, spec: &JobSpec<'_>, subject: &Path) -> Result<Jo
         None => {
             return Err(failed(format!(
                 "the job did not finish within {} s (no done.txt); the stand-in's last step: {}",
-                wine_spec.job_timeout.as_secs(),
+                timeout.as_secs(),
                 log.lines().last().unwrap_or("none")
             )));
         }
@@ -229,13 +248,7 @@ pub fn run_job(images: &Images, spec: &JobSpec<'_>, subject: &Path) -> Result<Jo
             )],
         });
     }
-    Ok(JobRun {
-        dir,
-        outcome,
-        log,
-        unload,
-        changed_ranges: shimmed.changes.len(),
-    })
+    Ok((log, unload))
 }
 
 /// The value after `key` in the stand-in log's line that starts with `prefix`: e.g. the
