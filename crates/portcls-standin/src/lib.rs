@@ -91,8 +91,10 @@
 //! they hung (`standin.log` stopped at the last `t = ... ms` line).
 //!
 //! # Where it differs from PortCls
-//! - The allocator is one fixed pool (mxf's `FixedPool`, 2048 events, 64 buffers of 256
-//!   bytes) over nonpaged blocks, not lookaside lists.
+//! - The allocator's lookaside lists (`objects::allocator`: events, and buffers of 256 bytes,
+//!   on `NPAGED_LOOKASIDE_LIST`s Wine's `ExInitializeNPagedLookasideList` sets up, with
+//!   wdm.h's inline allocate/free) are fed from the stand-in's counted pool, and each entry
+//!   carries a mark that refuses a second return; Wine never trims a list's depth (4).
 //! - Service requests and interrupts run on the job thread, polled every millisecond, not in
 //!   a DPC and an ISR (Wine has neither for a driver); IRQL is whatever Wine reports (CR8
 //!   reads 0).
