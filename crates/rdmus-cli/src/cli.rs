@@ -94,7 +94,9 @@ impl CardFault {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Play FILE.mid through the driver in the simulation and report lateness.
+    /// Play FILE.mid through the driver in the simulation (or, with
+    /// `--runtime wine`, the real x64 rdmus.sys under Wine) and report
+    /// lateness.
     ///
     /// Options marked "mpu401 only" or "synth only" are usage errors with the
     /// other device.

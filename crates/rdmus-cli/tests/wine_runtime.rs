@@ -18,12 +18,12 @@ use rdmus_cli::wine::images::{default_image, default_standin};
 /// One Wine run at a time (two cores; each run is real time).
 static WINE: Mutex<()> = Mutex::new(());
 
-/// Short real files whose wire the tests compare: (file, pin format). No file sends three
-/// messages at once (see the stand-in's docs on Wine's `KeSetTimerEx`).
+/// Short real files whose wire the tests compare: (file, pin format): single notes, bursts of
+/// chords (a DPC that re-arms its own timer: the shim's re-armable timers), sysex.
 const WIRE_FILES: [(&str, &str); 3] = [
     ("test-c-major-scale.mid", "ksmusic"),
-    ("test-2-tracks-type-1.mid", "dmus"),
-    ("test-sysex-7e-09-01-gm1-enable.mid", "ksmusic"),
+    ("test-gs-doggy-01-00-7b.mid", "dmus"),
+    ("test-running-status-sysex.mid", "ksmusic"),
 ];
 
 /// Whether Wine runs can be made here; if not, the test is reported skipped with why.

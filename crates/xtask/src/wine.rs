@@ -88,11 +88,14 @@ pub fn smoke() -> TaskResult {
 }
 
 /// The files `rdmus play --runtime wine` plays against `--runtime sim`: (file under the shared
-/// data, device, pin format). Short and free of three messages at once (see the stand-in's
-/// docs on Wine's `KeSetTimerEx`).
+/// data, device, pin format). Short: single notes; chords, a sysex and a 19-byte burst.
 pub const PLAY_FILES: [(&str, &str, &str); 3] = [
     ("midi/jazz-soft/test-c-major-scale.mid", "mpu401", "ksmusic"),
-    ("midi/jazz-soft/test-2-tracks-type-1.mid", "mpu401", "dmus"),
+    (
+        "midi/jazz-soft/test-gs-doggy-01-00-7b.mid",
+        "mpu401",
+        "dmus",
+    ),
     ("midi/jazz-soft/test-c-major-scale.mid", "synth", "dmus"),
 ];
 
