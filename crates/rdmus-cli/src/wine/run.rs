@@ -97,7 +97,7 @@ impl Accounting {
 
 /// How long a job may take beyond its music: the template prefix (made once, ~30 s), the
 /// driver's load, a bank's downloads, the unload.
-const JOB_SLACK: Duration = Duration::from_secs(120);
+pub const JOB_SLACK: Duration = Duration::from_secs(120);
 
 /// Distinguishes the runs of one process.
 static RUNS: AtomicU32 = AtomicU32::new(0);
