@@ -261,21 +261,21 @@ fn running_stats(bound: &Bound) -> Option<(u32, u32)> {
     })
 }
 
-/// Reads the end-of-render figures into `stats` as the simulation's `rdmus play` does: the
+/// Reads the end-of-render figures into `figures` as the simulation's `rdmus play` does: the
 /// `LostNotes` of `RUNNINGSTATS`, rdmus's lost notes by cause and clipped samples. False when
 /// a property failed.
-fn final_stats(log: &mut Log, bound: &Bound, stats: &mut SynthStats) -> bool {
+fn final_stats(log: &mut Log, bound: &Bound, figures: &mut SynthStats) -> bool {
     let Some((_, lost)) = running_stats(bound) else {
         log.line(format_args!("KSPROPERTY_SYNTH_RUNNINGSTATS failed"));
         return false;
     };
-    stats.lost_notes = lost;
+    figures.lost_notes = lost;
     let mut causes = [0_u8; 12];
     let status = get_filter(bound, &RDMUS_LOST_NOTES_SET, RDMUS_LOST_NOTES, &mut causes);
     if !log.status("KSPROPERTY_RDMUS_SYNTH_LOST_NOTES", status) {
         return false;
     }
-    for (slot, at) in stats.lost_causes.iter_mut().zip([0, 4, 8]) {
+    for (slot, at) in figures.lost_causes.iter_mut().zip([0, 4, 8]) {
         *slot = field_u32(&causes, at);
     }
     let mut clipped = [0_u8; 8];
@@ -288,7 +288,7 @@ fn final_stats(log: &mut Log, bound: &Bound, stats: &mut SynthStats) -> bool {
     if !log.status("KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES", status) {
         return false;
     }
-    stats.clipped_samples = u64::from_ne_bytes(clipped);
+    figures.clipped_samples = u64::from_ne_bytes(clipped);
     true
 }
 
@@ -349,7 +349,7 @@ pub(super) fn render_synth(
     clock: &ComRef<Clock>,
     job: &Job,
     rate: u32,
-    stats: &mut SynthStats,
+    figures: &mut SynthStats,
 ) -> Result<(), &'static str> {
     let (pin, subformat) = match job.format {
         RenderFormat::Midi => (SYNTH_LEGACY_RENDER_PIN, KSDATAFORMAT_SUBTYPE_MIDI),
@@ -468,7 +468,7 @@ pub(super) fn render_synth(
             position += period;
             // RUNNINGSTATS after every period, as the simulation's `rdmus play` reads it.
             if let Some((voices, _)) = running_stats(bound) {
-                stats.voices_peak = stats.voices_peak.max(voices);
+                figures.voices_peak = figures.voices_peak.max(voices);
             }
             continue;
         }
@@ -479,7 +479,7 @@ pub(super) fn render_synth(
         sleep(TICK_100NS);
     }
     deliver.report(log, job);
-    ok = ok && final_stats(log, bound, stats);
+    ok = ok && final_stats(log, bound, figures);
     let stopped = render.walk(log, &DOWN) && wave.walk(log, &DOWN);
     clock::release();
     service::run_pending(clock::now());
