@@ -405,18 +405,9 @@ pub fn play_synth_wine(
         channel_events: count_channel(timeline),
         waves: buffers.waves.len(),
         instruments: buffers.instruments.len(),
-        frames: u64::try_from(audio.samples.len() / 2).unwrap_or(u64::MAX),
-        peak: audio
-            .samples
-            .iter()
-            .map(|&s| i32::from(s).abs())
-            .max()
-            .unwrap_or(0),
-        full_scale: audio
-            .samples
-            .iter()
-            .filter(|&&s| s == i16::MAX || s == i16::MIN)
-            .count(),
+        frames: audio.frames,
+        peak: audio.peak,
+        full_scale: audio.full_scale,
         voices_granted: figure("voices_granted"),
         voices_peak: figure("voices_peak"),
         lost: [
@@ -519,10 +510,13 @@ fn guid_text(g: &dmus_sys::guid::GUID) -> String {
     )
 }
 
-/// A 16-bit stereo WAV read back.
+/// A 16-bit stereo WAV's figures, read sample by sample (memory does not grow with its
+/// length, as in the simulation's streamed WAV).
 struct Audio {
     rate: u32,
-    samples: Vec<i16>,
+    frames: u64,
+    peak: i32,
+    full_scale: u64,
 }
 
 fn read_wav(path: &Path) -> Result<Audio, CliError> {
@@ -541,14 +535,21 @@ fn read_wav(path: &Path) -> Result<Audio, CliError> {
             ),
         });
     }
-    let samples = reader
-        .into_samples::<i16>()
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(wav_error)?;
-    Ok(Audio {
+    let mut audio = Audio {
         rate: spec.sample_rate,
-        samples,
-    })
+        frames: 0,
+        peak: 0,
+        full_scale: 0,
+    };
+    let mut samples = 0_u64;
+    for sample in reader.into_samples::<i16>() {
+        let sample = sample.map_err(wav_error)?;
+        samples += 1;
+        audio.peak = audio.peak.max(i32::from(sample).abs());
+        audio.full_scale += u64::from(sample == i16::MAX || sample == i16::MIN);
+    }
+    audio.frames = samples / 2;
+    Ok(audio)
 }
 
 /// The synth summary under Wine: the simulation's lines where the stand-in can read the same
@@ -561,7 +562,7 @@ struct SynthWineReport<'a> {
     instruments: usize,
     frames: u64,
     peak: i32,
-    full_scale: usize,
+    full_scale: u64,
     voices_granted: u64,
     voices_peak: u64,
     /// `LostNotes`, stolen, late, dropped.
