@@ -34,10 +34,29 @@ pub enum JobDevice {
     },
 }
 
-/// How long the MPU-401's pin keeps running after the last event, ms: the wire drains the
-/// last message (at most a long sysex's tail: the stand-in waits for it too) and the driver
+/// How long the MPU-401's pin keeps running after the ideal wire's end, ms: the driver
 /// settles. The synth's length is given in frames instead.
 pub const MPU401_TAIL_MS: u32 = 300;
+
+/// The MPU-401 job's `tail_ms`: from the last event's presented time to the end of the ideal
+/// wire (a burst or a long sysex plays on after its time), plus [`MPU401_TAIL_MS`].
+#[must_use]
+pub fn mpu401_tail_ms(timeline: &Timeline, format: PinFormat) -> u32 {
+    let mut free_at = 0_u64;
+    let mut last = 0_u64;
+    for message in &timeline.messages {
+        let due = presented(message.time, format);
+        let bytes = u64::try_from(message.bytes.len()).unwrap_or(u64::MAX);
+        free_at = due
+            .max(free_at)
+            .saturating_add(bytes.saturating_mul(mpu401::WIRE_BYTE_100NS.unsigned_abs()));
+        last = due;
+    }
+    let drain_ms = free_at.saturating_sub(last).div_ceil(10_000);
+    u32::try_from(drain_ms)
+        .unwrap_or(u32::MAX)
+        .saturating_add(MPU401_TAIL_MS)
+}
 
 /// The time the render pin presents `time` (100 ns from tick 0) at: a KSMUSICFORMAT record
 /// carries whole milliseconds (the simulation's packer rounds the same way,
@@ -67,7 +86,7 @@ pub fn write_play_job(
             if !present {
                 writeln!(out, "absent")?;
             }
-            writeln!(out, "tail_ms {MPU401_TAIL_MS}")?;
+            writeln!(out, "tail_ms {}", mpu401_tail_ms(timeline, format))?;
         }
         JobDevice::Synth {
             bank,
@@ -160,7 +179,7 @@ mod tests {
     fn a_ksmusic_job_presents_whole_milliseconds() {
         assert_eq!(
             text(&JobDevice::Mpu401 { present: true }, PinFormat::Ksmusic),
-            "# rdmus play --runtime wine\ndevice mpu401\ntail_ms 300\nformat midi\n\
+            "# rdmus play --runtime wine\ndevice mpu401\ntail_ms 301\nformat midi\n\
              event 0 c0 05\nevent 10000 90 3c 64\n"
         );
     }
@@ -182,6 +201,19 @@ mod tests {
         assert!(
             text(&JobDevice::Mpu401 { present: false }, PinFormat::Dmus).contains("\nabsent\n")
         );
+    }
+
+    #[test]
+    fn the_tail_covers_a_long_sysex_on_the_wire() {
+        let mut timeline = timeline();
+        // 1,000 bytes at 10 ms: 320 ms of wire after their time.
+        timeline.messages.push(TimedMessage {
+            time: 100_000,
+            track: 0,
+            kind: MessageKind::SysEx,
+            bytes: vec![0x7F; 1_000],
+        });
+        assert_eq!(super::mpu401_tail_ms(&timeline, PinFormat::Dmus), 320 + 300);
     }
 
     #[test]
