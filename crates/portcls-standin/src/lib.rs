@@ -67,7 +67,7 @@
 //! | `capture.tsv` | the captured messages, `rdmus record` format: `time_us<TAB>message` (a sysex the driver split across interrupts joined again), the driver's stamp of the first byte less one byte time, from presentation time 0 |
 //! | `pool.txt` | the stand-in's pool accounting once the device is removed (the job's own log buffer left out): `blocks_outstanding`, `bytes_outstanding`, `objects_alive`, `allocations`, `allocation_failures`, one `name<TAB>value` a line |
 //! | `unload.txt` | the same after the driver's unload: all zero outstanding, or a leak |
-//! | `stats.txt` | synth: what `rdmus play` reads through the synth's properties, one `name<TAB>value` a line: `voices_granted` (PORTPARAMETERS), `voices_peak` (RUNNINGSTATS after every period), `lost_notes` (RUNNINGSTATS at the end), `stolen_voices`, `late_events`, `dropped_events` and `clipped_samples` (rdmus's own property set, named by `lost_notes_set`) |
+//! | `stats.txt` | MPU-401 with a render stream: `lost_events`, the render stream's `KSPROPERTY_SYNTH_RUNNINGSTATS` `LostNotes` after STOP (a node property through the pin). Synth: what `rdmus play` reads through the synth's properties, one `name<TAB>value` a line: `voices_granted` (PORTPARAMETERS), `voices_peak` (RUNNINGSTATS after every period), `lost_notes` (RUNNINGSTATS at the end), `stolen_voices`, `late_events`, `dropped_events` and `clipped_samples` (rdmus's own property set, named by `lost_notes_set`) |
 //! | `done.txt` | written last by the job: `ok`, or `failed: REASON` |
 //!
 //! The accounting covers what the stand-in owns: its pool blocks, its COM objects, and the

@@ -111,8 +111,27 @@ pub fn play_file_wine(
                 error,
             })
         })?;
+    // The render stream's RUNNINGSTATS LostNotes, read by the stand-in after STOP (a job
+    // without events opens no render stream).
+    let driver_lost = if timeline.messages.iter().any(|m| !m.bytes.is_empty()) {
+        let stats_file = run.output("stats.txt", file)?;
+        let text = std::fs::read_to_string(&stats_file).map_err(|error| CliError::Io {
+            path: stats_file.clone(),
+            error,
+        })?;
+        crate::wine::Accounting::parse(&text)
+            .get("lost_events")
+            .and_then(|lost| u64::try_from(lost).ok())
+            .ok_or_else(|| CliError::Wine {
+                path: file.into(),
+                error: format!("{} has no lost_events count", stats_file.display()),
+            })?
+    } else {
+        0
+    };
     let ideal = ideal_wire(timeline);
     let report = WireReport {
+        driver_lost,
         format,
         events: timeline.messages.len(),
         channel_events: count_channel(timeline),
@@ -191,6 +210,7 @@ fn count_channel(timeline: &Timeline) -> usize {
 
 /// What the wire under Wine showed.
 struct WireReport {
+    driver_lost: u64,
     format: PinFormat,
     events: usize,
     channel_events: usize,
@@ -206,8 +226,10 @@ struct WireReport {
 
 impl WireReport {
     /// The losses the simulation's `play` counts that the Wine run can show: the file's
-    /// messages missing, out of order or with extra bytes on the wire, bytes written while the
-    /// card was not ready, and bytes the stand-in's card could not log.
+    /// messages missing, out of order or with extra bytes on the wire, events the driver gave
+    /// back unplayed, bytes written while the card was not ready, and bytes the stand-in's card
+    /// could not log. (No IRPs under Wine, so none refused; the timer-fallback trace goes to
+    /// Wine's debug channel, not read here.)
     fn losses(&self) -> Losses {
         let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
         let mut losses = Losses::new();
@@ -225,6 +247,10 @@ impl WireReport {
         losses.add(
             count(self.lateness.extra_bytes),
             "bytes on the wire the file did not ask for",
+        );
+        losses.add(
+            self.driver_lost,
+            "events the driver gave back unplayed (RUNNINGSTATS LostNotes of the render stream)",
         );
         losses.add(
             self.overruns,
