@@ -82,14 +82,19 @@
 //! Wine 8.0's `KeSetTimerEx` cancels the timer first and waits for its callback
 //! (`TpWaitForTimer`), so a DPC that re-arms its own timer waits for itself: rdmus's MPU-401
 //! render DPC does that when bytes are left to write after a burst (a 3-note chord, 9 bytes,
-//! at once), and the job thread then spins in `PutMessage` on the stream lock the DPC holds
+//! at once), and the job thread then spun in `PutMessage` on the stream lock the DPC held
 //! (winedbg backtrace: `ke_timer_complete_proc` → rdmus → `KeSetTimerEx` → `KeCancelTimer` →
-//! `TpWaitForTimer`). The bench must supply a timer that a DPC can re-arm (issue 14, item 3);
-//! until then such jobs hang (`standin.log` stops at the last `t = ... ms` line).
+//! `TpWaitForTimer`). The shim therefore supplies the timer and DPC routines too, with its
+//! own timer thread and Windows' semantics (a DPC may re-arm its own timer; nothing waits
+//! for a running DPC): `crates/wine-run/src/shim.rs`. Jobs with chords and bursts play to the
+//! end on the bench copy (`crates/wine-run/tests/wine_timers.rs`); with Wine's own timers
+//! they hung (`standin.log` stopped at the last `t = ... ms` line).
 //!
 //! # Where it differs from PortCls
-//! - The allocator is one fixed pool (mxf's `FixedPool`, 2048 events, 64 buffers of 256
-//!   bytes) over nonpaged blocks, not lookaside lists.
+//! - The allocator's lookaside lists (`objects::allocator`: events, and buffers of 256 bytes,
+//!   on `NPAGED_LOOKASIDE_LIST`s Wine's `ExInitializeNPagedLookasideList` sets up, with
+//!   wdm.h's inline allocate/free) are fed from the stand-in's counted pool, and each entry
+//!   carries a mark that refuses a second return; Wine never trims a list's depth (4).
 //! - Service requests and interrupts run on the job thread, polled every millisecond, not in
 //!   a DPC and an ISR (Wine has neither for a driver); IRQL is whatever Wine reports (CR8
 //!   reads 0).

@@ -85,7 +85,26 @@ fn free(block: *mut u8, layout: Layout) {
     );
 }
 
-/// The global allocator over [`allocate`] / [`free`].
+/// A counted nonpaged block of `size` bytes, 16-byte aligned (null when the pool has none):
+/// the entries of the allocator's lookaside lists (their `Allocate` routine). IRQL ≤
+/// DISPATCH_LEVEL.
+#[must_use]
+pub fn allocate_block(size: usize) -> *mut c_void {
+    Layout::from_size_align(size, POOL_ALIGNMENT)
+        .map_or(core::ptr::null_mut(), |layout| allocate(layout).cast())
+}
+
+/// Frees a block [`allocate_block`] made for `size` bytes. IRQL ≤ DISPATCH_LEVEL.
+///
+/// # Safety
+/// `block` came from `allocate_block(size)` with this `size` and is not used afterwards.
+pub unsafe fn free_block(block: *mut c_void, size: usize) {
+    if let Ok(layout) = Layout::from_size_align(size, POOL_ALIGNMENT) {
+        free(block.cast(), layout);
+    }
+}
+
+/// The global allocator over `allocate` / `free` (counted pool blocks).
 pub struct PoolAllocator;
 
 // SAFETY: blocks come from the pool with at least the asked size and (checked) alignment, and

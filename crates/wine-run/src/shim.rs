@@ -1,12 +1,27 @@
 //! The test bench's copy of rdmus.sys and its shim module (issue 14, item 3).
 //!
-//! Wine 8.0 only stubs three routines the x64 image imports (`KeRemoveQueueDpc`,
-//! `MmUserProbeAddress` from ntoskrnl.exe, `KeStallExecutionProcessor` from hal.dll): calling a
-//! stub kills winedevice.exe. The shipped code must not change for Wine, so the bench runs a
-//! copy of the image whose import directory names `wineshim.sys` instead of ntoskrnl.exe and
-//! hal.dll; the shim (`shim/wineshim.c`, built here with mingw-w64) defines those three and
-//! forwards every other name the image imports to ntoskrnl.exe or hal.dll (PE export
-//! forwarders, resolved by Wine's loader to the kernel's own functions).
+//! Wine 8.0 gets some routines the x64 image imports wrong: three are only stubs
+//! (`KeRemoveQueueDpc`, `MmUserProbeAddress` from ntoskrnl.exe, `KeStallExecutionProcessor`
+//! from hal.dll; calling a stub kills winedevice.exe), and its `KeSetTimerEx` cancels the
+//! timer first and waits for the timer's running callback (`TpWaitForTimer`), so a DPC that
+//! re-arms its own timer waits for itself forever (rdmus's MPU-401 render DPC does, whenever
+//! bytes are left after a burst: any chord). The shipped code must not change for Wine, so
+//! the bench runs a copy of the image whose import directory names `wineshim.sys` instead of
+//! ntoskrnl.exe and hal.dll; the shim (`shim/wineshim.c`, built here with mingw-w64 against
+//! its ddk/wdm.h) defines the [`SUPPLIED`] routines and forwards every other name the image
+//! imports to ntoskrnl.exe or hal.dll (PE export forwarders, resolved by Wine's loader to the
+//! kernel's own functions). The supplied routines:
+//!
+//! | routine | what the shim does |
+//! |---|---|
+//! | `KeStallExecutionProcessor` | busy-waits on hal's `KeQueryPerformanceCounter` |
+//! | `MmUserProbeAddress` | data: `0x7FFFFFFF0000`, where x64 Windows 8.1+ and Wine end user space |
+//! | `KeInitializeTimerEx`, `KeSetTimerEx`, `KeCancelTimer` | the shim's own timer queue, run by its timer thread: a set re-queues without waiting (a DPC may re-arm its own timer) and returns whether the timer was queued; a cancel returns that too and, as on Windows, neither waits for a running DPC |
+//! | `KeInitializeDpc`, `KeRemoveQueueDpc` | the shim's DPC queue, which its timer thread runs one DPC at a time; a removed DPC does not run |
+//!
+//! The timers' state lives in the KTIMER's and KDPC's own kernel fields, as on Windows (the
+//! C source says why, and what it bug-checks on: a timer or DPC still pending when the driver
+//! has unloaded, an active one initialised again, an object never initialised).
 //!
 //! # Exactly which bytes differ from the shipped image
 //! [`rewrite`] changes three places and reports each ([`ByteChange`]):
@@ -18,9 +33,10 @@
 //!    entries and bound IAT, untouched);
 //! 3. the 4-byte `CheckSum` of the optional header, recomputed over the new bytes.
 //!
-//! Nothing else changes: no code, no data, no relocation, no section size. The packaged image
-//! carries an Authenticode signature, which no longer verifies over the new bytes (its bytes are
-//! kept; Wine does not check signatures).
+//! Nothing else changes: no code, no data, no relocation, no section size. (Supplying more
+//! routines only grows the shim's export list: the image names the same routines as before,
+//! from another module.) The packaged image carries an Authenticode signature, which no
+//! longer verifies over the new bytes (its bytes are kept; Wine does not check signatures).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -36,12 +52,20 @@ use crate::process::run_bounded;
 
 /// The shim's module name; as long as `ntoskrnl.exe`, so the name string is replaced in place.
 pub const SHIM_MODULE: &str = "wineshim.sys";
-/// The routines the shim defines itself (the rest it forwards).
-pub const SUPPLIED: [&str; 3] = [
+/// The routines the shim defines itself (the rest it forwards): the three Wine 8.0 only
+/// stubs, and the timer and DPC routines the image imports (Wine's `KeSetTimerEx` waits for
+/// the timer's running callback, so a DPC cannot re-arm its own timer; `shim/wineshim.c`).
+pub const SUPPLIED: [&str; 7] = [
+    "KeCancelTimer",
+    "KeInitializeDpc",
+    "KeInitializeTimerEx",
     "KeRemoveQueueDpc",
+    "KeSetTimerEx",
     "KeStallExecutionProcessor",
     "MmUserProbeAddress",
 ];
+/// The supplied names that are data, not code.
+const SUPPLIED_DATA: [&str; 1] = ["MmUserProbeAddress"];
 /// The shim's C source.
 pub const SHIM_SOURCE: &str = include_str!("../shim/wineshim.c");
 
@@ -200,16 +224,17 @@ pub fn pe_checksum(image: &[u8], checksum_field: usize) -> u32 {
     total
 }
 
-/// The shim's export list: [`SUPPLIED`] names defined in the shim, every other kernel import
-/// forwarded to its module.
+/// The shim's export list: each [`SUPPLIED`] name exported from the shim's own `Shim<Name>`
+/// (so the C source can include wdm.h, which declares the kernel's names as imports), every
+/// other kernel import forwarded to its module.
 #[must_use]
 pub fn def_file(kernel_imports: &[(String, String)]) -> String {
     let mut text = format!("LIBRARY {SHIM_MODULE}\nEXPORTS\n");
     for (module, name) in kernel_imports {
-        if name == "MmUserProbeAddress" {
-            text.push_str("  MmUserProbeAddress DATA\n");
+        if SUPPLIED_DATA.contains(&name.as_str()) {
+            let _ = writeln!(text, "  {name} = Shim{name} DATA");
         } else if SUPPLIED.contains(&name.as_str()) {
-            let _ = writeln!(text, "  {name}");
+            let _ = writeln!(text, "  {name} = Shim{name}");
         } else {
             let _ = writeln!(text, "  {name} = {module}.{name}");
         }
@@ -237,21 +262,39 @@ pub fn prepare(
             .map_err(|e| WineError::Io(format!("write {}: {e}", path.display())))
     };
     write(&image_path, &shimmed.bytes)?;
+    let shim = build(out_dir, &shimmed.kernel_imports)?;
+    Ok((image_path, shim, shimmed))
+}
+
+/// Builds the shim into `out_dir` (`wineshim.sys`, with its source, `.def` and build log
+/// beside it) for an image importing `kernel_imports` ((module, name), as
+/// [`ShimmedImage::kernel_imports`]); returns its path.
+///
+/// # Errors
+/// mingw-w64's gcc is missing, a file cannot be written, or the build failed.
+pub fn build(out_dir: &Path, kernel_imports: &[(String, String)]) -> Result<PathBuf, WineError> {
+    std::fs::create_dir_all(out_dir)
+        .map_err(|e| WineError::Io(format!("create {}: {e}", out_dir.display())))?;
+    let write = |path: &Path, bytes: &[u8]| {
+        std::fs::write(path, bytes)
+            .map_err(|e| WineError::Io(format!("write {}: {e}", path.display())))
+    };
     let source = out_dir.join("wineshim.c");
     let def = out_dir.join("wineshim.def");
     write(&source, SHIM_SOURCE.as_bytes())?;
-    write(&def, def_file(&shimmed.kernel_imports).as_bytes())?;
+    write(&def, def_file(kernel_imports).as_bytes())?;
     let shim = out_dir.join(SHIM_MODULE);
     let log = out_dir.join("wineshim-build.log");
     let _ = std::fs::remove_file(&log);
     let built = run_bounded(
         Command::new("x86_64-w64-mingw32-gcc")
-            .args(["-O2", "-shared", "-nostdlib", "-ffreestanding"])
+            .args(["-O2", "-Wall", "-Wextra", "-Werror", "-shared", "-nostdlib"])
+            .arg("-ffreestanding")
             .args(["-Wl,--subsystem,native", "-Wl,-e,ShimEntry", "-o"])
             .arg(&shim)
             .arg(&source)
             .arg(&def)
-            .arg("-lhal"),
+            .args(["-lntoskrnl", "-lhal", "-lntdll"]),
         &log,
         Duration::from_secs(60),
     )
@@ -267,7 +310,7 @@ pub fn prepare(
             "building {SHIM_MODULE} failed: {text}"
         )));
     }
-    Ok((image_path, shim, shimmed))
+    Ok(shim)
 }
 
 #[cfg(test)]
@@ -282,12 +325,15 @@ mod tests {
             ("ntoskrnl.exe".to_owned(), "MmUserProbeAddress".to_owned()),
             ("hal.dll".to_owned(), "KeQueryPerformanceCounter".to_owned()),
             ("hal.dll".to_owned(), "KeStallExecutionProcessor".to_owned()),
+            ("ntoskrnl.exe".to_owned(), "DbgPrintEx".to_owned()),
         ];
         assert_eq!(
             def_file(&imports),
-            "LIBRARY wineshim.sys\nEXPORTS\n  KeSetTimerEx = ntoskrnl.exe.KeSetTimerEx\n  \
-             KeRemoveQueueDpc\n  MmUserProbeAddress DATA\n  KeQueryPerformanceCounter = \
-             hal.dll.KeQueryPerformanceCounter\n  KeStallExecutionProcessor\n"
+            "LIBRARY wineshim.sys\nEXPORTS\n  KeSetTimerEx = ShimKeSetTimerEx\n  \
+             KeRemoveQueueDpc = ShimKeRemoveQueueDpc\n  MmUserProbeAddress = \
+             ShimMmUserProbeAddress DATA\n  KeQueryPerformanceCounter = \
+             hal.dll.KeQueryPerformanceCounter\n  KeStallExecutionProcessor = \
+             ShimKeStallExecutionProcessor\n  DbgPrintEx = ntoskrnl.exe.DbgPrintEx\n"
         );
     }
 

@@ -1,87 +1,211 @@
 //! The port's `IAllocatorMXF`: the events and data buffers the port and the miniport's streams
 //! share, and the last stop of every spent chain (`PutMessage` takes a whole chain back, its
-//! buffers and package contents too). The memory is a fixed pool (mxf's [`FixedPool`]) over
-//! nonpaged blocks made when the port is initialised; the pool's counters say how many events
-//! and buffers are out, which the job reports (a stream that loses events leaks here).
+//! buffers and package contents too). As PortCls keeps them, events and buffers come from two
+//! nonpaged lookaside lists (the `lookaside` module: initialised by the kernel, allocated from
+//! and freed to with wdm.h's inline routines), one of event entries and one of
+//! `BUFFER_SIZE`-byte buffers, so the allocator has no fixed capacity: a miss takes a new
+//! block from the stand-in's counted pool. Its counters say how many events and buffers are out, which the
+//! job reports (a stream that loses events leaks here, and the pool accounting shows every
+//! entry not freed by the unload).
+//!
+//! Each entry carries a mark after its payload (an event's `DMUS_KERNEL_EVENT`, a buffer's
+//! bytes): handed out, or back. An entry given back twice while cached is refused and counted
+//! ([`Allocator::bad_returns`]) instead of corrupting the list (what mxf's fixed pool caught
+//! with its bounds; a pointer that never came from the lists is not caught).
 
-use alloc::boxed::Box;
-use alloc::vec::Vec;
+mod lookaside;
+
+use core::ffi::c_void;
 use core::ptr::NonNull;
 
 use com_object::{AllocatorMxfImpl, ComObject, ComRef, MxfImpl};
 use dmus_sys::dmus_com::{IAllocatorMXF, PMXF};
 use dmus_sys::dmusic::{DMUS_KERNEL_EVENT, PDMUS_KERNEL_EVENT};
 use dmus_sys::kernel::{
-    NTSTATUS, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_PARAMETER, STATUS_SUCCESS,
+    NTSTATUS, PVOID, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_PARAMETER, STATUS_SUCCESS,
     STATUS_UNSUCCESSFUL,
 };
 use dmus_sys::ks::KSSTATE;
-use mxf::{Chain, EventPool, FixedPool, PoolStats};
+use mxf::{Chain, EventPool, PoolStats};
 
+pub use self::lookaside::LookasideCounters;
+use self::lookaside::LookasideList;
 use crate::pool::Pool;
 use crate::spin::SpinMutex;
 
-/// Events in the pool.
-pub const EVENTS: usize = 2048;
-/// Data buffers in the pool.
-pub const BUFFERS: usize = 64;
 /// Bytes per data buffer (`GetBufferSize`).
 pub const BUFFER_SIZE: usize = 256;
 
-/// The pool's memory, kept to be freed with the allocator.
-struct Memory {
-    events: NonNull<[DMUS_KERNEL_EVENT]>,
-    event_links: NonNull<[u32]>,
-    buffers: NonNull<[u8]>,
-    buffer_links: NonNull<[u32]>,
+/// The mark of an entry handed out.
+const HANDED_OUT: u64 = u64::from_le_bytes(*b"PcStUsed");
+/// The mark of an entry given back.
+const GIVEN_BACK: u64 = u64::from_le_bytes(*b"PcStBack");
+
+/// An event list entry: the event, then its mark.
+#[repr(C)]
+struct EventEntry {
+    event: DMUS_KERNEL_EVENT,
+    mark: u64,
+}
+
+/// A buffer list entry: the buffer's bytes, then its mark.
+#[repr(C)]
+struct BufferEntry {
+    bytes: [u8; BUFFER_SIZE],
+    mark: u64,
+}
+
+/// The mark of the event entry that starts at `event` (address arithmetic only).
+fn event_mark(event: NonNull<DMUS_KERNEL_EVENT>) -> *mut u64 {
+    event
+        .as_ptr()
+        .wrapping_byte_add(core::mem::offset_of!(EventEntry, mark))
+        .cast()
+}
+
+/// The mark of the buffer entry that starts at `buffer` (address arithmetic only).
+fn buffer_mark(buffer: NonNull<u8>) -> *mut u64 {
+    #[allow(
+        clippy::cast_ptr_alignment,
+        reason = "a buffer starts an entry, 16-byte aligned; the mark is at an 8-byte multiple"
+    )]
+    let mark = buffer
+        .as_ptr()
+        .wrapping_add(core::mem::offset_of!(BufferEntry, mark))
+        .cast::<u64>();
+    mark
+}
+
+/// Size of an event entry.
+const EVENT_ENTRY: usize = size_of::<EventEntry>();
+/// Size of a buffer entry.
+const BUFFER_ENTRY: usize = size_of::<BufferEntry>();
+
+/// The event list's `Free` routine (`FREE_FUNCTION`). IRQL ≤ DISPATCH_LEVEL.
+unsafe extern "system" fn free_event_entry(entry: PVOID) {
+    // SAFETY: an entry of the event list, which allocate_block(EVENT_ENTRY) made (the list's
+    // Allocate), given up by the list. IRQL ≤ DISPATCH_LEVEL.
+    unsafe { crate::pool::free_block(entry, EVENT_ENTRY) };
+}
+
+/// The buffer list's `Free` routine. IRQL ≤ DISPATCH_LEVEL.
+unsafe extern "system" fn free_buffer_entry(entry: PVOID) {
+    // SAFETY: as in free_event_entry, for BUFFER_ENTRY.
+    unsafe { crate::pool::free_block(entry, BUFFER_ENTRY) };
+}
+
+/// The allocator's memory: the two lists and the counters (under the allocator's lock).
+pub struct LookasidePool {
+    events: LookasideList,
+    buffers: LookasideList,
+    stats: PoolStats,
+    bad_returns: u64,
+}
+
+impl LookasidePool {
+    fn try_new() -> Result<Self, NTSTATUS> {
+        Ok(Self {
+            events: LookasideList::try_new(EVENT_ENTRY, free_event_entry)?,
+            buffers: LookasideList::try_new(BUFFER_ENTRY, free_buffer_entry)?,
+            stats: PoolStats::default(),
+            bad_returns: 0,
+        })
+    }
+}
+
+// SAFETY: every event and buffer is a list entry of its own (a pool block of the entry's size,
+// 16-byte aligned) that the list hands out once until it comes back (the mark refuses a second
+// return while it is cached); events are zeroed before they are handed out; an entry is
+// freed only by the list, after it came back, so memory handed out stays valid until then,
+// whatever happens to the pool.
+unsafe impl EventPool for LookasidePool {
+    fn get_event(&mut self) -> Option<NonNull<DMUS_KERNEL_EVENT>> {
+        let Some(entry) = NonNull::new(self.events.allocate().cast::<EventEntry>()) else {
+            self.stats.event_failures += 1;
+            return None;
+        };
+        // SAFETY: all-zero bytes are a valid DMUS_KERNEL_EVENT (integers, null pointers, no
+        // flags). Any IRQL (memory only).
+        let event: DMUS_KERNEL_EVENT = unsafe { core::mem::zeroed() };
+        // SAFETY: a fresh entry of EVENT_ENTRY bytes from the list, aligned, ours alone. Any
+        // IRQL (memory only).
+        unsafe {
+            entry.as_ptr().write(EventEntry {
+                event,
+                mark: HANDED_OUT,
+            });
+        };
+        self.stats.event_taken();
+        Some(entry.cast())
+    }
+
+    unsafe fn put_event(&mut self, event: NonNull<DMUS_KERNEL_EVENT>) {
+        let mark = event_mark(event);
+        // SAFETY: an event this pool handed out (the caller's contract) starts an entry whose
+        // mark follows it: a u64 inside the entry. Any IRQL.
+        if unsafe { mark.read() } != HANDED_OUT {
+            self.bad_returns += 1;
+            return;
+        }
+        // SAFETY: as above.
+        unsafe { mark.write(GIVEN_BACK) };
+        // SAFETY: an entry of the event list, given up (the caller's contract).
+        unsafe { self.events.free(event.cast::<c_void>()) };
+        self.stats.events_in_use -= 1;
+    }
+
+    fn buffer_size(&self) -> usize {
+        BUFFER_SIZE
+    }
+
+    fn get_buffer(&mut self) -> Option<NonNull<u8>> {
+        let Some(entry) = NonNull::new(self.buffers.allocate().cast::<BufferEntry>()) else {
+            self.stats.buffer_failures += 1;
+            return None;
+        };
+        let buffer = entry.cast::<u8>();
+        // SAFETY: the mark of a fresh entry of BUFFER_ENTRY bytes, ours alone. Any IRQL.
+        unsafe { buffer_mark(buffer).write(HANDED_OUT) };
+        self.stats.buffer_taken();
+        Some(buffer)
+    }
+
+    unsafe fn put_buffer(&mut self, buffer: NonNull<u8>) {
+        let mark = buffer_mark(buffer);
+        // SAFETY: a buffer this pool handed out (the caller's contract) starts an entry whose
+        // mark follows its BUFFER_SIZE bytes. Any IRQL.
+        if unsafe { mark.read() } != HANDED_OUT {
+            self.bad_returns += 1;
+            return;
+        }
+        // SAFETY: as above.
+        unsafe { mark.write(GIVEN_BACK) };
+        // SAFETY: an entry of the buffer list, given up (the caller's contract).
+        unsafe { self.buffers.free(buffer.cast::<c_void>()) };
+        self.stats.buffers_in_use -= 1;
+    }
+
+    fn stats(&self) -> PoolStats {
+        self.stats
+    }
 }
 
 /// The allocator.
 pub struct Allocator {
-    pool: SpinMutex<FixedPool>,
-    memory: Memory,
+    pool: SpinMutex<LookasidePool>,
 }
-
-// SAFETY: the pool's memory is reached only through `pool`, under its lock; the memory
-// pointers are only used to free it in Drop, when no reference is left.
-unsafe impl Send for Allocator {}
 
 com_object::class!(Allocator, Pool: IAllocatorMXF);
-
-/// A zeroed slice of `len` `T`s in the pool, leaked (freed by [`Allocator`]'s Drop).
-fn zeroed<T: Copy>(len: usize, zero: T) -> Result<&'static mut [T], NTSTATUS> {
-    let mut memory = Vec::new();
-    memory
-        .try_reserve_exact(len)
-        .map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
-    memory.resize(len, zero);
-    Ok(Box::leak(memory.into_boxed_slice()))
-}
 
 impl Allocator {
     /// A new allocator (one reference, the caller's).
     ///
     /// # Errors
-    /// No memory.
+    /// No memory, or a kernel whose lookaside lists are not as wdm.h lays them out.
     pub fn try_new() -> Result<ComRef<Self>, NTSTATUS> {
-        // SAFETY: DMUS_KERNEL_EVENT is plain data for which all-zero bytes are valid (the
-        // state GetMessage hands out).
-        let zero_event: DMUS_KERNEL_EVENT = unsafe { core::mem::zeroed() };
-        let events = zeroed(EVENTS, zero_event)?;
-        let event_links = zeroed(EVENTS, 0_u32)?;
-        let buffers = zeroed(BUFFERS * BUFFER_SIZE, 0_u8)?;
-        let buffer_links = zeroed(BUFFERS, 0_u32)?;
-        let memory = Memory {
-            events: NonNull::from(&mut *events),
-            event_links: NonNull::from(&mut *event_links),
-            buffers: NonNull::from(&mut *buffers),
-            buffer_links: NonNull::from(&mut *buffer_links),
-        };
-        let pool = FixedPool::new(events, event_links, buffers, buffer_links, BUFFER_SIZE)
-            .map_err(|_| STATUS_UNSUCCESSFUL)?;
+        let pool = LookasidePool::try_new()?;
         ComRef::try_new(Self {
             pool: SpinMutex::new(pool),
-            memory,
         })
     }
 
@@ -90,28 +214,20 @@ impl Allocator {
         self.pool.lock().stats()
     }
 
-    /// Runs `f` on the pool (the port builds render chains from it).
-    pub fn with_pool<R>(&self, f: impl FnOnce(&mut FixedPool) -> R) -> R {
-        f(&mut self.pool.lock())
+    /// Events and buffers given back while already back (refused).
+    pub fn bad_returns(&self) -> u64 {
+        self.pool.lock().bad_returns
     }
-}
 
-impl Drop for Allocator {
-    fn drop(&mut self) {
-        let stats = self.pool.lock().stats();
-        if stats.events_in_use + stats.buffers_in_use > 0 {
-            // Someone may still write to them: keep the memory (the accounting reports it).
-            return;
-        }
-        // SAFETY: each slice came from Box::leak in `try_new` and nothing holds a pointer
-        // into it any more (every event and buffer is back). PASSIVE_LEVEL (the last Release).
-        drop(unsafe { Box::from_raw(self.memory.events.as_ptr()) });
-        // SAFETY: as above.
-        drop(unsafe { Box::from_raw(self.memory.event_links.as_ptr()) });
-        // SAFETY: as above.
-        drop(unsafe { Box::from_raw(self.memory.buffers.as_ptr()) });
-        // SAFETY: as above.
-        drop(unsafe { Box::from_raw(self.memory.buffer_links.as_ptr()) });
+    /// The two lists' counters: (events, buffers).
+    pub fn lookaside_counters(&self) -> (LookasideCounters, LookasideCounters) {
+        let pool = self.pool.lock();
+        (pool.events.counters(), pool.buffers.counters())
+    }
+
+    /// Runs `f` on the pool (the port builds render chains from it).
+    pub fn with_pool<R>(&self, f: impl FnOnce(&mut LookasidePool) -> R) -> R {
+        f(&mut self.pool.lock())
     }
 }
 
