@@ -64,8 +64,8 @@
  * - the same when a timer in the queue is initialised again (0, the KTIMER), or a DPC that is
  *   queued or running (1, the KDPC);
  * - 0xC7 with parameter 1 = 0x100 | the object's Type when KeSetTimerEx / KeCancelTimer is
- *   given something KeInitializeTimerEx did not initialise, or KeSetTimerEx a DPC that
- *   KeInitializeDpc did not;
+ *   given something KeInitializeTimerEx did not initialise, or KeSetTimerEx /
+ *   KeRemoveQueueDpc a DPC that KeInitializeDpc did not;
  * - 0x133 DPC_WATCHDOG_VIOLATION (parameter 1 = 0) when, at unload, the timer thread has not
  *   ended within 5 s (a DPC that does not return): its code must not go while it runs.
  *
@@ -299,6 +299,8 @@ BOOLEAN NTAPI ShimKeCancelTimer(PKTIMER Timer)
 
 BOOLEAN NTAPI ShimKeRemoveQueueDpc(PRKDPC Dpc)
 {
+    if (Dpc->Type != SHIM_DPC_OBJECT)
+        invalid(SHIM_KIND_UNINITIALISED | Dpc->Type, Dpc);
     lock_queues();
     BOOLEAN was_queued = Dpc->DpcData != NULL;
     if (was_queued) {

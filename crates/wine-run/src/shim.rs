@@ -262,10 +262,27 @@ pub fn prepare(
             .map_err(|e| WineError::Io(format!("write {}: {e}", path.display())))
     };
     write(&image_path, &shimmed.bytes)?;
+    let shim = build(out_dir, &shimmed.kernel_imports)?;
+    Ok((image_path, shim, shimmed))
+}
+
+/// Builds the shim into `out_dir` (`wineshim.sys`, with its source, `.def` and build log
+/// beside it) for an image importing `kernel_imports` ((module, name), as
+/// [`ShimmedImage::kernel_imports`]); returns its path.
+///
+/// # Errors
+/// mingw-w64's gcc is missing, a file cannot be written, or the build failed.
+pub fn build(out_dir: &Path, kernel_imports: &[(String, String)]) -> Result<PathBuf, WineError> {
+    std::fs::create_dir_all(out_dir)
+        .map_err(|e| WineError::Io(format!("create {}: {e}", out_dir.display())))?;
+    let write = |path: &Path, bytes: &[u8]| {
+        std::fs::write(path, bytes)
+            .map_err(|e| WineError::Io(format!("write {}: {e}", path.display())))
+    };
     let source = out_dir.join("wineshim.c");
     let def = out_dir.join("wineshim.def");
     write(&source, SHIM_SOURCE.as_bytes())?;
-    write(&def, def_file(&shimmed.kernel_imports).as_bytes())?;
+    write(&def, def_file(kernel_imports).as_bytes())?;
     let shim = out_dir.join(SHIM_MODULE);
     let log = out_dir.join("wineshim-build.log");
     let _ = std::fs::remove_file(&log);
@@ -293,7 +310,7 @@ pub fn prepare(
             "building {SHIM_MODULE} failed: {text}"
         )));
     }
-    Ok((image_path, shim, shimmed))
+    Ok(shim)
 }
 
 #[cfg(test)]
