@@ -73,6 +73,12 @@ pub struct Job {
     pub dls: Option<String>,
     /// Synth: the sample rate asked for, Hz.
     pub rate: u32,
+    /// Synth: the voices asked for (`None`: not asked).
+    pub voices: Option<u32>,
+    /// Synth: the `SYNTH_EFFECT_*` flags asked for (`None`: not asked).
+    pub effects: Option<u32>,
+    /// Synth: the WAV's length in frames (`None`: the events' end plus the tail).
+    pub frames: Option<u64>,
 }
 
 impl Default for Job {
@@ -88,6 +94,9 @@ impl Default for Job {
             tail_ms: 500,
             dls: None,
             rate: 48_000,
+            voices: None,
+            effects: None,
+            frames: None,
         }
     }
 }
@@ -170,19 +179,8 @@ pub fn parse(text: &[u8]) -> Result<Job, JobError> {
                 }
             },
             "absent" => job.card_present = false,
-            "dls" => {
-                let name = words.next().ok_or(fail("dls needs a file name"))?;
-                if name.contains(['\\', '/', ':']) {
-                    return Err(fail("dls names a file in C:\\rdmus"));
-                }
-                job.dls = Some(String::from(name));
-            }
-            "rate" => {
-                let rate = number(words.next()).ok_or(fail("rate needs a number"))?;
-                job.rate = u32::try_from(rate)
-                    .ok()
-                    .filter(|rate| (8_000..=192_000).contains(rate))
-                    .ok_or(fail("rate out of range"))?;
+            "dls" | "rate" | "voices" | "effects" | "frames" => {
+                synth_option(&mut job, directive, words.next()).map_err(fail)?;
             }
             "tail_ms" => {
                 let ms = number(words.next()).ok_or(fail("tail_ms needs a number"))?;
@@ -221,6 +219,41 @@ pub fn parse(text: &[u8]) -> Result<Job, JobError> {
         }
     }
     Ok(job)
+}
+
+/// A synth directive's one word into `job`.
+fn synth_option(job: &mut Job, directive: &str, word: Option<&str>) -> Result<(), &'static str> {
+    match directive {
+        "dls" => {
+            let name = word.ok_or("dls needs a file name")?;
+            if name.contains(['\\', '/', ':']) {
+                return Err("dls names a file in C:\\rdmus");
+            }
+            job.dls = Some(String::from(name));
+        }
+        "rate" => {
+            let rate = number(word).ok_or("rate needs a number")?;
+            job.rate = u32::try_from(rate)
+                .ok()
+                .filter(|rate| (8_000..=192_000).contains(rate))
+                .ok_or("rate out of range")?;
+        }
+        "voices" => {
+            let voices = number(word).ok_or("voices needs a number")?;
+            job.voices = Some(
+                u32::try_from(voices)
+                    .ok()
+                    .filter(|&voices| voices > 0)
+                    .ok_or("voices out of range")?,
+            );
+        }
+        "effects" => {
+            let flags = number(word).ok_or("effects needs a number")?;
+            job.effects = Some(u32::try_from(flags).map_err(|_| "effects out of range")?);
+        }
+        _ => job.frames = Some(number(word).ok_or("frames needs a number")?),
+    }
+    Ok(())
 }
 
 fn number(word: Option<&str>) -> Option<u64> {
@@ -265,6 +298,9 @@ mod tests {
                 tail_ms: 250,
                 dls: None,
                 rate: 48_000,
+                voices: None,
+                effects: None,
+                frames: None,
             }
         );
         assert_eq!(job.wire_bytes(), 6);
@@ -273,10 +309,16 @@ mod tests {
 
     #[test]
     fn a_synth_job_parses() {
-        let job = parse(b"device synth\ndls gm.dls\nrate 44100\nevent 0 90 3c 64").expect("valid");
+        let job = parse(
+            b"device synth\ndls gm.dls\nrate 44100\nvoices 64\neffects 0x1\nframes 96000\nevent 0 90 3c 64",
+        )
+        .expect("valid");
         assert_eq!(job.device, Device::Synth);
         assert_eq!(job.dls.as_deref(), Some("gm.dls"));
         assert_eq!(job.rate, 44_100);
+        assert_eq!(job.voices, Some(64));
+        assert_eq!(job.effects, Some(1));
+        assert_eq!(job.frames, Some(96_000));
     }
 
     #[test]
@@ -319,6 +361,12 @@ mod tests {
             "dls names a file in C:\\rdmus"
         );
         assert_eq!(refused(b"rate 100").reason, "rate out of range");
+        assert_eq!(refused(b"voices 0").reason, "voices out of range");
+        assert_eq!(
+            refused(b"effects 0x100000000").reason,
+            "effects out of range"
+        );
+        assert_eq!(refused(b"frames").reason, "frames needs a number");
         assert_eq!(refused(b"port 0xffff").reason, "port out of range");
         assert_eq!(refused(b"tail_ms 1 2").reason, "extra words");
         assert_eq!(refused(b"play").reason, "unknown directive");

@@ -41,11 +41,12 @@
 //!    (`IMiniportDMus::Service` through the port's sink), and hands render events to the
 //!    stream's `PutMessage` as chains of the allocator's events, `SchedulePreFetch` (at least
 //!    5 ms) ahead of their master time; until everything is delivered and `tail_ms` has passed;
-//! 5. for a synth job (`device synth`, no resources) instead: asks for the sample rate with
-//!    `KSPROPERTY_SYNTH_PORTPARAMETERS`, downloads the bank (`dls NAME`: built into
+//! 5. for a synth job (`device synth`, no resources) instead: asks for the sample rate (and
+//!    the voices and effects the job names) with `KSPROPERTY_SYNTH_PORTPARAMETERS`, downloads the bank (`dls NAME`: built into
 //!    DirectMusic download buffers with the dls crate, waves then instruments, each a
 //!    `KSPROPERTY_SYNTH_DLS_DOWNLOAD` through the filter's automation table, `property`'s
-//!    kernel-mode request), opens the DirectMusic render pin (1) and the wave-out pin (2,
+//!    kernel-mode request), opens the render pin of the job's format (0 legacy MIDI, 1
+//!    DirectMusic) and the wave-out pin (2,
 //!    16-bit stereo PCM, `DMUS_STREAM_WAVE_SINK`) and plays the port's wave sink: frame 0
 //!    plays at presentation time 0, and each 10 ms period is rendered when it starts playing
 //!    (`ISynthSinkDMus::SyncToMaster(its master time, TRUE for the first)`, then `Render`);
@@ -66,6 +67,7 @@
 //! | `capture.tsv` | the captured messages, `rdmus record` format: `time_us<TAB>message` (a sysex the driver split across interrupts joined again), the driver's stamp of the first byte less one byte time, from presentation time 0 |
 //! | `pool.txt` | the stand-in's pool accounting once the device is removed (the job's own log buffer left out): `blocks_outstanding`, `bytes_outstanding`, `objects_alive`, `allocations`, `allocation_failures`, one `name<TAB>value` a line |
 //! | `unload.txt` | the same after the driver's unload: all zero outstanding, or a leak |
+//! | `stats.txt` | MPU-401 with a render stream: `lost_events`, the render stream's `KSPROPERTY_SYNTH_RUNNINGSTATS` `LostNotes` after STOP (a node property through the pin). Synth: what `rdmus play` reads through the synth's properties, one `name<TAB>value` a line: `voices_granted` (PORTPARAMETERS), `voices_peak` (RUNNINGSTATS after every period), `lost_notes` (RUNNINGSTATS at the end), `stolen_voices`, `late_events`, `dropped_events` and `clipped_samples` (rdmus's own property set, named by `lost_notes_set`) |
 //! | `done.txt` | written last by the job: `ok`, or `failed: REASON` |
 //!
 //! The accounting covers what the stand-in owns: its pool blocks, its COM objects, and the

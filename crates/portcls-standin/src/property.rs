@@ -30,6 +30,43 @@ unsafe fn find_item(
 ) -> *const PCPROPERTY_ITEM {
     // SAFETY: the caller's live descriptor.
     let table = unsafe { (*descriptor).AutomationTable };
+    // SAFETY: the descriptor's own table (or null).
+    unsafe { find_in_table(table, set, id) }
+}
+
+/// The automation table of node `node` of `descriptor` (null when it has none or there is no
+/// such node).
+///
+/// # Safety
+/// `descriptor` is a live filter descriptor.
+unsafe fn node_table(
+    descriptor: *const PCFILTER_DESCRIPTOR,
+    node: u32,
+) -> *const dmus_sys::portcls::PCAUTOMATION_TABLE {
+    // SAFETY: the caller's live descriptor.
+    let filter = unsafe { &*descriptor };
+    if node >= filter.NodeCount || filter.Nodes.is_null() {
+        return core::ptr::null();
+    }
+    let stride = usize::try_from(filter.NodeSize)
+        .unwrap_or(0)
+        .max(core::mem::size_of::<dmus_sys::portcls::PCNODE_DESCRIPTOR>());
+    let index = usize::try_from(node).unwrap_or(usize::MAX);
+    // SAFETY: inside the descriptor's array of NodeCount nodes of NodeSize bytes.
+    let node = unsafe { filter.Nodes.byte_add(index * stride) };
+    // SAFETY: as above: an initialised node descriptor.
+    unsafe { (*node).AutomationTable }
+}
+
+/// The item of `table` for (`set`, `id`), or null.
+///
+/// # Safety
+/// `table` is null or a live automation table of the miniport.
+unsafe fn find_in_table(
+    table: *const dmus_sys::portcls::PCAUTOMATION_TABLE,
+    set: &GUID,
+    id: u32,
+) -> *const PCPROPERTY_ITEM {
     if table.is_null() {
         return core::ptr::null();
     }
@@ -68,6 +105,60 @@ pub unsafe fn filter_property(
 ) -> PropertyResult {
     // SAFETY: the caller's live descriptor.
     let item = unsafe { find_item(descriptor, set, id) };
+    // SAFETY: a filter request: no stream, no node.
+    unsafe {
+        send(
+            miniport,
+            item,
+            core::ptr::null_mut(),
+            u32::MAX,
+            verb,
+            instance,
+            value,
+        )
+    }
+}
+
+/// Sends a property request to node `node` through a pin, as a KS property IRP on the pin's
+/// handle with a node id reaches the miniport: `MinorTarget` the pin's stream, the item from
+/// the node's automation table.
+///
+/// # Safety
+/// `miniport` and `descriptor` are the live miniport of a bound port and its descriptor;
+/// `stream` is a live stream of that miniport. PASSIVE_LEVEL.
+#[allow(clippy::too_many_arguments, reason = "a PCPROPERTY_REQUEST's fields")]
+pub unsafe fn node_property(
+    miniport: dmus_sys::com::PUNKNOWN,
+    descriptor: *const PCFILTER_DESCRIPTOR,
+    stream: dmus_sys::com::PUNKNOWN,
+    node: u32,
+    set: &GUID,
+    id: u32,
+    verb: u32,
+    value: &mut [u8],
+) -> PropertyResult {
+    // SAFETY: the caller's live descriptor.
+    let table = unsafe { node_table(descriptor, node) };
+    // SAFETY: the node's own table (or null).
+    let item = unsafe { find_in_table(table, set, id) };
+    // SAFETY: the caller's live miniport and stream.
+    unsafe { send(miniport, item, stream, node, verb, &mut [], value) }
+}
+
+/// Calls `item`'s handler with a request built from the rest.
+///
+/// # Safety
+/// `item` is null or a live item of `miniport`'s descriptor; `stream` null or its live
+/// stream. PASSIVE_LEVEL.
+unsafe fn send(
+    miniport: dmus_sys::com::PUNKNOWN,
+    item: *const PCPROPERTY_ITEM,
+    stream: dmus_sys::com::PUNKNOWN,
+    node: u32,
+    verb: u32,
+    instance: &mut [u8],
+    value: &mut [u8],
+) -> PropertyResult {
     // SAFETY: non-null items are live (the descriptor's).
     let Some(handler) = (!item.is_null())
         .then(|| unsafe { (*item).Handler })
@@ -82,8 +173,8 @@ pub unsafe fn filter_property(
     let irp: PIRP = unsafe { IoAllocateIrp(1, 0) };
     let mut request = PCPROPERTY_REQUEST {
         MajorTarget: miniport,
-        MinorTarget: core::ptr::null_mut(),
-        Node: u32::MAX,
+        MinorTarget: stream,
+        Node: node,
         PropertyItem: item,
         Verb: verb,
         InstanceSize: u32::try_from(instance.len()).unwrap_or(0),

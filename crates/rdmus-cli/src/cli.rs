@@ -7,7 +7,7 @@ use core::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::inspect::Summary;
 use crate::irp::IrpError;
@@ -53,6 +53,18 @@ pub enum PinFormat {
     Dmus,
 }
 
+/// Where the driver runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Runtime {
+    /// The driver's code built for this host, in wdm-sim's simulated kernel: virtual time,
+    /// deterministic, with its Driver Verifier-like checks.
+    Sim,
+    /// The packaged x64 rdmus.sys under Wine's kernel on the real CPU, with the stand-in
+    /// portcls.sys (crates/portcls-standin) and its emulated MPU-401: real time, the host's
+    /// clock. Needs wine and mingw-w64; installs nothing.
+    Wine,
+}
+
 /// How the emulated MPU-401 is broken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum CardFault {
@@ -82,7 +94,9 @@ impl CardFault {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Play FILE.mid through the driver in the simulation and report lateness.
+    /// Play FILE.mid through the driver in the simulation (or, with
+    /// `--runtime wine`, the real x64 rdmus.sys under Wine) and report
+    /// lateness.
     ///
     /// Options marked "mpu401 only" or "synth only" are usage errors with the
     /// other device.
@@ -98,6 +112,22 @@ pub enum Command {
         /// Write the captured messages here instead of to standard output.
         #[arg(long, value_name = "OUT.tsv")]
         out: Option<PathBuf>,
+        /// Where the driver runs: `sim` or `wine` (the packaged x64
+        /// rdmus.sys under Wine; the stand-in hands captured events to its
+        /// own sink, no IRPs, so --format is refused there).
+        #[arg(long, value_enum, default_value_t = Runtime::Sim)]
+        runtime: Runtime,
+        /// The x64 rdmus.sys a Wine run uses (wine only; as `play --image`).
+        #[arg(long, value_name = "PATH")]
+        image: Option<PathBuf>,
+        /// The stand-in portcls.sys a Wine run uses (wine only; as `play
+        /// --standin`).
+        #[arg(long, value_name = "PATH")]
+        standin: Option<PathBuf>,
+        /// Whether --format was given on the command line: filled after
+        /// parsing.
+        #[arg(skip)]
+        format_given: bool,
     },
     /// Play files through the driver in both formats, with a 16-byte and a
     /// 1-byte MPU-401 FIFO, and print a table of the wire's figures.
@@ -209,7 +239,64 @@ pub struct PlayArgs {
     /// still reported).
     #[arg(long)]
     pub allow_loss: bool,
+    /// Where the driver runs: `sim` (its host build in the simulated kernel)
+    /// or `wine` (the packaged x64 rdmus.sys under Wine, real time; the
+    /// simulation's machine options --timer-res-us, --dpc-bound-us,
+    /// --mpu-fifo, --queue-ahead-ms, --irp-ms and --irp-size are usage errors
+    /// there, and --mpu-fault takes only `absent`).
+    #[arg(long, value_enum, default_value_t = Runtime::Sim)]
+    pub runtime: Runtime,
+    /// The x64 rdmus.sys a Wine run uses [default:
+    /// target/package/x64/rdmus.sys, built by `cargo xtask package --arch
+    /// x64`] (wine only).
+    #[arg(long, value_name = "PATH")]
+    pub image: Option<PathBuf>,
+    /// The stand-in portcls.sys a Wine run uses [default:
+    /// target/standin/x64/portcls.sys, built by `cargo xtask standin`] (wine
+    /// only).
+    #[arg(long, value_name = "PATH")]
+    pub standin: Option<PathBuf>,
+    /// The options given on the command line (not taken from defaults), by
+    /// their long names: filled after parsing.
+    #[arg(skip)]
+    pub given: Vec<&'static str>,
 }
+
+/// The options of `play` that shape the simulated machine or the IRPs, by id and flag: under
+/// Wine there is no simulated kernel and no IRP (the stand-in hands events to the stream), so
+/// each is refused there with its reason.
+pub const SIM_ONLY: [(&str, &str, &str); 6] = [
+    (
+        "timer_res_us",
+        "--timer-res-us",
+        "it sets the simulated kernel's timer resolution; under Wine the host's timers run",
+    ),
+    (
+        "dpc_bound_us",
+        "--dpc-bound-us",
+        "it bounds DPCs for the simulation's verifier; Wine has no DPC watchdog",
+    ),
+    (
+        "mpu_fifo",
+        "--mpu-fifo",
+        "the stand-in's emulated MPU-401 has a fixed 16-byte FIFO",
+    ),
+    (
+        "queue_ahead_ms",
+        "--queue-ahead-ms",
+        "no IRPs reach a driver under Wine: the stand-in hands events to the stream as far ahead as it asks (SchedulePreFetch)",
+    ),
+    (
+        "irp_ms",
+        "--irp-ms",
+        "no IRPs reach a driver under Wine: the stand-in hands events to the stream directly",
+    ),
+    (
+        "irp_size",
+        "--irp-size",
+        "no IRPs reach a driver under Wine: the stand-in hands events to the stream directly",
+    ),
+];
 
 /// The exit codes, as `--help` prints them (and the README lists them).
 pub const EXIT_CODES: &str = "\
@@ -221,7 +308,10 @@ Exit status:
   3  loss: something the file asked for did not happen (IRPs refused, events or
      notes dropped, bytes not sent, samples clipped, timer fallback; the summary
      counts each); --allow-loss accepts it
-  4  the driver failed in the simulation, or the verifier found a fault";
+  4  the driver failed in the simulation or under Wine, or the verifier (under
+     Wine: the stand-in's pool accounting after unload) found a fault
+  5  setup: --runtime wine cannot run here (wine, mingw-w64 or an image is
+     missing; the message names it and how to get it)";
 
 /// The default IRP data buffer size.
 pub const DEFAULT_IRP_SIZE: u32 = 4096;
@@ -340,6 +430,15 @@ pub enum CliError {
         /// At this rate, Hz.
         rate: u32,
     },
+    /// `--runtime wine` cannot run here: what is missing and how to get it.
+    Setup(String),
+    /// The driver or the stand-in failed under Wine.
+    Wine {
+        /// The file being played or recorded.
+        path: PathBuf,
+        /// What failed.
+        error: String,
+    },
     /// Something the file asked for did not happen (and `--allow-loss` was
     /// not given); the summary printed before counts it.
     Loss {
@@ -360,7 +459,8 @@ pub enum CliError {
 impl CliError {
     /// The process exit code ([`EXIT_CODES`]): 1 for bad input, 2 for a
     /// usage error (as clap's own), 3 for a loss, 4 when the driver failed in
-    /// the simulation or the verifier found a fault.
+    /// the simulation or under Wine or the verifier found a fault, 5 when a
+    /// Wine run cannot be set up.
     #[must_use]
     pub const fn exit_code(&self) -> u8 {
         match self {
@@ -372,7 +472,8 @@ impl CliError {
             | Self::TooLongForWav { .. } => 1,
             Self::Usage(_) => 2,
             Self::Loss { .. } => 3,
-            Self::Sim { .. } | Self::Findings { .. } => 4,
+            Self::Sim { .. } | Self::Wine { .. } | Self::Findings { .. } => 4,
+            Self::Setup(_) => 5,
         }
     }
 }
@@ -385,6 +486,8 @@ impl fmt::Display for CliError {
             Self::Tsv { path, error } => write!(f, "{}: not a wire log: {error}", path.display()),
             Self::Irp { path, error } => write!(f, "{}: {error}", path.display()),
             Self::Usage(what) => write!(f, "usage: {what}"),
+            Self::Setup(what) => write!(f, "setup: {what}"),
+            Self::Wine { path, error } => write!(f, "{}: under Wine: {error}", path.display()),
             Self::Dls { path, error } => {
                 write!(f, "{}: not a valid DLS collection: {error}", path.display())
             }
@@ -448,7 +551,21 @@ pub fn main_with(
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> u8 {
-    let cli = match Cli::try_parse_from(args) {
+    let parsed = Cli::command()
+        .try_get_matches_from(args)
+        .and_then(|matches| {
+            let mut cli = Cli::from_arg_matches(&matches)?;
+            match (&mut cli.command, matches.subcommand()) {
+                (Command::Play(play), Some(("play", sub))) => play.given = given_flags(sub),
+                (Command::Record { format_given, .. }, Some(("record", sub))) => {
+                    *format_given =
+                        sub.value_source("format") == Some(clap::parser::ValueSource::CommandLine);
+                }
+                _ => {}
+            }
+            Ok(cli)
+        });
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(error) => {
             // Nothing better to do if even this write fails.
@@ -467,6 +584,16 @@ pub fn main_with(
             error.exit_code()
         }
     }
+}
+
+/// The ids of [`SIM_ONLY`] and `mpu_fault` that `matches` took from the command line.
+fn given_flags(matches: &clap::ArgMatches) -> Vec<&'static str> {
+    SIM_ONLY
+        .iter()
+        .map(|&(id, _, _)| id)
+        .chain(["mpu_fault"])
+        .filter(|id| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine))
+        .collect()
 }
 
 /// Runs `cli`, writing normal output to `out`.
@@ -507,7 +634,33 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
             wire,
             format,
             out: out_path,
+            runtime: Runtime::Sim,
+            image: None,
+            standin: None,
+            ..
         } => crate::commands::record_file(&wire, format, out_path.as_deref(), out),
+        Command::Record {
+            runtime: Runtime::Sim,
+            ..
+        } => Err(CliError::Usage(
+            "--image and --standin are for `--runtime wine`, not `--runtime sim`".into(),
+        )),
+        Command::Record {
+            wire,
+            out: out_path,
+            image,
+            standin,
+            format_given,
+            ..
+        } => {
+            if format_given {
+                return Err(CliError::Usage(
+                    "--format has no meaning under `--runtime wine`: no IRPs reach a driver there; the stand-in's capture sink takes the driver's events directly".into(),
+                ));
+            }
+            let images = crate::wine::Images::find(image.as_deref(), standin.as_deref())?;
+            crate::commands::record_file_wine(&wire, &images, out_path.as_deref(), out)
+        }
         Command::BenchWire {
             files,
             timer_res_us,
@@ -517,9 +670,40 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
     }
 }
 
+/// Every option given belongs to the device: an option of the other device is a usage error.
+fn check_device_options(args: &PlayArgs) -> Result<(), CliError> {
+    let mpu401_only = [
+        ("--wire", args.wire.is_some()),
+        ("--mpu-fifo", args.mpu_fifo.is_some()),
+        ("--mpu-fault", args.mpu_fault.is_some()),
+    ];
+    let synth_only = [
+        ("--dls", args.dls.is_some()),
+        ("--wav", args.wav.is_some()),
+        ("--rate", args.rate.is_some()),
+        ("--voices", args.voices.is_some()),
+        ("--reverb", args.reverb.is_some()),
+        ("--chorus", args.chorus.is_some()),
+    ];
+    let (others, this, other) = match args.device {
+        Device::Mpu401 => (&synth_only[..], "mpu401", "synth"),
+        Device::Synth => (&mpu401_only[..], "synth", "mpu401"),
+    };
+    match others.iter().find(|(_, given)| *given) {
+        Some((flag, _)) => Err(CliError::Usage(format!(
+            "{flag} is for `--device {other}`, not `--device {this}`"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// `rdmus play`: checks that every option given belongs to the device, then
 /// plays on it.
 fn play(args: PlayArgs, out: &mut impl Write) -> Result<(), CliError> {
+    check_device_options(&args)?;
+    if args.runtime == Runtime::Wine {
+        return play_wine(&args, out);
+    }
     let PlayArgs {
         file,
         device,
@@ -539,27 +723,19 @@ fn play(args: PlayArgs, out: &mut impl Write) -> Result<(), CliError> {
         allow_loss,
         reverb,
         chorus,
+        image,
+        standin,
+        ..
     } = args;
-    let mpu401_only = [
-        ("--wire", wire.is_some()),
-        ("--mpu-fifo", mpu_fifo.is_some()),
-        ("--mpu-fault", mpu_fault.is_some()),
-    ];
-    let synth_only = [
-        ("--dls", dls.is_some()),
-        ("--wav", wav.is_some()),
-        ("--rate", rate.is_some()),
-        ("--voices", voices.is_some()),
-        ("--reverb", reverb.is_some()),
-        ("--chorus", chorus.is_some()),
-    ];
-    let (others, this, other) = match device {
-        Device::Mpu401 => (&synth_only[..], "mpu401", "synth"),
-        Device::Synth => (&mpu401_only[..], "synth", "mpu401"),
-    };
-    if let Some((flag, _)) = others.iter().find(|(_, given)| *given) {
+    if let Some(flag) = [
+        ("--image", image.is_some()),
+        ("--standin", standin.is_some()),
+    ]
+    .iter()
+    .find_map(|&(flag, set)| set.then_some(flag))
+    {
         return Err(CliError::Usage(format!(
-            "{flag} is for `--device {other}`, not `--device {this}`"
+            "{flag} is for `--runtime wine`, not `--runtime sim`"
         )));
     }
     let mpu_fifo = mpu_fifo.unwrap_or(SimConfig::default().mpu_fifo);
@@ -605,4 +781,67 @@ fn play(args: PlayArgs, out: &mut impl Write) -> Result<(), CliError> {
         sim,
     };
     crate::commands::play_file(&file, &timeline, &options, wire.as_deref(), allow_loss, out)
+}
+
+/// `rdmus play --runtime wine`: refuses the simulation's machine options (each with why),
+/// finds the images, plays on the device.
+fn play_wine(play: &PlayArgs, out: &mut impl Write) -> Result<(), CliError> {
+    if let Some((_, flag, why)) = SIM_ONLY.iter().find(|(id, _, _)| play.given.contains(id)) {
+        return Err(CliError::Usage(format!(
+            "{flag} has no meaning under `--runtime wine`: {why}"
+        )));
+    }
+    let present = match play.mpu_fault {
+        None | Some(CardFault::None) => true,
+        Some(CardFault::Absent) => false,
+        Some(other) => {
+            return Err(CliError::Usage(format!(
+                "--mpu-fault {} has no meaning under `--runtime wine`: the stand-in's card can only be absent",
+                other
+                    .to_possible_value()
+                    .map_or_else(String::new, |v| v.get_name().to_owned())
+            )));
+        }
+    };
+    let timeline = load_timeline(&play.file)?;
+    let images = crate::wine::Images::find(play.image.as_deref(), play.standin.as_deref())?;
+    match play.device {
+        Device::Mpu401 => crate::commands::play_file_wine(
+            &play.file,
+            &timeline,
+            &crate::commands::WineMpu401Options {
+                format: play.format,
+                present,
+                wire: play.wire.as_deref(),
+                allow_loss: play.allow_loss,
+            },
+            &images,
+            out,
+        ),
+        Device::Synth => {
+            let (Some(dls), Some(wav)) = (play.dls.as_deref(), play.wav.as_deref()) else {
+                return Err(CliError::Usage(
+                    "`play --device synth` needs --dls BANK.dls and --wav OUT.wav".into(),
+                ));
+            };
+            crate::commands::play_synth_wine(
+                &play.file,
+                &timeline,
+                &crate::commands::WineSynthOptions {
+                    format: play.format,
+                    rate: play.rate.unwrap_or(DEFAULT_RATE),
+                    voices: play.voices,
+                    effects: effect_flags(
+                        play.reverb.unwrap_or(Switch::On),
+                        play.chorus.unwrap_or(Switch::Off),
+                    ),
+                    dls,
+                    wav,
+                },
+                &images,
+                play.allow_loss,
+                out,
+            )
+        }
+    }
 }

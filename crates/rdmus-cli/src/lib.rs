@@ -16,4 +16,5 @@ pub mod loss;
 pub mod ntstatus;
 pub mod play_report;
 pub mod sim;
+pub mod wine;
 pub mod wire_log;

@@ -144,7 +144,7 @@ pub fn find_wine() -> Result<(PathBuf, PathBuf), WineError> {
     match (find("wine"), find("wineserver")) {
         (Some(wine), Some(server)) => Ok((wine, server)),
         _ => Err(WineError::Missing(
-            "wine and wineserver (Debian: sudo apt-get install wine64)".into(),
+            "wine and wineserver (Debian: sudo apt-get install wine wine64)".into(),
         )),
     }
 }
@@ -155,6 +155,15 @@ pub fn find_wine() -> Result<(PathBuf, PathBuf), WineError> {
 /// Wine is missing, a file could not be copied, or a Wine command failed or timed out. (What
 /// the driver itself did, good or bad, is in the [`Outcome`].)
 pub fn run(spec: &WineRun) -> Result<Outcome, WineError> {
+    run_with_files(spec, &[])
+}
+
+/// [`run`], with `job_files` copied beside the job into `C:\rdmus` under their own names
+/// (what the job names: a synth job's DLS bank).
+///
+/// # Errors
+/// As [`run`]; a job file that is missing is [`WineError::Missing`].
+pub fn run_with_files(spec: &WineRun, job_files: &[PathBuf]) -> Result<Outcome, WineError> {
     let started_at = Instant::now();
     let (wine, wineserver) = find_wine()?;
     for module in [&spec.rdmus_sys, &spec.portcls_sys]
@@ -186,6 +195,15 @@ pub fn run(spec: &WineRun) -> Result<Outcome, WineError> {
     if let Some(job) = &spec.job {
         copy(job, &exchange.join("job.txt"))?;
     }
+    for file in job_files {
+        let name = file
+            .file_name()
+            .ok_or_else(|| WineError::Missing(format!("{}: no file name", file.display())))?;
+        if !file.is_file() {
+            return Err(WineError::Missing(format!("{}", file.display())));
+        }
+        copy(file, &exchange.join(name))?;
+    }
     let session = Session {
         wine,
         wineserver,
@@ -197,7 +215,7 @@ pub fn run(spec: &WineRun) -> Result<Outcome, WineError> {
     // Teardown whatever happened: this prefix's wineserver and every process it serves.
     let _ = session.wineserver(&["-k"]);
     let (started, stopped, job_done) = result?;
-    let outputs = collect(&exchange, &spec.out_dir)?;
+    let outputs = collect(&exchange, &spec.out_dir, job_files)?;
     let text = std::fs::read(&log)
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
         .unwrap_or_default();
@@ -298,13 +316,21 @@ pub(crate) fn environment(command: &mut Command, prefix: &Path) {
         .env_remove("WAYLAND_DISPLAY");
 }
 
-/// Copies what the stand-in left in `C:\rdmus` (not the job) into `out_dir`.
-fn collect(exchange: &Path, out_dir: &Path) -> Result<Vec<PathBuf>, WineError> {
+/// Copies what the stand-in left in `C:\rdmus` (not the job and its files) into `out_dir`.
+fn collect(
+    exchange: &Path,
+    out_dir: &Path,
+    job_files: &[PathBuf],
+) -> Result<Vec<PathBuf>, WineError> {
     let mut outputs = Vec::new();
     let entries = std::fs::read_dir(exchange).map_err(|e| io("read", exchange, &e))?;
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.is_file() && entry.file_name() != "job.txt" {
+        let name = entry.file_name();
+        let given = job_files
+            .iter()
+            .any(|file| file.file_name() == Some(name.as_os_str()));
+        if path.is_file() && name != "job.txt" && !given {
             let target = out_dir.join(entry.file_name());
             copy(&path, &target)?;
             outputs.push(target);

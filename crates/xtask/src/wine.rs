@@ -3,12 +3,18 @@
 //! `DriverEntry` returns `STATUS_SUCCESS`, `sc stop` unloads it, and nothing fatal happens
 //! (`crates/wine-run` does the run; its docs list each step and its bound).
 //!
+//! Then `rdmus play --runtime wine` against `--runtime sim` on short real files from the shared
+//! data ([`PLAY_FILES`]: both devices, both pin formats): the wire's bytes in the same order,
+//! the WAV bit for bit; each Wine run's wall time and the wire's lateness are printed.
+//! (crates/rdmus-cli/tests/wine_runtime.rs checks more of it in `cargo test`.)
+//!
 //! Also checked from Wine's own trace: `DriverEntry` looks up the six late-bound routines with
 //! `MmGetSystemRoutineAddress` and Wine 8.0 has none of them, so the driver runs on its
 //! fallbacks (`driver/kernel_routines.rs`). The first run makes a template prefix under
 //! `<target>/wine/template` (about 30 s on two cores); later runs copy it and take seconds.
 
-use std::time::Duration;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 use wine_run::{WineError, WineRun};
 
@@ -63,6 +69,7 @@ pub fn smoke() -> TaskResult {
         );
     }
     let job = cmd::workspace_root().join("crates/portcls-standin/wine/example-job.txt");
+    let rdmus_sys = spec.rdmus_sys.clone();
     let shimmed_spec = WineRun {
         rdmus_sys: image,
         extra_modules: vec![shim],
@@ -76,7 +83,133 @@ pub fn smoke() -> TaskResult {
         &outcome,
         &["rdmus.sys", "portcls.sys", "wineshim.sys"],
     )?;
-    check_play(&outcome, &job)
+    check_play(&outcome, &job)?;
+    play_comparisons(&rdmus_sys, &shimmed_spec.portcls_sys)
+}
+
+/// The files `rdmus play --runtime wine` plays against `--runtime sim`: (file under the shared
+/// data, device, pin format). Short: single notes; chords, a sysex and a 19-byte burst.
+pub const PLAY_FILES: [(&str, &str, &str); 3] = [
+    ("midi/jazz-soft/test-c-major-scale.mid", "mpu401", "ksmusic"),
+    (
+        "midi/jazz-soft/test-gs-doggy-01-00-7b.mid",
+        "mpu401",
+        "dmus",
+    ),
+    ("midi/jazz-soft/test-c-major-scale.mid", "synth", "dmus"),
+];
+
+/// The GM bank the synth plays with.
+const BANK: &str = "dls/sf_GMbank.dls";
+
+/// Plays [`PLAY_FILES`] with the `rdmus` command under both runtimes and compares the wire
+/// logs and the WAVs.
+fn play_comparisons(rdmus_sys: &Path, portcls_sys: &Path) -> TaskResult {
+    let bank = test_data::path(BANK);
+    if !bank.is_file() {
+        println!(
+            "wine play: skipped: {} is absent (the shared data)",
+            bank.display()
+        );
+        return Ok(());
+    }
+    cmd::run(cmd::cargo().args(["build", "--package", "rdmus-cli", "--bin", "rdmus"]))?;
+    let rdmus = cmd::target_dir().join("debug").join("rdmus");
+    let out_dir = cmd::target_dir().join("wine").join("compare");
+    std::fs::create_dir_all(&out_dir).map_err(|error| cmd::io_error("create", &out_dir, &error))?;
+    for (relative, device, format) in PLAY_FILES {
+        let file = test_data::path(relative);
+        if !file.is_file() {
+            println!("wine play: skipped: {} is absent", file.display());
+            continue;
+        }
+        let stem = format!(
+            "{}-{device}-{format}",
+            file.file_stem()
+                .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
+        );
+        let output = |runtime: &str| {
+            let extension = if device == "synth" { "wav" } else { "tsv" };
+            out_dir.join(format!("{stem}.{runtime}.{extension}"))
+        };
+        let play = |runtime: &str| -> TaskResult<(String, Duration)> {
+            let mut command = std::process::Command::new(&rdmus);
+            command.arg("play").arg(&file).args([
+                "--device",
+                device,
+                "--format",
+                format,
+                "--runtime",
+                runtime,
+            ]);
+            if device == "synth" {
+                command
+                    .arg("--dls")
+                    .arg(&bank)
+                    .arg("--wav")
+                    .arg(output(runtime));
+            } else {
+                command.arg("--wire").arg(output(runtime));
+            }
+            if runtime == "wine" {
+                command
+                    .arg("--image")
+                    .arg(rdmus_sys)
+                    .arg("--standin")
+                    .arg(portcls_sys);
+            }
+            let started = Instant::now();
+            let stdout = cmd::output(&mut command)?;
+            Ok((stdout, started.elapsed()))
+        };
+        play("sim")?;
+        let (stdout, wall) = play("wine")?;
+        let (sim, wine) = (read(&output("sim"))?, read(&output("wine"))?);
+        let same = if device == "synth" {
+            sim == wine
+        } else {
+            bytes_column(&sim) == bytes_column(&wine) && !bytes_column(&sim).is_empty()
+        };
+        let detail = if device == "synth" {
+            format!("WAV {} bytes, bit-identical: {same}", wine.len())
+        } else {
+            format!(
+                "wire {} bytes, same bytes in the same order: {same}; {}",
+                bytes_column(&wine).len(),
+                stdout
+                    .lines()
+                    .find(|line| line.starts_with("lateness:"))
+                    .unwrap_or("lateness: not printed")
+                    .trim_start_matches("lateness:")
+                    .trim()
+            )
+        };
+        println!(
+            "wine play {relative} ({device}, {format}): {:.1} s under Wine; {detail}",
+            wall.as_secs_f64()
+        );
+        if !same {
+            return Err(TaskError::new(format!(
+                "{relative} ({device}, {format}): Wine and the simulation differ: compare {} and {}",
+                output("wine").display(),
+                output("sim").display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn read(path: &Path) -> TaskResult<Vec<u8>> {
+    std::fs::read(path).map_err(|error| cmd::io_error("read", path, &error))
+}
+
+/// The hex column of a wire log, in order.
+fn bytes_column(tsv: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(tsv)
+        .lines()
+        .skip_while(|line| line.starts_with("time_us"))
+        .filter_map(|line| line.split_once('\t').map(|(_, hex)| hex.to_owned()))
+        .collect()
 }
 
 /// The job run's outputs: the stand-in finished `ok`, the wire log has the job's bytes, and

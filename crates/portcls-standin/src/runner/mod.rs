@@ -46,6 +46,8 @@ pub const UNLOAD_PATH: &str = "\\??\\C:\\rdmus\\unload.txt";
 pub const WAV_PATH: &str = "\\??\\C:\\rdmus\\out.wav";
 /// The captured messages (`rdmus record` format).
 pub const CAPTURE_PATH: &str = "\\??\\C:\\rdmus\\capture.tsv";
+/// The synth's figures (`name<TAB>value` lines: voices, lost notes by cause, clipped samples).
+pub const STATS_PATH: &str = "\\??\\C:\\rdmus\\stats.txt";
 /// Written last by the job: `ok` or `failed: REASON`.
 pub const DONE_PATH: &str = "\\??\\C:\\rdmus\\done.txt";
 
@@ -55,6 +57,8 @@ pub(super) const LEGACY_RENDER_PIN: u32 = 0;
 pub(super) const DMUSIC_RENDER_PIN: u32 = 1;
 /// The capture pin the job opens (rdmus's MPU-401 `PIN_CAPTURE`).
 pub(super) const CAPTURE_PIN: u32 = 4;
+/// The synth's legacy MIDI render pin (rdmus's synth `PIN_LEGACY_RENDER`, KSMUSICFORMAT).
+pub(super) const SYNTH_LEGACY_RENDER_PIN: u32 = 0;
 /// The synth's DirectMusic render pin (rdmus's synth `PIN_DMUSIC_RENDER`).
 pub(super) const SYNTH_DMUSIC_RENDER_PIN: u32 = 1;
 /// The synth's wave-out pin (rdmus's synth `PIN_WAVE_OUT`).

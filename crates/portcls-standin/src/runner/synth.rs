@@ -3,6 +3,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt::Write;
 
 use com_object::{ComObject, ComRef};
 use dls::download::APPEND_SAMPLES;
@@ -13,15 +14,17 @@ use dmus_sys::dmus_com::{IID_ISynthSinkDMus, ISynthSinkDMus};
 use dmus_sys::dmusic::{DMUS_STREAM_MIDI_RENDER, DMUS_STREAM_WAVE_SINK};
 use dmus_sys::dmusprop::{
     KSPROPERTY_SYNTH_DLS_DOWNLOAD, KSPROPERTY_SYNTH_DLS_UNLOAD, KSPROPERTY_SYNTH_PORTPARAMETERS,
-    KSPROPSETID_Synth, KSPROPSETID_Synth_Dls, SYNTH_BUFFER, SYNTH_PORTPARAMS,
-    SYNTH_PORTPARAMS_SAMPLERATE, SYNTHDOWNLOAD,
+    KSPROPERTY_SYNTH_RUNNINGSTATS, KSPROPSETID_Synth, KSPROPSETID_Synth_Dls, SYNTH_BUFFER,
+    SYNTH_PORTPARAMS, SYNTH_PORTPARAMS_EFFECTS, SYNTH_PORTPARAMS_SAMPLERATE,
+    SYNTH_PORTPARAMS_VOICES, SYNTH_STATS, SYNTHDOWNLOAD,
 };
+use dmus_sys::guid::GUID;
 use dmus_sys::kernel::{NT_SUCCESS, NTSTATUS, STATUS_INVALID_PARAMETER};
 use dmus_sys::ks::{KSPROPERTY_TYPE_GET, KSPROPERTY_TYPE_SET};
 use dmus_sys::ks::{KSSTATE_ACQUIRE, KSSTATE_PAUSE, KSSTATE_RUN};
-use dmus_sys::ks_guids::KSDATAFORMAT_SUBTYPE_DIRECTMUSIC;
+use dmus_sys::ks_guids::{KSDATAFORMAT_SUBTYPE_DIRECTMUSIC, KSDATAFORMAT_SUBTYPE_MIDI};
 
-use crate::job::Job;
+use crate::job::{Job, RenderFormat};
 use crate::objects::allocator::Allocator;
 use crate::objects::clock::{self, Clock};
 use crate::objects::port::{Bound, Port};
@@ -31,9 +34,62 @@ use crate::{files, wav};
 
 use super::stream::{DOWN, Delivery, PinFormat, PinSpec, Stream, UP, free_formats};
 use super::{
-    BANK_DIR, Log, MAX_BANK_BYTES, MIN_LEAD_100NS, START_LEAD_100NS, SYNTH_DMUSIC_RENDER_PIN,
-    SYNTH_WAVE_OUT_PIN, TICK_100NS, WAV_PATH, sleep,
+    BANK_DIR, Log, MAX_BANK_BYTES, MIN_LEAD_100NS, START_LEAD_100NS, STATS_PATH,
+    SYNTH_DMUSIC_RENDER_PIN, SYNTH_LEGACY_RENDER_PIN, SYNTH_WAVE_OUT_PIN, TICK_100NS, WAV_PATH,
+    sleep,
 };
+
+/// rdmus's own property set for `LostNotes` by cause and the clipped-sample count
+/// (rdmus-driver's `KSPROPSETID_RdmusSynthLostNotes`, driver/synth/lost_notes.rs). The stand-in
+/// cannot link the driver's crate, so `stats.txt` names the set it asked, and `rdmus play
+/// --runtime wine` refuses a run whose set is not the driver's.
+pub const RDMUS_LOST_NOTES_SET: GUID = GUID::parse("9a4be1c6-2f7d-4e58-b3a0-6c51d8e9f247");
+/// rdmus's `KSPROPERTY_RDMUS_SYNTH_LOST_NOTES`: three `ULONG`s (stolen, late, dropped).
+const RDMUS_LOST_NOTES: u32 = 0;
+/// rdmus's `KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES`: a `ULONGLONG`.
+const RDMUS_CLIPPED_SAMPLES: u32 = 1;
+
+/// What the synth's properties said, written as `stats.txt`.
+#[derive(Default)]
+pub(super) struct SynthStats {
+    voices_granted: u32,
+    voices_peak: u32,
+    lost_notes: u32,
+    lost_causes: [u32; 3],
+    clipped_samples: u64,
+}
+
+impl SynthStats {
+    fn text(&self) -> String {
+        let mut text = String::new();
+        let mut line = |name: &str, value: &dyn core::fmt::Display| {
+            let _ = writeln!(text, "{name}\t{value}");
+        };
+        line("voices_granted", &self.voices_granted);
+        line("voices_peak", &self.voices_peak);
+        line("lost_notes", &self.lost_notes);
+        line("stolen_voices", &self.lost_causes[0]);
+        line("late_events", &self.lost_causes[1]);
+        line("dropped_events", &self.lost_causes[2]);
+        line("clipped_samples", &self.clipped_samples);
+        line("lost_notes_set", &GuidText(&RDMUS_LOST_NOTES_SET));
+        text
+    }
+}
+
+/// A GUID as `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, lowercase.
+struct GuidText<'a>(&'a GUID);
+
+impl core::fmt::Display for GuidText<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let g = self.0;
+        write!(f, "{:08x}-{:04x}-{:04x}-", g.Data1, g.Data2, g.Data3)?;
+        write!(f, "{:02x}{:02x}-", g.Data4[0], g.Data4[1])?;
+        g.Data4[2..]
+            .iter()
+            .try_for_each(|byte| write!(f, "{byte:02x}"))
+    }
+}
 
 /// The synth's part of a job: the port parameters, the bank downloaded, the DirectMusic render
 /// pin fed with the job's events and the wave-out pin pulled as the port's wave sink does
@@ -60,7 +116,7 @@ pub(super) fn play_synth(
         buffers.waves.len(),
         buffers.instruments.len()
     ));
-    let rate = port_parameters(log, &bound, job.rate)?;
+    let (rate, voices_granted) = port_parameters(log, &bound, job)?;
     let mut handles = Vec::new();
     handles
         .try_reserve_exact(buffers.waves.len() + buffers.instruments.len())
@@ -77,9 +133,14 @@ pub(super) fn play_synth(
         }
     }
     log.line(format_args!("{} buffers downloaded", handles.len()));
+    let mut stats = SynthStats {
+        voices_granted,
+        ..SynthStats::default()
+    };
     if result.is_ok() {
-        result = render_synth(log, &bound, &allocator, &clock, job, rate);
+        result = render_synth(log, &bound, &allocator, &clock, job, rate, &mut stats);
     }
+    let _ = files::write(STATS_PATH, stats.text().as_bytes());
     free_formats();
     for &handle in handles.iter().rev() {
         let mut value = handle.to_ne_bytes();
@@ -112,19 +173,22 @@ pub(super) fn play_synth(
     Ok(())
 }
 
-/// `KSPROPERTY_SYNTH_PORTPARAMETERS` asking for `rate`: the rate granted.
+/// `KSPROPERTY_SYNTH_PORTPARAMETERS` asking for the job's rate (and its voices and effects
+/// when it names them): the rate and the voices granted.
 pub(super) fn port_parameters(
     log: &mut Log,
     bound: &Bound,
-    rate: u32,
-) -> Result<u32, &'static str> {
+    job: &Job,
+) -> Result<(u32, u32), &'static str> {
     let asked = SYNTH_PORTPARAMS {
-        ValidParams: SYNTH_PORTPARAMS_SAMPLERATE,
-        Voices: 0,
+        ValidParams: SYNTH_PORTPARAMS_SAMPLERATE
+            | job.voices.map_or(0, |_| SYNTH_PORTPARAMS_VOICES)
+            | job.effects.map_or(0, |_| SYNTH_PORTPARAMS_EFFECTS),
+        Voices: job.voices.unwrap_or(0),
         ChannelGroups: 0,
         AudioChannels: 0,
-        SampleRate: rate,
-        EffectsFlags: 0,
+        SampleRate: job.rate,
+        EffectsFlags: job.effects.unwrap_or(0),
         Share: 0,
     };
     let mut instance = plain_bytes(&asked);
@@ -144,16 +208,88 @@ pub(super) fn port_parameters(
     if !log.status("KSPROPERTY_SYNTH_PORTPARAMETERS", result.status) {
         return Err("KSPROPERTY_SYNTH_PORTPARAMETERS failed");
     }
-    let at = core::mem::offset_of!(SYNTH_PORTPARAMS, SampleRate);
-    let granted = value
-        .get(at..at + 4)
-        .and_then(|bytes| bytes.try_into().ok())
-        .map_or(0, u32::from_ne_bytes);
-    log.line(format_args!("sample rate granted: {granted} Hz"));
+    let granted = field_u32(&value, core::mem::offset_of!(SYNTH_PORTPARAMS, SampleRate));
+    let voices = field_u32(&value, core::mem::offset_of!(SYNTH_PORTPARAMS, Voices));
+    log.line(format_args!(
+        "sample rate granted: {granted} Hz, {voices} voices"
+    ));
     if granted == 0 {
         return Err("no sample rate granted");
     }
-    Ok(granted)
+    Ok((granted, voices))
+}
+
+/// A native-order `u32` of a property value at `at` (0 past its end).
+fn field_u32(value: &[u8], at: usize) -> u32 {
+    value
+        .get(at..at + 4)
+        .and_then(|bytes| bytes.try_into().ok())
+        .map_or(0, u32::from_ne_bytes)
+}
+
+/// A GET of a filter property with no instance data into `value`: its status.
+fn get_filter(bound: &Bound, set: &GUID, id: u32, value: &mut [u8]) -> NTSTATUS {
+    // SAFETY: the bound port's miniport and descriptor. PASSIVE_LEVEL.
+    let result = unsafe {
+        filter_property(
+            bound.miniport.cast(),
+            bound.descriptor,
+            set,
+            id,
+            KSPROPERTY_TYPE_GET,
+            &mut [],
+            value,
+        )
+    };
+    result.status
+}
+
+/// `KSPROPERTY_SYNTH_RUNNINGSTATS`: (voices sounding, notes lost).
+fn running_stats(bound: &Bound) -> Option<(u32, u32)> {
+    let mut value = [0_u8; core::mem::size_of::<SYNTH_STATS>()];
+    let status = get_filter(
+        bound,
+        &KSPROPSETID_Synth,
+        KSPROPERTY_SYNTH_RUNNINGSTATS,
+        &mut value,
+    );
+    NT_SUCCESS(status).then(|| {
+        (
+            field_u32(&value, core::mem::offset_of!(SYNTH_STATS, Voices)),
+            field_u32(&value, core::mem::offset_of!(SYNTH_STATS, LostNotes)),
+        )
+    })
+}
+
+/// Reads the end-of-render figures into `figures` as the simulation's `rdmus play` does: the
+/// `LostNotes` of `RUNNINGSTATS`, rdmus's lost notes by cause and clipped samples. False when
+/// a property failed.
+fn final_stats(log: &mut Log, bound: &Bound, figures: &mut SynthStats) -> bool {
+    let Some((_, lost)) = running_stats(bound) else {
+        log.line(format_args!("KSPROPERTY_SYNTH_RUNNINGSTATS failed"));
+        return false;
+    };
+    figures.lost_notes = lost;
+    let mut causes = [0_u8; 12];
+    let status = get_filter(bound, &RDMUS_LOST_NOTES_SET, RDMUS_LOST_NOTES, &mut causes);
+    if !log.status("KSPROPERTY_RDMUS_SYNTH_LOST_NOTES", status) {
+        return false;
+    }
+    for (slot, at) in figures.lost_causes.iter_mut().zip([0, 4, 8]) {
+        *slot = field_u32(&causes, at);
+    }
+    let mut clipped = [0_u8; 8];
+    let status = get_filter(
+        bound,
+        &RDMUS_LOST_NOTES_SET,
+        RDMUS_CLIPPED_SAMPLES,
+        &mut clipped,
+    );
+    if !log.status("KSPROPERTY_RDMUS_SYNTH_CLIPPED_SAMPLES", status) {
+        return false;
+    }
+    figures.clipped_samples = u64::from_ne_bytes(clipped);
+    true
 }
 
 /// `KSPROPERTY_SYNTH_DLS_DOWNLOAD` of one buffer (a kernel-mode request: the buffer is ours):
@@ -213,14 +349,19 @@ pub(super) fn render_synth(
     clock: &ComRef<Clock>,
     job: &Job,
     rate: u32,
+    figures: &mut SynthStats,
 ) -> Result<(), &'static str> {
+    let (pin, subformat) = match job.format {
+        RenderFormat::Midi => (SYNTH_LEGACY_RENDER_PIN, KSDATAFORMAT_SUBTYPE_MIDI),
+        RenderFormat::DirectMusic => (SYNTH_DMUSIC_RENDER_PIN, KSDATAFORMAT_SUBTYPE_DIRECTMUSIC),
+    };
     let render = Stream::open(
         log,
         "synth render",
         bound,
         PinSpec {
-            pin: SYNTH_DMUSIC_RENDER_PIN,
-            format: PinFormat::Music(KSDATAFORMAT_SUBTYPE_DIRECTMUSIC),
+            pin,
+            format: PinFormat::Music(subformat),
             stream_type: DMUS_STREAM_MIDI_RENDER,
         },
         allocator,
@@ -256,10 +397,16 @@ pub(super) fn render_synth(
     }
     let period = u64::from((rate / 100).max(1));
     let end = job.last_time() + i64::from(job.tail_ms) * TICK_100NS;
-    let frames = u64::try_from(i128::from(end.max(0)) * i128::from(rate) / 10_000_000)
-        .unwrap_or(0)
-        .div_ceil(period)
-        * period;
+    // The WAV's frames; rendering runs whole periods (the simulation's wave sink renders whole
+    // periods too, and hands out the frames asked for).
+    let wanted = job.frames.unwrap_or_else(|| {
+        u64::try_from(i128::from(end.max(0)) * i128::from(rate) / 10_000_000).unwrap_or(0)
+    });
+    let frames = wanted.div_ceil(period) * period;
+    let end = end.max(
+        i64::try_from(u128::from(frames) * 10_000_000 / u128::from(rate.max(1)))
+            .unwrap_or(i64::MAX),
+    );
     let mut samples: Vec<i16> = Vec::new();
     let total = usize::try_from(frames * 2).unwrap_or(usize::MAX);
     let mut ok = samples.try_reserve_exact(total).is_ok();
@@ -319,6 +466,10 @@ pub(super) fn render_synth(
                     .map(|pair| i16::from_le_bytes([pair[0], pair[1]])),
             );
             position += period;
+            // RUNNINGSTATS after every period, as the simulation's `rdmus play` reads it.
+            if let Some((voices, _)) = running_stats(bound) {
+                figures.voices_peak = figures.voices_peak.max(voices);
+            }
             continue;
         }
         if now >= hard_end {
@@ -328,6 +479,7 @@ pub(super) fn render_synth(
         sleep(TICK_100NS);
     }
     deliver.report(log, job);
+    ok = ok && final_stats(log, bound, figures);
     let stopped = render.walk(log, &DOWN) && wave.walk(log, &DOWN);
     clock::release();
     service::run_pending(clock::now());
@@ -335,7 +487,10 @@ pub(super) fn render_synth(
     unsafe { release(sink.cast()) };
     render.close();
     wave.close();
-    log.line(format_args!("{position} frames rendered at {rate} Hz"));
+    log.line(format_args!(
+        "{position} frames rendered at {rate} Hz, {wanted} written"
+    ));
+    samples.truncate(usize::try_from(wanted * 2).unwrap_or(usize::MAX));
     let wav = wav::to_wav(&samples, rate).ok_or("no memory for the WAV")?;
     files::write(WAV_PATH, &wav).map_err(|_| "cannot write out.wav")?;
     if ok && stopped {

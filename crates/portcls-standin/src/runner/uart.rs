@@ -9,6 +9,10 @@ use dmus_sys::dmus_com::IMXF;
 use dmus_sys::dmusic::{
     DMUS_STREAM_MIDI_CAPTURE, DMUS_STREAM_MIDI_RENDER, DONT_HOLD_FOR_SEQUENCING,
 };
+use dmus_sys::dmusprop::{
+    KSPROPERTY_SYNTH_RUNNINGSTATS, KSPROPSETID_Synth, SYNTH_STATS, SYNTH_STATS_LOST_NOTES,
+};
+use dmus_sys::ks::KSPROPERTY_TYPE_GET;
 use dmus_sys::ks_guids::{KSDATAFORMAT_SUBTYPE_DIRECTMUSIC, KSDATAFORMAT_SUBTYPE_MIDI};
 use mpu401::WIRE_BYTE_100NS;
 
@@ -19,12 +23,13 @@ use crate::objects::capture_sink::{CaptureSink, Record};
 use crate::objects::clock::{self, Clock};
 use crate::objects::port::{Bound, Port};
 use crate::objects::{interrupt, service};
+use crate::property::node_property;
 use crate::{files, veh};
 
 use super::stream::{DOWN, Delivery, PinFormat, PinSpec, Stream, UP, free_formats};
 use super::{
     CAPTURE_PATH, CAPTURE_PIN, DMUSIC_RENDER_PIN, LEGACY_RENDER_PIN, Log, MIN_LEAD_100NS,
-    START_LEAD_100NS, TICK_100NS, sleep,
+    START_LEAD_100NS, STATS_PATH, TICK_100NS, sleep,
 };
 
 pub(super) fn play(log: &mut Log, port: &ComObject<Port>, job: &Job) -> Result<(), &'static str> {
@@ -130,31 +135,83 @@ pub(super) fn play_streams(
             .as_ref()
             .is_none_or(|(stream, _)| stream.walk(log, &DOWN));
     service::run_pending(clock::now());
+    let mut counted = true;
     if let Some(render) = render {
+        // After STOP, as `rdmus play` reads it: the events the stream gave back then count.
+        counted = render_lost_events(log, bound, &render);
         render.close();
     }
     if let Some((stream, sink)) = capture {
-        // SAFETY: the live capture stream; a plain vtable read.
-        let vtable = unsafe { com_object::vtable::<IMXF>(stream.mxf) };
-        let sink_mxf = sink.as_interface::<IMXF>().as_ptr();
-        // SAFETY: DisconnectOutput of the sink ConnectOutput connected. PASSIVE_LEVEL.
-        let status = unsafe { (vtable.DisconnectOutput)(stream.mxf, sink_mxf) };
-        log.status_of("capture", "DisconnectOutput", status);
-        stream.close();
-        let record = sink.take();
-        log.line(format_args!(
-            "capture: {} events ({} bytes), {} dropped",
-            record.events.len(),
-            record.bytes.len(),
-            record.dropped
-        ));
-        let _ = files::write(CAPTURE_PATH, capture_tsv(&record, origin).as_bytes());
+        close_capture(log, stream, &sink, origin);
+    }
+    if !counted {
+        return Err("RUNNINGSTATS of the render stream failed");
     }
     if ok && stopped {
         Ok(())
     } else {
         Err("a state change failed")
     }
+}
+
+/// Disconnects and releases the capture stream and writes what its sink got.
+fn close_capture(log: &mut Log, stream: Stream, sink: &ComObject<CaptureSink>, origin: i64) {
+    // SAFETY: the live capture stream; a plain vtable read.
+    let vtable = unsafe { com_object::vtable::<IMXF>(stream.mxf) };
+    let sink_mxf = sink.as_interface::<IMXF>().as_ptr();
+    // SAFETY: DisconnectOutput of the sink ConnectOutput connected. PASSIVE_LEVEL.
+    let status = unsafe { (vtable.DisconnectOutput)(stream.mxf, sink_mxf) };
+    log.status_of("capture", "DisconnectOutput", status);
+    stream.close();
+    let record = sink.take();
+    log.line(format_args!(
+        "capture: {} events ({} bytes), {} dropped",
+        record.events.len(),
+        record.bytes.len(),
+        record.dropped
+    ));
+    let _ = files::write(CAPTURE_PATH, capture_tsv(&record, origin).as_bytes());
+}
+
+/// The MPU-401 filter's synth node (rdmus's MPU-401 `NODE_SYNTH_OUT`), whose
+/// `KSPROPERTY_SYNTH_RUNNINGSTATS` a render stream answers.
+const UART_NODE_SYNTH_OUT: u32 = 0;
+
+/// Reads the render stream's `KSPROPERTY_SYNTH_RUNNINGSTATS` as DirectMusic's
+/// `GetRunningStats` does (a node property through the pin) and writes its `LostNotes`, the
+/// events the driver gave back unplayed, as `stats.txt` (`lost_events<TAB>N`). False when the
+/// request failed or did not mark `LostNotes` valid.
+fn render_lost_events(log: &mut Log, bound: &Bound, render: &Stream) -> bool {
+    let mut value = [0_u8; core::mem::size_of::<SYNTH_STATS>()];
+    // SAFETY: the bound port's miniport and descriptor, and the live render stream.
+    // PASSIVE_LEVEL.
+    let result = unsafe {
+        node_property(
+            bound.miniport.cast(),
+            bound.descriptor,
+            render.mxf.cast(),
+            UART_NODE_SYNTH_OUT,
+            &KSPROPSETID_Synth,
+            KSPROPERTY_SYNTH_RUNNINGSTATS,
+            KSPROPERTY_TYPE_GET,
+            &mut value,
+        )
+    };
+    let field = |at: usize| {
+        value
+            .get(at..at + 4)
+            .and_then(|bytes| bytes.try_into().ok())
+            .map_or(0, u32::from_ne_bytes)
+    };
+    if !log.status_of("render", "RUNNINGSTATS", result.status)
+        || field(core::mem::offset_of!(SYNTH_STATS, ValidStats)) & SYNTH_STATS_LOST_NOTES == 0
+    {
+        return false;
+    }
+    let lost = field(core::mem::offset_of!(SYNTH_STATS, LostNotes));
+    let mut text = String::new();
+    let _ = writeln!(text, "lost_events\t{lost}");
+    files::write(STATS_PATH, text.as_bytes()).is_ok()
 }
 
 /// The captured messages as `time_us<TAB>bytes` lines (as `rdmus record` writes them): an

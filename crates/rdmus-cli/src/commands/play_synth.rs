@@ -177,7 +177,7 @@ pub fn play_synth(
 }
 
 /// Reads and validates the DLS bank at `path` and builds its download buffers.
-fn load_bank(path: &Path) -> Result<CollectionBuffers, CliError> {
+pub(super) fn load_bank(path: &Path) -> Result<CollectionBuffers, CliError> {
     let bank = std::fs::read(path).map_err(|error| CliError::Io {
         path: path.into(),
         error,

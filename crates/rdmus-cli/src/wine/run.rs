@@ -1,0 +1,298 @@
+//! One job under Wine: the bench copy of the image made (`wine_run::shim::prepare`), the run
+//! (`wine_run::run_with_files`), and the stand-in's outputs read back and checked. Everything
+//! that is not a clean run is an error, never a quiet success: the driver not loading or not
+//! unloading, a fatal line in Wine's trace, a job that did not finish (`done.txt` missing or
+//! `failed: ...`), an output missing, and any pool block or object the stand-in still counts
+//! after the unload (`unload.txt`).
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use wine_run::{Outcome, WineError, WineRun};
+
+use super::images::{Images, target_dir};
+use crate::cli::CliError;
+
+/// What a finished job left, in the run's directory.
+#[derive(Debug)]
+pub struct JobRun {
+    /// The run's directory (Wine's log, the prefix, the stand-in's outputs).
+    pub dir: PathBuf,
+    /// What Wine's trace and the service showed.
+    pub outcome: Outcome,
+    /// The stand-in's step log.
+    pub log: String,
+    /// The stand-in's pool accounting after the driver's unload.
+    pub unload: Accounting,
+    /// Bytes of the bench copy that differ from the packaged image (ranges).
+    pub changed_ranges: usize,
+}
+
+impl JobRun {
+    /// The output file `name` of the run.
+    ///
+    /// # Errors
+    /// [`CliError::Wine`] when the stand-in did not write it.
+    pub fn output(&self, name: &str, subject: &Path) -> Result<PathBuf, CliError> {
+        let path = self.dir.join(name);
+        if path.is_file() {
+            Ok(path)
+        } else {
+            Err(CliError::Wine {
+                path: subject.into(),
+                error: format!(
+                    "the stand-in wrote no {name} (its log: {})",
+                    self.dir.join("standin.log").display()
+                ),
+            })
+        }
+    }
+
+    /// The run's directory is no longer needed (a clean run): removed, best effort.
+    pub fn discard(&self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// One `name<TAB>value` file of the stand-in's counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Accounting(pub Vec<(String, i64)>);
+
+impl Accounting {
+    /// Parses `name<TAB>value` lines (others are skipped).
+    #[must_use]
+    pub fn parse(text: &str) -> Self {
+        Self(
+            text.lines()
+                .filter_map(|line| {
+                    let (name, value) = line.split_once('\t')?;
+                    Some((name.trim().to_owned(), value.trim().parse().ok()?))
+                })
+                .collect(),
+        )
+    }
+
+    /// The value of `name`.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<i64> {
+        self.0.iter().find(|(n, _)| n == name).map(|&(_, v)| v)
+    }
+
+    /// What is still held: every `*_outstanding` and `objects_alive` count that is not 0.
+    #[must_use]
+    pub fn leaks(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(name, value)| {
+                (name.ends_with("_outstanding") || name == "objects_alive") && *value != 0
+            })
+            .map(|(name, value)| format!("{name} {value}"))
+            .collect()
+    }
+}
+
+/// How long a job may take beyond its music: the template prefix (made once, ~30 s), the
+/// driver's load, a bank's downloads, the unload.
+pub const JOB_SLACK: Duration = Duration::from_secs(120);
+
+/// Distinguishes the runs of one process.
+static RUNS: AtomicU32 = AtomicU32::new(0);
+
+/// The most bytes the stand-in reads of a job (portcls-standin's `files::MAX_JOB_BYTES`).
+pub const MAX_JOB_BYTES: u64 = 16 << 20;
+
+/// A job's files: the job (written by `write_job`) and the files it names, copied into the
+/// run's directory under the names the job uses.
+pub struct JobSpec<'a> {
+    /// Writes the job text.
+    pub write_job: &'a dyn Fn(&mut dyn Write) -> std::io::Result<()>,
+    /// (source, name in `C:\rdmus`) of each file the job names.
+    pub files: Vec<(PathBuf, &'static str)>,
+    /// How long the job plays (its bound is that plus [`JOB_SLACK`]).
+    pub music: Duration,
+}
+
+/// Runs a job under Wine. `subject` names the file in messages.
+///
+/// # Errors
+/// [`CliError::Setup`] when Wine or mingw-w64 is missing; [`CliError::Io`] when the job
+/// cannot be written; [`CliError::Wine`] when the run or the job failed;
+/// [`CliError::Findings`] when the stand-in still holds pool blocks or objects after the
+/// unload.
+pub fn run_job(images: &Images, spec: &JobSpec<'_>, subject: &Path) -> Result<JobRun, CliError> {
+    let wine_error = |error: WineError| match error {
+        WineError::Missing(what) => CliError::Setup(format!(
+            "--runtime wine needs {what}; rdmus installs nothing itself"
+        )),
+        other => CliError::Wine {
+            path: subject.into(),
+            error: other.to_string(),
+        },
+    };
+    wine_run::find_wine().map_err(wine_error)?;
+    let wine_dir = target_dir().join("wine");
+    let run_number = RUNS.fetch_add(1, Ordering::Relaxed);
+    let dir = wine_dir.join(format!("play-{}-{run_number}", std::process::id()));
+    let (bench_image, shim, shimmed) =
+        wine_run::shim::prepare(&images.rdmus_sys, &dir.join("bench")).map_err(wine_error)?;
+    let job = dir.join("job.txt");
+    let io_error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |error| CliError::Io { path, error }
+    };
+    let mut writer = std::io::BufWriter::new(File::create(&job).map_err(io_error(&job))?);
+    (spec.write_job)(&mut writer).map_err(io_error(&job))?;
+    writer.flush().map_err(io_error(&job))?;
+    drop(writer);
+    let size = std::fs::metadata(&job).map_err(io_error(&job))?.len();
+    if size > MAX_JOB_BYTES {
+        return Err(CliError::Wine {
+            path: subject.into(),
+            error: format!(
+                "its job is {size} bytes; the stand-in reads at most {MAX_JOB_BYTES} (a file this long plays only in the simulation)"
+            ),
+        });
+    }
+    let mut job_files = Vec::new();
+    for (source, name) in &spec.files {
+        let target = dir.join(name);
+        std::fs::copy(source, &target).map_err(io_error(source))?;
+        job_files.push(target);
+    }
+    let wine_spec = WineRun {
+        rdmus_sys: bench_image,
+        portcls_sys: images.portcls_sys.clone(),
+        extra_modules: vec![shim],
+        job: Some(job),
+        out_dir: dir.clone(),
+        template: wine_dir.join("template"),
+        job_timeout: spec.music.saturating_add(JOB_SLACK),
+    };
+    let outcome = wine_run::run_with_files(&wine_spec, &job_files).map_err(wine_error)?;
+    let timeout = wine_spec.job_timeout;
+    let (log, unload) = check_run(&outcome, &dir, timeout, subject)?;
+    Ok(JobRun {
+        dir,
+        outcome,
+        log,
+        unload,
+        changed_ranges: shimmed.changes.len(),
+    })
+}
+
+/// The checks of a finished run (module docs): the stand-in's log and its accounting after
+/// the unload.
+fn check_run(
+    outcome: &Outcome,
+    dir: &Path,
+    timeout: Duration,
+    subject: &Path,
+) -> Result<(String, Accounting), CliError> {
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
+    let log = read("standin.log").unwrap_or_default();
+    let failed = |what: String| CliError::Wine {
+        path: subject.into(),
+        error: format!("{what} (the run: {})", dir.display()),
+    };
+    if !outcome.loaded_and_unloaded() {
+        let trace = &outcome.trace;
+        return Err(failed(format!(
+            "rdmus.sys did not load, run and unload cleanly: service started {}, DriverEntry {}, \
+             unload called {} returned {}, service stopped {}{}",
+            outcome.started,
+            trace
+                .entry_status
+                .map_or_else(|| "did not return".to_owned(), |s| format!("{s:#010x}")),
+            trace.unload_called,
+            trace.unload_returned,
+            outcome.stopped,
+            trace.fatal.iter().fold(String::new(), |mut text, line| {
+                let _ = write!(text, "; Wine: {line}");
+                text
+            })
+        )));
+    }
+    match read("done.txt").as_deref().map(str::trim) {
+        Some("ok") => {}
+        Some(reason) => {
+            return Err(failed(format!(
+                "the stand-in's job {reason}; its last step: {}",
+                log.lines().last().unwrap_or("none")
+            )));
+        }
+        None => {
+            return Err(failed(format!(
+                "the job did not finish within {} s (no done.txt); the stand-in's last step: {}",
+                timeout.as_secs(),
+                log.lines().last().unwrap_or("none")
+            )));
+        }
+    }
+    let unload = read("unload.txt")
+        .map(|text| Accounting::parse(&text))
+        .ok_or_else(|| {
+            failed("the stand-in wrote no unload.txt: its unload did not run to the end".into())
+        })?;
+    let leaks = unload.leaks();
+    if !leaks.is_empty() {
+        return Err(CliError::Findings {
+            path: subject.into(),
+            findings: vec![format!(
+                "the stand-in's pool accounting after the driver's unload: {} (the run: {})",
+                leaks.join(", "),
+                dir.display()
+            )],
+        });
+    }
+    Ok((log, unload))
+}
+
+/// The value after `key` in the stand-in log's line that starts with `prefix`: e.g. the
+/// card's `overruns` from `card: 3 reads, 2 writes, ... 0 overruns, ...`.
+#[must_use]
+pub fn log_count(log: &str, prefix: &str, key: &str) -> Option<u64> {
+    let line = log.lines().find(|line| line.starts_with(prefix))?;
+    line.split(',').find_map(|part| {
+        let mut words = part.split_whitespace().skip_while(|w| w.ends_with(':'));
+        let value = words.next()?.parse().ok()?;
+        (words.collect::<Vec<_>>().join(" ") == key).then_some(value)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Accounting, log_count};
+
+    #[test]
+    fn the_accounting_names_what_is_still_held() {
+        let clean = Accounting::parse(
+            "blocks_outstanding\t0\nbytes_outstanding\t0\nobjects_alive\t0\nallocations\t41\n",
+        );
+        assert!(clean.leaks().is_empty());
+        assert_eq!(clean.get("allocations"), Some(41));
+        let leaky =
+            Accounting::parse("blocks_outstanding\t2\nbytes_outstanding\t96\nobjects_alive\t1\n");
+        assert_eq!(
+            leaky.leaks(),
+            [
+                "blocks_outstanding 2",
+                "bytes_outstanding 96",
+                "objects_alive 1"
+            ]
+        );
+    }
+
+    #[test]
+    fn counts_are_read_from_the_card_line() {
+        let log = "DriverEntry returned\ncard: 12 reads, 40 writes, 2 commands, 3 overruns, 0 wire bytes dropped, 0 input dropped\n";
+        assert_eq!(log_count(log, "card:", "reads"), Some(12));
+        assert_eq!(log_count(log, "card:", "overruns"), Some(3));
+        assert_eq!(log_count(log, "card:", "wire bytes dropped"), Some(0));
+        assert_eq!(log_count(log, "card:", "missing"), None);
+        assert_eq!(log_count(log, "nothing:", "reads"), None);
+    }
+}

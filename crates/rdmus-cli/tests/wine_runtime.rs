@@ -1,0 +1,307 @@
+//! `--runtime wine` against `--runtime sim` (issue 14's "done when"): the packaged x64
+//! rdmus.sys under Wine puts the same bytes on the MIDI wire in the same order as the
+//! driver's host build in the simulation, renders the same samples bit for bit, captures the
+//! same messages from an injected byte stream, and a device without a card fails its start
+//! and unloads cleanly. Real files from ../shared/data (crates/test-data).
+//!
+//! Needs wine, mingw-w64 and both modules (`cargo xtask package --arch x64`, `cargo xtask
+//! standin`); each missing piece makes the tests report themselves skipped with its name.
+//! Wine runs take seconds each, in real time: they run one at a time.
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rdmus_cli::cli::main_with;
+use rdmus_cli::wine::images::{default_image, default_standin};
+
+/// One Wine run at a time (two cores; each run is real time).
+static WINE: Mutex<()> = Mutex::new(());
+
+/// Short real files whose wire the tests compare: (file, pin format): single notes, bursts of
+/// chords (a DPC that re-arms its own timer: the shim's re-armable timers), sysex.
+const WIRE_FILES: [(&str, &str); 3] = [
+    ("test-c-major-scale.mid", "ksmusic"),
+    ("test-gs-doggy-01-00-7b.mid", "dmus"),
+    ("test-running-status-sysex.mid", "ksmusic"),
+];
+
+/// Whether Wine runs can be made here; if not, the test is reported skipped with why.
+fn wine_ready() -> bool {
+    if let Err(error) = wine_run::find_wine() {
+        test_data::skip(&format!("Wine is not installed: {error}"));
+        return false;
+    }
+    for (path, command) in [
+        (default_image(), "cargo xtask package --arch x64"),
+        (default_standin(), "cargo xtask standin"),
+    ] {
+        if !path.is_file() {
+            test_data::skip(&format!("{} is absent ({command})", path.display()));
+            return false;
+        }
+    }
+    true
+}
+
+fn midi(name: &str) -> Option<PathBuf> {
+    test_data::find(&format!("midi/jazz-soft/{name}"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rdmus-cli-wine-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn run(args: &[&OsStr]) -> (u8, String, String) {
+    let command_line = std::iter::once(OsStr::new("rdmus"))
+        .chain(args.iter().copied())
+        .map(OsString::from);
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = main_with(command_line, &mut out, &mut err);
+    (
+        code,
+        String::from_utf8_lossy(&out).into_owned(),
+        String::from_utf8_lossy(&err).into_owned(),
+    )
+}
+
+/// The bytes column of a wire log (or of captured messages), in order.
+fn bytes_column(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.starts_with("time_us"))
+        .filter_map(|line| line.split_once('\t').map(|(_, hex)| hex.to_owned()))
+        .collect()
+}
+
+#[test]
+fn the_wire_under_wine_carries_the_simulations_bytes_in_order() {
+    if !wine_ready() {
+        return;
+    }
+    for (name, format) in WIRE_FILES {
+        let Some(file) = midi(name) else { return };
+        let sim_wire = scratch(&format!("{name}.sim.tsv"));
+        let wine_wire = scratch(&format!("{name}.wine.tsv"));
+        let play = |runtime: &str, wire: &Path| {
+            run(&[
+                "play".as_ref(),
+                file.as_os_str(),
+                "--format".as_ref(),
+                format.as_ref(),
+                "--wire".as_ref(),
+                wire.as_os_str(),
+                "--runtime".as_ref(),
+                runtime.as_ref(),
+            ])
+        };
+        let (code, out, err) = play("sim", &sim_wire);
+        assert_eq!(code, 0, "sim: {out}{err}");
+        let _one_at_a_time = WINE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (code, out, err) = play("wine", &wine_wire);
+        assert_eq!(code, 0, "wine: {out}{err}");
+        let sim_bytes = bytes_column(&sim_wire);
+        assert!(
+            !sim_bytes.is_empty(),
+            "{name}: the simulation's wire is empty"
+        );
+        assert_eq!(
+            bytes_column(&wine_wire),
+            sim_bytes,
+            "{name} ({format}): the wire under Wine differs from the simulation's"
+        );
+        assert!(
+            out.contains("wire:        ") && out.contains("exactly the file's messages in order"),
+            "{out}"
+        );
+        assert!(out.contains("lateness:    p50 "), "{out}");
+        assert!(
+            out.contains("clock:       Wine: real time, the host's clock"),
+            "{out}"
+        );
+        assert!(out.contains("loss:        none"), "{out}");
+        println!("{name} ({format}) under Wine:\n{out}");
+    }
+}
+
+#[test]
+fn the_synth_under_wine_renders_the_simulations_samples_bit_for_bit() {
+    if !wine_ready() {
+        return;
+    }
+    let Some(bank) = test_data::find("dls/sf_GMbank.dls") else {
+        return;
+    };
+    let Some(file) = midi("test-c-major-scale.mid") else {
+        return;
+    };
+    let sim_wav = scratch("synth.sim.wav");
+    let wine_wav = scratch("synth.wine.wav");
+    let play = |runtime: &str, wav: &Path| {
+        run(&[
+            "play".as_ref(),
+            file.as_os_str(),
+            "--device".as_ref(),
+            "synth".as_ref(),
+            "--format".as_ref(),
+            "dmus".as_ref(),
+            "--dls".as_ref(),
+            bank.as_os_str(),
+            "--wav".as_ref(),
+            wav.as_os_str(),
+            "--runtime".as_ref(),
+            runtime.as_ref(),
+        ])
+    };
+    let (code, out, err) = play("sim", &sim_wav);
+    assert_eq!(code, 0, "sim: {out}{err}");
+    let _one_at_a_time = WINE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (code, wine_out, err) = play("wine", &wine_wav);
+    assert_eq!(code, 0, "wine: {wine_out}{err}");
+    let sim = std::fs::read(&sim_wav).unwrap();
+    let wine = std::fs::read(&wine_wav).unwrap();
+    assert!(
+        sim.len() > 44 + 4 * 48_000,
+        "the simulation's WAV is too short"
+    );
+    let first_difference = sim.iter().zip(&wine).position(|(a, b)| a != b);
+    assert_eq!(
+        (wine.len(), first_difference),
+        (sim.len(), None),
+        "the WAV under Wine differs from the simulation's"
+    );
+    // The summaries agree on every figure both runtimes read.
+    for prefix in ["audio:", "voices:", "lost notes:", "clipped:", "synth:"] {
+        let line = |text: &str| {
+            text.lines()
+                .find(|line| line.starts_with(prefix))
+                .map(str::to_owned)
+        };
+        assert_eq!(line(&wine_out), line(&out), "{prefix}\n{wine_out}\n{out}");
+    }
+    println!("synth under Wine:\n{wine_out}");
+}
+
+#[test]
+fn capture_under_wine_gives_the_simulations_messages() {
+    if !wine_ready() {
+        return;
+    }
+    let Some(file) = midi("test-c-major-scale.mid") else {
+        return;
+    };
+    // The injected byte stream: the file's ideal wire.
+    let input = scratch("capture.in.tsv");
+    let (code, out, err) = run(&[
+        "inspect".as_ref(),
+        file.as_os_str(),
+        "--ideal-wire".as_ref(),
+        input.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let sim_out = scratch("capture.sim.tsv");
+    let wine_out = scratch("capture.wine.tsv");
+    let record = |runtime: &str, out: &Path| {
+        run(&[
+            "record".as_ref(),
+            input.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+            "--runtime".as_ref(),
+            runtime.as_ref(),
+        ])
+    };
+    let (code, out, err) = record("sim", &sim_out);
+    assert_eq!(code, 0, "sim: {out}{err}");
+    let _one_at_a_time = WINE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (code, out, err) = record("wine", &wine_out);
+    assert_eq!(code, 0, "wine: {out}{err}");
+    let sim_messages = bytes_column(&sim_out);
+    assert_eq!(sim_messages.len(), 16, "the scale's 16 messages");
+    assert_eq!(bytes_column(&wine_out), sim_messages);
+}
+
+#[test]
+fn without_a_card_start_device_fails_and_the_driver_unloads_cleanly_under_wine() {
+    if !wine_ready() {
+        return;
+    }
+    let Some(file) = midi("test-c-major-scale.mid") else {
+        return;
+    };
+    let _one_at_a_time = WINE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (code, out, err) = run(&[
+        "play".as_ref(),
+        file.as_os_str(),
+        "--mpu-fault".as_ref(),
+        "absent".as_ref(),
+        "--runtime".as_ref(),
+        "wine".as_ref(),
+    ]);
+    assert_eq!(
+        code, 4,
+        "a device that does not start is a failed run: {out}{err}"
+    );
+    assert!(
+        err.contains("the device did not start: StartDevice: 0xc00000c0")
+            && err.contains("the driver unloaded cleanly, nothing left in the stand-in's pool"),
+        "{err}"
+    );
+}
+
+#[test]
+fn options_without_meaning_under_wine_are_usage_errors_that_say_why() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../smf/tests/data/jazz-soft/test-c-major-scale.mid");
+    for (extra, why) in [
+        (
+            &["--irp-size", "4096"][..],
+            "--irp-size has no meaning under `--runtime wine`: no IRPs",
+        ),
+        (
+            &["--timer-res-us", "1000"],
+            "--timer-res-us has no meaning under `--runtime wine`",
+        ),
+        (&["--mpu-fifo", "16"], "fixed 16-byte FIFO"),
+        (
+            &["--mpu-fault", "never-acks"],
+            "the stand-in's card can only be absent",
+        ),
+    ] {
+        let mut args: Vec<&OsStr> = vec!["play".as_ref(), file.as_os_str()];
+        args.extend(extra.iter().map(OsStr::new));
+        args.extend(["--runtime", "wine"].iter().map(OsStr::new));
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 2, "{extra:?}: {err}");
+        assert!(err.contains(why), "{extra:?}: {err}");
+    }
+    let (code, _, err) = run(&[
+        "play".as_ref(),
+        file.as_os_str(),
+        "--standin".as_ref(),
+        "x.sys".as_ref(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--standin is for `--runtime wine`"), "{err}");
+    let (code, _, err) = run(&[
+        "play".as_ref(),
+        file.as_os_str(),
+        "--runtime".as_ref(),
+        "wine".as_ref(),
+        "--image".as_ref(),
+        "/nonexistent/rdmus.sys".as_ref(),
+    ]);
+    assert_eq!(code, 5, "a missing image is a setup error: {err}");
+    assert!(err.contains("cargo xtask package --arch x64"), "{err}");
+}
