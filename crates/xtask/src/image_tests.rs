@@ -133,43 +133,48 @@ impl Spec {
         // .text: two `ret`s.
         image[0x200] = 0xc3;
         image[0x210] = 0xc3;
-        // .rdata: file offset = RVA - 0x2000 + 0x400.
-        let at = |rva: u32| usize::try_from(rva - 0x2000 + 0x400).unwrap();
-        put_u32(&mut image, at(0x200c), 0x2080); // Name
-        put_u32(&mut image, at(0x2010), 1); // Base
-        put_u32(&mut image, at(0x2014), 1); // NumberOfFunctions
-        put_u32(&mut image, at(0x2018), 1); // NumberOfNames
-        put_u32(&mut image, at(0x201c), 0x2028); // AddressOfFunctions
-        put_u32(&mut image, at(0x2020), 0x202c); // AddressOfNames
-        put_u32(&mut image, at(0x2024), 0x2030); // AddressOfNameOrdinals
-        put_u32(&mut image, at(0x2028), DRIVER_ENTRY);
-        put_u32(&mut image, at(0x202c), 0x2040);
-        put(&mut image, at(0x2040), b"DriverEntry\0");
-        put(&mut image, at(0x2080), b"rdmus.sys\0");
-        // One import descriptor and the null terminator.
-        put_u32(&mut image, at(0x2100), 0x2140); // OriginalFirstThunk
-        put_u32(&mut image, at(0x210c), 0x2180); // Name
-        put_u32(&mut image, at(0x2110), 0x2160); // FirstThunk
-        if self.pe32 {
-            put_u32(&mut image, at(0x2140), 0x21a0);
-            put_u32(&mut image, at(0x2160), 0x21a0);
-        } else {
-            put_u64(&mut image, at(0x2140), 0x21a0);
-            put_u64(&mut image, at(0x2160), 0x21a0);
-        }
-        put(&mut image, at(0x2180), self.import_module.as_bytes());
-        put(&mut image, at(0x21a2), self.import_name.as_bytes());
-        // One base relocation block for the page of .text: the entry, then ABSOLUTE padding.
-        if let Some(typ) = self.relocation {
-            put_u32(&mut image, at(0x21e0), 0x1000);
-            put_u32(&mut image, at(0x21e4), 12);
-            put_u16(&mut image, at(0x21e8), (typ << 12) | 0x008);
-        }
+        self.write_rdata(&mut image);
         if self.write_checksum {
             let checksum = pe_checksum(&image);
             put_u32(&mut image, optional + 64, checksum);
         }
         image
+    }
+
+    /// `.rdata`: the export directory, one import descriptor and one base relocation block.
+    fn write_rdata(&self, image: &mut [u8]) {
+        // .rdata: file offset = RVA - 0x2000 + 0x400.
+        let at = |rva: u32| usize::try_from(rva - 0x2000 + 0x400).unwrap();
+        put_u32(image, at(0x200c), 0x2080); // Name
+        put_u32(image, at(0x2010), 1); // Base
+        put_u32(image, at(0x2014), 1); // NumberOfFunctions
+        put_u32(image, at(0x2018), 1); // NumberOfNames
+        put_u32(image, at(0x201c), 0x2028); // AddressOfFunctions
+        put_u32(image, at(0x2020), 0x202c); // AddressOfNames
+        put_u32(image, at(0x2024), 0x2030); // AddressOfNameOrdinals
+        put_u32(image, at(0x2028), DRIVER_ENTRY);
+        put_u32(image, at(0x202c), 0x2040);
+        put(image, at(0x2040), b"DriverEntry\0");
+        put(image, at(0x2080), b"rdmus.sys\0");
+        // One import descriptor and the null terminator.
+        put_u32(image, at(0x2100), 0x2140); // OriginalFirstThunk
+        put_u32(image, at(0x210c), 0x2180); // Name
+        put_u32(image, at(0x2110), 0x2160); // FirstThunk
+        if self.pe32 {
+            put_u32(image, at(0x2140), 0x21a0);
+            put_u32(image, at(0x2160), 0x21a0);
+        } else {
+            put_u64(image, at(0x2140), 0x21a0);
+            put_u64(image, at(0x2160), 0x21a0);
+        }
+        put(image, at(0x2180), self.import_module.as_bytes());
+        put(image, at(0x21a2), self.import_name.as_bytes());
+        // One base relocation block for the page of .text: the entry, then ABSOLUTE padding.
+        if let Some(typ) = self.relocation {
+            put_u32(image, at(0x21e0), 0x1000);
+            put_u32(image, at(0x21e4), 12);
+            put_u16(image, at(0x21e8), (typ << 12) | 0x008);
+        }
     }
 }
 

@@ -165,7 +165,7 @@ fn a_seeded_stdcall_declaration_of_a_fastcall_routine_fails() {
 }
 
 /// mingw-w64's i686 libraries decorate the routines as wdm.h declares them for x86: the
-/// IRQL and spin-lock routines of hal.dll and the `Kef*`/SList/`Iof*`/`Obf*` routines of
+/// IRQL and spin-lock routines of hal.dll and the `Kef*`, `SList`, `Iof*` and `Obf*` routines of
 /// ntoskrnl.exe `FASTCALL`, the rest `NTAPI` (`__stdcall`), the C runtime `__cdecl`; and their
 /// hint/name entries are the undecorated names x86 kernels export.
 #[test]
