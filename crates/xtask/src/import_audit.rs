@@ -557,10 +557,20 @@ pub fn run() -> TaskResult {
                     map_path.display()
                 ))
             })?;
+            let names: Vec<&str> = report
+                .imports
+                .iter()
+                .map(|import| import.name.as_str())
+                .collect();
+            let headers = conventions::header_symbols(
+                &names,
+                &crate::cmd::target_dir().join("import-audit"),
+            )?;
             let calls = conventions::audit_conventions(
                 &report.imports,
                 &conventions::map_imports(&map),
                 &libraries,
+                &headers,
             );
             print!("{calls}");
             if !calls.passes() {

@@ -6,22 +6,29 @@
 //! `@KfAcquireSpinLock@4` is `__fastcall` (the first two arguments in ECX and EDX), `_memcpy`
 //! is `__cdecl` (or data). The names a kernel module exports are undecorated, so the import
 //! table cannot show a wrong convention: a `fastcall` routine declared `stdcall` links, loads
-//! and corrupts the stack. Two independent records of the decorated symbol exist:
-//! - ours: the x86 link's map (`/MAP`, build.rs), which lists each import's `__imp_SYMBOL`
-//!   under the module it comes from, `SYMBOL` being what rustc made of the declaration in
-//!   dmus-sys;
-//! - mingw-w64's: its i686 libntoskrnl.a/libhal.a/libks.a, generated from `.def` files that
-//!   follow the DDK headers (wdm.h's `NTAPI`, `FASTCALL`, `__cdecl`).
+//! and corrupts the stack. Ours is the x86 link's map (`/MAP`, build.rs), which
+//! lists each import's `__imp_SYMBOL` under the module it comes from, `SYMBOL` being what
+//! rustc made of the declaration in dmus-sys. Two independent records say what it must be:
+//! - mingw-w64's i686 libntoskrnl.a/libhal.a/libks.a, generated from `.def` files;
+//! - mingw-w64's headers themselves: [`header_symbols`] compiles a C probe that takes the
+//!   address of each imported routine as ntddk.h/wdm.h/portcls.h declare it (`NTAPI`,
+//!   `FASTCALL`, `__cdecl`, `DECLSPEC_IMPORT`) with i686-w64-mingw32-gcc, and reads the
+//!   symbols the object references.
 //!
-//! Every import found in a mingw-w64 library must have the same convention and argument
-//! bytes in both. An import no library lists (portcls.sys: mingw-w64 has no libportcls.a) is
-//! reported as unchecked. The undecorated name is derived with the rule of
+//! Every record that knows an import must state the convention and argument bytes ours
+//! does. An import neither knows is reported as unchecked (the compiler's `_alldiv` & co.
+//! are in the library but in no header; portcls.sys has a header but no library). The undecorated name is derived with the rule of
 //! `IMPORT_NAME_UNDECORATE` (pecoff.md: skip one leading `?`, `@` or `_`, cut at the next
 //! `@`), the import name type dmus-sys declares its x86 blocks with.
 
-use std::fmt;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::{self, Write as _};
+use std::path::Path;
+use std::process::Command;
 
 use super::ImportLibrary;
+use crate::abi::{self, C_PRELUDE};
+use crate::cmd::{self, TaskError, TaskResult};
 use crate::image::{ImportedFunction, Machine};
 
 /// An x86 calling convention as a decorated symbol shows it.
@@ -101,14 +108,53 @@ pub fn map_imports(map: &str) -> Vec<MapImport> {
     imports
 }
 
+/// Which independent record an import's symbol was compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record {
+    /// mingw-w64's i686 import library of the module.
+    Library,
+    /// mingw-w64's headers, compiled ([`header_symbols`]).
+    Header,
+}
+
+impl fmt::Display for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Library => "library",
+            Self::Header => "headers",
+        })
+    }
+}
+
+/// One import compared with every record that knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compared {
+    /// `module!name`.
+    pub import: String,
+    /// Our decorated symbol (from the link map).
+    pub symbol: String,
+    /// Each record that knows the name, with its symbol.
+    pub records: Vec<(Record, String)>,
+}
+
+impl Compared {
+    /// Whether every record states the convention ours does.
+    #[must_use]
+    pub fn agrees(&self) -> bool {
+        self.records
+            .iter()
+            .all(|(_, theirs)| convention_of(theirs) == convention_of(&self.symbol))
+    }
+}
+
 /// The result of comparing the conventions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConventionAudit {
-    /// `module!name`, our symbol and the convention both agree on.
-    pub matched: Vec<(String, String, Convention)>,
-    /// `module!name`, our symbol and mingw-w64's where the conventions differ.
-    pub mismatched: Vec<(String, String, String)>,
-    /// `module!name` and our symbol, where no x86 mingw-w64 library lists the name.
+    /// Imports every record that knows them agrees with (at least one record).
+    pub matched: Vec<Compared>,
+    /// Imports some record disagrees with.
+    pub mismatched: Vec<Compared>,
+    /// Imports no record knows: `module!name` and our symbol.
     pub unchecked: Vec<(String, String)>,
     /// `module!name` of image imports the map does not name (the map is stale or not ours).
     pub not_in_map: Vec<String>,
@@ -126,29 +172,46 @@ impl fmt::Display for ConventionAudit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "x86 calling conventions: {} agree with mingw-w64, {} differ, {} in no mingw-w64 \
-             library (unchecked), {} not in the link map",
+            "x86 calling conventions: {} agree with mingw-w64, {} differ, {} in no record \
+             (unchecked), {} not in the link map",
             self.matched.len(),
             self.mismatched.len(),
             self.unchecked.len(),
             self.not_in_map.len()
         )?;
-        for (import, symbol, convention) in &self.matched {
-            writeln!(f, "  {import}: {symbol} ({convention})")?;
-        }
-        for (import, ours, theirs) in &self.mismatched {
+        for compared in &self.matched {
+            let records: Vec<String> = compared
+                .records
+                .iter()
+                .map(|(record, _)| record.to_string())
+                .collect();
             writeln!(
                 f,
-                "  CONVENTION MISMATCH: {import}: rdmus calls {ours} ({}), mingw-w64 declares \
-                 {theirs} ({})",
-                convention_of(ours),
-                convention_of(theirs)
+                "  {}: {} ({}), agreeing with mingw-w64's {}",
+                compared.import,
+                compared.symbol,
+                convention_of(&compared.symbol),
+                records.join(" and ")
             )?;
+        }
+        for compared in &self.mismatched {
+            for (record, theirs) in &compared.records {
+                if convention_of(theirs) != convention_of(&compared.symbol) {
+                    writeln!(
+                        f,
+                        "  CONVENTION MISMATCH: {}: rdmus calls {} ({}), mingw-w64's {record}: {theirs} ({})",
+                        compared.import,
+                        compared.symbol,
+                        convention_of(&compared.symbol),
+                        convention_of(theirs)
+                    )?;
+                }
+            }
         }
         for (import, symbol) in &self.unchecked {
             writeln!(
                 f,
-                "  {import}: {symbol} ({}), unchecked: no mingw-w64 import library",
+                "  {import}: {symbol} ({}), unchecked: in no mingw-w64 library or header",
                 convention_of(symbol)
             )?;
         }
@@ -163,12 +226,14 @@ impl fmt::Display for ConventionAudit {
 }
 
 /// Compares the convention of each of an x86 image's `imports`, as the link `map` records
-/// it, with the symbol mingw-w64's x86 `libraries` give the same module and name.
+/// it, with the symbol mingw-w64's x86 `libraries` give the same module and name, and with
+/// the symbol mingw-w64's `headers` make a reference to the name use ([`header_symbols`]).
 #[must_use]
 pub fn audit_conventions(
     imports: &[ImportedFunction],
     map: &[MapImport],
     libraries: &[ImportLibrary],
+    headers: &BTreeMap<String, String>,
 ) -> ConventionAudit {
     let mut result = ConventionAudit::default();
     for import in imports {
@@ -181,21 +246,131 @@ pub fn audit_conventions(
             result.not_in_map.push(shown);
             continue;
         };
-        let theirs = libraries
+        let mut records = Vec::new();
+        if let Some(theirs) = libraries
             .iter()
             .filter(|lib| lib.machine == Some(Machine::X86) && lib.module == module)
-            .find_map(|lib| lib.symbols.get(&import.name));
-        match theirs {
-            Some(theirs) if convention_of(theirs) == convention_of(&ours.symbol) => result
-                .matched
-                .push((shown, ours.symbol.clone(), convention_of(theirs))),
-            Some(theirs) => result
-                .mismatched
-                .push((shown, ours.symbol.clone(), theirs.clone())),
-            None => result.unchecked.push((shown, ours.symbol.clone())),
+            .find_map(|lib| lib.symbols.get(&import.name))
+        {
+            records.push((Record::Library, theirs.clone()));
+        }
+        if let Some(theirs) = headers.get(&import.name) {
+            records.push((Record::Header, theirs.clone()));
+        }
+        let compared = Compared {
+            import: shown,
+            symbol: ours.symbol.clone(),
+            records,
+        };
+        if compared.records.is_empty() {
+            result.unchecked.push((compared.import, compared.symbol));
+        } else if compared.agrees() {
+            result.matched.push(compared);
+        } else {
+            result.mismatched.push(compared);
         }
     }
     result
+}
+
+/// The C probe: the DDK headers (the ABI test's prelude), then one function storing each
+/// name's address, so the object references each as the headers declare it.
+#[must_use]
+pub fn header_probe_source(names: &[&str]) -> String {
+    let mut source = String::from(C_PRELUDE);
+    source.push_str("void rdmus_import_probe(void **out)\n{\n");
+    for (index, name) in names.iter().enumerate() {
+        // Writing to a String cannot fail.
+        let _ = writeln!(source, "    out[{index}] = (void *)&{name};");
+    }
+    source.push_str("}\n");
+    source
+}
+
+/// The names gcc reported undeclared (`error: 'NAME' undeclared`, in the C locale).
+#[must_use]
+pub fn undeclared_names(stderr: &str) -> BTreeSet<String> {
+    stderr
+        .lines()
+        .filter_map(|line| {
+            let (_, rest) = line.split_once("error: '")?;
+            let (name, tail) = rest.split_once('\'')?;
+            tail.trim_start()
+                .starts_with("undeclared")
+                .then(|| name.to_owned())
+        })
+        .collect()
+}
+
+/// The symbol (without `__imp_`) that mingw-w64's i686 headers make a reference to each of
+/// `names` use, keyed by the name: compiled with i686-w64-mingw32-gcc in `dir`. A name the
+/// headers do not declare (the compiler's helpers) is left out: a second compile runs
+/// without those.
+///
+/// # Errors
+/// gcc is missing or fails for another reason, or the object cannot be read.
+pub fn header_symbols(names: &[&str], dir: &Path) -> TaskResult<BTreeMap<String, String>> {
+    let target = abi::TARGETS
+        .into_iter()
+        .find(|target| target.name == "i686")
+        .ok_or_else(|| TaskError::new("no i686 target in abi::TARGETS"))?;
+    std::fs::create_dir_all(dir).map_err(|error| cmd::io_error("create", dir, &error))?;
+    let source = dir.join("x86-imports.c");
+    let object = dir.join("x86-imports.o");
+    let mut declared: Vec<&str> = names.to_vec();
+    for attempt in 0..2 {
+        std::fs::write(&source, header_probe_source(&declared))
+            .map_err(|error| cmd::io_error("write", &source, &error))?;
+        let output = Command::new(target.gcc())
+            .env("LC_ALL", "C")
+            .arg("-c")
+            .arg("-I")
+            .arg(target.ddk_include())
+            .arg(&source)
+            .arg("-o")
+            .arg(&object)
+            .output()
+            .map_err(|error| {
+                TaskError::new(format!(
+                    "{} ({error})",
+                    abi::missing_tool_message(&target.gcc())
+                ))
+            })?;
+        if output.status.success() {
+            break;
+        }
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let undeclared = undeclared_names(&stderr);
+        if attempt == 1 || undeclared.is_empty() {
+            return Err(TaskError::new(format!(
+                "{} failed on {}: {}",
+                target.gcc(),
+                source.display(),
+                stderr.trim()
+            )));
+        }
+        declared.retain(|name| !undeclared.contains(*name));
+    }
+    let data = std::fs::read(&object).map_err(|error| cmd::io_error("read", &object, &error))?;
+    referenced_symbols(&data)
+}
+
+/// The undefined symbols of a COFF object, each without `__imp_`, keyed by the name it
+/// imports ([`undecorate`]).
+///
+/// # Errors
+/// The object cannot be parsed.
+pub fn referenced_symbols(object: &[u8]) -> TaskResult<BTreeMap<String, String>> {
+    use object::{Object, ObjectSymbol};
+    let file = object::File::parse(object)
+        .map_err(|error| TaskError::new(format!("the probe object: {error}")))?;
+    Ok(file
+        .symbols()
+        .filter(ObjectSymbol::is_undefined)
+        .filter_map(|symbol| symbol.name().ok())
+        .map(|name| name.strip_prefix("__imp_").unwrap_or(name))
+        .map(|symbol| (undecorate(symbol).to_owned(), symbol.to_owned()))
+        .collect())
 }
 
 #[cfg(test)]

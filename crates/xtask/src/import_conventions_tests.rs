@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use super::{Convention, MapImport, audit_conventions, convention_of, map_imports, undecorate};
+use super::{
+    Convention, MapImport, Record, audit_conventions, convention_of, header_probe_source,
+    header_symbols, map_imports, undeclared_names, undecorate,
+};
 use crate::image::{ImportedFunction, Machine};
 use crate::import_audit::{ImportLibrary, read_import_library, x86_library_paths};
 
@@ -77,7 +80,8 @@ fn the_map_parser_reads_the_import_symbols_and_their_modules() {
 }
 
 /// A `__fastcall` routine declared `__stdcall` links and loads (the export name is the
-/// same) and then corrupts the stack: the audit must catch it.
+/// same) and then corrupts the stack: the audit must catch it, by the library or by the
+/// headers.
 #[test]
 fn a_seeded_stdcall_declaration_of_a_fastcall_routine_fails() {
     let libraries = [
@@ -97,6 +101,13 @@ fn a_seeded_stdcall_declaration_of_a_fastcall_routine_fails() {
             &[("KeInitializeDpc", "_KeInitializeDpc@4")],
         ),
     ];
+    let headers: BTreeMap<String, String> = [
+        ("KfAcquireSpinLock", "@KfAcquireSpinLock@4"),
+        ("PcNewPort", "_PcNewPort@8"),
+    ]
+    .iter()
+    .map(|(name, symbol)| ((*name).to_owned(), (*symbol).to_owned()))
+    .collect();
     let imports = [
         import("hal.dll", "KfAcquireSpinLock"),
         import("HAL.dll", "KeGetCurrentIrql"),
@@ -111,57 +122,121 @@ fn a_seeded_stdcall_declaration_of_a_fastcall_routine_fails() {
         map_entry("ntoskrnl.exe", "_KeInitializeDpc@12"),
         map_entry("portcls.sys", "_PcNewPort@8"),
     ];
-    let result = audit_conventions(&imports, &right, &libraries);
+    let result = audit_conventions(&imports, &right, &libraries, &headers);
     assert!(result.passes(), "{result}");
-    assert_eq!(result.matched.len(), 3, "{result}");
+    assert_eq!(result.matched.len(), 4, "{result}");
+    assert_eq!(
+        result.matched[0].records,
+        [
+            (Record::Library, String::from("@KfAcquireSpinLock@4")),
+            (Record::Header, String::from("@KfAcquireSpinLock@4")),
+        ]
+    );
     assert_eq!(
         result.unchecked,
-        [
-            (
-                String::from("ntoskrnl.exe!KeInitializeDpc"),
-                String::from("_KeInitializeDpc@12")
-            ),
-            (
-                String::from("portcls.sys!PcNewPort"),
-                String::from("_PcNewPort@8")
-            ),
-        ]
+        [(
+            String::from("ntoskrnl.exe!KeInitializeDpc"),
+            String::from("_KeInitializeDpc@12")
+        )]
     );
 
     let mut seeded = right.clone();
     seeded[0] = map_entry("hal.dll", "_KfAcquireSpinLock@4");
     // A wrong argument size is a mismatch too (the callee pops what it was declared with).
     seeded[2] = map_entry("ntoskrnl.exe", "__alldiv@8");
-    let result = audit_conventions(&imports, &seeded, &libraries);
+    // The headers alone catch a portcls.sys routine declared fastcall.
+    seeded[4] = map_entry("portcls.sys", "@PcNewPort@8");
+    let result = audit_conventions(&imports, &seeded, &libraries, &headers);
     assert!(!result.passes());
+    let mismatched: Vec<(&str, &str)> = result
+        .mismatched
+        .iter()
+        .map(|compared| (compared.import.as_str(), compared.symbol.as_str()))
+        .collect();
     assert_eq!(
-        result.mismatched,
+        mismatched,
         [
-            (
-                String::from("hal.dll!KfAcquireSpinLock"),
-                String::from("_KfAcquireSpinLock@4"),
-                String::from("@KfAcquireSpinLock@4")
-            ),
-            (
-                String::from("ntoskrnl.exe!_alldiv"),
-                String::from("__alldiv@8"),
-                String::from("__alldiv@16")
-            ),
+            ("hal.dll!KfAcquireSpinLock", "_KfAcquireSpinLock@4"),
+            ("ntoskrnl.exe!_alldiv", "__alldiv@8"),
+            ("portcls.sys!PcNewPort", "@PcNewPort@8"),
         ]
     );
     let printed = result.to_string();
-    assert!(
-        printed.contains(
-            "CONVENTION MISMATCH: hal.dll!KfAcquireSpinLock: rdmus calls _KfAcquireSpinLock@4 \
-             (stdcall, 4 bytes), mingw-w64 declares @KfAcquireSpinLock@4 (fastcall, 4 bytes)"
-        ),
-        "{printed}"
-    );
+    for line in [
+        "CONVENTION MISMATCH: hal.dll!KfAcquireSpinLock: rdmus calls _KfAcquireSpinLock@4 \
+         (stdcall, 4 bytes), mingw-w64's library: @KfAcquireSpinLock@4 (fastcall, 4 bytes)",
+        "CONVENTION MISMATCH: hal.dll!KfAcquireSpinLock: rdmus calls _KfAcquireSpinLock@4 \
+         (stdcall, 4 bytes), mingw-w64's headers: @KfAcquireSpinLock@4 (fastcall, 4 bytes)",
+        "CONVENTION MISMATCH: portcls.sys!PcNewPort: rdmus calls @PcNewPort@8 (fastcall, 8 \
+         bytes), mingw-w64's headers: _PcNewPort@8 (stdcall, 8 bytes)",
+    ] {
+        assert!(printed.contains(line), "{printed}");
+    }
 
     // An import the map does not name cannot be vouched for.
-    let result = audit_conventions(&imports, &right[1..], &libraries);
+    let result = audit_conventions(&imports, &right[1..], &libraries, &headers);
     assert_eq!(result.not_in_map, ["hal.dll!KfAcquireSpinLock"]);
     assert!(!result.passes());
+}
+
+#[test]
+fn gcc_errors_name_the_undeclared_identifiers() {
+    let stderr = "x86-imports.c: In function 'rdmus_import_probe':\n\
+        x86-imports.c:20:23: error: '_alldiv' undeclared (first use in this function)\n\
+        x86-imports.c:21:23: error: '_aulldiv' undeclared (first use in this function)\n\
+        x86-imports.c:22:5: error: 'x' redeclared as different kind of symbol\n";
+    let names: Vec<String> = undeclared_names(stderr).into_iter().collect();
+    assert_eq!(names, ["_alldiv", "_aulldiv"]);
+    let source = header_probe_source(&["KfAcquireSpinLock", "PcNewPort"]);
+    assert!(source.contains("#include <portcls.h>"));
+    assert!(
+        source.contains("    out[1] = (void *)&PcNewPort;\n"),
+        "{source}"
+    );
+}
+
+/// Compiled from mingw-w64's headers with i686-w64-mingw32-gcc: wdm.h declares
+/// `KfAcquireSpinLock` (hal.dll) `FASTCALL` and `KeGetCurrentIrql` `NTAPI` on x86, portcls.h
+/// declares `PcNewPort` `NTAPI`, the C runtime is `__cdecl`; `KeAcquireSpinLock` is only a
+/// macro there, and the compiler's helpers are declared nowhere.
+#[test]
+fn the_headers_declare_the_x86_conventions_wdm_h_states() {
+    let gcc = "i686-w64-mingw32-gcc";
+    if !crate::cmd::available(gcc, &["--version"]) {
+        println!("skipped: {gcc} is not installed");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("rdmus-x86-headers-{}", std::process::id()));
+    let symbols = header_symbols(
+        &[
+            "KfAcquireSpinLock",
+            "KfLowerIrql",
+            "KeGetCurrentIrql",
+            "KeSetTimerEx",
+            "PcNewPort",
+            "PcAddAdapterDevice",
+            "memcpy",
+            "DbgPrintEx",
+            "MmUserProbeAddress",
+            "_alldiv",
+            "KeAcquireSpinLock",
+        ],
+        &dir,
+    )
+    .expect("the probe compiles");
+    let _ = std::fs::remove_dir_all(&dir);
+    let symbol = |name: &str| symbols.get(name).map(String::as_str);
+    assert_eq!(symbol("KfAcquireSpinLock"), Some("@KfAcquireSpinLock@4"));
+    assert_eq!(symbol("KfLowerIrql"), Some("@KfLowerIrql@4"));
+    assert_eq!(symbol("KeGetCurrentIrql"), Some("_KeGetCurrentIrql@0"));
+    assert_eq!(symbol("KeSetTimerEx"), Some("_KeSetTimerEx@20"));
+    assert_eq!(symbol("PcNewPort"), Some("_PcNewPort@8"));
+    assert_eq!(symbol("PcAddAdapterDevice"), Some("_PcAddAdapterDevice@20"));
+    assert_eq!(symbol("memcpy"), Some("_memcpy"));
+    assert_eq!(symbol("DbgPrintEx"), Some("_DbgPrintEx"));
+    assert_eq!(symbol("MmUserProbeAddress"), Some("_MmUserProbeAddress"));
+    assert_eq!(symbol("_alldiv"), None);
+    assert_eq!(symbol("KeAcquireSpinLock"), None);
 }
 
 /// mingw-w64's i686 libraries decorate the routines as wdm.h declares them for x86: the
