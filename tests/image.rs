@@ -182,4 +182,47 @@ fn the_x86_image_calls_the_kernel_with_wdm_h_conventions() {
     // Every import is vouched for by mingw-w64's library or headers (portcls.sys: by
     // portcls.h; the compiler's helpers: by libntoskrnl.a).
     assert!(result.unchecked.is_empty(), "{result}");
+
+    // The routines dmus-sys declares for x86 but the image does not import today (the IRQL
+    // routines, the DPC-level spin locks, the SLists) are checked from the raw-dylib import
+    // members rustc put in dmus-sys's rlib, which the map names.
+    let deps = target
+        .join("i686-pc-windows-msvc")
+        .join("release")
+        .join("deps");
+    let mut declared = Vec::new();
+    for archive in conventions::map_import_archives(&map) {
+        let rlib =
+            std::fs::read(deps.join(format!("{archive}.rlib"))).expect("the rlib the map names");
+        declared.extend(conventions::archive_declarations(&rlib).expect("an archive"));
+    }
+    let (functions, symbols): (Vec<_>, Vec<_>) = declared.into_iter().unzip();
+    let names: Vec<&str> = functions
+        .iter()
+        .map(|function| function.name.as_str())
+        .collect();
+    let dir = std::env::temp_dir().join(format!("rdmus-image-test-decl-{}", std::process::id()));
+    let headers = conventions::header_symbols(&names, &dir).expect("the header probe compiles");
+    let _ = std::fs::remove_dir_all(&dir);
+    let declarations = conventions::audit_conventions(&functions, &symbols, &libraries, &headers);
+    assert!(declarations.passes(), "{declarations}");
+    for (name, symbol) in [
+        ("KfRaiseIrql", "@KfRaiseIrql@4"),
+        ("KfLowerIrql", "@KfLowerIrql@4"),
+        (
+            "KefAcquireSpinLockAtDpcLevel",
+            "@KefAcquireSpinLockAtDpcLevel@4",
+        ),
+        ("InterlockedPushEntrySList", "@InterlockedPushEntrySList@8"),
+        ("ExInterlockedFlushSList", "@ExInterlockedFlushSList@4"),
+    ] {
+        assert!(
+            declarations
+                .matched
+                .iter()
+                .any(|compared| compared.import.ends_with(&format!("!{name}"))
+                    && compared.symbol == symbol),
+            "{name} is declared {symbol}: {declarations}"
+        );
+    }
 }

@@ -557,23 +557,7 @@ pub fn run() -> TaskResult {
                     map_path.display()
                 ))
             })?;
-            let names: Vec<&str> = report
-                .imports
-                .iter()
-                .map(|import| import.name.as_str())
-                .collect();
-            let headers = conventions::header_symbols(
-                &names,
-                &crate::cmd::target_dir().join("import-audit"),
-            )?;
-            let calls = conventions::audit_conventions(
-                &report.imports,
-                &conventions::map_imports(&map),
-                &libraries,
-                &headers,
-            );
-            print!("{calls}");
-            if !calls.passes() {
+            if !audit_x86_conventions(&report.imports, &map, &libraries)? {
                 failed.push(String::from("x86 calling conventions"));
             }
         }
@@ -601,6 +585,66 @@ pub fn run() -> TaskResult {
             failed.join(", ")
         )))
     }
+}
+
+/// The x86 convention audit ([`conventions`]): the image's imports as the link `map` records
+/// them, then every other routine dmus-sys declares for x86 (its raw-dylib import members
+/// in the rlibs the map names), each against mingw-w64's i686 libraries and headers.
+/// Returns whether both pass.
+///
+/// # Errors
+/// An rlib the map names is missing, or the header probe does not compile.
+fn audit_x86_conventions(
+    imports: &[ImportedFunction],
+    map: &str,
+    libraries: &[ImportLibrary],
+) -> TaskResult<bool> {
+    let deps = crate::cmd::target_dir()
+        .join(Machine::X86.target())
+        .join("release")
+        .join("deps");
+    let mut declared = Vec::new();
+    for archive in conventions::map_import_archives(map) {
+        let path = deps.join(format!("{archive}.rlib"));
+        let data = std::fs::read(&path).map_err(|error| {
+            TaskError::new(format!(
+                "could not read {}: {error}; run `cargo xtask package` first",
+                path.display()
+            ))
+        })?;
+        declared.extend(
+            conventions::archive_declarations(&data)
+                .map_err(|error| TaskError::new(format!("{}: {error}", path.display())))?,
+        );
+    }
+    let unused: Vec<_> = declared
+        .into_iter()
+        .filter(|(function, _)| {
+            !imports.iter().any(|import| {
+                import.module.eq_ignore_ascii_case(&function.module) && import.name == function.name
+            })
+        })
+        .collect();
+    let mut names: Vec<&str> = imports.iter().map(|import| import.name.as_str()).collect();
+    names.extend(unused.iter().map(|(function, _)| function.name.as_str()));
+    let headers =
+        conventions::header_symbols(&names, &crate::cmd::target_dir().join("import-audit"))?;
+
+    let calls = conventions::audit_conventions(
+        imports,
+        &conventions::map_imports(map),
+        libraries,
+        &headers,
+    );
+    print!("{calls}");
+    let (functions, symbols): (Vec<_>, Vec<_>) = unused.into_iter().unzip();
+    let declarations = conventions::audit_conventions(&functions, &symbols, libraries, &headers);
+    println!(
+        "x86 routines dmus-sys declares that the image does not import ({}):",
+        functions.len()
+    );
+    print!("{declarations}");
+    Ok(calls.passes() && declarations.passes())
 }
 
 #[path = "import_conventions.rs"]

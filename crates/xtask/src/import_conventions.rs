@@ -147,6 +147,58 @@ impl Compared {
     }
 }
 
+/// The archives (`libdmus_sys-HASH`, the stem of an rlib in the target's `deps/`) the map's
+/// imports come from: rustc puts a crate's raw-dylib import members in its rlib.
+#[must_use]
+pub fn map_import_archives(map: &str) -> BTreeSet<String> {
+    map.lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.len() < 4 || !fields[1].starts_with("__imp_") {
+                return None;
+            }
+            let (archive, _) = fields[fields.len() - 1].rsplit_once(':')?;
+            Some(archive.to_owned())
+        })
+        .collect()
+}
+
+/// Every routine an archive's short import members declare, whether the image imports it
+/// or not: rustc writes one member per item of a raw-dylib `extern` block, named by its
+/// decorated symbol. Returns each as the function the image would import and its symbol.
+///
+/// # Errors
+/// The archive cannot be parsed.
+pub fn archive_declarations(data: &[u8]) -> Result<Vec<(ImportedFunction, MapImport)>, String> {
+    let archive =
+        object::read::archive::ArchiveFile::parse(data).map_err(|error| error.to_string())?;
+    let mut declared = Vec::new();
+    for member in archive.members() {
+        let member = member.map_err(|error| error.to_string())?;
+        let Ok(bytes) = member.data(data) else {
+            continue;
+        };
+        let Ok(short) = object::read::coff::ImportFile::parse(bytes) else {
+            continue;
+        };
+        let object::read::coff::ImportName::Name(name) = short.import() else {
+            continue;
+        };
+        let module = String::from_utf8_lossy(short.dll()).to_ascii_lowercase();
+        declared.push((
+            ImportedFunction {
+                module: module.clone(),
+                name: String::from_utf8_lossy(name).into_owned(),
+            },
+            MapImport {
+                module,
+                symbol: String::from_utf8_lossy(short.symbol()).into_owned(),
+            },
+        ));
+    }
+    Ok(declared)
+}
+
 /// The result of comparing the conventions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConventionAudit {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::{
     Convention, MapImport, Record, audit_conventions, convention_of, header_probe_source,
-    header_symbols, map_imports, undeclared_names, undecorate,
+    header_symbols, map_import_archives, map_imports, undeclared_names, undecorate,
 };
 use crate::image::{ImportedFunction, Machine};
 use crate::import_audit::{ImportLibrary, read_import_library, x86_library_paths};
@@ -77,6 +77,9 @@ fn the_map_parser_reads_the_import_symbols_and_their_modules() {
             map_entry("ntoskrnl.exe", "__alldiv@16"),
         ]
     );
+    let archives: Vec<String> = map_import_archives(map).into_iter().collect();
+    // `_memcpy` (the thunk, not an `__imp_` symbol) names no archive of its own.
+    assert_eq!(archives, ["libdmus_sys-6a53"]);
 }
 
 /// A `__fastcall` routine declared `__stdcall` links and loads (the export name is the
