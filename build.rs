@@ -36,6 +36,22 @@ const KERNEL_DRIVER_LINK_ARGS: &[&str] = &[
     "/MANIFEST:NO",
 ];
 
+/// x86 only: the 64-bit arithmetic helpers LLVM calls on i686-pc-windows-msvc, as
+/// `(the symbol the compiler's call names, the import dmus-sys declares)`. The
+/// calls name the plain C symbol (`__aulldiv`); the raw-dylib declaration is
+/// `__stdcall`, as the helpers are (the callee pops the two 8-byte operands),
+/// so its symbol is decorated (`__aulldiv@16`). `/ALTERNATENAME:FROM=TO`
+/// resolves `FROM` to `TO` when nothing defines `FROM`: each call reaches the
+/// import of ntoskrnl.exe's `_aulldiv` (dmus-sys `imports::ntoskrnl`). Only
+/// the helpers the code calls get imported (the linker pulls an import on use).
+const X86_ARITHMETIC_HELPERS: &[(&str, &str)] = &[
+    ("__alldiv", "__alldiv@16"),
+    ("__aulldiv", "__aulldiv@16"),
+    ("__allrem", "__allrem@16"),
+    ("__aullrem", "__aullrem@16"),
+    ("__allmul", "__allmul@16"),
+];
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     let wdk = std::env::var_os("CARGO_FEATURE_WDK").is_some();
@@ -46,6 +62,15 @@ fn main() {
     } else if target.ends_with("-windows-msvc") {
         for arg in KERNEL_DRIVER_LINK_ARGS {
             println!("cargo:rustc-cdylib-link-arg={arg}");
+        }
+        if target.starts_with("i686-") {
+            // The map (`deps/rdmus.map`) names every import by its decorated symbol
+            // (`_KeInitializeDpc@12`, `@KfAcquireSpinLock@4`): the import audit compares
+            // those calling conventions with mingw-w64's i686 import libraries.
+            println!("cargo:rustc-cdylib-link-arg=/MAP");
+            for (called, imported) in X86_ARITHMETIC_HELPERS {
+                println!("cargo:rustc-cdylib-link-arg=/ALTERNATENAME:{called}={imported}");
+            }
         }
     }
 }

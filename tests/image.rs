@@ -1,16 +1,20 @@
 //! The driver package and its INF, checked from the outside.
 //!
 //! - The INF's KS interfaces name exactly the subdevices `StartDevice` registers.
-//! - Each package `cargo xtask package` built (`<target>/package/{x64,arm64}`)
+//! - Each package `cargo xtask package` built (`<target>/package/{x64,arm64,x86}`)
 //!   holds an image that passes the image check for its machine and an INF
 //!   stamped for its architecture. `cargo xtask test` packages before it runs
 //!   the tests; run on its own without a package, this test says it skipped.
+//! - The x86 image calls every kernel routine with the convention wdm.h declares
+//!   for x86 (as mingw-w64's i686 import libraries record it), and imports the
+//!   compiler's 64-bit division helpers from ntoskrnl.exe.
 
 use std::path::PathBuf;
 
 use rdmus_driver::ALL_SUBDEVICES;
 use rdmus_driver::SubdeviceKind;
 use xtask::image::{self, Machine};
+use xtask::import_audit::{self, conventions};
 
 fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -77,12 +81,16 @@ fn the_inf_registers_every_subdevice_under_its_ks_name() {
     assert_eq!(SubdeviceKind::Uart.ks_name(), "UART");
 }
 
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), PathBuf::from)
+}
+
 #[test]
 fn each_built_package_passes_the_image_check() {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| workspace_root().join("target"), PathBuf::from);
+    let target = target_dir();
     let mut checked = 0;
-    for machine in [Machine::Amd64, Machine::Arm64] {
+    for machine in [Machine::Amd64, Machine::Arm64, Machine::X86] {
         let dir = target.join("package").join(machine.package_dir());
         let sys = dir.join("rdmus.sys");
         let Ok(data) = std::fs::read(&sys) else {
@@ -119,4 +127,102 @@ fn each_built_package_passes_the_image_check() {
         checked += 1;
     }
     println!("checked {checked} package(s)");
+}
+
+/// wdm.h declares the x86 spin-lock and IRQL routines `FASTCALL` (`KeAcquireSpinLock` is a
+/// macro over hal.dll's `KfAcquireSpinLock` there) and the rest `NTAPI`; a wrong convention
+/// links and loads and then corrupts the stack. The packaged x86 image's link map must give
+/// every import the decoration mingw-w64's i686 libraries give it.
+#[test]
+fn the_x86_image_calls_the_kernel_with_wdm_h_conventions() {
+    let target = target_dir();
+    let sys = target.join("package").join("x86").join("rdmus.sys");
+    let map = target
+        .join("package")
+        .join("link-maps")
+        .join("rdmus-x86.map");
+    let (Ok(data), Ok(map)) = (std::fs::read(&sys), std::fs::read_to_string(&map)) else {
+        println!("skipped: no x86 package (run `cargo xtask package`)");
+        return;
+    };
+    let paths = import_audit::x86_library_paths();
+    if !paths.iter().all(|path| path.exists()) {
+        println!("skipped: mingw-w64's i686 import libraries are not installed");
+        return;
+    }
+    let libraries = import_audit::read_libraries(&paths).expect("mingw-w64's i686 libraries");
+    let report = image::check(&data, Machine::X86).unwrap_or_else(|error| panic!("{error}"));
+    let names: Vec<&str> = report
+        .imports
+        .iter()
+        .map(|import| import.name.as_str())
+        .collect();
+    let dir = std::env::temp_dir().join(format!("rdmus-image-test-{}", std::process::id()));
+    let headers = conventions::header_symbols(&names, &dir).expect("the header probe compiles");
+    let _ = std::fs::remove_dir_all(&dir);
+    let result = conventions::audit_conventions(
+        &report.imports,
+        &conventions::map_imports(&map),
+        &libraries,
+        &headers,
+    );
+    assert!(result.passes(), "{result}");
+    let symbol_of = |name: &str| {
+        result
+            .matched
+            .iter()
+            .find(|compared| compared.import.ends_with(&format!("!{name}")))
+            .map(|compared| compared.symbol.as_str())
+    };
+    // The spin lock of every stream: wdm.h's x86 KeAcquireSpinLock.
+    assert_eq!(symbol_of("KfAcquireSpinLock"), Some("@KfAcquireSpinLock@4"));
+    assert_eq!(symbol_of("KfReleaseSpinLock"), Some("@KfReleaseSpinLock@8"));
+    // The compiler's u64 division (the synth's envelopes and timing) comes from ntoskrnl.exe.
+    assert_eq!(symbol_of("_aulldiv"), Some("__aulldiv@16"));
+    // Every import is vouched for by mingw-w64's library or headers (portcls.sys: by
+    // portcls.h; the compiler's helpers: by libntoskrnl.a).
+    assert!(result.unchecked.is_empty(), "{result}");
+
+    // The routines dmus-sys declares for x86 but the image does not import today (the IRQL
+    // routines, the DPC-level spin locks, the SLists) are checked from the raw-dylib import
+    // members rustc put in dmus-sys's rlib, which the map names.
+    let deps = target
+        .join("i686-pc-windows-msvc")
+        .join("release")
+        .join("deps");
+    let mut declared = Vec::new();
+    for archive in conventions::map_import_archives(&map) {
+        let rlib =
+            std::fs::read(deps.join(format!("{archive}.rlib"))).expect("the rlib the map names");
+        declared.extend(conventions::archive_declarations(&rlib).expect("an archive"));
+    }
+    let (functions, symbols): (Vec<_>, Vec<_>) = declared.into_iter().unzip();
+    let names: Vec<&str> = functions
+        .iter()
+        .map(|function| function.name.as_str())
+        .collect();
+    let dir = std::env::temp_dir().join(format!("rdmus-image-test-decl-{}", std::process::id()));
+    let headers = conventions::header_symbols(&names, &dir).expect("the header probe compiles");
+    let _ = std::fs::remove_dir_all(&dir);
+    let declarations = conventions::audit_conventions(&functions, &symbols, &libraries, &headers);
+    assert!(declarations.passes(), "{declarations}");
+    for (name, symbol) in [
+        ("KfRaiseIrql", "@KfRaiseIrql@4"),
+        ("KfLowerIrql", "@KfLowerIrql@4"),
+        (
+            "KefAcquireSpinLockAtDpcLevel",
+            "@KefAcquireSpinLockAtDpcLevel@4",
+        ),
+        ("InterlockedPushEntrySList", "@InterlockedPushEntrySList@8"),
+        ("ExInterlockedFlushSList", "@ExInterlockedFlushSList@4"),
+    ] {
+        assert!(
+            declarations
+                .matched
+                .iter()
+                .any(|compared| compared.import.ends_with(&format!("!{name}"))
+                    && compared.symbol == symbol),
+            "{name} is declared {symbol}: {declarations}"
+        );
+    }
 }

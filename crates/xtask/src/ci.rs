@@ -25,7 +25,7 @@ const STEPS: &[Step] = &[
         run: format,
     },
     Step {
-        title: "lint: cargo clippy -D warnings: the workspace, and the driver for x64 and ARM64",
+        title: "lint: cargo clippy -D warnings: the workspace, and the driver for x64, ARM64 and x86",
         run: clippy,
     },
     Step {
@@ -41,11 +41,11 @@ const STEPS: &[Step] = &[
         run: no_wdk_by_default,
     },
     Step {
-        title: "package: rdmus.sys for x64 and arm64, image checks, stamped INF",
+        title: "package: rdmus.sys for x64, arm64 and x86, image checks, stamped INF",
         run: package_step,
     },
     Step {
-        title: "imports: every import of the packaged images in a public export list",
+        title: "imports: every import of the packaged images in a public export list, x86 conventions",
         run: import_audit::run,
     },
     Step {

@@ -1,6 +1,7 @@
 //! The self-check of a built driver image (`cargo xtask check-image PATH`).
 //!
-//! A kernel driver that loads must be a PE32+ image of the machine it runs on,
+//! A kernel driver that loads must be a PE image of the machine it runs on (PE32
+//! for x86, PE32+ for x64 and ARM64),
 //! for the native subsystem, entered at `DriverEntry`, importing only from
 //! modules the kernel resolves for drivers, never the stack probe `__chkstk`
 //! (no frame may be larger than a page), and (because HVCI and the kernel
@@ -12,7 +13,9 @@ use std::fmt;
 
 use object::LittleEndian as LE;
 use object::pe;
-use object::read::pe::{ExportTarget, ImageNtHeaders, ImageOptionalHeader, Import, PeFile64};
+use object::read::pe::{
+    ExportTarget, ImageNtHeaders, ImageOptionalHeader, Import, PeFile, PeFile32, PeFile64,
+};
 
 /// The modules a kernel driver may import from (compared case-insensitively).
 pub const KERNEL_MODULES: &[&str] = &["ntoskrnl.exe", "hal.dll", "portcls.sys", "ks.sys"];
@@ -34,6 +37,8 @@ pub enum Machine {
     Amd64,
     /// ARM64 (`IMAGE_FILE_MACHINE_ARM64`).
     Arm64,
+    /// x86 (`IMAGE_FILE_MACHINE_I386`), a PE32 image.
+    X86,
 }
 
 impl Machine {
@@ -43,13 +48,14 @@ impl Machine {
         match self {
             Self::Amd64 => pe::IMAGE_FILE_MACHINE_AMD64.0,
             Self::Arm64 => pe::IMAGE_FILE_MACHINE_ARM64.0,
+            Self::X86 => pe::IMAGE_FILE_MACHINE_I386.0,
         }
     }
 
     /// The machine of an `IMAGE_FILE_MACHINE_*` value, if it is one we ship.
     #[must_use]
     pub fn from_raw(raw: u16) -> Option<Self> {
-        [Self::Amd64, Self::Arm64]
+        [Self::Amd64, Self::Arm64, Self::X86]
             .into_iter()
             .find(|machine| machine.raw() == raw)
     }
@@ -60,33 +66,43 @@ impl Machine {
         match self {
             Self::Amd64 => "x86_64-pc-windows-msvc",
             Self::Arm64 => "aarch64-pc-windows-msvc",
+            Self::X86 => "i686-pc-windows-msvc",
         }
     }
 
-    /// The directory name of the package for this machine (`x64`, `arm64`).
+    /// The directory name of the package for this machine (`x64`, `arm64`, `x86`).
     #[must_use]
     pub fn package_dir(self) -> &'static str {
         match self {
             Self::Amd64 => "x64",
             Self::Arm64 => "arm64",
+            Self::X86 => "x86",
         }
     }
 
-    /// The INF architecture decoration (`NTamd64`, `NTarm64`) suffix.
+    /// The INF architecture decoration (`NTamd64`, `NTarm64`, `NTx86`) suffix.
     #[must_use]
     pub fn inf_arch(self) -> &'static str {
         match self {
             Self::Amd64 => "amd64",
             Self::Arm64 => "arm64",
+            Self::X86 => "x86",
         }
     }
 
-    /// Parses a user-given machine name (`x64`, `amd64`, `arm64`, `aarch64`).
+    /// Whether the image is PE32+ (64-bit) rather than PE32.
+    #[must_use]
+    pub fn is_64_bit(self) -> bool {
+        self != Self::X86
+    }
+
+    /// Parses a user-given machine name (`x64`, `amd64`, `arm64`, `aarch64`, `x86`, `i386`, `i686`).
     #[must_use]
     pub fn parse(name: &str) -> Option<Self> {
         match name.to_ascii_lowercase().as_str() {
             "x64" | "amd64" | "x86_64" => Some(Self::Amd64),
             "arm64" | "aarch64" => Some(Self::Arm64),
+            "x86" | "i386" | "i686" => Some(Self::X86),
             _ => None,
         }
     }
@@ -97,6 +113,7 @@ impl fmt::Display for Machine {
         f.write_str(match self {
             Self::Amd64 => "AMD64",
             Self::Arm64 => "ARM64",
+            Self::X86 => "x86",
         })
     }
 }
@@ -131,8 +148,13 @@ impl fmt::Display for ImageReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{} PE32+ native driver: {} bytes on disk, SizeOfImage {} bytes, entry DriverEntry at RVA {:#x}, {}",
+            "{} {} native driver: {} bytes on disk, SizeOfImage {} bytes, entry DriverEntry at RVA {:#x}, {}",
             self.machine,
+            if self.machine.is_64_bit() {
+                "PE32+"
+            } else {
+                "PE32"
+            },
             self.file_size,
             self.size_of_image,
             self.entry_rva,
@@ -153,8 +175,14 @@ impl fmt::Display for ImageReport {
 /// One rule an image broke.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Violation {
-    /// Not a PE32+ image at all (the parser's reason).
-    NotPe32Plus(String),
+    /// Not a PE image of the expected format at all (PE32+, or PE32 for x86; the
+    /// parser's reason).
+    NotPe {
+        /// The format the machine needs (`PE32+` or `PE32`).
+        format: &'static str,
+        /// Why the parser refused the file.
+        reason: String,
+    },
     /// The machine is not the expected one.
     WrongMachine {
         /// What was expected.
@@ -181,6 +209,17 @@ pub enum Violation {
     BadImportTable(String),
     /// A section is both writable and executable.
     WritableExecutable(String),
+    /// No base relocations (the reason): the kernel could not load it at another address.
+    NoRelocations(String),
+    /// A base relocation of a type other than the machine's pointer type.
+    WrongRelocationType {
+        /// The address it patches.
+        rva: u32,
+        /// Its `IMAGE_REL_BASED_*` type.
+        found: u16,
+        /// The machine's ([`relocation_type`]).
+        expected: u16,
+    },
     /// The header checksum is missing or wrong (the loader verifies it).
     BadChecksum {
         /// The value in the optional header.
@@ -193,7 +232,7 @@ pub enum Violation {
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::NotPe32Plus(reason) => write!(f, "not a PE32+ image: {reason}"),
+            Self::NotPe { format, reason } => write!(f, "not a {format} image: {reason}"),
             Self::WrongMachine { expected, found } => {
                 write!(
                     f,
@@ -230,6 +269,18 @@ impl fmt::Display for Violation {
             Self::WritableExecutable(section) => {
                 write!(f, "section {section} is both writable and executable")
             }
+            Self::NoRelocations(reason) => write!(
+                f,
+                "no base relocations ({reason}): a driver must load at any address"
+            ),
+            Self::WrongRelocationType {
+                rva,
+                found,
+                expected,
+            } => write!(
+                f,
+                "base relocation at RVA {rva:#x} has type {found}, expected {expected} for this machine"
+            ),
             Self::BadChecksum { stored, computed } => {
                 write!(
                     f,
@@ -258,14 +309,32 @@ impl fmt::Display for ImageError {
 
 impl std::error::Error for ImageError {}
 
-/// Checks `data` as a driver image for `expected`.
+/// Checks `data` as a driver image for `expected` (PE32+, or PE32 for x86).
 ///
 /// # Errors
 /// Every rule the image breaks, in the order they are checked; a file that is
-/// not PE32+ stops the check at that first violation.
+/// not of the machine's PE format stops the check at that first violation.
 pub fn check(data: &[u8], expected: Machine) -> Result<ImageReport, ImageError> {
-    let file = PeFile64::parse(data)
-        .map_err(|error| ImageError(vec![Violation::NotPe32Plus(error.to_string())]))?;
+    let not_pe = |format: &'static str, error: object::Error| {
+        ImageError(vec![Violation::NotPe {
+            format,
+            reason: error.to_string(),
+        }])
+    };
+    if expected.is_64_bit() {
+        let file = PeFile64::parse(data).map_err(|error| not_pe("PE32+", error))?;
+        check_parsed(&file, data, expected)
+    } else {
+        let file = PeFile32::parse(data).map_err(|error| not_pe("PE32", error))?;
+        check_parsed(&file, data, expected)
+    }
+}
+
+fn check_parsed<Pe: ImageNtHeaders>(
+    file: &PeFile<'_, Pe>,
+    data: &[u8],
+    expected: Machine,
+) -> Result<ImageReport, ImageError> {
     let mut violations = Vec::new();
 
     let raw_machine = file.nt_headers().file_header().machine.get(LE).0;
@@ -282,7 +351,7 @@ pub fn check(data: &[u8], expected: Machine) -> Result<ImageReport, ImageError> 
     }
 
     let entry_rva = optional.address_of_entry_point();
-    match driver_entry_rva(&file) {
+    match driver_entry_rva(file) {
         Some(driver_entry_rva) if driver_entry_rva == entry_rva => {}
         Some(driver_entry_rva) => {
             violations.push(Violation::EntryNotDriverEntry {
@@ -293,7 +362,7 @@ pub fn check(data: &[u8], expected: Machine) -> Result<ImageReport, ImageError> 
         None => violations.push(Violation::NoDriverEntry),
     }
 
-    let imports = match imported_functions(&file) {
+    let imports = match imported_functions(file) {
         Ok(imports) => imports,
         Err(reason) => {
             violations.push(Violation::BadImportTable(reason));
@@ -322,6 +391,10 @@ pub fn check(data: &[u8], expected: Machine) -> Result<ImageReport, ImageError> 
         }
     }
 
+    if let Err(violation) = check_relocations(file, expected) {
+        violations.push(violation);
+    }
+
     let stored = optional.check_sum();
     let computed = pe_checksum(data);
     if stored != computed {
@@ -344,11 +417,81 @@ pub fn check(data: &[u8], expected: Machine) -> Result<ImageReport, ImageError> 
     }
 }
 
+/// The base relocation every address the image holds needs: `HIGHLOW` (32-bit)
+/// on x86, `DIR64` on x64 and ARM64.
+#[must_use]
+pub fn relocation_type(machine: Machine) -> u16 {
+    if machine.is_64_bit() {
+        pe::IMAGE_REL_BASED_DIR64.0
+    } else {
+        pe::IMAGE_REL_BASED_HIGHLOW.0
+    }
+}
+
+/// The kernel loads a driver wherever it finds room, so the image must carry
+/// base relocations (not stripped, at least one), each of the machine's
+/// pointer type ([`relocation_type`]) or `ABSOLUTE` padding.
+fn check_relocations<Pe: ImageNtHeaders>(
+    file: &PeFile<'_, Pe>,
+    machine: Machine,
+) -> Result<(), Violation> {
+    let characteristics = file.nt_headers().file_header().characteristics.get(LE);
+    if characteristics.0 & pe::IMAGE_FILE_RELOCS_STRIPPED.0 != 0 {
+        return Err(Violation::NoRelocations(String::from(
+            "IMAGE_FILE_RELOCS_STRIPPED is set",
+        )));
+    }
+    let bad = |error: object::Error| Violation::NoRelocations(error.to_string());
+    let Some(mut blocks) = file
+        .data_directories()
+        .relocation_blocks(file.data(), &file.section_table())
+        .map_err(bad)?
+    else {
+        return Err(Violation::NoRelocations(String::from(
+            "no base relocation directory",
+        )));
+    };
+    let wanted = relocation_type(machine);
+    let mut count = 0usize;
+    while let Some(block) = blocks.next().map_err(bad)? {
+        for relocation in block {
+            match relocation.typ.0 {
+                typ if typ == pe::IMAGE_REL_BASED_ABSOLUTE.0 => {}
+                typ if typ == wanted => count += 1,
+                typ => {
+                    return Err(Violation::WrongRelocationType {
+                        rva: relocation.virtual_address,
+                        found: typ,
+                        expected: wanted,
+                    });
+                }
+            }
+        }
+    }
+    if count == 0 {
+        return Err(Violation::NoRelocations(String::from(
+            "the base relocation directory holds no relocation",
+        )));
+    }
+    Ok(())
+}
+
 /// Reads the machine an image says it is for, to check it without being told.
 #[must_use]
 pub fn machine_of(data: &[u8]) -> Option<Machine> {
-    let file = PeFile64::parse(data).ok()?;
-    Machine::from_raw(file.nt_headers().file_header().machine.get(LE).0)
+    let raw = match PeFile64::parse(data) {
+        Ok(file) => file.nt_headers().file_header().machine.get(LE).0,
+        Err(_) => {
+            PeFile32::parse(data)
+                .ok()?
+                .nt_headers()
+                .file_header()
+                .machine
+                .get(LE)
+                .0
+        }
+    };
+    Machine::from_raw(raw)
 }
 
 fn is_kernel_module(module: &str) -> bool {
@@ -357,7 +500,7 @@ fn is_kernel_module(module: &str) -> bool {
         .any(|kernel| kernel.eq_ignore_ascii_case(module))
 }
 
-fn driver_entry_rva(file: &PeFile64<'_>) -> Option<u32> {
+fn driver_entry_rva<Pe: ImageNtHeaders>(file: &PeFile<'_, Pe>) -> Option<u32> {
     let exports = file.export_table().ok()??;
     let all = exports.exports().ok()?;
     all.into_iter()
@@ -369,7 +512,9 @@ fn driver_entry_rva(file: &PeFile64<'_>) -> Option<u32> {
         })
 }
 
-fn imported_functions(file: &PeFile64<'_>) -> Result<Vec<ImportedFunction>, String> {
+fn imported_functions<Pe: ImageNtHeaders>(
+    file: &PeFile<'_, Pe>,
+) -> Result<Vec<ImportedFunction>, String> {
     let Some(table) = file.import_table().map_err(|error| error.to_string())? else {
         return Ok(Vec::new());
     };
@@ -386,12 +531,9 @@ fn imported_functions(file: &PeFile64<'_>) -> Result<Vec<ImportedFunction>, Stri
             rva => rva,
         };
         let mut thunks = table.thunks(lookup).map_err(|error| error.to_string())?;
-        while let Some(thunk) = thunks
-            .next::<object::pe::ImageNtHeaders64>()
-            .map_err(|error| error.to_string())?
-        {
+        while let Some(thunk) = thunks.next::<Pe>().map_err(|error| error.to_string())? {
             let name = match table
-                .import::<object::pe::ImageNtHeaders64>(thunk)
+                .import::<Pe>(thunk)
                 .map_err(|error| error.to_string())?
             {
                 Import::Name(_hint, name) => String::from_utf8_lossy(name).into_owned(),

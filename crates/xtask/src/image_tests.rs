@@ -15,6 +15,10 @@ struct Spec {
     text_characteristics: u32,
     export_driver_entry: bool,
     write_checksum: bool,
+    /// Lay the image out as PE32 (x86) rather than PE32+.
+    pe32: bool,
+    /// The type of the one base relocation; `None`: no relocation directory.
+    relocation: Option<u16>,
 }
 
 const DRIVER_ENTRY: u32 = 0x1000;
@@ -34,11 +38,23 @@ impl Spec {
             text_characteristics: TEXT,
             export_driver_entry: true,
             write_checksum: true,
+            pe32: false,
+            relocation: Some(10), // IMAGE_REL_BASED_DIR64
+        }
+    }
+
+    fn good_x86() -> Self {
+        Self {
+            machine: 0x14c,
+            magic: 0x10b,
+            pe32: true,
+            relocation: Some(3), // IMAGE_REL_BASED_HIGHLOW
+            ..Self::good()
         }
     }
 
     /// Lays out headers at 0, `.text` at RVA 0x1000 / file 0x200 and
-    /// `.rdata` (export and import tables) at RVA 0x2000 / file 0x400.
+    /// `.rdata` (export, import and base relocation tables) at RVA 0x2000 / file 0x400.
     fn build(&self) -> Vec<u8> {
         let mut image = vec![0u8; 0x600];
         put(&mut image, 0, b"MZ");
@@ -48,16 +64,27 @@ impl Spec {
         let file_header = 0x44;
         put_u16(&mut image, file_header, self.machine);
         put_u16(&mut image, file_header + 2, 2);
-        put_u16(&mut image, file_header + 16, 240);
-        put_u16(&mut image, file_header + 18, 0x0022); // EXECUTABLE_IMAGE | LARGE_ADDRESS_AWARE
-        // IMAGE_OPTIONAL_HEADER64
+        // IMAGE_OPTIONAL_HEADER32 is 224 bytes (a 4-byte ImageBase, BaseOfData and
+        // 4-byte stack/heap sizes), IMAGE_OPTIONAL_HEADER64 240.
+        let optional_size: u16 = if self.pe32 { 224 } else { 240 };
+        put_u16(&mut image, file_header + 16, optional_size);
+        // EXECUTABLE_IMAGE | LARGE_ADDRESS_AWARE, or | 32BIT_MACHINE for PE32.
+        put_u16(
+            &mut image,
+            file_header + 18,
+            if self.pe32 { 0x0122 } else { 0x0022 },
+        );
         let optional = file_header + 20;
         put_u16(&mut image, optional, self.magic);
         put_u32(&mut image, optional + 4, 0x200);
         put_u32(&mut image, optional + 8, 0x200);
         put_u32(&mut image, optional + 16, self.entry);
         put_u32(&mut image, optional + 20, 0x1000);
-        put_u64(&mut image, optional + 24, 0x1_4000_0000);
+        if self.pe32 {
+            put_u32(&mut image, optional + 28, 0x1000_0000);
+        } else {
+            put_u64(&mut image, optional + 24, 0x1_4000_0000);
+        }
         put_u32(&mut image, optional + 32, 0x1000);
         put_u32(&mut image, optional + 36, 0x200);
         put_u16(&mut image, optional + 40, 10);
@@ -66,8 +93,13 @@ impl Spec {
         put_u32(&mut image, optional + 60, 0x200);
         put_u16(&mut image, optional + 68, self.subsystem);
         put_u16(&mut image, optional + 70, 0x01e0);
-        put_u32(&mut image, optional + 108, 16);
-        let directories = optional + 112;
+        let directories = if self.pe32 {
+            put_u32(&mut image, optional + 92, 16);
+            optional + 96
+        } else {
+            put_u32(&mut image, optional + 108, 16);
+            optional + 112
+        };
         if self.export_driver_entry {
             put_u32(&mut image, directories, 0x2000);
             put_u32(&mut image, directories + 4, 0x90);
@@ -77,7 +109,11 @@ impl Spec {
         put_u32(&mut image, directories + 12 * 8, 0x2160);
         put_u32(&mut image, directories + 12 * 8 + 4, 16);
         // Section table.
-        let sections = optional + 240;
+        if self.relocation.is_some() {
+            put_u32(&mut image, directories + 5 * 8, 0x21e0);
+            put_u32(&mut image, directories + 5 * 8 + 4, 12);
+        }
+        let sections = optional + usize::from(optional_size);
         section(
             &mut image,
             sections,
@@ -97,32 +133,48 @@ impl Spec {
         // .text: two `ret`s.
         image[0x200] = 0xc3;
         image[0x210] = 0xc3;
-        // .rdata: file offset = RVA - 0x2000 + 0x400.
-        let at = |rva: u32| usize::try_from(rva - 0x2000 + 0x400).unwrap();
-        put_u32(&mut image, at(0x200c), 0x2080); // Name
-        put_u32(&mut image, at(0x2010), 1); // Base
-        put_u32(&mut image, at(0x2014), 1); // NumberOfFunctions
-        put_u32(&mut image, at(0x2018), 1); // NumberOfNames
-        put_u32(&mut image, at(0x201c), 0x2028); // AddressOfFunctions
-        put_u32(&mut image, at(0x2020), 0x202c); // AddressOfNames
-        put_u32(&mut image, at(0x2024), 0x2030); // AddressOfNameOrdinals
-        put_u32(&mut image, at(0x2028), DRIVER_ENTRY);
-        put_u32(&mut image, at(0x202c), 0x2040);
-        put(&mut image, at(0x2040), b"DriverEntry\0");
-        put(&mut image, at(0x2080), b"rdmus.sys\0");
-        // One import descriptor and the null terminator.
-        put_u32(&mut image, at(0x2100), 0x2140); // OriginalFirstThunk
-        put_u32(&mut image, at(0x210c), 0x2180); // Name
-        put_u32(&mut image, at(0x2110), 0x2160); // FirstThunk
-        put_u64(&mut image, at(0x2140), 0x21a0);
-        put_u64(&mut image, at(0x2160), 0x21a0);
-        put(&mut image, at(0x2180), self.import_module.as_bytes());
-        put(&mut image, at(0x21a2), self.import_name.as_bytes());
+        self.write_rdata(&mut image);
         if self.write_checksum {
             let checksum = pe_checksum(&image);
             put_u32(&mut image, optional + 64, checksum);
         }
         image
+    }
+
+    /// `.rdata`: the export directory, one import descriptor and one base relocation block.
+    fn write_rdata(&self, image: &mut [u8]) {
+        // .rdata: file offset = RVA - 0x2000 + 0x400.
+        let at = |rva: u32| usize::try_from(rva - 0x2000 + 0x400).unwrap();
+        put_u32(image, at(0x200c), 0x2080); // Name
+        put_u32(image, at(0x2010), 1); // Base
+        put_u32(image, at(0x2014), 1); // NumberOfFunctions
+        put_u32(image, at(0x2018), 1); // NumberOfNames
+        put_u32(image, at(0x201c), 0x2028); // AddressOfFunctions
+        put_u32(image, at(0x2020), 0x202c); // AddressOfNames
+        put_u32(image, at(0x2024), 0x2030); // AddressOfNameOrdinals
+        put_u32(image, at(0x2028), DRIVER_ENTRY);
+        put_u32(image, at(0x202c), 0x2040);
+        put(image, at(0x2040), b"DriverEntry\0");
+        put(image, at(0x2080), b"rdmus.sys\0");
+        // One import descriptor and the null terminator.
+        put_u32(image, at(0x2100), 0x2140); // OriginalFirstThunk
+        put_u32(image, at(0x210c), 0x2180); // Name
+        put_u32(image, at(0x2110), 0x2160); // FirstThunk
+        if self.pe32 {
+            put_u32(image, at(0x2140), 0x21a0);
+            put_u32(image, at(0x2160), 0x21a0);
+        } else {
+            put_u64(image, at(0x2140), 0x21a0);
+            put_u64(image, at(0x2160), 0x21a0);
+        }
+        put(image, at(0x2180), self.import_module.as_bytes());
+        put(image, at(0x21a2), self.import_name.as_bytes());
+        // One base relocation block for the page of .text: the entry, then ABSOLUTE padding.
+        if let Some(typ) = self.relocation {
+            put_u32(image, at(0x21e0), 0x1000);
+            put_u32(image, at(0x21e4), 12);
+            put_u16(image, at(0x21e8), (typ << 12) | 0x008);
+        }
     }
 }
 
@@ -204,7 +256,16 @@ fn a_pe32_image_fails() {
     };
     let found = violations(&spec, Machine::Amd64);
     assert_eq!(found.len(), 1);
-    assert!(matches!(found[0], Violation::NotPe32Plus(_)), "{found:?}");
+    assert!(
+        matches!(
+            found[0],
+            Violation::NotPe {
+                format: "PE32+",
+                ..
+            }
+        ),
+        "{found:?}"
+    );
 }
 
 #[test]
@@ -365,4 +426,82 @@ fn the_checksum_folds_carries_and_adds_the_length() {
     // An odd length pads the last byte with zero.
     data.push(0x01);
     assert_eq!(pe_checksum(&data), 0x1003 + 0x41);
+}
+
+#[test]
+fn an_x86_pe32_driver_passes_and_a_pe32_plus_one_does_not() {
+    let image = Spec::good_x86().build();
+    let report = check(&image, Machine::X86).expect("a well-formed x86 driver image");
+    assert_eq!(report.machine, Machine::X86);
+    assert_eq!(report.imports[0].name, "KeBugCheckEx");
+    assert!(
+        report.to_string().starts_with("x86 PE32 native driver"),
+        "{report}"
+    );
+    assert_eq!(machine_of(&image), Some(Machine::X86));
+    let found = violations(&Spec::good(), Machine::X86);
+    assert!(
+        matches!(found[..], [Violation::NotPe { format: "PE32", .. }]),
+        "{found:?}"
+    );
+    // An x86 image is not an x64 one either.
+    let found = violations(&Spec::good_x86(), Machine::Amd64);
+    assert!(
+        matches!(
+            found[..],
+            [Violation::NotPe {
+                format: "PE32+",
+                ..
+            }]
+        ),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn an_image_without_base_relocations_fails() {
+    for (spec, machine) in [
+        (Spec::good(), Machine::Amd64),
+        (Spec::good_x86(), Machine::X86),
+    ] {
+        let spec = Spec {
+            relocation: None,
+            ..spec
+        };
+        let found = violations(&spec, machine);
+        assert!(
+            matches!(found[..], [Violation::NoRelocations(_)]),
+            "{machine}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn a_relocation_of_the_other_width_fails() {
+    // A 64-bit DIR64 fixup in an x86 image (and HIGHLOW in an x64 one) patches the wrong
+    // number of bytes when the kernel relocates the driver.
+    let spec = Spec {
+        relocation: Some(10),
+        ..Spec::good_x86()
+    };
+    assert_eq!(
+        violations(&spec, Machine::X86),
+        vec![Violation::WrongRelocationType {
+            rva: 0x1008,
+            found: 10,
+            expected: 3
+        }]
+    );
+    let spec = Spec {
+        relocation: Some(3),
+        ..Spec::good()
+    };
+    assert_eq!(
+        violations(&spec, Machine::Amd64),
+        vec![Violation::WrongRelocationType {
+            rva: 0x1008,
+            found: 3,
+            expected: 10
+        }]
+    );
 }

@@ -1,19 +1,22 @@
 //! The import audit (`cargo xtask import-audit`, a step of `cargo xtask test`): every
 //! function the packaged rdmus.sys imports must be exported by the module it names, as
-//! an independent list says. For x64 that list is mingw-w64's import library of the module
-//! (libntoskrnl.a, libhal.a, libks.a: the archive's `__imp_` symbols, and the DLL name
-//! from the member that defines the library's `_iname` symbol); for names those libraries
-//! predate, and for portcls.sys (mingw-w64 has no libportcls.a), it is
+//! an independent list says. For x64 and x86 that list is mingw-w64's import library of the
+//! module for the machine (`/usr/{x86_64,i686}-w64-mingw32/lib/`: libntoskrnl.a, libhal.a,
+//! libks.a: each member's imported name, from its hint/name entry, so the i686 archives'
+//! decorated symbols such as `@KfAcquireSpinLock@4` count as the export `KfAcquireSpinLock`;
+//! the DLL name from the member that defines the library's `_iname` symbol); for names
+//! those libraries predate, and for portcls.sys (mingw-w64 has no libportcls.a), it is
 //! `kernel_exports.txt`, each line with its public source. mingw-w64 has no ARM64 kernel
 //! import libraries, so every ARM64 import is checked against `kernel_exports.txt` alone.
+//! x86 imports are also checked for their calling convention ([`conventions`]): the
+//! decorated symbol the x86 link's map records for each must state the convention and
+//! argument bytes mingw-w64's i686 library gives the same export.
 //! The x64 image's ntoskrnl.exe/hal.dll imports must also be exported by Wine's modules
 //! (`/usr/lib/x86_64-linux-gnu/wine/x86_64-windows/`, Debian's wine64), where the driver runs
 //! in the Wine harness (`crates/wine-run`): a missing one kills the host process when called.
 //! Wine marks an export it only stubs with a `__wine_stub_NAME` symbol; the known stubs the
 //! test bench supplies itself (through the shim of `crates/wine-run`) are [`WINE_STUBS`], and
 //! any other stub fails the audit like a missing export.
-//! The x86 image is not audited: it does not link (rustc calls 64-bit division helpers
-//! that no kernel module rdmus imports from provides).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -28,10 +31,6 @@ use crate::image::{self, ImportedFunction, Machine};
 
 /// The kept list of exports (module | name | arches | source).
 pub const KERNEL_EXPORTS: &str = include_str!("kernel_exports.txt");
-
-/// Why the x86 image is not audited.
-pub const X86_NOTE: &str = "x86: not audited: the package step builds no x86 image; rdmus.sys \
-    does not link for i686-pc-windows-msvc today (the 64-bit division helpers it calls are missing)";
 
 /// One line of `kernel_exports.txt`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,12 +78,13 @@ pub fn parse_kept(text: &str) -> TaskResult<Vec<KeptExport>> {
             return Err(error("every name needs its source"));
         }
         let module_lower = module.to_ascii_lowercase();
-        if machines.contains(&Machine::Amd64)
+        if (machines.contains(&Machine::Amd64) || machines.contains(&Machine::X86))
             && (module_lower == "ntoskrnl.exe" || module_lower == "hal.dll")
         {
             return Err(error(
-                "an x64 kernel import must be in mingw-w64's libntoskrnl.a/libhal.a, not kept here \
-                 (a newer routine is resolved at run time: dmus-sys imports/late_bound.rs)",
+                "an x64 or x86 kernel import must be in mingw-w64's libntoskrnl.a/libhal.a, not \
+                 kept here (a newer routine is resolved at run time: dmus-sys \
+                 imports/late_bound.rs)",
             ));
         }
         kept.push(KeptExport {
@@ -102,67 +102,129 @@ pub fn parse_kept(text: &str) -> TaskResult<Vec<KeptExport>> {
 pub struct ImportLibrary {
     /// The library file.
     pub path: PathBuf,
+    /// The machine its members are for (`None`: an architecture rdmus does not ship).
+    pub machine: Option<Machine>,
     /// The DLL it imports from, lowercase, as the library itself names it.
     pub module: String,
-    /// The names it imports.
+    /// The names it imports: what an image's import table asks the module for.
     pub names: BTreeSet<String>,
+    /// Each name's symbol as a compiler references it, which on x86 is decorated with the
+    /// calling convention (`_KeInitializeDpc@12`, `@KfAcquireSpinLock@4`, `_memcpy`).
+    pub symbols: BTreeMap<String, String>,
 }
 
-/// Reads a mingw-w64 (dlltool) import library: the `__imp_NAME` symbols of its archive
-/// symbol table, and the DLL name from the member defining the `*_iname` symbol.
+/// Reads a mingw-w64 import library: for each member that defines an `__imp_SYMBOL`, the
+/// name it imports (the hint/name entry of its `.idata$6` section; for a short import
+/// object, the name its name type gives), so the x86 libraries' decorated symbols map to
+/// the undecorated names x86 kernel modules export. The DLL name comes from the member
+/// defining the `*_iname` symbol (or a short import's DLL field).
 ///
 /// # Errors
 /// The file is not an archive, or no member names the DLL.
 pub fn read_import_library(path: &Path, data: &[u8]) -> Result<ImportLibrary, String> {
     let archive =
         ArchiveFile::parse(data).map_err(|error| format!("{}: {error}", path.display()))?;
-    let mut names = BTreeSet::new();
-    if let Some(symbols) = archive.symbols().map_err(|error| error.to_string())? {
-        for symbol in symbols {
-            let symbol = symbol.map_err(|error| error.to_string())?;
-            let name = String::from_utf8_lossy(symbol.name());
-            if let Some(name) = name.strip_prefix("__imp_") {
-                names.insert(name.to_owned());
-            }
-        }
-    }
+    let mut symbols = BTreeMap::new();
     let mut module = None;
+    let mut machine = None;
     for member in archive.members() {
         let member = member.map_err(|error| error.to_string())?;
         let Ok(bytes) = member.data(data) else {
             continue;
         };
+        if let Ok(short) = object::read::coff::ImportFile::parse(bytes) {
+            machine = machine.or_else(|| machine_of_architecture(short.architecture()));
+            module.get_or_insert_with(|| String::from_utf8_lossy(short.dll()).to_ascii_lowercase());
+            if let object::read::coff::ImportName::Name(name) = short.import() {
+                symbols.insert(
+                    String::from_utf8_lossy(name).into_owned(),
+                    String::from_utf8_lossy(short.symbol()).into_owned(),
+                );
+            }
+            continue;
+        }
         let Ok(file) = object::File::parse(bytes) else {
             continue;
         };
-        let Some(iname) = file.symbols().find(|symbol| {
-            symbol.is_definition() && symbol.name().is_ok_and(|name| name.ends_with("_iname"))
-        }) else {
+        machine = machine.or_else(|| machine_of_architecture(file.architecture()));
+        if let Some(dll) = defined_iname(&file) {
+            module.get_or_insert(dll);
+        }
+        let imported = file.symbols().find_map(|symbol| {
+            let name = symbol.name().ok()?;
+            (symbol.is_definition() || symbol.section_index().is_some())
+                .then(|| name.strip_prefix("__imp_"))
+                .flatten()
+                .map(str::to_owned)
+        });
+        let (Some(symbol), Some(name)) = (imported, hint_name(&file)) else {
             continue;
         };
-        let Some(index) = iname.section_index() else {
-            continue;
-        };
-        let Ok(section) = file.section_by_index(index) else {
-            continue;
-        };
-        let Ok(text) = section.data() else { continue };
-        let text: Vec<u8> = text.iter().copied().take_while(|byte| *byte != 0).collect();
-        module = Some(String::from_utf8_lossy(&text).to_ascii_lowercase());
-        break;
+        symbols.insert(name, symbol);
     }
     let module = module.ok_or_else(|| format!("{}: no member names the DLL", path.display()))?;
     Ok(ImportLibrary {
         path: path.to_path_buf(),
+        machine,
         module,
-        names,
+        names: symbols.keys().cloned().collect(),
+        symbols,
     })
+}
+
+fn machine_of_architecture(architecture: object::Architecture) -> Option<Machine> {
+    match architecture {
+        object::Architecture::X86_64 => Some(Machine::Amd64),
+        object::Architecture::Aarch64 => Some(Machine::Arm64),
+        object::Architecture::I386 => Some(Machine::X86),
+        _ => None,
+    }
+}
+
+/// The DLL name of the member defining the library's `*_iname` symbol.
+fn defined_iname(file: &object::File<'_>) -> Option<String> {
+    let iname = file.symbols().find(|symbol| {
+        symbol.is_definition() && symbol.name().is_ok_and(|name| name.ends_with("_iname"))
+    })?;
+    let section = file.section_by_index(iname.section_index()?).ok()?;
+    let text: Vec<u8> = section
+        .data()
+        .ok()?
+        .iter()
+        .copied()
+        .take_while(|byte| *byte != 0)
+        .collect();
+    Some(String::from_utf8_lossy(&text).to_ascii_lowercase())
+}
+
+/// The name of a dlltool import member's hint/name entry (`.idata$6`: a 2-byte hint, then
+/// the NUL-terminated name the image's import table will carry).
+fn hint_name(file: &object::File<'_>) -> Option<String> {
+    let section = file.section_by_name(".idata$6")?;
+    let data = section.data().ok()?;
+    let name: Vec<u8> = data
+        .get(2..)?
+        .iter()
+        .copied()
+        .take_while(|byte| *byte != 0)
+        .collect();
+    (!name.is_empty()).then(|| String::from_utf8_lossy(&name).into_owned())
 }
 
 /// mingw-w64's kernel import libraries for x64 (Debian's paths).
 #[must_use]
 pub fn x64_library_paths() -> Vec<PathBuf> {
-    let lib = Path::new("/usr/x86_64-w64-mingw32/lib");
+    library_paths("/usr/x86_64-w64-mingw32/lib")
+}
+
+/// mingw-w64's kernel import libraries for x86 (Debian's paths).
+#[must_use]
+pub fn x86_library_paths() -> Vec<PathBuf> {
+    library_paths("/usr/i686-w64-mingw32/lib")
+}
+
+fn library_paths(dir: &str) -> Vec<PathBuf> {
+    let lib = Path::new(dir);
     ["libntoskrnl.a", "libhal.a", "libks.a"]
         .iter()
         .map(|name| lib.join(name))
@@ -230,8 +292,8 @@ impl fmt::Display for Audit {
     }
 }
 
-/// Audits `imports` of a `machine` image against mingw-w64's `libraries` (x64 only) and
-/// the kept list.
+/// Audits `imports` of a `machine` image against those of mingw-w64's `libraries` that are
+/// for the same machine, and the kept list.
 #[must_use]
 pub fn audit(
     machine: Machine,
@@ -240,10 +302,8 @@ pub fn audit(
     kept: &[KeptExport],
 ) -> Audit {
     let mut by_module: BTreeMap<&str, Vec<&ImportLibrary>> = BTreeMap::new();
-    if machine == Machine::Amd64 {
-        for library in libraries {
-            by_module.entry(&library.module).or_default().push(library);
-        }
+    for library in libraries.iter().filter(|lib| lib.machine == Some(machine)) {
+        by_module.entry(&library.module).or_default().push(library);
     }
     let mut result = Audit {
         machine,
@@ -438,22 +498,34 @@ pub fn wine_modules() -> TaskResult<Option<Vec<WineModule>>> {
     Ok(Some(modules))
 }
 
-/// Audits the packaged x64 and ARM64 images (`cargo xtask package` first).
+/// Reads mingw-w64's import libraries at `paths`.
 ///
 /// # Errors
-/// mingw-w64's libraries or a packaged image are missing, or an import is unconfirmed.
+/// A library is missing (with how to install mingw-w64) or is not an import library.
+pub fn read_libraries(paths: &[PathBuf]) -> TaskResult<Vec<ImportLibrary>> {
+    paths
+        .iter()
+        .map(|path| {
+            let data = std::fs::read(path).map_err(|error| {
+                TaskError::new(format!(
+                    "could not read {}: {error}; install mingw-w64 (`{APT_INSTALL}`)",
+                    path.display()
+                ))
+            })?;
+            read_import_library(path, &data).map_err(TaskError::new)
+        })
+        .collect()
+}
+
+/// Audits the packaged x64, ARM64 and x86 images (`cargo xtask package` first).
+///
+/// # Errors
+/// mingw-w64's libraries, a packaged image or the x86 link map are missing, an import is
+/// unconfirmed, or an x86 import's calling convention differs from mingw-w64's.
 pub fn run() -> TaskResult {
     let kept = parse_kept(KERNEL_EXPORTS)?;
-    let mut libraries = Vec::new();
-    for path in x64_library_paths() {
-        let data = std::fs::read(&path).map_err(|error| {
-            TaskError::new(format!(
-                "could not read {}: {error}; install mingw-w64 (`{APT_INSTALL}`)",
-                path.display()
-            ))
-        })?;
-        libraries.push(read_import_library(&path, &data).map_err(TaskError::new)?);
-    }
+    let mut libraries = read_libraries(&x64_library_paths())?;
+    libraries.extend(read_libraries(&x86_library_paths())?);
     let mut failed = Vec::new();
     for machine in crate::package::MACHINES.iter().copied() {
         let path = crate::package::package_root()
@@ -477,6 +549,18 @@ pub fn run() -> TaskResult {
         if !result.passes() {
             failed.push(machine.to_string());
         }
+        if machine == Machine::X86 {
+            let map_path = crate::package::link_map_path(machine);
+            let map = std::fs::read_to_string(&map_path).map_err(|error| {
+                TaskError::new(format!(
+                    "could not read the x86 link map {}: {error}; run `cargo xtask package` first",
+                    map_path.display()
+                ))
+            })?;
+            if !audit_x86_conventions(&report.imports, &map, &libraries)? {
+                failed.push(String::from("x86 calling conventions"));
+            }
+        }
         if machine == Machine::Amd64 {
             match wine_modules()? {
                 Some(modules) => {
@@ -492,16 +576,79 @@ pub fn run() -> TaskResult {
             }
         }
     }
-    println!("{X86_NOTE}");
     if failed.is_empty() {
         Ok(())
     } else {
         Err(TaskError::new(format!(
-            "imports in no list for {}: see the UNCONFIRMED lines above",
+            "the import audit failed for {}: see the UNCONFIRMED, CONVENTION MISMATCH, \
+             NOT IN and WINE STUB lines above",
             failed.join(", ")
         )))
     }
 }
+
+/// The x86 convention audit ([`conventions`]): the image's imports as the link `map` records
+/// them, then every other routine dmus-sys declares for x86 (its raw-dylib import members
+/// in the rlibs the map names), each against mingw-w64's i686 libraries and headers.
+/// Returns whether both pass.
+///
+/// # Errors
+/// An rlib the map names is missing, or the header probe does not compile.
+fn audit_x86_conventions(
+    imports: &[ImportedFunction],
+    map: &str,
+    libraries: &[ImportLibrary],
+) -> TaskResult<bool> {
+    let deps = crate::cmd::target_dir()
+        .join(Machine::X86.target())
+        .join("release")
+        .join("deps");
+    let mut declared = Vec::new();
+    for archive in conventions::map_import_archives(map) {
+        let path = deps.join(format!("{archive}.rlib"));
+        let data = std::fs::read(&path).map_err(|error| {
+            TaskError::new(format!(
+                "could not read {}: {error}; run `cargo xtask package` first",
+                path.display()
+            ))
+        })?;
+        declared.extend(
+            conventions::archive_declarations(&data)
+                .map_err(|error| TaskError::new(format!("{}: {error}", path.display())))?,
+        );
+    }
+    let unused: Vec<_> = declared
+        .into_iter()
+        .filter(|(function, _)| {
+            !imports.iter().any(|import| {
+                import.module.eq_ignore_ascii_case(&function.module) && import.name == function.name
+            })
+        })
+        .collect();
+    let mut names: Vec<&str> = imports.iter().map(|import| import.name.as_str()).collect();
+    names.extend(unused.iter().map(|(function, _)| function.name.as_str()));
+    let headers =
+        conventions::header_symbols(&names, &crate::cmd::target_dir().join("import-audit"))?;
+
+    let calls = conventions::audit_conventions(
+        imports,
+        &conventions::map_imports(map),
+        libraries,
+        &headers,
+    );
+    print!("{calls}");
+    let (functions, symbols): (Vec<_>, Vec<_>) = unused.into_iter().unzip();
+    let declarations = conventions::audit_conventions(&functions, &symbols, libraries, &headers);
+    println!(
+        "x86 routines dmus-sys declares that the image does not import ({}):",
+        functions.len()
+    );
+    print!("{declarations}");
+    Ok(calls.passes() && declarations.passes())
+}
+
+#[path = "import_conventions.rs"]
+pub mod conventions;
 
 #[cfg(test)]
 #[path = "import_audit_tests.rs"]

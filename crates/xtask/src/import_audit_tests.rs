@@ -5,7 +5,8 @@ use std::path::Path;
 
 use super::{
     Confirmation, KERNEL_EXPORTS, WINE_PE_DIR, WINE_STUBS, WineModule, audit, audit_wine,
-    parse_kept, read_import_library, wine_modules, x64_library_paths,
+    parse_kept, read_import_library, read_libraries, wine_modules, x64_library_paths,
+    x86_library_paths,
 };
 use crate::image::{ImportedFunction, Machine};
 
@@ -28,6 +29,10 @@ fn the_kept_list_parses_and_every_line_has_a_source() {
         parse_kept("ntoskrnl.exe | ExAllocatePool2 | x64 | https://example.invalid\n").is_err(),
         "an x64 kernel import must come from mingw-w64's lists"
     );
+    assert!(
+        parse_kept("hal.dll | KfAcquireSpinLock | x86 | https://example.invalid\n").is_err(),
+        "so must an x86 one"
+    );
     assert!(kept.iter().all(|entry| !entry.source.is_empty()));
     assert!(parse_kept("ntoskrnl.exe | X | x64 |\n").is_err());
     assert!(parse_kept("ntoskrnl.exe | X | mips | https://example.invalid\n").is_err());
@@ -40,7 +45,7 @@ fn a_seeded_import_absent_from_every_list_is_reported_by_name() {
         import("portcls.sys", "PcNewPort"),
         import("ntoskrnl.exe", "RdmusSeededNoSuchExport"),
     ];
-    for machine in [Machine::Amd64, Machine::Arm64] {
+    for machine in [Machine::Amd64, Machine::Arm64, Machine::X86] {
         let result = audit(machine, &imports, &[], &kept);
         assert!(!result.passes());
         assert_eq!(
@@ -166,4 +171,51 @@ fn wine_exports_the_routines_its_stub_list_names_and_stubs_them() {
             .unwrap_or_else(|| panic!("{name} is exported by Wine's ntoskrnl or hal"));
         assert!(module.stubs.contains(*name), "{name} is a stub in Wine");
     }
+}
+
+/// The i686 libraries confirm the x86 names (their decorated symbols mapped to the export
+/// names through each member's hint/name entry), never an x64 library's names, and a seeded
+/// name still fails.
+#[test]
+fn mingw_i686_libraries_confirm_x86_imports_by_export_name_and_a_seeded_one_still_fails() {
+    let x86 = x86_library_paths();
+    let x64 = x64_library_paths();
+    if !x86.iter().chain(&x64).all(|path| path.exists()) {
+        println!("skipped: mingw-w64's import libraries are not installed");
+        return;
+    }
+    let libraries = read_libraries(&x86).expect("the i686 libraries parse");
+    let x64_libraries = read_libraries(&x64).expect("the x64 libraries parse");
+    let kept = parse_kept(KERNEL_EXPORTS).expect("kernel_exports.txt parses");
+    let imports = [
+        import("hal.dll", "KfAcquireSpinLock"),
+        import("ntoskrnl.exe", "_aulldiv"),
+        import("ntoskrnl.exe", "KeSetTimerEx"),
+        import("portcls.sys", "PcNewPort"),
+        import("ntoskrnl.exe", "RdmusSeededNoSuchExport"),
+        // The decorated symbol is not an export name.
+        import("hal.dll", "@KfAcquireSpinLock@4"),
+    ];
+    let result = audit(Machine::X86, &imports, &libraries, &kept);
+    assert_eq!(
+        result.confirmed[0].1,
+        Confirmation::MingwLibrary(Path::new("/usr/i686-w64-mingw32/lib/libhal.a").to_path_buf())
+    );
+    assert_eq!(
+        result.confirmed[1].1,
+        Confirmation::MingwLibrary(
+            Path::new("/usr/i686-w64-mingw32/lib/libntoskrnl.a").to_path_buf()
+        )
+    );
+    assert!(matches!(result.confirmed[3].1, Confirmation::Kept(_)));
+    assert_eq!(
+        result.unconfirmed,
+        [
+            "ntoskrnl.exe!RdmusSeededNoSuchExport",
+            "hal.dll!@KfAcquireSpinLock@4"
+        ]
+    );
+    // x64's libraries do not vouch for an x86 image (x64 hal.dll has no KfAcquireSpinLock).
+    let result = audit(Machine::X86, &imports[..3], &x64_libraries, &kept);
+    assert_eq!(result.unconfirmed.len(), 3, "{result}");
 }

@@ -1,8 +1,11 @@
 //! `cargo xtask package`: release cross-builds of rdmus.sys, checked, with
 //! the stamped INF and (when the tools are there) a test signature.
 //!
-//! Layout: `<target>/package/x64/` and `<target>/package/arm64/`, each with
-//! `rdmus.sys`, `rdmus.inf` and, when signed, `rdmus.cer`.
+//! Layout: `<target>/package/x64/`, `<target>/package/arm64/` and
+//! `<target>/package/x86/`, each with `rdmus.sys`, `rdmus.inf` and, when
+//! signed, `rdmus.cer`. Beside them, `<target>/package/link-maps/` keeps the
+//! x86 linker map (not shipped): the import audit reads the decorated symbol
+//! of each x86 import from it (its calling convention).
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -13,7 +16,7 @@ use crate::inf::{self, DriverDate};
 use crate::sign;
 
 /// The machines a package is built for.
-pub const MACHINES: &[Machine] = &[Machine::Amd64, Machine::Arm64];
+pub const MACHINES: &[Machine] = &[Machine::Amd64, Machine::Arm64, Machine::X86];
 
 /// What one machine's package holds.
 #[derive(Debug, Clone)]
@@ -96,6 +99,16 @@ fn package_one(
         .join(machine.target())
         .join("release")
         .join("rdmus.dll");
+    if machine == Machine::X86 {
+        // build.rs has the x86 link write its map beside the image.
+        let map = built.with_file_name("deps").join("rdmus.map");
+        let kept = link_map_path(machine);
+        if let Some(parent) = kept.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|error| cmd::io_error("create", parent, &error))?;
+        }
+        copy(&map, &kept)?;
+    }
     let dir = package_root().join(machine.package_dir());
     std::fs::create_dir_all(&dir).map_err(|error| cmd::io_error("create", &dir, &error))?;
     let sys = dir.join("rdmus.sys");
@@ -142,6 +155,15 @@ fn package_one(
         report,
         signed,
     })
+}
+
+/// Where the package step keeps the linker map of a machine's image
+/// (`<target>/package/link-maps/rdmus-x86.map`; only x86 has one).
+#[must_use]
+pub fn link_map_path(machine: Machine) -> PathBuf {
+    package_root()
+        .join("link-maps")
+        .join(format!("rdmus-{}.map", machine.package_dir()))
 }
 
 /// Reads and checks one image file.

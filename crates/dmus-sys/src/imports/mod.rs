@@ -28,6 +28,13 @@
 //! - `KeSaveExtendedProcessorState` / `KeRestoreExtendedProcessorState`: x86 and x64 only
 //!   (`XSTATE_SAVE` is not needed on ARM64; see `kernel::xstate`).
 //! - `DbgPrintEx` and `memcpy`/`memmove`/`memset`/`memcmp` are `__cdecl` (`extern "C"`).
+//! - x86 only: the compiler's 64-bit arithmetic helpers (`_alldiv`, `_aulldiv`, `_allrem`,
+//!   `_aullrem`, `_allmul`), `__stdcall` ntoskrnl.exe exports; build.rs points the
+//!   compiler's undecorated calls at them (`/ALTERNATENAME`).
+//!
+//! The x86 conventions are checked on the linked image: `cargo xtask import-audit` compares
+//! each import's decorated symbol in the x86 link map with mingw-w64's i686 import libraries
+//! and with what its headers declare (xtask `import_audit::conventions`).
 
 pub mod hal;
 #[cfg(not(target_os = "windows"))]

@@ -171,6 +171,45 @@ unsafe extern "fastcall" {
     pub fn ExInterlockedFlushSList(ListHead: PSLIST_HEADER) -> PSLIST_ENTRY;
 }
 
+// x86 only: the 64-bit arithmetic helpers of the MSVC x86 ABI. A 32-bit CPU has no 64-bit
+// divide, so for i686-pc-windows-msvc LLVM lowers `u64 / u64` and friends to calls of
+// `_aulldiv` & co. (its RuntimeLibcalls for an MSVC x86 target, with the `__stdcall`
+// convention: both operands on the stack, the callee pops 16 bytes, the result in EDX:EAX).
+// x86 ntoskrnl.exe exports them under those names (mingw-w64's i686 libntoskrnl.a: hint/name
+// `_alldiv` etc., its symbols `__alldiv@16`), so the image imports them like any routine.
+// rustc decorates each as `__stdcall` (`__aulldiv@16`), and `undecorated` makes the image ask
+// for `_aulldiv`, the kernel's export. The compiler's calls name the plain C symbol
+// (`__aulldiv`, no `@16`: how MSVC's own libraries define these helpers), so build.rs maps
+// each to its decorated import with `/ALTERNATENAME` (a link.exe directive lld-link
+// implements). Rust code never calls these: they exist for LLVM's calls.
+// Not declared: `_allshl`/`_allshr`/`_aullshr` (operands in EDX:EAX and CL) and
+// `_alldvrm`/`_aulldvrm` (the remainder in EBX:ECX) have register conventions Rust cannot
+// state, and LLVM inlines shifts and never asks for a combined divide.
+#[cfg(all(target_os = "windows", target_arch = "x86"))]
+#[link(
+    name = "ntoskrnl.exe",
+    kind = "raw-dylib",
+    modifiers = "+verbatim",
+    import_name_type = "undecorated"
+)]
+unsafe extern "stdcall" {
+    /// `_alldiv`: signed 64-bit division (`i64 / i64`), truncating; any IRQL.
+    #[link_name = "_alldiv"]
+    pub fn alldiv(dividend: i64, divisor: i64) -> i64;
+    /// `_aulldiv`: unsigned 64-bit division (`u64 / u64`); any IRQL.
+    #[link_name = "_aulldiv"]
+    pub fn aulldiv(dividend: u64, divisor: u64) -> u64;
+    /// `_allrem`: signed 64-bit remainder (`i64 % i64`, the sign of the dividend); any IRQL.
+    #[link_name = "_allrem"]
+    pub fn allrem(dividend: i64, divisor: i64) -> i64;
+    /// `_aullrem`: unsigned 64-bit remainder (`u64 % u64`); any IRQL.
+    #[link_name = "_aullrem"]
+    pub fn aullrem(dividend: u64, divisor: u64) -> u64;
+    /// `_allmul`: 64-bit multiplication (the low 64 bits, the same for signed and unsigned).
+    #[link_name = "_allmul"]
+    pub fn allmul(multiplicand: i64, multiplier: i64) -> i64;
+}
+
 // Exported variables: data imports. Their own block because on x86 rustc cannot compute an
 // `undecorated` import name for a static (it reads a function signature; an ICE in 1.95):
 // `noprefix` imports the plain name there, as for the functions.
