@@ -159,6 +159,7 @@ fn no_wdk_by_default() -> TaskResult {
     for target in [
         "x86_64-unknown-linux-gnu",
         "x86_64-pc-windows-msvc",
+        "i686-pc-windows-msvc",
         "aarch64-pc-windows-msvc",
     ] {
         let tree = cmd::output(cmd::cargo().args([

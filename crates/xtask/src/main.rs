@@ -13,8 +13,8 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  package [--arch x64|arm64]...    release cross-builds of rdmus.sys, image checks, stamped INF,
-                                   test signature; output in target/package/{x64,arm64}/
+  package [--arch x64|x86|arm64]... release cross-builds of rdmus.sys, image checks, stamped INF,
+                                   test signature; output in target/package/{x64,x86,arm64}/
   check-image PATH [--arch A]      check a built rdmus.sys (machine read from the file if not given)
   test                             everything CI runs: fmt, clippy, docs, x86 check, package, import
                                    audit, ABI test, tests, fuzz
@@ -96,7 +96,7 @@ fn parse_arches(args: &[String]) -> TaskResult<Vec<Machine>> {
         }
         let name = iter
             .next()
-            .ok_or_else(|| TaskError::new("--arch needs x64 or arm64"))?;
+            .ok_or_else(|| TaskError::new("--arch needs x64, x86 or arm64"))?;
         machines.push(
             Machine::parse(name)
                 .ok_or_else(|| TaskError::new(format!("unknown architecture {name:?}")))?,
