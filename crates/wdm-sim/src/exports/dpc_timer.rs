@@ -1,5 +1,5 @@
 //! DPCs and timers: `KeInitializeDpc`, `KeInsertQueueDpc`, `KeRemoveQueueDpc`,
-//! `KeInitializeTimerEx`, `KeSetTimerEx`, `KeCancelTimer`, `ExAllocateTimer`, `ExSetTimer`,
+//! `KeFlushQueuedDpcs`, `KeInitializeTimerEx`, `KeSetTimerEx`, `KeCancelTimer`, `ExAllocateTimer`, `ExSetTimer`,
 //! `ExCancelTimer`, `ExDeleteTimer`, `KeQueryInterruptTimePrecise`.
 //!
 //! The simulation keeps its bookkeeping in its own tables keyed by the object's address; it
@@ -55,6 +55,12 @@ pub unsafe extern "system" fn KeInitializeDpc(
             m.record(Finding::InvalidArgument {
                 call: CALL,
                 detail: format!("KDPC {Dpc:p} re-initialised while queued"),
+            });
+        }
+        if m.second_processor_runs_dpc(Dpc as usize) {
+            m.record(Finding::InvalidArgument {
+                call: CALL,
+                detail: format!("KDPC {Dpc:p} re-initialised while its routine runs"),
             });
         }
         m.dpcs.objects.insert(
@@ -136,6 +142,31 @@ pub unsafe extern "system" fn KeRemoveQueueDpc(Dpc: *mut KDPC) -> BOOLEAN {
         }
         boolean(m.dpcs.remove(Dpc as usize))
     })
+}
+
+/// `KeFlushQueuedDpcs`: `PASSIVE_LEVEL` only (it waits: a higher IRQL or a spin lock held is a
+/// finding, and it returns at once then). Returns once every DPC queued or running at the
+/// call has finished (or was removed): on one processor the queue runs now; with a second
+/// processor the DPC running there and those queued for it finish, in order, before this
+/// returns. DPCs they queue are not waited for.
+///
+/// # Safety
+/// None: no argument.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn KeFlushQueuedDpcs() {
+    const CALL: &str = "KeFlushQueuedDpcs";
+    let Some(backlog) = with_state(CALL, |m| {
+        m.check_call(CALL, PASSIVE_LEVEL, true)
+            .then(|| m.second_processor_backlog())
+    }) else {
+        return;
+    };
+    service();
+    for _ in 0..backlog {
+        if !crate::scheduler::finish_second_processor() {
+            break;
+        }
+    }
 }
 
 /// `KeInitializeTimerEx`: IRQL ≤ `DISPATCH_LEVEL`. Re-initialising a set timer is a finding
@@ -418,7 +449,7 @@ pub unsafe extern "system" fn ExDeleteTimer(
 ) -> BOOLEAN {
     const CALL: &str = "ExDeleteTimer";
     let _ = Parameters;
-    with_state(CALL, |m| {
+    let result = with_state(CALL, |m| {
         m.check_exported(CALL);
         if Wait == FALSE {
             m.check_call(CALL, DISPATCH_LEVEL, false);
@@ -442,7 +473,13 @@ pub unsafe extern "system" fn ExDeleteTimer(
         m.timers.executive.remove(&address);
         m.dpcs.queue.retain(|q| *q != QueuedDpc::ExTimer(address));
         boolean(was_set)
-    })
+    });
+    // With Wait, a callback running on another processor finishes before this returns.
+    let running = with_state(CALL, |m| m.second_processor_runs_ex_timer(Timer as usize));
+    if Wait != FALSE && running {
+        crate::scheduler::finish_second_processor();
+    }
+    result
 }
 
 /// `KeQueryInterruptTimePrecise`: any IRQL; the virtual clock, and the performance counter
