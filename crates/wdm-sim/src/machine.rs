@@ -92,6 +92,12 @@ impl Machine {
         }
     }
 
+    /// When the earliest armed timer (`KTIMER` or `EX_TIMER`) expires, if one is armed.
+    #[must_use]
+    pub fn next_timer_expiry(&self) -> Option<u64> {
+        self.state.borrow().timers.next_expiry()
+    }
+
     /// Moves the clock to `t` as if processor 0 were busy all the while in the test's own code:
     /// timers expire and device and host events happen, but processor 0 runs nothing (queued
     /// DPCs run at its next kernel call or idle). On a machine with a second processor the

@@ -43,8 +43,17 @@ pub fn finish_second_processor() -> bool {
     let Some(dpc) = with_state("second processor", MachineState::take_second_processor_dpc) else {
         return false;
     };
+    let ex_timer = match &dpc {
+        crate::state::ReadyDpc::ExTimer { timer, .. } => Some(*timer),
+        _ => None,
+    };
     dispatch::run_dpc(dpc);
-    with_state("second processor", MachineState::begin_on_second_processor);
+    with_state("second processor", |m| {
+        if let Some(timer) = ex_timer {
+            m.timers.executive_callback_returned(timer);
+        }
+        m.begin_on_second_processor();
+    });
     true
 }
 

@@ -666,6 +666,9 @@ impl MachineState {
             ];
             if running.iter().any(Option::is_some) {
                 self.on_second_processor = None;
+                if kind == "EX_TIMER" {
+                    self.timers.executive_callback_returned(object);
+                }
                 for (kind, object) in running.into_iter().flatten() {
                     self.record(Finding::FreedPoolHoldsActiveObject {
                         tag,

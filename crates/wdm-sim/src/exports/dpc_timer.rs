@@ -335,6 +335,7 @@ pub unsafe extern "system" fn ExAllocateTimer(
                 armed: None,
                 queued: false,
                 delete_after_expiry: false,
+                deleting: false,
                 handle,
             },
         );
@@ -361,6 +362,9 @@ pub unsafe extern "system" fn ExSetTimer(
     let was_set = with_state(CALL, |m| {
         m.check_call(CALL, DISPATCH_LEVEL, false);
         m.check_exported(CALL);
+        if m.timers.executive_deleting(Timer as usize) {
+            return false;
+        }
         let live = m
             .timers
             .executive
@@ -416,6 +420,9 @@ pub unsafe extern "system" fn ExCancelTimer(
                 detail: "Parameters must be NULL".into(),
             });
         }
+        if m.timers.executive_deleting(Timer as usize) {
+            return FALSE;
+        }
         let live = m
             .timers
             .executive
@@ -436,7 +443,10 @@ pub unsafe extern "system" fn ExCancelTimer(
 /// `ExDeleteTimer`: IRQL ≤ `DISPATCH_LEVEL`, `PASSIVE_LEVEL` with `Wait` (which may wait: a spin
 /// lock held is a finding). With `Cancel` the timer is disarmed and a queued callback dropped;
 /// without it a set timer is deleted after it next expires (a periodic one never is, and shows
-/// at unload). TRUE if it was set and cancelled. Any later use of the handle is a finding.
+/// at unload). TRUE if it was set and cancelled. Any later use of the handle is a finding,
+/// except while its callback still runs on the second processor: the timer is disabled then
+/// (set, cancel and delete return FALSE) and goes when the callback returns, which `Wait`
+/// waits for.
 ///
 /// # Safety
 /// `Timer` is a handle from `ExAllocateTimer` (anything else is a finding).
@@ -465,13 +475,23 @@ pub unsafe extern "system" fn ExDeleteTimer(
             });
             return FALSE;
         };
+        if t.deleting {
+            return FALSE;
+        }
         if Cancel == FALSE && t.armed.is_some() {
             t.delete_after_expiry = true;
             return FALSE;
         }
-        let was_set = t.armed.is_some();
-        m.timers.executive.remove(&address);
+        let was_set = t.armed.take().is_some();
         m.dpcs.queue.retain(|q| *q != QueuedDpc::ExTimer(address));
+        if m.second_processor_runs_ex_timer(address) {
+            // Disabled until the running callback returns (it may still call ExSetTimer).
+            if let Some(t) = m.timers.executive.get_mut(&address) {
+                t.deleting = true;
+            }
+        } else {
+            m.timers.executive.remove(&address);
+        }
         boolean(was_set)
     });
     // With Wait, a callback running on another processor finishes before this returns.

@@ -253,3 +253,46 @@ fn ex_delete_timer_without_wait_leaves_the_callback_running_on_freed_context() {
         }]
     );
 }
+
+/// An `EX_TIMER` callback that sets its own timer again (its context is the handle's slot).
+unsafe extern "system" fn rearming_ex_timer(timer: PEX_TIMER, _context: PVOID) {
+    see("ex timer");
+    // SAFETY: the handle the kernel passes its callback, valid while the callback runs.
+    let set = unsafe { dpc_timer::ExSetTimer(timer, -10_000, 0, core::ptr::null_mut()) };
+    assert_eq!(
+        set, FALSE,
+        "a timer being deleted is disabled: set does nothing"
+    );
+}
+
+#[test]
+fn a_callback_setting_its_timer_while_ex_delete_timer_waits_for_it_is_refused_quietly() {
+    let machine = Machine::new(two_processors());
+    // SAFETY: the callback only records and sets its own timer.
+    let timer = unsafe {
+        dpc_timer::ExAllocateTimer(
+            Some(rearming_ex_timer),
+            core::ptr::null_mut(),
+            EX_TIMER_HIGH_RESOLUTION,
+        )
+    };
+    // SAFETY: a live handle; no parameters.
+    unsafe { dpc_timer::ExSetTimer(timer, -10_000, 0, core::ptr::null_mut()) };
+    machine.advance_without_idling(ms(2));
+    // SAFETY: a live handle, deleted once, at PASSIVE_LEVEL.
+    unsafe { dpc_timer::ExDeleteTimer(timer, TRUE, TRUE, core::ptr::null_mut()) };
+    assert_eq!(seen().len(), 1);
+    machine.run_until(ms(10));
+    assert!(seen().is_empty(), "the refused set armed nothing");
+    // The handle is gone once the callback returned.
+    // SAFETY: a dead handle, which the simulation checks against its table.
+    unsafe { dpc_timer::ExCancelTimer(timer, core::ptr::null_mut()) };
+    assert_eq!(
+        machine.take_findings(),
+        [Finding::UninitializedObject {
+            call: "ExCancelTimer",
+            kind: "EX_TIMER",
+            object: timer as usize
+        }]
+    );
+}
