@@ -82,9 +82,6 @@ pub struct StreamTimer {
 // IRQL ≤ DISPATCH_LEVEL; the stream serialises arming under its lock, and
 // `deleted` is atomic.
 unsafe impl Send for StreamTimer {}
-// SAFETY: as above: every method takes `&self` and calls the kernel, which
-// synchronises its own objects; `deleted` is atomic.
-unsafe impl Sync for StreamTimer {}
 
 impl StreamTimer {
     /// Creates a timer calling `callback(context)` (an `extern "system"`

@@ -153,14 +153,12 @@ mod tests {
     fn a_bug_check_after_the_unload_is_fatal() {
         // The shim's check at its own unload, after the driver's unload returned (a line as
         // Wine 8.0 printed it for the shim probe's leak mode).
-        let log = format!(
-            "{RUN}0124:err:ntoskrnl:KeBugCheckEx c7 0 7ffffe3ff9e0 0 0\n"
-        );
+        let log = format!("{RUN}0024:err:ntoskrnl:KeBugCheckEx c7 0 14000e0e0 0 0\n");
         let trace = parse(&log, "rdmus");
         assert!(trace.unload_called && trace.unload_returned);
         assert_eq!(
             trace.fatal,
-            ["0124:err:ntoskrnl:KeBugCheckEx c7 0 7ffffe3ff9e0 0 0"]
+            ["0024:err:ntoskrnl:KeBugCheckEx c7 0 14000e0e0 0 0"]
         );
     }
 }
