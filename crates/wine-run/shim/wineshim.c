@@ -331,11 +331,11 @@ BOOLEAN NTAPI ShimKeRemoveQueueDpc(PRKDPC Dpc)
     return was_queued;
 }
 
-/* KeFlushQueuedDpcs's marker: its routine sets the flushing thread's event. That is its
- * last access to the marker, and the timer thread does not touch a KDPC after its routine
- * returns, so the flushing thread may return (its stack, the marker, gone) once the event is
- * set. (Wine's KeSetEvent holds its sync lock while it touches the event, and the waiter
- * takes that lock again before its wait returns.) */
+/* KeFlushQueuedDpcs's marker: its routine sets the flushing thread's event, its last access
+ * to the marker (Wine's KeSetEvent holds its sync lock while it touches the event, and the
+ * waiter takes that lock again before its wait returns). The timer thread reads nothing of
+ * a KDPC after its routine returns; it only clears running_dpc, which the flushing thread
+ * waits for before its frame (the marker, the event) goes. */
 static VOID NTAPI flush_marker_run(PKDPC Dpc, PVOID Context, PVOID Argument1,
                                    PVOID Argument2)
 {
@@ -365,6 +365,17 @@ VOID NTAPI ShimKeFlushQueuedDpcs(VOID)
     /* The thread is running a DPC or about to take the queue: no wake needed, but harmless. */
     KeSetEvent(&wake, IO_NO_INCREMENT, FALSE);
     KeWaitForSingleObject(&done, Executive, KernelMode, FALSE, NULL);
+    /* The timer thread forgets the marker (running_dpc) a few instructions after its routine
+     * set the event: wait for that too, so the marker is not taken for a running DPC once
+     * this frame is gone (a later flush's marker at the same address would bug-check). */
+    for (;;) {
+        lock_queues();
+        BOOLEAN forgotten = running_dpc != &marker;
+        unlock_queues();
+        if (forgotten)
+            break;
+        __builtin_ia32_pause();
+    }
 }
 
 /* ---- The timer thread ---- */

@@ -253,10 +253,11 @@ static void a_periodic_timer_repeats_until_cancelled(void)
 
 /* ---- KeFlushQueuedDpcs ---- */
 
-/* A DPC that spins for 50 ms, noting when it entered and left. */
+/* A DPC that spins for spin_ms (50 unless set), noting when it entered and left. */
 struct spinning {
     struct counting c;
     volatile LONG entered, left;
+    double spin_ms;
 };
 
 static void __stdcall spin_run(void *dpc, void *context, void *argument1, void *argument2)
@@ -264,7 +265,7 @@ static void __stdcall spin_run(void *dpc, void *context, void *argument1, void *
     struct spinning *s = context;
     (void)dpc, (void)argument1, (void)argument2;
     s->entered = 1;
-    double end = now_ms() + 50;
+    double end = now_ms() + (s->spin_ms > 0 ? s->spin_ms : 50);
     while (now_ms() < end)
         YieldProcessor();
     s->left = 1;
@@ -309,6 +310,31 @@ static void flush_with_nothing_queued_returns_at_once(void)
     double took = now_ms() - started;
     snprintf(text, sizeof text, "returned in %.2f ms", took);
     report(took < 5, "flush_idle", text);
+}
+
+/* What the stream timer's teardown does: two flushes in a row while its DPC may be running
+ * (each flush's marker lives in the same stack slot). */
+static void back_to_back_flushes(void)
+{
+    char text[200];
+    LONG waited = 0, not_finished = 0;
+    for (int round = 0; round < 200; round++) {
+        struct spinning s = {.entered = 0, .left = 0, .spin_ms = 2};
+        counting_init(&s.c, spin_run);
+        set_timer(&s.c.timer, MS(1), 0, &s.c.dpc);
+        while (!s.entered)
+            YieldProcessor();
+        flush_queued_dpcs();
+        not_finished += !s.left;
+        flush_queued_dpcs();
+        waited += s.left;
+        cancel_timer(&s.c.timer);
+    }
+    snprintf(text, sizeof text,
+             "200 rounds of flush, flush while a 2 ms DPC ran: %ld finished by the first flush's "
+             "return, %ld not",
+             waited, not_finished);
+    report(waited == 200 && not_finished == 0, "back_to_back_flushes", text);
 }
 
 static void __stdcall flush_run(void *dpc, void *context, void *argument1, void *argument2)
@@ -369,6 +395,7 @@ int main(int argc, char **argv)
     a_periodic_timer_repeats_until_cancelled();
     flush_waits_for_the_running_and_the_queued_dpcs();
     flush_with_nothing_queued_returns_at_once();
+    back_to_back_flushes();
     double started = now_ms();
     BOOL freed = FreeLibrary(shim);
     char text[100];

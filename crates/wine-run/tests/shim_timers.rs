@@ -153,6 +153,7 @@ fn the_shims_timers_behave_as_windows_documents_them() {
         "periodic",
         "flush_waits_for_running_and_queued",
         "flush_idle",
+        "back_to_back_flushes",
         "unload",
     ];
     for name in expected {
