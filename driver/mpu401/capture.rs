@@ -367,7 +367,9 @@ fn deliver(events: Chain, sink: Option<NonNull<IMXF>>, allocator: &mut Allocator
 
 impl Drop for CaptureStream {
     fn drop(&mut self) {
-        if let Some(timer) = self.timer.take() {
+        if let Some(timer) = &self.timer {
+            // Deleted first, in place (a poll on another processor may be reading
+            // `self.timer` until it returns), and waited for: no poll runs after this.
             timer.delete();
         }
         let miniport: &Miniport = &self.miniport;

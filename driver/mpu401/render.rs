@@ -160,8 +160,9 @@ impl RenderStream {
 
 impl Drop for RenderStream {
     fn drop(&mut self) {
-        if let Some(timer) = self.timer.take() {
-            // Deleted first and waited for: no callback runs after this.
+        if let Some(timer) = &self.timer {
+            // Deleted first, in place (a callback on another processor may be reading
+            // `self.timer` until it returns), and waited for: no callback runs after this.
             timer.delete();
         }
         let inner = self.inner.get_mut();

@@ -35,6 +35,17 @@ pub struct MachineConfig {
     /// `MmGetSystemRoutineAddress` returns NULL for them, and calling one anyway is a
     /// finding. [`DOWN_LEVEL_MISSING_ROUTINES`] models Windows 8 and Wine 8.0.
     pub missing_routines: &'static [&'static str],
+    /// A second processor that runs the driver's DPCs (`KDPC`s and `EX_TIMER` callbacks) while
+    /// processor 0 goes on with whatever called into the driver (default `false`: one
+    /// processor, where a DPC never overlaps passive code). On such a machine a DPC leaves the
+    /// queue as soon as it is queued and is *running* on processor 1 (`KeRemoveQueueDpc` no
+    /// longer finds it); its routine's body runs when processor 0 next idles
+    /// ([`Machine::run_until`](crate::Machine::run_until)) or waits for it
+    /// (`KeFlushQueuedDpcs`, `ExDeleteTimer` with `Wait`). Meanwhile freeing the pool that
+    /// holds the running `KDPC`, or the context its routine is about to use, is a finding
+    /// (the routine is then never called: it would run on freed memory). Deterministic: the
+    /// widest window a real multiprocessor allows, every time.
+    pub second_processor: bool,
 }
 
 /// The routines rdmus resolves at `DriverEntry` that a down-level kernel
@@ -63,6 +74,7 @@ impl Default for MachineConfig {
             faults: FaultInjection::default(),
             strict: true,
             missing_routines: &[],
+            second_processor: false,
         }
     }
 }

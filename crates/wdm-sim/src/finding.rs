@@ -211,7 +211,8 @@ pub enum Finding {
         /// Their bytes.
         bytes: usize,
     },
-    /// Pool freed while a timer, DPC or work item inside it was still queued.
+    /// Pool freed while a timer, DPC or work item inside it was still set or queued, or while
+    /// a DPC running on another processor still uses it (its `KDPC`, or its context).
     FreedPoolHoldsActiveObject {
         /// The allocation's tag.
         tag: u32,
@@ -496,7 +497,7 @@ impl fmt::Display for Finding {
                 object,
             } => write!(
                 f,
-                "pool {pool:#x} (tag '{}') freed while the {kind} at {object:#x} inside it is still queued",
+                "pool {pool:#x} (tag '{}') freed while the {kind} at {object:#x} inside it is still in use (set, queued or running)",
                 tag_text(*tag)
             ),
             Self::ActiveAtUnload { kind, object } => {

@@ -5,7 +5,9 @@
 //! The simulation defines, under their Windows names, the kernel functions the driver imports
 //! (`dmus_sys::imports`): on the host the driver's calls resolve to them. Each test builds its
 //! own [`Machine`], which installs itself on the test's thread; DPCs, timers, ISRs and work
-//! items run on that thread in virtual time (100 ns ticks). What Driver Verifier would catch
+//! items run on that thread in virtual time (100 ns ticks), on one simulated processor, or with
+//! the driver's DPCs on a second one ([`MachineConfig::second_processor`]: a DPC then runs
+//! while the test's own calls tear down what it uses). What Driver Verifier would catch
 //! becomes a [`Finding`]; a strict machine (the default) dropped with findings nobody took
 //! fails the test.
 //!

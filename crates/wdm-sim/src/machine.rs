@@ -92,6 +92,21 @@ impl Machine {
         }
     }
 
+    /// When the earliest armed timer (`KTIMER` or `EX_TIMER`) expires, if one is armed.
+    #[must_use]
+    pub fn next_timer_expiry(&self) -> Option<u64> {
+        self.state.borrow().timers.next_expiry()
+    }
+
+    /// Moves the clock to `t` as if processor 0 were busy all the while in the test's own code:
+    /// timers expire and device and host events happen, but processor 0 runs nothing (queued
+    /// DPCs run at its next kernel call or idle). On a machine with a second processor the
+    /// DPCs that become due begin there, so a test can then make processor 0 tear down what a
+    /// running DPC uses.
+    pub fn advance_without_idling(&self, t: u64) {
+        self.state.borrow_mut().advance_to(t);
+    }
+
     /// Runs the machine for `d` ticks.
     pub fn run_for(&self, d: u64) {
         self.run_until(self.now() + d);

@@ -4,7 +4,9 @@
 //! gets control (a kernel call that advances the clock, lowers the IRQL or queues a DPC, and
 //! the idle loop), a pending interrupt runs if the IRQL is below its DIRQL, then queued DPCs run
 //! if the IRQL is below `DISPATCH_LEVEL`. Work items run only from the idle loop
-//! ([`run_until`]), at `PASSIVE_LEVEL`. Busy-waiting (`KeStallExecutionProcessor`, port I/O)
+//! ([`run_until`]), at `PASSIVE_LEVEL`. On a machine with a second processor
+//! ([`MachineConfig::second_processor`](crate::MachineConfig::second_processor)) the driver's
+//! DPCs run there instead: begun when queued, finished when processor 0 idles or waits. Busy-waiting (`KeStallExecutionProcessor`, port I/O)
 //! moves the clock, so timers expire and interrupts arrive in the middle of it, exactly when
 //! their time comes.
 
@@ -12,7 +14,7 @@ use alloc::string::ToString;
 
 use crate::current::{fatal, with_state};
 use crate::dispatch;
-use crate::state::Ready;
+use crate::state::{MachineState, Ready};
 
 /// Routines run at one instant after which the simulation calls it a livelock.
 const LIVELOCK_RUNS: u32 = 1_000_000;
@@ -32,6 +34,27 @@ pub fn service() {
             );
         }
     }
+}
+
+/// Finishes the DPC running on the second processor (calls its routine at `DISPATCH_LEVEL`)
+/// and begins the next one waiting for it; false if none was running. Processor 0 idles or
+/// waits meanwhile, so it holds no spin lock.
+pub fn finish_second_processor() -> bool {
+    let Some(dpc) = with_state("second processor", MachineState::take_second_processor_dpc) else {
+        return false;
+    };
+    let ex_timer = match &dpc {
+        crate::state::ReadyDpc::ExTimer { timer, .. } => Some(*timer),
+        _ => None,
+    };
+    dispatch::run_dpc(dpc);
+    with_state("second processor", |m| {
+        if let Some(timer) = ex_timer {
+            m.timers.executive_callback_returned(timer);
+        }
+        m.begin_on_second_processor();
+    });
+    true
 }
 
 /// Busy-waits `ticks` of virtual time at the current IRQL (`KeStallExecutionProcessor`, a
@@ -73,6 +96,8 @@ pub fn run_until(target: u64) {
     let mut runs_at_instant = 0_u32;
     let mut instant = with_state("run_until", |m| m.now());
     loop {
+        // Processor 0 idles: a DPC running on the second processor gets to finish.
+        finish_second_processor();
         service();
         if let Some(work) = with_state("run_until", crate::state::MachineState::next_work) {
             dispatch::run_work(work);

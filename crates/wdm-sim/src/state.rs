@@ -110,6 +110,8 @@ pub struct MachineState {
     pub(crate) cpu: Cpu,
     pub(crate) timers: Timers,
     pub(crate) dpcs: Dpcs,
+    /// The driver DPC running on the second processor ([`MachineConfig::second_processor`]).
+    on_second_processor: Option<ReadyDpc>,
     pub(crate) work: Work,
     pub(crate) pool: Pool,
     /// The user address space of the applications' process.
@@ -142,6 +144,7 @@ impl MachineState {
             cpu: Cpu::default(),
             timers: Timers::default(),
             dpcs: Dpcs::default(),
+            on_second_processor: None,
             work: Work::default(),
             lookasides: Lookasides::default(),
             interrupts: BTreeMap::new(),
@@ -330,6 +333,7 @@ impl MachineState {
                 HostLevel::Passive => self.work.queue.push_back(QueuedWork::Host(id)),
             }
         }
+        self.begin_on_second_processor();
     }
 
     /// Schedules a host callback at virtual time `at` (at once if `at` is past).
@@ -346,6 +350,7 @@ impl MachineState {
     /// The interrupt or DPC the processor takes next at its current IRQL, if any. An
     /// interrupt nobody is connected to is lost (ISA interrupts are edges).
     pub fn next_ready(&mut self) -> Option<Ready> {
+        self.begin_on_second_processor();
         let irql = self.cpu.irql();
         if let Some(mpu) = self.mpu.as_mut() {
             if mpu.interrupt_pending() {
@@ -370,47 +375,125 @@ impl MachineState {
         if irql >= DISPATCH_LEVEL {
             return None;
         }
-        while let Some(entry) = self.dpcs.queue.pop_front() {
-            match entry {
-                QueuedDpc::Kernel(dpc) => {
-                    let Some(object) = self.dpcs.objects.get_mut(&dpc) else {
-                        continue;
-                    };
-                    let Some((arg1, arg2)) = object.queued.take() else {
-                        continue;
-                    };
-                    return Some(Ready::Dpc(ReadyDpc::Kernel {
-                        dpc,
-                        routine: object.routine,
-                        context: object.context,
-                        arg1,
-                        arg2,
-                    }));
-                }
-                QueuedDpc::ExTimer(timer) => {
-                    let Some(t) = self.timers.executive.get_mut(&timer) else {
-                        continue;
-                    };
-                    t.queued = false;
-                    let ready = ReadyDpc::ExTimer {
-                        timer,
-                        callback: t.callback,
-                        context: t.context,
-                    };
-                    if t.delete_after_expiry && t.armed.is_none() {
-                        self.timers.executive.remove(&timer);
-                    }
-                    return Some(Ready::Dpc(ready));
-                }
-                QueuedDpc::Host(id) => {
-                    let Some(callback) = self.host.callbacks.remove(&id) else {
-                        continue;
-                    };
-                    return Some(Ready::Dpc(ReadyDpc::Host(callback)));
-                }
+        while let Some(entry) = self.pop_for_processor_0() {
+            if let Some(ready) = self.take_queued(entry) {
+                return Some(Ready::Dpc(ready));
             }
         }
         None
+    }
+
+    /// The next DPC queue entry processor 0 runs: the first, or on a machine with a second
+    /// processor the first host callback (the driver's DPCs wait for processor 1).
+    fn pop_for_processor_0(&mut self) -> Option<QueuedDpc> {
+        if !self.config.second_processor {
+            return self.dpcs.queue.pop_front();
+        }
+        let index = self
+            .dpcs
+            .queue
+            .iter()
+            .position(|q| matches!(q, QueuedDpc::Host(_)))?;
+        self.dpcs.queue.remove(index)
+    }
+
+    /// What a queue entry runs, taken out of its object (`None` for a stale entry: its object
+    /// was removed or freed).
+    fn take_queued(&mut self, entry: QueuedDpc) -> Option<ReadyDpc> {
+        match entry {
+            QueuedDpc::Kernel(dpc) => {
+                let object = self.dpcs.objects.get_mut(&dpc)?;
+                let (arg1, arg2) = object.queued.take()?;
+                Some(ReadyDpc::Kernel {
+                    dpc,
+                    routine: object.routine,
+                    context: object.context,
+                    arg1,
+                    arg2,
+                })
+            }
+            QueuedDpc::ExTimer(timer) => {
+                let t = self.timers.executive.get_mut(&timer)?;
+                t.queued = false;
+                let ready = ReadyDpc::ExTimer {
+                    timer,
+                    callback: t.callback,
+                    context: t.context,
+                };
+                if t.delete_after_expiry && t.armed.is_none() {
+                    self.timers.executive.remove(&timer);
+                }
+                Some(ready)
+            }
+            QueuedDpc::Host(id) => self.host.callbacks.remove(&id).map(ReadyDpc::Host),
+        }
+    }
+
+    // ----- the second processor -----------------------------------------------------------
+
+    /// On a machine with a second processor that is free, begins the first of the driver's
+    /// queued DPCs there: it leaves the queue and is running until
+    /// [`Self::take_second_processor_dpc`] hands its routine to the scheduler.
+    pub fn begin_on_second_processor(&mut self) {
+        if !self.config.second_processor || self.on_second_processor.is_some() {
+            return;
+        }
+        while let Some(index) = self
+            .dpcs
+            .queue
+            .iter()
+            .position(|q| !matches!(q, QueuedDpc::Host(_)))
+        {
+            let Some(entry) = self.dpcs.queue.remove(index) else {
+                return;
+            };
+            if let Some(ready) = self.take_queued(entry) {
+                self.on_second_processor = Some(ready);
+                return;
+            }
+        }
+    }
+
+    /// The DPC running on the second processor, to be finished (its routine called) now:
+    /// processor 0 idles or waits for it.
+    pub fn take_second_processor_dpc(&mut self) -> Option<ReadyDpc> {
+        self.on_second_processor.take()
+    }
+
+    /// Whether the second processor is running the callback of `EX_TIMER` `timer`.
+    #[must_use]
+    pub fn second_processor_runs_ex_timer(&self, timer: usize) -> bool {
+        matches!(self.on_second_processor, Some(ReadyDpc::ExTimer { timer: t, .. }) if t == timer)
+    }
+
+    /// Whether the second processor is running `KDPC` `dpc`.
+    #[must_use]
+    pub fn second_processor_runs_dpc(&self, dpc: usize) -> bool {
+        matches!(self.on_second_processor, Some(ReadyDpc::Kernel { dpc: d, .. }) if d == dpc)
+    }
+
+    /// The driver's DPCs running or waiting for the second processor (what
+    /// `KeFlushQueuedDpcs` waits for): the running one first, then the queue's in order.
+    #[must_use]
+    pub fn second_processor_backlog(&self) -> usize {
+        let queued = self
+            .dpcs
+            .queue
+            .iter()
+            .filter(|q| !matches!(q, QueuedDpc::Host(_)))
+            .count();
+        queued + usize::from(self.on_second_processor.is_some())
+    }
+
+    /// The running DPC's kind, object and context, for the freed-pool and unload checks.
+    fn second_processor_objects(&self) -> Option<(&'static str, usize, usize)> {
+        match self.on_second_processor.as_ref()? {
+            ReadyDpc::Kernel { dpc, context, .. } => Some(("KDPC", *dpc, *context as usize)),
+            ReadyDpc::ExTimer { timer, context, .. } => {
+                Some(("EX_TIMER", *timer, *context as usize))
+            }
+            ReadyDpc::Host(_) => None,
+        }
     }
 
     /// The work item (or passive host callback) a worker thread takes next, if the processor
@@ -460,6 +543,7 @@ impl MachineState {
             mpu.interrupt_pending() && target.is_none_or(|i| irql < i.dirql)
         });
         interrupt
+            || self.on_second_processor.is_some()
             || (irql < DISPATCH_LEVEL && !self.dpcs.queue.is_empty())
             || (irql == PASSIVE_LEVEL && !self.work.queue.is_empty())
     }
@@ -565,6 +649,37 @@ impl MachineState {
     }
 
     fn forget_objects_in(&mut self, start: usize, end: usize, tag: u32) {
+        if let Some((kind, object, context)) = self.second_processor_objects() {
+            // The routine running on the other processor would go on in freed memory: its
+            // own KDPC, or the context it reads. It is reported and never called.
+            let running = [
+                (kind == "KDPC" && (start..end).contains(&object))
+                    .then_some(("KDPC (running)", object)),
+                (start..end).contains(&context).then_some((
+                    if kind == "KDPC" {
+                        "context of the running DPC"
+                    } else {
+                        "context of the running EX_TIMER callback"
+                    },
+                    context,
+                )),
+            ];
+            if running.iter().any(Option::is_some) {
+                self.on_second_processor = None;
+                if kind == "EX_TIMER" {
+                    self.timers.executive_callback_returned(object);
+                }
+                for (kind, object) in running.into_iter().flatten() {
+                    self.record(Finding::FreedPoolHoldsActiveObject {
+                        tag,
+                        pool: start,
+                        kind,
+                        object,
+                    });
+                }
+                self.begin_on_second_processor();
+            }
+        }
         for object in self.timers.forget_range(start, end) {
             self.record(Finding::FreedPoolHoldsActiveObject {
                 tag,
@@ -761,6 +876,14 @@ impl MachineState {
                 .filter(|(_, d)| d.queued.is_some())
                 .map(|(&a, _)| ("KDPC", a)),
         );
+        if let Some((kind, object, _)) = self.second_processor_objects() {
+            let kind = if kind == "KDPC" {
+                "KDPC (running)"
+            } else {
+                "EX_TIMER callback (running)"
+            };
+            active.push((kind, object));
+        }
         active.extend(self.work.items.keys().map(|&a| ("IO_WORKITEM", a)));
         active.extend(
             self.lookasides

@@ -49,6 +49,11 @@ pub struct ExecutiveTimer {
     pub queued: bool,
     /// `ExDeleteTimer` without cancel on a set timer: free it once it has expired.
     pub delete_after_expiry: bool,
+    /// `ExDeleteTimer` ran while the callback runs on the second processor: the timer is
+    /// disabled (`ExSetTimer`, `ExCancelTimer` and `ExDeleteTimer` return FALSE and do
+    /// nothing, as Microsoft documents for a timer being deleted) and goes when the callback
+    /// returns.
+    pub deleting: bool,
     /// Gives the handle its unique address (the driver never dereferences it).
     pub handle: alloc::boxed::Box<u64>,
 }
@@ -204,6 +209,19 @@ impl Timers {
                 timer: addr,
                 dpc: t.dpc,
             })
+        }
+    }
+
+    /// Whether `EX_TIMER` `timer` is disabled by an `ExDeleteTimer` waiting for its callback.
+    #[must_use]
+    pub fn executive_deleting(&self, timer: usize) -> bool {
+        self.executive.get(&timer).is_some_and(|t| t.deleting)
+    }
+
+    /// The callback of `EX_TIMER` `timer` returned: a timer deleted meanwhile goes now.
+    pub fn executive_callback_returned(&mut self, timer: usize) {
+        if self.executive_deleting(timer) {
+            self.executive.remove(&timer);
         }
     }
 

@@ -12,10 +12,11 @@
  * - MmUserProbeAddress (data; Wine's export is a code stub): the first address above user
  *   space. x64 Windows (8.1 and later) and Wine x64 end user space at 0x7FFFFFFF0000.
  * - The timer and DPC routines the image imports: KeInitializeTimerEx, KeSetTimerEx,
- *   KeCancelTimer, KeInitializeDpc, KeRemoveQueueDpc (a stub in Wine). Wine 8.0's
- *   KeSetTimerEx cancels the timer first and waits for its running callback
+ *   KeCancelTimer, KeInitializeDpc, KeRemoveQueueDpc (a stub in Wine), KeFlushQueuedDpcs.
+ *   Wine 8.0's KeSetTimerEx cancels the timer first and waits for its running callback
  *   (TpWaitForTimer), so a DPC that re-arms its own timer waits for itself and never returns
- *   (rdmus's MPU-401 render DPC re-arms when bytes are left after a burst).
+ *   (rdmus's MPU-401 render DPC re-arms when bytes are left after a burst). Wine's own
+ *   KeFlushQueuedDpcs knows nothing of the shim's DPC queue, so the shim has its own.
  *
  * # The timers
  * As wdm.h and the KeSetTimerEx / KeCancelTimer / KeRemoveQueueDpc reference pages describe:
@@ -33,9 +34,16 @@
  *   (a running DPC is not queued: it is not waited for, as on Windows).
  * So once KeCancelTimer and KeRemoveQueueDpc have returned, the DPC does not start again
  * (it is neither queued nor in a queued timer), and a DPC already running may still run on,
- * exactly as on Windows without KeFlushQueuedDpcs (rdmus's stream timer,
- * driver/miniport/timer.rs, documents that window of its KeSetTimerEx path). The shim is
- * never more lenient than that: it waits for nothing Windows does not wait for.
+ * exactly as on Windows. The shim is never more lenient than that: it waits for nothing
+ * Windows does not wait for.
+ * - KeFlushQueuedDpcs (PASSIVE_LEVEL) returns once every DPC queued or running at the call has
+ *   run (or was removed); DPCs queued later are not waited for. rdmus's stream timer
+ *   (driver/miniport/timer.rs) calls it after cancel and remove, before it frees the KTIMER,
+ *   the KDPC and the stream. The shim queues a marker DPC of its own behind the queue (the
+ *   timer thread runs DPCs one at a time, first queued first, so the marker runs after all
+ *   of them) and waits for it; with nothing queued or running it returns at once. Called
+ *   from a DPC (DISPATCH_LEVEL on Windows; here, on the timer thread, it would wait for
+ *   itself) it bug-checks instead.
  *
  * One thread of the shim ("the timer thread", made when the module is loaded) plays the
  * clock interrupt and one processor's DPC queue: it expires due timers, then runs the
@@ -67,7 +75,10 @@
  *   given something KeInitializeTimerEx did not initialise, or KeSetTimerEx /
  *   KeRemoveQueueDpc a DPC that KeInitializeDpc did not;
  * - 0x133 DPC_WATCHDOG_VIOLATION (parameter 1 = 0) when, at unload, the timer thread has not
- *   ended within 5 s (a DPC that does not return): its code must not go while it runs.
+ *   ended within 5 s (a DPC that does not return): its code must not go while it runs;
+ * - 0xC4 DRIVER_VERIFIER_DETECTED_VIOLATION when KeFlushQueuedDpcs is called from a DPC
+ *   (parameter 1 = 0x1000, the shim's own value: no public table has one for this case;
+ *   parameter 2 = the calling DPC's KDPC).
  *
  * # Load and unload
  * The entry (called as DllMain: Wine loads a driver's dependency as a DLL) makes the timer
@@ -104,12 +115,18 @@ _Static_assert(offsetof(KDPC, DpcData) == 56, "KDPC.DpcData");
 #define SHIM_KIND_UNINITIALISED 0x100
 /* Bug check DPC_WATCHDOG_VIOLATION (parameter 1 = 0: one DPC ran too long). */
 #define SHIM_BUGCHECK_DPC_WATCHDOG_VIOLATION 0x133
+/* Bug check DRIVER_VERIFIER_DETECTED_VIOLATION, and the shim's own parameter 1 for
+ * KeFlushQueuedDpcs called from a DPC (see the header comment). */
+#define SHIM_BUGCHECK_DRIVER_VERIFIER_DETECTED_VIOLATION 0xC4
+#define SHIM_VIOLATION_FLUSH_FROM_DPC 0x1000
 
-/* ntdll.dll (winternl.h) and ntoskrnl.exe (ntifs.h) routines wdm.h does not declare. */
+/* ntdll.dll (winternl.h) and ntoskrnl.exe (ntifs.h, ntddk.h) routines wdm.h does not declare. */
 __declspec(dllimport) NTSTATUS NTAPI NtQuerySystemTime(PLARGE_INTEGER SystemTime);
 __declspec(dllimport) NTSTATUS NTAPI ZwWaitForSingleObject(HANDLE Handle, BOOLEAN Alertable,
                                                            PLARGE_INTEGER Timeout);
 __declspec(dllimport) NTSTATUS NTAPI NtTerminateThread(HANDLE Thread, NTSTATUS ExitStatus);
+/* ntddk.h (which wdm.h does not include); Wine implements it. */
+__declspec(dllimport) HANDLE NTAPI PsGetCurrentThreadId(VOID);
 
 /* ---- KeStallExecutionProcessor, MmUserProbeAddress ---- */
 
@@ -141,6 +158,8 @@ static BOOLEAN stopping;
 static KEVENT wake;
 /* The timer thread, waited for at unload. */
 static HANDLE timer_thread;
+/* The timer thread's id (DPCs run on it), set when it starts. */
+static HANDLE volatile timer_thread_id;
 
 static void lock_queues(void)
 {
@@ -312,6 +331,53 @@ BOOLEAN NTAPI ShimKeRemoveQueueDpc(PRKDPC Dpc)
     return was_queued;
 }
 
+/* KeFlushQueuedDpcs's marker: its routine sets the flushing thread's event, its last access
+ * to the marker (Wine's KeSetEvent holds its sync lock while it touches the event, and the
+ * waiter takes that lock again before its wait returns). The timer thread reads nothing of
+ * a KDPC after its routine returns; it only clears running_dpc, which the flushing thread
+ * waits for before its frame (the marker, the event) goes. */
+static VOID NTAPI flush_marker_run(PKDPC Dpc, PVOID Context, PVOID Argument1,
+                                   PVOID Argument2)
+{
+    (void)Dpc, (void)Argument1, (void)Argument2;
+    KeSetEvent((PKEVENT)Context, IO_NO_INCREMENT, FALSE);
+}
+
+VOID NTAPI ShimKeFlushQueuedDpcs(VOID)
+{
+    if (PsGetCurrentThreadId() == timer_thread_id) {
+        KeBugCheckEx(SHIM_BUGCHECK_DRIVER_VERIFIER_DETECTED_VIOLATION,
+                     SHIM_VIOLATION_FLUSH_FROM_DPC, (ULONG_PTR)running_dpc, 0, 0);
+        for (;;)
+            __builtin_ia32_pause();
+    }
+    KDPC marker;
+    KEVENT done;
+    KeInitializeEvent(&done, NotificationEvent, FALSE);
+    ShimKeInitializeDpc(&marker, flush_marker_run, &done);
+    lock_queues();
+    BOOLEAN idle = running_dpc == NULL && IsListEmpty(&dpc_queue);
+    if (!idle)
+        enqueue_dpc(&marker);
+    unlock_queues();
+    if (idle)
+        return;
+    /* The thread is running a DPC or about to take the queue: no wake needed, but harmless. */
+    KeSetEvent(&wake, IO_NO_INCREMENT, FALSE);
+    KeWaitForSingleObject(&done, Executive, KernelMode, FALSE, NULL);
+    /* The timer thread forgets the marker (running_dpc) a few instructions after its routine
+     * set the event: wait for that too, so the marker is not taken for a running DPC once
+     * this frame is gone (a later flush's marker at the same address would bug-check). */
+    for (;;) {
+        lock_queues();
+        BOOLEAN forgotten = running_dpc != &marker;
+        unlock_queues();
+        if (forgotten)
+            break;
+        __builtin_ia32_pause();
+    }
+}
+
 /* ---- The timer thread ---- */
 
 /* Expires every timer due at `now`: out of the queue (back in, a period later, if periodic),
@@ -337,6 +403,7 @@ static void expire_due_timers(ULONGLONG now)
 static VOID NTAPI timer_thread_main(PVOID Context)
 {
     (void)Context;
+    timer_thread_id = PsGetCurrentThreadId();
     for (;;) {
         lock_queues();
         if (stopping) {

@@ -5,8 +5,8 @@
 //! object and DriverEntry's return value; and a line for each call into the ntoskrnl
 //! functions the prefix's `RelayInclude` names (the harness lists only
 //! `MmGetSystemRoutineAddress`, so the log stays small). Lines that end a driver's life
-//! badly (`Unimplemented function`, an unhandled exception or privileged instruction) are
-//! collected too. The parser reads those lines only; anything else in the log is ignored.
+//! badly (`Unimplemented function`, an unhandled exception or privileged instruction, a bug
+//! check) are collected too. The parser reads those lines only; anything else in the log is ignored.
 
 /// What the log says about one service's driver.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,12 +30,15 @@ pub struct DriverTrace {
     pub native_modules: Vec<String>,
 }
 
-/// Lines of a Wine log that mean the driver's host process died or is about to.
-const FATAL_MARKERS: [&str; 4] = [
+/// Lines of a Wine log that mean the driver's host process died or is about to. Wine's
+/// `KeBugCheckEx` writes `err:ntoskrnl:KeBugCheckEx <code> <parameters>` and ends the process
+/// (the driver's own bug checks, and the bench shim's: a timer or DPC left pending at unload).
+const FATAL_MARKERS: [&str; 5] = [
     "Unimplemented function",
     "Unhandled exception",
     "Unhandled privileged instruction",
     "Unhandled page fault",
+    "KeBugCheckEx",
 ];
 
 /// Reads the trace of the driver whose service key ends in `\Services\<service>`.
@@ -144,5 +147,18 @@ mod tests {
         assert_eq!(trace.entry_status, None);
         assert_eq!(trace.fatal.len(), 1);
         assert!(!trace.unload_called);
+    }
+
+    #[test]
+    fn a_bug_check_after_the_unload_is_fatal() {
+        // The shim's check at its own unload, after the driver's unload returned (a line as
+        // Wine 8.0 printed it for the shim probe's leak mode).
+        let log = format!("{RUN}0024:err:ntoskrnl:KeBugCheckEx c7 0 14000e0e0 0 0\n");
+        let trace = parse(&log, "rdmus");
+        assert!(trace.unload_called && trace.unload_returned);
+        assert_eq!(
+            trace.fatal,
+            ["0024:err:ntoskrnl:KeBugCheckEx c7 0 14000e0e0 0 0"]
+        );
     }
 }

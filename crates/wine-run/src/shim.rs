@@ -5,7 +5,9 @@
 //! from hal.dll; calling a stub kills winedevice.exe), and its `KeSetTimerEx` cancels the
 //! timer first and waits for the timer's running callback (`TpWaitForTimer`), so a DPC that
 //! re-arms its own timer waits for itself forever (rdmus's MPU-401 render DPC does, whenever
-//! bytes are left after a burst: any chord). The shipped code must not change for Wine, so
+//! bytes are left after a burst: any chord). Once the shim runs the DPCs, Wine's
+//! `KeFlushQueuedDpcs` (which the stream timer's teardown calls) would not wait for them,
+//! so the shim supplies that too. The shipped code must not change for Wine, so
 //! the bench runs a copy of the image whose import directory names `wineshim.sys` instead of
 //! ntoskrnl.exe and hal.dll; the shim (`shim/wineshim.c`, built here with mingw-w64 against
 //! its ddk/wdm.h) defines the [`SUPPLIED`] routines and forwards every other name the image
@@ -18,6 +20,7 @@
 //! | `MmUserProbeAddress` | data: `0x7FFFFFFF0000`, where x64 Windows 8.1+ and Wine end user space |
 //! | `KeInitializeTimerEx`, `KeSetTimerEx`, `KeCancelTimer` | the shim's own timer queue, run by its timer thread: a set re-queues without waiting (a DPC may re-arm its own timer) and returns whether the timer was queued; a cancel returns that too and, as on Windows, neither waits for a running DPC |
 //! | `KeInitializeDpc`, `KeRemoveQueueDpc` | the shim's DPC queue, which its timer thread runs one DPC at a time; a removed DPC does not run |
+//! | `KeFlushQueuedDpcs` | waits until every DPC queued or running in the shim's queue at the call has run (a marker DPC queued behind them); at once when none is; bug-checks when called from a DPC (Wine's own would not know the shim's DPCs) |
 //!
 //! The timers' state lives in the KTIMER's and KDPC's own kernel fields, as on Windows (the
 //! C source says why, and what it bug-checks on: a timer or DPC still pending when the driver
@@ -54,9 +57,11 @@ use crate::process::run_bounded;
 pub const SHIM_MODULE: &str = "wineshim.sys";
 /// The routines the shim defines itself (the rest it forwards): the three Wine 8.0 only
 /// stubs, and the timer and DPC routines the image imports (Wine's `KeSetTimerEx` waits for
-/// the timer's running callback, so a DPC cannot re-arm its own timer; `shim/wineshim.c`).
-pub const SUPPLIED: [&str; 7] = [
+/// the timer's running callback, so a DPC cannot re-arm its own timer; Wine's
+/// `KeFlushQueuedDpcs` does not know the shim's DPCs; `shim/wineshim.c`).
+pub const SUPPLIED: [&str; 8] = [
     "KeCancelTimer",
+    "KeFlushQueuedDpcs",
     "KeInitializeDpc",
     "KeInitializeTimerEx",
     "KeRemoveQueueDpc",

@@ -3,8 +3,9 @@
  * driver would, and prints one line per check: "ok NAME: details" or "FAIL NAME: details".
  * Built and run by tests/shim_timers.rs (mingw-w64, a console program beside wineshim.sys).
  *
- *   shim_probe semantics   every check below, then FreeLibrary (the shim's unload), timed
- *   shim_probe leak        leaves a timer queued and unloads the shim: it must bug-check
+ *   shim_probe semantics     every check below, then FreeLibrary (the shim's unload), timed
+ *   shim_probe leak          leaves a timer queued and unloads the shim: it must bug-check
+ *   shim_probe flush_in_dpc  a DPC calls KeFlushQueuedDpcs: it must bug-check
  *
  * The KTIMER and KDPC are opaque 64-byte storage here (wdm.h's x64 sizes): only the shim
  * reads their fields. DPC routines run on the shim's timer thread.
@@ -26,12 +27,14 @@ typedef BOOLEAN(__stdcall *SET_TIMER)(void *timer, LONGLONG due, LONG period, vo
 typedef BOOLEAN(__stdcall *CANCEL_TIMER)(void *timer);
 typedef void(__stdcall *INITIALIZE_DPC)(void *dpc, DEFERRED_ROUTINE routine, void *context);
 typedef BOOLEAN(__stdcall *REMOVE_QUEUE_DPC)(void *dpc);
+typedef void(__stdcall *FLUSH_QUEUED_DPCS)(void);
 
 static INITIALIZE_TIMER initialize_timer;
 static SET_TIMER set_timer;
 static CANCEL_TIMER cancel_timer;
 static INITIALIZE_DPC initialize_dpc;
 static REMOVE_QUEUE_DPC remove_queue_dpc;
+static FLUSH_QUEUED_DPCS flush_queued_dpcs;
 
 static int failures;
 
@@ -248,6 +251,100 @@ static void a_periodic_timer_repeats_until_cancelled(void)
     report(runs >= 5 && runs <= 21 && cancelled && c.runs - runs <= 1, "periodic", text);
 }
 
+/* ---- KeFlushQueuedDpcs ---- */
+
+/* A DPC that spins for spin_ms (50 unless set), noting when it entered and left. */
+struct spinning {
+    struct counting c;
+    volatile LONG entered, left;
+    double spin_ms;
+};
+
+static void __stdcall spin_run(void *dpc, void *context, void *argument1, void *argument2)
+{
+    struct spinning *s = context;
+    (void)dpc, (void)argument1, (void)argument2;
+    s->entered = 1;
+    double end = now_ms() + (s->spin_ms > 0 ? s->spin_ms : 50);
+    while (now_ms() < end)
+        YieldProcessor();
+    s->left = 1;
+    InterlockedIncrement(&s->c.runs);
+}
+
+static void flush_waits_for_the_running_and_the_queued_dpcs(void)
+{
+    struct spinning running = {.entered = 0, .left = 0};
+    struct counting queued;
+    char text[300];
+    counting_init(&running.c, spin_run);
+    counting_init(&queued, count_run);
+    /* Due together: one expiry pass usually queues both, the spinning DPC first; if the
+     * second timer is still queued when the flush starts, its DPC is not waited for (a timer
+     * is not a queued DPC), and the cancel below takes it. */
+    set_timer(&running.c.timer, MS(20), 0, &running.c.dpc);
+    set_timer(&queued.timer, MS(20), 0, &queued.dpc);
+    BOOL entered = wait_for(&running.entered, 1, 1000);
+    LONG left_before = running.left;
+    double started = now_ms();
+    flush_queued_dpcs();
+    double took = now_ms() - started;
+    LONG left = running.left;
+    LONG queued_runs = queued.runs;
+    BOOLEAN timer_still_queued = cancel_timer(&queued.timer);
+    snprintf(text, sizeof text,
+             "flushed in %.1f ms while a 50 ms DPC ran (inside at the call: %d, finished at the "
+             "return: %ld); the DPC queued behind it ran %ld time(s) by then (or its timer was "
+             "still queued, not yet expired: %d)",
+             took, entered && !left_before, left, queued_runs, timer_still_queued);
+    report(entered && !left_before && left
+               && (queued_runs == 1 || (queued_runs == 0 && timer_still_queued)),
+           "flush_waits_for_running_and_queued", text);
+}
+
+static void flush_with_nothing_queued_returns_at_once(void)
+{
+    char text[100];
+    double started = now_ms();
+    flush_queued_dpcs();
+    double took = now_ms() - started;
+    snprintf(text, sizeof text, "returned in %.2f ms", took);
+    report(took < 5, "flush_idle", text);
+}
+
+/* What the stream timer's teardown does: two flushes in a row while its DPC may be running
+ * (each flush's marker lives in the same stack slot). */
+static void back_to_back_flushes(void)
+{
+    char text[200];
+    LONG waited = 0, not_finished = 0;
+    for (int round = 0; round < 200; round++) {
+        struct spinning s = {.entered = 0, .left = 0, .spin_ms = 2};
+        counting_init(&s.c, spin_run);
+        set_timer(&s.c.timer, MS(1), 0, &s.c.dpc);
+        while (!s.entered)
+            YieldProcessor();
+        flush_queued_dpcs();
+        not_finished += !s.left;
+        flush_queued_dpcs();
+        waited += s.left;
+        cancel_timer(&s.c.timer);
+    }
+    snprintf(text, sizeof text,
+             "200 rounds of flush, flush while a 2 ms DPC ran: %ld finished by the first flush's "
+             "return, %ld not",
+             waited, not_finished);
+    report(waited == 200 && not_finished == 0, "back_to_back_flushes", text);
+}
+
+static void __stdcall flush_run(void *dpc, void *context, void *argument1, void *argument2)
+{
+    (void)context, (void)argument1, (void)argument2;
+    printf("flushing from DPC %p\n", dpc);
+    fflush(stdout);
+    flush_queued_dpcs();
+}
+
 static void *routine(HMODULE shim, const char *name)
 {
     void *address = (void *)GetProcAddress(shim, name);
@@ -271,6 +368,7 @@ int main(int argc, char **argv)
     cancel_timer = (CANCEL_TIMER)routine(shim, "KeCancelTimer");
     initialize_dpc = (INITIALIZE_DPC)routine(shim, "KeInitializeDpc");
     remove_queue_dpc = (REMOVE_QUEUE_DPC)routine(shim, "KeRemoveQueueDpc");
+    flush_queued_dpcs = (FLUSH_QUEUED_DPCS)routine(shim, "KeFlushQueuedDpcs");
     if (strcmp(mode, "leak") == 0) {
         static struct counting left;
         counting_init(&left, count_run);
@@ -281,12 +379,23 @@ int main(int argc, char **argv)
         printf("FAIL unload: the shim unloaded with a timer queued\n");
         return 1;
     }
+    if (strcmp(mode, "flush_in_dpc") == 0) {
+        static struct counting flusher;
+        counting_init(&flusher, flush_run);
+        set_timer(&flusher.timer, MS(1), 0, &flusher.dpc);
+        Sleep(2000);
+        printf("FAIL flush_in_dpc: KeFlushQueuedDpcs from a DPC did not bug-check\n");
+        return 1;
+    }
     set_returns_whether_the_timer_was_queued();
     the_dpc_runs_once_and_never_early();
     a_dpc_rearms_its_own_timer();
     cancel_does_not_wait_for_a_running_dpc();
     a_cancelled_and_removed_dpc_never_runs();
     a_periodic_timer_repeats_until_cancelled();
+    flush_waits_for_the_running_and_the_queued_dpcs();
+    flush_with_nothing_queued_returns_at_once();
+    back_to_back_flushes();
     double started = now_ms();
     BOOL freed = FreeLibrary(shim);
     char text[100];

@@ -2,9 +2,10 @@
 //! here with mingw-w64 beside the shim, run as a console program in a copy of this checkout's
 //! template prefix): the return values of set, cancel and remove; due times never early
 //! (relative and absolute); a DPC re-arming its own timer from inside itself; no wait for a
-//! running DPC; a cancelled-and-removed DPC never running; a periodic timer; the unload ending
-//! the timer thread at once; and, in a second process, the bug check when the shim is unloaded
-//! with a timer still queued.
+//! running DPC; a cancelled-and-removed DPC never running; a periodic timer; `KeFlushQueuedDpcs`
+//! waiting for the running DPC and the one queued behind it, and returning at once with none;
+//! the unload ending the timer thread at once; and, in further processes, the bug check when
+//! the shim is unloaded with a timer still queued, and when a DPC calls `KeFlushQueuedDpcs`.
 //!
 //! Skipped, saying why, without wine or without mingw-w64's gcc.
 
@@ -150,6 +151,9 @@ fn the_shims_timers_behave_as_windows_documents_them() {
         "no_wait_for_a_running_dpc",
         "removed_dpc_does_not_run",
         "periodic",
+        "flush_waits_for_running_and_queued",
+        "flush_idle",
+        "back_to_back_flushes",
         "unload",
     ];
     for name in expected {
@@ -185,6 +189,25 @@ fn the_shims_timers_behave_as_windows_documents_them() {
     println!("unloaded with timer {left} queued: {bug_check}");
     assert!(
         bug_check.contains(&format!("KeBugCheckEx c7 0 {left} ")),
+        "{bug_check}"
+    );
+    assert!(!finished.stdout.contains("FAIL"), "{}", finished.stdout);
+
+    // KeFlushQueuedDpcs from a DPC (DISPATCH_LEVEL on Windows) would wait for itself: 0xC4.
+    let (finished, stderr) = bench.probe("flush_in_dpc");
+    let dpc = finished
+        .stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("flushing from DPC "))
+        .map(|address| address.trim_start_matches('0').to_ascii_lowercase())
+        .expect("the probe names the DPC that flushes");
+    let bug_check = stderr
+        .lines()
+        .find(|line| line.contains("KeBugCheckEx"))
+        .unwrap_or_else(|| panic!("no bug check:\n{}\n{stderr}", finished.stdout));
+    println!("KeFlushQueuedDpcs from DPC {dpc}: {bug_check}");
+    assert!(
+        bug_check.contains(&format!("KeBugCheckEx c4 1000 {dpc} ")),
         "{bug_check}"
     );
     assert!(!finished.stdout.contains("FAIL"), "{}", finished.stdout);

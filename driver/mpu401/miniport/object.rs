@@ -153,7 +153,12 @@ impl Miniport {
             // SAFETY: the interrupt object this miniport created and owns one
             // reference to. PASSIVE_LEVEL.
             let vtable = unsafe { crate::com::vtable(sync.as_ptr()) };
-            // SAFETY: Disconnect at PASSIVE_LEVEL: the ISR does not run after it returns.
+            // SAFETY: Disconnect at PASSIVE_LEVEL (IoDisconnectInterrupt underneath): it
+            // returns once the ISR runs on no processor and will not run again, so the
+            // ring it fills may go with the miniport. Nothing else of ours can still run on
+            // the miniport: every stream (and its timer, deleted and waited for in the
+            // stream's Drop) held a reference, and Service comes from the port, whose own
+            // reference this last Release ends.
             unsafe { (vtable.Disconnect)(sync.as_ptr()) };
             // SAFETY: our one reference, released once. IRQL ≤ DISPATCH_LEVEL.
             unsafe { crate::com::release(sync.as_ptr()) };

@@ -65,6 +65,9 @@ unsafe extern "system" {
     ) -> BOOLEAN;
     /// `KeRemoveQueueDpc`: any IRQL; TRUE if it was queued.
     pub fn KeRemoveQueueDpc(Dpc: *mut KDPC) -> BOOLEAN;
+    /// `KeFlushQueuedDpcs`: PASSIVE_LEVEL; returns once every DPC queued or running (on any
+    /// processor) at the call has run. wdm.h: NTDDI_WINXPSP2 and later.
+    pub fn KeFlushQueuedDpcs();
     /// `KeInitializeTimerEx`: IRQL ≤ DISPATCH_LEVEL.
     pub fn KeInitializeTimerEx(Timer: *mut KTIMER, Type: TIMER_TYPE);
     /// `KeSetTimerEx`: IRQL ≤ DISPATCH_LEVEL; due time negative = relative, 100 ns units;

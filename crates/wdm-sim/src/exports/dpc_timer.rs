@@ -1,5 +1,5 @@
 //! DPCs and timers: `KeInitializeDpc`, `KeInsertQueueDpc`, `KeRemoveQueueDpc`,
-//! `KeInitializeTimerEx`, `KeSetTimerEx`, `KeCancelTimer`, `ExAllocateTimer`, `ExSetTimer`,
+//! `KeFlushQueuedDpcs`, `KeInitializeTimerEx`, `KeSetTimerEx`, `KeCancelTimer`, `ExAllocateTimer`, `ExSetTimer`,
 //! `ExCancelTimer`, `ExDeleteTimer`, `KeQueryInterruptTimePrecise`.
 //!
 //! The simulation keeps its bookkeeping in its own tables keyed by the object's address; it
@@ -55,6 +55,12 @@ pub unsafe extern "system" fn KeInitializeDpc(
             m.record(Finding::InvalidArgument {
                 call: CALL,
                 detail: format!("KDPC {Dpc:p} re-initialised while queued"),
+            });
+        }
+        if m.second_processor_runs_dpc(Dpc as usize) {
+            m.record(Finding::InvalidArgument {
+                call: CALL,
+                detail: format!("KDPC {Dpc:p} re-initialised while its routine runs"),
             });
         }
         m.dpcs.objects.insert(
@@ -136,6 +142,31 @@ pub unsafe extern "system" fn KeRemoveQueueDpc(Dpc: *mut KDPC) -> BOOLEAN {
         }
         boolean(m.dpcs.remove(Dpc as usize))
     })
+}
+
+/// `KeFlushQueuedDpcs`: `PASSIVE_LEVEL` only (it waits: a higher IRQL or a spin lock held is a
+/// finding, and it returns at once then). Returns once every DPC queued or running at the
+/// call has finished (or was removed): on one processor the queue runs now; with a second
+/// processor the DPC running there and those queued for it finish, in order, before this
+/// returns. DPCs they queue are not waited for.
+///
+/// # Safety
+/// None: no argument.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn KeFlushQueuedDpcs() {
+    const CALL: &str = "KeFlushQueuedDpcs";
+    let Some(backlog) = with_state(CALL, |m| {
+        m.check_call(CALL, PASSIVE_LEVEL, true)
+            .then(|| m.second_processor_backlog())
+    }) else {
+        return;
+    };
+    service();
+    for _ in 0..backlog {
+        if !crate::scheduler::finish_second_processor() {
+            break;
+        }
+    }
 }
 
 /// `KeInitializeTimerEx`: IRQL ≤ `DISPATCH_LEVEL`. Re-initialising a set timer is a finding
@@ -304,6 +335,7 @@ pub unsafe extern "system" fn ExAllocateTimer(
                 armed: None,
                 queued: false,
                 delete_after_expiry: false,
+                deleting: false,
                 handle,
             },
         );
@@ -330,6 +362,9 @@ pub unsafe extern "system" fn ExSetTimer(
     let was_set = with_state(CALL, |m| {
         m.check_call(CALL, DISPATCH_LEVEL, false);
         m.check_exported(CALL);
+        if m.timers.executive_deleting(Timer as usize) {
+            return false;
+        }
         let live = m
             .timers
             .executive
@@ -385,6 +420,9 @@ pub unsafe extern "system" fn ExCancelTimer(
                 detail: "Parameters must be NULL".into(),
             });
         }
+        if m.timers.executive_deleting(Timer as usize) {
+            return FALSE;
+        }
         let live = m
             .timers
             .executive
@@ -405,7 +443,10 @@ pub unsafe extern "system" fn ExCancelTimer(
 /// `ExDeleteTimer`: IRQL ≤ `DISPATCH_LEVEL`, `PASSIVE_LEVEL` with `Wait` (which may wait: a spin
 /// lock held is a finding). With `Cancel` the timer is disarmed and a queued callback dropped;
 /// without it a set timer is deleted after it next expires (a periodic one never is, and shows
-/// at unload). TRUE if it was set and cancelled. Any later use of the handle is a finding.
+/// at unload). TRUE if it was set and cancelled. Any later use of the handle is a finding,
+/// except while its callback still runs on the second processor: the timer is disabled then
+/// (set, cancel and delete return FALSE) and goes when the callback returns, which `Wait`
+/// waits for.
 ///
 /// # Safety
 /// `Timer` is a handle from `ExAllocateTimer` (anything else is a finding).
@@ -418,7 +459,7 @@ pub unsafe extern "system" fn ExDeleteTimer(
 ) -> BOOLEAN {
     const CALL: &str = "ExDeleteTimer";
     let _ = Parameters;
-    with_state(CALL, |m| {
+    let result = with_state(CALL, |m| {
         m.check_exported(CALL);
         if Wait == FALSE {
             m.check_call(CALL, DISPATCH_LEVEL, false);
@@ -434,15 +475,31 @@ pub unsafe extern "system" fn ExDeleteTimer(
             });
             return FALSE;
         };
+        if t.deleting {
+            return FALSE;
+        }
         if Cancel == FALSE && t.armed.is_some() {
             t.delete_after_expiry = true;
             return FALSE;
         }
-        let was_set = t.armed.is_some();
-        m.timers.executive.remove(&address);
+        let was_set = t.armed.take().is_some();
         m.dpcs.queue.retain(|q| *q != QueuedDpc::ExTimer(address));
+        if m.second_processor_runs_ex_timer(address) {
+            // Disabled until the running callback returns (it may still call ExSetTimer).
+            if let Some(t) = m.timers.executive.get_mut(&address) {
+                t.deleting = true;
+            }
+        } else {
+            m.timers.executive.remove(&address);
+        }
         boolean(was_set)
-    })
+    });
+    // With Wait, a callback running on another processor finishes before this returns.
+    let running = with_state(CALL, |m| m.second_processor_runs_ex_timer(Timer as usize));
+    if Wait != FALSE && running {
+        crate::scheduler::finish_second_processor();
+    }
+    result
 }
 
 /// `KeQueryInterruptTimePrecise`: any IRQL; the virtual clock, and the performance counter

@@ -160,6 +160,7 @@ fn system_routine(name: &str) -> Option<usize> {
         "KeInitializeDpc" => dpc_timer::KeInitializeDpc as *const () as usize,
         "KeInsertQueueDpc" => dpc_timer::KeInsertQueueDpc as *const () as usize,
         "KeRemoveQueueDpc" => dpc_timer::KeRemoveQueueDpc as *const () as usize,
+        "KeFlushQueuedDpcs" => dpc_timer::KeFlushQueuedDpcs as *const () as usize,
         "KeInitializeTimerEx" => dpc_timer::KeInitializeTimerEx as *const () as usize,
         "KeSetTimerEx" => dpc_timer::KeSetTimerEx as *const () as usize,
         "KeCancelTimer" => dpc_timer::KeCancelTimer as *const () as usize,

@@ -27,6 +27,7 @@ same_signature!("system", slist::ExpInterlockedFlushSList(_));
 same_signature!("system", dpc_timer::KeInitializeDpc(_, _, _));
 same_signature!("system", dpc_timer::KeInsertQueueDpc(_, _, _));
 same_signature!("system", dpc_timer::KeRemoveQueueDpc(_));
+same_signature!("system", dpc_timer::KeFlushQueuedDpcs());
 same_signature!("system", dpc_timer::KeInitializeTimerEx(_, _));
 same_signature!("system", dpc_timer::KeSetTimerEx(_, _, _, _));
 same_signature!("system", dpc_timer::KeCancelTimer(_));

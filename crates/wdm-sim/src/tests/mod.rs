@@ -11,6 +11,7 @@ mod machine;
 mod mm;
 mod pool;
 mod properties;
+mod second_processor;
 mod sync;
 mod system_routines;
 mod work;
