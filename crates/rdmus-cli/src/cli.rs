@@ -311,7 +311,10 @@ Exit status:
   4  the driver failed in the simulation or under Wine, or the verifier (under
      Wine: the stand-in's pool accounting after unload) found a fault
   5  setup: --runtime wine cannot run here (wine, mingw-w64 or an image is
-     missing; the message names it and how to get it)";
+     missing; the message names it and how to get it)
+  130, 143, 129
+     a --runtime wine run stopped by SIGINT (Ctrl-C), SIGTERM or SIGHUP:
+     its wineserver and Wine processes killed, its prefix removed";
 
 /// The default IRP data buffer size.
 pub const DEFAULT_IRP_SIZE: u32 = 4096;
@@ -447,6 +450,13 @@ pub enum CliError {
         /// What was lost, in one line.
         what: String,
     },
+    /// A signal (SIGINT, SIGTERM, SIGHUP) stopped a Wine run; its prefix was torn down.
+    Interrupted {
+        /// The file being played or recorded.
+        path: PathBuf,
+        /// The signal's number (SIGHUP 1, SIGINT 2, SIGTERM 15).
+        signal: u8,
+    },
     /// The simulated Driver Verifier found faults while the driver ran.
     Findings {
         /// The file (or files) being played or recorded.
@@ -460,7 +470,8 @@ impl CliError {
     /// The process exit code ([`EXIT_CODES`]): 1 for bad input, 2 for a
     /// usage error (as clap's own), 3 for a loss, 4 when the driver failed in
     /// the simulation or under Wine or the verifier found a fault, 5 when a
-    /// Wine run cannot be set up.
+    /// Wine run cannot be set up, 128 + the signal's number when a signal stopped a Wine run
+    /// (the shells' convention: 130 for SIGINT, 143 for SIGTERM).
     #[must_use]
     pub const fn exit_code(&self) -> u8 {
         match self {
@@ -474,6 +485,7 @@ impl CliError {
             Self::Loss { .. } => 3,
             Self::Sim { .. } | Self::Wine { .. } | Self::Findings { .. } => 4,
             Self::Setup(_) => 5,
+            Self::Interrupted { signal, .. } => 128_u8.saturating_add(*signal),
         }
     }
 }
@@ -488,6 +500,11 @@ impl fmt::Display for CliError {
             Self::Usage(what) => write!(f, "usage: {what}"),
             Self::Setup(what) => write!(f, "setup: {what}"),
             Self::Wine { path, error } => write!(f, "{}: under Wine: {error}", path.display()),
+            Self::Interrupted { path, signal } => write!(
+                f,
+                "{}: stopped by signal {signal}: the Wine run's wineserver and every process of its prefix were killed and the prefix removed; nothing was reported",
+                path.display()
+            ),
             Self::Dls { path, error } => {
                 write!(f, "{}: not a valid DLS collection: {error}", path.display())
             }

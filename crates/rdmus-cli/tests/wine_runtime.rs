@@ -305,3 +305,88 @@ fn options_without_meaning_under_wine_are_usage_errors_that_say_why() {
     assert_eq!(code, 5, "a missing image is a setup error: {err}");
     assert!(err.contains("cargo xtask package --arch x64"), "{err}");
 }
+
+/// Ctrl-C (SIGINT) and SIGTERM while the stand-in plays under Wine: the command exits
+/// promptly with 128 + the signal, and leaves no process of the run's prefix (no wineserver,
+/// no winedevice.exe) and no prefix or run directory behind.
+#[test]
+fn a_signal_during_a_wine_run_leaves_no_wine_process_and_no_prefix() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    if !wine_ready() {
+        return;
+    }
+    let Some(file) = midi("test-c-major-scale.mid") else {
+        return;
+    };
+    let _one_at_a_time = WINE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rdmus"))
+            .args(["play".as_ref(), file.as_os_str()])
+            .args(["--runtime", "wine"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("rdmus starts");
+        // The run's directory is named after the process (wine/run.rs), its prefix inside.
+        let run_dir = rdmus_cli::wine::images::target_dir()
+            .join("wine")
+            .join(format!("play-{}-0", child.id()));
+        let prefix = run_dir.join("prefix");
+        let standin_log = prefix.join("drive_c/rdmus/standin.log");
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !standin_log.is_file() {
+            assert!(
+                Instant::now() < deadline,
+                "the stand-in did not start within 120 s"
+            );
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "rdmus ended before the stand-in ran"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(
+            !wine_run::process::prefix_processes(&prefix).is_empty(),
+            "the run's Wine processes are found by their WINEPREFIX"
+        );
+        // Only this child, by its pid.
+        let sent = Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let signalled = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                signalled.elapsed() < Duration::from_secs(30),
+                "rdmus did not exit within 30 s of SIG{signal}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let waited = signalled.elapsed();
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert_eq!(status.code(), Some(code), "SIG{signal}: {err}");
+        assert!(err.contains("stopped by signal"), "{err}");
+        assert_eq!(
+            wine_run::process::prefix_processes(&prefix),
+            Vec::<u32>::new(),
+            "SIG{signal}: processes of the run's prefix are left"
+        );
+        assert!(!prefix.exists(), "SIG{signal}: the prefix is left");
+        assert!(
+            !run_dir.exists(),
+            "SIG{signal}: the run's directory is left"
+        );
+        println!(
+            "SIG{signal}: exit {code} {:.2} s after the signal",
+            waited.as_secs_f64()
+        );
+    }
+}
