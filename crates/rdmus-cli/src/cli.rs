@@ -124,6 +124,10 @@ pub enum Command {
         /// --standin`).
         #[arg(long, value_name = "PATH")]
         standin: Option<PathBuf>,
+        /// Exit 0 even when the card lost input bytes (they are still
+        /// counted in the output's comment line).
+        #[arg(long)]
+        allow_loss: bool,
         /// Whether --format was given on the command line: filled after
         /// parsing.
         #[arg(skip)]
@@ -142,6 +146,10 @@ pub enum Command {
         /// Size of each IRP's data buffer, bytes: 24 to 65,536.
         #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_IRP_SIZE, value_parser = irp_size_range())]
         irp_size: u32,
+        /// Exit 0 even when a run lost something the file asked for (the
+        /// table and its `# loss:` lines still show it).
+        #[arg(long)]
+        allow_loss: bool,
     },
     /// Print both filters (or one) as a client sees them through KS properties.
     Describe {
@@ -307,7 +315,8 @@ Exit status:
   2  usage error
   3  loss: something the file asked for did not happen (IRPs refused, events or
      notes dropped, bytes not sent, samples clipped, timer fallback; the summary
-     counts each); --allow-loss accepts it
+     counts each; `record`: input bytes the card lost; `bench-wire`: any run's
+     loss); --allow-loss accepts it
   4  the driver failed in the simulation or under Wine, or the verifier (under
      Wine: the stand-in's pool accounting after unload) found a fault
   5  setup: --runtime wine cannot run here (wine, mingw-w64 or an image is
@@ -654,8 +663,9 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
             runtime: Runtime::Sim,
             image: None,
             standin: None,
+            allow_loss,
             ..
-        } => crate::commands::record_file(&wire, format, out_path.as_deref(), out),
+        } => crate::commands::record_file(&wire, format, out_path.as_deref(), allow_loss, out),
         Command::Record {
             runtime: Runtime::Sim,
             ..
@@ -668,6 +678,7 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
             image,
             standin,
             format_given,
+            allow_loss,
             ..
         } => {
             if format_given {
@@ -676,13 +687,14 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
                 ));
             }
             let images = crate::wine::Images::find(image.as_deref(), standin.as_deref())?;
-            crate::commands::record_file_wine(&wire, &images, out_path.as_deref(), out)
+            crate::commands::record_file_wine(&wire, &images, out_path.as_deref(), allow_loss, out)
         }
         Command::BenchWire {
             files,
             timer_res_us,
             irp_size,
-        } => crate::commands::bench_wire(&files, timer_res_us, irp_size, out),
+            allow_loss,
+        } => crate::commands::bench_wire(&files, timer_res_us, irp_size, allow_loss, out),
         Command::Describe { device, json } => crate::commands::describe(device, json, out),
     }
 }
