@@ -14,6 +14,7 @@
 //! | `port BASE` | the card's I/O base (default `0x330`); two ports |
 //! | `irq N` | the card's interrupt (default 5); `irq none` gives no interrupt resource |
 //! | `absent` | no card answers at the port (StartDevice must fail and unload cleanly) |
+//! | `fault never-acks` / `fault never-drains` | the card is broken as wdm-sim's card can be ([`CardFault`]); a StartDevice that fails on it is an outcome, logged, not a failed job |
 //! | `event TIME BYTES` | one MIDI message to render at `TIME` (100 ns ticks from the render pin's presentation time 0) |
 //! | `input TIME BYTES` | bytes the card receives at `TIME` (capture) |
 //! | `tail_ms N` | how long the pin keeps running after the last event's time (default 500) |
@@ -22,6 +23,8 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+
+pub use crate::card::CardFault;
 
 /// The subdevice a job drives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +66,8 @@ pub struct Job {
     pub irq: Option<u32>,
     /// Whether a card answers at the port.
     pub card_present: bool,
+    /// How the card is broken, if it is.
+    pub fault: Option<CardFault>,
     /// Messages to render, in time order.
     pub events: Vec<Event>,
     /// Bytes the card receives, with their times (100 ns), in time order.
@@ -89,6 +94,7 @@ impl Default for Job {
             port: 0x330,
             irq: Some(5),
             card_present: true,
+            fault: None,
             events: Vec::new(),
             input: Vec::new(),
             tail_ms: 500,
@@ -179,6 +185,13 @@ pub fn parse(text: &[u8]) -> Result<Job, JobError> {
                 }
             },
             "absent" => job.card_present = false,
+            "fault" => {
+                job.fault = Some(match words.next() {
+                    Some("never-acks") => CardFault::NeverAcks,
+                    Some("never-drains") => CardFault::NeverDrains,
+                    _ => return Err(fail("unknown fault (never-acks, never-drains)")),
+                });
+            }
             "dls" | "rate" | "voices" | "effects" | "frames" => {
                 synth_option(&mut job, directive, words.next()).map_err(fail)?;
             }
@@ -284,6 +297,7 @@ mod tests {
                 port: 0x300,
                 irq: None,
                 card_present: true,
+                fault: None,
                 events: vec![
                     Event {
                         time: 0,
@@ -319,6 +333,20 @@ mod tests {
         assert_eq!(job.voices, Some(64));
         assert_eq!(job.effects, Some(1));
         assert_eq!(job.frames, Some(96_000));
+    }
+
+    #[test]
+    fn card_faults_parse() {
+        use super::CardFault;
+        assert_eq!(
+            parse(b"fault never-acks").expect("valid").fault,
+            Some(CardFault::NeverAcks)
+        );
+        assert_eq!(
+            parse(b"fault never-drains").expect("valid").fault,
+            Some(CardFault::NeverDrains)
+        );
+        assert_eq!(parse(b"").expect("valid").fault, None);
     }
 
     #[test]
@@ -370,6 +398,10 @@ mod tests {
         assert_eq!(refused(b"port 0xffff").reason, "port out of range");
         assert_eq!(refused(b"tail_ms 1 2").reason, "extra words");
         assert_eq!(refused(b"play").reason, "unknown directive");
+        assert_eq!(
+            refused(b"fault stuck").reason,
+            "unknown fault (never-acks, never-drains)"
+        );
         assert_eq!(refused(b"format wav").reason, "unknown format (midi, dmus)");
         assert_eq!(refused(&[0xFF]).line, 0);
     }

@@ -251,7 +251,7 @@ pub struct PlayArgs {
     /// or `wine` (the packaged x64 rdmus.sys under Wine, real time; the
     /// simulation's machine options --timer-res-us, --dpc-bound-us,
     /// --mpu-fifo, --queue-ahead-ms, --irp-ms and --irp-size are usage errors
-    /// there, and --mpu-fault takes only `absent`).
+    /// there; --mpu-fault breaks the stand-in's card as the simulation's).
     #[arg(long, value_enum, default_value_t = Runtime::Sim)]
     pub runtime: Runtime,
     /// The x64 rdmus.sys a Wine run uses [default:
@@ -820,18 +820,7 @@ fn play_wine(play: &PlayArgs, out: &mut impl Write) -> Result<(), CliError> {
             "{flag} has no meaning under `--runtime wine`: {why}"
         )));
     }
-    let present = match play.mpu_fault {
-        None | Some(CardFault::None) => true,
-        Some(CardFault::Absent) => false,
-        Some(other) => {
-            return Err(CliError::Usage(format!(
-                "--mpu-fault {} has no meaning under `--runtime wine`: the stand-in's card can only be absent",
-                other
-                    .to_possible_value()
-                    .map_or_else(String::new, |v| v.get_name().to_owned())
-            )));
-        }
-    };
+    let card = play.mpu_fault.unwrap_or(CardFault::None);
     let timeline = load_timeline(&play.file)?;
     let images = crate::wine::Images::find(play.image.as_deref(), play.standin.as_deref())?;
     match play.device {
@@ -840,7 +829,7 @@ fn play_wine(play: &PlayArgs, out: &mut impl Write) -> Result<(), CliError> {
             &timeline,
             &crate::commands::WineMpu401Options {
                 format: play.format,
-                present,
+                card,
                 wire: play.wire.as_deref(),
                 allow_loss: play.allow_loss,
             },
