@@ -1,11 +1,14 @@
-//! Reading the job and writing the results: whole files by NT path through `ZwCreateFile`,
-//! at PASSIVE_LEVEL on the job thread.
+//! Reading the job and writing the results by NT path through `ZwCreateFile`, at
+//! PASSIVE_LEVEL on the job thread: whole small files ([`read`], [`write`]), and streams
+//! whose memory does not grow with the file: the job read a line at a time through a
+//! bounded buffer ([`LineReader`]), the WAV written a period at a time ([`Writer`], its
+//! header fixed up at the end).
 
 use alloc::vec::Vec;
 
 use dmus_sys::kernel::{
-    IO_STATUS_BLOCK, IO_STATUS_BLOCK_STATUS, NT_SUCCESS, NTSTATUS, STATUS_BUFFER_OVERFLOW,
-    STATUS_INSUFFICIENT_RESOURCES, UNICODE_STRING,
+    IO_STATUS_BLOCK, IO_STATUS_BLOCK_STATUS, LARGE_INTEGER, NT_SUCCESS, NTSTATUS,
+    STATUS_BUFFER_OVERFLOW, STATUS_INSUFFICIENT_RESOURCES, UNICODE_STRING,
 };
 
 use crate::kernel::{
@@ -152,8 +155,22 @@ const END_OF_FILE: NTSTATUS = i32::from_ne_bytes(0xC000_0011_u32.to_ne_bytes());
 /// The open or write status.
 pub fn write(path: &str, bytes: &[u8]) -> Result<(), NTSTATUS> {
     let handle = open(path, true)?;
+    let status = write_handle(handle, bytes, None);
+    close(handle);
+    status
+}
+
+/// One synchronous `ZwWriteFile` of `bytes` at `offset` (`None`: the current position).
+fn write_handle(handle: HANDLE, bytes: &[u8], offset: Option<i64>) -> Result<(), NTSTATUS> {
     let mut status_block = io_status();
-    // SAFETY: a synchronous write of a borrowed buffer of the given length. PASSIVE_LEVEL.
+    let mut at = LARGE_INTEGER::from_quad(offset.unwrap_or(0));
+    let at_pointer = if offset.is_some() {
+        &raw mut at
+    } else {
+        core::ptr::null_mut()
+    };
+    // SAFETY: a synchronous write of a borrowed buffer of the given length, the offset a
+    // local (or null: the file's position). PASSIVE_LEVEL.
     let status = unsafe {
         ZwWriteFile(
             handle,
@@ -163,14 +180,50 @@ pub fn write(path: &str, bytes: &[u8]) -> Result<(), NTSTATUS> {
             &raw mut status_block,
             bytes.as_ptr().cast_mut().cast(),
             u32::try_from(bytes.len()).unwrap_or(u32::MAX),
-            core::ptr::null_mut(),
+            at_pointer,
             core::ptr::null_mut(),
         )
     };
-    close(handle);
     if NT_SUCCESS(status) {
         Ok(())
     } else {
         Err(status)
+    }
+}
+
+/// A file written piece by piece (created or truncated), closed on drop.
+pub struct Writer {
+    handle: HANDLE,
+}
+
+impl Writer {
+    /// Creates (or truncates) the file at `path`.
+    ///
+    /// # Errors
+    /// The open status.
+    pub fn create(path: &str) -> Result<Self, NTSTATUS> {
+        open(path, true).map(|handle| Self { handle })
+    }
+
+    /// Appends `bytes` at the file's position.
+    ///
+    /// # Errors
+    /// The write status.
+    pub fn append(&mut self, bytes: &[u8]) -> Result<(), NTSTATUS> {
+        write_handle(self.handle, bytes, None)
+    }
+
+    /// Writes `bytes` at `offset` (a header fixed up once the length is known).
+    ///
+    /// # Errors
+    /// The write status.
+    pub fn write_at(&mut self, offset: i64, bytes: &[u8]) -> Result<(), NTSTATUS> {
+        write_handle(self.handle, bytes, Some(offset))
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        close(self.handle);
     }
 }

@@ -139,6 +139,7 @@ pub(super) fn accounting_text_without(blocks: usize, bytes: usize) -> String {
     let _ = writeln!(text, "objects_alive\t{}", counts.objects);
     let _ = writeln!(text, "allocations\t{}", counts.allocations);
     let _ = writeln!(text, "allocation_failures\t{}", counts.failures);
+    let _ = writeln!(text, "peak_bytes\t{}", counts.peak_bytes);
     text
 }
 

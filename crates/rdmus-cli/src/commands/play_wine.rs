@@ -39,10 +39,11 @@ fn machine_line(run: &JobRun) -> String {
 /// The pool line of every Wine summary.
 fn pool_line(run: &JobRun) -> String {
     format!(
-        "pool:        nothing left after the unload ({} allocations, {} failed; the stand-in's \
-         accounting)",
+        "pool:        nothing left after the unload ({} allocations, {} failed, peak {} bytes \
+         outstanding; the stand-in's accounting)",
         run.unload.get("allocations").unwrap_or(0),
-        run.unload.get("allocation_failures").unwrap_or(0)
+        run.unload.get("allocation_failures").unwrap_or(0),
+        run.unload.get("peak_bytes").unwrap_or(0)
     )
 }
 
