@@ -21,8 +21,9 @@ use crate::kernel::{
 /// Bytes read at a time.
 const CHUNK: usize = 4096;
 
-/// The most bytes a job file may have.
-pub const MAX_JOB_BYTES: usize = 16 << 20;
+/// The longest line of a job file, bytes: an `event` line of a sysex of about 350,000 bytes
+/// (three characters a byte). The job itself may be any length: it is read a line at a time.
+pub const MAX_JOB_LINE_BYTES: usize = 1 << 20;
 
 fn io_status() -> IO_STATUS_BLOCK {
     IO_STATUS_BLOCK {
@@ -86,14 +87,6 @@ fn close(handle: HANDLE) {
     let _ = unsafe { ZwClose(handle) };
 }
 
-/// The whole file at `path` (at most [`MAX_JOB_BYTES`]).
-///
-/// # Errors
-/// The open or read status, or no memory.
-pub fn read(path: &str) -> Result<Vec<u8>, NTSTATUS> {
-    read_limited(path, MAX_JOB_BYTES)
-}
-
 /// The whole file at `path`, at most `limit` bytes.
 ///
 /// # Errors
@@ -144,6 +137,109 @@ pub fn read_limited(path: &str, limit: usize) -> Result<Vec<u8>, NTSTATUS> {
     })();
     close(handle);
     result.map(|()| data)
+}
+
+/// A file read a line at a time through one [`CHUNK`]-sized buffer, closed on drop.
+pub struct LineReader {
+    handle: HANDLE,
+    chunk: Vec<u8>,
+    start: usize,
+    end: usize,
+    at_end: bool,
+}
+
+impl LineReader {
+    /// Opens the file at `path`.
+    ///
+    /// # Errors
+    /// The open status, or no memory for the buffer.
+    pub fn open(path: &str) -> Result<Self, NTSTATUS> {
+        let mut chunk = Vec::new();
+        // On the heap: a page-sized local would need the stack probe, which the module does
+        // not link (as rdmus.sys does not).
+        chunk
+            .try_reserve_exact(CHUNK)
+            .map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
+        chunk.resize(CHUNK, 0_u8);
+        let handle = open(path, false)?;
+        Ok(Self {
+            handle,
+            chunk,
+            start: 0,
+            end: 0,
+            at_end: false,
+        })
+    }
+
+    /// The next line into `line` (replaced; without its `\n`); false at the end of the file.
+    ///
+    /// # Errors
+    /// A read status, `STATUS_BUFFER_OVERFLOW` for a line longer than `max` bytes (memory is
+    /// bounded by the longest line, never by the file), or no memory.
+    pub fn next_line(&mut self, line: &mut Vec<u8>, max: usize) -> Result<bool, NTSTATUS> {
+        line.clear();
+        loop {
+            let waiting = &self.chunk[self.start..self.end];
+            if let Some(newline) = waiting.iter().position(|&byte| byte == b'\n') {
+                Self::take(line, &waiting[..newline], max)?;
+                self.start += newline + 1;
+                return Ok(true);
+            }
+            Self::take(line, waiting, max)?;
+            self.start = self.end;
+            if self.at_end {
+                return Ok(!line.is_empty());
+            }
+            self.fill()?;
+        }
+    }
+
+    fn take(line: &mut Vec<u8>, bytes: &[u8], max: usize) -> Result<(), NTSTATUS> {
+        if line.len() + bytes.len() > max {
+            return Err(STATUS_BUFFER_OVERFLOW);
+        }
+        line.try_reserve(bytes.len())
+            .map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
+        line.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Reads the next chunk (the buffer is empty).
+    fn fill(&mut self) -> Result<(), NTSTATUS> {
+        let mut status_block = io_status();
+        // SAFETY: a synchronous read into the reader's buffer of the given length.
+        // PASSIVE_LEVEL.
+        let status = unsafe {
+            ZwReadFile(
+                self.handle,
+                core::ptr::null_mut(),
+                core::ptr::null_mut(),
+                core::ptr::null_mut(),
+                &raw mut status_block,
+                self.chunk.as_mut_ptr().cast(),
+                u32::try_from(self.chunk.len()).unwrap_or(0),
+                core::ptr::null_mut(),
+                core::ptr::null_mut(),
+            )
+        };
+        self.start = 0;
+        self.end = 0;
+        if status == END_OF_FILE || (NT_SUCCESS(status) && status_block.Information == 0) {
+            self.at_end = true;
+            return Ok(());
+        }
+        if !NT_SUCCESS(status) {
+            return Err(status);
+        }
+        self.end = status_block.Information.min(self.chunk.len());
+        Ok(())
+    }
+}
+
+impl Drop for LineReader {
+    fn drop(&mut self) {
+        close(self.handle);
+    }
 }
 
 /// `STATUS_END_OF_FILE`.

@@ -7,6 +7,7 @@
 //! - `uart`: the MPU-401's render and capture streams and the clock loop;
 //! - `synth`: the synth's bank, its render pin and the wave sink.
 
+mod job_file;
 mod stream;
 mod synth;
 mod uart;
@@ -246,14 +247,7 @@ pub(super) fn run(log: &mut Log) -> Result<(), &'static str> {
     let driver = DRIVER.load(Ordering::Acquire) as *mut DRIVER_OBJECT;
     wait_for_driver_entry(driver);
     log.line(format_args!("DriverEntry returned"));
-    let text = files::read(JOB_PATH).map_err(|_| "cannot read C:\\rdmus\\job.txt")?;
-    let job = match job::parse(&text) {
-        Ok(job) => job,
-        Err(error) => {
-            log.line(format_args!("{error}"));
-            return Err("job file refused");
-        }
-    };
+    let job = job_file::scan(log)?;
     match job.device {
         Subdevice::Mpu401 => log.line(format_args!(
             "job: MPU-401 at {:#x}, irq {:?}, card {}, {} events ({} wire bytes), {} input bytes",
@@ -265,15 +259,13 @@ pub(super) fn run(log: &mut Log) -> Result<(), &'static str> {
                 (true, Some(job::CardFault::NeverAcks)) => "present, never acknowledges",
                 (true, Some(job::CardFault::NeverDrains)) => "present, never drains",
             },
-            job.events.len(),
+            job.counts.events,
             job.wire_bytes(),
             job.input.len()
         )),
         Subdevice::Synth => log.line(format_args!(
             "job: synth, bank {:?}, {} Hz asked, {} events",
-            job.dls,
-            job.rate,
-            job.events.len()
+            job.dls, job.rate, job.counts.events
         )),
     }
     if job.device == Subdevice::Synth {

@@ -441,7 +441,7 @@ pub(super) fn render_synth(
         // Real time paces the loop; the driver sees the held master clock.
         let now = clock::real_now();
         service::run_pending(clock::now());
-        deliver.due(log, &render, allocator, job, clock::now());
+        deliver.due(log, &render, allocator, clock::now());
         let at = origin
             + i64::try_from(u128::from(position) * 10_000_000 / u128::from(rate))
                 .unwrap_or(i64::MAX);
@@ -486,7 +486,7 @@ pub(super) fn render_synth(
         }
         sleep(TICK_100NS);
     }
-    deliver.report(log, job);
+    ok = deliver.report(log, job) && ok;
     ok = ok && final_stats(log, bound, figures);
     let stopped = render.walk(log, &DOWN) && wave.walk(log, &DOWN);
     clock::release();

@@ -61,7 +61,7 @@ pub(super) fn play_streams(
         RenderFormat::Midi => (LEGACY_RENDER_PIN, KSDATAFORMAT_SUBTYPE_MIDI),
         RenderFormat::DirectMusic => (DMUSIC_RENDER_PIN, KSDATAFORMAT_SUBTYPE_DIRECTMUSIC),
     };
-    let render = if job.events.is_empty() {
+    let render = if job.counts.events == 0 {
         None
     } else {
         Some(
@@ -288,13 +288,13 @@ pub(super) fn run_loop(
         }
         service::run_pending(now);
         if let Some(stream) = render {
-            deliver.due(log, stream, allocator, job, now);
+            deliver.due(log, stream, allocator, now);
         }
         let pending = veh::CARD
             .lock()
             .as_ref()
             .map_or(0, EmulatedCard::input_pending);
-        if deliver.next == job.events.len() && pending == 0 && now >= end {
+        if (render.is_none() || deliver.finished()) && pending == 0 && now >= end {
             break true;
         }
         if now >= end + 600_000_000 {
@@ -303,6 +303,6 @@ pub(super) fn run_loop(
         }
         sleep(TICK_100NS);
     };
-    deliver.report(log, job);
-    ok
+    let delivered = render.is_none() || deliver.report(log, job);
+    ok && delivered
 }

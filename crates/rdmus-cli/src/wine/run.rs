@@ -110,8 +110,36 @@ pub const JOB_SLACK: Duration = Duration::from_secs(120);
 /// Distinguishes the runs of one process.
 static RUNS: AtomicU32 = AtomicU32::new(0);
 
-/// The most bytes the stand-in reads of a job (portcls-standin's `files::MAX_JOB_BYTES`).
-pub const MAX_JOB_BYTES: u64 = 16 << 20;
+/// The longest job line the stand-in reads (portcls-standin's `files::MAX_JOB_LINE_BYTES`):
+/// it reads the job a line at a time, so the job's length is not bounded, only a line's (an
+/// `event` line of a sysex of about 350,000 bytes).
+pub const MAX_JOB_LINE_BYTES: usize = 1 << 20;
+
+/// A writer that passes everything on and remembers the longest line written.
+struct LongestLine<W> {
+    inner: W,
+    current: usize,
+    longest: usize,
+}
+
+impl<W: Write> Write for LongestLine<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(bytes)?;
+        for &byte in &bytes[..written] {
+            if byte == b'\n' {
+                self.current = 0;
+            } else {
+                self.current += 1;
+                self.longest = self.longest.max(self.current);
+            }
+        }
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
 
 /// A job's files: the job (written by `write_job`) and the files it names, copied into the
 /// run's directory under the names the job uses.
@@ -196,16 +224,20 @@ pub fn run_job(images: &Images, spec: &JobSpec<'_>, subject: &Path) -> Result<Jo
         let path = path.to_path_buf();
         move |error| CliError::Io { path, error }
     };
-    let mut writer = std::io::BufWriter::new(File::create(&job).map_err(io_error(&job))?);
+    let mut writer = LongestLine {
+        inner: std::io::BufWriter::new(File::create(&job).map_err(io_error(&job))?),
+        current: 0,
+        longest: 0,
+    };
     (spec.write_job)(&mut writer).map_err(io_error(&job))?;
     writer.flush().map_err(io_error(&job))?;
+    let longest = writer.longest;
     drop(writer);
-    let size = std::fs::metadata(&job).map_err(io_error(&job))?.len();
-    if size > MAX_JOB_BYTES {
+    if longest > MAX_JOB_LINE_BYTES {
         return Err(CliError::Wine {
             path: subject.into(),
             error: format!(
-                "its job is {size} bytes; the stand-in reads at most {MAX_JOB_BYTES} (a file this long plays only in the simulation)"
+                "a line of its job is {longest} bytes; the stand-in reads lines of at most {MAX_JOB_LINE_BYTES} (a message this long plays only in the simulation)"
             ),
         });
     }
@@ -327,7 +359,22 @@ pub fn log_count(log: &str, prefix: &str, key: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Accounting, log_count};
+    use std::io::Write;
+
+    use super::{Accounting, LongestLine, log_count};
+
+    #[test]
+    fn the_longest_line_of_a_job_is_measured_as_it_is_written() {
+        let mut writer = LongestLine {
+            inner: Vec::new(),
+            current: 0,
+            longest: 0,
+        };
+        write!(writer, "event 0 90\nevent 1").unwrap();
+        write!(writer, "0 f0 7e 7f f7\nx\n").unwrap();
+        assert_eq!(writer.longest, "event 10 f0 7e 7f f7".len());
+        assert_eq!(writer.inner.len(), 34);
+    }
 
     #[test]
     fn the_accounting_names_what_is_still_held() {
