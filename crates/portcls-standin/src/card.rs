@@ -22,7 +22,9 @@
 //! Times are 100 ns ticks of whatever clock the caller reads; the wire log keeps them
 //! relative to the moment given to [`EmulatedCard::set_origin`] (the presentation time 0 of
 //! the stream). The log's memory is given at construction, so the card never allocates: the
-//! exception handler that drives it may run on any thread at any time.
+//! exception handler that drives it may run on any thread at any time; the job thread drains
+//! it to the file ([`EmulatedCard::drain_wire`]), and bytes beyond its capacity between two
+//! drains are counted as dropped.
 
 use alloc::vec::Vec;
 
@@ -166,9 +168,13 @@ impl EmulatedCard {
         &self.wire
     }
 
-    /// Takes the wire log (the card logs nothing more).
-    pub fn take_wire(&mut self) -> Vec<WireByte> {
-        core::mem::take(&mut self.wire)
+    /// Moves the bytes logged so far to the end of `out` and empties the log, keeping its
+    /// capacity: the job thread drains it every millisecond, so the log's memory is bounded
+    /// by a burst, not by the song. (`out` should have the log's capacity free: then nothing
+    /// is allocated under the card's lock.)
+    pub fn drain_wire(&mut self, out: &mut Vec<WireByte>) {
+        out.extend_from_slice(&self.wire);
+        self.wire.clear();
     }
 
     /// Moves injected input that is due at `now` into the data register's queue; true when a

@@ -11,6 +11,7 @@ mod job_file;
 mod stream;
 mod synth;
 mod uart;
+mod wire_out;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -31,7 +32,8 @@ use crate::kernel::{
 };
 use crate::objects::release;
 use crate::objects::resource_list::ResourceList;
-use crate::{adapter_driver, files, pool, veh, wire_log};
+use crate::{adapter_driver, files, pool, veh};
+use wire_out::{CARD_LOG_CAPACITY, WireOut};
 
 /// The job file.
 pub const JOB_PATH: &str = "\\??\\C:\\rdmus\\job.txt";
@@ -182,8 +184,16 @@ impl Log {
 
 unsafe extern "system" fn job_thread(_context: PVOID) {
     let mut log = Log(String::new());
-    let outcome = run(&mut log);
-    let wire = veh::CARD.lock().as_mut().map(EmulatedCard::take_wire);
+    let mut wire = WireOut::new();
+    let outcome = run(&mut log, &mut wire);
+    // What the card logged after the clock loop (the streams' STOP).
+    wire.drain();
+    if wire.failed {
+        log.line(format_args!(
+            "wire.tsv: a write failed, the log is incomplete"
+        ));
+    }
+    drop(wire);
     if let Some(card) = veh::CARD.lock().as_ref() {
         let counts = card.counts();
         log.line(format_args!(
@@ -202,9 +212,6 @@ unsafe extern "system" fn job_thread(_context: PVOID) {
         "port accesses emulated: {}",
         veh::EMULATED.load(Ordering::Relaxed)
     ));
-    if let Some(wire) = wire {
-        let _ = files::write(WIRE_PATH, wire_log::to_tsv(&wire).as_bytes());
-    }
     // The log's own buffer is the one block the job still holds: not counted.
     let held = usize::from(log.0.capacity() > 0);
     let _ = files::write(
@@ -243,7 +250,7 @@ pub(super) fn wait_for_driver_entry(driver: *mut DRIVER_OBJECT) {
     sleep(50 * TICK_100NS);
 }
 
-pub(super) fn run(log: &mut Log) -> Result<(), &'static str> {
+pub(super) fn run(log: &mut Log, wire_out: &mut WireOut) -> Result<(), &'static str> {
     let driver = DRIVER.load(Ordering::Acquire) as *mut DRIVER_OBJECT;
     wait_for_driver_entry(driver);
     log.line(format_args!("DriverEntry returned"));
@@ -272,7 +279,7 @@ pub(super) fn run(log: &mut Log) -> Result<(), &'static str> {
         // No card: port I/O goes on to Wine's handler (the synth does none).
     } else if job.card_present {
         let mut wire = Vec::new();
-        wire.try_reserve_exact(job.wire_bytes() * 2 + 4096)
+        wire.try_reserve_exact(CARD_LOG_CAPACITY)
             .map_err(|_| "no memory for the wire log")?;
         let mut input = Vec::new();
         input
@@ -309,7 +316,7 @@ pub(super) fn run(log: &mut Log) -> Result<(), &'static str> {
     if !log.status("IoCreateDevice (PDO)", status) {
         return Err("no PDO");
     }
-    let result = run_device(log, driver, pdo, &job);
+    let result = run_device(log, driver, pdo, &job, wire_out);
     // SAFETY: the PDO made above; nothing refers to it any more. PASSIVE_LEVEL.
     unsafe { IoDeleteDevice(pdo) };
     result
@@ -320,6 +327,7 @@ pub(super) fn run_device(
     driver: *mut DRIVER_OBJECT,
     pdo: PDEVICE_OBJECT,
     job: &Job,
+    wire_out: &mut WireOut,
 ) -> Result<(), &'static str> {
     let (_, add_device) = adapter_driver::recorded().ok_or("no AddDevice recorded")?;
     // SAFETY: the adapter's AddDevice with its driver object and our PDO. PASSIVE_LEVEL.
@@ -328,7 +336,7 @@ pub(super) fn run_device(
         return Err("AddDevice failed");
     }
     let device = devices::find(pdo).ok_or("AddDevice made no adapter device")?;
-    let result = start_and_play(log, &device, job);
+    let result = start_and_play(log, &device, job, wire_out);
     remove(log, &device);
     result
 }
@@ -337,6 +345,7 @@ pub(super) fn start_and_play(
     log: &mut Log,
     device: &Device,
     job: &Job,
+    wire_out: &mut WireOut,
 ) -> Result<(), &'static str> {
     let start = device.start.ok_or("no StartDevice")?;
     let list = match job.device {
@@ -380,7 +389,7 @@ pub(super) fn start_and_play(
     if synth {
         synth::play_synth(log, port, job)
     } else {
-        uart::play(log, port, job)
+        uart::play(log, port, job, wire_out)
     }
 }
 
