@@ -440,3 +440,66 @@ fn a_signal_during_a_wine_run_leaves_no_wine_process_and_no_prefix() {
         );
     }
 }
+
+/// The stand-in's pool peak after a run (the `pool:` line's figure).
+fn pool_peak(summary: &str) -> u64 {
+    summary
+        .lines()
+        .find_map(|line| line.strip_prefix("pool:"))
+        .and_then(|line| line.split(", peak ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no pool peak in {summary}"))
+}
+
+/// The stand-in reads the job a line at a time and writes the wire as it goes: its pool peak
+/// does not grow with the song (a 7.8 s job of 1,500 messages against the 4 s scale of 16).
+#[test]
+fn the_stand_ins_memory_does_not_grow_with_the_song() {
+    if !wine_ready() {
+        return;
+    }
+    let Some(short) = midi("test-c-major-scale.mid") else {
+        return;
+    };
+    // 1,500 notes, one every tick (96 a quarter at 120 bpm: 5.2 ms).
+    let mut track = Vec::new();
+    for i in 0..1_500_u32 {
+        let note = u8::try_from(36 + i % 48).unwrap();
+        track.extend_from_slice(&[1, 0x90, note, if i % 2 == 0 { 100 } else { 0 }]);
+    }
+    track.extend_from_slice(&[0, 0xFF, 0x2F, 0]);
+    let mut smf = b"MThd\0\0\0\x06\0\0\0\x01\0\x60MTrk".to_vec();
+    smf.extend_from_slice(&u32::try_from(track.len()).unwrap().to_be_bytes());
+    smf.extend_from_slice(&track);
+    let long = scratch("long.mid");
+    std::fs::write(&long, smf).unwrap();
+    let _one_at_a_time = WINE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut peaks = Vec::new();
+    for file in [&short, &long] {
+        let (code, out, err) = run(&[
+            "play".as_ref(),
+            file.as_os_str(),
+            "--runtime".as_ref(),
+            "wine".as_ref(),
+        ]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(
+            out.contains("exactly the file's messages in order"),
+            "{out}"
+        );
+        peaks.push(pool_peak(&out));
+    }
+    println!(
+        "stand-in pool peak: scale {} B, 1,500 notes {} B",
+        peaks[0], peaks[1]
+    );
+    // Holding the long job's 4,500 wire bytes (16 B a logged byte) or its text would add
+    // over 70 KB.
+    assert!(
+        peaks[1] < peaks[0] + 16 * 1024,
+        "the pool peak grows with the song: {peaks:?}"
+    );
+}
