@@ -1,5 +1,5 @@
 //! Reading the job and writing the results by NT path through `ZwCreateFile`, at
-//! PASSIVE_LEVEL on the job thread: whole small files ([`read`], [`write`]), and streams
+//! PASSIVE_LEVEL on the job thread: whole small files ([`read_limited`], [`write()`]), and streams
 //! whose memory does not grow with the file: the job read a line at a time through a
 //! bounded buffer ([`LineReader`]), the WAV written a period at a time ([`Writer`], its
 //! header fixed up at the end).
@@ -139,7 +139,7 @@ pub fn read_limited(path: &str, limit: usize) -> Result<Vec<u8>, NTSTATUS> {
     result.map(|()| data)
 }
 
-/// A file read a line at a time through one [`CHUNK`]-sized buffer, closed on drop.
+/// A file read a line at a time through one 4 KiB buffer, closed on drop.
 pub struct LineReader {
     handle: HANDLE,
     chunk: Vec<u8>,

@@ -6,7 +6,7 @@
 //! after the unload (`unload.txt`).
 //!
 //! A signal never leaves a Wine run behind: before the first run, SIGINT, SIGTERM and SIGHUP
-//! are pointed at wine-run's stop flag ([`stop_on_signals`]); the run's waits end within
+//! are pointed at wine-run's stop flag (`stop_on_signals`); the run's waits end within
 //! 50 ms, its teardown kills the prefix's wineserver (every Wine process of the prefix with
 //! it) and removes the prefix, and the command exits 128 + the signal
 //! ([`CliError::Interrupted`]) after removing the run's directory. A panic unwinds through
