@@ -13,11 +13,18 @@
 //!   says whether the line should interrupt).
 //! - An absent card ([`EmulatedCard::absent`]) is a floating ISA bus: every read is `0xFF`,
 //!   writes vanish (nothing decodes the address).
+//! - A broken card ([`EmulatedCard::with_fault`]) has the faults of wdm-sim's card
+//!   (`wdm_sim::Mpu401Fault`), meaning the same: [`CardFault::NeverAcks`] changes mode on
+//!   reset and enter-UART but never queues an ACK; [`CardFault::NeverDrains`] takes data
+//!   bytes into its FIFO but never puts one on the wire, so once [`FIFO_DEPTH`] bytes are
+//!   held DRR stays set for good (a write then is an overrun).
 //!
 //! Times are 100 ns ticks of whatever clock the caller reads; the wire log keeps them
 //! relative to the moment given to [`EmulatedCard::set_origin`] (the presentation time 0 of
 //! the stream). The log's memory is given at construction, so the card never allocates: the
-//! exception handler that drives it may run on any thread at any time.
+//! exception handler that drives it may run on any thread at any time; the job thread drains
+//! it to the file ([`EmulatedCard::drain_wire`]), and bytes beyond its capacity between two
+//! drains are counted as dropped.
 
 use alloc::vec::Vec;
 
@@ -54,6 +61,16 @@ pub struct CardCounts {
     pub input_dropped: u64,
 }
 
+/// How a present card is broken (wdm-sim's `Mpu401Fault` less `Absent`, which is
+/// [`EmulatedCard::absent`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CardFault {
+    /// The card never acknowledges a command (it still changes mode).
+    NeverAcks,
+    /// The card takes bytes into its FIFO but never sends them.
+    NeverDrains,
+}
+
 /// The card's mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -68,6 +85,9 @@ pub enum Mode {
 pub struct EmulatedCard {
     base: u16,
     present: bool,
+    fault: Option<CardFault>,
+    /// Bytes a card that never drains holds in its FIFO.
+    held: i64,
     mode: Mode,
     origin: i64,
     wire_free_at: i64,
@@ -89,6 +109,8 @@ impl EmulatedCard {
         Self {
             base,
             present: true,
+            fault: None,
+            held: 0,
             mode: Mode::Command,
             origin: 0,
             wire_free_at: 0,
@@ -109,6 +131,12 @@ impl EmulatedCard {
             present: false,
             ..Self::new(base, Vec::new(), Vec::new())
         }
+    }
+
+    /// This card, broken as `fault` says (`None`: working).
+    #[must_use]
+    pub fn with_fault(self, fault: Option<CardFault>) -> Self {
+        Self { fault, ..self }
     }
 
     /// Whether `port` is one of the card's two registers.
@@ -140,9 +168,13 @@ impl EmulatedCard {
         &self.wire
     }
 
-    /// Takes the wire log (the card logs nothing more).
-    pub fn take_wire(&mut self) -> Vec<WireByte> {
-        core::mem::take(&mut self.wire)
+    /// Moves the bytes logged so far to the end of `out` and empties the log, keeping its
+    /// capacity: the job thread drains it every millisecond, so the log's memory is bounded
+    /// by a burst, not by the song. (`out` should have the log's capacity free: then nothing
+    /// is allocated under the card's lock.)
+    pub fn drain_wire(&mut self, out: &mut Vec<WireByte>) {
+        out.extend_from_slice(&self.wire);
+        self.wire.clear();
     }
 
     /// Moves injected input that is due at `now` into the data register's queue; true when a
@@ -185,7 +217,17 @@ impl EmulatedCard {
     }
 
     fn fifo_full(&self, now: i64) -> bool {
+        if self.fault == Some(CardFault::NeverDrains) {
+            return self.held >= FIFO_DEPTH;
+        }
         self.wire_free_at - now >= FIFO_DEPTH * WIRE_BYTE_100NS
+    }
+
+    /// Queues an acknowledgement, unless the card never acknowledges.
+    fn acknowledge(&mut self) {
+        if self.fault != Some(CardFault::NeverAcks) {
+            self.push_input(ACK);
+        }
     }
 
     /// A read of `port` at `now` (a port the card decodes; others read as a floating bus).
@@ -224,13 +266,13 @@ impl EmulatedCard {
                 (_, CMD_RESET) => {
                     self.mode = Mode::Command;
                     self.input_len = 0;
-                    self.push_input(ACK);
+                    self.acknowledge();
                 }
                 (Mode::Command, CMD_ENTER_UART) => {
                     self.mode = Mode::Uart;
-                    self.push_input(ACK);
+                    self.acknowledge();
                 }
-                (Mode::Command, _) => self.push_input(ACK),
+                (Mode::Command, _) => self.acknowledge(),
                 (Mode::Uart, _) => {}
             }
         }
@@ -239,6 +281,11 @@ impl EmulatedCard {
     fn send(&mut self, byte: u8, now: i64) {
         if self.fifo_full(now) {
             self.counts.overruns += 1;
+        }
+        if self.fault == Some(CardFault::NeverDrains) {
+            // Held in the FIFO for good (a byte written to a full FIFO is lost).
+            self.held = (self.held + 1).min(FIFO_DEPTH);
+            return;
         }
         let start = self.wire_free_at.max(now);
         self.wire_free_at = start + WIRE_BYTE_100NS;
@@ -259,12 +306,40 @@ mod tests {
 
     use mpu401::{ACK, CMD_ENTER_UART, CMD_RESET, Status, WIRE_BYTE_100NS};
 
-    use super::{EmulatedCard, FIFO_DEPTH, Mode, WireByte};
+    use super::{CardFault, EmulatedCard, FIFO_DEPTH, Mode, WireByte};
 
     const BASE: u16 = 0x330;
 
     fn card(wire: usize) -> EmulatedCard {
         EmulatedCard::new(BASE, Vec::with_capacity(wire), Vec::new())
+    }
+
+    #[test]
+    fn a_card_that_never_acks_still_changes_mode() {
+        let mut card = card(4).with_fault(Some(CardFault::NeverAcks));
+        card.write(BASE + 1, CMD_RESET, 0);
+        assert_eq!(card.read(BASE + 1, 0), Status::DSR, "no ACK waits");
+        card.write(BASE + 1, CMD_ENTER_UART, 0);
+        assert_eq!(card.mode(), Mode::Uart);
+        assert_eq!(card.read(BASE + 1, 0), Status::DSR, "no ACK waits");
+        card.write(BASE, 0x90, 0);
+        assert_eq!(card.wire().len(), 1, "data still goes on the wire");
+    }
+
+    #[test]
+    fn a_card_that_never_drains_fills_its_fifo_and_stays_busy() {
+        let mut card = card(64).with_fault(Some(CardFault::NeverDrains));
+        card.write(BASE + 1, CMD_ENTER_UART, 0);
+        assert_eq!(card.read(BASE, 0), ACK, "it acknowledges");
+        for _ in 0..FIFO_DEPTH {
+            assert_eq!(card.read(BASE + 1, 0) & Status::DRR, 0, "room in the FIFO");
+            card.write(BASE, 0x90, 0);
+        }
+        let an_hour = 36_000_000_000;
+        assert_eq!(card.read(BASE + 1, an_hour) & Status::DRR, Status::DRR);
+        card.write(BASE, 0x90, an_hour);
+        assert_eq!(card.counts().overruns, 1);
+        assert!(card.wire().is_empty(), "nothing reaches the wire");
     }
 
     #[test]

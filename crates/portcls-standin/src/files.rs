@@ -1,11 +1,14 @@
-//! Reading the job and writing the results: whole files by NT path through `ZwCreateFile`,
-//! at PASSIVE_LEVEL on the job thread.
+//! Reading the job and writing the results by NT path through `ZwCreateFile`, at
+//! PASSIVE_LEVEL on the job thread: whole small files ([`read_limited`], [`write()`]), and streams
+//! whose memory does not grow with the file: the job read a line at a time through a
+//! bounded buffer ([`LineReader`]), the WAV written a period at a time ([`Writer`], its
+//! header fixed up at the end).
 
 use alloc::vec::Vec;
 
 use dmus_sys::kernel::{
-    IO_STATUS_BLOCK, IO_STATUS_BLOCK_STATUS, NT_SUCCESS, NTSTATUS, STATUS_BUFFER_OVERFLOW,
-    STATUS_INSUFFICIENT_RESOURCES, UNICODE_STRING,
+    IO_STATUS_BLOCK, IO_STATUS_BLOCK_STATUS, LARGE_INTEGER, NT_SUCCESS, NTSTATUS,
+    STATUS_BUFFER_OVERFLOW, STATUS_INSUFFICIENT_RESOURCES, UNICODE_STRING,
 };
 
 use crate::kernel::{
@@ -18,8 +21,9 @@ use crate::kernel::{
 /// Bytes read at a time.
 const CHUNK: usize = 4096;
 
-/// The most bytes a job file may have.
-pub const MAX_JOB_BYTES: usize = 16 << 20;
+/// The longest line of a job file, bytes: an `event` line of a sysex of about 350,000 bytes
+/// (three characters a byte). The job itself may be any length: it is read a line at a time.
+pub const MAX_JOB_LINE_BYTES: usize = 1 << 20;
 
 fn io_status() -> IO_STATUS_BLOCK {
     IO_STATUS_BLOCK {
@@ -83,14 +87,6 @@ fn close(handle: HANDLE) {
     let _ = unsafe { ZwClose(handle) };
 }
 
-/// The whole file at `path` (at most [`MAX_JOB_BYTES`]).
-///
-/// # Errors
-/// The open or read status, or no memory.
-pub fn read(path: &str) -> Result<Vec<u8>, NTSTATUS> {
-    read_limited(path, MAX_JOB_BYTES)
-}
-
 /// The whole file at `path`, at most `limit` bytes.
 ///
 /// # Errors
@@ -143,6 +139,109 @@ pub fn read_limited(path: &str, limit: usize) -> Result<Vec<u8>, NTSTATUS> {
     result.map(|()| data)
 }
 
+/// A file read a line at a time through one 4 KiB buffer, closed on drop.
+pub struct LineReader {
+    handle: HANDLE,
+    chunk: Vec<u8>,
+    start: usize,
+    end: usize,
+    at_end: bool,
+}
+
+impl LineReader {
+    /// Opens the file at `path`.
+    ///
+    /// # Errors
+    /// The open status, or no memory for the buffer.
+    pub fn open(path: &str) -> Result<Self, NTSTATUS> {
+        let mut chunk = Vec::new();
+        // On the heap: a page-sized local would need the stack probe, which the module does
+        // not link (as rdmus.sys does not).
+        chunk
+            .try_reserve_exact(CHUNK)
+            .map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
+        chunk.resize(CHUNK, 0_u8);
+        let handle = open(path, false)?;
+        Ok(Self {
+            handle,
+            chunk,
+            start: 0,
+            end: 0,
+            at_end: false,
+        })
+    }
+
+    /// The next line into `line` (replaced; without its `\n`); false at the end of the file.
+    ///
+    /// # Errors
+    /// A read status, `STATUS_BUFFER_OVERFLOW` for a line longer than `max` bytes (memory is
+    /// bounded by the longest line, never by the file), or no memory.
+    pub fn next_line(&mut self, line: &mut Vec<u8>, max: usize) -> Result<bool, NTSTATUS> {
+        line.clear();
+        loop {
+            let waiting = &self.chunk[self.start..self.end];
+            if let Some(newline) = waiting.iter().position(|&byte| byte == b'\n') {
+                Self::take(line, &waiting[..newline], max)?;
+                self.start += newline + 1;
+                return Ok(true);
+            }
+            Self::take(line, waiting, max)?;
+            self.start = self.end;
+            if self.at_end {
+                return Ok(!line.is_empty());
+            }
+            self.fill()?;
+        }
+    }
+
+    fn take(line: &mut Vec<u8>, bytes: &[u8], max: usize) -> Result<(), NTSTATUS> {
+        if line.len() + bytes.len() > max {
+            return Err(STATUS_BUFFER_OVERFLOW);
+        }
+        line.try_reserve(bytes.len())
+            .map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
+        line.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Reads the next chunk (the buffer is empty).
+    fn fill(&mut self) -> Result<(), NTSTATUS> {
+        let mut status_block = io_status();
+        // SAFETY: a synchronous read into the reader's buffer of the given length.
+        // PASSIVE_LEVEL.
+        let status = unsafe {
+            ZwReadFile(
+                self.handle,
+                core::ptr::null_mut(),
+                core::ptr::null_mut(),
+                core::ptr::null_mut(),
+                &raw mut status_block,
+                self.chunk.as_mut_ptr().cast(),
+                u32::try_from(self.chunk.len()).unwrap_or(0),
+                core::ptr::null_mut(),
+                core::ptr::null_mut(),
+            )
+        };
+        self.start = 0;
+        self.end = 0;
+        if status == END_OF_FILE || (NT_SUCCESS(status) && status_block.Information == 0) {
+            self.at_end = true;
+            return Ok(());
+        }
+        if !NT_SUCCESS(status) {
+            return Err(status);
+        }
+        self.end = status_block.Information.min(self.chunk.len());
+        Ok(())
+    }
+}
+
+impl Drop for LineReader {
+    fn drop(&mut self) {
+        close(self.handle);
+    }
+}
+
 /// `STATUS_END_OF_FILE`.
 const END_OF_FILE: NTSTATUS = i32::from_ne_bytes(0xC000_0011_u32.to_ne_bytes());
 
@@ -152,8 +251,22 @@ const END_OF_FILE: NTSTATUS = i32::from_ne_bytes(0xC000_0011_u32.to_ne_bytes());
 /// The open or write status.
 pub fn write(path: &str, bytes: &[u8]) -> Result<(), NTSTATUS> {
     let handle = open(path, true)?;
+    let status = write_handle(handle, bytes, None);
+    close(handle);
+    status
+}
+
+/// One synchronous `ZwWriteFile` of `bytes` at `offset` (`None`: the current position).
+fn write_handle(handle: HANDLE, bytes: &[u8], offset: Option<i64>) -> Result<(), NTSTATUS> {
     let mut status_block = io_status();
-    // SAFETY: a synchronous write of a borrowed buffer of the given length. PASSIVE_LEVEL.
+    let mut at = LARGE_INTEGER::from_quad(offset.unwrap_or(0));
+    let at_pointer = if offset.is_some() {
+        &raw mut at
+    } else {
+        core::ptr::null_mut()
+    };
+    // SAFETY: a synchronous write of a borrowed buffer of the given length, the offset a
+    // local (or null: the file's position). PASSIVE_LEVEL.
     let status = unsafe {
         ZwWriteFile(
             handle,
@@ -163,14 +276,50 @@ pub fn write(path: &str, bytes: &[u8]) -> Result<(), NTSTATUS> {
             &raw mut status_block,
             bytes.as_ptr().cast_mut().cast(),
             u32::try_from(bytes.len()).unwrap_or(u32::MAX),
-            core::ptr::null_mut(),
+            at_pointer,
             core::ptr::null_mut(),
         )
     };
-    close(handle);
     if NT_SUCCESS(status) {
         Ok(())
     } else {
         Err(status)
+    }
+}
+
+/// A file written piece by piece (created or truncated), closed on drop.
+pub struct Writer {
+    handle: HANDLE,
+}
+
+impl Writer {
+    /// Creates (or truncates) the file at `path`.
+    ///
+    /// # Errors
+    /// The open status.
+    pub fn create(path: &str) -> Result<Self, NTSTATUS> {
+        open(path, true).map(|handle| Self { handle })
+    }
+
+    /// Appends `bytes` at the file's position.
+    ///
+    /// # Errors
+    /// The write status.
+    pub fn append(&mut self, bytes: &[u8]) -> Result<(), NTSTATUS> {
+        write_handle(self.handle, bytes, None)
+    }
+
+    /// Writes `bytes` at `offset` (a header fixed up once the length is known).
+    ///
+    /// # Errors
+    /// The write status.
+    pub fn write_at(&mut self, offset: i64, bytes: &[u8]) -> Result<(), NTSTATUS> {
+        write_handle(self.handle, bytes, Some(offset))
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        close(self.handle);
     }
 }

@@ -14,14 +14,24 @@
 //! | `port BASE` | the card's I/O base (default `0x330`); two ports |
 //! | `irq N` | the card's interrupt (default 5); `irq none` gives no interrupt resource |
 //! | `absent` | no card answers at the port (StartDevice must fail and unload cleanly) |
+//! | `fault never-acks` / `fault never-drains` | the card is broken as wdm-sim's card can be ([`CardFault`]); a StartDevice that fails on it is an outcome, logged, not a failed job |
 //! | `event TIME BYTES` | one MIDI message to render at `TIME` (100 ns ticks from the render pin's presentation time 0) |
 //! | `input TIME BYTES` | bytes the card receives at `TIME` (capture) |
 //! | `tail_ms N` | how long the pin keeps running after the last event's time (default 500) |
 //!
 //! Events must come in time order (the stream gets them in the order given).
+//!
+//! The stand-in reads the job twice, a line at a time (its memory does not grow with the
+//! song): first whole, with [`LineParser`], to check every line (an error names its line)
+//! and learn the settings and counts (settings may come anywhere), keeping the capture
+//! input but not the events; then again as the clock needs the events ([`LineParser`] over
+//! the same lines, taking only the events). [`parse`] reads a whole text at once and keeps
+//! the events too (the tests, and jobs built in memory).
 
 use alloc::string::String;
 use alloc::vec::Vec;
+
+pub use crate::card::CardFault;
 
 /// The subdevice a job drives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +73,8 @@ pub struct Job {
     pub irq: Option<u32>,
     /// Whether a card answers at the port.
     pub card_present: bool,
+    /// How the card is broken, if it is.
+    pub fault: Option<CardFault>,
     /// Messages to render, in time order.
     pub events: Vec<Event>,
     /// Bytes the card receives, with their times (100 ns), in time order.
@@ -79,6 +91,23 @@ pub struct Job {
     pub effects: Option<u32>,
     /// Synth: the WAV's length in frames (`None`: the events' end plus the tail).
     pub frames: Option<u64>,
+    /// What the job's lines hold (counted whether or not the events are kept).
+    pub counts: Counts,
+}
+
+/// What a job's event and input lines hold, counted as they are read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// `event` lines.
+    pub events: usize,
+    /// Bytes the events put on the wire.
+    pub wire_bytes: usize,
+    /// Input bytes.
+    pub input_bytes: usize,
+    /// The last event's time (0 for none).
+    pub last_event: i64,
+    /// The last input byte's time (0 for none).
+    pub last_input: i64,
 }
 
 impl Default for Job {
@@ -89,6 +118,7 @@ impl Default for Job {
             port: 0x330,
             irq: Some(5),
             card_present: true,
+            fault: None,
             events: Vec::new(),
             input: Vec::new(),
             tail_ms: 500,
@@ -97,6 +127,7 @@ impl Default for Job {
             voices: None,
             effects: None,
             frames: None,
+            counts: Counts::default(),
         }
     }
 }
@@ -105,15 +136,13 @@ impl Job {
     /// Bytes the render events put on the wire.
     #[must_use]
     pub fn wire_bytes(&self) -> usize {
-        self.events.iter().map(|event| event.bytes.len()).sum()
+        self.counts.wire_bytes
     }
 
     /// The time of the last event or input byte (0 for none).
     #[must_use]
     pub fn last_time(&self) -> i64 {
-        let events = self.events.last().map_or(0, |event| event.time);
-        let input = self.input.last().map_or(0, |&(time, _)| time);
-        events.max(input)
+        self.counts.last_event.max(self.counts.last_input)
     }
 }
 
@@ -132,27 +161,69 @@ impl core::fmt::Display for JobError {
     }
 }
 
-/// Parses a job file.
-///
-/// # Errors
-/// [`JobError`] for the first line that is not a directive above.
-pub fn parse(text: &[u8]) -> Result<Job, JobError> {
-    let text = core::str::from_utf8(text).map_err(|_| JobError {
-        line: 0,
-        reason: "not UTF-8",
-    })?;
-    let mut job = Job::default();
-    for (index, line) in text.lines().enumerate() {
+/// A line of a job that is not a setting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Item {
+    /// An `event` line.
+    Event(Event),
+    /// An `input` line: its time and bytes.
+    Input(i64, Vec<u8>),
+}
+
+/// Reads a job a line at a time: settings go into [`LineParser::job`], its counts grow, and
+/// each event or input line comes back as an [`Item`] (checked in time order).
+#[derive(Debug, Default)]
+pub struct LineParser {
+    job: Job,
+    line: usize,
+}
+
+impl LineParser {
+    /// A parser before the first line.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The settings and counts of the lines so far (no events or input: the caller keeps
+    /// what it needs of the items).
+    #[must_use]
+    pub fn job(&self) -> &Job {
+        &self.job
+    }
+
+    /// Lines read so far.
+    #[must_use]
+    pub fn lines_read(&self) -> usize {
+        self.line
+    }
+
+    /// The settings and counts.
+    #[must_use]
+    pub fn into_job(self) -> Job {
+        self.job
+    }
+
+    /// The next line (without its line end; a trailing `\r` is ignored).
+    ///
+    /// # Errors
+    /// [`JobError`] naming this line when it is not a directive of the module docs.
+    pub fn line(&mut self, line: &[u8]) -> Result<Option<Item>, JobError> {
+        self.line += 1;
+        let number = self.line;
         let fail = |reason| JobError {
-            line: index + 1,
+            line: number,
             reason,
         };
+        let line = core::str::from_utf8(line).map_err(|_| fail("not UTF-8"))?;
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
-            continue;
+            return Ok(None);
         }
+        let job = &mut self.job;
         let mut words = line.split_ascii_whitespace();
         let directive = words.next().unwrap_or_default();
+        let mut item = None;
         match directive {
             "device" => match words.next() {
                 Some("mpu401") => job.device = Device::Mpu401,
@@ -165,7 +236,7 @@ pub fn parse(text: &[u8]) -> Result<Job, JobError> {
                 _ => return Err(fail("unknown format (midi, dmus)")),
             },
             "port" => {
-                let base = number(words.next()).ok_or(fail("port needs a number"))?;
+                let base = number_of(words.next()).ok_or(fail("port needs a number"))?;
                 job.port = u16::try_from(base)
                     .ok()
                     .filter(|&base| base < u16::MAX)
@@ -174,20 +245,27 @@ pub fn parse(text: &[u8]) -> Result<Job, JobError> {
             "irq" => match words.next() {
                 Some("none") => job.irq = None,
                 word => {
-                    let irq = number(word).ok_or(fail("irq needs a number or none"))?;
+                    let irq = number_of(word).ok_or(fail("irq needs a number or none"))?;
                     job.irq = Some(u32::try_from(irq).map_err(|_| fail("irq out of range"))?);
                 }
             },
             "absent" => job.card_present = false,
+            "fault" => {
+                job.fault = Some(match words.next() {
+                    Some("never-acks") => CardFault::NeverAcks,
+                    Some("never-drains") => CardFault::NeverDrains,
+                    _ => return Err(fail("unknown fault (never-acks, never-drains)")),
+                });
+            }
             "dls" | "rate" | "voices" | "effects" | "frames" => {
-                synth_option(&mut job, directive, words.next()).map_err(fail)?;
+                synth_option(job, directive, words.next()).map_err(fail)?;
             }
             "tail_ms" => {
-                let ms = number(words.next()).ok_or(fail("tail_ms needs a number"))?;
+                let ms = number_of(words.next()).ok_or(fail("tail_ms needs a number"))?;
                 job.tail_ms = u32::try_from(ms).map_err(|_| fail("tail_ms out of range"))?;
             }
             "event" | "input" => {
-                let time = number(words.next()).ok_or(fail("needs a time"))?;
+                let time = number_of(words.next()).ok_or(fail("needs a time"))?;
                 let time = i64::try_from(time).map_err(|_| fail("time out of range"))?;
                 let mut bytes = Vec::new();
                 for word in words.by_ref() {
@@ -195,21 +273,30 @@ pub fn parse(text: &[u8]) -> Result<Job, JobError> {
                         .ok()
                         .filter(|_| word.len() == 2)
                         .ok_or(fail("bytes are two hex digits each"))?;
+                    bytes
+                        .try_reserve(1)
+                        .map_err(|_| fail("no memory for the line's bytes"))?;
                     bytes.push(byte);
                 }
                 if bytes.is_empty() {
                     return Err(fail("no bytes"));
                 }
+                let counts = &mut job.counts;
                 if directive == "event" {
-                    if job.events.last().is_some_and(|last| last.time > time) {
+                    if counts.events > 0 && counts.last_event > time {
                         return Err(fail("events out of time order"));
                     }
-                    job.events.push(Event { time, bytes });
+                    counts.events += 1;
+                    counts.wire_bytes += bytes.len();
+                    counts.last_event = time;
+                    item = Some(Item::Event(Event { time, bytes }));
                 } else {
-                    if job.input.last().is_some_and(|&(last, _)| last > time) {
+                    if counts.input_bytes > 0 && counts.last_input > time {
                         return Err(fail("input out of time order"));
                     }
-                    job.input.extend(bytes.into_iter().map(|byte| (time, byte)));
+                    counts.input_bytes += bytes.len();
+                    counts.last_input = time;
+                    item = Some(Item::Input(time, bytes));
                 }
             }
             _ => return Err(fail("unknown directive")),
@@ -217,7 +304,30 @@ pub fn parse(text: &[u8]) -> Result<Job, JobError> {
         if words.next().is_some() {
             return Err(fail("extra words"));
         }
+        Ok(item)
     }
+}
+
+/// Parses a whole job file, keeping its events and input.
+///
+/// # Errors
+/// [`JobError`] for the first line that is not a directive above.
+pub fn parse(text: &[u8]) -> Result<Job, JobError> {
+    let mut parser = LineParser::new();
+    let mut events = Vec::new();
+    let mut input = Vec::new();
+    for line in text.split(|&byte| byte == b'\n') {
+        match parser.line(line)? {
+            Some(Item::Event(event)) => events.push(event),
+            Some(Item::Input(time, bytes)) => {
+                input.extend(bytes.into_iter().map(|byte| (time, byte)));
+            }
+            None => {}
+        }
+    }
+    let mut job = parser.into_job();
+    job.events = events;
+    job.input = input;
     Ok(job)
 }
 
@@ -232,14 +342,14 @@ fn synth_option(job: &mut Job, directive: &str, word: Option<&str>) -> Result<()
             job.dls = Some(String::from(name));
         }
         "rate" => {
-            let rate = number(word).ok_or("rate needs a number")?;
+            let rate = number_of(word).ok_or("rate needs a number")?;
             job.rate = u32::try_from(rate)
                 .ok()
                 .filter(|rate| (8_000..=192_000).contains(rate))
                 .ok_or("rate out of range")?;
         }
         "voices" => {
-            let voices = number(word).ok_or("voices needs a number")?;
+            let voices = number_of(word).ok_or("voices needs a number")?;
             job.voices = Some(
                 u32::try_from(voices)
                     .ok()
@@ -248,15 +358,15 @@ fn synth_option(job: &mut Job, directive: &str, word: Option<&str>) -> Result<()
             );
         }
         "effects" => {
-            let flags = number(word).ok_or("effects needs a number")?;
+            let flags = number_of(word).ok_or("effects needs a number")?;
             job.effects = Some(u32::try_from(flags).map_err(|_| "effects out of range")?);
         }
-        _ => job.frames = Some(number(word).ok_or("frames needs a number")?),
+        _ => job.frames = Some(number_of(word).ok_or("frames needs a number")?),
     }
     Ok(())
 }
 
-fn number(word: Option<&str>) -> Option<u64> {
+fn number_of(word: Option<&str>) -> Option<u64> {
     let word = word?;
     match word.strip_prefix("0x") {
         Some(hex) => u64::from_str_radix(hex, 16).ok(),
@@ -267,8 +377,9 @@ fn number(word: Option<&str>) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use alloc::vec;
+    use alloc::vec::Vec;
 
-    use super::{Device, Event, Job, JobError, RenderFormat, parse};
+    use super::{Counts, Device, Event, Item, Job, JobError, LineParser, RenderFormat, parse};
 
     #[test]
     fn a_render_job_parses() {
@@ -284,6 +395,7 @@ mod tests {
                 port: 0x300,
                 irq: None,
                 card_present: true,
+                fault: None,
                 events: vec![
                     Event {
                         time: 0,
@@ -301,6 +413,13 @@ mod tests {
                 voices: None,
                 effects: None,
                 frames: None,
+                counts: Counts {
+                    events: 2,
+                    wire_bytes: 6,
+                    input_bytes: 0,
+                    last_event: 5_000_000,
+                    last_input: 0,
+                },
             }
         );
         assert_eq!(job.wire_bytes(), 6);
@@ -319,6 +438,79 @@ mod tests {
         assert_eq!(job.voices, Some(64));
         assert_eq!(job.effects, Some(1));
         assert_eq!(job.frames, Some(96_000));
+    }
+
+    /// Line by line, the parser hands back each event and input line and keeps only the
+    /// settings and counts: what the stand-in's two passes over the job file use.
+    #[test]
+    fn a_job_read_line_by_line_gives_its_items_and_counts() {
+        let mut parser = LineParser::new();
+        let lines: [&[u8]; 6] = [
+            b"event 0 90 3c 64\r",
+            b"# comment",
+            b"tail_ms 7",
+            b"input 3 f8 f8",
+            b"event 10 80 3c 00",
+            b"",
+        ];
+        let items: Vec<_> = lines
+            .iter()
+            .map(|line| parser.line(line).expect("valid"))
+            .collect();
+        assert_eq!(
+            items,
+            [
+                Some(Item::Event(Event {
+                    time: 0,
+                    bytes: vec![0x90, 0x3C, 0x64]
+                })),
+                None,
+                None,
+                Some(Item::Input(3, vec![0xF8, 0xF8])),
+                Some(Item::Event(Event {
+                    time: 10,
+                    bytes: vec![0x80, 0x3C, 0x00]
+                })),
+                None,
+            ]
+        );
+        let job = parser.into_job();
+        assert_eq!(job.tail_ms, 7);
+        assert!(job.events.is_empty() && job.input.is_empty(), "not kept");
+        assert_eq!(
+            job.counts,
+            Counts {
+                events: 2,
+                wire_bytes: 6,
+                input_bytes: 2,
+                last_event: 10,
+                last_input: 3,
+            }
+        );
+        assert_eq!(job.last_time(), 10);
+        let mut parser = LineParser::new();
+        parser.line(b"event 0 90").expect("valid");
+        assert_eq!(
+            parser.line(b"bogus"),
+            Err(JobError {
+                line: 2,
+                reason: "unknown directive"
+            })
+        );
+    }
+
+    #[test]
+    fn card_faults_parse() {
+        use super::CardFault;
+        assert_eq!(
+            parse(b"fault never-acks").expect("valid").fault,
+            Some(CardFault::NeverAcks)
+        );
+        assert_eq!(
+            parse(b"fault never-drains").expect("valid").fault,
+            Some(CardFault::NeverDrains)
+        );
+        assert_eq!(parse(b"").expect("valid").fault, None);
     }
 
     #[test]
@@ -370,7 +562,15 @@ mod tests {
         assert_eq!(refused(b"port 0xffff").reason, "port out of range");
         assert_eq!(refused(b"tail_ms 1 2").reason, "extra words");
         assert_eq!(refused(b"play").reason, "unknown directive");
+        assert_eq!(
+            refused(b"fault stuck").reason,
+            "unknown fault (never-acks, never-drains)"
+        );
         assert_eq!(refused(b"format wav").reason, "unknown format (midi, dmus)");
-        assert_eq!(refused(&[0xFF]).line, 0);
+        assert_eq!(refused(b"# ok\n\xFF").line, 2, "not UTF-8: its line");
+        assert_eq!(
+            refused(b"input 5 90\ninput 4 90").reason,
+            "input out of time order"
+        );
     }
 }

@@ -20,7 +20,8 @@
 //! `PcInitializeAdapterDriver` (from rdmus's DriverEntry) records AddDevice, installs it in the
 //! driver extension and PortCls' unload routine, and starts the job thread (`runner`). The
 //! thread waits until DriverEntry has returned (rdmus puts its own unload in front of ours
-//! just before), reads the job ([`job`]: `C:\rdmus\job.txt`), installs the exception handler
+//! just before), reads the job ([`job`]: `C:\rdmus\job.txt`, a line at a time: once to check
+//! it, then its events as the clock needs them), installs the exception handler
 //! that emulates the MPU-401 (`veh`, [`card`], [`decode`]), and then, as the PnP manager and
 //! PortCls would:
 //! 1. creates a PDO and calls the driver's AddDevice, whose `PcAddAdapterDevice` creates the
@@ -62,10 +63,10 @@
 //! | file | content |
 //! |---|---|
 //! | `standin.log` | each step and its NTSTATUS, rewritten after every line (a crash leaves it) |
-//! | `wire.tsv` | the bytes on the card's MIDI out, `rdmus play --wire` format ([`wire_log`]): `time_us<TAB>hex`, µs from presentation time 0 |
-//! | `out.wav` | the synth's audio, `rdmus play --wav` format ([`wav`]): 16-bit stereo PCM at the granted rate, the job's last event time plus `tail_ms`, whole periods |
+//! | `wire.tsv` | the bytes on the card's MIDI out, `rdmus play --wire` format ([`wire_log`]): `time_us<TAB>hex`, µs from presentation time 0; appended every millisecond as the job thread drains the card's log (memory bounded by a burst, not the song) |
+//! | `out.wav` | the synth's audio, `rdmus play --wav` format ([`wav`]): 16-bit stereo PCM at the granted rate, the job's `frames` (or its last event time plus `tail_ms`); written a 10 ms period at a time as it renders, the header fixed up at the end (memory does not grow with the song) |
 //! | `capture.tsv` | the captured messages, `rdmus record` format: `time_us<TAB>message` (a sysex the driver split across interrupts joined again), the driver's stamp of the first byte less one byte time, from presentation time 0 |
-//! | `pool.txt` | the stand-in's pool accounting once the device is removed (the job's own log buffer left out): `blocks_outstanding`, `bytes_outstanding`, `objects_alive`, `allocations`, `allocation_failures`, one `name<TAB>value` a line |
+//! | `pool.txt` | the stand-in's pool accounting once the device is removed (the job's own log buffer left out): `blocks_outstanding`, `bytes_outstanding`, `objects_alive`, `allocations`, `allocation_failures`, `peak_bytes` (the most bytes outstanding at once), one `name<TAB>value` a line |
 //! | `unload.txt` | the same after the driver's unload: all zero outstanding, or a leak |
 //! | `stats.txt` | MPU-401 with a render stream: `lost_events`, the render stream's `KSPROPERTY_SYNTH_RUNNINGSTATS` `LostNotes` after STOP (a node property through the pin). Synth: what `rdmus play` reads through the synth's properties, one `name<TAB>value` a line: `voices_granted` (PORTPARAMETERS), `voices_peak` (RUNNINGSTATS after every period), `lost_notes` (RUNNINGSTATS at the end), `stolen_voices`, `late_events`, `dropped_events` and `clipped_samples` (rdmus's own property set, named by `lost_notes_set`) |
 //! | `done.txt` | written last by the job: `ok`, or `failed: REASON` |

@@ -25,6 +25,7 @@ static BYTES: AtomicI64 = AtomicI64::new(0);
 static OBJECTS: AtomicI64 = AtomicI64::new(0);
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 static FAILURES: AtomicU64 = AtomicU64::new(0);
+static PEAK_BYTES: AtomicI64 = AtomicI64::new(0);
 
 /// The accounting at one moment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +40,8 @@ pub struct Accounting {
     pub allocations: u64,
     /// Allocations that failed.
     pub failures: u64,
+    /// The most bytes outstanding at once: flat when memory does not grow with the job.
+    pub peak_bytes: i64,
 }
 
 /// The accounting now.
@@ -50,6 +53,7 @@ pub fn accounting() -> Accounting {
         objects: OBJECTS.load(Ordering::Acquire),
         allocations: ALLOCATIONS.load(Ordering::Acquire),
         failures: FAILURES.load(Ordering::Acquire),
+        peak_bytes: PEAK_BYTES.load(Ordering::Acquire),
     }
 }
 
@@ -68,7 +72,9 @@ fn allocate(layout: Layout) -> *mut u8 {
     } else {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         BLOCKS.fetch_add(1, Ordering::AcqRel);
-        BYTES.fetch_add(i64::try_from(size).unwrap_or(i64::MAX), Ordering::AcqRel);
+        let size = i64::try_from(size).unwrap_or(i64::MAX);
+        let now = BYTES.fetch_add(size, Ordering::AcqRel).saturating_add(size);
+        PEAK_BYTES.fetch_max(now, Ordering::AcqRel);
     }
     block
 }

@@ -2,6 +2,7 @@
 //! channels, 16-bit integer PCM): the 44-byte canonical header (`RIFF`, `WAVE`, a 16-byte
 //! `fmt ` chunk with `WAVE_FORMAT_PCM`, then `data`), samples interleaved little-endian.
 
+#[cfg(test)]
 use alloc::vec::Vec;
 
 /// Channels of the synth's output.
@@ -11,8 +12,45 @@ pub const BITS: u16 = 16;
 /// `WAVE_FORMAT_PCM` (mmreg.h).
 const WAVE_FORMAT_PCM: u16 = 1;
 
-/// A WAV file of interleaved stereo `samples` at `rate` Hz; `None` when the data would not
-/// fit a RIFF size (4 GiB) or memory runs out.
+/// The header's length: what precedes the samples.
+pub const HEADER_BYTES: usize = 44;
+
+/// The 44-byte header of a WAV whose samples take `data_bytes` at `rate` Hz; `None` when that
+/// would not fit a RIFF size (4 GiB). Written first with the length so far (0) and again at
+/// the end with the whole length, as hound's writer does, so the samples stream to the file.
+#[must_use]
+pub fn header(data_bytes: u64, rate: u32) -> Option<[u8; HEADER_BYTES]> {
+    let data_bytes = u32::try_from(data_bytes).ok()?;
+    let riff_size = data_bytes.checked_add(36)?;
+    let block = CHANNELS * (BITS / 8);
+    let mut out = [0_u8; HEADER_BYTES];
+    let fields: [&[u8]; 13] = [
+        b"RIFF",
+        &riff_size.to_le_bytes(),
+        b"WAVEfmt ",
+        &16_u32.to_le_bytes(),
+        &WAVE_FORMAT_PCM.to_le_bytes(),
+        &CHANNELS.to_le_bytes(),
+        &rate.to_le_bytes(),
+        &rate.checked_mul(u32::from(block))?.to_le_bytes(),
+        &block.to_le_bytes(),
+        &BITS.to_le_bytes(),
+        b"data",
+        &data_bytes.to_le_bytes(),
+        &[],
+    ];
+    let mut at = 0;
+    for field in fields {
+        out[at..at + field.len()].copy_from_slice(field);
+        at += field.len();
+    }
+    Some(out)
+}
+
+/// A WAV file of interleaved stereo `samples` at `rate` Hz, whole in memory; `None` when the
+/// data would not fit a RIFF size (4 GiB) or memory runs out. (The stand-in streams its WAV
+/// with [`header`]; this whole-file form pins the header's layout in the tests.)
+#[cfg(test)]
 #[must_use]
 pub fn to_wav(samples: &[i16], rate: u32) -> Option<Vec<u8>> {
     let data_bytes = u32::try_from(samples.len().checked_mul(2)?).ok()?;
@@ -41,7 +79,18 @@ pub fn to_wav(samples: &[i16], rate: u32) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
-    use super::to_wav;
+    use super::{HEADER_BYTES, header, to_wav};
+
+    #[test]
+    fn the_streamed_header_is_the_whole_files_header() {
+        let samples = [1_i16, -2, 0x1234, -1];
+        let whole = to_wav(&samples, 44_100).expect("small");
+        assert_eq!(header(8, 44_100).expect("fits")[..], whole[..HEADER_BYTES]);
+        assert!(
+            header(u64::from(u32::MAX), 48_000).is_none(),
+            "beyond a RIFF size"
+        );
+    }
 
     #[test]
     fn the_header_is_canonical_pcm_stereo() {

@@ -16,6 +16,12 @@ pub fn to_tsv(wire: &[WireByte]) -> String {
     let mut out = String::new();
     // Writing to a String cannot fail.
     let _ = writeln!(out, "{HEADER}");
+    push_lines(&mut out, wire);
+    out
+}
+
+/// Appends the lines of `wire` (no header) to `out`: the log written piece by piece.
+pub fn push_lines(out: &mut String, wire: &[WireByte]) {
     for byte in wire {
         let sign = if byte.time < 0 { "-" } else { "" };
         let abs = byte.time.unsigned_abs();
@@ -26,7 +32,6 @@ pub fn to_tsv(wire: &[WireByte]) -> String {
             writeln!(out, "{sign}{us}.{tenth}\t{:02x}", byte.byte)
         };
     }
-    out
 }
 
 #[cfg(test)]

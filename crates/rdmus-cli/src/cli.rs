@@ -124,6 +124,10 @@ pub enum Command {
         /// --standin`).
         #[arg(long, value_name = "PATH")]
         standin: Option<PathBuf>,
+        /// Exit 0 even when the card lost input bytes (they are still
+        /// counted in the output's comment line).
+        #[arg(long)]
+        allow_loss: bool,
         /// Whether --format was given on the command line: filled after
         /// parsing.
         #[arg(skip)]
@@ -142,6 +146,10 @@ pub enum Command {
         /// Size of each IRP's data buffer, bytes: 24 to 65,536.
         #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_IRP_SIZE, value_parser = irp_size_range())]
         irp_size: u32,
+        /// Exit 0 even when a run lost something the file asked for (the
+        /// table and its `# loss:` lines still show it).
+        #[arg(long)]
+        allow_loss: bool,
     },
     /// Print both filters (or one) as a client sees them through KS properties.
     Describe {
@@ -243,7 +251,7 @@ pub struct PlayArgs {
     /// or `wine` (the packaged x64 rdmus.sys under Wine, real time; the
     /// simulation's machine options --timer-res-us, --dpc-bound-us,
     /// --mpu-fifo, --queue-ahead-ms, --irp-ms and --irp-size are usage errors
-    /// there, and --mpu-fault takes only `absent`).
+    /// there; --mpu-fault breaks the stand-in's card as the simulation's).
     #[arg(long, value_enum, default_value_t = Runtime::Sim)]
     pub runtime: Runtime,
     /// The x64 rdmus.sys a Wine run uses [default:
@@ -307,11 +315,15 @@ Exit status:
   2  usage error
   3  loss: something the file asked for did not happen (IRPs refused, events or
      notes dropped, bytes not sent, samples clipped, timer fallback; the summary
-     counts each); --allow-loss accepts it
+     counts each; `record`: input bytes the card lost; `bench-wire`: any run's
+     loss); --allow-loss accepts it
   4  the driver failed in the simulation or under Wine, or the verifier (under
      Wine: the stand-in's pool accounting after unload) found a fault
   5  setup: --runtime wine cannot run here (wine, mingw-w64 or an image is
-     missing; the message names it and how to get it)";
+     missing; the message names it and how to get it)
+  130, 143, 129
+     a --runtime wine run stopped by SIGINT (Ctrl-C), SIGTERM or SIGHUP:
+     its wineserver and Wine processes killed, its prefix removed";
 
 /// The default IRP data buffer size.
 pub const DEFAULT_IRP_SIZE: u32 = 4096;
@@ -447,6 +459,13 @@ pub enum CliError {
         /// What was lost, in one line.
         what: String,
     },
+    /// A signal (SIGINT, SIGTERM, SIGHUP) stopped a Wine run; its prefix was torn down.
+    Interrupted {
+        /// The file being played or recorded.
+        path: PathBuf,
+        /// The signal's number (SIGHUP 1, SIGINT 2, SIGTERM 15).
+        signal: u8,
+    },
     /// The simulated Driver Verifier found faults while the driver ran.
     Findings {
         /// The file (or files) being played or recorded.
@@ -460,7 +479,8 @@ impl CliError {
     /// The process exit code ([`EXIT_CODES`]): 1 for bad input, 2 for a
     /// usage error (as clap's own), 3 for a loss, 4 when the driver failed in
     /// the simulation or under Wine or the verifier found a fault, 5 when a
-    /// Wine run cannot be set up.
+    /// Wine run cannot be set up, 128 + the signal's number when a signal stopped a Wine run
+    /// (the shells' convention: 130 for SIGINT, 143 for SIGTERM).
     #[must_use]
     pub const fn exit_code(&self) -> u8 {
         match self {
@@ -474,6 +494,7 @@ impl CliError {
             Self::Loss { .. } => 3,
             Self::Sim { .. } | Self::Wine { .. } | Self::Findings { .. } => 4,
             Self::Setup(_) => 5,
+            Self::Interrupted { signal, .. } => 128_u8.saturating_add(*signal),
         }
     }
 }
@@ -488,6 +509,11 @@ impl fmt::Display for CliError {
             Self::Usage(what) => write!(f, "usage: {what}"),
             Self::Setup(what) => write!(f, "setup: {what}"),
             Self::Wine { path, error } => write!(f, "{}: under Wine: {error}", path.display()),
+            Self::Interrupted { path, signal } => write!(
+                f,
+                "{}: stopped by signal {signal}: the Wine run's wineserver and every process of its prefix were killed and the prefix removed; nothing was reported",
+                path.display()
+            ),
             Self::Dls { path, error } => {
                 write!(f, "{}: not a valid DLS collection: {error}", path.display())
             }
@@ -637,8 +663,9 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
             runtime: Runtime::Sim,
             image: None,
             standin: None,
+            allow_loss,
             ..
-        } => crate::commands::record_file(&wire, format, out_path.as_deref(), out),
+        } => crate::commands::record_file(&wire, format, out_path.as_deref(), allow_loss, out),
         Command::Record {
             runtime: Runtime::Sim,
             ..
@@ -651,6 +678,7 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
             image,
             standin,
             format_given,
+            allow_loss,
             ..
         } => {
             if format_given {
@@ -659,13 +687,14 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
                 ));
             }
             let images = crate::wine::Images::find(image.as_deref(), standin.as_deref())?;
-            crate::commands::record_file_wine(&wire, &images, out_path.as_deref(), out)
+            crate::commands::record_file_wine(&wire, &images, out_path.as_deref(), allow_loss, out)
         }
         Command::BenchWire {
             files,
             timer_res_us,
             irp_size,
-        } => crate::commands::bench_wire(&files, timer_res_us, irp_size, out),
+            allow_loss,
+        } => crate::commands::bench_wire(&files, timer_res_us, irp_size, allow_loss, out),
         Command::Describe { device, json } => crate::commands::describe(device, json, out),
     }
 }
@@ -791,18 +820,7 @@ fn play_wine(play: &PlayArgs, out: &mut impl Write) -> Result<(), CliError> {
             "{flag} has no meaning under `--runtime wine`: {why}"
         )));
     }
-    let present = match play.mpu_fault {
-        None | Some(CardFault::None) => true,
-        Some(CardFault::Absent) => false,
-        Some(other) => {
-            return Err(CliError::Usage(format!(
-                "--mpu-fault {} has no meaning under `--runtime wine`: the stand-in's card can only be absent",
-                other
-                    .to_possible_value()
-                    .map_or_else(String::new, |v| v.get_name().to_owned())
-            )));
-        }
-    };
+    let card = play.mpu_fault.unwrap_or(CardFault::None);
     let timeline = load_timeline(&play.file)?;
     let images = crate::wine::Images::find(play.image.as_deref(), play.standin.as_deref())?;
     match play.device {
@@ -811,7 +829,7 @@ fn play_wine(play: &PlayArgs, out: &mut impl Write) -> Result<(), CliError> {
             &timeline,
             &crate::commands::WineMpu401Options {
                 format: play.format,
-                present,
+                card,
                 wire: play.wire.as_deref(),
                 allow_loss: play.allow_loss,
             },

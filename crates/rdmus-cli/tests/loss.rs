@@ -155,11 +155,15 @@ fn help_documents_the_exit_codes() {
         "2  usage",
         "3  loss",
         "4  the driver",
+        "5  setup",
+        "130, 143, 129",
     ] {
         assert!(stdout.contains(code), "{stdout}");
     }
-    let out = rdmus(&["play".as_ref(), "--help".as_ref()]);
-    assert!(text(&out.stdout).contains("--allow-loss"));
+    for command in ["play", "record", "bench-wire"] {
+        let out = rdmus(&[command.as_ref(), "--help".as_ref()]);
+        assert!(text(&out.stdout).contains("--allow-loss"), "{command}");
+    }
 }
 
 #[test]
@@ -348,4 +352,34 @@ fn record_warns_when_the_log_goes_back_in_time() {
         "{}",
         text(&out.stdout)
     );
+}
+
+#[test]
+fn record_exits_3_when_the_card_loses_input_bytes_unless_loss_is_allowed() {
+    // 100 one-byte messages received at once: the card's 64-byte input queue overflows
+    // before its interrupt is served.
+    let dir = std::env::temp_dir().join(format!("rdmus-record-loss-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wire = dir.join("burst.tsv");
+    std::fs::write(&wire, "0.0\tf8\n".repeat(100)).unwrap();
+    let out = rdmus(&["record".as_ref(), wire.as_os_str()]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("input bytes lost 36"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stderr).contains("36 input bytes the card lost")
+            && text(&out.stderr).contains("--allow-loss accepts this"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = rdmus(&["record".as_ref(), wire.as_os_str(), "--allow-loss".as_ref()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Nothing lost: exit 0.
+    std::fs::write(&wire, "0.0\tf8\n1000.0\tf8\n").unwrap();
+    let out = rdmus(&["record".as_ref(), wire.as_os_str()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

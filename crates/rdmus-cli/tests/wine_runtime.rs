@@ -260,6 +260,60 @@ fn without_a_card_start_device_fails_and_the_driver_unloads_cleanly_under_wine()
     );
 }
 
+/// `--mpu-fault never-acks` and `never-drains` under Wine give the simulation's outcome and
+/// exit code: a card that never acknowledges fails `StartDevice` (exit 4, the same status), one
+/// that never drains starts, puts nothing on the wire and loses the file's messages (exit 3).
+#[test]
+fn a_broken_card_under_wine_gives_the_simulations_outcome() {
+    if !wine_ready() {
+        return;
+    }
+    let Some(file) = midi("test-c-major-scale.mid") else {
+        return;
+    };
+    for fault in ["never-acks", "never-drains"] {
+        let play = |runtime: &str| {
+            run(&[
+                "play".as_ref(),
+                file.as_os_str(),
+                "--mpu-fault".as_ref(),
+                fault.as_ref(),
+                "--runtime".as_ref(),
+                runtime.as_ref(),
+            ])
+        };
+        let (sim_code, sim_out, sim_err) = play("sim");
+        let _one_at_a_time = WINE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (code, out, err) = play("wine");
+        assert_eq!(
+            code, sim_code,
+            "{fault}: wine {out}{err}\nsim {sim_out}{sim_err}"
+        );
+        if fault == "never-acks" {
+            assert_eq!(code, 4, "{sim_err}");
+            // The simulation names the status, Wine's run prints it in hex: the same one.
+            assert!(sim_err.contains("0xc00000a3"), "{sim_err}");
+            assert!(
+                err.contains("the device did not start: StartDevice: 0xc00000a3")
+                    && err.contains("the driver unloaded cleanly"),
+                "{err}"
+            );
+        } else {
+            assert_eq!(code, 3, "{sim_out}{sim_err}");
+            for text in [&out, &sim_out] {
+                assert!(
+                    text.contains("wire:        0 bytes, NOT the file's messages")
+                        && text.contains("16 of the file's messages not on the wire"),
+                    "{text}"
+                );
+            }
+        }
+        println!("--mpu-fault {fault} under Wine (exit {code}):\n{out}{err}");
+    }
+}
+
 #[test]
 fn options_without_meaning_under_wine_are_usage_errors_that_say_why() {
     let file = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -274,10 +328,6 @@ fn options_without_meaning_under_wine_are_usage_errors_that_say_why() {
             "--timer-res-us has no meaning under `--runtime wine`",
         ),
         (&["--mpu-fifo", "16"], "fixed 16-byte FIFO"),
-        (
-            &["--mpu-fault", "never-acks"],
-            "the stand-in's card can only be absent",
-        ),
     ] {
         let mut args: Vec<&OsStr> = vec!["play".as_ref(), file.as_os_str()];
         args.extend(extra.iter().map(OsStr::new));
@@ -304,4 +354,152 @@ fn options_without_meaning_under_wine_are_usage_errors_that_say_why() {
     ]);
     assert_eq!(code, 5, "a missing image is a setup error: {err}");
     assert!(err.contains("cargo xtask package --arch x64"), "{err}");
+}
+
+/// Ctrl-C (SIGINT) and SIGTERM while the stand-in plays under Wine: the command exits
+/// promptly with 128 + the signal, and leaves no process of the run's prefix (no wineserver,
+/// no winedevice.exe) and no prefix or run directory behind.
+#[test]
+fn a_signal_during_a_wine_run_leaves_no_wine_process_and_no_prefix() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    if !wine_ready() {
+        return;
+    }
+    let Some(file) = midi("test-c-major-scale.mid") else {
+        return;
+    };
+    let _one_at_a_time = WINE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rdmus"))
+            .args(["play".as_ref(), file.as_os_str()])
+            .args(["--runtime", "wine"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("rdmus starts");
+        // The run's directory is named after the process (wine/run.rs), its prefix inside.
+        let run_dir = rdmus_cli::wine::images::target_dir()
+            .join("wine")
+            .join(format!("play-{}-0", child.id()));
+        let prefix = run_dir.join("prefix");
+        let standin_log = prefix.join("drive_c/rdmus/standin.log");
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !standin_log.is_file() {
+            assert!(
+                Instant::now() < deadline,
+                "the stand-in did not start within 120 s"
+            );
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "rdmus ended before the stand-in ran"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(
+            !wine_run::process::prefix_processes(&prefix).is_empty(),
+            "the run's Wine processes are found by their WINEPREFIX"
+        );
+        // Only this child, by its pid.
+        let sent = Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let signalled = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                signalled.elapsed() < Duration::from_secs(30),
+                "rdmus did not exit within 30 s of SIG{signal}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let waited = signalled.elapsed();
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert_eq!(status.code(), Some(code), "SIG{signal}: {err}");
+        assert!(err.contains("stopped by signal"), "{err}");
+        assert_eq!(
+            wine_run::process::prefix_processes(&prefix),
+            Vec::<u32>::new(),
+            "SIG{signal}: processes of the run's prefix are left"
+        );
+        assert!(!prefix.exists(), "SIG{signal}: the prefix is left");
+        assert!(
+            !run_dir.exists(),
+            "SIG{signal}: the run's directory is left"
+        );
+        println!(
+            "SIG{signal}: exit {code} {:.2} s after the signal",
+            waited.as_secs_f64()
+        );
+    }
+}
+
+/// The stand-in's pool peak after a run (the `pool:` line's figure).
+fn pool_peak(summary: &str) -> u64 {
+    summary
+        .lines()
+        .find_map(|line| line.strip_prefix("pool:"))
+        .and_then(|line| line.split(", peak ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no pool peak in {summary}"))
+}
+
+/// The stand-in reads the job a line at a time and writes the wire as it goes: its pool peak
+/// does not grow with the song (a 7.8 s job of 1,500 messages against the 4 s scale of 16).
+#[test]
+fn the_stand_ins_memory_does_not_grow_with_the_song() {
+    if !wine_ready() {
+        return;
+    }
+    let Some(short) = midi("test-c-major-scale.mid") else {
+        return;
+    };
+    // 1,500 notes, one every tick (96 a quarter at 120 bpm: 5.2 ms).
+    let mut track = Vec::new();
+    for i in 0..1_500_u32 {
+        let note = u8::try_from(36 + i % 48).unwrap();
+        track.extend_from_slice(&[1, 0x90, note, if i % 2 == 0 { 100 } else { 0 }]);
+    }
+    track.extend_from_slice(&[0, 0xFF, 0x2F, 0]);
+    let mut smf = b"MThd\0\0\0\x06\0\0\0\x01\0\x60MTrk".to_vec();
+    smf.extend_from_slice(&u32::try_from(track.len()).unwrap().to_be_bytes());
+    smf.extend_from_slice(&track);
+    let long = scratch("long.mid");
+    std::fs::write(&long, smf).unwrap();
+    let _one_at_a_time = WINE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut peaks = Vec::new();
+    for file in [&short, &long] {
+        let (code, out, err) = run(&[
+            "play".as_ref(),
+            file.as_os_str(),
+            "--runtime".as_ref(),
+            "wine".as_ref(),
+        ]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(
+            out.contains("exactly the file's messages in order"),
+            "{out}"
+        );
+        peaks.push(pool_peak(&out));
+    }
+    println!(
+        "stand-in pool peak: scale {} B, 1,500 notes {} B",
+        peaks[0], peaks[1]
+    );
+    // Holding the long job's 4,500 wire bytes (16 B a logged byte) or its text would add
+    // over 70 KB.
+    assert!(
+        peaks[1] < peaks[0] + 16 * 1024,
+        "the pool peak grows with the song: {peaks:?}"
+    );
 }

@@ -20,7 +20,12 @@
 //!    its log, the wire log, the WAV, its pool accounting; see the stand-in's crate docs), and
 //!    kills the prefix's wineserver (`wineserver -k`: this prefix's only).
 //!
-//! Every wait is bounded ([`process`]); on any error the wineserver is still killed. What
+//! Every wait is bounded ([`process`]), and ends early when a signal asks the run to stop
+//! ([`process::stop_request`]). Whatever way the run ends (a return, an error, a stop, a
+//! panic unwinding through it), its teardown runs: the prefix's wineserver is killed (`wineserver
+//! -k`, which ends every Wine process of that prefix: winedevice.exe, services.exe), waited for
+//! (`wineserver -w`, bounded), and the prefix directory is removed (the outputs were copied
+//! out first). What
 //! the driver did is read from Wine's own trace ([`relay_log`]): DriverEntry's status, the
 //! routines it looked up, the unload call, and any fatal line.
 //!
@@ -56,6 +61,8 @@ pub enum WineError {
     Timeout(String),
     /// A Wine command failed.
     Command(String),
+    /// A signal asked the run to stop (its number); the run was torn down.
+    Interrupted(i32),
 }
 
 impl fmt::Display for WineError {
@@ -65,6 +72,10 @@ impl fmt::Display for WineError {
             Self::Io(what) => write!(f, "I/O: {what}"),
             Self::Timeout(what) => write!(f, "timeout: {what}"),
             Self::Command(what) => write!(f, "wine: {what}"),
+            Self::Interrupted(signal) => write!(
+                f,
+                "stopped by signal {signal}; the run's wineserver was killed and its prefix removed"
+            ),
         }
     }
 }
@@ -210,12 +221,20 @@ pub fn run_with_files(spec: &WineRun, job_files: &[PathBuf]) -> Result<Outcome, 
         prefix,
         log: log.clone(),
     };
+    // From here on every way out tears the prefix down (the guard's drop), a panic included.
+    let mut teardown = Teardown {
+        session: &session,
+        server_killed: false,
+    };
+    if let Some(signal) = process::stop_requested() {
+        return Err(WineError::Interrupted(signal));
+    }
     session.wineserver(&["-p"])?;
     let result = drive(&session, spec, &exchange);
-    // Teardown whatever happened: this prefix's wineserver and every process it serves.
-    let _ = session.wineserver(&["-k"]);
+    teardown.kill_server();
     let (started, stopped, job_done) = result?;
     let outputs = collect(&exchange, &spec.out_dir, job_files)?;
+    drop(teardown);
     let text = std::fs::read(&log)
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
         .unwrap_or_default();
@@ -250,7 +269,12 @@ fn drive(
     let started = start.status.success() && state(&start.stdout) == Some(4);
     let job_done = spec.job.is_some()
         && started
-        && process::wait_until(spec.job_timeout, || exchange.join("done.txt").exists());
+        && process::wait_until(spec.job_timeout, || {
+            exchange.join("done.txt").exists() || process::stop_requested().is_some()
+        });
+    if let Some(signal) = process::stop_requested() {
+        return Err(WineError::Interrupted(signal));
+    }
     let mut stopped = false;
     if started {
         session.wine(&["sc", "stop", SERVICE])?;
@@ -290,18 +314,49 @@ impl Session {
         environment(command, &self.prefix);
     }
 
+    /// A `wine` command of the run: ended early by a stop request.
     fn wine(&self, args: &[&str]) -> Result<process::Finished, WineError> {
         let mut command = Command::new(&self.wine);
         command.args(args);
         self.environment(&mut command);
-        process::run_bounded(&mut command, &self.log, COMMAND_LIMIT)
+        process::run_interruptible(&mut command, &self.log, COMMAND_LIMIT)
     }
 
+    /// A `wineserver` command: never ended by a stop request (the teardown uses it).
     fn wineserver(&self, args: &[&str]) -> Result<process::Finished, WineError> {
         let mut command = Command::new(&self.wineserver);
         command.args(args);
         self.environment(&mut command);
         process::run_bounded(&mut command, &self.log, COMMAND_LIMIT)
+    }
+}
+
+/// The teardown of one run's prefix, on every way out of [`run_with_files`] (its drop runs on
+/// a return, an error and a panic's unwinding alike).
+struct Teardown<'a> {
+    session: &'a Session,
+    server_killed: bool,
+}
+
+impl Teardown<'_> {
+    /// Kills the prefix's wineserver and every process it serves, and waits (bounded) for it
+    /// to exit; once. Not stopped by a stop request: this is what a stop needs done.
+    fn kill_server(&mut self) {
+        if self.server_killed {
+            return;
+        }
+        self.server_killed = true;
+        let _ = self.session.wineserver(&["-k"]);
+        let _ = self.session.wineserver(&["-w"]);
+    }
+}
+
+impl Drop for Teardown<'_> {
+    fn drop(&mut self) {
+        self.kill_server();
+        // The prefix is hard links to the template plus what the run wrote; the outputs were
+        // copied out (or the run failed). Best effort: nothing to report to in a drop.
+        let _ = std::fs::remove_dir_all(&self.session.prefix);
     }
 }
 
@@ -356,7 +411,7 @@ fn io(what: &str, path: &Path, error: &std::io::Error) -> WineError {
 
 #[cfg(test)]
 mod tests {
-    use super::state;
+    use super::{Session, Teardown, find_wine, process, state};
 
     #[test]
     fn the_service_state_is_read_from_sc_output() {
@@ -364,5 +419,44 @@ mod tests {
         assert_eq!(state(running), Some(4));
         assert_eq!(state("        STATE              : 1  STOPPED\n"), Some(1));
         assert_eq!(state("[SC] OpenService FAILED 1060\n"), None);
+    }
+
+    /// A panic while a run's wineserver is up still kills it and removes the prefix: the
+    /// guard's drop runs as the panic unwinds.
+    #[test]
+    fn a_panic_during_a_run_tears_its_prefix_down() {
+        let Ok((wine, wineserver)) = find_wine() else {
+            println!(
+                "rdmus-skip: wine-run::lib::a_panic_during_a_run_tears_its_prefix_down (Wine is not installed)"
+            );
+            return;
+        };
+        let dir = std::env::temp_dir().join(format!("wine-run-panic-{}", std::process::id()));
+        let prefix = dir.join("prefix");
+        std::fs::create_dir_all(&prefix).unwrap();
+        let session = Session {
+            wine,
+            wineserver,
+            prefix: prefix.clone(),
+            log: dir.join("wine.log"),
+        };
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _teardown = Teardown {
+                session: &session,
+                server_killed: false,
+            };
+            session.wineserver(&["-p"]).expect("wineserver -p");
+            assert!(
+                process::wait_until(std::time::Duration::from_secs(10), || {
+                    !process::prefix_processes(&prefix).is_empty()
+                }),
+                "the persistent wineserver runs"
+            );
+            panic!("a panic mid-run");
+        }));
+        assert!(unwound.is_err());
+        assert_eq!(process::prefix_processes(&prefix), Vec::<u32>::new());
+        assert!(!prefix.exists(), "the prefix is removed");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

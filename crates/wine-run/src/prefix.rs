@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::WineError;
-use crate::process::run_bounded;
+use crate::process::{run_bounded, run_interruptible};
 
 /// The file that marks a complete template.
 const READY: &str = "rdmus-template-ready";
@@ -67,7 +67,8 @@ pub fn ensure_template(
 }
 
 fn make(prefix: &Path, wine: &Path, wineserver: &Path, log: &Path) -> Result<(), WineError> {
-    let boot = run_bounded(
+    // The long step: a stop request ends it (the scratch prefix is then removed).
+    let boot = run_interruptible(
         quiet(Command::new(wine).args(["wineboot", "-i"]), prefix),
         log,
         WINEBOOT_LIMIT,

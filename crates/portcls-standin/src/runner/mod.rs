@@ -7,9 +7,11 @@
 //! - `uart`: the MPU-401's render and capture streams and the clock loop;
 //! - `synth`: the synth's bank, its render pin and the wave sink.
 
+mod job_file;
 mod stream;
 mod synth;
 mod uart;
+mod wire_out;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -30,7 +32,8 @@ use crate::kernel::{
 };
 use crate::objects::release;
 use crate::objects::resource_list::ResourceList;
-use crate::{adapter_driver, files, pool, veh, wire_log};
+use crate::{adapter_driver, files, pool, veh};
+use wire_out::{CARD_LOG_CAPACITY, WireOut};
 
 /// The job file.
 pub const JOB_PATH: &str = "\\??\\C:\\rdmus\\job.txt";
@@ -139,6 +142,7 @@ pub(super) fn accounting_text_without(blocks: usize, bytes: usize) -> String {
     let _ = writeln!(text, "objects_alive\t{}", counts.objects);
     let _ = writeln!(text, "allocations\t{}", counts.allocations);
     let _ = writeln!(text, "allocation_failures\t{}", counts.failures);
+    let _ = writeln!(text, "peak_bytes\t{}", counts.peak_bytes);
     text
 }
 
@@ -180,8 +184,16 @@ impl Log {
 
 unsafe extern "system" fn job_thread(_context: PVOID) {
     let mut log = Log(String::new());
-    let outcome = run(&mut log);
-    let wire = veh::CARD.lock().as_mut().map(EmulatedCard::take_wire);
+    let mut wire = WireOut::new();
+    let outcome = run(&mut log, &mut wire);
+    // What the card logged after the clock loop (the streams' STOP).
+    wire.drain();
+    if wire.failed {
+        log.line(format_args!(
+            "wire.tsv: a write failed, the log is incomplete"
+        ));
+    }
+    drop(wire);
     if let Some(card) = veh::CARD.lock().as_ref() {
         let counts = card.counts();
         log.line(format_args!(
@@ -200,9 +212,6 @@ unsafe extern "system" fn job_thread(_context: PVOID) {
         "port accesses emulated: {}",
         veh::EMULATED.load(Ordering::Relaxed)
     ));
-    if let Some(wire) = wire {
-        let _ = files::write(WIRE_PATH, wire_log::to_tsv(&wire).as_bytes());
-    }
     // The log's own buffer is the one block the job still holds: not counted.
     let held = usize::from(log.0.capacity() > 0);
     let _ = files::write(
@@ -241,44 +250,36 @@ pub(super) fn wait_for_driver_entry(driver: *mut DRIVER_OBJECT) {
     sleep(50 * TICK_100NS);
 }
 
-pub(super) fn run(log: &mut Log) -> Result<(), &'static str> {
+pub(super) fn run(log: &mut Log, wire_out: &mut WireOut) -> Result<(), &'static str> {
     let driver = DRIVER.load(Ordering::Acquire) as *mut DRIVER_OBJECT;
     wait_for_driver_entry(driver);
     log.line(format_args!("DriverEntry returned"));
-    let text = files::read(JOB_PATH).map_err(|_| "cannot read C:\\rdmus\\job.txt")?;
-    let job = match job::parse(&text) {
-        Ok(job) => job,
-        Err(error) => {
-            log.line(format_args!("{error}"));
-            return Err("job file refused");
-        }
-    };
+    let job = job_file::scan(log)?;
     match job.device {
         Subdevice::Mpu401 => log.line(format_args!(
             "job: MPU-401 at {:#x}, irq {:?}, card {}, {} events ({} wire bytes), {} input bytes",
             job.port,
             job.irq,
-            if job.card_present {
-                "present"
-            } else {
-                "absent"
+            match (job.card_present, job.fault) {
+                (false, _) => "absent",
+                (true, None) => "present",
+                (true, Some(job::CardFault::NeverAcks)) => "present, never acknowledges",
+                (true, Some(job::CardFault::NeverDrains)) => "present, never drains",
             },
-            job.events.len(),
+            job.counts.events,
             job.wire_bytes(),
             job.input.len()
         )),
         Subdevice::Synth => log.line(format_args!(
             "job: synth, bank {:?}, {} Hz asked, {} events",
-            job.dls,
-            job.rate,
-            job.events.len()
+            job.dls, job.rate, job.counts.events
         )),
     }
     if job.device == Subdevice::Synth {
         // No card: port I/O goes on to Wine's handler (the synth does none).
     } else if job.card_present {
         let mut wire = Vec::new();
-        wire.try_reserve_exact(job.wire_bytes() * 2 + 4096)
+        wire.try_reserve_exact(CARD_LOG_CAPACITY)
             .map_err(|_| "no memory for the wire log")?;
         let mut input = Vec::new();
         input
@@ -291,7 +292,7 @@ pub(super) fn run(log: &mut Log) -> Result<(), &'static str> {
                 .iter()
                 .map(|&(time, byte)| (time + WIRE_BYTE_100NS, byte)),
         );
-        *veh::CARD.lock() = Some(EmulatedCard::new(job.port, wire, input));
+        *veh::CARD.lock() = Some(EmulatedCard::new(job.port, wire, input).with_fault(job.fault));
     } else {
         *veh::CARD.lock() = Some(EmulatedCard::absent(job.port));
     }
@@ -315,7 +316,7 @@ pub(super) fn run(log: &mut Log) -> Result<(), &'static str> {
     if !log.status("IoCreateDevice (PDO)", status) {
         return Err("no PDO");
     }
-    let result = run_device(log, driver, pdo, &job);
+    let result = run_device(log, driver, pdo, &job, wire_out);
     // SAFETY: the PDO made above; nothing refers to it any more. PASSIVE_LEVEL.
     unsafe { IoDeleteDevice(pdo) };
     result
@@ -326,6 +327,7 @@ pub(super) fn run_device(
     driver: *mut DRIVER_OBJECT,
     pdo: PDEVICE_OBJECT,
     job: &Job,
+    wire_out: &mut WireOut,
 ) -> Result<(), &'static str> {
     let (_, add_device) = adapter_driver::recorded().ok_or("no AddDevice recorded")?;
     // SAFETY: the adapter's AddDevice with its driver object and our PDO. PASSIVE_LEVEL.
@@ -334,7 +336,7 @@ pub(super) fn run_device(
         return Err("AddDevice failed");
     }
     let device = devices::find(pdo).ok_or("AddDevice made no adapter device")?;
-    let result = start_and_play(log, &device, job);
+    let result = start_and_play(log, &device, job, wire_out);
     remove(log, &device);
     result
 }
@@ -343,6 +345,7 @@ pub(super) fn start_and_play(
     log: &mut Log,
     device: &Device,
     job: &Job,
+    wire_out: &mut WireOut,
 ) -> Result<(), &'static str> {
     let start = device.start.ok_or("no StartDevice")?;
     let list = match job.device {
@@ -365,10 +368,14 @@ pub(super) fn start_and_play(
     drop(list);
     let synth = job.device == Subdevice::Synth;
     if !log.status("StartDevice", status) {
-        return if job.card_present || synth {
+        return if synth || (job.card_present && job.fault.is_none()) {
             Err("StartDevice failed")
-        } else {
+        } else if !job.card_present {
             log.line(format_args!("no card: StartDevice failed as it must"));
+            Ok(())
+        } else {
+            // What a broken card does to the start is the outcome the caller compares.
+            log.line(format_args!("broken card: StartDevice failed"));
             Ok(())
         };
     }
@@ -382,7 +389,7 @@ pub(super) fn start_and_play(
     if synth {
         synth::play_synth(log, port, job)
     } else {
-        uart::play(log, port, job)
+        uart::play(log, port, job, wire_out)
     }
 }
 

@@ -30,6 +30,7 @@ use crate::spin::SpinMutex;
 use crate::wav;
 
 use super::Log;
+use super::job_file::Events;
 
 /// `IMXF::SetState` on the stream.
 pub(super) fn set_state(log: &mut Log, what: &str, stream: PMXF, state: KSSTATE) -> bool {
@@ -245,10 +246,12 @@ pub(super) fn music_format(subformat: GUID) -> KSDATAFORMAT {
 pub(super) const UP: [KSSTATE; 3] = [KSSTATE_ACQUIRE, KSSTATE_PAUSE, KSSTATE_RUN];
 pub(super) const DOWN: [KSSTATE; 3] = [KSSTATE_PAUSE, KSSTATE_ACQUIRE, KSSTATE_STOP];
 
-/// Hands a render stream the job's events `lead` ahead of their master time.
+/// Hands a render stream the job's events `lead` ahead of their master time, read from the
+/// job file as they fall due ([`Events`]).
 pub(super) struct Delivery {
     origin: i64,
     lead: i64,
+    events: Events,
     pub(super) next: usize,
     dropped: usize,
 }
@@ -258,9 +261,15 @@ impl Delivery {
         Self {
             origin,
             lead,
+            events: Events::open(),
             next: 0,
             dropped: 0,
         }
+    }
+
+    /// Whether every event of the job file was handed over.
+    pub(super) fn finished(&mut self) -> bool {
+        self.events.peek().is_none()
     }
 
     /// `PutMessage` of one chain with every event due by `now` + lead.
@@ -269,15 +278,17 @@ impl Delivery {
         log: &mut Log,
         stream: &Stream,
         allocator: &ComRef<Allocator>,
-        job: &Job,
         now: i64,
     ) {
         let mut chain = Chain::new();
-        while let Some(event) = job.events.get(self.next) {
+        while let Some(event) = self.events.peek() {
             let due = self.origin + event.time;
             if due.saturating_sub(self.lead) > now {
                 break;
             }
+            let Some(event) = self.events.take() else {
+                break;
+            };
             let built = allocator.with_pool(|pool| {
                 mxf::build::push_bytes(&mut chain, pool, due, 1, &event.bytes, true)
             });
@@ -297,7 +308,8 @@ impl Delivery {
         }
     }
 
-    pub(super) fn report(&self, log: &mut Log, job: &Job) {
+    /// Logs what was delivered; false when the job file did not read again as at the start.
+    pub(super) fn report(&self, log: &mut Log, job: &Job) -> bool {
         if self.dropped > 0 {
             log.line(format_args!(
                 "{} events not built: allocator exhausted",
@@ -306,8 +318,13 @@ impl Delivery {
         }
         log.line(format_args!(
             "render: {} of {} events delivered",
-            self.next,
-            job.events.len()
+            self.next, job.counts.events
         ));
+        if self.events.failed > 0 {
+            log.line(format_args!(
+                "the job file did not read again as it did at the start"
+            ));
+        }
+        self.events.failed == 0
     }
 }

@@ -407,9 +407,13 @@ pub(super) fn render_synth(
         i64::try_from(u128::from(frames) * 10_000_000 / u128::from(rate.max(1)))
             .unwrap_or(i64::MAX),
     );
-    let mut samples: Vec<i16> = Vec::new();
-    let total = usize::try_from(frames * 2).unwrap_or(usize::MAX);
-    let mut ok = samples.try_reserve_exact(total).is_ok();
+    // The WAV streams to the file a period at a time (memory does not grow with the song):
+    // its header says 0 bytes until the end fixes it up, as the host's WAV writer does.
+    let data_bytes = wanted.saturating_mul(4);
+    wav::header(data_bytes, rate).ok_or("the audio would not fit a WAV")?;
+    let mut out = files::Writer::create(WAV_PATH).map_err(|_| "cannot create out.wav")?;
+    let mut written = 0_u64;
+    let mut ok = wav::header(0, rate).is_some_and(|empty| out.append(&empty).is_ok());
     let mut buffer: Vec<u8> = Vec::new();
     let period_bytes = usize::try_from(period * 4).unwrap_or(0);
     ok = ok && buffer.try_reserve_exact(period_bytes).is_ok();
@@ -437,7 +441,7 @@ pub(super) fn render_synth(
         // Real time paces the loop; the driver sees the held master clock.
         let now = clock::real_now();
         service::run_pending(clock::now());
-        deliver.due(log, &render, allocator, job, clock::now());
+        deliver.due(log, &render, allocator, clock::now());
         let at = origin
             + i64::try_from(u128::from(position) * 10_000_000 / u128::from(rate))
                 .unwrap_or(i64::MAX);
@@ -460,11 +464,15 @@ pub(super) fn render_synth(
                     i64::try_from(position).unwrap_or(0),
                 );
             }
-            samples.extend(
-                buffer
-                    .chunks_exact(2)
-                    .map(|pair| i16::from_le_bytes([pair[0], pair[1]])),
-            );
+            // The last period is cut to the frames wanted.
+            let keep = usize::try_from(data_bytes.saturating_sub(written))
+                .unwrap_or(usize::MAX)
+                .min(buffer.len());
+            if out.append(&buffer[..keep]).is_err() {
+                log.line(format_args!("cannot write out.wav at byte {written}"));
+                ok = false;
+            }
+            written += u64::try_from(keep).unwrap_or(0);
             position += period;
             // RUNNINGSTATS after every period, as the simulation's `rdmus play` reads it.
             if let Some((voices, _)) = running_stats(bound) {
@@ -478,7 +486,7 @@ pub(super) fn render_synth(
         }
         sleep(TICK_100NS);
     }
-    deliver.report(log, job);
+    ok = deliver.report(log, job) && ok;
     ok = ok && final_stats(log, bound, figures);
     let stopped = render.walk(log, &DOWN) && wave.walk(log, &DOWN);
     clock::release();
@@ -490,9 +498,10 @@ pub(super) fn render_synth(
     log.line(format_args!(
         "{position} frames rendered at {rate} Hz, {wanted} written"
     ));
-    samples.truncate(usize::try_from(wanted * 2).unwrap_or(usize::MAX));
-    let wav = wav::to_wav(&samples, rate).ok_or("no memory for the WAV")?;
-    files::write(WAV_PATH, &wav).map_err(|_| "cannot write out.wav")?;
+    let header = wav::header(written, rate).ok_or("the audio would not fit a WAV")?;
+    out.write_at(0, &header)
+        .map_err(|_| "cannot fix up out.wav's header")?;
+    drop(out);
     if ok && stopped {
         Ok(())
     } else {

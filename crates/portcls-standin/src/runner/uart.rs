@@ -27,16 +27,22 @@ use crate::property::node_property;
 use crate::{files, veh};
 
 use super::stream::{DOWN, Delivery, PinFormat, PinSpec, Stream, UP, free_formats};
+use super::wire_out::WireOut;
 use super::{
     CAPTURE_PATH, CAPTURE_PIN, DMUSIC_RENDER_PIN, LEGACY_RENDER_PIN, Log, MIN_LEAD_100NS,
     START_LEAD_100NS, STATS_PATH, TICK_100NS, sleep,
 };
 
-pub(super) fn play(log: &mut Log, port: &ComObject<Port>, job: &Job) -> Result<(), &'static str> {
+pub(super) fn play(
+    log: &mut Log,
+    port: &ComObject<Port>,
+    job: &Job,
+    wire_out: &mut WireOut,
+) -> Result<(), &'static str> {
     let bound = port.bound().ok_or("port not initialised")?;
     let allocator = port.allocator().ok_or("no allocator")?;
     let clock = port.clock().ok_or("no clock")?;
-    let result = play_streams(log, &bound, &allocator, &clock, job);
+    let result = play_streams(log, &bound, &allocator, &clock, job, wire_out);
     free_formats();
     let pool_stats = allocator.stats();
     log.line(format_args!(
@@ -56,12 +62,13 @@ pub(super) fn play_streams(
     allocator: &ComRef<Allocator>,
     clock: &ComRef<Clock>,
     job: &Job,
+    wire_out: &mut WireOut,
 ) -> Result<(), &'static str> {
     let (render_pin, render_subformat) = match job.format {
         RenderFormat::Midi => (LEGACY_RENDER_PIN, KSDATAFORMAT_SUBTYPE_MIDI),
         RenderFormat::DirectMusic => (DMUSIC_RENDER_PIN, KSDATAFORMAT_SUBTYPE_DIRECTMUSIC),
     };
-    let render = if job.events.is_empty() {
+    let render = if job.counts.events == 0 {
         None
     } else {
         Some(
@@ -128,7 +135,7 @@ pub(super) fn play_streams(
         "RUN; presentation time 0 is master time {origin}"
     ));
     if ok {
-        ok = run_loop(log, render.as_ref(), allocator, origin, job);
+        ok = run_loop(log, render.as_ref(), allocator, origin, job, wire_out);
     }
     let stopped = render.as_ref().is_none_or(|stream| stream.walk(log, &DOWN))
         && capture
@@ -256,6 +263,7 @@ pub(super) fn run_loop(
     allocator: &ComRef<Allocator>,
     origin: i64,
     job: &Job,
+    wire_out: &mut WireOut,
 ) -> bool {
     let lead = match render {
         Some(stream) if stream.prefetch != DONT_HOLD_FOR_SEQUENCING => {
@@ -288,13 +296,14 @@ pub(super) fn run_loop(
         }
         service::run_pending(now);
         if let Some(stream) = render {
-            deliver.due(log, stream, allocator, job, now);
+            deliver.due(log, stream, allocator, now);
         }
+        wire_out.drain();
         let pending = veh::CARD
             .lock()
             .as_ref()
             .map_or(0, EmulatedCard::input_pending);
-        if deliver.next == job.events.len() && pending == 0 && now >= end {
+        if (render.is_none() || deliver.finished()) && pending == 0 && now >= end {
             break true;
         }
         if now >= end + 600_000_000 {
@@ -303,6 +312,6 @@ pub(super) fn run_loop(
         }
         sleep(TICK_100NS);
     };
-    deliver.report(log, job);
-    ok
+    let delivered = render.is_none() || deliver.report(log, job);
+    ok && delivered
 }

@@ -127,12 +127,15 @@ impl fmt::Display for BenchRow {
 /// Benchmarks `files` and prints the table to `out`.
 ///
 /// # Errors
-/// [`CliError`] for a file that cannot be read or played, and
-/// [`CliError::Findings`] after the table when any run had findings.
+/// [`CliError`] for a file that cannot be read or played, and after the table
+/// [`CliError::Findings`] when any run had findings, else [`CliError::Loss`] when any run
+/// lost something the file asked for (each such run gets a `# loss:` line under the table)
+/// and `allow_loss` is false.
 pub fn bench_wire(
     files: &[PathBuf],
     timer_res_us: u32,
     irp_size: u32,
+    allow_loss: bool,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
     let stdout_error = |error| CliError::Io {
@@ -149,6 +152,7 @@ pub fn bench_wire(
     .map_err(stdout_error)?;
     writeln!(out, "{HEADER}").map_err(stdout_error)?;
     let mut findings = Vec::new();
+    let mut lossy = Vec::new();
     for file in files {
         let timeline = load_timeline(file)?;
         let name = file.file_name().map_or_else(
@@ -160,14 +164,49 @@ pub fn bench_wire(
         for row in rows {
             writeln!(out, "{row}").map_err(stdout_error)?;
             findings.extend(row.report.findings.iter().map(|f| format!("{name}: {f}")));
+            if !row.report.losses.is_empty() {
+                lossy.push(format!(
+                    "{name} {} fifo {}: {}",
+                    format_name(row.report.options.format),
+                    row.report.options.sim.mpu_fifo,
+                    row.report.losses.one_line()
+                ));
+            }
         }
     }
-    if findings.is_empty() {
+    for line in &lossy {
+        writeln!(out, "# loss: {line}").map_err(stdout_error)?;
+    }
+    outcome(
+        files.first().map_or_else(PathBuf::new, Clone::clone),
+        findings,
+        &lossy,
+        allow_loss,
+    )
+}
+
+/// The exit of a bench: findings first (exit 4), then loss (exit 3) unless allowed.
+fn outcome(
+    first: PathBuf,
+    findings: Vec<String>,
+    lossy: &[String],
+    allow_loss: bool,
+) -> Result<(), CliError> {
+    if !findings.is_empty() {
+        return Err(CliError::Findings {
+            path: first,
+            findings,
+        });
+    }
+    if lossy.is_empty() || allow_loss {
         Ok(())
     } else {
-        Err(CliError::Findings {
-            path: files.first().map_or_else(PathBuf::new, Clone::clone),
-            findings,
+        Err(CliError::Loss {
+            path: first,
+            what: format!(
+                "{} of the runs lost something (the `# loss:` lines under the table)",
+                lossy.len()
+            ),
         })
     }
 }
@@ -182,5 +221,29 @@ fn play_error(file: &Path, error: PlayError) -> CliError {
             path: file.into(),
             error,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::outcome;
+
+    #[test]
+    fn a_run_that_lost_something_fails_the_bench_unless_loss_is_allowed() {
+        let lossy = ["a.mid dmus fifo 1: 3 of the file's messages not on the wire".to_owned()];
+        let error = outcome(PathBuf::from("a.mid"), Vec::new(), &lossy, false)
+            .expect_err("a loss fails the bench");
+        assert_eq!(error.exit_code(), 3, "{error}");
+        assert!(
+            error.to_string().contains("1 of the runs lost something"),
+            "{error}"
+        );
+        assert!(outcome(PathBuf::from("a.mid"), Vec::new(), &lossy, true).is_ok());
+        assert!(outcome(PathBuf::from("a.mid"), Vec::new(), &[], false).is_ok());
+        let findings = outcome(PathBuf::from("a.mid"), vec!["f".into()], &lossy, true)
+            .expect_err("findings win over allowed loss");
+        assert_eq!(findings.exit_code(), 4);
     }
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::play_synth::{MAX_WAV_FRAMES, load_bank, wav_frames};
-use crate::cli::{CliError, PinFormat};
+use crate::cli::{CardFault, CliError, PinFormat};
 use crate::loss::Losses;
 use crate::play_report::{Micros, OfWire};
 use crate::wine::job::presented;
@@ -18,6 +18,7 @@ use crate::wine::{Images, JobDevice, JobRun, JobSpec, log_count, run_job, write_
 use crate::wire_log::{
     BurstRate, Lateness, Margins, burst_rate, compare, ideal_wire, margins, read_tsv, write_tsv,
 };
+use clap::ValueEnum as _;
 use smf::{MessageKind, Timeline};
 
 /// The clock line of every Wine summary.
@@ -38,10 +39,11 @@ fn machine_line(run: &JobRun) -> String {
 /// The pool line of every Wine summary.
 fn pool_line(run: &JobRun) -> String {
     format!(
-        "pool:        nothing left after the unload ({} allocations, {} failed; the stand-in's \
-         accounting)",
+        "pool:        nothing left after the unload ({} allocations, {} failed, peak {} bytes \
+         outstanding; the stand-in's accounting)",
         run.unload.get("allocations").unwrap_or(0),
-        run.unload.get("allocation_failures").unwrap_or(0)
+        run.unload.get("allocation_failures").unwrap_or(0),
+        run.unload.get("peak_bytes").unwrap_or(0)
     )
 }
 
@@ -61,8 +63,8 @@ fn music_length(timeline: &Timeline, tail: u64) -> Duration {
 pub struct WineMpu401Options<'a> {
     /// The pin and its format.
     pub format: PinFormat,
-    /// Whether a card answers (`--mpu-fault absent`: none).
-    pub present: bool,
+    /// How the card is broken (`--mpu-fault`).
+    pub card: CardFault,
     /// Where the observed wire goes.
     pub wire: Option<&'a Path>,
     /// Exit 0 despite losses.
@@ -84,11 +86,11 @@ pub fn play_file_wine(
 ) -> Result<(), CliError> {
     let WineMpu401Options {
         format,
-        present,
+        card,
         wire: wire_path,
         allow_loss,
     } = *options;
-    let device = JobDevice::Mpu401 { present };
+    let device = JobDevice::Mpu401 { card };
     let write_job = |writer: &mut dyn Write| write_play_job(writer, timeline, &device, format);
     let spec = JobSpec {
         write_job: &write_job,
@@ -96,8 +98,11 @@ pub fn play_file_wine(
         music: music_length(timeline, 10_000_000),
     };
     let run = run_job(images, &spec, file)?;
-    if !present {
+    if card == CardFault::Absent {
         return absent_card(file, &run);
+    }
+    if run.log.contains("broken card: StartDevice failed") {
+        return broken_card(file, card, &run);
     }
     let wire_file = run.output("wire.tsv", file)?;
     let wire = std::fs::File::open(&wire_file)
@@ -193,6 +198,30 @@ fn absent_card(file: &Path, run: &JobRun) -> Result<(), CliError> {
             run.dir.display()
         )
     };
+    run.discard();
+    Err(CliError::Wine {
+        path: file.into(),
+        error,
+    })
+}
+
+/// A broken card whose `StartDevice` failed (as `never-acks` does in the simulation: the
+/// driver waits for an ACK that never comes): a failed device, exit 4 as in the simulation;
+/// the driver still unloaded cleanly (checked by then).
+fn broken_card(file: &Path, card: CardFault, run: &JobRun) -> Result<(), CliError> {
+    let start = run
+        .log
+        .lines()
+        .find(|line| line.starts_with("StartDevice:"))
+        .unwrap_or("StartDevice: not called");
+    let name = card
+        .to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_owned());
+    let error = format!(
+        "the device did not start: {start} (--mpu-fault {name}); the driver unloaded cleanly, \
+         nothing left in the stand-in's pool ({:.1} s under Wine)",
+        run.outcome.elapsed.as_secs_f64()
+    );
     run.discard();
     Err(CliError::Wine {
         path: file.into(),

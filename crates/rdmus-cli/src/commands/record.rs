@@ -14,12 +14,14 @@ use crate::wire_log::{out_of_order, read_tsv};
 /// `out_path` or `out`.
 ///
 /// # Errors
-/// [`CliError::Io`], [`CliError::Tsv`], [`CliError::Sim`], and
-/// [`CliError::Findings`] after the output when the verifier found faults.
+/// [`CliError::Io`], [`CliError::Tsv`], [`CliError::Sim`], and after the output
+/// [`CliError::Findings`] when the verifier found faults, else [`CliError::Loss`] when the
+/// card lost input bytes and `allow_loss` is false.
 pub fn record_file(
     wire: &Path,
     format: PinFormat,
     out_path: Option<&Path>,
+    allow_loss: bool,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
     let file = std::fs::File::open(wire).map_err(|error| CliError::Io {
@@ -80,12 +82,26 @@ pub fn record_file(
         }
         write_messages(out, &messages).map_err(stdout_error)?;
     }
-    if run.rig.findings.is_empty() {
-        Ok(())
-    } else {
-        Err(CliError::Findings {
+    if !run.rig.findings.is_empty() {
+        return Err(CliError::Findings {
             path: wire.into(),
             findings: run.rig.findings,
+        });
+    }
+    input_loss(wire, run.rig.input_lost, "the card", allow_loss)
+}
+
+/// The loss of a recording: input bytes `who` lost (the emulated card's count), unless
+/// `allow_loss`.
+fn input_loss(wire: &Path, lost: u64, who: &str, allow_loss: bool) -> Result<(), CliError> {
+    if lost == 0 || allow_loss {
+        Ok(())
+    } else {
+        Err(CliError::Loss {
+            path: wire.into(),
+            what: format!(
+                "{lost} input bytes {who} lost (its input queue full, or the card not yet in UART mode), so their messages are missing or cut"
+            ),
         })
     }
 }
@@ -101,6 +117,7 @@ pub fn record_file_wine(
     wire: &Path,
     images: &Images,
     out_path: Option<&Path>,
+    allow_loss: bool,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
     let file = std::fs::File::open(wire).map_err(|error| CliError::Io {
@@ -178,13 +195,7 @@ pub fn record_file_wine(
         write_messages(out, &messages).map_err(stdout_error)?;
     }
     run.discard();
-    if input_dropped > 0 {
-        return Err(CliError::Loss {
-            path: wire.into(),
-            what: format!("{input_dropped} input bytes the stand-in's card dropped"),
-        });
-    }
-    Ok(())
+    input_loss(wire, input_dropped, "the stand-in's card", allow_loss)
 }
 
 /// Reads what [`write_messages`] writes (`#` lines and the header skipped); `None` at the

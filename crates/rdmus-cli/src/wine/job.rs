@@ -7,17 +7,18 @@ use std::io::{self, Write};
 
 use smf::Timeline;
 
-use crate::cli::PinFormat;
+use crate::cli::{CardFault, PinFormat};
 use crate::irp::round_to_ms;
 use crate::wire_log::WireByte;
 
 /// What the job asks of the stand-in besides the events.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JobDevice {
-    /// The MPU-401: `present` false gives `absent` (no card answers; `StartDevice` must fail).
+    /// The MPU-401 with its card: working, `absent` (no card answers; `StartDevice` must
+    /// fail) or broken (`fault never-acks`, `fault never-drains`: wdm-sim's faults).
     Mpu401 {
-        /// Whether a card answers at the port.
-        present: bool,
+        /// How the card is broken ([`CardFault::None`]: working).
+        card: CardFault,
     },
     /// The synth with its bank (a file name in the job's directory) and its parameters.
     Synth {
@@ -81,10 +82,13 @@ pub fn write_play_job(
 ) -> io::Result<()> {
     writeln!(out, "# rdmus play --runtime wine")?;
     match device {
-        JobDevice::Mpu401 { present } => {
+        JobDevice::Mpu401 { card } => {
             writeln!(out, "device mpu401")?;
-            if !present {
-                writeln!(out, "absent")?;
+            match card {
+                CardFault::None => {}
+                CardFault::Absent => writeln!(out, "absent")?,
+                CardFault::NeverAcks => writeln!(out, "fault never-acks")?,
+                CardFault::NeverDrains => writeln!(out, "fault never-drains")?,
             }
             writeln!(out, "tail_ms {}", mpu401_tail_ms(timeline, format))?;
         }
@@ -152,7 +156,7 @@ mod tests {
     use smf::{MessageKind, SmfFormat, TimedMessage, Timeline};
 
     use super::{JobDevice, write_capture_job, write_play_job};
-    use crate::cli::PinFormat;
+    use crate::cli::{CardFault, PinFormat};
     use crate::wire_log::WireByte;
 
     fn timeline() -> Timeline {
@@ -178,7 +182,12 @@ mod tests {
     #[test]
     fn a_ksmusic_job_presents_whole_milliseconds() {
         assert_eq!(
-            text(&JobDevice::Mpu401 { present: true }, PinFormat::Ksmusic),
+            text(
+                &JobDevice::Mpu401 {
+                    card: CardFault::None
+                },
+                PinFormat::Ksmusic
+            ),
             "# rdmus play --runtime wine\ndevice mpu401\ntail_ms 301\nformat midi\n\
              event 0 c0 05\nevent 10000 90 3c 64\n"
         );
@@ -198,9 +207,16 @@ mod tests {
             "# rdmus play --runtime wine\ndevice synth\ndls bank.dls\nrate 44100\nvoices 32\n\
              effects 0x1\nframes 1234\ntail_ms 0\nformat dmus\nevent 0 c0 05\nevent 14999 90 3c 64\n"
         );
-        assert!(
-            text(&JobDevice::Mpu401 { present: false }, PinFormat::Dmus).contains("\nabsent\n")
-        );
+        for (card, line) in [
+            (CardFault::Absent, "\nabsent\n"),
+            (CardFault::NeverAcks, "\nfault never-acks\n"),
+            (CardFault::NeverDrains, "\nfault never-drains\n"),
+        ] {
+            assert!(
+                text(&JobDevice::Mpu401 { card }, PinFormat::Dmus).contains(line),
+                "{card:?}"
+            );
+        }
     }
 
     #[test]

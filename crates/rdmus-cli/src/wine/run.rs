@@ -4,11 +4,19 @@
 //! unloading, a fatal line in Wine's trace, a job that did not finish (`done.txt` missing or
 //! `failed: ...`), an output missing, and any pool block or object the stand-in still counts
 //! after the unload (`unload.txt`).
+//!
+//! A signal never leaves a Wine run behind: before the first run, SIGINT, SIGTERM and SIGHUP
+//! are pointed at wine-run's stop flag (`stop_on_signals`); the run's waits end within
+//! 50 ms, its teardown kills the prefix's wineserver (every Wine process of the prefix with
+//! it) and removes the prefix, and the command exits 128 + the signal
+//! ([`CliError::Interrupted`]) after removing the run's directory. A panic unwinds through
+//! the same teardown (wine-run's guard).
 
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -102,8 +110,36 @@ pub const JOB_SLACK: Duration = Duration::from_secs(120);
 /// Distinguishes the runs of one process.
 static RUNS: AtomicU32 = AtomicU32::new(0);
 
-/// The most bytes the stand-in reads of a job (portcls-standin's `files::MAX_JOB_BYTES`).
-pub const MAX_JOB_BYTES: u64 = 16 << 20;
+/// The longest job line the stand-in reads (portcls-standin's `files::MAX_JOB_LINE_BYTES`):
+/// it reads the job a line at a time, so the job's length is not bounded, only a line's (an
+/// `event` line of a sysex of about 350,000 bytes).
+pub const MAX_JOB_LINE_BYTES: usize = 1 << 20;
+
+/// A writer that passes everything on and remembers the longest line written.
+struct LongestLine<W> {
+    inner: W,
+    current: usize,
+    longest: usize,
+}
+
+impl<W: Write> Write for LongestLine<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(bytes)?;
+        for &byte in &bytes[..written] {
+            if byte == b'\n' {
+                self.current = 0;
+            } else {
+                self.current += 1;
+                self.longest = self.longest.max(self.current);
+            }
+        }
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
 
 /// A job's files: the job (written by `write_job`) and the files it names, copied into the
 /// run's directory under the names the job uses.
@@ -116,6 +152,48 @@ pub struct JobSpec<'a> {
     pub music: Duration,
 }
 
+/// The signals that stop a Wine run: SIGHUP, SIGINT, SIGTERM (their Linux numbers, as
+/// signal-hook's constants).
+const STOP_SIGNALS: [i32; 3] = [
+    signal_hook::consts::SIGHUP,
+    signal_hook::consts::SIGINT,
+    signal_hook::consts::SIGTERM,
+];
+
+/// Points [`STOP_SIGNALS`] at wine-run's stop flag, once per process. From then on those
+/// signals no longer end the process by themselves: the Wine run sees the flag and ends
+/// (this is only done by a command that runs Wine, whose remaining work is reading the run's
+/// outputs, which checks the flag too).
+///
+/// # Errors
+/// [`CliError::Setup`] when a handler cannot be installed.
+fn stop_on_signals() -> Result<(), CliError> {
+    static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            for signal in STOP_SIGNALS {
+                let number = usize::try_from(signal).map_err(|e| e.to_string())?;
+                signal_hook::flag::register_usize(
+                    signal,
+                    wine_run::process::stop_request(),
+                    number,
+                )
+                .map_err(|error| format!("signal {signal}: {error}"))?;
+            }
+            Ok(())
+        })
+        .clone()
+        .map_err(|error| CliError::Setup(format!("cannot catch the stop signals: {error}")))
+}
+
+/// The error of a run a signal stopped.
+fn interrupted(subject: &Path, signal: i32) -> CliError {
+    CliError::Interrupted {
+        path: subject.into(),
+        signal: u8::try_from(signal).unwrap_or(u8::MAX - 128),
+    }
+}
+
 /// Runs a job under Wine. `subject` names the file in messages.
 ///
 /// # Errors
@@ -125,6 +203,7 @@ pub struct JobSpec<'a> {
 /// unload.
 pub fn run_job(images: &Images, spec: &JobSpec<'_>, subject: &Path) -> Result<JobRun, CliError> {
     let wine_error = |error: WineError| match error {
+        WineError::Interrupted(signal) => interrupted(subject, signal),
         WineError::Missing(what) => CliError::Setup(format!(
             "--runtime wine needs {what}; rdmus installs nothing itself"
         )),
@@ -134,6 +213,7 @@ pub fn run_job(images: &Images, spec: &JobSpec<'_>, subject: &Path) -> Result<Jo
         },
     };
     wine_run::find_wine().map_err(wine_error)?;
+    stop_on_signals()?;
     let wine_dir = target_dir().join("wine");
     let run_number = RUNS.fetch_add(1, Ordering::Relaxed);
     let dir = wine_dir.join(format!("play-{}-{run_number}", std::process::id()));
@@ -144,16 +224,20 @@ pub fn run_job(images: &Images, spec: &JobSpec<'_>, subject: &Path) -> Result<Jo
         let path = path.to_path_buf();
         move |error| CliError::Io { path, error }
     };
-    let mut writer = std::io::BufWriter::new(File::create(&job).map_err(io_error(&job))?);
+    let mut writer = LongestLine {
+        inner: std::io::BufWriter::new(File::create(&job).map_err(io_error(&job))?),
+        current: 0,
+        longest: 0,
+    };
     (spec.write_job)(&mut writer).map_err(io_error(&job))?;
     writer.flush().map_err(io_error(&job))?;
+    let longest = writer.longest;
     drop(writer);
-    let size = std::fs::metadata(&job).map_err(io_error(&job))?.len();
-    if size > MAX_JOB_BYTES {
+    if longest > MAX_JOB_LINE_BYTES {
         return Err(CliError::Wine {
             path: subject.into(),
             error: format!(
-                "its job is {size} bytes; the stand-in reads at most {MAX_JOB_BYTES} (a file this long plays only in the simulation)"
+                "a line of its job is {longest} bytes; the stand-in reads lines of at most {MAX_JOB_LINE_BYTES} (a message this long plays only in the simulation)"
             ),
         });
     }
@@ -172,7 +256,17 @@ pub fn run_job(images: &Images, spec: &JobSpec<'_>, subject: &Path) -> Result<Jo
         template: wine_dir.join("template"),
         job_timeout: spec.music.saturating_add(JOB_SLACK),
     };
-    let outcome = wine_run::run_with_files(&wine_spec, &job_files).map_err(wine_error)?;
+    let outcome = wine_run::run_with_files(&wine_spec, &job_files).map_err(|error| {
+        if matches!(error, WineError::Interrupted(_)) {
+            // Nothing of a stopped run is worth keeping (the prefix is already gone).
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        wine_error(error)
+    })?;
+    if let Some(signal) = wine_run::process::stop_requested() {
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(interrupted(subject, signal));
+    }
     let timeout = wine_spec.job_timeout;
     let (log, unload) = check_run(&outcome, &dir, timeout, subject)?;
     Ok(JobRun {
@@ -265,7 +359,22 @@ pub fn log_count(log: &str, prefix: &str, key: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Accounting, log_count};
+    use std::io::Write;
+
+    use super::{Accounting, LongestLine, log_count};
+
+    #[test]
+    fn the_longest_line_of_a_job_is_measured_as_it_is_written() {
+        let mut writer = LongestLine {
+            inner: Vec::new(),
+            current: 0,
+            longest: 0,
+        };
+        write!(writer, "event 0 90\nevent 1").unwrap();
+        write!(writer, "0 f0 7e 7f f7\nx\n").unwrap();
+        assert_eq!(writer.longest, "event 10 f0 7e 7f f7".len());
+        assert_eq!(writer.inner.len(), 34);
+    }
 
     #[test]
     fn the_accounting_names_what_is_still_held() {
