@@ -115,6 +115,11 @@ impl Curve {
 
 /// The concave curve at `num/den` (`num <= den`), interpolated between the table's points.
 fn concave_q15(num: u32, den: u32) -> i32 {
+    if den == 127 {
+        // A unipolar 7-bit value is a point of the table (the render path reads CC7 and
+        // CC11 this way for every voice).
+        return i32::from(CONCAVE_Q15[usize::try_from(num).unwrap_or(127).min(127)]);
+    }
     // The position on the table's 0..=127 grid, in 1/256 steps.
     let position = u64::from(num) * 127 * 256 / u64::from(den.max(1));
     let index = usize::try_from(position >> 8).unwrap_or(127).min(127);
