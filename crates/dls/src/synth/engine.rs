@@ -56,7 +56,10 @@ enum Parameter {
     /// A registered parameter number (CC101, CC100).
     Registered(u16),
     /// A non-registered one (CC99, CC98): none is defined for this synth, so data entry to it
-    /// changes nothing (and above all not the last RPN).
+    /// changes nothing (and above all not the last RPN). Deliberately: NRPNs are the maker's
+    /// own (GS's and XG's vibrato, filter and envelope offsets, `SoundFont`'s generators), no
+    /// MIDI file of ../shared/data/midi sends one (the GS, XG and GM2 files included: their
+    /// data entries all follow RPN 0, 1, 2 or 5), and DLS2 has no NRPN source to connect.
     NonRegistered(u16),
 }
 
