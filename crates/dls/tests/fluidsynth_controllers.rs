@@ -30,9 +30,18 @@ const FILES: [&str; 9] = [
     "test-note-on-velocity.mid",
 ];
 
-/// The correlation for `name` (`None` inside when a render is silent), or `None` (reported
-/// skipped) without the data or `fluidsynth`.
-fn correlation(name: &str) -> Option<Option<f64>> {
+/// What comparing one file gave.
+enum Outcome {
+    /// The shared data or `fluidsynth` is missing (reported skipped).
+    Skipped,
+    /// One of the renders has no sound.
+    Silent,
+    /// The envelopes' correlation.
+    Correlation(f64),
+}
+
+/// The comparison of `name`.
+fn correlation(name: &str) -> Outcome {
     let bank = song::bank_path();
     let midi = song::midi_path(name);
     let (Ok(bank_bytes), Ok(midi_bytes)) = (std::fs::read(&bank), std::fs::read(&midi)) else {
@@ -41,7 +50,7 @@ fn correlation(name: &str) -> Option<Option<f64>> {
             bank.display(),
             midi.display()
         ));
-        return None;
+        return Outcome::Skipped;
     };
     let dir = std::env::temp_dir().join(format!(
         "rdmus-fluidsynth-controllers-{}",
@@ -53,7 +62,7 @@ fn correlation(name: &str) -> Option<Option<f64>> {
         Ok(_) => {}
         Err(e @ FluidError::NotInstalled(_)) => {
             test_data::skip(&e.to_string());
-            return None;
+            return Outcome::Skipped;
         }
         Err(e) => panic!("{name}: {e}"),
     }
@@ -70,24 +79,22 @@ fn correlation(name: &str) -> Option<Option<f64>> {
         loud(&ours),
         loud(&theirs)
     );
-    Some(song::correlation(&ours, &theirs))
+    song::correlation(&ours, &theirs).map_or(Outcome::Silent, Outcome::Correlation)
 }
 
 #[test]
 fn controller_files_sound_like_fluidsynth() {
     let mut low = Vec::new();
     for name in FILES {
-        let Some(r) = correlation(name) else {
-            return;
-        };
-        match r {
-            Some(r) => {
+        match correlation(name) {
+            Outcome::Skipped => return,
+            Outcome::Silent => low.push(format!("{name}: a render is silent")),
+            Outcome::Correlation(r) => {
                 eprintln!("{name}: correlation {r:.3}");
                 if r < GOAL {
                     low.push(format!("{name}: {r:.3}"));
                 }
             }
-            None => low.push(format!("{name}: a render is silent")),
         }
     }
     assert!(low.is_empty(), "below {GOAL}: {low:?}");
