@@ -394,7 +394,15 @@ mod tests {
             ask(SYNTH_PORTPARAMS_EFFECTS, SYNTH_EFFECT_CHORUS),
             SYNTH_EFFECT_CHORUS
         );
-        assert_eq!(ask(0, all), SYNTH_EFFECT_NONE, "not asked: none");
+        assert_eq!(
+            ask(0, all),
+            SYNTH_EFFECT_REVERB,
+            "not asked: the default, the reverb alone (as Microsoft's synth)"
+        );
+        assert_eq!(
+            ask(SYNTH_PORTPARAMS_EFFECTS, SYNTH_EFFECT_NONE),
+            SYNTH_EFFECT_NONE
+        );
         assert_eq!(
             effect_switches(SYNTH_EFFECT_REVERB | SYNTH_EFFECT_DELAY),
             EffectSwitches {
