@@ -9,9 +9,12 @@
 
 use std::sync::{Mutex, MutexGuard};
 
-use dmus_sys::dmusprop::{KSPROPERTY_SYNTH_CHANNELGROUPS, KSPROPSETID_Synth};
+use dmus_sys::dmusprop::{
+    KSPROPERTY_SYNTH_CHANNELGROUPS, KSPROPERTY_SYNTH_PORTPARAMETERS, KSPROPSETID_Synth,
+    SYNTH_EFFECT_NONE, SYNTH_PORTPARAMS_EFFECTS,
+};
 use dmus_sys::kernel::STATUS_SUCCESS;
-use dmus_sys::ks::{KSPROPERTY_TYPE_SET, KSSTATE_RUN, KSSTATE_STOP};
+use dmus_sys::ks::{KSPROPERTY_TYPE_GET, KSPROPERTY_TYPE_SET, KSSTATE_RUN, KSSTATE_STOP};
 use wdm_sim::portcls::{
     Device, Driver, Filter, OpenError, PinFormat, PropertyTarget, Resources, WaveSink,
     WaveSinkConfig, dls_download,
@@ -114,15 +117,35 @@ fn peak(audio: &[i16], from_ms: usize, to_ms: usize) -> i32 {
         .unwrap_or(0)
 }
 
+/// The fixture downloaded, and the port dry, as a client asks it (the reverb is on until
+/// PORTPARAMETERS turns it off, and a tail would reach into the silences this test checks).
+fn download_dry(filter: Filter) {
+    let buffers = tiny_buffers(1);
+    for buffer in buffers.waves.iter().chain(&buffers.instruments) {
+        dls_download(&filter, &buffer.bytes).expect("download");
+    }
+    let mut asked: Vec<u8> = [SYNTH_PORTPARAMS_EFFECTS, 0, 0, 0, 0, SYNTH_EFFECT_NONE, 0]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let mut granted = vec![0u8; asked.len()];
+    let dry = filter.property(
+        PropertyTarget::Filter,
+        &KSPROPSETID_Synth,
+        KSPROPERTY_SYNTH_PORTPARAMETERS,
+        KSPROPERTY_TYPE_GET,
+        &mut asked,
+        &mut granted,
+    );
+    assert_eq!(dry.status, STATUS_SUCCESS, "no effects");
+}
+
 #[test]
 fn clients_share_the_voices_and_each_has_its_own_channel_groups() {
     let _lock = driver_lock();
     let rig = Rig::start();
     let filter = rig.filter();
-    let buffers = tiny_buffers(1);
-    for buffer in buffers.waves.iter().chain(&buffers.instruments) {
-        dls_download(&filter, &buffer.bytes).expect("download");
-    }
+    download_dry(filter);
     let mut groups = 2u32.to_le_bytes();
     let enabled = filter.property(
         PropertyTarget::Filter,

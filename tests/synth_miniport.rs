@@ -651,9 +651,10 @@ fn caps_and_the_ks_size_protocol_answer_as_documented() {
     let filter = rig.filter();
     let (_, caps) = get::<SYNTHCAPS>(filter, &KSPROPSETID_Synth, KSPROPERTY_SYNTH_CAPS, &mut []);
     let caps = caps.expect("CAPS");
+    // The reverb is on until PORTPARAMETERS turns it off (as Microsoft's synth has it).
     assert_eq!(
         caps.Flags,
-        SYNTH_PC_DLS | SYNTH_PC_DLS2 | SYNTH_PC_SOFTWARESYNTH
+        SYNTH_PC_DLS | SYNTH_PC_DLS2 | SYNTH_PC_SOFTWARESYNTH | dmus_sys::dmusprop::SYNTH_PC_REVERB
     );
     assert!(caps.MaxVoices >= 256 && caps.MaxChannelGroups >= 16 && caps.MaxAudioChannels == 2);
 
@@ -1233,23 +1234,25 @@ fn a_sink_that_renders_ahead_shifts_the_stream_and_the_latency_clock() {
     rig.finish();
 }
 
-/// Sends a staccato note (CC91 = 127) with the effects `flags` granted; the samples from
-/// 50 ms after its note-off.
-fn staccato_tail(rig: &Rig, flags: u32) -> Vec<i16> {
+/// Sends a staccato note (CC91 = 127) with the effects `flags` granted (`None`: no
+/// `PORTPARAMETERS` at all); the samples from 50 ms after its note-off.
+fn staccato_tail(rig: &Rig, flags: Option<u32>) -> Vec<i16> {
     use dmus_sys::dmusprop::SYNTH_PORTPARAMS_EFFECTS;
     let filter = rig.filter();
-    let mut asked = bytes_of(&SYNTH_PORTPARAMS {
-        ValidParams: SYNTH_PORTPARAMS_EFFECTS,
-        EffectsFlags: flags,
-        ..SYNTH_PORTPARAMS::default()
-    });
-    let (_, granted) = get::<SYNTH_PORTPARAMS>(
-        filter,
-        &KSPROPSETID_Synth,
-        KSPROPERTY_SYNTH_PORTPARAMETERS,
-        &mut asked,
-    );
-    assert_eq!(granted.expect("PORTPARAMETERS").EffectsFlags, flags);
+    if let Some(flags) = flags {
+        let mut asked = bytes_of(&SYNTH_PORTPARAMS {
+            ValidParams: SYNTH_PORTPARAMS_EFFECTS,
+            EffectsFlags: flags,
+            ..SYNTH_PORTPARAMS::default()
+        });
+        let (_, granted) = get::<SYNTH_PORTPARAMS>(
+            filter,
+            &KSPROPSETID_Synth,
+            KSPROPERTY_SYNTH_PORTPARAMETERS,
+            &mut asked,
+        );
+        assert_eq!(granted.expect("PORTPARAMETERS").EffectsFlags, flags);
+    }
     let handles = download_all(filter, &tiny_buffers(1));
     let (pin, sink, _) = run_pins(rig, WaveSinkConfig::default());
     let note = [
@@ -1285,18 +1288,32 @@ fn port_parameters_switch_the_reverb_and_caps_say_so() {
         );
         caps.expect("CAPS")
     };
-    assert_eq!(caps(&rig).Flags & SYNTH_PC_REVERB, 0, "off until asked for");
+    assert_ne!(
+        caps(&rig).Flags & SYNTH_PC_REVERB,
+        0,
+        "on before any PORTPARAMETERS, as Microsoft's synth"
+    );
+    let energy = |audio: &[i16]| audio.iter().map(|&s| i64::from(s).pow(2)).sum::<i64>();
+    // A client that never asks hears the reverb (and no chorus: a tail as with the reverb
+    // alone asked for).
+    let default = staccato_tail(&rig, None);
+    assert!(
+        energy(&default) > 1_000_000,
+        "a reverb tail: {}",
+        energy(&default)
+    );
     assert_eq!(
         caps(&rig).EffectFlags,
         SYNTH_EFFECT_REVERB | SYNTH_EFFECT_CHORUS
     );
 
-    let wet = staccato_tail(&rig, SYNTH_EFFECT_REVERB | SYNTH_EFFECT_CHORUS);
+    let reverb_only = staccato_tail(&rig, Some(SYNTH_EFFECT_REVERB));
+    assert_eq!(default, reverb_only, "the default is the reverb alone");
+    let wet = staccato_tail(&rig, Some(SYNTH_EFFECT_REVERB | SYNTH_EFFECT_CHORUS));
     assert_ne!(caps(&rig).Flags & SYNTH_PC_REVERB, 0, "on: CAPS says so");
-    let energy = |audio: &[i16]| audio.iter().map(|&s| i64::from(s).pow(2)).sum::<i64>();
     assert!(energy(&wet) > 1_000_000, "a reverb tail: {}", energy(&wet));
 
-    let dry = staccato_tail(&rig, SYNTH_EFFECT_NONE);
+    let dry = staccato_tail(&rig, Some(SYNTH_EFFECT_NONE));
     assert_eq!(caps(&rig).Flags & SYNTH_PC_REVERB, 0, "off again");
     assert!(dry.iter().all(|&s| s == 0), "no tail with the effects off");
     rig.finish();

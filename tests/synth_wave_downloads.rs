@@ -16,8 +16,11 @@ use dls::download::build::{
 use dls::model::WaveFormat;
 use dls::wire::file::DlsFile;
 use dls::wire::riff_writer::{chunk, le16s as le16, le32s as le, list};
+use dmus_sys::dmusprop::{
+    KSPROPERTY_SYNTH_PORTPARAMETERS, KSPROPSETID_Synth, SYNTH_EFFECT_NONE, SYNTH_PORTPARAMS_EFFECTS,
+};
 use dmus_sys::kernel::{NTSTATUS, STATUS_INVALID_PARAMETER, STATUS_NOT_FOUND, STATUS_SUCCESS};
-use dmus_sys::ks::{KSPROPERTY_TYPE_SET, KSSTATE_RUN, KSSTATE_STOP};
+use dmus_sys::ks::{KSPROPERTY_TYPE_GET, KSPROPERTY_TYPE_SET, KSSTATE_RUN, KSSTATE_STOP};
 use rdmus_driver::{
     KSPROPERTY_RDMUS_SYNTH_PLAYVOICE, KSPROPERTY_RDMUS_SYNTH_STOPVOICE,
     KSPROPSETID_RdmusSynthVoice, RDMUS_SYNTH_PLAYVOICE,
@@ -123,6 +126,25 @@ fn articulation(dlid: u32, buffers: &[u32]) -> Vec<u8> {
 
 fn peak(audio: &[i16]) -> i32 {
     audio.iter().map(|&s| i32::from(s).abs()).max().unwrap_or(0)
+}
+
+/// The port dry, as a client asks it: the reverb is on until PORTPARAMETERS turns it off,
+/// and its tail would blur the extents measured here.
+fn ask_for_no_effects(filter: Filter) {
+    let mut asked: Vec<u8> = [SYNTH_PORTPARAMS_EFFECTS, 0, 0, 0, 0, SYNTH_EFFECT_NONE, 0]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let mut granted = vec![0u8; asked.len()];
+    let dry = filter.property(
+        PropertyTarget::Filter,
+        &KSPROPSETID_Synth,
+        KSPROPERTY_SYNTH_PORTPARAMETERS,
+        KSPROPERTY_TYPE_GET,
+        &mut asked,
+        &mut granted,
+    );
+    assert_eq!(dry.status, STATUS_SUCCESS, "no effects");
 }
 
 #[test]
@@ -283,6 +305,7 @@ fn wave_voices_play_through_the_driver() {
     let device: Device = driver.add_device().expect("AddDevice");
     device.start(&Resources::none()).expect("StartDevice");
     let filter = device.filter("Synth").expect("the Synth subdevice");
+    ask_for_no_effects(filter);
 
     // One sawtooth of 768 frames, once as a one-shot, once as three streaming buffers.
     let fmt = format();

@@ -26,7 +26,7 @@ use dmus_sys::com::{IUnknown, PUNKNOWN};
 use dmus_sys::dmus_com::{IAllocatorMXF, IMXF, IMasterClock, IMiniportDMus, IPortDMus};
 use dmus_sys::dmusic::{DMUS_STREAM_MIDI_RENDER, DMUS_STREAM_TYPE, DMUS_STREAM_WAVE_SINK};
 use dmus_sys::dmusprop::{
-    SYNTH_EFFECT_NONE, SYNTH_PORTPARAMS, SYNTH_PORTPARAMS_AUDIOCHANNELS,
+    SYNTH_EFFECT_REVERB, SYNTH_PORTPARAMS, SYNTH_PORTPARAMS_AUDIOCHANNELS,
     SYNTH_PORTPARAMS_CHANNELGROUPS, SYNTH_PORTPARAMS_EFFECTS, SYNTH_PORTPARAMS_SAMPLERATE,
     SYNTH_PORTPARAMS_VOICES,
 };
@@ -42,6 +42,7 @@ use super::descriptor::{
 };
 use super::download::DownloadMemory;
 use super::mutex::KMutex;
+use super::properties::effect_switches;
 use super::render::RenderStream;
 use super::sink::{SinkStream, WaveFormat};
 use crate::com::Pool;
@@ -84,8 +85,14 @@ impl Settings {
         }
     }
 
-    /// The defaults: every voice, every channel group, stereo at 48 kHz, no effects, the
-    /// documented default priorities.
+    /// Gives the synth the effects of the parameters granted (the reverb, before any
+    /// `PORTPARAMETERS`).
+    pub fn apply_effects(&self, core: &mut Core) {
+        core.set_effects(effect_switches(self.params.EffectsFlags));
+    }
+
+    /// The defaults: every voice, every channel group, stereo at 48 kHz, the reverb on (see
+    /// [`default_params`]), the documented default priorities.
     #[must_use]
     pub fn new() -> Self {
         let mut row = [0u32; 16];
@@ -105,7 +112,15 @@ impl Default for Settings {
     }
 }
 
-/// The parameters the synth runs with before any `PORTPARAMETERS`.
+/// The parameters the synth runs with before any `PORTPARAMETERS`, and for what a
+/// `PORTPARAMETERS` leaves out: every voice and channel group, stereo at 48 kHz, and the
+/// reverb on, the chorus off, as Microsoft's software synthesizer has them for a client that
+/// never asks. Its documentation: "The Microsoft Software Synthesizer includes reverberation
+/// capabilities, which are on by default" (DirectX 6 SDK, DirectMusic overview); the DirectX
+/// 8.1 SDK says the same of the DLS Level 1 synthesizer of the DirectX 7 interfaces, and that
+/// the DLS Level 2 one of DirectX 8 leaves reverberation to the audiopath, whose standard
+/// music audiopath (`DMUS_APATH_SHARED_STEREOPLUSREVERB`) has a reverb and no chorus. A
+/// kernel synth's output reaches no audiopath, so its own reverb stands in.
 #[must_use]
 pub fn default_params() -> SYNTH_PORTPARAMS {
     SYNTH_PORTPARAMS {
@@ -118,7 +133,7 @@ pub fn default_params() -> SYNTH_PORTPARAMS {
         ChannelGroups: u32::try_from(MAX_CHANNEL_GROUPS).unwrap_or(1),
         AudioChannels: u32::try_from(AUDIO_CHANNELS).unwrap_or(2),
         SampleRate: MAX_RATE,
-        EffectsFlags: SYNTH_EFFECT_NONE,
+        EffectsFlags: SYNTH_EFFECT_REVERB,
         Share: 0,
     }
 }
@@ -180,7 +195,9 @@ pub fn new_miniport(_resources: &AdapterResources) -> Result<PUNKNOWN, NTSTATUS>
         // SAFETY: made above and not yet shared: this is the only reference to the synth.
         // PASSIVE_LEVEL (memory only).
         let synth = unsafe { &mut *core.as_ptr() }.get_mut();
-        miniport.settings.get_mut().apply_priorities(synth);
+        let settings = miniport.settings.get_mut();
+        settings.apply_priorities(synth);
+        settings.apply_effects(synth);
         Ok(miniport)
     });
     match object {

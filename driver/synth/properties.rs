@@ -11,7 +11,8 @@
 //!   `ValidParams` naming every field it filled: the voices asked for (1..=256), the channel
 //!   groups asked for (1..=16), stereo, the rate asked for clamped to 22,050..=48,000 Hz, and
 //!   of the effects asked for (`SYNTH_PORTPARAMS_EFFECTS`) the reverb and the chorus (no
-//!   delay); none unless asked. The effects switch at once (one turned on starts silent;
+//!   delay); unless asked, the reverb alone, as before any `PORTPARAMETERS` (Microsoft's
+//!   synth's default: see `super::miniport::default_params`). The effects switch at once (one turned on starts silent;
 //!   both off give the dry mix sample for sample). The granted voices and channel groups take effect at once (a new voice count
 //!   allocates a new engine, outside the lock, and silences what was sounding); the rate
 //!   when no wave sink is open (an open sink's format decides otherwise).
@@ -393,7 +394,15 @@ mod tests {
             ask(SYNTH_PORTPARAMS_EFFECTS, SYNTH_EFFECT_CHORUS),
             SYNTH_EFFECT_CHORUS
         );
-        assert_eq!(ask(0, all), SYNTH_EFFECT_NONE, "not asked: none");
+        assert_eq!(
+            ask(0, all),
+            SYNTH_EFFECT_REVERB,
+            "not asked: the default, the reverb alone (as Microsoft's synth)"
+        );
+        assert_eq!(
+            ask(SYNTH_PORTPARAMS_EFFECTS, SYNTH_EFFECT_NONE),
+            SYNTH_EFFECT_NONE
+        );
         assert_eq!(
             effect_switches(SYNTH_EFFECT_REVERB | SYNTH_EFFECT_DELAY),
             EffectSwitches {

@@ -1,8 +1,9 @@
 //! From articulation data to the parameters of one note.
 //!
 //! Supported now: constant connections (source and control `CONN_SRC_NONE`) and connections
-//! from key number or key-on velocity (linear, with the DLS2 source bipolar/invert bits) to the
-//! EG1 and EG2 times and sustain levels, the LFO and vibrato frequencies and delays, gain, pitch
+//! from key number or key-on velocity (through any DLS2 transform, [`super::transform`], and
+//! optionally with key number or velocity as their control) to the EG1 and EG2 times and
+//! sustain levels, the LFO and vibrato frequencies and delays, gain, pitch
 //! and pan; the EG1 shutdown time (`CONN_DST_EG1_SHUTDOWNTIME`, 15 ms unless stated); and the
 //! modulators LFO → pitch, LFO → gain, vibrato → pitch and EG2 → pitch (their
 //! depth, taken from the scale); the filter cutoff (a constant sets it, key and velocity move
@@ -10,13 +11,20 @@
 //! instrument's connection with the same source, control and destination; the others add up.
 //!
 //! Controller sources (see [`ChannelRoutes`] and [`ControllerRoutes`]): the pitch wheel with
-//! RPN 0 as its control to pitch; CC7 and CC11 to gain (linear, or concave as the defaults);
-//! CC10 to pan; the modulation wheel (CC1), channel pressure and poly pressure to pitch, gain
-//! and cutoff, and as the control of the LFO → pitch / gain / cutoff and vibrato → pitch
-//! depths (linear transforms; a convex or switch curve on those routes is not supported and
-//! the connection is ignored). Key number and velocity were already sources. The effect sends
+//! RPN 0 as its control to pitch (linear: a curve on the 14-bit wheel is not supported and the
+//! connection is ignored); CC7 and CC11 to gain and CC10 to pan, through any transform; the
+//! modulation wheel (CC1), channel pressure and poly pressure to pitch, gain and cutoff, and
+//! as the control of the LFO → pitch / gain / cutoff and vibrato → pitch depths, through any
+//! transform (a curved one takes one of the note's [`CURVED_ROUTES`](super::modulation::CURVED_ROUTES); past them it is
+//! ignored). Every transform is read by [`Transform::parse`]: a connection with an undefined
+//! curve or an output transform (DLS2 defines none) is ignored whole. The effect sends
 //! (`CONN_DST_REVERB`, `CONN_DST_CHORUS`) are read apart, by [`effect_sends`], for the
 //! engine's send stage.
+//!
+//! Not connection sources here, deliberately: RPN 1 and RPN 2 (the channel's tuning applies
+//! to every note at the DLS2 default scales, in the engine), the LFO, vibrato and EG2 with a
+//! transform of their own (they are bipolar and unipolar by nature; their source bits are not
+//! read), EG1 as a source, and a controller as the control of a controller.
 //!
 //! The implied DLS connections apply unless the articulation states its own: key number to
 //! pitch at 12800 cents over the key range (100 cents per key, counted from the unity note, so
@@ -24,15 +32,22 @@
 //! key-on velocity curve to attenuation.
 //!
 //! So do the DLS2 default connections of the controllers (DLS2 §2.10, the default connection
-//! table; `FluidSynth` 2.5.7's DLS loader, cross-checked, applies the same): CC7 → gain and
-//! CC11 → gain at -96 dB, concave and inverted; CC10 → pan at ±50 % (bipolar); pitch wheel ×
-//! RPN 0 → pitch at 12800 cents (so a full bend reaches the RPN 0 range); vibrato LFO × CC1 →
-//! pitch at 50 cents.
+//! table): CC7 → gain and CC11 → gain at -96 dB, concave and inverted; CC10 → pan at ±50 %
+//! (bipolar); pitch wheel × RPN 0 → pitch at 12800 cents (so a full bend reaches the RPN 0
+//! range). The modulation wheel and pressure have no default route: DLS2's table gives the
+//! LFO and vibrato × CC1 and × channel pressure connections 0 cents (as Android's Sonivox EAS,
+//! a DLS2 implementation, states them: `arm-wt-22k/lib_src/eas_mdls.c`, `defaultArt`,
+//! "Vibrato CC1 to pitch: 0 cents"). `FluidSynth`'s 50 cents of CC1 and of channel pressure
+//! to the vibrato are `SoundFont` 2.01's default modulators (§8.4.3, §8.4.4), which it applies
+//! to DLS instruments too; a DLS instrument that wants the wheel's vibrato states it (as the
+//! DLS1 `pcMWToPitch` does).
 
 use super::envelope::{DEFAULT_SHUTDOWN_TC, EnvelopeParams};
 use super::fixed::TIME_CENTS_ZERO;
-use super::modulation::{ControllerRoutes, LfoParams, Linear, ModulationParams};
+use super::modulation::{ControllerRoutes, CurvedRoute, LfoParams, Linear, ModulationParams, Row};
 use super::tables::VELOCITY_ATTENUATION_CB;
+pub use super::transform::CONN_SRC_RPN0;
+use super::transform::{Curve, ONE_Q15, Shape, Transform};
 use crate::download::{Articulation, ParsedRegion};
 use crate::model::Connection;
 use dmus_sys::dls::DMUS_ARTICPARAMS;
@@ -46,32 +61,14 @@ use dmus_sys::dls::{
     CONN_DST_VIB_STARTDELAY, CONN_SRC_CC1, CONN_SRC_CC7, CONN_SRC_CC10, CONN_SRC_CC11,
     CONN_SRC_CHANNELPRESSURE, CONN_SRC_EG2, CONN_SRC_KEYNUMBER, CONN_SRC_KEYONVELOCITY,
     CONN_SRC_LFO, CONN_SRC_NONE, CONN_SRC_PITCHWHEEL, CONN_SRC_POLYPRESSURE, CONN_SRC_VIBRATO,
-    CONN_TRN_CONCAVE, CONN_TRN_NONE,
 };
 
-/// DLS2 `usTransform` bit: the source is bipolar (0..1 maps to -1..1).
-const TRN_SOURCE_BIPOLAR: u16 = 0x4000;
-/// DLS2 `usTransform` bit: the source is inverted (x maps to 1 - x).
-const TRN_SOURCE_INVERT: u16 = 0x8000;
-/// DLS2 `usTransform` bit: the control is bipolar.
-const TRN_CONTROL_BIPOLAR: u16 = 0x0100;
-/// DLS2 `usTransform` bit: the control is inverted.
-const TRN_CONTROL_INVERT: u16 = 0x0200;
-/// DLS2 `usTransform`: where the source's curve (`CONN_TRN_*`) sits.
-const TRN_SOURCE_SHIFT: u16 = 10;
-/// DLS2 `usTransform`: where the control's curve sits.
-const TRN_CONTROL_SHIFT: u16 = 4;
-/// `CONN_SRC_RPN0`, the pitch bend range, as a source or control (DLS2's table of sources,
-/// 0x0100; mingw-w64's dls2.h stops before the RPN sources).
-pub const CONN_SRC_RPN0: u16 = 0x0100;
 /// The DLS2 default pitch wheel × RPN 0 → pitch scale, cents: a full bend reaches the range.
 pub const DEFAULT_BEND_SCALE_CENTS: i32 = 12_800;
 /// The DLS2 default CC7 → gain and CC11 → gain scale, centibels (-96 dB).
 pub const DEFAULT_VOLUME_SCALE_CB: i32 = -960;
 /// The DLS2 default CC10 → pan scale, per mille (±50 %).
 pub const DEFAULT_PAN_SCALE_PERMILLE: i32 = 500;
-/// The DLS2 default vibrato LFO × CC1 → pitch scale, cents.
-pub const DEFAULT_MOD_WHEEL_VIBRATO_CENTS: i32 = 50;
 
 /// How a note follows its channel's volume (CC7), expression (CC11), pan (CC10) and pitch
 /// wheel: the DLS2 defaults unless the articulation states its own connections.
@@ -83,8 +80,11 @@ pub struct ChannelRoutes {
     pub volume: GainCurve,
     /// CC11 → gain.
     pub expression: GainCurve,
-    /// CC10 → pan, per mille (MIDI's centre, 64, is the centre when bipolar).
+    /// CC10 → pan, per mille (MIDI's centre, 64, is the centre when bipolar): the linear
+    /// connections.
     pub pan: Linear,
+    /// A CC10 → pan connection through a curve: its scale (per mille) and shape.
+    pub pan_curved: Option<(i32, Shape)>,
 }
 
 impl Default for ChannelRoutes {
@@ -94,7 +94,14 @@ impl Default for ChannelRoutes {
             bend_scale_cents: DEFAULT_BEND_SCALE_CENTS,
             volume: GainCurve::DEFAULT,
             expression: GainCurve::DEFAULT,
-            pan: pan_route(DEFAULT_PAN_SCALE_PERMILLE, TRN_SOURCE_BIPOLAR),
+            pan: linear(
+                DEFAULT_PAN_SCALE_PERMILLE,
+                Shape {
+                    bipolar: true,
+                    ..Shape::LINEAR
+                },
+            ),
+            pan_curved: None,
         }
     }
 }
@@ -119,76 +126,53 @@ impl ChannelRoutes {
     /// Pan of `cc10`, per mille.
     #[must_use]
     pub fn pan_permille(&self, cc10: u8) -> i32 {
-        clamp_i32(self.pan.at(cc10).clamp(-500, 500))
+        let curved = self
+            .pan_curved
+            .map_or(0, |(scale, shape)| i64::from(shape.scaled(scale, cc10)));
+        clamp_i32((self.pan.at(cc10) + curved).clamp(-500, 500))
     }
 }
 
-/// A controller → gain connection: its scale and curve.
+/// A controller → gain connection: its scale and its source's shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GainCurve {
     /// Gain at full source, centibels (negative attenuates).
     pub scale_cb: i32,
-    /// Concave (`CONN_TRN_CONCAVE`) rather than linear.
-    pub concave: bool,
-    /// The source inverted (`1 - x`).
-    pub invert: bool,
+    /// The source's curve, inversion and polarity.
+    pub shape: Shape,
 }
 
 impl GainCurve {
     /// The DLS2 default for CC7 and CC11: -96 dB, concave, inverted.
     pub const DEFAULT: Self = Self {
         scale_cb: DEFAULT_VOLUME_SCALE_CB,
-        concave: true,
-        invert: true,
+        shape: Shape {
+            curve: Curve::Concave,
+            invert: true,
+            bipolar: false,
+        },
     };
 
-    /// The attenuation at controller value `v`, centibels.
+    /// The attenuation at controller value `v`, centibels. A table lookup and a multiply (the
+    /// render path asks it for every voice).
     #[must_use]
     pub fn attenuation_cb(&self, v: u8) -> i32 {
-        let v = v & 0x7f;
-        let index = usize::from(v);
-        // The table is the inverted concave curve at -96 dB: 400·log10(127/v).
-        let shaped_960 = match (self.concave, self.invert) {
-            (true, true) => i64::from(VELOCITY_ATTENUATION_CB[index]),
-            (true, false) => i64::from(VELOCITY_ATTENUATION_CB[127 - index]),
-            (false, true) => (127 - i64::from(v)) * 960 / 127,
-            (false, false) => i64::from(v) * 960 / 127,
-        };
-        clamp_i32(-shaped_960 * i64::from(self.scale_cb) / 960)
+        if *self == Self::DEFAULT {
+            // The inverted concave curve at -96 dB is DLS1's velocity curve, 400·log10(127/v).
+            return i32::from(VELOCITY_ATTENUATION_CB[usize::from(v & 0x7f)]);
+        }
+        self.shape.scaled(self.scale_cb, v).saturating_neg()
     }
 }
 
-/// CC10 → pan at `scale` per mille with the source bits of `transform`: bipolar counts from
-/// MIDI's centre (64 → 0, 0 → -scale), unipolar from 0.
-fn pan_route(scale: i32, transform: u16) -> Linear {
-    let invert = transform & TRN_SOURCE_INVERT != 0;
-    match (transform & TRN_SOURCE_BIPOLAR != 0, invert) {
-        (true, false) => Linear {
-            base: -128 * scale,
-            slope: 2 * scale,
-        },
-        (true, true) => Linear {
-            base: 128 * scale,
-            slope: -2 * scale,
-        },
-        (false, false) => Linear {
-            base: 0,
-            slope: scale,
-        },
-        (false, true) => Linear {
-            base: 127 * scale,
-            slope: -scale,
-        },
-    }
-}
-
-/// `scale` (whole units) times a linear 0..=127 value with its invert and bipolar bits.
-fn linear(scale: i32, invert: bool, bipolar: bool) -> Linear {
-    let (base, slope) = match (bipolar, invert) {
+/// `scale` (whole units) times a linear 7-bit value of `shape`'s invert and bipolar bits:
+/// `v/128`, `(127 - v)/128`, `(v - 64)/64` and its negation.
+fn linear(scale: i32, shape: Shape) -> Linear {
+    let (base, slope) = match (shape.bipolar, shape.invert) {
         (false, false) => (0, 1),
         (false, true) => (127, -1),
-        (true, false) => (-127, 2),
-        (true, true) => (127, -2),
+        (true, false) => (-128, 2),
+        (true, true) => (128, -2),
     };
     Linear {
         base: scale.saturating_mul(base),
@@ -241,31 +225,26 @@ pub struct FilterParams {
     pub resonance_cb: i32,
 }
 
-/// A source's value for this note in 1/128 units (0..=128, or -128..=128 when bipolar).
-fn source_value(connection: &Connection, key: u8, velocity: u8) -> Option<i64> {
-    let raw = match connection.source {
-        CONN_SRC_NONE => return Some(128),
-        CONN_SRC_KEYNUMBER => i64::from(key),
-        CONN_SRC_KEYONVELOCITY => i64::from(velocity),
+/// The value of a source or control fixed at note-on (none, key number, velocity) through
+/// `shape`, Q15; `None` for any other source.
+fn note_on_value(source: u16, shape: Shape, key: u8, velocity: u8) -> Option<i64> {
+    let v = match source {
+        CONN_SRC_NONE => return Some(i64::from(ONE_Q15)),
+        CONN_SRC_KEYNUMBER => key,
+        CONN_SRC_KEYONVELOCITY => velocity,
         _ => return None,
     };
-    let mut v = raw;
-    if connection.transform & TRN_SOURCE_INVERT != 0 {
-        v = 127 - v;
-    }
-    if connection.transform & TRN_SOURCE_BIPOLAR != 0 {
-        v = 2 * v - 127;
-    }
-    Some(v)
+    Some(i64::from(shape.at(v)))
 }
 
-/// The connection's contribution in whole destination units: `scale * source`.
+/// The connection's contribution in whole destination units: `scale · source · control`, for
+/// a connection whose source and control are fixed at note-on.
 fn contribution(connection: &Connection, key: u8, velocity: u8) -> Option<i64> {
-    if connection.control != CONN_SRC_NONE {
-        return None;
-    }
-    let source = source_value(connection, key, velocity)?;
-    Some((i64::from(connection.scale) * source) >> (16 + 7))
+    let transform = Transform::parse(connection.transform)?;
+    let source = note_on_value(connection.source, transform.source, key, velocity)?;
+    let control = note_on_value(connection.control, transform.control, key, velocity)?;
+    let q30 = (source * control) >> 15;
+    Some((i64::from(connection.scale) * q30) >> (16 + 15))
 }
 
 fn same_slot(a: &Connection, b: &Connection) -> bool {
@@ -362,8 +341,9 @@ struct Sums {
     /// EG1 (0) and EG2 (1): delay, attack, hold, decay, release: the constant, and what key
     /// and velocity add to it.
     times: [[(TimeConstant, i64); 5]; 2],
-    /// EG1 (0) and EG2 (1) sustain levels.
-    sustain: [Option<i64>; 2],
+    /// EG1 (0) and EG2 (1) sustain levels: the constant (the default, 100 %, when none), and
+    /// what key and velocity add to it.
+    sustain: [(Option<i64>, i64); 2],
     /// The EG1 shutdown time: its constant, and what key and velocity add to it.
     shutdown: TimeConstant,
     shutdown_offset: i64,
@@ -386,8 +366,8 @@ struct Sums {
     volume: Option<GainCurve>,
     expression: Option<GainCurve>,
     pan_route: Option<Linear>,
-    /// Whether vibrato × CC1 → pitch is stated (its default then does not apply).
-    wheel_vibrato_stated: bool,
+    /// A curved CC10 → pan connection (the first one).
+    pan_curved: Option<(i32, Shape)>,
 }
 
 /// The constant connection to a time destination (an envelope stage, the EG1 shutdown time).
@@ -435,19 +415,20 @@ fn add(total: &mut Option<i64>, value: i64) {
 impl Sums {
     /// Adds a connection with a controller as its source or control; false when `c` is not
     /// one.
-    fn add_controller(&mut self, c: &Connection) -> bool {
+    fn add_controller(&mut self, c: &Connection, transform: Transform) -> bool {
         let units = c.scale >> 16;
-        let curve = |shift: u16| (c.transform >> shift) & 0xf;
-        let source_linear = curve(TRN_SOURCE_SHIFT) == CONN_TRN_NONE;
+        let (source_shape, control_shape) = (transform.source, transform.control);
         match (c.source, c.control, c.destination) {
             (CONN_SRC_PITCHWHEEL, CONN_SRC_RPN0, CONN_DST_PITCH) => {
-                add(&mut self.bend_scale, i64::from(units));
+                // The wheel is 14 bits and bipolar by nature: only its linear form is read.
+                if source_shape.curve == Curve::Linear && control_shape.curve == Curve::Linear {
+                    add(&mut self.bend_scale, i64::from(units));
+                }
             }
             (CONN_SRC_CC7 | CONN_SRC_CC11, CONN_SRC_NONE, CONN_DST_ATTENUATION) => {
                 let gain = GainCurve {
                     scale_cb: units,
-                    concave: curve(TRN_SOURCE_SHIFT) == CONN_TRN_CONCAVE,
-                    invert: c.transform & TRN_SOURCE_INVERT != 0,
+                    shape: source_shape,
                 };
                 if c.source == CONN_SRC_CC7 {
                     self.volume = Some(gain);
@@ -456,66 +437,65 @@ impl Sums {
                 }
             }
             (CONN_SRC_CC10, CONN_SRC_NONE, CONN_DST_PAN) => {
-                let route = pan_route(units, c.transform);
-                add_linear(self.pan_route.get_or_insert_default(), route);
+                if source_shape.curve == Curve::Linear {
+                    add_linear(
+                        self.pan_route.get_or_insert_default(),
+                        linear(units, source_shape),
+                    );
+                } else if self.pan_curved.is_none() {
+                    self.pan_curved = Some((units, source_shape));
+                }
             }
             (source, CONN_SRC_NONE, destination) if controller_index(source).is_some() => {
-                let index = controller_index(source).unwrap_or(0);
-                let r = &mut self.controlled;
                 let row = match destination {
-                    CONN_DST_PITCH => &mut r.pitch_cents,
-                    CONN_DST_ATTENUATION => &mut r.gain_cb,
-                    CONN_DST_FILTER_CUTOFF => &mut r.cutoff_cents,
+                    CONN_DST_PITCH => Row::Pitch,
+                    CONN_DST_ATTENUATION => Row::Gain,
+                    CONN_DST_FILTER_CUTOFF => Row::Cutoff,
                     _ => return true,
                 };
-                if source_linear {
-                    let route = linear(
-                        units,
-                        c.transform & TRN_SOURCE_INVERT != 0,
-                        c.transform & TRN_SOURCE_BIPOLAR != 0,
-                    );
-                    add_linear(&mut row[index], route);
-                }
+                self.route(row, source, source_shape, units);
             }
             (source @ (CONN_SRC_LFO | CONN_SRC_VIBRATO), control, destination)
                 if controller_index(control).is_some() =>
             {
-                let index = controller_index(control).unwrap_or(0);
-                let r = &mut self.controlled;
                 let row = match (source, destination) {
-                    (CONN_SRC_LFO, CONN_DST_PITCH) => &mut r.lfo_to_pitch_cents,
-                    (CONN_SRC_LFO, CONN_DST_ATTENUATION) => &mut r.lfo_to_gain_cb,
-                    (CONN_SRC_LFO, CONN_DST_FILTER_CUTOFF) => &mut r.lfo_to_cutoff_cents,
-                    (CONN_SRC_VIBRATO, CONN_DST_PITCH) => {
-                        self.wheel_vibrato_stated |= control == CONN_SRC_CC1;
-                        &mut r.vibrato_to_pitch_cents
-                    }
+                    (CONN_SRC_LFO, CONN_DST_PITCH) => Row::LfoToPitch,
+                    (CONN_SRC_LFO, CONN_DST_ATTENUATION) => Row::LfoToGain,
+                    (CONN_SRC_LFO, CONN_DST_FILTER_CUTOFF) => Row::LfoToCutoff,
+                    (CONN_SRC_VIBRATO, CONN_DST_PITCH) => Row::VibratoToPitch,
                     _ => return true,
                 };
-                if curve(TRN_CONTROL_SHIFT) == CONN_TRN_NONE {
-                    let route = linear(
-                        units,
-                        c.transform & TRN_CONTROL_INVERT != 0,
-                        c.transform & TRN_CONTROL_BIPOLAR != 0,
-                    );
-                    add_linear(&mut row[index], route);
-                }
+                self.route(row, control, control_shape, units);
             }
             _ => return false,
         }
         true
     }
 
-    /// The controller routes with the defaults of what is not stated.
-    fn controller_routes(&self) -> ControllerRoutes {
-        let mut routes = self.controlled;
-        if !self.wheel_vibrato_stated {
-            add_linear(
-                &mut routes.vibrato_to_pitch_cents[0],
-                linear(DEFAULT_MOD_WHEEL_VIBRATO_CENTS, false, false),
-            );
+    /// Adds a route of `controller` (a [`controller_index`] source) through `shape` to `row`:
+    /// folded into the row's [`Linear`] when linear, else kept as a curved route (while one
+    /// of the [`CURVED_ROUTES`](super::modulation::CURVED_ROUTES) is free).
+    fn route(&mut self, row: Row, controller: u16, shape: Shape, units: i32) {
+        let Some(index) = controller_index(controller) else {
+            return;
+        };
+        if shape.curve == Curve::Linear {
+            if let Some(routes) = self.controlled.row_mut(row).get_mut(index) {
+                add_linear(routes, linear(units, shape));
+            }
+        } else {
+            self.controlled.add_curved(CurvedRoute {
+                row,
+                controller: u8::try_from(index).unwrap_or(0),
+                shape,
+                scale: units,
+            });
         }
-        routes
+    }
+
+    /// The controller routes (DLS2 has none by default for the wheel and pressure).
+    fn controller_routes(&self) -> ControllerRoutes {
+        self.controlled
     }
 
     fn channel_routes(&self) -> ChannelRoutes {
@@ -524,13 +504,23 @@ impl Sums {
             bend_scale_cents: self.bend_scale.map_or(defaults.bend_scale_cents, clamp_i32),
             volume: self.volume.unwrap_or(defaults.volume),
             expression: self.expression.unwrap_or(defaults.expression),
-            pan: self.pan_route.unwrap_or(defaults.pan),
+            pan: self.pan_route.unwrap_or(if self.pan_curved.is_some() {
+                Linear::default()
+            } else {
+                defaults.pan
+            }),
+            pan_curved: self.pan_curved,
         }
     }
 
     /// Adds one connection.
     fn add(&mut self, c: &Connection, key: u8, velocity: u8) {
-        if self.add_controller(c) {
+        // A transform this synth cannot read (an undefined curve, an output transform) leaves
+        // the whole connection out rather than misreading it.
+        let Some(transform) = Transform::parse(c.transform) else {
+            return;
+        };
+        if self.add_controller(c, transform) {
             return;
         }
         if (c.source, c.control, c.destination)
@@ -587,8 +577,15 @@ impl Sums {
             return;
         }
         match c.destination {
-            CONN_DST_EG1_SUSTAINLEVEL => add(&mut self.sustain[0], value),
-            CONN_DST_EG2_SUSTAINLEVEL => add(&mut self.sustain[1], value),
+            CONN_DST_EG1_SUSTAINLEVEL | CONN_DST_EG2_SUSTAINLEVEL => {
+                let (level, offset) =
+                    &mut self.sustain[usize::from(c.destination == CONN_DST_EG2_SUSTAINLEVEL)];
+                if constant {
+                    add(level, value);
+                } else {
+                    *offset += value;
+                }
+            }
             CONN_DST_LFO_FREQUENCY => add(&mut self.lfo[0].0, value),
             CONN_DST_LFO_STARTDELAY if !no_time => add(&mut self.lfo[0].1, value),
             CONN_DST_VIB_FREQUENCY => add(&mut self.lfo[1].0, value),
@@ -613,8 +610,10 @@ impl Sums {
             attack_tc: time(self.times[eg][1]),
             hold_tc: time(self.times[eg][2]),
             decay_tc: time(self.times[eg][3]),
-            sustain_permille: u32::try_from(self.sustain[eg].unwrap_or(1000).clamp(0, 1000))
-                .unwrap_or(1000),
+            sustain_permille: u32::try_from(
+                (self.sustain[eg].0.unwrap_or(1000) + self.sustain[eg].1).clamp(0, 1000),
+            )
+            .unwrap_or(1000),
             release_tc: time(self.times[eg][4]),
             shutdown_tc: self.shutdown_tc(),
         }
@@ -747,7 +746,11 @@ mod tests {
     use super::*;
     use crate::model::{KeyRange, SampleInfo};
     use crate::synth::modulation::Controls;
-    use dmus_sys::dls::CONN_TRN_SWITCH;
+    use crate::synth::transform::{
+        TRN_CONTROL_INVERT, TRN_CONTROL_SHIFT, TRN_SOURCE_BIPOLAR, TRN_SOURCE_INVERT,
+        TRN_SOURCE_SHIFT,
+    };
+    use dmus_sys::dls::{CONN_TRN_CONCAVE, CONN_TRN_CONVEX, CONN_TRN_SWITCH};
     use dmus_sys::dls::{DMUS_LFOPARAMS, DMUS_MSCPARAMS, DMUS_PEGPARAMS, DMUS_VEGPARAMS};
 
     fn region(articulation: Option<Articulation>) -> ParsedRegion {
@@ -953,7 +956,8 @@ mod tests {
     /// The DLS2 default connections of the controllers, with no articulation at all: CC7 and
     /// CC11 → gain at -96 dB concave inverted (the 400·log10(127/v) curve of the velocity
     /// table), CC10 → pan at ±50 % bipolar, pitch wheel × RPN 0 → pitch at 12800 cents, and
-    /// vibrato × CC1 → pitch at 50 cents.
+    /// nothing from the modulation wheel or pressure (DLS2's vibrato and LFO × CC1 and ×
+    /// channel pressure are 0 cents).
     #[test]
     fn controller_defaults_follow_the_dls2_table() {
         let p = note_params(None, &region(None), 60, 100);
@@ -981,16 +985,15 @@ mod tests {
         assert_eq!(routes.bend_cents(-8192, 200), -200);
         assert_eq!(routes.bend_cents(4096, 200), 100);
         assert_eq!(routes.bend_cents(4096, 1200), 600, "RPN 0 at an octave");
-        // CC1 → vibrato depth: 50 cents at full wheel; nothing moves at rest.
+        // Neither the wheel nor pressure moves anything.
         let m = p.modulation;
         assert!(!m.is_active());
-        let full = Controls {
-            mod_wheel: 127,
-            ..Controls::default()
-        };
-        assert_eq!(m.at(full).vibrato_to_pitch_cents, 49);
-        assert_eq!(m.at(Controls::default()).vibrato_to_pitch_cents, 0);
+        assert!(m.controlled.is_empty());
         for other in [
+            Controls {
+                mod_wheel: 127,
+                ..Controls::default()
+            },
             Controls {
                 channel_pressure: 127,
                 ..Controls::default()
@@ -1002,7 +1005,7 @@ mod tests {
         ] {
             assert!(
                 !m.at(other).is_active(),
-                "pressure has no default connection"
+                "no default connection from {other:?}"
             );
         }
     }
@@ -1033,12 +1036,12 @@ mod tests {
             (CONN_SRC_VIBRATO, CONN_SRC_CC1, CONN_DST_PITCH, 0, 100),
         ]);
         let r = p.channel;
-        // Linear inverted: 960·(127 - v)/127.
-        assert_eq!(r.volume.attenuation_cb(0), 960);
-        assert_eq!(r.volume.attenuation_cb(64), 476);
+        // Linear inverted: 960·(127 - v)/128.
+        assert_eq!(r.volume.attenuation_cb(0), 952);
+        assert_eq!(r.volume.attenuation_cb(64), 472);
         assert_eq!(r.volume.attenuation_cb(127), 0);
-        // Concave at half the scale: half the table.
-        assert_eq!(r.expression.attenuation_cb(64), 59);
+        // Concave at half the scale: half the curve, 480 · 0.124 = 59.5 rounded.
+        assert_eq!(r.expression.attenuation_cb(64), 60);
         assert_eq!(r.expression.attenuation_cb(0), 480);
         // Unipolar CC10 at 400: v/128 of it.
         assert_eq!((r.pan_permille(0), r.pan_permille(64)), (0, 200));
@@ -1050,7 +1053,7 @@ mod tests {
         assert_eq!(
             p.modulation.at(full).vibrato_to_pitch_cents,
             99,
-            "the stated 100 cents replace the default 50"
+            "the stated 100 cents"
         );
         // A pitch wheel connection of 0 makes the note deaf to the wheel.
         let deaf = with(&[(CONN_SRC_PITCHWHEEL, CONN_SRC_RPN0, CONN_DST_PITCH, 0, 0)]);
@@ -1101,7 +1104,7 @@ mod tests {
                 TRN_CONTROL_INVERT,
                 20,
             ),
-            // A switch curve is not supported: ignored rather than misread as linear.
+            // A switch curve: kept apart from the linear routes.
             (
                 CONN_SRC_CC1,
                 CONN_SRC_NONE,
@@ -1112,11 +1115,20 @@ mod tests {
         ]);
         let r = &p.modulation.controlled;
         assert_eq!(r.cutoff_cents[0].at(64), 1200, "CC1 half way: half of 2400");
-        assert_eq!(r.pitch_cents[0].at(127), 0, "the switch curve is ignored");
-        // Bipolar pressure: -100 at 0, +99 at 127.
         assert_eq!(
-            (r.pitch_cents[1].at(0), r.pitch_cents[1].at(127)),
-            (-100, 99)
+            r.pitch_cents[0].at(127),
+            0,
+            "the switch is not a linear route"
+        );
+        assert_eq!(r.curved.iter().flatten().count(), 1);
+        // Bipolar pressure: (v - 64)/64 of 100: -100 at 0, 0 at 64, +98 at 127.
+        assert_eq!(
+            (
+                r.pitch_cents[1].at(0),
+                r.pitch_cents[1].at(64),
+                r.pitch_cents[1].at(127)
+            ),
+            (-100, 0, 98)
         );
         // Inverted poly pressure to gain at -120 cB: -120 at rest, 0 at full.
         assert_eq!((r.gain_cb[2].at(0), r.gain_cb[2].at(127)), (-120, 0));
@@ -1124,15 +1136,241 @@ mod tests {
             mod_wheel: 64,
             channel_pressure: 127,
             poly_pressure: 32,
+            ..Controls::default()
         };
         let m = p.modulation.at(controls);
         assert_eq!(m.lfo_to_pitch_cents, 63);
         assert_eq!(m.lfo_to_gain_cb, 15);
         assert_eq!(m.lfo_to_cutoff_cents, 300);
-        // Vibrato: the default CC1 50 cents at 64 (25) plus the inverted pressure (0).
-        assert_eq!(m.vibrato_to_pitch_cents, 25);
+        // Vibrato: the inverted pressure at full is 0.
+        assert_eq!(m.vibrato_to_pitch_cents, 0);
         let at_rest = p.modulation.at(Controls::default());
         assert_eq!(at_rest.vibrato_to_pitch_cents, 19, "inverted: full at rest");
+    }
+
+    /// Key number and velocity through every curve: a note-on constant of the curve's value.
+    #[test]
+    fn note_on_sources_go_through_their_curves() {
+        let curve = |c: u16| c << TRN_SOURCE_SHIFT;
+        let pitch = |transform: u16, velocity: u8| {
+            let p = note_params(
+                Some(&dls2_full(&[(
+                    CONN_SRC_KEYONVELOCITY,
+                    CONN_SRC_NONE,
+                    CONN_DST_PITCH,
+                    transform,
+                    1200,
+                )])),
+                &region(None),
+                60,
+                velocity,
+            );
+            p.pitch_cents
+        };
+        // Linear: v/128 of 1200.
+        assert_eq!(pitch(0, 64), 600);
+        // Concave at 64: 1200 · 0.1269 (the table's 4157/32768).
+        assert_eq!(pitch(curve(CONN_TRN_CONCAVE), 64), 152);
+        assert_eq!(pitch(curve(CONN_TRN_CONCAVE), 127), 1200);
+        // Convex at 64: 1200 · (1 - 0.1240).
+        assert_eq!(pitch(curve(CONN_TRN_CONVEX), 64), 1051);
+        assert_eq!(pitch(curve(CONN_TRN_CONVEX), 0), 0);
+        // Switch: nothing below 64, all from it.
+        assert_eq!(pitch(curve(CONN_TRN_SWITCH), 63), 0);
+        assert_eq!(pitch(curve(CONN_TRN_SWITCH), 64), 1200);
+        // Inverted switch, bipolar switch.
+        assert_eq!(pitch(TRN_SOURCE_INVERT | curve(CONN_TRN_SWITCH), 63), 1200);
+        assert_eq!(
+            pitch(TRN_SOURCE_BIPOLAR | curve(CONN_TRN_SWITCH), 10),
+            -1200
+        );
+        // Bipolar concave: 0 at the centre, odd around it.
+        let bipolar = TRN_SOURCE_BIPOLAR | curve(CONN_TRN_CONCAVE);
+        assert_eq!(pitch(bipolar, 64), 0);
+        assert_eq!((pitch(bipolar, 0), pitch(bipolar, 127)), (-1200, 1200));
+        // An undefined curve or an output transform: the connection is ignored whole.
+        assert_eq!(pitch(curve(7), 127), 0);
+        assert_eq!(pitch(CONN_TRN_CONCAVE, 127), 0);
+    }
+
+    /// Velocity as the control of a velocity connection (the bank's SF2-style velocity ×
+    /// inverted switch → cutoff) scales by the control's value.
+    #[test]
+    fn a_note_on_control_scales_its_connection() {
+        let cutoff = |velocity: u8| {
+            let p = note_params(
+                Some(&dls2_full(&[
+                    (
+                        CONN_SRC_NONE,
+                        CONN_SRC_NONE,
+                        CONN_DST_FILTER_CUTOFF,
+                        0,
+                        9000,
+                    ),
+                    (
+                        CONN_SRC_KEYONVELOCITY,
+                        CONN_SRC_KEYONVELOCITY,
+                        CONN_DST_FILTER_CUTOFF,
+                        0x8230,
+                        -2400,
+                    ),
+                ])),
+                &region(None),
+                60,
+                velocity,
+            );
+            p.filter.map(|f| f.cutoff_cents)
+        };
+        // Velocity 100: the inverted switch of the control is off.
+        assert_eq!(cutoff(100), Some(9000));
+        // Velocity 32: on; the source, inverted, is 95/128 of -2400.
+        assert_eq!(cutoff(32), Some(9000 - 1782), "floored");
+    }
+
+    /// The modulation wheel and pressure through curves, as sources and as the controls of
+    /// modulator depths; past the note's curved routes a connection is ignored.
+    #[test]
+    fn controller_routes_go_through_their_curves() {
+        let p = with(&[
+            (
+                CONN_SRC_CC1,
+                CONN_SRC_NONE,
+                CONN_DST_PITCH,
+                CONN_TRN_CONVEX << TRN_SOURCE_SHIFT,
+                100,
+            ),
+            (
+                CONN_SRC_LFO,
+                CONN_SRC_CHANNELPRESSURE,
+                CONN_DST_PITCH,
+                CONN_TRN_SWITCH << TRN_CONTROL_SHIFT,
+                40,
+            ),
+            (
+                CONN_SRC_VIBRATO,
+                CONN_SRC_CC1,
+                CONN_DST_PITCH,
+                TRN_CONTROL_INVERT | (CONN_TRN_CONCAVE << TRN_CONTROL_SHIFT),
+                60,
+            ),
+            (
+                CONN_SRC_POLYPRESSURE,
+                CONN_SRC_NONE,
+                CONN_DST_ATTENUATION,
+                TRN_SOURCE_BIPOLAR | (CONN_TRN_CONCAVE << TRN_SOURCE_SHIFT),
+                -60,
+            ),
+            // A fifth curved route: no room, ignored.
+            (
+                CONN_SRC_CC1,
+                CONN_SRC_NONE,
+                CONN_DST_FILTER_CUTOFF,
+                CONN_TRN_SWITCH << TRN_SOURCE_SHIFT,
+                1200,
+            ),
+            (
+                CONN_SRC_CHANNELPRESSURE,
+                CONN_SRC_NONE,
+                CONN_DST_FILTER_CUTOFF,
+                CONN_TRN_SWITCH << TRN_SOURCE_SHIFT,
+                1200,
+            ),
+        ]);
+        let m = p.modulation;
+        assert_eq!(m.controlled.curved.iter().flatten().count(), 4);
+        let mut modulator = crate::synth::modulation::Modulator::start(&m, 48_000);
+        let controls = |mod_wheel: u8, channel_pressure: u8, poly_pressure: u8| Controls {
+            mod_wheel,
+            channel_pressure,
+            poly_pressure,
+            ..Controls::default()
+        };
+        // The inverted concave wheel → vibrato depth is full at rest.
+        assert_eq!(m.at(controls(0, 0, 0)).vibrato_to_pitch_cents, 60);
+        assert_eq!(m.at(controls(127, 0, 0)).vibrato_to_pitch_cents, 0);
+        // Pressure's switch on the LFO depth.
+        assert_eq!(m.at(controls(0, 63, 0)).lfo_to_pitch_cents, 0);
+        assert_eq!(m.at(controls(0, 64, 0)).lfo_to_pitch_cents, 40);
+        // Convex wheel → pitch and bipolar concave poly pressure → gain, straight.
+        modulator.set_controls(controls(64, 0, 127));
+        let o = modulator.tick(1);
+        assert_eq!(o.pitch_cents, 88, "100 · convex(64/127) = 87.6");
+        assert_eq!(o.gain_cb, -60);
+        assert_eq!(
+            o.cutoff_cents, 0,
+            "the connections past the room are ignored"
+        );
+        modulator.set_controls(controls(0, 0, 0));
+        assert_eq!(modulator.tick(1).gain_cb, 60, "bipolar: the other way at 0");
+    }
+
+    /// CC7 and CC11 → gain and CC10 → pan through the other curves.
+    #[test]
+    fn volume_expression_and_pan_take_any_curve() {
+        let p = with(&[
+            (
+                CONN_SRC_CC7,
+                CONN_SRC_NONE,
+                CONN_DST_ATTENUATION,
+                TRN_SOURCE_INVERT | (CONN_TRN_SWITCH << TRN_SOURCE_SHIFT),
+                -960,
+            ),
+            (
+                CONN_SRC_CC11,
+                CONN_SRC_NONE,
+                CONN_DST_ATTENUATION,
+                TRN_SOURCE_INVERT | (CONN_TRN_CONVEX << TRN_SOURCE_SHIFT),
+                -960,
+            ),
+            (
+                CONN_SRC_CC10,
+                CONN_SRC_NONE,
+                CONN_DST_PAN,
+                TRN_SOURCE_BIPOLAR | (CONN_TRN_CONVEX << TRN_SOURCE_SHIFT),
+                500,
+            ),
+        ]);
+        let r = p.channel;
+        // Inverted switch: silent (-96 dB) below 64, full from it.
+        assert_eq!(
+            (r.volume.attenuation_cb(63), r.volume.attenuation_cb(64)),
+            (960, 0)
+        );
+        // Inverted convex: 960 · convex(63/127) = 960 · (1 - concave(64/127)) at 64.
+        assert_eq!(r.expression.attenuation_cb(64), 838);
+        assert_eq!(r.expression.attenuation_cb(127), 0);
+        // Bipolar convex pan: centre at 64, hard at the ends, steep near the centre.
+        assert_eq!(
+            (r.pan_permille(0), r.pan_permille(64), r.pan_permille(127)),
+            (-500, 0, 500)
+        );
+        assert!(r.pan_permille(70) > 6 * 500 / 63, "convex rises fast");
+    }
+
+    /// A key or velocity connection to a sustain level adds to the default (100 %) when no
+    /// constant states the level.
+    #[test]
+    fn sustain_scaling_adds_to_the_default_level() {
+        let sustain = |connections: &[(u16, u16, i32)]| {
+            let p = note_params(Some(&dls2(connections)), &region(None), 64, 100);
+            (
+                p.envelope.sustain_permille,
+                p.modulation.pitch_envelope.sustain_permille,
+            )
+        };
+        let w = |v: i32| v << 16;
+        let by_key = [
+            (CONN_SRC_KEYNUMBER, CONN_DST_EG1_SUSTAINLEVEL, w(-400)),
+            (CONN_SRC_KEYNUMBER, CONN_DST_EG2_SUSTAINLEVEL, w(-200)),
+        ];
+        assert_eq!(
+            sustain(&by_key),
+            (800, 900),
+            "key 64: half the scale off 100 %"
+        );
+        let mut stated = by_key.to_vec();
+        stated.push((CONN_SRC_NONE, CONN_DST_EG1_SUSTAINLEVEL, w(500)));
+        assert_eq!(sustain(&stated), (300, 900));
     }
 
     #[test]
@@ -1148,7 +1386,10 @@ mod tests {
         };
         let m = p.modulation.at(full);
         assert_eq!((m.lfo_to_pitch_cents, m.lfo_to_gain_cb), (79, 59));
-        assert_eq!(m.vibrato_to_pitch_cents, 49, "the DLS2 vibrato default too");
+        assert_eq!(
+            m.vibrato_to_pitch_cents, 0,
+            "no vibrato default (DLS2: 0 cents)"
+        );
         assert!(!p.modulation.is_active(), "nothing at rest");
     }
 

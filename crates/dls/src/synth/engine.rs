@@ -43,6 +43,10 @@ const RPN_BEND_RANGE: u16 = 0;
 const RPN_FINE_TUNE: u16 = 1;
 /// RPN 2: channel coarse tuning (MSB, 64 = none, semitones).
 const RPN_COARSE_TUNE: u16 = 2;
+/// RPN 5: modulation depth range (GM2; MSB semitones, LSB 100/128 cents).
+const RPN_MODULATION_DEPTH: u16 = 5;
+/// GM2's default modulation depth range: MSB 0, LSB 0x40 (50 cents).
+const DEFAULT_MODULATION_DEPTH: u16 = 0x40;
 /// The centre of a 14-bit value.
 const CENTRE_14: u16 = 0x2000;
 
@@ -52,7 +56,10 @@ enum Parameter {
     /// A registered parameter number (CC101, CC100).
     Registered(u16),
     /// A non-registered one (CC99, CC98): none is defined for this synth, so data entry to it
-    /// changes nothing (and above all not the last RPN).
+    /// changes nothing (and above all not the last RPN). Deliberately: NRPNs are the maker's
+    /// own (GS's and XG's vibrato, filter and envelope offsets, `SoundFont`'s generators), no
+    /// MIDI file of ../shared/data/midi sends one (the GS, XG and GM2 files included: their
+    /// data entries all follow RPN 0, 1, 2 or 5), and DLS2 has no NRPN source to connect.
     NonRegistered(u16),
 }
 
@@ -89,6 +96,8 @@ pub struct Channel {
     pub fine_tune: u16,
     /// Coarse tuning (RPN 2), semitones + 64.
     pub coarse_tune: u8,
+    /// Modulation depth range (RPN 5), its 14 bits: MSB semitones, LSB 100/128 cents.
+    pub modulation_depth: u16,
     parameter: Parameter,
 }
 
@@ -110,6 +119,7 @@ impl Channel {
         pressure: 0,
         fine_tune: CENTRE_14,
         coarse_tune: 64,
+        modulation_depth: DEFAULT_MODULATION_DEPTH,
         parameter: Parameter::Registered(PARAMETER_NULL),
     };
 
@@ -146,6 +156,16 @@ impl Channel {
             .saturating_add(self.tuning_cents())
     }
 
+    /// The modulation depth range (RPN 5) in cents: MSB semitones, LSB 100/128 cents (GM2).
+    #[must_use]
+    pub fn modulation_depth_cents(&self) -> u16 {
+        let (msb, lsb) = (
+            (self.modulation_depth >> 7) & 0x7f,
+            self.modulation_depth & 0x7f,
+        );
+        msb * 100 + lsb * 100 / 128
+    }
+
     /// The controllers a playing voice follows; `poly_pressure` is its key's.
     #[must_use]
     pub fn controls(&self, poly_pressure: u8) -> Controls {
@@ -153,21 +173,23 @@ impl Channel {
             mod_wheel: self.modulation,
             channel_pressure: self.pressure,
             poly_pressure,
+            wheel_depth_cents: self.modulation_depth_cents(),
         }
     }
 
-    /// The data entry of RPN 0, 1 or 2 as its 14-bit value (MSB << 7 | LSB).
+    /// The data entry of RPN 0, 1, 2 or 5 as its 14-bit value (MSB << 7 | LSB).
     fn registered_value(&self, rpn: u16) -> Option<u16> {
         let range = u16::try_from(self.bend_range_cents.clamp(0, 127 * 100 + 99)).unwrap_or(200);
         match rpn {
             RPN_BEND_RANGE => Some(((range / 100) << 7) | (range % 100)),
             RPN_FINE_TUNE => Some(self.fine_tune),
             RPN_COARSE_TUNE => Some(u16::from(self.coarse_tune) << 7),
+            RPN_MODULATION_DEPTH => Some(self.modulation_depth),
             _ => None,
         }
     }
 
-    /// Sets RPN 0, 1 or 2 from its 14-bit value; others are not ours and change nothing.
+    /// Sets RPN 0, 1, 2 or 5 from its 14-bit value; others are not ours and change nothing.
     fn set_registered(&mut self, rpn: u16, value: u16) {
         let (msb, lsb) = ((value >> 7) & 0x7f, value & 0x7f);
         match rpn {
@@ -175,20 +197,19 @@ impl Channel {
             RPN_BEND_RANGE => self.bend_range_cents = i32::from(msb) * 100 + i32::from(lsb.min(99)),
             RPN_FINE_TUNE => self.fine_tune = value & 0x3fff,
             RPN_COARSE_TUNE => self.coarse_tune = u8::try_from(msb).unwrap_or(64),
+            RPN_MODULATION_DEPTH => self.modulation_depth = value & 0x3fff,
             _ => {}
         }
     }
 
     /// Data entry: `msb` and/or `lsb` of the selected RPN, or `step` (+1/-1: increment and
-    /// decrement, by one LSB unit — a cent of RPN 0, a step of RPN 1, a semitone of RPN 2) to
-    /// it. Returns whether the tuning changed.
-    fn data_entry(&mut self, msb: Option<u8>, lsb: Option<u8>, step: i32) -> bool {
+    /// decrement, by one LSB unit — a cent of RPN 0, a step of RPN 1, a semitone of RPN 2,
+    /// 100/128 cent of RPN 5) to it. Returns the RPN it changed.
+    fn data_entry(&mut self, msb: Option<u8>, lsb: Option<u8>, step: i32) -> Option<u16> {
         let Parameter::Registered(rpn) = self.parameter else {
-            return false;
+            return None;
         };
-        let Some(value) = self.registered_value(rpn) else {
-            return false;
-        };
+        let value = self.registered_value(rpn)?;
         let mut value = match (msb, lsb) {
             // GM2: a data entry MSB alone keeps the LSB (bend range cents, fine tune LSB).
             (Some(m), _) => (u16::from(m & 0x7f) << 7) | (value & 0x7f),
@@ -207,7 +228,7 @@ impl Channel {
             value = u16::try_from(stepped.clamp(0, 0x3fff)).unwrap_or(value);
         }
         self.set_registered(rpn, value);
-        true
+        Some(rpn)
     }
 
     /// Channel gain in Q15 from volume and expression (each on the concave 40·log10 curve,
@@ -569,12 +590,15 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
         }
     }
 
-    /// Data entry to the selected RPN; the voices are retuned when it changed the tuning.
+    /// Data entry to the selected RPN; the voices are retuned when it changed the tuning, and
+    /// follow the modulation wheel anew when it changed its depth range.
     fn data_entry(&mut self, g: usize, ch: u8, msb: Option<u8>, lsb: Option<u8>, step: i32) {
-        let mut changed = false;
+        let mut changed = None;
         self.with_channel(g, ch, |c| changed = c.data_entry(msb, lsb, step));
-        if changed {
-            self.retune_channel(g, ch);
+        match changed {
+            Some(RPN_MODULATION_DEPTH) => self.recontrol_channel(g, ch),
+            Some(_) => self.retune_channel(g, ch),
+            None => {}
         }
     }
 
@@ -654,6 +678,7 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
                         chorus_send: c.chorus_send,
                         fine_tune: c.fine_tune,
                         coarse_tune: c.coarse_tune,
+                        modulation_depth: c.modulation_depth,
                         ..Channel::RESET
                     };
                 });
@@ -1522,29 +1547,65 @@ mod tests {
         );
     }
 
-    /// The modulation wheel brings in the DLS2 default vibrato (CC1 → vibrato depth, 50
-    /// cents): the pitch moves while the wheel is up and stays put at rest.
+    /// The modulation wheel brings in the vibrato an instrument states (vibrato × CC1 → pitch
+    /// at 50 cents; DLS2 has none by default): the pitch moves while the wheel is up and stays
+    /// put at rest, and RPN 5 (GM2's modulation depth range) scales the swing from its 50-cent
+    /// default.
     #[test]
-    fn the_mod_wheel_brings_in_vibrato() {
-        let store = kit(None);
-        let steps = |wheel: u8| {
+    fn the_mod_wheel_brings_in_vibrato_to_the_depth_of_rpn_5() {
+        use crate::model::Connection;
+        use dmus_sys::dls::{CONN_DST_PITCH, CONN_SRC_CC1, CONN_SRC_VIBRATO};
+        let wheel_vibrato = Connection {
+            source: CONN_SRC_VIBRATO,
+            control: CONN_SRC_CC1,
+            destination: CONN_DST_PITCH,
+            transform: 0,
+            scale: 50 << 16,
+        };
+        let swing = |store: &InstrumentStore<alloc::vec::Vec<u8>>, setup: &[[u8; 3]]| {
             let mut e = Big::try_new(48_000, 8, 1).expect("engine");
-            e.message(&store, 1, &[0xB9, 1, wheel]);
-            e.message(&store, 1, &[0x99, 50, 100]);
+            for m in setup {
+                e.message(store, 1, m);
+            }
+            e.message(store, 1, &[0x99, 50, 100]);
             let mut seen = alloc::vec::Vec::new();
             for _ in 0..100 {
-                render_frames(&mut e, &store, 480);
+                render_frames(&mut e, store, 480);
                 seen.push(step_of(&e, 50));
             }
             let (low, high) = (seen.iter().min().copied(), seen.iter().max().copied());
-            (low.unwrap_or(0), high.unwrap_or(0))
+            1200.0 * (step_f64(high.unwrap_or(0)) / step_f64(low.unwrap_or(0))).log2()
         };
-        let (low, high) = steps(0);
-        assert_eq!(low, high, "no wheel, no vibrato");
-        let (low, high) = steps(127);
-        let cents = 1200.0 * (step_f64(high) / step_f64(low)).log2();
+        let plain = kit(None);
+        assert!(
+            swing(&plain, &[[0xB9, 1, 127]]) < 0.01,
+            "no connection, no vibrato"
+        );
+        let store = kit_with(None, &[wheel_vibrato]);
+        assert!(
+            swing(&store, &[[0xB9, 1, 0]]) < 0.01,
+            "no wheel, no vibrato"
+        );
         // A ±49-cent swing, seen at 10 ms points of a 5 Hz triangle.
+        let cents = swing(&store, &[[0xB9, 1, 127]]);
         assert!((80.0..=99.0).contains(&cents), "swing {cents} cents");
+        // RPN 5 at one semitone (MSB 1, LSB 0): twice GM2's 50 cents, twice the swing; it
+        // also reaches a note already sounding.
+        let rpn5 = [[0xB9, 101, 0], [0xB9, 100, 5], [0xB9, 6, 1], [0xB9, 38, 0]];
+        let mut setup = alloc::vec::Vec::from(rpn5);
+        setup.push([0xB9, 1, 127]);
+        let wide = swing(&store, &setup);
+        assert!((160.0..=198.0).contains(&wide), "swing {wide} cents");
+        let mut e = Big::try_new(48_000, 8, 1).expect("engine");
+        e.message(&store, 1, &[0xB9, 1, 127]);
+        e.message(&store, 1, &[0x99, 50, 100]);
+        render_frames(&mut e, &store, 480);
+        for m in rpn5 {
+            e.message(&store, 1, &m);
+        }
+        let channel = e.channel(1, 9).expect("channel");
+        assert_eq!(channel.modulation_depth_cents(), 100);
+        assert_eq!(channel.controls(0).wheel_depth_cents, 100);
     }
 
     /// Poly pressure moves only its key's voice, channel pressure every voice of the channel

@@ -12,4 +12,5 @@ pub mod filter;
 pub mod fixed;
 pub mod modulation;
 pub mod tables;
+pub mod transform;
 pub mod voice;

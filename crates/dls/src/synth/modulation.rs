@@ -6,12 +6,18 @@
 //!
 //! The controllers a playing note follows (the modulation wheel, channel and polyphonic
 //! pressure) reach pitch, gain and cutoff straight (as a connection's source) or scale a
-//! modulator's depth (as the control of an LFO connection): [`ControllerRoutes`]. Every such
-//! route is linear in the controller's value, so the connections to one destination add up to
-//! one [`Linear`] per controller, evaluated when the controller moves, never per sample.
+//! modulator's depth (as the control of an LFO connection): [`ControllerRoutes`]. The linear
+//! routes to one destination add up to one [`Linear`] per controller; a route with a DLS2
+//! curve (concave, convex, switch: [`super::transform`]) is kept apart, a few per note
+//! ([`CURVED_ROUTES`]). All are evaluated when a controller moves, never per sample.
+//!
+//! GM2's modulation depth range (RPN 5, [`Controls::wheel_depth_cents`]) scales what the
+//! modulation wheel adds to the LFO → pitch and vibrato → pitch depths: the instrument's own
+//! depth is what it gives at GM2's default range, 50 cents.
 
 use super::envelope::{Envelope, EnvelopeParams};
 use super::fixed::{pitch_ratio_q32, time_cents_to_samples};
+use super::transform::Shape;
 
 /// An LFO's parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,7 +48,7 @@ impl Default for LfoParams {
 }
 
 /// The controllers a playing note follows, in the order of every `[Linear; CONTROLLERS]`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Controls {
     /// Modulation wheel (CC1), 0..=127.
     pub mod_wheel: u8,
@@ -50,6 +56,26 @@ pub struct Controls {
     pub channel_pressure: u8,
     /// Polyphonic (key) pressure of the note's key, 0..=127.
     pub poly_pressure: u8,
+    /// The channel's modulation depth range (GM2's RPN 5), cents: the modulation wheel's
+    /// share of the LFO → pitch and vibrato → pitch depths is scaled by it over
+    /// [`DEFAULT_WHEEL_DEPTH_CENTS`].
+    pub wheel_depth_cents: u16,
+}
+
+/// GM2's default modulation depth range (RPN 5 = MSB 0, LSB 0x40 in 100/128-cent steps): 50
+/// cents.
+pub const DEFAULT_WHEEL_DEPTH_CENTS: u16 = 50;
+
+impl Default for Controls {
+    /// Every controller at 0, the modulation depth range at GM2's default.
+    fn default() -> Self {
+        Self {
+            mod_wheel: 0,
+            channel_pressure: 0,
+            poly_pressure: 0,
+            wheel_depth_cents: DEFAULT_WHEEL_DEPTH_CENTS,
+        }
+    }
 }
 
 /// How many controllers [`Controls`] holds.
@@ -66,8 +92,9 @@ impl Controls {
 /// A destination amount linear in a controller value `v` (0..=127):
 /// `(base + slope · v) / 128` destination units.
 ///
-/// A DLS connection's source value is `v / 128` (or `(127 - v) / 128` inverted, `(2v - 127) /
-/// 128` bipolar), times its scale: a sum of such connections is again of this form.
+/// A linear DLS connection's source value is `v / 128` (or `(127 - v) / 128` inverted, `(v -
+/// 64) / 64` bipolar, negated when also inverted), times its scale: a sum of such connections
+/// is again of this form.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Linear {
     /// The amount at `v = 0`, in 1/128 units.
@@ -90,6 +117,50 @@ impl Linear {
     }
 }
 
+/// What a controller route moves: a destination straight, or a modulator's depth.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Row {
+    /// Pitch, cents.
+    #[default]
+    Pitch,
+    /// Gain, centibels.
+    Gain,
+    /// Filter cutoff, cents.
+    Cutoff,
+    /// The modulation LFO → pitch depth, cents.
+    LfoToPitch,
+    /// The modulation LFO → gain depth, centibels.
+    LfoToGain,
+    /// The vibrato LFO → pitch depth, cents.
+    VibratoToPitch,
+    /// The modulation LFO → cutoff depth, cents.
+    LfoToCutoff,
+}
+
+impl Row {
+    /// Whether RPN 5 scales the modulation wheel's share of this row (the pitch depths).
+    fn follows_wheel_depth(self) -> bool {
+        matches!(self, Self::LfoToPitch | Self::VibratoToPitch)
+    }
+}
+
+/// A route through a DLS2 curve: `scale` times the shaped controller value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CurvedRoute {
+    /// What it moves.
+    pub row: Row,
+    /// The controller ([`Controls::values`] index).
+    pub controller: u8,
+    /// The controller's curve, inversion and polarity.
+    pub shape: Shape,
+    /// Destination units at a shaped value of 1.
+    pub scale: i32,
+}
+
+/// How many curved routes one note keeps; a connection beyond them is ignored (banks use a
+/// handful of controller connections, and the linear ones are not counted here).
+pub const CURVED_ROUTES: usize = 4;
+
 /// Per controller ([`Controls::values`] order): what it moves straight, and which modulator
 /// depths it scales.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -108,6 +179,8 @@ pub struct ControllerRoutes {
     pub vibrato_to_pitch_cents: [Linear; CONTROLLERS],
     /// Modulation LFO → cutoff with this controller as the control: depth in cents.
     pub lfo_to_cutoff_cents: [Linear; CONTROLLERS],
+    /// The routes through a concave, convex or switch curve.
+    pub curved: [Option<CurvedRoute>; CURVED_ROUTES],
 }
 
 impl ControllerRoutes {
@@ -123,20 +196,71 @@ impl ControllerRoutes {
         ]
     }
 
+    /// The linear routes of `row`.
+    #[must_use]
+    pub fn row(&self, row: Row) -> &[Linear; CONTROLLERS] {
+        match row {
+            Row::Pitch => &self.pitch_cents,
+            Row::Gain => &self.gain_cb,
+            Row::Cutoff => &self.cutoff_cents,
+            Row::LfoToPitch => &self.lfo_to_pitch_cents,
+            Row::LfoToGain => &self.lfo_to_gain_cb,
+            Row::VibratoToPitch => &self.vibrato_to_pitch_cents,
+            Row::LfoToCutoff => &self.lfo_to_cutoff_cents,
+        }
+    }
+
+    /// The linear routes of `row`, to add to.
+    pub fn row_mut(&mut self, row: Row) -> &mut [Linear; CONTROLLERS] {
+        match row {
+            Row::Pitch => &mut self.pitch_cents,
+            Row::Gain => &mut self.gain_cb,
+            Row::Cutoff => &mut self.cutoff_cents,
+            Row::LfoToPitch => &mut self.lfo_to_pitch_cents,
+            Row::LfoToGain => &mut self.lfo_to_gain_cb,
+            Row::VibratoToPitch => &mut self.vibrato_to_pitch_cents,
+            Row::LfoToCutoff => &mut self.lfo_to_cutoff_cents,
+        }
+    }
+
+    /// Keeps a curved route; false (and nothing kept) when all [`CURVED_ROUTES`] are taken.
+    pub fn add_curved(&mut self, route: CurvedRoute) -> bool {
+        match self.curved.iter_mut().find(|slot| slot.is_none()) {
+            Some(slot) => {
+                *slot = Some(route);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Whether no controller moves anything.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.all().iter().all(|row| row.iter().all(Linear::is_zero))
+            && self.curved.iter().flatten().all(|c| c.scale == 0)
     }
-}
 
-/// The sum of `routes` at `values`, in whole units, on top of `fixed`.
-fn routed(fixed: i32, routes: &[Linear; CONTROLLERS], values: [u8; CONTROLLERS]) -> i32 {
-    let total = routes
-        .iter()
-        .zip(values)
-        .fold(i64::from(fixed), |sum, (route, v)| sum + route.at(v));
-    i32::try_from(total.clamp(i64::from(i32::MIN), i64::from(i32::MAX))).unwrap_or(0)
+    /// The sum of `row`'s routes at `controls`, in whole units, on top of `fixed`.
+    fn total(&self, row: Row, fixed: i32, controls: Controls) -> i32 {
+        let values = controls.values();
+        let mut by_controller = [0i64; CONTROLLERS];
+        for ((amount, route), v) in by_controller.iter_mut().zip(self.row(row)).zip(values) {
+            *amount = route.at(v);
+        }
+        for c in self.curved.iter().flatten().filter(|c| c.row == row) {
+            let index = usize::from(c.controller);
+            if let (Some(amount), Some(&v)) = (by_controller.get_mut(index), values.get(index)) {
+                *amount += i64::from(c.shape.scaled(c.scale, v));
+            }
+        }
+        if row.follows_wheel_depth() {
+            by_controller[0] = by_controller[0] * i64::from(controls.wheel_depth_cents)
+                / i64::from(DEFAULT_WHEEL_DEPTH_CENTS);
+        }
+        let total = by_controller.iter().sum::<i64>() + i64::from(fixed);
+        i32::try_from(total.clamp(i64::from(i32::MIN), i64::from(i32::MAX))).unwrap_or(0)
+    }
 }
 
 /// The modulators of one note and their depths.
@@ -180,17 +304,16 @@ impl ModulationParams {
     /// apply again when a controller moves).
     #[must_use]
     pub fn at(&self, controls: Controls) -> Self {
-        let v = controls.values();
         let r = &self.controlled;
         Self {
-            lfo_to_pitch_cents: routed(self.lfo_to_pitch_cents, &r.lfo_to_pitch_cents, v),
-            lfo_to_gain_cb: routed(self.lfo_to_gain_cb, &r.lfo_to_gain_cb, v),
-            vibrato_to_pitch_cents: routed(
+            lfo_to_pitch_cents: r.total(Row::LfoToPitch, self.lfo_to_pitch_cents, controls),
+            lfo_to_gain_cb: r.total(Row::LfoToGain, self.lfo_to_gain_cb, controls),
+            vibrato_to_pitch_cents: r.total(
+                Row::VibratoToPitch,
                 self.vibrato_to_pitch_cents,
-                &r.vibrato_to_pitch_cents,
-                v,
+                controls,
             ),
-            lfo_to_cutoff_cents: routed(self.lfo_to_cutoff_cents, &r.lfo_to_cutoff_cents, v),
+            lfo_to_cutoff_cents: r.total(Row::LfoToCutoff, self.lfo_to_cutoff_cents, controls),
             ..*self
         }
     }
@@ -289,15 +412,15 @@ impl Modulator {
     }
 
     /// The controllers moved: the depths and the straight offsets they give. Bounded work
-    /// (21 multiply-adds); run when a controller message arrives, not per sample.
+    /// (21 multiply-adds and up to [`CURVED_ROUTES`] curve lookups per row); run when a
+    /// controller message arrives, not per sample.
     pub fn set_controls(&mut self, controls: Controls) {
         self.params = self.at_rest.at(controls);
-        let v = controls.values();
         let r = &self.at_rest.controlled;
         self.direct = Offsets {
-            pitch_cents: routed(0, &r.pitch_cents, v),
-            gain_cb: routed(0, &r.gain_cb, v),
-            cutoff_cents: routed(0, &r.cutoff_cents, v),
+            pitch_cents: r.total(Row::Pitch, 0, controls),
+            gain_cb: r.total(Row::Gain, 0, controls),
+            cutoff_cents: r.total(Row::Cutoff, 0, controls),
         };
     }
 
