@@ -5,8 +5,9 @@
 //!
 //! (`cargo build --release -p dls --example fx_profile`; callgrind's instruction counts repeat
 //! from run to run, which timings on a shared machine do not). Arguments: the song (a path or
-//! a name in the shared jazz-soft directory), the seconds to render (default 60), `on` or
-//! `off` (default `on`: reverb and chorus, as `rdmus play --reverb on --chorus on`).
+//! a name in the shared jazz-soft directory), the seconds to render (default 60), `on`, `off`,
+//! `reverb` or `chorus` (default `on`: reverb and chorus, as `rdmus play --reverb on --chorus
+//! on`; the last two switch one effect on alone).
 
 #[path = "../benches/song/mod.rs"]
 mod song;
@@ -18,15 +19,23 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(name) = args.first() else {
-        eprintln!("usage: fx_profile SONG.mid [SECONDS] [on|off]");
+        eprintln!("usage: fx_profile SONG.mid [SECONDS] [on|off|reverb|chorus]");
         return ExitCode::from(2);
     };
     let seconds = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(60);
     let effects = match args.get(2).map(String::as_str) {
         None | Some("on") => song::EFFECTS_ON,
         Some("off") => EffectSwitches::default(),
+        Some("reverb") => EffectSwitches {
+            reverb: true,
+            chorus: false,
+        },
+        Some("chorus") => EffectSwitches {
+            reverb: false,
+            chorus: true,
+        },
         Some(other) => {
-            eprintln!("fx_profile: {other}: on or off");
+            eprintln!("fx_profile: {other}: on, off, reverb or chorus");
             return ExitCode::from(2);
         }
     };

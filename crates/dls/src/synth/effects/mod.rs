@@ -43,7 +43,6 @@ pub struct Effects {
     voice: Vec<i32>,
     reverb_bus: Vec<i32>,
     chorus_bus: Vec<i32>,
-    scratch: Vec<i32>,
 }
 
 fn try_zeroed(n: usize) -> Result<Vec<i32>, AllocError> {
@@ -62,11 +61,10 @@ impl Effects {
         Ok(Self {
             switches: EffectSwitches::default(),
             reverb: Reverb::try_new(MAX_EFFECT_RATE, rate)?,
-            chorus: Chorus::try_new(MAX_EFFECT_RATE, rate)?,
+            chorus: Chorus::try_new(rate)?,
             voice: try_zeroed(2 * MIX_FRAMES)?,
             reverb_bus: try_zeroed(MIX_FRAMES)?,
             chorus_bus: try_zeroed(MIX_FRAMES)?,
-            scratch: try_zeroed(MIX_FRAMES)?,
         })
     }
 
@@ -145,8 +143,7 @@ impl Effects {
             &mut self.chorus_bus[..frames],
         );
         if self.switches.reverb {
-            self.reverb
-                .process(reverb_bus, &mut self.scratch, left, right);
+            self.reverb.process(reverb_bus, left, right);
         }
         if self.switches.chorus {
             self.chorus.process(chorus_bus, left, right);
@@ -157,10 +154,15 @@ impl Effects {
 }
 
 /// A circular delay line of `i32` samples whose length can be shortened below its storage.
+///
+/// The effects work on it a block at a time: [`DelayLine::next`] lends the slots the next
+/// frames read and then overwrite as at most two plain slices (no wrap test nor bounds check
+/// per sample), [`DelayLine::advance`] moves past them.
 #[derive(Debug, Clone)]
 pub struct DelayLine {
     samples: Vec<i32>,
     length: usize,
+    /// The oldest sample's slot, the next one read and overwritten (below `length`).
     index: usize,
 }
 
@@ -171,13 +173,8 @@ impl DelayLine {
     /// [`AllocError`] when the storage cannot be allocated.
     pub fn try_new(capacity: usize) -> Result<Self, AllocError> {
         let capacity = capacity.max(1);
-        let mut samples = Vec::new();
-        samples
-            .try_reserve_exact(capacity)
-            .map_err(|_| AllocError)?;
-        samples.resize(capacity, 0);
         Ok(Self {
-            samples,
+            samples: try_zeroed(capacity)?,
             length: capacity,
             index: 0,
         })
@@ -202,33 +199,34 @@ impl DelayLine {
         false
     }
 
-    /// The sample written `len()` writes ago.
-    #[must_use]
-    pub fn read(&self) -> i32 {
-        self.samples.get(self.index).copied().unwrap_or(0)
+    /// The slots of the next `frames` frames (at most [`Self::len`]) in the order they come:
+    /// each holds the sample written `len()` writes before its frame, and takes that frame's
+    /// write. Two slices, the second empty unless the frames wrap around the line's end; the
+    /// line does not move until [`Self::advance`].
+    pub fn next(&mut self, frames: usize) -> (&mut [i32], &mut [i32]) {
+        let frames = frames.min(self.length);
+        let line = self.samples.get_mut(..self.length).unwrap_or_default();
+        let (wrapped, from_index) = line.split_at_mut(self.index.min(line.len()));
+        let first = frames.min(from_index.len());
+        (
+            from_index.get_mut(..first).unwrap_or_default(),
+            wrapped.get_mut(..frames - first).unwrap_or_default(),
+        )
     }
 
-    /// The sample written `age` writes ago (`1..=len()`; clamped into that range).
-    #[must_use]
-    pub fn tap(&self, age: usize) -> i32 {
-        let age = age.clamp(1, self.length);
-        let at = if self.index >= age {
-            self.index - age
-        } else {
-            self.index + self.length - age
-        };
-        self.samples.get(at).copied().unwrap_or(0)
-    }
-
-    /// Writes `value` in place of the oldest sample and moves on.
-    pub fn write_advance(&mut self, value: i32) {
-        if let Some(slot) = self.samples.get_mut(self.index) {
-            *slot = value;
-        }
-        self.index += 1;
+    /// Moves the line on by `frames` frames (at most [`Self::len`]) once their slots have
+    /// been read and written through [`Self::next`].
+    pub fn advance(&mut self, frames: usize) {
+        self.index += frames.min(self.length);
         if self.index >= self.length {
-            self.index = 0;
+            self.index -= self.length;
         }
+    }
+
+    /// Whether every sample the line holds is zero.
+    #[must_use]
+    pub fn is_silent(&self) -> bool {
+        self.samples.iter().fold(0, |any, &s| any | s) == 0
     }
 }
 
@@ -236,18 +234,46 @@ impl DelayLine {
 mod tests {
     use super::DelayLine;
 
+    /// One sample at a time through [`DelayLine::next`]: what was read at each write.
+    fn run(line: &mut DelayLine, input: impl IntoIterator<Item = i32>) -> alloc::vec::Vec<i32> {
+        input
+            .into_iter()
+            .map(|x| {
+                let (slot, _) = line.next(1);
+                let read = slot[0];
+                slot[0] = x;
+                line.advance(1);
+                read
+            })
+            .collect()
+    }
+
     #[test]
     fn a_line_gives_back_what_it_was_given_its_length_later() {
         let mut line = DelayLine::try_new(5).expect("line");
         line.reset(3);
-        let mut out = alloc::vec::Vec::new();
-        for x in 1..=6 {
-            out.push(line.read());
-            line.write_advance(x);
-        }
-        assert_eq!(out, [0, 0, 0, 1, 2, 3]);
-        assert_eq!((line.tap(1), line.tap(3), line.tap(99)), (6, 4, 4));
+        assert_eq!(run(&mut line, 1..=6), [0, 0, 0, 1, 2, 3]);
         line.reset(100);
         assert_eq!(line.len(), 5, "capped at the storage");
+        assert!(line.is_silent());
+    }
+
+    #[test]
+    fn a_block_wraps_in_two_slices_and_a_long_one_is_cut_to_the_length() {
+        let mut line = DelayLine::try_new(8).expect("line");
+        line.reset(5);
+        assert_eq!(run(&mut line, 1..=3), [0, 0, 0]);
+        let (first, second) = line.next(4);
+        assert_eq!((first.len(), second.len()), (2, 2));
+        first.copy_from_slice(&[10, 11]);
+        second.copy_from_slice(&[12, 13]);
+        line.advance(4);
+        assert!(!line.is_silent());
+        // Slots 2.. hold 3, 10, 11, then 1 and 2 were overwritten by 12, 13; a block longer
+        // than the line is cut to it.
+        let (first, second) = line.next(9);
+        assert_eq!((&*first, &*second), (&[3, 10, 11][..], &[12, 13][..]));
+        line.advance(9);
+        assert_eq!(run(&mut line, [0]), [3]);
     }
 }
