@@ -32,15 +32,26 @@ pub fn send_q15(own_permille: i32, cc: u8, cc_permille: i32) -> i32 {
     permille.clamp(0, 1000) * 32_768 / 1000
 }
 
+/// The most a block's mono voice sum sends at (see [`Effects::voice_buffers`]).
+const MONO_LIMIT: i32 = 1 << 18;
+
+/// Send levels (Q15) as the voice buffer mixes them, Q12.
+fn send_levels_q12(sends: (i32, i32)) -> (i32, i32) {
+    (sends.0.clamp(0, 32_768) >> 3, sends.1.clamp(0, 32_768) >> 3)
+}
+
 /// The send stage: the reverb and the chorus, the buses the voices send into, and the voice
-/// buffer a sending voice renders into first. Everything allocated by [`Effects::try_new`].
+/// buffer sending voices render into first. Everything allocated by [`Effects::try_new`].
 #[derive(Debug, Clone)]
 pub struct Effects {
     switches: EffectSwitches,
     reverb: Reverb,
     chorus: Chorus,
-    /// Planar: [`MIX_FRAMES`] left samples of one voice, then as many right.
+    /// Planar: [`MIX_FRAMES`] left samples of the voices sending alike, then as many right;
+    /// zero but while a block's voices render.
     voice: Vec<i32>,
+    /// The send levels (Q12) of what `voice` holds; `None` while it is clear.
+    pending: Option<(i32, i32)>,
     reverb_bus: Vec<i32>,
     chorus_bus: Vec<i32>,
 }
@@ -63,6 +74,7 @@ impl Effects {
             reverb: Reverb::try_new(MAX_EFFECT_RATE, rate)?,
             chorus: Chorus::try_new(rate)?,
             voice: try_zeroed(2 * MIX_FRAMES)?,
+            pending: None,
             reverb_bus: try_zeroed(MIX_FRAMES)?,
             chorus_bus: try_zeroed(MIX_FRAMES)?,
         })
@@ -101,42 +113,64 @@ impl Effects {
         )
     }
 
-    /// The cleared voice buffer for `frames` frames (left, right).
-    pub fn voice_buffers(&mut self, frames: usize) -> (&mut [i32], &mut [i32]) {
-        let (left, right) = self.voice.split_at_mut(MIX_FRAMES);
-        let (left, right) = (
-            left.get_mut(..frames).unwrap_or_default(),
-            right.get_mut(..frames).unwrap_or_default(),
-        );
-        left.fill(0);
-        right.fill(0);
-        (left, right)
+    /// The buffer (left, right; `left.len()` frames) a voice sending at `sends` (Q15, as
+    /// [`Self::gate`] gives them) renders into. Voices of the same sends share it: the
+    /// buffer holds their sum until a voice of other sends asks for it or [`Self::finish`]
+    /// comes, and then mixes into `left` and `right` (dry) and into the buses in one pass —
+    /// once per block for most songs, whose voices send alike, rather than once per voice.
+    pub fn voice_buffers(
+        &mut self,
+        sends: (i32, i32),
+        left: &mut [i32],
+        right: &mut [i32],
+    ) -> (&mut [i32], &mut [i32]) {
+        let frames = left.len().min(right.len()).min(MIX_FRAMES);
+        let levels = send_levels_q12(sends);
+        if self.pending != Some(levels) {
+            self.flush(left, right);
+            self.pending = Some(levels);
+        }
+        let (voice_left, voice_right) = self.voice.split_at_mut(MIX_FRAMES);
+        (
+            voice_left.get_mut(..frames).unwrap_or_default(),
+            voice_right.get_mut(..frames).unwrap_or_default(),
+        )
     }
 
-    /// Adds the voice buffer's first `left.len()` frames into `left` and `right` (dry) and,
-    /// summed to mono, into the buses at the send levels (Q15).
+    /// Mixes what the voice buffer holds (if anything) into `left` and `right` (dry) and,
+    /// summed to mono, into the buses at its send levels, and clears it.
     ///
-    /// One pass of plain `i32` arithmetic the compiler vectorises: a voice's samples are
-    /// 16-bit scale (their sum below 2^17), and the levels are taken to Q12 so that a product
-    /// stays below 2^29.
-    pub fn mix_voice(&mut self, left: &mut [i32], right: &mut [i32], sends: (i32, i32)) {
-        let (voice_left, voice_right) = self.voice.split_at(MIX_FRAMES);
-        let (reverb, chorus) = (sends.0.clamp(0, 32_768) >> 3, sends.1.clamp(0, 32_768) >> 3);
+    /// One pass of plain `i32` arithmetic the compiler vectorises: the mono sum is held
+    /// within ±2^18 (four times a full-scale mix, far beyond what the output can carry
+    /// anyway) and the levels are Q12, so that a product stays below 2^30.
+    fn flush(&mut self, left: &mut [i32], right: &mut [i32]) {
+        let Some((reverb, chorus)) = self.pending.take() else {
+            return;
+        };
+        let frames = left.len().min(right.len()).min(MIX_FRAMES);
+        let (voice_left, voice_right) = self.voice.split_at_mut(MIX_FRAMES);
+        let (voice_left, voice_right) = (
+            voice_left.get_mut(..frames).unwrap_or_default(),
+            voice_right.get_mut(..frames).unwrap_or_default(),
+        );
         let dry = left.iter_mut().zip(right.iter_mut());
         let voice = voice_left.iter().zip(voice_right.iter());
         let buses = self.reverb_bus.iter_mut().zip(self.chorus_bus.iter_mut());
         for (((l, r), (&vl, &vr)), (to_reverb, to_chorus)) in dry.zip(voice).zip(buses) {
             *l += vl;
             *r += vr;
-            let mono = vl + vr;
+            let mono = (vl + vr).clamp(-MONO_LIMIT, MONO_LIMIT);
             *to_reverb += (mono * reverb) >> 12;
             *to_chorus += (mono * chorus) >> 12;
         }
+        voice_left.fill(0);
+        voice_right.fill(0);
     }
 
     /// Runs the effects that are on over the buses' first `left.len()` frames, adds their
     /// output into `left` and `right`, and clears the buses.
     pub fn finish(&mut self, left: &mut [i32], right: &mut [i32]) {
+        self.flush(left, right);
         let frames = left.len().min(right.len()).min(MIX_FRAMES);
         let (reverb_bus, chorus_bus) = (
             &mut self.reverb_bus[..frames],

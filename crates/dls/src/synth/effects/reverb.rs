@@ -184,18 +184,31 @@ impl Side {
                 *w += delayed;
             }
         }
-        let mut feedback = self.feedback;
-        for (n, &x) in input.iter().enumerate().take(frames) {
-            let x = i64::from(x);
-            for (lane, f) in lanes.iter_mut().zip(feedback.iter_mut()) {
-                *f = next_feedback(*f, i64::from(lane[n]));
-                // Within i32 by the bounds above.
-                #[allow(clippy::cast_possible_truncation, reason = "bounded below 2^27")]
-                let fed = (x + *f) as i32;
-                lane[n] = fed;
+        // Four combs at a time: four chains to overlap, and few enough values to stay in
+        // registers.
+        for (lanes, feedback) in lanes
+            .chunks_exact_mut(COMBS / 2)
+            .zip(self.feedback.chunks_exact_mut(COMBS / 2))
+        {
+            let (Ok(lanes), Ok(feedback)) = (
+                <&mut [[i32; LANE]; COMBS / 2]>::try_from(lanes),
+                <&mut [i64; COMBS / 2]>::try_from(feedback),
+            ) else {
+                continue;
+            };
+            let mut state = *feedback;
+            for (n, &x) in input.iter().enumerate().take(frames) {
+                let x = i64::from(x);
+                for (lane, f) in lanes.iter_mut().zip(state.iter_mut()) {
+                    *f = next_feedback(*f, i64::from(lane[n]));
+                    // Within i32 by the bounds above.
+                    #[allow(clippy::cast_possible_truncation, reason = "bounded below 2^27")]
+                    let fed = (x + *f) as i32;
+                    lane[n] = fed;
+                }
             }
+            *feedback = state;
         }
-        self.feedback = feedback;
         for (line, lane) in self.combs.iter_mut().zip(lanes.iter()) {
             let (first, second) = line.next(frames);
             let (lane_first, lane_second) = lane.split_at(first.len());
