@@ -44,6 +44,9 @@ const DAMP_Q15: i64 = 6_554;
 /// What a comb feeds back of the sample it delayed, Q15: the feedback times the low-pass's
 /// share of its input, 0.84 · (1 - 0.2) = 0.672.
 const DELAYED_TO_FEEDBACK_Q15: i64 = FEEDBACK_Q15 * (32_768 - DAMP_Q15) / 32_768;
+/// The combs' summed output is held within ±2^24 before the allpasses (see [`allpass`]):
+/// 64 times full scale at the output, where the mix has long been clipped.
+const WET_LIMIT: i32 = 1 << 24;
 /// Silent input for this long (quarter seconds at the running rate) between two looks at
 /// whether the tail has died away.
 const SILENCE_CHECK_DIVISOR: u32 = 4;
@@ -142,13 +145,16 @@ impl Side {
                 lanes,
                 wet,
             );
+            for w in wet.iter_mut() {
+                *w = (*w).clamp(-WET_LIMIT, WET_LIMIT);
+            }
             for line in &mut self.allpasses {
                 allpass(line, wet);
             }
             let half = 1i32 << (FRACTION_BITS - 1);
             for (y, &w) in out.iter_mut().skip(done).zip(wet.iter()) {
                 // Rounded, so that a filter left at a small residue adds nothing.
-                *y = y.saturating_add(w.saturating_add(half) >> FRACTION_BITS);
+                *y = y.saturating_add((w + half) >> FRACTION_BITS);
             }
             done += frames;
         }
@@ -224,7 +230,11 @@ impl Side {
 /// Schroeder's allpass as Freeverb writes it (feedback 0.5), in place: a slot's old sample
 /// out (less the input), the input plus half the old sample in. Segment by segment of the
 /// line, each a plain loop without a recursion inside (a slot is read before it is
-/// written), which the compiler vectorises. Saturating, since an allpass's peak gain is 3.
+/// written), which the compiler vectorises.
+///
+/// Bounds: a line holds at most twice the largest input (`l = x + l/2`) and the output is
+/// at most three times it, so four allpasses fed within ±[`WET_LIMIT`] stay below
+/// `81 · 2^24 < 2^31` without saturating.
 fn allpass(line: &mut DelayLine, samples: &mut [i32]) {
     let mut rest = samples;
     while !rest.is_empty() {
@@ -235,8 +245,8 @@ fn allpass(line: &mut DelayLine, samples: &mut [i32]) {
             let delayed = *slot;
             let x = *sample;
             // Halved toward zero, so that silence empties the line.
-            *slot = x.saturating_add(delayed / 2);
-            *sample = delayed.saturating_sub(x);
+            *slot = x + delayed / 2;
+            *sample = delayed - x;
         }
         line.advance(frames);
         rest = later;
