@@ -206,7 +206,9 @@ fn main() {
     );
 
     let mut rows = Vec::new();
-    for name in &names {
+    for (n, name) in names.iter().enumerate() {
+        // Progress on stderr: the tables come at the end.
+        eprintln!("[{}/{}] {name}", n + 1, names.len());
         match measure(name, &setup) {
             Ok(row) => rows.push(row),
             Err(e) => println!("{name}: {e}"),
@@ -411,17 +413,17 @@ fn measure_dry(file: &SongFile<'_>, setup: &Setup<'_>) -> Result<(Dry, Vec<f64>)
         &ours_stripped,
     )?;
     let (fluid, reference) = fluid_reference(file, setup, FluidEffects::Off)?;
+    let correlation = song::correlation(&envelope(&ours.samples), &reference);
+    let correlation_as_fluidsynth =
+        song::correlation(&envelope(&ours_stripped.samples), &reference);
     Ok((
         Dry {
-            correlation: song::correlation(&envelope(&ours.samples), &reference),
-            correlation_as_fluidsynth: song::correlation(
-                &envelope(&ours_stripped.samples),
-                &reference,
-            ),
+            correlation,
+            correlation_as_fluidsynth,
             rdmus_cpu,
             rdmus_as_fluidsynth_cpu,
-            ours,
-            ours_as_fluidsynth: ours_stripped,
+            ours: without_samples(ours),
+            ours_as_fluidsynth: without_samples(ours_stripped),
             fluid,
         },
         reference,
@@ -442,9 +444,18 @@ fn measure_wet(
         correlation: song::correlation(&ours_envelope, &reference),
         dry_correlation: dry_reference.and_then(|dry| song::correlation(&ours_envelope, dry)),
         rdmus_cpu,
-        ours,
+        ours: without_samples(ours),
         fluid,
     })
+}
+
+/// A render's figures without its samples (written out and measured already; a table of
+/// long songs would otherwise hold gigabytes).
+fn without_samples(rendered: Rendered) -> Rendered {
+    Rendered {
+        samples: Vec::new(),
+        ..rendered
+    }
 }
 
 fn write_render(setup: &Setup<'_>, name: &str, rendered: &Rendered) -> Result<(), String> {

@@ -257,10 +257,12 @@ impl DelayLine {
         }
     }
 
-    /// Whether every sample the line holds is zero.
+    /// The largest magnitude the line holds (one plain pass the compiler vectorises).
     #[must_use]
-    pub fn is_silent(&self) -> bool {
-        self.samples.iter().fold(0, |any, &s| any | s) == 0
+    pub fn peak(&self) -> u32 {
+        self.samples
+            .iter()
+            .fold(0, |peak, &s| peak.max(s.unsigned_abs()))
     }
 }
 
@@ -289,7 +291,7 @@ mod tests {
         assert_eq!(run(&mut line, 1..=6), [0, 0, 0, 1, 2, 3]);
         line.reset(100);
         assert_eq!(line.len(), 5, "capped at the storage");
-        assert!(line.is_silent());
+        assert_eq!(line.peak(), 0);
     }
 
     #[test]
@@ -302,7 +304,7 @@ mod tests {
         first.copy_from_slice(&[10, 11]);
         second.copy_from_slice(&[12, 13]);
         line.advance(4);
-        assert!(!line.is_silent());
+        assert_eq!(line.peak(), 13);
         // Slots 2.. hold 3, 10, 11, then 1 and 2 were overwritten by 12, 13; a block longer
         // than the line is cut to it.
         let (first, second) = line.next(9);

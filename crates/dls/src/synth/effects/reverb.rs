@@ -47,6 +47,9 @@ const DELAYED_TO_FEEDBACK_Q15: i64 = FEEDBACK_Q15 * (32_768 - DAMP_Q15) / 32_768
 /// The combs' summed output is held within ±2^24 before the allpasses (see [`allpass`]):
 /// 64 times full scale at the output, where the mix has long been clipped.
 const WET_LIMIT: i32 = 1 << 24;
+/// What a decayed filter may hold and still count as silent: half the output's least step
+/// (the output drops [`FRACTION_BITS`] bits, rounded).
+const RESIDUE: i32 = 1 << (FRACTION_BITS - 1);
 /// Silent input for this long (quarter seconds at the running rate) between two looks at
 /// whether the tail has died away.
 const SILENCE_CHECK_DIVISOR: u32 = 4;
@@ -58,10 +61,11 @@ fn scaled(tuning: usize, rate: u32) -> usize {
 }
 
 /// A comb's next feedback from its last one and the sample it delayed (see
-/// [`Side::combs_step`]), rounded toward zero, so that a decaying loop reaches exactly zero
-/// instead of ringing on at -1 (an arithmetic shift rounds toward minus infinity).
+/// [`Side::combs_step`]). Rounded toward minus infinity (one shift): a decaying comb then
+/// settles on a residue of a few units of the filters' precision, which [`Side::drain`]
+/// drops once the tail has died away.
 fn next_feedback(feedback: i64, delayed: i64) -> i64 {
-    (delayed * DELAYED_TO_FEEDBACK_Q15 + feedback * DAMP_Q15) / (1 << 15)
+    (delayed * DELAYED_TO_FEEDBACK_Q15 + feedback * DAMP_Q15) >> 15
 }
 
 /// One side: eight low-pass-feedback combs in parallel into four allpasses in series.
@@ -117,12 +121,29 @@ impl Side {
             .min(MIX_FRAMES)
     }
 
-    /// Whether the side holds nothing that could still sound: every line and feedback
-    /// zero. Processing silence then changes nothing, so it can be skipped.
-    fn is_silent(&self) -> bool {
-        self.feedback.iter().all(|&f| f == 0)
-            && self.combs.iter().all(DelayLine::is_silent)
-            && self.allpasses.iter().all(DelayLine::is_silent)
+    /// Whether the tail has died away: every value the side holds is within
+    /// [`RESIDUE`] (half the output's least step), where the rounding of a decaying loop
+    /// leaves it. Then it clears them all: the side holds zeros, which silence keeps, so that
+    /// processing silence can be skipped.
+    fn drain(&mut self) -> bool {
+        let residue = RESIDUE.unsigned_abs();
+        let drained = self
+            .feedback
+            .iter()
+            .all(|&f| f.unsigned_abs() <= u64::from(residue))
+            && self
+                .combs
+                .iter()
+                .chain(&self.allpasses)
+                .all(|line| line.peak() <= residue);
+        if drained {
+            self.feedback = [0; COMBS];
+            for line in self.combs.iter_mut().chain(&mut self.allpasses) {
+                let length = line.len();
+                line.reset(length);
+            }
+        }
+        drained
     }
 
     /// Adds the side's response to `input` (the reverb's input, scaled to the filters'
@@ -315,9 +336,9 @@ impl Reverb {
 
     /// Adds the reverb of `input` (mono, 16-bit scale, one sample per frame) into `left` and
     /// `right`, over the frames all three hold. Fixed work per frame: 24 filter steps a side;
-    /// none at all once the tail of what came in has died away and while only silence
-    /// comes in (the state is then all zeros, which silence keeps, so that the output is the
-    /// same sample for sample).
+    /// none at all once the tail of what came in has died away (every value below half the
+    /// output's least step, then cleared) and while only silence comes in: zeros stay zeros,
+    /// so the output is what processing would give.
     pub fn process(&mut self, input: &[i32], left: &mut [i32], right: &mut [i32]) {
         let frames = input.len().min(left.len()).min(right.len());
         for ((input, left), right) in input[..frames]
@@ -363,7 +384,9 @@ impl Reverb {
             // A look at the whole state (a few tens of thousands of samples, a plain pass)
             // every quarter second of silence until the tail is gone.
             self.next_check = self.quiet_frames.saturating_add(self.check_interval);
-            self.silent = self.sides.iter().all(Side::is_silent);
+            // Both sides drained (each clears itself only when it is).
+            let [left, right] = &mut self.sides;
+            self.silent = left.drain() & right.drain();
         }
     }
 }
@@ -432,10 +455,19 @@ mod tests {
             let frames = 6 * rate as usize;
             let (l, r) = response(&mut reverb, &loud, frames, 256);
             assert!(reverb.is_silent(), "{rate} Hz: idle within 6 s");
-            // No integer limit cycle lingers: the state decays to exact zeros.
+            // What integer rounding leaves is dropped: the output ends in exact zeros.
             let end = frames - rate as usize;
             assert!(l[end..].iter().chain(&r[end..]).all(|&s| s == 0));
-            assert!(reverb.sides.iter().all(Side::is_silent));
+            assert!(reverb.sides.iter_mut().all(Side::drain));
+            assert!(
+                reverb.sides.iter().all(|side| side.feedback == [0; COMBS]
+                    && side
+                        .combs
+                        .iter()
+                        .chain(&side.allpasses)
+                        .all(|line| line.peak() == 0)),
+                "cleared"
+            );
         }
     }
 
