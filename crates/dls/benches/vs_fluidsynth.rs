@@ -451,11 +451,9 @@ fn measure_wet(
 
 /// A render's figures without its samples (written out and measured already; a table of
 /// long songs would otherwise hold gigabytes).
-fn without_samples(rendered: Rendered) -> Rendered {
-    Rendered {
-        samples: Vec::new(),
-        ..rendered
-    }
+fn without_samples(mut rendered: Rendered) -> Rendered {
+    rendered.samples = Vec::new();
+    rendered
 }
 
 fn write_render(setup: &Setup<'_>, name: &str, rendered: &Rendered) -> Result<(), String> {
