@@ -7,6 +7,11 @@
 //! Settings: a 12 ms centre delay swept ±3 ms at 0.5 Hz (a pitch swing of ±0.6 %, about 10
 //! cents), each tap at 0.7 of the send. Integer only: the delay is Q16 samples, the LFO a
 //! 32-bit phase.
+//!
+//! Speed: a block is written into a power-of-two line, then the taps read behind it with
+//! masked positions (no wrap test, no bounds check); the LFO is evaluated once per block and
+//! the delays move linearly across it; silence in, once the line holds only zeros, costs
+//! nothing but moving the LFO on.
 
 use super::try_zeroed;
 use crate::synth::engine::{AllocError, MIX_FRAMES};
