@@ -219,14 +219,10 @@ fn effects_benches(c: &mut Criterion, store: &InstrumentStore<Vec<u8>>) {
     let (mut left, mut right) = (vec![0i32; BLOCK], vec![0i32; BLOCK]);
     g.bench_function("reverb_1024", |b| {
         let mut reverb = dls::synth::effects::reverb::Reverb::try_new(48_000, RATE).unwrap();
-        let (mut bus, mut scratch) = (input.clone(), vec![0i32; BLOCK]);
-        b.iter(|| {
-            bus.copy_from_slice(&input);
-            reverb.process(&mut bus, &mut scratch, &mut left, &mut right);
-        });
+        b.iter(|| reverb.process(&input, &mut left, &mut right));
     });
     g.bench_function("chorus_1024", |b| {
-        let mut chorus = dls::synth::effects::chorus::Chorus::try_new(48_000, RATE).unwrap();
+        let mut chorus = dls::synth::effects::chorus::Chorus::try_new(RATE).unwrap();
         b.iter(|| chorus.process(&input, &mut left, &mut right));
     });
     g.finish();

@@ -85,6 +85,34 @@ impl core::fmt::Display for FluidError {
 /// # Errors
 /// [`FluidError`].
 pub fn fluidsynth(bank: &Path, midi: &Path, wav: &Path) -> Result<FluidRun, FluidError> {
+    fluidsynth_with(bank, midi, wav, FluidEffects::Off)
+}
+
+/// `FluidSynth`'s reverb and chorus for a render.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FluidEffects {
+    /// `-R 0 -C 0`: the dry mix.
+    Off,
+    /// `-R 1 -C 1`, every other reverb and chorus setting at its default (the sends are
+    /// CC91/CC93 through its default modulators plus what the bank's articulation adds).
+    On,
+}
+
+/// [`fluidsynth`] with the reverb and the chorus as `effects` says.
+///
+/// # Errors
+/// [`FluidError`].
+pub fn fluidsynth_with(
+    bank: &Path,
+    midi: &Path,
+    wav: &Path,
+    effects: FluidEffects,
+) -> Result<FluidRun, FluidError> {
+    let switch = if effects == FluidEffects::On {
+        "1"
+    } else {
+        "0"
+    };
     // A stale file would pass for a render: remove it first.
     let _ = std::fs::remove_file(wav);
     let before = children_cpu_seconds();
@@ -93,7 +121,7 @@ pub fn fluidsynth(bank: &Path, midi: &Path, wav: &Path) -> Result<FluidRun, Flui
         .arg("-ni")
         .arg("-F")
         .arg(wav)
-        .args(["-r", &RATE.to_string(), "-R", "0", "-C", "0", "-o"])
+        .args(["-r", &RATE.to_string(), "-R", switch, "-C", switch, "-o"])
         .arg(format!("synth.polyphony={VOICES}"))
         .arg(bank)
         .arg(midi)

@@ -26,12 +26,13 @@ pub mod wav;
 pub use cpu::{children_cpu_seconds, thread_cpu_seconds};
 pub use envelope::{correlation, rms_envelope};
 pub use fluid::{
-    FLUIDSYNTH_ENV, FluidError, FluidRun, fluidsynth, fluidsynth_program, fluidsynth_version,
+    FLUIDSYNTH_ENV, FluidEffects, FluidError, FluidRun, fluidsynth, fluidsynth_program,
+    fluidsynth_version, fluidsynth_with,
 };
 pub use paths::{BANK, MIDI_DIR, WINDOW_MS, bank_path, midi_path};
 pub use render::{
-    BankReading, RATE, Rendered, Song, VOICES, load_bank, load_bank_read_as, render,
-    render_counted, render_counted_into,
+    BankReading, EFFECTS_ON, RATE, Rendered, Song, VOICES, load_bank, load_bank_read_as, render,
+    render_counted, render_counted_into, render_with_effects_into,
 };
 pub use stress::held_notes_smf;
 pub use wav::{read_wav, write_wav};

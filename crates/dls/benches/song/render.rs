@@ -3,6 +3,7 @@
 
 use dls::download::build::build_collection;
 use dls::download::{APPEND_SAMPLES, InstrumentStore};
+use dls::synth::effects::EffectSwitches;
 use dls::synth::engine::Engine;
 use dls::wire::file::DlsFile;
 use smf::MessageKind;
@@ -191,9 +192,28 @@ pub fn render_counted(store: &InstrumentStore<Vec<u8>>, song: &Song) -> Rendered
 pub fn render_counted_into(
     store: &InstrumentStore<Vec<u8>>,
     song: &Song,
+    out: Vec<i16>,
+) -> Rendered {
+    render_with_effects_into(store, song, EffectSwitches::default(), out)
+}
+
+/// Both send effects on, as `rdmus play --reverb on --chorus on` sets the synth
+/// (`SYNTH_EFFECT_REVERB | SYNTH_EFFECT_CHORUS` turn on both of the engine's switches).
+pub const EFFECTS_ON: EffectSwitches = EffectSwitches {
+    reverb: true,
+    chorus: true,
+};
+
+/// [`render_counted_into`] with the engine's send effects switched as `effects` says.
+#[must_use]
+pub fn render_with_effects_into(
+    store: &InstrumentStore<Vec<u8>>,
+    song: &Song,
+    effects: EffectSwitches,
     mut out: Vec<i16>,
 ) -> Rendered {
     let mut engine = Box::new(Engine::<VOICES, 1>::new(RATE));
+    engine.set_effects(effects);
     let total = usize::try_from(song.frames).unwrap_or(usize::MAX);
     out.clear();
     out.reserve(2 * total);

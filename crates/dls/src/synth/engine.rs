@@ -1033,14 +1033,16 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             });
             let gains = (gain_left, gain_right);
             let produced = match effects.as_deref_mut() {
-                // A voice that sends renders on its own first, then into the mix and the
-                // buses; one that does not goes straight into the mix, as with no effects.
-                Some([fx]) if sends != (0, 0) => {
-                    let produced =
-                        render_voice(store, slot, samples, fx.voice_buffers(frames), gains);
-                    fx.mix_voice(left, right, sends);
-                    produced
-                }
+                // A voice that sends renders into the send stage's buffer (shared by the
+                // voices that send alike, mixed into the dry mix and the buses once); one that
+                // does not goes straight into the mix, as with no effects.
+                Some([fx]) if sends != (0, 0) => render_voice(
+                    store,
+                    slot,
+                    samples,
+                    fx.voice_buffers(sends, left, right),
+                    gains,
+                ),
                 _ => render_voice(store, slot, samples, (&mut *left, &mut *right), gains),
             };
             if produced < frames || slot.voice.is_finished() {

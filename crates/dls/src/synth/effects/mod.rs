@@ -32,18 +32,28 @@ pub fn send_q15(own_permille: i32, cc: u8, cc_permille: i32) -> i32 {
     permille.clamp(0, 1000) * 32_768 / 1000
 }
 
+/// The most a block's mono voice sum sends at (see [`Effects::voice_buffers`]).
+const MONO_LIMIT: i32 = 1 << 18;
+
+/// Send levels (Q15) as the voice buffer mixes them, Q12.
+fn send_levels_q12(sends: (i32, i32)) -> (i32, i32) {
+    (sends.0.clamp(0, 32_768) >> 3, sends.1.clamp(0, 32_768) >> 3)
+}
+
 /// The send stage: the reverb and the chorus, the buses the voices send into, and the voice
-/// buffer a sending voice renders into first. Everything allocated by [`Effects::try_new`].
+/// buffer sending voices render into first. Everything allocated by [`Effects::try_new`].
 #[derive(Debug, Clone)]
 pub struct Effects {
     switches: EffectSwitches,
     reverb: Reverb,
     chorus: Chorus,
-    /// Planar: [`MIX_FRAMES`] left samples of one voice, then as many right.
+    /// Planar: [`MIX_FRAMES`] left samples of the voices sending alike, then as many right;
+    /// zero but while a block's voices render.
     voice: Vec<i32>,
+    /// The send levels (Q12) of what `voice` holds; `None` while it is clear.
+    pending: Option<(i32, i32)>,
     reverb_bus: Vec<i32>,
     chorus_bus: Vec<i32>,
-    scratch: Vec<i32>,
 }
 
 fn try_zeroed(n: usize) -> Result<Vec<i32>, AllocError> {
@@ -62,11 +72,11 @@ impl Effects {
         Ok(Self {
             switches: EffectSwitches::default(),
             reverb: Reverb::try_new(MAX_EFFECT_RATE, rate)?,
-            chorus: Chorus::try_new(MAX_EFFECT_RATE, rate)?,
+            chorus: Chorus::try_new(rate)?,
             voice: try_zeroed(2 * MIX_FRAMES)?,
+            pending: None,
             reverb_bus: try_zeroed(MIX_FRAMES)?,
             chorus_bus: try_zeroed(MIX_FRAMES)?,
-            scratch: try_zeroed(MIX_FRAMES)?,
         })
     }
 
@@ -103,50 +113,71 @@ impl Effects {
         )
     }
 
-    /// The cleared voice buffer for `frames` frames (left, right).
-    pub fn voice_buffers(&mut self, frames: usize) -> (&mut [i32], &mut [i32]) {
-        let (left, right) = self.voice.split_at_mut(MIX_FRAMES);
-        let (left, right) = (
-            left.get_mut(..frames).unwrap_or_default(),
-            right.get_mut(..frames).unwrap_or_default(),
-        );
-        left.fill(0);
-        right.fill(0);
-        (left, right)
+    /// The buffer (left, right; `left.len()` frames) a voice sending at `sends` (Q15, as
+    /// [`Self::gate`] gives them) renders into. Voices of the same sends share it: the
+    /// buffer holds their sum until a voice of other sends asks for it or [`Self::finish`]
+    /// comes, and then mixes into `left` and `right` (dry) and into the buses in one pass —
+    /// once per block for most songs, whose voices send alike, rather than once per voice.
+    pub fn voice_buffers(
+        &mut self,
+        sends: (i32, i32),
+        left: &mut [i32],
+        right: &mut [i32],
+    ) -> (&mut [i32], &mut [i32]) {
+        let frames = left.len().min(right.len()).min(MIX_FRAMES);
+        let levels = send_levels_q12(sends);
+        if self.pending != Some(levels) {
+            self.flush(left, right);
+            self.pending = Some(levels);
+        }
+        let (voice_left, voice_right) = self.voice.split_at_mut(MIX_FRAMES);
+        (
+            voice_left.get_mut(..frames).unwrap_or_default(),
+            voice_right.get_mut(..frames).unwrap_or_default(),
+        )
     }
 
-    /// Adds the voice buffer's first `left.len()` frames into `left` and `right` (dry) and,
-    /// summed to mono, into the buses at the send levels (Q15).
+    /// Mixes what the voice buffer holds (if anything) into `left` and `right` (dry) and,
+    /// summed to mono, into the buses at its send levels, and clears it.
     ///
-    /// One pass of plain `i32` arithmetic the compiler vectorises: a voice's samples are
-    /// 16-bit scale (their sum below 2^17), and the levels are taken to Q12 so that a product
-    /// stays below 2^29.
-    pub fn mix_voice(&mut self, left: &mut [i32], right: &mut [i32], sends: (i32, i32)) {
-        let (voice_left, voice_right) = self.voice.split_at(MIX_FRAMES);
-        let (reverb, chorus) = (sends.0.clamp(0, 32_768) >> 3, sends.1.clamp(0, 32_768) >> 3);
+    /// One pass of plain `i32` arithmetic the compiler vectorises: the mono sum is held
+    /// within ±2^18 (four times a full-scale mix, far beyond what the output can carry
+    /// anyway) and the levels are Q12, so that a product stays below 2^30.
+    fn flush(&mut self, left: &mut [i32], right: &mut [i32]) {
+        let Some((reverb, chorus)) = self.pending.take() else {
+            return;
+        };
+        let frames = left.len().min(right.len()).min(MIX_FRAMES);
+        let (voice_left, voice_right) = self.voice.split_at_mut(MIX_FRAMES);
+        let (voice_left, voice_right) = (
+            voice_left.get_mut(..frames).unwrap_or_default(),
+            voice_right.get_mut(..frames).unwrap_or_default(),
+        );
         let dry = left.iter_mut().zip(right.iter_mut());
         let voice = voice_left.iter().zip(voice_right.iter());
         let buses = self.reverb_bus.iter_mut().zip(self.chorus_bus.iter_mut());
         for (((l, r), (&vl, &vr)), (to_reverb, to_chorus)) in dry.zip(voice).zip(buses) {
             *l += vl;
             *r += vr;
-            let mono = vl + vr;
+            let mono = (vl + vr).clamp(-MONO_LIMIT, MONO_LIMIT);
             *to_reverb += (mono * reverb) >> 12;
             *to_chorus += (mono * chorus) >> 12;
         }
+        voice_left.fill(0);
+        voice_right.fill(0);
     }
 
     /// Runs the effects that are on over the buses' first `left.len()` frames, adds their
     /// output into `left` and `right`, and clears the buses.
     pub fn finish(&mut self, left: &mut [i32], right: &mut [i32]) {
+        self.flush(left, right);
         let frames = left.len().min(right.len()).min(MIX_FRAMES);
         let (reverb_bus, chorus_bus) = (
             &mut self.reverb_bus[..frames],
             &mut self.chorus_bus[..frames],
         );
         if self.switches.reverb {
-            self.reverb
-                .process(reverb_bus, &mut self.scratch, left, right);
+            self.reverb.process(reverb_bus, left, right);
         }
         if self.switches.chorus {
             self.chorus.process(chorus_bus, left, right);
@@ -157,10 +188,15 @@ impl Effects {
 }
 
 /// A circular delay line of `i32` samples whose length can be shortened below its storage.
+///
+/// The effects work on it a block at a time: [`DelayLine::next`] lends the slots the next
+/// frames read and then overwrite as at most two plain slices (no wrap test nor bounds check
+/// per sample), [`DelayLine::advance`] moves past them.
 #[derive(Debug, Clone)]
 pub struct DelayLine {
     samples: Vec<i32>,
     length: usize,
+    /// The oldest sample's slot, the next one read and overwritten (below `length`).
     index: usize,
 }
 
@@ -171,13 +207,8 @@ impl DelayLine {
     /// [`AllocError`] when the storage cannot be allocated.
     pub fn try_new(capacity: usize) -> Result<Self, AllocError> {
         let capacity = capacity.max(1);
-        let mut samples = Vec::new();
-        samples
-            .try_reserve_exact(capacity)
-            .map_err(|_| AllocError)?;
-        samples.resize(capacity, 0);
         Ok(Self {
-            samples,
+            samples: try_zeroed(capacity)?,
             length: capacity,
             index: 0,
         })
@@ -202,33 +233,36 @@ impl DelayLine {
         false
     }
 
-    /// The sample written `len()` writes ago.
-    #[must_use]
-    pub fn read(&self) -> i32 {
-        self.samples.get(self.index).copied().unwrap_or(0)
+    /// The slots of the next `frames` frames (at most [`Self::len`]) in the order they come:
+    /// each holds the sample written `len()` writes before its frame, and takes that frame's
+    /// write. Two slices, the second empty unless the frames wrap around the line's end; the
+    /// line does not move until [`Self::advance`].
+    pub fn next(&mut self, frames: usize) -> (&mut [i32], &mut [i32]) {
+        let frames = frames.min(self.length);
+        let line = self.samples.get_mut(..self.length).unwrap_or_default();
+        let (wrapped, from_index) = line.split_at_mut(self.index.min(line.len()));
+        let first = frames.min(from_index.len());
+        (
+            from_index.get_mut(..first).unwrap_or_default(),
+            wrapped.get_mut(..frames - first).unwrap_or_default(),
+        )
     }
 
-    /// The sample written `age` writes ago (`1..=len()`; clamped into that range).
-    #[must_use]
-    pub fn tap(&self, age: usize) -> i32 {
-        let age = age.clamp(1, self.length);
-        let at = if self.index >= age {
-            self.index - age
-        } else {
-            self.index + self.length - age
-        };
-        self.samples.get(at).copied().unwrap_or(0)
-    }
-
-    /// Writes `value` in place of the oldest sample and moves on.
-    pub fn write_advance(&mut self, value: i32) {
-        if let Some(slot) = self.samples.get_mut(self.index) {
-            *slot = value;
-        }
-        self.index += 1;
+    /// Moves the line on by `frames` frames (at most [`Self::len`]) once their slots have
+    /// been read and written through [`Self::next`].
+    pub fn advance(&mut self, frames: usize) {
+        self.index += frames.min(self.length);
         if self.index >= self.length {
-            self.index = 0;
+            self.index -= self.length;
         }
+    }
+
+    /// The largest magnitude the line holds (one plain pass the compiler vectorises).
+    #[must_use]
+    pub fn peak(&self) -> u32 {
+        self.samples
+            .iter()
+            .fold(0, |peak, &s| peak.max(s.unsigned_abs()))
     }
 }
 
@@ -236,18 +270,46 @@ impl DelayLine {
 mod tests {
     use super::DelayLine;
 
+    /// One sample at a time through [`DelayLine::next`]: what was read at each write.
+    fn run(line: &mut DelayLine, input: impl IntoIterator<Item = i32>) -> alloc::vec::Vec<i32> {
+        input
+            .into_iter()
+            .map(|x| {
+                let (slot, _) = line.next(1);
+                let read = slot[0];
+                slot[0] = x;
+                line.advance(1);
+                read
+            })
+            .collect()
+    }
+
     #[test]
     fn a_line_gives_back_what_it_was_given_its_length_later() {
         let mut line = DelayLine::try_new(5).expect("line");
         line.reset(3);
-        let mut out = alloc::vec::Vec::new();
-        for x in 1..=6 {
-            out.push(line.read());
-            line.write_advance(x);
-        }
-        assert_eq!(out, [0, 0, 0, 1, 2, 3]);
-        assert_eq!((line.tap(1), line.tap(3), line.tap(99)), (6, 4, 4));
+        assert_eq!(run(&mut line, 1..=6), [0, 0, 0, 1, 2, 3]);
         line.reset(100);
         assert_eq!(line.len(), 5, "capped at the storage");
+        assert_eq!(line.peak(), 0);
+    }
+
+    #[test]
+    fn a_block_wraps_in_two_slices_and_a_long_one_is_cut_to_the_length() {
+        let mut line = DelayLine::try_new(8).expect("line");
+        line.reset(5);
+        assert_eq!(run(&mut line, 1..=3), [0, 0, 0]);
+        let (first, second) = line.next(4);
+        assert_eq!((first.len(), second.len()), (2, 2));
+        first.copy_from_slice(&[10, 11]);
+        second.copy_from_slice(&[12, 13]);
+        line.advance(4);
+        assert_eq!(line.peak(), 13);
+        // Slots 2.. hold 3, 10, 11, then 1 and 2 were overwritten by 12, 13; a block longer
+        // than the line is cut to it.
+        let (first, second) = line.next(9);
+        assert_eq!((&*first, &*second), (&[3, 10, 11][..], &[12, 13][..]));
+        line.advance(9);
+        assert_eq!(run(&mut line, [0]), [3]);
     }
 }

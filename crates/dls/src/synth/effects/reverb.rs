@@ -9,15 +9,31 @@
 //! Ours is integer: samples are held with [`FRACTION_BITS`] bits below the 16-bit scale,
 //! coefficients are Q15, products are taken in `i64`. The delay lines are allocated once, by
 //! [`Reverb::try_new`], for the highest rate it will be asked to run at; [`Reverb::process`]
-//! allocates nothing and does a fixed amount of work per frame.
+//! allocates nothing and does a fixed amount of work per frame, or none while it is idle.
+//!
+//! Speed: the work is done a block at a time. A comb's delay (1214 samples and more at
+//! 48 kHz) is longer than a block, so a block's delayed samples are all known before it
+//! starts: they are copied out in at most two plain slices, the comb's one recursion
+//! (`feedback = 0.672 · delayed + 0.2 · feedback`, Freeverb's low-pass and feedback folded
+//! into one step) runs for four combs side by side, and the results go back. The allpasses
+//! have no recursion within a segment of their line and run as vectorised loops. Once the
+//! input has been silent long enough for the tail to die away, the reverb clears the
+//! rounding residue and skips its work until sound comes in again.
 
-use super::DelayLine;
-use crate::synth::engine::AllocError;
+use super::{DelayLine, try_zeroed};
+use crate::synth::engine::{AllocError, MIX_FRAMES};
+use alloc::vec::Vec;
 
 /// Comb delays of the left side at 44.1 kHz (Freeverb's tuning).
-const COMB_TUNING: [usize; 8] = [1116, 1188, 1277, 1356, 1422, 1491, 1557, 1617];
+const COMB_TUNING: [usize; COMBS] = [1116, 1188, 1277, 1356, 1422, 1491, 1557, 1617];
 /// Allpass delays of the left side at 44.1 kHz.
 const ALLPASS_TUNING: [usize; 4] = [556, 441, 341, 225];
+/// Combs a side.
+const COMBS: usize = 8;
+/// Room for a block in a comb's lane: a block and 64 bytes, so that the lanes do not lie
+/// 4 KB apart, where a processor takes a store to one lane and a load from another for the
+/// same address and waits (4K aliasing).
+const LANE: usize = MIX_FRAMES + 16;
 /// Extra delay of every right-side filter, samples at 44.1 kHz.
 const STEREO_SPREAD: usize = 23;
 /// The rate the tunings are given at.
@@ -25,13 +41,27 @@ const TUNING_RATE: usize = 44_100;
 /// Bits of precision kept below the 16-bit scale inside the filters.
 pub const FRACTION_BITS: u32 = 8;
 /// Input gain, Q15 (Freeverb's `fixedgain` 0.015).
-const INPUT_GAIN_Q15: i64 = 492;
+const INPUT_GAIN_Q15: i32 = 492;
+/// The largest input (16-bit scale) taken as it is; beyond, it is clipped. 128 full-scale
+/// voices at full send: never reached by music, and it bounds every value in the filters
+/// (see [`Reverb::process`]).
+const INPUT_LIMIT: i32 = 1 << 22;
 /// Comb feedback, Q15: room size 0.5 → 0.5 · 0.28 + 0.7 = 0.84.
 const FEEDBACK_Q15: i64 = 27_525;
 /// Comb damping, Q15: 0.5 · 0.4 = 0.2 of the previous low-pass output is kept.
 const DAMP_Q15: i64 = 6_554;
-/// Allpass feedback 0.5, as a shift.
-const ALLPASS_SHIFT: u32 = 1;
+/// What a comb feeds back of the sample it delayed, Q15: the feedback times the low-pass's
+/// share of its input, 0.84 · (1 - 0.2) = 0.672.
+const DELAYED_TO_FEEDBACK_Q15: i64 = FEEDBACK_Q15 * (32_768 - DAMP_Q15) / 32_768;
+/// The combs' summed output is held within ±2^24 before the allpasses (see [`allpass`]):
+/// 64 times full scale at the output, where the mix has long been clipped.
+const WET_LIMIT: i32 = 1 << 24;
+/// What a decayed filter may hold and still count as silent: half the output's least step
+/// (the output drops [`FRACTION_BITS`] bits, rounded).
+const RESIDUE: i32 = 1 << (FRACTION_BITS - 1);
+/// Silent input for this long (quarter seconds at the running rate) between two looks at
+/// whether the tail has died away.
+const SILENCE_CHECK_DIVISOR: u32 = 4;
 
 /// A delay of `tuning` samples at 44.1 kHz, at `rate` Hz (at least one sample).
 fn scaled(tuning: usize, rate: u32) -> usize {
@@ -39,51 +69,236 @@ fn scaled(tuning: usize, rate: u32) -> usize {
     (tuning * rate / TUNING_RATE).max(1)
 }
 
-#[derive(Debug, Clone)]
-struct Comb {
-    line: DelayLine,
-    low_pass: i64,
+/// A comb's next feedback from its last one and the sample it delayed (see
+/// [`Side::combs_step`]). Rounded toward minus infinity (one shift): a decaying comb then
+/// settles on a residue of a few units of the filters' precision, which [`Side::drain`]
+/// drops once the tail has died away.
+fn next_feedback(feedback: i64, delayed: i64) -> i64 {
+    (delayed * DELAYED_TO_FEEDBACK_Q15 + feedback * DAMP_Q15) >> 15
 }
 
-impl Comb {
-    fn try_new(capacity: usize) -> Result<Self, AllocError> {
+/// One side: eight low-pass-feedback combs in parallel into four allpasses in series.
+#[derive(Debug, Clone)]
+struct Side {
+    combs: [DelayLine; COMBS],
+    /// Each comb's feedback: its low-pass state times the feedback.
+    feedback: [i64; COMBS],
+    allpasses: [DelayLine; 4],
+}
+
+impl Side {
+    fn try_new(side: usize, max_rate: u32) -> Result<Self, AllocError> {
+        let comb =
+            |n: usize| DelayLine::try_new(scaled(COMB_TUNING[n] + side * STEREO_SPREAD, max_rate));
+        let allpass = |n: usize| {
+            DelayLine::try_new(scaled(ALLPASS_TUNING[n] + side * STEREO_SPREAD, max_rate))
+        };
         Ok(Self {
-            line: DelayLine::try_new(capacity)?,
-            low_pass: 0,
+            combs: [
+                comb(0)?,
+                comb(1)?,
+                comb(2)?,
+                comb(3)?,
+                comb(4)?,
+                comb(5)?,
+                comb(6)?,
+                comb(7)?,
+            ],
+            feedback: [0; COMBS],
+            allpasses: [allpass(0)?, allpass(1)?, allpass(2)?, allpass(3)?],
         })
     }
 
-    /// Adds the comb's output for each `input` sample into `out`.
-    fn process(&mut self, input: &[i32], out: &mut [i32]) {
-        for (&x, y) in input.iter().zip(out.iter_mut()) {
-            let delayed = i64::from(self.line.read());
-            self.low_pass = (delayed * (32_768 - DAMP_Q15) + self.low_pass * DAMP_Q15) >> 15;
-            let fed = i64::from(x) + ((self.low_pass * FEEDBACK_Q15) >> 15);
-            self.line.write_advance(saturate(fed));
-            *y = y.saturating_add(saturate(delayed));
+    fn set_rate(&mut self, side: usize, rate: u32) {
+        for (line, tuning) in self.combs.iter_mut().zip(COMB_TUNING) {
+            line.reset(scaled(tuning + side * STEREO_SPREAD, rate));
+        }
+        self.feedback = [0; COMBS];
+        for (line, tuning) in self.allpasses.iter_mut().zip(ALLPASS_TUNING) {
+            line.reset(scaled(tuning + side * STEREO_SPREAD, rate));
+        }
+    }
+
+    /// The most frames the combs take in one step: no comb may read a sample written in the
+    /// same step.
+    fn comb_step(&self) -> usize {
+        self.combs
+            .iter()
+            .map(DelayLine::len)
+            .min()
+            .unwrap_or(1)
+            .min(MIX_FRAMES)
+    }
+
+    /// Whether the tail has died away: every value the side holds is within
+    /// [`RESIDUE`] (half the output's least step), where the rounding of a decaying loop
+    /// leaves it. Then it clears them all: the side holds zeros, which silence keeps, so that
+    /// processing silence can be skipped.
+    fn drain(&mut self) -> bool {
+        let residue = RESIDUE.unsigned_abs();
+        let drained = self
+            .feedback
+            .iter()
+            .all(|&f| f.unsigned_abs() <= u64::from(residue))
+            && self
+                .combs
+                .iter()
+                .chain(&self.allpasses)
+                .all(|line| line.peak() <= residue);
+        if drained {
+            self.feedback = [0; COMBS];
+            for line in self.combs.iter_mut().chain(&mut self.allpasses) {
+                let length = line.len();
+                line.reset(length);
+            }
+        }
+        drained
+    }
+
+    /// Adds the side's response to `input` (the reverb's input, scaled to the filters'
+    /// precision; at most [`MIX_FRAMES`] frames) into `out` (16-bit scale). `lanes` holds a
+    /// comb's block each; `wet` is working storage.
+    fn process(
+        &mut self,
+        input: &[i32],
+        lanes: &mut [[i32; LANE]; COMBS],
+        wet: &mut [i32; MIX_FRAMES],
+        out: &mut [i32],
+    ) {
+        let step = self.comb_step().max(1);
+        let mut done = 0;
+        while done < input.len() {
+            let frames = step.min(input.len() - done);
+            let wet = &mut wet[..frames];
+            self.combs_step(
+                input.get(done..done + frames).unwrap_or_default(),
+                lanes,
+                wet,
+            );
+            for w in wet.iter_mut() {
+                *w = (*w).clamp(-WET_LIMIT, WET_LIMIT);
+            }
+            for line in &mut self.allpasses {
+                allpass(line, wet);
+            }
+            let half = 1i32 << (FRACTION_BITS - 1);
+            for (y, &w) in out.iter_mut().skip(done).zip(wet.iter()) {
+                // Rounded, so that a filter left at a small residue adds nothing.
+                *y = y.saturating_add((w + half) >> FRACTION_BITS);
+            }
+            done += frames;
+        }
+    }
+
+    /// The eight combs over `input` (no more frames than the shortest comb's delay, so that
+    /// every sample a comb reads in the step was written before it): their summed outputs
+    /// into `wet`.
+    ///
+    /// Each comb's block of delayed samples is copied out into its lane (plain copies), the
+    /// output summed from the lanes (vectorised passes), then the low-pass and feedback
+    /// recursion runs for four combs side by side, one frame at a time — four independent
+    /// chains the processor overlaps, where one comb after another would wait on each
+    /// multiplication — and writes the lanes back.
+    ///
+    /// Bounds: `|x| ≤ 2^24` ([`INPUT_LIMIT`] by the input gain and the fraction bits); a
+    /// low-pass output lies between its inputs, and a comb feeds back 0.84 of it, so no comb
+    /// holds more than `|x| / (1 - 0.84) + 6 < 2^27`, and eight of them sum below `2^30`.
+    fn combs_step(&mut self, input: &[i32], lanes: &mut [[i32; LANE]; COMBS], wet: &mut [i32]) {
+        let frames = input.len().min(wet.len()).min(MIX_FRAMES);
+        for (line, lane) in self.combs.iter_mut().zip(lanes.iter_mut()) {
+            let (first, second) = line.next(frames);
+            let (lane_first, lane_second) = lane.split_at_mut(first.len());
+            lane_first.copy_from_slice(first);
+            if let Some(lane_second) = lane_second.get_mut(..second.len()) {
+                lane_second.copy_from_slice(second);
+            }
+        }
+        let wet = wet.get_mut(..frames).unwrap_or_default();
+        wet.fill(0);
+        for lane in lanes.iter() {
+            for (w, &delayed) in wet.iter_mut().zip(lane.iter()) {
+                *w += delayed;
+            }
+        }
+        // Four combs at a time: four chains to overlap, and few enough values to stay in
+        // registers.
+        for (lanes, feedback) in lanes
+            .chunks_exact_mut(COMBS / 2)
+            .zip(self.feedback.chunks_exact_mut(COMBS / 2))
+        {
+            let (Ok(lanes), Ok(feedback)) = (
+                <&mut [[i32; LANE]; COMBS / 2]>::try_from(lanes),
+                <&mut [i64; COMBS / 2]>::try_from(feedback),
+            ) else {
+                continue;
+            };
+            let mut state = *feedback;
+            for (n, &x) in input.iter().enumerate().take(frames) {
+                let x = i64::from(x);
+                for (lane, f) in lanes.iter_mut().zip(state.iter_mut()) {
+                    *f = next_feedback(*f, i64::from(lane[n]));
+                    // Within i32 by the bounds above.
+                    #[allow(clippy::cast_possible_truncation, reason = "bounded below 2^27")]
+                    let fed = (x + *f) as i32;
+                    lane[n] = fed;
+                }
+            }
+            *feedback = state;
+        }
+        for (line, lane) in self.combs.iter_mut().zip(lanes.iter()) {
+            let (first, second) = line.next(frames);
+            let (lane_first, lane_second) = lane.split_at(first.len());
+            first.copy_from_slice(lane_first);
+            if let Some(lane_second) = lane_second.get(..second.len()) {
+                second.copy_from_slice(lane_second);
+            }
+            line.advance(frames);
         }
     }
 }
 
-/// Schroeder's allpass as Freeverb writes it, in place.
+/// Schroeder's allpass as Freeverb writes it (feedback 0.5), in place: a slot's old sample
+/// out (less the input), the input plus half the old sample in. Segment by segment of the
+/// line, each a plain loop without a recursion inside (a slot is read before it is
+/// written), which the compiler vectorises.
+///
+/// Bounds: a line holds at most twice the largest input (`l = x + l/2`) and the output is
+/// at most three times it, so four allpasses fed within ±[`WET_LIMIT`] stay below
+/// `81 · 2^24 < 2^31` without saturating.
 fn allpass(line: &mut DelayLine, samples: &mut [i32]) {
-    for sample in samples {
-        let delayed = i64::from(line.read());
-        let x = i64::from(*sample);
-        line.write_advance(saturate(x + (delayed >> ALLPASS_SHIFT)));
-        *sample = saturate(delayed - x);
+    let mut rest = samples;
+    while !rest.is_empty() {
+        let (slots, _) = line.next(rest.len());
+        let frames = slots.len().max(1);
+        let (now, later) = rest.split_at_mut(frames.min(rest.len()));
+        for (slot, sample) in slots.iter_mut().zip(now.iter_mut()) {
+            let delayed = *slot;
+            let x = *sample;
+            // Halved toward zero, so that silence empties the line.
+            *slot = x + delayed / 2;
+            *sample = delayed - x;
+        }
+        line.advance(frames);
+        rest = later;
     }
 }
 
-fn saturate(value: i64) -> i32 {
-    i32::try_from(value).unwrap_or(if value < 0 { i32::MIN } else { i32::MAX })
-}
-
-/// The reverb's state: 16 combs and 8 allpasses.
+/// The reverb's state: 16 combs and 8 allpasses, and what skipping silence takes.
 #[derive(Debug, Clone)]
 pub struct Reverb {
-    combs: [[Comb; 8]; 2],
-    allpasses: [[DelayLine; 4]; 2],
+    sides: [Side; 2],
+    /// One block of each comb of a side (see [`Side::combs_step`]).
+    lanes: Vec<[i32; LANE]>,
+    /// The combs' summed output, then the allpasses' (one block).
+    wet: Vec<i32>,
+    /// The input of a block at the filters' precision.
+    scaled: Vec<i32>,
+    /// Frames of silent input since the last sound in, and when to look at the tail again.
+    quiet_frames: u32,
+    next_check: u32,
+    check_interval: u32,
+    /// The tail has died away: while the input stays silent, nothing is processed.
+    silent: bool,
 }
 
 impl Reverb {
@@ -93,35 +308,18 @@ impl Reverb {
     /// # Errors
     /// [`AllocError`] when a delay line cannot be allocated (nothing is kept).
     pub fn try_new(max_rate: u32, rate: u32) -> Result<Self, AllocError> {
-        let comb = |side: usize, n: usize| {
-            Comb::try_new(scaled(COMB_TUNING[n] + side * STEREO_SPREAD, max_rate))
-        };
-        let line = |side: usize, n: usize| {
-            DelayLine::try_new(scaled(ALLPASS_TUNING[n] + side * STEREO_SPREAD, max_rate))
-        };
-        let combs = |side| -> Result<[Comb; 8], AllocError> {
-            Ok([
-                comb(side, 0)?,
-                comb(side, 1)?,
-                comb(side, 2)?,
-                comb(side, 3)?,
-                comb(side, 4)?,
-                comb(side, 5)?,
-                comb(side, 6)?,
-                comb(side, 7)?,
-            ])
-        };
-        let allpasses = |side| -> Result<[DelayLine; 4], AllocError> {
-            Ok([
-                line(side, 0)?,
-                line(side, 1)?,
-                line(side, 2)?,
-                line(side, 3)?,
-            ])
-        };
+        let mut lanes = Vec::new();
+        lanes.try_reserve_exact(COMBS).map_err(|_| AllocError)?;
+        lanes.resize(COMBS, [0; LANE]);
         let mut reverb = Self {
-            combs: [combs(0)?, combs(1)?],
-            allpasses: [allpasses(0)?, allpasses(1)?],
+            sides: [Side::try_new(0, max_rate)?, Side::try_new(1, max_rate)?],
+            lanes,
+            wet: try_zeroed(MIX_FRAMES)?,
+            scaled: try_zeroed(MIX_FRAMES)?,
+            quiet_frames: 0,
+            next_check: 0,
+            check_interval: 0,
+            silent: true,
         };
         reverb.set_rate(rate);
         Ok(reverb)
@@ -130,57 +328,74 @@ impl Reverb {
     /// Silences the reverb and sets its delays for `rate` Hz (capped at what the lines hold).
     /// Bounded work: clears every line once.
     pub fn set_rate(&mut self, rate: u32) {
-        for (side, combs) in self.combs.iter_mut().enumerate() {
-            for (comb, tuning) in combs.iter_mut().zip(COMB_TUNING) {
-                comb.line.reset(scaled(tuning + side * STEREO_SPREAD, rate));
-                comb.low_pass = 0;
-            }
+        for (side, state) in self.sides.iter_mut().enumerate() {
+            state.set_rate(side, rate);
         }
-        for (side, lines) in self.allpasses.iter_mut().enumerate() {
-            for (line, tuning) in lines.iter_mut().zip(ALLPASS_TUNING) {
-                line.reset(scaled(tuning + side * STEREO_SPREAD, rate));
-            }
-        }
+        self.quiet_frames = 0;
+        self.check_interval = (rate / SILENCE_CHECK_DIVISOR).max(1);
+        self.next_check = self.check_interval;
+        self.silent = true;
+    }
+
+    /// Whether the reverb is idle: its tail has died away and nothing has come in since.
+    #[must_use]
+    pub fn is_silent(&self) -> bool {
+        self.silent
     }
 
     /// Adds the reverb of `input` (mono, 16-bit scale, one sample per frame) into `left` and
-    /// `right`. `scratch` (at least `input.len()` samples) is working storage; its contents
-    /// are left undefined. Work: 24 filter steps a side per frame.
-    pub fn process(
-        &mut self,
-        input: &mut [i32],
-        scratch: &mut [i32],
-        left: &mut [i32],
-        right: &mut [i32],
-    ) {
-        let frames = input
-            .len()
-            .min(scratch.len())
-            .min(left.len())
-            .min(right.len());
-        let input = &mut input[..frames];
-        for x in input.iter_mut() {
-            *x = saturate((i64::from(*x) * INPUT_GAIN_Q15) >> (15 - FRACTION_BITS));
-        }
-        let wet = &mut scratch[..frames];
-        for ((combs, lines), out) in self
-            .combs
-            .iter_mut()
-            .zip(self.allpasses.iter_mut())
-            .zip([&mut left[..frames], &mut right[..frames]])
+    /// `right`, over the frames all three hold. Fixed work per frame: 24 filter steps a side;
+    /// none at all once the tail of what came in has died away (every value below half the
+    /// output's least step, then cleared) and while only silence comes in: zeros stay zeros,
+    /// so the output is what processing would give.
+    pub fn process(&mut self, input: &[i32], left: &mut [i32], right: &mut [i32]) {
+        let frames = input.len().min(left.len()).min(right.len());
+        for ((input, left), right) in input[..frames]
+            .chunks(MIX_FRAMES)
+            .zip(left[..frames].chunks_mut(MIX_FRAMES))
+            .zip(right[..frames].chunks_mut(MIX_FRAMES))
         {
-            wet.fill(0);
-            for comb in combs.iter_mut() {
-                comb.process(input, wet);
+            self.process_block(input, left, right);
+        }
+    }
+
+    /// [`Self::process`] for at most [`MIX_FRAMES`] frames.
+    fn process_block(&mut self, input: &[i32], left: &mut [i32], right: &mut [i32]) {
+        let Ok(lanes) = <&mut [[i32; LANE]; COMBS]>::try_from(self.lanes.as_mut_slice()) else {
+            return;
+        };
+        let Ok(wet) = <&mut [i32; MIX_FRAMES]>::try_from(self.wet.as_mut_slice()) else {
+            return;
+        };
+        let frames = input.len().min(MIX_FRAMES);
+        let scaled = self.scaled.get_mut(..frames).unwrap_or_default();
+        let mut any = 0;
+        for (s, &x) in scaled.iter_mut().zip(input) {
+            any |= x;
+            // Below 2^31: |x| ≤ 2^22 and the gain is below 2^9.
+            *s = (x.clamp(-INPUT_LIMIT, INPUT_LIMIT) * INPUT_GAIN_Q15) >> (15 - FRACTION_BITS);
+        }
+        if any == 0 {
+            if self.silent {
+                return;
             }
-            for line in lines.iter_mut() {
-                allpass(line, wet);
-            }
-            let half = 1i32 << (FRACTION_BITS - 1);
-            for (y, &w) in out.iter_mut().zip(wet.iter()) {
-                // Rounded, so that a filter left at a small residue adds nothing.
-                *y = y.saturating_add(w.saturating_add(half) >> FRACTION_BITS);
-            }
+            let frames = u32::try_from(frames).unwrap_or(u32::MAX);
+            self.quiet_frames = self.quiet_frames.saturating_add(frames);
+        } else {
+            self.silent = false;
+            self.quiet_frames = 0;
+            self.next_check = self.check_interval;
+        }
+        for (side, out) in self.sides.iter_mut().zip([left, right]) {
+            side.process(scaled, lanes, wet, out);
+        }
+        if self.quiet_frames >= self.next_check {
+            // A look at the whole state (a few tens of thousands of samples, a plain pass)
+            // every quarter second of silence until the tail is gone.
+            self.next_check = self.quiet_frames.saturating_add(self.check_interval);
+            // Both sides drained (each clears itself only when it is).
+            let [left, right] = &mut self.sides;
+            self.silent = left.drain() & right.drain();
         }
     }
 }
@@ -195,22 +410,31 @@ mod tests {
         samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum()
     }
 
-    /// One impulse in, 2 s out at 48 kHz in 256-frame blocks.
-    fn impulse_response(rate: u32) -> (std::vec::Vec<i32>, std::vec::Vec<i32>) {
-        let mut reverb = Reverb::try_new(48_000, rate).expect("reverb");
-        let (mut l, mut r) = (std::vec::Vec::new(), std::vec::Vec::new());
-        let mut scratch = [0i32; 256];
-        for block in 0..(2 * rate as usize / 256) {
-            let mut input = [0i32; 256];
-            if block == 0 {
-                input[0] = 30_000;
-            }
-            let (mut bl, mut br) = ([0i32; 256], [0i32; 256]);
-            reverb.process(&mut input, &mut scratch, &mut bl, &mut br);
-            l.extend_from_slice(&bl);
-            r.extend_from_slice(&br);
+    /// `input` (then silence to `frames`) through a new reverb at `rate` Hz in blocks of
+    /// `block` frames.
+    fn response(
+        reverb: &mut Reverb,
+        input: &[i32],
+        frames: usize,
+        block: usize,
+    ) -> (std::vec::Vec<i32>, std::vec::Vec<i32>) {
+        let mut padded = input.to_vec();
+        padded.resize(frames, 0);
+        let (mut l, mut r) = (std::vec![0i32; frames], std::vec![0i32; frames]);
+        for ((i, l), r) in padded
+            .chunks(block)
+            .zip(l.chunks_mut(block))
+            .zip(r.chunks_mut(block))
+        {
+            reverb.process(i, l, r);
         }
         (l, r)
+    }
+
+    /// One impulse in, 2 s out in 256-frame blocks.
+    fn impulse_response(rate: u32) -> (std::vec::Vec<i32>, std::vec::Vec<i32>) {
+        let mut reverb = Reverb::try_new(48_000, rate).expect("reverb");
+        response(&mut reverb, &[30_000], 2 * rate as usize, 256)
     }
 
     #[test]
@@ -231,15 +455,62 @@ mod tests {
     }
 
     #[test]
-    fn silence_in_gives_silence_out_after_the_tail() {
-        let (l, r) = impulse_response(22_050);
-        // No integer limit cycle lingers at the output after 2 s.
-        assert!(
-            l[l.len() - 1000..].iter().all(|&s| s.abs() <= 1),
-            "{:?}",
-            &l[l.len() - 10..]
+    fn silence_in_gives_silence_out_after_the_tail_and_the_reverb_goes_idle() {
+        for rate in [22_050, 48_000] {
+            let mut reverb = Reverb::try_new(48_000, rate).expect("reverb");
+            assert!(reverb.is_silent(), "silent when made");
+            let loud: std::vec::Vec<i32> =
+                (0..4_800).map(|n| (n * 7_919 % 40_000) - 20_000).collect();
+            let frames = 6 * rate as usize;
+            let (l, r) = response(&mut reverb, &loud, frames, 256);
+            assert!(reverb.is_silent(), "{rate} Hz: idle within 6 s");
+            // What integer rounding leaves is dropped: the output ends in exact zeros.
+            let end = frames - rate as usize;
+            assert!(l[end..].iter().chain(&r[end..]).all(|&s| s == 0));
+            assert!(reverb.sides.iter_mut().all(Side::drain));
+            assert!(
+                reverb.sides.iter().all(|side| side.feedback == [0; COMBS]
+                    && side
+                        .combs
+                        .iter()
+                        .chain(&side.allpasses)
+                        .all(|line| line.peak() == 0)),
+                "cleared"
+            );
+        }
+    }
+
+    #[test]
+    fn an_idle_reverb_answers_like_a_new_one() {
+        let mut used = Reverb::try_new(48_000, 48_000).expect("reverb");
+        let _ = response(&mut used, &[30_000, -20_000, 5], 6 * 48_000 + 77, 256);
+        assert!(used.is_silent());
+        let impulse = [12_345, 0, 0, -9_999];
+        let mut new = Reverb::try_new(48_000, 48_000).expect("reverb");
+        assert_eq!(
+            response(&mut used, &impulse, 48_000, 256),
+            response(&mut new, &impulse, 48_000, 256),
+            "the lines' positions differ, their contents do not"
         );
-        assert!(r[r.len() - 1000..].iter().all(|&s| s.abs() <= 1));
+    }
+
+    #[test]
+    fn the_block_size_changes_nothing_even_below_the_shortest_delays() {
+        // At 8 kHz the shortest comb (202 samples) and allpass (40) are shorter than a mix
+        // block; at 22.05 kHz the shortest allpass (112).
+        let input: std::vec::Vec<i32> = (0..3_000).map(|n| (n * 7_919 % 20_000) - 10_000).collect();
+        for rate in [8_000, 22_050, 48_000] {
+            let frames = rate as usize;
+            let mut one = Reverb::try_new(48_000, rate).expect("reverb");
+            let by_one = response(&mut one, &input, frames, 1);
+            for block in [7, 256, 1024] {
+                let mut other = Reverb::try_new(48_000, rate).expect("reverb");
+                assert!(
+                    response(&mut other, &input, frames, block) == by_one,
+                    "{rate} Hz in blocks of {block}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -249,8 +520,19 @@ mod tests {
         let mut reverb = Reverb::try_new(22_050, 22_050).expect("reverb");
         // Asked for more than it holds: capped, never out of bounds.
         reverb.set_rate(48_000);
-        let mut input = [1000i32; 64];
-        let (mut l, mut r, mut s) = ([0i32; 64], [0i32; 64], [0i32; 64]);
-        reverb.process(&mut input, &mut s, &mut l, &mut r);
+        let input = [1000i32; 64];
+        let (mut l, mut r) = ([0i32; 64], [0i32; 64]);
+        reverb.process(&input, &mut l, &mut r);
+    }
+
+    #[test]
+    fn full_scale_input_stays_within_the_filters() {
+        // Beyond the input limit on every frame for a second: saturates, never overflows.
+        let mut reverb = Reverb::try_new(48_000, 48_000).expect("reverb");
+        let input: std::vec::Vec<i32> = (0..48_000)
+            .map(|n| if n % 3 == 0 { i32::MAX } else { i32::MIN })
+            .collect();
+        let (l, _) = response(&mut reverb, &input, 48_000, 256);
+        assert!(l.iter().any(|&s| s != 0));
     }
 }
