@@ -624,12 +624,28 @@ impl Ramp {
         let step = if self.from == self.to {
             0
         } else {
-            ((self.to - self.from) << 15) / self.len
+            per_sample((self.to - self.from) << 15, self.len)
         };
         (
             i32::try_from(self.from << 15).unwrap_or(0),
             i32::try_from(step).unwrap_or(0),
         )
+    }
+}
+
+/// `total / len`, rounded toward zero, for a ramp's rise (within ±2^30) over its length: a
+/// shift for a whole control period (most ramps), else a 32-bit division (a 64-bit one costs
+/// several times as much on some processors, once per side and block).
+fn per_sample(total: i64, len: i64) -> i64 {
+    const PERIOD: i64 = CONTROL_PERIOD as i64;
+    const _: () = assert!(CONTROL_PERIOD.is_power_of_two());
+    if len == PERIOD {
+        // Toward zero as the division: a negative total first gains `PERIOD - 1`.
+        (total + ((total >> 63) & (PERIOD - 1))) >> PERIOD.trailing_zeros()
+    } else if let (Ok(total), Ok(len)) = (i32::try_from(total), i32::try_from(len)) {
+        i64::from(total.checked_div(len).unwrap_or(0))
+    } else {
+        total.checked_div(len).unwrap_or(0)
     }
 }
 
@@ -790,6 +806,32 @@ mod tests {
             assert!(more < 22050 * 4, "the release never ended");
         }
         assert!(more > 0, "the shortcut saved no samples");
+    }
+
+    #[test]
+    fn a_ramp_step_is_the_division_it_replaces() {
+        for len in [1i64, 2, 3, 7, 31, 63, 64, 65, 1000] {
+            for total in [
+                0i64,
+                1,
+                -1,
+                63,
+                -63,
+                64,
+                -64,
+                65,
+                -65,
+                12_345,
+                -12_345,
+                (1 << 30) - 1,
+                -(1 << 30) + 1,
+                1 << 40,
+                -(1 << 40),
+            ] {
+                assert_eq!(per_sample(total, len), total / len, "{total} / {len}");
+            }
+        }
+        assert_eq!(per_sample(5, 0), 0, "no length: no step");
     }
 
     #[test]
