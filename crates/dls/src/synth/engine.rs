@@ -944,18 +944,16 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             let left = left_all.get_mut(..frames).unwrap_or_default();
             let right = right_all.get_mut(..frames).unwrap_or_default();
             self.render_planar(store, left, right);
-            // Interleaving and clearing in one plain pass the compiler vectorises: each mix
-            // sample is read once and left zero for the next part.
-            for ((frame, l), r) in part
-                .chunks_exact_mut(2)
-                .zip(left.iter_mut())
-                .zip(right.iter_mut())
-            {
+            // Interleaving, then clearing (two plain passes the compiler vectorises; taking
+            // each sample as it is read, in one pass, kept it from vectorising either).
+            for ((frame, &l), &r) in part.chunks_exact_mut(2).zip(left.iter()).zip(right.iter()) {
                 if let [out_left, out_right] = frame {
-                    *out_left += core::mem::take(l);
-                    *out_right += core::mem::take(r);
+                    *out_left += l;
+                    *out_right += r;
                 }
             }
+            left.fill(0);
+            right.fill(0);
         }
         self.mix = mix;
     }

@@ -324,8 +324,9 @@ impl Voice {
         sink: &mut impl Sink,
     ) -> usize {
         let mut done = 0;
-        // Cleared once per call, not per pass: each pass overwrites what it then reads.
-        let mut block_storage = [0i32; BLOCK];
+        // Cleared once per call, not per pass: each pass overwrites what it then reads. The
+        // wave is read in after two slots of room the filter uses (`LowPass::process_padded`).
+        let mut block_storage = [0i32; PAD + BLOCK];
         // Each pass produces at least one frame or finishes the voice.
         while done < frames && !self.finished {
             if self.control_countdown == 0 {
@@ -341,18 +342,21 @@ impl Voice {
             let from = gain_at(self.envelope.gain_q15());
             self.envelope.advance(len);
             let to = gain_at(self.envelope.gain_q15());
-            let block = block_storage
-                .get_mut(..usize::try_from(len).unwrap_or(BLOCK))
-                .unwrap_or_default();
+            let len = usize::try_from(len).unwrap_or(BLOCK).min(BLOCK);
+            let padded = block_storage.get_mut(..PAD + len).unwrap_or_default();
+            let block = padded.get_mut(PAD..).unwrap_or_default();
             let produced = match samples {
                 WaveSamples::I16Le(bytes) => self.gather(&I16Le(bytes), block),
                 WaveSamples::U8(bytes) => self.gather(&U8(bytes), block),
             };
-            let (block, ramp) = block.split_at_mut(produced);
-            if let Some((filter, _)) = &mut self.filter {
-                filter.process_block(block);
-            }
-            sink.mix(done, block, Ramp::new(from, to, block.len() + ramp.len()));
+            let block = if let Some((filter, _)) = &mut self.filter {
+                let padded = padded.get_mut(..PAD + produced).unwrap_or_default();
+                filter.process_padded(padded);
+                padded.get(..produced).unwrap_or_default()
+            } else {
+                padded.get(PAD..PAD + produced).unwrap_or_default()
+            };
+            sink.mix(done, block, Ramp::new(from, to, len));
             self.control_countdown = self
                 .control_countdown
                 .saturating_sub(u32::try_from(produced).unwrap_or(u32::MAX));
@@ -464,6 +468,8 @@ fn lerp(s0: i32, s1: i32, position: u64) -> i32 {
 
 /// Frames rendered in one pass at most: a pass never crosses a control period.
 const BLOCK: usize = CONTROL_PERIOD as usize;
+/// Room before a pass's block for the filter's two previous inputs.
+const PAD: usize = 2;
 
 /// Wave data as samples at 16-bit scale. Reads past the end give silence.
 trait Wave {
