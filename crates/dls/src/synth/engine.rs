@@ -969,7 +969,8 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             let left = left_all.get_mut(..frames).unwrap_or_default();
             let right = right_all.get_mut(..frames).unwrap_or_default();
             self.render_planar(store, left, right);
-            // Interleaving, then clearing (two plain passes the compiler vectorises).
+            // Interleaving, then clearing (two plain passes the compiler vectorises; taking
+            // each sample as it is read, in one pass, kept it from vectorising either).
             for ((frame, &l), &r) in part.chunks_exact_mut(2).zip(left.iter()).zip(right.iter()) {
                 if let [out_left, out_right] = frame {
                     *out_left += l;

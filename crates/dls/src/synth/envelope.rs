@@ -88,7 +88,9 @@ pub enum Stage {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Envelope {
     stage: Stage,
-    /// Samples left in a timed stage (delay, attack, hold).
+    /// Samples left in the stage: in delay, attack and hold their time; in decay and release
+    /// the steps until the target level, counted once on entering the stage (a division) and
+    /// then counted down, so that a caller asking every block divides nothing.
     remaining: u32,
     attack_len: u32,
     hold_len: u32,
@@ -172,6 +174,7 @@ impl Envelope {
             } else {
                 0
             };
+            self.remaining = self.steps_to(self.sustain_q16, self.decay_step_q16);
         }
         if self.stage == Stage::Decay && self.attenuation_q16 >= self.sustain_q16 {
             self.attenuation_q16 = self.sustain_q16;
@@ -203,6 +206,7 @@ impl Envelope {
             // A release of no time ends the note at once.
             self.attenuation_q16 = FULL_RANGE_Q16;
         }
+        self.remaining = self.steps_to(FULL_RANGE_Q16, self.release_step_q16);
         self.settle();
     }
 
@@ -253,18 +257,22 @@ impl Envelope {
     /// interpolate the gain across the span.
     #[must_use]
     pub fn samples_in_stage(&self) -> u32 {
-        let steps_to = |target: u32, step: u32| {
-            target
-                .saturating_sub(self.attenuation_q16)
-                .div_ceil(step.max(1))
-                .max(1)
-        };
         match self.stage {
-            Stage::Delay | Stage::Attack | Stage::Hold => self.remaining.max(1),
-            Stage::Decay => steps_to(self.sustain_q16, self.decay_step_q16),
-            Stage::Release => steps_to(FULL_RANGE_Q16, self.release_step_q16),
+            Stage::Delay | Stage::Attack | Stage::Hold | Stage::Decay | Stage::Release => {
+                self.remaining.max(1)
+            }
             Stage::Sustain | Stage::Done => u32::MAX,
         }
+    }
+
+    /// Steps of `step` from the attenuation now to `target` (at least one): the samples a
+    /// falling stage lasts. Stepping `k` of them leaves exactly `k` fewer, so the count taken
+    /// on entering the stage is counted down, never divided again.
+    fn steps_to(&self, target: u32, step: u32) -> u32 {
+        target
+            .saturating_sub(self.attenuation_q16)
+            .div_ceil(step.max(1))
+            .max(1)
     }
 
     /// Advances by `samples` samples: the same state as that many calls of
@@ -282,18 +290,17 @@ impl Envelope {
                     self.remaining -= taken;
                     left -= taken;
                 }
-                Stage::Decay => {
+                Stage::Decay | Stage::Release => {
+                    let step = if self.stage == Stage::Decay {
+                        self.decay_step_q16
+                    } else {
+                        self.release_step_q16
+                    };
                     let taken = left.min(self.samples_in_stage());
                     self.attenuation_q16 = self
                         .attenuation_q16
-                        .saturating_add(self.decay_step_q16.saturating_mul(taken));
-                    left -= taken;
-                }
-                Stage::Release => {
-                    let taken = left.min(self.samples_in_stage());
-                    self.attenuation_q16 = self
-                        .attenuation_q16
-                        .saturating_add(self.release_step_q16.saturating_mul(taken));
+                        .saturating_add(step.saturating_mul(taken));
+                    self.remaining = self.remaining.saturating_sub(taken);
                     left -= taken;
                 }
                 Stage::Sustain | Stage::Done => left = 0,
@@ -618,6 +625,48 @@ mod tests {
                 if n < in_stage {
                     proptest::prop_assert_eq!(blocked.stage(), stage);
                 }
+                at += n;
+            }
+        }
+
+        /// `samples_in_stage` is exact in every timed or falling stage, also once counted
+        /// down part of the way and after a release or shutdown: one sample fewer stays in the
+        /// stage, that many leave it.
+        #[test]
+        fn samples_in_stage_counts_down_exactly(
+            tcs in proptest::array::uniform6(-6_000i32..2400),
+            sustain in 0u32..1100,
+            release_at in 0u32..2000,
+            shutdown_at in 0u32..3000,
+            blocks in proptest::collection::vec(1u32..100, 1..30),
+        ) {
+            let params = EnvelopeParams {
+                delay_tc: tcs[0],
+                attack_tc: tcs[1],
+                hold_tc: tcs[2],
+                decay_tc: tcs[3],
+                sustain_permille: sustain,
+                release_tc: tcs[4],
+                shutdown_tc: tcs[5],
+            };
+            let mut env = Envelope::start(&params, 4000);
+            let mut at = 0;
+            for n in blocks {
+                if at >= release_at && env.stage() != Stage::Release {
+                    env.release();
+                }
+                if at >= shutdown_at {
+                    env.shutdown();
+                }
+                let in_stage = env.samples_in_stage();
+                if in_stage != u32::MAX && in_stage < 20_000 {
+                    let (mut short, mut full) = (env.clone(), env.clone());
+                    short.advance(in_stage - 1);
+                    proptest::prop_assert_eq!(short.stage(), env.stage());
+                    full.advance(in_stage);
+                    proptest::prop_assert_ne!(full.stage(), env.stage());
+                }
+                env.advance(n);
                 at += n;
             }
         }

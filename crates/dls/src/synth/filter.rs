@@ -77,8 +77,9 @@ pub struct LowPass {
     resonance: (i32, Resonance),
     /// Whether blocks run in pairs (every cutoff but the lowest: see [`PAIRWISE_FROM_CENTS`]).
     pairwise: bool,
-    x1: i64,
-    x2: i64,
+    /// The last two inputs.
+    x1: i32,
+    x2: i32,
     y1: i64,
     y2: i64,
 }
@@ -161,6 +162,41 @@ impl LowPass {
     }
 
     /// Filters `block` in place.
+    pub fn process_block(&mut self, block: &mut [i32]) {
+        let (mut x1, mut x2) = (self.x1, self.x2);
+        for x in block.iter_mut() {
+            let input = *x;
+            *x = feed_forward(input, x1, x2);
+            (x2, x1) = (x1, input);
+        }
+        (self.x1, self.x2) = (x1, x2);
+        self.recurse(block);
+    }
+
+    /// Filters the samples of `padded` after its first two, which are scratch (their values
+    /// do not matter): on return the first `padded.len() - 2` elements hold the output.
+    ///
+    /// The room before the block lets the feed-forward sums `x + 2·x1 + x2` be taken in one
+    /// forward pass in place (each sum is written two places behind the newest input it
+    /// reads, after the two before the block are put in the room), a plain loop the compiler
+    /// vectorises; the recursion then reads them, which leaves it registers enough for its
+    /// seven coefficients and the state (no spills on the feedback chain).
+    pub fn process_padded(&mut self, padded: &mut [i32]) {
+        let n = padded.len().saturating_sub(2);
+        if n == 0 {
+            return;
+        }
+        padded[0] = self.x2;
+        padded[1] = self.x1;
+        (self.x2, self.x1) = (padded[n], padded[n + 1]);
+        for i in 0..n {
+            padded[i] = feed_forward(padded[i + 2], padded[i + 1], padded[i]);
+        }
+        self.recurse(&mut padded[..n]);
+    }
+
+    /// Runs the recursion over `sums`, the feed-forward sums of a block, replacing each by
+    /// the output.
     ///
     /// Two samples a step (one at a time below 4200 cents, `PAIRWISE_FROM_CENTS`). The recursion `y[n] = f[n] - a1·y[n-1] - a2·y[n-2]` (with `f` the
     /// feed-forward part) gives, by substituting `y[n]` into `y[n+1]`:
@@ -168,10 +204,10 @@ impl LowPass {
     /// then come from the two before it, side by side, and the feedback chain (a multiply, an
     /// add, a shift, the clamp) is walked once per two samples instead of once per sample.
     /// The state lives in locals, in registers, for the whole block.
-    pub fn process_block(&mut self, block: &mut [i32]) {
+    fn recurse(&mut self, sums: &mut [i32]) {
         let (b0, b0_pair, a1_b0) = (self.b0, self.b0_pair, self.a1_b0);
         let (a1, a2, c1, c2) = (self.a1, self.a2, self.c1, self.c2);
-        let (mut x1, mut x2, mut y1, mut y2) = (self.x1, self.x2, self.y1, self.y2);
+        let (mut y1, mut y2) = (self.y1, self.y2);
         // The output state keeps FRAC fractional bits, so that rounding cannot sustain a limit
         // cycle when the poles sit close to the unit circle. Magnitudes: input within ±2^15,
         // so a feed-forward sum `x + 2·x1 + x2` within 2^17 and `f` within 2^55; state
@@ -184,27 +220,32 @@ impl LowPass {
         let pair_half = 1i64 << (PAIR_Q - 1);
         // One step of the recursion, from a feed-forward sum `x + 2·x1 + x2` and the state.
         let step = |sum: i64, y1: i64, y2: i64| held((b0 * sum + half - a1 * y1 - a2 * y2) >> Q);
-        let mut pairs = block.chunks_exact_mut(if self.pairwise { 2 } else { usize::MAX });
+        let mut pairs = sums.chunks_exact_mut(if self.pairwise { 2 } else { usize::MAX });
         for pair in &mut pairs {
             if let [first, second] = pair {
-                let (x, next) = (i64::from(*first), i64::from(*second));
-                let (sum, sum_next) = (x + 2 * x1 + x2, next + 2 * x + x1);
+                let (sum, sum_next) = (i64::from(*first), i64::from(*second));
                 let y = step(sum, y1, y2);
                 // The second sample is summed in Q(PAIR_Q + FRAC).
                 let acc = b0_pair * sum_next + pair_half - a1_b0 * sum + c1 * y1 + c2 * y2;
                 let y_next = held(acc >> PAIR_Q);
-                (x2, x1, y2, y1) = (x, next, y, y_next);
+                (y2, y1) = (y, y_next);
                 (*first, *second) = (output(y), output(y_next));
             }
         }
         for last in pairs.into_remainder() {
-            let x = i64::from(*last);
-            let y = step(x + 2 * x1 + x2, y1, y2);
-            (x2, x1, y2, y1) = (x1, x, y1, y);
+            let y = step(i64::from(*last), y1, y2);
+            (y2, y1) = (y1, y);
             *last = output(y);
         }
-        (self.x1, self.x2, self.y1, self.y2) = (x1, x2, y1, y2);
+        (self.y1, self.y2) = (y1, y2);
     }
+}
+
+/// The low-pass feed-forward sum `x + 2·x1 + x2` (`b1 = 2·b0`, `b2 = b0`). Inputs are at
+/// 16-bit scale, so it cannot wrap (exact for any input within ±2^29; beyond, it wraps and
+/// the output stays held within the limit).
+fn feed_forward(x: i32, x1: i32, x2: i32) -> i32 {
+    x.wrapping_add(x1.wrapping_mul(2)).wrapping_add(x2)
 }
 
 /// What a resonance gives the biquad: `1/Q` and the gain at DC, both Q15.
@@ -319,6 +360,40 @@ mod tests {
                 y
             })
             .collect()
+    }
+
+    /// Filtering after two slots of room (the voice's way) gives exactly what filtering in
+    /// place gives, block after block of any length, at low (one at a time) and high (pairs)
+    /// cutoffs.
+    #[test]
+    fn padded_blocks_filter_exactly_as_plain_ones() {
+        let mut seed = 0x9e37_79b9_u32;
+        let signal: alloc::vec::Vec<i32> = (0..3_000)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                i32::from(i16::from_le_bytes(
+                    seed.to_le_bytes()[2..].try_into().unwrap(),
+                ))
+            })
+            .collect();
+        for (cutoff, resonance) in [(3000, 0), (4200, 60), (9000, 225), (13_000, 0)] {
+            let mut plain = LowPass::new(cutoff, resonance, 48_000);
+            let mut padded = plain.clone();
+            let mut rest = signal.as_slice();
+            let mut len = 0;
+            while !rest.is_empty() {
+                len = len % 70 + 1;
+                let (block, after) = rest.split_at(len.min(rest.len()));
+                rest = after;
+                let mut expected = block.to_vec();
+                plain.process_block(&mut expected);
+                let mut room = alloc::vec![-7; 2];
+                room.extend_from_slice(block);
+                padded.process_padded(&mut room);
+                assert_eq!(&room[..block.len()], expected.as_slice(), "cutoff {cutoff}");
+            }
+            assert_eq!(plain, padded);
+        }
     }
 
     /// The block form is as close to the exact filter as the one-sample recursion, on a
