@@ -12,7 +12,7 @@ use super::articulation::NoteParams;
 use super::envelope::{Envelope, Stage};
 use super::filter::LowPass;
 use super::fixed::{attenuation_to_gain_q15, pitch_ratio_q32};
-use super::modulation::{Controls, Linear, ModulationParams, Modulator};
+use super::modulation::{Controls, Linear, ModulationParams, Modulator, Row};
 use super::tables::PAN_SIN_Q15;
 use crate::download::WaveSamples;
 use crate::model::{SampleInfo, WaveFormat};
@@ -687,11 +687,29 @@ fn most_gain_raised_cb(modulation: &ModulationParams) -> i32 {
             route.at(0).max(route.at(127)),
         )
     };
+    // A route through a DLS2 curve (concave, convex, switch; inverted or bipolar) is
+    // monotone in the controller value too, so its extremes are also at 0 and 127.
+    let curved = |row: Row| {
+        modulation
+            .controlled
+            .curved
+            .iter()
+            .flatten()
+            .filter(move |route| route.row == row)
+            .map(|route| {
+                let (at_0, at_127) = (
+                    i64::from(route.shape.scaled(route.scale, 0)),
+                    i64::from(route.shape.scaled(route.scale, 127)),
+                );
+                (at_0.min(at_127), at_0.max(at_127))
+            })
+    };
     let (lowest, highest) = modulation
         .controlled
         .lfo_to_gain_cb
         .iter()
         .map(extremes)
+        .chain(curved(Row::LfoToGain))
         .fold(
             (
                 i64::from(modulation.lfo_to_gain_cb),
@@ -704,7 +722,9 @@ fn most_gain_raised_cb(modulation: &ModulationParams) -> i32 {
         .controlled
         .gain_cb
         .iter()
-        .map(|route| extremes(route).1)
+        .map(extremes)
+        .chain(curved(Row::Gain))
+        .map(|(_, max)| max)
         .sum();
     i32::try_from((depth + direct).clamp(0, i64::from(i32::MAX))).unwrap_or(i32::MAX)
 }
@@ -893,7 +913,20 @@ mod tests {
             base: 0,
             slope: 400,
         };
-        for modulation in [wheel_to_gain, wheel_to_tremolo] {
+        // CC1 → gain through a DLS2 convex curve (h-curves' curved routes): +400 cB at 127.
+        let mut wheel_to_gain_convex = ModulationParams::default();
+        assert!(wheel_to_gain_convex.controlled.add_curved(
+            super::super::modulation::CurvedRoute {
+                row: Row::Gain,
+                controller: 0,
+                shape: super::super::transform::Shape {
+                    curve: super::super::transform::Curve::Convex,
+                    ..super::super::transform::Shape::LINEAR
+                },
+                scale: 400,
+            }
+        ));
+        for modulation in [wheel_to_gain, wheel_to_tremolo, wheel_to_gain_convex] {
             assert!(most_gain_raised_cb(&modulation) >= 396);
             let params = NoteParams {
                 attenuation_cb: 500,
