@@ -368,33 +368,42 @@ impl fmt::Display for PlayReport {
 impl PlayReport {
     /// The early and bursts lines.
     fn fmt_timing(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.margins {
-            Some(m) if m.early == 0 => writeln!(
-                f,
-                "early:       none (closest first byte {} after its presentation time)",
-                Micros(m.least)
-            )?,
-            Some(m) => writeln!(
-                f,
-                "early:       {} events started before their presentation time (worst {})",
-                m.early,
-                Micros(m.least)
-            )?,
-            None => writeln!(f, "early:       not measured (the wire is not exact)")?,
-        }
-        match self.bursts {
-            Some(b) => writeln!(
-                f,
-                "bursts:      {} bursts, {} bytes: {} bytes/s overall ({}), slowest {} bytes/s ({})",
-                b.bursts,
-                b.bytes,
-                b.overall,
-                OfWire(b.overall),
-                b.worst,
-                OfWire(b.worst)
-            )?,
-            None => writeln!(f, "bursts:      none measured")?,
-        }
-        Ok(())
+        fmt_timing(f, self.margins, self.bursts)
     }
+}
+
+/// The early and bursts lines of a wire measured against the file (both runtimes' summaries).
+pub(crate) fn fmt_timing(
+    f: &mut fmt::Formatter<'_>,
+    margins: Option<Margins>,
+    bursts: Option<BurstRate>,
+) -> fmt::Result {
+    match margins {
+        Some(m) if m.early == 0 => writeln!(
+            f,
+            "early:       none (closest first byte {} after its presentation time)",
+            Micros(m.least)
+        )?,
+        Some(m) => writeln!(
+            f,
+            "early:       {} events started before their presentation time (worst {})",
+            m.early,
+            Micros(m.least)
+        )?,
+        None => writeln!(f, "early:       not measured (the wire is not exact)")?,
+    }
+    match bursts {
+        Some(b) => writeln!(
+            f,
+            "bursts:      {} bursts, {} bytes: {} bytes/s overall ({}), slowest {} bytes/s ({})",
+            b.bursts,
+            b.bytes,
+            b.overall,
+            OfWire(b.overall),
+            b.worst,
+            OfWire(b.worst)
+        )?,
+        None => writeln!(f, "bursts:      none measured")?,
+    }
+    Ok(())
 }

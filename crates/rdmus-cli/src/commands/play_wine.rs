@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::play_synth::{MAX_WAV_FRAMES, load_bank, wav_frames};
 use crate::cli::{CardFault, CliError, PinFormat};
 use crate::loss::Losses;
-use crate::play_report::{Micros, OfWire};
+use crate::play_report::{Micros, fmt_timing};
 use crate::wine::job::presented;
 use crate::wine::{Images, JobDevice, JobRun, JobSpec, log_count, run_job, write_play_job};
 use crate::wire_log::{
@@ -352,34 +352,7 @@ impl fmt::Display for WireReport {
             "dropped:     {} events ({} bytes), {} bytes overrun at the card",
             l.missing_messages, l.missing_bytes, self.overruns
         )?;
-        match self.margins {
-            Some(m) if m.early == 0 => writeln!(
-                f,
-                "early:       none (closest first byte {} after its presentation time)",
-                Micros(m.least)
-            )?,
-            Some(m) => writeln!(
-                f,
-                "early:       {} events started before their presentation time (worst {})",
-                m.early,
-                Micros(m.least)
-            )?,
-            None => writeln!(f, "early:       not measured (the wire is not exact)")?,
-        }
-        match self.bursts {
-            Some(b) => writeln!(
-                f,
-                "bursts:      {} bursts, {} bytes: {} bytes/s overall ({}), slowest {} bytes/s ({})",
-                b.bursts,
-                b.bytes,
-                b.overall,
-                OfWire(b.overall),
-                b.worst,
-                OfWire(b.worst)
-            )?,
-            None => writeln!(f, "bursts:      none measured")?,
-        }
-        Ok(())
+        fmt_timing(f, self.margins, self.bursts)
     }
 }
 
