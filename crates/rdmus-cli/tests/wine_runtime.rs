@@ -10,13 +10,30 @@
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use rdmus_cli::cli::main_with;
 use rdmus_cli::wine::images::{default_image, default_standin};
 
 /// One Wine run at a time (two cores; each run is real time).
 static WINE: Mutex<()> = Mutex::new(());
+
+/// Takes the Wine turn: held while a test runs Wine.
+fn wine_turn() -> MutexGuard<'static, ()> {
+    WINE.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Runs `run_with` under the simulation, then under Wine (holding the Wine turn), each
+/// required to exit 0; gives both runs' standard output (simulation, Wine).
+fn sim_then_wine(run_with: impl Fn(&str) -> (u8, String, String)) -> (String, String) {
+    let (code, sim_out, err) = run_with("sim");
+    assert_eq!(code, 0, "sim: {sim_out}{err}");
+    let _turn = wine_turn();
+    let (code, wine_out, err) = run_with("wine");
+    assert_eq!(code, 0, "wine: {wine_out}{err}");
+    (sim_out, wine_out)
+}
 
 /// Short real files whose wire the tests compare: (file, pin format): single notes, bursts of
 /// chords (a DPC that re-arms its own timer: the shim's re-armable timers), sysex.
@@ -98,13 +115,16 @@ fn the_wire_under_wine_carries_the_simulations_bytes_in_order() {
                 runtime.as_ref(),
             ])
         };
-        let (code, out, err) = play("sim", &sim_wire);
-        assert_eq!(code, 0, "sim: {out}{err}");
-        let _one_at_a_time = WINE
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (code, out, err) = play("wine", &wine_wire);
-        assert_eq!(code, 0, "wine: {out}{err}");
+        let (_, out) = sim_then_wine(|runtime| {
+            play(
+                runtime,
+                if runtime == "sim" {
+                    &sim_wire
+                } else {
+                    &wine_wire
+                },
+            )
+        });
         let sim_bytes = bytes_column(&sim_wire);
         assert!(
             !sim_bytes.is_empty(),
@@ -158,13 +178,16 @@ fn the_synth_under_wine_renders_the_simulations_samples_bit_for_bit() {
             runtime.as_ref(),
         ])
     };
-    let (code, out, err) = play("sim", &sim_wav);
-    assert_eq!(code, 0, "sim: {out}{err}");
-    let _one_at_a_time = WINE
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let (code, wine_out, err) = play("wine", &wine_wav);
-    assert_eq!(code, 0, "wine: {wine_out}{err}");
+    let (out, wine_out) = sim_then_wine(|runtime| {
+        play(
+            runtime,
+            if runtime == "sim" {
+                &sim_wav
+            } else {
+                &wine_wav
+            },
+        )
+    });
     let sim = std::fs::read(&sim_wav).unwrap();
     let wine = std::fs::read(&wine_wav).unwrap();
     assert!(
@@ -218,13 +241,16 @@ fn capture_under_wine_gives_the_simulations_messages() {
             runtime.as_ref(),
         ])
     };
-    let (code, out, err) = record("sim", &sim_out);
-    assert_eq!(code, 0, "sim: {out}{err}");
-    let _one_at_a_time = WINE
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let (code, out, err) = record("wine", &wine_out);
-    assert_eq!(code, 0, "wine: {out}{err}");
+    sim_then_wine(|runtime| {
+        record(
+            runtime,
+            if runtime == "sim" {
+                &sim_out
+            } else {
+                &wine_out
+            },
+        )
+    });
     let sim_messages = bytes_column(&sim_out);
     assert_eq!(sim_messages.len(), 16, "the scale's 16 messages");
     assert_eq!(bytes_column(&wine_out), sim_messages);
@@ -238,9 +264,7 @@ fn without_a_card_start_device_fails_and_the_driver_unloads_cleanly_under_wine()
     let Some(file) = midi("test-c-major-scale.mid") else {
         return;
     };
-    let _one_at_a_time = WINE
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _one_at_a_time = wine_turn();
     let (code, out, err) = run(&[
         "play".as_ref(),
         file.as_os_str(),
@@ -283,9 +307,7 @@ fn a_broken_card_under_wine_gives_the_simulations_outcome() {
             ])
         };
         let (sim_code, sim_out, sim_err) = play("sim");
-        let _one_at_a_time = WINE
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _one_at_a_time = wine_turn();
         let (code, out, err) = play("wine");
         assert_eq!(
             code, sim_code,
@@ -369,9 +391,7 @@ fn a_signal_during_a_wine_run_leaves_no_wine_process_and_no_prefix() {
     let Some(file) = midi("test-c-major-scale.mid") else {
         return;
     };
-    let _one_at_a_time = WINE
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _one_at_a_time = wine_turn();
     for (signal, code) in [("INT", 130), ("TERM", 143)] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_rdmus"))
             .args(["play".as_ref(), file.as_os_str()])
@@ -474,9 +494,7 @@ fn the_stand_ins_memory_does_not_grow_with_the_song() {
     smf.extend_from_slice(&track);
     let long = scratch("long.mid");
     std::fs::write(&long, smf).unwrap();
-    let _one_at_a_time = WINE
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _one_at_a_time = wine_turn();
     let mut peaks = Vec::new();
     for file in [&short, &long] {
         let (code, out, err) = run(&[
