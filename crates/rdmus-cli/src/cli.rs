@@ -53,6 +53,17 @@ pub enum PinFormat {
     Dmus,
 }
 
+impl PinFormat {
+    /// The buffer format and pin, as the summaries name them.
+    #[must_use]
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Ksmusic => "KSMUSICFORMAT (legacy MIDI pin)",
+            Self::Dmus => "DMUS_EVENTHEADER (DirectMusic pin)",
+        }
+    }
+}
+
 /// Where the driver runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Runtime {

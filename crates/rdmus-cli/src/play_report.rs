@@ -272,10 +272,7 @@ impl fmt::Display for OfWire {
 
 impl fmt::Display for PlayReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let format = match self.options.format {
-            PinFormat::Ksmusic => "KSMUSICFORMAT (legacy MIDI pin)",
-            PinFormat::Dmus => "DMUS_EVENTHEADER (DirectMusic pin)",
-        };
+        let format = self.options.format.description();
         let sim = &self.options.sim;
         writeln!(
             f,

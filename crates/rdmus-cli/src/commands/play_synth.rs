@@ -294,10 +294,7 @@ struct SynthReport<'a> {
 impl fmt::Display for SynthReport<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let run = self.run;
-        let format = match self.options.format {
-            PinFormat::Ksmusic => "KSMUSICFORMAT (legacy MIDI pin)",
-            PinFormat::Dmus => "DMUS_EVENTHEADER (DirectMusic pin)",
-        };
+        let format = self.options.format.description();
         writeln!(
             f,
             "device:      synth, {format}, IRPs of up to {} bytes and {} ms, queued {} ms ahead",
@@ -328,11 +325,7 @@ impl fmt::Display for SynthReport<'_> {
             run.irps
         )?;
         let frames = run.frames;
-        // Whole seconds and the rest, each exact in an f64.
-        let rate = u64::from(run.rate.max(1));
-        let whole = u32::try_from(frames / rate).unwrap_or(u32::MAX);
-        let rest = u32::try_from(frames % rate).unwrap_or(0);
-        let audio_seconds = f64::from(whole) + f64::from(rest) / f64::from(run.rate.max(1));
+        let audio_seconds = audio_seconds(frames, run.rate);
         writeln!(
             f,
             "audio:       {frames} frames ({audio_seconds:.2} s, file end + 2 s tail), peak sample {}, {} samples at full scale",
@@ -389,4 +382,12 @@ impl fmt::Display for SynthReport<'_> {
         }
         Ok(())
     }
+}
+
+/// `frames` at `rate` in seconds: whole seconds and the rest, each exact in an f64.
+pub(crate) fn audio_seconds(frames: u64, rate: u32) -> f64 {
+    let rate = rate.max(1);
+    let whole = u32::try_from(frames / u64::from(rate)).unwrap_or(u32::MAX);
+    let rest = u32::try_from(frames % u64::from(rate)).unwrap_or(0);
+    f64::from(whole) + f64::from(rest) / f64::from(rate)
 }

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use super::play_synth::{MAX_WAV_FRAMES, load_bank, wav_frames};
+use super::play_synth::{MAX_WAV_FRAMES, audio_seconds, load_bank, wav_frames};
 use crate::cli::{CardFault, CliError, PinFormat};
 use crate::loss::Losses;
 use crate::play_report::{Micros, fmt_timing};
@@ -295,10 +295,7 @@ impl WireReport {
 
 impl fmt::Display for WireReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let format = match self.format {
-            PinFormat::Ksmusic => "KSMUSICFORMAT (legacy MIDI pin)",
-            PinFormat::Dmus => "DMUS_EVENTHEADER (DirectMusic pin)",
-        };
+        let format = self.format.description();
         writeln!(
             f,
             "device:      mpu401, {format}, events handed to the stream by the stand-in's port \
@@ -600,10 +597,7 @@ struct SynthWineReport<'a> {
 
 impl fmt::Display for SynthWineReport<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let format = match self.options.format {
-            PinFormat::Ksmusic => "KSMUSICFORMAT (legacy MIDI pin)",
-            PinFormat::Dmus => "DMUS_EVENTHEADER (DirectMusic pin)",
-        };
+        let format = self.options.format.description();
         writeln!(
             f,
             "device:      synth, {format}, events handed to the stream by the stand-in's port \
@@ -630,10 +624,7 @@ impl fmt::Display for SynthWineReport<'_> {
             self.channel_events,
             self.events - self.channel_events
         )?;
-        let rate = u64::from(self.options.rate.max(1));
-        let whole = u32::try_from(self.frames / rate).unwrap_or(u32::MAX);
-        let rest = u32::try_from(self.frames % rate).unwrap_or(0);
-        let seconds = f64::from(whole) + f64::from(rest) / f64::from(self.options.rate.max(1));
+        let seconds = audio_seconds(self.frames, self.options.rate);
         writeln!(
             f,
             "audio:       {} frames ({seconds:.2} s, file end + 2 s tail), peak sample {}, {} samples at full scale",
