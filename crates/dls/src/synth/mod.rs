@@ -14,3 +14,4 @@ pub mod modulation;
 pub mod tables;
 pub mod transform;
 pub mod voice;
+mod wave_read;

@@ -14,6 +14,7 @@ use super::filter::LowPass;
 use super::fixed::{attenuation_to_gain_q15, pitch_ratio_q32};
 use super::modulation::{Controls, Linear, ModulationParams, Modulator, Row};
 use super::tables::PAN_SIN_Q15;
+use super::wave_read::{I16Le, U8, Wave, frame_index, interpolate, lerp};
 use crate::download::WaveSamples;
 use crate::model::{SampleInfo, WaveFormat};
 use dmus_sys::dls::WLOOP_TYPE_RELEASE;
@@ -439,84 +440,10 @@ impl Voice {
     }
 }
 
-/// Fills `slots` with the wave interpolated at `position`, `position + step`, …, each reading
-/// a frame and the one after it. Returns the position after the last.
-#[inline(never)]
-fn interpolate(wave: &impl Wave, mut position: u64, step: u64, slots: &mut [i32]) -> u64 {
-    for slot in slots {
-        let (s0, s1) = wave.pair(frame_index(position));
-        *slot = lerp(s0, s1, position);
-        // Below 2^63 + 2^40: no overflow (see `Voice::start`).
-        position += step;
-    }
-    position
-}
-
-/// The frame a Q32.32 position is in.
-fn frame_index(position: u64) -> usize {
-    usize::try_from(position >> 32).unwrap_or(usize::MAX)
-}
-
-/// `s0 + (s1 - s0) · fraction`, with the position's fraction to 15 bits.
-#[allow(
-    clippy::cast_possible_truncation,
-    reason = "the value is masked to 15 bits first"
-)]
-fn lerp(s0: i32, s1: i32, position: u64) -> i32 {
-    let fraction = ((position >> 17) & 0x7fff) as i32;
-    s0 + (((s1 - s0) * fraction) >> 15)
-}
-
 /// Frames rendered in one pass at most: a pass never crosses a control period.
 const BLOCK: usize = CONTROL_PERIOD as usize;
 /// Room before a pass's block for the filter's two previous inputs.
 const PAD: usize = 2;
-
-/// Wave data as samples at 16-bit scale. Reads past the end give silence.
-trait Wave {
-    /// The frame at `index`.
-    fn at(&self, index: usize) -> i32;
-    /// The frames at `index` and `index + 1`.
-    fn pair(&self, index: usize) -> (i32, i32);
-}
-
-/// 16-bit little-endian PCM.
-struct I16Le<'a>(&'a [u8]);
-
-impl Wave for I16Le<'_> {
-    fn at(&self, index: usize) -> i32 {
-        let at = index.saturating_mul(2);
-        match self.0.get(at..at.saturating_add(2)) {
-            Some(&[lo, hi]) => i32::from(i16::from_le_bytes([lo, hi])),
-            _ => 0,
-        }
-    }
-
-    fn pair(&self, index: usize) -> (i32, i32) {
-        let at = index.saturating_mul(2);
-        // One bounds check for both frames; at the very end, frame by frame.
-        match self.0.get(at..at.saturating_add(4)) {
-            Some(&[a, b, c, d]) => (
-                i32::from(i16::from_le_bytes([a, b])),
-                i32::from(i16::from_le_bytes([c, d])),
-            ),
-            _ => (self.at(index), self.at(index.saturating_add(1))),
-        }
-    }
-}
-
-/// 8-bit unsigned PCM.
-struct U8<'a>(&'a [u8]);
-
-impl Wave for U8<'_> {
-    fn at(&self, index: usize) -> i32 {
-        self.0.get(index).map_or(0, |&b| (i32::from(b) - 128) << 8)
-    }
-
-    fn pair(&self, index: usize) -> (i32, i32) {
-        (self.at(index), self.at(index.saturating_add(1)))
-    }
-}
 
 /// A Q15 gain clamped to 0..=unity.
 fn unit(gain_q15: i32) -> i32 {
@@ -1014,6 +941,78 @@ mod tests {
             assert_eq!(o, scaled(expected), "sample {i}");
         }
         assert_eq!(&out[20..], &[0; 5]);
+    }
+
+    /// What [`Voice::gather`] gives, one sample at a time: a frame and the next (the loop
+    /// start after a loop's last frame), interpolated; a loop wraps by modulo, a one-shot ends
+    /// at the end of its wave.
+    fn gather_sample_by_sample(v: &mut Voice, wave: &impl Wave, len: usize) -> Vec<i32> {
+        let looping = v.looping();
+        let end = u64::from(if looping { v.loop_end } else { v.frames }) << 32;
+        let start = u64::from(v.loop_start) << 32;
+        let mut out = Vec::new();
+        loop {
+            if v.position >= end {
+                if looping && end > start {
+                    v.position = start + (v.position - end) % (end - start);
+                } else {
+                    v.finished = true;
+                    return out;
+                }
+            }
+            if out.len() == len {
+                return out;
+            }
+            let index = frame_index(v.position);
+            let next = if looping && index + 1 == v.loop_end as usize {
+                v.loop_start as usize
+            } else {
+                index + 1
+            };
+            out.push(lerp(wave.at(index), wave.at(next), v.position));
+            v.position += v.step;
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(1000))]
+
+        /// The wave read gives, run by run, what a sample-by-sample read gives, bit for bit:
+        /// any data (shorter than a run too), loop, position (past the end too), step and
+        /// block length, 16-bit and 8-bit, forward loops, released loops and one-shots.
+        #[test]
+        fn gathering_is_the_sample_by_sample_read(
+            data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+            frames in 0usize..120,
+            lp in proptest::option::of((0u32..120, 0u32..40, proptest::prelude::any::<bool>())),
+            released in proptest::prelude::any::<bool>(),
+            position in 0u64..(130 << 32),
+            step in proptest::prop_oneof![0u64..(3 << 32), 0u64..=MAX_STEP_Q32],
+            len in 0usize..=BLOCK,
+            sixteen in proptest::prelude::any::<bool>(),
+        ) {
+            let sample = SampleInfo {
+                wave_loop: lp.map(|(start, length, release)| WaveLoop {
+                    kind: if release { WLOOP_TYPE_RELEASE } else { 0 },
+                    start,
+                    length,
+                }),
+                ..unity()
+            };
+            let mut v = Voice::start(format(22050, 16), frames, &sample, &flat_params(0), 22050);
+            v.position = position;
+            v.step = step;
+            v.released = released;
+            let mut model = v.clone();
+            let mut block = vec![i32::MIN; len];
+            let (produced, expected) = if sixteen {
+                (v.gather(&I16Le(&data), &mut block), gather_sample_by_sample(&mut model, &I16Le(&data), len))
+            } else {
+                (v.gather(&U8(&data), &mut block), gather_sample_by_sample(&mut model, &U8(&data), len))
+            };
+            proptest::prop_assert_eq!(&block[..produced], &expected[..]);
+            proptest::prop_assert_eq!((v.position, v.finished), (model.position, model.finished));
+        }
     }
 
     #[test]
