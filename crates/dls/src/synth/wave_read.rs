@@ -142,14 +142,13 @@ pub(super) fn interpolate(wave: &impl Wave, position: u64, step: u64, slots: &mu
     reason = "the fraction needs only the low 32 bits of a position; it is 15 bits"
 )]
 fn weigh(position: u64, step: u64, words: &mut [i32]) {
-    let (position, step) = (position as u32, step as u32);
-    let mut offset = 0u32;
+    let (mut position, step) = (position as u32, step as u32);
     for word in words {
-        let fraction = (position.wrapping_add(offset) >> 17) as i32;
+        let fraction = (position >> 17) as i32;
         let s0 = i32::from(*word as i16);
         let s1 = *word >> 16;
         *word = (s0 * (32767 - fraction) + s1 * fraction + s0) >> 15;
-        offset = offset.wrapping_add(step);
+        position = position.wrapping_add(step);
     }
 }
 
