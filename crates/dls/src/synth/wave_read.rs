@@ -7,7 +7,12 @@
 //! 2. weigh: `(s0·(32767 − f) + s1·f + s0) >> 15`, `f` the position's fraction to 15 bits.
 //!    That is `s0 + ((s1 − s0)·f >> 15)` exactly (`s0·2^15` is a multiple of `2^15`, so the
 //!    floor of the sum is `s0` plus the floor of the rest), and in this form every product
-//!    is of two 16-bit values, so LLVM vectorises the pass with SSE2's `pmaddwd`.
+//!    is of two 16-bit values, so LLVM vectorises the pass with SSE2's `pmaddwd` (18
+//!    instructions for four samples).
+//!
+//! One loop doing both took 19 instructions a sample on x86-64 (a bounds check of four
+//! instructions on each read, the scalar multiply); the two passes take about 13 with each
+//! run's setup (callgrind on `test-all-gm-percussion`), and give the same samples bit for bit.
 //!
 //! Every read is bounds-checked; a read past the end of the data gives silence (the store
 //! zeroes guard frames after each wave, so a one-shot interpolates into silence anyway).
