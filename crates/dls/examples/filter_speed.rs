@@ -3,7 +3,8 @@
 //! `LowPass::tune` as EG2 sweeps the cutoff. Each figure is the least of five rounds of thread
 //! CPU time, so another process holding the core counts less.
 //!
-//! `cargo run --release -p dls --example filter_speed [ROUNDS=5]`
+//! `cargo run --release -p dls --example filter_speed [ROUNDS=5] [recursion|tune]`
+//! (both parts unless one is named: one part alone under callgrind gives its instruction count)
 //!
 //! A checksum of every output is printed too: two builds that filter bit for bit alike print
 //! the same one.
@@ -26,6 +27,17 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(5);
+    let part = std::env::args().nth(2).unwrap_or_default();
+    if part != "tune" {
+        recursion(rounds);
+    }
+    if part != "recursion" {
+        tune(rounds);
+    }
+}
+
+/// Times `LowPass::process_padded` on a bright wave at three settings.
+fn recursion(rounds: usize) {
     // A bright, loud wave: a saw with noise, at 16-bit scale, 64 blocks long, repeated.
     let mut seed = 0x2545_f491_u32;
     let wave: Vec<i32> = (0..BLOCK * 64)
@@ -60,6 +72,10 @@ fn main() {
         let ns = best * 1e9 / (BLOCKS * BLOCK) as f64;
         println!("recursion, {what}: {ns:.3} ns a sample (checksum {checksum:016x})");
     }
+}
+
+/// Times `LowPass::tune` over EG2-like sweeps.
+fn tune(rounds: usize) {
     let mut checksum = 0i64;
     let best = least_of(rounds, || {
         let mut filter = LowPass::new(8000, 100, 48_000);

@@ -555,6 +555,36 @@ mod tests {
         );
     }
 
+    /// Any tuning, however far out, gives coefficients and offsets that do not overflow
+    /// (debug builds check) and a filter whose output stays within the limit, on inputs far
+    /// beyond 16-bit scale.
+    #[test]
+    fn extreme_tunings_stay_within_the_limit() {
+        let limit = i32::try_from(LIMIT).unwrap();
+        let loud: alloc::vec::Vec<i32> = (0..300)
+            .map(|i| {
+                if (i / 3) % 2 == 0 {
+                    1 << 20
+                } else {
+                    -(1 << 20)
+                }
+            })
+            .collect();
+        for cutoff in [i32::MIN, -20_000, 0, 4199, 4200, 13_500, 30_000, i32::MAX] {
+            for resonance in [i32::MIN, 0, 225, 960, i32::MAX] {
+                for rate in [0, 1, 8_000, 48_000, 192_000, u32::MAX] {
+                    let mut filter = LowPass::new(cutoff, resonance, rate);
+                    let mut block = loud.clone();
+                    filter.process_block(&mut block);
+                    assert!(
+                        block.iter().all(|y| y.abs() <= limit),
+                        "cutoff {cutoff}, resonance {resonance}, rate {rate}"
+                    );
+                }
+            }
+        }
+    }
+
     /// The block form is as close to the exact filter as the one-sample recursion, on a
     /// bright, loud signal, at low, middle and high cutoffs with and without resonance.
     #[test]
