@@ -29,6 +29,16 @@ const PAIRWISE_FROM_CENTS: i32 = 4200;
 const PAIR_Q: u32 = 32;
 /// The highest cutoff, as a fraction of the output rate, in Q32.
 const MAX_CUTOFF_Q32: u64 = (45 << 32) / 100;
+/// What the recursion adds to its state (Q`FRAC`, so an output of 2^16): biased, a state
+/// within `±BIAS` is a value within `0..2 · BIAS`, and both of a pair are tested against the
+/// limit by one test of their bits or'ed (see [`LowPass::recurse`]). The bias costs nothing in
+/// the loop: the feedback products of a biased state differ from the plain ones by a constant
+/// per tuning, which goes into the rounding constant.
+const BIAS: i64 = 1 << (FRAC + BIAS_AT_OUTPUT_BITS);
+/// [`BIAS`] at output scale, a power of two: 2^16.
+const BIAS_AT_OUTPUT_BITS: u32 = 16;
+/// The bits a biased state within `0..2 · BIAS` leaves clear.
+const OUTSIDE_BIASED: i64 = !(2 * BIAS - 1);
 
 /// `sin(2π · phase)` for a Q32 phase, Q15, by linear interpolation in the quarter-wave table.
 #[must_use]
@@ -71,6 +81,12 @@ pub struct LowPass {
     /// a pair (see [`LowPass::process_block`]).
     c1: i64,
     c2: i64,
+    /// The constant of the first sample's sum on the biased state, Q(`Q` + `FRAC`): half a
+    /// unit (rounding), what the bias puts into the feedback products taken back out
+    /// (`(a1 + a2) · BIAS`), and the bias of the result (`BIAS << Q`).
+    offset: i64,
+    /// The same for the pair form's second sample, Q(`PAIR_Q` + `FRAC`).
+    offset_pair: i64,
     /// The output rate the filter was last tuned for, and `440 · 2^32 / rate`.
     rate: (u32, u64),
     /// The resonance (centibels) the filter was last tuned to, and what it gives.
@@ -97,6 +113,8 @@ impl LowPass {
             a2: 0,
             c1: 0,
             c2: 0,
+            offset: 0,
+            offset_pair: 0,
             rate: (0, 0),
             resonance: (0, Resonance::of(0)),
             pairwise: false,
@@ -151,6 +169,9 @@ impl LowPass {
         let round = |product: i64| (product + (1 << (2 * Q - PAIR_Q - 1))) >> (2 * Q - PAIR_Q);
         self.c1 = round(self.a1 * self.a1) - (self.a2 << (PAIR_Q - Q));
         self.c2 = round(self.a1 * self.a2);
+        // Within 2^56 and 2^61: a1 + a2 within 3·2^28, c1 + c2 within 6·2^32, the bias 2^26.
+        self.offset = (1 << (Q - 1)) + (self.a1 + self.a2) * BIAS + (BIAS << Q);
+        self.offset_pair = (1 << (PAIR_Q - 1)) - (self.c1 + self.c2) * BIAS + (BIAS << PAIR_Q);
         self.pairwise = cutoff_cents >= PAIRWISE_FROM_CENTS;
     }
 
@@ -198,46 +219,95 @@ impl LowPass {
     /// Runs the recursion over `sums`, the feed-forward sums of a block, replacing each by
     /// the output.
     ///
-    /// Two samples a step (one at a time below 4200 cents, `PAIRWISE_FROM_CENTS`). The recursion `y[n] = f[n] - a1·y[n-1] - a2·y[n-2]` (with `f` the
-    /// feed-forward part) gives, by substituting `y[n]` into `y[n+1]`:
+    /// Two samples a step (one at a time below 4200 cents, `PAIRWISE_FROM_CENTS`). The
+    /// recursion `y[n] = f[n] - a1·y[n-1] - a2·y[n-2]` (with `f` the feed-forward part) gives,
+    /// by substituting `y[n]` into `y[n+1]`:
     /// `y[n+1] = f[n+1] - a1·f[n] + (a1² - a2)·y[n-1] + a1·a2·y[n-2]`. Both outputs of a pair
     /// then come from the two before it, side by side, and the feedback chain (a multiply, an
-    /// add, a shift, the clamp) is walked once per two samples instead of once per sample.
-    /// The state lives in locals, in registers, for the whole block.
+    /// add, a shift) is walked once per two samples instead of once per sample. The state
+    /// lives in locals, in registers, for the whole block.
+    ///
+    /// The loop is bound by how many instructions it issues, so it does the least a sample:
+    /// the state carries [`BIAS`], which lets one test of a pair's two states or'ed stand for
+    /// both limit checks (a state beyond 2^16 at output scale, twice 16-bit full scale, takes
+    /// the exact check then), and each output is stored as its biased state's low bits, taken
+    /// to output scale (`>> FRAC`, less the bias) by a pass after the loop that the compiler
+    /// vectorises. The output is the same, bit for bit, as the plain recursion's.
     fn recurse(&mut self, sums: &mut [i32]) {
         let (b0, b0_pair, a1_b0) = (self.b0, self.b0_pair, self.a1_b0);
         let (a1, a2, c1, c2) = (self.a1, self.a2, self.c1, self.c2);
-        let (mut y1, mut y2) = (self.y1, self.y2);
+        let (offset, offset_pair) = (self.offset, self.offset_pair);
+        let (mut u1, mut u2) = (self.y1 + BIAS, self.y2 + BIAS);
         // The output state keeps FRAC fractional bits, so that rounding cannot sustain a limit
         // cycle when the poles sit close to the unit circle. Magnitudes: input within ±2^15,
         // so a feed-forward sum `x + 2·x1 + x2` within 2^17 and `f` within 2^55; state
         // within ±2^27 (LIMIT in Q10); a1 within 2^29 (Q28), c1 within 5·2^32 and c2 within
         // 2^33 (Q32). The first sample's sum stays under 2^58, the second's (f in Q42,
-        // a1·f, c1 and c2 times the state) under 2^62.3.
-        // Half a unit added before each shift rounds it to nearest: a floor's steady bias,
-        // amplified by a low cutoff's gain at DC, put the output dozens of LSB off.
-        let half = 1i64 << (Q - 1);
-        let pair_half = 1i64 << (PAIR_Q - 1);
+        // a1·f, c1 and c2 times the state) under 2^62.3; with the bias (2^54 and 2^58 after
+        // the offsets take the products' share back out) under 2^63. The products of the
+        // biased state alone may pass 2^63: the sums wrap, and come out exact, as their
+        // totals fit.
+        // Half a unit added before each shift (in the offsets) rounds it to nearest: a
+        // floor's steady bias, amplified by a low cutoff's gain at DC, put the output dozens
+        // of LSB off.
         // One step of the recursion, from a feed-forward sum `x + 2·x1 + x2` and the state.
-        let step = |sum: i64, y1: i64, y2: i64| held((b0 * sum + half - a1 * y1 - a2 * y2) >> Q);
+        let step = |sum: i64, u1: i64, u2: i64| {
+            b0.wrapping_mul(sum)
+                .wrapping_add(offset)
+                .wrapping_sub(a1.wrapping_mul(u1))
+                .wrapping_sub(a2.wrapping_mul(u2))
+                >> Q
+        };
+        // A pair's input terms, its feedback products left out: the first sample's in
+        // Q(Q + FRAC), the second's in Q(PAIR_Q + FRAC). Summed apart and added to the
+        // products as one term each: written as one sum with the products (as before the
+        // bias), the compiler added the products first and the input terms after them one by
+        // one, on the feedback chain (seen in the asm: four adds after the multiply where two
+        // do, 8 cycles a pair where 6 do).
+        let input_terms = |pair: &[i32]| match *pair {
+            [sum, sum_next] => {
+                let (sum, sum_next) = (i64::from(sum), i64::from(sum_next));
+                (
+                    b0.wrapping_mul(sum).wrapping_add(offset),
+                    b0_pair
+                        .wrapping_mul(sum_next)
+                        .wrapping_add(offset_pair)
+                        .wrapping_sub(a1_b0.wrapping_mul(sum)),
+                )
+            }
+            _ => (0, 0),
+        };
         let mut pairs = sums.chunks_exact_mut(if self.pairwise { 2 } else { usize::MAX });
         for pair in &mut pairs {
+            let (input, input_next) = input_terms(pair);
+            let mut u = input
+                .wrapping_sub(a1.wrapping_mul(u1))
+                .wrapping_sub(a2.wrapping_mul(u2))
+                >> Q;
+            let mut u_next = input_next
+                .wrapping_add(c1.wrapping_mul(u1))
+                .wrapping_add(c2.wrapping_mul(u2))
+                >> PAIR_Q;
+            if (u | u_next) & OUTSIDE_BIASED != 0 {
+                (u, u_next) = (held(u), held(u_next));
+            }
+            (u2, u1) = (u, u_next);
             if let [first, second] = pair {
-                let (sum, sum_next) = (i64::from(*first), i64::from(*second));
-                let y = step(sum, y1, y2);
-                // The second sample is summed in Q(PAIR_Q + FRAC).
-                let acc = b0_pair * sum_next + pair_half - a1_b0 * sum + c1 * y1 + c2 * y2;
-                let y_next = held(acc >> PAIR_Q);
-                (y2, y1) = (y, y_next);
-                (*first, *second) = (output(y), output(y_next));
+                (*first, *second) = (biased_low_bits(u), biased_low_bits(u_next));
             }
         }
         for last in pairs.into_remainder() {
-            let y = step(i64::from(*last), y1, y2);
-            (y2, y1) = (y1, y);
-            *last = output(y);
+            let mut u = step(i64::from(*last), u1, u2);
+            if u & OUTSIDE_BIASED != 0 {
+                u = held(u);
+            }
+            (u2, u1) = (u1, u);
+            *last = biased_low_bits(u);
         }
-        (self.y1, self.y2) = (y1, y2);
+        (self.y1, self.y2) = (u1 - BIAS, u2 - BIAS);
+        for sample in sums.iter_mut() {
+            *sample = output(*sample);
+        }
     }
 }
 
@@ -283,32 +353,29 @@ impl Resonance {
     }
 }
 
-/// A state value held within `±LIMIT << FRAC`: one compare and a branch that is never taken
-/// in practice. A conditional move would sit on the feedback chain; a predicted branch does
-/// not.
-fn held(state: i64) -> i64 {
-    let limit = LIMIT << FRAC;
-    if (-limit..=limit).contains(&state) {
-        state
-    } else {
-        clamped(state)
-    }
-}
-
-/// [`held`]'s rare case, out of line so that the compiler keeps the branch.
+/// A biased state (see [`BIAS`]) held within `±LIMIT << FRAC` of the bias: the rare case of
+/// the recursion's limit test, out of line and cold so that the compiler keeps the branch (a
+/// conditional move would sit on the feedback chain; a predicted branch does not).
 #[cold]
 #[inline(never)]
-fn clamped(state: i64) -> i64 {
-    state.clamp(-LIMIT << FRAC, LIMIT << FRAC)
+fn held(biased: i64) -> i64 {
+    let limit = LIMIT << FRAC;
+    biased.wrapping_sub(BIAS).clamp(-limit, limit) + BIAS
 }
 
-/// The output sample of a state value held within `±LIMIT << FRAC`.
+/// A held biased state as the recursion stores it, for [`output`] to take to output scale.
 #[allow(
     clippy::cast_possible_truncation,
-    reason = "the state is clamped to ±2^27, so the shifted value fits ±2^17; a checked conversion here cost a branch per filtered sample"
+    reason = "a held biased state is within 2^26 ± 2^27; a checked conversion here cost a branch per filtered sample"
 )]
-fn output(state: i64) -> i32 {
-    (state >> FRAC) as i32
+fn biased_low_bits(biased: i64) -> i32 {
+    biased as i32
+}
+
+/// The output sample of a held biased state's low bits: the state `>> FRAC`, less the bias.
+/// Exact, as the bias is a whole output unit (2^16 of them).
+fn output(biased: i32) -> i32 {
+    (biased >> FRAC) - (1 << BIAS_AT_OUTPUT_BITS)
 }
 
 #[cfg(test)]
@@ -393,6 +460,128 @@ mod tests {
                 assert_eq!(&room[..block.len()], expected.as_slice(), "cutoff {cutoff}");
             }
             assert_eq!(plain, padded);
+        }
+    }
+
+    /// The recursion as it was written before the state carried [`BIAS`]: each state held
+    /// on its own, each output shifted in the loop. `state` is `(x1, x2, y1, y2)`.
+    fn unbiased_block(filter: &LowPass, state: &mut (i32, i32, i64, i64), block: &mut [i32]) {
+        let limit = LIMIT << FRAC;
+        let hold = |y: i64| y.clamp(-limit, limit);
+        let (mut x1, mut x2, mut y1, mut y2) = *state;
+        for x in block.iter_mut() {
+            let input = *x;
+            *x = feed_forward(input, x1, x2);
+            (x2, x1) = (x1, input);
+        }
+        let half = 1i64 << (Q - 1);
+        let pair_half = 1i64 << (PAIR_Q - 1);
+        let step = |sum: i64, y1: i64, y2: i64| {
+            hold((filter.b0 * sum + half - filter.a1 * y1 - filter.a2 * y2) >> Q)
+        };
+        let mut pairs = block.chunks_exact_mut(if filter.pairwise { 2 } else { usize::MAX });
+        for pair in &mut pairs {
+            let (sum, sum_next) = (i64::from(pair[0]), i64::from(pair[1]));
+            let y = step(sum, y1, y2);
+            let acc = filter.b0_pair * sum_next + pair_half - filter.a1_b0 * sum
+                + filter.c1 * y1
+                + filter.c2 * y2;
+            let y_next = hold(acc >> PAIR_Q);
+            (y2, y1) = (y, y_next);
+            pair[0] = i32::try_from(y >> FRAC).unwrap();
+            pair[1] = i32::try_from(y_next >> FRAC).unwrap();
+        }
+        for last in pairs.into_remainder() {
+            let y = step(i64::from(*last), y1, y2);
+            (y2, y1) = (y1, y);
+            *last = i32::try_from(y >> FRAC).unwrap();
+        }
+        *state = (x1, x2, y1, y2);
+    }
+
+    /// The biased recursion gives the plain one's output bit for bit, in blocks of any
+    /// length, at cutoffs filtered one at a time and in pairs, on signals that keep within
+    /// the one-test range, that pass it (resonant peaks over twice 16-bit full scale) and
+    /// that are held at the limit (sums beyond 16-bit scale, which the voice never makes).
+    #[test]
+    fn the_biased_recursion_is_the_plain_one_bit_for_bit() {
+        let mut seed = 0x0bad_5eed_u32;
+        let mut noise = move |bits: u32| {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            i32::try_from(seed >> (32 - bits)).unwrap() - (1 << (bits - 1))
+        };
+        // Full-scale noise, a full-scale square (its edges ring at a resonant cutoff), and
+        // a square at four times full scale.
+        let quiet: alloc::vec::Vec<i32> = (0..4_000).map(|_| noise(16)).collect();
+        let square = |height: i32| -> alloc::vec::Vec<i32> {
+            (0..4_000)
+                .map(|i| if (i / 150) % 2 == 0 { height } else { -height })
+                .collect()
+        };
+        let (loud, beyond) = (square(32_767), square(131_071));
+        let mut passed = [false; 2];
+        for (cutoff, resonance) in [
+            (2500, 0),
+            (3000, 225),
+            (4200, 120),
+            (6000, 225),
+            (8000, 225),
+            (10_000, 100),
+            (13_500, 225),
+        ] {
+            for signal in [&quiet, &loud, &beyond] {
+                let mut biased = LowPass::new(cutoff, resonance, 48_000);
+                let mut state = (0, 0, 0, 0);
+                let mut rest = signal.as_slice();
+                let mut len = 0;
+                while !rest.is_empty() {
+                    len = len % 67 + 3;
+                    let (block, after) = rest.split_at(len.min(rest.len()));
+                    rest = after;
+                    let mut expected = block.to_vec();
+                    unbiased_block(&biased, &mut state, &mut expected);
+                    let mut got = block.to_vec();
+                    biased.process_block(&mut got);
+                    assert_eq!(got, expected, "cutoff {cutoff}, resonance {resonance}");
+                    assert_eq!((biased.y1, biased.y2), (state.2, state.3));
+                    passed[0] |= got.iter().any(|y| y.abs() >= 1 << BIAS_AT_OUTPUT_BITS);
+                    passed[1] |= got.iter().any(|y| y.abs() == i32::try_from(LIMIT).unwrap());
+                }
+            }
+        }
+        assert_eq!(
+            passed, [true; 2],
+            "outputs past the one-test range, and held"
+        );
+    }
+
+    /// Any tuning, however far out, gives coefficients and offsets that do not overflow
+    /// (debug builds check) and a filter whose output stays within the limit, on inputs far
+    /// beyond 16-bit scale.
+    #[test]
+    fn extreme_tunings_stay_within_the_limit() {
+        let limit = i32::try_from(LIMIT).unwrap();
+        let loud: alloc::vec::Vec<i32> = (0..300)
+            .map(|i| {
+                if (i / 3) % 2 == 0 {
+                    1 << 20
+                } else {
+                    -(1 << 20)
+                }
+            })
+            .collect();
+        for cutoff in [i32::MIN, -20_000, 0, 4199, 4200, 13_500, 30_000, i32::MAX] {
+            for resonance in [i32::MIN, 0, 225, 960, i32::MAX] {
+                for rate in [0, 1, 8_000, 48_000, 192_000, u32::MAX] {
+                    let mut filter = LowPass::new(cutoff, resonance, rate);
+                    let mut block = loud.clone();
+                    filter.process_block(&mut block);
+                    assert!(
+                        block.iter().all(|y| y.abs() <= limit),
+                        "cutoff {cutoff}, resonance {resonance}, rate {rate}"
+                    );
+                }
+            }
         }
     }
 
