@@ -3,9 +3,10 @@
 //!
 //! Layout: `<target>/package/x64/`, `<target>/package/arm64/` and
 //! `<target>/package/x86/`, each with `rdmus.sys`, `rdmus.inf` and, when
-//! signed, `rdmus.cer`. Beside them, `<target>/package/link-maps/` keeps the
-//! x86 linker map (not shipped): the import audit reads the decorated symbol
-//! of each x86 import from it (its calling convention).
+//! signed, `rdmus.cer`. Beside them, `<target>/package/link-maps/` keeps each
+//! image's linker map (not shipped): the instruction audit finds every function
+//! in it, and the import audit reads the decorated symbol of each x86 import
+//! from the x86 one (its calling convention).
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -99,16 +100,13 @@ fn package_one(
         .join(machine.target())
         .join("release")
         .join("rdmus.dll");
-    if machine == Machine::X86 {
-        // build.rs has the x86 link write its map beside the image.
-        let map = built.with_file_name("deps").join("rdmus.map");
-        let kept = link_map_path(machine);
-        if let Some(parent) = kept.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|error| cmd::io_error("create", parent, &error))?;
-        }
-        copy(&map, &kept)?;
+    // build.rs has the link write its map beside the image.
+    let map = built.with_file_name("deps").join("rdmus.map");
+    let kept = link_map_path(machine);
+    if let Some(parent) = kept.parent() {
+        std::fs::create_dir_all(parent).map_err(|error| cmd::io_error("create", parent, &error))?;
     }
+    copy(&map, &kept)?;
     let dir = package_root().join(machine.package_dir());
     std::fs::create_dir_all(&dir).map_err(|error| cmd::io_error("create", &dir, &error))?;
     let sys = dir.join("rdmus.sys");
@@ -158,7 +156,7 @@ fn package_one(
 }
 
 /// Where the package step keeps the linker map of a machine's image
-/// (`<target>/package/link-maps/rdmus-x86.map`; only x86 has one).
+/// (`<target>/package/link-maps/rdmus-x86.map`, `rdmus-x64.map`, `rdmus-arm64.map`).
 #[must_use]
 pub fn link_map_path(machine: Machine) -> PathBuf {
     package_root()

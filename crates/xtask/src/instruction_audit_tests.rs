@@ -1,0 +1,1 @@
+//! The instruction audit against hand-made code.
