@@ -55,6 +55,10 @@ const CODE_PADDING: u8 = 0xcc;
 
 /// The processor state an instruction reads or writes, beyond the integer registers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "four independent register files an instruction may touch together"
+)]
 pub struct StateUse {
     /// The x87 floating-point unit: its stack `ST(i)`, control, status or environment.
     pub x87: bool,
@@ -152,6 +156,9 @@ pub fn state_use(instruction: &Instruction, factory: &mut InstructionInfoFactory
         }
     }
     match instruction.mnemonic() {
+        // fwait checks the x87 status word for pending exceptions (its CPUID
+        // feature is the 8086's, as the instruction predates the 8087).
+        Mnemonic::Wait => used.x87 = true,
         // MXCSR, SSE's control register, which iced-x86 has no register for.
         Mnemonic::Ldmxcsr | Mnemonic::Stmxcsr => used.sse = true,
         Mnemonic::Vldmxcsr | Mnemonic::Vstmxcsr => used.avx = true,
@@ -220,10 +227,7 @@ pub fn map_functions(
         else {
             continue;
         };
-        if code
-            .iter()
-            .any(|&(start, end)| (start..end).contains(&rva))
-        {
+        if code.iter().any(|&(start, end)| (start..end).contains(&rva)) {
             functions.push(Function {
                 rva,
                 name: demangle(symbol, machine),
@@ -438,7 +442,12 @@ struct Region<'a> {
 impl Region<'_> {
     fn label(&self) -> String {
         self.name.map_or_else(
-            || format!("(code at {:#x}, before any function of the map)", self.start),
+            || {
+                format!(
+                    "(code at {:#x}, before any function of the map)",
+                    self.start
+                )
+            },
             str::to_owned,
         )
     }
@@ -638,7 +647,10 @@ impl fmt::Display for ImageAudit {
         let mut by_function: Vec<(&str, usize)> = Vec::new();
         for finding in &code.findings {
             let name = finding.function.as_deref().unwrap_or("(no function)");
-            match by_function.iter_mut().find(|(function, _)| *function == name) {
+            match by_function
+                .iter_mut()
+                .find(|(function, _)| *function == name)
+            {
                 Some((_, count)) => *count += 1,
                 None => by_function.push((name, 1)),
             }
@@ -683,7 +695,9 @@ fn audit_parsed<Pe: ImageNtHeaders>(
         if characteristics & pe::IMAGE_SCN_MEM_EXECUTE.0 == 0 {
             continue;
         }
-        let bytes = section.pe_data(file.data()).map_err(|error| error.to_string())?;
+        let bytes = section
+            .pe_data(file.data())
+            .map_err(|error| error.to_string())?;
         let virtual_size = usize::try_from(section.virtual_size.get(LE)).unwrap_or(usize::MAX);
         sections.push(CodeSection {
             rva: section.virtual_address.get(LE),
@@ -701,8 +715,8 @@ fn audit_parsed<Pe: ImageNtHeaders>(
     if functions.is_empty() && machine != Machine::Arm64 {
         return Err(String::from("the link map names no function in the code"));
     }
-    let code =
-        audit_code(machine, image_base, &sections, &functions).map_err(|error| error.to_string())?;
+    let code = audit_code(machine, image_base, &sections, &functions)
+        .map_err(|error| error.to_string())?;
     Ok(ImageAudit { machine, code })
 }
 
@@ -715,10 +729,13 @@ pub fn run() -> TaskResult {
     let mut failed = Vec::new();
     for machine in crate::package::MACHINES.iter().copied() {
         if machine == Machine::Arm64 {
-            print!("{}", ImageAudit {
-                machine,
-                code: CodeAudit::default(),
-            });
+            print!(
+                "{}",
+                ImageAudit {
+                    machine,
+                    code: CodeAudit::default(),
+                }
+            );
             continue;
         }
         let path = crate::package::package_root()

@@ -21,7 +21,8 @@ tasks:
   tests                            the workspace tests alone (cargo test --workspace), with the
                                    summary that names tests skipped for want of shared data
   fuzz                             the bounded fuzz runs alone
-  audit                            import audit of the packaged images, then the ABI test
+  audit                            instruction and import audits of the packaged images, then
+                                   the ABI test
   import-audit                     every import of target/package/*/rdmus.sys in mingw-w64's
                                    import libraries or crates/xtask/src/kernel_exports.txt
   instruction-audit [IMAGE MAP --arch A]
@@ -67,6 +68,7 @@ fn run(args: &[String]) -> TaskResult {
         "tests" => no_arguments(rest).and_then(|()| ci::test_workspace()),
         "fuzz" => no_arguments(rest).and_then(|()| fuzz::run_all()),
         "audit" => no_arguments(rest)
+            .and_then(|()| instruction_audit::run())
             .and_then(|()| import_audit::run())
             .and_then(|()| abi::run()),
         "import-audit" => no_arguments(rest).and_then(|()| import_audit::run()),
