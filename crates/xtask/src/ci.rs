@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::sync::OnceLock;
 
 use crate::cmd::{self, TaskError, TaskResult};
-use crate::{abi, fuzz, import_audit, instruction_audit, package, toolchain, wine};
+use crate::{abi, fuzz, import_audit, package, toolchain, wine};
 
 /// The closing line of the workspace tests, repeated as the run's last line
 /// so that a log reader sees the test counts at the very end.
@@ -41,12 +41,8 @@ const STEPS: &[Step] = &[
         run: no_wdk_by_default,
     },
     Step {
-        title: "package: rdmus.sys for x64, arm64 and x86, image checks, stamped INF",
+        title: "package: rdmus.sys for x64, arm64 and x86, image checks, instruction audit, stamped INF",
         run: package_step,
-    },
-    Step {
-        title: "instructions: the kernel's floating-point rules (x86 no x87/MMX/SSE/AVX, x64 no x87/MMX/AVX)",
-        run: instruction_audit::run,
     },
     Step {
         title: "imports: every import of the packaged images in a public export list, x86 conventions",

@@ -1,5 +1,6 @@
-//! The kernel's floating-point rules, checked on the shipped code
-//! (`cargo xtask instruction-audit`, a step of `cargo xtask test`).
+//! The kernel's floating-point rules, checked on the shipped code: by the package
+//! step on every image it builds (so in `cargo xtask test`), and by
+//! `cargo xtask instruction-audit` on the packaged images or any other build.
 //!
 //! Microsoft's rules ("Using Floating Point in a WDM Driver", "Using extended
 //! processor features in Windows drivers"): kernel code that touches the

@@ -14,6 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::cmd::{self, TaskError, TaskResult};
 use crate::image::{self, Machine};
 use crate::inf::{self, DriverDate};
+use crate::instruction_audit;
 use crate::sign;
 
 /// The machines a package is built for.
@@ -113,6 +114,7 @@ fn package_one(
 
     // Check the linker's output before signing, then the signed file again.
     check_file(&built, machine)?;
+    audit_instructions(&built, &map, machine)?;
     let signed = if let Some(certificate) = certificate {
         sign::sign(certificate, &built, &sys)?;
         copy(&certificate.der, &dir.join("rdmus.cer"))?;
@@ -173,6 +175,28 @@ pub fn check_file(path: &Path, machine: Machine) -> TaskResult<image::ImageRepor
     image::check(&data, machine).map_err(|error| {
         TaskError::new(format!("{} fails the image check: {error}", path.display()))
     })
+}
+
+/// The kernel's floating-point rules on a built image ([`instruction_audit`]): prints its
+/// summary, and every finding when there is one.
+///
+/// # Errors
+/// The image or its map cannot be read, its code cannot be told from data, or an
+/// instruction breaks the machine's rules.
+pub fn audit_instructions(image: &Path, map: &Path, machine: Machine) -> TaskResult {
+    let data = std::fs::read(image).map_err(|error| cmd::io_error("read", image, &error))?;
+    let map_text = std::fs::read(map).map_err(|error| cmd::io_error("read", map, &error))?;
+    let audit = instruction_audit::audit_image(&data, machine, &String::from_utf8_lossy(&map_text))
+        .map_err(|error| TaskError::new(format!("{}: {error}", image.display())))?;
+    if audit.code.passes() {
+        print!("instruction audit: {audit}");
+        Ok(())
+    } else {
+        Err(TaskError::new(format!(
+            "{} breaks the kernel's floating-point rules for {machine}:\n{audit}",
+            image.display()
+        )))
+    }
 }
 
 fn copy(from: &Path, to: &Path) -> TaskResult {
