@@ -240,6 +240,16 @@ pub fn map_functions(
     functions
 }
 
+/// The link's timestamp a map records (` Timestamp is 6b16185a (...)`), which lld-link
+/// also writes into the image's file header: a map of another link gives other functions.
+#[must_use]
+pub fn map_timestamp(map: &str) -> Option<u32> {
+    map.lines().find_map(|line| {
+        let hex = line.trim_start().strip_prefix("Timestamp is ")?;
+        u32::from_str_radix(hex.split_whitespace().next()?, 16).ok()
+    })
+}
+
 /// A symbol of the map as a reader knows it: x86's C decoration (`_`, `@`, `@N`) off, a
 /// Rust symbol demangled without its hash.
 #[must_use]
@@ -354,7 +364,7 @@ impl CodeAudit {
         self.findings.is_empty()
     }
 
-    /// Instructions that use `state`'s kind (any of its flags), allowed or not.
+    /// Instructions whose state use `pick` selects, allowed or not.
     #[must_use]
     pub fn count_using(&self, pick: fn(StateUse) -> bool) -> usize {
         self.used
@@ -690,6 +700,12 @@ fn audit_parsed<Pe: ImageNtHeaders>(
     map: &str,
 ) -> Result<ImageAudit, String> {
     let image_base = file.nt_headers().optional_header().image_base();
+    let stamp = file.nt_headers().file_header().time_date_stamp.get(LE);
+    if let Some(map_stamp) = map_timestamp(map).filter(|&map_stamp| map_stamp != stamp) {
+        return Err(format!(
+            "the link map is another link's (timestamp {map_stamp:#010x}, the image's {stamp:#010x})"
+        ));
+    }
     let mut sections = Vec::new();
     for section in file.section_table().iter() {
         let characteristics = section.characteristics.get(LE).0;

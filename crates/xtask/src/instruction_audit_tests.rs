@@ -6,7 +6,7 @@ use iced_x86::{Decoder, DecoderOptions, InstructionInfoFactory};
 
 use super::{
     CodeSection, Function, StateUse, Unreadable, audit_code, audit_image, demangle, map_functions,
-    state_use,
+    map_timestamp, state_use,
 };
 use crate::image::Machine;
 
@@ -387,6 +387,8 @@ fn undecodable_and_overlapping_bytes_fail_the_audit() {
 /// Lines as lld-link's `/MAP` writes them (the x86 link of rdmus.sys).
 const X86_MAP: &str = " rdmus
 
+ Timestamp is 6b16185a (Mon Dec  7 02:22:18 2026)
+
  Preferred load address is 0000000010000000
 
  Start         Length     Name                   Class
@@ -427,6 +429,8 @@ fn the_link_map_gives_every_function_in_the_code_by_its_rust_name() {
             (0x26895, "_alldiv"),
         ]
     );
+    assert_eq!(map_timestamp(X86_MAP), Some(0x6b16_185a));
+    assert_eq!(map_timestamp(""), None);
     // x64 symbols carry no decoration.
     assert_eq!(demangle("DriverEntry", Machine::Amd64), "DriverEntry");
     assert_eq!(
@@ -454,6 +458,7 @@ fn pe32_image(text: &[u8]) -> Vec<u8> {
     let file_header = 0x44;
     put16(&mut image, file_header, 0x14c); // IMAGE_FILE_MACHINE_I386
     put16(&mut image, file_header + 2, 1); // one section
+    put32(&mut image, file_header + 4, 0x6b16_185a); // TimeDateStamp
     put16(&mut image, file_header + 16, 0xe0); // SizeOfOptionalHeader
     put16(&mut image, file_header + 18, 0x2102); // EXECUTABLE | 32BIT | DLL
     let optional = file_header + 20;
@@ -501,6 +506,13 @@ fn an_image_with_sse_left_on_fails_and_names_the_function() {
     let audit = audit_image(&pe32_image(&clean), Machine::X86, map).expect("audits");
     assert!(audit.code.passes());
     assert_eq!(audit.code.functions, 2);
+
+    // The map of this link (same timestamp) is used; another link's is refused.
+    let stamped = format!(" Timestamp is 6b16185a (Mon Dec  7 02:22:18 2026)\n{map}");
+    assert!(audit_image(&pe32_image(&clean), Machine::X86, &stamped).is_ok());
+    let stale = stamped.replace("6b16185a", "6b16185b");
+    let error = audit_image(&pe32_image(&clean), Machine::X86, &stale).expect_err("stale map");
+    assert!(error.contains("another link's"), "{error}");
 
     // Without a map naming a function the audit cannot start.
     assert!(audit_image(&pe32_image(&clean), Machine::X86, "").is_err());
