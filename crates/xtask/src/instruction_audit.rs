@@ -295,20 +295,20 @@ impl fmt::Display for Finding {
 /// Why the audit could not tell code from data: it refuses to guess.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unreadable {
-    /// Bytes that decode as no instruction.
+    /// Bytes that decode as no instruction, or as one cut off by the function's end.
     Undecodable {
         /// Where.
         rva: u32,
         /// In which function.
         function: String,
     },
-    /// An instruction that runs past its function's end or into the data it reads.
+    /// An instruction that runs into the data (a jump table) an earlier one reads.
     Overlap {
         /// The instruction's RVA.
         rva: u32,
         /// In which function.
         function: String,
-        /// Where the function or its code ends.
+        /// Where the function's code ends (the table starts).
         end: u32,
     },
     /// Bytes after a function's code that are neither jump-table entries nor padding.
