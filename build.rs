@@ -63,11 +63,13 @@ fn main() {
         for arg in KERNEL_DRIVER_LINK_ARGS {
             println!("cargo:rustc-cdylib-link-arg={arg}");
         }
+        // The map (`deps/rdmus.map`) lists every function (publics and static symbols):
+        // the instruction audit decodes the image function by function from it. On x86
+        // it also names every import by its decorated symbol (`_KeInitializeDpc@12`,
+        // `@KfAcquireSpinLock@4`): the import audit compares those calling conventions
+        // with mingw-w64's i686 import libraries.
+        println!("cargo:rustc-cdylib-link-arg=/MAP");
         if target.starts_with("i686-") {
-            // The map (`deps/rdmus.map`) names every import by its decorated symbol
-            // (`_KeInitializeDpc@12`, `@KfAcquireSpinLock@4`): the import audit compares
-            // those calling conventions with mingw-w64's i686 import libraries.
-            println!("cargo:rustc-cdylib-link-arg=/MAP");
             for (called, imported) in X86_ARITHMETIC_HELPERS {
                 println!("cargo:rustc-cdylib-link-arg=/ALTERNATENAME:{called}={imported}");
             }

@@ -226,3 +226,41 @@ fn the_x86_image_calls_the_kernel_with_wdm_h_conventions() {
         );
     }
 }
+
+/// The kernel's floating-point rules on the shipped code (`crates/xtask/src/instruction_audit.rs`):
+/// the x86 image touches no x87, MMX, SSE or AVX state (`noimplicitfloat`, `.cargo/config.toml`),
+/// the x64 image no x87, MMX or AVX state. `cargo xtask test` runs the same audit as a step.
+#[test]
+fn each_built_image_keeps_the_kernels_floating_point_rules() {
+    use xtask::instruction_audit;
+
+    let target = target_dir();
+    for machine in [Machine::Amd64, Machine::X86] {
+        let sys = target
+            .join("package")
+            .join(machine.package_dir())
+            .join("rdmus.sys");
+        let map = target
+            .join("package")
+            .join("link-maps")
+            .join(format!("rdmus-{}.map", machine.package_dir()));
+        let (Ok(data), Ok(map)) = (std::fs::read(&sys), std::fs::read_to_string(&map)) else {
+            println!("skipped {machine}: no package with its link map (run `cargo xtask package`)");
+            continue;
+        };
+        let audit = instruction_audit::audit_image(&data, machine, &map)
+            .unwrap_or_else(|error| panic!("{}: {error}", sys.display()));
+        assert!(audit.code.passes(), "{audit}");
+        // The whole driver was decoded, not a stub of it.
+        assert!(audit.code.functions > 100, "{audit}");
+        assert!(audit.code.instructions > 20_000, "{audit}");
+        if machine == Machine::X86 {
+            assert_eq!(
+                audit.code.count_using(|state| !state.is_none()),
+                0,
+                "{audit}"
+            );
+        }
+        println!("{audit}");
+    }
+}

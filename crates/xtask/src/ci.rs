@@ -41,7 +41,7 @@ const STEPS: &[Step] = &[
         run: no_wdk_by_default,
     },
     Step {
-        title: "package: rdmus.sys for x64, arm64 and x86, image checks, stamped INF",
+        title: "package: rdmus.sys for x64, arm64 and x86, image checks, instruction audit, stamped INF",
         run: package_step,
     },
     Step {

@@ -12,6 +12,7 @@ pub mod fuzz;
 pub mod image;
 pub mod import_audit;
 pub mod inf;
+pub mod instruction_audit;
 pub mod package;
 pub mod sign;
 pub mod standin;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use xtask::cmd::{TaskError, TaskResult};
 use xtask::image::{self, Machine};
-use xtask::{abi, ci, fuzz, import_audit, package, standin, wine};
+use xtask::{abi, ci, fuzz, import_audit, instruction_audit, package, standin, wine};
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
@@ -16,14 +16,19 @@ tasks:
   package [--arch x64|x86|arm64]... release cross-builds of rdmus.sys, image checks, stamped INF,
                                    test signature; output in target/package/{x64,x86,arm64}/
   check-image PATH [--arch A]      check a built rdmus.sys (machine read from the file if not given)
-  test                             everything CI runs: fmt, clippy, docs, x86 check, package, import
-                                   audit, ABI test, tests, fuzz
+  test                             everything CI runs: fmt, clippy, docs, x86 check, package,
+                                   instruction audit, import audit, ABI test, tests, fuzz
   tests                            the workspace tests alone (cargo test --workspace), with the
                                    summary that names tests skipped for want of shared data
   fuzz                             the bounded fuzz runs alone
-  audit                            import audit of the packaged images, then the ABI test
+  audit                            instruction and import audits of the packaged images, then
+                                   the ABI test
   import-audit                     every import of target/package/*/rdmus.sys in mingw-w64's
                                    import libraries or crates/xtask/src/kernel_exports.txt
+  instruction-audit [IMAGE MAP --arch A]
+                                   the kernel's floating-point rules on target/package/*/rdmus.sys
+                                   (or on IMAGE with its link MAP): x86 no x87/MMX/SSE/AVX
+                                   instruction, x64 no x87/MMX/AVX (crates/xtask/src/instruction_audit.rs)
   abi                              dmus-sys against mingw-w64's headers, both compiled for
                                    x86_64 and i686 (crates/abi-probe/abi.list)
   standin                          the stand-in portcls.sys that runs rdmus.sys under Wine
@@ -63,9 +68,11 @@ fn run(args: &[String]) -> TaskResult {
         "tests" => no_arguments(rest).and_then(|()| ci::test_workspace()),
         "fuzz" => no_arguments(rest).and_then(|()| fuzz::run_all()),
         "audit" => no_arguments(rest)
+            .and_then(|()| instruction_audit::run())
             .and_then(|()| import_audit::run())
             .and_then(|()| abi::run()),
         "import-audit" => no_arguments(rest).and_then(|()| import_audit::run()),
+        "instruction-audit" => instruction_audit_task(rest),
         "abi" => no_arguments(rest).and_then(|()| abi::run()),
         "standin" => no_arguments(rest).and_then(|()| standin::build().map(drop)),
         "wine-smoke" => no_arguments(rest).and_then(|()| wine::smoke()),
@@ -127,4 +134,31 @@ fn check_image(args: &[String]) -> TaskResult {
     println!("{}: ok", path.display());
     print!("{report}");
     Ok(())
+}
+
+fn instruction_audit_task(args: &[String]) -> TaskResult {
+    let [image_path, map_path, arch_args @ ..] = args else {
+        return no_arguments(args).and_then(|()| instruction_audit::run());
+    };
+    let [machine] = parse_arches(arch_args)?.as_slice()[..] else {
+        return Err(TaskError::new(
+            "instruction-audit IMAGE MAP needs --arch x64|x86|arm64",
+        ));
+    };
+    let read = |path: &String| {
+        std::fs::read(path)
+            .map_err(|error| xtask::cmd::io_error("read", &PathBuf::from(path), &error))
+    };
+    let data = read(image_path)?;
+    let map = String::from_utf8_lossy(&read(map_path)?).into_owned();
+    let audit = instruction_audit::audit_image(&data, machine, &map)
+        .map_err(|error| TaskError::new(format!("{image_path}: {error}")))?;
+    print!("{audit}");
+    if audit.code.passes() {
+        Ok(())
+    } else {
+        Err(TaskError::new(format!(
+            "{image_path} breaks the kernel's floating-point rules for {machine}"
+        )))
+    }
 }

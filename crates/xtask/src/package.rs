@@ -3,9 +3,10 @@
 //!
 //! Layout: `<target>/package/x64/`, `<target>/package/arm64/` and
 //! `<target>/package/x86/`, each with `rdmus.sys`, `rdmus.inf` and, when
-//! signed, `rdmus.cer`. Beside them, `<target>/package/link-maps/` keeps the
-//! x86 linker map (not shipped): the import audit reads the decorated symbol
-//! of each x86 import from it (its calling convention).
+//! signed, `rdmus.cer`. Beside them, `<target>/package/link-maps/` keeps each
+//! image's linker map (not shipped): the instruction audit finds every function
+//! in it, and the import audit reads the decorated symbol of each x86 import
+//! from the x86 one (its calling convention).
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -13,6 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::cmd::{self, TaskError, TaskResult};
 use crate::image::{self, Machine};
 use crate::inf::{self, DriverDate};
+use crate::instruction_audit;
 use crate::sign;
 
 /// The machines a package is built for.
@@ -99,22 +101,20 @@ fn package_one(
         .join(machine.target())
         .join("release")
         .join("rdmus.dll");
-    if machine == Machine::X86 {
-        // build.rs has the x86 link write its map beside the image.
-        let map = built.with_file_name("deps").join("rdmus.map");
-        let kept = link_map_path(machine);
-        if let Some(parent) = kept.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|error| cmd::io_error("create", parent, &error))?;
-        }
-        copy(&map, &kept)?;
+    // build.rs has the link write its map beside the image.
+    let map = built.with_file_name("deps").join("rdmus.map");
+    let kept = link_map_path(machine);
+    if let Some(parent) = kept.parent() {
+        std::fs::create_dir_all(parent).map_err(|error| cmd::io_error("create", parent, &error))?;
     }
+    copy(&map, &kept)?;
     let dir = package_root().join(machine.package_dir());
     std::fs::create_dir_all(&dir).map_err(|error| cmd::io_error("create", &dir, &error))?;
     let sys = dir.join("rdmus.sys");
 
     // Check the linker's output before signing, then the signed file again.
     check_file(&built, machine)?;
+    audit_instructions(&built, &map, machine)?;
     let signed = if let Some(certificate) = certificate {
         sign::sign(certificate, &built, &sys)?;
         copy(&certificate.der, &dir.join("rdmus.cer"))?;
@@ -158,7 +158,7 @@ fn package_one(
 }
 
 /// Where the package step keeps the linker map of a machine's image
-/// (`<target>/package/link-maps/rdmus-x86.map`; only x86 has one).
+/// (`<target>/package/link-maps/rdmus-x86.map`, `rdmus-x64.map`, `rdmus-arm64.map`).
 #[must_use]
 pub fn link_map_path(machine: Machine) -> PathBuf {
     package_root()
@@ -175,6 +175,28 @@ pub fn check_file(path: &Path, machine: Machine) -> TaskResult<image::ImageRepor
     image::check(&data, machine).map_err(|error| {
         TaskError::new(format!("{} fails the image check: {error}", path.display()))
     })
+}
+
+/// The kernel's floating-point rules on a built image ([`instruction_audit`]): prints its
+/// summary, and every finding when there is one.
+///
+/// # Errors
+/// The image or its map cannot be read, its code cannot be told from data, or an
+/// instruction breaks the machine's rules.
+pub fn audit_instructions(image: &Path, map: &Path, machine: Machine) -> TaskResult {
+    let data = std::fs::read(image).map_err(|error| cmd::io_error("read", image, &error))?;
+    let map_text = std::fs::read(map).map_err(|error| cmd::io_error("read", map, &error))?;
+    let audit = instruction_audit::audit_image(&data, machine, &String::from_utf8_lossy(&map_text))
+        .map_err(|error| TaskError::new(format!("{}: {error}", image.display())))?;
+    if audit.code.passes() {
+        print!("instruction audit: {audit}");
+        Ok(())
+    } else {
+        Err(TaskError::new(format!(
+            "{} breaks the kernel's floating-point rules for {machine}:\n{audit}",
+            image.display()
+        )))
+    }
 }
 
 fn copy(from: &Path, to: &Path) -> TaskResult {
