@@ -114,6 +114,28 @@ fn each_machine_forbids_what_its_kernel_rules_say() {
     assert_eq!(NONE.to_string(), "none");
 }
 
+/// [`audit_code`] on one code section at RVA 0x1000 of an image at the machine's test base.
+fn audit_text(
+    machine: Machine,
+    text: &[u8],
+    functions: &[Function],
+) -> Result<super::CodeAudit, Unreadable> {
+    let base = match machine {
+        Machine::X86 => X86_BASE,
+        Machine::Amd64 => X64_BASE,
+        Machine::Arm64 => 0,
+    };
+    audit_code(
+        machine,
+        base,
+        &[CodeSection {
+            rva: 0x1000,
+            bytes: text,
+        }],
+        functions,
+    )
+}
+
 fn function(rva: u32, name: &str) -> Function {
     Function {
         rva,
@@ -146,16 +168,7 @@ fn x86_seeded_text() -> Vec<u8> {
 fn a_seeded_sse_instruction_is_named_by_function_and_address_on_x86() {
     let text = x86_seeded_text();
     let functions = [function(0x1000, "clean"), function(0x1010, "mixer::mix")];
-    let audit = audit_code(
-        Machine::X86,
-        X86_BASE,
-        &[CodeSection {
-            rva: 0x1000,
-            bytes: &text,
-        }],
-        &functions,
-    )
-    .expect("decodes");
+    let audit = audit_text(Machine::X86, &text, &functions).expect("decodes");
     assert_eq!(audit.functions, 2);
     assert_eq!(audit.findings.len(), 1, "{:?}", audit.findings);
     let finding = &audit.findings[0];
@@ -173,16 +186,7 @@ fn a_seeded_sse_instruction_is_named_by_function_and_address_on_x86() {
     // The same function without the seeded instruction passes.
     let mut clean = text.clone();
     clean[0x13..0x17].copy_from_slice(&[0x90; 4]);
-    let audit = audit_code(
-        Machine::X86,
-        X86_BASE,
-        &[CodeSection {
-            rva: 0x1000,
-            bytes: &clean,
-        }],
-        &functions,
-    )
-    .expect("decodes");
+    let audit = audit_text(Machine::X86, &clean, &functions).expect("decodes");
     assert!(audit.passes(), "{:?}", audit.findings);
     assert_eq!(audit.instructions, 5 + 9 + 4 + 4 + 7);
 }
@@ -193,16 +197,7 @@ fn x64_allows_sse_and_forbids_x87_mmx_and_avx() {
         let mut text = vec![0x55, 0x48, 0x89, 0xe5]; // push rbp; mov rbp,rsp
         text.extend_from_slice(seeded);
         text.extend_from_slice(&[0x5d, 0xc3]); // pop rbp; ret
-        audit_code(
-            Machine::Amd64,
-            X64_BASE,
-            &[CodeSection {
-                rva: 0x1000,
-                bytes: &text,
-            }],
-            &[function(0x1000, "f")],
-        )
-        .expect("decodes")
+        audit_text(Machine::Amd64, &text, &[function(0x1000, "f")]).expect("decodes")
     };
     assert!(run(&[0x66, 0x0f, 0xfe, 0xc1]).passes(), "paddd xmm0,xmm1");
     for (seeded, state, text) in [
@@ -216,16 +211,7 @@ fn x64_allows_sse_and_forbids_x87_mmx_and_avx() {
         assert_eq!(audit.findings[0].state, state, "{text}");
     }
     // ARM64 code is not decoded at all: nothing there is forbidden.
-    let audit = audit_code(
-        Machine::Arm64,
-        0,
-        &[CodeSection {
-            rva: 0x1000,
-            bytes: &[0xd9, 0x00],
-        }],
-        &[],
-    )
-    .expect("nothing to decode");
+    let audit = audit_text(Machine::Arm64, &[0xd9, 0x00], &[]).expect("nothing to decode");
     assert_eq!(audit.instructions, 0);
 }
 
@@ -249,13 +235,9 @@ fn x86_pic_switch(entries: [u32; 2]) -> Vec<u8> {
 }
 
 fn audit_switch(text: &[u8]) -> Result<super::CodeAudit, Unreadable> {
-    audit_code(
+    audit_text(
         Machine::X86,
-        X86_BASE,
-        &[CodeSection {
-            rva: 0x1000,
-            bytes: text,
-        }],
+        text,
         &[function(0x1000, "switch"), function(0x1028, "next")],
     )
 }
@@ -298,16 +280,7 @@ fn an_absolute_jump_table_that_looks_like_sse_is_not_a_finding() {
     text.extend_from_slice(&0x1000_100f_u32.to_le_bytes());
     text.extend_from_slice(&0x1000_1007_u32.to_le_bytes());
     text.extend_from_slice(&[0xcc; 4]);
-    let audit = audit_code(
-        Machine::X86,
-        X86_BASE,
-        &[CodeSection {
-            rva: 0x1000,
-            bytes: &text,
-        }],
-        &[function(0x1000, "switch")],
-    )
-    .expect("a table");
+    let audit = audit_text(Machine::X86, &text, &[function(0x1000, "switch")]).expect("a table");
     assert!(audit.passes(), "{:?}", audit.findings);
     assert_eq!(audit.table_bytes, 8);
     assert_eq!(audit.count_using(|state| state.sse), 0);
@@ -315,16 +288,8 @@ fn an_absolute_jump_table_that_looks_like_sse_is_not_a_finding() {
     // The same bytes as code (no table read) are a finding: movups xmm0,[eax].
     let mut no_table = text;
     no_table[..7].copy_from_slice(&[0x90; 7]);
-    let audit = audit_code(
-        Machine::X86,
-        X86_BASE,
-        &[CodeSection {
-            rva: 0x1000,
-            bytes: &no_table,
-        }],
-        &[function(0x1000, "switch")],
-    )
-    .expect("decodes");
+    let audit =
+        audit_text(Machine::X86, &no_table, &[function(0x1000, "switch")]).expect("decodes");
     assert_eq!(audit.findings.len(), 1);
     assert_eq!(audit.findings[0].rva, 0x1018);
     assert_eq!(audit.findings[0].text, "movups xmm0,[eax]");
@@ -332,17 +297,7 @@ fn an_absolute_jump_table_that_looks_like_sse_is_not_a_finding() {
 
 #[test]
 fn undecodable_and_overlapping_bytes_fail_the_audit() {
-    let audit = |text: &[u8], functions: &[Function]| {
-        audit_code(
-            Machine::X86,
-            X86_BASE,
-            &[CodeSection {
-                rva: 0x1000,
-                bytes: text,
-            }],
-            functions,
-        )
-    };
+    let audit = |text: &[u8], functions: &[Function]| audit_text(Machine::X86, text, functions);
     // 0f 04 is no instruction.
     assert_eq!(
         audit(&[0x90, 0x0f, 0x04], &[function(0x1000, "f")]),
