@@ -576,9 +576,43 @@ struct Planar<'a> {
 impl Sink for Planar<'_> {
     fn mix(&mut self, at: usize, block: &[i32], ramp: Ramp) {
         let left = self.left.get_mut(at..).unwrap_or_default();
-        add_scaled(left, block, ramp.with_gain(self.gains.0));
         let right = self.right.get_mut(at..).unwrap_or_default();
-        add_scaled(right, block, ramp.with_gain(self.gains.1));
+        let gains = (
+            ramp.with_gain(self.gains.0).q30(),
+            ramp.with_gain(self.gains.1).q30(),
+        );
+        add_scaled_stereo(left, right, block, gains);
+    }
+}
+
+/// Adds `block` into `left` and `right` scaled by their Q30 ramps (start, step), in one pass
+/// (a plain loop the compiler vectorises): each sample is read once for both sides, where a
+/// pass a side read it twice and paid two loops' set-up and remainders (0.5 % fewer
+/// instructions on a song).
+#[allow(
+    clippy::inline_always,
+    reason = "as `add_scaled`: the steady and the moving gain must each be its own loop"
+)]
+#[inline(always)]
+fn add_scaled_stereo(
+    left: &mut [i32],
+    right: &mut [i32],
+    block: &[i32],
+    ((mut left_gain, left_step), (mut right_gain, right_step)): ((i32, i32), (i32, i32)),
+) {
+    let sides = left.iter_mut().zip(right.iter_mut()).zip(block);
+    if left_step == 0 && right_step == 0 {
+        for ((left, right), &sample) in sides {
+            *left += scale(sample, left_gain);
+            *right += scale(sample, right_gain);
+        }
+    } else {
+        for ((left, right), &sample) in sides {
+            *left += scale(sample, left_gain);
+            *right += scale(sample, right_gain);
+            left_gain += left_step;
+            right_gain += right_step;
+        }
     }
 }
 
