@@ -589,11 +589,12 @@ impl Sink for Planar<'_> {
 /// (a plain loop the compiler vectorises): each sample is read once for both sides, where a
 /// pass a side read it twice and paid two loops' set-up and remainders (0.5 % fewer
 /// instructions on a song).
-#[allow(
-    clippy::inline_always,
-    reason = "as `add_scaled`: the steady and the moving gain must each be its own loop"
-)]
-#[inline(always)]
+///
+/// Out of line, unlike `add_scaled`: as a function of its own its three slices keep their
+/// no-alias guarantee (inlined, the vectorised loops began with run-time overlap checks) and
+/// the voice's block loop keeps fewer values live; 0.35 % fewer instructions on a song than
+/// inlined.
+#[inline(never)]
 fn add_scaled_stereo(
     left: &mut [i32],
     right: &mut [i32],
