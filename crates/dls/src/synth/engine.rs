@@ -251,6 +251,8 @@ struct Slot {
     voice: Voice,
     /// The wave it plays (for a streamed wave, the buffer it is in).
     wave_dlid: u32,
+    /// Where the store held that wave when last asked ([`InstrumentStore::wave_placed`]).
+    wave_place: usize,
     /// Set for a voice that plays a wave articulation.
     stream: Option<Stream>,
     group: usize,
@@ -786,6 +788,7 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             let slot = Slot {
                 voice,
                 wave_dlid: region.wave_dlid,
+                wave_place: 0,
                 stream: None,
                 group: g,
                 channel: ch,
@@ -899,6 +902,7 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
         let slot = Slot {
             voice,
             wave_dlid: first,
+            wave_place: 0,
             stream: Some(Stream {
                 voice_id,
                 articulation,
@@ -999,7 +1003,7 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             let Some(slot) = self.slots.get_mut(index).and_then(Option::as_mut) else {
                 continue;
             };
-            let Some(wave) = store.wave(slot.wave_dlid) else {
+            let Some(wave) = store.wave_placed(slot.wave_dlid, &mut slot.wave_place) else {
                 self.slots[index] = None;
                 continue;
             };
