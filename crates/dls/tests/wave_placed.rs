@@ -5,7 +5,8 @@
 mod common;
 
 use common::small_collection;
-use dls::download::InstrumentStore;
+use dls::download::{InstrumentStore, StoredWave};
+
 use dls::download::build::build_collection;
 use dls::wire::file::DlsFile;
 
@@ -33,9 +34,12 @@ fn a_placed_lookup_finds_what_a_search_finds_and_follows_an_unload() {
         // Any place, right or wrong or past the table, gives the same wave.
         for start in [0, 1, dlids.len(), usize::MAX] {
             let mut place = start;
-            let placed = store.wave_placed(dlid, &mut place).map(|w| w.dlid());
+            let placed = store.wave_placed(dlid, &mut place).map(StoredWave::dlid);
             assert_eq!(placed, Some(dlid));
-            assert_eq!(store.wave_placed(dlid, &mut place).map(|w| w.dlid()), Some(dlid));
+            assert_eq!(
+                store.wave_placed(dlid, &mut place).map(StoredWave::dlid),
+                Some(dlid)
+            );
             // The place is now the wave's: asked again, it is not moved.
             let settled = place;
             store.wave_placed(dlid, &mut place);
@@ -48,7 +52,10 @@ fn a_placed_lookup_finds_what_a_search_finds_and_follows_an_unload() {
     store.wave_placed(last, &mut place).unwrap();
     let before = place;
     assert_eq!(store.unload(dlids[0]), Ok(Some(store_bytes_of(&dlids, 0))));
-    assert_eq!(store.wave_placed(last, &mut place).map(|w| w.dlid()), Some(last));
+    assert_eq!(
+        store.wave_placed(last, &mut place).map(StoredWave::dlid),
+        Some(last)
+    );
     assert_eq!(place, before - 1, "the place follows the move");
     // A wave no longer there is not found, and the place is left alone.
     let mut place = 0;
