@@ -290,6 +290,19 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> InstrumentStore<B> {
         self.wave_slot(dlid).ok().map(|slot| &self.waves[slot])
     }
 
+    /// [`Self::wave`], looked at first in the place `*place` names (where it was found last:
+    /// a download or unload can move it, and then `*place` is updated). The synth asks for
+    /// each voice's wave once per part; a binary search over the table's large entries cost
+    /// a cache miss a step, some 2 % of a song's render time.
+    pub fn wave_placed(&self, dlid: u32, place: &mut usize) -> Option<&StoredWave<B>> {
+        if let Some(wave) = self.waves.get(*place).filter(|w| w.parsed.dlid == dlid) {
+            return Some(wave);
+        }
+        let found = self.wave_slot(dlid).ok()?;
+        *place = found;
+        self.waves.get(found)
+    }
+
     /// The wave articulation with download id `dlid`.
     #[must_use]
     pub fn wave_articulation(&self, dlid: u32) -> Option<&ParsedWaveArticulation> {

@@ -251,6 +251,8 @@ struct Slot {
     voice: Voice,
     /// The wave it plays (for a streamed wave, the buffer it is in).
     wave_dlid: u32,
+    /// Where the store held that wave when last asked ([`InstrumentStore::wave_placed`]).
+    wave_place: usize,
     /// Set for a voice that plays a wave articulation.
     stream: Option<Stream>,
     group: usize,
@@ -313,6 +315,11 @@ fn try_box<T>(value: T) -> Result<Box<[T; 1]>, AllocError> {
 pub struct Engine<const VOICES: usize, const GROUPS: usize> {
     rate: u32,
     slots: Box<[Option<Slot>]>,
+    /// One bit a slot, set for every slot that holds a voice (and maybe for some that no
+    /// longer do: [`Self::render_planar`] clears those it finds empty). The render walks the
+    /// bits: looking at each of 64 slots of a kilobyte each, mostly empty, cost a cache
+    /// miss a slot every part.
+    sounding: Box<[u64]>,
     /// The planar mix: [`MIX_FRAMES`] left samples, then as many right. All zero between
     /// calls to [`Engine::render`] (it clears what it used once it is interleaved), so no call
     /// clears it first.
@@ -351,6 +358,7 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
         Ok(Self {
             rate,
             slots: try_boxed(voices.min(VOICES), || None)?,
+            sounding: try_boxed(voices.min(VOICES).div_ceil(64), || 0)?,
             mix: try_boxed(2 * MIX_FRAMES, || 0)?,
             channels: try_boxed(groups.min(GROUPS), || [Channel::RESET; CHANNELS])?,
             priorities: try_boxed(groups.min(GROUPS), || [0; CHANNELS])?,
@@ -410,6 +418,7 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
     pub fn reset(&mut self, rate: u32) {
         self.rate = rate;
         self.slots.fill(None);
+        self.sounding.fill(0);
         self.channels.fill([Channel::RESET; CHANNELS]);
         self.clock = 0;
         if let Some(fx) = self.effects.as_mut() {
@@ -786,6 +795,7 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
             let slot = Slot {
                 voice,
                 wave_dlid: region.wave_dlid,
+                wave_place: 0,
                 stream: None,
                 group: g,
                 channel: ch,
@@ -804,6 +814,7 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
                     self.stolen = self.stolen.saturating_add(1);
                 }
                 *place = Some(slot);
+                mark_sounding(&mut self.sounding, index);
             }
         }
     }
@@ -899,6 +910,7 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
         let slot = Slot {
             voice,
             wave_dlid: first,
+            wave_place: 0,
             stream: Some(Stream {
                 voice_id,
                 articulation,
@@ -920,6 +932,7 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
                 self.stolen = self.stolen.saturating_add(1);
             }
             *place = Some(slot);
+            mark_sounding(&mut self.sounding, index);
         }
         true
     }
@@ -995,59 +1008,68 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
         // stage can be borrowed beside the voices.
         let mut effects = self.effects.take();
         let frames = left.len();
-        for index in 0..self.slots.len() {
-            let Some(slot) = self.slots.get_mut(index).and_then(Option::as_mut) else {
-                continue;
-            };
-            let Some(wave) = store.wave(slot.wave_dlid) else {
-                self.slots[index] = None;
-                continue;
-            };
-            let channel = self
-                .channels
-                .get(slot.group)
-                .and_then(|c| c.get(usize::from(slot.channel)))
-                .copied()
-                .unwrap_or(Channel::RESET);
-            let routes = &slot.routes;
-            let gain = i32::from(attenuation_to_gain_q15(
-                routes.attenuation_cb(channel.volume, channel.expression),
-            ));
-            let (pan_left, pan_right) =
-                pan_gains_q15(slot.voice.pan_permille() + routes.pan_permille(channel.pan));
-            let gain = (gain * MASTER_GAIN_Q15) >> 15;
-            let (gain_left, gain_right) = ((pan_left * gain) >> 15, (pan_right * gain) >> 15);
-            let samples = wave.samples_with_guard();
-            let sends = effects.as_deref().map_or((0, 0), |[fx]| {
-                fx.gate(
-                    send_q15(
-                        slot.sends.reverb_permille,
-                        channel.reverb_send,
-                        slot.sends.cc91_permille,
+        for (word_index, word) in self.sounding.iter_mut().enumerate() {
+            // Each set bit in turn (at most 64 a word), lowest first: slot order, as before.
+            let mut bits = *word;
+            while bits != 0 {
+                let index = word_index * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let Some(slot) = self.slots.get_mut(index).and_then(Option::as_mut) else {
+                    *word &= !(1 << (index % 64));
+                    continue;
+                };
+                let Some(wave) = store.wave_placed(slot.wave_dlid, &mut slot.wave_place) else {
+                    self.slots[index] = None;
+                    *word &= !(1 << (index % 64));
+                    continue;
+                };
+                let channel = self
+                    .channels
+                    .get(slot.group)
+                    .and_then(|c| c.get(usize::from(slot.channel)))
+                    .copied()
+                    .unwrap_or(Channel::RESET);
+                let routes = &slot.routes;
+                let gain = i32::from(attenuation_to_gain_q15(
+                    routes.attenuation_cb(channel.volume, channel.expression),
+                ));
+                let (pan_left, pan_right) =
+                    pan_gains_q15(slot.voice.pan_permille() + routes.pan_permille(channel.pan));
+                let gain = (gain * MASTER_GAIN_Q15) >> 15;
+                let (gain_left, gain_right) = ((pan_left * gain) >> 15, (pan_right * gain) >> 15);
+                let samples = wave.samples_with_guard();
+                let sends = effects.as_deref().map_or((0, 0), |[fx]| {
+                    fx.gate(
+                        send_q15(
+                            slot.sends.reverb_permille,
+                            channel.reverb_send,
+                            slot.sends.cc91_permille,
+                        ),
+                        send_q15(
+                            slot.sends.chorus_permille,
+                            channel.chorus_send,
+                            slot.sends.cc93_permille,
+                        ),
+                    )
+                });
+                let gains = (gain_left, gain_right);
+                let produced = match effects.as_deref_mut() {
+                    // A voice that sends renders into the send stage's buffer (shared by the
+                    // voices that send alike, mixed into the dry mix and the buses once); one that
+                    // does not goes straight into the mix, as with no effects.
+                    Some([fx]) if sends != (0, 0) => render_voice(
+                        store,
+                        slot,
+                        samples,
+                        fx.voice_buffers(sends, left, right),
+                        gains,
                     ),
-                    send_q15(
-                        slot.sends.chorus_permille,
-                        channel.chorus_send,
-                        slot.sends.cc93_permille,
-                    ),
-                )
-            });
-            let gains = (gain_left, gain_right);
-            let produced = match effects.as_deref_mut() {
-                // A voice that sends renders into the send stage's buffer (shared by the
-                // voices that send alike, mixed into the dry mix and the buses once); one that
-                // does not goes straight into the mix, as with no effects.
-                Some([fx]) if sends != (0, 0) => render_voice(
-                    store,
-                    slot,
-                    samples,
-                    fx.voice_buffers(sends, left, right),
-                    gains,
-                ),
-                _ => render_voice(store, slot, samples, (&mut *left, &mut *right), gains),
-            };
-            if produced < frames || slot.voice.is_finished() {
-                self.slots[index] = None;
+                    _ => render_voice(store, slot, samples, (&mut *left, &mut *right), gains),
+                };
+                if produced < frames || slot.voice.is_finished() {
+                    self.slots[index] = None;
+                    *word &= !(1 << (index % 64));
+                }
             }
         }
         if let Some([fx]) = effects.as_deref_mut() {
@@ -1087,6 +1109,13 @@ fn render_voice<B: AsRef<[u8]> + AsMut<[u8]>>(
         );
     }
     produced
+}
+
+/// Sets slot `index`'s bit in `sounding` (see [`Engine`]'s field).
+fn mark_sounding(sounding: &mut [u64], index: usize) {
+    if let Some(word) = sounding.get_mut(index / 64) {
+        *word |= 1 << (index % 64);
+    }
 }
 
 /// Moves a streamed voice that reached the end of its buffer on to the articulation's next
@@ -1306,6 +1335,32 @@ mod tests {
 
     fn render_frames(e: &mut Big, store: &InstrumentStore<alloc::vec::Vec<u8>>, frames: usize) {
         e.render(store, &mut alloc::vec![0i32; 2 * frames]);
+    }
+
+    /// Voices in every slot are rendered, past the first 64 too (the render walks the
+    /// sounding bits a word of 64 slots at a time): 100 identical voices, each started and
+    /// released on the same frame, give exactly 100 times what one gives.
+    #[test]
+    fn voices_past_the_sixty_fourth_slot_sound() {
+        let store = kit(None);
+        let render = |voices: usize| {
+            let mut e = Big::try_new(48_000, 100, 1).expect("engine");
+            for _ in 0..voices {
+                e.message(&store, 1, &[0x99, 50, 100]);
+                e.message(&store, 1, &[0x89, 50, 0]);
+            }
+            assert_eq!(e.active_voices(), voices);
+            let mut out = alloc::vec![0i32; 2 * 1000];
+            e.render(&store, &mut out);
+            out
+        };
+        let one = render(1);
+        assert!(one.iter().any(|&s| s != 0), "the voice sounds");
+        let hundred = render(100);
+        assert_eq!(
+            hundred,
+            one.iter().map(|&s| 100 * s).collect::<alloc::vec::Vec<_>>()
+        );
     }
 
     /// (channel group, key, released) of every sounding voice on the drum channel.

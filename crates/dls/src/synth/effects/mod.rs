@@ -176,14 +176,16 @@ impl Effects {
             &mut self.reverb_bus[..frames],
             &mut self.chorus_bus[..frames],
         );
+        // A bus whose effect is off is given no sends (`gate` zeroes them), so it is still
+        // clear: clearing it anyway cost two memsets per part with effects off, 1% of a song.
         if self.switches.reverb {
             self.reverb.process(reverb_bus, left, right);
+            reverb_bus.fill(0);
         }
         if self.switches.chorus {
             self.chorus.process(chorus_bus, left, right);
+            chorus_bus.fill(0);
         }
-        reverb_bus.fill(0);
-        chorus_bus.fill(0);
     }
 }
 
