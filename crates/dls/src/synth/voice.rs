@@ -329,6 +329,9 @@ impl Voice {
         // Cleared once per call, not per pass: each pass overwrites what it then reads. The
         // wave is read in after two slots of room the filter uses (`LowPass::process_padded`).
         let mut block_storage = [0i32; PAD + BLOCK];
+        // The envelope's gain at the start of the next block: the end of the last one (only
+        // `advance` moves the envelope within a call), so each block evaluates it once.
+        let mut envelope_gain = self.envelope.gain_q15();
         // Each pass produces at least one frame or finishes the voice.
         while done < frames && !self.finished {
             if self.control_countdown == 0 {
@@ -341,9 +344,10 @@ impl Voice {
                 .min(self.envelope.samples_in_stage())
                 .clamp(1, CONTROL_PERIOD);
             let gain_at = |env: u16| i64::from((u32::from(env) * u32::from(self.gain_q15)) >> 15);
-            let from = gain_at(self.envelope.gain_q15());
+            let from = gain_at(envelope_gain);
             self.envelope.advance(len);
-            let to = gain_at(self.envelope.gain_q15());
+            envelope_gain = self.envelope.gain_q15();
+            let to = gain_at(envelope_gain);
             let len = usize::try_from(len).unwrap_or(BLOCK).min(BLOCK);
             let padded = block_storage.get_mut(..PAD + len).unwrap_or_default();
             let block = padded.get_mut(PAD..).unwrap_or_default();
@@ -363,7 +367,7 @@ impl Voice {
                 .control_countdown
                 .saturating_sub(u32::try_from(produced).unwrap_or(u32::MAX));
             done += produced;
-            self.finished |= self.envelope.is_done() || self.is_silent_from_here();
+            self.finished |= self.envelope.is_done() || self.is_silent_from_here(envelope_gain);
         }
         done
     }
@@ -374,10 +378,11 @@ impl Voice {
     /// between gains of 0 and 1 (Q15) stays under 2^15 in Q30, which [`scale`] takes to 0
     /// (and the sinks' own gains are at most unity). The release's last decibels, often a
     /// good part of a note's life at a quiet velocity, cost nothing then.
-    fn is_silent_from_here(&self) -> bool {
+    /// `envelope_gain_q15` is the envelope's gain now (the block loop has it at hand).
+    fn is_silent_from_here(&self, envelope_gain_q15: u16) -> bool {
         self.released
             && self.envelope.stage() == Stage::Release
-            && (u32::from(self.envelope.gain_q15()) * u32::from(self.peak_gain_q15)) >> 15 <= 1
+            && (u32::from(envelope_gain_q15) * u32::from(self.peak_gain_q15)) >> 15 <= 1
     }
 
     /// Reads the wave at this voice's position and step into `block`, interpolating linearly
@@ -818,7 +823,7 @@ mod tests {
             Stage::Release,
             "ended before the envelope did"
         );
-        assert!(v.is_silent_from_here());
+        assert!(v.is_silent_from_here(v.envelope.gain_q15()));
         // What the rest of the release would add: nothing at all, in any sink.
         let mut more = 0;
         while !v.envelope.is_done() {
