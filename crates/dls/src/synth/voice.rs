@@ -401,6 +401,16 @@ impl Voice {
         };
         let step = self.step;
         let mut position = self.position;
+        // Most blocks lie wholly before the seam (or the end): one run, straight through,
+        // without the loop's second pass to find the block full (~10 instructions a block).
+        if position < plain {
+            let last = position
+                .saturating_add(step.saturating_mul((block.len() as u64).saturating_sub(1)));
+            if last < plain {
+                self.position = interpolate(wave, position, step, block);
+                return block.len();
+            }
+        }
         let mut done = 0;
         loop {
             if position >= end {
