@@ -203,6 +203,17 @@ impl LowPass {
     /// vectorises; the recursion then reads them, which leaves it registers enough for its
     /// seven coefficients and the state (no spills on the feedback chain).
     pub fn process_padded(&mut self, padded: &mut [i32]) {
+        self.process_padded_biased(padded);
+        let n = padded.len().saturating_sub(2);
+        for sample in padded.iter_mut().take(n) {
+            *sample = output(*sample);
+        }
+    }
+
+    /// [`Self::process_padded`] but leaving each output as the recursion stores it, biased,
+    /// for [`output`] to take to output scale: the voice does that in its mix, in the loop
+    /// that reads the samples anyway, instead of in a pass of its own over the block.
+    pub(super) fn process_padded_biased(&mut self, padded: &mut [i32]) {
         let n = padded.len().saturating_sub(2);
         if n == 0 {
             return;
@@ -213,7 +224,7 @@ impl LowPass {
         for i in 0..n {
             padded[i] = feed_forward(padded[i + 2], padded[i + 1], padded[i]);
         }
-        self.recurse(&mut padded[..n]);
+        self.recurse_biased(&mut padded[..n]);
     }
 
     /// Runs the recursion over `sums`, the feed-forward sums of a block, replacing each by
@@ -232,8 +243,17 @@ impl LowPass {
     /// both limit checks (a state beyond 2^16 at output scale, twice 16-bit full scale, takes
     /// the exact check then), and each output is stored as its biased state's low bits, taken
     /// to output scale (`>> FRAC`, less the bias) by a pass after the loop that the compiler
-    /// vectorises. The output is the same, bit for bit, as the plain recursion's.
+    /// vectorises (or, for the voice, by its mix). The output is the same, bit for bit, as the
+    /// plain recursion's.
     fn recurse(&mut self, sums: &mut [i32]) {
+        self.recurse_biased(sums);
+        for sample in sums.iter_mut() {
+            *sample = output(*sample);
+        }
+    }
+
+    /// [`Self::recurse`] leaving each output biased (see [`biased_low_bits`]).
+    fn recurse_biased(&mut self, sums: &mut [i32]) {
         let (b0, b0_pair, a1_b0) = (self.b0, self.b0_pair, self.a1_b0);
         let (a1, a2, c1, c2) = (self.a1, self.a2, self.c1, self.c2);
         let (offset, offset_pair) = (self.offset, self.offset_pair);
@@ -305,9 +325,6 @@ impl LowPass {
             *last = biased_low_bits(u);
         }
         (self.y1, self.y2) = (u1 - BIAS, u2 - BIAS);
-        for sample in sums.iter_mut() {
-            *sample = output(*sample);
-        }
     }
 }
 
@@ -374,7 +391,7 @@ fn biased_low_bits(biased: i64) -> i32 {
 
 /// The output sample of a held biased state's low bits: the state `>> FRAC`, less the bias.
 /// Exact, as the bias is a whole output unit (2^16 of them).
-fn output(biased: i32) -> i32 {
+pub(super) fn output(biased: i32) -> i32 {
     (biased >> FRAC) - (1 << BIAS_AT_OUTPUT_BITS)
 }
 

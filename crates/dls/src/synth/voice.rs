@@ -10,7 +10,7 @@
 use super::articulation::FilterParams;
 use super::articulation::NoteParams;
 use super::envelope::{Envelope, Stage};
-use super::filter::LowPass;
+use super::filter::{self, LowPass};
 use super::fixed::{attenuation_to_gain_q15, pitch_ratio_q32};
 use super::modulation::{Controls, Linear, ModulationParams, Modulator, Row};
 use super::tables::PAN_SIN_Q15;
@@ -355,14 +355,16 @@ impl Voice {
                 WaveSamples::I16Le(bytes) => self.gather(&I16Le(bytes), block),
                 WaveSamples::U8(bytes) => self.gather(&U8(bytes), block),
             };
-            let block = if let Some((filter, _)) = &mut self.filter {
+            let ramp = Ramp::new(from, to, len);
+            if let Some((filter, _)) = &mut self.filter {
                 let padded = padded.get_mut(..PAD + produced).unwrap_or_default();
-                filter.process_padded(padded);
-                padded.get(..produced).unwrap_or_default()
+                filter.process_padded_biased(padded);
+                let block = padded.get_mut(..produced).unwrap_or_default();
+                sink.mix_biased(done, block, ramp);
             } else {
-                padded.get(PAD..PAD + produced).unwrap_or_default()
-            };
-            sink.mix(done, block, Ramp::new(from, to, len));
+                let block = padded.get(PAD..PAD + produced).unwrap_or_default();
+                sink.mix(done, block, ramp);
+            }
             self.control_countdown = self
                 .control_countdown
                 .saturating_sub(u32::try_from(produced).unwrap_or(u32::MAX));
@@ -401,17 +403,22 @@ impl Voice {
         };
         let step = self.step;
         let mut position = self.position;
+        let mut done = 0;
         // Most blocks lie wholly before the seam (or the end): one run, straight through,
         // without the loop's second pass to find the block full (~10 instructions a block).
+        // A block that ends at or past the end goes on into the loop, which wraps or ends.
         if position < plain {
             let last = position
                 .saturating_add(step.saturating_mul((block.len() as u64).saturating_sub(1)));
             if last < plain {
-                self.position = interpolate(wave, position, step, block);
-                return block.len();
+                position = interpolate(wave, position, step, block);
+                done = block.len();
+                if position < end {
+                    self.position = position;
+                    return done;
+                }
             }
         }
-        let mut done = 0;
         loop {
             if position >= end {
                 if looping && end > start {
@@ -474,6 +481,15 @@ fn unit(gain_q15: i32) -> i32 {
 trait Sink {
     /// Adds `block` at frame `at`, scaled by `ramp`.
     fn mix(&mut self, at: usize, block: &[i32], ramp: Ramp);
+
+    /// [`Self::mix`] for the filter's biased output (`LowPass::process_padded_biased`): each
+    /// sample is taken to output scale first. `block` is scratch.
+    fn mix_biased(&mut self, at: usize, block: &mut [i32], ramp: Ramp) {
+        for sample in block.iter_mut() {
+            *sample = filter::output(*sample);
+        }
+        self.mix(at, block, ramp);
+    }
 }
 
 /// Mono: as it is.
@@ -523,11 +539,25 @@ impl Sink for Planar<'_> {
             ramp.with_gain(self.gains.0).q30(),
             ramp.with_gain(self.gains.1).q30(),
         );
-        add_scaled_stereo(left, right, block, gains);
+        add_scaled_stereo(left, right, block, gains, |sample| sample);
+    }
+
+    /// The filter's output taken to its scale in the mix's loop, which reads each sample
+    /// anyway: two vector instructions a four samples there, where a pass of its own over the
+    /// block (a load, the two, a store, the loop and its remainder) cost more.
+    fn mix_biased(&mut self, at: usize, block: &mut [i32], ramp: Ramp) {
+        let left = self.left.get_mut(at..).unwrap_or_default();
+        let right = self.right.get_mut(at..).unwrap_or_default();
+        let gains = (
+            ramp.with_gain(self.gains.0).q30(),
+            ramp.with_gain(self.gains.1).q30(),
+        );
+        add_scaled_stereo(left, right, block, gains, filter::output);
     }
 }
 
-/// Adds `block` into `left` and `right` scaled by their Q30 ramps (start, step), in one pass
+/// Adds `block`, each sample through `take` (as it is, or the filter's biased output to its
+/// scale), into `left` and `right` scaled by their Q30 ramps (start, step), in one pass
 /// (a plain loop the compiler vectorises): each sample is read once for both sides, where a
 /// pass a side read it twice and paid two loops' set-up and remainders (0.5 % fewer
 /// instructions on a song).
@@ -542,15 +572,18 @@ fn add_scaled_stereo(
     right: &mut [i32],
     block: &[i32],
     ((mut left_gain, left_step), (mut right_gain, right_step)): ((i32, i32), (i32, i32)),
+    take: impl Fn(i32) -> i32,
 ) {
     let sides = left.iter_mut().zip(right.iter_mut()).zip(block);
     if left_step == 0 && right_step == 0 {
         for ((left, right), &sample) in sides {
+            let sample = take(sample);
             *left += scale(sample, left_gain);
             *right += scale(sample, right_gain);
         }
     } else {
         for ((left, right), &sample) in sides {
+            let sample = take(sample);
             *left += scale(sample, left_gain);
             *right += scale(sample, right_gain);
             left_gain += left_step;
