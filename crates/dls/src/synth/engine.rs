@@ -16,7 +16,7 @@ use super::effects::{EffectSwitches, Effects, send_q15};
 use super::fixed::attenuation_to_gain_q15;
 use super::modulation::Controls;
 use super::tables::VELOCITY_ATTENUATION_CB;
-use super::voice::{Voice, pan_gains_q15};
+use super::voice::{BlockScratch, Voice, pan_gains_q15};
 use crate::download::{InstrumentStore, ParsedRegion, StoredWave, WaveSamples};
 use crate::model::{KeyRange, Patch, SampleInfo};
 use alloc::boxed::Box;
@@ -1008,6 +1008,8 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
         // stage can be borrowed beside the voices.
         let mut effects = self.effects.take();
         let frames = left.len();
+        // One block storage for every voice of the part (see `BlockScratch`).
+        let mut scratch = BlockScratch::new();
         for (word_index, word) in self.sounding.iter_mut().enumerate() {
             // Each set bit in turn (at most 64 a word), lowest first: slot order, as before.
             let mut bits = *word;
@@ -1060,11 +1062,19 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
                     Some([fx]) if sends != (0, 0) => render_voice(
                         store,
                         slot,
+                        &mut scratch,
                         samples,
                         fx.voice_buffers(sends, left, right),
                         gains,
                     ),
-                    _ => render_voice(store, slot, samples, (&mut *left, &mut *right), gains),
+                    _ => render_voice(
+                        store,
+                        slot,
+                        &mut scratch,
+                        samples,
+                        (&mut *left, &mut *right),
+                        gains,
+                    ),
                 };
                 if produced < frames || slot.voice.is_finished() {
                     self.slots[index] = None;
@@ -1079,26 +1089,32 @@ impl<const VOICES: usize, const GROUPS: usize> Engine<VOICES, GROUPS> {
     }
 }
 
-/// Renders `slot`'s voice from `samples` into `left` and `right` (as many frames as they
-/// hold) at `gains`, and returns the frames it produced. A streamed wave goes on in its next
-/// buffer where this one ended, also when it ended on the part's last frame (at most once per
-/// buffer of the articulation).
+/// Renders `slot`'s voice from `samples` (in `scratch`) into `left` and `right` (as many
+/// frames as they hold) at `gains`, and returns the frames it produced. A streamed wave goes
+/// on in its next buffer where this one ended, also when it ended on the part's last frame (at
+/// most once per buffer of the articulation).
 fn render_voice<B: AsRef<[u8]> + AsMut<[u8]>>(
     store: &InstrumentStore<B>,
     slot: &mut Slot,
+    scratch: &mut BlockScratch,
     samples: WaveSamples<'_>,
     (left, right): (&mut [i32], &mut [i32]),
     (gain_left, gain_right): (i32, i32),
 ) -> usize {
     let frames = left.len().min(right.len());
-    let mut produced =
-        slot.voice
-            .render_planar(samples, (&mut *left, &mut *right), gain_left, gain_right);
+    let mut produced = slot.voice.render_planar_with(
+        scratch,
+        samples,
+        (&mut *left, &mut *right),
+        gain_left,
+        gain_right,
+    );
     while produced < frames || slot.voice.is_finished() {
         let Some(next) = advance_stream(store, slot) else {
             break;
         };
-        produced += slot.voice.render_planar(
+        produced += slot.voice.render_planar_with(
+            scratch,
             next.samples_with_guard(),
             (
                 left.get_mut(produced..).unwrap_or_default(),
