@@ -370,8 +370,12 @@ impl Voice {
                 .clamp(1, CONTROL_PERIOD);
             let gain_at = |env: u16| i64::from((u32::from(env) * u32::from(self.gain_q15)) >> 15);
             let from = gain_at(envelope_gain);
-            self.envelope.advance(len);
-            envelope_gain = self.envelope.gain_q15();
+            // In sustain (most blocks of a held note) the envelope stands still: its gain is
+            // the one it had, and the table lookup is skipped.
+            if self.envelope.stage() != Stage::Sustain {
+                self.envelope.advance(len);
+                envelope_gain = self.envelope.gain_q15();
+            }
             let to = gain_at(envelope_gain);
             let len = usize::try_from(len).unwrap_or(BLOCK).min(BLOCK);
             let padded = block_storage.get_mut(..PAD + len).unwrap_or_default();
