@@ -458,8 +458,7 @@ impl Modulator {
         let eg2 = if samples == 0 || !eg2_heard {
             0
         } else {
-            self.eg2.advance(samples - 1);
-            i64::from(self.eg2.next_gain_q15())
+            i64::from(self.eg2.last_gain_of(samples))
         };
         let clamp =
             |v: i64| i32::try_from(v.clamp(i64::from(i32::MIN), i64::from(i32::MAX))).unwrap_or(0);
