@@ -393,6 +393,27 @@ pub struct Modulator {
     at_rest: ModulationParams,
     /// What the controllers move straight (pitch, gain, cutoff), now.
     direct: Offsets,
+    /// Which of the modulation LFO, the vibrato LFO and EG2 something listens to, with the
+    /// depths now: kept with the depths, not worked out from them every tick.
+    heard: Heard,
+}
+
+/// Which modulators reach a destination (see [`Modulator::tick`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Heard {
+    lfo: bool,
+    vibrato: bool,
+    eg2: bool,
+}
+
+impl Heard {
+    fn of(p: &ModulationParams) -> Self {
+        Self {
+            lfo: p.lfo_to_pitch_cents != 0 || p.lfo_to_gain_cb != 0 || p.lfo_to_cutoff_cents != 0,
+            vibrato: p.vibrato_to_pitch_cents != 0,
+            eg2: p.eg2_to_pitch_cents != 0 || p.eg2_to_cutoff_cents != 0,
+        }
+    }
 }
 
 impl Modulator {
@@ -406,6 +427,7 @@ impl Modulator {
             params: *params,
             at_rest: *params,
             direct: Offsets::default(),
+            heard: Heard::default(),
         };
         modulator.set_controls(Controls::default());
         modulator
@@ -416,6 +438,7 @@ impl Modulator {
     /// controller message arrives, not per sample.
     pub fn set_controls(&mut self, controls: Controls) {
         self.params = self.at_rest.at(controls);
+        self.heard = Heard::of(&self.params);
         let r = &self.at_rest.controlled;
         self.direct = Offsets {
             pitch_cents: r.total(Row::Pitch, 0, controls),
@@ -441,21 +464,18 @@ impl Modulator {
         let p = &self.params;
         // A modulator nothing listens to is not run: its depths are fixed for the note, so it
         // can never be heard (most voices use one or two of the three).
-        let lfo_heard =
-            p.lfo_to_pitch_cents != 0 || p.lfo_to_gain_cb != 0 || p.lfo_to_cutoff_cents != 0;
-        let lfo = if lfo_heard {
+        let lfo = if self.heard.lfo {
             i64::from(self.lfo.tick(samples))
         } else {
             0
         };
-        let vibrato = if p.vibrato_to_pitch_cents == 0 {
-            0
-        } else {
+        let vibrato = if self.heard.vibrato {
             i64::from(self.vibrato.tick(samples))
+        } else {
+            0
         };
-        let eg2_heard = p.eg2_to_pitch_cents != 0 || p.eg2_to_cutoff_cents != 0;
         // The gain at the period's last sample, as `samples` single steps would leave it.
-        let eg2 = if samples == 0 || !eg2_heard {
+        let eg2 = if samples == 0 || !self.heard.eg2 {
             0
         } else {
             i64::from(self.eg2.last_gain_of(samples))
