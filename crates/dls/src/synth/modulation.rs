@@ -400,6 +400,10 @@ pub struct Modulator {
 
 /// Which modulators reach a destination (see [`Modulator::tick`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "four flags each tick tests once, each a byte load; not states of one machine"
+)]
 struct Heard {
     lfo: bool,
     vibrato: bool,
