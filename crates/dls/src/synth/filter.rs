@@ -157,9 +157,10 @@ impl LowPass {
         self.resonance = (resonance_cb, Resonance::of(resonance_cb));
     }
 
-    /// The coefficients for `cutoff_cents` at the rate and resonance set.
+    /// Moves the cutoff alone, at the rate and resonance the filter was made or last tuned
+    /// for: a voice's modulators move only the cutoff, once a control period.
     #[inline(never)]
-    fn tune_cutoff(&mut self, cutoff_cents: i32) {
+    pub fn tune_cutoff(&mut self, cutoff_cents: i32) {
         // Cutoff as a fraction of the rate, Q32: 440 Hz · 2^((cents - 6900)/1200) / rate.
         let ratio = u128::from(pitch_ratio_q32(cutoff_cents.saturating_sub(6900)));
         let fraction = u64::try_from((ratio * u128::from(self.rate.1)) >> 32).unwrap_or(u64::MAX);
