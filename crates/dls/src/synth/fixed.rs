@@ -29,8 +29,8 @@ pub fn pitch_ratio_q32(cents: i32) -> u64 {
 /// fix-ups cost a dozen instructions a call, and the filter's tuning calls this most control
 /// periods.
 fn octave_and_cents(cents: i32) -> (i32, u32) {
-    const OCTAVES_UP: u64 = 1 << 21;
-    let moved = u64::try_from(i64::from(cents) + (1200 * OCTAVES_UP).cast_signed()).unwrap_or(0);
+    const OCTAVES_UP: u32 = 1 << 21;
+    let moved = u64::try_from(i64::from(cents) + 1200 * i64::from(OCTAVES_UP)).unwrap_or(0);
     let octave = i32::try_from(moved / 1200).unwrap_or(0) - i32::try_from(OCTAVES_UP).unwrap_or(0);
     let within = u32::try_from(moved % 1200).unwrap_or(0);
     (octave, within)
