@@ -241,14 +241,52 @@ impl Envelope {
             Stage::Delay | Stage::Done => 0,
             Stage::Attack => self.attack_gain(),
             Stage::Hold => UNITY_Q15,
-            Stage::Decay | Stage::Sustain | Stage::Release if self.linear => {
-                let left = u64::from(FULL_RANGE_Q16.saturating_sub(self.attenuation_q16));
-                u16::try_from(u64::from(UNITY_Q15) * left / u64::from(FULL_RANGE_Q16))
-                    .unwrap_or(UNITY_Q15)
+            Stage::Decay | Stage::Sustain | Stage::Release => {
+                self.falling_gain(self.attenuation_q16)
             }
-            Stage::Decay | Stage::Sustain | Stage::Release => attenuation_to_gain_q15(
-                i32::try_from(self.attenuation_q16 >> 16).unwrap_or(i32::MAX),
-            ),
+        }
+    }
+
+    /// The gain of decay, sustain or release at `attenuation_q16`.
+    fn falling_gain(&self, attenuation_q16: u32) -> u16 {
+        if self.linear {
+            let left = u64::from(FULL_RANGE_Q16.saturating_sub(attenuation_q16));
+            u16::try_from(u64::from(UNITY_Q15) * left / u64::from(FULL_RANGE_Q16))
+                .unwrap_or(UNITY_Q15)
+        } else {
+            attenuation_to_gain_q15(i32::try_from(attenuation_q16 >> 16).unwrap_or(i32::MAX))
+        }
+    }
+
+    /// The gain of the last of the next `samples` samples (Q15), the envelope left past them:
+    /// the same as [`Self::advance`]`(samples - 1)` then [`Self::next_gain_q15`] (for
+    /// `samples` at least 1), in one step. EG2 is ticked so once a control period, and
+    /// nearly always in sustain or within one stage: as two calls that was two stage
+    /// matches and two in-stage updates a period.
+    #[inline]
+    pub fn last_gain_of(&mut self, samples: u32) -> u16 {
+        match self.stage {
+            // Advancing changes nothing here.
+            Stage::Sustain => self.falling_gain(self.attenuation_q16),
+            Stage::Done => 0,
+            // Within the stage (see `advance`): neither advance reaches the stage's end.
+            Stage::Decay | Stage::Release if samples < self.remaining => {
+                let step = if self.stage == Stage::Decay {
+                    self.decay_step_q16
+                } else {
+                    self.release_step_q16
+                };
+                let before_last = self
+                    .attenuation_q16
+                    .saturating_add(step.saturating_mul(samples - 1));
+                self.attenuation_q16 = before_last.saturating_add(step);
+                self.remaining -= samples;
+                self.falling_gain(before_last)
+            }
+            _ => {
+                self.advance(samples.saturating_sub(1));
+                self.next_gain_q15()
+            }
         }
     }
 
@@ -664,6 +702,46 @@ mod tests {
                 if n < in_stage {
                     proptest::prop_assert_eq!(blocked.stage(), stage);
                 }
+                at += n;
+            }
+        }
+
+        /// `last_gain_of(n)` is `advance(n - 1)` then `next_gain_q15()`, gain and state, in
+        /// every stage, across stage ends and after a release or shutdown.
+        #[test]
+        fn last_gain_of_a_span_equals_advance_then_next_gain(
+            tcs in proptest::array::uniform6(-12_000i32..4000),
+            sustain in 0u32..1100,
+            linear in proptest::prelude::any::<bool>(),
+            release_at in 0u32..3000,
+            shutdown_at in 0u32..4000,
+            blocks in proptest::collection::vec(1u32..200, 1..40),
+        ) {
+            let params = EnvelopeParams {
+                delay_tc: tcs[0],
+                attack_tc: tcs[1],
+                hold_tc: tcs[2],
+                decay_tc: tcs[3],
+                sustain_permille: sustain,
+                release_tc: tcs[4],
+                shutdown_tc: tcs[5],
+            };
+            let start = if linear { Envelope::start_linear } else { Envelope::start };
+            let (mut two_calls, mut one_call) = (start(&params, 8000), start(&params, 8000));
+            let mut at = 0;
+            for n in blocks {
+                if at >= release_at && two_calls.stage() != Stage::Release {
+                    two_calls.release();
+                    one_call.release();
+                }
+                if at >= shutdown_at {
+                    two_calls.shutdown();
+                    one_call.shutdown();
+                }
+                two_calls.advance(n - 1);
+                let gain = two_calls.next_gain_q15();
+                proptest::prop_assert_eq!(one_call.last_gain_of(n), gain);
+                proptest::prop_assert_eq!(&two_calls, &one_call);
                 at += n;
             }
         }

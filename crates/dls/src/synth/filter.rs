@@ -128,12 +128,40 @@ impl LowPass {
     }
 
     /// Moves the cutoff and resonance; the state is kept, so sweeps are smooth.
+    ///
+    /// The rate and resonance are the same as last time on nearly every call (a voice's
+    /// modulators move only the cutoff): they are checked here, inline, and redone out of
+    /// line, so that the cutoff's work is a leaf function with no call in it. With the
+    /// resonance's square roots inline, that work saved and restored six registers a call.
+    #[inline]
     pub fn tune(&mut self, cutoff_cents: i32, resonance_cb: i32, rate: u32) {
-        // Cutoff as a fraction of the rate, Q32: 440 Hz · 2^((cents - 6900)/1200) / rate. The
-        // division by the rate is done once per rate, not per tuning (a 128-bit division).
         if rate != self.rate.0 {
-            self.rate = (rate, (440u64 << 32) / u64::from(rate.max(1)));
+            self.set_rate(rate);
         }
+        if resonance_cb != self.resonance.0 {
+            self.set_resonance(resonance_cb);
+        }
+        self.tune_cutoff(cutoff_cents);
+    }
+
+    /// The division by the rate, done once per rate, not per tuning.
+    #[cold]
+    #[inline(never)]
+    fn set_rate(&mut self, rate: u32) {
+        self.rate = (rate, (440u64 << 32) / u64::from(rate.max(1)));
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn set_resonance(&mut self, resonance_cb: i32) {
+        self.resonance = (resonance_cb, Resonance::of(resonance_cb));
+    }
+
+    /// Moves the cutoff alone, at the rate and resonance the filter was made or last tuned
+    /// for: a voice's modulators move only the cutoff, once a control period.
+    #[inline(never)]
+    pub fn tune_cutoff(&mut self, cutoff_cents: i32) {
+        // Cutoff as a fraction of the rate, Q32: 440 Hz · 2^((cents - 6900)/1200) / rate.
         let ratio = u128::from(pitch_ratio_q32(cutoff_cents.saturating_sub(6900)));
         let fraction = u64::try_from((ratio * u128::from(self.rate.1)) >> 32).unwrap_or(u64::MAX);
         let phase = u32::try_from(fraction.min(MAX_CUTOFF_Q32))
@@ -143,9 +171,6 @@ impl LowPass {
         // within one Q15 step of 1.
         let half = i64::from(sin_q15(phase / 2));
         let one_minus_cos = 2 * half * half;
-        if resonance_cb != self.resonance.0 {
-            self.resonance = (resonance_cb, Resonance::of(resonance_cb));
-        }
         let Resonance { inverse_q, dc_gain } = self.resonance.1;
         // alpha = sin ω / (2Q): Q30.
         let alpha = (i64::from(sin_q15(phase)) * inverse_q) >> 1;

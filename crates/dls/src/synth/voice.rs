@@ -49,7 +49,6 @@ pub struct Voice {
     base_cents: i32,
     /// Wave rate over output rate, Q32 (divided once per note, not per control period).
     rate_q32: u64,
-    output_rate: u32,
     /// The cutoff the filter was last tuned to (tuning divides; most periods it is unchanged).
     tuned_cutoff_cents: i32,
     gain_q15: u16,
@@ -115,7 +114,6 @@ impl Voice {
             step,
             base_cents: params.pitch_cents,
             rate_q32,
-            output_rate,
             tuned_cutoff_cents: params.filter.map_or(0, |f| f.cutoff_cents),
             gain_q15: attenuation_to_gain_q15(params.attenuation_cb),
             peak_gain_q15: attenuation_to_gain_q15(
@@ -200,7 +198,9 @@ impl Voice {
                 let cutoff = f.cutoff_cents.saturating_add(offsets.cutoff_cents);
                 if cutoff != self.tuned_cutoff_cents {
                     self.tuned_cutoff_cents = cutoff;
-                    filter.tune(cutoff, f.resonance_cb, self.output_rate);
+                    // The filter was made at this voice's rate and resonance, neither of
+                    // which changes.
+                    filter.tune_cutoff(cutoff);
                 }
             }
         }
