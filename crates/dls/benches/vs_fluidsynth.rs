@@ -20,9 +20,9 @@
 //! `fluidsynth -ni` fast-render child (`/proc/self/stat` children's times, 10 ms ticks). Its
 //! start-up (loading the 5 MB bank, and with the effects on making them) is measured on an
 //! empty song and subtracted for the "render" factor; the "with load" factors count the bank
-//! load on both sides. Each render runs three times and the least CPU time counts; a file's
-//! effects-off and effects-on renders run one after the other, so both tables see the same
-//! machine.
+//! load on both sides. Each render runs three times, rdmus's and `FluidSynth`'s in turn, and
+//! the least CPU time of each counts; a file's effects-off and effects-on renders run one
+//! after the other, so both tables see the same machine.
 #![allow(missing_docs)] // Bench binary.
 
 #[path = "song/mod.rs"]
@@ -370,23 +370,21 @@ fn envelope(samples: &[i16]) -> Vec<f64> {
     song::rms_envelope(samples, 2, song::RATE, song::WINDOW_MS)
 }
 
-/// `FluidSynth`'s render of `file` with `effects`, timed, and its RMS envelope.
-fn fluid_reference(
-    file: &SongFile<'_>,
-    setup: &Setup<'_>,
-    effects: FluidEffects,
-) -> Result<(FluidRun, Vec<f64>), String> {
+/// Where `FluidSynth`'s render of `file` with `effects` goes.
+fn fluid_wav(file: &SongFile<'_>, setup: &Setup<'_>, effects: FluidEffects) -> PathBuf {
     let suffix = if effects == FluidEffects::On {
         ".fx"
     } else {
         ""
     };
-    let reference = setup
+    setup
         .out_dir
-        .join(format!("{}.fluidsynth{suffix}.wav", file.stem));
-    let fluid =
-        timed_fluid(setup.bank, file.midi, &reference, effects).map_err(|e| e.to_string())?;
-    let (channels, rate, theirs) = song::read_wav(&reference)?;
+        .join(format!("{}.fluidsynth{suffix}.wav", file.stem))
+}
+
+/// The RMS envelope of `FluidSynth`'s render at `reference`.
+fn fluid_envelope(reference: &Path) -> Result<Vec<f64>, String> {
+    let (channels, rate, theirs) = song::read_wav(reference)?;
     if rate != song::RATE {
         return Err(format!(
             "{}: {rate} Hz, asked for {}",
@@ -394,16 +392,48 @@ fn fluid_reference(
             song::RATE
         ));
     }
-    Ok((
-        fluid,
-        song::rms_envelope(&theirs, channels, rate, song::WINDOW_MS),
-    ))
+    Ok(song::rms_envelope(&theirs, channels, rate, song::WINDOW_MS))
+}
+
+/// rdmus's render of `file` with `effects` and `FluidSynth`'s with `fluid_effects` (written to
+/// `reference`), [`RUNS`] times each and in turn (rdmus, `FluidSynth`, rdmus, …): rdmus's
+/// samples and least CPU time, and `FluidSynth`'s least times. The machine is shared and its
+/// speed drifts over tens of seconds (on test-all-gm-sounds, two runs half an hour apart found
+/// `FluidSynth`'s least time 34 % apart when each side ran its three back to back); taken in
+/// turn, both sides' least times come from the same stretch of it.
+fn timed_in_turn(
+    setup: &Setup<'_>,
+    file: &SongFile<'_>,
+    effects: EffectSwitches,
+    reference: &Path,
+    fluid_effects: FluidEffects,
+) -> Result<((Rendered, f64), FluidRun), String> {
+    let mut ours: Option<(Rendered, f64)> = None;
+    let mut fluid: Option<FluidRun> = None;
+    for _ in 0..RUNS {
+        let reuse = ours.as_mut().map(|(r, _)| core::mem::take(&mut r.samples));
+        let (rendered, cpu) = render_once(setup.stores.full, file.song, effects, reuse)?;
+        let least = ours.as_ref().map_or(cpu, |&(_, best)| best.min(cpu));
+        ours = Some((rendered, least));
+        let run = song::fluidsynth_with(setup.bank, file.midi, reference, fluid_effects)
+            .map_err(|e| e.to_string())?;
+        fluid = Some(match fluid {
+            Some(best) => FluidRun {
+                cpu_seconds: best.cpu_seconds.min(run.cpu_seconds),
+                wall_seconds: best.wall_seconds.min(run.wall_seconds),
+            },
+            None => run,
+        });
+    }
+    Ok((ours.ok_or("no run")?, fluid.ok_or("no run")?))
 }
 
 /// The effects-off figures, and `FluidSynth`'s dry envelope.
 fn measure_dry(file: &SongFile<'_>, setup: &Setup<'_>) -> Result<(Dry, Vec<f64>), String> {
     let off = EffectSwitches::default();
-    let (ours, rdmus_cpu) = timed_render(setup.stores.full, file.song, off)?;
+    let reference_wav = fluid_wav(file, setup, FluidEffects::Off);
+    let ((ours, rdmus_cpu), fluid) =
+        timed_in_turn(setup, file, off, &reference_wav, FluidEffects::Off)?;
     write_render(setup, &format!("{}.rdmus.wav", file.stem), &ours)?;
     let (ours_stripped, rdmus_as_fluidsynth_cpu) =
         timed_render(setup.stores.as_fluidsynth, file.song, off)?;
@@ -412,7 +442,7 @@ fn measure_dry(file: &SongFile<'_>, setup: &Setup<'_>) -> Result<(Dry, Vec<f64>)
         &format!("{}.rdmus-as-fluidsynth.wav", file.stem),
         &ours_stripped,
     )?;
-    let (fluid, reference) = fluid_reference(file, setup, FluidEffects::Off)?;
+    let reference = fluid_envelope(&reference_wav)?;
     let correlation = song::correlation(&envelope(&ours.samples), &reference);
     let correlation_as_fluidsynth =
         song::correlation(&envelope(&ours_stripped.samples), &reference);
@@ -436,9 +466,16 @@ fn measure_wet(
     setup: &Setup<'_>,
     dry_reference: Option<&[f64]>,
 ) -> Result<Wet, String> {
-    let (ours, rdmus_cpu) = timed_render(setup.stores.full, file.song, song::EFFECTS_ON)?;
+    let reference_wav = fluid_wav(file, setup, FluidEffects::On);
+    let ((ours, rdmus_cpu), fluid) = timed_in_turn(
+        setup,
+        file,
+        song::EFFECTS_ON,
+        &reference_wav,
+        FluidEffects::On,
+    )?;
     write_render(setup, &format!("{}.rdmus.fx.wav", file.stem), &ours)?;
-    let (fluid, reference) = fluid_reference(file, setup, FluidEffects::On)?;
+    let reference = fluid_envelope(&reference_wav)?;
     let ours_envelope = envelope(&ours.samples);
     Ok(Wet {
         correlation: song::correlation(&ours_envelope, &reference),
@@ -469,18 +506,28 @@ fn timed_render(
     effects: EffectSwitches,
 ) -> Result<(Rendered, f64), String> {
     let mut best = f64::INFINITY;
-    let mut rendered = None;
+    let mut rendered: Option<Rendered> = None;
     for _ in 0..RUNS {
-        let start = song::thread_cpu_seconds().ok_or("no thread CPU time in /proc")?;
-        // The previous run's output vector, already faulted in, takes this one.
-        let reuse = rendered
-            .take()
-            .map_or_else(Vec::new, |r: Rendered| r.samples);
-        rendered = Some(song::render_with_effects_into(store, song, effects, reuse));
-        let cpu = song::thread_cpu_seconds().ok_or("no thread CPU time in /proc")? - start;
+        let reuse = rendered.take().map(|r| r.samples);
+        let (run, cpu) = render_once(store, song, effects, reuse)?;
+        rendered = Some(run);
         best = best.min(cpu);
     }
     Ok((rendered.ok_or("no run")?, best))
+}
+
+/// One render of `song`, timed in this thread's CPU seconds. `reuse` is the previous run's
+/// output vector, already faulted in (a fresh one would time the kernel's page faults too).
+fn render_once(
+    store: &InstrumentStore<Vec<u8>>,
+    song: &Song,
+    effects: EffectSwitches,
+    reuse: Option<Vec<i16>>,
+) -> Result<(Rendered, f64), String> {
+    let start = song::thread_cpu_seconds().ok_or("no thread CPU time in /proc")?;
+    let rendered = song::render_with_effects_into(store, song, effects, reuse.unwrap_or_default());
+    let cpu = song::thread_cpu_seconds().ok_or("no thread CPU time in /proc")? - start;
+    Ok((rendered, cpu))
 }
 
 /// `audio / cpu`, or `None` without CPU time.
