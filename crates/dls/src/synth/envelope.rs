@@ -653,6 +653,20 @@ mod tests {
         assert!(n.abs_diff(675) <= 3, "{n} samples");
     }
 
+    /// Envelope parameters from six time cents (delay, attack, hold, decay, release,
+    /// shutdown) and a sustain level, as the property tests draw them.
+    fn params_of(tcs: [i32; 6], sustain_permille: u32) -> EnvelopeParams {
+        EnvelopeParams {
+            delay_tc: tcs[0],
+            attack_tc: tcs[1],
+            hold_tc: tcs[2],
+            decay_tc: tcs[3],
+            sustain_permille,
+            release_tc: tcs[4],
+            shutdown_tc: tcs[5],
+        }
+    }
+
     proptest::proptest! {
         /// Advancing by n equals n single steps, and a span of `samples_in_stage` never
         /// crosses a stage.
@@ -665,15 +679,7 @@ mod tests {
             shutdown_at in 0u32..4000,
             blocks in proptest::collection::vec(1u32..200, 1..40),
         ) {
-            let params = EnvelopeParams {
-                delay_tc: tcs[0],
-                attack_tc: tcs[1],
-                hold_tc: tcs[2],
-                decay_tc: tcs[3],
-                sustain_permille: sustain,
-                release_tc: tcs[4],
-                shutdown_tc: tcs[5],
-            };
+            let params = params_of(tcs, sustain);
             let start = if linear { Envelope::start_linear } else { Envelope::start };
             let (mut stepped, mut blocked) = (start(&params, 8000), start(&params, 8000));
             // The general loop alone, as every call took before `advance`'s inline cases.
@@ -717,15 +723,7 @@ mod tests {
             shutdown_at in 0u32..4000,
             blocks in proptest::collection::vec(1u32..200, 1..40),
         ) {
-            let params = EnvelopeParams {
-                delay_tc: tcs[0],
-                attack_tc: tcs[1],
-                hold_tc: tcs[2],
-                decay_tc: tcs[3],
-                sustain_permille: sustain,
-                release_tc: tcs[4],
-                shutdown_tc: tcs[5],
-            };
+            let params = params_of(tcs, sustain);
             let start = if linear { Envelope::start_linear } else { Envelope::start };
             let (mut two_calls, mut one_call) = (start(&params, 8000), start(&params, 8000));
             let mut at = 0;
