@@ -875,12 +875,10 @@ mod tests {
         (sample * (((((32767 * 32767) >> 15) * 32767) >> 15) >> 1)) >> 14
     }
 
-    /// A quiet released voice ends once its output can only round to zero, before its
-    /// envelope is done; rendered on regardless, every sample it would still add is 0.
-    #[test]
-    fn a_released_voice_ends_when_it_can_only_be_silent() {
-        let frames = 4000;
-        let data: Vec<u8> = (0..frames)
+    /// A 16-bit wave of `frames` frames alternating between full scale up and down (with
+    /// its guard frames), and sample info looping all of it at unity note 60.
+    fn full_scale_loop(frames: usize) -> (Vec<u8>, SampleInfo) {
+        let data = (0..frames)
             .flat_map(|i| if i % 2 == 0 { i16::MAX } else { i16::MIN }.to_le_bytes())
             .chain([0; 4])
             .collect();
@@ -889,10 +887,19 @@ mod tests {
             wave_loop: Some(WaveLoop {
                 kind: 0,
                 start: 0,
-                length: 4000,
+                length: u32::try_from(frames).expect("a test wave's length"),
             }),
             ..SampleInfo::default()
         };
+        (data, sample)
+    }
+
+    /// A quiet released voice ends once its output can only round to zero, before its
+    /// envelope is done; rendered on regardless, every sample it would still add is 0.
+    #[test]
+    fn a_released_voice_ends_when_it_can_only_be_silent() {
+        let frames = 4000;
+        let (data, sample) = full_scale_loop(frames);
         let params = NoteParams {
             attenuation_cb: 300,
             envelope: EnvelopeParams {
@@ -942,19 +949,7 @@ mod tests {
     fn a_controller_that_can_raise_the_gain_keeps_a_released_voice() {
         use super::super::modulation::{LfoParams, ModulationParams};
         let frames = 4000;
-        let data: Vec<u8> = (0..frames)
-            .flat_map(|i| if i % 2 == 0 { i16::MAX } else { i16::MIN }.to_le_bytes())
-            .chain([0; 4])
-            .collect();
-        let sample = SampleInfo {
-            unity_note: 60,
-            wave_loop: Some(WaveLoop {
-                kind: 0,
-                start: 0,
-                length: 4000,
-            }),
-            ..SampleInfo::default()
-        };
+        let (data, sample) = full_scale_loop(frames);
         let mut wheel_to_gain = ModulationParams::default();
         // CC1 → gain: +400 cB at v = 128 (the DLS source scale), 396 at 127.
         wheel_to_gain.controlled.gain_cb[0] = Linear {
